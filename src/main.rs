@@ -1,0 +1,170 @@
+//! The `sfngen` command line.
+//!
+//! Exit status: 0 done; 1 `render --check` found the folder stale; 2 invalid spec, bad arguments or an
+//! output folder that cannot be used (nothing is written then).
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+use sfngen::diagnostic::Diagnostic;
+use sfngen::output::{self, UsageError};
+
+#[derive(Parser)]
+#[command(name = "sfngen", version, about = "Renders the AWS Step Functions callback pattern as a Terraform module")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Render a spec into a Terraform module folder.
+    Render {
+        /// The spec, usually sfngen.toml.
+        spec: PathBuf,
+        /// The module folder to write (created if missing).
+        #[arg(short, long, value_name = "DIR")]
+        output: PathBuf,
+        /// Write nothing; exit 1 with a diff when DIR is not what render would write (for CI).
+        #[arg(long)]
+        check: bool,
+    },
+    /// Validate a spec without writing anything.
+    Check {
+        /// The spec, usually sfngen.toml.
+        spec: PathBuf,
+    },
+}
+
+const EXIT_STALE: u8 = 1;
+const EXIT_USAGE: u8 = 2;
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(err) => {
+            let _ = err.print();
+            return ExitCode::from(if err.use_stderr() { EXIT_USAGE } else { 0 });
+        }
+    };
+    match run(cli) {
+        Ok(code) => code,
+        Err(err) => {
+            eprintln!("error: {err:#}");
+            ExitCode::from(EXIT_USAGE)
+        }
+    }
+}
+
+fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    match cli.command {
+        Command::Check { spec } => {
+            let Some(model) = load(&spec)? else {
+                return Ok(ExitCode::from(EXIT_USAGE));
+            };
+            eprintln!(
+                "{}: valid ({} step{}, {} queue{})",
+                spec.display(),
+                model.steps.len(),
+                plural(model.steps.len()),
+                model.queues.len(),
+                plural(model.queues.len())
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Render { spec, output, check } => {
+            let Some(model) = load(&spec)? else {
+                return Ok(ExitCode::from(EXIT_USAGE));
+            };
+            let files = sfngen::emit::render_all(&model);
+            if check {
+                return check_folder(&output, &files);
+            }
+            match output::write(&output, &files) {
+                Ok(report) => {
+                    eprintln!(
+                        "rendered {} into {}: {} written, {} unchanged, {} removed",
+                        spec.display(),
+                        output.display(),
+                        report.written.len(),
+                        report.unchanged,
+                        report.removed.len()
+                    );
+                    Ok(ExitCode::SUCCESS)
+                }
+                Err(err) => usage_or_fail(err),
+            }
+        }
+    }
+}
+
+fn check_folder(output: &Path, files: &[sfngen::emit::GeneratedFile]) -> anyhow::Result<ExitCode> {
+    match output::check(output, files) {
+        Ok(None) => {
+            eprintln!("{} is up to date", output.display());
+            Ok(ExitCode::SUCCESS)
+        }
+        Ok(Some(diff)) => {
+            print!("{diff}");
+            eprintln!(
+                "error: {} is stale; run `sfngen render` to update it",
+                output.display()
+            );
+            Ok(ExitCode::from(EXIT_STALE))
+        }
+        Err(err) => usage_or_fail(err),
+    }
+}
+
+fn usage_or_fail(err: anyhow::Error) -> anyhow::Result<ExitCode> {
+    if err.downcast_ref::<UsageError>().is_some() {
+        eprintln!("error: {err}");
+        return Ok(ExitCode::from(EXIT_USAGE));
+    }
+    Err(err)
+}
+
+/// Reads and resolves a spec; prints its diagnostics and returns `None` when it is invalid.
+fn load(path: &Path) -> anyhow::Result<Option<sfngen::model::Model>> {
+    let bytes = match std::fs::read(path) {
+        Ok(bytes) => bytes,
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound => {
+            eprintln!("error: spec file {} does not exist: pass the path of your sfngen.toml", path.display());
+            return Ok(None);
+        }
+        Err(err) => {
+            eprintln!("error: cannot read spec file {}: {err}", path.display());
+            return Ok(None);
+        }
+    };
+    let display = path.display().to_string();
+    let Ok(source) = String::from_utf8(bytes) else {
+        eprintln!("error: {display} is not UTF-8 text: TOML files must be UTF-8");
+        return Ok(None);
+    };
+    let file_name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| display.clone());
+    match sfngen::load_model(&source, &file_name) {
+        Ok(model) => Ok(Some(model)),
+        Err(diags) => {
+            report(&display, &source, &diags);
+            Ok(None)
+        }
+    }
+}
+
+fn report(file: &str, source: &str, diags: &[Diagnostic]) {
+    for diag in diags {
+        eprintln!("{}", diag.render(file, source));
+    }
+    let errors = diags.len();
+    eprintln!("error: {file} has {errors} problem{}; nothing was written", plural(errors));
+}
+
+fn plural(n: usize) -> &'static str {
+    if n == 1 { "" } else { "s" }
+}

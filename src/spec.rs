@@ -1,0 +1,500 @@
+//! The spec front end: `sfngen.toml` as written, with every value's location kept.
+//!
+//! This stage only checks the *shape* of the document: TOML syntax, known keys (with "did you mean"),
+//! and value types. It applies no defaults and checks no ranges; `resolve` does that, so that every
+//! rule about values lives in one place. It collects every problem it finds instead of stopping at
+//! the first one.
+
+use std::ops::Range;
+
+use toml::Spanned;
+use toml::de::{DeTable, DeValue};
+
+use crate::diagnostic::{Diagnostic, did_you_mean};
+
+/// A byte range in the spec's source.
+pub type Span = Range<usize>;
+
+/// A value and where it was written.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Located<T> {
+    /// The value as written.
+    pub value: T,
+    /// Where it was written.
+    pub span: Span,
+}
+
+impl<T> Located<T> {
+    fn new(value: T, span: Span) -> Self {
+        Located { value, span }
+    }
+}
+
+/// The whole `sfngen.toml`, as written.
+#[derive(Debug, Clone, Default)]
+pub struct Spec {
+    /// `name`: prefix of every AWS resource name.
+    pub name: Option<Located<String>>,
+    /// `[tags]`, in file order.
+    pub tags: Vec<(Located<String>, Located<String>)>,
+    /// `[state_machine]`.
+    pub state_machine: StateMachineSpec,
+    /// `[[steps]]`; `None` when the key is absent.
+    pub steps: Option<Located<Vec<StepSpec>>>,
+    /// `[queues.*]`, in file order.
+    pub queues: Vec<(Located<String>, QueueSpec)>,
+    /// `[callback]`.
+    pub callback: CallbackSpec,
+}
+
+/// `[state_machine]`.
+#[derive(Debug, Clone, Default)]
+pub struct StateMachineSpec {
+    /// `timeout`, a duration.
+    pub timeout: Option<Located<String>>,
+    /// `log_level`.
+    pub log_level: Option<Located<String>>,
+    /// `include_execution_data`.
+    pub include_execution_data: Option<Located<bool>>,
+    /// `tracing`.
+    pub tracing: Option<Located<bool>>,
+    /// `log_retention_days`.
+    pub log_retention_days: Option<Located<i64>>,
+}
+
+/// One `[[steps]]` table.
+#[derive(Debug, Clone, Default)]
+pub struct StepSpec {
+    /// Where the table is.
+    pub span: Span,
+    /// `name`: the ASL state name.
+    pub name: Option<Located<String>>,
+    /// `queue`: a key of `[queues]`.
+    pub queue: Option<Located<String>>,
+    /// `timeout`, a duration.
+    pub timeout: Option<Located<String>>,
+    /// `heartbeat`, a duration.
+    pub heartbeat: Option<Located<String>>,
+}
+
+/// One `[queues.KEY]` table.
+#[derive(Debug, Clone, Default)]
+pub struct QueueSpec {
+    /// `visibility_timeout`, a duration.
+    pub visibility_timeout: Option<Located<String>>,
+    /// `retention`, a duration.
+    pub retention: Option<Located<String>>,
+    /// `fifo`.
+    pub fifo: Option<Located<bool>>,
+    /// `encryption`: `sqs`, `kms`, a key ARN or an alias.
+    pub encryption: Option<Located<String>>,
+    /// `dead_letter`: `false`, `true` or `{ max_receives = N }`.
+    pub dead_letter: Option<Located<DeadLetterSpec>>,
+}
+
+/// `dead_letter` as written.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DeadLetterSpec {
+    /// `dead_letter = false`.
+    Off,
+    /// `dead_letter = true` or a table.
+    On {
+        /// `max_receives`.
+        max_receives: Option<Located<i64>>,
+    },
+}
+
+/// `[callback]`.
+#[derive(Debug, Clone, Default)]
+pub struct CallbackSpec {
+    /// `memory_mb`.
+    pub memory_mb: Option<Located<i64>>,
+    /// `timeout`, a duration.
+    pub timeout: Option<Located<String>>,
+    /// `architecture`.
+    pub architecture: Option<Located<String>>,
+    /// `reserved_concurrency`.
+    pub reserved_concurrency: Option<Located<i64>>,
+    /// `log_retention_days`.
+    pub log_retention_days: Option<Located<i64>>,
+}
+
+const TOP_KEYS: &[&str] = &["name", "tags", "state_machine", "steps", "queues", "callback"];
+const STATE_MACHINE_KEYS: &[&str] = &[
+    "timeout",
+    "log_level",
+    "include_execution_data",
+    "tracing",
+    "log_retention_days",
+];
+const STEP_KEYS: &[&str] = &["name", "queue", "timeout", "heartbeat"];
+const QUEUE_KEYS: &[&str] = &["visibility_timeout", "retention", "fifo", "encryption", "dead_letter"];
+const DEAD_LETTER_KEYS: &[&str] = &["max_receives"];
+const CALLBACK_KEYS: &[&str] = &[
+    "memory_mb",
+    "timeout",
+    "architecture",
+    "reserved_concurrency",
+    "log_retention_days",
+];
+
+/// Parses the text of a spec. Always returns a (possibly partial) spec and every problem found.
+pub fn parse(source: &str) -> (Spec, Vec<Diagnostic>) {
+    let mut diags = Vec::new();
+    let root = match DeTable::parse(source) {
+        Ok(root) => root,
+        Err(err) => {
+            let message = err.message().trim_end().replace('\n', " ");
+            diags.push(
+                Diagnostic::error("", err.span(), format!("invalid TOML: {message}"))
+                    .with_help("fix the TOML syntax; see https://toml.io"),
+            );
+            return (Spec::default(), diags);
+        }
+    };
+    let spec = read_spec(root.get_ref(), &mut diags);
+    (spec, diags)
+}
+
+fn read_spec(root: &DeTable<'_>, diags: &mut Vec<Diagnostic>) -> Spec {
+    let mut spec = Spec::default();
+    let mut r = Reader { path: String::new(), diags };
+    for (key, value) in root.iter() {
+        match key.get_ref().as_ref() {
+            "name" => spec.name = r.string("name", value),
+            "tags" => spec.tags = r.string_map("tags", value),
+            "state_machine" => {
+                if let Some(table) = r.table("state_machine", value) {
+                    spec.state_machine = read_state_machine(&mut r.nested("state_machine"), table);
+                }
+            }
+            "steps" => spec.steps = read_steps(&mut r, value),
+            "queues" => spec.queues = read_queues(&mut r, value),
+            "callback" => {
+                if let Some(table) = r.table("callback", value) {
+                    spec.callback = read_callback(&mut r.nested("callback"), table);
+                }
+            }
+            _ => r.unknown(key, TOP_KEYS),
+        }
+    }
+    spec
+}
+
+fn read_state_machine(r: &mut Reader<'_>, table: &DeTable<'_>) -> StateMachineSpec {
+    let mut sm = StateMachineSpec::default();
+    for (key, value) in table.iter() {
+        match key.get_ref().as_ref() {
+            "timeout" => sm.timeout = r.string("timeout", value),
+            "log_level" => sm.log_level = r.string("log_level", value),
+            "include_execution_data" => sm.include_execution_data = r.boolean("include_execution_data", value),
+            "tracing" => sm.tracing = r.boolean("tracing", value),
+            "log_retention_days" => sm.log_retention_days = r.integer("log_retention_days", value),
+            _ => r.unknown(key, STATE_MACHINE_KEYS),
+        }
+    }
+    sm
+}
+
+fn read_steps(r: &mut Reader<'_>, value: &Spanned<DeValue<'_>>) -> Option<Located<Vec<StepSpec>>> {
+    let DeValue::Array(items) = value.get_ref() else {
+        r.type_error("steps", value, "an array of tables, written as [[steps]]");
+        return None;
+    };
+    let mut steps = Vec::new();
+    for (index, item) in items.iter().enumerate() {
+        let path = format!("steps[{index}]");
+        let DeValue::Table(table) = item.get_ref() else {
+            r.type_error_at(&path, item, "a table, written as [[steps]]");
+            continue;
+        };
+        let mut sr = r.nested(&path);
+        let mut step = StepSpec {
+            span: item.span(),
+            ..StepSpec::default()
+        };
+        for (key, value) in table.iter() {
+            match key.get_ref().as_ref() {
+                "name" => step.name = sr.string("name", value),
+                "queue" => step.queue = sr.string("queue", value),
+                "timeout" => step.timeout = sr.string("timeout", value),
+                "heartbeat" => step.heartbeat = sr.string("heartbeat", value),
+                _ => sr.unknown(key, STEP_KEYS),
+            }
+        }
+        steps.push(step);
+    }
+    Some(Located::new(steps, value.span()))
+}
+
+fn read_queues(r: &mut Reader<'_>, value: &Spanned<DeValue<'_>>) -> Vec<(Located<String>, QueueSpec)> {
+    let Some(table) = r.table("queues", value) else {
+        return Vec::new();
+    };
+    let mut queues = Vec::new();
+    for (key, value) in table.iter() {
+        let name = key.get_ref().to_string();
+        let path = format!("queues.{name}");
+        let mut qr = r.nested(&path);
+        let Some(queue_table) = qr.table_here(value) else {
+            continue;
+        };
+        let mut queue = QueueSpec::default();
+        for (qkey, qvalue) in queue_table.iter() {
+            match qkey.get_ref().as_ref() {
+                "visibility_timeout" => queue.visibility_timeout = qr.string("visibility_timeout", qvalue),
+                "retention" => queue.retention = qr.string("retention", qvalue),
+                "fifo" => queue.fifo = qr.boolean("fifo", qvalue),
+                "encryption" => queue.encryption = qr.string("encryption", qvalue),
+                "dead_letter" => queue.dead_letter = read_dead_letter(&mut qr, qvalue),
+                _ => qr.unknown(qkey, QUEUE_KEYS),
+            }
+        }
+        queues.push((Located::new(name, key.span()), queue));
+    }
+    queues
+}
+
+fn read_dead_letter(r: &mut Reader<'_>, value: &Spanned<DeValue<'_>>) -> Option<Located<DeadLetterSpec>> {
+    match value.get_ref() {
+        DeValue::Boolean(false) => Some(Located::new(DeadLetterSpec::Off, value.span())),
+        DeValue::Boolean(true) => Some(Located::new(DeadLetterSpec::On { max_receives: None }, value.span())),
+        DeValue::Table(table) => {
+            let mut dr = r.nested("dead_letter");
+            let mut max_receives = None;
+            for (key, v) in table.iter() {
+                match key.get_ref().as_ref() {
+                    "max_receives" => max_receives = dr.integer("max_receives", v),
+                    _ => dr.unknown(key, DEAD_LETTER_KEYS),
+                }
+            }
+            Some(Located::new(DeadLetterSpec::On { max_receives }, value.span()))
+        }
+        _ => {
+            r.type_error(
+                "dead_letter",
+                value,
+                "`false` or a table such as `{ max_receives = 5 }`",
+            );
+            None
+        }
+    }
+}
+
+fn read_callback(r: &mut Reader<'_>, table: &DeTable<'_>) -> CallbackSpec {
+    let mut cb = CallbackSpec::default();
+    for (key, value) in table.iter() {
+        match key.get_ref().as_ref() {
+            "memory_mb" => cb.memory_mb = r.integer("memory_mb", value),
+            "timeout" => cb.timeout = r.string("timeout", value),
+            "architecture" => cb.architecture = r.string("architecture", value),
+            "reserved_concurrency" => cb.reserved_concurrency = r.integer("reserved_concurrency", value),
+            "log_retention_days" => cb.log_retention_days = r.integer("log_retention_days", value),
+            _ => r.unknown(key, CALLBACK_KEYS),
+        }
+    }
+    cb
+}
+
+/// Reads typed values out of one table, reporting type errors and unknown keys under `path`.
+struct Reader<'d> {
+    path: String,
+    diags: &'d mut Vec<Diagnostic>,
+}
+
+impl Reader<'_> {
+    fn nested(&mut self, key: &str) -> Reader<'_> {
+        Reader {
+            path: self.join(key),
+            diags: self.diags,
+        }
+    }
+
+    fn join(&self, key: &str) -> String {
+        if self.path.is_empty() {
+            key.to_string()
+        } else if key.starts_with('[') {
+            format!("{}{key}", self.path)
+        } else {
+            format!("{}.{key}", self.path)
+        }
+    }
+
+    fn unknown(&mut self, key: &Spanned<std::borrow::Cow<'_, str>>, known: &[&str]) {
+        let name = key.get_ref().as_ref();
+        let help = match did_you_mean(name, known.iter().copied()) {
+            Some(near) => format!("did you mean `{near}`?"),
+            None => format!("expected one of: {}", known.join(", ")),
+        };
+        self.diags
+            .push(Diagnostic::error(self.join(name), Some(key.span()), format!("unknown key `{name}`")).with_help(help));
+    }
+
+    fn type_error(&mut self, key: &str, value: &Spanned<DeValue<'_>>, expected: &str) {
+        let path = self.join(key);
+        self.type_error_at(&path, value, expected);
+    }
+
+    fn type_error_at(&mut self, path: &str, value: &Spanned<DeValue<'_>>, expected: &str) {
+        self.diags.push(
+            Diagnostic::error(
+                path,
+                Some(value.span()),
+                format!("expected {expected}, found {}", type_name(value.get_ref())),
+            )
+            .with_help(format!("write `{}` as {expected}", path.rsplit('.').next().unwrap_or(path))),
+        );
+    }
+
+    fn string(&mut self, key: &str, value: &Spanned<DeValue<'_>>) -> Option<Located<String>> {
+        match value.get_ref() {
+            DeValue::String(s) => Some(Located::new(s.to_string(), value.span())),
+            _ => {
+                self.type_error(key, value, "a string");
+                None
+            }
+        }
+    }
+
+    fn boolean(&mut self, key: &str, value: &Spanned<DeValue<'_>>) -> Option<Located<bool>> {
+        match value.get_ref() {
+            DeValue::Boolean(b) => Some(Located::new(*b, value.span())),
+            _ => {
+                self.type_error(key, value, "`true` or `false`");
+                None
+            }
+        }
+    }
+
+    fn integer(&mut self, key: &str, value: &Spanned<DeValue<'_>>) -> Option<Located<i64>> {
+        let parsed = match value.get_ref() {
+            DeValue::Integer(i) => i64::from_str_radix(i.as_str(), i.radix()).ok(),
+            _ => None,
+        };
+        match parsed {
+            Some(n) => Some(Located::new(n, value.span())),
+            None => {
+                self.type_error(key, value, "a whole number");
+                None
+            }
+        }
+    }
+
+    fn table<'v, 'i>(&mut self, key: &str, value: &'v Spanned<DeValue<'i>>) -> Option<&'v DeTable<'i>> {
+        match value.get_ref() {
+            DeValue::Table(t) => Some(t),
+            _ => {
+                self.type_error(key, value, "a table");
+                None
+            }
+        }
+    }
+
+    /// Like `table`, for a value whose path is this reader's own path.
+    fn table_here<'v, 'i>(&mut self, value: &'v Spanned<DeValue<'i>>) -> Option<&'v DeTable<'i>> {
+        match value.get_ref() {
+            DeValue::Table(t) => Some(t),
+            _ => {
+                let path = self.path.clone();
+                self.type_error_at(&path, value, "a table");
+                None
+            }
+        }
+    }
+
+    fn string_map(&mut self, key: &str, value: &Spanned<DeValue<'_>>) -> Vec<(Located<String>, Located<String>)> {
+        let Some(table) = self.table(key, value) else {
+            return Vec::new();
+        };
+        let mut out = Vec::new();
+        let mut tr = self.nested(key);
+        for (k, v) in table.iter() {
+            let name = k.get_ref().to_string();
+            if let Some(s) = tr.string(&name, v) {
+                out.push((Located::new(name, k.span()), s));
+            }
+        }
+        out
+    }
+}
+
+fn type_name(value: &DeValue<'_>) -> &'static str {
+    match value {
+        DeValue::String(_) => "a string",
+        DeValue::Integer(_) => "an integer",
+        DeValue::Float(_) => "a float",
+        DeValue::Boolean(_) => "a boolean",
+        DeValue::Datetime(_) => "a date-time",
+        DeValue::Array(_) => "an array",
+        DeValue::Table(_) => "a table",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_every_contract_key() {
+        let src = r#"
+name = "orders"
+[tags]
+team = "payments"
+[state_machine]
+timeout = "2h"
+log_level = "ALL"
+include_execution_data = true
+tracing = true
+log_retention_days = 90
+[[steps]]
+name = "A"
+queue = "main"
+timeout = "15m"
+heartbeat = "5m"
+[queues.main]
+visibility_timeout = "1m"
+retention = "1d"
+fifo = true
+encryption = "kms"
+dead_letter = { max_receives = 3 }
+[callback]
+memory_mb = 256
+timeout = "20s"
+architecture = "x86_64"
+reserved_concurrency = 4
+log_retention_days = 7
+"#;
+        let (spec, diags) = parse(src);
+        assert!(diags.is_empty(), "{diags:?}");
+        assert_eq!(spec.name.unwrap().value, "orders");
+        assert_eq!(spec.tags[0].1.value, "payments");
+        assert_eq!(spec.state_machine.log_retention_days.unwrap().value, 90);
+        let steps = spec.steps.unwrap().value;
+        assert_eq!(steps[0].heartbeat.as_ref().unwrap().value, "5m");
+        let (key, queue) = &spec.queues[0];
+        assert_eq!(key.value, "main");
+        assert_eq!(queue.fifo.as_ref().unwrap().value, true);
+        assert!(matches!(
+            queue.dead_letter.as_ref().unwrap().value,
+            DeadLetterSpec::On { max_receives: Some(Located { value: 3, .. }) }
+        ));
+        assert_eq!(spec.callback.reserved_concurrency.unwrap().value, 4);
+    }
+
+    #[test]
+    fn reports_every_unknown_key_and_type_error() {
+        let src = "name = 3\nnmae = \"x\"\n[queues.main]\nvisiblity_timeout = \"5m\"\nfifo = \"yes\"\n";
+        let (_, diags) = parse(src);
+        let paths: Vec<_> = diags.iter().map(|d| d.path.as_str()).collect();
+        assert_eq!(paths, ["name", "nmae", "queues.main.visiblity_timeout", "queues.main.fifo"]);
+        assert_eq!(diags[2].help.as_deref(), Some("did you mean `visibility_timeout`?"));
+    }
+
+    #[test]
+    fn syntax_errors_are_one_diagnostic_with_a_span() {
+        let (_, diags) = parse("name = \n");
+        assert_eq!(diags.len(), 1);
+        assert!(diags[0].message.starts_with("invalid TOML"));
+        assert!(diags[0].span.is_some());
+    }
+}
