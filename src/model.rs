@@ -179,6 +179,8 @@ pub struct Callback {
     pub architecture: Architecture,
     /// `reserved_concurrent_executions`.
     pub reserved_concurrency: Option<u32>,
+    /// Active X-Ray tracing, on with the state machine's tracing so that a trace spans the callback.
+    pub tracing: bool,
     /// Its log group.
     pub log_group: LogGroup,
 }

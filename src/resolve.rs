@@ -40,7 +40,7 @@ pub fn resolve(spec: &Spec, source_file: &str) -> Result<Model, Vec<Diagnostic>>
     let state_machine = c.state_machine(spec, &name);
     let queues = c.queues(spec, &name);
     let steps = c.steps(spec, &queues, state_machine.timeout_seconds);
-    let callback = c.callback(spec, &name);
+    let callback = c.callback(spec, &name, state_machine.tracing);
     if !c.diags.is_empty() {
         c.diags.sort_by_key(|d| d.span.as_ref().map(|s| s.start).unwrap_or(0));
         return Err(c.diags);
@@ -54,7 +54,7 @@ pub fn resolve(spec: &Spec, source_file: &str) -> Result<Model, Vec<Diagnostic>>
         });
     let roles = vec![
         state_machine_role(&name, &state_machine, &queues),
-        callback_role(&name),
+        callback_role(&name, callback.tracing),
     ];
     Ok(Model {
         name,
@@ -117,19 +117,7 @@ fn state_machine_role(name: &str, sm: &StateMachine, queues: &[Queue]) -> Role {
         });
     }
     if sm.tracing {
-        statements.push(Statement {
-            sid: "SendTraces".into(),
-            actions: [
-                "xray:GetSamplingRules",
-                "xray:GetSamplingTargets",
-                "xray:PutTelemetryRecords",
-                "xray:PutTraceSegments",
-            ]
-            .map(String::from)
-            .to_vec(),
-            resources: vec![Resource::Any],
-            only_from_callback_function: false,
-        });
+        statements.push(send_traces());
     }
     Role {
         id: RoleId::StateMachine,
@@ -139,9 +127,26 @@ fn state_machine_role(name: &str, sm: &StateMachine, queues: &[Queue]) -> Role {
     }
 }
 
-/// The callback may answer tasks of this state machine only, and write its own logs.
-fn callback_role(name: &str) -> Role {
-    Role {
+/// X-Ray's actions, which AWS lets you grant on `*` only.
+fn send_traces() -> Statement {
+    Statement {
+        sid: "SendTraces".into(),
+        actions: [
+            "xray:GetSamplingRules",
+            "xray:GetSamplingTargets",
+            "xray:PutTelemetryRecords",
+            "xray:PutTraceSegments",
+        ]
+        .map(String::from)
+        .to_vec(),
+        resources: vec![Resource::Any],
+        only_from_callback_function: false,
+    }
+}
+
+/// The callback may answer tasks of this state machine only, and write its own logs (and traces).
+fn callback_role(name: &str, tracing: bool) -> Role {
+    let mut role = Role {
         id: RoleId::Callback,
         name: format!("{name}-callback"),
         service: Service::Lambda,
@@ -161,7 +166,11 @@ fn callback_role(name: &str) -> Role {
                 only_from_callback_function: false,
             },
         ],
+    };
+    if tracing {
+        role.statements.push(send_traces());
     }
+    role
 }
 
 /// Collects diagnostics while resolving; every method returns a usable value even on error.
@@ -481,7 +490,7 @@ impl Checker {
         }
     }
 
-    fn callback(&mut self, spec: &Spec, name: &str) -> Callback {
+    fn callback(&mut self, spec: &Spec, name: &str, tracing: bool) -> Callback {
         let cb = &spec.callback;
         let memory_mb = match cb.memory_mb.as_ref() {
             None => 128,
@@ -541,6 +550,7 @@ impl Checker {
             timeout_seconds,
             architecture,
             reserved_concurrency,
+            tracing,
         }
     }
 

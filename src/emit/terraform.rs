@@ -256,12 +256,12 @@ fn queues(header: &str, model: &Model) -> File {
             .filter(|s| s.queue == queue.key)
             .map(|s| format!("{:?}", s.name))
             .collect();
+        let who = match steps.as_slice() {
+            [one] => format!("step {one} sends its input and task token"),
+            many => format!("steps {} send their input and task token", many.join(", ")),
+        };
         file.push_commented(
-            &format!(
-                "Queue {:?}: step {} sends its input and task token here; a worker receives it.",
-                queue.key,
-                steps.join(", ")
-            ),
+            &format!("Queue {:?}: {who} here; a worker receives them.", queue.key),
             source_queue(queue),
         );
         if let Some(dlq) = &queue.dead_letter {
@@ -364,8 +364,16 @@ fn state_machine(header: &str, model: &Model) -> File {
     if !sm.tracing {
         block = block.comment("#checkov:skip=CKV_AWS_284: X-Ray tracing is opt-in (spec: [state_machine] tracing = true).");
     }
-    if sm.logging.is_none() {
-        block = block.comment("#checkov:skip=CKV_AWS_285: execution logging is off by the spec (log_level = \"OFF\").");
+    match &sm.logging {
+        None => {
+            block = block.comment("#checkov:skip=CKV_AWS_285: execution logging is off by the spec (log_level = \"OFF\").")
+        }
+        Some(l) if !l.include_execution_data => {
+            block = block.comment(
+                "#checkov:skip=CKV_AWS_285: execution data can hold personal data; opt in with [state_machine] include_execution_data = true.",
+            )
+        }
+        Some(_) => {}
     }
     block = block
         .attr("name", string(&sm.name))
@@ -422,6 +430,11 @@ fn callback(header: &str, model: &Model) -> File {
         .comment("#checkov:skip=CKV_AWS_116: invoked synchronously by workers, which see and retry errors; an async DLQ would never fire.")
         .comment("#checkov:skip=CKV_AWS_117: calls only the Step Functions API; attaching a VPC is a deployment choice.")
         .comment("#checkov:skip=CKV_AWS_272: code signing needs a signing profile outside this module.");
+    if !cb.tracing {
+        block = block.comment(
+            "#checkov:skip=CKV_AWS_50: X-Ray is opt-in: [state_machine] tracing = true traces the state machine and this function.",
+        );
+    }
     if cb.reserved_concurrency.is_none() {
         block = block.comment(
             "#checkov:skip=CKV_AWS_115: concurrency is unreserved by the spec ([callback] reserved_concurrency).",
@@ -452,7 +465,11 @@ fn callback(header: &str, model: &Model) -> File {
             Block::new("logging_config", Vec::<String>::new())
                 .attr("log_format", string("JSON"))
                 .attr("log_group", raw("aws_cloudwatch_log_group.callback.name")),
-        )
+        );
+    if cb.tracing {
+        block = block.block(Block::new("tracing_config", Vec::<String>::new()).attr("mode", string("Active")));
+    }
+    block = block
         .blank()
         .attr("tags", raw("local.tags"))
         .blank()

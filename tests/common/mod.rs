@@ -1,0 +1,102 @@
+//! Shared helpers for the integration tests.
+#![allow(dead_code)]
+
+pub mod schema;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use sfngen::emit::GeneratedFile;
+
+/// The repository root.
+pub fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Every spec the tool tests render: the examples, then `tests/data/specs/*.toml`.
+pub fn all_specs() -> Vec<PathBuf> {
+    let mut specs = example_specs();
+    let mut extra: Vec<PathBuf> = std::fs::read_dir(root().join("tests/data/specs"))
+        .expect("tests/data/specs")
+        .map(|e| e.expect("dir entry").path())
+        .filter(|p| p.extension().is_some_and(|x| x == "toml"))
+        .collect();
+    extra.sort();
+    specs.extend(extra);
+    specs
+}
+
+/// `examples/*/sfngen.toml`, sorted.
+pub fn example_specs() -> Vec<PathBuf> {
+    let mut specs: Vec<PathBuf> = std::fs::read_dir(root().join("examples"))
+        .expect("examples/")
+        .map(|e| e.expect("dir entry").path().join("sfngen.toml"))
+        .filter(|p| p.exists())
+        .collect();
+    specs.sort();
+    specs
+}
+
+/// A short name for a spec: its example folder, or its file stem.
+pub fn spec_label(spec: &Path) -> String {
+    if spec.file_name().is_some_and(|n| n == "sfngen.toml") {
+        spec.parent().and_then(|p| p.file_name()).map(|n| n.to_string_lossy().into_owned()).unwrap_or_default()
+    } else {
+        spec.file_stem().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default()
+    }
+}
+
+/// Renders a spec file in memory, as `sfngen render` would.
+pub fn render(spec: &Path) -> Vec<GeneratedFile> {
+    let source = std::fs::read_to_string(spec).unwrap_or_else(|e| panic!("{}: {e}", spec.display()));
+    let name = spec.file_name().unwrap().to_string_lossy().into_owned();
+    sfngen::render_source(&source, &name).unwrap_or_else(|d| panic!("{}: {d:#?}", spec.display()))
+}
+
+/// Renders a spec into a fresh temporary folder.
+pub fn render_to_dir(spec: &Path) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("tempdir");
+    for file in render(spec) {
+        let path = dir.path().join(&file.path);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, &file.contents).unwrap();
+    }
+    dir
+}
+
+/// The `.tf` files of a rendered module as `(name, text)`.
+pub fn tf_files(files: &[GeneratedFile]) -> Vec<(String, String)> {
+    files
+        .iter()
+        .filter(|f| f.path.ends_with(".tf"))
+        .map(|f| (f.path.clone(), String::from_utf8(f.contents.clone()).expect("utf-8")))
+        .collect()
+}
+
+/// An external tool that `scripts/setup-tools.sh` installs; the test fails with a clear message when
+/// it is missing, never skips.
+pub fn tool(name: &str) -> Command {
+    let found = std::env::var_os("PATH")
+        .map(|paths| std::env::split_paths(&paths).map(|p| p.join(name)).find(|p| p.is_file()))
+        .unwrap_or_default();
+    match found {
+        Some(path) => Command::new(path),
+        None => panic!(
+            "`{name}` is not on PATH: run `bash scripts/setup-tools.sh && source scripts/tools-env.sh` \
+             (scripts/test.sh does both)"
+        ),
+    }
+}
+
+/// Runs a command; panics with its output unless it exits 0. Returns stdout.
+pub fn run_ok(cmd: &mut Command) -> String {
+    let out = cmd.output().unwrap_or_else(|e| panic!("{cmd:?}: {e}"));
+    assert!(
+        out.status.success(),
+        "{cmd:?} failed ({}):\nstdout:\n{}\nstderr:\n{}",
+        out.status,
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}

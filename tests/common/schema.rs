@@ -1,0 +1,352 @@
+//! Checks Terraform files against the hashicorp/aws provider's typed schema.
+//!
+//! For every `resource` and `data` block: the type exists; every attribute exists, is settable (not
+//! computed-only), is not deprecated, and has a literal (or resolvable reference) of the right type;
+//! every nested block is a block in the schema and respects its max/min items; nothing required is
+//! missing. References such as `aws_sqs_queue.main.arn` must name a block of this module and an
+//! attribute its type has.
+
+use std::collections::BTreeMap;
+
+use hcl::expr::{Expression, TraversalOperator};
+use serde_json::Value;
+
+/// One schema violation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Violation {
+    /// Where: `file: resource.type.name.attribute`.
+    pub at: String,
+    /// What kind of mistake, stable for tests: `unknown-type`, `unknown-attribute`, `computed-only`,
+    /// `deprecated`, `type-mismatch`, `block-as-attribute`, `attribute-as-block`, `too-many-blocks`,
+    /// `missing-required`, `unknown-reference`.
+    pub kind: &'static str,
+    /// Details.
+    pub detail: String,
+}
+
+/// A provider schema (trimmed to the types sfngen emits).
+pub struct Schema {
+    version: String,
+    root: Value,
+}
+
+const META_ATTRIBUTES: &[&str] = &["count", "for_each", "depends_on", "provider"];
+const META_BLOCKS: &[&str] = &["lifecycle"];
+
+impl Schema {
+    /// Loads `tests/data/provider-schema/aws-VERSION.json`.
+    pub fn load(version: &str) -> Schema {
+        let path = format!("{}/tests/data/provider-schema/aws-{version}.json", env!("CARGO_MANIFEST_DIR"));
+        let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
+        Schema {
+            version: version.to_string(),
+            root: serde_json::from_str(&text).unwrap_or_else(|e| panic!("{path}: {e}")),
+        }
+    }
+
+    /// The provider version.
+    pub fn version(&self) -> &str {
+        &self.version
+    }
+
+    fn block_schema(&self, kind: &str, type_name: &str) -> Option<&Value> {
+        let section = if kind == "data" { "data_source_schemas" } else { "resource_schemas" };
+        self.root.get(section)?.get(type_name)?.get("block")
+    }
+
+    /// Checks a set of files that form one module: `(file name, text)`.
+    pub fn check_module(&self, files: &[(String, String)]) -> Vec<Violation> {
+        let mut violations = Vec::new();
+        let mut bodies = Vec::new();
+        for (name, text) in files {
+            match hcl::parse(text) {
+                Ok(body) => bodies.push((name.clone(), body)),
+                Err(e) => violations.push(Violation {
+                    at: name.clone(),
+                    kind: "parse-error",
+                    detail: e.to_string(),
+                }),
+            }
+        }
+        // Every resource and data block of the module, by address, for reference checks.
+        let mut declared: BTreeMap<String, (String, String)> = BTreeMap::new();
+        for (_, body) in &bodies {
+            for block in body.blocks() {
+                let labels: Vec<&str> = block.labels().iter().map(|l| l.as_str()).collect();
+                if let [type_name, name] = labels.as_slice() {
+                    let kind = block.identifier().to_string();
+                    let address = if kind == "data" {
+                        format!("data.{type_name}.{name}")
+                    } else {
+                        format!("{type_name}.{name}")
+                    };
+                    declared.insert(address, (kind, type_name.to_string()));
+                }
+            }
+        }
+        let ctx = Context {
+            schema: self,
+            declared: &declared,
+        };
+        for (file, body) in &bodies {
+            for block in body.blocks() {
+                let kind = block.identifier();
+                let labels: Vec<&str> = block.labels().iter().map(|l| l.as_str()).collect();
+                if kind == "resource" || kind == "data" {
+                    let [type_name, name] = labels.as_slice() else { continue };
+                    let at = format!("{file}: {kind}.{type_name}.{name}");
+                    match self.block_schema(kind, type_name) {
+                        Some(schema) => ctx.check_body(&at, block.body(), schema, true, &mut violations),
+                        None => violations.push(Violation {
+                            at,
+                            kind: "unknown-type",
+                            detail: format!("{type_name} is not a {kind} type of hashicorp/aws {}", self.version),
+                        }),
+                    }
+                } else {
+                    // variable, output, locals, terraform: check the references they make.
+                    for attr in block.body().attributes() {
+                        ctx.check_references(&format!("{file}: {kind}.{}", attr.key()), attr.expr(), &mut violations);
+                    }
+                    for inner in block.body().blocks() {
+                        for attr in inner.body().attributes() {
+                            ctx.check_references(
+                                &format!("{file}: {kind}.{}.{}", inner.identifier(), attr.key()),
+                                attr.expr(),
+                                &mut violations,
+                            );
+                        }
+                    }
+                }
+            }
+        }
+        violations
+    }
+}
+
+struct Context<'a> {
+    schema: &'a Schema,
+    declared: &'a BTreeMap<String, (String, String)>,
+}
+
+impl Context<'_> {
+    fn check_body(&self, at: &str, body: &hcl::Body, schema: &Value, top: bool, out: &mut Vec<Violation>) {
+        let attributes = schema.get("attributes").and_then(Value::as_object);
+        let block_types = schema.get("block_types").and_then(Value::as_object);
+        let mut present = Vec::new();
+        for attr in body.attributes() {
+            let key = attr.key();
+            let here = format!("{at}.{key}");
+            present.push(key.to_string());
+            if top && META_ATTRIBUTES.contains(&key) {
+                continue;
+            }
+            let Some(spec) = attributes.and_then(|a| a.get(key)) else {
+                if block_types.is_some_and(|b| b.contains_key(key)) {
+                    push(out, here, "block-as-attribute", format!("`{key}` is a block: write `{key} {{ ... }}`"));
+                } else {
+                    push(out, here, "unknown-attribute", format!("no attribute `{key}` in the schema"));
+                }
+                continue;
+            };
+            let flag = |name: &str| spec.get(name).and_then(Value::as_bool).unwrap_or(false);
+            if flag("computed") && !flag("optional") && !flag("required") {
+                push(out, here.clone(), "computed-only", format!("`{key}` is computed by the provider and cannot be set"));
+            }
+            if flag("deprecated") {
+                push(out, here.clone(), "deprecated", format!("`{key}` is deprecated"));
+            }
+            let expected = spec.get("type").cloned().unwrap_or(Value::Null);
+            if let Some(found) = self.type_of(attr.expr()) {
+                if !type_matches(&expected, &found) {
+                    push(out, 
+                        here.clone(),
+                        "type-mismatch",
+                        format!("`{key}` expects {expected}, found {found}"),
+                    );
+                }
+            }
+        }
+        let mut counts: BTreeMap<String, usize> = BTreeMap::new();
+        for block in body.blocks() {
+            let key = block.identifier();
+            let here = format!("{at}.{key}");
+            if top && META_BLOCKS.contains(&key) {
+                continue;
+            }
+            let Some(spec) = block_types.and_then(|b| b.get(key)) else {
+                if attributes.is_some_and(|a| a.contains_key(key)) {
+                    push(out, here, "attribute-as-block", format!("`{key}` is an attribute: write `{key} = ...`"));
+                } else {
+                    push(out, here, "unknown-attribute", format!("no block `{key}` in the schema"));
+                }
+                continue;
+            };
+            *counts.entry(key.to_string()).or_default() += 1;
+            if let Some(inner) = spec.get("block") {
+                self.check_body(&here, block.body(), inner, false, out);
+            }
+        }
+        for (key, spec) in block_types.into_iter().flatten() {
+            let count = counts.get(key).copied().unwrap_or(0);
+            let max = spec.get("max_items").and_then(Value::as_u64).unwrap_or(0);
+            let min = spec.get("min_items").and_then(Value::as_u64).unwrap_or(0);
+            if max > 0 && count as u64 > max {
+                push(out, format!("{at}.{key}"), "too-many-blocks", format!("{count} `{key}` blocks, at most {max}"));
+            }
+            if (count as u64) < min {
+                push(out, format!("{at}.{key}"), "missing-required", format!("at least {min} `{key}` block(s) required"));
+            }
+        }
+        for (key, spec) in attributes.into_iter().flatten() {
+            if spec.get("required").and_then(Value::as_bool).unwrap_or(false) && !present.contains(key) {
+                push(out, format!("{at}.{key}"), "missing-required", format!("required attribute `{key}` is missing"));
+            }
+        }
+        for attr in body.attributes() {
+            let here = format!("{at}.{}", attr.key());
+            if top && attr.key() == "depends_on" {
+                self.check_depends_on(&here, attr.expr(), out);
+            } else {
+                self.check_references(&here, attr.expr(), out);
+            }
+        }
+    }
+
+    /// `depends_on` lists addresses (`type.name`), each of which must be declared.
+    fn check_depends_on(&self, at: &str, expr: &Expression, out: &mut Vec<Violation>) {
+        let Expression::Array(items) = expr else {
+            push(out, at.to_string(), "type-mismatch", "depends_on must be a list of addresses".into());
+            return;
+        };
+        for item in items {
+            let address = hcl::format::to_string(item).unwrap_or_default();
+            if !self.declared.contains_key(&address) {
+                push(out, at.to_string(), "unknown-reference", format!("{address} is not declared in the module"));
+            }
+        }
+    }
+
+    /// The type an expression evaluates to, when it can be told without evaluating it.
+    fn type_of(&self, expr: &Expression) -> Option<Value> {
+        match expr {
+            Expression::String(_) | Expression::TemplateExpr(_) => Some(Value::from("string")),
+            Expression::Number(_) => Some(Value::from("number")),
+            Expression::Bool(_) => Some(Value::from("bool")),
+            Expression::Array(items) => {
+                let element = items.iter().map(|i| self.type_of(i)).collect::<Option<Vec<_>>>()?;
+                let first = element.first().cloned().unwrap_or(Value::from("dynamic"));
+                Some(serde_json::json!(["tuple_of", first]))
+            }
+            Expression::Object(_) => Some(Value::from("object")),
+            Expression::FuncCall(call) => match call.name.name.as_str() {
+                "jsonencode" | "templatefile" | "filebase64sha256" | "coalesce" | "format" => {
+                    Some(Value::from("string"))
+                }
+                _ => None,
+            },
+            Expression::Traversal(t) => self.reference(t).and_then(|(_, ty)| ty),
+            _ => None,
+        }
+    }
+
+    /// `(address, attribute type)` of a reference to a resource or data attribute of this module.
+    fn reference(&self, traversal: &hcl::expr::Traversal) -> Option<(String, Option<Value>)> {
+        let Expression::Variable(root) = &traversal.expr else { return None };
+        let names: Vec<&str> = traversal
+            .operators
+            .iter()
+            .map_while(|op| match op {
+                TraversalOperator::GetAttr(id) => Some(id.as_str()),
+                _ => None,
+            })
+            .collect();
+        let root = root.as_str();
+        let (address, attribute) = match (root, names.as_slice()) {
+            ("var" | "local" | "path" | "module" | "each" | "count" | "self", _) => return None,
+            ("data", [type_name, name, attribute, ..]) => (format!("data.{type_name}.{name}"), *attribute),
+            (type_name, [name, attribute, ..]) => (format!("{type_name}.{name}"), *attribute),
+            _ => return Some((root.to_string(), None)),
+        };
+        let ty = self.declared.get(&address).and_then(|(kind, type_name)| {
+            self.schema
+                .block_schema(kind, type_name)?
+                .get("attributes")?
+                .get(attribute)?
+                .get("type")
+                .cloned()
+        });
+        Some((format!("{address}.{attribute}"), ty))
+    }
+
+    /// Every reference in `expr` must name a declared block and one of its attributes.
+    fn check_references(&self, at: &str, expr: &Expression, out: &mut Vec<Violation>) {
+        let mut stack = vec![expr.clone()];
+        while let Some(expr) = stack.pop() {
+            match expr {
+                Expression::Traversal(t) => {
+                    if let Some((address, ty)) = self.reference(&t) {
+                        if ty.is_none() {
+                            out.push(Violation {
+                                at: at.to_string(),
+                                kind: "unknown-reference",
+                                detail: format!("{address} is not a declared block's attribute"),
+                            });
+                        }
+                    }
+                    if let Expression::Variable(_) = t.expr {
+                    } else {
+                        stack.push(t.expr.clone());
+                    }
+                }
+                Expression::Array(items) => stack.extend(items),
+                Expression::Object(object) => stack.extend(object.into_iter().map(|(_, v)| v)),
+                Expression::FuncCall(call) => stack.extend(call.args.clone()),
+                Expression::Parenthesis(inner) => stack.push(*inner),
+                Expression::TemplateExpr(template) => {
+                    if let Ok(parsed) = hcl::template::Template::from_expr(&template) {
+                        collect_template_exprs(&parsed, &mut stack);
+                    }
+                }
+                Expression::Conditional(c) => stack.extend([c.cond_expr.clone(), c.true_expr.clone(), c.false_expr.clone()]),
+                Expression::Operation(op) => match *op {
+                    hcl::expr::Operation::Unary(u) => stack.push(u.expr),
+                    hcl::expr::Operation::Binary(b) => stack.extend([b.lhs_expr, b.rhs_expr]),
+                },
+                _ => {}
+            }
+        }
+    }
+}
+
+fn push(out: &mut Vec<Violation>, at: String, kind: &'static str, detail: String) {
+    out.push(Violation { at, kind, detail });
+}
+
+fn collect_template_exprs(template: &hcl::template::Template, out: &mut Vec<Expression>) {
+    use hcl::template::Element;
+    for element in template.elements() {
+        if let Element::Interpolation(i) = element {
+            out.push(i.expr.clone());
+        }
+    }
+}
+
+/// Whether a found type fits the schema's type (`"string"`, `["list", "string"]`, `["map", ...]`...).
+fn type_matches(expected: &Value, found: &Value) -> bool {
+    match (expected, found) {
+        (Value::String(e), Value::String(f)) => e == f || e == "dynamic" || (e == "string" && f == "number"),
+        (Value::Array(e), Value::Array(f)) => {
+            let (Some(container), Some(element)) = (e.first().and_then(Value::as_str), e.get(1)) else {
+                return false;
+            };
+            f.first().and_then(Value::as_str) == Some("tuple_of")
+                && matches!(container, "list" | "set")
+                && f.get(1).is_some_and(|fe| fe == "dynamic" || type_matches(element, fe))
+        }
+        (Value::Array(e), Value::String(f)) => {
+            f == "object" && matches!(e.first().and_then(Value::as_str), Some("map" | "object"))
+        }
+        _ => false,
+    }
+}

@@ -1,0 +1,138 @@
+//! Every rendered `.tf` file against the hashicorp/aws schema, on the oldest and newest provider the
+//! module admits (and one between); and proof that the checker catches each kind of mistake.
+
+mod common;
+
+use common::schema::{Schema, Violation};
+
+const VERSIONS: &[&str] = &["6.9.0", "6.25.0", "6.47.0"];
+
+#[test]
+fn every_rendered_module_conforms_to_the_provider_schema() {
+    for version in VERSIONS {
+        let schema = Schema::load(version);
+        for spec in common::all_specs() {
+            let files = common::tf_files(&common::render(&spec));
+            let violations = schema.check_module(&files);
+            assert!(
+                violations.is_empty(),
+                "{} against hashicorp/aws {}: {violations:#?}",
+                common::spec_label(&spec),
+                schema.version()
+            );
+        }
+    }
+}
+
+fn kinds(tf: &str) -> Vec<&'static str> {
+    let schema = Schema::load("6.47.0");
+    let module = vec![
+        ("main.tf".to_string(), tf.to_string()),
+        (
+            "roles.tf".to_string(),
+            "resource \"aws_iam_role\" \"r\" {\n  assume_role_policy = \"{}\"\n}\n".to_string(),
+        ),
+    ];
+    let mut kinds: Vec<&'static str> = schema.check_module(&module).iter().map(|v: &Violation| v.kind).collect();
+    kinds.sort();
+    kinds.dedup();
+    kinds
+}
+
+#[test]
+fn a_correct_block_passes() {
+    assert_eq!(
+        kinds("resource \"aws_sqs_queue\" \"q\" {\n  name = \"a\"\n  fifo_queue = true\n  visibility_timeout_seconds = 30\n}\n"),
+        Vec::<&str>::new()
+    );
+}
+
+#[test]
+fn catches_an_unknown_resource_type() {
+    assert_eq!(kinds("resource \"aws_sqs_queueue\" \"q\" {}\n"), ["unknown-type"]);
+}
+
+#[test]
+fn catches_an_unknown_attribute() {
+    assert_eq!(kinds("resource \"aws_sqs_queue\" \"q\" {\n  visibility_timeout = 30\n}\n"), ["unknown-attribute"]);
+}
+
+#[test]
+fn catches_a_computed_only_attribute() {
+    assert_eq!(kinds("resource \"aws_sqs_queue\" \"q\" {\n  arn = \"x\"\n}\n"), ["computed-only"]);
+}
+
+#[test]
+fn catches_a_literal_of_the_wrong_type() {
+    assert_eq!(kinds("resource \"aws_sqs_queue\" \"q\" {\n  fifo_queue = \"yes\"\n}\n"), ["type-mismatch"]);
+    assert_eq!(
+        kinds("resource \"aws_lambda_function\" \"f\" {\n  function_name = \"f\"\n  role = aws_iam_role.r.arn\n  architectures = \"arm64\"\n}\n"),
+        ["type-mismatch"]
+    );
+}
+
+#[test]
+fn catches_a_reference_of_the_wrong_type() {
+    assert_eq!(
+        kinds("resource \"aws_sqs_queue\" \"q\" {\n  fifo_queue = aws_iam_role.r.arn\n}\n"),
+        ["type-mismatch"]
+    );
+}
+
+#[test]
+fn catches_a_block_written_as_an_attribute() {
+    assert_eq!(
+        kinds("resource \"aws_sfn_state_machine\" \"s\" {\n  name = \"s\"\n  role_arn = \"r\"\n  definition = \"{}\"\n  tracing_configuration = { enabled = true }\n}\n"),
+        ["block-as-attribute"]
+    );
+}
+
+#[test]
+fn catches_an_attribute_written_as_a_block() {
+    assert_eq!(
+        kinds("resource \"aws_sqs_queue\" \"q\" {\n  redrive_policy {\n    maxReceiveCount = 5\n  }\n}\n"),
+        ["attribute-as-block"]
+    );
+}
+
+#[test]
+fn catches_too_many_blocks() {
+    assert_eq!(
+        kinds("resource \"aws_sfn_state_machine\" \"s\" {\n  name = \"s\"\n  role_arn = \"r\"\n  definition = \"{}\"\n  tracing_configuration {\n    enabled = true\n  }\n  tracing_configuration {\n    enabled = false\n  }\n}\n"),
+        ["too-many-blocks"]
+    );
+}
+
+#[test]
+fn catches_a_missing_required_attribute_or_block() {
+    assert_eq!(kinds("resource \"aws_sfn_state_machine\" \"s\" {\n  name = \"s\"\n}\n"), ["missing-required"]);
+    assert_eq!(
+        kinds("resource \"aws_lambda_function\" \"f\" {\n  function_name = \"f\"\n  role = aws_iam_role.r.arn\n  logging_config {\n    log_group = \"g\"\n  }\n}\n"),
+        ["missing-required"]
+    );
+}
+
+#[test]
+fn catches_a_deprecated_attribute() {
+    assert_eq!(kinds("data \"aws_region\" \"r\" {\n  name = \"us-east-1\"\n}\n"), ["deprecated"]);
+}
+
+#[test]
+fn catches_a_reference_to_nothing() {
+    assert_eq!(
+        kinds("resource \"aws_sqs_queue\" \"q\" {\n  name = aws_sqs_queue.other.name\n}\n"),
+        ["unknown-reference"]
+    );
+    assert_eq!(
+        kinds("output \"o\" {\n  value = aws_iam_role.r.not_an_attribute\n}\n"),
+        ["unknown-reference"]
+    );
+}
+
+#[test]
+fn catches_depends_on_an_undeclared_resource() {
+    assert_eq!(
+        kinds("resource \"aws_sqs_queue\" \"q\" {\n  depends_on = [aws_iam_role_policy.nothing]\n}\n"),
+        ["unknown-reference"]
+    );
+}
