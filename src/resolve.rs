@@ -208,7 +208,11 @@ impl Checker {
     fn tags(&mut self, spec: &Spec) -> BTreeMap<String, String> {
         let mut tags = BTreeMap::new();
         for (key, value) in &spec.tags {
-            let path = format!("tags.{}", key.value);
+            let path = if resource_name_problem(&key.value).is_none() {
+                format!("tags.{}", key.value)
+            } else {
+                format!("tags.{:?}", key.value)
+            };
             if let Some(problem) = tag_problem(&key.value, 128, true) {
                 self.error(
                     &path,
@@ -271,16 +275,23 @@ impl Checker {
     }
 
     fn queues(&mut self, spec: &Spec, name: &str) -> Vec<Queue> {
-        let used: BTreeSet<&str> = spec
-            .steps
+        let steps: Vec<&StepSpec> = spec.steps.iter().flat_map(|s| s.value.iter()).collect();
+        let used: BTreeSet<&str> = steps
             .iter()
-            .flat_map(|s| s.value.iter())
             .filter_map(|s| s.queue.as_ref().map(|q| q.value.as_str()))
             .collect();
+        // An unused queue is only worth reporting once every step names a queue that exists:
+        // otherwise it is the echo of a typo or a missing key, reported on the step itself.
+        let steps_resolve = !steps.is_empty()
+            && steps.iter().all(|s| {
+                s.queue
+                    .as_ref()
+                    .is_some_and(|q| spec.queues.iter().any(|(key, _)| key.value == q.value))
+            });
         let mut queues: Vec<Queue> = spec
             .queues
             .iter()
-            .map(|(key, q)| self.queue(name, key, q, used.contains(key.value.as_str())))
+            .map(|(key, q)| self.queue(name, key, q, !steps_resolve || used.contains(key.value.as_str())))
             .collect();
         queues.sort_by(|a, b| a.key.cmp(&b.key));
         queues
@@ -568,7 +579,7 @@ impl Checker {
         let Some(v) = value else {
             return default;
         };
-        let range = format!("{}..{}", format_seconds(min), format_seconds(max));
+        let range = format!("{} to {}", format_seconds(min), format_seconds(max));
         match parse_seconds(&v.value) {
             None => {
                 self.error(
@@ -585,7 +596,7 @@ impl Checker {
                 self.error(
                     path,
                     v.span.clone(),
-                    format!("{} is out of range", v.value),
+                    format!("{} is out of range ({range})", v.value),
                     format!("use a duration from {range}"),
                 );
                 default

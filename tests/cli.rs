@@ -1,0 +1,191 @@
+//! The `sfngen` binary end to end: every invalid spec in `tests/cli/invalid/*.toml` exits 2 with the
+//! message in its `.stderr` file (file:line:column, key path, what is wrong, how to fix it) and leaves
+//! the output folder untouched. `SFNGEN_BLESS=1 cargo test --test cli` rewrites the `.stderr` files.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn sfngen() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_sfngen"))
+}
+
+fn invalid_specs() -> Vec<PathBuf> {
+    let dir = common::root().join("tests/cli/invalid");
+    let mut specs: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "toml"))
+        .collect();
+    specs.sort();
+    specs
+}
+
+/// Every file under `dir` with its bytes, to prove nothing changed.
+fn snapshot(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
+    let mut files = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for entry in std::fs::read_dir(&d).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                stack.push(path);
+            } else {
+                files.push((path.clone(), std::fs::read(&path).unwrap()));
+            }
+        }
+    }
+    files.sort();
+    files
+}
+
+fn text(out: &Output) -> (String, String) {
+    (
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn there_are_at_least_twenty_invalid_spec_cases() {
+    assert!(invalid_specs().len() >= 20, "{}", invalid_specs().len());
+}
+
+#[test]
+fn every_invalid_spec_exits_2_with_its_message_and_writes_nothing() {
+    let bless = std::env::var_os("SFNGEN_BLESS").is_some();
+    let mut mismatches = Vec::new();
+    for spec in invalid_specs() {
+        let name = spec.file_name().unwrap().to_string_lossy().into_owned();
+        for command in ["render", "check"] {
+            let work = tempfile::tempdir().unwrap();
+            let existing = work.path().join("existing");
+            std::fs::create_dir(&existing).unwrap();
+            std::fs::write(existing.join("keep.tf"), "# a user's file\n").unwrap();
+            let before = snapshot(work.path());
+            let mut cmd = sfngen();
+            cmd.current_dir(spec.parent().unwrap()).arg(command).arg(&name);
+            if command == "render" {
+                cmd.arg("-o").arg(&existing);
+            }
+            let out = cmd.output().unwrap();
+            let (stdout, stderr) = text(&out);
+            assert_eq!(out.status.code(), Some(2), "{name} ({command}): {stderr}");
+            assert_eq!(stdout, "", "{name} ({command})");
+            assert_eq!(snapshot(work.path()), before, "{name}: the output folder changed");
+            // A fresh output folder is not created either.
+            let fresh = work.path().join("fresh");
+            let out = sfngen()
+                .current_dir(spec.parent().unwrap())
+                .args(["render", &name, "-o"])
+                .arg(&fresh)
+                .output()
+                .unwrap();
+            assert_eq!(out.status.code(), Some(2));
+            assert!(!fresh.exists(), "{name}: render created the output folder");
+
+            let expected_path = spec.with_extension("stderr");
+            if bless {
+                std::fs::write(&expected_path, &stderr).unwrap();
+                continue;
+            }
+            let expected = std::fs::read_to_string(&expected_path)
+                .unwrap_or_else(|_| panic!("{} is missing: run SFNGEN_BLESS=1 cargo test --test cli", expected_path.display()));
+            if stderr != expected {
+                mismatches.push(format!("--- {name} ({command}) expected:\n{expected}+++ got:\n{stderr}"));
+            }
+            // Every diagnostic names the file with line and column, and says how to fix it.
+            for block in stderr.split("\n\n").filter(|b| b.starts_with("error: ") && b.contains("-->")) {
+                assert!(block.contains(&format!("--> {name}:")), "{name}: no location in\n{block}");
+                assert!(block.contains("= help: "), "{name}: no help in\n{block}");
+            }
+        }
+    }
+    assert!(mismatches.is_empty(), "{}", mismatches.join("\n"));
+}
+
+#[test]
+fn a_missing_spec_file_exits_2() {
+    let out = sfngen().args(["check", "/nonexistent/sfngen.toml"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(
+        text(&out).1,
+        "error: spec file /nonexistent/sfngen.toml does not exist: pass the path of your sfngen.toml\n"
+    );
+}
+
+#[test]
+fn a_spec_that_is_not_utf8_exits_2() {
+    let dir = tempfile::tempdir().unwrap();
+    let spec = dir.path().join("sfngen.toml");
+    std::fs::write(&spec, b"name = \"\xff\xfe\"\n").unwrap();
+    let out = sfngen().arg("check").arg(&spec).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out).1.contains("is not UTF-8 text"), "{}", text(&out).1);
+}
+
+#[test]
+fn an_output_path_that_is_a_file_exits_2_and_keeps_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let target = dir.path().join("infra");
+    std::fs::write(&target, "not a folder").unwrap();
+    let seed = common::root().join("examples/seed/sfngen.toml");
+    let out = sfngen().arg("render").arg(&seed).arg("-o").arg(&target).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out).1.contains("is a file, not a folder"), "{}", text(&out).1);
+    assert_eq!(std::fs::read_to_string(&target).unwrap(), "not a folder");
+}
+
+#[test]
+fn render_refuses_to_overwrite_a_file_it_did_not_write() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("main.tf"), "# mine\n").unwrap();
+    let seed = common::root().join("examples/seed/sfngen.toml");
+    let out = sfngen().arg("render").arg(&seed).arg("-o").arg(dir.path()).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out).1.contains("files that sfngen did not write: main.tf"), "{}", text(&out).1);
+    assert_eq!(std::fs::read_to_string(dir.path().join("main.tf")).unwrap(), "# mine\n");
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+}
+
+#[test]
+fn render_then_check_then_stale_then_rerender() {
+    let dir = tempfile::tempdir().unwrap();
+    let out_dir = dir.path().join("infra");
+    let seed = common::root().join("examples/seed/sfngen.toml");
+    let full = common::root().join("examples/full/sfngen.toml");
+    let render = |spec: &Path, check: bool| {
+        let mut cmd = sfngen();
+        cmd.arg("render").arg(spec).arg("-o").arg(&out_dir);
+        if check {
+            cmd.arg("--check");
+        }
+        cmd.output().unwrap()
+    };
+    assert_eq!(render(&seed, true).status.code(), Some(1), "a missing folder is stale");
+    assert!(!out_dir.exists(), "--check wrote something");
+    assert_eq!(render(&seed, false).status.code(), Some(0));
+    std::fs::write(out_dir.join("extra.tf"), "# the user's own file\n").unwrap();
+    assert_eq!(render(&seed, true).status.code(), Some(0));
+    // A different spec: --check shows a diff and exits 1; render then updates and prunes.
+    let stale = render(&full, true);
+    assert_eq!(stale.status.code(), Some(1));
+    let (diff, stderr) = text(&stale);
+    assert!(diff.contains("+++ b/kms.tf"), "{diff}");
+    assert!(stderr.contains("run `sfngen render` to update it"), "{stderr}");
+    assert_eq!(render(&full, false).status.code(), Some(0));
+    assert!(out_dir.join("kms.tf").exists());
+    assert_eq!(render(&seed, false).status.code(), Some(0));
+    assert!(!out_dir.join("kms.tf").exists(), "kms.tf should be removed when no longer generated");
+    assert_eq!(std::fs::read_to_string(out_dir.join("extra.tf")).unwrap(), "# the user's own file\n");
+    assert_eq!(render(&seed, true).status.code(), Some(0));
+}
+
+#[test]
+fn check_reports_a_valid_spec() {
+    let seed = common::root().join("examples/seed/sfngen.toml");
+    let out = sfngen().arg("check").arg(&seed).output().unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    assert!(text(&out).1.ends_with("valid (1 step, 1 queue)\n"), "{}", text(&out).1);
+}
