@@ -20,7 +20,7 @@ pub fn parse_seconds(text: &str) -> Option<u64> {
 /// Writes seconds back in the largest unit that divides them exactly: `300` → `"5m"`.
 pub fn format_seconds(seconds: u64) -> String {
     for (unit, size) in [("d", 86_400), ("h", 3_600), ("m", 60)] {
-        if seconds != 0 && seconds % size == 0 {
+        if seconds != 0 && seconds.is_multiple_of(size) {
             return format!("{}{unit}", seconds / size);
         }
     }
@@ -42,7 +42,20 @@ mod tests {
 
     #[test]
     fn rejects_everything_else() {
-        for bad in ["", "5", "m", "5 m", "1.5h", "-1s", "5M", "1w", "1h30m", "+5s", "٣s", "99999999999999999999d"] {
+        for bad in [
+            "",
+            "5",
+            "m",
+            "5 m",
+            "1.5h",
+            "-1s",
+            "5M",
+            "1w",
+            "1h30m",
+            "+5s",
+            "٣s",
+            "99999999999999999999d",
+        ] {
             assert_eq!(parse_seconds(bad), None, "{bad:?}");
         }
     }

@@ -12,7 +12,11 @@ use sfngen::diagnostic::Diagnostic;
 use sfngen::output::{self, UsageError};
 
 #[derive(Parser)]
-#[command(name = "sfngen", version, about = "Renders the AWS Step Functions callback pattern as a Terraform module")]
+#[command(
+    name = "sfngen",
+    version,
+    about = "Renders the AWS Step Functions callback pattern as a Terraform module"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -108,10 +112,7 @@ fn check_folder(output: &Path, files: &[sfngen::emit::GeneratedFile]) -> anyhow:
         }
         Ok(Some(diff)) => {
             print!("{diff}");
-            eprintln!(
-                "error: {} is stale; run `sfngen render` to update it",
-                output.display()
-            );
+            eprintln!("error: {} is stale; run `sfngen render` to update it", output.display());
             Ok(ExitCode::from(EXIT_STALE))
         }
         Err(err) => usage_or_fail(err),
@@ -131,7 +132,10 @@ fn load(path: &Path) -> anyhow::Result<Option<sfngen::model::Model>> {
     let bytes = match std::fs::read(path) {
         Ok(bytes) => bytes,
         Err(err) if err.kind() == std::io::ErrorKind::NotFound => {
-            eprintln!("error: spec file {} does not exist: pass the path of your sfngen.toml", path.display());
+            eprintln!(
+                "error: spec file {} does not exist: pass the path of your sfngen.toml",
+                path.display()
+            );
             return Ok(None);
         }
         Err(err) => {
@@ -162,7 +166,10 @@ fn report(file: &str, source: &str, diags: &[Diagnostic]) {
         eprintln!("{}", diag.render(file, source));
     }
     let errors = diags.len();
-    eprintln!("error: {file} has {errors} problem{}; nothing was written", plural(errors));
+    eprintln!(
+        "error: {file} has {errors} problem{}; nothing was written",
+        plural(errors)
+    );
 }
 
 fn plural(n: usize) -> &'static str {

@@ -153,9 +153,13 @@ fn callback_role(name: &str, tracing: bool) -> Role {
         statements: vec![
             Statement {
                 sid: "AnswerCallbackTasks".into(),
-                actions: ["states:SendTaskFailure", "states:SendTaskHeartbeat", "states:SendTaskSuccess"]
-                    .map(String::from)
-                    .to_vec(),
+                actions: [
+                    "states:SendTaskFailure",
+                    "states:SendTaskHeartbeat",
+                    "states:SendTaskSuccess",
+                ]
+                .map(String::from)
+                .to_vec(),
                 resources: vec![Resource::StateMachine],
                 only_from_callback_function: true,
             },
@@ -181,7 +185,8 @@ struct Checker {
 
 impl Checker {
     fn error(&mut self, path: &str, span: std::ops::Range<usize>, message: String, help: String) {
-        self.diags.push(Diagnostic::error(path, Some(span), message).with_help(help));
+        self.diags
+            .push(Diagnostic::error(path, Some(span), message).with_help(help));
     }
 
     /// `name` and queue keys: `^[a-z][a-z0-9-]{0,31}$`, no trailing `-`.
@@ -236,7 +241,13 @@ impl Checker {
 
     fn state_machine(&mut self, spec: &Spec, name: &str) -> StateMachine {
         let sm = &spec.state_machine;
-        let timeout_seconds = self.duration("state_machine.timeout", sm.timeout.as_ref(), 1, MAX_EXECUTION_SECONDS, 3_600);
+        let timeout_seconds = self.duration(
+            "state_machine.timeout",
+            sm.timeout.as_ref(),
+            1,
+            MAX_EXECUTION_SECONDS,
+            3_600,
+        );
         let level = match sm.log_level.as_ref() {
             None => Some(LogLevel::Error),
             Some(v) => match v.value.as_str() {
@@ -313,8 +324,13 @@ impl Checker {
         }
         let fifo = q.fifo.as_ref().is_some_and(|v| v.value);
         let suffix = if fifo { ".fifo" } else { "" };
-        let visibility_timeout_seconds =
-            self.duration(&format!("{path}.visibility_timeout"), q.visibility_timeout.as_ref(), 0, MAX_VISIBILITY, 300);
+        let visibility_timeout_seconds = self.duration(
+            &format!("{path}.visibility_timeout"),
+            q.visibility_timeout.as_ref(),
+            0,
+            MAX_VISIBILITY,
+            300,
+        );
         let retention_seconds = self.duration(
             &format!("{path}.retention"),
             q.retention.as_ref(),
@@ -323,11 +339,13 @@ impl Checker {
             4 * DAY,
         );
         let encryption = self.encryption(&format!("{path}.encryption"), q.encryption.as_ref());
-        let dead_letter = self.dead_letter(&path, q.dead_letter.as_ref()).map(|max_receives| DeadLetter {
-            name: format!("{name}-{}-dlq{suffix}", key.value),
-            max_receives,
-            retention_seconds: MAX_RETENTION,
-        });
+        let dead_letter = self
+            .dead_letter(&path, q.dead_letter.as_ref())
+            .map(|max_receives| DeadLetter {
+                name: format!("{name}-{}-dlq{suffix}", key.value),
+                max_receives,
+                retention_seconds: MAX_RETENTION,
+            });
         Queue {
             key: key.value.clone(),
             name: format!("{name}-{}{suffix}", key.value),
@@ -367,9 +385,7 @@ impl Checker {
         match value.map(|v| &v.value) {
             None | Some(DeadLetterSpec::On { max_receives: None }) => Some(5),
             Some(DeadLetterSpec::Off) => None,
-            Some(DeadLetterSpec::On {
-                max_receives: Some(n),
-            }) => {
+            Some(DeadLetterSpec::On { max_receives: Some(n) }) => {
                 if !(1..=1000).contains(&n.value) {
                     self.error(
                         &format!("{path}.dead_letter.max_receives"),
@@ -404,15 +420,15 @@ impl Checker {
         for (index, step) in steps.value.iter().enumerate() {
             let path = format!("steps[{index}]");
             let resolved = self.step(&path, step, queues, execution_timeout);
-            if let Some(name) = step.name.as_ref() {
-                if let Some(first) = seen.insert(name.value.as_str(), index) {
-                    self.error(
-                        &format!("{path}.name"),
-                        name.span.clone(),
-                        format!("step name {:?} is already used by steps[{first}]", name.value),
-                        "give every step a unique name".into(),
-                    );
-                }
+            if let Some(name) = step.name.as_ref()
+                && let Some(first) = seen.insert(name.value.as_str(), index)
+            {
+                self.error(
+                    &format!("{path}.name"),
+                    name.span.clone(),
+                    format!("step name {:?} is already used by steps[{first}]", name.value),
+                    "give every step a unique name".into(),
+                );
             }
             out.push(resolved);
         }
@@ -449,7 +465,10 @@ impl Checker {
                         &format!("{path}.queue"),
                         q.span.clone(),
                         format!("no queue named {:?}", q.value),
-                        format!("{near}define it as a [queues.{}] table, or use an existing queue key", q.value),
+                        format!(
+                            "{near}define it as a [queues.{}] table, or use an existing queue key",
+                            q.value
+                        ),
                     );
                 }
                 q.value.clone()
@@ -459,21 +478,28 @@ impl Checker {
                 String::new()
             }
         };
-        let timeout = step
-            .timeout
-            .as_ref()
-            .map(|t| (self.duration(&format!("{path}.timeout"), Some(t), 1, MAX_EXECUTION_SECONDS, 1), t));
-        let heartbeat = step
-            .heartbeat
-            .as_ref()
-            .map(|h| (self.duration(&format!("{path}.heartbeat"), Some(h), 1, MAX_EXECUTION_SECONDS, 1), h));
+        let timeout = step.timeout.as_ref().map(|t| {
+            (
+                self.duration(&format!("{path}.timeout"), Some(t), 1, MAX_EXECUTION_SECONDS, 1),
+                t,
+            )
+        });
+        let heartbeat = step.heartbeat.as_ref().map(|h| {
+            (
+                self.duration(&format!("{path}.heartbeat"), Some(h), 1, MAX_EXECUTION_SECONDS, 1),
+                h,
+            )
+        });
         if let Some((beat, located)) = heartbeat {
             let hb_path = format!("{path}.heartbeat");
             if let Some((limit, t)) = timeout.filter(|(limit, _)| beat >= *limit) {
                 self.error(
                     &hb_path,
                     located.span.clone(),
-                    format!("heartbeat {} must be shorter than the step's timeout {}", located.value, t.value),
+                    format!(
+                        "heartbeat {} must be shorter than the step's timeout {}",
+                        located.value, t.value
+                    ),
                     format!(
                         "lower `heartbeat` below {}, or raise `timeout` above {}",
                         format_seconds(limit),
@@ -684,7 +710,9 @@ fn is_kms_key_arn(text: &str) -> bool {
         && partition.chars().all(|c| c.is_ascii_lowercase() || c == '-')
         && *service == "kms"
         && !region.is_empty()
-        && region.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+        && region
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
         && account.len() == 12
         && account.bytes().all(|b| b.is_ascii_digit())
         && !id.is_empty()
@@ -694,9 +722,7 @@ fn is_kms_key_arn(text: &str) -> bool {
 /// `alias/NAME`, as KMS allows alias names.
 fn is_kms_alias(text: &str) -> bool {
     text.strip_prefix("alias/").is_some_and(|name| {
-        !name.is_empty()
-            && text.len() <= 256
-            && name.chars().all(|c| c.is_ascii_alphanumeric() || "/_-".contains(c))
+        !name.is_empty() && text.len() <= 256 && name.chars().all(|c| c.is_ascii_alphanumeric() || "/_-".contains(c))
     })
 }
 
@@ -751,14 +777,18 @@ mod tests {
         let paths: Vec<_> = errs.iter().map(|d| d.path.as_str()).collect();
         assert_eq!(
             paths,
-            ["name", "steps[0].queue", "steps[0].heartbeat", "queues.main", "queues.main.retention"]
+            ["name", "steps[0].queue", "steps[0].heartbeat", "queues.main.retention"]
         );
     }
 
     #[test]
     fn kms_arns_and_aliases() {
-        assert!(is_kms_key_arn("arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"));
-        assert!(is_kms_key_arn("arn:aws-us-gov:kms:us-gov-west-1:123456789012:key/mrk-1"));
+        assert!(is_kms_key_arn(
+            "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+        ));
+        assert!(is_kms_key_arn(
+            "arn:aws-us-gov:kms:us-gov-west-1:123456789012:key/mrk-1"
+        ));
         assert!(!is_kms_key_arn("arn:aws:kms:us-east-1:123456789012:alias/x"));
         assert!(!is_kms_key_arn("arn:aws:sqs:us-east-1:123456789012:key/x"));
         assert!(is_kms_alias("alias/my-key"));

@@ -153,12 +153,16 @@ pub fn parse(source: &str) -> (Spec, Vec<Diagnostic>) {
         }
     };
     let spec = read_spec(root.get_ref(), &mut diags);
+    diags.sort_by_key(|d| d.span.as_ref().map(|s| s.start).unwrap_or(0));
     (spec, diags)
 }
 
 fn read_spec(root: &DeTable<'_>, diags: &mut Vec<Diagnostic>) -> Spec {
     let mut spec = Spec::default();
-    let mut r = Reader { path: String::new(), diags };
+    let mut r = Reader {
+        path: String::new(),
+        diags,
+    };
     for (key, value) in root.iter() {
         match key.get_ref().as_ref() {
             "name" => spec.name = r.string("name", value),
@@ -326,8 +330,9 @@ impl Reader<'_> {
             Some(near) => format!("did you mean `{near}`?"),
             None => format!("expected one of: {}", known.join(", ")),
         };
-        self.diags
-            .push(Diagnostic::error(self.join(name), Some(key.span()), format!("unknown key `{name}`")).with_help(help));
+        self.diags.push(
+            Diagnostic::error(self.join(name), Some(key.span()), format!("unknown key `{name}`")).with_help(help),
+        );
     }
 
     fn type_error(&mut self, key: &str, value: &Spanned<DeValue<'_>>, expected: &str) {
@@ -342,7 +347,10 @@ impl Reader<'_> {
                 Some(value.span()),
                 format!("expected {expected}, found {}", type_name(value.get_ref())),
             )
-            .with_help(format!("write `{}` as {expected}", path.rsplit('.').next().unwrap_or(path))),
+            .with_help(format!(
+                "write `{}` as {expected}",
+                path.rsplit('.').next().unwrap_or(path)
+            )),
         );
     }
 
@@ -473,10 +481,12 @@ log_retention_days = 7
         assert_eq!(steps[0].heartbeat.as_ref().unwrap().value, "5m");
         let (key, queue) = &spec.queues[0];
         assert_eq!(key.value, "main");
-        assert_eq!(queue.fifo.as_ref().unwrap().value, true);
+        assert!(queue.fifo.as_ref().unwrap().value);
         assert!(matches!(
             queue.dead_letter.as_ref().unwrap().value,
-            DeadLetterSpec::On { max_receives: Some(Located { value: 3, .. }) }
+            DeadLetterSpec::On {
+                max_receives: Some(Located { value: 3, .. })
+            }
         ));
         assert_eq!(spec.callback.reserved_concurrency.unwrap().value, 4);
     }
@@ -486,7 +496,10 @@ log_retention_days = 7
         let src = "name = 3\nnmae = \"x\"\n[queues.main]\nvisiblity_timeout = \"5m\"\nfifo = \"yes\"\n";
         let (_, diags) = parse(src);
         let paths: Vec<_> = diags.iter().map(|d| d.path.as_str()).collect();
-        assert_eq!(paths, ["name", "nmae", "queues.main.visiblity_timeout", "queues.main.fifo"]);
+        assert_eq!(
+            paths,
+            ["name", "nmae", "queues.main.visiblity_timeout", "queues.main.fifo"]
+        );
         assert_eq!(diags[2].help.as_deref(), Some("did you mean `visibility_timeout`?"));
     }
 

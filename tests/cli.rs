@@ -90,14 +90,26 @@ fn every_invalid_spec_exits_2_with_its_message_and_writes_nothing() {
                 std::fs::write(&expected_path, &stderr).unwrap();
                 continue;
             }
-            let expected = std::fs::read_to_string(&expected_path)
-                .unwrap_or_else(|_| panic!("{} is missing: run SFNGEN_BLESS=1 cargo test --test cli", expected_path.display()));
+            let expected = std::fs::read_to_string(&expected_path).unwrap_or_else(|_| {
+                panic!(
+                    "{} is missing: run SFNGEN_BLESS=1 cargo test --test cli",
+                    expected_path.display()
+                )
+            });
             if stderr != expected {
-                mismatches.push(format!("--- {name} ({command}) expected:\n{expected}+++ got:\n{stderr}"));
+                mismatches.push(format!(
+                    "--- {name} ({command}) expected:\n{expected}+++ got:\n{stderr}"
+                ));
             }
             // Every diagnostic names the file with line and column, and says how to fix it.
-            for block in stderr.split("\n\n").filter(|b| b.starts_with("error: ") && b.contains("-->")) {
-                assert!(block.contains(&format!("--> {name}:")), "{name}: no location in\n{block}");
+            for block in stderr
+                .split("\n\n")
+                .filter(|b| b.starts_with("error: ") && b.contains("-->"))
+            {
+                assert!(
+                    block.contains(&format!("--> {name}:")),
+                    "{name}: no location in\n{block}"
+                );
                 assert!(block.contains("= help: "), "{name}: no help in\n{block}");
             }
         }
@@ -131,7 +143,13 @@ fn an_output_path_that_is_a_file_exits_2_and_keeps_the_file() {
     let target = dir.path().join("infra");
     std::fs::write(&target, "not a folder").unwrap();
     let seed = common::root().join("examples/seed/sfngen.toml");
-    let out = sfngen().arg("render").arg(&seed).arg("-o").arg(&target).output().unwrap();
+    let out = sfngen()
+        .arg("render")
+        .arg(&seed)
+        .arg("-o")
+        .arg(&target)
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(text(&out).1.contains("is a file, not a folder"), "{}", text(&out).1);
     assert_eq!(std::fs::read_to_string(&target).unwrap(), "not a folder");
@@ -142,9 +160,19 @@ fn render_refuses_to_overwrite_a_file_it_did_not_write() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("main.tf"), "# mine\n").unwrap();
     let seed = common::root().join("examples/seed/sfngen.toml");
-    let out = sfngen().arg("render").arg(&seed).arg("-o").arg(dir.path()).output().unwrap();
+    let out = sfngen()
+        .arg("render")
+        .arg(&seed)
+        .arg("-o")
+        .arg(dir.path())
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(2));
-    assert!(text(&out).1.contains("files that sfngen did not write: main.tf"), "{}", text(&out).1);
+    assert!(
+        text(&out).1.contains("files that sfngen did not write: main.tf"),
+        "{}",
+        text(&out).1
+    );
     assert_eq!(std::fs::read_to_string(dir.path().join("main.tf")).unwrap(), "# mine\n");
     assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
 }
@@ -177,8 +205,14 @@ fn render_then_check_then_stale_then_rerender() {
     assert_eq!(render(&full, false).status.code(), Some(0));
     assert!(out_dir.join("kms.tf").exists());
     assert_eq!(render(&seed, false).status.code(), Some(0));
-    assert!(!out_dir.join("kms.tf").exists(), "kms.tf should be removed when no longer generated");
-    assert_eq!(std::fs::read_to_string(out_dir.join("extra.tf")).unwrap(), "# the user's own file\n");
+    assert!(
+        !out_dir.join("kms.tf").exists(),
+        "kms.tf should be removed when no longer generated"
+    );
+    assert_eq!(
+        std::fs::read_to_string(out_dir.join("extra.tf")).unwrap(),
+        "# the user's own file\n"
+    );
     assert_eq!(render(&seed, true).status.code(), Some(0));
 }
 

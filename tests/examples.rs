@@ -6,7 +6,12 @@ mod common;
 #[test]
 fn rendering_is_byte_for_byte_deterministic() {
     for spec in common::all_specs() {
-        assert_eq!(common::render(&spec), common::render(&spec), "{}", common::spec_label(&spec));
+        assert_eq!(
+            common::render(&spec),
+            common::render(&spec),
+            "{}",
+            common::spec_label(&spec)
+        );
     }
 }
 

@@ -33,7 +33,11 @@ fn kinds(tf: &str) -> Vec<&'static str> {
             "resource \"aws_iam_role\" \"r\" {\n  assume_role_policy = \"{}\"\n}\n".to_string(),
         ),
     ];
-    let mut kinds: Vec<&'static str> = schema.check_module(&module).iter().map(|v: &Violation| v.kind).collect();
+    let mut kinds: Vec<&'static str> = schema
+        .check_module(&module)
+        .iter()
+        .map(|v: &Violation| v.kind)
+        .collect();
     kinds.sort();
     kinds.dedup();
     kinds
@@ -42,7 +46,9 @@ fn kinds(tf: &str) -> Vec<&'static str> {
 #[test]
 fn a_correct_block_passes() {
     assert_eq!(
-        kinds("resource \"aws_sqs_queue\" \"q\" {\n  name = \"a\"\n  fifo_queue = true\n  visibility_timeout_seconds = 30\n}\n"),
+        kinds(
+            "resource \"aws_sqs_queue\" \"q\" {\n  name = \"a\"\n  fifo_queue = true\n  visibility_timeout_seconds = 30\n}\n"
+        ),
         Vec::<&str>::new()
     );
 }
@@ -54,19 +60,30 @@ fn catches_an_unknown_resource_type() {
 
 #[test]
 fn catches_an_unknown_attribute() {
-    assert_eq!(kinds("resource \"aws_sqs_queue\" \"q\" {\n  visibility_timeout = 30\n}\n"), ["unknown-attribute"]);
+    assert_eq!(
+        kinds("resource \"aws_sqs_queue\" \"q\" {\n  visibility_timeout = 30\n}\n"),
+        ["unknown-attribute"]
+    );
 }
 
 #[test]
 fn catches_a_computed_only_attribute() {
-    assert_eq!(kinds("resource \"aws_sqs_queue\" \"q\" {\n  arn = \"x\"\n}\n"), ["computed-only"]);
+    assert_eq!(
+        kinds("resource \"aws_sqs_queue\" \"q\" {\n  arn = \"x\"\n}\n"),
+        ["computed-only"]
+    );
 }
 
 #[test]
 fn catches_a_literal_of_the_wrong_type() {
-    assert_eq!(kinds("resource \"aws_sqs_queue\" \"q\" {\n  fifo_queue = \"yes\"\n}\n"), ["type-mismatch"]);
     assert_eq!(
-        kinds("resource \"aws_lambda_function\" \"f\" {\n  function_name = \"f\"\n  role = aws_iam_role.r.arn\n  architectures = \"arm64\"\n}\n"),
+        kinds("resource \"aws_sqs_queue\" \"q\" {\n  fifo_queue = \"yes\"\n}\n"),
+        ["type-mismatch"]
+    );
+    assert_eq!(
+        kinds(
+            "resource \"aws_lambda_function\" \"f\" {\n  function_name = \"f\"\n  role = aws_iam_role.r.arn\n  architectures = \"arm64\"\n}\n"
+        ),
         ["type-mismatch"]
     );
 }
@@ -82,7 +99,9 @@ fn catches_a_reference_of_the_wrong_type() {
 #[test]
 fn catches_a_block_written_as_an_attribute() {
     assert_eq!(
-        kinds("resource \"aws_sfn_state_machine\" \"s\" {\n  name = \"s\"\n  role_arn = \"r\"\n  definition = \"{}\"\n  tracing_configuration = { enabled = true }\n}\n"),
+        kinds(
+            "resource \"aws_sfn_state_machine\" \"s\" {\n  name = \"s\"\n  role_arn = \"r\"\n  definition = \"{}\"\n  tracing_configuration = { enabled = true }\n}\n"
+        ),
         ["block-as-attribute"]
     );
 }
@@ -98,23 +117,33 @@ fn catches_an_attribute_written_as_a_block() {
 #[test]
 fn catches_too_many_blocks() {
     assert_eq!(
-        kinds("resource \"aws_sfn_state_machine\" \"s\" {\n  name = \"s\"\n  role_arn = \"r\"\n  definition = \"{}\"\n  tracing_configuration {\n    enabled = true\n  }\n  tracing_configuration {\n    enabled = false\n  }\n}\n"),
+        kinds(
+            "resource \"aws_sfn_state_machine\" \"s\" {\n  name = \"s\"\n  role_arn = \"r\"\n  definition = \"{}\"\n  tracing_configuration {\n    enabled = true\n  }\n  tracing_configuration {\n    enabled = false\n  }\n}\n"
+        ),
         ["too-many-blocks"]
     );
 }
 
 #[test]
 fn catches_a_missing_required_attribute_or_block() {
-    assert_eq!(kinds("resource \"aws_sfn_state_machine\" \"s\" {\n  name = \"s\"\n}\n"), ["missing-required"]);
     assert_eq!(
-        kinds("resource \"aws_lambda_function\" \"f\" {\n  function_name = \"f\"\n  role = aws_iam_role.r.arn\n  logging_config {\n    log_group = \"g\"\n  }\n}\n"),
+        kinds("resource \"aws_sfn_state_machine\" \"s\" {\n  name = \"s\"\n}\n"),
+        ["missing-required"]
+    );
+    assert_eq!(
+        kinds(
+            "resource \"aws_lambda_function\" \"f\" {\n  function_name = \"f\"\n  role = aws_iam_role.r.arn\n  logging_config {\n    log_group = \"g\"\n  }\n}\n"
+        ),
         ["missing-required"]
     );
 }
 
 #[test]
 fn catches_a_deprecated_attribute() {
-    assert_eq!(kinds("data \"aws_region\" \"r\" {\n  name = \"us-east-1\"\n}\n"), ["deprecated"]);
+    assert_eq!(
+        kinds("data \"aws_region\" \"r\" {\n  name = \"us-east-1\"\n}\n"),
+        ["deprecated"]
+    );
 }
 
 #[test]

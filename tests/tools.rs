@@ -62,7 +62,12 @@ fn hashicorps_hcl_parser_accepts_every_rendered_file() {
             .map(|e| e.unwrap().path())
             .filter(|p| p.extension().is_some_and(|x| x == "tf"))
             .collect();
-        assert!(files.len() >= 8, "{}: only {} .tf files", common::spec_label(&spec), files.len());
+        assert!(
+            files.len() >= 8,
+            "{}: only {} .tf files",
+            common::spec_label(&spec),
+            files.len()
+        );
         let out = hcl2json(&files);
         assert!(
             out.status.success(),
@@ -82,7 +87,12 @@ fn templatefile_call(state_machine_tf: &str) -> Expression {
     let body = hcl::parse(state_machine_tf).expect("state_machine.tf parses");
     let machine = body
         .blocks()
-        .find(|b| b.identifier() == "resource" && b.labels().first().is_some_and(|l| l.as_str() == "aws_sfn_state_machine"))
+        .find(|b| {
+            b.identifier() == "resource"
+                && b.labels()
+                    .first()
+                    .is_some_and(|l| l.as_str() == "aws_sfn_state_machine")
+        })
         .expect("an aws_sfn_state_machine");
     machine
         .body()
@@ -95,15 +105,22 @@ fn templatefile_call(state_machine_tf: &str) -> Expression {
 
 /// Replaces each template variable's reference with a concrete value of the kind AWS would give.
 fn with_concrete_values(call: Expression) -> Expression {
-    let Expression::FuncCall(mut call) = call else { panic!("definition is not a function call") };
+    let Expression::FuncCall(mut call) = call else {
+        panic!("definition is not a function call")
+    };
     assert_eq!(call.name.name.as_str(), "templatefile");
-    let Some(Expression::Object(vars)) = call.args.get_mut(1) else { panic!("templatefile has no vars object") };
+    let Some(Expression::Object(vars)) = call.args.get_mut(1) else {
+        panic!("templatefile has no vars object")
+    };
     for (key, value) in vars.iter_mut() {
         let key = key.to_string();
         *value = Expression::String(match key.as_str() {
             "partition" => "aws".into(),
             queue if queue.starts_with("queue_url_") => {
-                format!("https://sqs.us-east-1.amazonaws.com/123456789012/{}", &queue["queue_url_".len()..])
+                format!(
+                    "https://sqs.us-east-1.amazonaws.com/123456789012/{}",
+                    &queue["queue_url_".len()..]
+                )
             }
             other => panic!("unexpected template variable {other}"),
         });
@@ -132,12 +149,26 @@ fn evaluate_definition(module: &Path) -> String {
         .spawn()
         .expect("terraform console");
     use std::io::Write as _;
-    child.stdin.take().unwrap().write_all(format!("{expression}\n").as_bytes()).unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(format!("{expression}\n").as_bytes())
+        .unwrap();
     let out = child.wait_with_output().unwrap();
-    assert!(out.status.success(), "terraform console: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "terraform console: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let text = String::from_utf8(out.stdout).unwrap();
     let encoded = text.trim().trim_matches('"');
-    String::from_utf8(base64::engine::general_purpose::STANDARD.decode(encoded).expect("base64")).unwrap()
+    String::from_utf8(
+        base64::engine::general_purpose::STANDARD
+            .decode(encoded)
+            .expect("base64"),
+    )
+    .unwrap()
 }
 
 #[test]
@@ -146,17 +177,29 @@ fn the_templatefile_call_evaluates_to_asl_that_validates() {
         let label = common::spec_label(&spec);
         let dir = common::render_to_dir(&spec);
         let definition = evaluate_definition(dir.path());
-        assert!(!definition.contains("${"), "{label}: unsubstituted placeholder in {definition}");
+        assert!(
+            !definition.contains("${"),
+            "{label}: unsubstituted placeholder in {definition}"
+        );
         let json: serde_json::Value = serde_json::from_str(&definition).unwrap_or_else(|e| panic!("{label}: {e}"));
         let states = json["States"].as_object().expect("States");
         for state in states.values() {
             assert_eq!(state["Resource"], "arn:aws:states:::sqs:sendMessage.waitForTaskToken");
             assert_eq!(state["Parameters"]["MessageBody"]["token.$"], "$$.Task.Token");
-            assert!(state["Parameters"]["QueueUrl"].as_str().unwrap().starts_with("https://sqs."));
+            assert!(
+                state["Parameters"]["QueueUrl"]
+                    .as_str()
+                    .unwrap()
+                    .starts_with("https://sqs.")
+            );
         }
         let file = dir.path().join("evaluated.asl.json");
         std::fs::write(&file, &definition).unwrap();
-        let out = common::tool("asl-validator").arg("--json-path").arg(&file).output().unwrap();
+        let out = common::tool("asl-validator")
+            .arg("--json-path")
+            .arg(&file)
+            .output()
+            .unwrap();
         assert!(
             out.status.success(),
             "{label}: asl-validator rejected the definition:\n{}{}",
@@ -171,17 +214,38 @@ fn asl_validator_rejects_a_broken_definition() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("bad.asl.json");
     std::fs::write(&file, r#"{"StartAt": "A", "States": {"A": {"Type": "Task", "Resource": "arn:aws:states:::sqs:sendMessage.waitForTaskToken", "Next": "Missing"}}}"#).unwrap();
-    assert!(!common::tool("asl-validator").arg("--json-path").arg(&file).output().unwrap().status.success());
+    assert!(
+        !common::tool("asl-validator")
+            .arg("--json-path")
+            .arg(&file)
+            .output()
+            .unwrap()
+            .status
+            .success()
+    );
 }
 
 fn checkov_failures(dir: &Path) -> (usize, Vec<String>) {
     let out = common::tool("checkov")
-        .args(["--framework", "terraform", "--compact", "--quiet", "-o", "json", "--skip-download", "-d"])
+        .args([
+            "--framework",
+            "terraform",
+            "--compact",
+            "--quiet",
+            "-o",
+            "json",
+            "--skip-download",
+            "-d",
+        ])
         .arg(dir)
         .output()
         .expect("checkov");
-    let report: serde_json::Value = serde_json::from_slice(&out.stdout)
-        .unwrap_or_else(|e| panic!("checkov output is not JSON ({e}): {}", String::from_utf8_lossy(&out.stderr)));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "checkov output is not JSON ({e}): {}",
+            String::from_utf8_lossy(&out.stderr)
+        )
+    });
     let reports = match report {
         serde_json::Value::Array(items) => items,
         single => vec![single],
@@ -212,7 +276,10 @@ fn checkov_finds_nothing_but_the_documented_inline_skips() {
                 if let Some(skip) = line.trim().strip_prefix("#checkov:skip=") {
                     let (id, reason) = skip.split_once(':').expect("skip with a reason");
                     assert!(reason.trim().len() > 10, "{label}: {id} has no real reason");
-                    assert!(readme.contains(&format!("`{id}`")), "{label}: README does not list {id}");
+                    assert!(
+                        readme.contains(&format!("`{id}`")),
+                        "{label}: README does not list {id}"
+                    );
                 }
             }
         }
@@ -229,7 +296,11 @@ fn checkov_fails_a_module_without_the_skips() {
         let path = entry.unwrap().path();
         if path.extension().is_some_and(|x| x == "tf") {
             let text = std::fs::read_to_string(&path).unwrap();
-            let stripped: String = text.lines().filter(|l| !l.contains("#checkov:skip=")).map(|l| format!("{l}\n")).collect();
+            let stripped: String = text
+                .lines()
+                .filter(|l| !l.contains("#checkov:skip="))
+                .map(|l| format!("{l}\n"))
+                .collect();
             std::fs::write(&path, stripped).unwrap();
         }
     }

@@ -172,7 +172,11 @@ struct Line {
 
 impl Line {
     fn other(indent: usize, text: String) -> Self {
-        Line { indent, key: None, text }
+        Line {
+            indent,
+            key: None,
+            text,
+        }
     }
 
     fn blank() -> Self {
@@ -183,7 +187,11 @@ impl Line {
 /// Comment lines; a line that already starts with `#` (such as `#checkov:skip=...`) is kept as is.
 fn push_comment(lines: &mut Vec<Line>, indent: usize, text: &str) {
     for line in text.lines() {
-        let text = if line.starts_with('#') { line.to_string() } else { format!("# {line}") };
+        let text = if line.starts_with('#') {
+            line.to_string()
+        } else {
+            format!("# {line}")
+        };
         lines.push(Line::other(indent, text.trim_end().to_string()));
     }
 }
@@ -347,7 +355,12 @@ fn align(lines: Vec<Line>) -> String {
         for line in &lines[start..run_end] {
             let key = line.key.as_deref().unwrap_or("");
             let pad = width - key.chars().count();
-            out.push_str(&format!("{}{key}{} = {}\n", "  ".repeat(line.indent), " ".repeat(pad), line.text));
+            out.push_str(&format!(
+                "{}{key}{} = {}\n",
+                "  ".repeat(line.indent),
+                " ".repeat(pad),
+                line.text
+            ));
         }
         start = run_end;
     }
@@ -408,7 +421,10 @@ data "aws_partition" "current" {}
         file.push(
             Block::new("locals", Vec::<String>::new())
                 .attr("actions", strings(["a", "b"]))
-                .attr("tags", Expr::Object(vec![("team:x".into(), string("y")), ("b".into(), string("z"))])),
+                .attr(
+                    "tags",
+                    Expr::Object(vec![("team:x".into(), string("y")), ("b".into(), string("z"))]),
+                ),
         );
         assert_eq!(
             file.render(),

@@ -153,7 +153,9 @@ pub fn workflow_mermaid(model: &Model) -> String {
 pub fn architecture_mermaid(model: &Model) -> String {
     let mut lines = vec![
         "flowchart LR".to_string(),
-        "  client([Client]) -- StartExecution --> sfn[\"State machine<br/>".to_string() + &model.state_machine.name + "\"]",
+        "  client([Client]) -- StartExecution --> sfn[\"State machine<br/>".to_string()
+            + &model.state_machine.name
+            + "\"]",
     ];
     for (index, queue) in model.queues.iter().enumerate() {
         lines.push(format!(

@@ -47,15 +47,13 @@ fn versions(header: &str) -> File {
     file.push(
         Block::new("terraform", Vec::<String>::new())
             .attr("required_version", string(&format!(">= {TERRAFORM_MIN}")))
-            .block(
-                Block::new("required_providers", Vec::<String>::new()).attr(
-                    "aws",
-                    Expr::Object(vec![
-                        ("source".into(), string("hashicorp/aws")),
-                        ("version".into(), string(&format!(">= {AWS_PROVIDER_MIN}, < 7.0.0"))),
-                    ]),
-                ),
-            ),
+            .block(Block::new("required_providers", Vec::<String>::new()).attr(
+                "aws",
+                Expr::Object(vec![
+                    ("source".into(), string("hashicorp/aws")),
+                    ("version".into(), string(&format!(">= {AWS_PROVIDER_MIN}, < 7.0.0"))),
+                ]),
+            )),
     );
     file
 }
@@ -92,13 +90,16 @@ pub fn inputs() -> Vec<Input> {
             name: "tags",
             kind: "map(string)",
             default: "{}",
-            description: "Tags for every taggable resource, merged after the module's own tags and the spec's [tags].".into(),
+            description: "Tags for every taggable resource, merged after the module's own tags and the spec's [tags]."
+                .into(),
         },
         Input {
             name: "permissions_boundary",
             kind: "string",
             default: "null",
-            description: "ARN of an IAM policy set as the permissions boundary of every role this module creates; null for none.".into(),
+            description:
+                "ARN of an IAM policy set as the permissions boundary of every role this module creates; null for none."
+                    .into(),
         },
         Input {
             name: "callback_lambda_zip",
@@ -142,7 +143,12 @@ fn queue_map(model: &Model, suffix: &str, attribute: &str) -> Expr {
             .queues
             .iter()
             .filter(|q| suffix.is_empty() || q.dead_letter.is_some())
-            .map(|q| (q.key.clone(), raw(format!("aws_sqs_queue.{}{suffix}.{attribute}", q.key))))
+            .map(|q| {
+                (
+                    q.key.clone(),
+                    raw(format!("aws_sqs_queue.{}{suffix}.{attribute}", q.key)),
+                )
+            })
             .collect(),
     )
 }
@@ -157,14 +163,26 @@ pub fn outputs_of(model: &Model) -> Vec<Output> {
             value,
         })
     };
-    add("state_machine_arn", "ARN of the state machine: pass it to StartExecution.", raw("aws_sfn_state_machine.this.arn"));
-    add("state_machine_name", "Name of the state machine.", raw("aws_sfn_state_machine.this.name"));
+    add(
+        "state_machine_arn",
+        "ARN of the state machine: pass it to StartExecution.",
+        raw("aws_sfn_state_machine.this.arn"),
+    );
+    add(
+        "state_machine_name",
+        "Name of the state machine.",
+        raw("aws_sfn_state_machine.this.name"),
+    );
     add(
         "queue_urls",
         "URL of each callback queue, by queue key: workers receive task messages from these.",
         queue_map(model, "", "url"),
     );
-    add("queue_arns", "ARN of each callback queue, by queue key.", queue_map(model, "", "arn"));
+    add(
+        "queue_arns",
+        "ARN of each callback queue, by queue key.",
+        queue_map(model, "", "arn"),
+    );
     add(
         "dead_letter_queue_arns",
         "ARN of each dead-letter queue, by the key of the queue it serves (queues with dead_letter = false are absent).",
@@ -175,9 +193,21 @@ pub fn outputs_of(model: &Model) -> Vec<Output> {
         "Name of the callback Lambda: invoke it with {\"token\": ...} to answer a task.",
         raw("aws_lambda_function.callback.function_name"),
     );
-    add("callback_function_arn", "ARN of the callback Lambda.", raw("aws_lambda_function.callback.arn"));
-    add("state_machine_role_arn", "ARN of the state machine's execution role.", raw("aws_iam_role.state_machine.arn"));
-    add("callback_role_arn", "ARN of the callback Lambda's execution role.", raw("aws_iam_role.callback.arn"));
+    add(
+        "callback_function_arn",
+        "ARN of the callback Lambda.",
+        raw("aws_lambda_function.callback.arn"),
+    );
+    add(
+        "state_machine_role_arn",
+        "ARN of the state machine's execution role.",
+        raw("aws_iam_role.state_machine.arn"),
+    );
+    add(
+        "callback_role_arn",
+        "ARN of the callback Lambda's execution role.",
+        raw("aws_iam_role.callback.arn"),
+    );
     add(
         "callback_log_group_name",
         "CloudWatch log group of the callback Lambda.",
@@ -239,7 +269,10 @@ fn main(header: &str, model: &Model) -> File {
     file.push(Block::new("data", ["aws_caller_identity", "current"]));
     for (index, lookup) in alias_lookups(model).into_iter().enumerate() {
         if index == 0 {
-            file.push_commented("Keys given by alias: policies need the key's ARN, not the alias.", lookup);
+            file.push_commented(
+                "Keys given by alias: policies need the key's ARN, not the alias.",
+                lookup,
+            );
         } else {
             file.push(lookup);
         }
@@ -282,22 +315,28 @@ fn queues(header: &str, model: &Model) -> File {
                 .attr("tags", raw("local.tags")),
             );
             file.push_commented(
-                &format!("Only queue {:?} may send messages to this dead-letter queue.", queue.key),
-                Block::new("resource", ["aws_sqs_queue_redrive_allow_policy", &format!("{}_dlq", queue.key)])
-                    .attr("queue_url", raw(format!("aws_sqs_queue.{}_dlq.id", queue.key)))
-                    .attr(
-                        "redrive_allow_policy",
-                        Expr::Call(
-                            "jsonencode".into(),
-                            vec![Expr::Object(vec![
-                                ("redrivePermission".into(), string("byQueue")),
-                                (
-                                    "sourceQueueArns".into(),
-                                    Expr::List(vec![raw(format!("aws_sqs_queue.{}.arn", queue.key))]),
-                                ),
-                            ])],
-                        ),
+                &format!(
+                    "Only queue {:?} may send messages to this dead-letter queue.",
+                    queue.key
+                ),
+                Block::new(
+                    "resource",
+                    ["aws_sqs_queue_redrive_allow_policy", &format!("{}_dlq", queue.key)],
+                )
+                .attr("queue_url", raw(format!("aws_sqs_queue.{}_dlq.id", queue.key)))
+                .attr(
+                    "redrive_allow_policy",
+                    Expr::Call(
+                        "jsonencode".into(),
+                        vec![Expr::Object(vec![
+                            ("redrivePermission".into(), string("byQueue")),
+                            (
+                                "sourceQueueArns".into(),
+                                Expr::List(vec![raw(format!("aws_sqs_queue.{}.arn", queue.key))]),
+                            ),
+                        ])],
                     ),
+                ),
             );
         }
     }
@@ -323,7 +362,10 @@ fn source_queue(queue: &Queue) -> Block {
             Expr::Call(
                 "jsonencode".into(),
                 vec![Expr::Object(vec![
-                    ("deadLetterTargetArn".into(), raw(format!("aws_sqs_queue.{}_dlq.arn", queue.key))),
+                    (
+                        "deadLetterTargetArn".into(),
+                        raw(format!("aws_sqs_queue.{}_dlq.arn", queue.key)),
+                    ),
                     ("maxReceiveCount".into(), number(u64::from(dlq.max_receives))),
                 ])],
             ),
@@ -350,7 +392,11 @@ fn state_machine(header: &str, model: &Model) -> File {
     if let Some(logging) = &sm.logging {
         file.push_commented(
             "Execution logs. The /aws/vendedlogs/ prefix keeps the log group's resource policy small.",
-            log_group("state_machine", &logging.log_group.name, logging.log_group.retention_days),
+            log_group(
+                "state_machine",
+                &logging.log_group.name,
+                logging.log_group.retention_days,
+            ),
         );
     }
     let mut template_vars = vec![("partition".to_string(), raw("local.partition"))];
@@ -362,7 +408,8 @@ fn state_machine(header: &str, model: &Model) -> File {
     );
     let mut block = Block::new("resource", ["aws_sfn_state_machine", "this"]);
     if !sm.tracing {
-        block = block.comment("#checkov:skip=CKV_AWS_284: X-Ray tracing is opt-in (spec: [state_machine] tracing = true).");
+        block =
+            block.comment("#checkov:skip=CKV_AWS_284: X-Ray tracing is opt-in (spec: [state_machine] tracing = true).");
     }
     match &sm.logging {
         None => {
@@ -380,18 +427,26 @@ fn state_machine(header: &str, model: &Model) -> File {
         .attr("type", string("STANDARD"))
         .attr("role_arn", raw("aws_iam_role.state_machine.arn"))
         .blank()
-        .comment(&format!("The workflow lives in {ASL_FILE}, beside this file, so that it reads as plain ASL."))
+        .comment(&format!(
+            "The workflow lives in {ASL_FILE}, beside this file, so that it reads as plain ASL."
+        ))
         .attr(
             "definition",
             Expr::Call(
                 "templatefile".into(),
-                vec![raw(format!("\"${{path.module}}/{ASL_FILE}\"")), Expr::Object(template_vars)],
+                vec![
+                    raw(format!("\"${{path.module}}/{ASL_FILE}\"")),
+                    Expr::Object(template_vars),
+                ],
             ),
         );
     if let Some(logging) = &sm.logging {
         block = block.block(
             Block::new("logging_configuration", Vec::<String>::new())
-                .attr("log_destination", raw("\"${aws_cloudwatch_log_group.state_machine.arn}:*\""))
+                .attr(
+                    "log_destination",
+                    raw("\"${aws_cloudwatch_log_group.state_machine.arn}:*\""),
+                )
                 .attr("include_execution_data", boolean(logging.include_execution_data))
                 .attr("level", string(logging.level.as_str())),
         );
@@ -501,7 +556,10 @@ fn iam(header: &str, model: &Model) -> File {
             Block::new("resource", ["aws_iam_role", key])
                 .attr("name", string(&role.name))
                 .attr("description", string(&role_description(model, role)))
-                .attr("assume_role_policy", raw(format!("data.aws_iam_policy_document.{key}_assume.json")))
+                .attr(
+                    "assume_role_policy",
+                    raw(format!("data.aws_iam_policy_document.{key}_assume.json")),
+                )
                 .attr("permissions_boundary", raw("var.permissions_boundary"))
                 .attr("tags", raw("local.tags")),
         );
@@ -522,7 +580,10 @@ fn iam(header: &str, model: &Model) -> File {
 
 fn role_description(model: &Model, role: &Role) -> String {
     match role.id {
-        RoleId::StateMachine => format!("Runs the {} state machine: sends callback tasks to its queues.", model.name),
+        RoleId::StateMachine => format!(
+            "Runs the {} state machine: sends callback tasks to its queues.",
+            model.name
+        ),
         RoleId::Callback => format!("Runs the {} callback Lambda: answers task tokens.", model.name),
     }
 }
@@ -540,17 +601,24 @@ fn trust_policy(model: &Model, role: &Role) -> Block {
         )
         .blank()
         .comment("Confused-deputy guard: only this account may make the service assume the role.")
-        .block(condition("StringEquals", "aws:SourceAccount", raw("[local.account_id]")));
+        .block(condition(
+            "StringEquals",
+            "aws:SourceAccount",
+            raw("[local.account_id]"),
+        ));
     match role.service {
         Service::StepFunctions => {
-            statement = statement.blank().comment("... and only for this state machine.").block(condition(
-                "ArnLike",
-                "aws:SourceArn",
-                raw(format!(
-                    "[\"arn:${{local.partition}}:states:${{local.region}}:${{local.account_id}}:stateMachine:{}\"]",
-                    model.state_machine.name
-                )),
-            ));
+            statement = statement
+                .blank()
+                .comment("... and only for this state machine.")
+                .block(condition(
+                    "ArnLike",
+                    "aws:SourceArn",
+                    raw(format!(
+                        "[\"arn:${{local.partition}}:states:${{local.region}}:${{local.account_id}}:stateMachine:{}\"]",
+                        model.state_machine.name
+                    )),
+                ));
         }
         Service::Lambda => {
             statement = statement.blank().comment(
@@ -574,12 +642,10 @@ fn permission(model: &Model, statement: &Statement) -> Block {
     if statement.resources.contains(&Resource::Any) {
         block = block.comment("These actions support no resource-level permissions: AWS requires \"*\".");
     }
-    block = block
-        .attr("actions", strings(&statement.actions))
-        .attr(
-            "resources",
-            Expr::List(statement.resources.iter().map(|r| resource_arn(model, r)).collect()),
-        );
+    block = block.attr("actions", strings(&statement.actions)).attr(
+        "resources",
+        Expr::List(statement.resources.iter().map(|r| resource_arn(model, r)).collect()),
+    );
     if statement.only_from_callback_function {
         block = block.blank().block(condition(
             "ArnEquals",
@@ -623,7 +689,10 @@ fn kms(header: &str, model: &Model) -> File {
     file.push_commented(
         "Customer managed key for the queues with encryption = \"kms\", rotated yearly by AWS.",
         Block::new("resource", ["aws_kms_key", "this"])
-            .attr("description", string(&format!("Encrypts the {} callback queues.", model.name)))
+            .attr(
+                "description",
+                string(&format!("Encrypts the {} callback queues.", model.name)),
+            )
             .attr("enable_key_rotation", boolean(true))
             .attr("deletion_window_in_days", number(30))
             .attr("policy", raw("data.aws_iam_policy_document.kms.json"))

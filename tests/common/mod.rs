@@ -40,9 +40,14 @@ pub fn example_specs() -> Vec<PathBuf> {
 /// A short name for a spec: its example folder, or its file stem.
 pub fn spec_label(spec: &Path) -> String {
     if spec.file_name().is_some_and(|n| n == "sfngen.toml") {
-        spec.parent().and_then(|p| p.file_name()).map(|n| n.to_string_lossy().into_owned()).unwrap_or_default()
+        spec.parent()
+            .and_then(|p| p.file_name())
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default()
     } else {
-        spec.file_stem().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default()
+        spec.file_stem()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default()
     }
 }
 
@@ -77,7 +82,11 @@ pub fn tf_files(files: &[GeneratedFile]) -> Vec<(String, String)> {
 /// it is missing, never skips.
 pub fn tool(name: &str) -> Command {
     let found = std::env::var_os("PATH")
-        .map(|paths| std::env::split_paths(&paths).map(|p| p.join(name)).find(|p| p.is_file()))
+        .map(|paths| {
+            std::env::split_paths(&paths)
+                .map(|p| p.join(name))
+                .find(|p| p.is_file())
+        })
         .unwrap_or_default();
     match found {
         Some(path) => Command::new(path),

@@ -36,7 +36,10 @@ const META_BLOCKS: &[&str] = &["lifecycle"];
 impl Schema {
     /// Loads `tests/data/provider-schema/aws-VERSION.json`.
     pub fn load(version: &str) -> Schema {
-        let path = format!("{}/tests/data/provider-schema/aws-{version}.json", env!("CARGO_MANIFEST_DIR"));
+        let path = format!(
+            "{}/tests/data/provider-schema/aws-{version}.json",
+            env!("CARGO_MANIFEST_DIR")
+        );
         let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
         Schema {
             version: version.to_string(),
@@ -50,7 +53,11 @@ impl Schema {
     }
 
     fn block_schema(&self, kind: &str, type_name: &str) -> Option<&Value> {
-        let section = if kind == "data" { "data_source_schemas" } else { "resource_schemas" };
+        let section = if kind == "data" {
+            "data_source_schemas"
+        } else {
+            "resource_schemas"
+        };
         self.root.get(section)?.get(type_name)?.get("block")
     }
 
@@ -143,28 +150,44 @@ impl Context<'_> {
             }
             let Some(spec) = attributes.and_then(|a| a.get(key)) else {
                 if block_types.is_some_and(|b| b.contains_key(key)) {
-                    push(out, here, "block-as-attribute", format!("`{key}` is a block: write `{key} {{ ... }}`"));
+                    push(
+                        out,
+                        here,
+                        "block-as-attribute",
+                        format!("`{key}` is a block: write `{key} {{ ... }}`"),
+                    );
                 } else {
-                    push(out, here, "unknown-attribute", format!("no attribute `{key}` in the schema"));
+                    push(
+                        out,
+                        here,
+                        "unknown-attribute",
+                        format!("no attribute `{key}` in the schema"),
+                    );
                 }
                 continue;
             };
             let flag = |name: &str| spec.get(name).and_then(Value::as_bool).unwrap_or(false);
             if flag("computed") && !flag("optional") && !flag("required") {
-                push(out, here.clone(), "computed-only", format!("`{key}` is computed by the provider and cannot be set"));
+                push(
+                    out,
+                    here.clone(),
+                    "computed-only",
+                    format!("`{key}` is computed by the provider and cannot be set"),
+                );
             }
             if flag("deprecated") {
                 push(out, here.clone(), "deprecated", format!("`{key}` is deprecated"));
             }
             let expected = spec.get("type").cloned().unwrap_or(Value::Null);
-            if let Some(found) = self.type_of(attr.expr()) {
-                if !type_matches(&expected, &found) {
-                    push(out, 
-                        here.clone(),
-                        "type-mismatch",
-                        format!("`{key}` expects {expected}, found {found}"),
-                    );
-                }
+            if let Some(found) = self.type_of(attr.expr())
+                && !type_matches(&expected, &found)
+            {
+                push(
+                    out,
+                    here.clone(),
+                    "type-mismatch",
+                    format!("`{key}` expects {expected}, found {found}"),
+                );
             }
         }
         let mut counts: BTreeMap<String, usize> = BTreeMap::new();
@@ -176,9 +199,19 @@ impl Context<'_> {
             }
             let Some(spec) = block_types.and_then(|b| b.get(key)) else {
                 if attributes.is_some_and(|a| a.contains_key(key)) {
-                    push(out, here, "attribute-as-block", format!("`{key}` is an attribute: write `{key} = ...`"));
+                    push(
+                        out,
+                        here,
+                        "attribute-as-block",
+                        format!("`{key}` is an attribute: write `{key} = ...`"),
+                    );
                 } else {
-                    push(out, here, "unknown-attribute", format!("no block `{key}` in the schema"));
+                    push(
+                        out,
+                        here,
+                        "unknown-attribute",
+                        format!("no block `{key}` in the schema"),
+                    );
                 }
                 continue;
             };
@@ -192,15 +225,30 @@ impl Context<'_> {
             let max = spec.get("max_items").and_then(Value::as_u64).unwrap_or(0);
             let min = spec.get("min_items").and_then(Value::as_u64).unwrap_or(0);
             if max > 0 && count as u64 > max {
-                push(out, format!("{at}.{key}"), "too-many-blocks", format!("{count} `{key}` blocks, at most {max}"));
+                push(
+                    out,
+                    format!("{at}.{key}"),
+                    "too-many-blocks",
+                    format!("{count} `{key}` blocks, at most {max}"),
+                );
             }
             if (count as u64) < min {
-                push(out, format!("{at}.{key}"), "missing-required", format!("at least {min} `{key}` block(s) required"));
+                push(
+                    out,
+                    format!("{at}.{key}"),
+                    "missing-required",
+                    format!("at least {min} `{key}` block(s) required"),
+                );
             }
         }
         for (key, spec) in attributes.into_iter().flatten() {
             if spec.get("required").and_then(Value::as_bool).unwrap_or(false) && !present.contains(key) {
-                push(out, format!("{at}.{key}"), "missing-required", format!("required attribute `{key}` is missing"));
+                push(
+                    out,
+                    format!("{at}.{key}"),
+                    "missing-required",
+                    format!("required attribute `{key}` is missing"),
+                );
             }
         }
         for attr in body.attributes() {
@@ -216,13 +264,23 @@ impl Context<'_> {
     /// `depends_on` lists addresses (`type.name`), each of which must be declared.
     fn check_depends_on(&self, at: &str, expr: &Expression, out: &mut Vec<Violation>) {
         let Expression::Array(items) = expr else {
-            push(out, at.to_string(), "type-mismatch", "depends_on must be a list of addresses".into());
+            push(
+                out,
+                at.to_string(),
+                "type-mismatch",
+                "depends_on must be a list of addresses".into(),
+            );
             return;
         };
         for item in items {
             let address = hcl::format::to_string(item).unwrap_or_default();
             if !self.declared.contains_key(&address) {
-                push(out, at.to_string(), "unknown-reference", format!("{address} is not declared in the module"));
+                push(
+                    out,
+                    at.to_string(),
+                    "unknown-reference",
+                    format!("{address} is not declared in the module"),
+                );
             }
         }
     }
@@ -252,7 +310,9 @@ impl Context<'_> {
 
     /// `(address, attribute type)` of a reference to a resource or data attribute of this module.
     fn reference(&self, traversal: &hcl::expr::Traversal) -> Option<(String, Option<Value>)> {
-        let Expression::Variable(root) = &traversal.expr else { return None };
+        let Expression::Variable(root) = &traversal.expr else {
+            return None;
+        };
         let names: Vec<&str> = traversal
             .operators
             .iter()
@@ -285,17 +345,11 @@ impl Context<'_> {
         while let Some(expr) = stack.pop() {
             match expr {
                 Expression::Traversal(t) => {
-                    if let Some((address, ty)) = self.reference(&t) {
-                        if ty.is_none() {
-                            out.push(Violation {
-                                at: at.to_string(),
-                                kind: "unknown-reference",
-                                detail: format!("{address} is not a declared block's attribute"),
-                            });
-                        }
+                    if let Some((address, None)) = self.reference(&t) {
+                        let detail = format!("{address} is not a declared block's attribute");
+                        push(out, at.to_string(), "unknown-reference", detail);
                     }
-                    if let Expression::Variable(_) = t.expr {
-                    } else {
+                    if !matches!(t.expr, Expression::Variable(_)) {
                         stack.push(t.expr.clone());
                     }
                 }
@@ -308,7 +362,9 @@ impl Context<'_> {
                         collect_template_exprs(&parsed, &mut stack);
                     }
                 }
-                Expression::Conditional(c) => stack.extend([c.cond_expr.clone(), c.true_expr.clone(), c.false_expr.clone()]),
+                Expression::Conditional(c) => {
+                    stack.extend([c.cond_expr.clone(), c.true_expr.clone(), c.false_expr.clone()])
+                }
                 Expression::Operation(op) => match *op {
                     hcl::expr::Operation::Unary(u) => stack.push(u.expr),
                     hcl::expr::Operation::Binary(b) => stack.extend([b.lhs_expr, b.rhs_expr]),
