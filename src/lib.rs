@@ -7,6 +7,7 @@
 pub mod diagnostic;
 pub mod duration;
 pub mod emit;
+pub mod lambda;
 pub mod model;
 pub mod output;
 pub mod resolve;
@@ -35,7 +36,15 @@ pub fn load_model(source: &str, file_name: &str) -> Result<Model, Vec<Diagnostic
     }
 }
 
-/// The whole pipeline in memory: spec text → the module's files.
+/// Every file of the module, the callback Lambda package included (built, cached, or `prebuilt`).
+pub fn render_module(model: &Model, prebuilt_zip: Option<&std::path::Path>) -> anyhow::Result<Vec<GeneratedFile>> {
+    let mut files = emit::render_all(model);
+    files.push(lambda::package(model.callback.architecture, prebuilt_zip)?);
+    files.sort_by(|a, b| a.path.cmp(&b.path));
+    Ok(files)
+}
+
+/// The whole pipeline in memory, without the Lambda package: spec text → the module's text files.
 pub fn render_source(source: &str, file_name: &str) -> Result<Vec<GeneratedFile>, Vec<Diagnostic>> {
     load_model(source, file_name).map(|model| emit::render_all(&model))
 }

@@ -34,6 +34,9 @@ enum Command {
         /// Write nothing; exit 1 with a diff when DIR is not what render would write (for CI).
         #[arg(long)]
         check: bool,
+        /// Use this callback Lambda package (a zip holding `bootstrap`) instead of building one.
+        #[arg(long, value_name = "PATH")]
+        lambda_zip: Option<PathBuf>,
     },
     /// Validate a spec without writing anything.
     Check {
@@ -78,11 +81,19 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             );
             Ok(ExitCode::SUCCESS)
         }
-        Command::Render { spec, output, check } => {
+        Command::Render {
+            spec,
+            output,
+            check,
+            lambda_zip,
+        } => {
             let Some(model) = load(&spec)? else {
                 return Ok(ExitCode::from(EXIT_USAGE));
             };
-            let files = sfngen::emit::render_all(&model);
+            let files = match sfngen::render_module(&model, lambda_zip.as_deref()) {
+                Ok(files) => files,
+                Err(err) => return usage_or_fail(err),
+            };
             if check {
                 return check_folder(&output, &files);
             }

@@ -44,7 +44,7 @@ pub struct WriteReport {
 }
 
 /// The manifest's contents for a set of files.
-fn manifest_for(files: &[GeneratedFile]) -> GeneratedFile {
+pub fn manifest_for(files: &[GeneratedFile]) -> GeneratedFile {
     let mut text =
         String::from("# Files written by sfngen render; it removes those it no longer generates. DO NOT EDIT.\n");
     for file in files {

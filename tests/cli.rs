@@ -60,6 +60,8 @@ fn every_invalid_spec_exits_2_with_its_message_and_writes_nothing() {
         let name = spec.file_name().unwrap().to_string_lossy().into_owned();
         for command in ["render", "check"] {
             let work = tempfile::tempdir().unwrap();
+            let zip_dir = tempfile::tempdir().unwrap();
+            let zip = common::fake_lambda_zip(zip_dir.path());
             let existing = work.path().join("existing");
             std::fs::create_dir(&existing).unwrap();
             std::fs::write(existing.join("keep.tf"), "# a user's file\n").unwrap();
@@ -67,7 +69,7 @@ fn every_invalid_spec_exits_2_with_its_message_and_writes_nothing() {
             let mut cmd = sfngen();
             cmd.current_dir(spec.parent().unwrap()).arg(command).arg(&name);
             if command == "render" {
-                cmd.arg("-o").arg(&existing);
+                cmd.arg("-o").arg(&existing).arg("--lambda-zip").arg(&zip);
             }
             let out = cmd.output().unwrap();
             let (stdout, stderr) = text(&out);
@@ -183,9 +185,15 @@ fn render_then_check_then_stale_then_rerender() {
     let out_dir = dir.path().join("infra");
     let seed = common::root().join("examples/seed/sfngen.toml");
     let full = common::root().join("examples/full/sfngen.toml");
+    let zip = common::fake_lambda_zip(dir.path());
     let render = |spec: &Path, check: bool| {
         let mut cmd = sfngen();
-        cmd.arg("render").arg(spec).arg("-o").arg(&out_dir);
+        cmd.arg("render")
+            .arg(spec)
+            .arg("-o")
+            .arg(&out_dir)
+            .arg("--lambda-zip")
+            .arg(&zip);
         if check {
             cmd.arg("--check");
         }
@@ -214,6 +222,53 @@ fn render_then_check_then_stale_then_rerender() {
         "# the user's own file\n"
     );
     assert_eq!(render(&seed, true).status.code(), Some(0));
+    assert_eq!(
+        std::fs::read(out_dir.join("callback.zip")).unwrap(),
+        std::fs::read(&zip).unwrap()
+    );
+}
+
+#[test]
+fn without_cargo_lambda_render_says_how_to_get_it_and_writes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let out_dir = dir.path().join("infra");
+    let cargo = Path::new(env!("CARGO")).parent().unwrap().to_path_buf();
+    let seed = common::root().join("examples/seed/sfngen.toml");
+    let out = sfngen()
+        .arg("render")
+        .arg(&seed)
+        .arg("-o")
+        .arg(&out_dir)
+        .env("PATH", &cargo)
+        .env("SFNGEN_CACHE", dir.path().join("empty-cache"))
+        .output()
+        .unwrap();
+    let (_, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("cargo-lambda is needed"), "{stderr}");
+    assert!(stderr.contains("pip install cargo-lambda==1.9.2"), "{stderr}");
+    assert!(stderr.contains("--lambda-zip PATH"), "{stderr}");
+    assert!(!out_dir.exists());
+}
+
+#[test]
+fn a_lambda_zip_without_bootstrap_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("bad.zip");
+    std::fs::write(&bad, b"PK not really").unwrap();
+    let seed = common::root().join("examples/seed/sfngen.toml");
+    let out = sfngen()
+        .arg("render")
+        .arg(&seed)
+        .arg("-o")
+        .arg(dir.path().join("out"))
+        .arg("--lambda-zip")
+        .arg(&bad)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out).1.contains("is not a zip file"), "{}", text(&out).1);
+    assert!(!dir.path().join("out").exists());
 }
 
 #[test]

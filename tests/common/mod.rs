@@ -109,3 +109,10 @@ pub fn run_ok(cmd: &mut Command) -> String {
     );
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
+
+/// A stand-in Lambda package for tests that exercise files, not the function: `--lambda-zip` takes it.
+pub fn fake_lambda_zip(dir: &Path) -> PathBuf {
+    let path = dir.join("fake-callback.zip");
+    std::fs::write(&path, sfngen::lambda::zip_bootstrap(b"#!/bin/sh\nexit 1\n").unwrap()).unwrap();
+    path
+}

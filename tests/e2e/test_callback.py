@@ -1,0 +1,231 @@
+"""The seed sample's testing steps, and the callback contract, end to end on a real AWS API emulator with
+the Lambda package that ships. Nothing is mocked below the AWS API."""
+
+import json
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+
+from harness import ROOT, CallbackFunction, Deployment, Moto, render, token_id
+
+SPECS = Path(__file__).resolve().parent / "specs"
+
+
+@pytest.fixture(scope="session")
+def moto():
+    server = Moto()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def modules(tmp_path_factory):
+    """Renders each spec once per test session (the Lambda build is cached by sfngen itself)."""
+    cache = {}
+
+    def get(spec: Path) -> Path:
+        if spec not in cache:
+            cache[spec] = render(spec, tmp_path_factory.mktemp(spec.stem) / "module")
+        return cache[spec]
+
+    return get
+
+
+@pytest.fixture(scope="session")
+def deployments(moto, modules):
+    """Creates each module's queues and state machine in moto once per session."""
+    cache = {}
+
+    def get(spec: Path) -> Deployment:
+        if spec not in cache:
+            cache[spec] = Deployment(moto, modules(spec))
+        return cache[spec]
+
+    return get
+
+
+@pytest.fixture
+def deploy(moto, deployments):
+    """The deployment of a spec and a fresh callback process for this test (stopped after it)."""
+    started = []
+
+    def get(spec: Path):
+        deployment = deployments(spec)
+        function = CallbackFunction(
+            deployment.module, deployment.function["architectures"][0], moto, deployment.function["memory_size"]
+        )
+        started.append(function)
+        return deployment, function
+
+    yield get
+    for function in started:
+        function.stop()
+
+
+@pytest.fixture
+def seed(deploy):
+    return deploy(ROOT / "examples" / "seed" / "sfngen.toml")
+
+
+def run_name() -> str:
+    return f"test-{uuid.uuid4().hex[:12]}"
+
+
+def start_and_receive(deployment, payload, queue_key="main"):
+    """Steps 1-3 of the seed README: start an execution, see it RUNNING, receive {input, token}."""
+    name = run_name()
+    execution = deployment.start(name, payload)
+    assert deployment.status(execution)["status"] == "RUNNING"
+    message = deployment.receive(queue_key)
+    body = json.loads(message["Body"])
+    assert set(body) == {"input", "token"}
+    assert body["input"] == payload
+    return execution, name, message, body["token"]
+
+
+def test_seed_testing_steps_succeed_with_the_lambdas_output(seed):
+    deployment, function = seed
+    execution, _, _, token = start_and_receive(deployment, {"name": "serverless-pattern"})
+    # Step 4: the seed invokes the function with {"token": ...} alone.
+    kind, body = function.invoke({"token": token})
+    assert kind == "response", body
+    assert body == {"answered": "success", "token_id": token_id(token)}
+    # Step 6: the execution has SUCCEEDED, with the function's (default) output.
+    done = deployment.wait_for_end(execution)
+    assert done["status"] == "SUCCEEDED"
+    assert json.loads(done["output"]) == {}
+    # The function logs JSON lines and never the token itself.
+    logs = function.logs()
+    assert token not in logs
+    lines = [json.loads(line) for line in logs.splitlines() if line.startswith("{")]
+    assert any(line.get("token_id") == token_id(token) and line["status"] == "success" for line in lines), logs
+
+
+def test_success_carries_the_output(seed):
+    deployment, function = seed
+    execution, _, _, token = start_and_receive(deployment, {"order": 42})
+    kind, _ = function.invoke({"token": token, "status": "success", "output": {"approved": True, "by": "ops"}})
+    assert kind == "response"
+    done = deployment.wait_for_end(execution)
+    assert (done["status"], json.loads(done["output"])) == ("SUCCEEDED", {"approved": True, "by": "ops"})
+
+
+def test_failure_fails_the_execution_with_the_error(seed):
+    deployment, function = seed
+    execution, _, _, token = start_and_receive(deployment, {"order": 7})
+    kind, body = function.invoke({"token": token, "status": "failure", "error": "OrderRejected", "cause": "out of stock"})
+    assert kind == "response", body
+    done = deployment.wait_for_end(execution)
+    assert done["status"] == "FAILED"
+    assert done.get("error") == "OrderRejected"
+
+
+def test_a_spent_token_is_reported_clearly_and_not_retryable(seed):
+    deployment, function = seed
+    execution, _, _, token = start_and_receive(deployment, {})
+    assert function.invoke({"token": token})[0] == "response"
+    assert deployment.wait_for_end(execution)["status"] == "SUCCEEDED"
+    kind, body = function.invoke({"token": token})
+    assert kind == "error", body
+    assert body["errorType"] in {"InvalidToken", "TaskTimedOut", "TaskDoesNotExist"}, body
+    assert "do not retry" in body["errorMessage"]
+    assert token not in function.logs()
+
+
+def test_invalid_events_get_a_clear_error_and_the_function_keeps_serving(seed):
+    deployment, function = seed
+    for event, fragment in [
+        ({}, 'has no "token"'),
+        ({"token": ""}, "is empty"),
+        ({"token": "x" * 2049}, "at most 2048"),
+        ({"token": "t", "status": "maybe"}, 'status "maybe"'),
+        ({"token": "t", "status": "failure", "error": "e" * 257}, "at most 256"),
+        ({"tokne": "t"}, 'unknown field "tokne"'),
+        ("just a string", "must be a JSON object"),
+    ]:
+        kind, body = function.invoke(event)
+        assert kind == "error", (event, body)
+        assert body["errorType"] == "InvalidEvent"
+        assert fragment in body["errorMessage"], body
+    # Still alive: a real callback goes through afterwards.
+    execution, _, _, token = start_and_receive(deployment, {"after": "errors"})
+    assert function.invoke({"token": token})[0] == "response"
+    assert deployment.wait_for_end(execution)["status"] == "SUCCEEDED"
+
+
+def test_heartbeats_keep_a_task_alive_past_its_heartbeat_timeout(deploy):
+    deployment, function = deploy(SPECS / "heartbeat.toml")
+    execution, _, _, token = start_and_receive(deployment, {"job": 1}, "jobs")
+    started = time.monotonic()
+    while time.monotonic() - started < 7:  # more than twice the 3 s heartbeat
+        kind, body = function.invoke({"token": token, "status": "heartbeat"})
+        assert kind == "response", body
+        assert body["answered"] == "heartbeat"
+        assert deployment.status(execution)["status"] == "RUNNING"
+        time.sleep(1)
+    assert function.invoke({"token": token, "output": {"done": True}})[0] == "response"
+    done = deployment.wait_for_end(execution)
+    assert (done["status"], json.loads(done["output"])) == ("SUCCEEDED", {"done": True})
+
+
+def test_a_missed_heartbeat_fails_the_execution_with_a_timeout(deploy):
+    deployment, function = deploy(SPECS / "heartbeat.toml")
+    execution, _, _, token = start_and_receive(deployment, {"job": 2}, "jobs")
+    done = deployment.wait_for_end(execution, timeout=20)
+    assert done["status"] == "FAILED"
+    # AWS reports States.HeartbeatTimeout; moto reports States.Timeout.
+    assert done.get("error") in {"States.HeartbeatTimeout", "States.Timeout"}, done
+    kind, body = function.invoke({"token": token})
+    assert kind == "error" and "do not retry" in body["errorMessage"], body
+
+
+def test_a_task_timeout_fails_the_execution_with_a_timeout(deploy):
+    deployment, function = deploy(SPECS / "timeout.toml")
+    execution, _, _, _ = start_and_receive(deployment, {"job": 3}, "jobs")
+    done = deployment.wait_for_end(execution, timeout=20)
+    assert (done["status"], done.get("error")) == ("FAILED", "States.Timeout"), done
+
+
+def test_two_steps_call_back_in_order_through_two_queues(deploy):
+    deployment, function = deploy(SPECS / "two-steps.toml")
+    execution, _, _, first = start_and_receive(deployment, {"doc": "draft"}, "review")
+    assert function.invoke({"token": first, "output": {"doc": "reviewed"}})[0] == "response"
+    second_message = deployment.receive("publish")
+    second = json.loads(second_message["Body"])
+    # Step 2's input is step 1's callback output.
+    assert second["input"] == {"doc": "reviewed"}
+    assert deployment.status(execution)["status"] == "RUNNING"
+    assert function.invoke({"token": second["token"], "output": {"doc": "published"}})[0] == "response"
+    done = deployment.wait_for_end(execution)
+    assert (done["status"], json.loads(done["output"])) == ("SUCCEEDED", {"doc": "published"})
+
+
+def test_a_fifo_queue_groups_messages_by_execution_name(deploy):
+    deployment, function = deploy(SPECS / "fifo.toml")
+    assert deployment.queues["orders"]["name"].endswith(".fifo")
+    execution, name, message, token = start_and_receive(deployment, {"id": 9}, "orders")
+    assert message["Attributes"]["MessageGroupId"] == name
+    assert function.invoke({"token": token})[0] == "response"
+    assert deployment.wait_for_end(execution)["status"] == "SUCCEEDED"
+
+
+def test_the_x86_64_package_runs_natively(deploy):
+    deployment, function = deploy(SPECS / "x86.toml")
+    assert deployment.function["architectures"] == ["x86_64"]
+    execution, _, _, token = start_and_receive(deployment, {"arch": "x86_64"})
+    assert function.invoke({"token": token})[0] == "response"
+    assert deployment.wait_for_end(execution)["status"] == "SUCCEEDED"
+
+
+def test_the_shipped_zip_is_what_the_module_deploys(moto, modules):
+    """The bytes under test are the module's callback.zip, and the module points the function at it."""
+    module = modules(ROOT / "examples" / "seed" / "sfngen.toml")
+    tf = (module / "callback.tf").read_text()
+    assert "filename         = local.callback_lambda_zip" in tf
+    assert 'coalesce(var.callback_lambda_zip, "${path.module}/callback.zip")' in (module / "main.tf").read_text()
+    size = (module / "callback.zip").stat().st_size
+    assert size < 3 * 1024 * 1024, f"callback.zip is {size} bytes, over the 3 MB budget"
+    again = render(ROOT / "examples" / "seed" / "sfngen.toml", module.parent / "again")
+    assert (again / "callback.zip").read_bytes() == (module / "callback.zip").read_bytes()
