@@ -1,0 +1,347 @@
+//! The secure defaults a reviewer expects, checked on every rendered module (parsed with hcl-rs):
+//! encryption, dead-letter queues and who may redrive into them, log groups with retention, IAM scoped
+//! to ARNs with `*` only where AWS allows nothing else, confused-deputy conditions, partition-aware
+//! ARNs, tags and permissions boundaries everywhere, and a rotated key whose policy lets the role use it.
+
+mod common;
+
+use hcl::{Block, Body, Expression};
+
+/// All blocks of a module: `(kind, type, name, block)`.
+struct Module {
+    blocks: Vec<(String, String, String, Block)>,
+    text: String,
+}
+
+impl Module {
+    fn of(spec: &std::path::Path) -> Module {
+        let files = common::tf_files(&common::render(spec));
+        let mut blocks = Vec::new();
+        let mut text = String::new();
+        for (file, source) in &files {
+            // variables.tf holds an example ARN in a validation message, not an ARN the module uses.
+            if file != "variables.tf" {
+                text.push_str(source);
+            }
+            let body: Body = hcl::parse(source).expect("parses");
+            for block in body.blocks() {
+                let labels: Vec<String> = block.labels().iter().map(|l| l.as_str().to_string()).collect();
+                let (ty, name) = match labels.as_slice() {
+                    [t, n] => (t.clone(), n.clone()),
+                    [n] => (String::new(), n.clone()),
+                    _ => (String::new(), String::new()),
+                };
+                blocks.push((block.identifier().to_string(), ty, name, block.clone()));
+            }
+        }
+        Module { blocks, text }
+    }
+
+    fn all(&self, kind: &str, ty: &str) -> Vec<(&str, &Block)> {
+        self.blocks
+            .iter()
+            .filter(|(k, t, _, _)| k == kind && t == ty)
+            .map(|(_, _, n, b)| (n.as_str(), b))
+            .collect()
+    }
+
+    fn one(&self, kind: &str, ty: &str, name: &str) -> Option<&Block> {
+        self.all(kind, ty).into_iter().find(|(n, _)| *n == name).map(|(_, b)| b)
+    }
+}
+
+fn attr(block: &Block, key: &str) -> Option<String> {
+    block
+        .body()
+        .attributes()
+        .find(|a| a.key() == key)
+        .map(|a| hcl::format::to_string(a.expr()).unwrap_or_default())
+}
+
+fn inner<'a>(block: &'a Block, key: &str) -> Vec<&'a Block> {
+    block.body().blocks().filter(|b| b.identifier() == key).collect()
+}
+
+fn strings(block: &Block, key: &str) -> Vec<String> {
+    match block.body().attributes().find(|a| a.key() == key).map(|a| a.expr()) {
+        Some(Expression::Array(items)) => items
+            .iter()
+            .map(|e| match e {
+                Expression::String(s) => s.clone(),
+                other => hcl::format::to_string(other).unwrap_or_default(),
+            })
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
+fn for_each_module(check: impl Fn(&str, &Module)) {
+    for spec in common::all_specs() {
+        check(&common::spec_label(&spec), &Module::of(&spec));
+    }
+}
+
+#[test]
+fn every_queue_is_encrypted_at_rest() {
+    for_each_module(|label, m| {
+        for (name, queue) in m.all("resource", "aws_sqs_queue") {
+            let sse = attr(queue, "sqs_managed_sse_enabled").as_deref() == Some("true");
+            let kms = attr(queue, "kms_master_key_id").is_some();
+            assert!(
+                sse ^ kms,
+                "{label}: queue {name} must use exactly one of SSE-SQS and KMS"
+            );
+        }
+    });
+}
+
+#[test]
+fn dead_letter_queues_redrive_from_their_own_source_only() {
+    for_each_module(|label, m| {
+        for (name, queue) in m
+            .all("resource", "aws_sqs_queue")
+            .into_iter()
+            .filter(|(n, _)| !n.ends_with("_dlq"))
+        {
+            let Some(policy) = attr(queue, "redrive_policy") else {
+                continue;
+            };
+            let dlq = format!("{name}_dlq");
+            assert!(
+                policy.contains(&format!("aws_sqs_queue.{dlq}.arn")),
+                "{label}: {policy}"
+            );
+            assert!(policy.contains("maxReceiveCount"), "{label}: {policy}");
+            let allow = m
+                .one("resource", "aws_sqs_queue_redrive_allow_policy", &dlq)
+                .unwrap_or_else(|| panic!("{label}: no redrive_allow_policy for {dlq}"));
+            let allow_policy = attr(allow, "redrive_allow_policy").unwrap();
+            assert!(allow_policy.contains("\"byQueue\""), "{label}: {allow_policy}");
+            assert!(
+                allow_policy.contains(&format!("[aws_sqs_queue.{name}.arn]")),
+                "{label}: {allow_policy}"
+            );
+            let dlq_block = m.one("resource", "aws_sqs_queue", &dlq).unwrap();
+            assert_eq!(attr(dlq_block, "message_retention_seconds").as_deref(), Some("1209600"));
+        }
+        // The seed's defaults: every queue has one.
+        if label == "seed" {
+            assert!(m.one("resource", "aws_sqs_queue", "main_dlq").is_some());
+        }
+    });
+}
+
+#[test]
+fn logs_go_to_log_groups_with_retention() {
+    for_each_module(|label, m| {
+        for (name, group) in m.all("resource", "aws_cloudwatch_log_group") {
+            assert!(
+                attr(group, "retention_in_days").is_some(),
+                "{label}: {name} keeps logs forever"
+            );
+        }
+        let machine = m.one("resource", "aws_sfn_state_machine", "this").unwrap();
+        if let Some(logging) = inner(machine, "logging_configuration").first() {
+            assert_eq!(
+                attr(logging, "log_destination").as_deref(),
+                Some("\"${aws_cloudwatch_log_group.state_machine.arn}:*\"")
+            );
+            let group = m.one("resource", "aws_cloudwatch_log_group", "state_machine").unwrap();
+            assert!(
+                attr(group, "name").unwrap().starts_with("\"/aws/vendedlogs/states/"),
+                "{label}"
+            );
+        }
+        let function = m.one("resource", "aws_lambda_function", "callback").unwrap();
+        let config = inner(function, "logging_config");
+        assert_eq!(
+            attr(config[0], "log_group").as_deref(),
+            Some("aws_cloudwatch_log_group.callback.name")
+        );
+    });
+}
+
+/// Actions AWS lets you grant on `*` only.
+const UNSCOPABLE: &[&str] = &[
+    "logs:CreateLogDelivery",
+    "logs:DeleteLogDelivery",
+    "logs:DescribeLogGroups",
+    "logs:DescribeResourcePolicies",
+    "logs:GetLogDelivery",
+    "logs:ListLogDeliveries",
+    "logs:PutResourcePolicy",
+    "logs:UpdateLogDelivery",
+    "xray:GetSamplingRules",
+    "xray:GetSamplingTargets",
+    "xray:PutTelemetryRecords",
+    "xray:PutTraceSegments",
+];
+
+#[test]
+fn role_permissions_are_scoped_to_arns() {
+    for_each_module(|label, m| {
+        for (name, document) in m.all("data", "aws_iam_policy_document") {
+            if name.ends_with("_assume") || name == "kms" {
+                continue;
+            }
+            for statement in inner(document, "statement") {
+                let actions = strings(statement, "actions");
+                let resources = strings(statement, "resources");
+                assert!(
+                    !actions.iter().any(|a| a.contains('*')),
+                    "{label}: wildcard action in {actions:?}"
+                );
+                if resources.contains(&"*".to_string()) {
+                    assert_eq!(resources.len(), 1);
+                    for action in &actions {
+                        assert!(UNSCOPABLE.contains(&action.as_str()), "{label}: {action} on \"*\"");
+                    }
+                }
+                if actions.contains(&"sqs:SendMessage".to_string()) {
+                    assert_eq!(name, "state_machine");
+                    for r in &resources {
+                        assert!(r.starts_with("aws_sqs_queue.") && !r.contains("_dlq"), "{label}: {r}");
+                    }
+                }
+                if actions.iter().any(|a| a.starts_with("states:")) {
+                    assert_eq!(name, "callback");
+                    assert_eq!(
+                        actions,
+                        [
+                            "states:SendTaskFailure",
+                            "states:SendTaskHeartbeat",
+                            "states:SendTaskSuccess"
+                        ]
+                    );
+                    assert_eq!(resources, ["aws_sfn_state_machine.this.arn"]);
+                    let condition = inner(statement, "condition");
+                    assert_eq!(
+                        attr(condition[0], "variable").as_deref(),
+                        Some("\"lambda:SourceFunctionArn\"")
+                    );
+                }
+                if actions.iter().any(|a| a.starts_with("logs:CreateLogStream")) {
+                    assert_eq!(resources, ["\"${aws_cloudwatch_log_group.callback.arn}:*\""]);
+                }
+                if actions.iter().any(|a| a.starts_with("kms:")) {
+                    assert_eq!(actions, ["kms:Decrypt", "kms:GenerateDataKey"]);
+                    assert!(!resources.contains(&"*".to_string()));
+                }
+            }
+        }
+    });
+}
+
+#[test]
+fn trust_policies_carry_confused_deputy_conditions() {
+    for_each_module(|label, m| {
+        for (name, service) in [
+            ("state_machine_assume", "states.amazonaws.com"),
+            ("callback_assume", "lambda.amazonaws.com"),
+        ] {
+            let document = m.one("data", "aws_iam_policy_document", name).unwrap();
+            let statement = inner(document, "statement")[0];
+            let principals = inner(statement, "principals")[0];
+            assert_eq!(strings(principals, "identifiers"), [service]);
+            let variables: Vec<String> = inner(statement, "condition")
+                .iter()
+                .filter_map(|c| attr(c, "variable"))
+                .collect();
+            assert!(
+                variables.contains(&"\"aws:SourceAccount\"".to_string()),
+                "{label}: {name}"
+            );
+            if name == "state_machine_assume" {
+                assert!(variables.contains(&"\"aws:SourceArn\"".to_string()), "{label}: {name}");
+            }
+        }
+    });
+}
+
+#[test]
+fn arns_are_built_from_the_partition_never_a_literal() {
+    for_each_module(|label, m| {
+        for (index, _) in m.text.match_indices("arn:aws") {
+            // Only a key ARN the spec itself gives may appear literally.
+            assert!(
+                m.text[index..].starts_with("arn:aws:kms:"),
+                "{label}: literal ARN at {}",
+                &m.text[index..index + 40]
+            );
+        }
+        assert!(
+            m.text
+                .contains("\"arn:${local.partition}:states:${local.region}:${local.account_id}:stateMachine:")
+        );
+        assert!(m.text.contains("local.partition"));
+    });
+}
+
+#[test]
+fn tags_and_permissions_boundary_reach_every_resource_that_takes_them() {
+    let taggable = [
+        "aws_sqs_queue",
+        "aws_sfn_state_machine",
+        "aws_lambda_function",
+        "aws_cloudwatch_log_group",
+        "aws_iam_role",
+        "aws_kms_key",
+    ];
+    for_each_module(|label, m| {
+        let locals = m.blocks.iter().find(|(k, ..)| k == "locals").unwrap();
+        assert!(
+            attr(&locals.3, "tags").unwrap().ends_with(", var.tags)"),
+            "{label}: var.tags must win"
+        );
+        for (kind, ty, name, block) in &m.blocks {
+            if kind == "resource" && taggable.contains(&ty.as_str()) {
+                assert_eq!(
+                    attr(block, "tags").as_deref(),
+                    Some("local.tags"),
+                    "{label}: {ty}.{name}"
+                );
+            }
+            if ty == "aws_iam_role" {
+                assert_eq!(
+                    attr(block, "permissions_boundary").as_deref(),
+                    Some("var.permissions_boundary")
+                );
+            }
+        }
+    });
+}
+
+#[test]
+fn a_created_key_rotates_and_lets_the_state_machine_role_use_it() {
+    let mut checked = 0;
+    for_each_module(|label, m| {
+        let Some(key) = m.one("resource", "aws_kms_key", "this") else {
+            return;
+        };
+        assert_eq!(attr(key, "enable_key_rotation").as_deref(), Some("true"), "{label}");
+        let policy = m.one("data", "aws_iam_policy_document", "kms").unwrap();
+        let statements = inner(policy, "statement");
+        let roles = statements
+            .iter()
+            .find(|s| strings(s, "actions") == ["kms:Decrypt", "kms:GenerateDataKey"])
+            .unwrap_or_else(|| panic!("{label}: no statement for the roles"));
+        assert_eq!(
+            strings(inner(roles, "principals")[0], "identifiers"),
+            ["aws_iam_role.state_machine.arn"]
+        );
+        // The role's own policy names the key too (the key policy alone is not enough with IAM delegation).
+        let role_policy = m.one("data", "aws_iam_policy_document", "state_machine").unwrap();
+        assert!(
+            inner(role_policy, "statement")
+                .iter()
+                .any(|s| strings(s, "resources").contains(&"aws_kms_key.this.arn".to_string())),
+            "{label}: the state machine role cannot use the key"
+        );
+    });
+    for spec in common::all_specs() {
+        if Module::of(&spec).one("resource", "aws_kms_key", "this").is_some() {
+            checked += 1;
+        }
+    }
+    assert!(checked >= 2, "expected at least two specs with a module key");
+}
