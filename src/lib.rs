@@ -11,6 +11,7 @@ pub mod lambda;
 pub mod model;
 pub mod output;
 pub mod resolve;
+pub mod schema;
 pub mod spec;
 
 use diagnostic::Diagnostic;
@@ -35,6 +36,12 @@ pub fn load_model(source: &str, file_name: &str) -> Result<Model, Vec<Diagnostic
         }
     }
 }
+
+/// The commented starter spec that `sfngen init` writes.
+pub const STARTER_SPEC: &str = include_str!("../templates/starter.toml");
+
+/// The file name the starter spec's `#:schema` line points at.
+pub const SCHEMA_FILE: &str = "sfngen.schema.json";
 
 /// Every file of the module, the callback Lambda package included (built, cached, or `prebuilt`).
 pub fn render_module(model: &Model, prebuilt_zip: Option<&std::path::Path>) -> anyhow::Result<Vec<GeneratedFile>> {

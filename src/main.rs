@@ -43,6 +43,19 @@ enum Command {
         /// The spec, usually sfngen.toml.
         spec: PathBuf,
     },
+    /// Write a commented starter spec (and the JSON Schema its `#:schema` line names); never overwrites.
+    Init {
+        /// Where to write the spec.
+        #[arg(default_value = "sfngen.toml")]
+        path: PathBuf,
+    },
+    /// Print the JSON Schema of sfngen.toml (for taplo, Even Better TOML and CI).
+    Schema,
+    /// Print the workflow as a mermaid flowchart (the diagram the module README embeds).
+    Graph {
+        /// The spec, usually sfngen.toml.
+        spec: PathBuf,
+    },
 }
 
 const EXIT_STALE: u8 = 1;
@@ -67,6 +80,18 @@ fn main() -> ExitCode {
 
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
+        Command::Init { path } => init(&path),
+        Command::Schema => {
+            print!("{}", sfngen::schema::json_schema());
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Graph { spec } => {
+            let Some(model) = load(&spec)? else {
+                return Ok(ExitCode::from(EXIT_USAGE));
+            };
+            println!("{}", sfngen::emit::readme::workflow_mermaid(&model));
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Check { spec } => {
             let Some(model) = load(&spec)? else {
                 return Ok(ExitCode::from(EXIT_USAGE));
@@ -113,6 +138,38 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             }
         }
     }
+}
+
+/// Writes the starter spec and, beside it, the schema it names; refuses to overwrite the spec.
+fn init(path: &Path) -> anyhow::Result<ExitCode> {
+    let schema_path = path.parent().unwrap_or(Path::new("")).join(sfngen::SCHEMA_FILE);
+    let spec = std::fs::OpenOptions::new().write(true).create_new(true).open(path);
+    let mut spec = match spec {
+        Ok(file) => file,
+        Err(err) if err.kind() == std::io::ErrorKind::AlreadyExists => {
+            eprintln!(
+                "error: {} already exists; sfngen init never overwrites a spec",
+                path.display()
+            );
+            return Ok(ExitCode::from(EXIT_USAGE));
+        }
+        Err(err) => {
+            eprintln!("error: cannot create {}: {err}", path.display());
+            return Ok(ExitCode::from(EXIT_USAGE));
+        }
+    };
+    use std::io::Write as _;
+    spec.write_all(sfngen::STARTER_SPEC.as_bytes())?;
+    if !schema_path.exists() {
+        std::fs::write(&schema_path, sfngen::schema::json_schema())?;
+    }
+    eprintln!(
+        "wrote {} (and {}); next: sfngen render {} -o infra/",
+        path.display(),
+        schema_path.display(),
+        path.display()
+    );
+    Ok(ExitCode::SUCCESS)
 }
 
 fn check_folder(output: &Path, files: &[sfngen::emit::GeneratedFile]) -> anyhow::Result<ExitCode> {
