@@ -20,12 +20,20 @@ use model::Model;
 
 /// Parses and resolves a spec's text. `file_name` is what generated headers say it came from.
 pub fn load_model(source: &str, file_name: &str) -> Result<Model, Vec<Diagnostic>> {
+    check_source(source, file_name).map(|(model, _warnings)| model)
+}
+
+/// Like [`load_model`], and also returns the guard-rail warnings of a valid spec.
+pub fn check_source(source: &str, file_name: &str) -> Result<(Model, Vec<Diagnostic>), Vec<Diagnostic>> {
     let (spec, mut diags) = spec::parse(source);
     if diags.iter().any(|d| d.message.starts_with("invalid TOML")) {
         return Err(diags);
     }
     match resolve::resolve(&spec, file_name) {
-        Ok(model) if diags.is_empty() => Ok(model),
+        Ok(model) if diags.is_empty() => {
+            let warnings = resolve::guard_rails(&spec, &model);
+            Ok((model, warnings))
+        }
         Ok(_) => Err(diags),
         Err(more) => {
             // A key whose type was wrong is absent to resolve: do not report it twice.

@@ -37,11 +37,17 @@ enum Command {
         /// Use this callback Lambda package (a zip holding `bootstrap`) instead of building one.
         #[arg(long, value_name = "PATH")]
         lambda_zip: Option<PathBuf>,
+        /// Treat guard-rail warnings as errors: exit 2 and write nothing.
+        #[arg(long)]
+        deny_warnings: bool,
     },
     /// Validate a spec without writing anything.
     Check {
         /// The spec, usually sfngen.toml.
         spec: PathBuf,
+        /// Treat guard-rail warnings as errors (exit 2).
+        #[arg(long)]
+        deny_warnings: bool,
     },
     /// Write a commented starter spec (and the JSON Schema its `#:schema` line names); never overwrites.
     Init {
@@ -86,14 +92,14 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Graph { spec } => {
-            let Some(model) = load(&spec)? else {
+            let Some(model) = load(&spec, false)? else {
                 return Ok(ExitCode::from(EXIT_USAGE));
             };
             println!("{}", sfngen::emit::readme::workflow_mermaid(&model));
             Ok(ExitCode::SUCCESS)
         }
-        Command::Check { spec } => {
-            let Some(model) = load(&spec)? else {
+        Command::Check { spec, deny_warnings } => {
+            let Some(model) = load(&spec, deny_warnings)? else {
                 return Ok(ExitCode::from(EXIT_USAGE));
             };
             eprintln!(
@@ -111,8 +117,9 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             output,
             check,
             lambda_zip,
+            deny_warnings,
         } => {
-            let Some(model) = load(&spec)? else {
+            let Some(model) = load(&spec, deny_warnings)? else {
                 return Ok(ExitCode::from(EXIT_USAGE));
             };
             let files = match sfngen::render_module(&model, lambda_zip.as_deref()) {
@@ -195,8 +202,9 @@ fn usage_or_fail(err: anyhow::Error) -> anyhow::Result<ExitCode> {
     Err(err)
 }
 
-/// Reads and resolves a spec; prints its diagnostics and returns `None` when it is invalid.
-fn load(path: &Path) -> anyhow::Result<Option<sfngen::model::Model>> {
+/// Reads and resolves a spec; prints its diagnostics and returns `None` when it is invalid (or has
+/// warnings and `deny_warnings` is set).
+fn load(path: &Path, deny_warnings: bool) -> anyhow::Result<Option<sfngen::model::Model>> {
     let bytes = match std::fs::read(path) {
         Ok(bytes) => bytes,
         Err(err) if err.kind() == std::io::ErrorKind::NotFound => {
@@ -220,8 +228,21 @@ fn load(path: &Path) -> anyhow::Result<Option<sfngen::model::Model>> {
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_else(|| display.clone());
-    match sfngen::load_model(&source, &file_name) {
-        Ok(model) => Ok(Some(model)),
+    match sfngen::check_source(&source, &file_name) {
+        Ok((model, warnings)) => {
+            for warning in &warnings {
+                eprintln!("{}", warning.render(&display, &source));
+            }
+            if deny_warnings && !warnings.is_empty() {
+                let n = warnings.len();
+                eprintln!(
+                    "error: {display} has {n} warning{} and --deny-warnings is set; nothing was written",
+                    plural(n)
+                );
+                return Ok(None);
+            }
+            Ok(Some(model))
+        }
         Err(diags) => {
             report(&display, &source, &diags);
             Ok(None)

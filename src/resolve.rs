@@ -69,6 +69,86 @@ pub fn resolve(spec: &Spec, source_file: &str) -> Result<Model, Vec<Diagnostic>>
     })
 }
 
+/// Guard rails: specs that are valid but probably not what their author meant. Each warning points
+/// at the key to change. Call on a spec that [`resolve`] accepted, with its model.
+pub fn guard_rails(spec: &Spec, model: &Model) -> Vec<Diagnostic> {
+    let mut warnings = Vec::new();
+    let execution = model.state_machine.timeout_seconds;
+    let spec_steps = spec.steps.as_ref().map(|s| s.value.as_slice()).unwrap_or_default();
+    for (index, (written, step)) in spec_steps.iter().zip(&model.steps).enumerate() {
+        let path = format!("steps[{index}]");
+        let Some(queue) = model.queues.iter().find(|q| q.key == step.queue) else {
+            continue;
+        };
+        match (step.timeout_seconds, written.timeout.as_ref()) {
+            (Some(timeout), Some(at)) if timeout > queue.retention_seconds => warnings.push(
+                Diagnostic::warning(
+                    format!("{path}.timeout"),
+                    Some(at.span.clone()),
+                    format!(
+                        "the step waits up to {} but queue `{}` keeps a message only {}: it can expire before a worker sees it",
+                        format_seconds(timeout),
+                        queue.key,
+                        format_seconds(queue.retention_seconds)
+                    ),
+                )
+                .with_help(format!("raise [queues.{}] retention, or lower this timeout", queue.key)),
+            ),
+            (Some(timeout), Some(at)) if timeout >= execution => warnings.push(
+                Diagnostic::warning(
+                    format!("{path}.timeout"),
+                    Some(at.span.clone()),
+                    format!(
+                        "the step timeout {} is not shorter than the execution timeout {}: the execution times out first",
+                        format_seconds(timeout),
+                        format_seconds(execution)
+                    ),
+                )
+                .with_help("lower this timeout, or raise [state_machine] timeout"),
+            ),
+            (None, _) if execution > DAY => warnings.push(
+                Diagnostic::warning(
+                    path.clone(),
+                    Some(written.span.clone()),
+                    format!(
+                        "step {:?} has no timeout: a lost message leaves it waiting as long as the execution, {}",
+                        step.name,
+                        format_seconds(execution)
+                    ),
+                )
+                .with_help("set `timeout` (and `heartbeat`) on this step"),
+            ),
+            _ => {}
+        }
+    }
+    for (key, written) in &spec.queues {
+        let Some(queue) = model.queues.iter().find(|q| q.key == key.value) else {
+            continue;
+        };
+        if queue.visibility_timeout_seconds < model.callback.timeout_seconds {
+            let span = written
+                .visibility_timeout
+                .as_ref()
+                .map(|v| v.span.clone())
+                .unwrap_or(key.span.clone());
+            warnings.push(
+                Diagnostic::warning(
+                    format!("queues.{}.visibility_timeout", key.value),
+                    Some(span),
+                    format!(
+                        "visibility timeout {} is shorter than the callback Lambda's timeout {}: a message can reappear while its callback is still running",
+                        format_seconds(queue.visibility_timeout_seconds),
+                        format_seconds(model.callback.timeout_seconds)
+                    ),
+                )
+                .with_help("raise visibility_timeout above the time a worker needs, callback included"),
+            );
+        }
+    }
+    warnings.sort_by_key(|d| d.span.as_ref().map(|s| s.start).unwrap_or(0));
+    warnings
+}
+
 /// The state machine may send to its queues (and use their keys), deliver its logs and traces.
 fn state_machine_role(name: &str, sm: &StateMachine, queues: &[Queue]) -> Role {
     let mut statements = vec![Statement {

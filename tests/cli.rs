@@ -278,3 +278,73 @@ fn check_reports_a_valid_spec() {
     assert_eq!(out.status.code(), Some(0));
     assert!(text(&out).1.ends_with("valid (1 step, 1 queue)\n"), "{}", text(&out).1);
 }
+
+fn specs_in(folder: &str) -> Vec<PathBuf> {
+    let mut specs: Vec<PathBuf> = std::fs::read_dir(common::root().join(folder))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "toml"))
+        .collect();
+    specs.sort();
+    specs
+}
+
+#[test]
+fn guard_rails_warn_and_deny_warnings_makes_them_errors() {
+    let bless = std::env::var_os("SFNGEN_BLESS").is_some();
+    let specs = specs_in("tests/cli/warnings");
+    assert!(specs.len() >= 4);
+    for spec in specs {
+        let name = spec.file_name().unwrap().to_string_lossy().into_owned();
+        let dir = spec.parent().unwrap();
+        let out = sfngen().current_dir(dir).args(["check", &name]).output().unwrap();
+        let stderr = text(&out).1;
+        assert_eq!(out.status.code(), Some(0), "{name}: {stderr}");
+        let expected_path = spec.with_extension("stderr");
+        if bless {
+            std::fs::write(&expected_path, &stderr).unwrap();
+        } else {
+            assert_eq!(stderr, std::fs::read_to_string(&expected_path).unwrap(), "{name}");
+        }
+        assert!(stderr.starts_with("warning: "), "{name}: {stderr}");
+
+        let work = tempfile::tempdir().unwrap();
+        let zip = common::fake_lambda_zip(work.path());
+        let target = work.path().join("infra");
+        let denied = sfngen()
+            .current_dir(dir)
+            .args(["render", &name, "--deny-warnings", "--lambda-zip"])
+            .arg(&zip)
+            .arg("-o")
+            .arg(&target)
+            .output()
+            .unwrap();
+        assert_eq!(denied.status.code(), Some(2), "{name}");
+        assert!(text(&denied).1.contains("--deny-warnings is set; nothing was written"));
+        assert!(!target.exists(), "{name}: written despite --deny-warnings");
+        let allowed = sfngen()
+            .current_dir(dir)
+            .args(["render", &name, "--lambda-zip"])
+            .arg(&zip)
+            .arg("-o")
+            .arg(&target)
+            .output()
+            .unwrap();
+        assert_eq!(allowed.status.code(), Some(0), "{name}");
+        assert!(target.join("main.tf").exists());
+    }
+}
+
+#[test]
+fn the_examples_raise_no_warnings() {
+    for spec in common::example_specs() {
+        let out = sfngen()
+            .arg("check")
+            .arg("--deny-warnings")
+            .arg(&spec)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(0), "{}", text(&out).1);
+        assert!(!text(&out).1.contains("warning"), "{}", text(&out).1);
+    }
+}
