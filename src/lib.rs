@@ -1,3 +1,4 @@
+#![recursion_limit = "256"]
 //! sfngen: the AWS Step Functions callback pattern, rendered as a Terraform module.
 //!
 //! The pipeline: [`spec::parse`] (TOML → spanned [`spec::Spec`]) → [`resolve::resolve`] (validation,

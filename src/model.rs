@@ -93,6 +93,56 @@ pub struct Step {
     pub timeout_seconds: Option<u64>,
     /// The Task's `HeartbeatSeconds`.
     pub heartbeat_seconds: Option<u64>,
+    /// JSONPath of the state input sent as the message's `input` (`$`: all of it).
+    pub input_path: String,
+    /// Static fields added to the message body beside `input` and `token`.
+    pub message_fields: Vec<(String, serde_json::Value)>,
+    /// Retriers, in order.
+    pub retry: Vec<Retry>,
+    /// Catchers, in order.
+    pub catch: Vec<Catch>,
+}
+
+/// One ASL retrier.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Retry {
+    /// `ErrorEquals`.
+    pub errors: Vec<String>,
+    /// `MaxAttempts`.
+    pub max_attempts: u32,
+    /// `IntervalSeconds`.
+    pub interval_seconds: u64,
+    /// `BackoffRate`, in thousandths (2.0 is 2000), so that the model stays exact.
+    pub backoff_rate_milli: u32,
+    /// `MaxDelaySeconds`.
+    pub max_delay_seconds: Option<u64>,
+    /// `JitterStrategy: FULL`.
+    pub jitter: bool,
+}
+
+/// One ASL catcher.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Catch {
+    /// `ErrorEquals`.
+    pub errors: Vec<String>,
+    /// Where the execution goes; the error output is put at `$.error` of the state input.
+    pub target: CatchTarget,
+}
+
+/// Where a caught error goes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CatchTarget {
+    /// A later step, by name.
+    Step(String),
+    /// A `Fail` state that ends the execution.
+    Fail {
+        /// The Fail state's name.
+        state: String,
+        /// `Error`.
+        error: String,
+        /// `Cause`.
+        cause: Option<String>,
+    },
 }
 
 /// One SQS queue and its dead-letter queue.

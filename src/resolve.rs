@@ -8,10 +8,10 @@ use std::collections::{BTreeMap, BTreeSet};
 use crate::diagnostic::{Diagnostic, did_you_mean};
 use crate::duration::{format_seconds, parse_seconds};
 use crate::model::{
-    Architecture, Callback, DeadLetter, Encryption, LogGroup, LogLevel, Logging, Model, ModuleKey, Queue, Resource,
-    Role, RoleId, Service, StateMachine, Statement, Step,
+    Architecture, Callback, Catch, CatchTarget, DeadLetter, Encryption, LogGroup, LogLevel, Logging, Model, ModuleKey,
+    Queue, Resource, Retry, Role, RoleId, Service, StateMachine, Statement, Step,
 };
-use crate::spec::{DeadLetterSpec, Located, QueueSpec, Spec, StepSpec};
+use crate::spec::{DeadLetterSpec, Located, QueueSpec, Span, Spec, StepSpec};
 
 /// CloudWatch Logs' allowed `retentionInDays` values.
 pub const LOG_RETENTION_DAYS: &[i64] = &[
@@ -497,9 +497,42 @@ impl Checker {
         }
         let mut seen: BTreeMap<&str, usize> = BTreeMap::new();
         let mut out = Vec::new();
+        let names: Vec<Option<&str>> = steps
+            .value
+            .iter()
+            .map(|s| s.name.as_ref().map(|n| n.value.as_str()))
+            .collect();
         for (index, step) in steps.value.iter().enumerate() {
             let path = format!("steps[{index}]");
-            let resolved = self.step(&path, step, queues, execution_timeout);
+            let mut resolved = self.step(&path, step, queues, execution_timeout);
+            resolved.retry = step
+                .retry
+                .iter()
+                .enumerate()
+                .map(|(i, r)| self.retrier(&format!("{path}.retry[{i}]"), r))
+                .collect();
+            self.errors_all_last(
+                &path,
+                "retry",
+                step.retry.iter().map(|r| (r.span.clone(), r.errors.as_ref())).collect(),
+            );
+            let mut fails = 0;
+            for (i, c) in step.catch.iter().enumerate() {
+                let catch = self.catcher(
+                    &format!("{path}.catch[{i}]"),
+                    c,
+                    &resolved.name,
+                    fails,
+                    &names[index + 1..],
+                );
+                fails += usize::from(matches!(catch.target, CatchTarget::Fail { .. }));
+                resolved.catch.push(catch);
+            }
+            self.errors_all_last(
+                &path,
+                "catch",
+                step.catch.iter().map(|c| (c.span.clone(), c.errors.as_ref())).collect(),
+            );
             if let Some(name) = step.name.as_ref()
                 && let Some(first) = seen.insert(name.value.as_str(), index)
             {
@@ -511,6 +544,20 @@ impl Checker {
                 );
             }
             out.push(resolved);
+        }
+        for (index, step) in out.iter().enumerate() {
+            for (i, catch) in step.catch.iter().enumerate() {
+                if let CatchTarget::Fail { state, .. } = &catch.target
+                    && out.iter().any(|s| &s.name == state)
+                {
+                    self.error(
+                        &format!("steps[{index}].catch[{i}].fail"),
+                        steps.value[index].catch[i].span.clone(),
+                        format!("the Fail state this catch creates, {state:?}, has the name of a step"),
+                        "rename that step".into(),
+                    );
+                }
+            }
         }
         out
     }
@@ -604,7 +651,223 @@ impl Checker {
             queue,
             timeout_seconds: timeout.map(|(s, _)| s),
             heartbeat_seconds: heartbeat.map(|(s, _)| s),
+            input_path: self.input_path(&format!("{path}.input_path"), step.input_path.as_ref()),
+            message_fields: self.message_fields(&format!("{path}.message"), &step.message),
+            retry: Vec::new(),
+            catch: Vec::new(),
         }
+    }
+
+    fn input_path(&mut self, path: &str, value: Option<&Located<String>>) -> String {
+        let Some(v) = value else {
+            return "$".into();
+        };
+        if !v.value.starts_with('$') || v.value.chars().any(char::is_control) || v.value.contains(char::is_whitespace) {
+            self.error(
+                path,
+                v.span.clone(),
+                format!("{:?} is not a JSONPath", v.value),
+                "write a path into the state input such as \"$\" (all of it) or \"$.order\"".into(),
+            );
+        }
+        v.value.clone()
+    }
+
+    fn message_fields(
+        &mut self,
+        path: &str,
+        fields: &[(Located<String>, serde_json::Value)],
+    ) -> Vec<(String, serde_json::Value)> {
+        for (key, _) in fields {
+            if key.value == "input" || key.value == "token" {
+                self.error(
+                    &format!("{path}.{}", key.value),
+                    key.span.clone(),
+                    format!("`{}` is sfngen's own message field", key.value),
+                    "every message carries `input` (the state input) and `token` (the task token); name this field otherwise".into(),
+                );
+            } else if key.value.ends_with(".$") {
+                self.error(
+                    &format!("{path}.{}", key.value),
+                    key.span.clone(),
+                    format!("`{}` ends in \".$\", which Step Functions reads as a path", key.value),
+                    "message fields are static values: drop the \".$\" suffix".into(),
+                );
+            }
+        }
+        fields.iter().map(|(k, v)| (k.value.clone(), v.clone())).collect()
+    }
+
+    fn error_names(&mut self, path: &str, errors: Option<&Located<Vec<Located<String>>>>) -> Vec<String> {
+        let Some(errors) = errors else {
+            return vec!["States.ALL".into()];
+        };
+        if errors.value.is_empty() {
+            self.error(
+                path,
+                errors.span.clone(),
+                "no error names".into(),
+                "list at least one, such as [\"States.Timeout\"], or remove `errors` to match every error".into(),
+            );
+        }
+        for e in &errors.value {
+            if e.value.is_empty() || e.value.chars().count() > 256 {
+                self.error(
+                    path,
+                    e.span.clone(),
+                    "an error name must have 1 to 256 characters".into(),
+                    "fix the name".into(),
+                );
+            }
+        }
+        errors.value.iter().map(|e| e.value.clone()).collect()
+    }
+
+    /// ASL: "States.ALL" must stand alone, in the last retrier (or catcher) of a state.
+    #[allow(clippy::type_complexity)]
+    fn errors_all_last(&mut self, path: &str, kind: &str, lists: Vec<(Span, Option<&Located<Vec<Located<String>>>>)>) {
+        let count = lists.len();
+        for (i, (span, list)) in lists.into_iter().enumerate() {
+            let Some(list) = list else {
+                if i + 1 < count {
+                    self.error(
+                        &format!("{path}.{kind}[{i}]"),
+                        span,
+                        format!("this {kind} has no `errors`, so it matches every error, but it is not the last"),
+                        format!("give it `errors`, or move it after the other [[steps.{kind}]] tables"),
+                    );
+                }
+                continue;
+            };
+            let has_all = list.value.iter().any(|e| e.value == "States.ALL");
+            if has_all && (list.value.len() > 1 || i + 1 < count) {
+                self.error(
+                    &format!("{path}.{kind}[{i}].errors"),
+                    list.span.clone(),
+                    "\"States.ALL\" must be alone, in the last entry".into(),
+                    format!("move it into its own [[steps.{kind}]] table after the others"),
+                );
+            }
+        }
+    }
+
+    fn retrier(&mut self, path: &str, r: &crate::spec::RetrySpec) -> Retry {
+        let errors = self.error_names(&format!("{path}.errors"), r.errors.as_ref());
+        let max_attempts = match r.attempts.as_ref() {
+            None => 3,
+            Some(a) if (0..=99).contains(&a.value) => a.value as u32,
+            Some(a) => {
+                self.error(
+                    &format!("{path}.attempts"),
+                    a.span.clone(),
+                    format!("attempts {} is out of range", a.value),
+                    "use 0 to 99".into(),
+                );
+                3
+            }
+        };
+        let interval_seconds = self.duration(
+            &format!("{path}.interval"),
+            r.interval.as_ref(),
+            1,
+            MAX_EXECUTION_SECONDS,
+            1,
+        );
+        let backoff_rate_milli = match r.backoff_rate.as_ref() {
+            None => 2000,
+            Some(b) if (1.0..=100.0).contains(&b.value) => (b.value * 1000.0).round() as u32,
+            Some(b) => {
+                self.error(
+                    &format!("{path}.backoff_rate"),
+                    b.span.clone(),
+                    format!("backoff_rate {} is out of range", b.value),
+                    "use a number from 1.0 (constant interval) to 100.0".into(),
+                );
+                2000
+            }
+        };
+        let max_delay_seconds = r
+            .max_delay
+            .as_ref()
+            .map(|d| self.duration(&format!("{path}.max_delay"), Some(d), 1, MAX_EXECUTION_SECONDS, 1));
+        Retry {
+            errors,
+            max_attempts,
+            interval_seconds,
+            backoff_rate_milli,
+            max_delay_seconds,
+            jitter: r.jitter.as_ref().is_some_and(|j| j.value),
+        }
+    }
+
+    fn catcher(
+        &mut self,
+        path: &str,
+        c: &crate::spec::CatchSpec,
+        step: &str,
+        fails_before: usize,
+        later: &[Option<&str>],
+    ) -> Catch {
+        let errors = self.error_names(&format!("{path}.errors"), c.errors.as_ref());
+        let target = match (c.next.as_ref(), c.fail.as_ref()) {
+            (Some(next), None) => {
+                if !later.contains(&Some(next.value.as_str())) {
+                    let near = did_you_mean(&next.value, later.iter().flatten().copied())
+                        .map(|n| format!("did you mean \"{n}\"? "))
+                        .unwrap_or_default();
+                    self.error(
+                        &format!("{path}.next"),
+                        next.span.clone(),
+                        format!("{:?} is not a step after {step:?}", next.value),
+                        format!("{near}a catch may only go forward, to a later step's name, or use `fail = {{ error = \"...\" }}`"),
+                    );
+                }
+                CatchTarget::Step(next.value.clone())
+            }
+            (None, Some(fail)) => {
+                let error = match fail.value.error.as_ref() {
+                    Some(e) if (1..=256).contains(&e.value.chars().count()) => e.value.clone(),
+                    Some(e) => {
+                        self.error(
+                            &format!("{path}.fail.error"),
+                            e.span.clone(),
+                            "the error name must have 1 to 256 characters".into(),
+                            "shorten it".into(),
+                        );
+                        e.value.clone()
+                    }
+                    None => {
+                        self.error(
+                            &format!("{path}.fail"),
+                            fail.span.clone(),
+                            "missing required key `error`".into(),
+                            "write `fail = { error = \"OrderFailed\", cause = \"...\" }`".into(),
+                        );
+                        String::new()
+                    }
+                };
+                let stem: String = step.chars().take(MAX_STATE_NAME_CHARS - 8).collect();
+                let state = match fails_before {
+                    0 => format!("{stem}Failed"),
+                    n => format!("{stem}Failed{}", n + 1),
+                };
+                CatchTarget::Fail {
+                    state,
+                    error,
+                    cause: fail.value.cause.as_ref().map(|c| c.value.clone()),
+                }
+            }
+            _ => {
+                self.error(
+                    path,
+                    c.span.clone(),
+                    "a catch needs exactly one of `next` and `fail`".into(),
+                    "write `next = \"LaterStep\"` or `fail = { error = \"...\" }`".into(),
+                );
+                CatchTarget::Step(String::new())
+            }
+        };
+        Catch { errors, target }
     }
 
     fn callback(&mut self, spec: &Spec, name: &str, tracing: bool) -> Callback {

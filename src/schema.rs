@@ -23,6 +23,16 @@ fn retention(description: &str) -> Value {
     json!({ "type": "integer", "enum": LOG_RETENTION_DAYS, "default": 30, "description": description })
 }
 
+fn error_names() -> Value {
+    json!({
+        "type": "array",
+        "minItems": 1,
+        "items": { "type": "string", "minLength": 1, "maxLength": 256 },
+        "default": ["States.ALL"],
+        "description": "Error names (ErrorEquals), such as \"States.Timeout\", \"States.HeartbeatTimeout\" or a worker's own error.",
+    })
+}
+
 /// The schema, pretty-printed.
 pub fn json_schema() -> String {
     let mut text = serde_json::to_string_pretty(&schema()).unwrap_or_default();
@@ -92,6 +102,55 @@ pub fn schema() -> Value {
                         },
                         "timeout": duration("The Task's TimeoutSeconds."),
                         "heartbeat": duration("The Task's HeartbeatSeconds; shorter than its timeout and the execution timeout."),
+                        "input_path": {
+                            "type": "string",
+                            "pattern": "^\\$",
+                            "default": "$",
+                            "description": "JSONPath of the state input sent as the message's `input`.",
+                        },
+                        "message": {
+                            "type": "object",
+                            "description": "Static fields added to the message body; `input` and `token` are sfngen's own.",
+                            "propertyNames": { "not": { "anyOf": [{ "enum": ["input", "token"] }, { "pattern": "\\.\\$$" }] } },
+                        },
+                        "retry": {
+                            "type": "array",
+                            "description": "Retriers, in order ([[steps.retry]]).",
+                            "items": {
+                                "type": "object",
+                                "additionalProperties": false,
+                                "properties": {
+                                    "errors": error_names(),
+                                    "attempts": { "type": "integer", "minimum": 0, "maximum": 99, "default": 3 },
+                                    "interval": duration("IntervalSeconds. Default \"1s\"."),
+                                    "backoff_rate": { "type": "number", "minimum": 1.0, "maximum": 100.0, "default": 2.0 },
+                                    "max_delay": duration("MaxDelaySeconds: the longest wait between attempts."),
+                                    "jitter": { "type": "boolean", "default": false, "description": "JitterStrategy FULL." },
+                                },
+                            },
+                        },
+                        "catch": {
+                            "type": "array",
+                            "description": "Catchers, in order ([[steps.catch]]): go to a later step, or end in a Fail state.",
+                            "items": {
+                                "type": "object",
+                                "additionalProperties": false,
+                                "properties": {
+                                    "errors": error_names(),
+                                    "next": { "type": "string", "description": "The name of a later step." },
+                                    "fail": {
+                                        "type": "object",
+                                        "additionalProperties": false,
+                                        "required": ["error"],
+                                        "properties": {
+                                            "error": { "type": "string", "minLength": 1, "maxLength": 256 },
+                                            "cause": { "type": "string" },
+                                        },
+                                    },
+                                },
+                                "oneOf": [{ "required": ["next"] }, { "required": ["fail"] }],
+                            },
+                        },
                     },
                 },
             },

@@ -75,6 +75,55 @@ pub struct StepSpec {
     pub timeout: Option<Located<String>>,
     /// `heartbeat`, a duration.
     pub heartbeat: Option<Located<String>>,
+    /// `input_path`: the JSONPath of the state input that goes into the message as `input`.
+    pub input_path: Option<Located<String>>,
+    /// `message`: static fields added to the message body, in file order.
+    pub message: Vec<(Located<String>, serde_json::Value)>,
+    /// `[[steps.retry]]`, in order.
+    pub retry: Vec<RetrySpec>,
+    /// `[[steps.catch]]`, in order.
+    pub catch: Vec<CatchSpec>,
+}
+
+/// One `[[steps.retry]]` table.
+#[derive(Debug, Clone, Default)]
+pub struct RetrySpec {
+    /// Where the table is.
+    pub span: Span,
+    /// `errors`: error names to retry (default `["States.ALL"]`).
+    pub errors: Option<Located<Vec<Located<String>>>>,
+    /// `attempts`: `MaxAttempts`.
+    pub attempts: Option<Located<i64>>,
+    /// `interval`: `IntervalSeconds`, a duration.
+    pub interval: Option<Located<String>>,
+    /// `backoff_rate`: `BackoffRate`.
+    pub backoff_rate: Option<Located<f64>>,
+    /// `max_delay`: `MaxDelaySeconds`, a duration.
+    pub max_delay: Option<Located<String>>,
+    /// `jitter`: `JitterStrategy = "FULL"` when true.
+    pub jitter: Option<Located<bool>>,
+}
+
+/// One `[[steps.catch]]` table.
+#[derive(Debug, Clone, Default)]
+pub struct CatchSpec {
+    /// Where the table is.
+    pub span: Span,
+    /// `errors`: error names to catch (default `["States.ALL"]`).
+    pub errors: Option<Located<Vec<Located<String>>>>,
+    /// `next`: a later step to go to.
+    pub next: Option<Located<String>>,
+    /// `fail`: end in a Fail state with this error (and cause).
+    pub fail: Option<Located<FailSpec>>,
+}
+
+/// `fail = { error = "...", cause = "..." }`.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct FailSpec {
+    /// `error`.
+    pub error: Option<Located<String>>,
+    /// `cause`.
+    pub cause: Option<Located<String>>,
 }
 
 /// One `[queues.KEY]` table.
@@ -127,7 +176,19 @@ const STATE_MACHINE_KEYS: &[&str] = &[
     "tracing",
     "log_retention_days",
 ];
-const STEP_KEYS: &[&str] = &["name", "queue", "timeout", "heartbeat"];
+const STEP_KEYS: &[&str] = &[
+    "name",
+    "queue",
+    "timeout",
+    "heartbeat",
+    "input_path",
+    "message",
+    "retry",
+    "catch",
+];
+const RETRY_KEYS: &[&str] = &["errors", "attempts", "interval", "backoff_rate", "max_delay", "jitter"];
+const CATCH_KEYS: &[&str] = &["errors", "next", "fail"];
+const FAIL_KEYS: &[&str] = &["error", "cause"];
 const QUEUE_KEYS: &[&str] = &["visibility_timeout", "retention", "fifo", "encryption", "dead_letter"];
 const DEAD_LETTER_KEYS: &[&str] = &["max_receives"];
 const CALLBACK_KEYS: &[&str] = &[
@@ -223,12 +284,104 @@ fn read_steps(r: &mut Reader<'_>, value: &Spanned<DeValue<'_>>) -> Option<Locate
                 "queue" => step.queue = sr.string("queue", value),
                 "timeout" => step.timeout = sr.string("timeout", value),
                 "heartbeat" => step.heartbeat = sr.string("heartbeat", value),
+                "input_path" => step.input_path = sr.string("input_path", value),
+                "message" => step.message = read_message(&mut sr, value),
+                "retry" => step.retry = read_tables(&mut sr, "retry", value, read_retry),
+                "catch" => step.catch = read_tables(&mut sr, "catch", value, read_catch),
                 _ => sr.unknown(key, STEP_KEYS),
             }
         }
         steps.push(step);
     }
     Some(Located::new(steps, value.span()))
+}
+
+/// `message = { ... }`: any TOML values, as JSON.
+fn read_message(r: &mut Reader<'_>, value: &Spanned<DeValue<'_>>) -> Vec<(Located<String>, serde_json::Value)> {
+    let Some(table) = r.table("message", value) else {
+        return Vec::new();
+    };
+    let mut mr = r.nested("message");
+    table
+        .iter()
+        .filter_map(|(k, v)| {
+            let name = k.get_ref().to_string();
+            mr.json(&name, v).map(|json| (Located::new(name, k.span()), json))
+        })
+        .collect()
+}
+
+/// An array of tables (`[[steps.retry]]`), each read by `read`.
+fn read_tables<T>(
+    r: &mut Reader<'_>,
+    key: &str,
+    value: &Spanned<DeValue<'_>>,
+    read: fn(&mut Reader<'_>, &DeTable<'_>, Span) -> T,
+) -> Vec<T> {
+    let DeValue::Array(items) = value.get_ref() else {
+        r.type_error(key, value, &format!("an array of tables, written as [[steps.{key}]]"));
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for (index, item) in items.iter().enumerate() {
+        let path = format!("{key}[{index}]");
+        match item.get_ref() {
+            DeValue::Table(table) => out.push(read(&mut r.nested(&path), table, item.span())),
+            _ => {
+                let full = r.join(&path);
+                r.type_error_at(&full, item, "a table");
+            }
+        }
+    }
+    out
+}
+
+fn read_retry(r: &mut Reader<'_>, table: &DeTable<'_>, span: Span) -> RetrySpec {
+    let mut retry = RetrySpec {
+        span,
+        ..RetrySpec::default()
+    };
+    for (key, value) in table.iter() {
+        match key.get_ref().as_ref() {
+            "errors" => retry.errors = r.strings("errors", value),
+            "attempts" => retry.attempts = r.integer("attempts", value),
+            "interval" => retry.interval = r.string("interval", value),
+            "backoff_rate" => retry.backoff_rate = r.float("backoff_rate", value),
+            "max_delay" => retry.max_delay = r.string("max_delay", value),
+            "jitter" => retry.jitter = r.boolean("jitter", value),
+            _ => r.unknown(key, RETRY_KEYS),
+        }
+    }
+    retry
+}
+
+fn read_catch(r: &mut Reader<'_>, table: &DeTable<'_>, span: Span) -> CatchSpec {
+    let mut catch = CatchSpec {
+        span,
+        ..CatchSpec::default()
+    };
+    for (key, value) in table.iter() {
+        match key.get_ref().as_ref() {
+            "errors" => catch.errors = r.strings("errors", value),
+            "next" => catch.next = r.string("next", value),
+            "fail" => {
+                if let Some(t) = r.table("fail", value) {
+                    let mut fr = r.nested("fail");
+                    let mut fail = FailSpec::default();
+                    for (k, v) in t.iter() {
+                        match k.get_ref().as_ref() {
+                            "error" => fail.error = fr.string("error", v),
+                            "cause" => fail.cause = fr.string("cause", v),
+                            _ => fr.unknown(k, FAIL_KEYS),
+                        }
+                    }
+                    catch.fail = Some(Located::new(fail, value.span()));
+                }
+            }
+            _ => r.unknown(key, CATCH_KEYS),
+        }
+    }
+    catch
 }
 
 fn read_queues(r: &mut Reader<'_>, value: &Spanned<DeValue<'_>>) -> Vec<(Located<String>, QueueSpec)> {
@@ -386,6 +539,68 @@ impl Reader<'_> {
                 None
             }
         }
+    }
+
+    fn float(&mut self, key: &str, value: &Spanned<DeValue<'_>>) -> Option<Located<f64>> {
+        let parsed = match value.get_ref() {
+            DeValue::Integer(i) => i64::from_str_radix(i.as_str(), i.radix()).ok().map(|n| n as f64),
+            DeValue::Float(f) => f
+                .as_str()
+                .replace('_', "")
+                .parse::<f64>()
+                .ok()
+                .filter(|f| f.is_finite()),
+            _ => None,
+        };
+        match parsed {
+            Some(n) => Some(Located::new(n, value.span())),
+            None => {
+                self.type_error(key, value, "a number");
+                None
+            }
+        }
+    }
+
+    fn strings(&mut self, key: &str, value: &Spanned<DeValue<'_>>) -> Option<Located<Vec<Located<String>>>> {
+        let DeValue::Array(items) = value.get_ref() else {
+            self.type_error(key, value, "an array of strings");
+            return None;
+        };
+        let mut out = Vec::new();
+        for (index, item) in items.iter().enumerate() {
+            if let Some(s) = self.string(&format!("{key}[{index}]"), item) {
+                out.push(s);
+            }
+        }
+        Some(Located::new(out, value.span()))
+    }
+
+    /// Any TOML value as JSON (dates become strings).
+    fn json(&mut self, key: &str, value: &Spanned<DeValue<'_>>) -> Option<serde_json::Value> {
+        use serde_json::Value as J;
+        Some(match value.get_ref() {
+            DeValue::String(s) => J::String(s.to_string()),
+            DeValue::Integer(_) => J::from(self.integer(key, value)?.value),
+            DeValue::Float(_) => serde_json::Number::from_f64(self.float(key, value)?.value).map(J::Number)?,
+            DeValue::Boolean(b) => J::Bool(*b),
+            DeValue::Datetime(d) => J::String(d.to_string()),
+            DeValue::Array(items) => J::Array(
+                items
+                    .iter()
+                    .enumerate()
+                    .map(|(i, item)| self.json(&format!("{key}[{i}]"), item))
+                    .collect::<Option<Vec<_>>>()?,
+            ),
+            DeValue::Table(table) => {
+                let mut map = serde_json::Map::new();
+                for (k, v) in table.iter() {
+                    let name = k.get_ref().to_string();
+                    let inner = self.json(&format!("{key}.{name}"), v)?;
+                    map.insert(name, inner);
+                }
+                J::Object(map)
+            }
+        })
     }
 
     fn table<'v, 'i>(&mut self, key: &str, value: &'v Spanned<DeValue<'i>>) -> Option<&'v DeTable<'i>> {

@@ -7,7 +7,7 @@ use serde::Serialize;
 use super::terraform::{AWS_PROVIDER_MIN, TERRAFORM_MIN, inputs, outputs_of};
 use super::{GeneratedFile, generated_header};
 use crate::duration::format_seconds;
-use crate::model::{Encryption, Model};
+use crate::model::{CatchTarget, Encryption, Model};
 
 const TEMPLATE: &str = include_str!("../../templates/module-README.md.j2");
 
@@ -146,6 +146,32 @@ pub fn workflow_mermaid(model: &Model) -> String {
         previous = id;
     }
     lines.push(format!("  {previous} --> finish((End))"));
+    for (index, step) in model.steps.iter().enumerate() {
+        for catch in &step.catch {
+            let errors = escape_mermaid(&catch.errors.join(", "));
+            let target = match &catch.target {
+                CatchTarget::Step(name) => {
+                    format!("s{}", model.steps.iter().position(|s| &s.name == name).unwrap_or(0))
+                }
+                CatchTarget::Fail { state, error, .. } => {
+                    format!(
+                        "{}[\"{}<br/>Fail: {}\"]",
+                        fail_id(state),
+                        escape_mermaid(state),
+                        escape_mermaid(error)
+                    )
+                }
+            };
+            lines.push(format!("  s{index} -. \"{errors}\" .-> {target}"));
+        }
+        for retry in &step.retry {
+            let errors = escape_mermaid(&retry.errors.join(", "));
+            lines.push(format!(
+                "  s{index} -. \"retry {errors} x{}\" .-> s{index}",
+                retry.max_attempts
+            ));
+        }
+    }
     lines.join("\n")
 }
 
@@ -176,6 +202,14 @@ pub fn architecture_mermaid(model: &Model) -> String {
     ));
     lines.push("  fn -- \"SendTaskSuccess / Failure / Heartbeat\" --> sfn".to_string());
     lines.join("\n")
+}
+
+/// A mermaid node id for a Fail state: its name's alphanumerics.
+fn fail_id(state: &str) -> String {
+    format!(
+        "fail_{}",
+        state.chars().filter(char::is_ascii_alphanumeric).collect::<String>()
+    )
 }
 
 fn escape_mermaid(text: &str) -> String {

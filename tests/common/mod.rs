@@ -13,16 +13,18 @@ pub fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
-/// Every spec the tool tests render: the examples, then `tests/data/specs/*.toml`.
+/// Every spec the tool tests render: the examples, `tests/data/specs/*.toml` and `tests/e2e/specs/*.toml`.
 pub fn all_specs() -> Vec<PathBuf> {
     let mut specs = example_specs();
-    let mut extra: Vec<PathBuf> = std::fs::read_dir(root().join("tests/data/specs"))
-        .expect("tests/data/specs")
-        .map(|e| e.expect("dir entry").path())
-        .filter(|p| p.extension().is_some_and(|x| x == "toml"))
-        .collect();
-    extra.sort();
-    specs.extend(extra);
+    for folder in ["tests/data/specs", "tests/e2e/specs"] {
+        let mut extra: Vec<PathBuf> = std::fs::read_dir(root().join(folder))
+            .expect(folder)
+            .map(|e| e.expect("dir entry").path())
+            .filter(|p| p.extension().is_some_and(|x| x == "toml"))
+            .collect();
+        extra.sort();
+        specs.extend(extra);
+    }
     specs
 }
 

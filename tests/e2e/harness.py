@@ -219,6 +219,16 @@ class Deployment:
 
         return wait_until(ended, timeout, f"execution {execution_arn} to end")
 
+    def drain(self, queue_key: str):
+        """Deletes every visible message of a queue (PurgeQueue allows one call a minute)."""
+        url = self.queue_urls[queue_key]
+        while True:
+            got = self.sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=0).get("Messages", [])
+            if not got:
+                return
+            for message in got:
+                self.sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
+
     def receive(self, queue_key: str, timeout: float = 15) -> dict:
         url = self.queue_urls[queue_key]
 
