@@ -25,6 +25,17 @@ pub struct Model {
     pub module_key: Option<ModuleKey>,
     /// The IAM roles and what each may do.
     pub roles: Vec<Role>,
+    /// CloudWatch alarms on stuck or failing work, when `[alarms]` is present.
+    pub alarms: Option<Alarms>,
+}
+
+/// CloudWatch alarms: dead-letter queues, failed/timed-out/aborted executions, callback errors and throttles.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Alarms {
+    /// `period` in seconds (60 or a multiple of 60).
+    pub period_seconds: u64,
+    /// `evaluation_periods`.
+    pub evaluation_periods: u32,
 }
 
 /// The state machine.

@@ -8,8 +8,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use crate::diagnostic::{Diagnostic, did_you_mean};
 use crate::duration::{format_seconds, parse_seconds};
 use crate::model::{
-    Architecture, Callback, Catch, CatchTarget, DeadLetter, Encryption, LogGroup, LogLevel, Logging, Model, ModuleKey,
-    Queue, Resource, Retry, Role, RoleId, Service, StateMachine, Statement, Step,
+    Alarms, Architecture, Callback, Catch, CatchTarget, DeadLetter, Encryption, LogGroup, LogLevel, Logging, Model,
+    ModuleKey, Queue, Resource, Retry, Role, RoleId, Service, StateMachine, Statement, Step,
 };
 use crate::spec::{DeadLetterSpec, Located, QueueSpec, Span, Spec, StepSpec};
 
@@ -41,6 +41,7 @@ pub fn resolve(spec: &Spec, source_file: &str) -> Result<Model, Vec<Diagnostic>>
     let queues = c.queues(spec, &name);
     let steps = c.steps(spec, &queues, state_machine.timeout_seconds);
     let callback = c.callback(spec, &name, state_machine.tracing);
+    let alarms = spec.alarms.as_ref().map(|a| c.alarms(a));
     if !c.diags.is_empty() {
         c.diags.sort_by_key(|d| d.span.as_ref().map(|s| s.start).unwrap_or(0));
         return Err(c.diags);
@@ -66,6 +67,7 @@ pub fn resolve(spec: &Spec, source_file: &str) -> Result<Model, Vec<Diagnostic>>
         callback,
         module_key,
         roles,
+        alarms,
     })
 }
 
@@ -931,6 +933,37 @@ impl Checker {
             architecture,
             reserved_concurrency,
             tracing,
+        }
+    }
+
+    fn alarms(&mut self, a: &crate::spec::AlarmsSpec) -> Alarms {
+        let period_seconds = self.duration("alarms.period", a.period.as_ref(), 60, DAY, 300);
+        if !period_seconds.is_multiple_of(60)
+            && let Some(p) = a.period.as_ref()
+        {
+            self.error(
+                "alarms.period",
+                p.span.clone(),
+                format!("{} is not a whole number of minutes", p.value),
+                "CloudWatch alarm periods are 60s or a multiple of 60s: use \"1m\", \"5m\"...".into(),
+            );
+        }
+        let evaluation_periods = match a.evaluation_periods.as_ref() {
+            None => 1,
+            Some(n) if (1..=100).contains(&n.value) => n.value as u32,
+            Some(n) => {
+                self.error(
+                    "alarms.evaluation_periods",
+                    n.span.clone(),
+                    format!("evaluation_periods {} is out of range", n.value),
+                    "use 1 to 100".into(),
+                );
+                1
+            }
+        };
+        Alarms {
+            period_seconds,
+            evaluation_periods,
         }
     }
 

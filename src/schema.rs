@@ -192,6 +192,15 @@ pub fn schema() -> Value {
                     },
                 },
             },
+            "alarms": {
+                "type": "object",
+                "additionalProperties": false,
+                "description": "CloudWatch alarms (present: on), notifying var.alarm_actions.",
+                "properties": {
+                    "period": duration("Evaluation period: 60s or a multiple of 60s, at most 1d. Default \"5m\"."),
+                    "evaluation_periods": { "type": "integer", "minimum": 1, "maximum": 100, "default": 1 },
+                },
+            },
             "callback": {
                 "type": "object",
                 "additionalProperties": false,

@@ -45,6 +45,19 @@ pub struct Spec {
     pub queues: Vec<(Located<String>, QueueSpec)>,
     /// `[callback]`.
     pub callback: CallbackSpec,
+    /// `[alarms]`: present turns the CloudWatch alarms on.
+    pub alarms: Option<AlarmsSpec>,
+}
+
+/// `[alarms]`.
+#[derive(Debug, Clone, Default)]
+pub struct AlarmsSpec {
+    /// Where the table is.
+    pub span: Span,
+    /// `period`: the alarms' evaluation period, a duration.
+    pub period: Option<Located<String>>,
+    /// `evaluation_periods`.
+    pub evaluation_periods: Option<Located<i64>>,
 }
 
 /// `[state_machine]`.
@@ -168,7 +181,8 @@ pub struct CallbackSpec {
     pub log_retention_days: Option<Located<i64>>,
 }
 
-const TOP_KEYS: &[&str] = &["name", "tags", "state_machine", "steps", "queues", "callback"];
+const TOP_KEYS: &[&str] = &["name", "tags", "state_machine", "steps", "queues", "callback", "alarms"];
+const ALARM_KEYS: &[&str] = &["period", "evaluation_periods"];
 const STATE_MACHINE_KEYS: &[&str] = &[
     "timeout",
     "log_level",
@@ -238,6 +252,23 @@ fn read_spec(root: &DeTable<'_>, diags: &mut Vec<Diagnostic>) -> Spec {
             "callback" => {
                 if let Some(table) = r.table("callback", value) {
                     spec.callback = read_callback(&mut r.nested("callback"), table);
+                }
+            }
+            "alarms" => {
+                if let Some(table) = r.table("alarms", value) {
+                    let mut ar = r.nested("alarms");
+                    let mut alarms = AlarmsSpec {
+                        span: key.span(),
+                        ..AlarmsSpec::default()
+                    };
+                    for (k, v) in table.iter() {
+                        match k.get_ref().as_ref() {
+                            "period" => alarms.period = ar.string("period", v),
+                            "evaluation_periods" => alarms.evaluation_periods = ar.integer("evaluation_periods", v),
+                            _ => ar.unknown(k, ALARM_KEYS),
+                        }
+                    }
+                    spec.alarms = Some(alarms);
                 }
             }
             _ => r.unknown(key, TOP_KEYS),

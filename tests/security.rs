@@ -345,3 +345,52 @@ fn a_created_key_rotates_and_lets_the_state_machine_role_use_it() {
     }
     assert!(checked >= 2, "expected at least two specs with a module key");
 }
+
+#[test]
+fn alarms_watch_dead_letters_executions_and_the_callback_when_asked() {
+    let mut with_alarms = 0;
+    for spec in common::all_specs() {
+        let label = common::spec_label(&spec);
+        let m = Module::of(&spec);
+        let alarms = m.all("resource", "aws_cloudwatch_metric_alarm");
+        let asked = std::fs::read_to_string(&spec).unwrap().contains("[alarms]");
+        let variable = m
+            .blocks
+            .iter()
+            .any(|(k, _, n, _)| k == "variable" && n == "alarm_actions");
+        assert_eq!(
+            variable, asked,
+            "{label}: var.alarm_actions exactly when [alarms] is present"
+        );
+        if !asked {
+            assert!(alarms.is_empty(), "{label}: alarms are off by default");
+            continue;
+        }
+        with_alarms += 1;
+        let dead_letters = m
+            .all("resource", "aws_sqs_queue")
+            .iter()
+            .filter(|(n, _)| n.ends_with("_dlq"))
+            .count();
+        assert_eq!(alarms.len(), dead_letters + 5, "{label}");
+        let metrics: Vec<String> = alarms.iter().filter_map(|(_, a)| attr(a, "metric_name")).collect();
+        for metric in [
+            "ExecutionsFailed",
+            "ExecutionsTimedOut",
+            "ExecutionsAborted",
+            "Errors",
+            "Throttles",
+        ] {
+            assert!(metrics.contains(&format!("\"{metric}\"")), "{label}: no {metric} alarm");
+        }
+        for (name, alarm) in alarms {
+            assert_eq!(
+                attr(alarm, "alarm_actions").as_deref(),
+                Some("var.alarm_actions"),
+                "{label}: {name}"
+            );
+            assert_eq!(attr(alarm, "threshold").as_deref(), Some("0"));
+        }
+    }
+    assert!(with_alarms >= 1);
+}

@@ -4,7 +4,7 @@ use minijinja::value::Serde;
 use minijinja::{Environment, UndefinedBehavior, Value, context};
 use serde::Serialize;
 
-use super::terraform::{AWS_PROVIDER_MIN, TERRAFORM_MIN, inputs, outputs_of};
+use super::terraform::{AWS_PROVIDER_MIN, TERRAFORM_MIN, alarm_list, inputs, outputs_of};
 use super::{GeneratedFile, generated_header};
 use crate::duration::format_seconds;
 use crate::model::{CatchTarget, Encryption, Model};
@@ -108,7 +108,8 @@ fn context(model: &Model, terraform_files: &[GeneratedFile]) -> Value {
         architecture_mermaid => architecture_mermaid(model),
         terraform_min => TERRAFORM_MIN,
         aws_min => AWS_PROVIDER_MIN,
-        inputs => Value::from(Serde(inputs())),
+        inputs => Value::from(Serde(inputs(model))),
+        alarms => alarm_list(model).into_iter().map(|a| context! { name => a.name, description => a.description }).collect::<Vec<_>>(),
         outputs => Value::from(Serde(outputs_of(model))),
         skips => Value::from(Serde(checkov_skips(terraform_files))),
     }

@@ -25,7 +25,7 @@ pub fn render(model: &Model) -> Vec<GeneratedFile> {
     let header = generated_header(model);
     let mut files = vec![
         ("versions.tf", versions(&header)),
-        ("variables.tf", variables(&header)),
+        ("variables.tf", variables(&header, model)),
         ("outputs.tf", outputs(&header, model)),
         ("main.tf", main(&header, model)),
         ("queues.tf", queues(&header, model)),
@@ -35,6 +35,9 @@ pub fn render(model: &Model) -> Vec<GeneratedFile> {
     ];
     if model.module_key.is_some() {
         files.push(("kms.tf", kms(&header, model)));
+    }
+    if let Some(alarms) = &model.alarms {
+        files.push(("alarms.tf", alarms_file(&header, model, alarms)));
     }
     files
         .into_iter()
@@ -84,8 +87,8 @@ pub struct Output {
 }
 
 /// The module's inputs.
-pub fn inputs() -> Vec<Input> {
-    vec![
+pub fn inputs(model: &Model) -> Vec<Input> {
+    let mut inputs = vec![
         Input {
             name: "tags",
             kind: "map(string)",
@@ -109,12 +112,21 @@ pub fn inputs() -> Vec<Input> {
                 "Path of the callback Lambda package (a zip holding a provided.al2023 `bootstrap`); null uses the {LAMBDA_ZIP_FILE} that `sfngen render` placed in this module."
             ),
         },
-    ]
+    ];
+    if model.alarms.is_some() {
+        inputs.push(Input {
+            name: "alarm_actions",
+            kind: "list(string)",
+            default: "[]",
+            description: "ARNs (usually SNS topics) notified when an alarm fires and when it recovers.".into(),
+        });
+    }
+    inputs
 }
 
-fn variables(header: &str) -> File {
+fn variables(header: &str, model: &Model) -> File {
     let mut file = File::new(header);
-    for input in inputs() {
+    for input in inputs(model) {
         let mut block = Block::new("variable", [input.name])
             .attr("description", string(&input.description))
             .attr("type", raw(input.kind))
@@ -218,6 +230,23 @@ pub fn outputs_of(model: &Model) -> Vec<Output> {
             "state_machine_log_group_name",
             "CloudWatch log group of the state machine's execution logs.",
             raw("aws_cloudwatch_log_group.state_machine.name"),
+        );
+    }
+    if model.alarms.is_some() {
+        add(
+            "alarm_arns",
+            "ARN of each CloudWatch alarm, by alarm name.",
+            Expr::Object(
+                alarm_list(model)
+                    .into_iter()
+                    .map(|a| {
+                        (
+                            a.resource.clone(),
+                            raw(format!("aws_cloudwatch_metric_alarm.{}.arn", a.resource)),
+                        )
+                    })
+                    .collect(),
+            ),
         );
     }
     if model.module_key.is_some() {
@@ -756,4 +785,112 @@ fn alias_lookups(model: &Model) -> Vec<Block> {
         .into_iter()
         .map(|alias| Block::new("data", ["aws_kms_alias", &alias_key(model, alias)]).attr("name", string(alias)))
         .collect()
+}
+
+/// One CloudWatch alarm the module creates.
+pub struct AlarmSpec {
+    /// Terraform resource name.
+    pub resource: String,
+    /// AWS alarm name.
+    pub name: String,
+    /// What it watches, for its description and the README.
+    pub description: String,
+    namespace: &'static str,
+    metric: &'static str,
+    statistic: &'static str,
+    dimension: (&'static str, String),
+}
+
+/// Every alarm, in a fixed order: dead-letter queues, then executions, then the callback function.
+pub fn alarm_list(model: &Model) -> Vec<AlarmSpec> {
+    let mut alarms = Vec::new();
+    for queue in model.queues.iter().filter(|q| q.dead_letter.is_some()) {
+        alarms.push(AlarmSpec {
+            resource: format!("{}_dlq_messages", queue.key),
+            name: format!("{}-{}-dlq-messages", model.name, queue.key),
+            description: format!(
+                "Messages are waiting in the dead-letter queue of {:?}: tasks no worker could handle.",
+                queue.key
+            ),
+            namespace: "AWS/SQS",
+            metric: "ApproximateNumberOfMessagesVisible",
+            statistic: "Maximum",
+            dimension: ("QueueName", format!("aws_sqs_queue.{}_dlq.name", queue.key)),
+        });
+    }
+    for (metric, what) in [
+        ("ExecutionsFailed", "failed"),
+        ("ExecutionsTimedOut", "timed out"),
+        ("ExecutionsAborted", "were aborted"),
+    ] {
+        alarms.push(AlarmSpec {
+            resource: format!(
+                "executions_{}",
+                metric.trim_start_matches("Executions").to_ascii_lowercase()
+            ),
+            name: format!(
+                "{}-{}",
+                model.name,
+                metric
+                    .trim_start_matches("Executions")
+                    .to_ascii_lowercase()
+                    .replace("timedout", "timed-out")
+            ),
+            description: format!("Executions of the {} state machine {what}.", model.name),
+            namespace: "AWS/States",
+            metric,
+            statistic: "Sum",
+            dimension: ("StateMachineArn", "aws_sfn_state_machine.this.arn".into()),
+        });
+    }
+    for metric in ["Errors", "Throttles"] {
+        alarms.push(AlarmSpec {
+            resource: format!("callback_{}", metric.to_ascii_lowercase()),
+            name: format!("{}-callback-{}", model.name, metric.to_ascii_lowercase()),
+            description: format!(
+                "The callback Lambda reports {}: task answers may not reach Step Functions.",
+                metric.to_ascii_lowercase()
+            ),
+            namespace: "AWS/Lambda",
+            metric,
+            statistic: "Sum",
+            dimension: ("FunctionName", "aws_lambda_function.callback.function_name".into()),
+        });
+    }
+    alarms
+}
+
+fn alarms_file(header: &str, model: &Model, alarms: &crate::model::Alarms) -> File {
+    let mut file = File::new(header);
+    for (index, alarm) in alarm_list(model).into_iter().enumerate() {
+        let block = Block::new("resource", ["aws_cloudwatch_metric_alarm", &alarm.resource])
+            .attr("alarm_name", string(&alarm.name))
+            .attr("alarm_description", string(&alarm.description))
+            .attr("namespace", string(alarm.namespace))
+            .attr("metric_name", string(alarm.metric))
+            .attr("statistic", string(alarm.statistic))
+            .attr("period", number(alarms.period_seconds))
+            .attr("evaluation_periods", number(u64::from(alarms.evaluation_periods)))
+            .attr("comparison_operator", string("GreaterThanThreshold"))
+            .attr("threshold", number(0))
+            .attr("treat_missing_data", string("notBreaching"))
+            .blank()
+            .attr(
+                "dimensions",
+                Expr::Object(vec![(alarm.dimension.0.to_string(), raw(alarm.dimension.1))]),
+            )
+            .blank()
+            .attr("alarm_actions", raw("var.alarm_actions"))
+            .attr("ok_actions", raw("var.alarm_actions"))
+            .attr("tags", raw("local.tags"));
+        if index == 0 {
+            file.push_commented(
+                "Any one event is worth a look: each alarm fires above zero and treats no data as healthy.",
+                block,
+            );
+        } else {
+            file.push(block);
+        }
+    }
+    file
 }

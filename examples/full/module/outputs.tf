@@ -64,6 +64,19 @@ output "state_machine_log_group_name" {
   value       = aws_cloudwatch_log_group.state_machine.name
 }
 
+output "alarm_arns" {
+  description = "ARN of each CloudWatch alarm, by alarm name."
+  value = {
+    payments_dlq_messages  = aws_cloudwatch_metric_alarm.payments_dlq_messages.arn
+    warehouse_dlq_messages = aws_cloudwatch_metric_alarm.warehouse_dlq_messages.arn
+    executions_failed      = aws_cloudwatch_metric_alarm.executions_failed.arn
+    executions_timedout    = aws_cloudwatch_metric_alarm.executions_timedout.arn
+    executions_aborted     = aws_cloudwatch_metric_alarm.executions_aborted.arn
+    callback_errors        = aws_cloudwatch_metric_alarm.callback_errors.arn
+    callback_throttles     = aws_cloudwatch_metric_alarm.callback_throttles.arn
+  }
+}
+
 output "kms_key_arn" {
   description = "ARN of the KMS key that encrypts the queues with encryption = \"kms\"; workers need kms:Decrypt on it."
   value       = aws_kms_key.this.arn

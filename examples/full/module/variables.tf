@@ -22,3 +22,9 @@ variable "callback_lambda_zip" {
   type        = string
   default     = null
 }
+
+variable "alarm_actions" {
+  description = "ARNs (usually SNS topics) notified when an alarm fires and when it recovers."
+  type        = list(string)
+  default     = []
+}
