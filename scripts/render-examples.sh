@@ -4,5 +4,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 cargo build --quiet --release
 for spec in examples/*/sfngen.toml; do
-  ./target/release/sfngen render "$spec" -o "$(dirname "$spec")/module"
+  dir="$(dirname "$spec")"
+  # An example renders into module/, or where its render-to file says (examples/vendored: modules/callbacks).
+  target="module"
+  [ -f "$dir/render-to" ] && target="$(cat "$dir/render-to")"
+  ./target/release/sfngen render "$spec" -o "$dir/$target"
 done

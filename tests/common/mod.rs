@@ -118,3 +118,12 @@ pub fn fake_lambda_zip(dir: &Path) -> PathBuf {
     std::fs::write(&path, sfngen::lambda::zip_bootstrap(b"#!/bin/sh\nexit 1\n").unwrap()).unwrap();
     path
 }
+
+/// Where an example's module is committed: `module/`, or the path in its `render-to` file.
+pub fn example_module_dir(spec: &Path) -> PathBuf {
+    let dir = spec.parent().expect("example folder");
+    match std::fs::read_to_string(dir.join("render-to")) {
+        Ok(target) => dir.join(target.trim()),
+        Err(_) => dir.join("module"),
+    }
+}
