@@ -1,6 +1,7 @@
 """Per-step retry and catch, and message shaping, on the emulator with the shipped callback Lambda."""
 
 import json
+import time
 import uuid
 from pathlib import Path
 
@@ -106,3 +107,30 @@ def test_an_uncaught_failure_fails_with_the_workers_error(resilient):
     function.invoke({"token": charge["token"], "status": "failure", "error": "SomethingElse"})
     done = deployment.wait_for_end(execution)
     assert (done["status"], done.get("error")) == ("FAILED", "SomethingElse")
+
+
+WATCHDOG = Path(__file__).resolve().parent / "specs" / "watchdog.toml"
+
+
+def test_a_task_timeout_and_a_missed_heartbeat_are_told_apart(deploy):  # noqa: F811
+    deployment, function = deploy(WATCHDOG)
+    # In the ASL the heartbeat catcher comes first: States.Timeout also matches a missed heartbeat.
+    catchers = json.loads(deployment.definition)["States"]["Work"]["Catch"]
+    assert [c["ErrorEquals"] for c in catchers] == [["States.HeartbeatTimeout"], ["States.Timeout"]]
+    # A worker that keeps sending heartbeats but never answers: the task timeout's own Fail state.
+    deployment.drain("jobs")
+    execution = deployment.start(f"wd-{uuid.uuid4().hex[:12]}", {})
+    token = receive(deployment, "jobs")["token"]
+    while deployment.status(execution)["status"] == "RUNNING":
+        function.invoke({"token": token, "status": "heartbeat"})
+        time.sleep(0.5)
+    done = deployment.wait_for_end(execution)
+    assert (done["status"], done.get("error")) == ("FAILED", "NobodyAnswered"), done
+    # A worker that goes quiet: AWS raises States.HeartbeatTimeout (-> WorkerWentQuiet); moto raises
+    # States.Timeout for both, so here only the AWS outcome or moto's documented one can occur.
+    deployment.drain("jobs")
+    quiet = deployment.start(f"wd-{uuid.uuid4().hex[:12]}", {})
+    receive(deployment, "jobs")
+    done = deployment.wait_for_end(quiet, timeout=20)
+    assert done["status"] == "FAILED"
+    assert done.get("error") in {"WorkerWentQuiet", "NobodyAnswered"}, done
