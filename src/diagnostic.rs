@@ -68,7 +68,10 @@ impl Diagnostic {
         }
         let span = self.span.clone().unwrap_or(0..0);
         let (line, column) = line_column(source, span.start);
-        let line_text = source.lines().nth(line - 1).unwrap_or("");
+        let full_line = source.lines().nth(line - 1).unwrap_or("");
+        // A long line (a 10 MB value, say) is shown only up to a little past the caret.
+        let line_text: String = full_line.chars().take((column + 80).max(120)).collect();
+        let line_text = line_text.as_str();
         let gutter = " ".repeat(line.to_string().len());
         let _ = writeln!(out, "{gutter}--> {file}:{line}:{column}");
         if self.span.is_some() && !line_text.is_empty() {
@@ -87,6 +90,17 @@ impl Diagnostic {
             let _ = writeln!(out, "{gutter} = help: {help}");
         }
         out
+    }
+}
+
+/// A user's value, quoted for a message: long values are cut to their first 60 characters.
+pub fn shown(value: &str) -> String {
+    const MAX: usize = 60;
+    if value.chars().count() <= MAX {
+        format!("{value:?}")
+    } else {
+        let head: String = value.chars().take(MAX).collect();
+        format!("{head:?}… ({} characters)", value.chars().count())
     }
 }
 

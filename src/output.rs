@@ -147,6 +147,11 @@ fn write_new_dir(dir: &Path, files: &[GeneratedFile]) -> Result<WriteReport> {
     let staged = staging.keep();
     if let Err(e) = fs::rename(&staged, dir) {
         let _ = fs::remove_dir_all(&staged);
+        // Another render created the folder meanwhile: write into it like any existing folder.
+        if dir.is_dir() {
+            let previous = previous_manifest(dir)?;
+            return write_into_existing(dir, files, &previous);
+        }
         return Err(e).with_context(|| format!("cannot move the rendered module into {}", dir.display()));
     }
     Ok(WriteReport {
@@ -155,7 +160,25 @@ fn write_new_dir(dir: &Path, files: &[GeneratedFile]) -> Result<WriteReport> {
     })
 }
 
+/// Staging folders a render killed half-way left behind.
+fn remove_abandoned_staging(dir: &Path) {
+    let Ok(entries) = fs::read_dir(dir) else { return };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let old_enough = entry
+            .metadata()
+            .and_then(|m| m.modified())
+            .ok()
+            .and_then(|t| t.elapsed().ok())
+            .is_some_and(|age| age.as_secs() >= 60);
+        if name.to_string_lossy().starts_with(".sfngen-staging-") && old_enough {
+            let _ = fs::remove_dir_all(entry.path());
+        }
+    }
+}
+
 fn write_into_existing(dir: &Path, files: &[GeneratedFile], previous: &BTreeSet<String>) -> Result<WriteReport> {
+    remove_abandoned_staging(dir);
     let staging = tempfile::Builder::new()
         .prefix(".sfngen-staging-")
         .tempdir_in(dir)

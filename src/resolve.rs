@@ -5,7 +5,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use crate::diagnostic::{Diagnostic, did_you_mean};
+use crate::diagnostic::{Diagnostic, did_you_mean, shown};
 use crate::duration::{format_seconds, parse_seconds};
 use crate::model::{
     Alarms, Architecture, Callback, Catch, CatchTarget, DeadLetter, Encryption, LogGroup, LogLevel, Logging, Model,
@@ -284,7 +284,7 @@ impl Checker {
             self.error(
                 path,
                 v.span.clone(),
-                format!("{:?} {problem}", v.value),
+                format!("{} {problem}", shown(&v.value)),
                 "use 1-32 characters: a lowercase letter first, then lowercase letters, digits or '-', not ending in '-'"
                     .into(),
             );
@@ -344,7 +344,7 @@ impl Checker {
                     self.error(
                         "state_machine.log_level",
                         v.span.clone(),
-                        format!("unknown log level {other:?}"),
+                        format!("unknown log level {}", shown(other)),
                         format!("{near}use one of \"OFF\", \"ALL\", \"ERROR\", \"FATAL\" (upper case)"),
                     );
                     None
@@ -452,7 +452,7 @@ impl Checker {
                 self.error(
                     path,
                     v.span.clone(),
-                    format!("{other:?} is not a valid encryption setting"),
+                    format!("{} is not a valid encryption setting", shown(other)),
                     "use \"sqs\" (SSE-SQS), \"kms\" (a key this module creates), a key ARN \
                      (arn:aws:kms:REGION:ACCOUNT:key/ID) or an alias (alias/NAME)"
                         .into(),
@@ -571,7 +571,7 @@ impl Checker {
                     self.error(
                         &format!("{path}.name"),
                         n.span.clone(),
-                        format!("step name {:?} {problem}", n.value),
+                        format!("step name {} {problem}", shown(&n.value)),
                         format!(
                             "use 1-{MAX_STATE_NAME_CHARS} characters without control characters or any of {FORBIDDEN_STATE_NAME_CHARS}"
                         ),
@@ -668,7 +668,7 @@ impl Checker {
             self.error(
                 path,
                 v.span.clone(),
-                format!("{:?} is not a JSONPath", v.value),
+                format!("{} is not a JSONPath", shown(&v.value)),
                 "write a path into the state input such as \"$\" (all of it) or \"$.order\"".into(),
             );
         }
@@ -820,7 +820,7 @@ impl Checker {
                     self.error(
                         &format!("{path}.next"),
                         next.span.clone(),
-                        format!("{:?} is not a step after {step:?}", next.value),
+                        format!("{} is not a step after {}", shown(&next.value), shown(step)),
                         format!("{near}a catch may only go forward, to a later step's name, or use `fail = {{ error = \"...\" }}`"),
                     );
                 }
@@ -900,7 +900,7 @@ impl Checker {
                     self.error(
                         "callback.architecture",
                         a.span.clone(),
-                        format!("unknown architecture {other:?}"),
+                        format!("unknown architecture {}", shown(other)),
                         format!("{near}use \"arm64\" or \"x86_64\""),
                     );
                     Architecture::Arm64
@@ -987,7 +987,7 @@ impl Checker {
                 self.error(
                     path,
                     v.span.clone(),
-                    format!("{:?} is not a duration", v.value),
+                    format!("{} is not a duration", shown(&v.value)),
                     format!(
                         "write a whole number followed by s, m, h or d, such as \"90s\", \"5m\", \"1h\" or \"7d\" (allowed: {range})"
                     ),

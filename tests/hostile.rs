@@ -1,0 +1,178 @@
+//! Hostile input and a hostile file system: huge and deeply nested specs, renders racing into one
+//! folder, renders killed at random points. Always a clear message or a complete module; never a
+//! half-written file, never a user file lost.
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+fn sfngen() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_sfngen"))
+}
+
+fn render_cmd(spec: &Path, out: &Path, zip: &Path) -> Command {
+    let mut cmd = sfngen();
+    cmd.arg("render")
+        .arg(spec)
+        .arg("-o")
+        .arg(out)
+        .arg("--lambda-zip")
+        .arg(zip);
+    cmd.stdout(Stdio::null()).stderr(Stdio::piped());
+    cmd
+}
+
+const SEED: &str = "name = \"callback-demo\"\n[[steps]]\nname = \"SendToSQS\"\nqueue = \"main\"\n[queues.main]\n";
+
+#[test]
+fn a_ten_megabyte_spec_renders_or_fails_with_a_short_message() {
+    let dir = tempfile::tempdir().unwrap();
+    let zip = common::fake_lambda_zip(dir.path());
+    // 10 MB of comments around a valid spec: renders.
+    let big = dir.path().join("big.toml");
+    let filler = "# padding padding padding padding padding padding padding padding padding pad\n".repeat(130_000);
+    std::fs::write(&big, format!("{filler}{SEED}")).unwrap();
+    assert!(std::fs::metadata(&big).unwrap().len() > 10_000_000);
+    let out = render_cmd(&big, &dir.path().join("ok"), &zip).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    // A 10 MB step name: refused, and the message does not echo 10 MB back.
+    let huge = dir.path().join("huge.toml");
+    std::fs::write(&huge, SEED.replace("SendToSQS", &"S".repeat(10_000_000))).unwrap();
+    let out = render_cmd(&huge, &dir.path().join("no"), &zip).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("is longer than 80 characters"),
+        "{}",
+        &stderr[..stderr.len().min(500)]
+    );
+    assert!(stderr.len() < 4_000, "{} bytes of stderr", stderr.len());
+    assert!(!dir.path().join("no").exists());
+}
+
+#[test]
+fn deeply_nested_values_are_refused_without_a_crash() {
+    let dir = tempfile::tempdir().unwrap();
+    for (open, close) in [("[", "]"), ("{ a = ", " }")] {
+        let spec = dir.path().join("deep.toml");
+        let depth = 50_000;
+        std::fs::write(
+            &spec,
+            format!("{SEED}[tags]\nx = {}1{}\n", open.repeat(depth), close.repeat(depth)),
+        )
+        .unwrap();
+        let out = sfngen().arg("check").arg(&spec).output().unwrap();
+        assert_eq!(out.status.code(), Some(2), "{}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            String::from_utf8_lossy(&out.stderr).contains("--> "),
+            "no located message"
+        );
+    }
+}
+
+#[test]
+fn renders_racing_into_one_new_folder_leave_one_complete_module() {
+    let dir = tempfile::tempdir().unwrap();
+    let zip = common::fake_lambda_zip(dir.path());
+    let spec = common::root().join("examples/full/sfngen.toml");
+    for round in 0..10 {
+        let out = dir.path().join(format!("race-{round}"));
+        let mut a = render_cmd(&spec, &out, &zip).spawn().unwrap();
+        let mut b = render_cmd(&spec, &out, &zip).spawn().unwrap();
+        assert!(a.wait().unwrap().success());
+        assert!(b.wait().unwrap().success());
+        let check = sfngen()
+            .args(["render", "--check", "--lambda-zip"])
+            .arg(&zip)
+            .arg(&spec)
+            .arg("-o")
+            .arg(&out)
+            .output()
+            .unwrap();
+        assert_eq!(
+            check.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&check.stdout)
+        );
+    }
+}
+
+/// Each file of a rendered module, by path.
+fn expected(spec: &Path, zip: &Path) -> BTreeMap<String, Vec<u8>> {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("m");
+    assert!(render_cmd(spec, &out, zip).status().unwrap().success());
+    std::fs::read_dir(&out)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.is_file())
+        .map(|p| {
+            (
+                p.file_name().unwrap().to_string_lossy().into_owned(),
+                std::fs::read(&p).unwrap(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn a_render_killed_at_random_points_never_leaves_a_half_written_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let zip = common::fake_lambda_zip(dir.path());
+    let old_spec = common::root().join("examples/seed/sfngen.toml");
+    let new_spec = common::root().join("examples/full/sfngen.toml");
+    let (old, new) = (expected(&old_spec, &zip), expected(&new_spec, &zip));
+    let mut interrupted = 0;
+    for round in 0..40u64 {
+        let out: PathBuf = dir.path().join(format!("kill-{round}"));
+        assert!(render_cmd(&old_spec, &out, &zip).status().unwrap().success());
+        std::fs::write(out.join("users-own.tf"), "# keep me\n").unwrap();
+        let mut child = render_cmd(&new_spec, &out, &zip).spawn().unwrap();
+        // Pseudo-random delays from 0 to ~8 ms spread the kill over the whole render.
+        std::thread::sleep(Duration::from_micros((round * 7919) % 8000));
+        let _ = child.kill();
+        let status = child.wait().unwrap();
+        interrupted += usize::from(!status.success());
+        for entry in std::fs::read_dir(&out).unwrap() {
+            let path = entry.unwrap().path();
+            let name = path.file_name().unwrap().to_string_lossy().into_owned();
+            if name.starts_with(".sfngen-staging-") {
+                continue; // an abandoned staging folder: hidden, never part of the module
+            }
+            let bytes = std::fs::read(&path).unwrap();
+            if name == "users-own.tf" {
+                assert_eq!(bytes, b"# keep me\n");
+                continue;
+            }
+            assert!(
+                old.get(&name) == Some(&bytes) || new.get(&name) == Some(&bytes),
+                "round {round}: {name} is neither the old nor the new version"
+            );
+        }
+        // The next render completes the module.
+        assert!(render_cmd(&new_spec, &out, &zip).status().unwrap().success());
+        let check = sfngen()
+            .args(["render", "--check", "--lambda-zip"])
+            .arg(&zip)
+            .arg(&new_spec)
+            .arg("-o")
+            .arg(&out)
+            .output()
+            .unwrap();
+        assert_eq!(
+            check.status.code(),
+            Some(0),
+            "round {round}: {}",
+            String::from_utf8_lossy(&check.stdout)
+        );
+        assert_eq!(std::fs::read(out.join("users-own.tf")).unwrap(), b"# keep me\n");
+    }
+    assert!(
+        interrupted > 0,
+        "no render was interrupted: the delays are too long to test anything"
+    );
+}
