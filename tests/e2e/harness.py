@@ -243,6 +243,76 @@ class Deployment:
         return message
 
 
+class TcpProxy:
+    """A loopback TCP proxy to moto that can be taken down (connections refused) and brought back on the
+    same port, so that the function sees its AWS endpoint disappear while moto keeps its state."""
+
+    def __init__(self, target_port: int):
+        self.target_port = target_port
+        self.port = free_port()
+        self.endpoint = f"http://127.0.0.1:{self.port}"
+        self.listener = None
+        self.connections = []
+        self.lock = threading.Lock()
+        self.up()
+
+    def up(self):
+        listener = socket.socket()
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        listener.bind(("127.0.0.1", self.port))
+        listener.listen(64)
+        self.listener = listener
+        threading.Thread(target=self._accept, args=(listener,), daemon=True).start()
+
+    def down(self):
+        """Closes the listener and every open connection: new connections are refused."""
+        with self.lock:
+            listener, self.listener = self.listener, None
+            connections, self.connections = self.connections, []
+        if listener:
+            # close() alone leaves a socket that a thread is accept()ing on listening; shutdown() stops it.
+            try:
+                listener.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+            listener.close()
+        for conn in connections:
+            try:
+                conn.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+            conn.close()
+
+    def _accept(self, listener):
+        while True:
+            try:
+                client, _ = listener.accept()
+            except OSError:
+                return
+            upstream = socket.create_connection(("127.0.0.1", self.target_port), timeout=10)
+            with self.lock:
+                self.connections += [client, upstream]
+            for a, b in ((client, upstream), (upstream, client)):
+                threading.Thread(target=self._pipe, args=(a, b), daemon=True).start()
+
+    @staticmethod
+    def _pipe(source, sink):
+        try:
+            while True:
+                data = source.recv(65536)
+                if not data:
+                    break
+                sink.sendall(data)
+        except OSError:
+            pass
+        finally:
+            for s in (source, sink):
+                try:
+                    s.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+
+
 class RuntimeApi:
     """A minimal Lambda Runtime API: hands out queued events, collects responses and errors."""
 
@@ -322,7 +392,7 @@ def qemu_command() -> list:
 class CallbackFunction:
     """The module's callback.zip `bootstrap`, running against a RuntimeApi with moto as its AWS."""
 
-    def __init__(self, module: Path, architecture: str, moto: Moto, memory_mb: int = 128):
+    def __init__(self, module: Path, architecture: str, moto: Moto, memory_mb: int = 128, endpoint: str = ""):
         self.dir = tempfile.TemporaryDirectory()
         with zipfile.ZipFile(module / "callback.zip") as z:
             z.extract("bootstrap", self.dir.name)
@@ -339,7 +409,7 @@ class CallbackFunction:
             "AWS_REGION": REGION,
             "AWS_ACCESS_KEY_ID": "testing",
             "AWS_SECRET_ACCESS_KEY": "testing",
-            "AWS_ENDPOINT_URL": moto.endpoint,
+            "AWS_ENDPOINT_URL": endpoint or moto.endpoint,
         }
         self.stdout = tempfile.TemporaryFile()
         self.process = subprocess.Popen(command, env=env, stdout=self.stdout, stderr=subprocess.STDOUT)
