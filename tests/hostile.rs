@@ -176,3 +176,57 @@ fn a_render_killed_at_random_points_never_leaves_a_half_written_file() {
         "no render was interrupted: the delays are too long to test anything"
     );
 }
+
+#[test]
+fn a_read_only_output_folder_gets_a_clear_message_and_stays_as_it_was() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    let zip = common::fake_lambda_zip(dir.path());
+    let spec = dir.path().join("sfngen.toml");
+    std::fs::write(&spec, SEED).unwrap();
+    let out = dir.path().join("infra");
+    std::fs::create_dir(&out).unwrap();
+    std::fs::write(out.join("keep.tf"), "# mine\n").unwrap();
+    std::fs::set_permissions(&out, std::fs::Permissions::from_mode(0o555)).unwrap();
+    // Root ignores permissions: run sfngen as nobody when the tests run as root.
+    let mut cmd = if running_as_root() {
+        let mut c = Command::new("setpriv");
+        c.args([
+            "--reuid=65534",
+            "--regid=65534",
+            "--clear-groups",
+            env!("CARGO_BIN_EXE_sfngen"),
+        ]);
+        c
+    } else {
+        sfngen()
+    };
+    let result = cmd
+        .arg("render")
+        .arg(&spec)
+        .arg("-o")
+        .arg(&out)
+        .arg("--lambda-zip")
+        .arg(&zip)
+        .output()
+        .unwrap();
+    std::fs::set_permissions(&out, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let stderr = String::from_utf8_lossy(&result.stderr);
+    assert_eq!(result.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("Permission denied"), "{stderr}");
+    let names: Vec<_> = std::fs::read_dir(&out)
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(names, ["keep.tf"]);
+}
+
+/// Whether the tests run as root (`id -u` is 0).
+fn running_as_root() -> bool {
+    Command::new("id")
+        .arg("-u")
+        .output()
+        .map(|o| o.stdout.starts_with(b"0\n"))
+        .unwrap_or(false)
+}
