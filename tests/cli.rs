@@ -12,14 +12,7 @@ fn sfngen() -> Command {
 }
 
 fn invalid_specs() -> Vec<PathBuf> {
-    let dir = common::root().join("tests/cli/invalid");
-    let mut specs: Vec<PathBuf> = std::fs::read_dir(&dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|x| x == "toml"))
-        .collect();
-    specs.sort();
-    specs
+    common::toml_files_in("tests/cli/invalid")
 }
 
 /// Every file under `dir` with its bytes, to prove nothing changed.
@@ -279,20 +272,10 @@ fn check_reports_a_valid_spec() {
     assert!(text(&out).1.ends_with("valid (1 step, 1 queue)\n"), "{}", text(&out).1);
 }
 
-fn specs_in(folder: &str) -> Vec<PathBuf> {
-    let mut specs: Vec<PathBuf> = std::fs::read_dir(common::root().join(folder))
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|x| x == "toml"))
-        .collect();
-    specs.sort();
-    specs
-}
-
 #[test]
 fn guard_rails_warn_and_deny_warnings_makes_them_errors() {
     let bless = std::env::var_os("SFNGEN_BLESS").is_some();
-    let specs = specs_in("tests/cli/warnings");
+    let specs = common::toml_files_in("tests/cli/warnings");
     assert!(specs.len() >= 4);
     for spec in specs {
         let name = spec.file_name().unwrap().to_string_lossy().into_owned();

@@ -25,6 +25,24 @@ fn render_cmd(spec: &Path, out: &Path, zip: &Path) -> Command {
     cmd
 }
 
+/// `render --check` finds `out` to be exactly what `spec` renders.
+fn assert_up_to_date(spec: &Path, out: &Path, zip: &Path, context: &str) {
+    let check = sfngen()
+        .args(["render", "--check", "--lambda-zip"])
+        .arg(zip)
+        .arg(spec)
+        .arg("-o")
+        .arg(out)
+        .output()
+        .unwrap();
+    assert_eq!(
+        check.status.code(),
+        Some(0),
+        "{context}: {}",
+        String::from_utf8_lossy(&check.stdout)
+    );
+}
+
 const SEED: &str = "name = \"callback-demo\"\n[[steps]]\nname = \"SendToSQS\"\nqueue = \"main\"\n[queues.main]\n";
 
 #[test]
@@ -84,20 +102,7 @@ fn renders_racing_into_one_new_folder_leave_one_complete_module() {
         let mut b = render_cmd(&spec, &out, &zip).spawn().unwrap();
         assert!(a.wait().unwrap().success());
         assert!(b.wait().unwrap().success());
-        let check = sfngen()
-            .args(["render", "--check", "--lambda-zip"])
-            .arg(&zip)
-            .arg(&spec)
-            .arg("-o")
-            .arg(&out)
-            .output()
-            .unwrap();
-        assert_eq!(
-            check.status.code(),
-            Some(0),
-            "{}",
-            String::from_utf8_lossy(&check.stdout)
-        );
+        assert_up_to_date(&spec, &out, &zip, &format!("race {round}"));
     }
 }
 
@@ -155,20 +160,7 @@ fn a_render_killed_at_random_points_never_leaves_a_half_written_file() {
         }
         // The next render completes the module.
         assert!(render_cmd(&new_spec, &out, &zip).status().unwrap().success());
-        let check = sfngen()
-            .args(["render", "--check", "--lambda-zip"])
-            .arg(&zip)
-            .arg(&new_spec)
-            .arg("-o")
-            .arg(&out)
-            .output()
-            .unwrap();
-        assert_eq!(
-            check.status.code(),
-            Some(0),
-            "round {round}: {}",
-            String::from_utf8_lossy(&check.stdout)
-        );
+        assert_up_to_date(&new_spec, &out, &zip, &format!("round {round}"));
         assert_eq!(std::fs::read(out.join("users-own.tf")).unwrap(), b"# keep me\n");
     }
     assert!(

@@ -17,14 +17,19 @@ pub fn root() -> PathBuf {
 pub fn all_specs() -> Vec<PathBuf> {
     let mut specs = example_specs();
     for folder in ["tests/data/specs", "tests/e2e/specs"] {
-        let mut extra: Vec<PathBuf> = std::fs::read_dir(root().join(folder))
-            .expect(folder)
-            .map(|e| e.expect("dir entry").path())
-            .filter(|p| p.extension().is_some_and(|x| x == "toml"))
-            .collect();
-        extra.sort();
-        specs.extend(extra);
+        specs.extend(toml_files_in(folder));
     }
+    specs
+}
+
+/// The `.toml` files of a repository folder, sorted.
+pub fn toml_files_in(folder: &str) -> Vec<PathBuf> {
+    let mut specs: Vec<PathBuf> = std::fs::read_dir(root().join(folder))
+        .expect(folder)
+        .map(|e| e.expect("dir entry").path())
+        .filter(|p| p.extension().is_some_and(|x| x == "toml"))
+        .collect();
+    specs.sort();
     specs
 }
 
