@@ -254,7 +254,15 @@ class TcpProxy:
         self.listener = None
         self.connections = []
         self.lock = threading.Lock()
+        self.failures_left = 0
+        self.failed = 0
         self.up()
+
+    def fail_next(self, count: int):
+        """Answers the next `count` requests with HTTP 503 ServiceUnavailable instead of forwarding them."""
+        with self.lock:
+            self.failures_left = count
+            self.failed = 0
 
     def up(self):
         listener = socket.socket()
@@ -289,11 +297,45 @@ class TcpProxy:
                 client, _ = listener.accept()
             except OSError:
                 return
+            with self.lock:
+                inject = self.failures_left > 0
+                if inject:
+                    self.failures_left -= 1
+                    self.failed += 1
+            if inject:
+                threading.Thread(target=self._unavailable, args=(client,), daemon=True).start()
+                continue
             upstream = socket.create_connection(("127.0.0.1", self.target_port), timeout=10)
             with self.lock:
                 self.connections += [client, upstream]
             for a, b in ((client, upstream), (upstream, client)):
                 threading.Thread(target=self._pipe, args=(a, b), daemon=True).start()
+
+    @staticmethod
+    def _unavailable(client):
+        """Reads one HTTP request and answers it as an overloaded AWS endpoint would."""
+        data = b""
+        while b"\r\n\r\n" not in data:
+            chunk = client.recv(65536)
+            if not chunk:
+                break
+            data += chunk
+        head, _, body = data.partition(b"\r\n\r\n")
+        match = re.search(rb"(?i)content-length:\s*(\d+)", head)
+        remaining = int(match.group(1)) - len(body) if match else 0
+        while remaining > 0:
+            chunk = client.recv(remaining)
+            if not chunk:
+                break
+            remaining -= len(chunk)
+        payload = b'{"__type":"ServiceUnavailable","message":"injected by the test proxy"}'
+        client.sendall(
+            b"HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/x-amz-json-1.0\r\n"
+            b"x-amzn-ErrorType: ServiceUnavailable\r\nConnection: close\r\n"
+            + f"Content-Length: {len(payload)}\r\n\r\n".encode()
+            + payload
+        )
+        client.close()
 
     @staticmethod
     def _pipe(source, sink):

@@ -90,3 +90,34 @@ def test_an_unreachable_endpoint_gives_a_retryable_error_then_the_callback_succe
     finally:
         function.stop()
         proxy.down()
+
+
+def test_server_errors_are_retried_with_backoff_then_reported(moto, deployments):  # noqa: F811
+    deployment = deployments(X86)
+    proxy = TcpProxy(moto.port)
+    function = CallbackFunction(deployment.module, "x86_64", moto, endpoint=proxy.endpoint)
+    try:
+        deployment.drain("main")
+        execution = deployment.start(f"5xx-{uuid.uuid4().hex[:8]}", {})
+        token = json.loads(deployment.receive("main")["Body"])["token"]
+        # Two 503s: the SDK retries within one invocation and the answer gets through.
+        proxy.fail_next(2)
+        kind, body = function.invoke({"token": token})
+        assert kind == "response", body
+        assert proxy.failed == 2
+        assert deployment.wait_for_end(execution)["status"] == "SUCCEEDED"
+        # 503s past the retry budget (4 attempts): a Retryable error naming the cause.
+        execution = deployment.start(f"5xx-{uuid.uuid4().hex[:8]}", {})
+        token = json.loads(deployment.receive("main")["Body"])["token"]
+        proxy.fail_next(10)
+        kind, body = function.invoke({"token": token})
+        assert kind == "error", body
+        assert body["errorType"] == "Retryable", body
+        assert "ServiceUnavailable" in body["errorMessage"], body
+        assert proxy.failed == 4, f"{proxy.failed} attempts"
+        proxy.fail_next(0)
+        assert function.invoke({"token": token})[0] == "response"
+        assert deployment.wait_for_end(execution)["status"] == "SUCCEEDED"
+    finally:
+        function.stop()
+        proxy.down()
