@@ -144,24 +144,20 @@ fn build(cache: &Path, architecture: Architecture) -> Result<PathBuf> {
         .output()
         .context("cannot run cargo lambda build")?;
     if !output.status.success() {
-        anyhow::bail!(
-            "cargo lambda build failed:\n{}",
-            String::from_utf8_lossy(&output.stderr)
-                .lines()
-                .rev()
-                .take(30)
-                .collect::<Vec<_>>()
-                .into_iter()
-                .rev()
-                .collect::<Vec<_>>()
-                .join("\n")
-        );
+        anyhow::bail!("cargo lambda build failed:\n{}", last_lines(&output.stderr, 30));
     }
     let binary = target.join("lambda/bootstrap/bootstrap");
     if !binary.exists() {
         anyhow::bail!("cargo lambda build succeeded but {} is missing", binary.display());
     }
     Ok(binary)
+}
+
+/// The last `count` lines of a command's output: where a build says what went wrong.
+fn last_lines(output: &[u8], count: usize) -> String {
+    let text = String::from_utf8_lossy(output);
+    let lines: Vec<&str> = text.lines().collect();
+    lines[lines.len().saturating_sub(count)..].join("\n")
 }
 
 /// A zip with one entry, `bootstrap` (mode 0755, timestamp 1980-01-01): same binary, same bytes.
@@ -213,6 +209,12 @@ mod tests {
         assert_eq!(archive.len(), 1);
         let entry = archive.by_name("bootstrap").unwrap();
         assert_eq!(entry.unix_mode().map(|m| m & 0o777), Some(0o755));
+    }
+
+    #[test]
+    fn build_errors_keep_their_last_lines() {
+        assert_eq!(last_lines(b"a\nb\nc\n", 2), "b\nc");
+        assert_eq!(last_lines(b"only", 30), "only");
     }
 
     #[test]
