@@ -91,6 +91,8 @@ pub struct LogGroup {
     pub name: String,
     /// `retention_in_days`.
     pub retention_days: u32,
+    /// Encrypted with the module's key (`[logs] encryption = "kms"`); otherwise CloudWatch's own.
+    pub module_key: bool,
 }
 
 /// One callback Task state.
@@ -204,8 +206,10 @@ pub struct DeadLetter {
 pub struct ModuleKey {
     /// The alias, `alias/{name}`.
     pub alias: String,
-    /// Roles the key policy lets use the key.
+    /// Roles the key policy lets use the key (empty when only log groups use it).
     pub users: Vec<RoleId>,
+    /// Log groups CloudWatch Logs may encrypt with the key.
+    pub log_groups: Vec<String>,
 }
 
 /// Lambda CPU architecture.

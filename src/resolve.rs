@@ -42,17 +42,32 @@ pub fn resolve(spec: &Spec, source_file: &str) -> Result<Model, Vec<Diagnostic>>
     let steps = c.steps(spec, &queues, state_machine.timeout_seconds);
     let callback = c.callback(spec, &name, state_machine.tracing);
     let alarms = spec.alarms.as_ref().map(|a| c.alarms(a));
+    let log_encryption = c.log_encryption(spec.log_encryption.as_ref());
     if !c.diags.is_empty() {
         c.diags.sort_by_key(|d| d.span.as_ref().map(|s| s.start).unwrap_or(0));
         return Err(c.diags);
     }
-    let module_key = queues
-        .iter()
-        .any(|q| q.encryption == Encryption::ModuleKey)
-        .then(|| ModuleKey {
-            alias: format!("alias/{name}"),
-            users: vec![RoleId::StateMachine],
-        });
+    let mut state_machine = state_machine;
+    let mut callback = callback;
+    let mut log_groups = Vec::new();
+    if log_encryption {
+        if let Some(logging) = state_machine.logging.as_mut() {
+            logging.log_group.module_key = true;
+            log_groups.push(logging.log_group.name.clone());
+        }
+        callback.log_group.module_key = true;
+        log_groups.push(callback.log_group.name.clone());
+    }
+    let queues_use_key = queues.iter().any(|q| q.encryption == Encryption::ModuleKey);
+    let module_key = (queues_use_key || !log_groups.is_empty()).then(|| ModuleKey {
+        alias: format!("alias/{name}"),
+        users: if queues_use_key {
+            vec![RoleId::StateMachine]
+        } else {
+            Vec::new()
+        },
+        log_groups,
+    });
     let roles = vec![
         state_machine_role(&name, &state_machine, &queues),
         callback_role(&name, callback.tracing),
@@ -361,6 +376,7 @@ impl Checker {
                 log_group: LogGroup {
                     name: format!("/aws/vendedlogs/states/{name}"),
                     retention_days,
+                    module_key: false,
                 },
             }),
             tracing: sm.tracing.as_ref().is_some_and(|v| v.value),
@@ -926,6 +942,7 @@ impl Checker {
             log_group: LogGroup {
                 name: format!("/aws/lambda/{function_name}"),
                 retention_days,
+                module_key: false,
             },
             function_name,
             memory_mb,
@@ -933,6 +950,24 @@ impl Checker {
             architecture,
             reserved_concurrency,
             tracing,
+        }
+    }
+
+    /// `[logs] encryption`: true for the module's key.
+    fn log_encryption(&mut self, value: Option<&Located<String>>) -> bool {
+        match value.map(|v| (v.value.as_str(), v)) {
+            None | Some(("cloudwatch", _)) => false,
+            Some(("kms", _)) => true,
+            Some((other, v)) => {
+                self.error(
+                    "logs.encryption",
+                    v.span.clone(),
+                    format!("unknown log encryption {}", shown(other)),
+                    "use \"cloudwatch\" (CloudWatch Logs' own encryption) or \"kms\" (the key this module creates)"
+                        .into(),
+                );
+                false
+            }
         }
     }
 

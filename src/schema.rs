@@ -192,6 +192,18 @@ pub fn schema() -> Value {
                     },
                 },
             },
+            "logs": {
+                "type": "object",
+                "additionalProperties": false,
+                "properties": {
+                    "encryption": {
+                        "type": "string",
+                        "enum": ["cloudwatch", "kms"],
+                        "default": "cloudwatch",
+                        "description": "\"cloudwatch\" (CloudWatch Logs' own encryption) or \"kms\" (the key this module creates).",
+                    },
+                },
+            },
             "alarms": {
                 "type": "object",
                 "additionalProperties": false,

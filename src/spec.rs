@@ -47,6 +47,8 @@ pub struct Spec {
     pub callback: CallbackSpec,
     /// `[alarms]`: present turns the CloudWatch alarms on.
     pub alarms: Option<AlarmsSpec>,
+    /// `[logs] encryption`: `"cloudwatch"` (default) or `"kms"` (the module's key).
+    pub log_encryption: Option<Located<String>>,
 }
 
 /// `[alarms]`.
@@ -181,7 +183,17 @@ pub struct CallbackSpec {
     pub log_retention_days: Option<Located<i64>>,
 }
 
-const TOP_KEYS: &[&str] = &["name", "tags", "state_machine", "steps", "queues", "callback", "alarms"];
+const TOP_KEYS: &[&str] = &[
+    "name",
+    "tags",
+    "state_machine",
+    "steps",
+    "queues",
+    "callback",
+    "alarms",
+    "logs",
+];
+const LOGS_KEYS: &[&str] = &["encryption"];
 const ALARM_KEYS: &[&str] = &["period", "evaluation_periods"];
 const STATE_MACHINE_KEYS: &[&str] = &[
     "timeout",
@@ -269,6 +281,17 @@ fn read_spec(root: &DeTable<'_>, diags: &mut Vec<Diagnostic>) -> Spec {
                         }
                     }
                     spec.alarms = Some(alarms);
+                }
+            }
+            "logs" => {
+                if let Some(table) = r.table("logs", value) {
+                    let mut lr = r.nested("logs");
+                    for (k, v) in table.iter() {
+                        match k.get_ref().as_ref() {
+                            "encryption" => spec.log_encryption = lr.string("encryption", v),
+                            _ => lr.unknown(k, LOGS_KEYS),
+                        }
+                    }
                 }
             }
             _ => r.unknown(key, TOP_KEYS),

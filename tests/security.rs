@@ -312,38 +312,85 @@ fn tags_and_permissions_boundary_reach_every_resource_that_takes_them() {
 }
 
 #[test]
-fn a_created_key_rotates_and_lets_the_state_machine_role_use_it() {
-    let mut checked = 0;
+fn a_created_key_rotates_and_grants_exactly_its_users() {
+    let (mut for_queues, mut for_logs) = (0, 0);
     for_each_module(|label, m| {
         let Some(key) = m.one("resource", "aws_kms_key", "this") else {
+            assert!(
+                !m.text.contains("aws_kms_key.this"),
+                "{label}: a reference to a key that is not created"
+            );
             return;
         };
         assert_eq!(attr(key, "enable_key_rotation").as_deref(), Some("true"), "{label}");
-        let policy = m.one("data", "aws_iam_policy_document", "kms").unwrap();
-        let statements = inner(policy, "statement");
+        let statements = inner(m.one("data", "aws_iam_policy_document", "kms").unwrap(), "statement");
+        let queues_use_it = m
+            .all("resource", "aws_sqs_queue")
+            .iter()
+            .any(|(_, q)| attr(q, "kms_master_key_id").as_deref() == Some("aws_kms_key.this.arn"));
         let roles = statements
             .iter()
-            .find(|s| strings(s, "actions") == ["kms:Decrypt", "kms:GenerateDataKey"])
-            .unwrap_or_else(|| panic!("{label}: no statement for the roles"));
+            .find(|s| strings(s, "actions") == ["kms:Decrypt", "kms:GenerateDataKey"]);
         assert_eq!(
-            strings(inner(roles, "principals")[0], "identifiers"),
-            ["aws_iam_role.state_machine.arn"]
+            roles.is_some(),
+            queues_use_it,
+            "{label}: the role statement exactly when a queue uses the key"
         );
-        // The role's own policy names the key too (the key policy alone is not enough with IAM delegation).
-        let role_policy = m.one("data", "aws_iam_policy_document", "state_machine").unwrap();
-        assert!(
-            inner(role_policy, "statement")
-                .iter()
-                .any(|s| strings(s, "resources").contains(&"aws_kms_key.this.arn".to_string())),
-            "{label}: the state machine role cannot use the key"
+        if let Some(roles) = roles {
+            assert_eq!(
+                strings(inner(roles, "principals")[0], "identifiers"),
+                ["aws_iam_role.state_machine.arn"]
+            );
+            // The role's own policy names the key too (the key policy alone is not enough with IAM delegation).
+            let role_policy = m.one("data", "aws_iam_policy_document", "state_machine").unwrap();
+            assert!(
+                inner(role_policy, "statement")
+                    .iter()
+                    .any(|s| strings(s, "resources").contains(&"aws_kms_key.this.arn".to_string())),
+                "{label}: the state machine role cannot use the key"
+            );
+        }
+        let encrypted_groups: Vec<String> = m
+            .all("resource", "aws_cloudwatch_log_group")
+            .iter()
+            .filter(|(_, g)| attr(g, "kms_key_id").as_deref() == Some("aws_kms_key.this.arn"))
+            .map(|(_, g)| attr(g, "name").unwrap().trim_matches('"').to_string())
+            .collect();
+        let logs = statements.iter().find(|s| {
+            let p = inner(s, "principals");
+            !p.is_empty() && strings(p[0], "identifiers") == ["\"logs.${local.region}.amazonaws.com\""]
+        });
+        assert_eq!(
+            logs.is_some(),
+            !encrypted_groups.is_empty(),
+            "{label}: the logs statement exactly when a log group uses the key"
         );
+        if let Some(logs) = logs {
+            let condition = inner(logs, "condition")[0];
+            assert_eq!(
+                attr(condition, "variable").as_deref(),
+                Some("\"kms:EncryptionContext:aws:logs:arn\"")
+            );
+            let arns = strings(condition, "values");
+            assert_eq!(arns.len(), encrypted_groups.len(), "{label}");
+            for group in &encrypted_groups {
+                assert!(
+                    arns.iter()
+                        .any(|a| a.trim_matches('"').ends_with(&format!(":log-group:{group}"))),
+                    "{label}: {group}"
+                );
+            }
+        }
     });
     for spec in common::all_specs() {
-        if Module::of(&spec).one("resource", "aws_kms_key", "this").is_some() {
-            checked += 1;
-        }
+        let text = std::fs::read_to_string(&spec).unwrap();
+        for_queues += usize::from(text.contains("encryption = \"kms\"") && text.contains("[queues"));
+        for_logs += usize::from(text.contains("[logs]"));
     }
-    assert!(checked >= 2, "expected at least two specs with a module key");
+    assert!(
+        for_queues >= 2 && for_logs >= 2,
+        "expected specs that use the key for queues and for logs"
+    );
 }
 
 #[test]

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use super::hcl::{Block, Expr, File, boolean, number, raw, string, strings};
 use super::{ASL_FILE, GeneratedFile, LAMBDA_ZIP_FILE, generated_header, queue_url_var};
 use crate::duration::format_seconds;
-use crate::model::{Encryption, Model, Queue, Resource, Role, RoleId, Service, Statement};
+use crate::model::{Encryption, LogGroup, Model, Queue, Resource, Role, RoleId, Service, Statement};
 
 /// Lowest hashicorp/aws release the module is checked against (its schema is in `tests/data`).
 pub const AWS_PROVIDER_MIN: &str = "6.9.0";
@@ -252,7 +252,7 @@ pub fn outputs_of(model: &Model) -> Vec<Output> {
     if model.module_key.is_some() {
         add(
             "kms_key_arn",
-            "ARN of the KMS key that encrypts the queues with encryption = \"kms\"; workers need kms:Decrypt on it.",
+            "ARN of the module's KMS key (queues with encryption = \"kms\", log groups with [logs] encryption = \"kms\"); workers of those queues need kms:Decrypt on it.",
             raw("aws_kms_key.this.arn"),
         );
     }
@@ -421,11 +421,7 @@ fn state_machine(header: &str, model: &Model) -> File {
     if let Some(logging) = &sm.logging {
         file.push_commented(
             "Execution logs. The /aws/vendedlogs/ prefix keeps the log group's resource policy small.",
-            log_group(
-                "state_machine",
-                &logging.log_group.name,
-                logging.log_group.retention_days,
-            ),
+            log_group("state_machine", &logging.log_group),
         );
     }
     let mut template_vars = vec![("partition".to_string(), raw("local.partition"))];
@@ -491,25 +487,30 @@ fn state_machine(header: &str, model: &Model) -> File {
     file
 }
 
-fn log_group(name: &str, log_group_name: &str, retention_days: u32) -> Block {
-    let mut block = Block::new("resource", ["aws_cloudwatch_log_group", name]).comment(
-        "#checkov:skip=CKV_AWS_158: encrypted at rest by CloudWatch Logs; a customer managed key is the caller's choice.",
-    );
+fn log_group(name: &str, group: &LogGroup) -> Block {
+    let retention_days = group.retention_days;
+    let mut block = Block::new("resource", ["aws_cloudwatch_log_group", name]);
+    if !group.module_key {
+        block = block.comment(
+            "#checkov:skip=CKV_AWS_158: encrypted at rest by CloudWatch Logs; [logs] encryption = \"kms\" uses the module's key.",
+        );
+    }
     if retention_days < 365 {
         block = block.comment(&format!(
             "#checkov:skip=CKV_AWS_338: retention is {retention_days} days by the spec (log_retention_days)."
         ));
     }
     block
-        .attr("name", string(log_group_name))
+        .attr("name", string(&group.name))
         .attr("retention_in_days", number(u64::from(retention_days)))
+        .attr_opt("kms_key_id", group.module_key.then(|| raw("aws_kms_key.this.arn")))
         .attr("tags", raw("local.tags"))
 }
 
 fn callback(header: &str, model: &Model) -> File {
     let mut file = File::new(header);
     let cb = &model.callback;
-    file.push(log_group("callback", &cb.log_group.name, cb.log_group.retention_days));
+    file.push(log_group("callback", &cb.log_group));
     let mut block = Block::new("resource", ["aws_lambda_function", "callback"])
         .comment("#checkov:skip=CKV_AWS_116: invoked synchronously by workers, which see and retry errors; an async DLQ would never fire.")
         .comment("#checkov:skip=CKV_AWS_117: calls only the Step Functions API; attaching a VPC is a deployment choice.")
@@ -715,13 +716,15 @@ fn kms(header: &str, model: &Model) -> File {
     let Some(key) = &model.module_key else {
         return file;
     };
+    let what = match (key.users.is_empty(), key.log_groups.is_empty()) {
+        (false, false) => "callback queues and log groups",
+        (true, false) => "log groups",
+        _ => "callback queues",
+    };
     file.push_commented(
-        "Customer managed key for the queues with encryption = \"kms\", rotated yearly by AWS.",
+        "Customer managed key for the queues with encryption = \"kms\" and the log groups of [logs] encryption = \"kms\",\nrotated yearly by AWS.",
         Block::new("resource", ["aws_kms_key", "this"])
-            .attr(
-                "description",
-                string(&format!("Encrypts the {} callback queues.", model.name)),
-            )
+            .attr("description", string(&format!("Encrypts the {} {what}.", model.name)))
             .attr("enable_key_rotation", boolean(true))
             .attr("deletion_window_in_days", number(30))
             .attr("policy", raw("data.aws_iam_policy_document.kms.json"))
@@ -732,41 +735,80 @@ fn kms(header: &str, model: &Model) -> File {
             .attr("name", string(&key.alias))
             .attr("target_key_id", raw("aws_kms_key.this.key_id")),
     );
-    let users: Vec<Expr> = key
-        .users
-        .iter()
-        .map(|id| raw(format!("aws_iam_role.{}.arn", role_key(*id))))
-        .collect();
+    let mut policy = Block::new("data", ["aws_iam_policy_document", "kms"]).block(
+        Block::new("statement", Vec::<String>::new())
+            .comment("#checkov:skip=CKV_AWS_109: the account root statement every key policy needs; see above.")
+            .comment("#checkov:skip=CKV_AWS_111: the account root statement every key policy needs; see above.")
+            .comment("#checkov:skip=CKV_AWS_356: in a key policy the resource \"*\" is the key itself.")
+            .attr("sid", string("AccountAdministersKey"))
+            .attr("actions", strings(["kms:*"]))
+            .attr("resources", strings(["*"]))
+            .block(principals(
+                "AWS",
+                raw("[\"arn:${local.partition}:iam::${local.account_id}:root\"]"),
+            )),
+    );
+    if !key.users.is_empty() {
+        let users = key
+            .users
+            .iter()
+            .map(|id| raw(format!("aws_iam_role.{}.arn", role_key(*id))))
+            .collect();
+        policy = policy.block(
+            Block::new("statement", Vec::<String>::new())
+                .attr("sid", string("RolesEncryptMessages"))
+                .attr("actions", strings(["kms:Decrypt", "kms:GenerateDataKey"]))
+                .attr("resources", strings(["*"]))
+                .block(principals("AWS", Expr::List(users))),
+        );
+    }
+    if !key.log_groups.is_empty() {
+        let arns = key
+            .log_groups
+            .iter()
+            .map(|g| {
+                raw(format!(
+                    "\"arn:${{local.partition}}:logs:${{local.region}}:${{local.account_id}}:log-group:{g}\""
+                ))
+            })
+            .collect();
+        policy = policy.block(
+            Block::new("statement", Vec::<String>::new())
+                .attr("sid", string("CloudWatchLogsEncryptLogGroups"))
+                .attr(
+                    "actions",
+                    strings([
+                        "kms:Decrypt",
+                        "kms:DescribeKey",
+                        "kms:Encrypt",
+                        "kms:GenerateDataKey",
+                        "kms:GenerateDataKeyWithoutPlaintext",
+                        "kms:ReEncryptFrom",
+                        "kms:ReEncryptTo",
+                    ]),
+                )
+                .attr("resources", strings(["*"]))
+                .block(principals("Service", raw("[\"logs.${local.region}.amazonaws.com\"]")))
+                .blank()
+                .comment("Only for this module's log groups.")
+                .block(condition(
+                    "ArnLike",
+                    "kms:EncryptionContext:aws:logs:arn",
+                    Expr::List(arns),
+                )),
+        );
+    }
     file.push_commented(
-        "In a key policy \"*\" means this key. The account statement keeps the key manageable through IAM\n(without it the key could become unmanageable); the roles get only what sending messages needs.",
-        Block::new("data", ["aws_iam_policy_document", "kms"])
-            .block(
-                Block::new("statement", Vec::<String>::new())
-                    .comment("#checkov:skip=CKV_AWS_109: the account root statement every key policy needs; see above.")
-                    .comment("#checkov:skip=CKV_AWS_111: the account root statement every key policy needs; see above.")
-                    .comment("#checkov:skip=CKV_AWS_356: in a key policy the resource \"*\" is the key itself.")
-                    .attr("sid", string("AccountAdministersKey"))
-                    .attr("actions", strings(["kms:*"]))
-                    .attr("resources", strings(["*"]))
-                    .block(
-                        Block::new("principals", Vec::<String>::new())
-                            .attr("type", string("AWS"))
-                            .attr("identifiers", raw("[\"arn:${local.partition}:iam::${local.account_id}:root\"]")),
-                    ),
-            )
-            .block(
-                Block::new("statement", Vec::<String>::new())
-                    .attr("sid", string("RolesEncryptMessages"))
-                    .attr("actions", strings(["kms:Decrypt", "kms:GenerateDataKey"]))
-                    .attr("resources", strings(["*"]))
-                    .block(
-                        Block::new("principals", Vec::<String>::new())
-                            .attr("type", string("AWS"))
-                            .attr("identifiers", Expr::List(users)),
-                    ),
-            ),
+        "In a key policy \"*\" means this key. The account statement keeps the key manageable through IAM\n(without it the key could become unmanageable); the others grant only what their service needs.",
+        policy,
     );
     file
+}
+
+fn principals(kind: &str, identifiers: Expr) -> Block {
+    Block::new("principals", Vec::<String>::new())
+        .attr("type", string(kind))
+        .attr("identifiers", identifiers)
 }
 
 /// `data "aws_kms_alias"` lookups for keys given by alias, so that policies can name the key's ARN.

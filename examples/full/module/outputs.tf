@@ -78,6 +78,6 @@ output "alarm_arns" {
 }
 
 output "kms_key_arn" {
-  description = "ARN of the KMS key that encrypts the queues with encryption = \"kms\"; workers need kms:Decrypt on it."
+  description = "ARN of the module's KMS key (queues with encryption = \"kms\", log groups with [logs] encryption = \"kms\"); workers of those queues need kms:Decrypt on it."
   value       = aws_kms_key.this.arn
 }

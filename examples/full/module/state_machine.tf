@@ -2,9 +2,9 @@
 
 # Execution logs. The /aws/vendedlogs/ prefix keeps the log group's resource policy small.
 resource "aws_cloudwatch_log_group" "state_machine" {
-  #checkov:skip=CKV_AWS_158: encrypted at rest by CloudWatch Logs; a customer managed key is the caller's choice.
   name              = "/aws/vendedlogs/states/orders"
   retention_in_days = 365
+  kms_key_id        = aws_kms_key.this.arn
   tags              = local.tags
 }
 

@@ -2,7 +2,7 @@
 
 # Execution logs. The /aws/vendedlogs/ prefix keeps the log group's resource policy small.
 resource "aws_cloudwatch_log_group" "state_machine" {
-  #checkov:skip=CKV_AWS_158: encrypted at rest by CloudWatch Logs; a customer managed key is the caller's choice.
+  #checkov:skip=CKV_AWS_158: encrypted at rest by CloudWatch Logs; [logs] encryption = "kms" uses the module's key.
   #checkov:skip=CKV_AWS_338: retention is 30 days by the spec (log_retention_days).
   name              = "/aws/vendedlogs/states/callback-demo"
   retention_in_days = 30
