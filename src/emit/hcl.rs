@@ -312,11 +312,15 @@ fn write_multiline(lines: &mut Vec<Line>, indent: usize, expr: &Expr) -> String 
     }
 }
 
-/// Object keys and attribute names: bare when they are identifiers, quoted otherwise.
+/// Words that change the meaning of an object key written bare (`{ for = 1 }` starts a for expression).
+const KEYWORDS: &[&str] = &["for", "in", "if", "null", "true", "false"];
+
+/// Object keys and attribute names: bare when they are plain identifiers, quoted otherwise.
 fn object_key(name: &str) -> String {
     let mut chars = name.chars();
     let ident = chars.next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
-        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+        && !KEYWORDS.contains(&name);
     if ident {
         name.to_string()
     } else {
@@ -408,6 +412,13 @@ resource "aws_sqs_queue" "main" {
 data "aws_partition" "current" {}
 "#
         );
+    }
+
+    #[test]
+    fn keywords_are_quoted_as_object_keys() {
+        assert_eq!(object_key("for"), "\"for\"");
+        assert_eq!(object_key("null"), "\"null\"");
+        assert_eq!(object_key("format"), "format");
     }
 
     #[test]
