@@ -1,5 +1,6 @@
 //! The whole front end on arbitrary bytes: UTF-8 check, parse, resolve, guard rails, every emitter,
-//! and the rendering of every diagnostic. Nothing may panic.
+//! and the rendering of every diagnostic. Nothing may panic, and whatever renders must parse: every
+//! `.tf` file as HCL, the ASL as JSON.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
@@ -15,6 +16,16 @@ fuzz_target!(|data: &[u8]| {
             }
             let files = sfngen::emit::render_all(&model);
             assert!(!files.is_empty());
+            for file in &files {
+                let text = std::str::from_utf8(&file.contents).expect("generated text is UTF-8");
+                if file.path.ends_with(".tf") {
+                    if let Err(err) = hcl::parse(text) {
+                        panic!("{} does not parse: {err}\n{text}", file.path);
+                    }
+                } else if file.path.ends_with(".json") {
+                    serde_json::from_str::<serde_json::Value>(text).expect("the ASL is JSON");
+                }
+            }
         }
         Err(diagnostics) => {
             assert!(!diagnostics.is_empty());
