@@ -13,6 +13,9 @@ use crate::model::{
 };
 use crate::spec::{DeadLetterSpec, Located, QueueSpec, Span, Spec, StepSpec};
 
+/// The `errors` list of a retry or catch table, as written.
+type ErrorList = Located<Vec<Located<String>>>;
+
 /// CloudWatch Logs' allowed `retentionInDays` values.
 pub const LOG_RETENTION_DAYS: &[i64] = &[
     1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
@@ -742,8 +745,7 @@ impl Checker {
     }
 
     /// ASL: "States.ALL" must stand alone, in the last retrier (or catcher) of a state.
-    #[allow(clippy::type_complexity)]
-    fn errors_all_last(&mut self, path: &str, kind: &str, lists: Vec<(Span, Option<&Located<Vec<Located<String>>>>)>) {
+    fn errors_all_last(&mut self, path: &str, kind: &str, lists: Vec<(Span, Option<&ErrorList>)>) {
         let count = lists.len();
         for (i, (span, list)) in lists.into_iter().enumerate() {
             let Some(list) = list else {

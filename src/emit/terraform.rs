@@ -860,24 +860,15 @@ pub fn alarm_list(model: &Model) -> Vec<AlarmSpec> {
             dimension: ("QueueName", format!("aws_sqs_queue.{}_dlq.name", queue.key)),
         });
     }
-    for (metric, what) in [
-        ("ExecutionsFailed", "failed"),
-        ("ExecutionsTimedOut", "timed out"),
-        ("ExecutionsAborted", "were aborted"),
+    // (metric, short name used in the alarm's Terraform and AWS names, what happened)
+    for (metric, short, what) in [
+        ("ExecutionsFailed", "failed", "failed"),
+        ("ExecutionsTimedOut", "timed-out", "timed out"),
+        ("ExecutionsAborted", "aborted", "were aborted"),
     ] {
         alarms.push(AlarmSpec {
-            resource: format!(
-                "executions_{}",
-                metric.trim_start_matches("Executions").to_ascii_lowercase()
-            ),
-            name: format!(
-                "{}-{}",
-                model.name,
-                metric
-                    .trim_start_matches("Executions")
-                    .to_ascii_lowercase()
-                    .replace("timedout", "timed-out")
-            ),
+            resource: format!("executions_{}", short.replace('-', "")),
+            name: format!("{}-{short}", model.name),
             description: format!("Executions of the {} state machine {what}.", model.name),
             namespace: "AWS/States",
             metric,
