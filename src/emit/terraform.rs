@@ -283,7 +283,7 @@ fn main(header: &str, model: &Model) -> File {
             .blank()
             .comment("ARN parts for names that cannot be referenced without a dependency cycle.")
             .attr("partition", raw("data.aws_partition.current.partition"))
-            .attr("region", raw("data.aws_region.current.region"))
+            .attr("region", raw("data.aws_service.states.region"))
             .attr("account_id", raw("data.aws_caller_identity.current.account_id"))
             .blank()
             .attr(
@@ -294,7 +294,10 @@ fn main(header: &str, model: &Model) -> File {
             ),
     );
     file.push(Block::new("data", ["aws_partition", "current"]));
-    file.push(Block::new("data", ["aws_region", "current"]));
+    file.push_commented(
+        "The current region, read the same way on hashicorp/aws 5.x and 6.x: aws_region's `name` is deprecated\nin 6.x and its replacement `region` does not exist in 5.x.",
+        Block::new("data", ["aws_service", "states"]).attr("service_id", string("states")),
+    );
     file.push(Block::new("data", ["aws_caller_identity", "current"]));
     for (index, lookup) in alias_lookups(model).into_iter().enumerate() {
         if index == 0 {

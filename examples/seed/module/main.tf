@@ -9,7 +9,7 @@ locals {
 
   # ARN parts for names that cannot be referenced without a dependency cycle.
   partition  = data.aws_partition.current.partition
-  region     = data.aws_region.current.region
+  region     = data.aws_service.states.region
   account_id = data.aws_caller_identity.current.account_id
 
   callback_lambda_zip = coalesce(var.callback_lambda_zip, "${path.module}/callback.zip")
@@ -17,6 +17,10 @@ locals {
 
 data "aws_partition" "current" {}
 
-data "aws_region" "current" {}
+# The current region, read the same way on hashicorp/aws 5.x and 6.x: aws_region's `name` is deprecated
+# in 6.x and its replacement `region` does not exist in 5.x.
+data "aws_service" "states" {
+  service_id = "states"
+}
 
 data "aws_caller_identity" "current" {}
