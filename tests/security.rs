@@ -141,7 +141,21 @@ fn logs_go_to_log_groups_with_retention() {
             );
         }
         let machine = m.one("resource", "aws_sfn_state_machine", "this").unwrap();
-        if let Some(logging) = inner(machine, "logging_configuration").first() {
+        // Always written, OFF included: the provider keeps a left-out Optional+Computed block's old value.
+        let logging = inner(machine, "logging_configuration");
+        assert_eq!(
+            logging.len(),
+            1,
+            "{label}: logging_configuration must always be written"
+        );
+        if attr(logging[0], "level").as_deref() == Some("\"OFF\"") {
+            assert_eq!(attr(logging[0], "log_destination"), None, "{label}");
+            assert!(
+                m.one("resource", "aws_cloudwatch_log_group", "state_machine").is_none(),
+                "{label}"
+            );
+        } else {
+            let logging = logging[0];
             assert_eq!(
                 attr(logging, "log_destination").as_deref(),
                 Some("\"${aws_cloudwatch_log_group.state_machine.arn}:*\"")
@@ -158,6 +172,25 @@ fn logs_go_to_log_groups_with_retention() {
             attr(config[0], "log_group").as_deref(),
             Some("aws_cloudwatch_log_group.callback.name")
         );
+    });
+}
+
+#[test]
+fn tracing_is_written_on_and_off_so_turning_it_off_reaches_aws() {
+    for_each_module(|label, m| {
+        let machine = m.one("resource", "aws_sfn_state_machine", "this").unwrap();
+        let sm_tracing = inner(machine, "tracing_configuration");
+        assert_eq!(
+            sm_tracing.len(),
+            1,
+            "{label}: tracing_configuration must always be written"
+        );
+        let on = attr(sm_tracing[0], "enabled").as_deref() == Some("true");
+        let function = m.one("resource", "aws_lambda_function", "callback").unwrap();
+        let fn_tracing = inner(function, "tracing_config");
+        assert_eq!(fn_tracing.len(), 1, "{label}: tracing_config must always be written");
+        let mode = if on { "\"Active\"" } else { "\"PassThrough\"" };
+        assert_eq!(attr(fn_tracing[0], "mode").as_deref(), Some(mode), "{label}");
     });
 }
 

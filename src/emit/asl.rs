@@ -2,6 +2,8 @@
 //!
 //! Values only known at apply time are `templatefile()` placeholders: `${partition}` and one
 //! `${queue_url_KEY}` per queue. Everything else is literal, so a reviewer reads the real workflow.
+//! Because `templatefile()` reads this file, every text that comes from the spec is escaped for it
+//! (`${` → `$${`, `%{` → `%%{`) and reaches AWS verbatim.
 
 use serde_json::{Map, Value, json};
 
@@ -10,13 +12,63 @@ use crate::model::{Catch, CatchTarget, Model, Retry, Step};
 
 /// Renders the ASL file.
 pub fn render(model: &Model) -> GeneratedFile {
-    let mut text = serde_json::to_string_pretty(&definition(model)).unwrap_or_default();
+    let mut text =
+        serde_json::to_string_pretty(&definition(model)).expect("bug: a serde_json::Value always serialises");
     text.push('\n');
     GeneratedFile::text(ASL_FILE, text)
 }
 
-/// The definition as JSON.
+/// The definition as JSON, as the file holds it: spec text escaped for `templatefile()`, placeholders in.
 pub fn definition(model: &Model) -> Value {
+    let mut definition = literal_definition(model);
+    escape_template_syntax(&mut definition);
+    fill_placeholders(&mut definition, model, "${partition}", &|queue| {
+        format!("${{{}}}", queue_url_var(queue))
+    });
+    definition
+}
+
+/// The definition AWS receives once `templatefile()` has run with these values: every spec text verbatim.
+/// Tests compare what Terraform evaluates and what the emulator stores against it.
+pub fn deployed_definition(model: &Model, partition: &str, queue_url: &dyn Fn(&str) -> String) -> Value {
+    let mut definition = literal_definition(model);
+    fill_placeholders(&mut definition, model, partition, queue_url);
+    definition
+}
+
+/// `templatefile()` reads `${...}` and `%{...}` as template syntax; `$${` and `%%{` are their literal forms.
+pub fn escape_template(text: &str) -> String {
+    text.replace("${", "$${").replace("%{", "%%{")
+}
+
+/// Escapes every string and object key. Placeholders are still `null` here, so they are left alone.
+/// State names cannot hold `$`, `%` or `{`, so they are the same escaped or not.
+fn escape_template_syntax(value: &mut Value) {
+    match value {
+        Value::String(text) => *text = escape_template(text),
+        Value::Array(items) => items.iter_mut().for_each(escape_template_syntax),
+        Value::Object(map) => {
+            let entries = std::mem::take(map);
+            for (key, mut item) in entries {
+                escape_template_syntax(&mut item);
+                map.insert(escape_template(&key), item);
+            }
+        }
+        Value::Null | Value::Bool(_) | Value::Number(_) => {}
+    }
+}
+
+/// Puts the partition and queue URLs where [`literal_definition`] left `null`s, in place (key order kept).
+fn fill_placeholders(definition: &mut Value, model: &Model, partition: &str, queue_url: &dyn Fn(&str) -> String) {
+    for step in &model.steps {
+        let state = &mut definition["States"][escape_template(&step.name)];
+        state["Resource"] = json!(format!("arn:{partition}:states:::sqs:sendMessage.waitForTaskToken"));
+        state["Parameters"]["QueueUrl"] = json!(queue_url(&step.queue));
+    }
+}
+
+/// The definition with every text exactly as the spec says, and `null` where a placeholder goes.
+fn literal_definition(model: &Model) -> Value {
     let mut states = Map::new();
     for (index, step) in model.steps.iter().enumerate() {
         let next = model.steps.get(index + 1).map(|s| s.name.as_str());
@@ -54,7 +106,7 @@ pub fn definition(model: &Model) -> Value {
 fn task_state(model: &Model, step: &Step, next: Option<&str>) -> Value {
     let fifo = model.queues.iter().any(|q| q.key == step.queue && q.fifo);
     let mut parameters = Map::new();
-    parameters.insert("QueueUrl".into(), json!(format!("${{{}}}", queue_url_var(&step.queue))));
+    parameters.insert("QueueUrl".into(), Value::Null);
     // The message: the state input (or the part input_path selects), the task token, static fields.
     let mut body = Map::new();
     body.insert("input.$".into(), json!(step.input_path));
@@ -73,10 +125,7 @@ fn task_state(model: &Model, step: &Step, next: Option<&str>) -> Value {
         "Comment".into(),
         json!(format!("Waits for a callback on queue \"{}\".", step.queue)),
     );
-    state.insert(
-        "Resource".into(),
-        json!("arn:${partition}:states:::sqs:sendMessage.waitForTaskToken"),
-    );
+    state.insert("Resource".into(), Value::Null);
     state.insert("Parameters".into(), Value::Object(parameters));
     if let Some(t) = step.timeout_seconds {
         state.insert("TimeoutSeconds".into(), json!(t));

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use super::hcl::{Block, Expr, File, boolean, number, raw, string, strings};
 use super::{ASL_FILE, GeneratedFile, LAMBDA_ZIP_FILE, generated_header, queue_url_var};
 use crate::duration::format_seconds;
-use crate::model::{Encryption, LogGroup, Model, Queue, Resource, Role, RoleId, Service, Statement};
+use crate::model::{Encryption, LogGroup, Logging, Model, Queue, Resource, Role, RoleId, Service, Statement};
 
 /// Lowest hashicorp/aws release the module is checked against (its schema is in `tests/data`).
 pub const AWS_PROVIDER_MIN: &str = "6.9.0";
@@ -468,17 +468,7 @@ fn state_machine(header: &str, model: &Model) -> File {
                 ],
             ),
         );
-    if let Some(logging) = &sm.logging {
-        block = block.block(
-            Block::new("logging_configuration", Vec::<String>::new())
-                .attr(
-                    "log_destination",
-                    raw("\"${aws_cloudwatch_log_group.state_machine.arn}:*\""),
-                )
-                .attr("include_execution_data", boolean(logging.include_execution_data))
-                .attr("level", string(logging.level.as_str())),
-        );
-    }
+    block = block.block(logging_configuration(sm.logging.as_ref()));
     block = block
         .block(Block::new("tracing_configuration", Vec::<String>::new()).attr("enabled", boolean(sm.tracing)))
         .blank()
@@ -488,6 +478,25 @@ fn state_machine(header: &str, model: &Model) -> File {
         .attr("depends_on", Expr::List(vec![raw("aws_iam_role_policy.state_machine")]));
     file.push(block);
     file
+}
+
+/// Always written, `OFF` included: the provider keeps an Optional+Computed block that is left out, so
+/// removing it would leave logging on in AWS.
+fn logging_configuration(logging: Option<&Logging>) -> Block {
+    let block = Block::new("logging_configuration", Vec::<String>::new());
+    match logging {
+        Some(logging) => block
+            .attr(
+                "log_destination",
+                raw("\"${aws_cloudwatch_log_group.state_machine.arn}:*\""),
+            )
+            .attr("include_execution_data", boolean(logging.include_execution_data))
+            .attr("level", string(logging.level.as_str())),
+        None => block
+            .comment("Written even when off: a left-out block would keep the previous setting in AWS.")
+            .attr("include_execution_data", boolean(false))
+            .attr("level", string("OFF")),
+    }
 }
 
 fn log_group(name: &str, group: &LogGroup) -> Block {
@@ -518,11 +527,6 @@ fn callback(header: &str, model: &Model) -> File {
         .comment("#checkov:skip=CKV_AWS_116: invoked synchronously by workers, which see and retry errors; an async DLQ would never fire.")
         .comment("#checkov:skip=CKV_AWS_117: calls only the Step Functions API; attaching a VPC is a deployment choice.")
         .comment("#checkov:skip=CKV_AWS_272: code signing needs a signing profile outside this module.");
-    if !cb.tracing {
-        block = block.comment(
-            "#checkov:skip=CKV_AWS_50: X-Ray is opt-in: [state_machine] tracing = true traces the state machine and this function.",
-        );
-    }
     if cb.reserved_concurrency.is_none() {
         block = block.comment(
             "#checkov:skip=CKV_AWS_115: concurrency is unreserved by the spec ([callback] reserved_concurrency).",
@@ -554,9 +558,14 @@ fn callback(header: &str, model: &Model) -> File {
                 .attr("log_format", string("JSON"))
                 .attr("log_group", raw("aws_cloudwatch_log_group.callback.name")),
         );
-    if cb.tracing {
-        block = block.block(Block::new("tracing_config", Vec::<String>::new()).attr("mode", string("Active")));
+    let tracing_mode = if cb.tracing { "Active" } else { "PassThrough" };
+    let mut tracing = Block::new("tracing_config", Vec::<String>::new());
+    if !cb.tracing {
+        tracing = tracing.comment(
+            "PassThrough, not left out: the provider keeps a left-out block's previous value (Active) in AWS.",
+        );
     }
+    block = block.block(tracing.attr("mode", string(tracing_mode)));
     block = block
         .blank()
         .attr("tags", raw("local.tags"))

@@ -12,7 +12,6 @@ resource "aws_lambda_function" "callback" {
   #checkov:skip=CKV_AWS_116: invoked synchronously by workers, which see and retry errors; an async DLQ would never fire.
   #checkov:skip=CKV_AWS_117: calls only the Step Functions API; attaching a VPC is a deployment choice.
   #checkov:skip=CKV_AWS_272: code signing needs a signing profile outside this module.
-  #checkov:skip=CKV_AWS_50: X-Ray is opt-in: [state_machine] tracing = true traces the state machine and this function.
   #checkov:skip=CKV_AWS_115: concurrency is unreserved by the spec ([callback] reserved_concurrency).
   function_name    = "approvals-callback"
   description      = "Answers approvals task tokens with SendTaskSuccess, SendTaskFailure or SendTaskHeartbeat."
@@ -28,6 +27,11 @@ resource "aws_lambda_function" "callback" {
   logging_config {
     log_format = "JSON"
     log_group  = aws_cloudwatch_log_group.callback.name
+  }
+
+  tracing_config {
+    # PassThrough, not left out: the provider keeps a left-out block's previous value (Active) in AWS.
+    mode = "PassThrough"
   }
 
   tags = local.tags
