@@ -322,3 +322,335 @@ pub enum Resource {
     /// `*`: only for actions that AWS does not let you scope to a resource.
     Any,
 }
+
+/// The callback Lambda package's file name inside the module.
+pub const LAMBDA_ZIP_FILE: &str = "callback.zip";
+
+impl Model {
+    /// The queue with this key. Resolve lets no step name a missing queue, so a miss is a bug.
+    pub fn queue(&self, key: &str) -> &Queue {
+        self.queues
+            .iter()
+            .find(|q| q.key == key)
+            .unwrap_or_else(|| panic!("bug: the model has no queue {key:?}, yet something names it"))
+    }
+
+    /// The step the execution starts at. Resolve requires at least one step, so none is a bug.
+    pub fn first_step(&self) -> &Step {
+        self.steps
+            .first()
+            .unwrap_or_else(|| panic!("bug: the model has no steps; resolve requires at least one"))
+    }
+
+    /// The position of the step with this name. Catchers name only existing steps, so a miss is a bug.
+    pub fn step_index(&self, name: &str) -> usize {
+        self.steps
+            .iter()
+            .position(|s| s.name == name)
+            .unwrap_or_else(|| panic!("bug: the model has no step {name:?}, yet a catcher names it"))
+    }
+
+    /// The steps that send to the queue with this key, in execution order.
+    pub fn steps_on(&self, queue_key: &str) -> Vec<&Step> {
+        self.steps.iter().filter(|s| s.queue == queue_key).collect()
+    }
+
+    /// The key aliases queues are encrypted with, each once, sorted.
+    pub fn key_aliases(&self) -> Vec<&str> {
+        let mut aliases: Vec<&str> = self
+            .queues
+            .iter()
+            .filter_map(|q| match &q.encryption {
+                Encryption::KeyAlias(alias) => Some(alias.as_str()),
+                _ => None,
+            })
+            .collect();
+        aliases.sort();
+        aliases.dedup();
+        aliases
+    }
+
+    /// The module's inputs, in the order `variables.tf` and the README list them.
+    pub fn inputs(&self) -> Vec<Input> {
+        let mut inputs = vec![
+            Input {
+                name: "tags",
+                kind: InputKind::Tags,
+                description: "Tags for every taggable resource, merged after the module's own tags and the spec's [tags]."
+                    .into(),
+            },
+            Input {
+                name: "permissions_boundary",
+                kind: InputKind::OptionalPolicyArn,
+                description:
+                    "ARN of an IAM policy set as the permissions boundary of every role this module creates; null for none."
+                        .into(),
+            },
+            Input {
+                name: "callback_lambda_zip",
+                kind: InputKind::OptionalPath,
+                description: format!(
+                    "Path of the callback Lambda package (a zip holding a provided.al2023 `bootstrap`); null uses the {LAMBDA_ZIP_FILE} that `sfngen render` placed in this module."
+                ),
+            },
+        ];
+        if self.alarms.is_some() {
+            inputs.push(Input {
+                name: "alarm_actions",
+                kind: InputKind::ArnList,
+                description: "ARNs (usually SNS topics) notified when an alarm fires and when it recovers.".into(),
+            });
+        }
+        inputs
+    }
+
+    /// The module's outputs, in the order `outputs.tf` and the README list them.
+    pub fn outputs(&self) -> Vec<Output> {
+        let mut outputs = Vec::new();
+        let mut add = |name: &'static str, description: &str, value: OutputValue| {
+            outputs.push(Output {
+                name,
+                description: description.to_string(),
+                value,
+            })
+        };
+        add(
+            "state_machine_arn",
+            "ARN of the state machine: pass it to StartExecution.",
+            OutputValue::StateMachineArn,
+        );
+        add(
+            "state_machine_name",
+            "Name of the state machine.",
+            OutputValue::StateMachineName,
+        );
+        add(
+            "queue_urls",
+            "URL of each callback queue, by queue key: workers receive task messages from these.",
+            OutputValue::QueueUrls,
+        );
+        add(
+            "queue_arns",
+            "ARN of each callback queue, by queue key.",
+            OutputValue::QueueArns,
+        );
+        add(
+            "dead_letter_queue_arns",
+            "ARN of each dead-letter queue, by the key of the queue it serves (queues with dead_letter = false are absent).",
+            OutputValue::DeadLetterQueueArns,
+        );
+        add(
+            "callback_function_name",
+            "Name of the callback Lambda: invoke it with {\"token\": ...} to answer a task.",
+            OutputValue::CallbackFunctionName,
+        );
+        add(
+            "callback_function_arn",
+            "ARN of the callback Lambda.",
+            OutputValue::CallbackFunctionArn,
+        );
+        add(
+            "state_machine_role_arn",
+            "ARN of the state machine's execution role.",
+            OutputValue::RoleArn(RoleId::StateMachine),
+        );
+        add(
+            "callback_role_arn",
+            "ARN of the callback Lambda's execution role.",
+            OutputValue::RoleArn(RoleId::Callback),
+        );
+        add(
+            "callback_log_group_name",
+            "CloudWatch log group of the callback Lambda.",
+            OutputValue::CallbackLogGroupName,
+        );
+        if self.state_machine.logging.is_some() {
+            add(
+                "state_machine_log_group_name",
+                "CloudWatch log group of the state machine's execution logs.",
+                OutputValue::StateMachineLogGroupName,
+            );
+        }
+        if self.alarms.is_some() {
+            add(
+                "alarm_arns",
+                "ARN of each CloudWatch alarm, by alarm name.",
+                OutputValue::AlarmArns,
+            );
+        }
+        if self.module_key.is_some() {
+            add(
+                "kms_key_arn",
+                "ARN of the module's KMS key (queues with encryption = \"kms\", log groups with [logs] encryption = \"kms\"); workers of those queues need kms:Decrypt on it.",
+                OutputValue::ModuleKeyArn,
+            );
+        }
+        outputs
+    }
+
+    /// Every CloudWatch alarm `[alarms]` creates, in a fixed order: dead-letter queues, then executions, then
+    /// the callback function.
+    pub fn alarm_list(&self) -> Vec<Alarm> {
+        let mut alarms = Vec::new();
+        for queue in self.queues.iter().filter(|q| q.dead_letter.is_some()) {
+            alarms.push(Alarm {
+                key: format!("{}_dlq_messages", queue.key),
+                name: format!("{}-{}-dlq-messages", self.name, queue.key),
+                description: format!(
+                    "Messages are waiting in the dead-letter queue of {:?}: tasks no worker could handle.",
+                    queue.key
+                ),
+                metric: Metric {
+                    namespace: "AWS/SQS",
+                    name: "ApproximateNumberOfMessagesVisible",
+                    statistic: "Maximum",
+                },
+                watches: Watched::DeadLetterQueue(queue.key.clone()),
+            });
+        }
+        // (metric, short name used in the alarm's key and AWS name, what happened)
+        for (metric, short, what) in [
+            ("ExecutionsFailed", "failed", "failed"),
+            ("ExecutionsTimedOut", "timed-out", "timed out"),
+            ("ExecutionsAborted", "aborted", "were aborted"),
+        ] {
+            alarms.push(Alarm {
+                key: format!("executions_{}", short.replace('-', "")),
+                name: format!("{}-{short}", self.name),
+                description: format!("Executions of the {} state machine {what}.", self.name),
+                metric: Metric {
+                    namespace: "AWS/States",
+                    name: metric,
+                    statistic: "Sum",
+                },
+                watches: Watched::StateMachine,
+            });
+        }
+        for (metric, short) in [("Errors", "errors"), ("Throttles", "throttles")] {
+            alarms.push(Alarm {
+                key: format!("callback_{short}"),
+                name: format!("{}-callback-{short}", self.name),
+                description: format!("The callback Lambda reports {short}: task answers may not reach Step Functions."),
+                metric: Metric {
+                    namespace: "AWS/Lambda",
+                    name: metric,
+                    statistic: "Sum",
+                },
+                watches: Watched::CallbackFunction,
+            });
+        }
+        alarms
+    }
+}
+
+/// A module input variable.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Input {
+    /// Variable name.
+    pub name: &'static str,
+    /// What it holds, which decides its type, default and validation.
+    pub kind: InputKind,
+    /// One-line description.
+    pub description: String,
+}
+
+/// What a module input holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InputKind {
+    /// A map of tags; empty by default.
+    Tags,
+    /// An IAM policy ARN, or none.
+    OptionalPolicyArn,
+    /// A file path, or none.
+    OptionalPath,
+    /// A list of ARNs; empty by default.
+    ArnList,
+}
+
+/// A module output.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Output {
+    /// Output name.
+    pub name: &'static str,
+    /// One-line description.
+    pub description: String,
+    /// What it gives.
+    pub value: OutputValue,
+}
+
+/// What a module output gives.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OutputValue {
+    /// The state machine's ARN.
+    StateMachineArn,
+    /// The state machine's name.
+    StateMachineName,
+    /// Each queue's URL, by queue key.
+    QueueUrls,
+    /// Each queue's ARN, by queue key.
+    QueueArns,
+    /// Each dead-letter queue's ARN, by the key of the queue it serves.
+    DeadLetterQueueArns,
+    /// The callback Lambda's name.
+    CallbackFunctionName,
+    /// The callback Lambda's ARN.
+    CallbackFunctionArn,
+    /// A role's ARN.
+    RoleArn(RoleId),
+    /// The callback Lambda's log group.
+    CallbackLogGroupName,
+    /// The state machine's log group.
+    StateMachineLogGroupName,
+    /// Each alarm's ARN, by alarm key.
+    AlarmArns,
+    /// The module key's ARN.
+    ModuleKeyArn,
+}
+
+/// One CloudWatch alarm: fires above zero.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Alarm {
+    /// Short identifier, unique in the module (`main_dlq_messages`, `executions_failed`, `callback_errors`).
+    pub key: String,
+    /// AWS alarm name.
+    pub name: String,
+    /// What it means when it fires, for its description and the README.
+    pub description: String,
+    /// The metric it watches.
+    pub metric: Metric,
+    /// What the metric is about.
+    pub watches: Watched,
+}
+
+/// A CloudWatch metric and the statistic an alarm takes of it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Metric {
+    /// Namespace, such as `AWS/SQS`.
+    pub namespace: &'static str,
+    /// Metric name.
+    pub name: &'static str,
+    /// `Sum`, `Maximum`...
+    pub statistic: &'static str,
+}
+
+/// The resource an alarm's metric is about.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Watched {
+    /// The dead-letter queue of the queue with this key.
+    DeadLetterQueue(String),
+    /// The state machine.
+    StateMachine,
+    /// The callback Lambda.
+    CallbackFunction,
+}
+
+impl Watched {
+    /// The CloudWatch dimension that names the resource.
+    pub fn dimension(&self) -> &'static str {
+        match self {
+            Watched::DeadLetterQueue(_) => "QueueName",
+            Watched::StateMachine => "StateMachineArn",
+            Watched::CallbackFunction => "FunctionName",
+        }
+    }
+}

@@ -97,14 +97,14 @@ fn literal_definition(model: &Model) -> Value {
             generated_header(model),
             model.name
         ),
-        "StartAt": model.steps.first().map(|s| s.name.as_str()).unwrap_or_default(),
+        "StartAt": model.first_step().name,
         "TimeoutSeconds": model.state_machine.timeout_seconds,
         "States": states,
     })
 }
 
 fn task_state(model: &Model, step: &Step, next: Option<&str>) -> Value {
-    let fifo = model.queues.iter().any(|q| q.key == step.queue && q.fifo);
+    let fifo = model.queue(&step.queue).fifo;
     let mut parameters = Map::new();
     parameters.insert("QueueUrl".into(), Value::Null);
     // The message: the state input (or the part input_path selects), the task token, static fields.

@@ -5,6 +5,9 @@
 //! "why?", and `=` aligned across each run of consecutive single-line attributes, which is the rule
 //! `terraform fmt` applies (`formatCells` in hashicorp/hcl `hclwrite/format.go`: a line that opens a
 //! multi-line value, a comment or a blank line ends the run).
+//!
+//! Inline checkov skips are data, not comment text: [`Block::checkov_skip`] records one, the file writes it
+//! as `#checkov:skip=ID: reason`, and [`File::checkov_skips`] lists them for the README.
 
 /// An HCL expression.
 #[derive(Debug, Clone, PartialEq)]
@@ -21,8 +24,14 @@ pub enum Expr {
 
 /// A string literal, escaped by hcl-rs (including `${` → `$${`, so that no value becomes a template).
 pub fn string(text: &str) -> Expr {
+    Expr::Raw(quoted(text))
+}
+
+/// `text` as an HCL string literal. hcl-rs formats any string; an error would be a bug in it or here.
+fn quoted(text: &str) -> String {
     let expr = hcl::Expression::String(text.to_string());
-    Expr::Raw(hcl::format::to_string(&expr).unwrap_or_else(|_| format!("{text:?}")))
+    hcl::format::to_string(&expr)
+        .unwrap_or_else(|err| panic!("bug: hcl-rs could not format the string literal {text:?}: {err}"))
 }
 
 /// A number literal.
@@ -54,8 +63,21 @@ pub enum Item {
     Block(Block),
     /// `# text`, one line per line of text.
     Comment(String),
+    /// `#checkov:skip=ID: reason`: a checkov check skipped for this block, and why.
+    CheckovSkip(CheckovSkip),
     /// An empty line, to group attributes.
     Blank,
+}
+
+/// An inline checkov skip, as the README lists it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct CheckovSkip {
+    /// Check id, such as `CKV_AWS_117`.
+    pub check: String,
+    /// Address of the top-level block that holds the skip, such as `aws_lambda_function.callback`.
+    pub resource: String,
+    /// Why the check does not apply.
+    pub reason: String,
 }
 
 /// A block: `kind "label" "label" { … }`.
@@ -103,6 +125,20 @@ impl Block {
         self
     }
 
+    /// Skips a checkov check for this block, with the reason (one line) a reviewer reads beside it.
+    pub fn checkov_skip(mut self, check: &str, reason: &str) -> Self {
+        assert!(
+            !reason.contains('\n'),
+            "bug: the reason for skipping {check} spans lines"
+        );
+        self.items.push(Item::CheckovSkip(CheckovSkip {
+            check: check.to_string(),
+            resource: String::new(),
+            reason: reason.to_string(),
+        }));
+        self
+    }
+
     /// Adds an empty line.
     pub fn blank(mut self) -> Self {
         self.blank_if_needed();
@@ -112,8 +148,34 @@ impl Block {
     /// A blank line, unless the body is empty or already ends with a blank line or a comment
     /// (a comment belongs to what follows it).
     fn blank_if_needed(&mut self) {
-        if !matches!(self.items.last(), None | Some(Item::Blank) | Some(Item::Comment(_))) {
+        if !matches!(
+            self.items.last(),
+            None | Some(Item::Blank) | Some(Item::Comment(_)) | Some(Item::CheckovSkip(_))
+        ) {
             self.items.push(Item::Blank);
+        }
+    }
+
+    /// The address of a top-level block: `type.name` for a resource, `data.type.name` for a data source.
+    fn address(&self) -> String {
+        let labels = self.labels.join(".");
+        match self.kind.as_str() {
+            "data" => format!("data.{labels}"),
+            _ => labels,
+        }
+    }
+
+    /// The checkov skips in this block and its nested blocks, in order, attributed to `resource`.
+    fn collect_skips(&self, resource: &str, out: &mut Vec<CheckovSkip>) {
+        for item in &self.items {
+            match item {
+                Item::CheckovSkip(skip) => out.push(CheckovSkip {
+                    resource: resource.to_string(),
+                    ..skip.clone()
+                }),
+                Item::Block(inner) => inner.collect_skips(resource, out),
+                Item::Attribute(..) | Item::Comment(_) | Item::Blank => {}
+            }
         }
     }
 }
@@ -142,6 +204,15 @@ impl File {
     /// Adds a top-level block with a comment above it.
     pub fn push_commented(&mut self, comment: &str, block: Block) {
         self.blocks.push((Some(comment.to_string()), block));
+    }
+
+    /// Every checkov skip in the file, in the order the file lists them.
+    pub fn checkov_skips(&self) -> Vec<CheckovSkip> {
+        let mut skips = Vec::new();
+        for (_, block) in &self.blocks {
+            block.collect_skips(&block.address(), &mut skips);
+        }
+        skips
     }
 
     /// Renders the file, fmt-clean, ending in one newline.
@@ -184,15 +255,10 @@ impl Line {
     }
 }
 
-/// Comment lines; a line that already starts with `#` (such as `#checkov:skip=...`) is kept as is.
+/// Comment lines: `# ` and each line of `text`.
 fn push_comment(lines: &mut Vec<Line>, indent: usize, text: &str) {
     for line in text.lines() {
-        let text = if line.starts_with('#') {
-            line.to_string()
-        } else {
-            format!("# {line}")
-        };
-        lines.push(Line::other(indent, text.trim_end().to_string()));
+        lines.push(Line::other(indent, format!("# {line}").trim_end().to_string()));
     }
 }
 
@@ -219,6 +285,10 @@ fn write_block(lines: &mut Vec<Line>, indent: usize, block: &Block) {
             Item::Attribute(name, value) => write_attribute(lines, indent + 1, name, value),
             Item::Block(inner) => write_block(lines, indent + 1, inner),
             Item::Comment(text) => push_comment(lines, indent + 1, text),
+            Item::CheckovSkip(skip) => lines.push(Line::other(
+                indent + 1,
+                format!("#checkov:skip={}: {}", skip.check, skip.reason),
+            )),
             Item::Blank => lines.push(Line::blank()),
         }
     }
@@ -321,14 +391,7 @@ fn object_key(name: &str) -> String {
     let ident = chars.next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
         && chars.all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
         && !KEYWORDS.contains(&name);
-    if ident {
-        name.to_string()
-    } else {
-        match string(name) {
-            Expr::Raw(text) => text,
-            _ => format!("{name:?}"),
-        }
-    }
+    if ident { name.to_string() } else { quoted(name) }
 }
 
 /// Joins lines, aligning `=` across each run of consecutive single-line attributes.
@@ -411,6 +474,44 @@ resource "aws_sqs_queue" "main" {
 
 data "aws_partition" "current" {}
 "#
+        );
+    }
+
+    #[test]
+    fn checkov_skips_are_written_and_listed_with_their_top_level_block() {
+        let mut file = File::new("h");
+        file.push(
+            Block::new("resource", ["aws_lambda_function", "callback"])
+                .checkov_skip("CKV_AWS_117", "no VPC needed.")
+                .attr("runtime", string("provided.al2023")),
+        );
+        file.push(
+            Block::new("data", ["aws_iam_policy_document", "kms"])
+                .block(Block::new("statement", Vec::<String>::new()).checkov_skip("CKV_AWS_109", "root.")),
+        );
+        assert_eq!(
+            file.render(),
+            "# h\n\nresource \"aws_lambda_function\" \"callback\" {\n  #checkov:skip=CKV_AWS_117: no VPC needed.\n  runtime = \"provided.al2023\"\n}\n\ndata \"aws_iam_policy_document\" \"kms\" {\n  statement {\n    #checkov:skip=CKV_AWS_109: root.\n  }\n}\n"
+        );
+        let listed: Vec<(String, String, String)> = file
+            .checkov_skips()
+            .into_iter()
+            .map(|s| (s.check, s.resource, s.reason))
+            .collect();
+        assert_eq!(
+            listed,
+            [
+                (
+                    "CKV_AWS_117".into(),
+                    "aws_lambda_function.callback".into(),
+                    "no VPC needed.".into()
+                ),
+                (
+                    "CKV_AWS_109".into(),
+                    "data.aws_iam_policy_document.kms".into(),
+                    "root.".into()
+                ),
+            ]
         );
     }
 

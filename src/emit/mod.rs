@@ -29,8 +29,7 @@ impl GeneratedFile {
 /// The state machine definition's file name inside the module.
 pub const ASL_FILE: &str = "state-machine.asl.json";
 
-/// The callback Lambda package's file name inside the module.
-pub const LAMBDA_ZIP_FILE: &str = "callback.zip";
+pub use crate::model::LAMBDA_ZIP_FILE;
 
 /// The `templatefile()` variable holding a queue's URL. Queue keys hold no `_`, so this is unique.
 pub fn queue_url_var(queue_key: &str) -> String {
@@ -48,8 +47,9 @@ pub fn generated_header(model: &Model) -> String {
 
 /// Every file of the module, sorted by path.
 pub fn render_all(model: &Model) -> Vec<GeneratedFile> {
-    let mut files = terraform::render(model);
-    let readme = readme::render(model, &files);
+    let terraform = terraform::render(model);
+    let readme = readme::render(model, &terraform.checkov_skips);
+    let mut files = terraform.files;
     files.push(asl::render(model));
     files.push(readme);
     files.sort_by(|a, b| a.path.cmp(&b.path));

@@ -4,7 +4,8 @@ use minijinja::value::Serde;
 use minijinja::{Environment, UndefinedBehavior, Value, context};
 use serde::Serialize;
 
-use super::terraform::{AWS_PROVIDER_MIN, TERRAFORM_MIN, alarm_list, inputs, outputs_of};
+use super::hcl::CheckovSkip;
+use super::terraform::{AWS_PROVIDER_MIN, TERRAFORM_MIN, default_of, type_of};
 use super::{GeneratedFile, generated_header};
 use crate::duration::format_seconds;
 use crate::model::{CatchTarget, Encryption, Model};
@@ -28,31 +29,37 @@ struct LogGroupRow {
     retention_days: u32,
 }
 
-/// One inline checkov skip found in the rendered Terraform.
-#[derive(Debug, Serialize, PartialEq, Eq)]
-pub struct Skip {
-    /// Check id, such as `CKV_AWS_117`.
-    pub check: String,
-    /// `type.name` of the block that holds the skip.
-    pub resource: String,
-    /// The reason written beside it.
-    pub reason: String,
+#[derive(Serialize)]
+struct InputRow {
+    name: &'static str,
+    kind: &'static str,
+    default: &'static str,
+    description: String,
 }
 
-/// Renders `README.md`, listing the checkov skips found in `terraform_files`.
-pub fn render(model: &Model, terraform_files: &[GeneratedFile]) -> GeneratedFile {
+#[derive(Serialize)]
+struct OutputRow {
+    name: &'static str,
+    description: String,
+}
+
+/// Renders `README.md`, listing `checkov_skips`, the skips the Terraform emitter wrote.
+///
+/// The template is part of the binary and the context is built here, so a rendering error is a bug: it
+/// panics rather than write an error message into a file that ships.
+pub fn render(model: &Model, checkov_skips: &[CheckovSkip]) -> GeneratedFile {
     let mut env = Environment::new();
     env.set_undefined_behavior(UndefinedBehavior::Strict);
     let mut text = env
-        .render_str(TEMPLATE, context(model, terraform_files))
-        .unwrap_or_else(|err| format!("README template error: {err:#}\n"));
+        .render_str(TEMPLATE, context(model, checkov_skips))
+        .unwrap_or_else(|err| panic!("bug: the module README template failed to render: {err:#}"));
     if !text.ends_with('\n') {
         text.push('\n');
     }
     GeneratedFile::text("README.md", text)
 }
 
-fn context(model: &Model, terraform_files: &[GeneratedFile]) -> Value {
+fn context(model: &Model, checkov_skips: &[CheckovSkip]) -> Value {
     let queues: Vec<QueueRow> = model
         .queues
         .iter()
@@ -89,7 +96,7 @@ fn context(model: &Model, terraform_files: &[GeneratedFile]) -> Value {
         },
         tracing => model.state_machine.tracing,
         queues => Value::from(Serde(queues)),
-        first_queue => model.steps.first().map(|s| s.queue.clone()).unwrap_or_default(),
+        first_queue => model.first_step().queue.clone(),
         any_fifo => model.queues.iter().any(|q| q.fifo),
         any_dlq => model.queues.iter().any(|q| q.dead_letter.is_some()),
         any_heartbeat => model.steps.iter().any(|s| s.heartbeat_seconds.is_some()),
@@ -108,11 +115,36 @@ fn context(model: &Model, terraform_files: &[GeneratedFile]) -> Value {
         architecture_mermaid => architecture_mermaid(model),
         terraform_min => TERRAFORM_MIN,
         aws_min => AWS_PROVIDER_MIN,
-        inputs => Value::from(Serde(inputs(model))),
-        alarms => alarm_list(model).into_iter().map(|a| context! { name => a.name, description => a.description }).collect::<Vec<_>>(),
-        outputs => Value::from(Serde(outputs_of(model))),
-        skips => Value::from(Serde(checkov_skips(terraform_files))),
+        inputs => Value::from(Serde(input_rows(model))),
+        alarms => model.alarm_list().into_iter().map(|a| context! { name => a.name, description => a.description }).collect::<Vec<_>>(),
+        outputs => Value::from(Serde(output_rows(model))),
+        roles => model.roles.iter().map(|r| r.name.clone()).collect::<Vec<_>>(),
+        skips => Value::from(Serde(checkov_skips)),
     }
+}
+
+fn input_rows(model: &Model) -> Vec<InputRow> {
+    model
+        .inputs()
+        .into_iter()
+        .map(|input| InputRow {
+            name: input.name,
+            kind: type_of(input.kind),
+            default: default_of(input.kind),
+            description: input.description,
+        })
+        .collect()
+}
+
+fn output_rows(model: &Model) -> Vec<OutputRow> {
+    model
+        .outputs()
+        .into_iter()
+        .map(|output| OutputRow {
+            name: output.name,
+            description: output.description,
+        })
+        .collect()
 }
 
 fn encryption_label(encryption: &Encryption) -> &'static str {
@@ -151,9 +183,7 @@ pub fn workflow_mermaid(model: &Model) -> String {
         for catch in &step.catch {
             let errors = escape_mermaid(&catch.errors.join(", "));
             let target = match &catch.target {
-                CatchTarget::Step(name) => {
-                    format!("s{}", model.steps.iter().position(|s| &s.name == name).unwrap_or(0))
-                }
+                CatchTarget::Step(name) => format!("s{}", model.step_index(name)),
                 CatchTarget::Fail { state, error, .. } => {
                     format!(
                         "{}[\"{}<br/>Fail: {}\"]",
@@ -215,31 +245,4 @@ fn fail_id(state: &str) -> String {
 
 fn escape_mermaid(text: &str) -> String {
     text.replace('"', "#quot;")
-}
-
-/// Every `#checkov:skip=ID: reason` line, with the block it sits in.
-pub fn checkov_skips(files: &[GeneratedFile]) -> Vec<Skip> {
-    let mut skips = Vec::new();
-    for file in files.iter().filter(|f| f.path.ends_with(".tf")) {
-        let text = String::from_utf8_lossy(&file.contents);
-        let mut current = String::new();
-        for line in text.lines() {
-            if let Some(rest) = line.strip_prefix("resource ").or_else(|| line.strip_prefix("data ")) {
-                let labels: Vec<&str> = rest.split('"').filter(|s| !s.trim().is_empty() && *s != " {").collect();
-                current = labels.iter().take(2).copied().collect::<Vec<_>>().join(".");
-                if line.starts_with("data ") {
-                    current = format!("data.{current}");
-                }
-            }
-            if let Some(skip) = line.trim().strip_prefix("#checkov:skip=") {
-                let (check, reason) = skip.split_once(':').unwrap_or((skip, ""));
-                skips.push(Skip {
-                    check: check.trim().to_string(),
-                    resource: current.clone(),
-                    reason: reason.trim().to_string(),
-                });
-            }
-        }
-    }
-    skips
 }

@@ -1,0 +1,191 @@
+//! Every Terraform address of the module, in one place: the file that declares a resource or data source and
+//! every file that refers to it (outputs included) build its address here, so the two cannot drift apart.
+
+use std::fmt;
+
+use crate::emit::hcl::{Block, Expr, raw};
+use crate::model::{Encryption, Model, RoleId};
+
+/// The address of a resource (`aws_sqs_queue.main`) or data source (`data.aws_partition.current`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Address {
+    data: bool,
+    kind: &'static str,
+    name: String,
+}
+
+impl Address {
+    fn resource(kind: &'static str, name: impl Into<String>) -> Self {
+        Address {
+            data: false,
+            kind,
+            name: name.into(),
+        }
+    }
+
+    fn data(kind: &'static str, name: impl Into<String>) -> Self {
+        Address {
+            data: true,
+            kind,
+            name: name.into(),
+        }
+    }
+
+    /// The empty block that declares it: `resource "kind" "name" {}` or `data "kind" "name" {}`.
+    pub fn declare(&self) -> Block {
+        let mode = if self.data { "data" } else { "resource" };
+        Block::new(mode, [self.kind, self.name.as_str()])
+    }
+
+    /// A reference to one of its attributes, such as `aws_sqs_queue.main.arn`.
+    pub fn attr(&self, attribute: &str) -> Expr {
+        raw(format!("{self}.{attribute}"))
+    }
+
+    /// A reference to the whole object, as `depends_on` takes it.
+    pub fn reference(&self) -> Expr {
+        raw(self.to_string())
+    }
+
+    /// A string template of one attribute followed by literal text: `"${aws_x.y.arn}:*"`.
+    pub fn attr_then(&self, attribute: &str, suffix: &str) -> Expr {
+        raw(format!("\"${{{self}.{attribute}}}{suffix}\""))
+    }
+}
+
+impl fmt::Display for Address {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.data {
+            write!(f, "data.")?;
+        }
+        write!(f, "{}.{}", self.kind, self.name)
+    }
+}
+
+/// The callback queue with this key.
+pub fn queue(key: &str) -> Address {
+    Address::resource("aws_sqs_queue", key)
+}
+
+/// The dead-letter queue of the queue with this key. Queue keys hold no `_`, so it cannot clash with a queue.
+pub fn dead_letter_queue(key: &str) -> Address {
+    Address::resource("aws_sqs_queue", format!("{key}_dlq"))
+}
+
+/// The redrive allow policy of the dead-letter queue of the queue with this key.
+pub fn redrive_allow_policy(key: &str) -> Address {
+    Address::resource("aws_sqs_queue_redrive_allow_policy", format!("{key}_dlq"))
+}
+
+/// The state machine.
+pub fn state_machine() -> Address {
+    Address::resource("aws_sfn_state_machine", "this")
+}
+
+/// The state machine's execution log group.
+pub fn state_machine_log_group() -> Address {
+    Address::resource("aws_cloudwatch_log_group", "state_machine")
+}
+
+/// The callback Lambda.
+pub fn callback_function() -> Address {
+    Address::resource("aws_lambda_function", "callback")
+}
+
+/// The callback Lambda's log group.
+pub fn callback_log_group() -> Address {
+    Address::resource("aws_cloudwatch_log_group", "callback")
+}
+
+/// The Terraform name shared by a role's resources.
+fn role_name(id: RoleId) -> &'static str {
+    match id {
+        RoleId::StateMachine => "state_machine",
+        RoleId::Callback => "callback",
+    }
+}
+
+/// An IAM role.
+pub fn role(id: RoleId) -> Address {
+    Address::resource("aws_iam_role", role_name(id))
+}
+
+/// A role's inline policy.
+pub fn role_policy(id: RoleId) -> Address {
+    Address::resource("aws_iam_role_policy", role_name(id))
+}
+
+/// The policy document of a role's inline policy.
+pub fn permissions_document(id: RoleId) -> Address {
+    Address::data("aws_iam_policy_document", role_name(id))
+}
+
+/// The policy document of a role's trust policy.
+pub fn trust_document(id: RoleId) -> Address {
+    Address::data("aws_iam_policy_document", format!("{}_assume", role_name(id)))
+}
+
+/// The customer managed key the module creates.
+pub fn module_key() -> Address {
+    Address::resource("aws_kms_key", "this")
+}
+
+/// The alias of the module's key.
+pub fn module_key_alias() -> Address {
+    Address::resource("aws_kms_alias", "this")
+}
+
+/// The policy document of the module's key.
+pub fn key_policy_document() -> Address {
+    Address::data("aws_iam_policy_document", "kms")
+}
+
+/// The lookup of a key given by alias, named after the first queue (by key) encrypted with it.
+pub fn key_alias_lookup(model: &Model, alias: &str) -> Address {
+    let queue = model
+        .queues
+        .iter()
+        .find(|q| q.encryption == Encryption::KeyAlias(alias.to_string()))
+        .unwrap_or_else(|| panic!("bug: no queue is encrypted with {alias:?}, yet something names it"));
+    Address::data("aws_kms_alias", queue.key.as_str())
+}
+
+/// The CloudWatch alarm with this key.
+pub fn alarm(key: &str) -> Address {
+    Address::resource("aws_cloudwatch_metric_alarm", key)
+}
+
+/// The current partition.
+pub fn partition() -> Address {
+    Address::data("aws_partition", "current")
+}
+
+/// The Step Functions service in the current region (the region, read the same way on 5.x and 6.x).
+pub fn states_service() -> Address {
+    Address::data("aws_service", "states")
+}
+
+/// The current account.
+pub fn caller_identity() -> Address {
+    Address::data("aws_caller_identity", "current")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn addresses_read_as_terraform_writes_them() {
+        assert_eq!(queue("main").to_string(), "aws_sqs_queue.main");
+        assert_eq!(dead_letter_queue("main").to_string(), "aws_sqs_queue.main_dlq");
+        assert_eq!(
+            trust_document(RoleId::Callback).to_string(),
+            "data.aws_iam_policy_document.callback_assume"
+        );
+        assert_eq!(queue("main").attr("arn"), raw("aws_sqs_queue.main.arn"));
+        assert_eq!(
+            callback_log_group().attr_then("arn", ":*"),
+            raw("\"${aws_cloudwatch_log_group.callback.arn}:*\"")
+        );
+    }
+}

@@ -1,0 +1,132 @@
+//! `iam.tf`: one role per service, its trust policy with confused-deputy guards and its least-privilege
+//! inline policy, one statement per concern.
+
+use super::address;
+use crate::emit::hcl::{Block, Expr, File, raw, string, strings};
+use crate::model::{Model, Resource, Role, RoleId, Service, Statement};
+
+/// The file.
+pub(super) fn file(header: &str, model: &Model) -> File {
+    let mut file = File::new(header);
+    for role in &model.roles {
+        file.push(trust_policy(model, role));
+        file.push(
+            address::role(role.id)
+                .declare()
+                .attr("name", string(&role.name))
+                .attr("description", string(&role_description(model, role)))
+                .attr("assume_role_policy", address::trust_document(role.id).attr("json"))
+                .attr("permissions_boundary", raw("var.permissions_boundary"))
+                .attr("tags", raw("local.tags")),
+        );
+        let mut document = address::permissions_document(role.id).declare();
+        for statement in &role.statements {
+            document = document.block(permission(model, statement));
+        }
+        file.push(document);
+        file.push(
+            address::role_policy(role.id)
+                .declare()
+                .attr("name", string(&role.name))
+                .attr("role", address::role(role.id).attr("id"))
+                .attr("policy", address::permissions_document(role.id).attr("json")),
+        );
+    }
+    file
+}
+
+fn role_description(model: &Model, role: &Role) -> String {
+    match role.id {
+        RoleId::StateMachine => format!(
+            "Runs the {} state machine: sends callback tasks to its queues.",
+            model.name
+        ),
+        RoleId::Callback => format!("Runs the {} callback Lambda: answers task tokens.", model.name),
+    }
+}
+
+/// Who may assume the role, with the confused-deputy guards each service supports.
+fn trust_policy(model: &Model, role: &Role) -> Block {
+    let mut statement = Block::new("statement", Vec::<String>::new())
+        .attr("sid", string("AssumedByService"))
+        .attr("actions", strings(["sts:AssumeRole"]))
+        .block(principals("Service", strings([role.service.principal()])))
+        .blank()
+        .comment("Confused-deputy guard: only this account may make the service assume the role.")
+        .block(condition(
+            "StringEquals",
+            "aws:SourceAccount",
+            raw("[local.account_id]"),
+        ));
+    match role.service {
+        Service::StepFunctions => {
+            statement = statement
+                .blank()
+                .comment("... and only for this state machine.")
+                .block(condition(
+                    "ArnLike",
+                    "aws:SourceArn",
+                    raw(format!(
+                        "[\"arn:${{local.partition}}:states:${{local.region}}:${{local.account_id}}:stateMachine:{}\"]",
+                        model.state_machine.name
+                    )),
+                ));
+        }
+        Service::Lambda => {
+            statement = statement.blank().comment(
+                "Lambda sets no aws:SourceArn when it assumes an execution role: the role's permissions are\n\
+                 limited to calls made from this function with lambda:SourceFunctionArn instead.",
+            );
+        }
+    }
+    address::trust_document(role.id).declare().block(statement)
+}
+
+/// A policy statement's `condition` block.
+pub(super) fn condition(test: &str, variable: &str, values: Expr) -> Block {
+    Block::new("condition", Vec::<String>::new())
+        .attr("test", string(test))
+        .attr("variable", string(variable))
+        .attr("values", values)
+}
+
+/// A policy statement's `principals` block.
+pub(super) fn principals(kind: &str, identifiers: Expr) -> Block {
+    Block::new("principals", Vec::<String>::new())
+        .attr("type", string(kind))
+        .attr("identifiers", identifiers)
+}
+
+fn permission(model: &Model, statement: &Statement) -> Block {
+    let mut block = Block::new("statement", Vec::<String>::new()).attr("sid", string(&statement.sid));
+    if statement.resources.contains(&Resource::Any) {
+        block = block.comment("These actions support no resource-level permissions: AWS requires \"*\".");
+    }
+    block = block.attr("actions", strings(&statement.actions)).attr(
+        "resources",
+        Expr::List(statement.resources.iter().map(|r| resource_arn(model, r)).collect()),
+    );
+    if statement.only_from_callback_function {
+        block = block.blank().block(condition(
+            "ArnEquals",
+            "lambda:SourceFunctionArn",
+            raw(format!(
+                "[\"arn:${{local.partition}}:lambda:${{local.region}}:${{local.account_id}}:function:{}\"]",
+                model.callback.function_name
+            )),
+        ));
+    }
+    block
+}
+
+fn resource_arn(model: &Model, resource: &Resource) -> Expr {
+    match resource {
+        Resource::Queue(key) => address::queue(key).attr("arn"),
+        Resource::StateMachine => address::state_machine().attr("arn"),
+        Resource::ModuleKey => address::module_key().attr("arn"),
+        Resource::KeyArn(arn) => string(arn),
+        Resource::KeyAlias(alias) => address::key_alias_lookup(model, alias).attr("target_key_arn"),
+        Resource::CallbackLogStreams => address::callback_log_group().attr_then("arn", ":*"),
+        Resource::Any => string("*"),
+    }
+}

@@ -1,0 +1,86 @@
+//! The Terraform files of the module, split by concern like HashiCorp's standard module structure: each
+//! file has its own emitter here (`queues.rs` writes `queues.tf`...), and every resource address comes
+//! from [`address`].
+
+pub mod address;
+mod alarms;
+mod callback;
+mod iam;
+mod kms;
+mod main;
+mod outputs;
+mod queues;
+mod state_machine;
+mod variables;
+mod versions;
+
+use super::hcl::{Block, CheckovSkip, number, raw, string};
+use super::{GeneratedFile, generated_header};
+use crate::model::{LogGroup, Model};
+use address::Address;
+
+pub use variables::{default_of, type_of};
+pub use versions::{AWS_PROVIDER_MIN, TERRAFORM_MIN};
+
+/// The `.tf` files, and the checkov skips written into them (for the README).
+#[derive(Debug)]
+pub struct Rendered {
+    /// The `.tf` files, in the order below.
+    pub files: Vec<GeneratedFile>,
+    /// Every inline checkov skip, file by file, in the order the files list them.
+    pub checkov_skips: Vec<CheckovSkip>,
+}
+
+/// Renders every `.tf` file.
+pub fn render(model: &Model) -> Rendered {
+    let header = generated_header(model);
+    let mut files = vec![
+        ("versions.tf", versions::file(&header)),
+        ("variables.tf", variables::file(&header, model)),
+        ("outputs.tf", outputs::file(&header, model)),
+        ("main.tf", main::file(&header, model)),
+        ("queues.tf", queues::file(&header, model)),
+        ("state_machine.tf", state_machine::file(&header, model)),
+        ("callback.tf", callback::file(&header, model)),
+        ("iam.tf", iam::file(&header, model)),
+    ];
+    if let Some(key) = &model.module_key {
+        files.push(("kms.tf", kms::file(&header, model, key)));
+    }
+    if let Some(alarms) = &model.alarms {
+        files.push(("alarms.tf", alarms::file(&header, model, alarms)));
+    }
+    Rendered {
+        checkov_skips: files.iter().flat_map(|(_, file)| file.checkov_skips()).collect(),
+        files: files
+            .into_iter()
+            .map(|(path, file)| GeneratedFile::text(path, file.render()))
+            .collect(),
+    }
+}
+
+/// A log group the module creates, at `address` (the state machine's or the callback's).
+fn log_group(address: &Address, group: &LogGroup) -> Block {
+    let retention_days = group.retention_days;
+    let mut block = address.declare();
+    if !group.module_key {
+        block = block.checkov_skip(
+            "CKV_AWS_158",
+            "encrypted at rest by CloudWatch Logs; [logs] encryption = \"kms\" uses the module's key.",
+        );
+    }
+    if retention_days < 365 {
+        block = block.checkov_skip(
+            "CKV_AWS_338",
+            &format!("retention is {retention_days} days by the spec (log_retention_days)."),
+        );
+    }
+    block
+        .attr("name", string(&group.name))
+        .attr("retention_in_days", number(u64::from(retention_days)))
+        .attr_opt(
+            "kms_key_id",
+            group.module_key.then(|| address::module_key().attr("arn")),
+        )
+        .attr("tags", raw("local.tags"))
+}

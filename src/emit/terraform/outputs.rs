@@ -1,0 +1,60 @@
+//! `outputs.tf`: the module's outputs, as the model lists them, each pointing at its resource's address.
+
+use super::address;
+use crate::emit::hcl::{Block, Expr, File, string};
+use crate::model::{Model, OutputValue};
+
+/// The file.
+pub(super) fn file(header: &str, model: &Model) -> File {
+    let mut file = File::new(header);
+    for output in model.outputs() {
+        file.push(
+            Block::new("output", [output.name])
+                .attr("description", string(&output.description))
+                .attr("value", value(model, output.value)),
+        );
+    }
+    file
+}
+
+/// What the output gives, as HCL.
+fn value(model: &Model, value: OutputValue) -> Expr {
+    match value {
+        OutputValue::StateMachineArn => address::state_machine().attr("arn"),
+        OutputValue::StateMachineName => address::state_machine().attr("name"),
+        OutputValue::QueueUrls => by_queue_key(model, false, "url"),
+        OutputValue::QueueArns => by_queue_key(model, false, "arn"),
+        OutputValue::DeadLetterQueueArns => by_queue_key(model, true, "arn"),
+        OutputValue::CallbackFunctionName => address::callback_function().attr("function_name"),
+        OutputValue::CallbackFunctionArn => address::callback_function().attr("arn"),
+        OutputValue::RoleArn(id) => address::role(id).attr("arn"),
+        OutputValue::CallbackLogGroupName => address::callback_log_group().attr("name"),
+        OutputValue::StateMachineLogGroupName => address::state_machine_log_group().attr("name"),
+        OutputValue::AlarmArns => Expr::Object(
+            model
+                .alarm_list()
+                .into_iter()
+                .map(|alarm| {
+                    let arn = address::alarm(&alarm.key).attr("arn");
+                    (alarm.key, arn)
+                })
+                .collect(),
+        ),
+        OutputValue::ModuleKeyArn => address::module_key().attr("arn"),
+    }
+}
+
+/// An object of one attribute of each queue (or of each dead-letter queue), by queue key.
+fn by_queue_key(model: &Model, dead_letter: bool, attribute: &str) -> Expr {
+    Expr::Object(
+        model
+            .queues
+            .iter()
+            .filter_map(|q| match (dead_letter, &q.dead_letter) {
+                (false, _) => Some((q.key.clone(), address::queue(&q.key).attr(attribute))),
+                (true, Some(_)) => Some((q.key.clone(), address::dead_letter_queue(&q.key).attr(attribute))),
+                (true, None) => None,
+            })
+            .collect(),
+    )
+}

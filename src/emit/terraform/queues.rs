@@ -1,0 +1,133 @@
+//! `queues.tf`: one callback queue per `[queues.*]`, its dead-letter queue and the redrive allow policy that
+//! lets only that queue send to it.
+
+use super::address;
+use crate::duration::format_seconds;
+use crate::emit::hcl::{Block, Expr, File, boolean, number, raw, string};
+use crate::model::{DeadLetter, Encryption, Model, Queue};
+
+/// The file.
+pub(super) fn file(header: &str, model: &Model) -> File {
+    let mut file = File::new(header);
+    for queue in &model.queues {
+        file.push_commented(
+            &format!(
+                "Queue {:?}: {} here; a worker receives them.",
+                queue.key,
+                senders(model, queue)
+            ),
+            source_queue(queue),
+        );
+        if let Some(dlq) = &queue.dead_letter {
+            file.push_commented(
+                &format!("Dead-letter queue of {:?}: messages no worker could handle.", queue.key),
+                dead_letter_queue(queue, dlq),
+            );
+            file.push_commented(
+                &format!(
+                    "Only queue {:?} may send messages to this dead-letter queue.",
+                    queue.key
+                ),
+                redrive_allow_policy(queue),
+            );
+        }
+    }
+    file
+}
+
+/// Which steps send to the queue. Resolve refuses a queue no step uses, so none is a bug.
+fn senders(model: &Model, queue: &Queue) -> String {
+    let steps: Vec<String> = model
+        .steps_on(&queue.key)
+        .into_iter()
+        .map(|s| format!("{:?}", s.name))
+        .collect();
+    match steps.as_slice() {
+        [] => panic!(
+            "bug: no step sends to queue {:?}; resolve refuses unused queues",
+            queue.key
+        ),
+        [one] => format!("step {one} sends its input and task token"),
+        many => format!("steps {} send their input and task token", many.join(", ")),
+    }
+}
+
+fn source_queue(queue: &Queue) -> Block {
+    let mut block = address::queue(&queue.key)
+        .declare()
+        .attr("name", string(&queue.name))
+        .attr_opt("fifo_queue", queue.fifo.then(|| boolean(true)));
+    if queue.fifo {
+        block = block
+            .comment("Every message holds a unique task token, so its body is a safe deduplication key.")
+            .attr("content_based_deduplication", boolean(true));
+    }
+    block = block
+        .attr("visibility_timeout_seconds", number(queue.visibility_timeout_seconds))
+        .attr("message_retention_seconds", number(queue.retention_seconds));
+    block = encrypted(block.blank(), &queue.encryption);
+    if let Some(dlq) = &queue.dead_letter {
+        block = block.blank().attr(
+            "redrive_policy",
+            Expr::Call(
+                "jsonencode".into(),
+                vec![Expr::Object(vec![
+                    (
+                        "deadLetterTargetArn".into(),
+                        address::dead_letter_queue(&queue.key).attr("arn"),
+                    ),
+                    ("maxReceiveCount".into(), number(u64::from(dlq.max_receives))),
+                ])],
+            ),
+        );
+    }
+    block.blank().attr("tags", raw("local.tags"))
+}
+
+fn dead_letter_queue(queue: &Queue, dlq: &DeadLetter) -> Block {
+    encrypted(
+        address::dead_letter_queue(&queue.key)
+            .declare()
+            .attr("name", string(&dlq.name))
+            .attr_opt("fifo_queue", queue.fifo.then(|| boolean(true))),
+        &queue.encryption,
+    )
+    .comment(&format!(
+        "{}, the SQS maximum: a dead-lettered message keeps its first enqueue time, so it\nmust outlive the source queue's retention or it could expire on arrival.",
+        format_seconds(dlq.retention_seconds)
+    ))
+    .attr("message_retention_seconds", number(dlq.retention_seconds))
+    .blank()
+    .attr("tags", raw("local.tags"))
+}
+
+fn redrive_allow_policy(queue: &Queue) -> Block {
+    address::redrive_allow_policy(&queue.key)
+        .declare()
+        .attr("queue_url", address::dead_letter_queue(&queue.key).attr("id"))
+        .attr(
+            "redrive_allow_policy",
+            Expr::Call(
+                "jsonencode".into(),
+                vec![Expr::Object(vec![
+                    ("redrivePermission".into(), string("byQueue")),
+                    (
+                        "sourceQueueArns".into(),
+                        Expr::List(vec![address::queue(&queue.key).attr("arn")]),
+                    ),
+                ])],
+            ),
+        )
+}
+
+fn encrypted(block: Block, encryption: &Encryption) -> Block {
+    match encryption {
+        Encryption::SqsManaged => block.attr("sqs_managed_sse_enabled", boolean(true)),
+        Encryption::ModuleKey => block
+            .attr("kms_master_key_id", address::module_key().attr("arn"))
+            .attr("kms_data_key_reuse_period_seconds", number(300)),
+        Encryption::KeyArn(key) | Encryption::KeyAlias(key) => block
+            .attr("kms_master_key_id", string(key))
+            .attr("kms_data_key_reuse_period_seconds", number(300)),
+    }
+}

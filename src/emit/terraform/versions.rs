@@ -1,0 +1,26 @@
+//! `versions.tf`: the Terraform and provider versions the module needs. No `provider` block: a vendored
+//! module takes its caller's.
+
+use crate::emit::hcl::{Block, Expr, File, string};
+
+/// Lowest hashicorp/aws release the module is checked against (its schema is in `tests/data`).
+pub const AWS_PROVIDER_MIN: &str = "6.9.0";
+/// Terraform version floor: the one terraform-aws-modules set for hashicorp/aws 6.
+pub const TERRAFORM_MIN: &str = "1.5.7";
+
+/// The file.
+pub(super) fn file(header: &str) -> File {
+    let mut file = File::new(header);
+    file.push(
+        Block::new("terraform", Vec::<String>::new())
+            .attr("required_version", string(&format!(">= {TERRAFORM_MIN}")))
+            .block(Block::new("required_providers", Vec::<String>::new()).attr(
+                "aws",
+                Expr::Object(vec![
+                    ("source".into(), string("hashicorp/aws")),
+                    ("version".into(), string(&format!(">= {AWS_PROVIDER_MIN}, < 7.0.0"))),
+                ]),
+            )),
+    );
+    file
+}
