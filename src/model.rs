@@ -488,9 +488,12 @@ impl Model {
         outputs
     }
 
-    /// Every CloudWatch alarm `[alarms]` creates, in a fixed order: dead-letter queues, then executions, then
-    /// the callback function.
+    /// Every CloudWatch alarm the module creates, in a fixed order: dead-letter queues, then executions, then
+    /// the callback function. None unless the spec has `[alarms]`.
     pub fn alarm_list(&self) -> Vec<Alarm> {
+        if self.alarms.is_none() {
+            return Vec::new();
+        }
         let mut alarms = Vec::new();
         for queue in self.queues.iter().filter(|q| q.dead_letter.is_some()) {
             alarms.push(Alarm {

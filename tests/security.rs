@@ -474,3 +474,38 @@ fn alarms_watch_dead_letters_executions_and_the_callback_when_asked() {
     }
     assert!(with_alarms >= 1);
 }
+
+#[test]
+fn the_readme_lists_exactly_the_alarms_the_module_creates() {
+    for spec in common::all_specs() {
+        let label = common::spec_label(&spec);
+        let m = Module::of(&spec);
+        let mut created: Vec<String> = m
+            .all("resource", "aws_cloudwatch_metric_alarm")
+            .iter()
+            .filter_map(|(_, a)| attr(a, "alarm_name"))
+            .map(|name| name.trim_matches('"').to_string())
+            .collect();
+        let files = common::render(&spec);
+        let readme = files.iter().find(|f| f.path == "README.md").expect("README.md");
+        let readme = String::from_utf8(readme.contents.clone()).unwrap();
+        let mut listed: Vec<String> = match readme.split_once("\n## Alarms\n") {
+            None => Vec::new(),
+            Some((_, section)) => section
+                .split("\n## ")
+                .next()
+                .unwrap_or_default()
+                .lines()
+                .filter_map(|line| line.strip_prefix("| `"))
+                .filter_map(|rest| rest.split_once('`').map(|(name, _)| name.to_string()))
+                .collect(),
+        };
+        created.sort();
+        listed.sort();
+        assert_eq!(listed, created, "{label}: the README's alarms are not the module's");
+        assert!(
+            !readme.contains("\n\n\n"),
+            "{label}: the README has two blank lines in a row"
+        );
+    }
+}
