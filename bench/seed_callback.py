@@ -1,4 +1,4 @@
-"""The seed sample's callback function (boto3 `send_task_success`, as in the seed README), run as a
+"""The callback function of the seed, the AWS CDK sample sfn-callback-cdk (boto3 `send_task_success`), run as a
 Lambda custom runtime: a minimal Runtime API loop in the style of awslambdaric, so that it starts and is
 invoked exactly like the Rust `bootstrap` in the benchmark."""
 

@@ -8,7 +8,7 @@ set -euo pipefail
 TOOLS="${SFNGEN_TOOLS:-$HOME/.cache/sfngen-tools}"
 mkdir -p "$TOOLS"
 
-# Pinned versions (see ../shared/TOOLBELT.md for why each one).
+# Pinned versions: the ones the suite is verified with (change one, then run scripts/test.sh).
 TERRAFORM_WRAPPER=1.0.3.post3
 MOTO=5.2.5
 BOTO3=1.40.61
