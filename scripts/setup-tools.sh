@@ -78,8 +78,9 @@ if command -v rustup >/dev/null 2>&1; then
   rustup target list --installed | grep -q '^aarch64-unknown-linux-gnu$' || rustup target add aarch64-unknown-linux-gnu
 fi
 
-# qemu-user runs the shipped arm64 bootstrap on this x86_64 machine in the end-to-end tests.
-if [ "$ONLY" = all ] && ! command -v qemu-aarch64-static >/dev/null 2>&1 || [ ! -d /usr/aarch64-linux-gnu/lib ]; then
+# qemu-user runs the shipped arm64 bootstrap on an x86_64 machine in the end-to-end tests: only for `all`
+# (the braces matter: `A && ! B || C` would read as `(A && ! B) || C` and install it for `lambda` too).
+if [ "$ONLY" = all ] && { ! command -v qemu-aarch64-static >/dev/null 2>&1 || [ ! -d /usr/aarch64-linux-gnu/lib ]; }; then
   if command -v apt-get >/dev/null 2>&1; then
     log "installing qemu-user-static and libc6-arm64-cross"
     SUDO=""

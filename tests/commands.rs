@@ -29,6 +29,7 @@ fn taplo_check(schema: &Path, spec: &Path) -> std::process::Output {
 }
 
 #[test]
+#[ignore = "needs the pinned tools: run scripts/test.sh"]
 fn init_writes_a_starter_spec_that_checks_renders_and_is_never_overwritten() {
     let dir = tempfile::tempdir().unwrap();
     let out = sfngen().arg("init").current_dir(dir.path()).output().unwrap();
@@ -66,6 +67,7 @@ fn init_writes_a_starter_spec_that_checks_renders_and_is_never_overwritten() {
 }
 
 #[test]
+#[ignore = "needs the pinned tools: run scripts/test.sh"]
 fn every_valid_spec_in_the_repository_validates_against_the_schema() {
     let dir = tempfile::tempdir().unwrap();
     let schema = write_schema(dir.path());
@@ -88,6 +90,7 @@ fn every_valid_spec_in_the_repository_validates_against_the_schema() {
 }
 
 #[test]
+#[ignore = "needs the pinned tools: run scripts/test.sh"]
 fn the_schema_rejects_what_it_can_see_is_wrong() {
     let dir = tempfile::tempdir().unwrap();
     let schema = write_schema(dir.path());

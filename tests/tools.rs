@@ -10,6 +10,7 @@ use base64::Engine as _;
 use hcl::expr::Expression;
 
 #[test]
+#[ignore = "needs the pinned tools: run scripts/test.sh"]
 fn terraform_fmt_accepts_every_rendered_module() {
     for spec in common::all_specs() {
         let dir = common::render_to_dir(&spec);
@@ -29,6 +30,7 @@ fn terraform_fmt_accepts_every_rendered_module() {
 }
 
 #[test]
+#[ignore = "needs the pinned tools: run scripts/test.sh"]
 fn terraform_fmt_check_catches_misaligned_hcl() {
     // The judge itself must be able to fail: a file with unaligned `=` is reported.
     let dir = tempfile::tempdir().unwrap();
@@ -54,6 +56,7 @@ fn hcl2json(files: &[std::path::PathBuf]) -> std::process::Output {
 }
 
 #[test]
+#[ignore = "needs the pinned tools: run scripts/test.sh"]
 fn hashicorps_hcl_parser_accepts_every_rendered_file() {
     for spec in common::all_specs() {
         let dir = common::render_to_dir(&spec);
@@ -172,6 +175,7 @@ fn evaluate_definition(module: &Path) -> String {
 }
 
 #[test]
+#[ignore = "needs the pinned tools: run scripts/test.sh"]
 fn the_templatefile_call_evaluates_to_asl_that_validates() {
     for spec in common::all_specs() {
         let label = common::spec_label(&spec);
@@ -220,6 +224,7 @@ fn the_templatefile_call_evaluates_to_asl_that_validates() {
 }
 
 #[test]
+#[ignore = "needs the pinned tools: run scripts/test.sh"]
 fn asl_validator_rejects_a_broken_definition() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("bad.asl.json");
@@ -272,6 +277,7 @@ fn checkov_failures(dir: &Path) -> (usize, Vec<String>) {
 }
 
 #[test]
+#[ignore = "needs the pinned tools: run scripts/test.sh"]
 fn checkov_finds_nothing_but_the_documented_inline_skips() {
     for spec in common::all_specs() {
         let label = common::spec_label(&spec);
@@ -297,6 +303,7 @@ fn checkov_finds_nothing_but_the_documented_inline_skips() {
 }
 
 #[test]
+#[ignore = "needs the pinned tools: run scripts/test.sh"]
 fn checkov_fails_a_module_without_the_skips() {
     // Without its inline skips the seed module fails checkov: the skips are load-bearing, and the
     // test above would notice a regression that made them necessary for other reasons.
