@@ -124,11 +124,13 @@ pub fn fake_lambda_zip(dir: &Path) -> PathBuf {
     path
 }
 
-/// Where an example's module is committed: `module/`, or the path in its `render-to` file.
+/// Where an example's module is committed: `modules/NAME` for `examples/NAME`, or the folder its `render-to`
+/// file names, relative to the example (`examples/vendored`: `modules/callbacks`, an infrastructure
+/// repository's own layout).
 pub fn example_module_dir(spec: &Path) -> PathBuf {
     let dir = spec.parent().expect("example folder");
     match std::fs::read_to_string(dir.join("render-to")) {
         Ok(target) => dir.join(target.trim()),
-        Err(_) => dir.join("module"),
+        Err(_) => root().join("modules").join(dir.file_name().expect("example name")),
     }
 }
