@@ -87,21 +87,6 @@ fn tf_files_in(dir: &Path) -> Vec<(String, String)> {
     files
 }
 
-/// `path` with `.` and `..` applied, without touching the disk.
-fn normalize(path: &Path) -> std::path::PathBuf {
-    let mut out = std::path::PathBuf::new();
-    for component in path.components() {
-        match component {
-            std::path::Component::ParentDir => {
-                out.pop();
-            }
-            std::path::Component::CurDir => {}
-            other => out.push(other),
-        }
-    }
-    out
-}
-
 /// Each example folder is a root configuration that calls its rendered module (`examples/vendored`: an
 /// infrastructure repository calling its vendored copy at `./modules/callbacks`; the others: the module in
 /// `modules/`, as a git `source` would). Its .tf files are fmt-clean, parse and conform to the provider
@@ -158,8 +143,8 @@ fn every_example_is_a_root_configuration_that_calls_its_module() {
         let source = source.expect("a module source");
         let source = source.trim_matches('"');
         assert_eq!(
-            normalize(&root.join(source)),
-            normalize(&module_dir),
+            common::normalize(&root.join(source)),
+            common::normalize(&module_dir),
             "{label}: module {name} calls {source}, not the example's module"
         );
         if label == "vendored" {

@@ -3,7 +3,7 @@
 
 mod common;
 
-use std::path::{Component, Path, PathBuf};
+use std::path::{Path, PathBuf};
 
 /// Git's own data (a folder, or a file in a worktree) and folders of build output or tool caches.
 const SKIPPED: &[&str] = &[".git", "target", "node_modules", "__pycache__", ".pytest_cache"];
@@ -92,23 +92,6 @@ fn link_targets(markdown: &str) -> Vec<String> {
     targets
 }
 
-/// `path` with `.` and `..` applied, without touching the disk; `None` when `..` climbs above the start.
-fn normalize(path: &Path) -> Option<PathBuf> {
-    let mut out = PathBuf::new();
-    for component in path.components() {
-        match component {
-            Component::ParentDir => {
-                if !out.pop() {
-                    return None;
-                }
-            }
-            Component::CurDir => {}
-            other => out.push(other),
-        }
-    }
-    Some(out)
-}
-
 #[test]
 fn every_relative_link_in_the_documentation_leads_to_a_file_in_the_repository() {
     let root = common::root();
@@ -126,7 +109,7 @@ fn every_relative_link_in_the_documentation_leads_to_a_file_in_the_repository() 
             }
             checked += 1;
             let from = path.parent().expect("a file's folder");
-            let resolved = normalize(&from.join(target));
+            let resolved = common::normalize(&from.join(target));
             match resolved {
                 Some(resolved) if resolved.starts_with(&root) && resolved.exists() => {}
                 _ => broken.push(format!("{}: ({target})", relative(&path))),
@@ -151,7 +134,7 @@ fn the_link_checker_sees_a_link_that_leaves() {
     let leaving = ["..", "/shared/SPEC.md"].concat();
     let target = link_targets(&format!("see [the contract]({leaving}) and [x](docs/spec.md#top)"));
     assert_eq!(target, [leaving.as_str(), "docs/spec.md#top"]);
-    let outside = normalize(&readme.parent().unwrap().join(&target[0])).unwrap();
+    let outside = common::normalize(&readme.parent().unwrap().join(&target[0])).unwrap();
     assert!(!outside.starts_with(&root));
-    assert!(normalize(Path::new("a/../../b")).is_none());
+    assert!(common::normalize(Path::new("a/../../b")).is_none());
 }

@@ -206,6 +206,14 @@ impl File {
         self.blocks.push((Some(comment.to_string()), block));
     }
 
+    /// Adds a group of top-level blocks with one comment above the first (nothing when the group is empty).
+    pub fn push_group(&mut self, comment: &str, blocks: impl IntoIterator<Item = Block>) {
+        for (index, block) in blocks.into_iter().enumerate() {
+            let comment = (index == 0).then(|| comment.to_string());
+            self.blocks.push((comment, block));
+        }
+    }
+
     /// Every checkov skip in the file, in the order the file lists them.
     pub fn checkov_skips(&self) -> Vec<CheckovSkip> {
         let mut skips = Vec::new();

@@ -3,7 +3,7 @@
 
 pub mod schema;
 
-use std::path::{Path, PathBuf};
+use std::path::{Component, Path, PathBuf};
 use std::process::Command;
 
 use sfngen::emit::GeneratedFile;
@@ -133,4 +133,21 @@ pub fn example_module_dir(spec: &Path) -> PathBuf {
         Ok(target) => dir.join(target.trim()),
         Err(_) => root().join("modules").join(dir.file_name().expect("example name")),
     }
+}
+
+/// `path` with `.` and `..` applied, without touching the disk; `None` when `..` climbs above its start.
+pub fn normalize(path: &Path) -> Option<PathBuf> {
+    let mut out = PathBuf::new();
+    for component in path.components() {
+        match component {
+            Component::ParentDir => {
+                if !out.pop() {
+                    return None;
+                }
+            }
+            Component::CurDir => {}
+            other => out.push(other),
+        }
+    }
+    Some(out)
 }

@@ -1,44 +1,43 @@
 //! `alarms.tf`: one CloudWatch alarm per entry of the model's alarm list, each firing above zero.
 
 use super::address;
-use crate::emit::hcl::{Expr, File, number, raw, string};
+use crate::emit::hcl::{Block, Expr, File, number, raw, string};
 use crate::model::{Alarm, Alarms, Model, Watched};
 
 /// The file.
 pub(super) fn file(header: &str, model: &Model, settings: &Alarms) -> File {
     let mut file = File::new(header);
-    for (index, alarm) in model.alarm_list().iter().enumerate() {
-        let block = address::alarm(&alarm.key)
-            .declare()
-            .attr("alarm_name", string(&alarm.name))
-            .attr("alarm_description", string(&alarm.description))
-            .attr("namespace", string(alarm.metric.namespace))
-            .attr("metric_name", string(alarm.metric.name))
-            .attr("statistic", string(alarm.metric.statistic))
-            .attr("period", number(settings.period_seconds))
-            .attr("evaluation_periods", number(u64::from(settings.evaluation_periods)))
-            .attr("comparison_operator", string("GreaterThanThreshold"))
-            .attr("threshold", number(0))
-            .attr("treat_missing_data", string("notBreaching"))
-            .blank()
-            .attr(
-                "dimensions",
-                Expr::Object(vec![(alarm.watches.dimension().to_string(), dimension_value(alarm))]),
-            )
-            .blank()
-            .attr("alarm_actions", raw("var.alarm_actions"))
-            .attr("ok_actions", raw("var.alarm_actions"))
-            .attr("tags", raw("local.tags"));
-        if index == 0 {
-            file.push_commented(
-                "Any one event is worth a look: each alarm fires above zero and treats no data as healthy.",
-                block,
-            );
-        } else {
-            file.push(block);
-        }
-    }
+    let alarms = model.alarm_list();
+    file.push_group(
+        "Any one event is worth a look: each alarm fires above zero and treats no data as healthy.",
+        alarms.iter().map(|alarm| alarm_block(alarm, settings)),
+    );
     file
+}
+
+/// One alarm: above zero over `settings`' periods, notifying `var.alarm_actions` when it fires and recovers.
+fn alarm_block(alarm: &Alarm, settings: &Alarms) -> Block {
+    address::alarm(&alarm.key)
+        .declare()
+        .attr("alarm_name", string(&alarm.name))
+        .attr("alarm_description", string(&alarm.description))
+        .attr("namespace", string(alarm.metric.namespace))
+        .attr("metric_name", string(alarm.metric.name))
+        .attr("statistic", string(alarm.metric.statistic))
+        .attr("period", number(settings.period_seconds))
+        .attr("evaluation_periods", number(u64::from(settings.evaluation_periods)))
+        .attr("comparison_operator", string("GreaterThanThreshold"))
+        .attr("threshold", number(0))
+        .attr("treat_missing_data", string("notBreaching"))
+        .blank()
+        .attr(
+            "dimensions",
+            Expr::Object(vec![(alarm.watches.dimension().to_string(), dimension_value(alarm))]),
+        )
+        .blank()
+        .attr("alarm_actions", raw("var.alarm_actions"))
+        .attr("ok_actions", raw("var.alarm_actions"))
+        .attr("tags", raw("local.tags"))
 }
 
 /// The value of the alarm's one dimension: the watched resource's name or ARN.

@@ -44,18 +44,13 @@ pub(super) fn file(header: &str, model: &Model) -> File {
         address::states_service().declare().attr("service_id", string("states")),
     );
     file.push(address::caller_identity().declare());
-    for (index, alias) in model.key_aliases().into_iter().enumerate() {
-        let lookup = address::key_alias_lookup(model, alias)
-            .declare()
-            .attr("name", string(alias));
-        if index == 0 {
-            file.push_commented(
-                "Keys given by alias: policies need the key's ARN, not the alias.",
-                lookup,
-            );
-        } else {
-            file.push(lookup);
-        }
-    }
+    file.push_group(
+        "Keys given by alias: policies need the key's ARN, not the alias.",
+        model.key_aliases().into_iter().map(|alias| {
+            address::key_alias_lookup(model, alias)
+                .declare()
+                .attr("name", string(alias))
+        }),
+    );
     file
 }
