@@ -8,7 +8,8 @@ release the module admits:
 - hashicorp/aws 5.100.0, the real provider binary (a local mirror, else the registry): `init` and `validate`.
 - Proof that both can fail: deliberately broken modules (an unknown argument, a wrong type, a missing
   required argument, a block written as an argument, a reference to an attribute the release does not have,
-  deprecated arguments, blocks and reads) give the diagnostic Terraform gives a user.
+  a template variable not passed to templatefile(), deprecated arguments, blocks and reads) give the
+  diagnostic Terraform gives a user; the release-specific ones are clean where the release allows them.
 
 What this does not prove: the real 6.x provider's own value checks (ValidateFunc, plan modifiers, API
 behaviour); the plugin accepts every value that the schema's types admit.
@@ -137,118 +138,141 @@ def test_init_validate_clean_on_the_real_5_100_provider(module_runs, root):
 
 # --------------------------------------------------------------------------------- the judges can fail
 
-# (case, broken.tf added to the seed module, expected (severity, summary), releases where Terraform must report
-# it, releases where the same module is clean).
 ALL_6X = tuple(harness.SCHEMA_VERSIONS)
 REAL = (harness.REAL_VERSION,)
-BROKEN = [
-    (
+
+
+@dataclasses.dataclass
+class Case:
+    """A deliberately broken seed module: `broken_tf` added as broken.tf, or `replace` = (file, old, new)
+    applied to a rendered file; Terraform must report `expected` (severity, summary) in `at` on every release
+    of `fails_on`, and find the same module clean on every release of `clean_on`."""
+
+    name: str
+    expected: tuple[str, str]
+    fails_on: tuple[str, ...]
+    broken_tf: str | None = None
+    replace: tuple[str, str, str] | None = None
+    clean_on: tuple[str, ...] = ()
+
+    @property
+    def at(self) -> str:
+        return self.replace[0] if self.replace else "broken.tf"
+
+    def apply(self, module: pathlib.Path) -> None:
+        if self.broken_tf is not None:
+            (module / "broken.tf").write_text(self.broken_tf)
+        if self.replace is not None:
+            file, old, new = self.replace
+            text = (module / file).read_text()
+            assert old in text, f"{self.name}: {old!r} is not in the rendered {file}"
+            (module / file).write_text(text.replace(old, new))
+
+
+CASES = [
+    Case(
         "unknown-argument",
-        'resource "aws_sqs_queue" "broken" {\n  visibility_timeout = 30\n}\n',
         ("error", "Unsupported argument"),
         ALL_6X + REAL,
-        (),
+        broken_tf='resource "aws_sqs_queue" "broken" {\n  visibility_timeout = 30\n}\n',
     ),
-    (
+    Case(
         "wrong-type",
-        'resource "aws_lambda_function" "broken" {\n  function_name = "f"\n  role          = aws_iam_role.callback.arn\n'
-        '  architectures = "arm64"\n}\n',
         ("error", "Incorrect attribute value type"),
         ALL_6X,
-        (),
+        broken_tf='resource "aws_lambda_function" "broken" {\n  function_name = "f"\n'
+        '  role          = aws_iam_role.callback.arn\n  architectures = "arm64"\n}\n',
     ),
-    (
+    Case(
         "missing-required-argument",
-        'resource "aws_sfn_state_machine" "broken" {\n  name       = "s"\n  definition = "{}"\n}\n',
         ("error", "Missing required argument"),
         ALL_6X,
-        (),
+        broken_tf='resource "aws_sfn_state_machine" "broken" {\n  name       = "s"\n  definition = "{}"\n}\n',
     ),
-    (
+    Case(
         "block-as-argument",
-        'resource "aws_sfn_state_machine" "broken" {\n  name       = "s"\n  role_arn   = aws_iam_role.state_machine.arn\n'
-        '  definition = "{}"\n\n  tracing_configuration = { enabled = true }\n}\n',
         ("error", "Unsupported argument"),
         ALL_6X,
-        (),
+        broken_tf='resource "aws_sfn_state_machine" "broken" {\n  name       = "s"\n'
+        '  role_arn   = aws_iam_role.state_machine.arn\n  definition = "{}"\n\n'
+        '  tracing_configuration = { enabled = true }\n}\n',
     ),
-    (
+    Case(
         "reference-to-a-missing-attribute",
-        'output "broken" {\n  value = aws_sqs_queue.main.queue_arn\n}\n',
         ("error", "Unsupported attribute"),
         ALL_6X,
-        (),
+        broken_tf='output "broken" {\n  value = aws_sqs_queue.main.queue_arn\n}\n',
     ),
-    (
+    Case(
         # aws_region's `region` exists from 6.0 on: 5.100 has only `name`.
         "attribute-of-a-later-release",
-        'data "aws_region" "here" {}\n\noutput "broken" {\n  value = data.aws_region.here.region\n}\n',
         ("error", "Unsupported attribute"),
         REAL,
-        ALL_6X,
+        broken_tf='data "aws_region" "here" {}\n\noutput "broken" {\n  value = data.aws_region.here.region\n}\n',
+        clean_on=ALL_6X,
     ),
-    (
+    Case(
+        # The ASL names a template variable that the module's templatefile() call does not pass.
+        "templatefile-without-a-variable",
+        ("error", "Invalid function argument"),
+        ALL_6X,
+        replace=("state_machine.tf", "    queue_url_main = aws_sqs_queue.main.url\n", ""),
+    ),
+    Case(
         "deprecated-argument",
-        'resource "aws_iam_role" "broken" {\n  assume_role_policy  = "{}"\n  managed_policy_arns = []\n}\n',
         ("warning", "Argument is deprecated"),
         ALL_6X,
-        (),
+        broken_tf='resource "aws_iam_role" "broken" {\n  assume_role_policy  = "{}"\n  managed_policy_arns = []\n}\n',
     ),
-    (
+    Case(
         "deprecated-block",
-        'resource "aws_iam_role" "broken" {\n  assume_role_policy = "{}"\n\n  inline_policy {\n    name   = "p"\n'
-        '    policy = "{}"\n  }\n}\n',
         ("warning", "Block is deprecated"),
         ALL_6X,
-        (),
+        broken_tf='resource "aws_iam_role" "broken" {\n  assume_role_policy = "{}"\n\n  inline_policy {\n'
+        '    name   = "p"\n    policy = "{}"\n  }\n}\n',
     ),
-    (
+    Case(
         # aws_region's `name` is deprecated from 6.0 on (Terraform core itself warns on the read); not in 5.100.
         "deprecated-attribute-read",
-        'data "aws_region" "here" {}\n\noutput "broken" {\n  value = data.aws_region.here.name\n}\n',
         ("warning", "Deprecated attribute"),
         ALL_6X,
-        REAL,
+        broken_tf='data "aws_region" "here" {}\n\noutput "broken" {\n  value = data.aws_region.here.name\n}\n',
+        clean_on=REAL,
     ),
 ]
-BROKEN_RUNS = [(case, v) for case, _, _, fails_on, clean_on in BROKEN for v in fails_on + clean_on]
+CASE = {case.name: case for case in CASES}
 
 
 @pytest.fixture(scope="session")
 def broken_runs(work, lambda_zip, providers) -> dict:
-    """Each case on each release it names: the seed module plus broken.tf, called from a root."""
+    """Each case on each release it names: the seed module, broken, called from a root."""
     seed = harness.REPO / "examples" / "seed" / "sfngen.toml"
     jobs = {}
-    for case, version in BROKEN_RUNS:
-        tf = next(t for c, t, _, _, _ in BROKEN if c == case)
-        root = work / f"broken-{case}-{version}"
-        module = root / "modules" / "seed"
-        harness.render(seed, module, lambda_zip)
-        (module / "broken.tf").write_text(tf)
-        (root / "main.tf").write_text('module "seed" {\n  source = "./modules/seed"\n}\n')
-        jobs[(case, version)] = (root, {"seed": module}, providers[version], False)
+    for case in CASES:
+        for version in case.fails_on + case.clean_on:
+            root = work / f"broken-{case.name}-{version}"
+            module = root / "modules" / "seed"
+            harness.render(seed, module, lambda_zip)
+            case.apply(module)
+            (root / "main.tf").write_text('module "seed" {\n  source = "./modules/seed"\n}\n')
+            jobs[(case.name, version)] = (root, {"seed": module}, providers[version], False)
     return run_all(jobs)
 
 
-@pytest.mark.parametrize(
-    "case,version", [(case, v) for case, _, _, fails_on, _ in BROKEN for v in fails_on]
-)
+@pytest.mark.parametrize("case,version", [(case.name, v) for case in CASES for v in case.fails_on])
 def test_a_broken_module_gets_the_diagnostic(broken_runs, case, version):
     run = broken_runs[(case, version)]
-    expected = next(e for c, _, e, _, _ in BROKEN if c == case)
     validate = run.steps[-1]
     assert validate.command.startswith("validate"), run.report()
     found = [(d["severity"], d["summary"]) for d in validate.problems()]
-    assert expected in found, run.report()
-    # Only broken.tf is at fault: the rendered module itself stays clean.
+    assert CASE[case].expected in found, run.report()
+    # Only the broken file is at fault: the rest of the rendered module stays clean.
     for d in validate.problems():
-        assert d.get("range", {}).get("filename", "").endswith("broken.tf"), run.report()
-    assert (validate.returncode != 0) == (expected[0] == "error"), run.report()
+        assert d.get("range", {}).get("filename", "").endswith(f"/{CASE[case].at}"), run.report()
+    assert (validate.returncode != 0) == (CASE[case].expected[0] == "error"), run.report()
 
 
-@pytest.mark.parametrize(
-    "case,version", [(case, v) for case, _, _, _, clean_on in BROKEN for v in clean_on]
-)
+@pytest.mark.parametrize("case,version", [(case.name, v) for case in CASES for v in case.clean_on])
 def test_the_same_module_is_clean_where_the_release_allows_it(broken_runs, case, version):
     """Each release is judged by its own schema: what one release rejects, another may accept."""
     assert_clean(broken_runs[(case, version)], ["init", "validate"])
