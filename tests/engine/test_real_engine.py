@@ -117,6 +117,7 @@ def test_init_validate_plan_clean_on_the_6x_schema(module_runs, root, version):
     run = module_runs[(root, version)]
     assert_clean(run, ["init", "validate", "plan"])
     assert run.installed == version, run.report()
+    assert run.plan is not None, f"terraform show -json tfplan failed:\n{run.report()}"
     # Every resource block of every module is in the plan, to be created.
     planned = {
         change["address"]: change["change"]["actions"] for change in run.plan.get("resource_changes", [])
