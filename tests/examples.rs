@@ -72,7 +72,7 @@ fn the_vendored_layout_is_a_valid_root_module() {
     };
     let root_files = read(&root);
     let module_files = read(&root.join("modules/callbacks"));
-    for version in ["6.9.0", "6.47.0"] {
+    for version in ["5.100.0", "6.9.0", "6.47.0"] {
         let violations = common::schema::Schema::load(version).check_module(&root_files);
         assert!(violations.is_empty(), "{violations:#?}");
     }

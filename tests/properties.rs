@@ -147,6 +147,7 @@ fn to_toml(s: &GenSpec, reverse: bool) -> String {
 #[test]
 fn generated_specs_render_valid_deterministic_modules() {
     let schemas = [
+        common::schema::Schema::load("5.100.0"),
         common::schema::Schema::load("6.9.0"),
         common::schema::Schema::load("6.47.0"),
     ];
