@@ -496,7 +496,7 @@ pub const KEYS: &[Key] = &[
     }),
     Key::ErrorNames(ErrorNames {
         path: "steps[].retry[].errors",
-        doc: "ErrorEquals: the errors to retry; `States.ALL` alone, in the last retrier.",
+        doc: "ErrorEquals: the errors to retry, such as `States.Timeout` or a worker's own; `States.ALL` alone, in the last retrier.",
     }),
     Key::Integer(RETRY_ATTEMPTS),
     Key::Duration(RETRY_INTERVAL),
@@ -517,7 +517,7 @@ pub const KEYS: &[Key] = &[
     }),
     Key::ErrorNames(ErrorNames {
         path: "steps[].catch[].errors",
-        doc: "ErrorEquals: the errors to catch; `States.ALL` alone, in the last catcher.",
+        doc: "ErrorEquals: the errors to catch, such as `States.HeartbeatTimeout` or a worker's own; `States.ALL` alone, in the last catcher.",
     }),
     Key::Text(Text {
         path: "steps[].catch[].next",
@@ -708,7 +708,7 @@ impl TextRule {
             ),
             TextRule::QueueKey => "a key of `[queues]`".into(),
             TextRule::LaterStep => "a later step's `name`".into(),
-            TextRule::JsonPath => "a JSONPath: `$`, then no spaces".into(),
+            TextRule::JsonPath => "a JSONPath: `$` first, no spaces".into(),
             TextRule::ErrorName => format!("1..{MAX_ERROR_NAME_CHARS} characters"),
             TextRule::Encryption => "`sqs` (SSE-SQS), `kms` (the module's key), a KMS key ARN, or `alias/...`".into(),
             TextRule::Any => "any text".into(),
@@ -762,7 +762,8 @@ pub fn retention_list() -> String {
         .join(", ")
 }
 
-fn leaf(path: &str) -> &str {
+/// The last part of a path: the key's name in its table (`steps[].retry` → `retry`).
+pub fn leaf(path: &str) -> &str {
     path.rsplit('.').next().unwrap_or(path).trim_end_matches("[]")
 }
 
