@@ -674,7 +674,8 @@ impl Key {
                 Shape::Tables { min_items: 0, .. } => "tables".into(),
                 Shape::Tables { min_items, .. } => format!("at least {min_items} table"),
                 Shape::Map(Entries::Tags) => {
-                    "keys 1..128 and values ..256 of letters, digits, spaces and `_.:/=+-@`; no `aws:` prefix".into()
+                    "keys of 1..128 and values of up to 256 letters, digits, spaces or `_.:/=+-@`; no `aws:` prefix"
+                        .into()
                 }
                 Shape::Map(Entries::Json) => "any TOML values".into(),
                 Shape::Map(Entries::Tables { min_entries }) => format!("at least {min_entries} table"),
@@ -794,7 +795,7 @@ pub fn markdown_table() -> String {
                     shape: Shape::TableOrFalse,
                     ..
                 }) => "on".into(),
-                Key::Table(_) => String::new(),
+                Key::Table(_) => "optional".into(),
                 _ => "unset".into(),
             },
         };
