@@ -6,10 +6,9 @@
 
 use serde_json::{Map, Value, json};
 
-use crate::duration::format_seconds;
 use crate::spec::keys::{
     self, ALL_ERRORS, Entries, FORBIDDEN_STATE_NAME_CHARS, Key, LOG_RETENTION_DAYS, MAX_ERROR_NAME_CHARS,
-    MAX_NAME_CHARS, MAX_STATE_NAME_CHARS, Shape, Table, TextRule,
+    MAX_NAME_CHARS, MAX_STATE_NAME_CHARS, Range, Rule, Shape, Table, TextRule, Written,
 };
 
 const DURATION_PATTERN: &str = "^[0-9]+[smhd]$";
@@ -57,65 +56,76 @@ fn table_of(path: &str) -> Value {
 }
 
 fn key_schema(key: &Key) -> Value {
-    let mut schema = match key {
-        Key::Table(table) => return table_schema(table),
-        Key::Text(k) => {
-            let mut text = text_schema(k.rule);
-            if let Some(default) = k.default {
-                text["default"] = json!(default);
+    let mut schema = match key.rule {
+        Rule::Table(table) => table_schema(key.path, table),
+        Rule::Text(text) => {
+            let mut schema = text_schema(text.allows);
+            if let Some(default) = text.default {
+                schema["default"] = json!(default);
             }
-            if k.rule != TextRule::Any {
-                text["description"] = json!(format!("{} Allowed: {}.", k.doc, k.rule.allowed()));
-                return text;
+            schema
+        }
+        Rule::Duration(range) => {
+            let mut schema = json!({ "type": "string", "pattern": DURATION_PATTERN });
+            if let Some(default) = range.default {
+                schema["default"] = json!(default.written());
             }
-            text
+            schema
         }
-        Key::Duration(k) => {
-            let mut duration = json!({ "type": "string", "pattern": DURATION_PATTERN });
-            if let Some(default) = k.default {
-                duration["default"] = json!(format_seconds(default));
-            }
-            let range = format!("{} to {}", format_seconds(k.min), format_seconds(k.max));
-            duration["description"] = json!(format!(
-                "{} A duration from {range}: an integer followed by s, m, h or d, such as \"90s\", \"5m\", \"1h\", \"7d\".",
-                k.doc
-            ));
-            return duration;
+        Rule::Integer(range) => range_schema("integer", &range),
+        Rule::Number(range) => range_schema("number", &range),
+        Rule::Flag => json!({ "type": "boolean", "default": false }),
+        Rule::Choice(choice) => {
+            let values: Vec<&str> = choice.values.iter().map(|(v, _)| *v).collect();
+            json!({ "type": "string", "enum": values, "default": choice.default })
         }
-        Key::Integer(k) => {
-            let mut integer = json!({ "type": "integer", "minimum": k.min, "maximum": k.max });
-            if let Some(default) = k.default {
-                integer["default"] = json!(default);
-            }
-            integer
+        Rule::Retention(retention) => {
+            json!({ "type": "integer", "enum": LOG_RETENTION_DAYS, "default": retention.default })
         }
-        Key::Number(k) => json!({ "type": "number", "minimum": k.min, "maximum": k.max, "default": k.default }),
-        Key::Flag(_) => json!({ "type": "boolean", "default": false }),
-        Key::Choice(k) => {
-            let values: Vec<&str> = k.values.iter().map(|(v, _)| *v).collect();
-            json!({ "type": "string", "enum": values, "default": k.default })
-        }
-        Key::Retention(k) => json!({ "type": "integer", "enum": LOG_RETENTION_DAYS, "default": k.default }),
-        Key::ErrorNames(_) => json!({
+        Rule::ErrorNames => json!({
             "type": "array",
             "minItems": 1,
             "items": { "type": "string", "minLength": 1, "maxLength": MAX_ERROR_NAME_CHARS },
             "default": [ALL_ERRORS],
         }),
     };
-    schema["description"] = json!(key.doc());
+    schema["description"] = json!(description(key));
     schema
 }
 
-fn table_schema(table: &Table) -> Value {
-    let mut schema = match table.shape {
-        Shape::Table => table_of(table.path),
-        Shape::TableOrFalse => json!({ "anyOf": [{ "type": "boolean" }, table_of(table.path)] }),
+/// The key's doc, and what a schema cannot say about its value.
+fn description(key: &Key) -> String {
+    match key.rule {
+        Rule::Text(text) if text.allows != TextRule::Any => format!("{} Allowed: {}.", key.doc, text.allows.allowed()),
+        Rule::Duration(range) => format!(
+            "{} A duration from {} to {}: an integer followed by s, m, h or d, such as \"90s\", \"5m\", \"1h\", \"7d\".",
+            key.doc,
+            range.min.written(),
+            range.max.written()
+        ),
+        _ => key.doc.to_string(),
+    }
+}
+
+/// An integer or a number from `min` to `max`.
+fn range_schema<T: serde::Serialize>(kind: &str, range: &Range<T>) -> Value {
+    let mut schema = json!({ "type": kind, "minimum": range.min, "maximum": range.max });
+    if let Some(default) = &range.default {
+        schema["default"] = json!(default);
+    }
+    schema
+}
+
+/// The table (array of tables, map) at `path`.
+fn table_schema(path: &str, table: Table) -> Value {
+    match table.shape {
+        Shape::Table => table_of(path),
+        Shape::TableOrFalse => json!({ "anyOf": [{ "type": "boolean" }, table_of(path)] }),
         Shape::Tables {
             min_items,
             exactly_one_of,
         } => {
-            let mut items = table_of(&format!("{}[]", table.path));
+            let mut items = table_of(&format!("{path}[]"));
             if !exactly_one_of.is_empty() {
                 let one_of: Vec<Value> = exactly_one_of.iter().map(|k| json!({ "required": [k] })).collect();
                 items["oneOf"] = json!(one_of);
@@ -137,10 +147,10 @@ fn table_schema(table: &Table) -> Value {
             "propertyNames": { "not": { "anyOf": [{ "enum": ["input", "token"] }, { "pattern": "\\.\\$$" }] } },
         }),
         Shape::Map(Entries::Tables { min_entries }) => {
-            let entry = keys::children(table.path)
+            let entry = keys::children(path)
                 .find(|k| k.name() == "*")
                 .map(key_schema)
-                .unwrap_or_else(|| table_of(&format!("{}.*", table.path)));
+                .unwrap_or_else(|| table_of(&format!("{path}.*")));
             json!({
                 "type": "object",
                 "minProperties": min_entries,
@@ -148,9 +158,7 @@ fn table_schema(table: &Table) -> Value {
                 "additionalProperties": entry,
             })
         }
-    };
-    schema["description"] = json!(table.doc);
-    schema
+    }
 }
 
 fn text_schema(rule: TextRule) -> Value {
@@ -206,7 +214,7 @@ mod tests {
         let schema = schema();
         for key in keys::KEYS {
             let mut node = &schema;
-            for segment in key.path().split('.') {
+            for segment in key.path.split('.') {
                 let (name, array) = match segment.strip_suffix("[]") {
                     Some(name) => (name, true),
                     None => (segment, false),
@@ -222,7 +230,7 @@ mod tests {
                 }
             }
             let description = node["description"].as_str().unwrap_or_default();
-            assert!(description.starts_with(key.doc()), "{}: {node}", key.path());
+            assert!(description.starts_with(key.doc), "{}: {node}", key.path);
         }
     }
 }

@@ -7,7 +7,7 @@ mod common;
 
 use std::collections::BTreeSet;
 
-use sfngen::spec::keys::{self, Key, Shape};
+use sfngen::spec::keys::{self, Key, Rule, Shape};
 use toml::{Table, Value};
 
 /// The smallest spec, with a retrier, a catcher and `[alarms]` so that their keys have a place.
@@ -126,7 +126,7 @@ fn the_schema_defaults_are_the_defaults_resolve_applies() {
     defaults.sort_by(|a, b| a.0.cmp(&b.0));
     let mut registered: Vec<(&str, String)> = keys::KEYS
         .iter()
-        .filter_map(|k| k.default_toml().map(|d| (k.path(), d)))
+        .filter_map(|k| k.default_toml().map(|d| (k.path, d)))
         .collect();
     registered.sort();
     assert_eq!(
@@ -160,34 +160,34 @@ fn the_schema_defaults_are_the_defaults_resolve_applies() {
 fn outside_and_limits(key: &Key) -> Option<(Vec<Value>, Vec<Value>)> {
     let seconds = |s: u64| Value::String(format!("{s}s"));
     let integer = |n: i64| Value::Integer(n);
-    Some(match key {
-        Key::Duration(k) => {
+    Some(match key.rule {
+        Rule::Duration(k) => {
             let mut outside = vec![seconds(k.max + 1)];
             if k.min > 0 {
                 outside.push(seconds(k.min - 1));
             }
             (outside, vec![seconds(k.min), seconds(k.max)])
         }
-        Key::Integer(k) => (
+        Rule::Integer(k) => (
             vec![integer(i64::from(k.min) - 1), integer(i64::from(k.max) + 1)],
             vec![integer(i64::from(k.min)), integer(i64::from(k.max))],
         ),
-        Key::Number(k) => (
+        Rule::Number(k) => (
             vec![Value::Float(k.min - 0.5), Value::Float(k.max + 0.5)],
             vec![Value::Float(k.min), Value::Float(k.max)],
         ),
-        Key::Choice(k) => (
+        Rule::Choice(k) => (
             vec![Value::String("not-one-of-them".into())],
             k.values.iter().map(|(v, _)| Value::String(v.to_string())).collect(),
         ),
-        Key::Retention(_) => (
+        Rule::Retention(_) => (
             vec![integer(0), integer(2), integer(3654)],
             keys::LOG_RETENTION_DAYS
                 .iter()
                 .map(|d| integer(i64::from(*d)))
                 .collect(),
         ),
-        Key::Table(_) | Key::Text(_) | Key::Flag(_) | Key::ErrorNames(_) => return None,
+        Rule::Table(_) | Rule::Text(_) | Rule::Flag | Rule::ErrorNames => return None,
     })
 }
 
@@ -206,10 +206,10 @@ fn every_range_and_list_of_values_is_what_the_binary_and_the_schema_enforce() {
         let Some((outside, limits)) = outside_and_limits(key) else {
             continue;
         };
-        let place = first_place(key.path());
+        let place = first_place(key.path);
         for value in limits {
             let mut spec = base.clone();
-            write(&mut spec, key.path(), &value);
+            write(&mut spec, key.path, &value);
             let text = toml::to_string(&spec).unwrap();
             if let Err(diags) = sfngen::load_model(&text, "sfngen.toml") {
                 let about_the_value = diags.iter().find(|d| {
@@ -226,7 +226,7 @@ fn every_range_and_list_of_values_is_what_the_binary_and_the_schema_enforce() {
         }
         for value in outside {
             let mut spec = base.clone();
-            write(&mut spec, key.path(), &value);
+            write(&mut spec, key.path, &value);
             // Not named after the key: taplo reads `[0]` in a file name as a glob.
             let file = dir.path().join(format!("beyond-{checked}.toml"));
             std::fs::write(&file, toml::to_string(&spec).unwrap()).unwrap();
@@ -237,7 +237,7 @@ fn every_range_and_list_of_values_is_what_the_binary_and_the_schema_enforce() {
                 stderr.contains(&format!("error: {place}: ")),
                 "{place} = {value}:\n{stderr}"
             );
-            if !matches!(key, Key::Duration(_)) {
+            if !matches!(key.rule, Rule::Duration(_)) {
                 let taplo = common::taplo_check(&schema, &file);
                 assert!(!taplo.status.success(), "the schema accepts {place} = {value}");
             }
@@ -261,8 +261,8 @@ fn written_keys(table: &Table, prefix: &str, out: &mut Vec<(String, Value)>) {
             format!("{prefix}.*")
         };
         out.push((path.clone(), value.clone()));
-        let shape = match keys::find(&path) {
-            Some(Key::Table(table)) => table.shape,
+        let shape = match keys::find(&path).map(|k| k.rule) {
+            Some(Rule::Table(table)) => table.shape,
             _ => continue,
         };
         match (shape, value) {
@@ -292,7 +292,7 @@ fn the_starter_writes_registered_keys_at_their_defaults() {
     for (path, value) in written_in(starter) {
         let key = keys::find(&path).unwrap_or_else(|| panic!("the starter writes {path}, which is not a key"));
         // A table's default is empty; the starter shows what goes in it.
-        if let Some(default) = key.default_toml().filter(|_| !matches!(key, Key::Table(_))) {
+        if let Some(default) = key.default_toml().filter(|_| !matches!(key.rule, Rule::Table(_))) {
             assert_eq!(
                 value,
                 toml_value(&default),
@@ -320,13 +320,13 @@ fn the_starter_writes_registered_keys_at_their_defaults() {
             "" => name.trim().to_string(),
             table => format!("{table}.{}", name.trim()),
         };
-        match keys::find(&path) {
-            Some(Key::Choice(choice)) => {
+        match keys::find(&path).map(|k| k.rule) {
+            Some(Rule::Choice(choice)) => {
                 let listed: Vec<&str> = comment.trim().split(" | ").collect();
                 let values: Vec<&str> = choice.values.iter().map(|(v, _)| *v).collect();
                 assert_eq!(listed, values, "the starter's comment on {path}");
             }
-            Some(Key::Duration(duration)) => {
+            Some(Rule::Duration(duration)) => {
                 if let Some((_, most)) = comment.split_once("at most ") {
                     let most = most.trim().trim_matches('"');
                     assert_eq!(
@@ -376,7 +376,7 @@ fn every_key_is_written_by_a_spec_that_the_tool_tests_render() {
     }
     let missing: Vec<&str> = keys::KEYS
         .iter()
-        .map(Key::path)
+        .map(|k| k.path)
         .filter(|path| !written.contains(*path))
         .collect();
     assert!(missing.is_empty(), "no rendered spec writes {missing:?}");

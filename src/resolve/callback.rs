@@ -43,7 +43,7 @@ mod tests {
 
     #[test]
     fn every_architecture_value_is_the_model_architecture_of_that_name() {
-        for (value, _) in keys::ARCHITECTURE.values {
+        for (value, _) in keys::ARCHITECTURE.rule.values {
             let mut c = Checker::default();
             let spec = crate::spec::parse(&format!("[callback]\narchitecture = {value:?}\n")).0;
             assert_eq!(c.callback(&spec, "x", false).architecture.as_str(), *value);

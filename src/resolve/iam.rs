@@ -35,36 +35,24 @@ pub(super) fn module_key(
 
 /// The state machine may send to its queues (and use their keys), deliver its logs and traces.
 pub(super) fn state_machine_role(name: &str, sm: &StateMachine, queues: &[Queue]) -> Role {
-    let mut statements = vec![Statement {
-        sid: "SendToCallbackQueues".into(),
-        actions: vec!["sqs:SendMessage".into()],
-        resources: queues.iter().map(|q| Resource::Queue(q.key.clone())).collect(),
-        only_from_callback_function: false,
-    }];
-    let mut keys: Vec<Resource> = Vec::new();
-    for queue in queues {
-        let key = match &queue.encryption {
-            Encryption::SqsManaged => continue,
-            Encryption::ModuleKey => Resource::ModuleKey,
-            Encryption::KeyArn(arn) => Resource::KeyArn(arn.clone()),
-            Encryption::KeyAlias(alias) => Resource::KeyAlias(alias.clone()),
-        };
-        if !keys.contains(&key) {
-            keys.push(key);
-        }
-    }
+    let mut statements = vec![allow(
+        "SendToCallbackQueues",
+        &["sqs:SendMessage"],
+        queues.iter().map(|q| Resource::Queue(q.key.clone())).collect(),
+    )];
+    let keys = queue_keys(queues);
     if !keys.is_empty() {
-        statements.push(Statement {
-            sid: "EncryptQueueMessages".into(),
-            actions: vec!["kms:Decrypt".into(), "kms:GenerateDataKey".into()],
-            resources: keys,
-            only_from_callback_function: false,
-        });
+        statements.push(allow(
+            "EncryptQueueMessages",
+            &["kms:Decrypt", "kms:GenerateDataKey"],
+            keys,
+        ));
     }
     if sm.logging.is_some() {
-        statements.push(Statement {
-            sid: "DeliverExecutionLogs".into(),
-            actions: [
+        // Log delivery is set up through these actions, which AWS lets you grant on `*` only.
+        statements.push(allow(
+            "DeliverExecutionLogs",
+            &[
                 "logs:CreateLogDelivery",
                 "logs:DeleteLogDelivery",
                 "logs:DescribeLogGroups",
@@ -73,12 +61,9 @@ pub(super) fn state_machine_role(name: &str, sm: &StateMachine, queues: &[Queue]
                 "logs:ListLogDeliveries",
                 "logs:PutResourcePolicy",
                 "logs:UpdateLogDelivery",
-            ]
-            .map(String::from)
-            .to_vec(),
-            resources: vec![Resource::Any],
-            only_from_callback_function: false,
-        });
+            ],
+            vec![Resource::Any],
+        ));
     }
     if sm.tracing {
         statements.push(send_traces());
@@ -91,52 +76,76 @@ pub(super) fn state_machine_role(name: &str, sm: &StateMachine, queues: &[Queue]
     }
 }
 
+/// The KMS keys of the queues, each once, in queue order.
+fn queue_keys(queues: &[Queue]) -> Vec<Resource> {
+    let mut keys: Vec<Resource> = Vec::new();
+    for queue in queues {
+        let key = match &queue.encryption {
+            Encryption::SqsManaged => continue,
+            Encryption::ModuleKey => Resource::ModuleKey,
+            Encryption::KeyArn(arn) => Resource::KeyArn(arn.clone()),
+            Encryption::KeyAlias(alias) => Resource::KeyAlias(alias.clone()),
+        };
+        if !keys.contains(&key) {
+            keys.push(key);
+        }
+    }
+    keys
+}
+
 /// X-Ray's actions, which AWS lets you grant on `*` only.
 fn send_traces() -> Statement {
-    Statement {
-        sid: "SendTraces".into(),
-        actions: [
+    allow(
+        "SendTraces",
+        &[
             "xray:GetSamplingRules",
             "xray:GetSamplingTargets",
             "xray:PutTelemetryRecords",
             "xray:PutTraceSegments",
-        ]
-        .map(String::from)
-        .to_vec(),
-        resources: vec![Resource::Any],
-        only_from_callback_function: false,
-    }
+        ],
+        vec![Resource::Any],
+    )
 }
 
 /// The callback may answer tasks of this state machine only, and write its own logs (and traces).
 pub(super) fn callback_role(name: &str, tracing: bool) -> Role {
-    let mut role = Role {
+    let answer = Statement {
+        only_from_callback_function: true,
+        ..allow(
+            "AnswerCallbackTasks",
+            &[
+                "states:SendTaskFailure",
+                "states:SendTaskHeartbeat",
+                "states:SendTaskSuccess",
+            ],
+            vec![Resource::StateMachine],
+        )
+    };
+    let mut statements = vec![
+        answer,
+        allow(
+            "WriteOwnLogs",
+            &["logs:CreateLogStream", "logs:PutLogEvents"],
+            vec![Resource::CallbackLogStreams],
+        ),
+    ];
+    if tracing {
+        statements.push(send_traces());
+    }
+    Role {
         id: RoleId::Callback,
         name: format!("{name}-callback"),
         service: Service::Lambda,
-        statements: vec![
-            Statement {
-                sid: "AnswerCallbackTasks".into(),
-                actions: [
-                    "states:SendTaskFailure",
-                    "states:SendTaskHeartbeat",
-                    "states:SendTaskSuccess",
-                ]
-                .map(String::from)
-                .to_vec(),
-                resources: vec![Resource::StateMachine],
-                only_from_callback_function: true,
-            },
-            Statement {
-                sid: "WriteOwnLogs".into(),
-                actions: vec!["logs:CreateLogStream".into(), "logs:PutLogEvents".into()],
-                resources: vec![Resource::CallbackLogStreams],
-                only_from_callback_function: false,
-            },
-        ],
-    };
-    if tracing {
-        role.statements.push(send_traces());
+        statements,
     }
-    role
+}
+
+/// An `Allow` statement usable from anywhere the role's credentials go.
+fn allow(sid: &str, actions: &[&str], resources: Vec<Resource>) -> Statement {
+    Statement {
+        sid: sid.into(),
+        actions: actions.iter().map(|a| a.to_string()).collect(),
+        resources,
+        only_from_callback_function: false,
+    }
 }

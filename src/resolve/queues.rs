@@ -51,7 +51,7 @@ impl Checker {
                 name: format!("{name}-{}-dlq{suffix}", key.value),
                 max_receives,
                 // The longest SQS allows: a dead-lettered message keeps its first enqueue time.
-                retention_seconds: keys::QUEUE_RETENTION.max,
+                retention_seconds: keys::QUEUE_RETENTION.rule.max,
             });
         Queue {
             key: key.value.clone(),
@@ -78,7 +78,7 @@ impl Checker {
 
     fn encryption(&mut self, table: &str, value: Option<&Located<String>>) -> Encryption {
         let key = &keys::QUEUE_ENCRYPTION;
-        match value.map_or(key.default.unwrap_or_default(), |v| v.value.as_str()) {
+        match value.map_or(key.rule.default.unwrap_or_default(), |v| v.value.as_str()) {
             "sqs" => Encryption::SqsManaged,
             "kms" => Encryption::ModuleKey,
             arn if is_kms_key_arn(arn) => Encryption::KeyArn(arn.to_string()),

@@ -46,7 +46,7 @@ mod tests {
 
     #[test]
     fn every_log_level_but_off_is_a_model_level() {
-        for (value, _) in keys::LOG_LEVEL.values {
+        for (value, _) in keys::LOG_LEVEL.rule.values {
             assert_eq!(log_level(value).is_none(), *value == "OFF", "{value}");
         }
     }

@@ -152,7 +152,7 @@ impl Checker {
 
     fn input_path(&mut self, path: &str, value: Option<&Located<String>>) -> String {
         let Some(v) = value else {
-            return keys::INPUT_PATH.default.unwrap_or_default().to_string();
+            return keys::INPUT_PATH.rule.default.unwrap_or_default().to_string();
         };
         if !v.value.starts_with('$') || v.value.chars().any(char::is_control) || v.value.contains(char::is_whitespace) {
             self.error(

@@ -28,9 +28,21 @@ pub const LOG_RETENTION_DAYS: &[u32] = &[
     1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
 ];
 
-/// One key of the spec.
+/// One key of the spec: where it is, what it is, and what it may hold. `Key` alone is an entry of
+/// [`KEYS`]; `Key<Integer>` and the like are the constants resolve reads its ranges and defaults from.
 #[derive(Debug, Clone, Copy)]
-pub enum Key {
+pub struct Key<R = Rule> {
+    /// Where it is.
+    pub path: &'static str,
+    /// What it is, in one line.
+    pub doc: &'static str,
+    /// What it may hold, and its value when left out.
+    pub rule: R,
+}
+
+/// What a key may hold.
+#[derive(Debug, Clone, Copy)]
+pub enum Rule {
     /// A table, an array of tables or a map: its keys are listed under its path.
     Table(Table),
     /// A string.
@@ -41,24 +53,20 @@ pub enum Key {
     Integer(Integer),
     /// A number in a range.
     Number(Number),
-    /// `true` or `false`, `false` by default.
-    Flag(Flag),
+    /// `true` or `false`, `false` when left out.
+    Flag,
     /// One string out of a few.
     Choice(Choice),
     /// A log group's retention in days: one of [`LOG_RETENTION_DAYS`].
     Retention(Retention),
-    /// A list of error names, every error (`States.ALL`) by default.
-    ErrorNames(ErrorNames),
+    /// A list of error names (`ErrorEquals`), every error (`["States.ALL"]`) when left out.
+    ErrorNames,
 }
 
 /// A key holding other keys.
 #[derive(Debug, Clone, Copy)]
 pub struct Table {
-    /// Where it is.
-    pub path: &'static str,
-    /// What it is, in one line.
-    pub doc: &'static str,
-    /// Its shape.
+    /// How it holds them.
     pub shape: Shape,
     /// Whether a spec must have it.
     pub required: bool,
@@ -99,16 +107,12 @@ pub enum Entries {
 /// A string key.
 #[derive(Debug, Clone, Copy)]
 pub struct Text {
-    /// Where it is.
-    pub path: &'static str,
-    /// What it is, in one line.
-    pub doc: &'static str,
     /// Whether a spec must have it.
     pub required: bool,
     /// Its value when left out.
     pub default: Option<&'static str>,
     /// What it may hold.
-    pub rule: TextRule,
+    pub allows: TextRule,
 }
 
 /// What a [`Text`] key may hold.
@@ -132,71 +136,83 @@ pub enum TextRule {
     Any,
 }
 
-/// A duration key; every value is a whole number of seconds from `min` to `max`.
+/// A value from `min` to `max`: a [`Duration`], an [`Integer`] or a [`Number`].
 #[derive(Debug, Clone, Copy)]
-pub struct Duration {
-    /// Where it is.
-    pub path: &'static str,
-    /// What it is, in one line.
-    pub doc: &'static str,
-    /// The shortest, in seconds.
-    pub min: u64,
-    /// The longest, in seconds.
-    pub max: u64,
-    /// Its value when left out, in seconds; `None`: unset.
-    pub default: Option<u64>,
-}
-
-/// A whole-number key.
-#[derive(Debug, Clone, Copy)]
-pub struct Integer {
-    /// Where it is.
-    pub path: &'static str,
-    /// What it is, in one line.
-    pub doc: &'static str,
+pub struct Range<T> {
     /// The least.
-    pub min: u32,
+    pub min: T,
     /// The most.
-    pub max: u32,
+    pub max: T,
     /// Its value when left out; `None`: unset.
-    pub default: Option<u32>,
-    /// How to fix a value out of range; `{min}` and `{max}` are filled in.
+    pub default: Option<T>,
+    /// How to fix a value out of range; `{min}` and `{max}` are filled in as a spec writes them.
     pub help: &'static str,
 }
 
-/// A number key.
-#[derive(Debug, Clone, Copy)]
-pub struct Number {
-    /// Where it is.
-    pub path: &'static str,
-    /// What it is, in one line.
-    pub doc: &'static str,
-    /// The least.
-    pub min: f64,
-    /// The most.
-    pub max: f64,
-    /// Its value when left out.
-    pub default: f64,
-    /// How to fix a value out of range; `{min}` and `{max}` are filled in.
-    pub help: &'static str,
+/// A duration, in seconds.
+pub type Duration = Range<u64>;
+/// A whole number.
+pub type Integer = Range<u32>;
+/// A number.
+pub type Number = Range<f64>;
+
+/// The help of every duration out of range.
+const DURATION_HELP: &str = "use a duration from {min} to {max}";
+
+/// A value of a [`Range`] as a spec writes it.
+pub trait Written: Copy + PartialOrd {
+    /// As in a message or a table: `5m`, `128`, `2.0`.
+    fn written(self) -> String;
+    /// As TOML: `"5m"`, `128`, `2.0`.
+    fn toml(self) -> String {
+        self.written()
+    }
 }
 
-/// A `true`/`false` key, `false` when left out.
-#[derive(Debug, Clone, Copy)]
-pub struct Flag {
-    /// Where it is.
-    pub path: &'static str,
-    /// What it is, in one line.
-    pub doc: &'static str,
+/// `u64` ranges are durations, in seconds.
+impl Written for u64 {
+    fn written(self) -> String {
+        format_seconds(self)
+    }
+    fn toml(self) -> String {
+        format!("\"{}\"", format_seconds(self))
+    }
+}
+
+impl Written for u32 {
+    fn written(self) -> String {
+        self.to_string()
+    }
+}
+
+impl Written for f64 {
+    fn written(self) -> String {
+        format!("{self:?}")
+    }
+}
+
+impl<T: Written> Range<T> {
+    /// Whether `value` is allowed.
+    pub fn contains(&self, value: T) -> bool {
+        self.min <= value && value <= self.max
+    }
+
+    /// How to fix a value out of range.
+    pub fn help(&self) -> String {
+        self.help
+            .replace("{min}", &self.min.written())
+            .replace("{max}", &self.max.written())
+    }
+
+    /// `min..max`, as a spec writes them.
+    pub fn allowed(&self) -> String {
+        format!("{}..{}", self.min.written(), self.max.written())
+    }
 }
 
 /// A key holding one of a few strings.
 #[derive(Debug, Clone, Copy)]
 pub struct Choice {
-    /// Where it is.
-    pub path: &'static str,
-    /// What it is, in one line.
-    pub doc: &'static str,
     /// The allowed values, each with what it means (empty: nothing to add).
     pub values: &'static [(&'static str, &'static str)],
     /// Its value when left out.
@@ -207,492 +223,532 @@ pub struct Choice {
     pub note: &'static str,
 }
 
+impl Choice {
+    /// Its values, as a message lists them: `use "a" or "b"`, `use one of "a", "b", "c"`.
+    pub fn help(&self) -> String {
+        let shown: Vec<String> = self
+            .values
+            .iter()
+            .map(|(value, meaning)| match *meaning {
+                "" => format!("{value:?}"),
+                meaning => format!("{value:?} ({meaning})"),
+            })
+            .collect();
+        let list = match shown.as_slice() {
+            [a, b] => format!("{a} or {b}"),
+            _ => format!("one of {}", shown.join(", ")),
+        };
+        format!("use {list}{}", self.note)
+    }
+}
+
 /// A log group's retention in days, one of [`LOG_RETENTION_DAYS`].
 #[derive(Debug, Clone, Copy)]
 pub struct Retention {
-    /// Where it is.
-    pub path: &'static str,
-    /// What it is, in one line.
-    pub doc: &'static str,
     /// Its value when left out.
     pub default: u32,
 }
 
-/// A list of error names (`ErrorEquals`), `["States.ALL"]` when left out.
-#[derive(Debug, Clone, Copy)]
-pub struct ErrorNames {
-    /// Where it is.
-    pub path: &'static str,
-    /// What it is, in one line.
-    pub doc: &'static str,
-}
-
 /// `name`.
-pub const NAME: Text = Text {
+pub const NAME: Key<Text> = Key {
     path: "name",
     doc: "Prefix of every AWS resource name.",
-    required: true,
-    default: None,
-    rule: TextRule::ResourceName,
+    rule: Text {
+        required: true,
+        default: None,
+        allows: TextRule::ResourceName,
+    },
 };
 /// `state_machine.timeout`.
-pub const STATE_MACHINE_TIMEOUT: Duration = Duration {
+pub const STATE_MACHINE_TIMEOUT: Key<Duration> = Key {
     path: "state_machine.timeout",
     doc: "The execution's TimeoutSeconds.",
-    min: 1,
-    max: MAX_EXECUTION_SECONDS,
-    default: Some(3_600),
+    rule: Range {
+        min: 1,
+        max: MAX_EXECUTION_SECONDS,
+        default: Some(3_600),
+        help: DURATION_HELP,
+    },
 };
 /// `state_machine.log_level`.
-pub const LOG_LEVEL: Choice = Choice {
+pub const LOG_LEVEL: Key<Choice> = Key {
     path: "state_machine.log_level",
     doc: "Execution logging; anything but OFF creates a log group.",
-    values: &[("OFF", ""), ("ALL", ""), ("ERROR", ""), ("FATAL", "")],
-    default: "ERROR",
-    noun: "log level",
-    note: " (upper case)",
+    rule: Choice {
+        values: &[("OFF", ""), ("ALL", ""), ("ERROR", ""), ("FATAL", "")],
+        default: "ERROR",
+        noun: "log level",
+        note: " (upper case)",
+    },
 };
 /// `state_machine.log_retention_days`.
-pub const STATE_MACHINE_LOG_RETENTION: Retention = Retention {
+pub const STATE_MACHINE_LOG_RETENTION: Key<Retention> = Key {
     path: "state_machine.log_retention_days",
     doc: "Retention of the execution log group, in days.",
-    default: 30,
+    rule: Retention { default: 30 },
 };
 /// `steps[].timeout`.
-pub const STEP_TIMEOUT: Duration = Duration {
+pub const STEP_TIMEOUT: Key<Duration> = Key {
     path: "steps[].timeout",
     doc: "The Task's TimeoutSeconds.",
-    min: 1,
-    max: MAX_EXECUTION_SECONDS,
-    default: None,
+    rule: Range {
+        min: 1,
+        max: MAX_EXECUTION_SECONDS,
+        default: None,
+        help: DURATION_HELP,
+    },
 };
 /// `steps[].heartbeat`.
-pub const STEP_HEARTBEAT: Duration = Duration {
+pub const STEP_HEARTBEAT: Key<Duration> = Key {
     path: "steps[].heartbeat",
     doc: "The Task's HeartbeatSeconds; shorter than its timeout and the execution timeout.",
-    min: 1,
-    max: MAX_EXECUTION_SECONDS,
-    default: None,
+    rule: STEP_TIMEOUT.rule,
 };
 /// `steps[].input_path`.
-pub const INPUT_PATH: Text = Text {
+pub const INPUT_PATH: Key<Text> = Key {
     path: "steps[].input_path",
     doc: "JSONPath of the part of the state input sent as the message's `input`.",
-    required: false,
-    default: Some("$"),
-    rule: TextRule::JsonPath,
+    rule: Text {
+        required: false,
+        default: Some("$"),
+        allows: TextRule::JsonPath,
+    },
 };
 /// `steps[].retry[].attempts`.
-pub const RETRY_ATTEMPTS: Integer = Integer {
+pub const RETRY_ATTEMPTS: Key<Integer> = Key {
     path: "steps[].retry[].attempts",
     doc: "MaxAttempts.",
-    min: 0,
-    max: 99,
-    default: Some(3),
-    help: "use {min} to {max}",
+    rule: Range {
+        min: 0,
+        max: 99,
+        default: Some(3),
+        help: "use {min} to {max}",
+    },
 };
 /// `steps[].retry[].interval`.
-pub const RETRY_INTERVAL: Duration = Duration {
+pub const RETRY_INTERVAL: Key<Duration> = Key {
     path: "steps[].retry[].interval",
     doc: "IntervalSeconds: the wait before the first retry.",
-    min: 1,
-    max: MAX_EXECUTION_SECONDS,
-    default: Some(1),
+    rule: Range {
+        default: Some(1),
+        ..STEP_TIMEOUT.rule
+    },
 };
 /// `steps[].retry[].backoff_rate`.
-pub const RETRY_BACKOFF_RATE: Number = Number {
+pub const RETRY_BACKOFF_RATE: Key<Number> = Key {
     path: "steps[].retry[].backoff_rate",
     doc: "BackoffRate: each wait is the last one times this.",
-    min: 1.0,
-    max: 100.0,
-    default: 2.0,
-    help: "use a number from {min} (constant interval) to {max}",
+    rule: Range {
+        min: 1.0,
+        max: 100.0,
+        default: Some(2.0),
+        help: "use a number from {min} (constant interval) to {max}",
+    },
 };
 /// `steps[].retry[].max_delay`.
-pub const RETRY_MAX_DELAY: Duration = Duration {
+pub const RETRY_MAX_DELAY: Key<Duration> = Key {
     path: "steps[].retry[].max_delay",
     doc: "MaxDelaySeconds: the longest wait between attempts.",
-    min: 1,
-    max: MAX_EXECUTION_SECONDS,
-    default: None,
+    rule: STEP_TIMEOUT.rule,
 };
 /// `queues.*.visibility_timeout`.
-pub const VISIBILITY_TIMEOUT: Duration = Duration {
+pub const VISIBILITY_TIMEOUT: Key<Duration> = Key {
     path: "queues.*.visibility_timeout",
     doc: "VisibilityTimeout: how long a received message stays hidden from other workers.",
-    min: 0,
-    max: 12 * 3_600,
-    default: Some(300),
+    rule: Range {
+        min: 0,
+        max: 12 * 3_600,
+        default: Some(300),
+        help: DURATION_HELP,
+    },
 };
 /// `queues.*.retention`.
-pub const QUEUE_RETENTION: Duration = Duration {
+pub const QUEUE_RETENTION: Key<Duration> = Key {
     path: "queues.*.retention",
     doc: "MessageRetentionPeriod.",
-    min: 60,
-    max: 14 * DAY,
-    default: Some(4 * DAY),
+    rule: Range {
+        min: 60,
+        max: 14 * DAY,
+        default: Some(4 * DAY),
+        help: DURATION_HELP,
+    },
 };
 /// `queues.*.encryption`.
-pub const QUEUE_ENCRYPTION: Text = Text {
+pub const QUEUE_ENCRYPTION: Key<Text> = Key {
     path: "queues.*.encryption",
     doc: "Encryption at rest; a key ARN or alias is used as given, and the roles may use it.",
-    required: false,
-    default: Some("sqs"),
-    rule: TextRule::Encryption,
+    rule: Text {
+        required: false,
+        default: Some("sqs"),
+        allows: TextRule::Encryption,
+    },
 };
 /// `queues.*.dead_letter.max_receives`.
-pub const MAX_RECEIVES: Integer = Integer {
+pub const MAX_RECEIVES: Key<Integer> = Key {
     path: "queues.*.dead_letter.max_receives",
     doc: "maxReceiveCount: receives before a message moves to the dead-letter queue.",
-    min: 1,
-    max: 1_000,
-    default: Some(5),
-    help: "use a number from {min} to {max}",
+    rule: Range {
+        min: 1,
+        max: 1_000,
+        default: Some(5),
+        help: "use a number from {min} to {max}",
+    },
 };
 /// `callback.memory_mb`.
-pub const MEMORY_MB: Integer = Integer {
+pub const MEMORY_MB: Key<Integer> = Key {
     path: "callback.memory_mb",
     doc: "The Lambda's memory, in MB.",
-    min: 128,
-    max: 10_240,
-    default: Some(128),
-    help: "use a whole number of MB from {min} to {max}",
+    rule: Range {
+        min: 128,
+        max: 10_240,
+        default: Some(128),
+        help: "use a whole number of MB from {min} to {max}",
+    },
 };
 /// `callback.timeout`.
-pub const CALLBACK_TIMEOUT: Duration = Duration {
+pub const CALLBACK_TIMEOUT: Key<Duration> = Key {
     path: "callback.timeout",
     doc: "The Lambda's timeout.",
-    min: 1,
-    max: 15 * 60,
-    default: Some(10),
+    rule: Range {
+        min: 1,
+        max: 15 * 60,
+        default: Some(10),
+        help: DURATION_HELP,
+    },
 };
 /// `callback.architecture`.
-pub const ARCHITECTURE: Choice = Choice {
+pub const ARCHITECTURE: Key<Choice> = Key {
     path: "callback.architecture",
     doc: "The Lambda's CPU architecture.",
-    values: &[("arm64", ""), ("x86_64", "")],
-    default: "arm64",
-    noun: "architecture",
-    note: "",
+    rule: Choice {
+        values: &[("arm64", ""), ("x86_64", "")],
+        default: "arm64",
+        noun: "architecture",
+        note: "",
+    },
 };
 /// `callback.reserved_concurrency`.
-pub const RESERVED_CONCURRENCY: Integer = Integer {
+pub const RESERVED_CONCURRENCY: Key<Integer> = Key {
     path: "callback.reserved_concurrency",
     doc: "Reserved concurrent executions; unset, the function is unreserved.",
-    min: 1,
-    max: 100_000,
-    default: None,
-    help: "use a number from {min} up to your account's concurrency limit, or remove the key to leave the \
-           function unreserved (0 would stop every callback)",
+    rule: Range {
+        min: 1,
+        max: 100_000,
+        default: None,
+        help: "use a number from {min} up to your account's concurrency limit, or remove the key to leave the \
+               function unreserved (0 would stop every callback)",
+    },
 };
 /// `callback.log_retention_days`.
-pub const CALLBACK_LOG_RETENTION: Retention = Retention {
+pub const CALLBACK_LOG_RETENTION: Key<Retention> = Key {
     path: "callback.log_retention_days",
     doc: "Retention of the callback's log group, in days.",
-    default: 30,
+    rule: Retention { default: 30 },
 };
 /// `logs.encryption`.
-pub const LOG_ENCRYPTION: Choice = Choice {
+pub const LOG_ENCRYPTION: Key<Choice> = Key {
     path: "logs.encryption",
     doc: "Encryption of both log groups; the key policy lets CloudWatch Logs use the key for them only.",
-    values: &[
-        ("cloudwatch", "CloudWatch Logs' own encryption"),
-        ("kms", "the key this module creates"),
-    ],
-    default: "cloudwatch",
-    noun: "log encryption",
-    note: "",
+    rule: Choice {
+        values: &[
+            ("cloudwatch", "CloudWatch Logs' own encryption"),
+            ("kms", "the key this module creates"),
+        ],
+        default: "cloudwatch",
+        noun: "log encryption",
+        note: "",
+    },
 };
 /// `alarms.period`.
-pub const ALARM_PERIOD: Duration = Duration {
+pub const ALARM_PERIOD: Key<Duration> = Key {
     path: "alarms.period",
     doc: "The alarms' evaluation period: 60s or a multiple of 60s.",
-    min: 60,
-    max: DAY,
-    default: Some(300),
+    rule: Range {
+        min: 60,
+        max: DAY,
+        default: Some(300),
+        help: DURATION_HELP,
+    },
 };
 /// `alarms.evaluation_periods`.
-pub const EVALUATION_PERIODS: Integer = Integer {
+pub const EVALUATION_PERIODS: Key<Integer> = Key {
     path: "alarms.evaluation_periods",
     doc: "Periods above zero before an alarm fires.",
-    min: 1,
-    max: 100,
-    default: Some(1),
-    help: "use {min} to {max}",
+    rule: Range {
+        min: 1,
+        max: 100,
+        default: Some(1),
+        help: "use {min} to {max}",
+    },
 };
 
-const TABLE: Table = Table {
-    path: "",
-    doc: "",
+/// `Key<Text>` and the like as an entry of [`KEYS`].
+macro_rules! entry {
+    ($($rule:ty => $variant:ident),* $(,)?) => {$(
+        impl Key<$rule> {
+            /// This key as an entry of [`KEYS`].
+            pub const fn entry(self) -> Key {
+                Key { path: self.path, doc: self.doc, rule: Rule::$variant(self.rule) }
+            }
+        }
+    )*};
+}
+entry!(Text => Text, Duration => Duration, Integer => Integer, Number => Number, Choice => Choice, Retention => Retention);
+
+/// A key of no particular rule: a table, a flag, a list of error names, a string.
+const fn key(path: &'static str, doc: &'static str, rule: Rule) -> Key {
+    Key { path, doc, rule }
+}
+
+/// An optional table of the keys listed under its path.
+const TABLE: Rule = Rule::Table(Table {
     shape: Shape::Table,
     required: false,
-};
+});
+
+/// Optional arrays of tables.
+const TABLES: Rule = Rule::Table(Table {
+    shape: Shape::Tables {
+        min_items: 0,
+        exactly_one_of: &[],
+    },
+    required: false,
+});
 
 /// Every key, tables before their keys, each table's keys in the order the messages list them.
 pub const KEYS: &[Key] = &[
-    Key::Text(NAME),
-    Key::Table(Table {
-        path: "tags",
-        doc: "Tags on every taggable resource, after the module's own tags.",
-        shape: Shape::Map(Entries::Tags),
-        ..TABLE
-    }),
-    Key::Table(Table {
-        path: "state_machine",
-        doc: "The Standard state machine.",
-        ..TABLE
-    }),
-    Key::Duration(STATE_MACHINE_TIMEOUT),
-    Key::Choice(LOG_LEVEL),
-    Key::Flag(Flag {
-        path: "state_machine.include_execution_data",
-        doc: "Log execution input and output (it can hold personal data).",
-    }),
-    Key::Flag(Flag {
-        path: "state_machine.tracing",
-        doc: "X-Ray tracing, for the state machine and the callback Lambda.",
-    }),
-    Key::Retention(STATE_MACHINE_LOG_RETENTION),
-    Key::Table(Table {
-        path: "steps",
-        doc: "The callback Task states, in execution order.",
-        shape: Shape::Tables {
-            min_items: 1,
-            exactly_one_of: &[],
-        },
-        required: true,
-    }),
-    Key::Text(Text {
-        path: "steps[].name",
-        doc: "The ASL state name, unique.",
-        required: true,
-        default: None,
-        rule: TextRule::StateName,
-    }),
-    Key::Text(Text {
-        path: "steps[].queue",
-        doc: "The queue it sends to. Several steps may share a queue.",
-        required: true,
-        default: None,
-        rule: TextRule::QueueKey,
-    }),
-    Key::Duration(STEP_TIMEOUT),
-    Key::Duration(STEP_HEARTBEAT),
-    Key::Text(INPUT_PATH),
-    Key::Table(Table {
-        path: "steps[].message",
-        doc: "Static fields added to the message; `input` and `token` are sfngen's own.",
-        shape: Shape::Map(Entries::Json),
-        ..TABLE
-    }),
-    Key::Table(Table {
-        path: "steps[].retry",
-        doc: "ASL Retry, in order.",
-        shape: Shape::Tables {
-            min_items: 0,
-            exactly_one_of: &[],
-        },
-        ..TABLE
-    }),
-    Key::ErrorNames(ErrorNames {
-        path: "steps[].retry[].errors",
-        doc: "ErrorEquals: the errors to retry, such as `States.Timeout` or a worker's own; `States.ALL` alone, in the last retrier.",
-    }),
-    Key::Integer(RETRY_ATTEMPTS),
-    Key::Duration(RETRY_INTERVAL),
-    Key::Number(RETRY_BACKOFF_RATE),
-    Key::Duration(RETRY_MAX_DELAY),
-    Key::Flag(Flag {
-        path: "steps[].retry[].jitter",
-        doc: "JitterStrategy FULL.",
-    }),
-    Key::Table(Table {
-        path: "steps[].catch",
-        doc: "ASL Catch, in order; the error lands at $.error of the state input.",
-        shape: Shape::Tables {
-            min_items: 0,
-            exactly_one_of: &["next", "fail"],
-        },
-        ..TABLE
-    }),
-    Key::ErrorNames(ErrorNames {
-        path: "steps[].catch[].errors",
-        doc: "ErrorEquals: the errors to catch, such as `States.HeartbeatTimeout` or a worker's own; `States.ALL` alone, in the last catcher.",
-    }),
-    Key::Text(Text {
-        path: "steps[].catch[].next",
-        doc: "Go on at this later step.",
-        required: false,
-        default: None,
-        rule: TextRule::LaterStep,
-    }),
-    Key::Table(Table {
-        path: "steps[].catch[].fail",
-        doc: "End the execution in a Fail state.",
-        ..TABLE
-    }),
-    Key::Text(Text {
-        path: "steps[].catch[].fail.error",
-        doc: "The Fail state's Error.",
-        required: true,
-        default: None,
-        rule: TextRule::ErrorName,
-    }),
-    Key::Text(Text {
-        path: "steps[].catch[].fail.cause",
-        doc: "The Fail state's Cause.",
-        required: false,
-        default: None,
-        rule: TextRule::Any,
-    }),
-    Key::Table(Table {
-        path: "queues",
-        doc: "One table per queue, keyed like `name`; every queue must be used by a step.",
-        shape: Shape::Map(Entries::Tables { min_entries: 1 }),
-        required: true,
-    }),
-    Key::Table(Table {
-        path: "queues.*",
-        doc: "A queue, and its dead-letter queue.",
-        ..TABLE
-    }),
-    Key::Duration(VISIBILITY_TIMEOUT),
-    Key::Duration(QUEUE_RETENTION),
-    Key::Flag(Flag {
-        path: "queues.*.fifo",
-        doc: "A FIFO queue: `.fifo` names, MessageGroupId = execution name, content-based deduplication.",
-    }),
-    Key::Text(QUEUE_ENCRYPTION),
-    Key::Table(Table {
-        path: "queues.*.dead_letter",
-        doc: "The dead-letter queue (14 days' retention), or `false`.",
-        shape: Shape::TableOrFalse,
-        ..TABLE
-    }),
-    Key::Integer(MAX_RECEIVES),
-    Key::Table(Table {
-        path: "callback",
-        doc: "The Lambda that answers with the task token.",
-        ..TABLE
-    }),
-    Key::Integer(MEMORY_MB),
-    Key::Duration(CALLBACK_TIMEOUT),
-    Key::Choice(ARCHITECTURE),
-    Key::Integer(RESERVED_CONCURRENCY),
-    Key::Retention(CALLBACK_LOG_RETENTION),
-    Key::Table(Table {
-        path: "alarms",
-        doc: "CloudWatch alarms (present: on), notifying `var.alarm_actions`.",
-        ..TABLE
-    }),
-    Key::Duration(ALARM_PERIOD),
-    Key::Integer(EVALUATION_PERIODS),
-    Key::Table(Table {
-        path: "logs",
-        doc: "The log groups.",
-        ..TABLE
-    }),
-    Key::Choice(LOG_ENCRYPTION),
+    NAME.entry(),
+    key(
+        "tags",
+        "Tags on every taggable resource, after the module's own tags.",
+        Rule::Table(Table {
+            shape: Shape::Map(Entries::Tags),
+            required: false,
+        }),
+    ),
+    key("state_machine", "The Standard state machine.", TABLE),
+    STATE_MACHINE_TIMEOUT.entry(),
+    LOG_LEVEL.entry(),
+    key(
+        "state_machine.include_execution_data",
+        "Log execution input and output (it can hold personal data).",
+        Rule::Flag,
+    ),
+    key(
+        "state_machine.tracing",
+        "X-Ray tracing, for the state machine and the callback Lambda.",
+        Rule::Flag,
+    ),
+    STATE_MACHINE_LOG_RETENTION.entry(),
+    key(
+        "steps",
+        "The callback Task states, in execution order.",
+        Rule::Table(Table {
+            shape: Shape::Tables {
+                min_items: 1,
+                exactly_one_of: &[],
+            },
+            required: true,
+        }),
+    ),
+    key(
+        "steps[].name",
+        "The ASL state name, unique.",
+        Rule::Text(Text {
+            required: true,
+            default: None,
+            allows: TextRule::StateName,
+        }),
+    ),
+    key(
+        "steps[].queue",
+        "The queue it sends to. Several steps may share a queue.",
+        Rule::Text(Text {
+            required: true,
+            default: None,
+            allows: TextRule::QueueKey,
+        }),
+    ),
+    STEP_TIMEOUT.entry(),
+    STEP_HEARTBEAT.entry(),
+    INPUT_PATH.entry(),
+    key(
+        "steps[].message",
+        "Static fields added to the message; `input` and `token` are sfngen's own.",
+        Rule::Table(Table {
+            shape: Shape::Map(Entries::Json),
+            required: false,
+        }),
+    ),
+    key("steps[].retry", "ASL Retry, in order.", TABLES),
+    key(
+        "steps[].retry[].errors",
+        "ErrorEquals: the errors to retry, such as `States.Timeout` or a worker's own; `States.ALL` alone, in the \
+         last retrier.",
+        Rule::ErrorNames,
+    ),
+    RETRY_ATTEMPTS.entry(),
+    RETRY_INTERVAL.entry(),
+    RETRY_BACKOFF_RATE.entry(),
+    RETRY_MAX_DELAY.entry(),
+    key("steps[].retry[].jitter", "JitterStrategy FULL.", Rule::Flag),
+    key(
+        "steps[].catch",
+        "ASL Catch, in order; the error lands at $.error of the state input.",
+        Rule::Table(Table {
+            shape: Shape::Tables {
+                min_items: 0,
+                exactly_one_of: &["next", "fail"],
+            },
+            required: false,
+        }),
+    ),
+    key(
+        "steps[].catch[].errors",
+        "ErrorEquals: the errors to catch, such as `States.HeartbeatTimeout` or a worker's own; `States.ALL` alone, \
+         in the last catcher.",
+        Rule::ErrorNames,
+    ),
+    key(
+        "steps[].catch[].next",
+        "Go on at this later step.",
+        Rule::Text(Text {
+            required: false,
+            default: None,
+            allows: TextRule::LaterStep,
+        }),
+    ),
+    key("steps[].catch[].fail", "End the execution in a Fail state.", TABLE),
+    key(
+        "steps[].catch[].fail.error",
+        "The Fail state's Error.",
+        Rule::Text(Text {
+            required: true,
+            default: None,
+            allows: TextRule::ErrorName,
+        }),
+    ),
+    key(
+        "steps[].catch[].fail.cause",
+        "The Fail state's Cause.",
+        Rule::Text(Text {
+            required: false,
+            default: None,
+            allows: TextRule::Any,
+        }),
+    ),
+    key(
+        "queues",
+        "One table per queue, keyed like `name`; every queue must be used by a step.",
+        Rule::Table(Table {
+            shape: Shape::Map(Entries::Tables { min_entries: 1 }),
+            required: true,
+        }),
+    ),
+    key("queues.*", "A queue, and its dead-letter queue.", TABLE),
+    VISIBILITY_TIMEOUT.entry(),
+    QUEUE_RETENTION.entry(),
+    key(
+        "queues.*.fifo",
+        "A FIFO queue: `.fifo` names, MessageGroupId = execution name, content-based deduplication.",
+        Rule::Flag,
+    ),
+    QUEUE_ENCRYPTION.entry(),
+    key(
+        "queues.*.dead_letter",
+        "The dead-letter queue (14 days' retention), or `false`.",
+        Rule::Table(Table {
+            shape: Shape::TableOrFalse,
+            required: false,
+        }),
+    ),
+    MAX_RECEIVES.entry(),
+    key("callback", "The Lambda that answers with the task token.", TABLE),
+    MEMORY_MB.entry(),
+    CALLBACK_TIMEOUT.entry(),
+    ARCHITECTURE.entry(),
+    RESERVED_CONCURRENCY.entry(),
+    CALLBACK_LOG_RETENTION.entry(),
+    key(
+        "alarms",
+        "CloudWatch alarms (present: on), notifying `var.alarm_actions`.",
+        TABLE,
+    ),
+    ALARM_PERIOD.entry(),
+    EVALUATION_PERIODS.entry(),
+    key("logs", "The log groups.", TABLE),
+    LOG_ENCRYPTION.entry(),
 ];
 
-impl Key {
-    /// Where it is.
-    pub fn path(&self) -> &'static str {
-        match self {
-            Key::Table(k) => k.path,
-            Key::Text(k) => k.path,
-            Key::Duration(k) => k.path,
-            Key::Integer(k) => k.path,
-            Key::Number(k) => k.path,
-            Key::Flag(k) => k.path,
-            Key::Choice(k) => k.path,
-            Key::Retention(k) => k.path,
-            Key::ErrorNames(k) => k.path,
-        }
-    }
-
-    /// What it is, in one line.
-    pub fn doc(&self) -> &'static str {
-        match self {
-            Key::Table(k) => k.doc,
-            Key::Text(k) => k.doc,
-            Key::Duration(k) => k.doc,
-            Key::Integer(k) => k.doc,
-            Key::Number(k) => k.doc,
-            Key::Flag(k) => k.doc,
-            Key::Choice(k) => k.doc,
-            Key::Retention(k) => k.doc,
-            Key::ErrorNames(k) => k.doc,
-        }
-    }
-
+impl<R> Key<R> {
     /// The key's own name, as written in its table.
     pub fn name(&self) -> &'static str {
-        leaf(self.path())
+        leaf(self.path)
     }
 
     /// The path of the table it is written in (`""` for the top level).
     pub fn parent(&self) -> &'static str {
-        let path = self.path();
+        let path = self.path;
         path.rsplit_once('.').map(|(parent, _)| parent).unwrap_or("")
     }
+}
 
+impl Key {
     /// Whether a spec must have it.
     pub fn required(&self) -> bool {
-        match self {
-            Key::Table(k) => k.required,
-            Key::Text(k) => k.required,
+        match self.rule {
+            Rule::Table(t) => t.required,
+            Rule::Text(t) => t.required,
             _ => false,
         }
     }
 
     /// Its value when left out, as TOML (`None`: required, unset, or a table of defaults).
     pub fn default_toml(&self) -> Option<String> {
-        match self {
-            Key::Table(Table {
+        match self.rule {
+            Rule::Table(Table {
                 shape: Shape::Map(Entries::Tags),
                 ..
             }) => Some("{}".into()),
-            Key::Table(_) => None,
-            Key::Text(k) => k.default.map(|d| format!("{d:?}")),
-            Key::Duration(k) => k.default.map(|s| format!("\"{}\"", format_seconds(s))),
-            Key::Integer(k) => k.default.map(|n| n.to_string()),
-            Key::Number(k) => Some(format!("{:?}", k.default)),
-            Key::Flag(_) => Some("false".into()),
-            Key::Choice(k) => Some(format!("{:?}", k.default)),
-            Key::Retention(k) => Some(k.default.to_string()),
-            Key::ErrorNames(_) => Some(format!("[{ALL_ERRORS:?}]")),
+            Rule::Table(_) => None,
+            Rule::Text(t) => t.default.map(|d| format!("{d:?}")),
+            Rule::Duration(r) => r.default.map(Written::toml),
+            Rule::Integer(r) => r.default.map(Written::toml),
+            Rule::Number(r) => r.default.map(Written::toml),
+            Rule::Flag => Some("false".into()),
+            Rule::Choice(c) => Some(format!("{:?}", c.default)),
+            Rule::Retention(r) => Some(r.default.to_string()),
+            Rule::ErrorNames => Some(format!("[{ALL_ERRORS:?}]")),
         }
     }
 
     /// What it may hold, in Markdown.
     pub fn allowed(&self) -> String {
-        match self {
-            Key::Table(k) => match k.shape {
+        match self.rule {
+            Rule::Table(t) => match t.shape {
                 Shape::Table => "a table".into(),
                 Shape::TableOrFalse => "a table, or `false`".into(),
                 Shape::Tables { min_items: 0, .. } => "tables".into(),
                 Shape::Tables { min_items, .. } => format!("at least {min_items} table"),
-                Shape::Map(Entries::Tags) => {
-                    "keys of 1..128 and values of up to 256 letters, digits, spaces or `_.:/=+-@`; no `aws:` prefix"
-                        .into()
-                }
+                Shape::Map(Entries::Tags) => "keys of 1..128 and values of up to 256 letters, digits, spaces or \
+                                              `_.:/=+-@`; no `aws:` prefix"
+                    .into(),
                 Shape::Map(Entries::Json) => "any TOML values".into(),
                 Shape::Map(Entries::Tables { min_entries }) => format!("at least {min_entries} table"),
             },
-            Key::Text(k) => k.rule.allowed(),
-            Key::Duration(k) => format!("{}..{}", format_seconds(k.min), format_seconds(k.max)),
-            Key::Integer(k) => format!("{}..{}", k.min, k.max),
-            Key::Number(k) => format!("{:?}..{:?}", k.min, k.max),
-            Key::Flag(_) => "`true`, `false`".into(),
-            Key::Choice(k) => k
+            Rule::Text(t) => t.allows.allowed(),
+            Rule::Duration(r) => r.allowed(),
+            Rule::Integer(r) => r.allowed(),
+            Rule::Number(r) => r.allowed(),
+            Rule::Flag => "`true`, `false`".into(),
+            Rule::Choice(c) => c
                 .values
                 .iter()
                 .map(|(v, _)| format!("`{v}`"))
                 .collect::<Vec<_>>()
                 .join(", "),
-            Key::Retention(_) => format!("one of CloudWatch Logs' values: {}", retention_list()),
-            Key::ErrorNames(_) => format!("at least one name of 1..{MAX_ERROR_NAME_CHARS} characters"),
+            Rule::Retention(_) => format!("one of CloudWatch Logs' values: {}", retention_list()),
+            Rule::ErrorNames => format!("at least one name of 1..{MAX_ERROR_NAME_CHARS} characters"),
         }
     }
 }
@@ -717,43 +773,6 @@ impl TextRule {
     }
 }
 
-impl Integer {
-    /// How to fix a value out of range.
-    pub fn help(&self) -> String {
-        fill_range(self.help, &self.min.to_string(), &self.max.to_string())
-    }
-}
-
-impl Number {
-    /// How to fix a value out of range.
-    pub fn help(&self) -> String {
-        fill_range(self.help, &format!("{:?}", self.min), &format!("{:?}", self.max))
-    }
-}
-
-impl Choice {
-    /// Its values, as a message lists them: `use "a" or "b"`, `use one of "a", "b", "c"`.
-    pub fn help(&self) -> String {
-        let shown: Vec<String> = self
-            .values
-            .iter()
-            .map(|(value, meaning)| match *meaning {
-                "" => format!("{value:?}"),
-                meaning => format!("{value:?} ({meaning})"),
-            })
-            .collect();
-        let list = match shown.as_slice() {
-            [a, b] => format!("{a} or {b}"),
-            _ => format!("one of {}", shown.join(", ")),
-        };
-        format!("use {list}{}", self.note)
-    }
-}
-
-fn fill_range(template: &str, min: &str, max: &str) -> String {
-    template.replace("{min}", min).replace("{max}", max)
-}
-
 /// [`LOG_RETENTION_DAYS`], comma-separated.
 pub fn retention_list() -> String {
     LOG_RETENTION_DAYS
@@ -770,7 +789,7 @@ pub fn leaf(path: &str) -> &str {
 
 /// The key at `path`.
 pub fn find(path: &str) -> Option<&'static Key> {
-    KEYS.iter().find(|k| k.path() == path)
+    KEYS.iter().find(|k| k.path == path)
 }
 
 /// The keys written directly in the table at `table` (`""`, `callback`, `steps[]`, `queues.*`...).
@@ -790,21 +809,16 @@ pub fn markdown_table() -> String {
         let default = match key.default_toml() {
             _ if key.required() => "required".to_string(),
             Some(toml) => format!("`{toml}`"),
-            None => match key {
-                Key::Table(Table {
+            None => match key.rule {
+                Rule::Table(Table {
                     shape: Shape::TableOrFalse,
                     ..
                 }) => "on".into(),
-                Key::Table(_) => "optional".into(),
+                Rule::Table(_) => "optional".into(),
                 _ => "unset".into(),
             },
         };
-        let cells = [
-            format!("`{}`", key.path()),
-            default,
-            key.allowed(),
-            key.doc().to_string(),
-        ];
+        let cells = [format!("`{}`", key.path), default, key.allowed(), key.doc.to_string()];
         let cells: Vec<String> = cells.iter().map(|c| c.replace('|', "\\|")).collect();
         out.push_str(&format!("| {} |\n", cells.join(" | ")));
     }
@@ -824,14 +838,14 @@ mod tests {
             }
             let table = parent.trim_end_matches("[]");
             let table = table.strip_suffix(".*").unwrap_or(table);
-            let position = KEYS.iter().position(|k| k.path() == table);
+            let position = KEYS.iter().position(|k| k.path == table);
             assert!(
                 position.is_some_and(|p| p < index),
                 "{} is in {table}, which is not a table listed before it",
-                key.path()
+                key.path
             );
             assert!(
-                matches!(KEYS[position.unwrap()], Key::Table(_)),
+                matches!(KEYS[position.unwrap()].rule, Rule::Table(_)),
                 "{table} is not a table"
             );
         }
@@ -839,7 +853,7 @@ mod tests {
 
     #[test]
     fn paths_are_unique() {
-        let mut paths: Vec<&str> = KEYS.iter().map(Key::path).collect();
+        let mut paths: Vec<&str> = KEYS.iter().map(|k| k.path).collect();
         paths.sort_unstable();
         let count = paths.len();
         paths.dedup();
@@ -848,29 +862,32 @@ mod tests {
 
     #[test]
     fn defaults_are_within_their_ranges() {
+        fn within<T: Written>(r: &Range<T>) -> bool {
+            r.min <= r.max && r.default.is_none_or(|d| r.contains(d))
+        }
         for key in KEYS {
-            let ok = match key {
-                Key::Duration(k) => k.min <= k.max && k.default.is_none_or(|d| (k.min..=k.max).contains(&d)),
-                Key::Integer(k) => k.min <= k.max && k.default.is_none_or(|d| (k.min..=k.max).contains(&d)),
-                Key::Number(k) => (k.min..=k.max).contains(&k.default),
-                Key::Choice(k) => k.values.iter().any(|(v, _)| *v == k.default),
-                Key::Retention(k) => LOG_RETENTION_DAYS.contains(&k.default),
-                Key::Table(_) | Key::Text(_) | Key::Flag(_) | Key::ErrorNames(_) => true,
+            let ok = match &key.rule {
+                Rule::Duration(r) => within(r),
+                Rule::Integer(r) => within(r),
+                Rule::Number(r) => within(r),
+                Rule::Choice(c) => c.values.iter().any(|(v, _)| *v == c.default),
+                Rule::Retention(r) => LOG_RETENTION_DAYS.contains(&r.default),
+                Rule::Table(_) | Rule::Text(_) | Rule::Flag | Rule::ErrorNames => true,
             };
-            assert!(ok, "{}", key.path());
+            assert!(ok, "{}", key.path);
         }
     }
 
     #[test]
     fn messages_list_the_allowed_values() {
-        assert_eq!(MEMORY_MB.help(), "use a whole number of MB from 128 to 10240");
+        assert_eq!(MEMORY_MB.rule.help(), "use a whole number of MB from 128 to 10240");
         assert_eq!(
-            RETRY_BACKOFF_RATE.help(),
+            RETRY_BACKOFF_RATE.rule.help(),
             "use a number from 1.0 (constant interval) to 100.0"
         );
-        assert_eq!(ARCHITECTURE.help(), "use \"arm64\" or \"x86_64\"");
+        assert_eq!(ARCHITECTURE.rule.help(), "use \"arm64\" or \"x86_64\"");
         assert_eq!(
-            LOG_LEVEL.help(),
+            LOG_LEVEL.rule.help(),
             "use one of \"OFF\", \"ALL\", \"ERROR\", \"FATAL\" (upper case)"
         );
     }
