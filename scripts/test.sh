@@ -18,6 +18,9 @@ cargo test --locked --all-targets -- --include-ignored
 echo "== lambda/: fmt, clippy, unit tests"
 (cd lambda && cargo fmt -- --check && cargo clippy --locked --all-targets --quiet -- -D warnings && cargo test --locked)
 
-echo "== end to end on moto (the shipped Lambda package, arm64 under qemu-user and x86_64)"
 cargo build --locked --quiet
+echo "== real Terraform core: init, validate, plan of every rendered module on the 6.x schemas; the real 5.100.0 provider"
+SFNGEN_BIN="$PWD/target/debug/sfngen" engine-python -m pytest tests/engine -q -p no:cacheprovider
+
+echo "== end to end on moto (the shipped Lambda package, arm64 under qemu-user and x86_64)"
 SFNGEN_BIN="$PWD/target/debug/sfngen" moto-python -m pytest tests/e2e -q -p no:cacheprovider

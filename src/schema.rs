@@ -1,37 +1,17 @@
-//! A JSON Schema of `sfngen.toml`, for editors (taplo, Even Better TOML) and CI linters.
+//! A JSON Schema of `sfngen.toml`, for editors (taplo, Even Better TOML) and CI linters, generated from
+//! the key registry ([`crate::spec::keys`]): every key's type, default, range or allowed values and doc.
 //!
 //! It states what a schema can: keys, types, patterns, enumerations and ranges. Rules across keys
-//! (heartbeat below timeout, every queue used, durations within range) are `sfngen check`'s.
+//! (heartbeat below timeout, every queue used) and duration ranges are `sfngen check`'s.
 
-use serde_json::{Value, json};
+use serde_json::{Map, Value, json};
 
-use crate::resolve::LOG_RETENTION_DAYS;
+use crate::spec::keys::{
+    self, ALL_ERRORS, Entries, FORBIDDEN_STATE_NAME_CHARS, Key, LOG_RETENTION_DAYS, MAX_ERROR_NAME_CHARS,
+    MAX_NAME_CHARS, MAX_STATE_NAME_CHARS, Range, Rule, Shape, Table, TextRule, Written,
+};
 
-const NAME_PATTERN: &str = "^[a-z]([a-z0-9-]{0,30}[a-z0-9])?$";
 const DURATION_PATTERN: &str = "^[0-9]+[smhd]$";
-const STATE_NAME_PATTERN: &str = "^[^<>{}\\[\\]?*\"#%\\\\^|~`$&,;:/\\u0000-\\u001f\\u007f-\\u009f]{1,80}$";
-
-fn duration(description: &str) -> Value {
-    json!({
-        "type": "string",
-        "pattern": DURATION_PATTERN,
-        "description": format!("{description} An integer followed by s, m, h or d, such as \"90s\", \"5m\", \"1h\", \"7d\"."),
-    })
-}
-
-fn retention(description: &str) -> Value {
-    json!({ "type": "integer", "enum": LOG_RETENTION_DAYS, "default": 30, "description": description })
-}
-
-fn error_names() -> Value {
-    json!({
-        "type": "array",
-        "minItems": 1,
-        "items": { "type": "string", "minLength": 1, "maxLength": 256 },
-        "default": ["States.ALL"],
-        "description": "Error names (ErrorEquals), such as \"States.Timeout\", \"States.HeartbeatTimeout\" or a worker's own error.",
-    })
-}
 
 /// The schema, pretty-printed.
 pub fn json_schema() -> String {
@@ -42,189 +22,215 @@ pub fn json_schema() -> String {
 
 /// The schema as a JSON value.
 pub fn schema() -> Value {
-    json!({
-        "$schema": "http://json-schema.org/draft-07/schema#",
-        "title": "sfngen.toml",
-        "description": "An AWS Step Functions callback pattern, rendered by `sfngen render` into a Terraform module.",
-        "type": "object",
-        "additionalProperties": false,
-        "required": ["name", "steps", "queues"],
-        "properties": {
-            "name": {
-                "type": "string",
-                "pattern": NAME_PATTERN,
-                "description": "Prefix of every AWS resource name: 1-32 lowercase letters, digits or '-', starting with a letter, not ending in '-'.",
-            },
-            "tags": {
+    let mut root = Map::new();
+    root.insert("$schema".into(), json!("http://json-schema.org/draft-07/schema#"));
+    root.insert("title".into(), json!("sfngen.toml"));
+    root.insert(
+        "description".into(),
+        json!("An AWS Step Functions callback pattern, rendered by `sfngen render` into a Terraform module."),
+    );
+    if let Value::Object(table) = table_of("") {
+        root.extend(table);
+    }
+    Value::Object(root)
+}
+
+/// A table of the keys [`keys`] lists under `path`.
+fn table_of(path: &str) -> Value {
+    let mut properties = Map::new();
+    let mut required = Vec::new();
+    for key in keys::children(path) {
+        properties.insert(key.name().into(), key_schema(key));
+        if key.required() {
+            required.push(key.name());
+        }
+    }
+    let mut table = Map::new();
+    table.insert("type".into(), json!("object"));
+    table.insert("additionalProperties".into(), json!(false));
+    if !required.is_empty() {
+        table.insert("required".into(), json!(required));
+    }
+    table.insert("properties".into(), Value::Object(properties));
+    Value::Object(table)
+}
+
+fn key_schema(key: &Key) -> Value {
+    let mut schema = match key.rule {
+        Rule::Table(table) => table_schema(key.path, table),
+        Rule::Text(text) => {
+            let mut schema = text_schema(text.allows);
+            if let Some(default) = text.default {
+                schema["default"] = json!(default);
+            }
+            schema
+        }
+        Rule::Duration(range) => {
+            let mut schema = json!({ "type": "string", "pattern": DURATION_PATTERN });
+            if let Some(default) = range.default {
+                schema["default"] = json!(default.written());
+            }
+            schema
+        }
+        Rule::Integer(range) => range_schema("integer", &range),
+        Rule::Number(range) => range_schema("number", &range),
+        Rule::Flag => json!({ "type": "boolean", "default": false }),
+        Rule::Choice(choice) => {
+            let values: Vec<&str> = choice.values.iter().map(|(v, _)| *v).collect();
+            json!({ "type": "string", "enum": values, "default": choice.default })
+        }
+        Rule::Retention(retention) => {
+            json!({ "type": "integer", "enum": LOG_RETENTION_DAYS, "default": retention.default })
+        }
+        Rule::ErrorNames => json!({
+            "type": "array",
+            "minItems": 1,
+            "items": { "type": "string", "minLength": 1, "maxLength": MAX_ERROR_NAME_CHARS },
+            "default": [ALL_ERRORS],
+        }),
+    };
+    schema["description"] = json!(description(key));
+    schema
+}
+
+/// The key's doc, and what a schema cannot say about its value.
+fn description(key: &Key) -> String {
+    match key.rule {
+        Rule::Text(text) if text.allows != TextRule::Any => format!("{} Allowed: {}.", key.doc, text.allows.allowed()),
+        Rule::Duration(range) => format!(
+            "{} A duration from {} to {}: an integer followed by s, m, h or d, such as \"90s\", \"5m\", \"1h\", \"7d\".",
+            key.doc,
+            range.min.written(),
+            range.max.written()
+        ),
+        _ => key.doc.to_string(),
+    }
+}
+
+/// An integer or a number from `min` to `max`.
+fn range_schema<T: serde::Serialize>(kind: &str, range: &Range<T>) -> Value {
+    let mut schema = json!({ "type": kind, "minimum": range.min, "maximum": range.max });
+    if let Some(default) = &range.default {
+        schema["default"] = json!(default);
+    }
+    schema
+}
+
+/// The table (array of tables, map) at `path`.
+fn table_schema(path: &str, table: Table) -> Value {
+    match table.shape {
+        Shape::Table => table_of(path),
+        Shape::TableOrFalse => json!({ "anyOf": [{ "type": "boolean" }, table_of(path)] }),
+        Shape::Tables {
+            min_items,
+            exactly_one_of,
+        } => {
+            let mut items = table_of(&format!("{path}[]"));
+            if !exactly_one_of.is_empty() {
+                let one_of: Vec<Value> = exactly_one_of.iter().map(|k| json!({ "required": [k] })).collect();
+                items["oneOf"] = json!(one_of);
+            }
+            let mut tables = json!({ "type": "array", "items": items });
+            if min_items > 0 {
+                tables["minItems"] = json!(min_items);
+            }
+            tables
+        }
+        Shape::Map(Entries::Tags) => json!({
+            "type": "object",
+            "propertyNames": { "minLength": 1, "maxLength": 128, "not": { "pattern": "^[aA][wW][sS]:" } },
+            "additionalProperties": { "type": "string", "maxLength": 256 },
+            "default": {},
+        }),
+        Shape::Map(Entries::Json) => json!({
+            "type": "object",
+            "propertyNames": { "not": { "anyOf": [{ "enum": ["input", "token"] }, { "pattern": "\\.\\$$" }] } },
+        }),
+        Shape::Map(Entries::Tables { min_entries }) => {
+            let entry = keys::children(path)
+                .find(|k| k.name() == "*")
+                .map(key_schema)
+                .unwrap_or_else(|| table_of(&format!("{path}.*")));
+            json!({
                 "type": "object",
-                "description": "Tags merged into every taggable resource (after the module's own tags).",
-                "propertyNames": { "minLength": 1, "maxLength": 128, "not": { "pattern": "^[aA][wW][sS]:" } },
-                "additionalProperties": { "type": "string", "maxLength": 256 },
-            },
-            "state_machine": {
-                "type": "object",
-                "additionalProperties": false,
-                "properties": {
-                    "timeout": duration("Execution TimeoutSeconds, at most 365d. Default \"1h\"."),
-                    "log_level": {
-                        "type": "string",
-                        "enum": ["OFF", "ALL", "ERROR", "FATAL"],
-                        "default": "ERROR",
-                        "description": "Execution logging; anything but OFF creates a log group.",
-                    },
-                    "include_execution_data": {
-                        "type": "boolean",
-                        "default": false,
-                        "description": "Log execution input and output (it can hold personal data).",
-                    },
-                    "tracing": { "type": "boolean", "default": false, "description": "X-Ray tracing." },
-                    "log_retention_days": retention("Retention of the execution log group, in days."),
-                },
-            },
-            "steps": {
-                "type": "array",
-                "minItems": 1,
-                "description": "The callback Task states, in execution order.",
-                "items": {
-                    "type": "object",
-                    "additionalProperties": false,
-                    "required": ["name", "queue"],
-                    "properties": {
-                        "name": {
-                            "type": "string",
-                            "pattern": STATE_NAME_PATTERN,
-                            "description": "ASL state name: 1-80 characters, unique, none of < > { } [ ] ? * \" # % \\ ^ | ~ ` $ & , ; : / or control characters.",
-                        },
-                        "queue": {
-                            "type": "string",
-                            "pattern": NAME_PATTERN,
-                            "description": "Key of a [queues.*] table.",
-                        },
-                        "timeout": duration("The Task's TimeoutSeconds."),
-                        "heartbeat": duration("The Task's HeartbeatSeconds; shorter than its timeout and the execution timeout."),
-                        "input_path": {
-                            "type": "string",
-                            "pattern": "^\\$",
-                            "default": "$",
-                            "description": "JSONPath of the state input sent as the message's `input`.",
-                        },
-                        "message": {
-                            "type": "object",
-                            "description": "Static fields added to the message body; `input` and `token` are sfngen's own.",
-                            "propertyNames": { "not": { "anyOf": [{ "enum": ["input", "token"] }, { "pattern": "\\.\\$$" }] } },
-                        },
-                        "retry": {
-                            "type": "array",
-                            "description": "Retriers, in order ([[steps.retry]]).",
-                            "items": {
-                                "type": "object",
-                                "additionalProperties": false,
-                                "properties": {
-                                    "errors": error_names(),
-                                    "attempts": { "type": "integer", "minimum": 0, "maximum": 99, "default": 3 },
-                                    "interval": duration("IntervalSeconds. Default \"1s\"."),
-                                    "backoff_rate": { "type": "number", "minimum": 1.0, "maximum": 100.0, "default": 2.0 },
-                                    "max_delay": duration("MaxDelaySeconds: the longest wait between attempts."),
-                                    "jitter": { "type": "boolean", "default": false, "description": "JitterStrategy FULL." },
-                                },
-                            },
-                        },
-                        "catch": {
-                            "type": "array",
-                            "description": "Catchers, in order ([[steps.catch]]): go to a later step, or end in a Fail state.",
-                            "items": {
-                                "type": "object",
-                                "additionalProperties": false,
-                                "properties": {
-                                    "errors": error_names(),
-                                    "next": { "type": "string", "description": "The name of a later step." },
-                                    "fail": {
-                                        "type": "object",
-                                        "additionalProperties": false,
-                                        "required": ["error"],
-                                        "properties": {
-                                            "error": { "type": "string", "minLength": 1, "maxLength": 256 },
-                                            "cause": { "type": "string" },
-                                        },
-                                    },
-                                },
-                                "oneOf": [{ "required": ["next"] }, { "required": ["fail"] }],
-                            },
-                        },
-                    },
-                },
-            },
-            "queues": {
-                "type": "object",
-                "minProperties": 1,
-                "description": "One table per queue; every queue must be used by a step.",
-                "propertyNames": { "pattern": NAME_PATTERN },
-                "additionalProperties": {
-                    "type": "object",
-                    "additionalProperties": false,
-                    "properties": {
-                        "visibility_timeout": duration("VisibilityTimeout, 0s to 12h. Default \"5m\"."),
-                        "retention": duration("MessageRetentionPeriod, 60s to 14d. Default \"4d\"."),
-                        "fifo": { "type": "boolean", "default": false, "description": "A FIFO queue (name ends in .fifo)." },
-                        "encryption": {
-                            "type": "string",
-                            "default": "sqs",
-                            "description": "\"sqs\" (SSE-SQS), \"kms\" (a key the module creates), a KMS key ARN, or \"alias/...\".",
-                            "anyOf": [
-                                { "enum": ["sqs", "kms"] },
-                                { "pattern": "^arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:key/[A-Za-z0-9-]+$" },
-                                { "pattern": "^alias/[A-Za-z0-9/_-]+$" },
-                            ],
-                        },
-                        "dead_letter": {
-                            "description": "A dead-letter queue (default on, max_receives = 5), or false.",
-                            "anyOf": [
-                                { "type": "boolean" },
-                                {
-                                    "type": "object",
-                                    "additionalProperties": false,
-                                    "properties": {
-                                        "max_receives": { "type": "integer", "minimum": 1, "maximum": 1000, "default": 5 },
-                                    },
-                                },
-                            ],
-                        },
-                    },
-                },
-            },
-            "logs": {
-                "type": "object",
-                "additionalProperties": false,
-                "properties": {
-                    "encryption": {
-                        "type": "string",
-                        "enum": ["cloudwatch", "kms"],
-                        "default": "cloudwatch",
-                        "description": "\"cloudwatch\" (CloudWatch Logs' own encryption) or \"kms\" (the key this module creates).",
-                    },
-                },
-            },
-            "alarms": {
-                "type": "object",
-                "additionalProperties": false,
-                "description": "CloudWatch alarms (present: on), notifying var.alarm_actions.",
-                "properties": {
-                    "period": duration("Evaluation period: 60s or a multiple of 60s, at most 1d. Default \"5m\"."),
-                    "evaluation_periods": { "type": "integer", "minimum": 1, "maximum": 100, "default": 1 },
-                },
-            },
-            "callback": {
-                "type": "object",
-                "additionalProperties": false,
-                "description": "The Lambda that answers with the task token.",
-                "properties": {
-                    "memory_mb": { "type": "integer", "minimum": 128, "maximum": 10240, "default": 128 },
-                    "timeout": duration("1s to 15m. Default \"10s\"."),
-                    "architecture": { "type": "string", "enum": ["arm64", "x86_64"], "default": "arm64" },
-                    "reserved_concurrency": { "type": "integer", "minimum": 1 },
-                    "log_retention_days": retention("Retention of the callback's log group, in days."),
-                },
-            },
-        },
-    })
+                "minProperties": min_entries,
+                "propertyNames": { "pattern": name_pattern() },
+                "additionalProperties": entry,
+            })
+        }
+    }
+}
+
+fn text_schema(rule: TextRule) -> Value {
+    match rule {
+        TextRule::ResourceName | TextRule::QueueKey => json!({ "type": "string", "pattern": name_pattern() }),
+        TextRule::StateName => json!({ "type": "string", "pattern": state_name_pattern() }),
+        TextRule::JsonPath => json!({ "type": "string", "pattern": "^\\$" }),
+        TextRule::ErrorName => json!({ "type": "string", "minLength": 1, "maxLength": MAX_ERROR_NAME_CHARS }),
+        TextRule::Encryption => json!({
+            "type": "string",
+            "anyOf": [
+                { "enum": ["sqs", "kms"] },
+                { "pattern": "^arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:key/[A-Za-z0-9-]+$" },
+                { "pattern": "^alias/[A-Za-z0-9/_-]+$" },
+            ],
+        }),
+        TextRule::LaterStep | TextRule::Any => json!({ "type": "string" }),
+    }
+}
+
+/// `name` and queue keys: a lowercase letter, then lowercase letters, digits or '-', not ending in '-'.
+fn name_pattern() -> String {
+    format!("^[a-z]([a-z0-9-]{{0,{}}}[a-z0-9])?$", MAX_NAME_CHARS - 2)
+}
+
+/// No control character and none of [`FORBIDDEN_STATE_NAME_CHARS`].
+fn state_name_pattern() -> String {
+    let mut forbidden = String::new();
+    for c in FORBIDDEN_STATE_NAME_CHARS.chars() {
+        if matches!(c, '[' | ']' | '\\' | '^' | '-') {
+            forbidden.push('\\');
+        }
+        forbidden.push(c);
+    }
+    format!("^[^{forbidden}\\u0000-\\u001f\\u007f-\\u009f]{{1,{MAX_STATE_NAME_CHARS}}}$")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn patterns_are_built_from_the_limits() {
+        assert_eq!(name_pattern(), "^[a-z]([a-z0-9-]{0,30}[a-z0-9])?$");
+        assert_eq!(
+            state_name_pattern(),
+            "^[^<>{}\\[\\]?*\"#%\\\\\\^|~`$&,;:/\\u0000-\\u001f\\u007f-\\u009f]{1,80}$"
+        );
+    }
+
+    #[test]
+    fn every_key_is_in_the_schema_where_its_path_says() {
+        let schema = schema();
+        for key in keys::KEYS {
+            let mut node = &schema;
+            for segment in key.path.split('.') {
+                let (name, array) = match segment.strip_suffix("[]") {
+                    Some(name) => (name, true),
+                    None => (segment, false),
+                };
+                node = if name == "*" {
+                    &node["additionalProperties"]
+                } else {
+                    let table = node.get("anyOf").and_then(|a| a.get(1)).unwrap_or(node);
+                    &table["properties"][name]
+                };
+                if array {
+                    node = &node["items"];
+                }
+            }
+            let description = node["description"].as_str().unwrap_or_default();
+            assert!(description.starts_with(key.doc), "{}: {node}", key.path);
+        }
+    }
 }

@@ -2,43 +2,17 @@
 
 mod common;
 
-use std::path::Path;
-use std::process::Command;
-
-fn sfngen() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_sfngen"))
-}
-
-fn write_schema(dir: &Path) -> std::path::PathBuf {
-    let out = sfngen().arg("schema").output().unwrap();
-    assert!(out.status.success());
-    let path = dir.join("sfngen.schema.json");
-    std::fs::write(&path, &out.stdout).unwrap();
-    serde_json::from_slice::<serde_json::Value>(&out.stdout).expect("the schema is JSON");
-    path
-}
-
-fn taplo_check(schema: &Path, spec: &Path) -> std::process::Output {
-    common::tool("taplo")
-        .arg("check")
-        .arg("--schema")
-        .arg(format!("file://{}", schema.display()))
-        .arg(spec)
-        .output()
-        .unwrap()
-}
-
 #[test]
 #[ignore = "needs the pinned tools: run scripts/test.sh"]
 fn init_writes_a_starter_spec_that_checks_renders_and_is_never_overwritten() {
     let dir = tempfile::tempdir().unwrap();
-    let out = sfngen().arg("init").current_dir(dir.path()).output().unwrap();
+    let out = common::sfngen().arg("init").current_dir(dir.path()).output().unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let spec = dir.path().join("sfngen.toml");
     let text = std::fs::read_to_string(&spec).unwrap();
     assert!(text.starts_with("#:schema ./sfngen.schema.json\n"));
     assert!(dir.path().join("sfngen.schema.json").exists());
-    assert!(sfngen().arg("check").arg(&spec).status().unwrap().success());
+    assert!(common::sfngen().arg("check").arg(&spec).status().unwrap().success());
     // taplo follows the #:schema line by itself.
     let taplo = common::tool("taplo")
         .arg("check")
@@ -48,7 +22,7 @@ fn init_writes_a_starter_spec_that_checks_renders_and_is_never_overwritten() {
         .unwrap();
     assert!(taplo.status.success(), "{}", String::from_utf8_lossy(&taplo.stderr));
     let zip = common::fake_lambda_zip(dir.path());
-    let render = sfngen()
+    let render = common::sfngen()
         .arg("render")
         .arg(&spec)
         .arg("-o")
@@ -60,7 +34,7 @@ fn init_writes_a_starter_spec_that_checks_renders_and_is_never_overwritten() {
     assert!(render.status.success(), "{}", String::from_utf8_lossy(&render.stderr));
 
     std::fs::write(&spec, "name = \"mine\"\n").unwrap();
-    let again = sfngen().arg("init").current_dir(dir.path()).output().unwrap();
+    let again = common::sfngen().arg("init").current_dir(dir.path()).output().unwrap();
     assert_eq!(again.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&again.stderr).contains("never overwrites"));
     assert_eq!(std::fs::read_to_string(&spec).unwrap(), "name = \"mine\"\n");
@@ -70,7 +44,7 @@ fn init_writes_a_starter_spec_that_checks_renders_and_is_never_overwritten() {
 #[ignore = "needs the pinned tools: run scripts/test.sh"]
 fn every_valid_spec_in_the_repository_validates_against_the_schema() {
     let dir = tempfile::tempdir().unwrap();
-    let schema = write_schema(dir.path());
+    let schema = common::write_schema(dir.path());
     let mut specs = common::all_specs();
     specs.extend(
         std::fs::read_dir(common::root().join("tests/e2e/specs"))
@@ -79,7 +53,7 @@ fn every_valid_spec_in_the_repository_validates_against_the_schema() {
     );
     assert!(specs.len() >= 10);
     for spec in specs {
-        let out = taplo_check(&schema, &spec);
+        let out = common::taplo_check(&schema, &spec);
         assert!(
             out.status.success(),
             "{}: {}",
@@ -93,7 +67,7 @@ fn every_valid_spec_in_the_repository_validates_against_the_schema() {
 #[ignore = "needs the pinned tools: run scripts/test.sh"]
 fn the_schema_rejects_what_it_can_see_is_wrong() {
     let dir = tempfile::tempdir().unwrap();
-    let schema = write_schema(dir.path());
+    let schema = common::write_schema(dir.path());
     let invalid = common::root().join("tests/cli/invalid");
     for case in [
         "unknown-top-level-key",
@@ -119,7 +93,7 @@ fn the_schema_rejects_what_it_can_see_is_wrong() {
         "reserved-concurrency-zero",
         "tag-reserved-prefix",
     ] {
-        let out = taplo_check(&schema, &invalid.join(format!("{case}.toml")));
+        let out = common::taplo_check(&schema, &invalid.join(format!("{case}.toml")));
         assert!(!out.status.success(), "{case} passed the schema");
     }
 }
@@ -127,7 +101,7 @@ fn the_schema_rejects_what_it_can_see_is_wrong() {
 #[test]
 fn graph_prints_the_diagram_the_module_readme_embeds() {
     for spec in common::example_specs() {
-        let out = sfngen().arg("graph").arg(&spec).output().unwrap();
+        let out = common::sfngen().arg("graph").arg(&spec).output().unwrap();
         assert!(out.status.success());
         let graph = String::from_utf8(out.stdout).unwrap();
         assert!(graph.starts_with("flowchart TD\n"));

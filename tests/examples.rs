@@ -110,7 +110,7 @@ fn every_example_is_a_root_configuration_that_calls_its_module() {
         let root_files = tf_files_in(&root);
         let module_dir = common::example_module_dir(&spec);
         let module_files = tf_files_in(&module_dir);
-        for version in ["6.9.0", "6.47.0"] {
+        for version in ["5.100.0", "6.9.0", "6.47.0"] {
             let violations = common::schema::Schema::load(version).check_module(&root_files);
             assert!(violations.is_empty(), "{label}: {violations:#?}");
         }

@@ -9,12 +9,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-fn sfngen() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_sfngen"))
-}
-
 fn render_cmd(spec: &Path, out: &Path, zip: &Path) -> Command {
-    let mut cmd = sfngen();
+    let mut cmd = common::sfngen();
     cmd.arg("render")
         .arg(spec)
         .arg("-o")
@@ -27,7 +23,7 @@ fn render_cmd(spec: &Path, out: &Path, zip: &Path) -> Command {
 
 /// `render --check` finds `out` to be exactly what `spec` renders.
 fn assert_up_to_date(spec: &Path, out: &Path, zip: &Path, context: &str) {
-    let check = sfngen()
+    let check = common::sfngen()
         .args(["render", "--check", "--lambda-zip"])
         .arg(zip)
         .arg(spec)
@@ -82,7 +78,7 @@ fn deeply_nested_values_are_refused_without_a_crash() {
             format!("{SEED}[tags]\nx = {}1{}\n", open.repeat(depth), close.repeat(depth)),
         )
         .unwrap();
-        let out = sfngen().arg("check").arg(&spec).output().unwrap();
+        let out = common::sfngen().arg("check").arg(&spec).output().unwrap();
         assert_eq!(out.status.code(), Some(2), "{}", String::from_utf8_lossy(&out.stderr));
         assert!(
             String::from_utf8_lossy(&out.stderr).contains("--> "),
@@ -184,15 +180,10 @@ fn a_read_only_output_folder_gets_a_clear_message_and_stays_as_it_was() {
     // Root ignores permissions: run sfngen as nobody when the tests run as root.
     let mut cmd = if running_as_root() {
         let mut c = Command::new("setpriv");
-        c.args([
-            "--reuid=65534",
-            "--regid=65534",
-            "--clear-groups",
-            env!("CARGO_BIN_EXE_sfngen"),
-        ]);
+        c.args(["--reuid=65534", "--regid=65534", "--clear-groups", common::SFNGEN]);
         c
     } else {
-        sfngen()
+        common::sfngen()
     };
     let result = cmd
         .arg("render")

@@ -1,10 +1,13 @@
-//! Properties over generated valid specs: the rendered HCL parses (hcl-rs), conforms to the provider
-//! schema, the ASL parses and asl-validator accepts it, rendering twice gives the same bytes, and moving
-//! TOML tables around in the file changes nothing.
+//! Properties over generated valid specs: the rendered HCL parses (hcl-rs) and conforms to the provider
+//! schema; rendering twice gives the same bytes, and moving TOML tables around in the file changes
+//! nothing; the ASL file, evaluated as `templatefile()` does, is exactly the spec's workflow — spec text
+//! that looks like template syntax (`${`, `%{`, an already doubled `$${`, quotes, backslashes, unicode)
+//! included — and asl-validator accepts it; a sample goes through the real `terraform console` too.
 
 mod common;
 
 use std::cell::RefCell;
+use std::collections::BTreeMap;
 
 use proptest::prelude::*;
 use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
@@ -13,65 +16,162 @@ use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
 #[derive(Debug, Clone)]
 struct GenSpec {
     name: String,
-    steps: Vec<(String, usize, Option<u64>, Option<u64>)>,
-    queues: Vec<(String, bool, &'static str, Option<u32>)>,
-    tags: Vec<(String, String)>,
+    steps: Vec<GenStep>,
+    queues: Vec<GenQueue>,
+    tags: Vec<GenTag>,
     log_level: &'static str,
     tracing: bool,
     alarms: bool,
     architecture: &'static str,
 }
 
+/// One `[[steps]]` table.
+#[derive(Debug, Clone)]
+struct GenStep {
+    name: String,
+    /// Index into [`GenSpec::queues`].
+    queue: usize,
+    timeout_seconds: Option<u64>,
+    heartbeat_seconds: Option<u64>,
+    /// `message = { KEY = VALUE }`, keys unique.
+    message: Vec<(String, String)>,
+    /// One `[[steps.retry]]` with these `errors`, when present.
+    retry_errors: Option<Vec<String>>,
+    /// One `[[steps.catch]]` ending in a Fail state, when present.
+    fail: Option<GenFail>,
+}
+
+/// A `[[steps.catch]]` with `fail = { error, cause }`.
+#[derive(Debug, Clone)]
+struct GenFail {
+    errors: Vec<String>,
+    error: String,
+    cause: Option<String>,
+}
+
+/// One `[queues.KEY]` table.
+#[derive(Debug, Clone)]
+struct GenQueue {
+    key: String,
+    fifo: bool,
+    encryption: &'static str,
+    /// `dead_letter = { max_receives = N }`; `None`: `dead_letter = false`.
+    max_receives: Option<u32>,
+}
+
+/// One `[tags]` entry.
+#[derive(Debug, Clone)]
+struct GenTag {
+    key: String,
+    value: String,
+}
+
 fn name() -> impl Strategy<Value = String> {
     "[a-z][a-z0-9]{0,10}(-[a-z0-9]{1,8}){0,2}"
+}
+
+/// Text that looks like Terraform template syntax to `templatefile()`, with quotes, backslashes and
+/// unicode: it must reach AWS exactly as written.
+fn template_text() -> impl Strategy<Value = String> {
+    let pieces = vec![
+        "${",
+        "%{",
+        "$${",
+        "%%{",
+        "}",
+        "$",
+        "%",
+        "{",
+        "${name}",
+        "%{ if x }",
+        "%{ endif }",
+        "\"",
+        "\\",
+        "é",
+        "✓",
+        "日本",
+        " ",
+        "a",
+        "Error",
+    ];
+    prop::collection::vec(prop::sample::select(pieces), 1..6).prop_map(|pieces| pieces.concat())
+}
+
+fn error_names() -> impl Strategy<Value = Vec<String>> {
+    prop::collection::vec(template_text(), 1..3)
+}
+
+/// A step; its `name` and `queue` index are set once the queues are known.
+fn step() -> impl Strategy<Value = GenStep> {
+    let fail = (error_names(), template_text(), prop::option::of(template_text()))
+        .prop_map(|(errors, error, cause)| GenFail { errors, error, cause });
+    (
+        0usize..4,
+        prop::option::of(60u64..7200),
+        any::<bool>(),
+        prop::collection::vec((template_text(), template_text()), 0..3),
+        prop::option::of(error_names()),
+        prop::option::of(fail),
+    )
+        .prop_map(|(queue, timeout, beat, message, retry_errors, fail)| GenStep {
+            name: String::new(),
+            queue,
+            timeout_seconds: timeout,
+            heartbeat_seconds: timeout.filter(|_| beat).map(|t| t / 2),
+            message: unique_keys(message),
+            retry_errors,
+            fail,
+        })
+}
+
+fn queue_options() -> impl Strategy<Value = (bool, &'static str, Option<u32>)> {
+    (
+        any::<bool>(),
+        prop::sample::select(vec!["sqs", "kms", "alias/shared"]),
+        prop::option::of(1u32..1000),
+    )
 }
 
 fn spec() -> impl Strategy<Value = GenSpec> {
     (
         name(),
         prop::collection::btree_set(name(), 1..4),
-        prop::collection::vec((0usize..4, prop::option::of(60u64..7200), any::<bool>()), 1..7),
+        prop::collection::vec(step(), 1..7),
         prop::collection::vec(("[a-z]{1,8}", "[a-zA-Z0-9 ._:/=+@-]{0,12}"), 0..3),
         prop::sample::select(vec!["OFF", "ALL", "ERROR", "FATAL"]),
         any::<bool>(),
         any::<bool>(),
         prop::sample::select(vec!["arm64", "x86_64"]),
-        prop::collection::vec(
-            (
-                any::<bool>(),
-                prop::sample::select(vec!["sqs", "kms", "alias/shared"]),
-                prop::option::of(1u32..1000),
-            ),
-            4,
-        ),
+        prop::collection::vec(queue_options(), 4),
     )
         .prop_map(
-            |(name, keys, steps, tags, log_level, tracing, alarms, architecture, queue_opts)| {
+            |(name, keys, steps, tags, log_level, tracing, alarms, architecture, queue_options)| {
                 let keys: Vec<String> = keys.into_iter().collect();
                 let steps = steps
                     .into_iter()
                     .enumerate()
-                    .map(|(i, (q, timeout, beat))| {
-                        let heartbeat = match (timeout, beat) {
-                            (Some(t), true) => Some(t / 2),
-                            _ => None,
-                        };
-                        (format!("Step {i}"), q % keys.len(), timeout, heartbeat)
+                    .map(|(i, step)| GenStep {
+                        name: format!("Step {i}"),
+                        queue: step.queue % keys.len(),
+                        ..step
                     })
-                    .collect::<Vec<_>>();
+                    .collect();
                 let queues = keys
                     .iter()
-                    .zip(queue_opts)
-                    .map(|(k, (fifo, enc, dlq))| (k.clone(), fifo, enc, dlq))
+                    .zip(queue_options)
+                    .map(|(key, (fifo, encryption, max_receives))| GenQueue {
+                        key: key.clone(),
+                        fifo,
+                        encryption,
+                        max_receives,
+                    })
                     .collect();
-                let mut tags: Vec<(String, String)> = tags;
-                tags.sort();
-                tags.dedup_by(|a, b| a.0 == b.0);
+                let tags: BTreeMap<String, String> = tags.into_iter().collect();
                 GenSpec {
                     name,
                     steps,
                     queues,
-                    tags,
+                    tags: tags.into_iter().map(|(key, value)| GenTag { key, value }).collect(),
                     log_level,
                     tracing,
                     alarms,
@@ -80,20 +180,85 @@ fn spec() -> impl Strategy<Value = GenSpec> {
             },
         )
         .prop_filter("every queue is used", |s| {
-            (0..s.queues.len()).all(|q| s.steps.iter().any(|st| st.1 == q))
+            (0..s.queues.len()).all(|q| s.steps.iter().any(|step| step.queue == q))
         })
+}
+
+fn unique_keys(fields: Vec<(String, String)>) -> Vec<(String, String)> {
+    let mut seen = std::collections::BTreeSet::new();
+    fields.into_iter().filter(|(key, _)| seen.insert(key.clone())).collect()
+}
+
+/// A TOML string, escaped as TOML escapes it.
+fn toml_string(text: &str) -> String {
+    toml::Value::String(text.to_string()).to_string()
+}
+
+fn toml_strings(texts: &[String]) -> String {
+    let items: Vec<String> = texts.iter().map(|t| toml_string(t)).collect();
+    format!("[{}]", items.join(", "))
+}
+
+fn step_toml(step: &GenStep, queues: &[GenQueue]) -> String {
+    let mut text = format!(
+        "[[steps]]\nname = \"{}\"\nqueue = \"{}\"\n",
+        step.name, queues[step.queue].key
+    );
+    if let Some(t) = step.timeout_seconds {
+        text.push_str(&format!("timeout = \"{t}s\"\n"));
+    }
+    if let Some(h) = step.heartbeat_seconds {
+        text.push_str(&format!("heartbeat = \"{h}s\"\n"));
+    }
+    if !step.message.is_empty() {
+        let fields: Vec<String> = step
+            .message
+            .iter()
+            .map(|(k, v)| format!("{} = {}", toml_string(k), toml_string(v)))
+            .collect();
+        text.push_str(&format!("message = {{ {} }}\n", fields.join(", ")));
+    }
+    if let Some(errors) = &step.retry_errors {
+        text.push_str(&format!("[[steps.retry]]\nerrors = {}\n", toml_strings(errors)));
+    }
+    if let Some(fail) = &step.fail {
+        let cause = match &fail.cause {
+            Some(cause) => format!(", cause = {}", toml_string(cause)),
+            None => String::new(),
+        };
+        text.push_str(&format!(
+            "[[steps.catch]]\nerrors = {}\nfail = {{ error = {}{cause} }}\n",
+            toml_strings(&fail.errors),
+            toml_string(&fail.error)
+        ));
+    }
+    text
+}
+
+fn queue_toml(queue: &GenQueue) -> String {
+    let dead_letter = match queue.max_receives {
+        Some(n) => format!("dead_letter = {{ max_receives = {n} }}\n"),
+        None => "dead_letter = false\n".into(),
+    };
+    format!(
+        "[queues.{}]\nfifo = {}\nencryption = \"{}\"\nretention = \"14d\"\n{dead_letter}",
+        queue.key, queue.fifo, queue.encryption
+    )
 }
 
 /// The spec as TOML; `reverse` writes the tables in another order (and keys within them).
 fn to_toml(s: &GenSpec, reverse: bool) -> String {
     let mut sections = Vec::new();
     sections.push(format!("name = \"{}\"\n", s.name));
-    let mut tags = s.tags.clone();
+    let mut tags: Vec<&GenTag> = s.tags.iter().collect();
     if reverse {
         tags.reverse();
     }
     if !tags.is_empty() {
-        let body: String = tags.iter().map(|(k, v)| format!("{k} = {v:?}\n")).collect();
+        let body: String = tags
+            .iter()
+            .map(|t| format!("{} = {}\n", t.key, toml_string(&t.value)))
+            .collect();
         sections.push(format!("[tags]\n{body}"));
     }
     sections.push(format!(
@@ -104,34 +269,11 @@ fn to_toml(s: &GenSpec, reverse: bool) -> String {
     if s.alarms {
         sections.push("[alarms]\nperiod = \"1m\"\n".into());
     }
-    let mut queues: Vec<String> = s
-        .queues
-        .iter()
-        .map(|(k, fifo, enc, dlq)| {
-            let dead_letter = match dlq {
-                Some(n) => format!("dead_letter = {{ max_receives = {n} }}\n"),
-                None => "dead_letter = false\n".into(),
-            };
-            format!("[queues.{k}]\nfifo = {fifo}\nencryption = \"{enc}\"\nretention = \"14d\"\n{dead_letter}")
-        })
-        .collect();
+    let mut queues: Vec<String> = s.queues.iter().map(queue_toml).collect();
     if reverse {
         queues.reverse();
     }
-    let steps: String = s
-        .steps
-        .iter()
-        .map(|(n, q, t, h)| {
-            let mut text = format!("[[steps]]\nname = \"{n}\"\nqueue = \"{}\"\n", s.queues[*q].0);
-            if let Some(t) = t {
-                text.push_str(&format!("timeout = \"{t}s\"\n"));
-            }
-            if let Some(h) = h {
-                text.push_str(&format!("heartbeat = \"{h}s\"\n"));
-            }
-            text
-        })
-        .collect();
+    let steps: String = s.steps.iter().map(|step| step_toml(step, &s.queues)).collect();
     // Top-level keys must precede tables; the order of the tables themselves is free.
     let (head, mut tables) = (sections.remove(0), sections);
     tables.extend(queues);
@@ -144,14 +286,60 @@ fn to_toml(s: &GenSpec, reverse: bool) -> String {
     format!("{head}\n{}", tables.join("\n"))
 }
 
+/// What `templatefile()` makes of the ASL file: `${var}` is the variable's value, `$${` and `%%{` are
+/// a literal `${` and `%{`; any other `${` (an unknown variable) or a `%{` directive is an error.
+fn templatefile(text: &str, vars: &BTreeMap<String, String>) -> Result<String, String> {
+    let mut out = String::new();
+    let mut rest = text;
+    while let Some(at) = rest.find(['$', '%']) {
+        out.push_str(&rest[..at]);
+        let tail = &rest[at..];
+        if let Some(after) = tail.strip_prefix("$${") {
+            out.push_str("${");
+            rest = after;
+        } else if let Some(after) = tail.strip_prefix("%%{") {
+            out.push_str("%{");
+            rest = after;
+        } else if let Some(after) = tail.strip_prefix("${") {
+            let end = after.find('}').ok_or("an unclosed ${")?;
+            let name = &after[..end];
+            out.push_str(vars.get(name).ok_or(format!("an unknown template variable {name:?}"))?);
+            rest = &after[end + 1..];
+        } else if tail.starts_with("%{") {
+            return Err(format!("a template directive: {}", &tail[..tail.len().min(20)]));
+        } else {
+            out.push_str(&tail[..1]);
+            rest = &tail[1..];
+        }
+    }
+    out.push_str(rest);
+    Ok(out)
+}
+
+/// The variables the module passes to `templatefile()`, with the values `terraform console` gets.
+fn template_vars(s: &GenSpec) -> BTreeMap<String, String> {
+    let mut vars = BTreeMap::from([("partition".to_string(), "aws".to_string())]);
+    for queue in &s.queues {
+        let var = sfngen::emit::queue_url_var(&queue.key);
+        let url = common::terraform::queue_url(&var["queue_url_".len()..]);
+        vars.insert(var, url);
+    }
+    vars
+}
+
+/// Every 16th spec also goes through the real `terraform console`.
+const CONSOLE_SAMPLE_EVERY: usize = 16;
+
 #[test]
 #[ignore = "needs the pinned tools: run scripts/test.sh"]
 fn generated_specs_render_valid_deterministic_modules() {
     let schemas = [
+        common::schema::Schema::load("5.100.0"),
         common::schema::Schema::load("6.9.0"),
         common::schema::Schema::load("6.47.0"),
     ];
     let definitions = RefCell::new(Vec::new());
+    let console_samples = RefCell::new(Vec::new());
     let config = Config {
         cases: 96,
         failure_persistence: None,
@@ -182,26 +370,34 @@ fn generated_specs_render_valid_deterministic_modules() {
             }
             let asl = files.iter().find(|f| f.path == sfngen::emit::ASL_FILE).unwrap();
             let text = String::from_utf8(asl.contents.clone()).unwrap();
-            let mut concrete = text.replace("${partition}", "aws");
-            for (key, ..) in &s.queues {
-                let var = sfngen::emit::queue_url_var(key);
-                concrete = concrete.replace(
-                    &format!("${{{var}}}"),
-                    &format!("https://sqs.us-east-1.amazonaws.com/123456789012/{key}"),
-                );
-            }
-            prop_assert!(!concrete.contains("${"), "unsubstituted placeholder");
+            let evaluated =
+                templatefile(&text, &template_vars(&s)).map_err(|e| TestCaseError::fail(format!("{e}\n{text}")))?;
             let json: serde_json::Value =
-                serde_json::from_str(&concrete).map_err(|e| TestCaseError::fail(e.to_string()))?;
-            prop_assert_eq!(json["States"].as_object().unwrap().len(), s.steps.len());
-            definitions.borrow_mut().push(concrete);
+                serde_json::from_str(&evaluated).map_err(|e| TestCaseError::fail(format!("{e}\n{evaluated}")))?;
+            let model = sfngen::load_model(&source, "sfngen.toml").unwrap();
+            prop_assert_eq!(
+                &json,
+                &common::terraform::deployed_definition(&model),
+                "templatefile() does not give back the spec's text"
+            );
+            let fails = s.steps.iter().filter(|step| step.fail.is_some()).count();
+            prop_assert_eq!(json["States"].as_object().unwrap().len(), s.steps.len() + fails);
+            definitions.borrow_mut().push(evaluated);
+            if definitions.borrow().len() % CONSOLE_SAMPLE_EVERY == 1 {
+                console_samples.borrow_mut().push(source);
+            }
             Ok(())
         })
         .unwrap();
-    // asl-validator on every generated definition, in one run.
+    asl_validator_accepts(&definitions.borrow());
+    terraform_console_agrees(&console_samples.borrow());
+}
+
+/// asl-validator on every generated definition, in one run.
+fn asl_validator_accepts(definitions: &[String]) {
     let dir = tempfile::tempdir().unwrap();
     let mut cmd = common::tool("asl-validator");
-    for (i, definition) in definitions.borrow().iter().enumerate() {
+    for (i, definition) in definitions.iter().enumerate() {
         let path = dir.path().join(format!("{i}.asl.json"));
         std::fs::write(&path, definition).unwrap();
         cmd.arg("--json-path").arg(path);
@@ -214,10 +410,35 @@ fn generated_specs_render_valid_deterministic_modules() {
         String::from_utf8_lossy(&out.stderr)
     );
     let valid = String::from_utf8_lossy(&out.stdout).matches("is valid").count();
+    assert_eq!(valid, definitions.len(), "{}", String::from_utf8_lossy(&out.stdout));
+}
+
+/// The module's own `templatefile()` call, evaluated by Terraform, is the spec's workflow.
+fn terraform_console_agrees(sources: &[String]) {
+    assert!(sources.len() >= 5, "only {} console samples", sources.len());
+    for source in sources {
+        let dir = tempfile::tempdir().unwrap();
+        for file in sfngen::render_source(source, "sfngen.toml").unwrap() {
+            std::fs::write(dir.path().join(&file.path), &file.contents).unwrap();
+        }
+        let evaluated = common::terraform::evaluate_definition(dir.path());
+        let json: serde_json::Value = serde_json::from_str(&evaluated).unwrap_or_else(|e| panic!("{e}\n{evaluated}"));
+        let model = sfngen::load_model(source, "sfngen.toml").unwrap();
+        assert_eq!(
+            json,
+            common::terraform::deployed_definition(&model),
+            "terraform console's evaluation differs from the spec's workflow for\n{source}"
+        );
+    }
+}
+
+#[test]
+fn templatefile_here_reads_escapes_and_variables_as_terraform_does() {
+    let vars = BTreeMap::from([("x".to_string(), "X".to_string())]);
     assert_eq!(
-        valid,
-        definitions.borrow().len(),
-        "{}",
-        String::from_utf8_lossy(&out.stdout)
+        templatefile("a ${x} $${x} %%{y} $$${x} $ %", &vars).unwrap(),
+        "a X ${x} %{y} $${x} $ %"
     );
+    assert!(templatefile("${y}", &vars).is_err());
+    assert!(templatefile("%{ if true }", &vars).is_err());
 }

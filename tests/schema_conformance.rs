@@ -1,11 +1,12 @@
 //! Every rendered `.tf` file against the hashicorp/aws schema, on the oldest and newest provider the
-//! module admits (and one between); and proof that the checker catches each kind of mistake.
+//! module admits (5.100.0 and the newest 6.x) and two between; and proof that the checker catches each
+//! kind of mistake, deprecations on every version.
 
 mod common;
 
 use common::schema::{Schema, Violation};
 
-const VERSIONS: &[&str] = &["6.9.0", "6.25.0", "6.47.0"];
+const VERSIONS: &[&str] = &["5.100.0", "6.9.0", "6.25.0", "6.47.0"];
 
 #[test]
 fn every_rendered_module_conforms_to_the_provider_schema() {
@@ -25,7 +26,11 @@ fn every_rendered_module_conforms_to_the_provider_schema() {
 }
 
 fn kinds(tf: &str) -> Vec<&'static str> {
-    let schema = Schema::load("6.47.0");
+    kinds_on(&Schema::load("6.47.0"), tf)
+}
+
+/// The kinds of violation in a module made of `tf` and a role `aws_iam_role.r`, against `schema`.
+fn kinds_on(schema: &Schema, tf: &str) -> Vec<&'static str> {
     let module = vec![
         ("main.tf".to_string(), tf.to_string()),
         (
@@ -143,6 +148,102 @@ fn catches_a_deprecated_attribute() {
     assert_eq!(
         kinds("data \"aws_region\" \"r\" {\n  name = \"us-east-1\"\n}\n"),
         ["deprecated"]
+    );
+}
+
+#[test]
+fn catches_a_deprecated_argument_on_every_version() {
+    for version in VERSIONS {
+        assert_eq!(
+            kinds_on(
+                &Schema::load(version),
+                "resource \"aws_iam_role\" \"x\" {\n  assume_role_policy = \"{}\"\n  managed_policy_arns = []\n}\n"
+            ),
+            ["deprecated"],
+            "hashicorp/aws {version}"
+        );
+    }
+}
+
+#[test]
+fn deprecations_follow_the_version() {
+    // aws_region's `name` is deprecated from 6.0 on; on 5.100 it is the only way to read the region.
+    let tf = "data \"aws_region\" \"r\" {\n  name = \"us-east-1\"\n}\n";
+    assert_eq!(kinds_on(&Schema::load("5.100.0"), tf), Vec::<&str>::new());
+    assert_eq!(kinds_on(&Schema::load("6.9.0"), tf), ["deprecated"]);
+}
+
+#[test]
+fn catches_a_deprecated_block_on_every_version() {
+    for version in VERSIONS {
+        assert_eq!(
+            kinds_on(
+                &Schema::load(version),
+                "resource \"aws_iam_role\" \"x\" {\n  assume_role_policy = \"{}\"\n\n  inline_policy {\n    name   = \"p\"\n    policy = \"{}\"\n  }\n}\n"
+            ),
+            ["deprecated"],
+            "hashicorp/aws {version}"
+        );
+    }
+}
+
+#[test]
+fn catches_a_deprecated_resource_type() {
+    // No type sfngen emits is deprecated in any admitted version: mark one so in a copy of the schema.
+    let mut json = Schema::load("6.47.0").json().clone();
+    json["resource_schemas"]["aws_sqs_queue"]["block"]["deprecated"] = serde_json::Value::Bool(true);
+    let schema = Schema::from_value("6.47.0-modified", json);
+    assert_eq!(
+        kinds_on(&schema, "resource \"aws_sqs_queue\" \"q\" {}\n"),
+        ["deprecated"]
+    );
+}
+
+#[test]
+fn catches_reading_a_deprecated_attribute_on_every_version() {
+    let source = "data \"aws_iam_policy_document\" \"d\" {}\n";
+    for version in VERSIONS {
+        let schema = Schema::load(version);
+        for reader in [
+            "output \"o\" {\n  value = data.aws_iam_policy_document.d.source_json\n}\n",
+            "resource \"aws_sqs_queue\" \"q\" {\n  policy = \"${data.aws_iam_policy_document.d.override_json}\"\n}\n",
+            "locals {\n  roles = [aws_iam_role.r.managed_policy_arns]\n}\n",
+            "output \"o\" {\n  value = aws_iam_role.r.inline_policy\n}\n",
+        ] {
+            assert_eq!(
+                kinds_on(&schema, &format!("{source}{reader}")),
+                ["deprecated-reference"],
+                "hashicorp/aws {version}: {reader}"
+            );
+        }
+    }
+}
+
+#[test]
+fn reading_the_region_is_deprecated_on_6x_only() {
+    let tf = "data \"aws_region\" \"current\" {}\n\noutput \"region\" {\n  value = data.aws_region.current.name\n}\n";
+    assert_eq!(kinds_on(&Schema::load("5.100.0"), tf), Vec::<&str>::new());
+    for version in ["6.9.0", "6.25.0", "6.47.0"] {
+        assert_eq!(
+            kinds_on(&Schema::load(version), tf),
+            ["deprecated-reference"],
+            "hashicorp/aws {version}"
+        );
+    }
+}
+
+#[test]
+fn checks_the_provider_block_when_the_schema_has_it() {
+    let schema = Schema::load("5.100.0");
+    let good = "provider \"aws\" {\n  alias  = \"west\"\n  region = \"eu-west-1\"\n\n  default_tags {\n    tags = { A = \"b\" }\n  }\n}\n";
+    assert_eq!(kinds_on(&schema, good), Vec::<&str>::new());
+    assert_eq!(
+        kinds_on(&schema, "provider \"aws\" {\n  regoin = \"eu-west-1\"\n}\n"),
+        ["unknown-attribute"]
+    );
+    assert_eq!(
+        kinds_on(&schema, "provider \"aws\" {\n  default_tags = {}\n}\n"),
+        ["block-as-attribute"]
     );
 }
 

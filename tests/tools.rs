@@ -6,9 +6,6 @@ mod common;
 
 use std::path::Path;
 
-use base64::Engine as _;
-use hcl::expr::Expression;
-
 #[test]
 #[ignore = "needs the pinned tools: run scripts/test.sh"]
 fn terraform_fmt_accepts_every_rendered_module() {
@@ -85,113 +82,19 @@ fn hashicorps_hcl_parser_accepts_every_rendered_file() {
     assert!(!hcl2json(&[bad]).status.success(), "the parser must reject broken HCL");
 }
 
-/// The module's `definition = templatefile(...)` expression, exactly as rendered.
-fn templatefile_call(state_machine_tf: &str) -> Expression {
-    let body = hcl::parse(state_machine_tf).expect("state_machine.tf parses");
-    let machine = body
-        .blocks()
-        .find(|b| {
-            b.identifier() == "resource"
-                && b.labels()
-                    .first()
-                    .is_some_and(|l| l.as_str() == "aws_sfn_state_machine")
-        })
-        .expect("an aws_sfn_state_machine");
-    machine
-        .body()
-        .attributes()
-        .find(|a| a.key() == "definition")
-        .expect("a definition")
-        .expr()
-        .clone()
-}
-
-/// Replaces each template variable's reference with a concrete value of the kind AWS would give.
-fn with_concrete_values(call: Expression) -> Expression {
-    let Expression::FuncCall(mut call) = call else {
-        panic!("definition is not a function call")
-    };
-    assert_eq!(call.name.name.as_str(), "templatefile");
-    let Some(Expression::Object(vars)) = call.args.get_mut(1) else {
-        panic!("templatefile has no vars object")
-    };
-    for (key, value) in vars.iter_mut() {
-        let key = key.to_string();
-        *value = Expression::String(match key.as_str() {
-            "partition" => "aws".into(),
-            queue if queue.starts_with("queue_url_") => {
-                format!(
-                    "https://sqs.us-east-1.amazonaws.com/123456789012/{}",
-                    &queue["queue_url_".len()..]
-                )
-            }
-            other => panic!("unexpected template variable {other}"),
-        });
-    }
-    Expression::FuncCall(call)
-}
-
-/// Evaluates the module's own `templatefile()` call with `terraform console`, as Terraform would at plan.
-fn evaluate_definition(module: &Path) -> String {
-    let tf = std::fs::read_to_string(module.join("state_machine.tf")).unwrap();
-    let call = with_concrete_values(templatefile_call(&tf));
-    let expression = format!("base64encode({})", hcl::format::to_string(&call).unwrap());
-    // `path.module` of a root module is ".": run the console where a copy of the ASL file sits.
-    let console_dir = tempfile::tempdir().unwrap();
-    std::fs::copy(
-        module.join(sfngen::emit::ASL_FILE),
-        console_dir.path().join(sfngen::emit::ASL_FILE),
-    )
-    .unwrap();
-    let mut child = common::tool("terraform")
-        .arg("console")
-        .current_dir(console_dir.path())
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .expect("terraform console");
-    use std::io::Write as _;
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(format!("{expression}\n").as_bytes())
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
-    assert!(
-        out.status.success(),
-        "terraform console: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let text = String::from_utf8(out.stdout).unwrap();
-    let encoded = text.trim().trim_matches('"');
-    String::from_utf8(
-        base64::engine::general_purpose::STANDARD
-            .decode(encoded)
-            .expect("base64"),
-    )
-    .unwrap()
-}
-
 #[test]
 #[ignore = "needs the pinned tools: run scripts/test.sh"]
 fn the_templatefile_call_evaluates_to_asl_that_validates() {
     for spec in common::all_specs() {
         let label = common::spec_label(&spec);
         let dir = common::render_to_dir(&spec);
-        let definition = evaluate_definition(dir.path());
+        let definition = common::terraform::evaluate_definition(dir.path());
         let json: serde_json::Value = serde_json::from_str(&definition).unwrap_or_else(|e| panic!("{label}: {e}"));
         // Every placeholder substituted, and every text from the spec verbatim (`${`, `%{` included).
         let source = std::fs::read_to_string(&spec).unwrap();
         let file_name = spec.file_name().unwrap().to_string_lossy();
         let model = sfngen::load_model(&source, &file_name).unwrap_or_else(|e| panic!("{label}: {e:?}"));
-        let expected = sfngen::emit::asl::deployed_definition(&model, "aws", &|queue| {
-            format!(
-                "https://sqs.us-east-1.amazonaws.com/123456789012/{}",
-                queue.replace('-', "_")
-            )
-        });
+        let expected = common::terraform::deployed_definition(&model);
         assert_eq!(
             json, expected,
             "{label}: what templatefile() evaluates to is not the spec's workflow"

@@ -2,11 +2,20 @@
 #![allow(dead_code)]
 
 pub mod schema;
+pub mod terraform;
 
 use std::path::{Component, Path, PathBuf};
 use std::process::Command;
 
 use sfngen::emit::GeneratedFile;
+
+/// The `sfngen` binary this test run built.
+pub const SFNGEN: &str = env!("CARGO_BIN_EXE_sfngen");
+
+/// A command running the `sfngen` binary this test run built.
+pub fn sfngen() -> Command {
+    Command::new(SFNGEN)
+}
 
 /// The repository root.
 pub fn root() -> PathBuf {
@@ -150,4 +159,31 @@ pub fn normalize(path: &Path) -> Option<PathBuf> {
         }
     }
     Some(out)
+}
+
+/// Writes `sfngen schema` into `dir` as `sfngen.schema.json`; checks that it is JSON.
+pub fn write_schema(dir: &Path) -> PathBuf {
+    let out = sfngen().arg("schema").output().unwrap();
+    assert!(out.status.success());
+    let path = dir.join("sfngen.schema.json");
+    std::fs::write(&path, &out.stdout).unwrap();
+    serde_json::from_slice::<serde_json::Value>(&out.stdout).expect("the schema is JSON");
+    path
+}
+
+/// `taplo check` of a spec against a schema file (a real JSON Schema validator).
+pub fn taplo_check(schema: &Path, spec: &Path) -> std::process::Output {
+    // taplo reads its file arguments as globs: a file named `x[0].toml` would be no file, and pass.
+    assert!(
+        !spec.to_string_lossy().contains(['[', ']', '*', '?']),
+        "{}: taplo would read this path as a glob",
+        spec.display()
+    );
+    tool("taplo")
+        .arg("check")
+        .arg("--schema")
+        .arg(format!("file://{}", schema.display()))
+        .arg(spec)
+        .output()
+        .unwrap()
 }

@@ -1,10 +1,11 @@
 //! Checks Terraform files against the hashicorp/aws provider's typed schema.
 //!
-//! For every `resource` and `data` block: the type exists; every attribute exists, is settable (not
-//! computed-only), is not deprecated, and has a literal (or resolvable reference) of the right type;
-//! every nested block is a block in the schema and respects its max/min items; nothing required is
-//! missing. References such as `aws_sqs_queue.main.arn` must name a block of this module and an
-//! attribute its type has.
+//! For every `resource` and `data` block: the type exists and is not deprecated; every attribute exists,
+//! is settable (not computed-only), is not deprecated, and has a literal (or resolvable reference) of the
+//! right type; every nested block is a block in the schema, is not deprecated and respects its max/min
+//! items; nothing required is missing. References such as `aws_sqs_queue.main.arn` must name a block of
+//! this module and an attribute (or nested block) its type has, and must not read a deprecated one. A
+//! `provider "aws"` block is checked against the provider's own schema when the file has it.
 
 use std::collections::BTreeMap;
 
@@ -17,8 +18,9 @@ pub struct Violation {
     /// Where: `file: resource.type.name.attribute`.
     pub at: String,
     /// What kind of mistake, stable for tests: `unknown-type`, `unknown-attribute`, `computed-only`,
-    /// `deprecated`, `type-mismatch`, `block-as-attribute`, `attribute-as-block`, `too-many-blocks`,
-    /// `missing-required`, `unknown-reference`.
+    /// `deprecated` (an attribute, block or type written in the configuration), `deprecated-reference`
+    /// (a deprecated attribute or block read through a reference), `type-mismatch`, `block-as-attribute`,
+    /// `attribute-as-block`, `too-many-blocks`, `missing-required`, `unknown-reference`.
     pub kind: &'static str,
     /// Details.
     pub detail: String,
@@ -30,8 +32,33 @@ pub struct Schema {
     root: Value,
 }
 
-const META_ATTRIBUTES: &[&str] = &["count", "for_each", "depends_on", "provider"];
-const META_BLOCKS: &[&str] = &["lifecycle"];
+/// Which block a body belongs to, for the meta-arguments Terraform allows there.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Level {
+    /// A `resource` or `data` block: `count`, `for_each`, `depends_on`, `provider`, `lifecycle`.
+    Resource,
+    /// A `provider` block: `alias` (and the old `version`).
+    Provider,
+    /// A nested block: no meta-arguments.
+    Nested,
+}
+
+impl Level {
+    fn meta_attributes(self) -> &'static [&'static str] {
+        match self {
+            Level::Resource => &["count", "for_each", "depends_on", "provider"],
+            Level::Provider => &["alias", "version"],
+            Level::Nested => &[],
+        }
+    }
+
+    fn meta_blocks(self) -> &'static [&'static str] {
+        match self {
+            Level::Resource => &["lifecycle"],
+            Level::Provider | Level::Nested => &[],
+        }
+    }
+}
 
 impl Schema {
     /// Loads `tests/data/provider-schema/aws-VERSION.json`.
@@ -41,10 +68,23 @@ impl Schema {
             env!("CARGO_MANIFEST_DIR")
         );
         let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
+        Schema::from_value(
+            version,
+            serde_json::from_str(&text).unwrap_or_else(|e| panic!("{path}: {e}")),
+        )
+    }
+
+    /// A schema from its parsed JSON (the trimmed format of `tests/data/provider-schema`).
+    pub fn from_value(version: &str, root: Value) -> Schema {
         Schema {
             version: version.to_string(),
-            root: serde_json::from_str(&text).unwrap_or_else(|e| panic!("{path}: {e}")),
+            root,
         }
+    }
+
+    /// The parsed JSON, e.g. to derive a modified schema in a test.
+    pub fn json(&self) -> &Value {
+        &self.root
     }
 
     /// The provider version.
@@ -59,6 +99,12 @@ impl Schema {
             "resource_schemas"
         };
         self.root.get(section)?.get(type_name)?.get("block")
+    }
+
+    /// The `provider "aws"` block's schema, when the schema file has it (a `terraform providers schema
+    /// -json` dump does; the per-version 6.x dumps do not).
+    fn provider_block(&self) -> Option<&Value> {
+        self.root.get("provider_block")
     }
 
     /// Checks a set of files that form one module: `(file name, text)`.
@@ -103,15 +149,27 @@ impl Schema {
                     let [type_name, name] = labels.as_slice() else { continue };
                     let at = format!("{file}: {kind}.{type_name}.{name}");
                     match self.block_schema(kind, type_name) {
-                        Some(schema) => ctx.check_body(&at, block.body(), schema, true, &mut violations),
+                        Some(schema) => {
+                            if is_deprecated(schema) {
+                                let detail = format!("{type_name} is deprecated in hashicorp/aws {}", self.version);
+                                push(&mut violations, at.clone(), "deprecated", detail);
+                            }
+                            ctx.check_body(&at, block.body(), schema, Level::Resource, &mut violations)
+                        }
                         None => violations.push(Violation {
                             at,
                             kind: "unknown-type",
                             detail: format!("{type_name} is not a {kind} type of hashicorp/aws {}", self.version),
                         }),
                     }
+                } else if kind == "provider"
+                    && labels.as_slice() == ["aws"]
+                    && let Some(schema) = self.provider_block()
+                {
+                    let at = format!("{file}: provider.aws");
+                    ctx.check_body(&at, block.body(), schema, Level::Provider, &mut violations);
                 } else {
-                    // variable, output, locals, terraform: check the references they make.
+                    // variable, output, locals, terraform, module: check the references they make.
                     for attr in block.body().attributes() {
                         ctx.check_references(&format!("{file}: {kind}.{}", attr.key()), attr.expr(), &mut violations);
                     }
@@ -131,13 +189,30 @@ impl Schema {
     }
 }
 
+/// A reference to a resource or data block's attribute: `aws_sqs_queue.main.arn`.
+struct Reference {
+    /// `type.name.attribute` (or `data.type.name.attribute`).
+    address: String,
+    /// What it reads, when the block is declared and its type has that attribute or nested block.
+    target: Option<Target>,
+}
+
+/// An attribute or nested block that a reference reads.
+struct Target {
+    /// The attribute's type (`None` for a nested block).
+    ty: Option<Value>,
+    /// Whether the schema marks it deprecated.
+    deprecated: bool,
+}
+
 struct Context<'a> {
     schema: &'a Schema,
     declared: &'a BTreeMap<String, (String, String)>,
 }
 
 impl Context<'_> {
-    fn check_body(&self, at: &str, body: &hcl::Body, schema: &Value, top: bool, out: &mut Vec<Violation>) {
+    /// Checks one block's body against its schema.
+    fn check_body(&self, at: &str, body: &hcl::Body, schema: &Value, level: Level, out: &mut Vec<Violation>) {
         let attributes = schema.get("attributes").and_then(Value::as_object);
         let block_types = schema.get("block_types").and_then(Value::as_object);
         let mut present = Vec::new();
@@ -145,7 +220,7 @@ impl Context<'_> {
             let key = attr.key();
             let here = format!("{at}.{key}");
             present.push(key.to_string());
-            if top && META_ATTRIBUTES.contains(&key) {
+            if level.meta_attributes().contains(&key) {
                 continue;
             }
             let Some(spec) = attributes.and_then(|a| a.get(key)) else {
@@ -194,7 +269,7 @@ impl Context<'_> {
         for block in body.blocks() {
             let key = block.identifier();
             let here = format!("{at}.{key}");
-            if top && META_BLOCKS.contains(&key) {
+            if level.meta_blocks().contains(&key) {
                 continue;
             }
             let Some(spec) = block_types.and_then(|b| b.get(key)) else {
@@ -217,7 +292,10 @@ impl Context<'_> {
             };
             *counts.entry(key.to_string()).or_default() += 1;
             if let Some(inner) = spec.get("block") {
-                self.check_body(&here, block.body(), inner, false, out);
+                if is_deprecated(inner) {
+                    push(out, here.clone(), "deprecated", format!("block `{key}` is deprecated"));
+                }
+                self.check_body(&here, block.body(), inner, Level::Nested, out);
             }
         }
         for (key, spec) in block_types.into_iter().flatten() {
@@ -253,7 +331,7 @@ impl Context<'_> {
         }
         for attr in body.attributes() {
             let here = format!("{at}.{}", attr.key());
-            if top && attr.key() == "depends_on" {
+            if level == Level::Resource && attr.key() == "depends_on" {
                 self.check_depends_on(&here, attr.expr(), out);
             } else {
                 self.check_references(&here, attr.expr(), out);
@@ -303,13 +381,14 @@ impl Context<'_> {
                 }
                 _ => None,
             },
-            Expression::Traversal(t) => self.reference(t).and_then(|(_, ty)| ty),
+            Expression::Traversal(t) => self.reference(t)?.target?.ty,
             _ => None,
         }
     }
 
-    /// `(address, attribute type)` of a reference to a resource or data attribute of this module.
-    fn reference(&self, traversal: &hcl::expr::Traversal) -> Option<(String, Option<Value>)> {
+    /// What a reference to a resource or data attribute of this module reads; `None` for references that
+    /// are not to a resource or data block (`var.`, `local.`, `module.`...).
+    fn reference(&self, traversal: &hcl::expr::Traversal) -> Option<Reference> {
         let Expression::Variable(root) = &traversal.expr else {
             return None;
         };
@@ -323,20 +402,34 @@ impl Context<'_> {
             .collect();
         let root = root.as_str();
         let (address, attribute) = match (root, names.as_slice()) {
-            ("var" | "local" | "path" | "module" | "each" | "count" | "self", _) => return None,
+            ("var" | "local" | "path" | "module" | "each" | "count" | "self" | "terraform", _) => return None,
             ("data", [type_name, name, attribute, ..]) => (format!("data.{type_name}.{name}"), *attribute),
             (type_name, [name, attribute, ..]) => (format!("{type_name}.{name}"), *attribute),
-            _ => return Some((root.to_string(), None)),
+            _ => {
+                return Some(Reference {
+                    address: root.to_string(),
+                    target: None,
+                });
+            }
         };
-        let ty = self.declared.get(&address).and_then(|(kind, type_name)| {
-            self.schema
-                .block_schema(kind, type_name)?
-                .get("attributes")?
-                .get(attribute)?
-                .get("type")
-                .cloned()
+        let target = self.declared.get(&address).and_then(|(kind, type_name)| {
+            let block = self.schema.block_schema(kind, type_name)?;
+            if let Some(spec) = block.get("attributes").and_then(|a| a.get(attribute)) {
+                return Some(Target {
+                    ty: spec.get("type").cloned(),
+                    deprecated: spec.get("deprecated").and_then(Value::as_bool).unwrap_or(false),
+                });
+            }
+            let nested = block.get("block_types")?.get(attribute)?.get("block")?;
+            Some(Target {
+                ty: None,
+                deprecated: is_deprecated(nested),
+            })
         });
-        Some((format!("{address}.{attribute}"), ty))
+        Some(Reference {
+            address: format!("{address}.{attribute}"),
+            target,
+        })
     }
 
     /// Every reference in `expr` must name a declared block and one of its attributes.
@@ -345,9 +438,19 @@ impl Context<'_> {
         while let Some(expr) = stack.pop() {
             match expr {
                 Expression::Traversal(t) => {
-                    if let Some((address, None)) = self.reference(&t) {
-                        let detail = format!("{address} is not a declared block's attribute");
-                        push(out, at.to_string(), "unknown-reference", detail);
+                    match self.reference(&t) {
+                        Some(Reference { address, target: None }) => {
+                            let detail = format!("{address} is not a declared block's attribute");
+                            push(out, at.to_string(), "unknown-reference", detail);
+                        }
+                        Some(Reference {
+                            address,
+                            target: Some(Target { deprecated: true, .. }),
+                        }) => {
+                            let detail = format!("{address} is deprecated in hashicorp/aws {}", self.schema.version);
+                            push(out, at.to_string(), "deprecated-reference", detail);
+                        }
+                        _ => {}
                     }
                     if !matches!(t.expr, Expression::Variable(_)) {
                         stack.push(t.expr.clone());
@@ -373,6 +476,11 @@ impl Context<'_> {
             }
         }
     }
+}
+
+/// Whether a block (or a resource type's block) is marked deprecated.
+fn is_deprecated(block: &Value) -> bool {
+    block.get("deprecated").and_then(Value::as_bool).unwrap_or(false)
 }
 
 fn push(out: &mut Vec<Violation>, at: String, kind: &'static str, detail: String) {

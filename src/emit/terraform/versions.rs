@@ -4,7 +4,7 @@
 use crate::emit::hcl::{Block, Expr, File, string};
 
 /// Lowest hashicorp/aws release the module is checked against (its schema is in `tests/data`).
-pub const AWS_PROVIDER_MIN: &str = "6.9.0";
+pub const AWS_PROVIDER_MIN: &str = "5.100.0";
 /// Terraform version floor: the one terraform-aws-modules set for hashicorp/aws 6.
 pub const TERRAFORM_MIN: &str = "1.5.7";
 

@@ -3,8 +3,11 @@
 //! This stage only checks the *shape* of the document: TOML syntax, known keys (with "did you mean"),
 //! and value types. It applies no defaults and checks no ranges; `resolve` does that, so that every
 //! rule about values lives in one place. It collects every problem it finds instead of stopping at
-//! the first one.
+//! the first one. Which keys exist is [`keys`]'s to say: a key it does not list is unknown.
 
+pub mod keys;
+
+use std::borrow::Cow;
 use std::ops::Range;
 
 use toml::Spanned;
@@ -183,48 +186,6 @@ pub struct CallbackSpec {
     pub log_retention_days: Option<Located<i64>>,
 }
 
-const TOP_KEYS: &[&str] = &[
-    "name",
-    "tags",
-    "state_machine",
-    "steps",
-    "queues",
-    "callback",
-    "alarms",
-    "logs",
-];
-const LOGS_KEYS: &[&str] = &["encryption"];
-const ALARM_KEYS: &[&str] = &["period", "evaluation_periods"];
-const STATE_MACHINE_KEYS: &[&str] = &[
-    "timeout",
-    "log_level",
-    "include_execution_data",
-    "tracing",
-    "log_retention_days",
-];
-const STEP_KEYS: &[&str] = &[
-    "name",
-    "queue",
-    "timeout",
-    "heartbeat",
-    "input_path",
-    "message",
-    "retry",
-    "catch",
-];
-const RETRY_KEYS: &[&str] = &["errors", "attempts", "interval", "backoff_rate", "max_delay", "jitter"];
-const CATCH_KEYS: &[&str] = &["errors", "next", "fail"];
-const FAIL_KEYS: &[&str] = &["error", "cause"];
-const QUEUE_KEYS: &[&str] = &["visibility_timeout", "retention", "fifo", "encryption", "dead_letter"];
-const DEAD_LETTER_KEYS: &[&str] = &["max_receives"];
-const CALLBACK_KEYS: &[&str] = &[
-    "memory_mb",
-    "timeout",
-    "architecture",
-    "reserved_concurrency",
-    "log_retention_days",
-];
-
 /// Parses the text of a spec. Always returns a (possibly partial) spec and every problem found.
 pub fn parse(source: &str) -> (Spec, Vec<Diagnostic>) {
     let mut diags = Vec::new();
@@ -248,9 +209,10 @@ fn read_spec(root: &DeTable<'_>, diags: &mut Vec<Diagnostic>) -> Spec {
     let mut spec = Spec::default();
     let mut r = Reader {
         path: String::new(),
+        keys: String::new(),
         diags,
     };
-    for (key, value) in root.iter() {
+    for (key, value) in r.known(root) {
         match key.get_ref().as_ref() {
             "name" => spec.name = r.string("name", value),
             "tags" => spec.tags = r.string_map("tags", value),
@@ -268,48 +230,57 @@ fn read_spec(root: &DeTable<'_>, diags: &mut Vec<Diagnostic>) -> Spec {
             }
             "alarms" => {
                 if let Some(table) = r.table("alarms", value) {
-                    let mut ar = r.nested("alarms");
-                    let mut alarms = AlarmsSpec {
-                        span: key.span(),
-                        ..AlarmsSpec::default()
-                    };
-                    for (k, v) in table.iter() {
-                        match k.get_ref().as_ref() {
-                            "period" => alarms.period = ar.string("period", v),
-                            "evaluation_periods" => alarms.evaluation_periods = ar.integer("evaluation_periods", v),
-                            _ => ar.unknown(k, ALARM_KEYS),
-                        }
-                    }
-                    spec.alarms = Some(alarms);
+                    spec.alarms = Some(read_alarms(&mut r.nested("alarms"), table, key.span()));
                 }
             }
             "logs" => {
                 if let Some(table) = r.table("logs", value) {
-                    let mut lr = r.nested("logs");
-                    for (k, v) in table.iter() {
-                        match k.get_ref().as_ref() {
-                            "encryption" => spec.log_encryption = lr.string("encryption", v),
-                            _ => lr.unknown(k, LOGS_KEYS),
-                        }
-                    }
+                    spec.log_encryption = read_logs(&mut r.nested("logs"), table);
                 }
             }
-            _ => r.unknown(key, TOP_KEYS),
+            _ => r.unknown(key),
         }
     }
     spec
 }
 
+fn read_alarms(r: &mut Reader<'_>, table: &DeTable<'_>, span: Span) -> AlarmsSpec {
+    let mut alarms = AlarmsSpec {
+        span,
+        ..AlarmsSpec::default()
+    };
+    for (key, value) in r.known(table) {
+        match key.get_ref().as_ref() {
+            "period" => alarms.period = r.string("period", value),
+            "evaluation_periods" => alarms.evaluation_periods = r.integer("evaluation_periods", value),
+            _ => r.unknown(key),
+        }
+    }
+    alarms
+}
+
+/// `[logs]`: its `encryption`.
+fn read_logs(r: &mut Reader<'_>, table: &DeTable<'_>) -> Option<Located<String>> {
+    let mut encryption = None;
+    for (key, value) in r.known(table) {
+        match key.get_ref().as_ref() {
+            "encryption" => encryption = r.string("encryption", value),
+            _ => r.unknown(key),
+        }
+    }
+    encryption
+}
+
 fn read_state_machine(r: &mut Reader<'_>, table: &DeTable<'_>) -> StateMachineSpec {
     let mut sm = StateMachineSpec::default();
-    for (key, value) in table.iter() {
+    for (key, value) in r.known(table) {
         match key.get_ref().as_ref() {
             "timeout" => sm.timeout = r.string("timeout", value),
             "log_level" => sm.log_level = r.string("log_level", value),
             "include_execution_data" => sm.include_execution_data = r.boolean("include_execution_data", value),
             "tracing" => sm.tracing = r.boolean("tracing", value),
             "log_retention_days" => sm.log_retention_days = r.integer("log_retention_days", value),
-            _ => r.unknown(key, STATE_MACHINE_KEYS),
+            _ => r.unknown(key),
         }
     }
     sm
@@ -322,32 +293,35 @@ fn read_steps(r: &mut Reader<'_>, value: &Spanned<DeValue<'_>>) -> Option<Locate
     };
     let mut steps = Vec::new();
     for (index, item) in items.iter().enumerate() {
-        let path = format!("steps[{index}]");
+        let mut sr = r.element("steps", index);
         let DeValue::Table(table) = item.get_ref() else {
-            r.type_error_at(&path, item, "a table, written as [[steps]]");
+            sr.type_error_here(item, "a table, written as [[steps]]");
             continue;
         };
-        let mut sr = r.nested(&path);
-        let mut step = StepSpec {
-            span: item.span(),
-            ..StepSpec::default()
-        };
-        for (key, value) in table.iter() {
-            match key.get_ref().as_ref() {
-                "name" => step.name = sr.string("name", value),
-                "queue" => step.queue = sr.string("queue", value),
-                "timeout" => step.timeout = sr.string("timeout", value),
-                "heartbeat" => step.heartbeat = sr.string("heartbeat", value),
-                "input_path" => step.input_path = sr.string("input_path", value),
-                "message" => step.message = read_message(&mut sr, value),
-                "retry" => step.retry = read_tables(&mut sr, "retry", value, read_retry),
-                "catch" => step.catch = read_tables(&mut sr, "catch", value, read_catch),
-                _ => sr.unknown(key, STEP_KEYS),
-            }
-        }
-        steps.push(step);
+        steps.push(read_step(&mut sr, table, item.span()));
     }
     Some(Located::new(steps, value.span()))
+}
+
+fn read_step(r: &mut Reader<'_>, table: &DeTable<'_>, span: Span) -> StepSpec {
+    let mut step = StepSpec {
+        span,
+        ..StepSpec::default()
+    };
+    for (key, value) in r.known(table) {
+        match key.get_ref().as_ref() {
+            "name" => step.name = r.string("name", value),
+            "queue" => step.queue = r.string("queue", value),
+            "timeout" => step.timeout = r.string("timeout", value),
+            "heartbeat" => step.heartbeat = r.string("heartbeat", value),
+            "input_path" => step.input_path = r.string("input_path", value),
+            "message" => step.message = read_message(r, value),
+            "retry" => step.retry = read_tables(r, "retry", value, read_retry),
+            "catch" => step.catch = read_tables(r, "catch", value, read_catch),
+            _ => r.unknown(key),
+        }
+    }
+    step
 }
 
 /// `message = { ... }`: any TOML values, as JSON.
@@ -378,13 +352,10 @@ fn read_tables<T>(
     };
     let mut out = Vec::new();
     for (index, item) in items.iter().enumerate() {
-        let path = format!("{key}[{index}]");
+        let mut er = r.element(key, index);
         match item.get_ref() {
-            DeValue::Table(table) => out.push(read(&mut r.nested(&path), table, item.span())),
-            _ => {
-                let full = r.join(&path);
-                r.type_error_at(&full, item, "a table");
-            }
+            DeValue::Table(table) => out.push(read(&mut er, table, item.span())),
+            _ => er.type_error_here(item, "a table"),
         }
     }
     out
@@ -395,7 +366,7 @@ fn read_retry(r: &mut Reader<'_>, table: &DeTable<'_>, span: Span) -> RetrySpec 
         span,
         ..RetrySpec::default()
     };
-    for (key, value) in table.iter() {
+    for (key, value) in r.known(table) {
         match key.get_ref().as_ref() {
             "errors" => retry.errors = r.strings("errors", value),
             "attempts" => retry.attempts = r.integer("attempts", value),
@@ -403,7 +374,7 @@ fn read_retry(r: &mut Reader<'_>, table: &DeTable<'_>, span: Span) -> RetrySpec 
             "backoff_rate" => retry.backoff_rate = r.float("backoff_rate", value),
             "max_delay" => retry.max_delay = r.string("max_delay", value),
             "jitter" => retry.jitter = r.boolean("jitter", value),
-            _ => r.unknown(key, RETRY_KEYS),
+            _ => r.unknown(key),
         }
     }
     retry
@@ -414,56 +385,65 @@ fn read_catch(r: &mut Reader<'_>, table: &DeTable<'_>, span: Span) -> CatchSpec 
         span,
         ..CatchSpec::default()
     };
-    for (key, value) in table.iter() {
+    for (key, value) in r.known(table) {
         match key.get_ref().as_ref() {
             "errors" => catch.errors = r.strings("errors", value),
             "next" => catch.next = r.string("next", value),
             "fail" => {
-                if let Some(t) = r.table("fail", value) {
-                    let mut fr = r.nested("fail");
-                    let mut fail = FailSpec::default();
-                    for (k, v) in t.iter() {
-                        match k.get_ref().as_ref() {
-                            "error" => fail.error = fr.string("error", v),
-                            "cause" => fail.cause = fr.string("cause", v),
-                            _ => fr.unknown(k, FAIL_KEYS),
-                        }
-                    }
+                if let Some(table) = r.table("fail", value) {
+                    let fail = read_fail(&mut r.nested("fail"), table);
                     catch.fail = Some(Located::new(fail, value.span()));
                 }
             }
-            _ => r.unknown(key, CATCH_KEYS),
+            _ => r.unknown(key),
         }
     }
     catch
+}
+
+fn read_fail(r: &mut Reader<'_>, table: &DeTable<'_>) -> FailSpec {
+    let mut fail = FailSpec::default();
+    for (key, value) in r.known(table) {
+        match key.get_ref().as_ref() {
+            "error" => fail.error = r.string("error", value),
+            "cause" => fail.cause = r.string("cause", value),
+            _ => r.unknown(key),
+        }
+    }
+    fail
 }
 
 fn read_queues(r: &mut Reader<'_>, value: &Spanned<DeValue<'_>>) -> Vec<(Located<String>, QueueSpec)> {
     let Some(table) = r.table("queues", value) else {
         return Vec::new();
     };
+    let mut queues_reader = r.nested("queues");
     let mut queues = Vec::new();
     for (key, value) in table.iter() {
         let name = key.get_ref().to_string();
-        let path = format!("queues.{name}");
-        let mut qr = r.nested(&path);
+        let mut qr = queues_reader.entry(&name);
         let Some(queue_table) = qr.table_here(value) else {
             continue;
         };
-        let mut queue = QueueSpec::default();
-        for (qkey, qvalue) in queue_table.iter() {
-            match qkey.get_ref().as_ref() {
-                "visibility_timeout" => queue.visibility_timeout = qr.string("visibility_timeout", qvalue),
-                "retention" => queue.retention = qr.string("retention", qvalue),
-                "fifo" => queue.fifo = qr.boolean("fifo", qvalue),
-                "encryption" => queue.encryption = qr.string("encryption", qvalue),
-                "dead_letter" => queue.dead_letter = read_dead_letter(&mut qr, qvalue),
-                _ => qr.unknown(qkey, QUEUE_KEYS),
-            }
-        }
+        let queue = read_queue(&mut qr, queue_table);
         queues.push((Located::new(name, key.span()), queue));
     }
     queues
+}
+
+fn read_queue(r: &mut Reader<'_>, table: &DeTable<'_>) -> QueueSpec {
+    let mut queue = QueueSpec::default();
+    for (key, value) in r.known(table) {
+        match key.get_ref().as_ref() {
+            "visibility_timeout" => queue.visibility_timeout = r.string("visibility_timeout", value),
+            "retention" => queue.retention = r.string("retention", value),
+            "fifo" => queue.fifo = r.boolean("fifo", value),
+            "encryption" => queue.encryption = r.string("encryption", value),
+            "dead_letter" => queue.dead_letter = read_dead_letter(r, value),
+            _ => r.unknown(key),
+        }
+    }
+    queue
 }
 
 fn read_dead_letter(r: &mut Reader<'_>, value: &Spanned<DeValue<'_>>) -> Option<Located<DeadLetterSpec>> {
@@ -473,10 +453,10 @@ fn read_dead_letter(r: &mut Reader<'_>, value: &Spanned<DeValue<'_>>) -> Option<
         DeValue::Table(table) => {
             let mut dr = r.nested("dead_letter");
             let mut max_receives = None;
-            for (key, v) in table.iter() {
+            for (key, v) in dr.known(table) {
                 match key.get_ref().as_ref() {
                     "max_receives" => max_receives = dr.integer("max_receives", v),
-                    _ => dr.unknown(key, DEAD_LETTER_KEYS),
+                    _ => dr.unknown(key),
                 }
             }
             Some(Located::new(DeadLetterSpec::On { max_receives }, value.span()))
@@ -494,29 +474,55 @@ fn read_dead_letter(r: &mut Reader<'_>, value: &Spanned<DeValue<'_>>) -> Option<
 
 fn read_callback(r: &mut Reader<'_>, table: &DeTable<'_>) -> CallbackSpec {
     let mut cb = CallbackSpec::default();
-    for (key, value) in table.iter() {
+    for (key, value) in r.known(table) {
         match key.get_ref().as_ref() {
             "memory_mb" => cb.memory_mb = r.integer("memory_mb", value),
             "timeout" => cb.timeout = r.string("timeout", value),
             "architecture" => cb.architecture = r.string("architecture", value),
             "reserved_concurrency" => cb.reserved_concurrency = r.integer("reserved_concurrency", value),
             "log_retention_days" => cb.log_retention_days = r.integer("log_retention_days", value),
-            _ => r.unknown(key, CALLBACK_KEYS),
+            _ => r.unknown(key),
         }
     }
     cb
 }
 
+/// A key of a TOML table, as written.
+type TableKey<'t, 'i> = &'t Spanned<Cow<'i, str>>;
+
 /// Reads typed values out of one table, reporting type errors and unknown keys under `path`.
 struct Reader<'d> {
+    /// The table's path in messages: `steps[1].retry[0]`, `queues.main`.
     path: String,
+    /// The table's path in [`keys`]: `steps[].retry[]`, `queues.*`.
+    keys: String,
     diags: &'d mut Vec<Diagnostic>,
 }
 
 impl Reader<'_> {
+    /// The reader of the table at `key` of this one.
     fn nested(&mut self, key: &str) -> Reader<'_> {
         Reader {
             path: self.join(key),
+            keys: join_keys(&self.keys, key),
+            diags: self.diags,
+        }
+    }
+
+    /// The reader of the `index`th table of the array of tables at `key`.
+    fn element(&mut self, key: &str, index: usize) -> Reader<'_> {
+        Reader {
+            path: self.join(&format!("{key}[{index}]")),
+            keys: join_keys(&self.keys, &format!("{key}[]")),
+            diags: self.diags,
+        }
+    }
+
+    /// The reader of the table at `name`, an entry of this map (`[queues.NAME]`).
+    fn entry(&mut self, name: &str) -> Reader<'_> {
+        Reader {
+            path: self.join(name),
+            keys: join_keys(&self.keys, "*"),
             diags: self.diags,
         }
     }
@@ -531,7 +537,22 @@ impl Reader<'_> {
         }
     }
 
-    fn unknown(&mut self, key: &Spanned<std::borrow::Cow<'_, str>>, known: &[&str]) {
+    /// The entries of `table` whose keys [`keys`] lists for this table; every other one is reported.
+    fn known<'t, 'i>(&mut self, table: &'t DeTable<'i>) -> Vec<(TableKey<'t, 'i>, &'t Spanned<DeValue<'i>>)> {
+        let names = keys::names_in(&self.keys);
+        let mut known = Vec::new();
+        for (key, value) in table.iter() {
+            if names.contains(&key.get_ref().as_ref()) {
+                known.push((key, value));
+            } else {
+                self.unknown(key);
+            }
+        }
+        known
+    }
+
+    fn unknown(&mut self, key: TableKey<'_, '_>) {
+        let known = keys::names_in(&self.keys);
         let name = key.get_ref().as_ref();
         let help = match did_you_mean(name, known.iter().copied()) {
             Some(near) => format!("did you mean `{near}`?"),
@@ -672,11 +693,16 @@ impl Reader<'_> {
         match value.get_ref() {
             DeValue::Table(t) => Some(t),
             _ => {
-                let path = self.path.clone();
-                self.type_error_at(&path, value, "a table");
+                self.type_error_here(value, "a table");
                 None
             }
         }
+    }
+
+    /// A type error for a value whose path is this reader's own path.
+    fn type_error_here(&mut self, value: &Spanned<DeValue<'_>>, expected: &str) {
+        let path = self.path.clone();
+        self.type_error_at(&path, value, expected);
     }
 
     fn string_map(&mut self, key: &str, value: &Spanned<DeValue<'_>>) -> Vec<(Located<String>, Located<String>)> {
@@ -692,6 +718,15 @@ impl Reader<'_> {
             }
         }
         out
+    }
+}
+
+/// `table` and `key` joined as [`keys`] writes paths.
+fn join_keys(table: &str, key: &str) -> String {
+    if table.is_empty() {
+        key.to_string()
+    } else {
+        format!("{table}.{key}")
     }
 }
 

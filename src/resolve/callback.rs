@@ -1,0 +1,52 @@
+//! `[callback]`: the Lambda that answers with the task token.
+
+use super::Checker;
+use crate::model::{Architecture, Callback, LogGroup};
+use crate::spec::{Spec, keys};
+
+impl Checker {
+    /// The callback Lambda; `tracing` follows the state machine's, so that a trace spans the callback.
+    pub(super) fn callback(&mut self, spec: &Spec, name: &str, tracing: bool) -> Callback {
+        let cb = &spec.callback;
+        let table = "callback";
+        let memory_mb = self.integer(&keys::MEMORY_MB, table, cb.memory_mb.as_ref());
+        let timeout_seconds = self.duration(&keys::CALLBACK_TIMEOUT, table, cb.timeout.as_ref());
+        let architecture = match self.choice(&keys::ARCHITECTURE, table, cb.architecture.as_ref()) {
+            "x86_64" => Architecture::X86_64,
+            _ => Architecture::Arm64,
+        };
+        let reserved_concurrency = cb
+            .reserved_concurrency
+            .as_ref()
+            .map(|r| self.integer(&keys::RESERVED_CONCURRENCY, table, Some(r)));
+        let retention_days = self.retention_days(&keys::CALLBACK_LOG_RETENTION, table, cb.log_retention_days.as_ref());
+        let function_name = format!("{name}-callback");
+        Callback {
+            log_group: LogGroup {
+                name: format!("/aws/lambda/{function_name}"),
+                retention_days,
+                module_key: false,
+            },
+            function_name,
+            memory_mb,
+            timeout_seconds,
+            architecture,
+            reserved_concurrency,
+            tracing,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_architecture_value_is_the_model_architecture_of_that_name() {
+        for (value, _) in keys::ARCHITECTURE.rule.values {
+            let mut c = Checker::default();
+            let spec = crate::spec::parse(&format!("[callback]\narchitecture = {value:?}\n")).0;
+            assert_eq!(c.callback(&spec, "x", false).architecture.as_str(), *value);
+        }
+    }
+}

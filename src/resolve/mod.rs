@@ -1,0 +1,153 @@
+//! Validation and resolution: [`Spec`] (as written) → [`Model`] (complete and checked).
+//!
+//! Every rule about values lives here and only here, one file per concern; defaults and ranges come
+//! from the key registry ([`crate::spec::keys`]). All problems are collected before returning, so that
+//! a user fixes a spec in one pass.
+
+mod alarms;
+mod callback;
+mod guard_rails;
+mod iam;
+mod names;
+mod queues;
+mod retry_catch;
+mod state_machine;
+mod steps;
+mod values;
+
+pub use guard_rails::guard_rails;
+
+use crate::diagnostic::Diagnostic;
+use crate::model::Model;
+use crate::spec::{Span, Spec, keys};
+
+/// Resolves a parsed spec. `source_file` is the spec's file name, used in generated headers.
+pub fn resolve(spec: &Spec, source_file: &str) -> Result<Model, Vec<Diagnostic>> {
+    let mut c = Checker::default();
+    let name = c.resource_name(keys::NAME.path, spec.name.as_ref());
+    let tags = c.tags(spec);
+    let mut state_machine = c.state_machine(spec, &name);
+    let queues = c.queues(spec, &name);
+    let steps = c.steps(spec, &queues, state_machine.timeout_seconds);
+    let mut callback = c.callback(spec, &name, state_machine.tracing);
+    let alarms = spec.alarms.as_ref().map(|a| c.alarms(a));
+    let logs_use_module_key = c.choice(&keys::LOG_ENCRYPTION, "logs", spec.log_encryption.as_ref()) == "kms";
+    c.finish()?;
+    let module_key = iam::module_key(&name, &queues, logs_use_module_key, &mut state_machine, &mut callback);
+    let roles = vec![
+        iam::state_machine_role(&name, &state_machine, &queues),
+        iam::callback_role(&name, callback.tracing),
+    ];
+    Ok(Model {
+        name,
+        source_file: source_file.to_string(),
+        tags,
+        state_machine,
+        steps,
+        queues,
+        callback,
+        module_key,
+        roles,
+        alarms,
+    })
+}
+
+/// Collects diagnostics while resolving; every method returns a usable value even on error, so that
+/// checking goes on and every problem is found.
+#[derive(Default)]
+struct Checker {
+    diags: Vec<Diagnostic>,
+}
+
+impl Checker {
+    fn error(&mut self, path: &str, span: Span, message: String, help: String) {
+        self.diags
+            .push(Diagnostic::error(path, Some(span), message).with_help(help));
+    }
+
+    /// A required key missing from the table at `table`, whose text is at `span`.
+    fn missing(&mut self, table: &str, key: &str, span: Span, example: &str) {
+        self.error(
+            &at(table, key),
+            span,
+            format!("missing required key `{key}`"),
+            format!("add `{example}` to this table"),
+        );
+    }
+
+    /// `Err` with every problem, in the order of the file, when there is any.
+    fn finish(&mut self) -> Result<(), Vec<Diagnostic>> {
+        if self.diags.is_empty() {
+            return Ok(());
+        }
+        let mut diags = std::mem::take(&mut self.diags);
+        diags.sort_by_key(|d| d.span.as_ref().map(|s| s.start).unwrap_or(0));
+        Err(diags)
+    }
+}
+
+/// The path of `key` in the table at `table` (`""`: the top level).
+fn at(table: &str, key: &str) -> String {
+    if table.is_empty() {
+        key.to_string()
+    } else {
+        format!("{table}.{key}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{Architecture, Encryption, LogLevel};
+    use crate::spec::parse;
+
+    fn resolve_src(src: &str) -> Result<Model, Vec<Diagnostic>> {
+        let (spec, diags) = parse(src);
+        assert!(diags.is_empty(), "{diags:?}");
+        resolve(&spec, "sfngen.toml")
+    }
+
+    const SEED: &str = "name = \"callback-demo\"\n[[steps]]\nname = \"SendToSQS\"\nqueue = \"main\"\n[queues.main]\n";
+
+    #[test]
+    fn seed_gets_the_documented_defaults() {
+        let m = resolve_src(SEED).unwrap();
+        assert_eq!(m.state_machine.timeout_seconds, 3600);
+        let logging = m.state_machine.logging.as_ref().unwrap();
+        assert_eq!(logging.level, LogLevel::Error);
+        assert!(!logging.include_execution_data);
+        assert_eq!(logging.log_group.retention_days, 30);
+        assert!(!m.state_machine.tracing);
+        let q = &m.queues[0];
+        assert_eq!((q.visibility_timeout_seconds, q.retention_seconds), (300, 345_600));
+        assert_eq!(q.encryption, Encryption::SqsManaged);
+        assert_eq!(q.dead_letter.as_ref().unwrap().max_receives, 5);
+        assert_eq!(q.name, "callback-demo-main");
+        assert_eq!(m.callback.memory_mb, 128);
+        assert_eq!(m.callback.timeout_seconds, 10);
+        assert_eq!(m.callback.architecture, Architecture::Arm64);
+        assert_eq!(m.callback.reserved_concurrency, None);
+        assert!(m.module_key.is_none());
+    }
+
+    #[test]
+    fn longest_names_fit_aws_limits() {
+        let n = "a".repeat(32);
+        let src = format!("name = \"{n}\"\n[[steps]]\nname = \"S\"\nqueue = \"{n}\"\n[queues.{n}]\nfifo = true\n");
+        let m = resolve_src(&src).unwrap();
+        assert!(m.queues[0].dead_letter.as_ref().unwrap().name.len() <= 80);
+        assert!(m.callback.function_name.len() <= 64);
+        assert!(m.roles.iter().all(|r| r.name.len() <= 64));
+    }
+
+    #[test]
+    fn every_problem_is_reported_at_once() {
+        let src = "name = \"Bad-\"\n[[steps]]\nname = \"A\"\nqueue = \"mian\"\nheartbeat = \"2h\"\n[queues.main]\nretention = \"30d\"\n";
+        let errs = resolve_src(src).unwrap_err();
+        let paths: Vec<_> = errs.iter().map(|d| d.path.as_str()).collect();
+        assert_eq!(
+            paths,
+            ["name", "steps[0].queue", "steps[0].heartbeat", "queues.main.retention"]
+        );
+    }
+}

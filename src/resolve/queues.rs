@@ -1,0 +1,159 @@
+//! `[queues.*]`: names, timeouts, encryption and dead-letter queues; every queue used by a step.
+
+use std::collections::BTreeSet;
+
+use super::Checker;
+use super::values::flag;
+use crate::diagnostic::shown;
+use crate::model::{DeadLetter, Encryption, Queue};
+use crate::spec::{DeadLetterSpec, Located, QueueSpec, Spec, StepSpec, keys};
+
+impl Checker {
+    /// The queues, sorted by key.
+    pub(super) fn queues(&mut self, spec: &Spec, name: &str) -> Vec<Queue> {
+        let steps: Vec<&StepSpec> = spec.steps.iter().flat_map(|s| s.value.iter()).collect();
+        let used: BTreeSet<&str> = steps
+            .iter()
+            .filter_map(|s| s.queue.as_ref().map(|q| q.value.as_str()))
+            .collect();
+        // An unused queue is only worth reporting once every step names a queue that exists:
+        // otherwise it is the echo of a typo or a missing key, reported on the step itself.
+        let steps_resolve = !steps.is_empty()
+            && steps.iter().all(|s| {
+                s.queue
+                    .as_ref()
+                    .is_some_and(|q| spec.queues.iter().any(|(key, _)| key.value == q.value))
+            });
+        let mut queues: Vec<Queue> = spec
+            .queues
+            .iter()
+            .map(|(key, q)| self.queue(name, key, q, !steps_resolve || used.contains(key.value.as_str())))
+            .collect();
+        queues.sort_by(|a, b| a.key.cmp(&b.key));
+        queues
+    }
+
+    fn queue(&mut self, name: &str, key: &Located<String>, q: &QueueSpec, used: bool) -> Queue {
+        let table = format!("queues.{}", key.value);
+        self.resource_name(&table, Some(key));
+        if !used {
+            self.unused_queue(&table, key);
+        }
+        let fifo = flag(q.fifo.as_ref());
+        let suffix = if fifo { ".fifo" } else { "" };
+        let visibility_timeout_seconds =
+            self.duration(&keys::VISIBILITY_TIMEOUT, &table, q.visibility_timeout.as_ref());
+        let retention_seconds = self.duration(&keys::QUEUE_RETENTION, &table, q.retention.as_ref());
+        let encryption = self.encryption(&table, q.encryption.as_ref());
+        let dead_letter = self
+            .dead_letter(&table, q.dead_letter.as_ref())
+            .map(|max_receives| DeadLetter {
+                name: format!("{name}-{}-dlq{suffix}", key.value),
+                max_receives,
+                // The longest SQS allows: a dead-lettered message keeps its first enqueue time.
+                retention_seconds: keys::QUEUE_RETENTION.rule.max,
+            });
+        Queue {
+            key: key.value.clone(),
+            name: format!("{name}-{}{suffix}", key.value),
+            fifo,
+            visibility_timeout_seconds,
+            retention_seconds,
+            encryption,
+            dead_letter,
+        }
+    }
+
+    fn unused_queue(&mut self, table: &str, key: &Located<String>) {
+        self.error(
+            table,
+            key.span.clone(),
+            format!("queue `{}` is not used by any step", key.value),
+            format!(
+                "set `queue = \"{}\"` on a [[steps]] table, or delete [queues.{}]",
+                key.value, key.value
+            ),
+        );
+    }
+
+    fn encryption(&mut self, table: &str, value: Option<&Located<String>>) -> Encryption {
+        let key = &keys::QUEUE_ENCRYPTION;
+        match value.map_or(key.rule.default.unwrap_or_default(), |v| v.value.as_str()) {
+            "sqs" => Encryption::SqsManaged,
+            "kms" => Encryption::ModuleKey,
+            arn if is_kms_key_arn(arn) => Encryption::KeyArn(arn.to_string()),
+            alias if is_kms_alias(alias) => Encryption::KeyAlias(alias.to_string()),
+            other => {
+                if let Some(v) = value {
+                    self.error(
+                        &format!("{table}.encryption"),
+                        v.span.clone(),
+                        format!("{} is not a valid encryption setting", shown(other)),
+                        "use \"sqs\" (SSE-SQS), \"kms\" (a key this module creates), a key ARN \
+                         (arn:aws:kms:REGION:ACCOUNT:key/ID) or an alias (alias/NAME)"
+                            .into(),
+                    );
+                }
+                Encryption::SqsManaged
+            }
+        }
+    }
+
+    /// `None` when dead-lettering is off; otherwise `max_receives`.
+    fn dead_letter(&mut self, table: &str, value: Option<&Located<DeadLetterSpec>>) -> Option<u32> {
+        let max_receives = match value.map(|v| &v.value) {
+            Some(DeadLetterSpec::Off) => return None,
+            Some(DeadLetterSpec::On { max_receives }) => max_receives.as_ref(),
+            None => None,
+        };
+        Some(self.integer(&keys::MAX_RECEIVES, &format!("{table}.dead_letter"), max_receives))
+    }
+}
+
+/// `arn:PARTITION:kms:REGION:ACCOUNT:key/ID`.
+fn is_kms_key_arn(text: &str) -> bool {
+    let parts: Vec<&str> = text.splitn(6, ':').collect();
+    let [arn, partition, service, region, account, resource] = parts.as_slice() else {
+        return false;
+    };
+    let id = resource.strip_prefix("key/").unwrap_or("");
+    *arn == "arn"
+        && partition.starts_with("aws")
+        && partition.chars().all(|c| c.is_ascii_lowercase() || c == '-')
+        && *service == "kms"
+        && !region.is_empty()
+        && region
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+        && account.len() == 12
+        && account.bytes().all(|b| b.is_ascii_digit())
+        && !id.is_empty()
+        && id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+}
+
+/// `alias/NAME`, as KMS allows alias names.
+fn is_kms_alias(text: &str) -> bool {
+    text.strip_prefix("alias/").is_some_and(|name| {
+        !name.is_empty() && text.len() <= 256 && name.chars().all(|c| c.is_ascii_alphanumeric() || "/_-".contains(c))
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kms_arns_and_aliases() {
+        assert!(is_kms_key_arn(
+            "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+        ));
+        assert!(is_kms_key_arn(
+            "arn:aws-us-gov:kms:us-gov-west-1:123456789012:key/mrk-1"
+        ));
+        assert!(!is_kms_key_arn("arn:aws:kms:us-east-1:123456789012:alias/x"));
+        assert!(!is_kms_key_arn("arn:aws:sqs:us-east-1:123456789012:key/x"));
+        assert!(is_kms_alias("alias/my-key"));
+        assert!(!is_kms_alias("alias/"));
+        assert!(!is_kms_alias("my-key"));
+    }
+}

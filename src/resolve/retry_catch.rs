@@ -1,0 +1,188 @@
+//! `[[steps.retry]]` and `[[steps.catch]]`: ASL retriers and catchers, and the rules ASL sets on their
+//! error names.
+
+use super::Checker;
+use super::values::{did_you_mean_prefix, flag};
+use crate::diagnostic::shown;
+use crate::model::{Catch, CatchTarget, Retry};
+use crate::spec::keys::{self, ALL_ERRORS, MAX_ERROR_NAME_CHARS, MAX_STATE_NAME_CHARS};
+use crate::spec::{CatchSpec, FailSpec, Located, RetrySpec, Span, StepSpec};
+
+/// The `errors` list of a retry or catch table, as written.
+type ErrorList = Located<Vec<Located<String>>>;
+
+impl Checker {
+    /// A step's retriers, in order.
+    pub(super) fn retriers(&mut self, path: &str, step: &StepSpec) -> Vec<Retry> {
+        let retry = step
+            .retry
+            .iter()
+            .enumerate()
+            .map(|(i, r)| self.retrier(&format!("{path}.retry[{i}]"), r))
+            .collect();
+        self.errors_all_last(
+            path,
+            "retry",
+            step.retry.iter().map(|r| (r.span.clone(), r.errors.as_ref())).collect(),
+        );
+        retry
+    }
+
+    /// A step's catchers, in order; `step` is its name, `later` the names of the steps after it.
+    pub(super) fn catchers(&mut self, path: &str, step: &StepSpec, name: &str, later: &[Option<&str>]) -> Vec<Catch> {
+        let mut catch = Vec::new();
+        let mut fails = 0;
+        for (i, c) in step.catch.iter().enumerate() {
+            let catcher = self.catcher(&format!("{path}.catch[{i}]"), c, name, fails, later);
+            fails += usize::from(matches!(catcher.target, CatchTarget::Fail { .. }));
+            catch.push(catcher);
+        }
+        self.errors_all_last(
+            path,
+            "catch",
+            step.catch.iter().map(|c| (c.span.clone(), c.errors.as_ref())).collect(),
+        );
+        catch
+    }
+
+    fn retrier(&mut self, path: &str, r: &RetrySpec) -> Retry {
+        Retry {
+            errors: self.error_names(&format!("{path}.errors"), r.errors.as_ref()),
+            max_attempts: self.integer(&keys::RETRY_ATTEMPTS, path, r.attempts.as_ref()),
+            interval_seconds: self.duration(&keys::RETRY_INTERVAL, path, r.interval.as_ref()),
+            // Thousandths keep the model exact; the range keeps the product within u32.
+            backoff_rate_milli: (self.number(&keys::RETRY_BACKOFF_RATE, path, r.backoff_rate.as_ref()) * 1000.0).round()
+                as u32,
+            max_delay_seconds: r
+                .max_delay
+                .as_ref()
+                .map(|d| self.duration(&keys::RETRY_MAX_DELAY, path, Some(d))),
+            jitter: flag(r.jitter.as_ref()),
+        }
+    }
+
+    fn catcher(&mut self, path: &str, c: &CatchSpec, step: &str, fails_before: usize, later: &[Option<&str>]) -> Catch {
+        let errors = self.error_names(&format!("{path}.errors"), c.errors.as_ref());
+        let target = match (c.next.as_ref(), c.fail.as_ref()) {
+            (Some(next), None) => {
+                self.later_step(path, next, step, later);
+                CatchTarget::Step(next.value.clone())
+            }
+            (None, Some(fail)) => self.fail_state(path, fail, step, fails_before),
+            _ => {
+                self.error(
+                    path,
+                    c.span.clone(),
+                    "a catch needs exactly one of `next` and `fail`".into(),
+                    "write `next = \"LaterStep\"` or `fail = { error = \"...\" }`".into(),
+                );
+                CatchTarget::Step(String::new())
+            }
+        };
+        Catch { errors, target }
+    }
+
+    /// A catch may only go forward.
+    fn later_step(&mut self, path: &str, next: &Located<String>, step: &str, later: &[Option<&str>]) {
+        if later.contains(&Some(next.value.as_str())) {
+            return;
+        }
+        let near = did_you_mean_prefix(&next.value, later.iter().flatten().copied());
+        self.error(
+            &format!("{path}.next"),
+            next.span.clone(),
+            format!("{} is not a step after {}", shown(&next.value), shown(step)),
+            format!("{near}a catch may only go forward, to a later step's name, or use `fail = {{ error = \"...\" }}`"),
+        );
+    }
+
+    /// The Fail state a catch ends in: `{step}Failed`, then `{step}Failed2`...
+    fn fail_state(&mut self, path: &str, fail: &Located<FailSpec>, step: &str, fails_before: usize) -> CatchTarget {
+        let error = match fail.value.error.as_ref() {
+            Some(e) => {
+                if !(1..=MAX_ERROR_NAME_CHARS).contains(&e.value.chars().count()) {
+                    self.error(
+                        &format!("{path}.fail.error"),
+                        e.span.clone(),
+                        format!("the error name must have 1 to {MAX_ERROR_NAME_CHARS} characters"),
+                        "shorten it".into(),
+                    );
+                }
+                e.value.clone()
+            }
+            None => {
+                self.error(
+                    &format!("{path}.fail"),
+                    fail.span.clone(),
+                    "missing required key `error`".into(),
+                    "write `fail = { error = \"OrderFailed\", cause = \"...\" }`".into(),
+                );
+                String::new()
+            }
+        };
+        // "Failed" and a number up to 99 still fit a state name.
+        let stem: String = step.chars().take(MAX_STATE_NAME_CHARS - 8).collect();
+        let state = match fails_before {
+            0 => format!("{stem}Failed"),
+            n => format!("{stem}Failed{}", n + 1),
+        };
+        CatchTarget::Fail {
+            state,
+            error,
+            cause: fail.value.cause.as_ref().map(|c| c.value.clone()),
+        }
+    }
+
+    /// `errors`: `["States.ALL"]` when left out; otherwise names of 1 to 256 characters.
+    fn error_names(&mut self, path: &str, errors: Option<&ErrorList>) -> Vec<String> {
+        let Some(errors) = errors else {
+            return vec![ALL_ERRORS.into()];
+        };
+        if errors.value.is_empty() {
+            self.error(
+                path,
+                errors.span.clone(),
+                "no error names".into(),
+                "list at least one, such as [\"States.Timeout\"], or remove `errors` to match every error".into(),
+            );
+        }
+        for e in &errors.value {
+            if !(1..=MAX_ERROR_NAME_CHARS).contains(&e.value.chars().count()) {
+                self.error(
+                    path,
+                    e.span.clone(),
+                    format!("an error name must have 1 to {MAX_ERROR_NAME_CHARS} characters"),
+                    "fix the name".into(),
+                );
+            }
+        }
+        errors.value.iter().map(|e| e.value.clone()).collect()
+    }
+
+    /// ASL: "States.ALL" must stand alone, in the last retrier (or catcher) of a state.
+    fn errors_all_last(&mut self, path: &str, kind: &str, lists: Vec<(Span, Option<&ErrorList>)>) {
+        let count = lists.len();
+        for (i, (span, list)) in lists.into_iter().enumerate() {
+            let Some(list) = list else {
+                if i + 1 < count {
+                    self.error(
+                        &format!("{path}.{kind}[{i}]"),
+                        span,
+                        format!("this {kind} has no `errors`, so it matches every error, but it is not the last"),
+                        format!("give it `errors`, or move it after the other [[steps.{kind}]] tables"),
+                    );
+                }
+                continue;
+            };
+            let has_all = list.value.iter().any(|e| e.value == ALL_ERRORS);
+            if has_all && (list.value.len() > 1 || i + 1 < count) {
+                self.error(
+                    &format!("{path}.{kind}[{i}].errors"),
+                    list.span.clone(),
+                    "\"States.ALL\" must be alone, in the last entry".into(),
+                    format!("move it into its own [[steps.{kind}]] table after the others"),
+                );
+            }
+        }
+    }
+}

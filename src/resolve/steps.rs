@@ -1,0 +1,219 @@
+//! `[[steps]]`: one callback Task each, in order: its name, queue, timeout and heartbeat, and the
+//! message it sends. Retry and catch are `retry_catch`'s.
+
+use std::collections::BTreeMap;
+
+use super::Checker;
+use super::values::did_you_mean_prefix;
+use crate::diagnostic::{Diagnostic, shown};
+use crate::duration::format_seconds;
+use crate::model::{CatchTarget, Queue, Step};
+use crate::spec::{Located, Spec, StepSpec, keys};
+
+impl Checker {
+    /// The steps, in order; every step name unique.
+    pub(super) fn steps(&mut self, spec: &Spec, queues: &[Queue], execution_timeout: u64) -> Vec<Step> {
+        let Some(steps) = spec.steps.as_ref() else {
+            self.diags.push(
+                Diagnostic::error("steps", Some(0..0), "missing required key `steps`")
+                    .with_help("add at least one [[steps]] table with `name` and `queue`"),
+            );
+            return Vec::new();
+        };
+        if steps.value.is_empty() {
+            self.error(
+                "steps",
+                steps.span.clone(),
+                "at least one step is required".into(),
+                "add a [[steps]] table with `name` and `queue`".into(),
+            );
+        }
+        let names: Vec<Option<&str>> = steps
+            .value
+            .iter()
+            .map(|s| s.name.as_ref().map(|n| n.value.as_str()))
+            .collect();
+        let mut seen: BTreeMap<&str, usize> = BTreeMap::new();
+        let mut out = Vec::new();
+        for (index, step) in steps.value.iter().enumerate() {
+            let path = format!("steps[{index}]");
+            let mut resolved = self.step(&path, step, queues, execution_timeout);
+            resolved.retry = self.retriers(&path, step);
+            resolved.catch = self.catchers(&path, step, &resolved.name, &names[index + 1..]);
+            if let Some(name) = step.name.as_ref()
+                && let Some(first) = seen.insert(name.value.as_str(), index)
+            {
+                self.duplicate_step_name(&path, name, first);
+            }
+            out.push(resolved);
+        }
+        self.fail_states_named_like_steps(&out, &steps.value);
+        out
+    }
+
+    fn step(&mut self, path: &str, step: &StepSpec, queues: &[Queue], execution_timeout: u64) -> Step {
+        let name = match step.name.as_ref() {
+            Some(name) => {
+                self.state_name(path, name);
+                name.value.clone()
+            }
+            None => {
+                self.missing(path, "name", step.span.clone(), "name = \"SendToSQS\"");
+                String::new()
+            }
+        };
+        let queue = match step.queue.as_ref() {
+            Some(queue) => {
+                self.known_queue(path, queue, queues);
+                queue.value.clone()
+            }
+            None => {
+                self.missing(path, "queue", step.span.clone(), "queue = \"main\"");
+                String::new()
+            }
+        };
+        let timeout_seconds = step
+            .timeout
+            .as_ref()
+            .map(|t| self.duration(&keys::STEP_TIMEOUT, path, Some(t)));
+        let heartbeat_seconds = step
+            .heartbeat
+            .as_ref()
+            .map(|h| self.duration(&keys::STEP_HEARTBEAT, path, Some(h)));
+        if let (Some(beat), Some(written)) = (heartbeat_seconds, step.heartbeat.as_ref()) {
+            let timeout = timeout_seconds.zip(step.timeout.as_ref());
+            self.heartbeat_below_timeouts(path, (beat, written), timeout, execution_timeout);
+        }
+        Step {
+            name,
+            queue,
+            timeout_seconds,
+            heartbeat_seconds,
+            input_path: self.input_path(path, step.input_path.as_ref()),
+            message_fields: self.message_fields(&format!("{path}.message"), &step.message),
+            retry: Vec::new(),
+            catch: Vec::new(),
+        }
+    }
+
+    /// A step's `queue` is the key of a `[queues.*]` table.
+    fn known_queue(&mut self, path: &str, queue: &Located<String>, queues: &[Queue]) {
+        if queues.iter().any(|known| known.key == queue.value) {
+            return;
+        }
+        let near = did_you_mean_prefix(&queue.value, queues.iter().map(|k| k.key.as_str()));
+        self.error(
+            &format!("{path}.queue"),
+            queue.span.clone(),
+            format!("no queue named {:?}", queue.value),
+            format!(
+                "{near}define it as a [queues.{}] table, or use an existing queue key",
+                queue.value
+            ),
+        );
+    }
+
+    /// A heartbeat is shorter than the step's timeout, and than the execution's.
+    fn heartbeat_below_timeouts(
+        &mut self,
+        path: &str,
+        (beat, written): (u64, &Located<String>),
+        timeout: Option<(u64, &Located<String>)>,
+        execution_timeout: u64,
+    ) {
+        let path = format!("{path}.heartbeat");
+        match timeout {
+            Some((limit, t)) if beat >= limit => self.error(
+                &path,
+                written.span.clone(),
+                format!(
+                    "heartbeat {} must be shorter than the step's timeout {}",
+                    written.value, t.value
+                ),
+                format!(
+                    "lower `heartbeat` below {}, or raise `timeout` above {}",
+                    format_seconds(limit),
+                    format_seconds(beat)
+                ),
+            ),
+            _ if beat >= execution_timeout => self.error(
+                &path,
+                written.span.clone(),
+                format!(
+                    "heartbeat {} must be shorter than the execution timeout {}",
+                    written.value,
+                    format_seconds(execution_timeout)
+                ),
+                "lower `heartbeat`, or raise [state_machine] `timeout`".into(),
+            ),
+            _ => {}
+        }
+    }
+
+    fn input_path(&mut self, path: &str, value: Option<&Located<String>>) -> String {
+        let Some(v) = value else {
+            return keys::INPUT_PATH.rule.default.unwrap_or_default().to_string();
+        };
+        if !v.value.starts_with('$') || v.value.chars().any(char::is_control) || v.value.contains(char::is_whitespace) {
+            self.error(
+                &format!("{path}.input_path"),
+                v.span.clone(),
+                format!("{} is not a JSONPath", shown(&v.value)),
+                "write a path into the state input such as \"$\" (all of it) or \"$.order\"".into(),
+            );
+        }
+        v.value.clone()
+    }
+
+    fn message_fields(
+        &mut self,
+        path: &str,
+        fields: &[(Located<String>, serde_json::Value)],
+    ) -> Vec<(String, serde_json::Value)> {
+        for (key, _) in fields {
+            if key.value == "input" || key.value == "token" {
+                self.error(
+                    &format!("{path}.{}", key.value),
+                    key.span.clone(),
+                    format!("`{}` is sfngen's own message field", key.value),
+                    "every message carries `input` (the state input) and `token` (the task token); name this field otherwise".into(),
+                );
+            } else if key.value.ends_with(".$") {
+                self.error(
+                    &format!("{path}.{}", key.value),
+                    key.span.clone(),
+                    format!("`{}` ends in \".$\", which Step Functions reads as a path", key.value),
+                    "message fields are static values: drop the \".$\" suffix".into(),
+                );
+            }
+        }
+        fields.iter().map(|(k, v)| (k.value.clone(), v.clone())).collect()
+    }
+
+    fn duplicate_step_name(&mut self, path: &str, name: &Located<String>, first: usize) {
+        self.error(
+            &format!("{path}.name"),
+            name.span.clone(),
+            format!("step name {:?} is already used by steps[{first}]", name.value),
+            "give every step a unique name".into(),
+        );
+    }
+
+    /// The Fail states that catches create must not take a step's name.
+    fn fail_states_named_like_steps(&mut self, steps: &[Step], written: &[StepSpec]) {
+        for (index, step) in steps.iter().enumerate() {
+            for (i, catch) in step.catch.iter().enumerate() {
+                if let CatchTarget::Fail { state, .. } = &catch.target
+                    && steps.iter().any(|s| &s.name == state)
+                {
+                    self.error(
+                        &format!("steps[{index}].catch[{i}].fail"),
+                        written[index].catch[i].span.clone(),
+                        format!("the Fail state this catch creates, {state:?}, has the name of a step"),
+                        "rename that step".into(),
+                    );
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,904 @@
+//! Every key of `sfngen.toml`, declared once: its path, type, default, allowed values and a one-line doc.
+//!
+//! The reader ([`crate::spec`]) knows a key only if it is listed in [`KEYS`]; [`crate::resolve`] takes
+//! defaults and ranges from the constants here; `sfngen schema` ([`crate::schema`]) is generated from
+//! [`KEYS`]; the README's key table is [`markdown_table`], and tests hold the `sfngen init` starter to it.
+//!
+//! A path names a key the way a reader finds it: `.` between a table and its keys, `[]` for every element
+//! of an array of tables (`steps[].timeout`), `*` for every entry of a map (`queues.*.retention`).
+
+use crate::duration::format_seconds;
+
+/// One day, in seconds.
+pub const DAY: u64 = 86_400;
+/// The longest a Standard execution, or one of its tasks, may run (and so any duration inside one).
+pub const MAX_EXECUTION_SECONDS: u64 = 365 * DAY;
+/// `name` and queue keys: at most this many characters.
+pub const MAX_NAME_CHARS: usize = 32;
+/// ASL state names: at most this many characters.
+pub const MAX_STATE_NAME_CHARS: usize = 80;
+/// Characters an ASL state name may not hold, besides control characters.
+pub const FORBIDDEN_STATE_NAME_CHARS: &str = "<>{}[]?*\"#%\\^|~`$&,;:/";
+/// An error name (`errors` of a retry or catch, a Fail state's `error`): at most this many characters.
+pub const MAX_ERROR_NAME_CHARS: usize = 256;
+/// What `errors` means when left out: every error.
+pub const ALL_ERRORS: &str = "States.ALL";
+/// CloudWatch Logs' allowed `retentionInDays` values.
+pub const LOG_RETENTION_DAYS: &[u32] = &[
+    1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
+];
+
+/// One key of the spec: where it is, what it is, and what it may hold. `Key` alone is an entry of
+/// [`KEYS`]; `Key<Integer>` and the like are the constants resolve reads its ranges and defaults from.
+#[derive(Debug, Clone, Copy)]
+pub struct Key<R = Rule> {
+    /// Where it is.
+    pub path: &'static str,
+    /// What it is, in one line.
+    pub doc: &'static str,
+    /// What it may hold, and its value when left out.
+    pub rule: R,
+}
+
+/// What a key may hold.
+#[derive(Debug, Clone, Copy)]
+pub enum Rule {
+    /// A table, an array of tables or a map: its keys are listed under its path.
+    Table(Table),
+    /// A string.
+    Text(Text),
+    /// A duration string (`"90s"`, `"5m"`, `"1h"`, `"7d"`).
+    Duration(Duration),
+    /// A whole number in a range.
+    Integer(Integer),
+    /// A number in a range.
+    Number(Number),
+    /// `true` or `false`, `false` when left out.
+    Flag,
+    /// One string out of a few.
+    Choice(Choice),
+    /// A log group's retention in days: one of [`LOG_RETENTION_DAYS`].
+    Retention(Retention),
+    /// A list of error names (`ErrorEquals`), every error (`["States.ALL"]`) when left out.
+    ErrorNames,
+}
+
+/// A key holding other keys.
+#[derive(Debug, Clone, Copy)]
+pub struct Table {
+    /// How it holds them.
+    pub shape: Shape,
+    /// Whether a spec must have it.
+    pub required: bool,
+}
+
+/// How a [`Table`] key holds its keys.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Shape {
+    /// A table of the keys listed under its path; left out, every one of them has its default.
+    Table,
+    /// Such a table, or `false` to turn the feature off; on by default.
+    TableOrFalse,
+    /// An array of tables (`[[steps]]`), each a table of the keys listed under `PATH[]`.
+    Tables {
+        /// At least this many.
+        min_items: usize,
+        /// Each table has exactly one of these keys (none: no such rule).
+        exactly_one_of: &'static [&'static str],
+    },
+    /// Keys the user chooses (`[tags]`, `message`, `[queues]`).
+    Map(Entries),
+}
+
+/// What a [`Shape::Map`] holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Entries {
+    /// AWS tags: string keys and values.
+    Tags,
+    /// Static message fields: any TOML value, sent as JSON.
+    Json,
+    /// A table of the keys listed under `PATH.*` for each entry, whose key is a resource name.
+    Tables {
+        /// At least this many.
+        min_entries: usize,
+    },
+}
+
+/// A string key.
+#[derive(Debug, Clone, Copy)]
+pub struct Text {
+    /// Whether a spec must have it.
+    pub required: bool,
+    /// Its value when left out.
+    pub default: Option<&'static str>,
+    /// What it may hold.
+    pub allows: TextRule,
+}
+
+/// What a [`Text`] key may hold.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TextRule {
+    /// A prefix of AWS names: 1-32 lowercase letters, digits or '-', a letter first, no trailing '-'.
+    ResourceName,
+    /// An ASL state name.
+    StateName,
+    /// The key of a `[queues.*]` table.
+    QueueKey,
+    /// The name of a later step.
+    LaterStep,
+    /// A JSONPath into the state input.
+    JsonPath,
+    /// An error name of 1 to 256 characters.
+    ErrorName,
+    /// `sqs`, `kms`, a KMS key ARN or `alias/...`.
+    Encryption,
+    /// Any text.
+    Any,
+}
+
+/// A value from `min` to `max`: a [`Duration`], an [`Integer`] or a [`Number`].
+#[derive(Debug, Clone, Copy)]
+pub struct Range<T> {
+    /// The least.
+    pub min: T,
+    /// The most.
+    pub max: T,
+    /// Its value when left out; `None`: unset.
+    pub default: Option<T>,
+    /// How to fix a value out of range; `{min}` and `{max}` are filled in as a spec writes them.
+    pub help: &'static str,
+}
+
+/// A duration, in seconds.
+pub type Duration = Range<u64>;
+/// A whole number.
+pub type Integer = Range<u32>;
+/// A number.
+pub type Number = Range<f64>;
+
+/// The help of every duration out of range.
+const DURATION_HELP: &str = "use a duration from {min} to {max}";
+
+/// A value of a [`Range`] as a spec writes it.
+pub trait Written: Copy + PartialOrd {
+    /// As in a message or a table: `5m`, `128`, `2.0`.
+    fn written(self) -> String;
+    /// As TOML: `"5m"`, `128`, `2.0`.
+    fn toml(self) -> String {
+        self.written()
+    }
+}
+
+/// `u64` ranges are durations, in seconds.
+impl Written for u64 {
+    fn written(self) -> String {
+        format_seconds(self)
+    }
+    fn toml(self) -> String {
+        format!("\"{}\"", format_seconds(self))
+    }
+}
+
+impl Written for u32 {
+    fn written(self) -> String {
+        self.to_string()
+    }
+}
+
+impl Written for f64 {
+    fn written(self) -> String {
+        format!("{self:?}")
+    }
+}
+
+impl<T: Written> Range<T> {
+    /// Whether `value` is allowed.
+    pub fn contains(&self, value: T) -> bool {
+        self.min <= value && value <= self.max
+    }
+
+    /// How to fix a value out of range.
+    pub fn help(&self) -> String {
+        self.help
+            .replace("{min}", &self.min.written())
+            .replace("{max}", &self.max.written())
+    }
+
+    /// `min..max`, as a spec writes them.
+    pub fn allowed(&self) -> String {
+        format!("{}..{}", self.min.written(), self.max.written())
+    }
+}
+
+/// A key holding one of a few strings.
+#[derive(Debug, Clone, Copy)]
+pub struct Choice {
+    /// The allowed values, each with what it means (empty: nothing to add).
+    pub values: &'static [(&'static str, &'static str)],
+    /// Its value when left out.
+    pub default: &'static str,
+    /// What a value is called in a message: "unknown {noun} ...".
+    pub noun: &'static str,
+    /// Added to the list of allowed values in a message.
+    pub note: &'static str,
+}
+
+impl Choice {
+    /// Its values, as a message lists them: `use "a" or "b"`, `use one of "a", "b", "c"`.
+    pub fn help(&self) -> String {
+        let shown: Vec<String> = self
+            .values
+            .iter()
+            .map(|(value, meaning)| match *meaning {
+                "" => format!("{value:?}"),
+                meaning => format!("{value:?} ({meaning})"),
+            })
+            .collect();
+        let list = match shown.as_slice() {
+            [a, b] => format!("{a} or {b}"),
+            _ => format!("one of {}", shown.join(", ")),
+        };
+        format!("use {list}{}", self.note)
+    }
+}
+
+/// A log group's retention in days, one of [`LOG_RETENTION_DAYS`].
+#[derive(Debug, Clone, Copy)]
+pub struct Retention {
+    /// Its value when left out.
+    pub default: u32,
+}
+
+/// `name`.
+pub const NAME: Key<Text> = Key {
+    path: "name",
+    doc: "Prefix of every AWS resource name.",
+    rule: Text {
+        required: true,
+        default: None,
+        allows: TextRule::ResourceName,
+    },
+};
+/// `state_machine.timeout`.
+pub const STATE_MACHINE_TIMEOUT: Key<Duration> = Key {
+    path: "state_machine.timeout",
+    doc: "The execution's TimeoutSeconds.",
+    rule: Range {
+        min: 1,
+        max: MAX_EXECUTION_SECONDS,
+        default: Some(3_600),
+        help: DURATION_HELP,
+    },
+};
+/// `state_machine.log_level`.
+pub const LOG_LEVEL: Key<Choice> = Key {
+    path: "state_machine.log_level",
+    doc: "Execution logging; anything but OFF creates a log group.",
+    rule: Choice {
+        values: &[("OFF", ""), ("ALL", ""), ("ERROR", ""), ("FATAL", "")],
+        default: "ERROR",
+        noun: "log level",
+        note: " (upper case)",
+    },
+};
+/// `state_machine.log_retention_days`.
+pub const STATE_MACHINE_LOG_RETENTION: Key<Retention> = Key {
+    path: "state_machine.log_retention_days",
+    doc: "Retention of the execution log group, in days.",
+    rule: Retention { default: 30 },
+};
+/// `steps[].timeout`.
+pub const STEP_TIMEOUT: Key<Duration> = Key {
+    path: "steps[].timeout",
+    doc: "The Task's TimeoutSeconds.",
+    rule: Range {
+        min: 1,
+        max: MAX_EXECUTION_SECONDS,
+        default: None,
+        help: DURATION_HELP,
+    },
+};
+/// `steps[].heartbeat`.
+pub const STEP_HEARTBEAT: Key<Duration> = Key {
+    path: "steps[].heartbeat",
+    doc: "The Task's HeartbeatSeconds; shorter than its timeout and the execution timeout.",
+    rule: STEP_TIMEOUT.rule,
+};
+/// `steps[].input_path`.
+pub const INPUT_PATH: Key<Text> = Key {
+    path: "steps[].input_path",
+    doc: "JSONPath of the part of the state input sent as the message's `input`.",
+    rule: Text {
+        required: false,
+        default: Some("$"),
+        allows: TextRule::JsonPath,
+    },
+};
+/// `steps[].retry[].attempts`.
+pub const RETRY_ATTEMPTS: Key<Integer> = Key {
+    path: "steps[].retry[].attempts",
+    doc: "MaxAttempts.",
+    rule: Range {
+        min: 0,
+        max: 99,
+        default: Some(3),
+        help: "use {min} to {max}",
+    },
+};
+/// `steps[].retry[].interval`.
+pub const RETRY_INTERVAL: Key<Duration> = Key {
+    path: "steps[].retry[].interval",
+    doc: "IntervalSeconds: the wait before the first retry.",
+    rule: Range {
+        default: Some(1),
+        ..STEP_TIMEOUT.rule
+    },
+};
+/// `steps[].retry[].backoff_rate`.
+pub const RETRY_BACKOFF_RATE: Key<Number> = Key {
+    path: "steps[].retry[].backoff_rate",
+    doc: "BackoffRate: each wait is the last one times this.",
+    rule: Range {
+        min: 1.0,
+        max: 100.0,
+        default: Some(2.0),
+        help: "use a number from {min} (constant interval) to {max}",
+    },
+};
+/// `steps[].retry[].max_delay`.
+pub const RETRY_MAX_DELAY: Key<Duration> = Key {
+    path: "steps[].retry[].max_delay",
+    doc: "MaxDelaySeconds: the longest wait between attempts.",
+    rule: STEP_TIMEOUT.rule,
+};
+/// `queues.*.visibility_timeout`.
+pub const VISIBILITY_TIMEOUT: Key<Duration> = Key {
+    path: "queues.*.visibility_timeout",
+    doc: "VisibilityTimeout: how long a received message stays hidden from other workers.",
+    rule: Range {
+        min: 0,
+        max: 12 * 3_600,
+        default: Some(300),
+        help: DURATION_HELP,
+    },
+};
+/// `queues.*.retention`.
+pub const QUEUE_RETENTION: Key<Duration> = Key {
+    path: "queues.*.retention",
+    doc: "MessageRetentionPeriod.",
+    rule: Range {
+        min: 60,
+        max: 14 * DAY,
+        default: Some(4 * DAY),
+        help: DURATION_HELP,
+    },
+};
+/// `queues.*.encryption`.
+pub const QUEUE_ENCRYPTION: Key<Text> = Key {
+    path: "queues.*.encryption",
+    doc: "Encryption at rest; a key ARN or alias is used as given, and the roles may use it.",
+    rule: Text {
+        required: false,
+        default: Some("sqs"),
+        allows: TextRule::Encryption,
+    },
+};
+/// `queues.*.dead_letter.max_receives`.
+pub const MAX_RECEIVES: Key<Integer> = Key {
+    path: "queues.*.dead_letter.max_receives",
+    doc: "maxReceiveCount: receives before a message moves to the dead-letter queue.",
+    rule: Range {
+        min: 1,
+        max: 1_000,
+        default: Some(5),
+        help: "use a number from {min} to {max}",
+    },
+};
+/// `callback.memory_mb`.
+pub const MEMORY_MB: Key<Integer> = Key {
+    path: "callback.memory_mb",
+    doc: "The Lambda's memory, in MB.",
+    rule: Range {
+        min: 128,
+        max: 10_240,
+        default: Some(128),
+        help: "use a whole number of MB from {min} to {max}",
+    },
+};
+/// `callback.timeout`.
+pub const CALLBACK_TIMEOUT: Key<Duration> = Key {
+    path: "callback.timeout",
+    doc: "The Lambda's timeout.",
+    rule: Range {
+        min: 1,
+        max: 15 * 60,
+        default: Some(10),
+        help: DURATION_HELP,
+    },
+};
+/// `callback.architecture`.
+pub const ARCHITECTURE: Key<Choice> = Key {
+    path: "callback.architecture",
+    doc: "The Lambda's CPU architecture.",
+    rule: Choice {
+        values: &[("arm64", ""), ("x86_64", "")],
+        default: "arm64",
+        noun: "architecture",
+        note: "",
+    },
+};
+/// `callback.reserved_concurrency`.
+pub const RESERVED_CONCURRENCY: Key<Integer> = Key {
+    path: "callback.reserved_concurrency",
+    doc: "Reserved concurrent executions; unset, the function is unreserved.",
+    rule: Range {
+        min: 1,
+        max: 100_000,
+        default: None,
+        help: "use a number from {min} up to your account's concurrency limit, or remove the key to leave the \
+               function unreserved (0 would stop every callback)",
+    },
+};
+/// `callback.log_retention_days`.
+pub const CALLBACK_LOG_RETENTION: Key<Retention> = Key {
+    path: "callback.log_retention_days",
+    doc: "Retention of the callback's log group, in days.",
+    rule: Retention { default: 30 },
+};
+/// `logs.encryption`.
+pub const LOG_ENCRYPTION: Key<Choice> = Key {
+    path: "logs.encryption",
+    doc: "Encryption of both log groups; the key policy lets CloudWatch Logs use the key for them only.",
+    rule: Choice {
+        values: &[
+            ("cloudwatch", "CloudWatch Logs' own encryption"),
+            ("kms", "the key this module creates"),
+        ],
+        default: "cloudwatch",
+        noun: "log encryption",
+        note: "",
+    },
+};
+/// `alarms.period`.
+pub const ALARM_PERIOD: Key<Duration> = Key {
+    path: "alarms.period",
+    doc: "The alarms' evaluation period: 60s or a multiple of 60s.",
+    rule: Range {
+        min: 60,
+        max: DAY,
+        default: Some(300),
+        help: DURATION_HELP,
+    },
+};
+/// `alarms.evaluation_periods`.
+pub const EVALUATION_PERIODS: Key<Integer> = Key {
+    path: "alarms.evaluation_periods",
+    doc: "Periods above zero before an alarm fires.",
+    rule: Range {
+        min: 1,
+        max: 100,
+        default: Some(1),
+        help: "use {min} to {max}",
+    },
+};
+
+/// `Key<Text>` and the like as an entry of [`KEYS`].
+macro_rules! entry {
+    ($($rule:ty => $variant:ident),* $(,)?) => {$(
+        impl Key<$rule> {
+            /// This key as an entry of [`KEYS`].
+            pub const fn entry(self) -> Key {
+                Key { path: self.path, doc: self.doc, rule: Rule::$variant(self.rule) }
+            }
+        }
+    )*};
+}
+entry!(Text => Text, Duration => Duration, Integer => Integer, Number => Number, Choice => Choice, Retention => Retention);
+
+/// A key of no particular rule: a table, a flag, a list of error names, a string.
+const fn key(path: &'static str, doc: &'static str, rule: Rule) -> Key {
+    Key { path, doc, rule }
+}
+
+/// An optional table of the keys listed under its path.
+const TABLE: Rule = Rule::Table(Table {
+    shape: Shape::Table,
+    required: false,
+});
+
+/// Optional arrays of tables.
+const TABLES: Rule = Rule::Table(Table {
+    shape: Shape::Tables {
+        min_items: 0,
+        exactly_one_of: &[],
+    },
+    required: false,
+});
+
+/// Every key, tables before their keys, each table's keys in the order the messages list them.
+pub const KEYS: &[Key] = &[
+    NAME.entry(),
+    key(
+        "tags",
+        "Tags on every taggable resource, after the module's own tags.",
+        Rule::Table(Table {
+            shape: Shape::Map(Entries::Tags),
+            required: false,
+        }),
+    ),
+    key("state_machine", "The Standard state machine.", TABLE),
+    STATE_MACHINE_TIMEOUT.entry(),
+    LOG_LEVEL.entry(),
+    key(
+        "state_machine.include_execution_data",
+        "Log execution input and output (it can hold personal data).",
+        Rule::Flag,
+    ),
+    key(
+        "state_machine.tracing",
+        "X-Ray tracing, for the state machine and the callback Lambda.",
+        Rule::Flag,
+    ),
+    STATE_MACHINE_LOG_RETENTION.entry(),
+    key(
+        "steps",
+        "The callback Task states, in execution order.",
+        Rule::Table(Table {
+            shape: Shape::Tables {
+                min_items: 1,
+                exactly_one_of: &[],
+            },
+            required: true,
+        }),
+    ),
+    key(
+        "steps[].name",
+        "The ASL state name, unique.",
+        Rule::Text(Text {
+            required: true,
+            default: None,
+            allows: TextRule::StateName,
+        }),
+    ),
+    key(
+        "steps[].queue",
+        "The queue it sends to. Several steps may share a queue.",
+        Rule::Text(Text {
+            required: true,
+            default: None,
+            allows: TextRule::QueueKey,
+        }),
+    ),
+    STEP_TIMEOUT.entry(),
+    STEP_HEARTBEAT.entry(),
+    INPUT_PATH.entry(),
+    key(
+        "steps[].message",
+        "Static fields added to the message; `input` and `token` are sfngen's own.",
+        Rule::Table(Table {
+            shape: Shape::Map(Entries::Json),
+            required: false,
+        }),
+    ),
+    key("steps[].retry", "ASL Retry, in order.", TABLES),
+    key(
+        "steps[].retry[].errors",
+        "ErrorEquals: the errors to retry, such as `States.Timeout` or a worker's own; `States.ALL` alone, in the \
+         last retrier.",
+        Rule::ErrorNames,
+    ),
+    RETRY_ATTEMPTS.entry(),
+    RETRY_INTERVAL.entry(),
+    RETRY_BACKOFF_RATE.entry(),
+    RETRY_MAX_DELAY.entry(),
+    key("steps[].retry[].jitter", "JitterStrategy FULL.", Rule::Flag),
+    key(
+        "steps[].catch",
+        "ASL Catch, in order; the error lands at $.error of the state input.",
+        Rule::Table(Table {
+            shape: Shape::Tables {
+                min_items: 0,
+                exactly_one_of: &["next", "fail"],
+            },
+            required: false,
+        }),
+    ),
+    key(
+        "steps[].catch[].errors",
+        "ErrorEquals: the errors to catch, such as `States.HeartbeatTimeout` or a worker's own; `States.ALL` alone, \
+         in the last catcher.",
+        Rule::ErrorNames,
+    ),
+    key(
+        "steps[].catch[].next",
+        "Go on at this later step.",
+        Rule::Text(Text {
+            required: false,
+            default: None,
+            allows: TextRule::LaterStep,
+        }),
+    ),
+    key("steps[].catch[].fail", "End the execution in a Fail state.", TABLE),
+    key(
+        "steps[].catch[].fail.error",
+        "The Fail state's Error.",
+        Rule::Text(Text {
+            required: true,
+            default: None,
+            allows: TextRule::ErrorName,
+        }),
+    ),
+    key(
+        "steps[].catch[].fail.cause",
+        "The Fail state's Cause.",
+        Rule::Text(Text {
+            required: false,
+            default: None,
+            allows: TextRule::Any,
+        }),
+    ),
+    key(
+        "queues",
+        "One table per queue, keyed like `name`; every queue must be used by a step.",
+        Rule::Table(Table {
+            shape: Shape::Map(Entries::Tables { min_entries: 1 }),
+            required: true,
+        }),
+    ),
+    key("queues.*", "A queue, and its dead-letter queue.", TABLE),
+    VISIBILITY_TIMEOUT.entry(),
+    QUEUE_RETENTION.entry(),
+    key(
+        "queues.*.fifo",
+        "A FIFO queue: `.fifo` names, MessageGroupId = execution name, content-based deduplication.",
+        Rule::Flag,
+    ),
+    QUEUE_ENCRYPTION.entry(),
+    key(
+        "queues.*.dead_letter",
+        "The dead-letter queue (14 days' retention), or `false`.",
+        Rule::Table(Table {
+            shape: Shape::TableOrFalse,
+            required: false,
+        }),
+    ),
+    MAX_RECEIVES.entry(),
+    key("callback", "The Lambda that answers with the task token.", TABLE),
+    MEMORY_MB.entry(),
+    CALLBACK_TIMEOUT.entry(),
+    ARCHITECTURE.entry(),
+    RESERVED_CONCURRENCY.entry(),
+    CALLBACK_LOG_RETENTION.entry(),
+    key(
+        "alarms",
+        "CloudWatch alarms (present: on), notifying `var.alarm_actions`.",
+        TABLE,
+    ),
+    ALARM_PERIOD.entry(),
+    EVALUATION_PERIODS.entry(),
+    key("logs", "The log groups.", TABLE),
+    LOG_ENCRYPTION.entry(),
+];
+
+impl<R> Key<R> {
+    /// The key's own name, as written in its table.
+    pub fn name(&self) -> &'static str {
+        leaf(self.path)
+    }
+
+    /// The path of the table it is written in (`""` for the top level).
+    pub fn parent(&self) -> &'static str {
+        let path = self.path;
+        path.rsplit_once('.').map(|(parent, _)| parent).unwrap_or("")
+    }
+}
+
+impl Key {
+    /// Whether a spec must have it.
+    pub fn required(&self) -> bool {
+        match self.rule {
+            Rule::Table(t) => t.required,
+            Rule::Text(t) => t.required,
+            _ => false,
+        }
+    }
+
+    /// Its value when left out, as TOML (`None`: required, unset, or a table of defaults).
+    pub fn default_toml(&self) -> Option<String> {
+        match self.rule {
+            Rule::Table(Table {
+                shape: Shape::Map(Entries::Tags),
+                ..
+            }) => Some("{}".into()),
+            Rule::Table(_) => None,
+            Rule::Text(t) => t.default.map(|d| format!("{d:?}")),
+            Rule::Duration(r) => r.default.map(Written::toml),
+            Rule::Integer(r) => r.default.map(Written::toml),
+            Rule::Number(r) => r.default.map(Written::toml),
+            Rule::Flag => Some("false".into()),
+            Rule::Choice(c) => Some(format!("{:?}", c.default)),
+            Rule::Retention(r) => Some(r.default.to_string()),
+            Rule::ErrorNames => Some(format!("[{ALL_ERRORS:?}]")),
+        }
+    }
+
+    /// What it may hold, in Markdown.
+    pub fn allowed(&self) -> String {
+        match self.rule {
+            Rule::Table(t) => match t.shape {
+                Shape::Table => "a table".into(),
+                Shape::TableOrFalse => "a table, or `false`".into(),
+                Shape::Tables { min_items: 0, .. } => "tables".into(),
+                Shape::Tables { min_items, .. } => format!("at least {min_items} table"),
+                Shape::Map(Entries::Tags) => "keys of 1..128 and values of up to 256 letters, digits, spaces or \
+                                              `_.:/=+-@`; no `aws:` prefix"
+                    .into(),
+                Shape::Map(Entries::Json) => "any TOML values".into(),
+                Shape::Map(Entries::Tables { min_entries }) => format!("at least {min_entries} table"),
+            },
+            Rule::Text(t) => t.allows.allowed(),
+            Rule::Duration(r) => r.allowed(),
+            Rule::Integer(r) => r.allowed(),
+            Rule::Number(r) => r.allowed(),
+            Rule::Flag => "`true`, `false`".into(),
+            Rule::Choice(c) => c
+                .values
+                .iter()
+                .map(|(v, _)| format!("`{v}`"))
+                .collect::<Vec<_>>()
+                .join(", "),
+            Rule::Retention(_) => format!("one of CloudWatch Logs' values: {}", retention_list()),
+            Rule::ErrorNames => format!("at least one name of 1..{MAX_ERROR_NAME_CHARS} characters"),
+        }
+    }
+}
+
+impl TextRule {
+    /// What the rule allows, in Markdown.
+    pub fn allowed(self) -> String {
+        match self {
+            TextRule::ResourceName => {
+                format!("1..{MAX_NAME_CHARS} of `a-z`, `0-9`, `-`: a letter first, no trailing `-`")
+            }
+            TextRule::StateName => format!(
+                "1..{MAX_STATE_NAME_CHARS} characters, no control characters or any of ``{FORBIDDEN_STATE_NAME_CHARS}``"
+            ),
+            TextRule::QueueKey => "a key of `[queues]`".into(),
+            TextRule::LaterStep => "a later step's `name`".into(),
+            TextRule::JsonPath => "a JSONPath: `$` first, no spaces".into(),
+            TextRule::ErrorName => format!("1..{MAX_ERROR_NAME_CHARS} characters"),
+            TextRule::Encryption => "`sqs` (SSE-SQS), `kms` (the module's key), a KMS key ARN, or `alias/...`".into(),
+            TextRule::Any => "any text".into(),
+        }
+    }
+}
+
+/// [`LOG_RETENTION_DAYS`], comma-separated.
+pub fn retention_list() -> String {
+    LOG_RETENTION_DAYS
+        .iter()
+        .map(u32::to_string)
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The last part of a path: the key's name in its table (`steps[].retry` → `retry`).
+pub fn leaf(path: &str) -> &str {
+    path.rsplit('.').next().unwrap_or(path).trim_end_matches("[]")
+}
+
+/// The key at `path`.
+pub fn find(path: &str) -> Option<&'static Key> {
+    KEYS.iter().find(|k| k.path == path)
+}
+
+/// The keys written directly in the table at `table` (`""`, `callback`, `steps[]`, `queues.*`...).
+pub fn children(table: &str) -> impl Iterator<Item = &'static Key> {
+    KEYS.iter().filter(move |k| k.parent() == table)
+}
+
+/// The names of the keys written directly in the table at `table`, in [`KEYS`] order.
+pub fn names_in(table: &str) -> Vec<&'static str> {
+    children(table).map(Key::name).collect()
+}
+
+/// The README's key table: every key, its default, what it may hold and what it is.
+pub fn markdown_table() -> String {
+    let mut out = String::from("| Key | Default | Allowed | What |\n|---|---|---|---|\n");
+    for key in KEYS {
+        let default = match key.default_toml() {
+            _ if key.required() => "required".to_string(),
+            Some(toml) => format!("`{toml}`"),
+            None => match key.rule {
+                Rule::Table(Table {
+                    shape: Shape::TableOrFalse,
+                    ..
+                }) => "on".into(),
+                Rule::Table(_) => "optional".into(),
+                _ => "unset".into(),
+            },
+        };
+        let cells = [format!("`{}`", key.path), default, key.allowed(), key.doc.to_string()];
+        let cells: Vec<String> = cells.iter().map(|c| c.replace('|', "\\|")).collect();
+        out.push_str(&format!("| {} |\n", cells.join(" | ")));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_key_sits_in_a_table_that_is_a_key_and_comes_after_it() {
+        for (index, key) in KEYS.iter().enumerate() {
+            let parent = key.parent();
+            if parent.is_empty() {
+                continue;
+            }
+            let table = parent.trim_end_matches("[]");
+            let table = table.strip_suffix(".*").unwrap_or(table);
+            let position = KEYS.iter().position(|k| k.path == table);
+            assert!(
+                position.is_some_and(|p| p < index),
+                "{} is in {table}, which is not a table listed before it",
+                key.path
+            );
+            assert!(
+                matches!(KEYS[position.unwrap()].rule, Rule::Table(_)),
+                "{table} is not a table"
+            );
+        }
+    }
+
+    #[test]
+    fn paths_are_unique() {
+        let mut paths: Vec<&str> = KEYS.iter().map(|k| k.path).collect();
+        paths.sort_unstable();
+        let count = paths.len();
+        paths.dedup();
+        assert_eq!(paths.len(), count);
+    }
+
+    #[test]
+    fn defaults_are_within_their_ranges() {
+        fn within<T: Written>(r: &Range<T>) -> bool {
+            r.min <= r.max && r.default.is_none_or(|d| r.contains(d))
+        }
+        for key in KEYS {
+            let ok = match &key.rule {
+                Rule::Duration(r) => within(r),
+                Rule::Integer(r) => within(r),
+                Rule::Number(r) => within(r),
+                Rule::Choice(c) => c.values.iter().any(|(v, _)| *v == c.default),
+                Rule::Retention(r) => LOG_RETENTION_DAYS.contains(&r.default),
+                Rule::Table(_) | Rule::Text(_) | Rule::Flag | Rule::ErrorNames => true,
+            };
+            assert!(ok, "{}", key.path);
+        }
+    }
+
+    #[test]
+    fn messages_list_the_allowed_values() {
+        assert_eq!(MEMORY_MB.rule.help(), "use a whole number of MB from 128 to 10240");
+        assert_eq!(
+            RETRY_BACKOFF_RATE.rule.help(),
+            "use a number from 1.0 (constant interval) to 100.0"
+        );
+        assert_eq!(ARCHITECTURE.rule.help(), "use \"arm64\" or \"x86_64\"");
+        assert_eq!(
+            LOG_LEVEL.rule.help(),
+            "use one of \"OFF\", \"ALL\", \"ERROR\", \"FATAL\" (upper case)"
+        );
+    }
+
+    #[test]
+    fn children_are_found_by_table_path() {
+        assert_eq!(
+            names_in("queues.*"),
+            ["visibility_timeout", "retention", "fifo", "encryption", "dead_letter"]
+        );
+        assert_eq!(names_in("steps[].catch[]"), ["errors", "next", "fail"]);
+        assert!(names_in("").contains(&"steps"));
+    }
+}

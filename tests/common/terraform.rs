@@ -1,0 +1,103 @@
+//! The module's own `templatefile()` call, evaluated by the real `terraform console`.
+
+use std::path::Path;
+
+use base64::Engine as _;
+use hcl::expr::Expression;
+
+/// The account and region in every concrete value.
+const QUEUE_URL_PREFIX: &str = "https://sqs.us-east-1.amazonaws.com/123456789012/";
+
+/// The URL a queue gets in [`evaluate_definition`], from its `templatefile()` variable's suffix.
+pub fn queue_url(var_suffix: &str) -> String {
+    format!("{QUEUE_URL_PREFIX}{var_suffix}")
+}
+
+/// The definition AWS would receive, with the values [`evaluate_definition`] uses.
+pub fn deployed_definition(model: &sfngen::model::Model) -> serde_json::Value {
+    sfngen::emit::asl::deployed_definition(model, "aws", &|queue| queue_url(&queue.replace('-', "_")))
+}
+
+/// The module's `definition = templatefile(...)` expression, exactly as rendered.
+fn templatefile_call(state_machine_tf: &str) -> Expression {
+    let body = hcl::parse(state_machine_tf).expect("state_machine.tf parses");
+    let machine = body
+        .blocks()
+        .find(|b| {
+            b.identifier() == "resource"
+                && b.labels()
+                    .first()
+                    .is_some_and(|l| l.as_str() == "aws_sfn_state_machine")
+        })
+        .expect("an aws_sfn_state_machine");
+    machine
+        .body()
+        .attributes()
+        .find(|a| a.key() == "definition")
+        .expect("a definition")
+        .expr()
+        .clone()
+}
+
+/// Replaces each template variable's reference with a concrete value of the kind AWS would give.
+fn with_concrete_values(call: Expression) -> Expression {
+    let Expression::FuncCall(mut call) = call else {
+        panic!("definition is not a function call")
+    };
+    assert_eq!(call.name.name.as_str(), "templatefile");
+    let Some(Expression::Object(vars)) = call.args.get_mut(1) else {
+        panic!("templatefile has no vars object")
+    };
+    for (key, value) in vars.iter_mut() {
+        let key = key.to_string();
+        *value = Expression::String(match key.as_str() {
+            "partition" => "aws".into(),
+            queue if queue.starts_with("queue_url_") => queue_url(&queue["queue_url_".len()..]),
+            other => panic!("unexpected template variable {other}"),
+        });
+    }
+    Expression::FuncCall(call)
+}
+
+/// Evaluates the module's own `templatefile()` call with `terraform console`, as Terraform would at plan.
+pub fn evaluate_definition(module: &Path) -> String {
+    let tf = std::fs::read_to_string(module.join("state_machine.tf")).unwrap();
+    let call = with_concrete_values(templatefile_call(&tf));
+    let expression = format!("base64encode({})", hcl::format::to_string(&call).unwrap());
+    // `path.module` of a root module is ".": run the console where a copy of the ASL file sits.
+    let console_dir = tempfile::tempdir().unwrap();
+    std::fs::copy(
+        module.join(sfngen::emit::ASL_FILE),
+        console_dir.path().join(sfngen::emit::ASL_FILE),
+    )
+    .unwrap();
+    let mut child = super::tool("terraform")
+        .arg("console")
+        .current_dir(console_dir.path())
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("terraform console");
+    use std::io::Write as _;
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(format!("{expression}\n").as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "terraform console: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8(out.stdout).unwrap();
+    let encoded = text.trim().trim_matches('"');
+    String::from_utf8(
+        base64::engine::general_purpose::STANDARD
+            .decode(encoded)
+            .expect("base64"),
+    )
+    .unwrap()
+}
