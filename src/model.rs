@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 /// The whole pattern, ready to emit.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Model {
-    /// `name` from the spec: the prefix of every AWS name.
+    /// `name` from the spec: the default of the module's `name` input, the prefix of every AWS name.
     pub name: String,
     /// The spec file's name (no folder), for the "generated from" headers.
     pub source_file: String,
@@ -29,6 +29,40 @@ pub struct Model {
     pub alarms: Option<Alarms>,
 }
 
+/// An AWS name derived from the module's `name` input: `{before}{name}{after}`, such as
+/// `/aws/lambda/` + name + `-callback`. The module takes `name` as a variable (its default is the spec's
+/// `name`), so one rendered module can be instantiated more than once in an account.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct AwsName {
+    /// Text before the name (`alias/`, a log group path), often empty.
+    pub before: String,
+    /// Text after the name (`-callback`, `-main-dlq.fifo`), often empty.
+    pub after: String,
+}
+
+impl AwsName {
+    /// `{name}{after}`.
+    pub fn suffixed(after: impl Into<String>) -> Self {
+        AwsName {
+            before: String::new(),
+            after: after.into(),
+        }
+    }
+
+    /// `{before}{name}{after}`.
+    pub fn around(before: impl Into<String>, after: impl Into<String>) -> Self {
+        AwsName {
+            before: before.into(),
+            after: after.into(),
+        }
+    }
+
+    /// The name with this prefix: what AWS gets when the module's `name` input is `prefix`.
+    pub fn with(&self, prefix: &str) -> String {
+        format!("{}{prefix}{}", self.before, self.after)
+    }
+}
+
 /// CloudWatch alarms: dead-letter queues, failed/timed-out/aborted executions, callback errors and throttles.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Alarms {
@@ -42,7 +76,7 @@ pub struct Alarms {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StateMachine {
     /// AWS name.
-    pub name: String,
+    pub name: AwsName,
     /// Execution `TimeoutSeconds`.
     pub timeout_seconds: u64,
     /// Execution logging; `None` for `log_level = "OFF"` (no log group is created).
@@ -88,7 +122,7 @@ impl LogLevel {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LogGroup {
     /// Full log group name.
-    pub name: String,
+    pub name: AwsName,
     /// `retention_in_days`.
     pub retention_days: u32,
     /// Encrypted with the module's key (`[logs] encryption = "kms"`); otherwise CloudWatch's own.
@@ -164,7 +198,7 @@ pub struct Queue {
     /// Key in the spec; also the Terraform resource name.
     pub key: String,
     /// AWS queue name (with `.fifo` when FIFO).
-    pub name: String,
+    pub name: AwsName,
     /// FIFO queue.
     pub fifo: bool,
     /// `VisibilityTimeout`.
@@ -194,7 +228,7 @@ pub enum Encryption {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DeadLetter {
     /// AWS queue name.
-    pub name: String,
+    pub name: AwsName,
     /// `maxReceiveCount` of the source queue's redrive policy.
     pub max_receives: u32,
     /// `MessageRetentionPeriod`: the maximum, so that a message is not lost before someone looks.
@@ -205,11 +239,11 @@ pub struct DeadLetter {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ModuleKey {
     /// The alias, `alias/{name}`.
-    pub alias: String,
+    pub alias: AwsName,
     /// Roles the key policy lets use the key (empty when only log groups use it).
     pub users: Vec<RoleId>,
     /// Log groups CloudWatch Logs may encrypt with the key.
-    pub log_groups: Vec<String>,
+    pub log_groups: Vec<AwsName>,
 }
 
 /// Lambda CPU architecture.
@@ -235,7 +269,7 @@ impl Architecture {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Callback {
     /// AWS function name.
-    pub function_name: String,
+    pub function_name: AwsName,
     /// `memory_size`.
     pub memory_mb: u32,
     /// `timeout` in seconds.
@@ -265,7 +299,7 @@ pub struct Role {
     /// Which role.
     pub id: RoleId,
     /// AWS role name.
-    pub name: String,
+    pub name: AwsName,
     /// The service that assumes it.
     pub service: Service,
     /// The permissions, one statement per concern.
@@ -370,9 +404,37 @@ impl Model {
         aliases
     }
 
+    /// Every AWS name the module derives from its `name` input, what it names, and AWS's length limit for it.
+    pub fn aws_names(&self) -> Vec<(&'static str, &AwsName, usize)> {
+        let mut names = vec![("state machine", &self.state_machine.name, 80)];
+        for queue in &self.queues {
+            names.push(("SQS queue", &queue.name, 80));
+            if let Some(dlq) = &queue.dead_letter {
+                names.push(("SQS queue", &dlq.name, 80));
+            }
+        }
+        names.push(("Lambda function", &self.callback.function_name, 64));
+        names.push(("log group", &self.callback.log_group.name, 512));
+        if let Some(logging) = &self.state_machine.logging {
+            names.push(("log group", &logging.log_group.name, 512));
+        }
+        names.extend(self.roles.iter().map(|role| ("IAM role", &role.name, 64)));
+        if let Some(key) = &self.module_key {
+            names.push(("KMS alias", &key.alias, 256));
+        }
+        names
+    }
+
     /// The module's inputs, in the order `variables.tf` and the README list them.
     pub fn inputs(&self) -> Vec<Input> {
         let mut inputs = vec![
+            Input {
+                name: "name",
+                kind: InputKind::Name {
+                    default: self.name.clone(),
+                },
+                description: "Prefix of every AWS name this module creates: set it per environment (or region) to instantiate the module more than once in an account.".into(),
+            },
             Input {
                 name: "tags",
                 kind: InputKind::Tags,
@@ -498,7 +560,7 @@ impl Model {
         for queue in self.queues.iter().filter(|q| q.dead_letter.is_some()) {
             alarms.push(Alarm {
                 key: format!("{}_dlq_messages", queue.key),
-                name: format!("{}-{}-dlq-messages", self.name, queue.key),
+                name: AwsName::suffixed(format!("-{}-dlq-messages", queue.key)),
                 description: format!(
                     "Messages are waiting in the dead-letter queue of {:?}: tasks no worker could handle.",
                     queue.key
@@ -519,7 +581,7 @@ impl Model {
         ] {
             alarms.push(Alarm {
                 key: format!("executions_{}", short.replace('-', "")),
-                name: format!("{}-{short}", self.name),
+                name: AwsName::suffixed(format!("-{short}")),
                 description: format!("Executions of the {} state machine {what}.", self.name),
                 metric: Metric {
                     namespace: "AWS/States",
@@ -532,7 +594,7 @@ impl Model {
         for (metric, short) in [("Errors", "errors"), ("Throttles", "throttles")] {
             alarms.push(Alarm {
                 key: format!("callback_{short}"),
-                name: format!("{}-callback-{short}", self.name),
+                name: AwsName::suffixed(format!("-callback-{short}")),
                 description: format!("The callback Lambda reports {short}: task answers may not reach Step Functions."),
                 metric: Metric {
                     namespace: "AWS/Lambda",
@@ -558,8 +620,13 @@ pub struct Input {
 }
 
 /// What a module input holds.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum InputKind {
+    /// The prefix of every AWS name; the spec's `name` by default, held to the same rule.
+    Name {
+        /// The spec's `name`.
+        default: String,
+    },
     /// A map of tags; empty by default.
     Tags,
     /// An IAM policy ARN, or none.
@@ -616,7 +683,7 @@ pub struct Alarm {
     /// Short identifier, unique in the module (`main_dlq_messages`, `executions_failed`, `callback_errors`).
     pub key: String,
     /// AWS alarm name.
-    pub name: String,
+    pub name: AwsName,
     /// What it means when it fires, for its description and the README.
     pub description: String,
     /// The metric it watches.

@@ -480,11 +480,15 @@ fn the_readme_lists_exactly_the_alarms_the_module_creates() {
     for spec in common::all_specs() {
         let label = common::spec_label(&spec);
         let m = Module::of(&spec);
+        // The README shows the names the module's `name` input gives by default.
+        let name_variable = m.one("variable", "", "name").expect("a name variable");
+        let default_name = attr(name_variable, "default").expect("a default name");
+        let default_name = default_name.trim_matches('"');
         let mut created: Vec<String> = m
             .all("resource", "aws_cloudwatch_metric_alarm")
             .iter()
             .filter_map(|(_, a)| attr(a, "alarm_name"))
-            .map(|name| name.trim_matches('"').to_string())
+            .map(|name| name.trim_matches('"').replace("${var.name}", default_name))
             .collect();
         let files = common::render(&spec);
         let readme = files.iter().find(|f| f.path == "README.md").expect("README.md");

@@ -21,13 +21,13 @@ data "aws_iam_policy_document" "state_machine_assume" {
     condition {
       test     = "ArnLike"
       variable = "aws:SourceArn"
-      values   = ["arn:${local.partition}:states:${local.region}:${local.account_id}:stateMachine:orders"]
+      values   = ["arn:${local.partition}:states:${local.region}:${local.account_id}:stateMachine:${var.name}"]
     }
   }
 }
 
 resource "aws_iam_role" "state_machine" {
-  name                 = "orders-state-machine"
+  name                 = "${var.name}-state-machine"
   description          = "Runs the orders state machine: sends callback tasks to its queues."
   assume_role_policy   = data.aws_iam_policy_document.state_machine_assume.json
   permissions_boundary = var.permissions_boundary
@@ -83,7 +83,7 @@ data "aws_iam_policy_document" "state_machine" {
 }
 
 resource "aws_iam_role_policy" "state_machine" {
-  name   = "orders-state-machine"
+  name   = "${var.name}-state-machine"
   role   = aws_iam_role.state_machine.id
   policy = data.aws_iam_policy_document.state_machine.json
 }
@@ -111,7 +111,7 @@ data "aws_iam_policy_document" "callback_assume" {
 }
 
 resource "aws_iam_role" "callback" {
-  name                 = "orders-callback"
+  name                 = "${var.name}-callback"
   description          = "Runs the orders callback Lambda: answers task tokens."
   assume_role_policy   = data.aws_iam_policy_document.callback_assume.json
   permissions_boundary = var.permissions_boundary
@@ -131,7 +131,7 @@ data "aws_iam_policy_document" "callback" {
     condition {
       test     = "ArnEquals"
       variable = "lambda:SourceFunctionArn"
-      values   = ["arn:${local.partition}:lambda:${local.region}:${local.account_id}:function:orders-callback"]
+      values   = ["arn:${local.partition}:lambda:${local.region}:${local.account_id}:function:${var.name}-callback"]
     }
   }
 
@@ -158,7 +158,7 @@ data "aws_iam_policy_document" "callback" {
 }
 
 resource "aws_iam_role_policy" "callback" {
-  name   = "orders-callback"
+  name   = "${var.name}-callback"
   role   = aws_iam_role.callback.id
   policy = data.aws_iam_policy_document.callback.json
 }

@@ -11,7 +11,7 @@ resource "aws_kms_key" "this" {
 }
 
 resource "aws_kms_alias" "this" {
-  name          = "alias/orders"
+  name          = "alias/${var.name}"
   target_key_id = aws_kms_key.this.key_id
 }
 
@@ -69,8 +69,8 @@ data "aws_iam_policy_document" "kms" {
       test     = "ArnLike"
       variable = "kms:EncryptionContext:aws:logs:arn"
       values = [
-        "arn:${local.partition}:logs:${local.region}:${local.account_id}:log-group:/aws/vendedlogs/states/orders",
-        "arn:${local.partition}:logs:${local.region}:${local.account_id}:log-group:/aws/lambda/orders-callback",
+        "arn:${local.partition}:logs:${local.region}:${local.account_id}:log-group:/aws/vendedlogs/states/${var.name}",
+        "arn:${local.partition}:logs:${local.region}:${local.account_id}:log-group:/aws/lambda/${var.name}-callback",
       ]
     }
   }

@@ -4,7 +4,7 @@ locals {
   # The module's own tags, then the spec's [tags], then var.tags: later keys win.
   tags = merge({
     ManagedBy     = "sfngen"
-    SfngenPattern = "orders"
+    SfngenPattern = var.name
     cost-center   = "cc-1234"
     team          = "payments"
   }, var.tags)

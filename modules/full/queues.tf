@@ -2,7 +2,7 @@
 
 # Queue "payments": step "ChargeCard" sends its input and task token here; a worker receives them.
 resource "aws_sqs_queue" "payments" {
-  name                       = "orders-payments"
+  name                       = "${var.name}-payments"
   visibility_timeout_seconds = 120
   message_retention_seconds  = 86400
 
@@ -19,7 +19,7 @@ resource "aws_sqs_queue" "payments" {
 
 # Dead-letter queue of "payments": messages no worker could handle.
 resource "aws_sqs_queue" "payments_dlq" {
-  name                              = "orders-payments-dlq"
+  name                              = "${var.name}-payments-dlq"
   kms_master_key_id                 = aws_kms_key.this.arn
   kms_data_key_reuse_period_seconds = 300
   # 14d, the SQS maximum: a dead-lettered message keeps its first enqueue time, so it
@@ -40,7 +40,7 @@ resource "aws_sqs_queue_redrive_allow_policy" "payments_dlq" {
 
 # Queue "warehouse": steps "ReserveStock", "ShipOrder" send their input and task token here; a worker receives them.
 resource "aws_sqs_queue" "warehouse" {
-  name       = "orders-warehouse.fifo"
+  name       = "${var.name}-warehouse.fifo"
   fifo_queue = true
   # Every message holds a unique task token, so its body is a safe deduplication key.
   content_based_deduplication = true
@@ -59,7 +59,7 @@ resource "aws_sqs_queue" "warehouse" {
 
 # Dead-letter queue of "warehouse": messages no worker could handle.
 resource "aws_sqs_queue" "warehouse_dlq" {
-  name                    = "orders-warehouse-dlq.fifo"
+  name                    = "${var.name}-warehouse-dlq.fifo"
   fifo_queue              = true
   sqs_managed_sse_enabled = true
   # 14d, the SQS maximum: a dead-lettered message keeps its first enqueue time, so it

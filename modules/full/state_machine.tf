@@ -2,14 +2,14 @@
 
 # Execution logs. The /aws/vendedlogs/ prefix keeps the log group's resource policy small.
 resource "aws_cloudwatch_log_group" "state_machine" {
-  name              = "/aws/vendedlogs/states/orders"
+  name              = "/aws/vendedlogs/states/${var.name}"
   retention_in_days = 365
   kms_key_id        = aws_kms_key.this.arn
   tags              = local.tags
 }
 
 resource "aws_sfn_state_machine" "this" {
-  name     = "orders"
+  name     = var.name
   type     = "STANDARD"
   role_arn = aws_iam_role.state_machine.arn
 

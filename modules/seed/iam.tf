@@ -21,13 +21,13 @@ data "aws_iam_policy_document" "state_machine_assume" {
     condition {
       test     = "ArnLike"
       variable = "aws:SourceArn"
-      values   = ["arn:${local.partition}:states:${local.region}:${local.account_id}:stateMachine:callback-demo"]
+      values   = ["arn:${local.partition}:states:${local.region}:${local.account_id}:stateMachine:${var.name}"]
     }
   }
 }
 
 resource "aws_iam_role" "state_machine" {
-  name                 = "callback-demo-state-machine"
+  name                 = "${var.name}-state-machine"
   description          = "Runs the callback-demo state machine: sends callback tasks to its queues."
   assume_role_policy   = data.aws_iam_policy_document.state_machine_assume.json
   permissions_boundary = var.permissions_boundary
@@ -59,7 +59,7 @@ data "aws_iam_policy_document" "state_machine" {
 }
 
 resource "aws_iam_role_policy" "state_machine" {
-  name   = "callback-demo-state-machine"
+  name   = "${var.name}-state-machine"
   role   = aws_iam_role.state_machine.id
   policy = data.aws_iam_policy_document.state_machine.json
 }
@@ -87,7 +87,7 @@ data "aws_iam_policy_document" "callback_assume" {
 }
 
 resource "aws_iam_role" "callback" {
-  name                 = "callback-demo-callback"
+  name                 = "${var.name}-callback"
   description          = "Runs the callback-demo callback Lambda: answers task tokens."
   assume_role_policy   = data.aws_iam_policy_document.callback_assume.json
   permissions_boundary = var.permissions_boundary
@@ -107,7 +107,7 @@ data "aws_iam_policy_document" "callback" {
     condition {
       test     = "ArnEquals"
       variable = "lambda:SourceFunctionArn"
-      values   = ["arn:${local.partition}:lambda:${local.region}:${local.account_id}:function:callback-demo-callback"]
+      values   = ["arn:${local.partition}:lambda:${local.region}:${local.account_id}:function:${var.name}-callback"]
     }
   }
 
@@ -122,7 +122,7 @@ data "aws_iam_policy_document" "callback" {
 }
 
 resource "aws_iam_role_policy" "callback" {
-  name   = "callback-demo-callback"
+  name   = "${var.name}-callback"
   role   = aws_iam_role.callback.id
   policy = data.aws_iam_policy_document.callback.json
 }

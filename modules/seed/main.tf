@@ -4,7 +4,7 @@ locals {
   # The module's own tags, then the spec's [tags], then var.tags: later keys win.
   tags = merge({
     ManagedBy     = "sfngen"
-    SfngenPattern = "callback-demo"
+    SfngenPattern = var.name
   }, var.tags)
 
   # ARN parts for names that cannot be referenced without a dependency cycle.

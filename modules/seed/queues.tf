@@ -2,7 +2,7 @@
 
 # Queue "main": step "SendToSQS" sends its input and task token here; a worker receives them.
 resource "aws_sqs_queue" "main" {
-  name                       = "callback-demo-main"
+  name                       = "${var.name}-main"
   visibility_timeout_seconds = 300
   message_retention_seconds  = 345600
 
@@ -18,7 +18,7 @@ resource "aws_sqs_queue" "main" {
 
 # Dead-letter queue of "main": messages no worker could handle.
 resource "aws_sqs_queue" "main_dlq" {
-  name                    = "callback-demo-main-dlq"
+  name                    = "${var.name}-main-dlq"
   sqs_managed_sse_enabled = true
   # 14d, the SQS maximum: a dead-lettered message keeps its first enqueue time, so it
   # must outlive the source queue's retention or it could expire on arrival.

@@ -34,6 +34,13 @@ fn quoted(text: &str) -> String {
         .unwrap_or_else(|err| panic!("bug: hcl-rs could not format the string literal {text:?}: {err}"))
 }
 
+/// `text` escaped for use inside an HCL quoted template, without the quotes: to splice literal text
+/// next to an interpolation such as `${var.name}`.
+pub fn template_text(text: &str) -> String {
+    let quoted = quoted(text);
+    quoted[1..quoted.len() - 1].to_string()
+}
+
 /// A number literal.
 pub fn number(n: u64) -> Expr {
     Expr::Raw(n.to_string())

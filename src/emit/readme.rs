@@ -33,7 +33,7 @@ struct LogGroupRow {
 struct InputRow {
     name: &'static str,
     kind: &'static str,
-    default: &'static str,
+    default: String,
     description: String,
 }
 
@@ -64,24 +64,24 @@ fn context(model: &Model, checkov_skips: &[CheckovSkip]) -> Value {
         .queues
         .iter()
         .map(|q| QueueRow {
-            name: q.name.clone(),
+            name: q.name.with(&model.name),
             visibility: format_seconds(q.visibility_timeout_seconds),
             retention: format_seconds(q.retention_seconds),
             encryption: encryption_label(&q.encryption),
             fifo: q.fifo,
-            dlq_name: q.dead_letter.as_ref().map(|d| d.name.clone()),
+            dlq_name: q.dead_letter.as_ref().map(|d| d.name.with(&model.name)),
             max_receives: q.dead_letter.as_ref().map(|d| d.max_receives),
         })
         .collect();
     let mut log_groups = Vec::new();
     if let Some(logging) = &model.state_machine.logging {
         log_groups.push(LogGroupRow {
-            name: logging.log_group.name.clone(),
+            name: logging.log_group.name.with(&model.name),
             retention_days: logging.log_group.retention_days,
         });
     }
     log_groups.push(LogGroupRow {
-        name: model.callback.log_group.name.clone(),
+        name: model.callback.log_group.name.with(&model.name),
         retention_days: model.callback.log_group.retention_days,
     });
     let any_kms = model.queues.iter().any(|q| q.encryption != Encryption::SqsManaged);
@@ -103,22 +103,22 @@ fn context(model: &Model, checkov_skips: &[CheckovSkip]) -> Value {
         any_kms => any_kms,
         encryption_summary => encryption_summary(model),
         callback => context! {
-            function_name => model.callback.function_name.clone(),
+            function_name => model.callback.function_name.with(&model.name),
             architecture => model.callback.architecture.as_str(),
             memory_mb => model.callback.memory_mb,
             timeout => format_seconds(model.callback.timeout_seconds),
             reserved_concurrency => model.callback.reserved_concurrency,
         },
         log_groups => Value::from(Serde(log_groups)),
-        module_key => model.module_key.as_ref().map(|k| k.alias.clone()),
+        module_key => model.module_key.as_ref().map(|k| k.alias.with(&model.name)),
         workflow_mermaid => workflow_mermaid(model),
         architecture_mermaid => architecture_mermaid(model),
         terraform_min => TERRAFORM_MIN,
         aws_min => AWS_PROVIDER_MIN,
         inputs => Value::from(Serde(input_rows(model))),
-        alarms => model.alarm_list().into_iter().map(|a| context! { name => a.name, description => a.description }).collect::<Vec<_>>(),
+        alarms => model.alarm_list().into_iter().map(|a| context! { name => a.name.with(&model.name), description => a.description }).collect::<Vec<_>>(),
         outputs => Value::from(Serde(output_rows(model))),
-        roles => model.roles.iter().map(|r| r.name.clone()).collect::<Vec<_>>(),
+        roles => model.roles.iter().map(|r| r.name.with(&model.name)).collect::<Vec<_>>(),
         skips => Value::from(Serde(checkov_skips)),
     }
 }
@@ -129,8 +129,8 @@ fn input_rows(model: &Model) -> Vec<InputRow> {
         .into_iter()
         .map(|input| InputRow {
             name: input.name,
-            kind: type_of(input.kind),
-            default: default_of(input.kind),
+            kind: type_of(&input.kind),
+            default: default_of(&input.kind),
             description: input.description,
         })
         .collect()
@@ -211,25 +211,26 @@ pub fn architecture_mermaid(model: &Model) -> String {
     let mut lines = vec![
         "flowchart LR".to_string(),
         "  client([Client]) -- StartExecution --> sfn[\"State machine<br/>".to_string()
-            + &model.state_machine.name
+            + &model.state_machine.name.with(&model.name)
             + "\"]",
     ];
     for (index, queue) in model.queues.iter().enumerate() {
         lines.push(format!(
             "  sfn -- \"SendMessage {{input, token}}\" --> q{index}[(\"SQS<br/>{}\")]",
-            queue.name
+            queue.name.with(&model.name)
         ));
         lines.push(format!("  q{index} -- ReceiveMessage --> worker([Your worker])"));
         if let Some(dlq) = &queue.dead_letter {
             lines.push(format!(
                 "  q{index} -. \"after {} receives\" .-> d{index}[(\"DLQ<br/>{}\")]",
-                dlq.max_receives, dlq.name
+                dlq.max_receives,
+                dlq.name.with(&model.name)
             ));
         }
     }
     lines.push(format!(
         "  worker -- \"Invoke {{token, status}}\" --> fn[\"Lambda<br/>{}\"]",
-        model.callback.function_name
+        model.callback.function_name.with(&model.name)
     ));
     lines.push("  fn -- \"SendTaskSuccess / Failure / Heartbeat\" --> sfn".to_string());
     lines.join("\n")

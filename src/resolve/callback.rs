@@ -1,12 +1,12 @@
 //! `[callback]`: the Lambda that answers with the task token.
 
 use super::Checker;
-use crate::model::{Architecture, Callback, LogGroup};
+use crate::model::{Architecture, AwsName, Callback, LogGroup};
 use crate::spec::{Spec, keys};
 
 impl Checker {
     /// The callback Lambda; `tracing` follows the state machine's, so that a trace spans the callback.
-    pub(super) fn callback(&mut self, spec: &Spec, name: &str, tracing: bool) -> Callback {
+    pub(super) fn callback(&mut self, spec: &Spec, tracing: bool) -> Callback {
         let cb = &spec.callback;
         let table = "callback";
         let memory_mb = self.integer(&keys::MEMORY_MB, table, cb.memory_mb.as_ref());
@@ -20,10 +20,10 @@ impl Checker {
             .as_ref()
             .map(|r| self.integer(&keys::RESERVED_CONCURRENCY, table, Some(r)));
         let retention_days = self.retention_days(&keys::CALLBACK_LOG_RETENTION, table, cb.log_retention_days.as_ref());
-        let function_name = format!("{name}-callback");
+        let function_name = AwsName::suffixed("-callback");
         Callback {
             log_group: LogGroup {
-                name: format!("/aws/lambda/{function_name}"),
+                name: AwsName::around("/aws/lambda/", "-callback"),
                 retention_days,
                 module_key: false,
             },
@@ -46,7 +46,7 @@ mod tests {
         for (value, _) in keys::ARCHITECTURE.rule.values {
             let mut c = Checker::default();
             let spec = crate::spec::parse(&format!("[callback]\narchitecture = {value:?}\n")).0;
-            assert_eq!(c.callback(&spec, "x", false).architecture.as_str(), *value);
+            assert_eq!(c.callback(&spec, false).architecture.as_str(), *value);
         }
     }
 }

@@ -1,12 +1,13 @@
 //! Who may use what: the module's KMS key (and which log groups and roles use it) and the two IAM
 //! roles with one statement per concern, every resource scoped where AWS allows it.
 
-use crate::model::{Callback, Encryption, ModuleKey, Queue, Resource, Role, RoleId, Service, StateMachine, Statement};
+use crate::model::{
+    AwsName, Callback, Encryption, ModuleKey, Queue, Resource, Role, RoleId, Service, StateMachine, Statement,
+};
 
 /// The customer managed key, when a queue or `[logs] encryption = "kms"` asks for it; marks the log
 /// groups it encrypts.
 pub(super) fn module_key(
-    name: &str,
     queues: &[Queue],
     logs_use_key: bool,
     state_machine: &mut StateMachine,
@@ -23,7 +24,7 @@ pub(super) fn module_key(
     }
     let queues_use_key = queues.iter().any(|q| q.encryption == Encryption::ModuleKey);
     (queues_use_key || !log_groups.is_empty()).then(|| ModuleKey {
-        alias: format!("alias/{name}"),
+        alias: AwsName::around("alias/", ""),
         users: if queues_use_key {
             vec![RoleId::StateMachine]
         } else {
@@ -34,7 +35,7 @@ pub(super) fn module_key(
 }
 
 /// The state machine may send to its queues (and use their keys), deliver its logs and traces.
-pub(super) fn state_machine_role(name: &str, sm: &StateMachine, queues: &[Queue]) -> Role {
+pub(super) fn state_machine_role(sm: &StateMachine, queues: &[Queue]) -> Role {
     let mut statements = vec![allow(
         "SendToCallbackQueues",
         &["sqs:SendMessage"],
@@ -70,7 +71,7 @@ pub(super) fn state_machine_role(name: &str, sm: &StateMachine, queues: &[Queue]
     }
     Role {
         id: RoleId::StateMachine,
-        name: format!("{name}-state-machine"),
+        name: AwsName::suffixed("-state-machine"),
         service: Service::StepFunctions,
         statements,
     }
@@ -108,7 +109,7 @@ fn send_traces() -> Statement {
 }
 
 /// The callback may answer tasks of this state machine only, and write its own logs (and traces).
-pub(super) fn callback_role(name: &str, tracing: bool) -> Role {
+pub(super) fn callback_role(tracing: bool) -> Role {
     let answer = Statement {
         only_from_callback_function: true,
         ..allow(
@@ -134,7 +135,7 @@ pub(super) fn callback_role(name: &str, tracing: bool) -> Role {
     }
     Role {
         id: RoleId::Callback,
-        name: format!("{name}-callback"),
+        name: AwsName::suffixed("-callback"),
         service: Service::Lambda,
         statements,
     }

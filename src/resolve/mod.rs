@@ -26,17 +26,17 @@ pub fn resolve(spec: &Spec, source_file: &str) -> Result<Model, Vec<Diagnostic>>
     let mut c = Checker::default();
     let name = c.resource_name(keys::NAME.path, spec.name.as_ref());
     let tags = c.tags(spec);
-    let mut state_machine = c.state_machine(spec, &name);
-    let queues = c.queues(spec, &name);
+    let mut state_machine = c.state_machine(spec);
+    let queues = c.queues(spec);
     let steps = c.steps(spec, &queues, state_machine.timeout_seconds);
-    let mut callback = c.callback(spec, &name, state_machine.tracing);
+    let mut callback = c.callback(spec, state_machine.tracing);
     let alarms = spec.alarms.as_ref().map(|a| c.alarms(a));
     let logs_use_module_key = c.choice(&keys::LOG_ENCRYPTION, "logs", spec.log_encryption.as_ref()) == "kms";
     c.finish()?;
-    let module_key = iam::module_key(&name, &queues, logs_use_module_key, &mut state_machine, &mut callback);
+    let module_key = iam::module_key(&queues, logs_use_module_key, &mut state_machine, &mut callback);
     let roles = vec![
-        iam::state_machine_role(&name, &state_machine, &queues),
-        iam::callback_role(&name, callback.tracing),
+        iam::state_machine_role(&state_machine, &queues),
+        iam::callback_role(callback.tracing),
     ];
     Ok(Model {
         name,
@@ -122,7 +122,7 @@ mod tests {
         assert_eq!((q.visibility_timeout_seconds, q.retention_seconds), (300, 345_600));
         assert_eq!(q.encryption, Encryption::SqsManaged);
         assert_eq!(q.dead_letter.as_ref().unwrap().max_receives, 5);
-        assert_eq!(q.name, "callback-demo-main");
+        assert_eq!(q.name.with(&m.name), "callback-demo-main");
         assert_eq!(m.callback.memory_mb, 128);
         assert_eq!(m.callback.timeout_seconds, 10);
         assert_eq!(m.callback.architecture, Architecture::Arm64);
@@ -135,9 +135,12 @@ mod tests {
         let n = "a".repeat(32);
         let src = format!("name = \"{n}\"\n[[steps]]\nname = \"S\"\nqueue = \"{n}\"\n[queues.{n}]\nfifo = true\n");
         let m = resolve_src(&src).unwrap();
-        assert!(m.queues[0].dead_letter.as_ref().unwrap().name.len() <= 80);
-        assert!(m.callback.function_name.len() <= 64);
-        assert!(m.roles.iter().all(|r| r.name.len() <= 64));
+        let names = m.aws_names();
+        assert!(names.len() >= 8, "{names:?}");
+        for (what, name, limit) in names {
+            let full = name.with(&n);
+            assert!(full.len() <= limit, "{what} {full:?} is longer than {limit}");
+        }
     }
 
     #[test]

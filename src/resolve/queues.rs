@@ -5,12 +5,12 @@ use std::collections::BTreeSet;
 use super::Checker;
 use super::values::flag;
 use crate::diagnostic::shown;
-use crate::model::{DeadLetter, Encryption, Queue};
+use crate::model::{AwsName, DeadLetter, Encryption, Queue};
 use crate::spec::{DeadLetterSpec, Located, QueueSpec, Spec, StepSpec, keys};
 
 impl Checker {
     /// The queues, sorted by key.
-    pub(super) fn queues(&mut self, spec: &Spec, name: &str) -> Vec<Queue> {
+    pub(super) fn queues(&mut self, spec: &Spec) -> Vec<Queue> {
         let steps: Vec<&StepSpec> = spec.steps.iter().flat_map(|s| s.value.iter()).collect();
         let used: BTreeSet<&str> = steps
             .iter()
@@ -27,13 +27,13 @@ impl Checker {
         let mut queues: Vec<Queue> = spec
             .queues
             .iter()
-            .map(|(key, q)| self.queue(name, key, q, !steps_resolve || used.contains(key.value.as_str())))
+            .map(|(key, q)| self.queue(key, q, !steps_resolve || used.contains(key.value.as_str())))
             .collect();
         queues.sort_by(|a, b| a.key.cmp(&b.key));
         queues
     }
 
-    fn queue(&mut self, name: &str, key: &Located<String>, q: &QueueSpec, used: bool) -> Queue {
+    fn queue(&mut self, key: &Located<String>, q: &QueueSpec, used: bool) -> Queue {
         let table = format!("queues.{}", key.value);
         self.resource_name(&table, Some(key));
         if !used {
@@ -48,14 +48,14 @@ impl Checker {
         let dead_letter = self
             .dead_letter(&table, q.dead_letter.as_ref())
             .map(|max_receives| DeadLetter {
-                name: format!("{name}-{}-dlq{suffix}", key.value),
+                name: AwsName::suffixed(format!("-{}-dlq{suffix}", key.value)),
                 max_receives,
                 // The longest SQS allows: a dead-lettered message keeps its first enqueue time.
                 retention_seconds: keys::QUEUE_RETENTION.rule.max,
             });
         Queue {
             key: key.value.clone(),
-            name: format!("{name}-{}{suffix}", key.value),
+            name: AwsName::suffixed(format!("-{}{suffix}", key.value)),
             fifo,
             visibility_timeout_seconds,
             retention_seconds,

@@ -2,11 +2,11 @@
 
 use super::Checker;
 use super::values::flag;
-use crate::model::{LogGroup, LogLevel, Logging, StateMachine};
+use crate::model::{AwsName, LogGroup, LogLevel, Logging, StateMachine};
 use crate::spec::{Spec, keys};
 
 impl Checker {
-    pub(super) fn state_machine(&mut self, spec: &Spec, name: &str) -> StateMachine {
+    pub(super) fn state_machine(&mut self, spec: &Spec) -> StateMachine {
         let sm = &spec.state_machine;
         let table = "state_machine";
         let timeout_seconds = self.duration(&keys::STATE_MACHINE_TIMEOUT, table, sm.timeout.as_ref());
@@ -17,13 +17,13 @@ impl Checker {
             sm.log_retention_days.as_ref(),
         );
         StateMachine {
-            name: name.to_string(),
+            name: AwsName::suffixed(""),
             timeout_seconds,
             logging: level.map(|level| Logging {
                 level,
                 include_execution_data: flag(sm.include_execution_data.as_ref()),
                 log_group: LogGroup {
-                    name: format!("/aws/vendedlogs/states/{name}"),
+                    name: AwsName::around("/aws/vendedlogs/states/", ""),
                     retention_days,
                     module_key: false,
                 },

@@ -1,6 +1,6 @@
 //! `alarms.tf`: one CloudWatch alarm per entry of the model's alarm list, each firing above zero.
 
-use super::address;
+use super::{address, aws_name};
 use crate::emit::hcl::{Block, Expr, File, number, raw, string};
 use crate::model::{Alarm, Alarms, Model, Watched};
 
@@ -19,7 +19,7 @@ pub(super) fn file(header: &str, model: &Model, settings: &Alarms) -> File {
 fn alarm_block(alarm: &Alarm, settings: &Alarms) -> Block {
     address::alarm(&alarm.key)
         .declare()
-        .attr("alarm_name", string(&alarm.name))
+        .attr("alarm_name", aws_name(&alarm.name))
         .attr("alarm_description", string(&alarm.description))
         .attr("namespace", string(alarm.metric.namespace))
         .attr("metric_name", string(alarm.metric.name))

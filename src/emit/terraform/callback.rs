@@ -1,6 +1,6 @@
 //! `callback.tf`: the callback Lambda (`provided.al2023`) and its log group.
 
-use super::{address, log_group};
+use super::{address, aws_name, log_group};
 use crate::emit::hcl::{Block, Expr, File, number, raw, string, strings};
 use crate::model::{Callback, Model, RoleId};
 
@@ -35,7 +35,7 @@ fn function(model: &Model) -> Block {
         );
     }
     block
-        .attr("function_name", string(&cb.function_name))
+        .attr("function_name", aws_name(&cb.function_name))
         .attr(
             "description",
             string(&format!(

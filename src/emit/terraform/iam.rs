@@ -1,7 +1,7 @@
 //! `iam.tf`: one role per service, its trust policy with confused-deputy guards and its least-privilege
 //! inline policy, one statement per concern.
 
-use super::address;
+use super::{address, aws_name, name_text};
 use crate::emit::hcl::{Block, Expr, File, raw, string, strings};
 use crate::model::{Model, Resource, Role, RoleId, Service, Statement};
 
@@ -13,7 +13,7 @@ pub(super) fn file(header: &str, model: &Model) -> File {
         file.push(
             address::role(role.id)
                 .declare()
-                .attr("name", string(&role.name))
+                .attr("name", aws_name(&role.name))
                 .attr("description", string(&role_description(model, role)))
                 .attr("assume_role_policy", address::trust_document(role.id).attr("json"))
                 .attr("permissions_boundary", raw("var.permissions_boundary"))
@@ -27,7 +27,7 @@ pub(super) fn file(header: &str, model: &Model) -> File {
         file.push(
             address::role_policy(role.id)
                 .declare()
-                .attr("name", string(&role.name))
+                .attr("name", aws_name(&role.name))
                 .attr("role", address::role(role.id).attr("id"))
                 .attr("policy", address::permissions_document(role.id).attr("json")),
         );
@@ -68,7 +68,7 @@ fn trust_policy(model: &Model, role: &Role) -> Block {
                     "aws:SourceArn",
                     raw(format!(
                         "[\"arn:${{local.partition}}:states:${{local.region}}:${{local.account_id}}:stateMachine:{}\"]",
-                        model.state_machine.name
+                        name_text(&model.state_machine.name)
                     )),
                 ));
         }
@@ -112,7 +112,7 @@ fn permission(model: &Model, statement: &Statement) -> Block {
             "lambda:SourceFunctionArn",
             raw(format!(
                 "[\"arn:${{local.partition}}:lambda:${{local.region}}:${{local.account_id}}:function:{}\"]",
-                model.callback.function_name
+                name_text(&model.callback.function_name)
             )),
         ));
     }

@@ -1,10 +1,10 @@
 //! `kms.tf`: the customer managed key (rotated), its alias, and a key policy that grants each service only
 //! what it needs.
 
-use super::address;
 use super::iam::{condition, principals};
+use super::{address, aws_name, name_text};
 use crate::emit::hcl::{Block, Expr, File, boolean, number, raw, string, strings};
-use crate::model::{Model, ModuleKey};
+use crate::model::{AwsName, Model, ModuleKey};
 
 /// The file.
 pub(super) fn file(header: &str, model: &Model, key: &ModuleKey) -> File {
@@ -27,7 +27,7 @@ pub(super) fn file(header: &str, model: &Model, key: &ModuleKey) -> File {
     file.push(
         address::module_key_alias()
             .declare()
-            .attr("name", string(&key.alias))
+            .attr("name", aws_name(&key.alias))
             .attr("target_key_id", address::module_key().attr("key_id")),
     );
     file.push_commented(
@@ -74,12 +74,13 @@ fn key_policy(key: &ModuleKey) -> Block {
 }
 
 /// CloudWatch Logs may use the key for this module's log groups only.
-fn log_groups_statement(log_groups: &[String]) -> Block {
+fn log_groups_statement(log_groups: &[AwsName]) -> Block {
     let arns = log_groups
         .iter()
         .map(|g| {
             raw(format!(
-                "\"arn:${{local.partition}}:logs:${{local.region}}:${{local.account_id}}:log-group:{g}\""
+                "\"arn:${{local.partition}}:logs:${{local.region}}:${{local.account_id}}:log-group:{}\"",
+                name_text(g)
             ))
         })
         .collect();

@@ -7,20 +7,21 @@ use crate::emit::LAMBDA_ZIP_FILE;
 use crate::emit::hcl::{Block, Expr, File, raw, string};
 use crate::model::Model;
 
-/// Tags the module puts on everything, before the spec's `[tags]` and `var.tags`.
-fn module_tags(model: &Model) -> BTreeMap<String, String> {
-    BTreeMap::from([
-        ("ManagedBy".to_string(), "sfngen".to_string()),
-        ("SfngenPattern".to_string(), model.name.clone()),
-    ])
+/// Tags the module puts on everything, then the spec's `[tags]` (a spec tag of the same key wins).
+/// `SfngenPattern` names the instance (`var.name`), so that two instances of one module tell theirs apart.
+fn tag_object(model: &Model) -> Expr {
+    let mut tags: BTreeMap<String, Expr> = BTreeMap::from([
+        ("ManagedBy".to_string(), string("sfngen")),
+        ("SfngenPattern".to_string(), raw("var.name")),
+    ]);
+    tags.extend(model.tags.iter().map(|(k, v)| (k.clone(), string(v))));
+    Expr::Object(tags.into_iter().collect())
 }
 
 /// The file.
 pub(super) fn file(header: &str, model: &Model) -> File {
     let mut file = File::new(header);
-    let mut tags = module_tags(model);
-    tags.extend(model.tags.clone());
-    let tag_object = Expr::Object(tags.into_iter().map(|(k, v)| (k, string(&v))).collect());
+    let tag_object = tag_object(model);
     file.push(
         Block::new("locals", Vec::<String>::new())
             .comment("The module's own tags, then the spec's [tags], then var.tags: later keys win.")

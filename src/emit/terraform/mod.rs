@@ -14,9 +14,9 @@ mod state_machine;
 mod variables;
 mod versions;
 
-use super::hcl::{Block, CheckovSkip, number, raw, string};
+use super::hcl::{Block, CheckovSkip, Expr, number, raw, template_text};
 use super::{GeneratedFile, generated_header};
-use crate::model::{LogGroup, Model};
+use crate::model::{AwsName, LogGroup, Model};
 use address::Address;
 
 pub use variables::{default_of, type_of};
@@ -59,6 +59,25 @@ pub fn render(model: &Model) -> Rendered {
     }
 }
 
+/// An AWS name as template text, to splice into a longer string such as an ARN: `alias/${var.name}`.
+/// Every name derives from the module's `name` input, so one module can be instantiated twice.
+fn name_text(name: &AwsName) -> String {
+    format!(
+        "{}${{var.name}}{}",
+        template_text(&name.before),
+        template_text(&name.after)
+    )
+}
+
+/// An AWS name as HCL: `"${var.name}-callback"`, or `var.name` alone (`terraform fmt` unwraps a string
+/// that is only an interpolation).
+fn aws_name(name: &AwsName) -> Expr {
+    if name.before.is_empty() && name.after.is_empty() {
+        return raw("var.name");
+    }
+    raw(format!("\"{}\"", name_text(name)))
+}
+
 /// A log group the module creates, at `address` (the state machine's or the callback's).
 fn log_group(address: &Address, group: &LogGroup) -> Block {
     let retention_days = group.retention_days;
@@ -76,7 +95,7 @@ fn log_group(address: &Address, group: &LogGroup) -> Block {
         );
     }
     block
-        .attr("name", string(&group.name))
+        .attr("name", aws_name(&group.name))
         .attr("retention_in_days", number(u64::from(retention_days)))
         .attr_opt(
             "kms_key_id",

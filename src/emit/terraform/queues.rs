@@ -1,7 +1,7 @@
 //! `queues.tf`: one callback queue per `[queues.*]`, its dead-letter queue and the redrive allow policy that
 //! lets only that queue send to it.
 
-use super::address;
+use super::{address, aws_name};
 use crate::duration::format_seconds;
 use crate::emit::hcl::{Block, Expr, File, boolean, number, raw, string};
 use crate::model::{DeadLetter, Encryption, Model, Queue};
@@ -55,7 +55,7 @@ fn senders(model: &Model, queue: &Queue) -> String {
 fn source_queue(queue: &Queue) -> Block {
     let mut block = address::queue(&queue.key)
         .declare()
-        .attr("name", string(&queue.name))
+        .attr("name", aws_name(&queue.name))
         .attr_opt("fifo_queue", queue.fifo.then(|| boolean(true)));
     if queue.fifo {
         block = block
@@ -88,7 +88,7 @@ fn dead_letter_queue(queue: &Queue, dlq: &DeadLetter) -> Block {
     encrypted(
         address::dead_letter_queue(&queue.key)
             .declare()
-            .attr("name", string(&dlq.name))
+            .attr("name", aws_name(&dlq.name))
             .attr_opt("fifo_queue", queue.fifo.then(|| boolean(true))),
         &queue.encryption,
     )

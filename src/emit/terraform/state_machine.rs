@@ -1,7 +1,7 @@
 //! `state_machine.tf`: the Standard state machine (its definition is `templatefile()` of the ASL file) and
 //! its execution log group.
 
-use super::{address, log_group};
+use super::{address, aws_name, log_group};
 use crate::emit::hcl::{Block, Expr, File, boolean, raw, string};
 use crate::emit::{ASL_FILE, queue_url_var};
 use crate::model::{Logging, Model, RoleId};
@@ -44,7 +44,7 @@ fn state_machine(model: &Model) -> Block {
         Some(_) => {}
     }
     block
-        .attr("name", string(&sm.name))
+        .attr("name", aws_name(&sm.name))
         .attr("type", string("STANDARD"))
         .attr("role_arn", address::role(RoleId::StateMachine).attr("arn"))
         .blank()

@@ -2,10 +2,12 @@
 
 use crate::emit::hcl::{Block, File, raw, string};
 use crate::model::{InputKind, Model};
+use crate::spec::keys::MAX_NAME_CHARS;
 
 /// The Terraform type of an input.
-pub fn type_of(kind: InputKind) -> &'static str {
+pub fn type_of(kind: &InputKind) -> &'static str {
     match kind {
+        InputKind::Name { .. } => "string",
         InputKind::Tags => "map(string)",
         InputKind::OptionalPolicyArn | InputKind::OptionalPath => "string",
         InputKind::ArnList => "list(string)",
@@ -13,11 +15,19 @@ pub fn type_of(kind: InputKind) -> &'static str {
 }
 
 /// The default of an input, as HCL.
-pub fn default_of(kind: InputKind) -> &'static str {
+pub fn default_of(kind: &InputKind) -> String {
     match kind {
-        InputKind::Tags => "{}",
-        InputKind::OptionalPolicyArn | InputKind::OptionalPath => "null",
-        InputKind::ArnList => "[]",
+        InputKind::Name { default } => hcl_string(default),
+        InputKind::Tags => "{}".into(),
+        InputKind::OptionalPolicyArn | InputKind::OptionalPath => "null".into(),
+        InputKind::ArnList => "[]".into(),
+    }
+}
+
+fn hcl_string(text: &str) -> String {
+    match string(text) {
+        crate::emit::hcl::Expr::Raw(quoted) => quoted,
+        other => unreachable!("string() is a one-line literal, not {other:?}"),
     }
 }
 
@@ -27,14 +37,35 @@ pub(super) fn file(header: &str, model: &Model) -> File {
     for input in model.inputs() {
         let mut block = Block::new("variable", [input.name])
             .attr("description", string(&input.description))
-            .attr("type", raw(type_of(input.kind)))
-            .attr("default", raw(default_of(input.kind)));
-        if input.kind == InputKind::OptionalPolicyArn {
-            block = block.block(policy_arn_validation(input.name));
+            .attr("type", raw(type_of(&input.kind)))
+            .attr("default", raw(default_of(&input.kind)));
+        match input.kind {
+            InputKind::OptionalPolicyArn => block = block.block(policy_arn_validation(input.name)),
+            InputKind::Name { .. } => block = block.block(name_validation(input.name)),
+            _ => {}
         }
         file.push(block);
     }
     file
+}
+
+/// The spec's rule for `name`, so that every name derived from it fits AWS's limits (the module was
+/// rendered for names up to this length).
+fn name_validation(variable: &str) -> Block {
+    let rest = MAX_NAME_CHARS - 2;
+    Block::new("validation", Vec::<String>::new())
+        .attr(
+            "condition",
+            raw(format!(
+                r#"can(regex("^[a-z]([a-z0-9-]{{0,{rest}}}[a-z0-9])?$", var.{variable}))"#
+            )),
+        )
+        .attr(
+            "error_message",
+            string(&format!(
+                "The {variable} must be 1-{MAX_NAME_CHARS} characters: a lowercase letter first, then lowercase letters, digits or '-', not ending in '-'."
+            )),
+        )
 }
 
 /// Refuses anything but an IAM policy ARN (or null) at plan time, before a role is touched.

@@ -2,7 +2,7 @@
 
 # Any one event is worth a look: each alarm fires above zero and treats no data as healthy.
 resource "aws_cloudwatch_metric_alarm" "requests_dlq_messages" {
-  alarm_name          = "approvals-requests-dlq-messages"
+  alarm_name          = "${var.name}-requests-dlq-messages"
   alarm_description   = "Messages are waiting in the dead-letter queue of \"requests\": tasks no worker could handle."
   namespace           = "AWS/SQS"
   metric_name         = "ApproximateNumberOfMessagesVisible"
@@ -23,7 +23,7 @@ resource "aws_cloudwatch_metric_alarm" "requests_dlq_messages" {
 }
 
 resource "aws_cloudwatch_metric_alarm" "executions_failed" {
-  alarm_name          = "approvals-failed"
+  alarm_name          = "${var.name}-failed"
   alarm_description   = "Executions of the approvals state machine failed."
   namespace           = "AWS/States"
   metric_name         = "ExecutionsFailed"
@@ -44,7 +44,7 @@ resource "aws_cloudwatch_metric_alarm" "executions_failed" {
 }
 
 resource "aws_cloudwatch_metric_alarm" "executions_timedout" {
-  alarm_name          = "approvals-timed-out"
+  alarm_name          = "${var.name}-timed-out"
   alarm_description   = "Executions of the approvals state machine timed out."
   namespace           = "AWS/States"
   metric_name         = "ExecutionsTimedOut"
@@ -65,7 +65,7 @@ resource "aws_cloudwatch_metric_alarm" "executions_timedout" {
 }
 
 resource "aws_cloudwatch_metric_alarm" "executions_aborted" {
-  alarm_name          = "approvals-aborted"
+  alarm_name          = "${var.name}-aborted"
   alarm_description   = "Executions of the approvals state machine were aborted."
   namespace           = "AWS/States"
   metric_name         = "ExecutionsAborted"
@@ -86,7 +86,7 @@ resource "aws_cloudwatch_metric_alarm" "executions_aborted" {
 }
 
 resource "aws_cloudwatch_metric_alarm" "callback_errors" {
-  alarm_name          = "approvals-callback-errors"
+  alarm_name          = "${var.name}-callback-errors"
   alarm_description   = "The callback Lambda reports errors: task answers may not reach Step Functions."
   namespace           = "AWS/Lambda"
   metric_name         = "Errors"
@@ -107,7 +107,7 @@ resource "aws_cloudwatch_metric_alarm" "callback_errors" {
 }
 
 resource "aws_cloudwatch_metric_alarm" "callback_throttles" {
-  alarm_name          = "approvals-callback-throttles"
+  alarm_name          = "${var.name}-callback-throttles"
   alarm_description   = "The callback Lambda reports throttles: task answers may not reach Step Functions."
   namespace           = "AWS/Lambda"
   metric_name         = "Throttles"

@@ -3,7 +3,7 @@
 resource "aws_cloudwatch_log_group" "callback" {
   #checkov:skip=CKV_AWS_158: encrypted at rest by CloudWatch Logs; [logs] encryption = "kms" uses the module's key.
   #checkov:skip=CKV_AWS_338: retention is 30 days by the spec (log_retention_days).
-  name              = "/aws/lambda/approvals-callback"
+  name              = "/aws/lambda/${var.name}-callback"
   retention_in_days = 30
   tags              = local.tags
 }
@@ -13,7 +13,7 @@ resource "aws_lambda_function" "callback" {
   #checkov:skip=CKV_AWS_117: calls only the Step Functions API; attaching a VPC is a deployment choice.
   #checkov:skip=CKV_AWS_272: code signing needs a signing profile outside this module.
   #checkov:skip=CKV_AWS_115: concurrency is unreserved by the spec ([callback] reserved_concurrency).
-  function_name    = "approvals-callback"
+  function_name    = "${var.name}-callback"
   description      = "Answers approvals task tokens with SendTaskSuccess, SendTaskFailure or SendTaskHeartbeat."
   role             = aws_iam_role.callback.arn
   runtime          = "provided.al2023"

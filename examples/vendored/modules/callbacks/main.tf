@@ -4,7 +4,7 @@ locals {
   # The module's own tags, then the spec's [tags], then var.tags: later keys win.
   tags = merge({
     ManagedBy     = "sfngen"
-    SfngenPattern = "approvals"
+    SfngenPattern = var.name
     service       = "approvals"
   }, var.tags)
 

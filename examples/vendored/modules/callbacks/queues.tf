@@ -2,7 +2,7 @@
 
 # Queue "requests": step "WaitForApproval" sends its input and task token here; a worker receives them.
 resource "aws_sqs_queue" "requests" {
-  name                       = "approvals-requests"
+  name                       = "${var.name}-requests"
   visibility_timeout_seconds = 600
   message_retention_seconds  = 345600
 
@@ -18,7 +18,7 @@ resource "aws_sqs_queue" "requests" {
 
 # Dead-letter queue of "requests": messages no worker could handle.
 resource "aws_sqs_queue" "requests_dlq" {
-  name                    = "approvals-requests-dlq"
+  name                    = "${var.name}-requests-dlq"
   sqs_managed_sse_enabled = true
   # 14d, the SQS maximum: a dead-lettered message keeps its first enqueue time, so it
   # must outlive the source queue's retention or it could expire on arrival.

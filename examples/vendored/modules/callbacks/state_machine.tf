@@ -4,7 +4,7 @@
 resource "aws_cloudwatch_log_group" "state_machine" {
   #checkov:skip=CKV_AWS_158: encrypted at rest by CloudWatch Logs; [logs] encryption = "kms" uses the module's key.
   #checkov:skip=CKV_AWS_338: retention is 30 days by the spec (log_retention_days).
-  name              = "/aws/vendedlogs/states/approvals"
+  name              = "/aws/vendedlogs/states/${var.name}"
   retention_in_days = 30
   tags              = local.tags
 }
@@ -12,7 +12,7 @@ resource "aws_cloudwatch_log_group" "state_machine" {
 resource "aws_sfn_state_machine" "this" {
   #checkov:skip=CKV_AWS_284: X-Ray tracing is opt-in (spec: [state_machine] tracing = true).
   #checkov:skip=CKV_AWS_285: execution data can hold personal data; opt in with [state_machine] include_execution_data = true.
-  name     = "approvals"
+  name     = var.name
   type     = "STANDARD"
   role_arn = aws_iam_role.state_machine.arn
 
