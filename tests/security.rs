@@ -513,3 +513,40 @@ fn the_readme_lists_exactly_the_alarms_the_module_creates() {
         );
     }
 }
+
+/// The block of `resource "TYPE" "NAME"` in a rendered file's text, comments included (hcl-rs drops them).
+fn block_text<'a>(text: &'a str, ty: &str, name: &str) -> Option<&'a str> {
+    let start = text.find(&format!("resource \"{ty}\" \"{name}\" {{\n"))?;
+    let end = text[start..].find("\n}\n")? + start;
+    Some(&text[start..end])
+}
+
+#[test]
+fn dead_letter_retention_comments_say_what_sqs_does_for_the_queue_type() {
+    let (mut fifo, mut standard) = (0, 0);
+    for spec in common::all_specs() {
+        let label = common::spec_label(&spec);
+        let m = Module::of(&spec);
+        for (name, queue) in m
+            .all("resource", "aws_sqs_queue")
+            .into_iter()
+            .filter(|(n, _)| n.ends_with("_dlq"))
+        {
+            let text = block_text(&m.text, "aws_sqs_queue", name).expect("the block's text");
+            // SQS: a standard queue's message keeps its first enqueue time when dead-lettered; a FIFO queue's
+            // enqueue time starts again in its dead-letter queue.
+            if attr(queue, "fifo_queue").as_deref() == Some("true") {
+                fifo += 1;
+                assert!(text.contains("restarts a message's retention"), "{label}: {text}");
+                assert!(!text.contains("first enqueue time"), "{label}: {text}");
+            } else {
+                standard += 1;
+                assert!(text.contains("keeps its first enqueue time"), "{label}: {text}");
+            }
+        }
+    }
+    assert!(
+        fifo >= 1 && standard >= 1,
+        "expected FIFO and standard dead-letter queues"
+    );
+}

@@ -143,6 +143,54 @@ fn asl_validator_rejects_a_broken_definition() {
     );
 }
 
+/// The validation `condition` of a rendered module's input, as written.
+fn validation_condition(module: &Path, variable: &str) -> String {
+    let body: hcl::Body = hcl::parse(&std::fs::read_to_string(module.join("variables.tf")).unwrap()).unwrap();
+    let block = body
+        .blocks()
+        .find(|b| b.identifier() == "variable" && b.labels()[0].as_str() == variable)
+        .unwrap_or_else(|| panic!("no variable {variable}"));
+    let validation = block
+        .body()
+        .blocks()
+        .find(|b| b.identifier() == "validation")
+        .expect("a validation");
+    let condition = validation
+        .body()
+        .attributes()
+        .find(|a| a.key() == "condition")
+        .expect("a condition");
+    hcl::format::to_string(condition.expr()).unwrap()
+}
+
+#[test]
+#[ignore = "needs the pinned tools: run scripts/test.sh"]
+fn the_permissions_boundary_check_admits_customer_and_aws_managed_policies() {
+    let dir = common::render_to_dir(&common::root().join("examples/seed/sfngen.toml"));
+    let condition = validation_condition(dir.path(), "permissions_boundary");
+    let cases = [
+        ("null", true),
+        ("\"arn:aws:iam::123456789012:policy/boundary\"", true),
+        ("\"arn:aws:iam::123456789012:policy/teams/platform/boundary\"", true),
+        ("\"arn:aws:iam::aws:policy/PowerUserAccess\"", true),
+        ("\"arn:aws-us-gov:iam::aws:policy/job-function/ViewOnlyAccess\"", true),
+        ("\"arn:aws-cn:iam::123456789012:policy/boundary\"", true),
+        ("\"arn:aws:iam::awsx:policy/PowerUserAccess\"", false),
+        ("\"arn:aws:iam::12345:policy/boundary\"", false),
+        ("\"arn:aws:iam::aws:role/PowerUserAccess\"", false),
+        ("\"arn:aws:iam::123456789012:policy/\"", false),
+        ("\"PowerUserAccess\"", false),
+    ];
+    let expressions: Vec<String> = cases
+        .iter()
+        .map(|(value, _)| condition.replace("var.permissions_boundary", value))
+        .collect();
+    let results = common::terraform::evaluate(&expressions);
+    for ((value, admitted), result) in cases.iter().zip(results) {
+        assert_eq!(result, serde_json::Value::Bool(*admitted), "{value}");
+    }
+}
+
 fn checkov_failures(dir: &Path) -> (usize, Vec<String>) {
     let out = common::tool("checkov")
         .args([

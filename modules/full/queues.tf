@@ -62,8 +62,8 @@ resource "aws_sqs_queue" "warehouse_dlq" {
   name                    = "${var.name}-warehouse-dlq.fifo"
   fifo_queue              = true
   sqs_managed_sse_enabled = true
-  # 14d, the SQS maximum: a dead-lettered message keeps its first enqueue time, so it
-  # must outlive the source queue's retention or it could expire on arrival.
+  # 14d, the SQS maximum: a FIFO dead-letter queue restarts a message's retention when it
+  # arrives, so every dead-lettered message stays 14d for someone to look at.
   message_retention_seconds = 1209600
 
   tags = local.tags

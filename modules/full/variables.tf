@@ -23,8 +23,8 @@ variable "permissions_boundary" {
   default     = null
 
   validation {
-    condition     = var.permissions_boundary == null || can(regex("^arn:aws[a-z-]*:iam::[0-9]{12}:policy/.+$", var.permissions_boundary))
-    error_message = "The permissions_boundary must be an IAM policy ARN such as arn:aws:iam::123456789012:policy/boundary, or null."
+    condition     = var.permissions_boundary == null || can(regex("^arn:aws[a-z-]*:iam::([0-9]{12}|aws):policy/.+$", var.permissions_boundary))
+    error_message = "The permissions_boundary must be an IAM policy ARN, such as arn:aws:iam::123456789012:policy/boundary or arn:aws:iam::aws:policy/PowerUserAccess, or null."
   }
 }
 

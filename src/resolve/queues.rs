@@ -50,7 +50,8 @@ impl Checker {
             .map(|max_receives| DeadLetter {
                 name: AwsName::suffixed(format!("-{}-dlq{suffix}", key.value)),
                 max_receives,
-                // The longest SQS allows: a dead-lettered message keeps its first enqueue time.
+                // The longest SQS allows: a standard queue's dead-lettered message keeps its first enqueue
+                // time (so less could expire it on arrival); a FIFO one's starts again, and stays for review.
                 retention_seconds: keys::QUEUE_RETENTION.rule.max,
             });
         Queue {

@@ -101,3 +101,32 @@ pub fn evaluate_definition(module: &Path) -> String {
     )
     .unwrap()
 }
+
+/// The values of `expressions` as the real `terraform console` evaluates them (no module around them), as
+/// JSON: one console run of `jsonencode([...])`, since a console that reads a pipe prints its last value only.
+pub fn evaluate(expressions: &[String]) -> Vec<serde_json::Value> {
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = super::tool("terraform")
+        .arg("console")
+        .current_dir(dir.path())
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("terraform console");
+    use std::io::Write as _;
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(format!("jsonencode([{}])\n", expressions.join(", ")).as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "terraform console: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let printed: String = serde_json::from_slice(&out.stdout).expect("console printed a string");
+    serde_json::from_str(&printed).expect("jsonencode gave JSON")
+}

@@ -92,13 +92,25 @@ fn dead_letter_queue(queue: &Queue, dlq: &DeadLetter) -> Block {
             .attr_opt("fifo_queue", queue.fifo.then(|| boolean(true))),
         &queue.encryption,
     )
-    .comment(&format!(
-        "{}, the SQS maximum: a dead-lettered message keeps its first enqueue time, so it\nmust outlive the source queue's retention or it could expire on arrival.",
-        format_seconds(dlq.retention_seconds)
-    ))
+    .comment(&retention_reason(queue, dlq))
     .attr("message_retention_seconds", number(dlq.retention_seconds))
     .blank()
     .attr("tags", raw("local.tags"))
+}
+
+/// Why the dead-letter queue keeps messages as long as SQS allows, as SQS documents its retention: a standard
+/// queue's message keeps its first enqueue time when it is dead-lettered, a FIFO queue's starts again.
+fn retention_reason(queue: &Queue, dlq: &DeadLetter) -> String {
+    let longest = format_seconds(dlq.retention_seconds);
+    if queue.fifo {
+        format!(
+            "{longest}, the SQS maximum: a FIFO dead-letter queue restarts a message's retention when it\narrives, so every dead-lettered message stays {longest} for someone to look at."
+        )
+    } else {
+        format!(
+            "{longest}, the SQS maximum: a dead-lettered message keeps its first enqueue time, so it\nmust outlive the source queue's retention or it could expire on arrival."
+        )
+    }
 }
 
 fn redrive_allow_policy(queue: &Queue) -> Block {

@@ -68,19 +68,20 @@ fn name_validation(variable: &str) -> Block {
         )
 }
 
-/// Refuses anything but an IAM policy ARN (or null) at plan time, before a role is touched.
+/// Refuses anything but an IAM policy ARN (or null) at plan time, before a role is touched: a customer
+/// managed policy (its account in the ARN) or an AWS managed one (`aws` in the account's place).
 fn policy_arn_validation(variable: &str) -> Block {
     Block::new("validation", Vec::<String>::new())
         .attr(
             "condition",
             raw(format!(
-                r#"var.{variable} == null || can(regex("^arn:aws[a-z-]*:iam::[0-9]{{12}}:policy/.+$", var.{variable}))"#
+                r#"var.{variable} == null || can(regex("^arn:aws[a-z-]*:iam::([0-9]{{12}}|aws):policy/.+$", var.{variable}))"#
             )),
         )
         .attr(
             "error_message",
             string(&format!(
-                "The {variable} must be an IAM policy ARN such as arn:aws:iam::123456789012:policy/boundary, or null."
+                "The {variable} must be an IAM policy ARN, such as arn:aws:iam::123456789012:policy/boundary or arn:aws:iam::aws:policy/PowerUserAccess, or null."
             )),
         )
 }
