@@ -83,6 +83,39 @@ pub struct StateMachine {
     pub logging: Option<Logging>,
     /// X-Ray tracing.
     pub tracing: bool,
+    /// The customer managed key over AWS's own encryption of the definition and execution history;
+    /// `None`: an AWS-owned key only.
+    pub encryption: Option<CustomerKey>,
+}
+
+impl StateMachine {
+    /// Whether Step Functions delivers execution logs encrypted with a customer managed key: the
+    /// execution role then makes data keys for the log delivery, which CloudWatch Logs decrypts.
+    pub fn delivers_encrypted_logs(&self) -> bool {
+        self.encryption.is_some() && self.logging.is_some()
+    }
+}
+
+/// A customer managed KMS key.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub enum CustomerKey {
+    /// The key this module creates.
+    Module,
+    /// A key given by ARN.
+    Arn(String),
+    /// A key given by alias (`alias/...`); its ARN is looked up at plan time.
+    Alias(String),
+}
+
+impl CustomerKey {
+    /// The key as a policy resource.
+    pub fn resource(&self) -> Resource {
+        match self {
+            CustomerKey::Module => Resource::ModuleKey,
+            CustomerKey::Arn(arn) => Resource::KeyArn(arn.clone()),
+            CustomerKey::Alias(alias) => Resource::KeyAlias(alias.clone()),
+        }
+    }
 }
 
 /// State machine logging.
@@ -205,6 +238,8 @@ pub struct Queue {
     pub visibility_timeout_seconds: u64,
     /// `MessageRetentionPeriod`.
     pub retention_seconds: u64,
+    /// `ReceiveMessageWaitTimeSeconds`: long polling.
+    pub receive_wait_seconds: u64,
     /// Server-side encryption.
     pub encryption: Encryption,
     /// The dead-letter queue, unless turned off.
@@ -235,15 +270,33 @@ pub struct DeadLetter {
     pub retention_seconds: u64,
 }
 
-/// The customer managed KMS key.
+impl Encryption {
+    /// The customer managed key, unless SSE-SQS.
+    pub fn customer_key(&self) -> Option<CustomerKey> {
+        match self {
+            Encryption::SqsManaged => None,
+            Encryption::ModuleKey => Some(CustomerKey::Module),
+            Encryption::KeyArn(arn) => Some(CustomerKey::Arn(arn.clone())),
+            Encryption::KeyAlias(alias) => Some(CustomerKey::Alias(alias.clone())),
+        }
+    }
+}
+
+/// The customer managed KMS key. The key policy names each role for what the role's own policy grants on
+/// the key (statements on [`Resource::ModuleKey`]), with the same conditions.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ModuleKey {
     /// The alias, `alias/{name}`.
     pub alias: AwsName,
-    /// Roles the key policy lets use the key (empty when only log groups use it).
-    pub users: Vec<RoleId>,
+    /// Whether queues are encrypted with it.
+    pub queues: bool,
+    /// Whether the state machine's definition and execution history are encrypted with it.
+    pub state_machine: bool,
     /// Log groups CloudWatch Logs may encrypt with the key.
     pub log_groups: Vec<AwsName>,
+    /// Whether CloudWatch Logs' log delivery may decrypt the state machine's execution logs, which Step
+    /// Functions encrypts with the key ([`StateMachine::delivers_encrypted_logs`]).
+    pub log_delivery: bool,
 }
 
 /// Lambda CPU architecture.
@@ -336,6 +389,48 @@ pub struct Statement {
     pub resources: Vec<Resource>,
     /// Restrict use of the credentials to calls made from the callback function itself.
     pub only_from_callback_function: bool,
+    /// Further conditions, all of which must hold.
+    pub conditions: Vec<Condition>,
+}
+
+/// A condition on a KMS grant: what the key may be used for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Condition {
+    /// `kms:ViaService`: only when this service uses the key on the caller's behalf, in this region.
+    ViaService(ViaService),
+    /// `kms:EncryptionContext:aws:states:stateMachineArn`: only for this state machine's definition and
+    /// execution history.
+    StateMachineData,
+    /// `kms:EncryptionContext:SourceArn`: only for log deliveries of this account and region (Step
+    /// Functions' execution logs).
+    LogDelivery,
+}
+
+/// A service that uses a KMS key on a caller's behalf.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ViaService {
+    /// Amazon SQS (encrypted queues).
+    Sqs,
+    /// AWS Step Functions (encrypted executions).
+    StepFunctions,
+}
+
+impl ViaService {
+    /// The first label of the service's regional endpoint name, which `kms:ViaService` holds.
+    pub fn endpoint_prefix(self) -> &'static str {
+        match self {
+            ViaService::Sqs => "sqs",
+            ViaService::StepFunctions => "states",
+        }
+    }
+
+    /// The service's name, as a comment says it.
+    pub fn title(self) -> &'static str {
+        match self {
+            ViaService::Sqs => "SQS",
+            ViaService::StepFunctions => "Step Functions",
+        }
+    }
 }
 
 /// Something a statement grants access to.
@@ -389,19 +484,32 @@ impl Model {
         self.steps.iter().filter(|s| s.queue == queue_key).collect()
     }
 
-    /// The key aliases queues are encrypted with, each once, sorted.
+    /// The key aliases queues and the state machine are encrypted with, each once, sorted.
     pub fn key_aliases(&self) -> Vec<&str> {
-        let mut aliases: Vec<&str> = self
-            .queues
-            .iter()
-            .filter_map(|q| match &q.encryption {
-                Encryption::KeyAlias(alias) => Some(alias.as_str()),
-                _ => None,
-            })
-            .collect();
+        let queue_aliases = self.queues.iter().filter_map(|q| match &q.encryption {
+            Encryption::KeyAlias(alias) => Some(alias.as_str()),
+            _ => None,
+        });
+        let state_machine_alias = match &self.state_machine.encryption {
+            Some(CustomerKey::Alias(alias)) => Some(alias.as_str()),
+            _ => None,
+        };
+        let mut aliases: Vec<&str> = queue_aliases.chain(state_machine_alias).collect();
         aliases.sort();
         aliases.dedup();
         aliases
+    }
+
+    /// Whether any policy names a service by its endpoint in this partition (`kms:ViaService`, the CloudWatch
+    /// Logs principal of the module key): the module then reads the partition's DNS suffix.
+    pub fn names_service_endpoints(&self) -> bool {
+        let via_service = self
+            .roles
+            .iter()
+            .flat_map(|r| &r.statements)
+            .flat_map(|s| &s.conditions)
+            .any(|c| matches!(c, Condition::ViaService(_)));
+        via_service || self.module_key.as_ref().is_some_and(|k| !k.log_groups.is_empty())
     }
 
     /// Every AWS name the module derives from its `name` input, what it names, and AWS's length limit for it.
@@ -550,14 +658,56 @@ impl Model {
         outputs
     }
 
-    /// Every CloudWatch alarm the module creates, in a fixed order: dead-letter queues, then executions, then
-    /// the callback function. None unless the spec has `[alarms]`.
+    /// How long any step on the queue waits for its message's worker: its longest `timeout` (a step without
+    /// one waits as long as the execution).
+    pub fn longest_wait(&self, queue_key: &str) -> u64 {
+        self.steps_on(queue_key)
+            .iter()
+            .map(|s| s.timeout_seconds.unwrap_or(self.state_machine.timeout_seconds))
+            .max()
+            .unwrap_or(self.state_machine.timeout_seconds)
+    }
+
+    /// The age past which a queue's oldest message means trouble: the longest its steps wait (its task is over,
+    /// so no worker took it in time or a worker did not delete it), or half the queue's retention when that is
+    /// sooner (it is on its way to expire unread; an alarm past the retention could never fire).
+    pub fn stale_message_age(&self, queue: &Queue) -> u64 {
+        self.longest_wait(&queue.key).min(queue.retention_seconds / 2)
+    }
+
+    /// Every CloudWatch alarm the module creates, in a fixed order: each queue's oldest message and its
+    /// dead-letter queue, then executions, then the callback function. None unless the spec has `[alarms]`.
     pub fn alarm_list(&self) -> Vec<Alarm> {
         if self.alarms.is_none() {
             return Vec::new();
         }
         let mut alarms = Vec::new();
-        for queue in self.queues.iter().filter(|q| q.dead_letter.is_some()) {
+        for queue in &self.queues {
+            let age = self.stale_message_age(queue);
+            let why = if age < self.longest_wait(&queue.key) {
+                "half its retention: it is on its way to expire unread"
+            } else {
+                "the longest its steps wait: its task is over (no worker took it in time, or one did not delete it)"
+            };
+            alarms.push(Alarm {
+                key: format!("{}_oldest_message", queue.key),
+                name: AwsName::suffixed(format!("-{}-oldest-message", queue.key)),
+                description: format!(
+                    "A message has waited in queue {:?} longer than {}, {why}.",
+                    queue.key,
+                    crate::duration::format_seconds(age)
+                ),
+                metric: Metric {
+                    namespace: "AWS/SQS",
+                    name: "ApproximateAgeOfOldestMessage",
+                    statistic: "Maximum",
+                },
+                threshold: age,
+                watches: Watched::Queue(queue.key.clone()),
+            });
+            if queue.dead_letter.is_none() {
+                continue;
+            }
             alarms.push(Alarm {
                 key: format!("{}_dlq_messages", queue.key),
                 name: AwsName::suffixed(format!("-{}-dlq-messages", queue.key)),
@@ -570,6 +720,7 @@ impl Model {
                     name: "ApproximateNumberOfMessagesVisible",
                     statistic: "Maximum",
                 },
+                threshold: 0,
                 watches: Watched::DeadLetterQueue(queue.key.clone()),
             });
         }
@@ -588,6 +739,7 @@ impl Model {
                     name: metric,
                     statistic: "Sum",
                 },
+                threshold: 0,
                 watches: Watched::StateMachine,
             });
         }
@@ -601,6 +753,7 @@ impl Model {
                     name: metric,
                     statistic: "Sum",
                 },
+                threshold: 0,
                 watches: Watched::CallbackFunction,
             });
         }
@@ -677,7 +830,7 @@ pub enum OutputValue {
     ModuleKeyArn,
 }
 
-/// One CloudWatch alarm: fires above zero.
+/// One CloudWatch alarm: fires when its metric is above its threshold.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Alarm {
     /// Short identifier, unique in the module (`main_dlq_messages`, `executions_failed`, `callback_errors`).
@@ -688,6 +841,8 @@ pub struct Alarm {
     pub description: String,
     /// The metric it watches.
     pub metric: Metric,
+    /// It fires above this value (a count, or for a message's age, seconds).
+    pub threshold: u64,
     /// What the metric is about.
     pub watches: Watched,
 }
@@ -706,6 +861,8 @@ pub struct Metric {
 /// The resource an alarm's metric is about.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Watched {
+    /// The queue with this key.
+    Queue(String),
     /// The dead-letter queue of the queue with this key.
     DeadLetterQueue(String),
     /// The state machine.
@@ -718,7 +875,7 @@ impl Watched {
     /// The CloudWatch dimension that names the resource.
     pub fn dimension(&self) -> &'static str {
         match self {
-            Watched::DeadLetterQueue(_) => "QueueName",
+            Watched::Queue(_) | Watched::DeadLetterQueue(_) => "QueueName",
             Watched::StateMachine => "StateMachineArn",
             Watched::CallbackFunction => "FunctionName",
         }

@@ -167,16 +167,22 @@ fn text_schema(rule: TextRule) -> Value {
         TextRule::StateName => json!({ "type": "string", "pattern": state_name_pattern() }),
         TextRule::JsonPath => json!({ "type": "string", "pattern": "^\\$" }),
         TextRule::ErrorName => json!({ "type": "string", "minLength": 1, "maxLength": MAX_ERROR_NAME_CHARS }),
-        TextRule::Encryption => json!({
-            "type": "string",
-            "anyOf": [
-                { "enum": ["sqs", "kms"] },
-                { "pattern": "^arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:key/[A-Za-z0-9-]+$" },
-                { "pattern": "^alias/[A-Za-z0-9/_-]+$" },
-            ],
-        }),
+        TextRule::Encryption => key_choice("sqs"),
+        TextRule::ExecutionEncryption => key_choice("aws"),
         TextRule::LaterStep | TextRule::Any => json!({ "type": "string" }),
     }
+}
+
+/// The service's own encryption (`own`), `kms` (the module's key), a KMS key ARN or an alias.
+fn key_choice(own: &str) -> Value {
+    json!({
+        "type": "string",
+        "anyOf": [
+            { "enum": [own, "kms"] },
+            { "pattern": "^arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:key/[A-Za-z0-9-]+$" },
+            { "pattern": "^alias/[A-Za-z0-9/_-]+$" },
+        ],
+    })
 }
 
 /// `name` and queue keys: a lowercase letter, then lowercase letters, digits or '-', not ending in '-'.

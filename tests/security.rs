@@ -75,7 +75,7 @@ fn strings(block: &Block, key: &str) -> Vec<String> {
     }
 }
 
-fn for_each_module(check: impl Fn(&str, &Module)) {
+fn for_each_module(mut check: impl FnMut(&str, &Module)) {
     for spec in common::all_specs() {
         check(&common::spec_label(&spec), &Module::of(&spec));
     }
@@ -214,7 +214,8 @@ const UNSCOPABLE: &[&str] = &[
 fn role_permissions_are_scoped_to_arns() {
     for_each_module(|label, m| {
         for (name, document) in m.all("data", "aws_iam_policy_document") {
-            if name.ends_with("_assume") || name == "kms" {
+            // Trust policies, the key policy and the queues' resource policies are checked below.
+            if name.ends_with("_assume") || name == "kms" || name.ends_with("_queue") {
                 continue;
             }
             for statement in inner(document, "statement") {
@@ -257,7 +258,12 @@ fn role_permissions_are_scoped_to_arns() {
                     assert_eq!(resources, ["\"${aws_cloudwatch_log_group.callback.arn}:*\""]);
                 }
                 if actions.iter().any(|a| a.starts_with("kms:")) {
-                    assert_eq!(actions, ["kms:Decrypt", "kms:GenerateDataKey"]);
+                    for action in &actions {
+                        assert!(
+                            ["kms:Decrypt", "kms:GenerateDataKey"].contains(&action.as_str()),
+                            "{label}: {action}"
+                        );
+                    }
                     assert!(!resources.contains(&"*".to_string()));
                 }
             }
@@ -344,9 +350,77 @@ fn tags_and_permissions_boundary_reach_every_resource_that_takes_them() {
     });
 }
 
+/// A statement's conditions as `(variable, values)`, sorted.
+fn conditions(statement: &Block) -> Vec<(String, Vec<String>)> {
+    let mut found: Vec<(String, Vec<String>)> = inner(statement, "condition")
+        .iter()
+        .map(|c| (attr(c, "variable").unwrap_or_default(), unquoted(strings(c, "values"))))
+        .collect();
+    found.sort();
+    found
+}
+
+/// Strings and string templates alike, without their quotes.
+fn unquoted(items: Vec<String>) -> Vec<String> {
+    items.into_iter().map(|i| i.trim_matches('"').to_string()).collect()
+}
+
+/// The regional endpoint a `kms:ViaService` condition names for a service, in the partition's DNS suffix.
+fn endpoint(service: &str) -> String {
+    format!("{service}.${{local.region}}.${{local.dns_suffix}}")
+}
+
+/// What this state machine's ARN is in a policy it depends on.
+const STATE_MACHINE_ARN: &str =
+    "arn:${local.partition}:states:${local.region}:${local.account_id}:stateMachine:${var.name}";
+/// The encryption context of the log deliveries of this account and region.
+const LOG_DELIVERIES: &str = "arn:${local.partition}:logs:${local.region}:${local.account_id}:*";
+
 #[test]
-fn a_created_key_rotates_and_grants_exactly_its_users() {
-    let (mut for_queues, mut for_logs) = (0, 0);
+fn role_kms_grants_are_bound_to_a_service_or_to_this_state_machines_data() {
+    let mut seen = std::collections::BTreeSet::new();
+    for_each_module(|label, m| {
+        for (name, document) in m.all("data", "aws_iam_policy_document") {
+            if name != "state_machine" && name != "callback" {
+                continue;
+            }
+            for statement in inner(document, "statement") {
+                if !strings(statement, "actions").iter().any(|a| a.starts_with("kms:")) {
+                    continue;
+                }
+                let sid = attr(statement, "sid").unwrap();
+                let found = conditions(statement);
+                let via = |service: &str| ("\"kms:ViaService\"".to_string(), vec![endpoint(service)]);
+                let data = (
+                    "\"kms:EncryptionContext:aws:states:stateMachineArn\"".to_string(),
+                    vec![STATE_MACHINE_ARN.to_string()],
+                );
+                let deliveries = (
+                    "\"kms:EncryptionContext:SourceArn\"".to_string(),
+                    vec![LOG_DELIVERIES.to_string()],
+                );
+                // SQS and Step Functions use a key on a role's behalf: kms:ViaService holds them to that. The
+                // execution role's own use for its data and log deliveries cannot take kms:ViaService (AWS:
+                // it can stop executions), so the encryption context holds it to this state machine's.
+                let mut expected = match (name, sid.as_str()) {
+                    ("state_machine", "\"EncryptQueueMessages\"") => vec![via("sqs")],
+                    ("state_machine", "\"EncryptExecutionData\"") => vec![data.clone()],
+                    ("state_machine", "\"EncryptExecutionLogs\"") => vec![deliveries],
+                    ("callback", "\"EncryptTaskAnswers\"") => vec![via("states"), data],
+                    other => panic!("{label}: a KMS grant this test does not know: {other:?}"),
+                };
+                expected.sort();
+                assert_eq!(found, expected, "{label}: {name} {sid}");
+                seen.insert(format!("{name} {sid}"));
+            }
+        }
+    });
+    assert_eq!(seen.len(), 4, "expected specs with every kind of KMS grant: {seen:?}");
+}
+
+#[test]
+fn a_created_key_rotates_and_names_each_role_for_what_its_policy_grants() {
+    let (mut for_queues, mut for_logs, mut for_executions) = (0, 0, 0);
     for_each_module(|label, m| {
         let Some(key) = m.one("resource", "aws_kms_key", "this") else {
             assert!(
@@ -357,30 +431,71 @@ fn a_created_key_rotates_and_grants_exactly_its_users() {
         };
         assert_eq!(attr(key, "enable_key_rotation").as_deref(), Some("true"), "{label}");
         let statements = inner(m.one("data", "aws_iam_policy_document", "kms").unwrap(), "statement");
+        // Each role statement on the key, as the key policy must repeat it: (role, sid, actions, conditions).
+        let mut granted = Vec::new();
+        for role in ["state_machine", "callback"] {
+            let policy = m.one("data", "aws_iam_policy_document", role).unwrap();
+            for s in inner(policy, "statement") {
+                if strings(s, "resources").contains(&"aws_kms_key.this.arn".to_string()) {
+                    let principal = format!("aws_iam_role.{role}.arn");
+                    granted.push((principal, attr(s, "sid"), strings(s, "actions"), conditions(s)));
+                }
+            }
+        }
+        let mut named = Vec::new();
+        for s in &statements {
+            let principals = inner(s, "principals");
+            if attr(principals[0], "type").as_deref() == Some("\"AWS\"")
+                && attr(s, "sid").as_deref() != Some("\"AccountAdministersKey\"")
+            {
+                let identifiers = strings(principals[0], "identifiers");
+                assert_eq!(identifiers.len(), 1, "{label}");
+                assert_eq!(strings(s, "resources"), ["*"], "{label}");
+                named.push((
+                    identifiers[0].clone(),
+                    attr(s, "sid"),
+                    strings(s, "actions"),
+                    conditions(s),
+                ));
+            }
+        }
+        assert_eq!(
+            named, granted,
+            "{label}: the key policy must name each role for its own grants"
+        );
         let queues_use_it = m
             .all("resource", "aws_sqs_queue")
             .iter()
             .any(|(_, q)| attr(q, "kms_master_key_id").as_deref() == Some("aws_kms_key.this.arn"));
-        let roles = statements
-            .iter()
-            .find(|s| strings(s, "actions") == ["kms:Decrypt", "kms:GenerateDataKey"]);
+        for_queues += usize::from(queues_use_it);
         assert_eq!(
-            roles.is_some(),
+            granted
+                .iter()
+                .any(|g| g.1.as_deref() == Some("\"EncryptQueueMessages\"")),
             queues_use_it,
-            "{label}: the role statement exactly when a queue uses the key"
+            "{label}: the queue grant exactly when a queue uses the key"
         );
-        if let Some(roles) = roles {
+        let machine = m.one("resource", "aws_sfn_state_machine", "this").unwrap();
+        let encryption = inner(machine, "encryption_configuration")[0];
+        let executions_use_it = attr(encryption, "kms_key_id").as_deref() == Some("aws_kms_key.this.arn");
+        for_executions += usize::from(executions_use_it);
+        let delivery = statements
+            .iter()
+            .find(|s| strings(inner(s, "principals")[0], "identifiers") == ["delivery.logs.amazonaws.com"]);
+        let logging = attr(inner(machine, "logging_configuration")[0], "level").as_deref() != Some("\"OFF\"");
+        assert_eq!(
+            delivery.is_some(),
+            executions_use_it && logging,
+            "{label}: log delivery may decrypt exactly when the key encrypts logged executions"
+        );
+        if let Some(delivery) = delivery {
+            assert_eq!(strings(delivery, "actions"), ["kms:Decrypt"]);
             assert_eq!(
-                strings(inner(roles, "principals")[0], "identifiers"),
-                ["aws_iam_role.state_machine.arn"]
-            );
-            // The role's own policy names the key too (the key policy alone is not enough with IAM delegation).
-            let role_policy = m.one("data", "aws_iam_policy_document", "state_machine").unwrap();
-            assert!(
-                inner(role_policy, "statement")
-                    .iter()
-                    .any(|s| strings(s, "resources").contains(&"aws_kms_key.this.arn".to_string())),
-                "{label}: the state machine role cannot use the key"
+                conditions(delivery),
+                [(
+                    "\"kms:EncryptionContext:SourceArn\"".to_string(),
+                    vec![LOG_DELIVERIES.to_string()]
+                )]
             );
         }
         let encrypted_groups: Vec<String> = m
@@ -389,9 +504,10 @@ fn a_created_key_rotates_and_grants_exactly_its_users() {
             .filter(|(_, g)| attr(g, "kms_key_id").as_deref() == Some("aws_kms_key.this.arn"))
             .map(|(_, g)| attr(g, "name").unwrap().trim_matches('"').to_string())
             .collect();
+        for_logs += usize::from(!encrypted_groups.is_empty());
         let logs = statements.iter().find(|s| {
             let p = inner(s, "principals");
-            !p.is_empty() && strings(p[0], "identifiers") == ["\"logs.${local.region}.amazonaws.com\""]
+            !p.is_empty() && unquoted(strings(p[0], "identifiers")) == ["logs.${local.region}.${local.dns_suffix}"]
         });
         assert_eq!(
             logs.is_some(),
@@ -415,20 +531,142 @@ fn a_created_key_rotates_and_grants_exactly_its_users() {
             }
         }
     });
+    assert!(
+        for_queues >= 2 && for_logs >= 2 && for_executions >= 2,
+        "expected specs that use the key for queues, logs and executions"
+    );
+}
+
+#[test]
+fn service_endpoints_and_principals_follow_the_partition() {
+    for_each_module(|label, m| {
+        // Service names in policies: a regional one is built from the partition's DNS suffix, never a literal
+        // "amazonaws.com" (logs.cn-north-1.amazonaws.com.cn in China); the global ones are the same everywhere.
+        const GLOBAL: &[&str] = &[
+            "states.amazonaws.com",
+            "lambda.amazonaws.com",
+            "delivery.logs.amazonaws.com",
+        ];
+        let mut names = Vec::new();
+        for (_, document) in m.all("data", "aws_iam_policy_document") {
+            for statement in inner(document, "statement") {
+                for p in inner(statement, "principals") {
+                    if attr(p, "type").as_deref() == Some("\"Service\"") {
+                        names.extend(unquoted(strings(p, "identifiers")));
+                    }
+                }
+                for c in inner(statement, "condition") {
+                    if attr(c, "variable").as_deref() == Some("\"kms:ViaService\"") {
+                        names.extend(unquoted(strings(c, "values")));
+                    }
+                }
+            }
+        }
+        let mut regional = 0;
+        for name in &names {
+            if !GLOBAL.contains(&name.as_str()) {
+                assert!(
+                    name.ends_with(".${local.region}.${local.dns_suffix}"),
+                    "{label}: {name}"
+                );
+                regional += 1;
+            }
+        }
+        let locals = &m.blocks.iter().find(|(k, ..)| k == "locals").unwrap().3;
+        assert_eq!(
+            attr(locals, "dns_suffix").as_deref(),
+            (regional > 0).then_some("data.aws_partition.current.dns_suffix"),
+            "{label}: local.dns_suffix exactly when a policy names a regional service"
+        );
+    });
+}
+
+#[test]
+fn every_policy_statement_has_its_own_sid() {
+    for_each_module(|label, m| {
+        for (name, document) in m.all("data", "aws_iam_policy_document") {
+            let mut sids: Vec<String> = inner(document, "statement")
+                .iter()
+                .filter_map(|s| attr(s, "sid"))
+                .collect();
+            let count = inner(document, "statement").len();
+            sids.sort();
+            sids.dedup();
+            assert_eq!(
+                sids.len(),
+                count,
+                "{label}: {name} has statements without a sid, or two alike"
+            );
+        }
+    });
+}
+
+#[test]
+fn executions_are_encrypted_as_the_spec_says_and_the_block_is_always_written() {
+    let mut customer = 0;
     for spec in common::all_specs() {
-        let text = std::fs::read_to_string(&spec).unwrap();
-        for_queues += usize::from(text.contains("encryption = \"kms\"") && text.contains("[queues"));
-        for_logs += usize::from(text.contains("[logs]"));
+        let label = common::spec_label(&spec);
+        let m = Module::of(&spec);
+        let model = sfngen::load_model(&std::fs::read_to_string(&spec).unwrap(), "sfngen.toml").unwrap();
+        let machine = m.one("resource", "aws_sfn_state_machine", "this").unwrap();
+        // Always written: the provider keeps a left-out Optional+Computed block's old value.
+        let blocks = inner(machine, "encryption_configuration");
+        assert_eq!(
+            blocks.len(),
+            1,
+            "{label}: encryption_configuration must always be written"
+        );
+        let (kind, key) = (attr(blocks[0], "type"), attr(blocks[0], "kms_key_id"));
+        let expected_key = match &model.state_machine.encryption {
+            None => None,
+            Some(sfngen::model::CustomerKey::Module) => Some("aws_kms_key.this.arn".to_string()),
+            Some(sfngen::model::CustomerKey::Arn(arn)) => Some(format!("{arn:?}")),
+            Some(sfngen::model::CustomerKey::Alias(_)) => Some(
+                key.clone()
+                    .filter(|k| k.starts_with("data.aws_kms_alias."))
+                    .expect("a looked-up alias"),
+            ),
+        };
+        assert_eq!(key, expected_key, "{label}");
+        let Some(_) = expected_key else {
+            assert_eq!(kind.as_deref(), Some("\"AWS_OWNED_KEY\""), "{label}");
+            continue;
+        };
+        customer += 1;
+        assert_eq!(kind.as_deref(), Some("\"CUSTOMER_MANAGED_KMS_KEY\""), "{label}");
+        assert_eq!(
+            attr(blocks[0], "kms_data_key_reuse_period_seconds").as_deref(),
+            Some("300")
+        );
+        // Both roles may use the key: the execution role for its data, the callback to answer tasks.
+        // A literal ARN is a string in the policy's list, a reference is written as it is.
+        let key_arn = key.unwrap().trim_matches('"').to_string();
+        for (role, sid) in [
+            ("state_machine", "EncryptExecutionData"),
+            ("callback", "EncryptTaskAnswers"),
+        ] {
+            let policy = m.one("data", "aws_iam_policy_document", role).unwrap();
+            let grant = inner(policy, "statement")
+                .into_iter()
+                .find(|s| attr(s, "sid").as_deref() == Some(&format!("\"{sid}\"")))
+                .unwrap_or_else(|| panic!("{label}: {role} has no {sid}"));
+            assert_eq!(
+                strings(grant, "actions"),
+                ["kms:Decrypt", "kms:GenerateDataKey"],
+                "{label}"
+            );
+            assert_eq!(strings(grant, "resources"), std::slice::from_ref(&key_arn), "{label}");
+        }
     }
     assert!(
-        for_queues >= 2 && for_logs >= 2,
-        "expected specs that use the key for queues and for logs"
+        customer >= 3,
+        "expected specs with the module's key, a key ARN and an alias"
     );
 }
 
 #[test]
 fn alarms_watch_dead_letters_executions_and_the_callback_when_asked() {
-    let mut with_alarms = 0;
+    let (mut with_alarms, mut clamped) = (0, 0);
     for spec in common::all_specs() {
         let label = common::spec_label(&spec);
         let m = Module::of(&spec);
@@ -452,7 +690,46 @@ fn alarms_watch_dead_letters_executions_and_the_callback_when_asked() {
             .iter()
             .filter(|(n, _)| n.ends_with("_dlq"))
             .count();
-        assert_eq!(alarms.len(), dead_letters + 5, "{label}");
+        let model = sfngen::load_model(&std::fs::read_to_string(&spec).unwrap(), "sfngen.toml").unwrap();
+        assert_eq!(alarms.len(), model.queues.len() + dead_letters + 5, "{label}");
+        // Each queue's oldest message: above the longest its steps wait (no timeout: the execution's), or half
+        // its retention when that is sooner, so that it can fire before the message expires.
+        for queue in &model.queues {
+            let alarm = m
+                .one(
+                    "resource",
+                    "aws_cloudwatch_metric_alarm",
+                    &format!("{}_oldest_message", queue.key),
+                )
+                .unwrap_or_else(|| panic!("{label}: no oldest-message alarm for {}", queue.key));
+            let longest = model
+                .steps
+                .iter()
+                .filter(|s| s.queue == queue.key)
+                .map(|s| s.timeout_seconds.unwrap_or(model.state_machine.timeout_seconds))
+                .max()
+                .unwrap();
+            let threshold = longest.min(queue.retention_seconds / 2);
+            assert!(threshold < queue.retention_seconds, "{label}");
+            assert_eq!(
+                attr(alarm, "threshold"),
+                Some(threshold.to_string()),
+                "{label}: {}",
+                queue.key
+            );
+            assert_eq!(
+                attr(alarm, "metric_name").as_deref(),
+                Some("\"ApproximateAgeOfOldestMessage\""),
+                "{label}"
+            );
+            assert_eq!(attr(alarm, "statistic").as_deref(), Some("\"Maximum\""), "{label}");
+            assert_eq!(
+                attr(alarm, "dimensions"),
+                Some(format!("{{\n  QueueName = aws_sqs_queue.{}.name\n}}", queue.key)),
+                "{label}"
+            );
+            clamped += usize::from(threshold < longest);
+        }
         let metrics: Vec<String> = alarms.iter().filter_map(|(_, a)| attr(a, "metric_name")).collect();
         for metric in [
             "ExecutionsFailed",
@@ -469,10 +746,13 @@ fn alarms_watch_dead_letters_executions_and_the_callback_when_asked() {
                 Some("var.alarm_actions"),
                 "{label}: {name}"
             );
-            assert_eq!(attr(alarm, "threshold").as_deref(), Some("0"));
+            if !name.ends_with("_oldest_message") {
+                assert_eq!(attr(alarm, "threshold").as_deref(), Some("0"), "{label}: {name}");
+            }
         }
     }
     assert!(with_alarms >= 1);
+    assert!(clamped >= 1, "expected a queue whose alarm is held below its retention");
 }
 
 #[test]
@@ -549,4 +829,79 @@ fn dead_letter_retention_comments_say_what_sqs_does_for_the_queue_type() {
         fifo >= 1 && standard >= 1,
         "expected FIFO and standard dead-letter queues"
     );
+}
+
+#[test]
+fn every_queue_refuses_requests_not_made_over_tls() {
+    for_each_module(|label, m| {
+        let queues = m.all("resource", "aws_sqs_queue");
+        let policies = m.all("resource", "aws_sqs_queue_policy");
+        assert_eq!(policies.len(), queues.len(), "{label}: one resource policy per queue");
+        for (name, _) in queues {
+            let policy = m
+                .one("resource", "aws_sqs_queue_policy", name)
+                .unwrap_or_else(|| panic!("{label}: queue {name} has no policy"));
+            assert_eq!(
+                attr(policy, "queue_url"),
+                Some(format!("aws_sqs_queue.{name}.id")),
+                "{label}"
+            );
+            let document_name = format!("{name}_queue");
+            assert_eq!(
+                attr(policy, "policy"),
+                Some(format!("data.aws_iam_policy_document.{document_name}.json")),
+                "{label}"
+            );
+            let document = m.one("data", "aws_iam_policy_document", &document_name).unwrap();
+            let statements = inner(document, "statement");
+            assert_eq!(statements.len(), 1, "{label}: {document_name} does only this");
+            let deny = statements[0];
+            assert_eq!(attr(deny, "effect").as_deref(), Some("\"Deny\""), "{label}");
+            assert_eq!(strings(deny, "actions"), ["sqs:*"], "{label}");
+            assert_eq!(
+                strings(deny, "resources"),
+                [format!("aws_sqs_queue.{name}.arn")],
+                "{label}"
+            );
+            let principals = inner(deny, "principals");
+            assert_eq!(attr(principals[0], "type").as_deref(), Some("\"*\""), "{label}");
+            assert_eq!(strings(principals[0], "identifiers"), ["*"], "{label}");
+            let condition = inner(deny, "condition");
+            assert_eq!(condition.len(), 1, "{label}");
+            assert_eq!(attr(condition[0], "test").as_deref(), Some("\"Bool\""), "{label}");
+            assert_eq!(
+                attr(condition[0], "variable").as_deref(),
+                Some("\"aws:SecureTransport\""),
+                "{label}"
+            );
+            assert_eq!(strings(condition[0], "values"), ["false"], "{label}");
+        }
+    });
+}
+
+#[test]
+fn workers_long_poll_by_default() {
+    let mut defaults = 0;
+    for spec in common::all_specs() {
+        let label = common::spec_label(&spec);
+        let m = Module::of(&spec);
+        let model = sfngen::load_model(&std::fs::read_to_string(&spec).unwrap(), "sfngen.toml").unwrap();
+        let written = std::fs::read_to_string(&spec).unwrap();
+        for queue in &model.queues {
+            let block = m.one("resource", "aws_sqs_queue", &queue.key).unwrap();
+            let wait = attr(block, "receive_wait_time_seconds");
+            assert_eq!(
+                wait,
+                Some(queue.receive_wait_seconds.to_string()),
+                "{label}: {}",
+                queue.key
+            );
+            if !written.contains("receive_wait") {
+                // The longest SQS allows: a ReceiveMessage waits for a message instead of answering empty.
+                assert_eq!(wait.as_deref(), Some("20"), "{label}: {}", queue.key);
+                defaults += 1;
+            }
+        }
+    }
+    assert!(defaults >= 5);
 }

@@ -51,6 +51,43 @@ data "aws_iam_policy_document" "state_machine" {
       "kms:GenerateDataKey",
     ]
     resources = [aws_kms_key.this.arn]
+
+    # Only when SQS uses the key, on the caller's behalf, in this region.
+    condition {
+      test     = "StringEquals"
+      variable = "kms:ViaService"
+      values   = ["sqs.${local.region}.${local.dns_suffix}"]
+    }
+  }
+
+  statement {
+    sid = "EncryptExecutionData"
+    actions = [
+      "kms:Decrypt",
+      "kms:GenerateDataKey",
+    ]
+    resources = [aws_kms_key.this.arn]
+
+    # Only for this state machine's definition and execution history. No kms:ViaService: AWS warns
+    # that on an execution role it can keep executions from starting or make them fail.
+    condition {
+      test     = "StringEquals"
+      variable = "kms:EncryptionContext:aws:states:stateMachineArn"
+      values   = ["arn:${local.partition}:states:${local.region}:${local.account_id}:stateMachine:${var.name}"]
+    }
+  }
+
+  statement {
+    sid       = "EncryptExecutionLogs"
+    actions   = ["kms:GenerateDataKey"]
+    resources = [aws_kms_key.this.arn]
+
+    # Only for log deliveries in this account and region: the state machine's execution logs.
+    condition {
+      test     = "StringEquals"
+      variable = "kms:EncryptionContext:SourceArn"
+      values   = ["arn:${local.partition}:logs:${local.region}:${local.account_id}:*"]
+    }
   }
 
   statement {
@@ -132,6 +169,29 @@ data "aws_iam_policy_document" "callback" {
       test     = "ArnEquals"
       variable = "lambda:SourceFunctionArn"
       values   = ["arn:${local.partition}:lambda:${local.region}:${local.account_id}:function:${var.name}-callback"]
+    }
+  }
+
+  statement {
+    sid = "EncryptTaskAnswers"
+    actions = [
+      "kms:Decrypt",
+      "kms:GenerateDataKey",
+    ]
+    resources = [aws_kms_key.this.arn]
+
+    # Only when Step Functions uses the key, on the caller's behalf, in this region.
+    condition {
+      test     = "StringEquals"
+      variable = "kms:ViaService"
+      values   = ["states.${local.region}.${local.dns_suffix}"]
+    }
+
+    # Only for this state machine's definition and execution history.
+    condition {
+      test     = "StringEquals"
+      variable = "kms:EncryptionContext:aws:states:stateMachineArn"
+      values   = ["arn:${local.partition}:states:${local.region}:${local.account_id}:stateMachine:${var.name}"]
     }
   }
 

@@ -9,10 +9,12 @@ locals {
     team          = "payments"
   }, var.tags)
 
-  # ARN parts for names that cannot be referenced without a dependency cycle.
+  # ARN parts for names that cannot be referenced without a dependency cycle, and the partition's DNS
+  # suffix for service endpoints and principals.
   partition  = data.aws_partition.current.partition
   region     = data.aws_service.states.region
   account_id = data.aws_caller_identity.current.account_id
+  dns_suffix = data.aws_partition.current.dns_suffix
 
   callback_lambda_zip = coalesce(var.callback_lambda_zip, "${path.module}/callback.zip")
 }

@@ -67,13 +67,15 @@ output "state_machine_log_group_name" {
 output "alarm_arns" {
   description = "ARN of each CloudWatch alarm, by alarm name."
   value = {
-    payments_dlq_messages  = aws_cloudwatch_metric_alarm.payments_dlq_messages.arn
-    warehouse_dlq_messages = aws_cloudwatch_metric_alarm.warehouse_dlq_messages.arn
-    executions_failed      = aws_cloudwatch_metric_alarm.executions_failed.arn
-    executions_timedout    = aws_cloudwatch_metric_alarm.executions_timedout.arn
-    executions_aborted     = aws_cloudwatch_metric_alarm.executions_aborted.arn
-    callback_errors        = aws_cloudwatch_metric_alarm.callback_errors.arn
-    callback_throttles     = aws_cloudwatch_metric_alarm.callback_throttles.arn
+    payments_oldest_message  = aws_cloudwatch_metric_alarm.payments_oldest_message.arn
+    payments_dlq_messages    = aws_cloudwatch_metric_alarm.payments_dlq_messages.arn
+    warehouse_oldest_message = aws_cloudwatch_metric_alarm.warehouse_oldest_message.arn
+    warehouse_dlq_messages   = aws_cloudwatch_metric_alarm.warehouse_dlq_messages.arn
+    executions_failed        = aws_cloudwatch_metric_alarm.executions_failed.arn
+    executions_timedout      = aws_cloudwatch_metric_alarm.executions_timedout.arn
+    executions_aborted       = aws_cloudwatch_metric_alarm.executions_aborted.arn
+    callback_errors          = aws_cloudwatch_metric_alarm.callback_errors.arn
+    callback_throttles       = aws_cloudwatch_metric_alarm.callback_throttles.arn
   }
 }
 

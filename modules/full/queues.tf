@@ -5,6 +5,7 @@ resource "aws_sqs_queue" "payments" {
   name                       = "${var.name}-payments"
   visibility_timeout_seconds = 120
   message_retention_seconds  = 86400
+  receive_wait_time_seconds  = 20
 
   kms_master_key_id                 = aws_kms_key.this.arn
   kms_data_key_reuse_period_seconds = 300
@@ -15,6 +16,32 @@ resource "aws_sqs_queue" "payments" {
   })
 
   tags = local.tags
+}
+
+# Queue "payments" refuses every request not made over TLS.
+resource "aws_sqs_queue_policy" "payments" {
+  queue_url = aws_sqs_queue.payments.id
+  policy    = data.aws_iam_policy_document.payments_queue.json
+}
+
+data "aws_iam_policy_document" "payments_queue" {
+  statement {
+    sid       = "DenyInsecureTransport"
+    effect    = "Deny"
+    actions   = ["sqs:*"]
+    resources = [aws_sqs_queue.payments.arn]
+
+    principals {
+      type        = "*"
+      identifiers = ["*"]
+    }
+
+    condition {
+      test     = "Bool"
+      variable = "aws:SecureTransport"
+      values   = ["false"]
+    }
+  }
 }
 
 # Dead-letter queue of "payments": messages no worker could handle.
@@ -38,6 +65,32 @@ resource "aws_sqs_queue_redrive_allow_policy" "payments_dlq" {
   })
 }
 
+# The dead-letter queue of "payments" refuses every request not made over TLS too.
+resource "aws_sqs_queue_policy" "payments_dlq" {
+  queue_url = aws_sqs_queue.payments_dlq.id
+  policy    = data.aws_iam_policy_document.payments_dlq_queue.json
+}
+
+data "aws_iam_policy_document" "payments_dlq_queue" {
+  statement {
+    sid       = "DenyInsecureTransport"
+    effect    = "Deny"
+    actions   = ["sqs:*"]
+    resources = [aws_sqs_queue.payments_dlq.arn]
+
+    principals {
+      type        = "*"
+      identifiers = ["*"]
+    }
+
+    condition {
+      test     = "Bool"
+      variable = "aws:SecureTransport"
+      values   = ["false"]
+    }
+  }
+}
+
 # Queue "warehouse": steps "ReserveStock", "ShipOrder" send their input and task token here; a worker receives them.
 resource "aws_sqs_queue" "warehouse" {
   name       = "${var.name}-warehouse.fifo"
@@ -46,6 +99,7 @@ resource "aws_sqs_queue" "warehouse" {
   content_based_deduplication = true
   visibility_timeout_seconds  = 900
   message_retention_seconds   = 604800
+  receive_wait_time_seconds   = 20
 
   sqs_managed_sse_enabled = true
 
@@ -55,6 +109,32 @@ resource "aws_sqs_queue" "warehouse" {
   })
 
   tags = local.tags
+}
+
+# Queue "warehouse" refuses every request not made over TLS.
+resource "aws_sqs_queue_policy" "warehouse" {
+  queue_url = aws_sqs_queue.warehouse.id
+  policy    = data.aws_iam_policy_document.warehouse_queue.json
+}
+
+data "aws_iam_policy_document" "warehouse_queue" {
+  statement {
+    sid       = "DenyInsecureTransport"
+    effect    = "Deny"
+    actions   = ["sqs:*"]
+    resources = [aws_sqs_queue.warehouse.arn]
+
+    principals {
+      type        = "*"
+      identifiers = ["*"]
+    }
+
+    condition {
+      test     = "Bool"
+      variable = "aws:SecureTransport"
+      values   = ["false"]
+    }
+  }
 }
 
 # Dead-letter queue of "warehouse": messages no worker could handle.
@@ -76,4 +156,30 @@ resource "aws_sqs_queue_redrive_allow_policy" "warehouse_dlq" {
     redrivePermission = "byQueue"
     sourceQueueArns   = [aws_sqs_queue.warehouse.arn]
   })
+}
+
+# The dead-letter queue of "warehouse" refuses every request not made over TLS too.
+resource "aws_sqs_queue_policy" "warehouse_dlq" {
+  queue_url = aws_sqs_queue.warehouse_dlq.id
+  policy    = data.aws_iam_policy_document.warehouse_dlq_queue.json
+}
+
+data "aws_iam_policy_document" "warehouse_dlq_queue" {
+  statement {
+    sid       = "DenyInsecureTransport"
+    effect    = "Deny"
+    actions   = ["sqs:*"]
+    resources = [aws_sqs_queue.warehouse_dlq.arn]
+
+    principals {
+      type        = "*"
+      identifiers = ["*"]
+    }
+
+    condition {
+      test     = "Bool"
+      variable = "aws:SecureTransport"
+      values   = ["false"]
+    }
+  }
 }

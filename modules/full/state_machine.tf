@@ -9,6 +9,7 @@ resource "aws_cloudwatch_log_group" "state_machine" {
 }
 
 resource "aws_sfn_state_machine" "this" {
+  #checkov:skip=CKV_AWS_285: execution data can hold personal data; opt in with [state_machine] include_execution_data = true.
   name     = var.name
   type     = "STANDARD"
   role_arn = aws_iam_role.state_machine.arn
@@ -20,9 +21,17 @@ resource "aws_sfn_state_machine" "this" {
     queue_url_warehouse = aws_sqs_queue.warehouse.url
   })
 
+  encryption_configuration {
+    # A customer managed key over AWS's own encryption of the definition and execution history:
+    # whoever starts, reads or answers executions needs kms:Decrypt and kms:GenerateDataKey on it.
+    type                              = "CUSTOMER_MANAGED_KMS_KEY"
+    kms_key_id                        = aws_kms_key.this.arn
+    kms_data_key_reuse_period_seconds = 300
+  }
+
   logging_configuration {
     log_destination        = "${aws_cloudwatch_log_group.state_machine.arn}:*"
-    include_execution_data = true
+    include_execution_data = false
     level                  = "ALL"
   }
 

@@ -5,6 +5,7 @@ resource "aws_sqs_queue" "main" {
   name                       = "${var.name}-main"
   visibility_timeout_seconds = 300
   message_retention_seconds  = 345600
+  receive_wait_time_seconds  = 20
 
   sqs_managed_sse_enabled = true
 
@@ -14,6 +15,32 @@ resource "aws_sqs_queue" "main" {
   })
 
   tags = local.tags
+}
+
+# Queue "main" refuses every request not made over TLS.
+resource "aws_sqs_queue_policy" "main" {
+  queue_url = aws_sqs_queue.main.id
+  policy    = data.aws_iam_policy_document.main_queue.json
+}
+
+data "aws_iam_policy_document" "main_queue" {
+  statement {
+    sid       = "DenyInsecureTransport"
+    effect    = "Deny"
+    actions   = ["sqs:*"]
+    resources = [aws_sqs_queue.main.arn]
+
+    principals {
+      type        = "*"
+      identifiers = ["*"]
+    }
+
+    condition {
+      test     = "Bool"
+      variable = "aws:SecureTransport"
+      values   = ["false"]
+    }
+  }
 }
 
 # Dead-letter queue of "main": messages no worker could handle.
@@ -34,4 +61,30 @@ resource "aws_sqs_queue_redrive_allow_policy" "main_dlq" {
     redrivePermission = "byQueue"
     sourceQueueArns   = [aws_sqs_queue.main.arn]
   })
+}
+
+# The dead-letter queue of "main" refuses every request not made over TLS too.
+resource "aws_sqs_queue_policy" "main_dlq" {
+  queue_url = aws_sqs_queue.main_dlq.id
+  policy    = data.aws_iam_policy_document.main_dlq_queue.json
+}
+
+data "aws_iam_policy_document" "main_dlq_queue" {
+  statement {
+    sid       = "DenyInsecureTransport"
+    effect    = "Deny"
+    actions   = ["sqs:*"]
+    resources = [aws_sqs_queue.main_dlq.arn]
+
+    principals {
+      type        = "*"
+      identifiers = ["*"]
+    }
+
+    condition {
+      test     = "Bool"
+      variable = "aws:SecureTransport"
+      values   = ["false"]
+    }
+  }
 }

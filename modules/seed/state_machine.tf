@@ -22,6 +22,11 @@ resource "aws_sfn_state_machine" "this" {
     queue_url_main = aws_sqs_queue.main.url
   })
 
+  encryption_configuration {
+    # Written even when AWS-owned: a left-out block would keep a previous customer managed key.
+    type = "AWS_OWNED_KEY"
+  }
+
   logging_configuration {
     log_destination        = "${aws_cloudwatch_log_group.state_machine.arn}:*"
     include_execution_data = false

@@ -8,7 +8,7 @@ use super::hcl::CheckovSkip;
 use super::terraform::{AWS_PROVIDER_MIN, TERRAFORM_MIN, default_of, type_of};
 use super::{GeneratedFile, generated_header};
 use crate::duration::format_seconds;
-use crate::model::{CatchTarget, Encryption, Model};
+use crate::model::{CatchTarget, CustomerKey, Encryption, LogLevel, Model};
 
 const TEMPLATE: &str = include_str!("../../templates/module-README.md.j2");
 
@@ -102,6 +102,8 @@ fn context(model: &Model, checkov_skips: &[CheckovSkip]) -> Value {
         any_heartbeat => model.steps.iter().any(|s| s.heartbeat_seconds.is_some()),
         any_kms => any_kms,
         encryption_summary => encryption_summary(model),
+        execution_encryption => execution_encryption(model),
+        token_logging => token_logging(model),
         callback => context! {
             function_name => model.callback.function_name.with(&model.name),
             architecture => model.callback.architecture.as_str(),
@@ -160,6 +162,31 @@ fn encryption_summary(model: &Model) -> String {
     labels.sort();
     labels.dedup();
     format!("encrypted at rest ({})", labels.join(", "))
+}
+
+/// What encrypts the definition and execution history, and what callers then need.
+fn execution_encryption(model: &Model) -> String {
+    let key = match &model.state_machine.encryption {
+        None => return "an AWS-owned key".into(),
+        Some(CustomerKey::Module) => "the module's customer managed key",
+        Some(_) => "your customer managed key",
+    };
+    format!(
+        "{key} as well as AWS's own; whoever starts, reads or answers an execution needs `kms:Decrypt` and \
+         `kms:GenerateDataKey` on it (the callback role has them, through Step Functions only)"
+    )
+}
+
+/// Whether the execution logs hold task tokens.
+fn token_logging(model: &Model) -> &'static str {
+    match &model.state_machine.logging {
+        None => "execution logging is off",
+        Some(l) if l.level == LogLevel::All && l.include_execution_data => {
+            "**the execution logs do** (`log_level = \"ALL\"` with execution data): whoever can read the log group \
+             can answer these tasks"
+        }
+        Some(_) => "the execution logs do not either",
+    }
 }
 
 /// The workflow as a mermaid flowchart: one node per step, in order.

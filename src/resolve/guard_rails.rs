@@ -3,7 +3,7 @@
 
 use crate::diagnostic::Diagnostic;
 use crate::duration::format_seconds;
-use crate::model::{Model, Queue, Step};
+use crate::model::{LogLevel, Model, Queue, Step};
 use crate::spec::keys::DAY;
 use crate::spec::{Located, QueueSpec, Spec, StepSpec};
 
@@ -32,8 +32,32 @@ pub fn guard_rails(spec: &Spec, model: &Model) -> Vec<Diagnostic> {
             ));
         }
     }
+    warnings.extend(tokens_in_logs(spec, model));
     warnings.sort_by_key(|d| d.span.as_ref().map(|s| s.start).unwrap_or(0));
     warnings
+}
+
+/// Execution data logged at level ALL: every task's parameters, so every message body and its task token,
+/// land in CloudWatch Logs, where a token completes or fails its task for anyone who can read it.
+fn tokens_in_logs(spec: &Spec, model: &Model) -> Option<Diagnostic> {
+    let logging = model.state_machine.logging.as_ref()?;
+    if logging.level != LogLevel::All || !logging.include_execution_data {
+        return None;
+    }
+    let written = spec.state_machine.include_execution_data.as_ref()?;
+    Some(
+        Diagnostic::warning(
+            "state_machine.include_execution_data",
+            Some(written.span.clone()),
+            "with log_level \"ALL\", execution data puts every task token in CloudWatch Logs: whoever can read the \
+             log group can complete or fail those tasks"
+                .to_string(),
+        )
+        .with_help(
+            "set include_execution_data = false (the execution history keeps the data), or log at \"ERROR\"; to keep \
+             it, restrict logs:GetLogEvents on the log group and encrypt it ([logs] encryption = \"kms\")",
+        ),
+    )
 }
 
 /// A step that can outwait its message or its execution, or waits as long as a long execution.

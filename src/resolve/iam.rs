@@ -2,11 +2,12 @@
 //! roles with one statement per concern, every resource scoped where AWS allows it.
 
 use crate::model::{
-    AwsName, Callback, Encryption, ModuleKey, Queue, Resource, Role, RoleId, Service, StateMachine, Statement,
+    AwsName, Callback, Condition, CustomerKey, ModuleKey, Queue, Resource, Role, RoleId, Service, StateMachine,
+    Statement, ViaService,
 };
 
-/// The customer managed key, when a queue or `[logs] encryption = "kms"` asks for it; marks the log
-/// groups it encrypts.
+/// The customer managed key, when a queue, the state machine or `[logs] encryption = "kms"` asks for it;
+/// marks the log groups it encrypts.
 pub(super) fn module_key(
     queues: &[Queue],
     logs_use_key: bool,
@@ -22,19 +23,21 @@ pub(super) fn module_key(
         callback.log_group.module_key = true;
         log_groups.push(callback.log_group.name.clone());
     }
-    let queues_use_key = queues.iter().any(|q| q.encryption == Encryption::ModuleKey);
-    (queues_use_key || !log_groups.is_empty()).then(|| ModuleKey {
+    let queues_use_key = queues
+        .iter()
+        .any(|q| q.encryption.customer_key() == Some(CustomerKey::Module));
+    let state_machine_uses_key = state_machine.encryption == Some(CustomerKey::Module);
+    (queues_use_key || state_machine_uses_key || !log_groups.is_empty()).then(|| ModuleKey {
         alias: AwsName::around("alias/", ""),
-        users: if queues_use_key {
-            vec![RoleId::StateMachine]
-        } else {
-            Vec::new()
-        },
+        queues: queues_use_key,
+        state_machine: state_machine_uses_key,
         log_groups,
+        log_delivery: state_machine_uses_key && state_machine.delivers_encrypted_logs(),
     })
 }
 
-/// The state machine may send to its queues (and use their keys), deliver its logs and traces.
+/// The state machine may send to its queues (and use their keys through SQS), use its own key for its
+/// data and log deliveries, deliver its logs and traces.
 pub(super) fn state_machine_role(sm: &StateMachine, queues: &[Queue]) -> Role {
     let mut statements = vec![allow(
         "SendToCallbackQueues",
@@ -43,11 +46,28 @@ pub(super) fn state_machine_role(sm: &StateMachine, queues: &[Queue]) -> Role {
     )];
     let keys = queue_keys(queues);
     if !keys.is_empty() {
-        statements.push(allow(
-            "EncryptQueueMessages",
-            &["kms:Decrypt", "kms:GenerateDataKey"],
-            keys,
-        ));
+        statements.push(Statement {
+            conditions: vec![Condition::ViaService(ViaService::Sqs)],
+            ..allow("EncryptQueueMessages", &["kms:Decrypt", "kms:GenerateDataKey"], keys)
+        });
+    }
+    if let Some(key) = &sm.encryption {
+        // No kms:ViaService: AWS warns that on an execution role it can keep executions from starting or
+        // make them fail. The encryption context binds the grant to this state machine's data instead.
+        statements.push(Statement {
+            conditions: vec![Condition::StateMachineData],
+            ..allow(
+                "EncryptExecutionData",
+                &["kms:Decrypt", "kms:GenerateDataKey"],
+                vec![key.resource()],
+            )
+        });
+        if sm.delivers_encrypted_logs() {
+            statements.push(Statement {
+                conditions: vec![Condition::LogDelivery],
+                ..allow("EncryptExecutionLogs", &["kms:GenerateDataKey"], vec![key.resource()])
+            });
+        }
     }
     if sm.logging.is_some() {
         // Log delivery is set up through these actions, which AWS lets you grant on `*` only.
@@ -80,13 +100,8 @@ pub(super) fn state_machine_role(sm: &StateMachine, queues: &[Queue]) -> Role {
 /// The KMS keys of the queues, each once, in queue order.
 fn queue_keys(queues: &[Queue]) -> Vec<Resource> {
     let mut keys: Vec<Resource> = Vec::new();
-    for queue in queues {
-        let key = match &queue.encryption {
-            Encryption::SqsManaged => continue,
-            Encryption::ModuleKey => Resource::ModuleKey,
-            Encryption::KeyArn(arn) => Resource::KeyArn(arn.clone()),
-            Encryption::KeyAlias(alias) => Resource::KeyAlias(alias.clone()),
-        };
+    for key in queues.iter().filter_map(|q| q.encryption.customer_key()) {
+        let key = key.resource();
         if !keys.contains(&key) {
             keys.push(key);
         }
@@ -108,8 +123,9 @@ fn send_traces() -> Statement {
     )
 }
 
-/// The callback may answer tasks of this state machine only, and write its own logs (and traces).
-pub(super) fn callback_role(tracing: bool) -> Role {
+/// The callback may answer tasks of this state machine only (through Step Functions, with its key when it
+/// has one), and write its own logs (and traces).
+pub(super) fn callback_role(tracing: bool, execution_key: Option<&CustomerKey>) -> Role {
     let answer = Statement {
         only_from_callback_function: true,
         ..allow(
@@ -122,14 +138,26 @@ pub(super) fn callback_role(tracing: bool) -> Role {
             vec![Resource::StateMachine],
         )
     };
-    let mut statements = vec![
-        answer,
-        allow(
-            "WriteOwnLogs",
-            &["logs:CreateLogStream", "logs:PutLogEvents"],
-            vec![Resource::CallbackLogStreams],
-        ),
-    ];
+    let mut statements = vec![answer];
+    if let Some(key) = execution_key {
+        // Step Functions encrypts a task's answer with the state machine's key, on the caller's behalf.
+        statements.push(Statement {
+            conditions: vec![
+                Condition::ViaService(ViaService::StepFunctions),
+                Condition::StateMachineData,
+            ],
+            ..allow(
+                "EncryptTaskAnswers",
+                &["kms:Decrypt", "kms:GenerateDataKey"],
+                vec![key.resource()],
+            )
+        });
+    }
+    statements.extend([allow(
+        "WriteOwnLogs",
+        &["logs:CreateLogStream", "logs:PutLogEvents"],
+        vec![Resource::CallbackLogStreams],
+    )]);
     if tracing {
         statements.push(send_traces());
     }
@@ -148,5 +176,6 @@ fn allow(sid: &str, actions: &[&str], resources: Vec<Resource>) -> Statement {
         actions: actions.iter().map(|a| a.to_string()).collect(),
         resources,
         only_from_callback_function: false,
+        conditions: Vec::new(),
     }
 }

@@ -36,7 +36,7 @@ pub fn resolve(spec: &Spec, source_file: &str) -> Result<Model, Vec<Diagnostic>>
     let module_key = iam::module_key(&queues, logs_use_module_key, &mut state_machine, &mut callback);
     let roles = vec![
         iam::state_machine_role(&state_machine, &queues),
-        iam::callback_role(callback.tracing),
+        iam::callback_role(callback.tracing, state_machine.encryption.as_ref()),
     ];
     Ok(Model {
         name,
@@ -140,6 +140,33 @@ mod tests {
         for (what, name, limit) in names {
             let full = name.with(&n);
             assert!(full.len() <= limit, "{what} {full:?} is longer than {limit}");
+        }
+    }
+
+    #[test]
+    fn task_tokens_in_execution_logs_are_a_warning_at_the_key_that_logs_them() {
+        let warned = |state_machine: &str| {
+            let src = format!("{SEED}[state_machine]\n{state_machine}");
+            let (spec, diags) = parse(&src);
+            assert!(diags.is_empty(), "{diags:?}");
+            let model = resolve(&spec, "sfngen.toml").unwrap();
+            guard_rails(&spec, &model)
+                .into_iter()
+                .map(|d| (d.path, d.message))
+                .collect::<Vec<_>>()
+        };
+        let found = warned("log_level = \"ALL\"\ninclude_execution_data = true\n");
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert_eq!(found[0].0, "state_machine.include_execution_data");
+        assert!(found[0].1.contains("task token"), "{}", found[0].1);
+        for quiet in [
+            "log_level = \"ALL\"\n",
+            "log_level = \"ALL\"\ninclude_execution_data = false\n",
+            "log_level = \"ERROR\"\ninclude_execution_data = true\n",
+            "log_level = \"FATAL\"\ninclude_execution_data = true\n",
+            "log_level = \"OFF\"\ninclude_execution_data = true\n",
+        ] {
+            assert_eq!(warned(quiet), [], "{quiet}");
         }
     }
 

@@ -5,7 +5,8 @@ use std::collections::BTreeSet;
 use super::Checker;
 use super::values::flag;
 use crate::diagnostic::shown;
-use crate::model::{AwsName, DeadLetter, Encryption, Queue};
+use crate::model::{AwsName, CustomerKey, DeadLetter, Encryption, Queue};
+use crate::spec::keys::{Key, Text};
 use crate::spec::{DeadLetterSpec, Located, QueueSpec, Spec, StepSpec, keys};
 
 impl Checker {
@@ -44,7 +45,8 @@ impl Checker {
         let visibility_timeout_seconds =
             self.duration(&keys::VISIBILITY_TIMEOUT, &table, q.visibility_timeout.as_ref());
         let retention_seconds = self.duration(&keys::QUEUE_RETENTION, &table, q.retention.as_ref());
-        let encryption = self.encryption(&table, q.encryption.as_ref());
+        let receive_wait_seconds = self.duration(&keys::RECEIVE_WAIT, &table, q.receive_wait.as_ref());
+        let encryption = self.queue_encryption(&table, q.encryption.as_ref());
         let dead_letter = self
             .dead_letter(&table, q.dead_letter.as_ref())
             .map(|max_receives| DeadLetter {
@@ -60,6 +62,7 @@ impl Checker {
             fifo,
             visibility_timeout_seconds,
             retention_seconds,
+            receive_wait_seconds,
             encryption,
             dead_letter,
         }
@@ -77,25 +80,44 @@ impl Checker {
         );
     }
 
-    fn encryption(&mut self, table: &str, value: Option<&Located<String>>) -> Encryption {
-        let key = &keys::QUEUE_ENCRYPTION;
-        match value.map_or(key.rule.default.unwrap_or_default(), |v| v.value.as_str()) {
-            "sqs" => Encryption::SqsManaged,
-            "kms" => Encryption::ModuleKey,
-            arn if is_kms_key_arn(arn) => Encryption::KeyArn(arn.to_string()),
-            alias if is_kms_alias(alias) => Encryption::KeyAlias(alias.to_string()),
+    fn queue_encryption(&mut self, table: &str, value: Option<&Located<String>>) -> Encryption {
+        let key = self.encryption(&keys::QUEUE_ENCRYPTION, "SSE-SQS", table, value);
+        match key {
+            None => Encryption::SqsManaged,
+            Some(CustomerKey::Module) => Encryption::ModuleKey,
+            Some(CustomerKey::Arn(arn)) => Encryption::KeyArn(arn),
+            Some(CustomerKey::Alias(alias)) => Encryption::KeyAlias(alias),
+        }
+    }
+
+    /// An `encryption` key: its default (`sqs`, `aws`: the service's own, `own` in a message) is `None`;
+    /// otherwise `kms` (the module's key), a key ARN or an alias. After an error, `None`.
+    pub(super) fn encryption(
+        &mut self,
+        key: &Key<Text>,
+        own: &str,
+        table: &str,
+        value: Option<&Located<String>>,
+    ) -> Option<CustomerKey> {
+        let default = key.rule.default.unwrap_or_default();
+        match value.map_or(default, |v| v.value.as_str()) {
+            text if text == default => None,
+            "kms" => Some(CustomerKey::Module),
+            arn if is_kms_key_arn(arn) => Some(CustomerKey::Arn(arn.to_string())),
+            alias if is_kms_alias(alias) => Some(CustomerKey::Alias(alias.to_string())),
             other => {
                 if let Some(v) = value {
                     self.error(
-                        &format!("{table}.encryption"),
+                        &format!("{table}.{}", key.name()),
                         v.span.clone(),
                         format!("{} is not a valid encryption setting", shown(other)),
-                        "use \"sqs\" (SSE-SQS), \"kms\" (a key this module creates), a key ARN \
-                         (arn:aws:kms:REGION:ACCOUNT:key/ID) or an alias (alias/NAME)"
-                            .into(),
+                        format!(
+                            "use {default:?} ({own}), \"kms\" (a key this module creates), a key ARN \
+                             (arn:aws:kms:REGION:ACCOUNT:key/ID) or an alias (alias/NAME)"
+                        ),
                     );
                 }
-                Encryption::SqsManaged
+                None
             }
         }
     }

@@ -29,6 +29,12 @@ impl Checker {
                 },
             }),
             tracing: flag(sm.tracing.as_ref()),
+            encryption: self.encryption(
+                &keys::STATE_MACHINE_ENCRYPTION,
+                "an AWS-owned key",
+                table,
+                sm.encryption.as_ref(),
+            ),
         }
     }
 }

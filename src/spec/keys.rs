@@ -132,6 +132,8 @@ pub enum TextRule {
     ErrorName,
     /// `sqs`, `kms`, a KMS key ARN or `alias/...`.
     Encryption,
+    /// `aws`, `kms`, a KMS key ARN or `alias/...`.
+    ExecutionEncryption,
     /// Any text.
     Any,
 }
@@ -287,6 +289,17 @@ pub const STATE_MACHINE_LOG_RETENTION: Key<Retention> = Key {
     doc: "Retention of the execution log group, in days.",
     rule: Retention { default: 30 },
 };
+/// `state_machine.encryption`.
+pub const STATE_MACHINE_ENCRYPTION: Key<Text> = Key {
+    path: "state_machine.encryption",
+    doc: "Encryption at rest of the definition and execution history; with a customer managed key, whoever \
+          starts, reads or answers executions needs kms:Decrypt and kms:GenerateDataKey on it.",
+    rule: Text {
+        required: false,
+        default: Some("aws"),
+        allows: TextRule::ExecutionEncryption,
+    },
+};
 /// `steps[].timeout`.
 pub const STEP_TIMEOUT: Key<Duration> = Key {
     path: "steps[].timeout",
@@ -370,6 +383,17 @@ pub const QUEUE_RETENTION: Key<Duration> = Key {
         min: 60,
         max: 14 * DAY,
         default: Some(4 * DAY),
+        help: DURATION_HELP,
+    },
+};
+/// `queues.*.receive_wait`.
+pub const RECEIVE_WAIT: Key<Duration> = Key {
+    path: "queues.*.receive_wait",
+    doc: "ReceiveMessageWaitTimeSeconds: long polling, how long a worker's ReceiveMessage waits for a message.",
+    rule: Range {
+        min: 0,
+        max: 20,
+        default: Some(20),
         help: DURATION_HELP,
     },
 };
@@ -473,7 +497,7 @@ pub const ALARM_PERIOD: Key<Duration> = Key {
 /// `alarms.evaluation_periods`.
 pub const EVALUATION_PERIODS: Key<Integer> = Key {
     path: "alarms.evaluation_periods",
-    doc: "Periods above zero before an alarm fires.",
+    doc: "Periods above its threshold before an alarm fires.",
     rule: Range {
         min: 1,
         max: 100,
@@ -540,6 +564,7 @@ pub const KEYS: &[Key] = &[
         Rule::Flag,
     ),
     STATE_MACHINE_LOG_RETENTION.entry(),
+    STATE_MACHINE_ENCRYPTION.entry(),
     key(
         "steps",
         "The callback Task states, in execution order.",
@@ -648,6 +673,7 @@ pub const KEYS: &[Key] = &[
     key("queues.*", "A queue, and its dead-letter queue.", TABLE),
     VISIBILITY_TIMEOUT.entry(),
     QUEUE_RETENTION.entry(),
+    RECEIVE_WAIT.entry(),
     key(
         "queues.*.fifo",
         "A FIFO queue: `.fifo` names, MessageGroupId = execution name, content-based deduplication.",
@@ -768,6 +794,9 @@ impl TextRule {
             TextRule::JsonPath => "a JSONPath: `$` first, no spaces".into(),
             TextRule::ErrorName => format!("1..{MAX_ERROR_NAME_CHARS} characters"),
             TextRule::Encryption => "`sqs` (SSE-SQS), `kms` (the module's key), a KMS key ARN, or `alias/...`".into(),
+            TextRule::ExecutionEncryption => {
+                "`aws` (an AWS-owned key), `kms` (the module's key), a KMS key ARN, or `alias/...`".into()
+            }
             TextRule::Any => "any text".into(),
         }
     }
@@ -896,7 +925,14 @@ mod tests {
     fn children_are_found_by_table_path() {
         assert_eq!(
             names_in("queues.*"),
-            ["visibility_timeout", "retention", "fifo", "encryption", "dead_letter"]
+            [
+                "visibility_timeout",
+                "retention",
+                "receive_wait",
+                "fifo",
+                "encryption",
+                "dead_letter"
+            ]
         );
         assert_eq!(names_in("steps[].catch[]"), ["errors", "next", "fail"]);
         assert!(names_in("").contains(&"steps"));

@@ -78,6 +78,8 @@ pub struct StateMachineSpec {
     pub tracing: Option<Located<bool>>,
     /// `log_retention_days`.
     pub log_retention_days: Option<Located<i64>>,
+    /// `encryption`: `aws`, `kms`, a key ARN or an alias.
+    pub encryption: Option<Located<String>>,
 }
 
 /// One `[[steps]]` table.
@@ -151,6 +153,8 @@ pub struct QueueSpec {
     pub visibility_timeout: Option<Located<String>>,
     /// `retention`, a duration.
     pub retention: Option<Located<String>>,
+    /// `receive_wait`, a duration.
+    pub receive_wait: Option<Located<String>>,
     /// `fifo`.
     pub fifo: Option<Located<bool>>,
     /// `encryption`: `sqs`, `kms`, a key ARN or an alias.
@@ -280,6 +284,7 @@ fn read_state_machine(r: &mut Reader<'_>, table: &DeTable<'_>) -> StateMachineSp
             "include_execution_data" => sm.include_execution_data = r.boolean("include_execution_data", value),
             "tracing" => sm.tracing = r.boolean("tracing", value),
             "log_retention_days" => sm.log_retention_days = r.integer("log_retention_days", value),
+            "encryption" => sm.encryption = r.string("encryption", value),
             _ => r.unknown(key),
         }
     }
@@ -437,6 +442,7 @@ fn read_queue(r: &mut Reader<'_>, table: &DeTable<'_>) -> QueueSpec {
         match key.get_ref().as_ref() {
             "visibility_timeout" => queue.visibility_timeout = r.string("visibility_timeout", value),
             "retention" => queue.retention = r.string("retention", value),
+            "receive_wait" => queue.receive_wait = r.string("receive_wait", value),
             "fifo" => queue.fifo = r.boolean("fifo", value),
             "encryption" => queue.encryption = r.string("encryption", value),
             "dead_letter" => queue.dead_letter = read_dead_letter(r, value),

@@ -4,7 +4,7 @@
 use std::fmt;
 
 use crate::emit::hcl::{Block, Expr, raw};
-use crate::model::{Encryption, Model, RoleId};
+use crate::model::{CustomerKey, Encryption, Model, RoleId};
 
 /// The address of a resource (`aws_sqs_queue.main`) or data source (`data.aws_partition.current`).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -69,12 +69,35 @@ pub fn queue(key: &str) -> Address {
 
 /// The dead-letter queue of the queue with this key. Queue keys hold no `_`, so it cannot clash with a queue.
 pub fn dead_letter_queue(key: &str) -> Address {
-    Address::resource("aws_sqs_queue", format!("{key}_dlq"))
+    Address::resource("aws_sqs_queue", queue_name(key, true))
 }
 
 /// The redrive allow policy of the dead-letter queue of the queue with this key.
 pub fn redrive_allow_policy(key: &str) -> Address {
     Address::resource("aws_sqs_queue_redrive_allow_policy", format!("{key}_dlq"))
+}
+
+/// The resource policy of the queue with this key (`dead_letter`: of its dead-letter queue).
+pub fn queue_policy(key: &str, dead_letter: bool) -> Address {
+    Address::resource("aws_sqs_queue_policy", queue_name(key, dead_letter))
+}
+
+/// The policy document of a queue's resource policy. Role documents are named after roles
+/// (`state_machine`, `callback`...), never ending in `_queue`.
+pub fn queue_policy_document(key: &str, dead_letter: bool) -> Address {
+    Address::data(
+        "aws_iam_policy_document",
+        format!("{}_queue", queue_name(key, dead_letter)),
+    )
+}
+
+/// The Terraform name of the queue with this key (`dead_letter`: of its dead-letter queue).
+fn queue_name(key: &str, dead_letter: bool) -> String {
+    if dead_letter {
+        format!("{key}_dlq")
+    } else {
+        key.to_string()
+    }
 }
 
 /// The state machine.
@@ -140,14 +163,20 @@ pub fn key_policy_document() -> Address {
     Address::data("aws_iam_policy_document", "kms")
 }
 
-/// The lookup of a key given by alias, named after the first queue (by key) encrypted with it.
+/// The lookup of a key given by alias, named after the first queue (by key) encrypted with it, else the state
+/// machine (queue keys hold no `_`, so `state_machine` cannot clash with one).
 pub fn key_alias_lookup(model: &Model, alias: &str) -> Address {
     let queue = model
         .queues
         .iter()
-        .find(|q| q.encryption == Encryption::KeyAlias(alias.to_string()))
-        .unwrap_or_else(|| panic!("bug: no queue is encrypted with {alias:?}, yet something names it"));
-    Address::data("aws_kms_alias", queue.key.as_str())
+        .find(|q| q.encryption == Encryption::KeyAlias(alias.to_string()));
+    match queue {
+        Some(queue) => Address::data("aws_kms_alias", queue.key.as_str()),
+        None if model.state_machine.encryption == Some(CustomerKey::Alias(alias.to_string())) => {
+            Address::data("aws_kms_alias", "state_machine")
+        }
+        None => panic!("bug: nothing is encrypted with {alias:?}, yet something names it"),
+    }
 }
 
 /// The CloudWatch alarm with this key.

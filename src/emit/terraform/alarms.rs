@@ -9,7 +9,7 @@ pub(super) fn file(header: &str, model: &Model, settings: &Alarms) -> File {
     let mut file = File::new(header);
     let alarms = model.alarm_list();
     file.push_group(
-        "Any one event is worth a look: each alarm fires above zero and treats no data as healthy.",
+        "Any one event is worth a look: each alarm fires above zero (a queue's oldest message, above an age\nderived from its steps' timeouts, in seconds) and treats no data as healthy.",
         alarms.iter().map(|alarm| alarm_block(alarm, settings)),
     );
     file
@@ -27,7 +27,7 @@ fn alarm_block(alarm: &Alarm, settings: &Alarms) -> Block {
         .attr("period", number(settings.period_seconds))
         .attr("evaluation_periods", number(u64::from(settings.evaluation_periods)))
         .attr("comparison_operator", string("GreaterThanThreshold"))
-        .attr("threshold", number(0))
+        .attr("threshold", number(alarm.threshold))
         .attr("treat_missing_data", string("notBreaching"))
         .blank()
         .attr(
@@ -43,6 +43,7 @@ fn alarm_block(alarm: &Alarm, settings: &Alarms) -> Block {
 /// The value of the alarm's one dimension: the watched resource's name or ARN.
 fn dimension_value(alarm: &Alarm) -> Expr {
     match &alarm.watches {
+        Watched::Queue(key) => address::queue(key).attr("name"),
         Watched::DeadLetterQueue(key) => address::dead_letter_queue(key).attr("name"),
         Watched::StateMachine => address::state_machine().attr("arn"),
         Watched::CallbackFunction => address::callback_function().attr("function_name"),

@@ -3,7 +3,7 @@
 
 use super::{address, aws_name, name_text};
 use crate::emit::hcl::{Block, Expr, File, raw, string, strings};
-use crate::model::{Model, Resource, Role, RoleId, Service, Statement};
+use crate::model::{Condition, Model, Resource, Role, RoleId, Service, Statement};
 
 /// The file.
 pub(super) fn file(header: &str, model: &Model) -> File {
@@ -66,10 +66,7 @@ fn trust_policy(model: &Model, role: &Role) -> Block {
                 .block(condition(
                     "ArnLike",
                     "aws:SourceArn",
-                    raw(format!(
-                        "[\"arn:${{local.partition}}:states:${{local.region}}:${{local.account_id}}:stateMachine:{}\"]",
-                        name_text(&model.state_machine.name)
-                    )),
+                    raw(format!("[{}]", state_machine_arn(model))),
                 ));
         }
         Service::Lambda => {
@@ -80,6 +77,57 @@ fn trust_policy(model: &Model, role: &Role) -> Block {
         }
     }
     address::trust_document(role.id).declare().block(statement)
+}
+
+/// The state machine's ARN as a quoted template, built from its name: policies the state machine depends on
+/// cannot refer to `aws_sfn_state_machine.this.arn` without a dependency cycle.
+fn state_machine_arn(model: &Model) -> String {
+    format!(
+        "\"arn:${{local.partition}}:states:${{local.region}}:${{local.account_id}}:stateMachine:{}\"",
+        name_text(&model.state_machine.name)
+    )
+}
+
+/// A statement's conditions, each with a comment saying what it allows, written into `block`.
+pub(super) fn with_conditions(model: &Model, mut block: Block, conditions: &[Condition]) -> Block {
+    let via_service = conditions.iter().any(|c| matches!(c, Condition::ViaService(_)));
+    for each in conditions {
+        let (comment, variable, values) = match each {
+            Condition::ViaService(service) => (
+                format!(
+                    "Only when {} uses the key, on the caller's behalf, in this region.",
+                    service.title()
+                ),
+                "kms:ViaService",
+                format!(
+                    "[\"{}.${{local.region}}.${{local.dns_suffix}}\"]",
+                    service.endpoint_prefix()
+                ),
+            ),
+            Condition::StateMachineData if via_service => (
+                "Only for this state machine's definition and execution history.".to_string(),
+                "kms:EncryptionContext:aws:states:stateMachineArn",
+                format!("[{}]", state_machine_arn(model)),
+            ),
+            Condition::StateMachineData => (
+                "Only for this state machine's definition and execution history. No kms:ViaService: AWS warns\n\
+                 that on an execution role it can keep executions from starting or make them fail."
+                    .to_string(),
+                "kms:EncryptionContext:aws:states:stateMachineArn",
+                format!("[{}]", state_machine_arn(model)),
+            ),
+            Condition::LogDelivery => (
+                "Only for log deliveries in this account and region: the state machine's execution logs.".to_string(),
+                "kms:EncryptionContext:SourceArn",
+                "[\"arn:${local.partition}:logs:${local.region}:${local.account_id}:*\"]".to_string(),
+            ),
+        };
+        block = block
+            .blank()
+            .comment(&comment)
+            .block(condition("StringEquals", variable, raw(values)));
+    }
+    block
 }
 
 /// A policy statement's `condition` block.
@@ -106,6 +154,7 @@ fn permission(model: &Model, statement: &Statement) -> Block {
         "resources",
         Expr::List(statement.resources.iter().map(|r| resource_arn(model, r)).collect()),
     );
+    block = with_conditions(model, block, &statement.conditions);
     if statement.only_from_callback_function {
         block = block.blank().block(condition(
             "ArnEquals",
@@ -119,7 +168,7 @@ fn permission(model: &Model, statement: &Statement) -> Block {
     block
 }
 
-fn resource_arn(model: &Model, resource: &Resource) -> Expr {
+pub(super) fn resource_arn(model: &Model, resource: &Resource) -> Expr {
     match resource {
         Resource::Queue(key) => address::queue(key).attr("arn"),
         Resource::StateMachine => address::state_machine().attr("arn"),

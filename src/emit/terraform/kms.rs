@@ -1,24 +1,42 @@
-//! `kms.tf`: the customer managed key (rotated), its alias, and a key policy that grants each service only
-//! what it needs.
+//! `kms.tf`: the customer managed key (rotated), its alias, and a key policy that grants each role and
+//! service only what it needs.
 
-use super::iam::{condition, principals};
+use super::iam::{condition, principals, with_conditions};
 use super::{address, aws_name, name_text};
 use crate::emit::hcl::{Block, Expr, File, boolean, number, raw, string, strings};
-use crate::model::{AwsName, Model, ModuleKey};
+use crate::model::{AwsName, Condition, Model, ModuleKey, Resource};
 
 /// The file.
 pub(super) fn file(header: &str, model: &Model, key: &ModuleKey) -> File {
     let mut file = File::new(header);
-    let what = match (key.users.is_empty(), key.log_groups.is_empty()) {
-        (false, false) => "callback queues and log groups",
-        (true, false) => "log groups",
-        _ => "callback queues",
-    };
+    let (what, settings): (Vec<&str>, Vec<&str>) = [
+        (key.queues, "callback queues", "the queues with encryption = \"kms\""),
+        (
+            key.state_machine,
+            "execution data",
+            "the state machine's data ([state_machine] encryption = \"kms\")",
+        ),
+        (
+            !key.log_groups.is_empty(),
+            "log groups",
+            "the log groups ([logs] encryption = \"kms\")",
+        ),
+    ]
+    .into_iter()
+    .filter(|(used, ..)| *used)
+    .map(|(_, what, setting)| (what, setting))
+    .unzip();
     file.push_commented(
-        "Customer managed key for the queues with encryption = \"kms\" and the log groups of [logs] encryption = \"kms\",\nrotated yearly by AWS.",
+        &format!(
+            "Customer managed key for {},\nrotated yearly by AWS.",
+            and_list(&settings)
+        ),
         address::module_key()
             .declare()
-            .attr("description", string(&format!("Encrypts the {} {what}.", model.name)))
+            .attr(
+                "description",
+                string(&format!("Encrypts the {} {}.", model.name, and_list(&what))),
+            )
             .attr("enable_key_rotation", boolean(true))
             .attr("deletion_window_in_days", number(30))
             .attr("policy", address::key_policy_document().attr("json"))
@@ -31,13 +49,22 @@ pub(super) fn file(header: &str, model: &Model, key: &ModuleKey) -> File {
             .attr("target_key_id", address::module_key().attr("key_id")),
     );
     file.push_commented(
-        "In a key policy \"*\" means this key. The account statement keeps the key manageable through IAM\n(without it the key could become unmanageable); the others grant only what their service needs.",
-        key_policy(key),
+        "In a key policy \"*\" means this key. The account statement keeps the key manageable through IAM\n(without it the key could become unmanageable); the others name each role for what its own policy\ngrants on the key, with the same conditions, and each service for what it needs.",
+        key_policy(model, key),
     );
     file
 }
 
-fn key_policy(key: &ModuleKey) -> Block {
+/// `a`, `a and b`, `a, b and c`.
+fn and_list(items: &[&str]) -> String {
+    match items {
+        [] => String::new(),
+        [one] => one.to_string(),
+        [rest @ .., last] => format!("{} and {last}", rest.join(", ")),
+    }
+}
+
+fn key_policy(model: &Model, key: &ModuleKey) -> Block {
     let mut policy = address::key_policy_document().declare().block(
         Block::new("statement", Vec::<String>::new())
             .checkov_skip(
@@ -57,18 +84,30 @@ fn key_policy(key: &ModuleKey) -> Block {
                 raw("[\"arn:${local.partition}:iam::${local.account_id}:root\"]"),
             )),
     );
-    if !key.users.is_empty() {
-        let users = key.users.iter().map(|id| address::role(*id).attr("arn")).collect();
-        policy = policy.block(
-            Block::new("statement", Vec::<String>::new())
-                .attr("sid", string("RolesEncryptMessages"))
-                .attr("actions", strings(["kms:Decrypt", "kms:GenerateDataKey"]))
+    for role in &model.roles {
+        for statement in role
+            .statements
+            .iter()
+            .filter(|s| s.resources.contains(&Resource::ModuleKey))
+        {
+            let block = Block::new("statement", Vec::<String>::new())
+                .attr("sid", string(&statement.sid))
+                .attr("actions", strings(&statement.actions))
                 .attr("resources", strings(["*"]))
-                .block(principals("AWS", Expr::List(users))),
-        );
+                .block(principals("AWS", Expr::List(vec![address::role(role.id).attr("arn")])));
+            policy = policy.block(with_conditions(model, block, &statement.conditions));
+        }
     }
     if !key.log_groups.is_empty() {
         policy = policy.block(log_groups_statement(&key.log_groups));
+    }
+    if key.log_delivery {
+        let block = Block::new("statement", Vec::<String>::new())
+            .attr("sid", string("LogDeliveryDecryptsExecutionLogs"))
+            .attr("actions", strings(["kms:Decrypt"]))
+            .attr("resources", strings(["*"]))
+            .block(principals("Service", strings(["delivery.logs.amazonaws.com"])));
+        policy = policy.block(with_conditions(model, block, &[Condition::LogDelivery]));
     }
     policy
 }
@@ -99,7 +138,12 @@ fn log_groups_statement(log_groups: &[AwsName]) -> Block {
             ]),
         )
         .attr("resources", strings(["*"]))
-        .block(principals("Service", raw("[\"logs.${local.region}.amazonaws.com\"]")))
+        .blank()
+        .comment("CloudWatch Logs' regional service principal, in this partition's DNS suffix.")
+        .block(principals(
+            "Service",
+            raw("[\"logs.${local.region}.${local.dns_suffix}\"]"),
+        ))
         .blank()
         .comment("Only for this module's log groups.")
         .block(condition(

@@ -27,10 +27,20 @@ pub(super) fn file(header: &str, model: &Model) -> File {
             .comment("The module's own tags, then the spec's [tags], then var.tags: later keys win.")
             .attr("tags", Expr::Call("merge".into(), vec![tag_object, raw("var.tags")]))
             .blank()
-            .comment("ARN parts for names that cannot be referenced without a dependency cycle.")
+            .comment(if model.names_service_endpoints() {
+                "ARN parts for names that cannot be referenced without a dependency cycle, and the partition's DNS\nsuffix for service endpoints and principals."
+            } else {
+                "ARN parts for names that cannot be referenced without a dependency cycle."
+            })
             .attr("partition", address::partition().attr("partition"))
             .attr("region", address::states_service().attr("region"))
             .attr("account_id", address::caller_identity().attr("account_id"))
+            .attr_opt(
+                "dns_suffix",
+                model
+                    .names_service_endpoints()
+                    .then(|| address::partition().attr("dns_suffix")),
+            )
             .blank()
             .attr(
                 "callback_lambda_zip",

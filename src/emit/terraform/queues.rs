@@ -1,9 +1,10 @@
 //! `queues.tf`: one callback queue per `[queues.*]`, its dead-letter queue and the redrive allow policy that
 //! lets only that queue send to it.
 
+use super::iam::{condition, principals};
 use super::{address, aws_name};
 use crate::duration::format_seconds;
-use crate::emit::hcl::{Block, Expr, File, boolean, number, raw, string};
+use crate::emit::hcl::{Block, Expr, File, boolean, number, raw, string, strings};
 use crate::model::{DeadLetter, Encryption, Model, Queue};
 
 /// The file.
@@ -18,6 +19,10 @@ pub(super) fn file(header: &str, model: &Model) -> File {
             ),
             source_queue(queue),
         );
+        file.push_group(
+            &format!("Queue {:?} refuses every request not made over TLS.", queue.key),
+            tls_only(&queue.key, false),
+        );
         if let Some(dlq) = &queue.dead_letter {
             file.push_commented(
                 &format!("Dead-letter queue of {:?}: messages no worker could handle.", queue.key),
@@ -29,6 +34,13 @@ pub(super) fn file(header: &str, model: &Model) -> File {
                     queue.key
                 ),
                 redrive_allow_policy(queue),
+            );
+            file.push_group(
+                &format!(
+                    "The dead-letter queue of {:?} refuses every request not made over TLS too.",
+                    queue.key
+                ),
+                tls_only(&queue.key, true),
             );
         }
     }
@@ -64,7 +76,8 @@ fn source_queue(queue: &Queue) -> Block {
     }
     block = block
         .attr("visibility_timeout_seconds", number(queue.visibility_timeout_seconds))
-        .attr("message_retention_seconds", number(queue.retention_seconds));
+        .attr("message_retention_seconds", number(queue.retention_seconds))
+        .attr("receive_wait_time_seconds", number(queue.receive_wait_seconds));
     block = encrypted(block.blank(), &queue.encryption);
     if let Some(dlq) = &queue.dead_letter {
         block = block.blank().attr(
@@ -130,6 +143,32 @@ fn redrive_allow_policy(queue: &Queue) -> Block {
                 ])],
             ),
         )
+}
+
+/// The queue's resource policy (`dead_letter`: its dead-letter queue's) and its document: every request not
+/// made over TLS is denied, whoever makes it.
+fn tls_only(key: &str, dead_letter: bool) -> [Block; 2] {
+    let queue = if dead_letter {
+        address::dead_letter_queue(key)
+    } else {
+        address::queue(key)
+    };
+    let document = address::queue_policy_document(key, dead_letter);
+    let statement = Block::new("statement", Vec::<String>::new())
+        .attr("sid", string("DenyInsecureTransport"))
+        .attr("effect", string("Deny"))
+        .attr("actions", strings(["sqs:*"]))
+        .attr("resources", Expr::List(vec![queue.attr("arn")]))
+        .block(principals("*", strings(["*"])))
+        .blank()
+        .block(condition("Bool", "aws:SecureTransport", strings(["false"])));
+    [
+        address::queue_policy(key, dead_letter)
+            .declare()
+            .attr("queue_url", queue.attr("id"))
+            .attr("policy", document.attr("json")),
+        document.declare().block(statement),
+    ]
 }
 
 fn encrypted(block: Block, encryption: &Encryption) -> Block {

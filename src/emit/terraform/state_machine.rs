@@ -2,9 +2,9 @@
 //! its execution log group.
 
 use super::{address, aws_name, log_group};
-use crate::emit::hcl::{Block, Expr, File, boolean, raw, string};
+use crate::emit::hcl::{Block, Expr, File, boolean, number, raw, string};
 use crate::emit::{ASL_FILE, queue_url_var};
-use crate::model::{Logging, Model, RoleId};
+use crate::model::{CustomerKey, Logging, Model, RoleId};
 
 /// The file.
 pub(super) fn file(header: &str, model: &Model) -> File {
@@ -52,6 +52,7 @@ fn state_machine(model: &Model) -> Block {
             "The workflow lives in {ASL_FILE}, beside this file, so that it reads as plain ASL."
         ))
         .attr("definition", definition(model))
+        .block(encryption_configuration(model, sm.encryption.as_ref()))
         .block(logging_configuration(sm.logging.as_ref()))
         .block(Block::new("tracing_configuration", Vec::<String>::new()).attr("enabled", boolean(sm.tracing)))
         .blank()
@@ -80,6 +81,40 @@ fn definition(model: &Model) -> Expr {
             Expr::Object(template_vars),
         ],
     )
+}
+
+/// Always written, an AWS-owned key included: the provider keeps an Optional+Computed block that is left
+/// out, so removing it would leave a customer managed key in place in AWS.
+fn encryption_configuration(model: &Model, key: Option<&CustomerKey>) -> Block {
+    let block = Block::new("encryption_configuration", Vec::<String>::new());
+    let Some(key) = key else {
+        return block
+            .comment("Written even when AWS-owned: a left-out block would keep a previous customer managed key.")
+            .attr("type", string("AWS_OWNED_KEY"));
+    };
+    let key_arn = match key {
+        CustomerKey::Module => address::module_key().attr("arn"),
+        CustomerKey::Arn(arn) => string(arn),
+        CustomerKey::Alias(alias) => address::key_alias_lookup(model, alias).attr("target_key_arn"),
+    };
+    let mut comment = "A customer managed key over AWS's own encryption of the definition and execution history:\n\
+                       whoever starts, reads or answers executions needs kms:Decrypt and kms:GenerateDataKey on it."
+        .to_string();
+    if *key != CustomerKey::Module {
+        comment.push_str(
+            "\nYour key's policy must let IAM policies in this account grant it, as the roles' policies here do",
+        );
+        comment.push_str(if model.state_machine.delivers_encrypted_logs() {
+            ",\nand let delivery.logs.amazonaws.com decrypt (kms:EncryptionContext:SourceArn of this account's logs)."
+        } else {
+            "."
+        });
+    }
+    block
+        .comment(&comment)
+        .attr("type", string("CUSTOMER_MANAGED_KMS_KEY"))
+        .attr("kms_key_id", key_arn)
+        .attr("kms_data_key_reuse_period_seconds", number(300))
 }
 
 /// Always written, `OFF` included: the provider keeps an Optional+Computed block that is left out, so

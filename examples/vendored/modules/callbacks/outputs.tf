@@ -64,11 +64,12 @@ output "state_machine_log_group_name" {
 output "alarm_arns" {
   description = "ARN of each CloudWatch alarm, by alarm name."
   value = {
-    requests_dlq_messages = aws_cloudwatch_metric_alarm.requests_dlq_messages.arn
-    executions_failed     = aws_cloudwatch_metric_alarm.executions_failed.arn
-    executions_timedout   = aws_cloudwatch_metric_alarm.executions_timedout.arn
-    executions_aborted    = aws_cloudwatch_metric_alarm.executions_aborted.arn
-    callback_errors       = aws_cloudwatch_metric_alarm.callback_errors.arn
-    callback_throttles    = aws_cloudwatch_metric_alarm.callback_throttles.arn
+    requests_oldest_message = aws_cloudwatch_metric_alarm.requests_oldest_message.arn
+    requests_dlq_messages   = aws_cloudwatch_metric_alarm.requests_dlq_messages.arn
+    executions_failed       = aws_cloudwatch_metric_alarm.executions_failed.arn
+    executions_timedout     = aws_cloudwatch_metric_alarm.executions_timedout.arn
+    executions_aborted      = aws_cloudwatch_metric_alarm.executions_aborted.arn
+    callback_errors         = aws_cloudwatch_metric_alarm.callback_errors.arn
+    callback_throttles      = aws_cloudwatch_metric_alarm.callback_throttles.arn
   }
 }

@@ -5,6 +5,7 @@ resource "aws_sqs_queue" "requests" {
   name                       = "${var.name}-requests"
   visibility_timeout_seconds = 600
   message_retention_seconds  = 345600
+  receive_wait_time_seconds  = 20
 
   sqs_managed_sse_enabled = true
 
@@ -14,6 +15,32 @@ resource "aws_sqs_queue" "requests" {
   })
 
   tags = local.tags
+}
+
+# Queue "requests" refuses every request not made over TLS.
+resource "aws_sqs_queue_policy" "requests" {
+  queue_url = aws_sqs_queue.requests.id
+  policy    = data.aws_iam_policy_document.requests_queue.json
+}
+
+data "aws_iam_policy_document" "requests_queue" {
+  statement {
+    sid       = "DenyInsecureTransport"
+    effect    = "Deny"
+    actions   = ["sqs:*"]
+    resources = [aws_sqs_queue.requests.arn]
+
+    principals {
+      type        = "*"
+      identifiers = ["*"]
+    }
+
+    condition {
+      test     = "Bool"
+      variable = "aws:SecureTransport"
+      values   = ["false"]
+    }
+  }
 }
 
 # Dead-letter queue of "requests": messages no worker could handle.
@@ -34,4 +61,30 @@ resource "aws_sqs_queue_redrive_allow_policy" "requests_dlq" {
     redrivePermission = "byQueue"
     sourceQueueArns   = [aws_sqs_queue.requests.arn]
   })
+}
+
+# The dead-letter queue of "requests" refuses every request not made over TLS too.
+resource "aws_sqs_queue_policy" "requests_dlq" {
+  queue_url = aws_sqs_queue.requests_dlq.id
+  policy    = data.aws_iam_policy_document.requests_dlq_queue.json
+}
+
+data "aws_iam_policy_document" "requests_dlq_queue" {
+  statement {
+    sid       = "DenyInsecureTransport"
+    effect    = "Deny"
+    actions   = ["sqs:*"]
+    resources = [aws_sqs_queue.requests_dlq.arn]
+
+    principals {
+      type        = "*"
+      identifiers = ["*"]
+    }
+
+    condition {
+      test     = "Bool"
+      variable = "aws:SecureTransport"
+      values   = ["false"]
+    }
+  }
 }
