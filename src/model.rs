@@ -651,7 +651,7 @@ impl Model {
         if self.module_key.is_some() {
             add(
                 "kms_key_arn",
-                "ARN of the module's KMS key (queues with encryption = \"kms\", log groups with [logs] encryption = \"kms\"); workers of those queues need kms:Decrypt on it.",
+                "ARN of the module's KMS key (queues and the state machine with encryption = \"kms\", log groups with [logs] encryption = \"kms\"); workers of those queues need kms:Decrypt on it, callers of that state machine kms:Decrypt and kms:GenerateDataKey.",
                 OutputValue::ModuleKeyArn,
             );
         }

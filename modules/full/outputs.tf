@@ -80,6 +80,6 @@ output "alarm_arns" {
 }
 
 output "kms_key_arn" {
-  description = "ARN of the module's KMS key (queues with encryption = \"kms\", log groups with [logs] encryption = \"kms\"); workers of those queues need kms:Decrypt on it."
+  description = "ARN of the module's KMS key (queues and the state machine with encryption = \"kms\", log groups with [logs] encryption = \"kms\"); workers of those queues need kms:Decrypt on it, callers of that state machine kms:Decrypt and kms:GenerateDataKey."
   value       = aws_kms_key.this.arn
 }
