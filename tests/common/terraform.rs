@@ -71,9 +71,31 @@ pub fn evaluate_definition(module: &Path) -> String {
         console_dir.path().join(sfngen::emit::ASL_FILE),
     )
     .unwrap();
+    let text = console(console_dir.path(), &expression);
+    let encoded = text.trim().trim_matches('"');
+    String::from_utf8(
+        base64::engine::general_purpose::STANDARD
+            .decode(encoded)
+            .expect("base64"),
+    )
+    .unwrap()
+}
+
+/// The values of `expressions` as the real `terraform console` evaluates them (no module around them), as
+/// JSON: one console run of `jsonencode([...])`.
+pub fn evaluate(expressions: &[String]) -> Vec<serde_json::Value> {
+    let dir = tempfile::tempdir().unwrap();
+    let printed = console(dir.path(), &format!("jsonencode([{}])", expressions.join(", ")));
+    let json: String = serde_json::from_str(printed.trim()).expect("console printed a string");
+    serde_json::from_str(&json).expect("jsonencode gave JSON")
+}
+
+/// What `terraform console`, run in `dir`, prints for one expression (a console that reads a pipe prints
+/// only its last value, so one expression a run).
+fn console(dir: &Path, expression: &str) -> String {
     let mut child = super::tool("terraform")
         .arg("console")
-        .current_dir(console_dir.path())
+        .current_dir(dir)
         .stdin(std::process::Stdio::piped())
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
@@ -92,41 +114,5 @@ pub fn evaluate_definition(module: &Path) -> String {
         "terraform console: {}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let text = String::from_utf8(out.stdout).unwrap();
-    let encoded = text.trim().trim_matches('"');
-    String::from_utf8(
-        base64::engine::general_purpose::STANDARD
-            .decode(encoded)
-            .expect("base64"),
-    )
-    .unwrap()
-}
-
-/// The values of `expressions` as the real `terraform console` evaluates them (no module around them), as
-/// JSON: one console run of `jsonencode([...])`, since a console that reads a pipe prints its last value only.
-pub fn evaluate(expressions: &[String]) -> Vec<serde_json::Value> {
-    let dir = tempfile::tempdir().unwrap();
-    let mut child = super::tool("terraform")
-        .arg("console")
-        .current_dir(dir.path())
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .expect("terraform console");
-    use std::io::Write as _;
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(format!("jsonencode([{}])\n", expressions.join(", ")).as_bytes())
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
-    assert!(
-        out.status.success(),
-        "terraform console: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let printed: String = serde_json::from_slice(&out.stdout).expect("console printed a string");
-    serde_json::from_str(&printed).expect("jsonencode gave JSON")
+    String::from_utf8(out.stdout).unwrap()
 }
