@@ -1,7 +1,7 @@
 //! `[callback]`: the Lambda that answers with the task token.
 
 use super::Checker;
-use crate::model::{Architecture, AwsName, Callback, LogGroup};
+use crate::model::{Architecture, AwsName, Callback, LogGroup, input};
 use crate::spec::{Spec, keys};
 
 impl Checker {
@@ -25,6 +25,7 @@ impl Checker {
             log_group: LogGroup {
                 name: AwsName::around("/aws/lambda/", "-callback"),
                 retention_days,
+                retention_input: input::CALLBACK_LOG_RETENTION_DAYS,
                 module_key: false,
             },
             function_name,

@@ -34,10 +34,7 @@ pub fn resolve(spec: &Spec, source_file: &str) -> Result<Model, Vec<Diagnostic>>
     let logs_use_module_key = c.choice(&keys::LOG_ENCRYPTION, "logs", spec.log_encryption.as_ref()) == "kms";
     c.finish()?;
     let module_key = iam::module_key(&queues, logs_use_module_key, &mut state_machine, &mut callback);
-    let roles = vec![
-        iam::state_machine_role(&state_machine, &queues),
-        iam::callback_role(callback.tracing),
-    ];
+    let roles = vec![iam::state_machine_role(&queues), iam::callback_role()];
     Ok(Model {
         name,
         source_file: source_file.to_string(),
@@ -113,7 +110,7 @@ mod tests {
     fn seed_gets_the_documented_defaults() {
         let m = resolve_src(SEED).unwrap();
         assert_eq!(m.state_machine.timeout_seconds, 3600);
-        let logging = m.state_machine.logging.as_ref().unwrap();
+        let logging = &m.state_machine.logging;
         assert_eq!(logging.level, LogLevel::Error);
         assert!(!logging.include_execution_data);
         assert_eq!(logging.log_group.retention_days, 30);

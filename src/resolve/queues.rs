@@ -89,9 +89,12 @@ impl Checker {
                         &format!("{table}.encryption"),
                         v.span.clone(),
                         format!("{} is not a valid encryption setting", shown(other)),
-                        "use \"sqs\" (SSE-SQS), \"kms\" (a key this module creates), a key ARN \
-                         (arn:aws:kms:REGION:ACCOUNT:key/ID) or an alias (alias/NAME)"
-                            .into(),
+                        format!(
+                            "use \"sqs\" (SSE-SQS), \"kms\" (a key this module creates), a key ARN ({}) or an alias \
+                             ({})",
+                            keys::KMS_KEY_ARN_FORM,
+                            keys::KMS_ALIAS_FORM
+                        ),
                     );
                 }
                 Encryption::SqsManaged
@@ -110,7 +113,7 @@ impl Checker {
     }
 }
 
-/// `arn:PARTITION:kms:REGION:ACCOUNT:key/ID`.
+/// `arn:PARTITION:kms:REGION:ACCOUNT:key/ID`: what [`keys::KMS_KEY_ARN_PATTERN`] matches.
 fn is_kms_key_arn(text: &str) -> bool {
     let parts: Vec<&str> = text.splitn(6, ':').collect();
     let [arn, partition, service, region, account, resource] = parts.as_slice() else {
@@ -131,10 +134,13 @@ fn is_kms_key_arn(text: &str) -> bool {
         && id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
 }
 
-/// `alias/NAME`, as KMS allows alias names.
+/// `alias/NAME`, as KMS allows alias names: what [`keys::KMS_ALIAS_PATTERN`] matches, up to
+/// [`keys::MAX_KMS_ALIAS_CHARS`].
 fn is_kms_alias(text: &str) -> bool {
     text.strip_prefix("alias/").is_some_and(|name| {
-        !name.is_empty() && text.len() <= 256 && name.chars().all(|c| c.is_ascii_alphanumeric() || "/_-".contains(c))
+        !name.is_empty()
+            && text.len() <= keys::MAX_KMS_ALIAS_CHARS
+            && name.chars().all(|c| c.is_ascii_alphanumeric() || "/_-".contains(c))
     })
 }
 

@@ -1,7 +1,7 @@
 //! `queues.tf`: one callback queue per `[queues.*]`, its dead-letter queue and the redrive allow policy that
 //! lets only that queue send to it.
 
-use super::{address, aws_name};
+use super::{address, aws_name, queue_key_input, var};
 use crate::duration::format_seconds;
 use crate::emit::hcl::{Block, Expr, File, boolean, number, raw, string};
 use crate::model::{DeadLetter, Encryption, Model, Queue};
@@ -65,7 +65,7 @@ fn source_queue(queue: &Queue) -> Block {
     block = block
         .attr("visibility_timeout_seconds", number(queue.visibility_timeout_seconds))
         .attr("message_retention_seconds", number(queue.retention_seconds));
-    block = encrypted(block.blank(), &queue.encryption);
+    block = encrypted(block.blank(), queue);
     if let Some(dlq) = &queue.dead_letter {
         block = block.blank().attr(
             "redrive_policy",
@@ -90,7 +90,7 @@ fn dead_letter_queue(queue: &Queue, dlq: &DeadLetter) -> Block {
             .declare()
             .attr("name", aws_name(&dlq.name))
             .attr_opt("fifo_queue", queue.fifo.then(|| boolean(true))),
-        &queue.encryption,
+        queue,
     )
     .comment(&format!(
         "{}, the SQS maximum: a dead-lettered message keeps its first enqueue time, so it\nmust outlive the source queue's retention or it could expire on arrival.",
@@ -120,14 +120,16 @@ fn redrive_allow_policy(queue: &Queue) -> Block {
         )
 }
 
-fn encrypted(block: Block, encryption: &Encryption) -> Block {
-    match encryption {
+/// The queue's encryption (a dead-letter queue takes its source queue's): a key it names by ARN or alias
+/// comes from its key input.
+fn encrypted(block: Block, queue: &Queue) -> Block {
+    match &queue.encryption {
         Encryption::SqsManaged => block.attr("sqs_managed_sse_enabled", boolean(true)),
         Encryption::ModuleKey => block
             .attr("kms_master_key_id", address::module_key().attr("arn"))
             .attr("kms_data_key_reuse_period_seconds", number(300)),
-        Encryption::KeyArn(key) | Encryption::KeyAlias(key) => block
-            .attr("kms_master_key_id", string(key))
+        Encryption::KeyArn(_) | Encryption::KeyAlias(_) => block
+            .attr("kms_master_key_id", var(&queue_key_input(queue)))
             .attr("kms_data_key_reuse_period_seconds", number(300)),
     }
 }
