@@ -337,3 +337,39 @@ fn a_spec_with_logging_and_tracing_off_still_lets_an_input_turn_them_on() {
         ["local.execution_logging ? [1] : []", "var.tracing ? [1] : []"]
     );
 }
+
+#[test]
+fn the_visibility_guard_rail_follows_the_callback_timeout_input() {
+    // sfngen warns at render time when a queue's visibility timeout is shorter than the callback's timeout;
+    // the module keeps that warning for every environment as a `check`, one assert per queue.
+    for spec_path in common::all_specs() {
+        let label = common::spec_label(&spec_path);
+        let spec: toml::Table = std::fs::read_to_string(&spec_path).unwrap().parse().unwrap();
+        let m = Module::of(&spec_path);
+        let check = m
+            .block("check", &["callback_timeout_fits_queue_visibility"])
+            .unwrap_or_else(|| panic!("{label}: no visibility check"));
+        let mut conditions: Vec<String> = check
+            .body()
+            .blocks()
+            .filter(|b| b.identifier() == "assert")
+            .map(|a| attr(a, "condition").unwrap())
+            .collect();
+        let default_visibility = keys::VISIBILITY_TIMEOUT.rule.default.unwrap();
+        let mut expected: Vec<String> = spec["queues"]
+            .as_table()
+            .unwrap()
+            .values()
+            .map(|queue| {
+                let visibility = queue
+                    .get("visibility_timeout")
+                    .map(|v| parse_seconds(v.as_str().unwrap()).unwrap())
+                    .unwrap_or(default_visibility);
+                format!("var.callback_timeout_seconds <= {visibility}")
+            })
+            .collect();
+        conditions.sort();
+        expected.sort();
+        assert_eq!(conditions, expected, "{label}");
+    }
+}

@@ -41,3 +41,17 @@ resource "aws_lambda_function" "callback" {
     aws_iam_role_policy.callback,
   ]
 }
+
+# sfngen's guard rail, kept for every environment: a queue that hides a received message for less time than
+# the callback may run can hand it to a second worker while the first one's callback still runs.
+check "callback_timeout_fits_queue_visibility" {
+  assert {
+    condition     = var.callback_timeout_seconds <= 120
+    error_message = "Queue \"payments\" hides a received message for 2m (its visibility timeout), less than callback_timeout_seconds: the message can reappear while its callback still runs."
+  }
+
+  assert {
+    condition     = var.callback_timeout_seconds <= 900
+    error_message = "Queue \"warehouse\" hides a received message for 15m (its visibility timeout), less than callback_timeout_seconds: the message can reappear while its callback still runs."
+  }
+}

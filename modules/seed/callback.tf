@@ -43,3 +43,12 @@ resource "aws_lambda_function" "callback" {
     aws_iam_role_policy.callback,
   ]
 }
+
+# sfngen's guard rail, kept for every environment: a queue that hides a received message for less time than
+# the callback may run can hand it to a second worker while the first one's callback still runs.
+check "callback_timeout_fits_queue_visibility" {
+  assert {
+    condition     = var.callback_timeout_seconds <= 300
+    error_message = "Queue \"main\" hides a received message for 5m (its visibility timeout), less than callback_timeout_seconds: the message can reappear while its callback still runs."
+  }
+}

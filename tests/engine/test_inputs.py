@@ -182,6 +182,10 @@ def test_sfngen_gives_the_same_value_in_a_spec_the_same_verdict(case, tmp_path):
     assert (out.returncode == 0) == case.allowed, f"{case.label}: {spec.read_text()}\n{out.stderr}"
     if not case.allowed:
         assert out.returncode == 2, out.stderr
+    if case.allowed and case.variable == "callback_timeout_seconds":
+        # The guard rail the module keeps as a `check` warns for the same values.
+        warns = "shorter than the callback Lambda's timeout" in out.stderr
+        assert warns == (int(case.hcl) > visibility_of_a_default_queue()), out.stderr
 
 
 # ------------------------------------------------------------------------------------------------ roots
@@ -254,10 +258,30 @@ def planned_after(plan: dict, address: str) -> dict:
     return change["change"]["after"]
 
 
+def visibility_of_a_default_queue() -> int:
+    """The visibility timeout of a queue that does not set one, such as the seed's, in seconds."""
+    queue = registry_schema()["properties"]["queues"]["additionalProperties"]["properties"]
+    return seconds(queue["visibility_timeout"]["default"])
+
+
 def test_allowed_values_plan_cleanly_and_reach_their_resources(allowed_plan):
     step, plan = allowed_plan
-    assert step.returncode == 0 and step.problems() == [], step.describe()
+    assert step.returncode == 0, step.describe()
     assert plan is not None
+    # The one warning is sfngen's guard rail, kept as a `check`: a callback timeout longer than the queue's
+    # visibility timeout, as `sfngen check` warns for the same spec.
+    visibility = visibility_of_a_default_queue()
+    too_long = sorted(
+        f"is {c.hcl}" for c in CASES
+        if c.allowed and c.variable == "callback_timeout_seconds" and int(c.hcl) > visibility
+    )
+    assert too_long, "expected an allowed callback timeout beyond the default visibility timeout"
+    warned = []
+    for d in step.problems():
+        assert (d["severity"], d["summary"]) == ("warning", "Check block assertion failed"), step.describe()
+        assert d["detail"].startswith('Queue "main" hides a received message for '), d["detail"]
+        warned += [v["statement"] for v in d["snippet"]["values"]]
+    assert sorted(warned) == too_long, step.describe()
     for case in (c for c in CASES if c.allowed):
         address, path, expected = case.reaches
         value = planned_after(plan, f"module.{call_label(case)}.{address}")

@@ -1,6 +1,7 @@
 //! `callback.tf`: the callback Lambda (`provided.al2023`) and its log group.
 
 use super::{address, aws_name, feature_on, log_group, var};
+use crate::duration::format_seconds;
 use crate::emit::hcl::{Block, Expr, File, raw, string, strings};
 use crate::model::{Feature, Model, RoleId, input};
 
@@ -13,7 +14,34 @@ pub(super) fn file(header: &str, model: &Model) -> File {
         None,
     ));
     file.push(function(model));
+    file.push_commented(
+        "sfngen's guard rail, kept for every environment: a queue that hides a received message for less time than\nthe callback may run can hand it to a second worker while the first one's callback still runs.",
+        visibility_check(model),
+    );
     file
+}
+
+/// A `check` (a warning at plan time, as the render-time guard rail is): the callback's timeout fits each
+/// queue's visibility timeout.
+fn visibility_check(model: &Model) -> Block {
+    let mut check = Block::new("check", ["callback_timeout_fits_queue_visibility"]);
+    for queue in &model.queues {
+        let visibility = queue.visibility_timeout_seconds;
+        check = check.block(
+            Block::new("assert", Vec::<String>::new())
+                .attr("condition", raw(format!("var.{} <= {visibility}", input::CALLBACK_TIMEOUT_SECONDS)))
+                .attr(
+                    "error_message",
+                    string(&format!(
+                        "Queue {:?} hides a received message for {} (its visibility timeout), less than {}: the message can reappear while its callback still runs.",
+                        queue.key,
+                        format_seconds(visibility),
+                        input::CALLBACK_TIMEOUT_SECONDS
+                    )),
+                ),
+        );
+    }
+    check
 }
 
 fn function(model: &Model) -> Block {
