@@ -303,9 +303,6 @@ pub struct Callback {
     /// `reserved_concurrent_executions`: the default of `callback_reserved_concurrency` (`None`: null,
     /// unreserved).
     pub reserved_concurrency: Option<u32>,
-    /// Active X-Ray tracing, on with the state machine's tracing (one `tracing` input) so that a trace
-    /// spans the callback.
-    pub tracing: bool,
     /// Its log group.
     pub log_group: LogGroup,
 }

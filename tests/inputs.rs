@@ -104,6 +104,8 @@ fn expected_inputs(spec: &toml::Table) -> Vec<Expected> {
             .unwrap(),
     );
     let integer_default = |key: keys::Key<keys::Integer>| key.rule.default.map(i64::from);
+    let retention =
+        |table, key: keys::Key<keys::Retention>| number(table, "log_retention_days", Some(i64::from(key.rule.default)));
     let mut inputs = vec![
         Expected {
             name: "log_level".into(),
@@ -126,11 +128,7 @@ fn expected_inputs(spec: &toml::Table) -> Vec<Expected> {
         Expected {
             name: "state_machine_log_retention_days".into(),
             ty: "number",
-            default: number(
-                "state_machine",
-                "log_retention_days",
-                Some(i64::from(keys::STATE_MACHINE_LOG_RETENTION.rule.default)),
-            ),
+            default: retention("state_machine", keys::STATE_MACHINE_LOG_RETENTION),
             read_by: Some(("aws_cloudwatch_log_group", "state_machine", "retention_in_days")),
         },
         Expected {
@@ -158,11 +156,7 @@ fn expected_inputs(spec: &toml::Table) -> Vec<Expected> {
         Expected {
             name: "callback_log_retention_days".into(),
             ty: "number",
-            default: number(
-                "callback",
-                "log_retention_days",
-                Some(i64::from(keys::CALLBACK_LOG_RETENTION.rule.default)),
-            ),
+            default: retention("callback", keys::CALLBACK_LOG_RETENTION),
             read_by: Some(("aws_cloudwatch_log_group", "callback", "retention_in_days")),
         },
     ];

@@ -29,7 +29,7 @@ pub fn resolve(spec: &Spec, source_file: &str) -> Result<Model, Vec<Diagnostic>>
     let mut state_machine = c.state_machine(spec);
     let queues = c.queues(spec);
     let steps = c.steps(spec, &queues, state_machine.timeout_seconds);
-    let mut callback = c.callback(spec, state_machine.tracing);
+    let mut callback = c.callback(spec);
     let alarms = spec.alarms.as_ref().map(|a| c.alarms(a));
     let logs_use_module_key = c.choice(&keys::LOG_ENCRYPTION, "logs", spec.log_encryption.as_ref()) == "kms";
     c.finish()?;
