@@ -98,8 +98,18 @@ def peak_rss_kb(pid: int) -> int:
     return 0
 
 
+def cpu_ms(pid: int) -> float:
+    """CPU time the process has used so far, all threads (from /proc/PID/task/*/schedstat, in ns)."""
+    total = 0
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        total += int((task / "schedstat").read_text().split()[0])
+    return total / 1e6
+
+
 def run_once(command: list, env: dict, workflow: Workflow, warm: int) -> dict:
     api = RuntimeApi()
+    # A process stopped while its /next request is pending leaves a handler writing to a closed socket.
+    api.server.handle_error = lambda request, address: None
     batch = workflow.tokens(warm + 1)
     api.events.put(("cold", {"token": batch[0]}))
     full_env = dict(env, AWS_LAMBDA_RUNTIME_API=api.address)
@@ -108,6 +118,7 @@ def run_once(command: list, env: dict, workflow: Workflow, warm: int) -> dict:
     try:
         request_id, kind, body = api.results.get(timeout=60)
         cold = time.perf_counter() - started
+        cold_cpu = cpu_ms(process.pid)
         assert (request_id, kind) == ("cold", "response"), body
         assert "failed" not in body, body
         warm_started = time.perf_counter()
@@ -119,7 +130,7 @@ def run_once(command: list, env: dict, workflow: Workflow, warm: int) -> dict:
     finally:
         stop_process(process)
         api.stop()
-    return {"cold_ms": cold * 1000, "warm_per_s": per_second, "rss_mb": rss / 1024}
+    return {"cold_ms": cold * 1000, "cpu_ms": cold_cpu, "warm_per_s": per_second, "rss_mb": rss / 1024}
 
 
 def main():
@@ -127,6 +138,7 @@ def main():
     parser.add_argument("--runs", type=int, default=10)
     parser.add_argument("--warm", type=int, default=200)
     parser.add_argument("--bootstrap", type=Path, help="the callback binary (default: build lambda/)")
+    parser.add_argument("--compare", type=Path, help="another callback binary (e.g. an earlier build) to run alongside")
     args = parser.parse_args()
 
     bootstrap = args.bootstrap or cargo_build(ROOT / "lambda" / "Cargo.toml") / "bootstrap"
@@ -146,10 +158,12 @@ def main():
             "AWS_ENDPOINT_URL": moto.endpoint,
         }
         contenders = {
-            "floor (std::net, no SDK)": [str(floor)],
-            "sfngen callback (Rust)": [str(bootstrap)],
-            "seed function (Python)": [sys.executable, str(HERE / "seed_callback.py")],
+            "floor (no SDK)": [str(floor)],
+            "sfngen callback": [str(bootstrap)],
+            "seed (Python, boto3)": [sys.executable, str(HERE / "seed_callback.py")],
         }
+        if args.compare:
+            contenders["--compare"] = [str(args.compare)]
         runs = {name: [] for name in contenders}
         for _ in range(args.runs):
             for name, command in contenders.items():
@@ -158,27 +172,34 @@ def main():
         moto.stop()
 
     results = {
-        name: {key: statistics.median(r[key] for r in rs) for key in ("cold_ms", "warm_per_s", "rss_mb")}
+        name: {key: statistics.median(r[key] for r in rs) for key in ("cold_ms", "cpu_ms", "warm_per_s", "rss_mb")}
         for name, rs in runs.items()
     }
-    floor_r, rust, python = (results[name] for name in contenders)
-    print(f"callback Lambda on moto, fresh process per run, median of {args.runs} interleaved runs, "
-          f"{args.warm} warm callbacks each")
-    print(f"{'':28} {'start→first callback':>22} {'warm callbacks/s':>18} {'peak RSS':>10}")
-    for name, r in results.items():
-        print(f"{name:28} {r['cold_ms']:>19.1f} ms {r['warm_per_s']:>18.1f} {r['rss_mb']:>7.1f} MB")
+    floor_r, rust, python = (results[name] for name in list(contenders)[:3])
     print(
-        f"{'callback / floor':28} {rust['cold_ms'] / floor_r['cold_ms']:>20.2f}x "
-        f"{floor_r['warm_per_s'] / rust['warm_per_s']:>17.2f}x {rust['rss_mb'] / floor_r['rss_mb']:>8.1f}x"
+        f"callback Lambda on moto, fresh process per run, median of {args.runs} interleaved runs, "
+        f"{args.warm} warm callbacks each"
     )
+    print(f"{'':28} {'start→first callback':>21} {'its CPU time':>13} {'warm callbacks/s':>17} {'peak RSS':>9}")
+    for name, r in results.items():
+        print(
+            f"{name:28} {r['cold_ms']:>18.1f} ms {r['cpu_ms']:>10.2f} ms "
+            f"{r['warm_per_s']:>17.1f} {r['rss_mb']:>6.1f} MB"
+        )
+    for name in list(contenders)[1:]:
+        r = results[name]
+        print(
+            f"{name + ' / floor':28} {r['cold_ms'] / floor_r['cold_ms']:>20.2f}x {r['cpu_ms'] / floor_r['cpu_ms']:>12.2f}x "
+            f"{r['warm_per_s'] / floor_r['warm_per_s']:>16.2f}x {r['rss_mb'] / floor_r['rss_mb']:>8.1f}x"
+        )
     print(
         f"{'python / callback':28} {python['cold_ms'] / rust['cold_ms']:>20.1f}x "
-        f"{rust['warm_per_s'] / python['warm_per_s']:>17.1f}x {python['rss_mb'] / rust['rss_mb']:>8.1f}x"
+        f"{python['cpu_ms'] / rust['cpu_ms']:>12.1f}x "
+        f"{python['warm_per_s'] / rust['warm_per_s']:>16.2f}x {python['rss_mb'] / rust['rss_mb']:>8.1f}x"
     )
-    spread = sorted(r["cold_ms"] for r in runs["sfngen callback (Rust)"])
-    floor_spread = sorted(r["cold_ms"] for r in runs["floor (std::net, no SDK)"])
-    print(f"start, min..max: callback {spread[0]:.1f}..{spread[-1]:.1f} ms, "
-          f"floor {floor_spread[0]:.1f}..{floor_spread[-1]:.1f} ms")
+    for name, rs in runs.items():
+        spread = sorted(r["cold_ms"] for r in rs)
+        print(f"start, min..max, {name}: {spread[0]:.1f}..{spread[-1]:.1f} ms")
 
 
 if __name__ == "__main__":
