@@ -4,6 +4,8 @@
 
 use std::collections::BTreeMap;
 
+use crate::spec::keys;
+
 /// The whole pattern, ready to emit.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Model {
@@ -79,20 +81,52 @@ pub struct StateMachine {
     pub name: AwsName,
     /// Execution `TimeoutSeconds`.
     pub timeout_seconds: u64,
-    /// Execution logging; `None` for `log_level = "OFF"` (no log group is created).
-    pub logging: Option<Logging>,
-    /// X-Ray tracing.
+    /// Execution logging, as the spec sets it: the defaults of the module's `log_level`,
+    /// `include_execution_data` and `state_machine_log_retention_days` inputs.
+    pub logging: Logging,
+    /// X-Ray tracing, as the spec sets it: the default of the module's `tracing` input.
     pub tracing: bool,
     /// The customer managed key over AWS's own encryption of the definition and execution history;
-    /// `None`: an AWS-owned key only.
+    /// `None`: an AWS-owned key only. A key by ARN or alias is the default of the state machine's key
+    /// input ([`StateMachine::key_input`]).
     pub encryption: Option<CustomerKey>,
 }
 
 impl StateMachine {
-    /// Whether Step Functions delivers execution logs encrypted with a customer managed key: the
-    /// execution role then makes data keys for the log delivery, which CloudWatch Logs decrypts.
-    pub fn delivers_encrypted_logs(&self) -> bool {
-        self.encryption.is_some() && self.logging.is_some()
+    /// The module input that holds the key the state machine names by ARN or alias (set per account, like a
+    /// queue's): `state_machine_kms_key_arn` or `state_machine_kms_key_alias`. `None` for an AWS-owned key
+    /// and the module's own key.
+    pub fn key_input(&self) -> Option<&'static str> {
+        match self.encryption {
+            Some(CustomerKey::Arn(_)) => Some(input::STATE_MACHINE_KMS_KEY_ARN),
+            Some(CustomerKey::Alias(_)) => Some(input::STATE_MACHINE_KMS_KEY_ALIAS),
+            None | Some(CustomerKey::Module) => None,
+        }
+    }
+
+    /// The key as a policy resource, when it has a customer managed one.
+    pub fn key_resource(&self) -> Option<Resource> {
+        self.encryption.as_ref().map(|key| match key {
+            CustomerKey::Module => Resource::ModuleKey,
+            CustomerKey::Arn(_) | CustomerKey::Alias(_) => Resource::StateMachineKey,
+        })
+    }
+
+    fn key_input_of(&self) -> Option<Input> {
+        let name = self.key_input()?;
+        let (kind, what) = match self.encryption.as_ref()? {
+            CustomerKey::Arn(arn) => (InputKind::KmsKeyArn { default: arn.clone() }, "ARN"),
+            CustomerKey::Alias(alias) => (InputKind::KmsKeyAlias { default: alias.clone() }, "Alias"),
+            CustomerKey::Module => return None,
+        };
+        Some(Input::from_key(
+            name,
+            kind,
+            &format!(
+                "{what} of the KMS key that encrypts the state machine's definition and execution history: set it per account."
+            ),
+            keys::STATE_MACHINE_ENCRYPTION.path,
+        ))
     }
 }
 
@@ -107,31 +141,22 @@ pub enum CustomerKey {
     Alias(String),
 }
 
-impl CustomerKey {
-    /// The key as a policy resource.
-    pub fn resource(&self) -> Resource {
-        match self {
-            CustomerKey::Module => Resource::ModuleKey,
-            CustomerKey::Arn(arn) => Resource::KeyArn(arn.clone()),
-            CustomerKey::Alias(alias) => Resource::KeyAlias(alias.clone()),
-        }
-    }
-}
-
 /// State machine logging.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Logging {
-    /// `ALL`, `ERROR` or `FATAL`.
+    /// The log level; any but [`LogLevel::Off`] creates the log group.
     pub level: LogLevel,
     /// Whether execution input and output go into the log.
     pub include_execution_data: bool,
-    /// The log group.
+    /// The log group, created while the level is not `OFF` (the module's `log_level` input decides).
     pub log_group: LogGroup,
 }
 
-/// A state machine log level other than `OFF`.
+/// A state machine log level.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum LogLevel {
+    /// No execution logs, and no log group.
+    Off,
     /// Every event.
     All,
     /// Errors only.
@@ -144,6 +169,7 @@ impl LogLevel {
     /// The value AWS expects.
     pub fn as_str(self) -> &'static str {
         match self {
+            LogLevel::Off => "OFF",
             LogLevel::All => "ALL",
             LogLevel::Error => "ERROR",
             LogLevel::Fatal => "FATAL",
@@ -156,8 +182,10 @@ impl LogLevel {
 pub struct LogGroup {
     /// Full log group name.
     pub name: AwsName,
-    /// `retention_in_days`.
+    /// `retention_in_days`, as the spec sets it: the default of the input named `retention_input`.
     pub retention_days: u32,
+    /// The module input that sets `retention_in_days`.
+    pub retention_input: &'static str,
     /// Encrypted with the module's key (`[logs] encryption = "kms"`); otherwise CloudWatch's own.
     pub module_key: bool,
 }
@@ -253,10 +281,26 @@ pub enum Encryption {
     SqsManaged,
     /// The customer managed key this module creates.
     ModuleKey,
-    /// A key given by ARN.
+    /// A key given by ARN: the default of the queue's key input ([`Queue::key_input`]).
     KeyArn(String),
-    /// A key given by alias (`alias/...`); its ARN is looked up at plan time.
+    /// A key given by alias (`alias/...`): the default of the queue's key input; its ARN is looked up at
+    /// plan time.
     KeyAlias(String),
+}
+
+impl Queue {
+    /// The module input that holds the key this queue names by ARN or alias (one per queue, so that each
+    /// account or environment sets its own): `{key}_queue_kms_key_arn` or `{key}_queue_kms_key_alias`, with
+    /// `-` written `_` (queue keys hold no `_`, so two queues cannot share one). `None` for SSE-SQS and the
+    /// module's own key.
+    pub fn key_input(&self) -> Option<String> {
+        let kind = match self.encryption {
+            Encryption::KeyArn(_) => "arn",
+            Encryption::KeyAlias(_) => "alias",
+            Encryption::SqsManaged | Encryption::ModuleKey => return None,
+        };
+        Some(format!("{}_queue_kms_key_{kind}", self.key.replace('-', "_")))
+    }
 }
 
 /// A dead-letter queue.
@@ -270,18 +314,6 @@ pub struct DeadLetter {
     pub retention_seconds: u64,
 }
 
-impl Encryption {
-    /// The customer managed key, unless SSE-SQS.
-    pub fn customer_key(&self) -> Option<CustomerKey> {
-        match self {
-            Encryption::SqsManaged => None,
-            Encryption::ModuleKey => Some(CustomerKey::Module),
-            Encryption::KeyArn(arn) => Some(CustomerKey::Arn(arn.clone())),
-            Encryption::KeyAlias(alias) => Some(CustomerKey::Alias(alias.clone())),
-        }
-    }
-}
-
 /// The customer managed KMS key. The key policy names each role for what the role's own policy grants on
 /// the key (statements on [`Resource::ModuleKey`]), with the same conditions.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -290,13 +322,11 @@ pub struct ModuleKey {
     pub alias: AwsName,
     /// Whether queues are encrypted with it.
     pub queues: bool,
-    /// Whether the state machine's definition and execution history are encrypted with it.
+    /// Whether the state machine's definition and execution history are encrypted with it; CloudWatch Logs'
+    /// log delivery may then decrypt the execution logs, while execution logging is on.
     pub state_machine: bool,
     /// Log groups CloudWatch Logs may encrypt with the key.
     pub log_groups: Vec<AwsName>,
-    /// Whether CloudWatch Logs' log delivery may decrypt the state machine's execution logs, which Step
-    /// Functions encrypts with the key ([`StateMachine::delivers_encrypted_logs`]).
-    pub log_delivery: bool,
 }
 
 /// Lambda CPU architecture.
@@ -323,16 +353,15 @@ impl Architecture {
 pub struct Callback {
     /// AWS function name.
     pub function_name: AwsName,
-    /// `memory_size`.
+    /// `memory_size`, as the spec sets it: the default of the module's `callback_memory_mb` input.
     pub memory_mb: u32,
-    /// `timeout` in seconds.
+    /// `timeout` in seconds: the default of `callback_timeout_seconds`.
     pub timeout_seconds: u64,
     /// CPU architecture.
     pub architecture: Architecture,
-    /// `reserved_concurrent_executions`.
+    /// `reserved_concurrent_executions`: the default of `callback_reserved_concurrency` (`None`: null,
+    /// unreserved).
     pub reserved_concurrency: Option<u32>,
-    /// Active X-Ray tracing, on with the state machine's tracing so that a trace spans the callback.
-    pub tracing: bool,
     /// Its log group.
     pub log_group: LogGroup,
 }
@@ -389,6 +418,8 @@ pub struct Statement {
     pub resources: Vec<Resource>,
     /// Restrict use of the credentials to calls made from the callback function itself.
     pub only_from_callback_function: bool,
+    /// Granted only while this feature is on (the module's inputs decide); `None`: always.
+    pub only_while: Option<Feature>,
     /// Further conditions, all of which must hold.
     pub conditions: Vec<Condition>,
 }
@@ -433,6 +464,15 @@ impl ViaService {
     }
 }
 
+/// A feature a module input turns on or off.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Feature {
+    /// Execution logging: `log_level` is not `OFF`.
+    ExecutionLogging,
+    /// X-Ray tracing: `tracing` is true.
+    Tracing,
+}
+
 /// Something a statement grants access to.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Resource {
@@ -442,10 +482,10 @@ pub enum Resource {
     StateMachine,
     /// The key this module creates.
     ModuleKey,
-    /// A key given by ARN.
-    KeyArn(String),
-    /// A key given by alias.
-    KeyAlias(String),
+    /// The key the queue with this key names by ARN or alias (its key input).
+    QueueKey(String),
+    /// The key the state machine names by ARN or alias (its key input).
+    StateMachineKey,
     /// The log streams of the callback's log group.
     CallbackLogStreams,
     /// `*`: only for actions that AWS does not let you scope to a resource.
@@ -484,20 +524,13 @@ impl Model {
         self.steps.iter().filter(|s| s.queue == queue_key).collect()
     }
 
-    /// The key aliases queues and the state machine are encrypted with, each once, sorted.
-    pub fn key_aliases(&self) -> Vec<&str> {
-        let queue_aliases = self.queues.iter().filter_map(|q| match &q.encryption {
-            Encryption::KeyAlias(alias) => Some(alias.as_str()),
-            _ => None,
-        });
-        let state_machine_alias = match &self.state_machine.encryption {
-            Some(CustomerKey::Alias(alias)) => Some(alias.as_str()),
-            _ => None,
-        };
-        let mut aliases: Vec<&str> = queue_aliases.chain(state_machine_alias).collect();
-        aliases.sort();
-        aliases.dedup();
-        aliases
+    /// The queues encrypted with a key given by alias, in queue order: each has its own key input, so
+    /// each has its own lookup of the key's ARN.
+    pub fn alias_queues(&self) -> Vec<&Queue> {
+        self.queues
+            .iter()
+            .filter(|q| matches!(q.encryption, Encryption::KeyAlias(_)))
+            .collect()
     }
 
     /// Whether any policy names a service by its endpoint in this partition (`kms:ViaService`, the CloudWatch
@@ -523,9 +556,7 @@ impl Model {
         }
         names.push(("Lambda function", &self.callback.function_name, 64));
         names.push(("log group", &self.callback.log_group.name, 512));
-        if let Some(logging) = &self.state_machine.logging {
-            names.push(("log group", &logging.log_group.name, 512));
-        }
+        names.push(("log group", &self.state_machine.logging.log_group.name, 512));
         names.extend(self.roles.iter().map(|role| ("IAM role", &role.name, 64)));
         if let Some(key) = &self.module_key {
             names.push(("KMS alias", &key.alias, 256));
@@ -533,45 +564,142 @@ impl Model {
         names
     }
 
-    /// The module's inputs, in the order `variables.tf` and the README list them.
+    /// The module's inputs, in the order `variables.tf` and the README list them: what every instance sets
+    /// (`name`, `tags`...), then what teams change per environment, each defaulting to the spec's value and
+    /// held to the spec's rule for its key.
     pub fn inputs(&self) -> Vec<Input> {
         let mut inputs = vec![
-            Input {
-                name: "name",
-                kind: InputKind::Name {
+            Input::new(
+                input::NAME,
+                InputKind::Name {
                     default: self.name.clone(),
                 },
-                description: "Prefix of every AWS name this module creates: set it per environment (or region) to instantiate the module more than once in an account.".into(),
-            },
-            Input {
-                name: "tags",
-                kind: InputKind::Tags,
-                description: "Tags for every taggable resource, merged after the module's own tags and the spec's [tags]."
-                    .into(),
-            },
-            Input {
-                name: "permissions_boundary",
-                kind: InputKind::OptionalPolicyArn,
-                description:
-                    "ARN of an IAM policy set as the permissions boundary of every role this module creates; null for none."
-                        .into(),
-            },
-            Input {
-                name: "callback_lambda_zip",
-                kind: InputKind::OptionalPath,
-                description: format!(
+                "Prefix of every AWS name this module creates: set it per environment (or region) to instantiate the module more than once in an account.",
+            ),
+            Input::new(
+                "tags",
+                InputKind::Tags,
+                "Tags for every taggable resource, merged after the module's own tags and the spec's [tags].",
+            ),
+            Input::new(
+                "permissions_boundary",
+                InputKind::OptionalPolicyArn,
+                "ARN of an IAM policy set as the permissions boundary of every role this module creates; null for none.",
+            ),
+            Input::new(
+                "callback_lambda_zip",
+                InputKind::OptionalPath,
+                &format!(
                     "Path of the callback Lambda package (a zip holding a provided.al2023 `bootstrap`); null uses the {LAMBDA_ZIP_FILE} that `sfngen render` placed in this module."
                 ),
-            },
+            ),
         ];
+        inputs.extend(self.state_machine_inputs());
+        inputs.extend(self.callback_inputs());
+        inputs.extend(self.queues.iter().filter_map(Queue::key_input_of));
+        inputs.extend(self.state_machine.key_input_of());
         if self.alarms.is_some() {
-            inputs.push(Input {
-                name: "alarm_actions",
-                kind: InputKind::ArnList,
-                description: "ARNs (usually SNS topics) notified when an alarm fires and when it recovers.".into(),
-            });
+            inputs.push(Input::new(
+                "alarm_actions",
+                InputKind::ArnList,
+                "ARNs (usually SNS topics) notified when an alarm fires and when it recovers.",
+            ));
         }
         inputs
+    }
+
+    /// Logging and tracing of the state machine (tracing covers the callback Lambda too).
+    fn state_machine_inputs(&self) -> Vec<Input> {
+        let logging = &self.state_machine.logging;
+        let level = keys::LOG_LEVEL;
+        vec![
+            Input::from_key(
+                input::LOG_LEVEL,
+                InputKind::Choice {
+                    values: level.rule.values.iter().map(|(value, _)| *value).collect(),
+                    help: level.rule.help(),
+                    default: logging.level.as_str(),
+                },
+                level.doc,
+                level.path,
+            ),
+            Input::from_key(
+                input::INCLUDE_EXECUTION_DATA,
+                InputKind::Flag {
+                    default: logging.include_execution_data,
+                },
+                keys::INCLUDE_EXECUTION_DATA.doc,
+                keys::INCLUDE_EXECUTION_DATA.path,
+            ),
+            Input::from_key(
+                input::TRACING,
+                InputKind::Flag {
+                    default: self.state_machine.tracing,
+                },
+                keys::TRACING.doc,
+                keys::TRACING.path,
+            ),
+            Input::from_key(
+                logging.log_group.retention_input,
+                InputKind::RetentionDays {
+                    default: logging.log_group.retention_days,
+                },
+                keys::STATE_MACHINE_LOG_RETENTION.doc,
+                keys::STATE_MACHINE_LOG_RETENTION.path,
+            ),
+        ]
+    }
+
+    /// The callback Lambda's memory, timeout, concurrency and log retention.
+    fn callback_inputs(&self) -> Vec<Input> {
+        let cb = &self.callback;
+        let (memory, timeout, reserved) = (keys::MEMORY_MB, keys::CALLBACK_TIMEOUT, keys::RESERVED_CONCURRENCY);
+        vec![
+            Input::from_key(
+                input::CALLBACK_MEMORY_MB,
+                InputKind::WholeNumber {
+                    min: u64::from(memory.rule.min),
+                    max: u64::from(memory.rule.max),
+                    help: memory.rule.input_help(),
+                    default: Some(u64::from(cb.memory_mb)),
+                    optional: false,
+                },
+                memory.doc,
+                memory.path,
+            ),
+            Input::from_key(
+                input::CALLBACK_TIMEOUT_SECONDS,
+                InputKind::WholeNumber {
+                    min: timeout.rule.min,
+                    max: timeout.rule.max,
+                    help: timeout.rule.input_help(),
+                    default: Some(cb.timeout_seconds),
+                    optional: false,
+                },
+                "The Lambda's timeout, in seconds.",
+                timeout.path,
+            ),
+            Input::from_key(
+                input::CALLBACK_RESERVED_CONCURRENCY,
+                InputKind::WholeNumber {
+                    min: u64::from(reserved.rule.min),
+                    max: u64::from(reserved.rule.max),
+                    help: reserved.rule.input_help(),
+                    default: cb.reserved_concurrency.map(u64::from),
+                    optional: true,
+                },
+                "Reserved concurrent executions; null, the function is unreserved.",
+                reserved.path,
+            ),
+            Input::from_key(
+                cb.log_group.retention_input,
+                InputKind::RetentionDays {
+                    default: cb.log_group.retention_days,
+                },
+                keys::CALLBACK_LOG_RETENTION.doc,
+                keys::CALLBACK_LOG_RETENTION.path,
+            ),
+        ]
     }
 
     /// The module's outputs, in the order `outputs.tf` and the README list them.
@@ -634,13 +762,11 @@ impl Model {
             "CloudWatch log group of the callback Lambda.",
             OutputValue::CallbackLogGroupName,
         );
-        if self.state_machine.logging.is_some() {
-            add(
-                "state_machine_log_group_name",
-                "CloudWatch log group of the state machine's execution logs.",
-                OutputValue::StateMachineLogGroupName,
-            );
-        }
+        add(
+            "state_machine_log_group_name",
+            "CloudWatch log group of the state machine's execution logs; null while log_level is OFF.",
+            OutputValue::StateMachineLogGroupName,
+        );
         if self.alarms.is_some() {
             add(
                 "alarm_arns",
@@ -761,15 +887,84 @@ impl Model {
     }
 }
 
+/// The names of the module's inputs that resources read (a queue's key input is [`Queue::key_input`]).
+pub mod input {
+    /// The prefix of every AWS name.
+    pub const NAME: &str = "name";
+    /// The state machine's log level.
+    pub const LOG_LEVEL: &str = "log_level";
+    /// Whether execution data goes into the execution log.
+    pub const INCLUDE_EXECUTION_DATA: &str = "include_execution_data";
+    /// X-Ray tracing of the state machine and the callback Lambda.
+    pub const TRACING: &str = "tracing";
+    /// Retention of the execution log group.
+    pub const STATE_MACHINE_LOG_RETENTION_DAYS: &str = "state_machine_log_retention_days";
+    /// The callback Lambda's memory.
+    pub const CALLBACK_MEMORY_MB: &str = "callback_memory_mb";
+    /// The callback Lambda's timeout.
+    pub const CALLBACK_TIMEOUT_SECONDS: &str = "callback_timeout_seconds";
+    /// The callback Lambda's reserved concurrency.
+    pub const CALLBACK_RESERVED_CONCURRENCY: &str = "callback_reserved_concurrency";
+    /// Retention of the callback's log group.
+    pub const CALLBACK_LOG_RETENTION_DAYS: &str = "callback_log_retention_days";
+    /// The state machine's KMS key, given by ARN.
+    pub const STATE_MACHINE_KMS_KEY_ARN: &str = "state_machine_kms_key_arn";
+    /// The state machine's KMS key, given by alias.
+    pub const STATE_MACHINE_KMS_KEY_ALIAS: &str = "state_machine_kms_key_alias";
+}
+
 /// A module input variable.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Input {
     /// Variable name.
-    pub name: &'static str,
+    pub name: String,
     /// What it holds, which decides its type, default and validation.
     pub kind: InputKind,
     /// One-line description.
     pub description: String,
+}
+
+impl Input {
+    fn new(name: &str, kind: InputKind, description: &str) -> Self {
+        Input {
+            name: name.to_string(),
+            kind,
+            description: description.to_string(),
+        }
+    }
+
+    /// An input for a spec key: what it is, then which key gives its default.
+    fn from_key(name: &str, kind: InputKind, what: &str, path: &str) -> Self {
+        Input::new(name, kind, &format!("{what} Defaults to the spec's {path}."))
+    }
+}
+
+impl Queue {
+    /// The input holding the key this queue names by ARN or alias, whose validation keeps that kind: the
+    /// module is rendered for one (an alias is looked up, an ARN is used as it is).
+    fn key_input_of(&self) -> Option<Input> {
+        let name = self.key_input()?;
+        let (kind, what) = match &self.encryption {
+            Encryption::KeyArn(arn) => (InputKind::KmsKeyArn { default: arn.clone() }, "ARN"),
+            Encryption::KeyAlias(alias) => (InputKind::KmsKeyAlias { default: alias.clone() }, "Alias"),
+            Encryption::SqsManaged | Encryption::ModuleKey => return None,
+        };
+        let description = format!(
+            "{what} of the KMS key that encrypts queue {:?}{}: set it per account.",
+            self.key,
+            if self.dead_letter.is_some() {
+                " and its dead-letter queue"
+            } else {
+                ""
+            }
+        );
+        Some(Input::from_key(
+            &name,
+            kind,
+            &description,
+            &format!("queues.{}.encryption", self.key),
+        ))
+    }
 }
 
 /// What a module input holds.
@@ -788,6 +983,48 @@ pub enum InputKind {
     OptionalPath,
     /// A list of ARNs; empty by default.
     ArnList,
+    /// One of a spec key's values.
+    Choice {
+        /// The values.
+        values: Vec<&'static str>,
+        /// How to fix another value, from the key's rule.
+        help: String,
+        /// The spec's value.
+        default: &'static str,
+    },
+    /// `true` or `false`.
+    Flag {
+        /// The spec's value.
+        default: bool,
+    },
+    /// A log group's retention in days: one of [`keys::LOG_RETENTION_DAYS`].
+    RetentionDays {
+        /// The spec's value.
+        default: u32,
+    },
+    /// A whole number from `min` to `max` (a spec key's range, durations in seconds).
+    WholeNumber {
+        /// The least.
+        min: u64,
+        /// The most.
+        max: u64,
+        /// How to fix another value, from the key's rule.
+        help: String,
+        /// The spec's value; `None`: unset (only when `optional`).
+        default: Option<u64>,
+        /// Null is a value of its own: the key unset (reserved concurrency: unreserved).
+        optional: bool,
+    },
+    /// A KMS key ARN ([`keys::KMS_KEY_ARN_PATTERN`]).
+    KmsKeyArn {
+        /// The spec's value.
+        default: String,
+    },
+    /// A KMS key alias ([`keys::KMS_ALIAS_PATTERN`]).
+    KmsKeyAlias {
+        /// The spec's value.
+        default: String,
+    },
 }
 
 /// A module output.

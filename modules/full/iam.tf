@@ -77,45 +77,60 @@ data "aws_iam_policy_document" "state_machine" {
     }
   }
 
-  statement {
-    sid       = "EncryptExecutionLogs"
-    actions   = ["kms:GenerateDataKey"]
-    resources = [aws_kms_key.this.arn]
+  # Only while execution logging is on (var.log_level is not "OFF").
+  dynamic "statement" {
+    for_each = local.execution_logging ? [1] : []
 
-    # Only for log deliveries in this account and region: the state machine's execution logs.
-    condition {
-      test     = "StringEquals"
-      variable = "kms:EncryptionContext:SourceArn"
-      values   = ["arn:${local.partition}:logs:${local.region}:${local.account_id}:*"]
+    content {
+      sid       = "EncryptExecutionLogs"
+      actions   = ["kms:GenerateDataKey"]
+      resources = [aws_kms_key.this.arn]
+
+      # Only for log deliveries in this account and region: the state machine's execution logs.
+      condition {
+        test     = "StringEquals"
+        variable = "kms:EncryptionContext:SourceArn"
+        values   = ["arn:${local.partition}:logs:${local.region}:${local.account_id}:*"]
+      }
     }
   }
 
-  statement {
-    sid = "DeliverExecutionLogs"
-    # These actions support no resource-level permissions: AWS requires "*".
-    actions = [
-      "logs:CreateLogDelivery",
-      "logs:DeleteLogDelivery",
-      "logs:DescribeLogGroups",
-      "logs:DescribeResourcePolicies",
-      "logs:GetLogDelivery",
-      "logs:ListLogDeliveries",
-      "logs:PutResourcePolicy",
-      "logs:UpdateLogDelivery",
-    ]
-    resources = ["*"]
+  # Only while execution logging is on (var.log_level is not "OFF").
+  dynamic "statement" {
+    for_each = local.execution_logging ? [1] : []
+
+    content {
+      sid = "DeliverExecutionLogs"
+      # These actions support no resource-level permissions: AWS requires "*".
+      actions = [
+        "logs:CreateLogDelivery",
+        "logs:DeleteLogDelivery",
+        "logs:DescribeLogGroups",
+        "logs:DescribeResourcePolicies",
+        "logs:GetLogDelivery",
+        "logs:ListLogDeliveries",
+        "logs:PutResourcePolicy",
+        "logs:UpdateLogDelivery",
+      ]
+      resources = ["*"]
+    }
   }
 
-  statement {
-    sid = "SendTraces"
-    # These actions support no resource-level permissions: AWS requires "*".
-    actions = [
-      "xray:GetSamplingRules",
-      "xray:GetSamplingTargets",
-      "xray:PutTelemetryRecords",
-      "xray:PutTraceSegments",
-    ]
-    resources = ["*"]
+  # Only while tracing is on (var.tracing).
+  dynamic "statement" {
+    for_each = var.tracing ? [1] : []
+
+    content {
+      sid = "SendTraces"
+      # These actions support no resource-level permissions: AWS requires "*".
+      actions = [
+        "xray:GetSamplingRules",
+        "xray:GetSamplingTargets",
+        "xray:PutTelemetryRecords",
+        "xray:PutTraceSegments",
+      ]
+      resources = ["*"]
+    }
   }
 }
 
@@ -204,16 +219,21 @@ data "aws_iam_policy_document" "callback" {
     resources = ["${aws_cloudwatch_log_group.callback.arn}:*"]
   }
 
-  statement {
-    sid = "SendTraces"
-    # These actions support no resource-level permissions: AWS requires "*".
-    actions = [
-      "xray:GetSamplingRules",
-      "xray:GetSamplingTargets",
-      "xray:PutTelemetryRecords",
-      "xray:PutTraceSegments",
-    ]
-    resources = ["*"]
+  # Only while tracing is on (var.tracing).
+  dynamic "statement" {
+    for_each = var.tracing ? [1] : []
+
+    content {
+      sid = "SendTraces"
+      # These actions support no resource-level permissions: AWS requires "*".
+      actions = [
+        "xray:GetSamplingRules",
+        "xray:GetSamplingTargets",
+        "xray:PutTelemetryRecords",
+        "xray:PutTraceSegments",
+      ]
+      resources = ["*"]
+    }
   }
 }
 

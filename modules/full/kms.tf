@@ -76,21 +76,26 @@ data "aws_iam_policy_document" "kms" {
     }
   }
 
-  statement {
-    sid       = "EncryptExecutionLogs"
-    actions   = ["kms:GenerateDataKey"]
-    resources = ["*"]
+  # Only while execution logging is on (var.log_level is not "OFF").
+  dynamic "statement" {
+    for_each = local.execution_logging ? [1] : []
 
-    principals {
-      type        = "AWS"
-      identifiers = [aws_iam_role.state_machine.arn]
-    }
+    content {
+      sid       = "EncryptExecutionLogs"
+      actions   = ["kms:GenerateDataKey"]
+      resources = ["*"]
 
-    # Only for log deliveries in this account and region: the state machine's execution logs.
-    condition {
-      test     = "StringEquals"
-      variable = "kms:EncryptionContext:SourceArn"
-      values   = ["arn:${local.partition}:logs:${local.region}:${local.account_id}:*"]
+      principals {
+        type        = "AWS"
+        identifiers = [aws_iam_role.state_machine.arn]
+      }
+
+      # Only for log deliveries in this account and region: the state machine's execution logs.
+      condition {
+        test     = "StringEquals"
+        variable = "kms:EncryptionContext:SourceArn"
+        values   = ["arn:${local.partition}:logs:${local.region}:${local.account_id}:*"]
+      }
     }
   }
 
@@ -152,21 +157,26 @@ data "aws_iam_policy_document" "kms" {
     }
   }
 
-  statement {
-    sid       = "LogDeliveryDecryptsExecutionLogs"
-    actions   = ["kms:Decrypt"]
-    resources = ["*"]
+  # Only while execution logging is on (var.log_level is not "OFF").
+  dynamic "statement" {
+    for_each = local.execution_logging ? [1] : []
 
-    principals {
-      type        = "Service"
-      identifiers = ["delivery.logs.amazonaws.com"]
-    }
+    content {
+      sid       = "LogDeliveryDecryptsExecutionLogs"
+      actions   = ["kms:Decrypt"]
+      resources = ["*"]
 
-    # Only for log deliveries in this account and region: the state machine's execution logs.
-    condition {
-      test     = "StringEquals"
-      variable = "kms:EncryptionContext:SourceArn"
-      values   = ["arn:${local.partition}:logs:${local.region}:${local.account_id}:*"]
+      principals {
+        type        = "Service"
+        identifiers = ["delivery.logs.amazonaws.com"]
+      }
+
+      # Only for log deliveries in this account and region: the state machine's execution logs.
+      condition {
+        test     = "StringEquals"
+        variable = "kms:EncryptionContext:SourceArn"
+        values   = ["arn:${local.partition}:logs:${local.region}:${local.account_id}:*"]
+      }
     }
   }
 }

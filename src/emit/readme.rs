@@ -8,7 +8,7 @@ use super::hcl::CheckovSkip;
 use super::terraform::{AWS_PROVIDER_MIN, TERRAFORM_MIN, default_of, type_of};
 use super::{GeneratedFile, generated_header};
 use crate::duration::format_seconds;
-use crate::model::{CatchTarget, CustomerKey, Encryption, LogLevel, Model};
+use crate::model::{CatchTarget, CustomerKey, Encryption, LogLevel, Model, input};
 
 const TEMPLATE: &str = include_str!("../../templates/module-README.md.j2");
 
@@ -21,17 +21,19 @@ struct QueueRow {
     fifo: bool,
     dlq_name: Option<String>,
     max_receives: Option<u32>,
+    key_input: Option<String>,
 }
 
 #[derive(Serialize)]
 struct LogGroupRow {
     name: String,
     retention_days: u32,
+    input: &'static str,
 }
 
 #[derive(Serialize)]
 struct InputRow {
-    name: &'static str,
+    name: String,
     kind: &'static str,
     default: String,
     description: String,
@@ -71,28 +73,35 @@ fn context(model: &Model, checkov_skips: &[CheckovSkip]) -> Value {
             fifo: q.fifo,
             dlq_name: q.dead_letter.as_ref().map(|d| d.name.with(&model.name)),
             max_receives: q.dead_letter.as_ref().map(|d| d.max_receives),
+            key_input: q.key_input(),
         })
         .collect();
-    let mut log_groups = Vec::new();
-    if let Some(logging) = &model.state_machine.logging {
-        log_groups.push(LogGroupRow {
-            name: logging.log_group.name.with(&model.name),
-            retention_days: logging.log_group.retention_days,
-        });
-    }
-    log_groups.push(LogGroupRow {
-        name: model.callback.log_group.name.with(&model.name),
-        retention_days: model.callback.log_group.retention_days,
-    });
+    let logging = &model.state_machine.logging;
+    let log_groups = [&logging.log_group, &model.callback.log_group]
+        .into_iter()
+        .map(|group| LogGroupRow {
+            name: group.name.with(&model.name),
+            retention_days: group.retention_days,
+            input: group.retention_input,
+        })
+        .collect::<Vec<_>>();
     let any_kms = model.queues.iter().any(|q| q.encryption != Encryption::SqsManaged);
     context! {
         header => generated_header(model),
         name => model.name.clone(),
         steps => model.steps.iter().map(|s| s.name.clone()).collect::<Vec<_>>(),
         execution_timeout => format_seconds(model.state_machine.timeout_seconds),
-        logging => match &model.state_machine.logging {
-            Some(l) => format!("{} to CloudWatch Logs{}", l.level.as_str(), if l.include_execution_data { " with execution data" } else { "" }),
-            None => "off".to_string(),
+        logging_off => logging.level == LogLevel::Off,
+        var => context! {
+            log_level => input::LOG_LEVEL,
+            tracing => input::TRACING,
+            memory => input::CALLBACK_MEMORY_MB,
+            timeout => input::CALLBACK_TIMEOUT_SECONDS,
+            reserved_concurrency => input::CALLBACK_RESERVED_CONCURRENCY,
+        },
+        logging => match logging.level {
+            LogLevel::Off => "off".to_string(),
+            level => format!("{} to CloudWatch Logs{}", level.as_str(), if logging.include_execution_data { " with execution data" } else { "" }),
         },
         tracing => model.state_machine.tracing,
         queues => Value::from(Serde(queues)),
@@ -168,8 +177,11 @@ fn encryption_summary(model: &Model) -> String {
 fn execution_encryption(model: &Model) -> String {
     let key = match &model.state_machine.encryption {
         None => return "an AWS-owned key".into(),
-        Some(CustomerKey::Module) => "the module's customer managed key",
-        Some(_) => "your customer managed key",
+        Some(CustomerKey::Module) => "the module's customer managed key".to_string(),
+        Some(_) => format!(
+            "your customer managed key (`var.{}`)",
+            model.state_machine.key_input().unwrap_or_default()
+        ),
     };
     format!(
         "{key} as well as AWS's own; whoever starts, reads or answers an execution needs `kms:Decrypt` and \
@@ -177,15 +189,17 @@ fn execution_encryption(model: &Model) -> String {
     )
 }
 
-/// Whether the execution logs hold task tokens.
-fn token_logging(model: &Model) -> &'static str {
-    match &model.state_machine.logging {
-        None => "execution logging is off",
-        Some(l) if l.level == LogLevel::All && l.include_execution_data => {
-            "**the execution logs do** (`log_level = \"ALL\"` with execution data): whoever can read the log group \
-             can answer these tasks"
-        }
-        Some(_) => "the execution logs do not either",
+/// Whether the execution logs hold task tokens, with the module's defaults.
+fn token_logging(model: &Model) -> String {
+    let logging = &model.state_machine.logging;
+    let (level, data) = (input::LOG_LEVEL, input::INCLUDE_EXECUTION_DATA);
+    if logging.level == LogLevel::All && logging.include_execution_data {
+        format!(
+            "**the execution logs do** with this module's defaults (`{level} = \"ALL\"` with `{data}`): whoever can \
+             read the log group can answer these tasks, and every plan warns"
+        )
+    } else {
+        format!("the execution logs do not either, unless `var.{level}` is `ALL` with `var.{data}` (a plan then warns)")
     }
 }
 

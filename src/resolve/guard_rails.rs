@@ -40,7 +40,7 @@ pub fn guard_rails(spec: &Spec, model: &Model) -> Vec<Diagnostic> {
 /// Execution data logged at level ALL: every task's parameters, so every message body and its task token,
 /// land in CloudWatch Logs, where a token completes or fails its task for anyone who can read it.
 fn tokens_in_logs(spec: &Spec, model: &Model) -> Option<Diagnostic> {
-    let logging = model.state_machine.logging.as_ref()?;
+    let logging = &model.state_machine.logging;
     if logging.level != LogLevel::All || !logging.include_execution_data {
         return None;
     }

@@ -2,12 +2,13 @@
 //! roles with one statement per concern, every resource scoped where AWS allows it.
 
 use crate::model::{
-    AwsName, Callback, Condition, CustomerKey, ModuleKey, Queue, Resource, Role, RoleId, Service, StateMachine,
-    Statement, ViaService,
+    AwsName, Callback, Condition, CustomerKey, Encryption, Feature, ModuleKey, Queue, Resource, Role, RoleId, Service,
+    StateMachine, Statement, ViaService,
 };
 
 /// The customer managed key, when a queue, the state machine or `[logs] encryption = "kms"` asks for it;
-/// marks the log groups it encrypts.
+/// marks the log groups it encrypts (the execution log group too when the spec's logging is off: an input
+/// may turn it on).
 pub(super) fn module_key(
     queues: &[Queue],
     logs_use_key: bool,
@@ -16,28 +17,25 @@ pub(super) fn module_key(
 ) -> Option<ModuleKey> {
     let mut log_groups = Vec::new();
     if logs_use_key {
-        if let Some(logging) = state_machine.logging.as_mut() {
-            logging.log_group.module_key = true;
-            log_groups.push(logging.log_group.name.clone());
-        }
+        let execution_logs = &mut state_machine.logging.log_group;
+        execution_logs.module_key = true;
+        log_groups.push(execution_logs.name.clone());
         callback.log_group.module_key = true;
         log_groups.push(callback.log_group.name.clone());
     }
-    let queues_use_key = queues
-        .iter()
-        .any(|q| q.encryption.customer_key() == Some(CustomerKey::Module));
+    let queues_use_key = queues.iter().any(|q| q.encryption == Encryption::ModuleKey);
     let state_machine_uses_key = state_machine.encryption == Some(CustomerKey::Module);
     (queues_use_key || state_machine_uses_key || !log_groups.is_empty()).then(|| ModuleKey {
         alias: AwsName::around("alias/", ""),
         queues: queues_use_key,
         state_machine: state_machine_uses_key,
         log_groups,
-        log_delivery: state_machine_uses_key && state_machine.delivers_encrypted_logs(),
     })
 }
 
-/// The state machine may send to its queues (and use their keys through SQS), use its own key for its
-/// data and log deliveries, deliver its logs and traces.
+/// The state machine may send to its queues (and use their keys through SQS), use its own key for its data
+/// and, while logging is on, its log deliveries; deliver its logs while logging is on and its traces while
+/// tracing is on (the module's inputs decide both).
 pub(super) fn state_machine_role(sm: &StateMachine, queues: &[Queue]) -> Role {
     let mut statements = vec![allow(
         "SendToCallbackQueues",
@@ -51,7 +49,7 @@ pub(super) fn state_machine_role(sm: &StateMachine, queues: &[Queue]) -> Role {
             ..allow("EncryptQueueMessages", &["kms:Decrypt", "kms:GenerateDataKey"], keys)
         });
     }
-    if let Some(key) = &sm.encryption {
+    if let Some(key) = sm.key_resource() {
         // No kms:ViaService: AWS warns that on an execution role it can keep executions from starting or
         // make them fail. The encryption context binds the grant to this state machine's data instead.
         statements.push(Statement {
@@ -59,19 +57,19 @@ pub(super) fn state_machine_role(sm: &StateMachine, queues: &[Queue]) -> Role {
             ..allow(
                 "EncryptExecutionData",
                 &["kms:Decrypt", "kms:GenerateDataKey"],
-                vec![key.resource()],
+                vec![key.clone()],
             )
         });
-        if sm.delivers_encrypted_logs() {
-            statements.push(Statement {
-                conditions: vec![Condition::LogDelivery],
-                ..allow("EncryptExecutionLogs", &["kms:GenerateDataKey"], vec![key.resource()])
-            });
-        }
+        statements.push(Statement {
+            conditions: vec![Condition::LogDelivery],
+            only_while: Some(Feature::ExecutionLogging),
+            ..allow("EncryptExecutionLogs", &["kms:GenerateDataKey"], vec![key])
+        });
     }
-    if sm.logging.is_some() {
-        // Log delivery is set up through these actions, which AWS lets you grant on `*` only.
-        statements.push(allow(
+    // Log delivery is set up through these actions, which AWS lets you grant on `*` only.
+    statements.push(Statement {
+        only_while: Some(Feature::ExecutionLogging),
+        ..allow(
             "DeliverExecutionLogs",
             &[
                 "logs:CreateLogDelivery",
@@ -84,11 +82,9 @@ pub(super) fn state_machine_role(sm: &StateMachine, queues: &[Queue]) -> Role {
                 "logs:UpdateLogDelivery",
             ],
             vec![Resource::Any],
-        ));
-    }
-    if sm.tracing {
-        statements.push(send_traces());
-    }
+        )
+    });
+    statements.push(send_traces());
     Role {
         id: RoleId::StateMachine,
         name: AwsName::suffixed("-state-machine"),
@@ -97,11 +93,15 @@ pub(super) fn state_machine_role(sm: &StateMachine, queues: &[Queue]) -> Role {
     }
 }
 
-/// The KMS keys of the queues, each once, in queue order.
+/// The KMS keys of the queues, in queue order: the module's key once, and each queue's own key input.
 fn queue_keys(queues: &[Queue]) -> Vec<Resource> {
     let mut keys: Vec<Resource> = Vec::new();
-    for key in queues.iter().filter_map(|q| q.encryption.customer_key()) {
-        let key = key.resource();
+    for queue in queues {
+        let key = match &queue.encryption {
+            Encryption::SqsManaged => continue,
+            Encryption::ModuleKey => Resource::ModuleKey,
+            Encryption::KeyArn(_) | Encryption::KeyAlias(_) => Resource::QueueKey(queue.key.clone()),
+        };
         if !keys.contains(&key) {
             keys.push(key);
         }
@@ -109,23 +109,26 @@ fn queue_keys(queues: &[Queue]) -> Vec<Resource> {
     keys
 }
 
-/// X-Ray's actions, which AWS lets you grant on `*` only.
+/// X-Ray's actions, which AWS lets you grant on `*` only, while tracing is on.
 fn send_traces() -> Statement {
-    allow(
-        "SendTraces",
-        &[
-            "xray:GetSamplingRules",
-            "xray:GetSamplingTargets",
-            "xray:PutTelemetryRecords",
-            "xray:PutTraceSegments",
-        ],
-        vec![Resource::Any],
-    )
+    Statement {
+        only_while: Some(Feature::Tracing),
+        ..allow(
+            "SendTraces",
+            &[
+                "xray:GetSamplingRules",
+                "xray:GetSamplingTargets",
+                "xray:PutTelemetryRecords",
+                "xray:PutTraceSegments",
+            ],
+            vec![Resource::Any],
+        )
+    }
 }
 
 /// The callback may answer tasks of this state machine only (through Step Functions, with its key when it
-/// has one), and write its own logs (and traces).
-pub(super) fn callback_role(tracing: bool, execution_key: Option<&CustomerKey>) -> Role {
+/// has one), and write its own logs (and traces while tracing is on).
+pub(super) fn callback_role(sm: &StateMachine) -> Role {
     let answer = Statement {
         only_from_callback_function: true,
         ..allow(
@@ -139,28 +142,24 @@ pub(super) fn callback_role(tracing: bool, execution_key: Option<&CustomerKey>) 
         )
     };
     let mut statements = vec![answer];
-    if let Some(key) = execution_key {
+    if let Some(key) = sm.key_resource() {
         // Step Functions encrypts a task's answer with the state machine's key, on the caller's behalf.
         statements.push(Statement {
             conditions: vec![
                 Condition::ViaService(ViaService::StepFunctions),
                 Condition::StateMachineData,
             ],
-            ..allow(
-                "EncryptTaskAnswers",
-                &["kms:Decrypt", "kms:GenerateDataKey"],
-                vec![key.resource()],
-            )
+            ..allow("EncryptTaskAnswers", &["kms:Decrypt", "kms:GenerateDataKey"], vec![key])
         });
     }
-    statements.extend([allow(
-        "WriteOwnLogs",
-        &["logs:CreateLogStream", "logs:PutLogEvents"],
-        vec![Resource::CallbackLogStreams],
-    )]);
-    if tracing {
-        statements.push(send_traces());
-    }
+    statements.extend([
+        allow(
+            "WriteOwnLogs",
+            &["logs:CreateLogStream", "logs:PutLogEvents"],
+            vec![Resource::CallbackLogStreams],
+        ),
+        send_traces(),
+    ]);
     Role {
         id: RoleId::Callback,
         name: AwsName::suffixed("-callback"),
@@ -176,6 +175,7 @@ fn allow(sid: &str, actions: &[&str], resources: Vec<Resource>) -> Statement {
         actions: actions.iter().map(|a| a.to_string()).collect(),
         resources,
         only_from_callback_function: false,
+        only_while: None,
         conditions: Vec::new(),
     }
 }

@@ -29,14 +29,14 @@ pub fn resolve(spec: &Spec, source_file: &str) -> Result<Model, Vec<Diagnostic>>
     let mut state_machine = c.state_machine(spec);
     let queues = c.queues(spec);
     let steps = c.steps(spec, &queues, state_machine.timeout_seconds);
-    let mut callback = c.callback(spec, state_machine.tracing);
+    let mut callback = c.callback(spec);
     let alarms = spec.alarms.as_ref().map(|a| c.alarms(a));
     let logs_use_module_key = c.choice(&keys::LOG_ENCRYPTION, "logs", spec.log_encryption.as_ref()) == "kms";
     c.finish()?;
     let module_key = iam::module_key(&queues, logs_use_module_key, &mut state_machine, &mut callback);
     let roles = vec![
         iam::state_machine_role(&state_machine, &queues),
-        iam::callback_role(callback.tracing, state_machine.encryption.as_ref()),
+        iam::callback_role(&state_machine),
     ];
     Ok(Model {
         name,
@@ -113,7 +113,7 @@ mod tests {
     fn seed_gets_the_documented_defaults() {
         let m = resolve_src(SEED).unwrap();
         assert_eq!(m.state_machine.timeout_seconds, 3600);
-        let logging = m.state_machine.logging.as_ref().unwrap();
+        let logging = &m.state_machine.logging;
         assert_eq!(logging.level, LogLevel::Error);
         assert!(!logging.include_execution_data);
         assert_eq!(logging.log_group.retention_days, 30);

@@ -81,8 +81,7 @@ impl Checker {
     }
 
     fn queue_encryption(&mut self, table: &str, value: Option<&Located<String>>) -> Encryption {
-        let key = self.encryption(&keys::QUEUE_ENCRYPTION, "SSE-SQS", table, value);
-        match key {
+        match self.encryption(&keys::QUEUE_ENCRYPTION, "SSE-SQS", table, value) {
             None => Encryption::SqsManaged,
             Some(CustomerKey::Module) => Encryption::ModuleKey,
             Some(CustomerKey::Arn(arn)) => Encryption::KeyArn(arn),
@@ -112,8 +111,10 @@ impl Checker {
                         v.span.clone(),
                         format!("{} is not a valid encryption setting", shown(other)),
                         format!(
-                            "use {default:?} ({own}), \"kms\" (a key this module creates), a key ARN \
-                             (arn:aws:kms:REGION:ACCOUNT:key/ID) or an alias (alias/NAME)"
+                            "use {default:?} ({own}), \"kms\" (a key this module creates), a key ARN ({}) or an \
+                             alias ({})",
+                            keys::KMS_KEY_ARN_FORM,
+                            keys::KMS_ALIAS_FORM
                         ),
                     );
                 }
@@ -133,7 +134,7 @@ impl Checker {
     }
 }
 
-/// `arn:PARTITION:kms:REGION:ACCOUNT:key/ID`.
+/// `arn:PARTITION:kms:REGION:ACCOUNT:key/ID`: what [`keys::KMS_KEY_ARN_PATTERN`] matches.
 fn is_kms_key_arn(text: &str) -> bool {
     let parts: Vec<&str> = text.splitn(6, ':').collect();
     let [arn, partition, service, region, account, resource] = parts.as_slice() else {
@@ -154,10 +155,13 @@ fn is_kms_key_arn(text: &str) -> bool {
         && id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
 }
 
-/// `alias/NAME`, as KMS allows alias names.
+/// `alias/NAME`, as KMS allows alias names: what [`keys::KMS_ALIAS_PATTERN`] matches, up to
+/// [`keys::MAX_KMS_ALIAS_CHARS`].
 fn is_kms_alias(text: &str) -> bool {
     text.strip_prefix("alias/").is_some_and(|name| {
-        !name.is_empty() && text.len() <= 256 && name.chars().all(|c| c.is_ascii_alphanumeric() || "/_-".contains(c))
+        !name.is_empty()
+            && text.len() <= keys::MAX_KMS_ALIAS_CHARS
+            && name.chars().all(|c| c.is_ascii_alphanumeric() || "/_-".contains(c))
     })
 }
 

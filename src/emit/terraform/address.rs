@@ -4,7 +4,7 @@
 use std::fmt;
 
 use crate::emit::hcl::{Block, Expr, raw};
-use crate::model::{CustomerKey, Encryption, Model, RoleId};
+use crate::model::RoleId;
 
 /// The address of a resource (`aws_sqs_queue.main`) or data source (`data.aws_partition.current`).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -163,20 +163,15 @@ pub fn key_policy_document() -> Address {
     Address::data("aws_iam_policy_document", "kms")
 }
 
-/// The lookup of a key given by alias, named after the first queue (by key) encrypted with it, else the state
-/// machine (queue keys hold no `_`, so `state_machine` cannot clash with one).
-pub fn key_alias_lookup(model: &Model, alias: &str) -> Address {
-    let queue = model
-        .queues
-        .iter()
-        .find(|q| q.encryption == Encryption::KeyAlias(alias.to_string()));
-    match queue {
-        Some(queue) => Address::data("aws_kms_alias", queue.key.as_str()),
-        None if model.state_machine.encryption == Some(CustomerKey::Alias(alias.to_string())) => {
-            Address::data("aws_kms_alias", "state_machine")
-        }
-        None => panic!("bug: nothing is encrypted with {alias:?}, yet something names it"),
-    }
+/// The lookup of the key the queue with this key names by alias (each such queue has its own input).
+pub fn key_alias_lookup(queue_key: &str) -> Address {
+    Address::data("aws_kms_alias", queue_key)
+}
+
+/// The lookup of the key the state machine names by alias (queue keys hold no `_`, so this name cannot be a
+/// queue's lookup).
+pub fn state_machine_key_alias_lookup() -> Address {
+    Address::data("aws_kms_alias", "state_machine")
 }
 
 /// The CloudWatch alarm with this key.

@@ -1,9 +1,9 @@
 //! `iam.tf`: one role per service, its trust policy with confused-deputy guards and its least-privilege
 //! inline policy, one statement per concern.
 
-use super::{address, aws_name, name_text};
+use super::{address, aws_name, feature_on, name_text, queue_key_input, state_machine_key_arn, var};
 use crate::emit::hcl::{Block, Expr, File, raw, string, strings};
-use crate::model::{Condition, Model, Resource, Role, RoleId, Service, Statement};
+use crate::model::{Condition, Encryption, Feature, Model, Resource, Role, RoleId, Service, Statement};
 
 /// The file.
 pub(super) fn file(header: &str, model: &Model) -> File {
@@ -21,7 +21,7 @@ pub(super) fn file(header: &str, model: &Model) -> File {
         );
         let mut document = address::permissions_document(role.id).declare();
         for statement in &role.statements {
-            document = document.block(permission(model, statement));
+            document = with_statement(document, statement.only_while, permission(model, statement));
         }
         file.push(document);
         file.push(
@@ -130,6 +130,17 @@ pub(super) fn with_conditions(model: &Model, mut block: Block, conditions: &[Con
     block
 }
 
+/// `document` with `statement` added: as it is, or only while `feature` is on (a `dynamic` statement).
+pub(super) fn with_statement(document: Block, feature: Option<Feature>, statement: Block) -> Block {
+    match feature {
+        None => document.block(statement),
+        Some(feature) => document
+            .blank()
+            .comment(only_while_comment(feature))
+            .block(only_while(feature, statement)),
+    }
+}
+
 /// A policy statement's `condition` block.
 pub(super) fn condition(test: &str, variable: &str, values: Expr) -> Block {
     Block::new("condition", Vec::<String>::new())
@@ -143,6 +154,21 @@ pub(super) fn principals(kind: &str, identifiers: Expr) -> Block {
     Block::new("principals", Vec::<String>::new())
         .attr("type", string(kind))
         .attr("identifiers", identifiers)
+}
+
+/// Why a statement is a `dynamic` one.
+fn only_while_comment(feature: Feature) -> &'static str {
+    match feature {
+        Feature::ExecutionLogging => "Only while execution logging is on (var.log_level is not \"OFF\").",
+        Feature::Tracing => "Only while tracing is on (var.tracing).",
+    }
+}
+
+/// A statement granted only while `feature` is on: `dynamic "statement"` with one element or none.
+fn only_while(feature: Feature, statement: Block) -> Block {
+    Block::new("dynamic", ["statement"])
+        .attr("for_each", raw(format!("{} ? [1] : []", feature_on(feature))))
+        .block(statement.renamed("content"))
 }
 
 fn permission(model: &Model, statement: &Statement) -> Block {
@@ -173,8 +199,14 @@ pub(super) fn resource_arn(model: &Model, resource: &Resource) -> Expr {
         Resource::Queue(key) => address::queue(key).attr("arn"),
         Resource::StateMachine => address::state_machine().attr("arn"),
         Resource::ModuleKey => address::module_key().attr("arn"),
-        Resource::KeyArn(arn) => string(arn),
-        Resource::KeyAlias(alias) => address::key_alias_lookup(model, alias).attr("target_key_arn"),
+        Resource::QueueKey(key) => {
+            let queue = model.queue(key);
+            match queue.encryption {
+                Encryption::KeyAlias(_) => address::key_alias_lookup(key).attr("target_key_arn"),
+                _ => var(&queue_key_input(queue)),
+            }
+        }
+        Resource::StateMachineKey => state_machine_key_arn(model),
         Resource::CallbackLogStreams => address::callback_log_group().attr_then("arn", ":*"),
         Resource::Any => string("*"),
     }

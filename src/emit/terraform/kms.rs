@@ -1,10 +1,10 @@
 //! `kms.tf`: the customer managed key (rotated), its alias, and a key policy that grants each role and
 //! service only what it needs.
 
-use super::iam::{condition, principals, with_conditions};
+use super::iam::{condition, principals, with_conditions, with_statement};
 use super::{address, aws_name, name_text};
 use crate::emit::hcl::{Block, Expr, File, boolean, number, raw, string, strings};
-use crate::model::{AwsName, Condition, Model, ModuleKey, Resource};
+use crate::model::{AwsName, Condition, Feature, Model, ModuleKey, Resource};
 
 /// The file.
 pub(super) fn file(header: &str, model: &Model, key: &ModuleKey) -> File {
@@ -95,19 +95,22 @@ fn key_policy(model: &Model, key: &ModuleKey) -> Block {
                 .attr("actions", strings(&statement.actions))
                 .attr("resources", strings(["*"]))
                 .block(principals("AWS", Expr::List(vec![address::role(role.id).attr("arn")])));
-            policy = policy.block(with_conditions(model, block, &statement.conditions));
+            let block = with_conditions(model, block, &statement.conditions);
+            policy = with_statement(policy, statement.only_while, block);
         }
     }
     if !key.log_groups.is_empty() {
         policy = policy.block(log_groups_statement(&key.log_groups));
     }
-    if key.log_delivery {
+    if key.state_machine {
+        // Step Functions delivers the execution logs encrypted with the key: CloudWatch Logs decrypts them.
         let block = Block::new("statement", Vec::<String>::new())
             .attr("sid", string("LogDeliveryDecryptsExecutionLogs"))
             .attr("actions", strings(["kms:Decrypt"]))
             .attr("resources", strings(["*"]))
             .block(principals("Service", strings(["delivery.logs.amazonaws.com"])));
-        policy = policy.block(with_conditions(model, block, &[Condition::LogDelivery]));
+        let block = with_conditions(model, block, &[Condition::LogDelivery]);
+        policy = with_statement(policy, Some(Feature::ExecutionLogging), block);
     }
     policy
 }

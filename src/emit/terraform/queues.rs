@@ -2,7 +2,7 @@
 //! lets only that queue send to it.
 
 use super::iam::{condition, principals};
-use super::{address, aws_name};
+use super::{address, aws_name, queue_key_input, var};
 use crate::duration::format_seconds;
 use crate::emit::hcl::{Block, Expr, File, boolean, number, raw, string, strings};
 use crate::model::{DeadLetter, Encryption, Model, Queue};
@@ -78,7 +78,7 @@ fn source_queue(queue: &Queue) -> Block {
         .attr("visibility_timeout_seconds", number(queue.visibility_timeout_seconds))
         .attr("message_retention_seconds", number(queue.retention_seconds))
         .attr("receive_wait_time_seconds", number(queue.receive_wait_seconds));
-    block = encrypted(block.blank(), &queue.encryption);
+    block = encrypted(block.blank(), queue);
     if let Some(dlq) = &queue.dead_letter {
         block = block.blank().attr(
             "redrive_policy",
@@ -103,7 +103,7 @@ fn dead_letter_queue(queue: &Queue, dlq: &DeadLetter) -> Block {
             .declare()
             .attr("name", aws_name(&dlq.name))
             .attr_opt("fifo_queue", queue.fifo.then(|| boolean(true))),
-        &queue.encryption,
+        queue,
     )
     .comment(&retention_reason(queue, dlq))
     .attr("message_retention_seconds", number(dlq.retention_seconds))
@@ -171,14 +171,16 @@ fn tls_only(key: &str, dead_letter: bool) -> [Block; 2] {
     ]
 }
 
-fn encrypted(block: Block, encryption: &Encryption) -> Block {
-    match encryption {
+/// The queue's encryption (a dead-letter queue takes its source queue's): a key it names by ARN or alias
+/// comes from its key input.
+fn encrypted(block: Block, queue: &Queue) -> Block {
+    match &queue.encryption {
         Encryption::SqsManaged => block.attr("sqs_managed_sse_enabled", boolean(true)),
         Encryption::ModuleKey => block
             .attr("kms_master_key_id", address::module_key().attr("arn"))
             .attr("kms_data_key_reuse_period_seconds", number(300)),
-        Encryption::KeyArn(key) | Encryption::KeyAlias(key) => block
-            .attr("kms_master_key_id", string(key))
+        Encryption::KeyArn(_) | Encryption::KeyAlias(_) => block
+            .attr("kms_master_key_id", var(&queue_key_input(queue)))
             .attr("kms_data_key_reuse_period_seconds", number(300)),
     }
 }

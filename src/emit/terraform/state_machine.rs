@@ -1,22 +1,44 @@
 //! `state_machine.tf`: the Standard state machine (its definition is `templatefile()` of the ASL file) and
-//! its execution log group.
+//! its execution log group, which exists while `var.log_level` is not `OFF`.
 
-use super::{address, aws_name, log_group};
-use crate::emit::hcl::{Block, Expr, File, boolean, number, raw, string};
+use super::{address, aws_name, feature_on, log_group, state_machine_key_arn, var};
+use crate::emit::hcl::{Block, Expr, File, number, raw, string};
 use crate::emit::{ASL_FILE, queue_url_var};
-use crate::model::{CustomerKey, Logging, Model, RoleId};
+use crate::model::{CustomerKey, Feature, Model, RoleId, input};
 
 /// The file.
 pub(super) fn file(header: &str, model: &Model) -> File {
     let mut file = File::new(header);
-    if let Some(logging) = &model.state_machine.logging {
-        file.push_commented(
-            "Execution logs. The /aws/vendedlogs/ prefix keeps the log group's resource policy small.",
-            log_group(&address::state_machine_log_group(), &logging.log_group),
-        );
-    }
+    file.push_commented(
+        "Execution logs, unless var.log_level is \"OFF\". The /aws/vendedlogs/ prefix keeps the log group's resource\npolicy small.",
+        log_group(
+            &address::state_machine_log_group(),
+            &model.state_machine.logging.log_group,
+            Some(raw(format!("{} ? 1 : 0", feature_on(Feature::ExecutionLogging)))),
+        ),
+    );
     file.push(state_machine(model));
+    file.push_commented(
+        "sfngen's guard rail, kept for every environment: at level ALL, execution data logs every task's message,\ntask token included, and a token completes or fails its task for whoever reads it.",
+        tokens_check(),
+    );
     file
+}
+
+/// A `check` (a warning at plan time, as the render-time guard rail is): task tokens stay out of the
+/// execution logs.
+fn tokens_check() -> Block {
+    let (level, data) = (input::LOG_LEVEL, input::INCLUDE_EXECUTION_DATA);
+    Block::new("check", ["task_tokens_stay_out_of_execution_logs"]).block(
+        Block::new("assert", Vec::<String>::new())
+            .attr("condition", raw(format!("!(var.{level} == \"ALL\" && var.{data})")))
+            .attr(
+                "error_message",
+                string(&format!(
+                    "With {level} ALL, {data} puts every task token in CloudWatch Logs: whoever can read the log group can complete or fail those tasks."
+                )),
+            ),
+    )
 }
 
 fn state_machine(model: &Model) -> Block {
@@ -25,23 +47,14 @@ fn state_machine(model: &Model) -> Block {
     if !sm.tracing {
         block = block.checkov_skip(
             "CKV_AWS_284",
-            "X-Ray tracing is opt-in (spec: [state_machine] tracing = true).",
+            "X-Ray tracing is opt-in: var.tracing is false by default (the spec's [state_machine] tracing).",
         );
     }
-    match &sm.logging {
-        None => {
-            block = block.checkov_skip(
-                "CKV_AWS_285",
-                "execution logging is off by the spec (log_level = \"OFF\").",
-            )
-        }
-        Some(l) if !l.include_execution_data => {
-            block = block.checkov_skip(
-                "CKV_AWS_285",
-                "execution data can hold personal data; opt in with [state_machine] include_execution_data = true.",
-            )
-        }
-        Some(_) => {}
+    if !sm.logging.include_execution_data {
+        block = block.checkov_skip(
+            "CKV_AWS_285",
+            "execution data can hold personal data: var.include_execution_data opts in (false by default, as in the spec).",
+        );
     }
     block
         .attr("name", aws_name(&sm.name))
@@ -52,9 +65,9 @@ fn state_machine(model: &Model) -> Block {
             "The workflow lives in {ASL_FILE}, beside this file, so that it reads as plain ASL."
         ))
         .attr("definition", definition(model))
-        .block(encryption_configuration(model, sm.encryption.as_ref()))
-        .block(logging_configuration(sm.logging.as_ref()))
-        .block(Block::new("tracing_configuration", Vec::<String>::new()).attr("enabled", boolean(sm.tracing)))
+        .block(encryption_configuration(model))
+        .block(logging_configuration())
+        .block(Block::new("tracing_configuration", Vec::<String>::new()).attr("enabled", var(input::TRACING)))
         .blank()
         .attr("tags", raw("local.tags"))
         .blank()
@@ -85,33 +98,27 @@ fn definition(model: &Model) -> Expr {
 
 /// Always written, an AWS-owned key included: the provider keeps an Optional+Computed block that is left
 /// out, so removing it would leave a customer managed key in place in AWS.
-fn encryption_configuration(model: &Model, key: Option<&CustomerKey>) -> Block {
+fn encryption_configuration(model: &Model) -> Block {
     let block = Block::new("encryption_configuration", Vec::<String>::new());
-    let Some(key) = key else {
+    let Some(key) = &model.state_machine.encryption else {
         return block
             .comment("Written even when AWS-owned: a left-out block would keep a previous customer managed key.")
             .attr("type", string("AWS_OWNED_KEY"));
     };
-    let key_arn = match key {
-        CustomerKey::Module => address::module_key().attr("arn"),
-        CustomerKey::Arn(arn) => string(arn),
-        CustomerKey::Alias(alias) => address::key_alias_lookup(model, alias).attr("target_key_arn"),
+    let (key_arn, note) = match key {
+        CustomerKey::Module => (address::module_key().attr("arn"), ""),
+        CustomerKey::Arn(_) | CustomerKey::Alias(_) => (
+            state_machine_key_arn(model),
+            "\nYour key's policy must let IAM policies in this account grant it, as the roles' policies here do, and\n\
+             let delivery.logs.amazonaws.com decrypt while execution logging is on (kms:EncryptionContext:SourceArn\n\
+             arn:PARTITION:logs:REGION:ACCOUNT:*).",
+        ),
     };
-    let mut comment = "A customer managed key over AWS's own encryption of the definition and execution history:\n\
-                       whoever starts, reads or answers executions needs kms:Decrypt and kms:GenerateDataKey on it."
-        .to_string();
-    if *key != CustomerKey::Module {
-        comment.push_str(
-            "\nYour key's policy must let IAM policies in this account grant it, as the roles' policies here do",
-        );
-        comment.push_str(if model.state_machine.delivers_encrypted_logs() {
-            ",\nand let delivery.logs.amazonaws.com decrypt (kms:EncryptionContext:SourceArn of this account's logs)."
-        } else {
-            "."
-        });
-    }
     block
-        .comment(&comment)
+        .comment(&format!(
+            "A customer managed key over AWS's own encryption of the definition and execution history:\n\
+             whoever starts, reads or answers executions needs kms:Decrypt and kms:GenerateDataKey on it.{note}"
+        ))
         .attr("type", string("CUSTOMER_MANAGED_KMS_KEY"))
         .attr("kms_key_id", key_arn)
         .attr("kms_data_key_reuse_period_seconds", number(300))
@@ -119,19 +126,17 @@ fn encryption_configuration(model: &Model, key: Option<&CustomerKey>) -> Block {
 
 /// Always written, `OFF` included: the provider keeps an Optional+Computed block that is left out, so
 /// removing it would leave logging on in AWS.
-fn logging_configuration(logging: Option<&Logging>) -> Block {
-    let block = Block::new("logging_configuration", Vec::<String>::new());
-    match logging {
-        Some(logging) => block
-            .attr(
-                "log_destination",
-                address::state_machine_log_group().attr_then("arn", ":*"),
-            )
-            .attr("include_execution_data", boolean(logging.include_execution_data))
-            .attr("level", string(logging.level.as_str())),
-        None => block
-            .comment("Written even when off: a left-out block would keep the previous setting in AWS.")
-            .attr("include_execution_data", boolean(false))
-            .attr("level", string("OFF")),
-    }
+fn logging_configuration() -> Block {
+    Block::new("logging_configuration", Vec::<String>::new())
+        .comment("Written even when var.log_level is \"OFF\": a left-out block would keep the previous setting in AWS.")
+        .attr(
+            "log_destination",
+            raw(format!(
+                "{} ? \"${{{}[0].arn}}:*\" : null",
+                feature_on(Feature::ExecutionLogging),
+                address::state_machine_log_group()
+            )),
+        )
+        .attr("include_execution_data", var(input::INCLUDE_EXECUTION_DATA))
+        .attr("level", var(input::LOG_LEVEL))
 }
