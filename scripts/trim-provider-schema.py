@@ -16,6 +16,7 @@ import sys
 
 RESOURCES = [
     "aws_cloudwatch_log_group",
+    "aws_cloudwatch_log_metric_filter",
     "aws_cloudwatch_metric_alarm",
     "aws_iam_role",
     "aws_iam_role_policy",

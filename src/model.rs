@@ -364,6 +364,8 @@ pub struct Callback {
     pub reserved_concurrency: Option<u32>,
     /// Its log group.
     pub log_group: LogGroup,
+    /// The metric filter on its log group that counts spent task tokens ([`SPENT_TOKENS_METRIC`]).
+    pub spent_tokens_filter: AwsName,
 }
 
 /// Which role.
@@ -492,6 +494,13 @@ pub enum Resource {
     Any,
 }
 
+/// The metric that counts late and duplicate callbacks (a spent task token), from the callback's log lines: a
+/// result, not a Lambda error, so that the `Errors` alarm means a real fault. Its namespace is
+/// `sfngen/{name}`.
+pub const SPENT_TOKENS_METRIC: &str = "SpentTokens";
+/// The field and value of the callback's JSON log line for a spent task token.
+pub const SPENT_TOKEN_LOG: (&str, &str) = ("outcome", "token_spent");
+
 /// The callback Lambda package's file name inside the module.
 pub const LAMBDA_ZIP_FILE: &str = "callback.zip";
 
@@ -555,6 +564,7 @@ impl Model {
             }
         }
         names.push(("Lambda function", &self.callback.function_name, 64));
+        names.push(("metric filter", &self.callback.spent_tokens_filter, 512));
         names.push(("log group", &self.callback.log_group.name, 512));
         names.push(("log group", &self.state_machine.logging.log_group.name, 512));
         names.extend(self.roles.iter().map(|role| ("IAM role", &role.name, 64)));

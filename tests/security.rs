@@ -1001,3 +1001,48 @@ fn workers_long_poll_by_default() {
     }
     assert!(defaults >= 5);
 }
+
+#[test]
+fn spent_task_tokens_are_counted_from_the_callbacks_log_lines() {
+    // The pattern's field and value are what the shipped Lambda writes for a spent token: its JSON log lines
+    // (one per callback and per dead-lettered record) carry `"outcome": "token_spent"`.
+    let lambda: Vec<(&str, String)> = ["lambda/src/main.rs", "lambda/src/dead_letter.rs"]
+        .into_iter()
+        .map(|f| (f, std::fs::read_to_string(common::root().join(f)).unwrap()))
+        .collect();
+    for_each_module(|label, m| {
+        let filter = m
+            .one("resource", "aws_cloudwatch_log_metric_filter", "spent_tokens")
+            .unwrap_or_else(|| panic!("{label}: no spent-token metric filter"));
+        assert_eq!(
+            attr(filter, "log_group_name").as_deref(),
+            Some("aws_cloudwatch_log_group.callback.name"),
+            "{label}"
+        );
+        let pattern: String = serde_json::from_str(&attr(filter, "pattern").unwrap()).unwrap();
+        let (field, value) = pattern
+            .strip_prefix("{ $.")
+            .and_then(|p| p.strip_suffix(" }"))
+            .and_then(|p| p.split_once(" = "))
+            .unwrap_or_else(|| panic!("{label}: {pattern} is not a JSON equality pattern"));
+        let written = format!("\"{field}\": {value}");
+        for (file, source) in &lambda {
+            assert!(source.contains(&written), "{label}: {file} does not log {written}");
+        }
+        let metric = inner(filter, "metric_transformation")[0];
+        assert_eq!(attr(metric, "name").as_deref(), Some("\"SpentTokens\""), "{label}");
+        assert_eq!(
+            attr(metric, "namespace").as_deref(),
+            Some("\"sfngen/${var.name}\""),
+            "{label}"
+        );
+        assert_eq!(attr(metric, "value").as_deref(), Some("\"1\""), "{label}");
+        // A count, not an alarm: a late callback is no fault, and the Errors alarm must not see it.
+        assert!(
+            !m.all("resource", "aws_cloudwatch_metric_alarm")
+                .iter()
+                .any(|(_, a)| attr(a, "metric_name").as_deref() == Some("\"SpentTokens\"")),
+            "{label}"
+        );
+    });
+}

@@ -44,6 +44,21 @@ resource "aws_lambda_function" "callback" {
   ]
 }
 
+# A late or duplicate callback (a spent task token) is a result, not a Lambda error, so that the Errors alarm
+# means a real fault: this metric counts them from the callback's JSON log lines.
+resource "aws_cloudwatch_log_metric_filter" "spent_tokens" {
+  name           = "${var.name}-spent-tokens"
+  log_group_name = aws_cloudwatch_log_group.callback.name
+  pattern        = "{ $.outcome = \"token_spent\" }"
+
+  metric_transformation {
+    name      = "SpentTokens"
+    namespace = "sfngen/${var.name}"
+    value     = "1"
+    unit      = "Count"
+  }
+}
+
 # sfngen's guard rail, kept for every environment: a queue that hides a received message for less time than
 # the callback may run can hand it to a second worker while the first one's callback still runs.
 check "callback_timeout_fits_queue_visibility" {

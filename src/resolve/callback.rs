@@ -34,6 +34,7 @@ impl Checker {
             timeout_seconds,
             architecture,
             reserved_concurrency,
+            spent_tokens_filter: AwsName::suffixed("-spent-tokens"),
         }
     }
 }

@@ -115,6 +115,11 @@ pub fn callback_function() -> Address {
     Address::resource("aws_lambda_function", "callback")
 }
 
+/// The metric filter that counts spent task tokens in the callback's log group.
+pub fn spent_tokens_filter() -> Address {
+    Address::resource("aws_cloudwatch_log_metric_filter", "spent_tokens")
+}
+
 /// The callback Lambda's log group.
 pub fn callback_log_group() -> Address {
     Address::resource("aws_cloudwatch_log_group", "callback")

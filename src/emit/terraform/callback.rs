@@ -3,7 +3,7 @@
 use super::{address, aws_name, feature_on, log_group, var};
 use crate::duration::format_seconds;
 use crate::emit::hcl::{Block, Expr, File, raw, string, strings};
-use crate::model::{Feature, Model, RoleId, input};
+use crate::model::{Feature, Model, RoleId, SPENT_TOKEN_LOG, SPENT_TOKENS_METRIC, input};
 
 /// The file.
 pub(super) fn file(header: &str, model: &Model) -> File {
@@ -15,10 +15,31 @@ pub(super) fn file(header: &str, model: &Model) -> File {
     ));
     file.push(function(model));
     file.push_commented(
+        "A late or duplicate callback (a spent task token) is a result, not a Lambda error, so that the Errors alarm\nmeans a real fault: this metric counts them from the callback's JSON log lines.",
+        spent_tokens_filter(model),
+    );
+    file.push_commented(
         "sfngen's guard rail, kept for every environment: a queue that hides a received message for less time than\nthe callback may run can hand it to a second worker while the first one's callback still runs.",
         visibility_check(model),
     );
     file
+}
+
+/// The metric filter on the callback's log group: one [`SPENT_TOKENS_METRIC`] per spent-token log line.
+fn spent_tokens_filter(model: &Model) -> Block {
+    let (field, value) = SPENT_TOKEN_LOG;
+    address::spent_tokens_filter()
+        .declare()
+        .attr("name", aws_name(&model.callback.spent_tokens_filter))
+        .attr("log_group_name", address::callback_log_group().attr("name"))
+        .attr("pattern", string(&format!("{{ $.{field} = \"{value}\" }}")))
+        .block(
+            Block::new("metric_transformation", Vec::<String>::new())
+                .attr("name", string(SPENT_TOKENS_METRIC))
+                .attr("namespace", raw("\"sfngen/${var.name}\""))
+                .attr("value", string("1"))
+                .attr("unit", string("Count")),
+        )
 }
 
 /// A `check` (a warning at plan time, as the render-time guard rail is): the callback's timeout fits each
