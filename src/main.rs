@@ -9,7 +9,8 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 use sfngen::diagnostic::Diagnostic;
-use sfngen::output::{self, UsageError};
+use sfngen::error::UsageError;
+use sfngen::output;
 
 #[derive(Parser)]
 #[command(
@@ -179,7 +180,7 @@ fn init(path: &Path) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn check_folder(output: &Path, files: &[sfngen::emit::GeneratedFile]) -> anyhow::Result<ExitCode> {
+fn check_folder(output: &Path, files: &[sfngen::generated::ModuleFile]) -> anyhow::Result<ExitCode> {
     match output::check(output, files) {
         Ok(None) => {
             eprintln!("{} is up to date", output.display());
