@@ -165,7 +165,7 @@ fn build(cache: &Path, architecture: Architecture) -> Result<PathBuf> {
         source.display()
     );
     eprintln!(
-        "building the callback Lambda for {} with cargo-lambda (once per sfngen version; about 2 minutes on 2 cores)",
+        "building the callback Lambda for {} with cargo-lambda (once per version of its sources; about 2 minutes from cold on 2 cores)",
         architecture.as_str()
     );
     let mut command = Command::new("cargo");
@@ -392,6 +392,53 @@ mod tests {
     fn build_errors_keep_their_last_lines() {
         assert_eq!(last_lines(b"a\nb\nc\n", 2), "b\nc");
         assert_eq!(last_lines(b"only", 30), "only");
+    }
+
+    /// A cache entry as an older sfngen left it: the zip alone, no stamp.
+    fn unstamped_entry(dir: &Path, bytes: &[u8]) -> PathBuf {
+        let package = dir.join("lambda/0123456789abcdef-arm64.zip");
+        std::fs::create_dir_all(package.parent().unwrap()).unwrap();
+        std::fs::write(&package, bytes).unwrap();
+        package
+    }
+
+    /// Moves a file's modification time, as an in-place write or a `touch` would.
+    fn set_mtime(path: &Path, seconds_since_epoch: u64) {
+        let time = std::time::UNIX_EPOCH + Duration::from_secs(seconds_since_epoch);
+        File::options().write(true).open(path).unwrap().set_modified(time).unwrap();
+    }
+
+    #[test]
+    fn an_unstamped_package_is_checked_once_then_stamped() {
+        let dir = tempfile::tempdir().unwrap();
+        let package = unstamped_entry(dir.path(), &zip_bootstrap(b"x").unwrap());
+        assert!(stamp::cached_package_is_sound(&package));
+        let stamp = std::fs::read_to_string(package.with_extension("zip.stamp")).unwrap();
+        assert!(stamp.starts_with("sfngen-package-stamp-v1 "), "{stamp}");
+        assert!(stamp::cached_package_is_sound(&package));
+        let broken = unstamped_entry(dir.path(), b"not a zip");
+        std::fs::remove_file(broken.with_extension("zip.stamp")).unwrap();
+        assert!(!stamp::cached_package_is_sound(&broken));
+        assert!(!broken.exists(), "a broken entry is removed, so that it is rebuilt");
+    }
+
+    #[test]
+    fn a_package_changed_in_place_is_not_used_and_a_touched_one_is() {
+        let dir = tempfile::tempdir().unwrap();
+        let bytes = zip_bootstrap(b"the binary").unwrap();
+        let package = unstamped_entry(dir.path(), &bytes);
+        stamp::write(&package, &bytes).unwrap();
+        // Touched: same bytes, new time. Hashed again, found intact, stamped anew.
+        set_mtime(&package, 1_000_000_000);
+        assert!(stamp::cached_package_is_sound(&package));
+        assert_eq!(std::fs::read(&package).unwrap(), bytes);
+        // Written in place (as `cp other.zip module/callback.zip` would through a link): removed.
+        let mut other = zip_bootstrap(b"the other").unwrap();
+        other.resize(bytes.len(), 0);
+        std::fs::write(&package, &other).unwrap();
+        set_mtime(&package, 1_000_000_001);
+        assert!(!stamp::cached_package_is_sound(&package));
+        assert!(!package.exists());
     }
 
     #[test]
