@@ -35,9 +35,12 @@ AWS_CDK_CLI = "2.1148.1"
 AWS_CDK_LIB = "2.275.0"
 CONSTRUCTS = "10.8.1"
 
+STEPS = [1, 10, 100, 1000]
+
 
 def spec_with(steps: int) -> str:
-    """`steps` callback steps over one queue per ten steps, each with a timeout and heartbeat."""
+    """`steps` callback steps over one queue per ten steps, each with a timeout and heartbeat (and no
+    guard-rail warning: a 30-minute step under the one-hour execution timeout)."""
     queues = max(1, steps // 10)
     lines = ['name = "bench"', ""]
     for i in range(steps):
@@ -47,52 +50,57 @@ def spec_with(steps: int) -> str:
     return "\n".join(lines)
 
 
-def timed(argv: list, cwd=None, env=None) -> tuple:
-    """Runs `argv` once with stdout and stderr to /dev/null: (milliseconds, peak RSS in MB)."""
+def timed(argv: list) -> float:
+    """Runs `argv` once with stdout and stderr to /dev/null: milliseconds from spawn to exit."""
     actions = [
         (os.POSIX_SPAWN_OPEN, 1, os.devnull, os.O_WRONLY, 0),
         (os.POSIX_SPAWN_OPEN, 2, os.devnull, os.O_WRONLY, 0),
     ]
-    previous = os.getcwd()
-    if cwd:
-        os.chdir(cwd)
-    try:
-        started = time.perf_counter()
-        pid = os.posix_spawn(argv[0], argv, env or os.environ, file_actions=actions)
-        _, status, usage = os.wait4(pid, 0)
-        elapsed = (time.perf_counter() - started) * 1000
-    finally:
-        os.chdir(previous)
+    started = time.perf_counter()
+    pid = os.posix_spawn(argv[0], argv, os.environ, file_actions=actions)
+    _, status = os.waitpid(pid, 0)
+    elapsed = (time.perf_counter() - started) * 1000
     if os.waitstatus_to_exitcode(status) != 0:
         sys.exit(f"failed: {' '.join(map(str, argv))} (run it by hand to see why)")
-    return elapsed, usage.ru_maxrss / 1024
+    return elapsed
+
+
+def peak_rss(argv: list) -> str:
+    """Peak RSS of one run, from GNU time: a child of this Python process would report Python's own."""
+    if not Path("/usr/bin/time").exists():
+        return "n/a"
+    out = subprocess.run(["/usr/bin/time", "-f", "%M", *map(str, argv)], capture_output=True, text=True)
+    return f"{int(out.stderr.strip().splitlines()[-1]) / 1024:.1f} MB"
 
 
 class Case:
-    """One command, timed for each binary: `prepare(binary)` returns (argv, cwd, cleanup)."""
+    """One command, timed for each binary: `prepare(binary)` returns (argv, cleanup)."""
 
-    def __init__(self, label, prepare, steps=None):
-        self.label, self.prepare, self.steps = label, prepare, steps
+    def __init__(self, label, prepare):
+        self.label, self.prepare = label, prepare
         self.times = collections.defaultdict(list)
-        self.rss = collections.defaultdict(list)
 
     def run_once(self, name, binary):
         argv, cleanup = self.prepare(binary)
-        ms, rss = timed(argv)
-        self.times[name].append(ms)
-        self.rss[name].append(rss)
+        self.times[name].append(timed(argv))
         cleanup()
 
     def median(self, name):
         return statistics.median(self.times[name])
 
+    def peak_rss(self, binary):
+        argv, cleanup = self.prepare(binary)
+        rss = peak_rss(argv)
+        cleanup()
+        return rss
 
-def fresh_folder_case(label, work, spec, steps=None):
+
+def fresh_folder_case(label, work, spec):
     def prepare(binary):
         parent = Path(tempfile.mkdtemp(dir=work))
         return [str(binary), "render", str(spec), "-o", str(parent / "module")], lambda: shutil.rmtree(parent)
 
-    return Case(label, prepare, steps)
+    return Case(label, prepare)
 
 
 def unchanged_folder_case(label, work, spec):
@@ -115,48 +123,51 @@ def assert_rerender_writes_nothing(binary, work):
     out = Path(tempfile.mkdtemp(dir=work)) / "module"
     subprocess.run([str(binary), "render", str(SEED), "-o", str(out)], check=True, capture_output=True)
     again = subprocess.run([str(binary), "render", str(SEED), "-o", str(out)], check=True, capture_output=True, text=True)
-    if " 0 written" not in again.stderr:
+    if ": 0 written" not in again.stderr:
         sys.exit(f"a re-render of an unchanged module wrote files: {again.stderr}")
 
 
-def run_sfngen(args, binaries: dict, work: Path) -> list:
-    cases = [
-        fresh_folder_case("render seed, fresh folder", work, SEED, steps=1),
-        unchanged_folder_case("re-render seed, unchanged folder", work, SEED),
-        check_case("check seed", SEED),
-    ]
-    for steps in [1, 10, 100, 1000]:
+def run_sfngen(args, binaries: dict, work: Path) -> dict:
+    """Every sfngen case; the binaries alternate run by run."""
+    cases = {
+        "fresh": fresh_folder_case("render seed, fresh folder", work, SEED),
+        "unchanged": unchanged_folder_case("re-render seed, unchanged folder", work, SEED),
+        "check": check_case("check seed", SEED),
+    }
+    for steps in STEPS:
         path = work / f"steps-{steps}.toml"
         path.write_text(spec_with(steps))
-        cases.append(fresh_folder_case(f"render {steps} steps, fresh", work, path, steps=steps))
-    for case in cases:
+        cases[("fresh", steps)] = fresh_folder_case(f"{steps} steps, fresh folder", work, path)
+        cases[("unchanged", steps)] = unchanged_folder_case(f"{steps} steps, unchanged folder", work, path)
+    for case in cases.values():
         for _ in range(args.runs):
             for name, binary in binaries.items():
                 case.run_once(name, binary)
     return cases
 
 
-def print_sfngen(cases, binaries: dict, runs: int):
+def print_sfngen(cases: dict, binaries: dict, runs: int):
     names = list(binaries)
+    compare = len(names) == 2
+    current = binaries[names[-1]]
     print(f"\nsfngen: wall time including process start, median of {runs} runs (Lambda package cached)")
-    header = f"{'command':34}" + "".join(f"{name:>14}" for name in names)
-    if len(names) == 2:
-        header += f"{'speed-up':>10}"
-    header += f"{'per step':>11}{'peak RSS':>10}"
-    print(header)
-    one_step = {name: next(c.median(name) for c in cases if c.label == "render 1 steps, fresh") for name in names}
-    for case in cases:
+    print(f"{'command':34}" + "".join(f"{name:>14}" for name in names) + (f"{'speed-up':>10}" if compare else "") + f"{'peak RSS':>11}")
+    for key in ["fresh", "unchanged", "check"]:
+        case = cases[key]
         row = f"{case.label:34}" + "".join(f"{case.median(name):>11.2f} ms" for name in names)
-        if len(names) == 2:
-            row += f"{case.median(names[0]) / case.median(names[1]):>9.1f}x"
-        current = names[-1]
-        if case.steps and case.steps > 1 and case.label.startswith("render ") and "steps" in case.label:
-            per_step = (case.median(current) - one_step[current]) / (case.steps - 1) * 1000
-            row += f"{per_step:>8.1f} us"
-        else:
-            row += f"{'':>11}"
-        row += f"{statistics.median(case.rss[current]):>7.1f} MB"
-        print(row)
+        row += f"{case.median(names[0]) / case.median(names[1]):>9.1f}x" if compare else ""
+        print(row + f"{case.peak_rss(current):>11}")
+    print("\nN steps (one queue per ten steps): render into a fresh folder, re-render into an unchanged one,")
+    print("and the cost of each step beyond the first")
+    print(f"{'steps':>6} {'binary':>10}{'fresh':>12}{'per step':>11}{'unchanged':>12}{'per step':>11}{'peak RSS':>11}")
+    for name in names:
+        for steps in STEPS:
+            row = f"{steps:>6} {name:>10}"
+            for mode in ["fresh", "unchanged"]:
+                median, one = cases[(mode, steps)].median(name), cases[(mode, 1)].median(name)
+                per_step = f"{(median - one) / (steps - 1) * 1000:>8.1f} us" if steps > 1 else f"{'':>11}"
+                row += f"{median:>9.2f} ms{per_step}"
+            print(row + f"{cases[('fresh', steps)].peak_rss(binaries[name]):>11}")
 
 
 def tools_dir() -> Path:
@@ -247,14 +258,13 @@ def main():
             subprocess.run([str(binary), "render", str(SEED), "-o", str(work / "warm" / binary.name)], check=True)
             shutil.rmtree(work / "warm")
         assert_rerender_writes_nothing(binaries["sfngen"], work)
-        floor = statistics.median(timed(["/bin/true"])[0] for _ in range(args.runs))
+        floor = statistics.median(timed(["/bin/true"]) for _ in range(args.runs))
         cases = run_sfngen(args, binaries, work)
         print_sfngen(cases, binaries, args.runs)
-        print(f"{'(process start floor: /bin/true)':34}{floor:>11.2f} ms")
+        print(f"\nprocess start floor (/bin/true): {floor:.2f} ms")
         if args.cdk:
             synth = run_cdk(args, work)
-            fresh = cases[0].median("sfngen")
-            check = cases[2].median("sfngen")
+            fresh, check = cases["fresh"].median("sfngen"), cases["check"].median("sfngen")
             print(f"cdk synth / sfngen render (fresh folder): {synth / fresh:,.0f}x")
             print(f"cdk synth / sfngen check:                 {synth / check:,.0f}x")
     finally:

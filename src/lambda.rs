@@ -405,7 +405,12 @@ mod tests {
     /// Moves a file's modification time, as an in-place write or a `touch` would.
     fn set_mtime(path: &Path, seconds_since_epoch: u64) {
         let time = std::time::UNIX_EPOCH + Duration::from_secs(seconds_since_epoch);
-        File::options().write(true).open(path).unwrap().set_modified(time).unwrap();
+        File::options()
+            .write(true)
+            .open(path)
+            .unwrap()
+            .set_modified(time)
+            .unwrap();
     }
 
     #[test]

@@ -57,7 +57,10 @@ fn a_build_shows_cargo_on_a_terminal_and_two_lines_otherwise() {
     assert_eq!(result.status.code(), Some(0), "{stderr}");
     let lines: Vec<&str> = stderr.lines().collect();
     assert_eq!(lines.len(), 3, "{stderr}");
-    assert!(lines[0].starts_with("building the callback Lambda for arm64 with cargo-lambda"), "{stderr}");
+    assert!(
+        lines[0].starts_with("building the callback Lambda for arm64 with cargo-lambda"),
+        "{stderr}"
+    );
     assert_end_line(lines[1], cache.path());
     assert!(lines[2].starts_with("rendered "), "{stderr}");
     assert!(out.path().join("module/callback.zip").is_file());
@@ -76,7 +79,10 @@ fn a_build_shows_cargo_on_a_terminal_and_two_lines_otherwise() {
     assert_eq!(result.status.code(), Some(0), "{terminal}");
     let lines: Vec<&str> = terminal.lines().collect();
     assert!(lines.len() > 3, "cargo printed nothing on the terminal:\n{terminal}");
-    assert!(lines[0].starts_with("building the callback Lambda for arm64"), "{terminal}");
+    assert!(
+        lines[0].starts_with("building the callback Lambda for arm64"),
+        "{terminal}"
+    );
     assert!(
         lines[1..lines.len() - 2].iter().any(|l| l.contains("Finished")),
         "no cargo progress between the start and end lines:\n{terminal}"

@@ -27,7 +27,12 @@ fn snapshot(dir: &Path) -> Snapshot {
     let mut snapshot: Snapshot = std::fs::read_dir(dir)
         .unwrap()
         .map(|e| e.unwrap())
-        .map(|e| (e.file_name().to_string_lossy().into_owned(), stamp(e.metadata().unwrap())))
+        .map(|e| {
+            (
+                e.file_name().to_string_lossy().into_owned(),
+                stamp(e.metadata().unwrap()),
+            )
+        })
         .collect();
     snapshot.insert(".".into(), stamp(std::fs::metadata(dir).unwrap()));
     snapshot
@@ -35,7 +40,11 @@ fn snapshot(dir: &Path) -> Snapshot {
 
 fn render(spec: &Path, out: &Path, lambda_zip: Option<&Path>, cache: &Path) -> String {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_sfngen"));
-    cmd.arg("render").arg(spec).arg("-o").arg(out).env("SFNGEN_CACHE", cache);
+    cmd.arg("render")
+        .arg(spec)
+        .arg("-o")
+        .arg(out)
+        .env("SFNGEN_CACHE", cache);
     if let Some(zip) = lambda_zip {
         cmd.arg("--lambda-zip").arg(zip);
     }
@@ -71,7 +80,10 @@ fn re_rendering_an_unchanged_module_writes_nothing_and_touches_no_mtime() {
         let before = snapshot(&out);
         let_the_clock_tick();
         let stderr = render(&seed, &out, lambda_zip, &cache);
-        assert!(stderr.contains(": 0 written, 11 unchanged, 0 removed"), "{label}: {stderr}");
+        assert!(
+            stderr.contains(": 0 written, 11 unchanged, 0 removed"),
+            "{label}: {stderr}"
+        );
         assert_eq!(snapshot(&out), before, "{label}: a re-render changed the folder");
     }
 }
@@ -92,7 +104,10 @@ fn only_the_file_that_changed_is_rewritten() {
     assert!(stderr.contains(": 1 written, 10 unchanged, 0 removed"), "{stderr}");
     assert_eq!(std::fs::read(out.join("main.tf")).unwrap(), main_tf);
     let after = snapshot(&out);
-    let changed: Vec<&String> = after.keys().filter(|name| after.get(*name) != before.get(*name)).collect();
+    let changed: Vec<&String> = after
+        .keys()
+        .filter(|name| after.get(*name) != before.get(*name))
+        .collect();
     assert_eq!(changed, [".", "main.tf"], "only main.tf (and so its folder) may change");
 }
 
