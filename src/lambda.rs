@@ -14,13 +14,11 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use anyhow::{Context, Result};
-use sha2::{Digest, Sha256};
-
 use crate::emit::LAMBDA_ZIP_FILE;
 use crate::error::UsageError;
 use crate::generated::{ModuleFile, StoredFile};
 use crate::model::Architecture;
+use anyhow::{Context, Result};
 
 /// The `lambda/` crate, as compiled into sfngen: `(path, contents)`.
 pub const SOURCES: &[(&str, &str)] = &[
@@ -35,16 +33,10 @@ pub const SOURCES: &[(&str, &str)] = &[
 /// The cargo-lambda release the project is tested with.
 pub const CARGO_LAMBDA_VERSION: &str = "1.9.2";
 
-/// Hash of the embedded sources: the cache key, with the architecture.
+/// Hash of the embedded sources: the cache key, with the architecture. The first 8 bytes, in hex, of
+/// the SHA-256 of each path and its contents, each followed by a 0 byte; computed by `build.rs`.
 pub fn source_hash() -> String {
-    let mut hasher = Sha256::new();
-    for (path, contents) in SOURCES {
-        hasher.update(path.as_bytes());
-        hasher.update([0]);
-        hasher.update(contents.as_bytes());
-        hasher.update([0]);
-    }
-    hasher.finalize().iter().take(8).map(|b| format!("{b:02x}")).collect()
+    env!("SFNGEN_LAMBDA_SOURCE_HASH").to_string()
 }
 
 /// Where built packages are kept.
@@ -364,7 +356,22 @@ mod stamp {
 
 #[cfg(test)]
 mod tests {
+    use sha2::{Digest, Sha256};
+
     use super::*;
+
+    #[test]
+    fn the_source_hash_from_build_rs_covers_exactly_the_embedded_sources() {
+        let mut hasher = Sha256::new();
+        for (path, contents) in SOURCES {
+            hasher.update(path.as_bytes());
+            hasher.update([0]);
+            hasher.update(contents.as_bytes());
+            hasher.update([0]);
+        }
+        let expected: String = hasher.finalize().iter().take(8).map(|b| format!("{b:02x}")).collect();
+        assert_eq!(source_hash(), expected);
+    }
 
     #[test]
     fn every_lambda_source_file_is_embedded() {

@@ -132,14 +132,16 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             }
             match output::write(&output, &files) {
                 Ok(report) => {
-                    eprintln!(
-                        "rendered {} into {}: {} written, {} unchanged, {} removed",
+                    // One write: stderr is unbuffered, and eprintln! would write each piece.
+                    let line = format!(
+                        "rendered {} into {}: {} written, {} unchanged, {} removed\n",
                         spec.display(),
                         output.display(),
                         report.written.len(),
                         report.unchanged,
                         report.removed.len()
                     );
+                    eprint!("{line}");
                     Ok(ExitCode::SUCCESS)
                 }
                 Err(err) => usage_or_fail(err),

@@ -197,7 +197,6 @@ fn remove_abandoned_staging(dir: &Path) {
 /// Stages the changed files inside `dir`, syncs them once, then renames each over its old version
 /// (the manifest last) and removes the files no longer generated. Nothing changed: nothing written.
 fn write_into_existing(dir: &Path, files: &[ModuleFile], previous: &BTreeSet<String>) -> Result<WriteReport> {
-    remove_abandoned_staging(dir);
     let mut changed: Vec<&ModuleFile> = files
         .iter()
         .filter(|file| !is_up_to_date(&dir.join(file.path()), file))
@@ -218,6 +217,7 @@ fn write_into_existing(dir: &Path, files: &[ModuleFile], previous: &BTreeSet<Str
     if changed.is_empty() && stale.is_empty() {
         return Ok(report);
     }
+    remove_abandoned_staging(dir);
     let staging = tempfile::Builder::new()
         .prefix(".sfngen-staging-")
         .tempdir_in(dir)
@@ -258,7 +258,10 @@ fn write_into_existing(dir: &Path, files: &[ModuleFile], previous: &BTreeSet<Str
 
 /// Whether `target` already holds exactly `file`'s bytes.
 fn is_up_to_date(target: &Path, file: &ModuleFile) -> bool {
-    let Ok(meta) = fs::metadata(target) else {
+    let Ok(mut handle) = File::open(target) else {
+        return false;
+    };
+    let Ok(meta) = handle.metadata() else {
         return false;
     };
     if !meta.is_file() {
@@ -266,7 +269,11 @@ fn is_up_to_date(target: &Path, file: &ModuleFile) -> bool {
     }
     match file {
         ModuleFile::Generated(file) => {
-            meta.len() == file.contents.len() as u64 && fs::read(target).is_ok_and(|old| old == file.contents)
+            if meta.len() != file.contents.len() as u64 {
+                return false;
+            }
+            let mut old = vec![0; file.contents.len()];
+            handle.read_exact(&mut old).is_ok() && old == file.contents
         }
         ModuleFile::Stored(file) => stored_is_up_to_date(target, &meta, file),
     }
