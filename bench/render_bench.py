@@ -5,8 +5,9 @@ into an unchanged folder, `sfngen check`, renders of 1 to 1,000 steps (the cost 
 Every figure is wall time including process start (posix_spawn to exit, measured here), the median of
 `--runs` runs, with the callback Lambda package already built (cached). Outputs go to a folder under
 target/ (the file system a repository lives on, not a tmpfs), created before and removed after each
-timed run. `--baseline BINARY` times another sfngen build in the same runs, interleaved run by run, so
-that both see the same machine load.
+timed run. Runs go round after round through all cases, so that a change in the machine's load touches
+them all alike. `--baseline BINARY` times another sfngen build in the same rounds (the before of a
+before/after).
 
 Usage: python3 bench/render_bench.py [--runs 50] [--cdk [--cdk-runs 5]] [--baseline PATH]
        (builds target/release/sfngen first; --cdk installs aws-cdk from npm and aws-cdk-lib from PyPI,
@@ -128,7 +129,7 @@ def assert_rerender_writes_nothing(binary, work):
 
 
 def run_sfngen(args, binaries: dict, work: Path) -> dict:
-    """Every sfngen case; the binaries alternate run by run."""
+    """Every sfngen case, `args.runs` times each."""
     cases = {
         "fresh": fresh_folder_case("render seed, fresh folder", work, SEED),
         "unchanged": unchanged_folder_case("re-render seed, unchanged folder", work, SEED),
@@ -139,8 +140,10 @@ def run_sfngen(args, binaries: dict, work: Path) -> dict:
         path.write_text(spec_with(steps))
         cases[("fresh", steps)] = fresh_folder_case(f"{steps} steps, fresh folder", work, path)
         cases[("unchanged", steps)] = unchanged_folder_case(f"{steps} steps, unchanged folder", work, path)
-    for case in cases.values():
-        for _ in range(args.runs):
+    # Round after round through every case and binary, so that a change in the machine's load touches
+    # all of them alike.
+    for _ in range(args.runs):
+        for case in cases.values():
             for name, binary in binaries.items():
                 case.run_once(name, binary)
     return cases

@@ -41,7 +41,11 @@ pub struct Skip {
 
 /// Renders `README.md`, listing the checkov skips found in `terraform_files`.
 pub fn render(model: &Model, terraform_files: &[GeneratedFile]) -> GeneratedFile {
-    let mut env = Environment::new();
+    // Only the filters the template uses: registering all of minijinja's defaults costs more than
+    // rendering the README does.
+    let mut env = Environment::empty();
+    env.add_filter("length", minijinja::filters::length);
+    env.add_filter("replace", minijinja::filters::replace);
     env.set_undefined_behavior(UndefinedBehavior::Strict);
     let mut text = env
         .render_str(TEMPLATE, context(model, terraform_files))
