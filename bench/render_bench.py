@@ -173,6 +173,16 @@ def print_sfngen(cases: dict, binaries: dict, runs: int):
             print(row + f"{cases[('fresh', steps)].peak_rss(binaries[name]):>11}")
 
 
+def machine_load() -> str:
+    """The 1-minute load average and CPU pressure: the figures mean little on a busy machine."""
+    load = f"load average {os.getloadavg()[0]:.1f}"
+    try:
+        some = Path("/proc/pressure/cpu").read_text().split()[1]
+        return f"{load}, CPU pressure {some.split('=')[1]}% (10 s)"
+    except (OSError, IndexError):
+        return load
+
+
 def tools_dir() -> Path:
     return Path(os.environ.get("SFNGEN_TOOLS", Path.home() / ".cache" / "sfngen-tools")) / "cdk-bench"
 
@@ -261,8 +271,10 @@ def main():
             subprocess.run([str(binary), "render", str(SEED), "-o", str(work / "warm" / binary.name)], check=True)
             shutil.rmtree(work / "warm")
         assert_rerender_writes_nothing(binaries["sfngen"], work)
+        load_before = machine_load()
         floor = statistics.median(timed(["/bin/true"]) for _ in range(args.runs))
         cases = run_sfngen(args, binaries, work)
+        print(f"\nmachine: {os.cpu_count()} cores; {load_before} before, {machine_load()} after")
         print_sfngen(cases, binaries, args.runs)
         print(f"\nprocess start floor (/bin/true): {floor:.2f} ms")
         if args.cdk:

@@ -396,6 +396,13 @@ mod tests {
     }
 
     #[test]
+    fn build_times_read_as_minutes_and_seconds() {
+        assert_eq!(format_elapsed(Duration::from_millis(1_340)), "1.3s");
+        assert_eq!(format_elapsed(Duration::from_secs(117)), "1m 57s");
+        assert_eq!(format_elapsed(Duration::from_secs(605)), "10m 05s");
+    }
+
+    #[test]
     fn build_errors_keep_their_last_lines() {
         assert_eq!(last_lines(b"a\nb\nc\n", 2), "b\nc");
         assert_eq!(last_lines(b"only", 30), "only");
