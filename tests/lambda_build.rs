@@ -41,6 +41,40 @@ fn assert_end_line(line: &str, cache: &Path) {
     assert!(line.contains(&cached) && line.ends_with("-arm64.zip"), "{line}");
 }
 
+/// Terminal output as a terminal shows it: of a line redrawn with `\r` (cargo's progress bar) the last
+/// drawing, without colour and erase sequences.
+fn as_displayed(raw: &str) -> String {
+    let mut shown = String::new();
+    for line in raw.split('\n') {
+        let last = line.trim_end_matches('\r').rsplit('\r').next().unwrap_or_default();
+        let mut chars = last.chars();
+        while let Some(c) = chars.next() {
+            if c == '\u{1b}' {
+                // CSI: ESC [ parameters, then one final letter.
+                if chars.next() == Some('[') {
+                    for c in chars.by_ref() {
+                        if c.is_ascii_alphabetic() {
+                            break;
+                        }
+                    }
+                }
+                continue;
+            }
+            shown.push(c);
+        }
+        shown.push('\n');
+    }
+    shown
+}
+
+#[test]
+fn terminal_output_reads_as_displayed() {
+    assert_eq!(
+        as_displayed("a\r\n\u{1b}[1m\u{1b}[92m  Building\u{1b}[0m [=> ] 3/9\r\u{1b}[K    Finished x\r\nend\r\n"),
+        "a\n    Finished x\nend\n\n"
+    );
+}
+
 #[test]
 fn a_build_shows_cargo_on_a_terminal_and_two_lines_otherwise() {
     // Without a terminal: the start line, the end line, then render's own line; nothing of cargo's.
@@ -75,9 +109,9 @@ fn a_build_shows_cargo_on_a_terminal_and_two_lines_otherwise() {
         .stdin(Stdio::null())
         .output()
         .unwrap();
-    let terminal = String::from_utf8_lossy(&result.stdout).replace('\r', "");
+    let terminal = as_displayed(&String::from_utf8_lossy(&result.stdout));
     assert_eq!(result.status.code(), Some(0), "{terminal}");
-    let lines: Vec<&str> = terminal.lines().collect();
+    let lines: Vec<&str> = terminal.trim_end().lines().collect();
     assert!(lines.len() > 3, "cargo printed nothing on the terminal:\n{terminal}");
     assert!(
         lines[0].starts_with("building the callback Lambda for arm64"),
