@@ -4,8 +4,8 @@ into an unchanged folder, `sfngen check`, renders of 1 to 1,000 steps (the cost 
 
 Every figure is wall time including process start (posix_spawn to exit, measured here), the median of
 `--runs` runs, with the callback Lambda package already built (cached). Outputs go to a folder under
-target/ (the file system a repository lives on, not a tmpfs), created before and removed after each
-timed run. Runs go round after round through all cases, so that a change in the machine's load touches
+target/ (the file system a repository lives on, not a tmpfs), created before each timed run and removed
+at the end. Runs go round after round through all cases, so that a change in the machine's load touches
 them all alike. `--baseline BINARY` times another sfngen build in the same rounds (the before of a
 before/after).
 
@@ -97,9 +97,11 @@ class Case:
 
 
 def fresh_folder_case(label, work, spec):
+    # The folders stay until the end: removing each one at once would have the file system busy
+    # committing the removal while the next command is timed.
     def prepare(binary):
         parent = Path(tempfile.mkdtemp(dir=work))
-        return [str(binary), "render", str(spec), "-o", str(parent / "module")], lambda: shutil.rmtree(parent)
+        return [str(binary), "render", str(spec), "-o", str(parent / "module")], lambda: None
 
     return Case(label, prepare)
 
