@@ -27,10 +27,10 @@ pub(super) fn file(header: &str, model: &Model, key: &ModuleKey) -> File {
     .map(|(_, what, setting)| (what, setting))
     .unzip();
     file.push_commented(
-        &format!(
-            "Customer managed key for {},\nrotated yearly by AWS.",
+        &wrapped(&format!(
+            "Customer managed key for {}, rotated yearly by AWS.",
             and_list(&settings)
-        ),
+        )),
         address::module_key()
             .declare()
             .attr(
@@ -53,6 +53,23 @@ pub(super) fn file(header: &str, model: &Model, key: &ModuleKey) -> File {
         key_policy(model, key),
     );
     file
+}
+
+/// `text` in lines of at most 110 characters, broken between words, for a comment.
+fn wrapped(text: &str) -> String {
+    let mut lines: Vec<String> = vec![String::new()];
+    for word in text.split(' ') {
+        let line = lines.last_mut().expect("one line at least");
+        if !line.is_empty() && line.len() + 1 + word.len() > 110 {
+            lines.push(word.to_string());
+        } else {
+            if !line.is_empty() {
+                line.push(' ');
+            }
+            line.push_str(word);
+        }
+    }
+    lines.join("\n")
 }
 
 /// `a`, `a and b`, `a, b and c`.
@@ -154,4 +171,26 @@ fn log_groups_statement(log_groups: &[AwsName]) -> Block {
             "kms:EncryptionContext:aws:logs:arn",
             Expr::List(arns),
         ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn comments_wrap_between_words_at_110_characters() {
+        let text = "word ".repeat(60).trim_end().to_string();
+        let lines = wrapped(&text);
+        assert!(lines.lines().count() > 2);
+        assert!(lines.lines().all(|l| l.len() <= 110 && !l.ends_with(' ')));
+        assert_eq!(lines.replace('\n', " "), text);
+        assert_eq!(wrapped("short"), "short");
+    }
+
+    #[test]
+    fn lists_read_as_prose() {
+        assert_eq!(and_list(&["a"]), "a");
+        assert_eq!(and_list(&["a", "b"]), "a and b");
+        assert_eq!(and_list(&["a", "b", "c"]), "a, b and c");
+    }
 }
