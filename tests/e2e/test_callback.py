@@ -1,6 +1,9 @@
-"""The seed sample's testing steps, and the callback contract, end to end on a real AWS API emulator with
-the Lambda package that ships. Nothing is mocked below the AWS API."""
+"""The seed sample's testing steps, and the callback contract, end to end: the modules applied by Terraform
+on a real AWS API emulator, the callback package the emulator stored, run with the function's configuration
+and role. Nothing is mocked below the AWS API."""
 
+import base64
+import hashlib
 import json
 import time
 import uuid
@@ -8,65 +11,12 @@ from pathlib import Path
 
 import pytest
 
-from harness import ROOT, CallbackFunction, Deployment, Moto, render, token_id
+from harness import ROOT, render, token_id
 
 SPECS = Path(__file__).resolve().parent / "specs"
 
 
-@pytest.fixture(scope="session")
-def moto():
-    server = Moto()
-    yield server
-    server.stop()
-
-
-@pytest.fixture(scope="session")
-def modules(tmp_path_factory):
-    """Renders each spec once per test session (the Lambda build is cached by sfngen itself)."""
-    cache = {}
-
-    def get(spec: Path) -> Path:
-        if spec not in cache:
-            cache[spec] = render(spec, tmp_path_factory.mktemp(spec.stem) / "module")
-        return cache[spec]
-
-    return get
-
-
-@pytest.fixture(scope="session")
-def deployments(moto, modules):
-    """Creates each module's queues and state machine in moto once per session."""
-    cache = {}
-
-    def get(spec: Path) -> Deployment:
-        if spec not in cache:
-            cache[spec] = Deployment(moto, modules(spec))
-        return cache[spec]
-
-    return get
-
-
-@pytest.fixture
-def deploy(moto, deployments):
-    """The deployment of a spec and a fresh callback process for this test (stopped after it)."""
-    started = []
-
-    def get(spec: Path):
-        deployment = deployments(spec)
-        function = CallbackFunction(
-            deployment.module, deployment.function["architectures"][0], moto, deployment.function["memory_size"]
-        )
-        started.append(function)
-        return deployment, function
-
-    yield get
-    for function in started:
-        function.stop()
-
-
-@pytest.fixture
-def seed(deploy):
-    return deploy(ROOT / "examples" / "seed" / "sfngen.toml")
+pytestmark = pytest.mark.stack("main")
 
 
 def run_name() -> str:
@@ -213,19 +163,24 @@ def test_a_fifo_queue_groups_messages_by_execution_name(deploy):
 
 def test_the_x86_64_package_runs_natively(deploy):
     deployment, function = deploy(SPECS / "x86.toml")
-    assert deployment.function["architectures"] == ["x86_64"]
+    assert deployment.function["Architectures"] == ["x86_64"]
     execution, _, _, token = start_and_receive(deployment, {"arch": "x86_64"})
     assert function.invoke({"token": token})[0] == "response"
     assert deployment.wait_for_end(execution)["status"] == "SUCCEEDED"
 
 
-def test_the_shipped_zip_is_what_the_module_deploys(moto, modules):
-    """The bytes under test are the module's callback.zip, and the module points the function at it."""
-    module = modules(ROOT / "examples" / "seed" / "sfngen.toml")
+def test_the_shipped_zip_is_what_the_module_deploys(seed, module_dir):
+    """The bytes under test are the module's callback.zip: the module points the function at it, Terraform
+    uploaded it, and the function the tests run is what the emulator stored."""
+    deployment, function = seed
+    module = module_dir(ROOT / "examples" / "seed" / "sfngen.toml")
     tf = (module / "callback.tf").read_text()
     assert "filename         = local.callback_lambda_zip" in tf
     assert 'coalesce(var.callback_lambda_zip, "${path.module}/callback.zip")' in (module / "main.tf").read_text()
-    size = (module / "callback.zip").stat().st_size
-    assert size < 3 * 1024 * 1024, f"callback.zip is {size} bytes, over the 3 MB budget"
-    again = render(ROOT / "examples" / "seed" / "sfngen.toml", module.parent / "again")
-    assert (again / "callback.zip").read_bytes() == (module / "callback.zip").read_bytes()
+    shipped = (module / "callback.zip").read_bytes()
+    assert len(shipped) < 3 * 1024 * 1024, f"callback.zip is {len(shipped)} bytes, over the 3 MB budget"
+    stored = deployment.moto.client("lambda").get_function(FunctionName=deployment.function_name)
+    assert stored["Configuration"]["CodeSha256"] == base64.b64encode(hashlib.sha256(shipped).digest()).decode()
+    assert function.configuration["CodeSha256"] == stored["Configuration"]["CodeSha256"]
+    again = render(ROOT / "examples" / "seed" / "sfngen.toml", module.parent.parent / "again")
+    assert (again / "callback.zip").read_bytes() == shipped

@@ -1,0 +1,135 @@
+"""Session fixtures: one emulator, and the Terraform stacks that the selected tests ask for (a test module
+says `pytestmark = pytest.mark.stack(NAME[, stages][, independent=...])`), all run at the same time in the
+background from the start of the session. Tests marked `last` run after every other test (the destroys)."""
+
+import os
+import shutil
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from harness import ROOT, CallbackFunction, Deployment, Moto, module_key, new_stack, render  # noqa: E402
+from tfstack import TIMINGS, lifecycle, toolchain  # noqa: E402
+
+SPECS = Path(__file__).resolve().parent / "specs"
+EXAMPLES = ROOT / "examples"
+
+
+def main_specs() -> list:
+    """The "main" stack: the seed and full examples and every end-to-end spec, in one root and one apply."""
+    return [EXAMPLES / "seed" / "sfngen.toml", EXAMPLES / "full" / "sfngen.toml", *sorted(SPECS.glob("*.toml"))]
+
+
+def prepare_main(stack):
+    for spec in main_specs():
+        stack.add_module(module_key(spec), spec, render)
+    stack.write_root()
+
+
+def prepare_vendored(stack):
+    """examples/vendored is itself a root (it owns the provider and calls ./modules/callbacks)."""
+    stack.adopt_root(EXAMPLES / "vendored", render)
+
+
+KNOWN_STACKS = {"main": lifecycle(prepare_main), "vendored": lifecycle(prepare_vendored)}
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "stack(name, stages=None, independent=()): the Terraform stack a test uses")
+    config.addinivalue_line("markers", "last: run after every other test (destroys)")
+
+
+def pytest_collection_modifyitems(config, items):
+    items.sort(key=lambda item: item.get_closest_marker("last") is not None)
+
+
+def pytest_terminal_summary(terminalreporter):
+    if not TIMINGS:
+        return
+    terminalreporter.section("terraform commands (stack, command, seconds)")
+    for stack, command, seconds in TIMINGS:
+        terminalreporter.write_line(f"  {stack:<22} {command:<28} {seconds:7.1f}")
+
+
+@pytest.fixture(scope="session")
+def moto():
+    server = Moto()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def stacks(request, moto):
+    """{name: tfstack.Pipeline} of every stack the selected tests mark, started at once."""
+    wanted = {}
+    for item in request.session.items:
+        for mark in item.iter_markers("stack"):
+            name = mark.args[0]
+            stages = mark.args[1] if len(mark.args) > 1 else KNOWN_STACKS[name]
+            wanted.setdefault(name, (stages, mark.kwargs.get("independent", ())))
+    tools = toolchain()
+    reporter = request.config.pluginmanager.get_plugin("terminalreporter")
+    if reporter:
+        reporter.write_line(f"\nterraform: {tools.describe()}")
+    pipelines = {name: new_stack(name, moto, stages, independent).start() for name, (stages, independent) in wanted.items()}
+    yield pipelines
+    notes = sorted({note for p in pipelines.values() for note in p.stack.notes})
+    if reporter and notes:
+        reporter.write_line("provider pins in the test copies: " + "; ".join(notes))
+    for pipeline in pipelines.values():
+        if pipeline.destroy_started:
+            try:
+                pipeline.result("destroy")
+            except AssertionError:
+                pass  # reported by the test that asked for the destroy
+        if not os.environ.get("SFNGEN_E2E_KEEP"):
+            shutil.rmtree(pipeline.stack.dir, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def deployments(moto, stacks):
+    """The main stack's module of a spec, as Terraform applied it."""
+    cache = {}
+
+    def get(spec: Path) -> Deployment:
+        key = module_key(spec)
+        if key not in cache:
+            cache[key] = Deployment(moto, stacks["main"].result("apply")[key])
+        return cache[key]
+
+    return get
+
+
+@pytest.fixture(scope="session")
+def module_dir(stacks):
+    """The folder of a spec's rendered module in the main stack (what Terraform applied)."""
+
+    def get(spec: Path) -> Path:
+        stacks["main"].result("prepare")
+        return stacks["main"].stack.dir / "modules" / module_key(spec)
+
+    return get
+
+
+@pytest.fixture
+def deploy(moto, deployments):
+    """The deployment of a spec and a fresh process of its callback function for this test (stopped after it)."""
+    started = []
+
+    def get(spec: Path):
+        deployment = deployments(spec)
+        function = CallbackFunction.deployed(moto, deployment.function_name)
+        started.append(function)
+        return deployment, function
+
+    yield get
+    for function in started:
+        function.stop()
+
+
+@pytest.fixture
+def seed(deploy):
+    return deploy(EXAMPLES / "seed" / "sfngen.toml")
