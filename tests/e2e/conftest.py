@@ -1,5 +1,5 @@
 """Session fixtures: one emulator, and the Terraform stacks that the selected tests ask for (a test module
-says `pytestmark = pytest.mark.stack(NAME[, stages][, independent=...])`), all run at the same time in the
+says `pytestmark = pytest.mark.stack(NAME[, stages][, options of tfstack.Pipeline])`), all run at the same time in the
 background from the start of the session. Tests marked `last` run after every other test (the destroys)."""
 
 import os
@@ -38,7 +38,9 @@ KNOWN_STACKS = {"main": lifecycle(prepare_main), "vendored": lifecycle(prepare_v
 
 
 def pytest_configure(config):
-    config.addinivalue_line("markers", "stack(name, stages=None, independent=()): the Terraform stack a test uses")
+    config.addinivalue_line(
+        "markers", "stack(name, stages=None, independent=(), destroy_when_done=False): a Terraform stack a test uses"
+    )
     config.addinivalue_line("markers", "last: run after every other test (destroys)")
 
 
@@ -69,12 +71,12 @@ def stacks(request, moto):
         for mark in item.iter_markers("stack"):
             name = mark.args[0]
             stages = mark.args[1] if len(mark.args) > 1 else KNOWN_STACKS[name]
-            wanted.setdefault(name, (stages, mark.kwargs.get("independent", ())))
+            wanted.setdefault(name, (stages, mark.kwargs))
     tools = toolchain()
     reporter = request.config.pluginmanager.get_plugin("terminalreporter")
     if reporter:
         reporter.write_line(f"\nterraform: {tools.describe()}")
-    pipelines = {name: new_stack(name, moto, stages, independent).start() for name, (stages, independent) in wanted.items()}
+    pipelines = {name: new_stack(name, moto, stages, **options).start() for name, (stages, options) in wanted.items()}
     yield pipelines
     notes = sorted({note for p in pipelines.values() for note in p.stack.notes})
     if reporter and notes:
@@ -87,6 +89,15 @@ def stacks(request, moto):
                 pass  # reported by the test that asked for the destroy
         if not os.environ.get("SFNGEN_E2E_KEEP"):
             shutil.rmtree(pipeline.stack.dir, ignore_errors=True)
+
+
+@pytest.fixture(autouse=True)
+def _destroys_start_together(request):
+    """The destroys (tests marked `last`, which run after every other test) start at once, all stacks in
+    parallel, when the first of them runs; each test then waits for its own."""
+    if request.node.get_closest_marker("last"):
+        for pipeline in request.getfixturevalue("stacks").values():
+            pipeline.destroy()
 
 
 @pytest.fixture(scope="session")

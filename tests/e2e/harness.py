@@ -95,17 +95,22 @@ class Moto:
         return self.log.read().decode(errors="replace")
 
     def client(self, service: str, **credentials):
-        return boto3.client(
-            service,
-            endpoint_url=self.endpoint,
-            region_name=REGION,
-            aws_access_key_id=credentials.get("AccessKeyId", "testing"),
-            aws_secret_access_key=credentials.get("SecretAccessKey", "testing"),
-            aws_session_token=credentials.get("SessionToken"),
-        )
+        return aws_client(service, self.endpoint, **credentials)
 
     def stop(self):
         stop_process(self.process)
+
+
+def aws_client(service: str, endpoint: str, **credentials):
+    """A boto3 client for the emulator at `endpoint` (test keys unless STS credentials are given)."""
+    return boto3.client(
+        service,
+        endpoint_url=endpoint,
+        region_name=REGION,
+        aws_access_key_id=credentials.get("AccessKeyId", "testing"),
+        aws_secret_access_key=credentials.get("SecretAccessKey", "testing"),
+        aws_session_token=credentials.get("SessionToken"),
+    )
 
 
 def stop_process(process: subprocess.Popen):
@@ -180,11 +185,11 @@ def leftovers(moto: Moto, resources: list) -> list:
     return found
 
 
-def new_stack(name: str, moto: Moto, stages: list, independent=()) -> Pipeline:
+def new_stack(name: str, moto: Moto, stages: list, independent=(), destroy_when_done: bool = False) -> Pipeline:
     """A stack in a fresh temporary folder whose stages run in the background (see tfstack.Pipeline)."""
     directory = Path(tempfile.mkdtemp(prefix=f"sfngen-e2e-{name}-"))
     stack = Stack(name, directory, moto.endpoint)
-    return Pipeline(stack, stages, lambda resources: leftovers(moto, resources), independent)
+    return Pipeline(stack, stages, lambda resources: leftovers(moto, resources), independent, destroy_when_done)
 
 
 def module_key(spec: Path) -> str:

@@ -26,7 +26,8 @@ EXPECTED_TYPES["vendored"] = EXPECTED_TYPES["seed"] | {"aws_cloudwatch_metric_al
 
 
 def module_changes(plan: dict, address: str) -> list:
-    return [c for c in plan.get("resource_changes", []) if c.get("module_address") == address and c["mode"] == "managed"]
+    changes = plan.get("resource_changes", [])
+    return [c for c in changes if c.get("module_address") == address and c["mode"] == "managed"]
 
 
 @pytest.mark.parametrize("example", EXAMPLES)
@@ -73,7 +74,8 @@ def test_the_vendored_root_passes_its_settings_to_the_module(stacks, moto):
     outputs = stacks["vendored"].result("apply")
     tags = moto.client("stepfunctions").list_tags_for_resource(resourceArn=outputs["state_machine_arn"])["tags"]
     tags = {t["key"]: t["value"] for t in tags}
-    assert {"Environment": "staging", "Repository": "infra", "CostCenter": "cc-42", "ManagedBy": "sfngen"}.items() <= tags.items()
+    expected = {"Environment": "staging", "Repository": "infra", "CostCenter": "cc-42", "ManagedBy": "sfngen"}
+    assert expected.items() <= tags.items()
 
 
 @pytest.mark.last

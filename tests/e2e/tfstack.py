@@ -115,21 +115,20 @@ def platform_name() -> str:
 
 def mirror_candidates() -> list:
     """SFNGEN_TF_PROVIDER_MIRROR alone when set; else Terraform's implied local mirror folders
-    (https://developer.hashicorp.com/terraform/cli/config/config-file#implied-local-mirror-directories)
-    and the usual places an image keeps one."""
+    (https://developer.hashicorp.com/terraform/cli/config/config-file#implied-local-mirror-directories),
+    then any folder up to two levels under /opt, /srv and the share folders that holds a mirror layout."""
     if os.environ.get("SFNGEN_TF_PROVIDER_MIRROR"):
         return [Path(os.environ["SFNGEN_TF_PROVIDER_MIRROR"])]
     home = Path.home()
     data_home = Path(os.environ.get("XDG_DATA_HOME") or home / ".local" / "share")
     data_dirs = [Path(d) for d in (os.environ.get("XDG_DATA_DIRS") or "/usr/local/share:/usr/share").split(":") if d]
-    return [
-        home / ".terraform.d" / "plugins",
-        data_home / "terraform" / "plugins",
-        *[d / "terraform" / "plugins" for d in data_dirs],
-        Path("/opt/tf-plugins"),
-        Path("/opt/terraform/plugins"),
-        Path("/usr/local/lib/terraform/plugins"),
-    ]
+    implied = [home / ".terraform.d" / "plugins", data_home / "terraform" / "plugins"]
+    implied += [d / "terraform" / "plugins" for d in data_dirs]
+    found = []
+    for top in (Path("/opt"), Path("/srv"), *data_dirs):
+        for depth in ("*", "*/*"):
+            found += sorted(p.parents[2] for p in top.glob(f"{depth}/{PROVIDER}"))
+    return list(dict.fromkeys([*implied, *found]))
 
 
 def mirror_versions(root: Path) -> list:
@@ -339,7 +338,8 @@ class Stack:
             timeout=timeout,
             stdin=subprocess.DEVNULL,
         )
-        record_timing(self.name, " ".join(a for a in args if not a.startswith("-")) or args[0], time.monotonic() - started)
+        what = " ".join(a for a in args if not a.startswith("-")) or args[0]
+        record_timing(self.name, what, time.monotonic() - started)
         if result.returncode not in ok:
             raise AssertionError(
                 f"terraform {' '.join(args)} in {self.dir} exited {result.returncode}:\n"
@@ -448,10 +448,12 @@ def quick(prepare) -> list:
 class Pipeline:
     """A stack's stages, in order, in a background thread; a failed stage fails the ones after it, except
     stages named in `independent` (they need only what came before the first of them). `destroy()` comes
-    later, on request."""
+    later, on request, or right after the last stage with `destroy_when_done` (when the stages themselves
+    record everything the tests check)."""
 
-    def __init__(self, stack: Stack, stages: list, leftovers, independent=()):
+    def __init__(self, stack: Stack, stages: list, leftovers, independent=(), destroy_when_done: bool = False):
         self.stack = stack
+        self._destroy_when_done = destroy_when_done
         self._stages = stages
         self._independent = set(independent)
         self._leftovers = leftovers
@@ -492,6 +494,8 @@ class Pipeline:
                         failed = name
                 record_timing(self.stack.name, f"stage {name}", time.monotonic() - started)
             self._events[name].set()
+        if self._destroy_when_done:
+            self.destroy()
 
     def destroy(self):
         """Starts the destroy (once, after the last stage) in the background; `result("destroy")` waits for
