@@ -51,7 +51,7 @@ def pytest_collection_modifyitems(config, items):
 def pytest_terminal_summary(terminalreporter):
     if not TIMINGS:
         return
-    terminalreporter.section("terraform commands (stack, command, seconds)")
+    terminalreporter.section("terraform commands and stages, renders (who, what, seconds)")
     for stack, command, seconds in TIMINGS:
         terminalreporter.write_line(f"  {stack:<22} {command:<28} {seconds:7.1f}")
 
@@ -78,9 +78,11 @@ def stacks(request, moto):
         reporter.write_line(f"\nterraform: {tools.describe()}")
     pipelines = {name: new_stack(name, moto, stages, **options).start() for name, (stages, options) in wanted.items()}
     yield pipelines
-    notes = sorted({note for p in pipelines.values() for note in p.stack.notes})
+    notes = sorted({f"{p.stack.name}: {note}" for p in pipelines.values() for note in p.stack.notes})
     if reporter and notes:
-        reporter.write_line("provider pins in the test copies: " + "; ".join(notes))
+        reporter.write_line("provider pinned in the test copies (the provider at hand is outside their constraint):")
+        for note in notes:
+            reporter.write_line(f"  {note}")
     for pipeline in pipelines.values():
         if pipeline.destroy_started:
             try:

@@ -11,6 +11,7 @@
   x86_64, against a small Lambda Runtime API served here.
 """
 
+import atexit
 import base64
 import hashlib
 import http.server
@@ -225,6 +226,8 @@ class Deployment:
             stack.write_root()
 
         self.pipeline = new_stack("alone", moto, quick(prepare)).start()
+        # The root goes with the process (the emulator holding its resources is thrown away as well).
+        atexit.register(shutil.rmtree, self.pipeline.stack.dir, True)
         return self.pipeline.result("apply")["this"]
 
     @property

@@ -11,6 +11,7 @@
   stacks of a session apply at the same time; tests wait for the stage they need.
 """
 
+import atexit
 import json
 import os
 import platform
@@ -55,7 +56,7 @@ def version_tuple(text: str) -> tuple:
 
 
 def admits(constraint: str, version: str) -> bool:
-    """Whether a Terraform version constraint ("">= 6.9.0, < 7.0.0", "~> 5.0") admits `version`."""
+    """Whether a Terraform version constraint (">= 6.9.0, < 7.0.0", "~> 5.0") admits `version`."""
     have = version_tuple(version)
     for part in constraint.split(","):
         match = re.fullmatch(r"\s*(>=|<=|!=|~>|>|<|=)?\s*v?(\d+(?:\.\d+){0,2})\s*", part)
@@ -185,6 +186,7 @@ def toolchain() -> Toolchain:
     if os.environ.get("SFNGEN_TF_PROVIDER_MIRROR") and mirror is None:
         raise AssertionError(f"SFNGEN_TF_PROVIDER_MIRROR={searched[0]} holds no {PROVIDER} for {platform_name()}")
     config = Path(tempfile.mkdtemp(prefix="sfngen-tf-")) / "terraform.rc"
+    atexit.register(shutil.rmtree, config.parent, True)
     if mirror:
         config.write_text(
             "provider_installation {\n"
@@ -214,7 +216,7 @@ def provider_constraint(module: Path) -> str | None:
     return None
 
 
-def pin_provider(module: Path) -> str | None:
+def pin_provider(module: Path, label: str) -> str | None:
     """When the provider at hand is outside a module's constraint (this machine kind mirrors 5.100.0; the
     modules ask for 6.x), pins it in an override file in the test copy. Returns a note saying so."""
     version = toolchain().provider_version
@@ -230,7 +232,7 @@ def pin_provider(module: Path) -> str | None:
         f'      source  = "hashicorp/aws"\n      version = "{version}"\n'
         "    }\n  }\n}\n"
     )
-    return f'{module.name}: asks for hashicorp/aws "{constraint}"; pinned to {version} in {OVERRIDE_FILE}'
+    return f'{label} asks for hashicorp/aws "{constraint}": pinned to {version} in {OVERRIDE_FILE}'
 
 
 def provider_settings(endpoint: str) -> str:
@@ -281,7 +283,7 @@ class Stack:
         target = self.dir / "modules" / source
         if module.resolve() != target.resolve():
             shutil.copytree(module, target, dirs_exist_ok=True)
-        note = pin_provider(target)
+        note = pin_provider(target, f"modules/{source}")
         if note and note not in self.notes:
             self.notes.append(note)
         self.modules[key] = (source, arguments)
@@ -311,7 +313,7 @@ class Stack:
         into = self.dir / (source / "render-to").read_text().strip()
         render(source / "sfngen.toml", into)
         for folder in (self.dir, into):
-            note = pin_provider(folder)
+            note = pin_provider(folder, f"{source.name}/{folder.relative_to(self.dir)}".rstrip("/."))
             if note:
                 self.notes.append(note)
         # Merged into the root's own provider block: its region, keys and endpoints are replaced, its
