@@ -48,7 +48,15 @@ def pytest_collection_modifyitems(config, items):
     items.sort(key=lambda item: item.get_closest_marker("last") is not None)
 
 
+# Said at the end of the session (output during tests is captured): which Terraform and provider, and pins.
+SESSION_NOTES: list = []
+
+
 def pytest_terminal_summary(terminalreporter):
+    if SESSION_NOTES:
+        terminalreporter.section("terraform and provider")
+        for note in SESSION_NOTES:
+            terminalreporter.write_line(note)
     if not TIMINGS:
         return
     terminalreporter.section("terraform commands and stages, renders (who, what, seconds)")
@@ -72,17 +80,13 @@ def stacks(request, moto):
             name = mark.args[0]
             stages = mark.args[1] if len(mark.args) > 1 else KNOWN_STACKS[name]
             wanted.setdefault(name, (stages, mark.kwargs))
-    tools = toolchain()
-    reporter = request.config.pluginmanager.get_plugin("terminalreporter")
-    if reporter:
-        reporter.write_line(f"\nterraform: {tools.describe()}")
+    SESSION_NOTES.append(toolchain().describe())
     pipelines = {name: new_stack(name, moto, stages, **options).start() for name, (stages, options) in wanted.items()}
     yield pipelines
-    notes = sorted({f"{p.stack.name}: {note}" for p in pipelines.values() for note in p.stack.notes})
-    if reporter and notes:
-        reporter.write_line("provider pinned in the test copies (the provider at hand is outside their constraint):")
-        for note in notes:
-            reporter.write_line(f"  {note}")
+    notes = sorted({f"  {p.stack.name}: {note}" for p in pipelines.values() for note in p.stack.notes})
+    if notes:
+        SESSION_NOTES.append("provider pinned in the test copies (the provider at hand is outside their constraint):")
+        SESSION_NOTES.extend(notes)
     for pipeline in pipelines.values():
         if pipeline.destroy_started:
             try:
