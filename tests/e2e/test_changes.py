@@ -59,12 +59,13 @@ LOGGING_GAP = 'the emitter leaves logging_configuration out when log_level = "OF
 TRACING_GAP = "the emitter leaves the Lambda's tracing_config out when tracing = false: the function stays Active"
 SM = "aws_sfn_state_machine.this"
 LAMBDA = "aws_lambda_function.callback"
+SM_POLICY = "aws_iam_role_policy.state_machine"
 
 CASES = [
     Case(
         "log_level",
         ('log_level = "ERROR"', 'log_level = "OFF"'),
-        {SM: {"logging_configuration.0.level": ("ERROR", "OFF")}},
+        {SM: {"logging_configuration.0.level": ("ERROR", "OFF")}, SM_POLICY: {"policy": ...}},
         deletes={"aws_cloudwatch_log_group.state_machine"},
         gap=LOGGING_GAP,
     ),
@@ -74,6 +75,8 @@ CASES = [
         {
             SM: {"tracing_configuration.0.enabled": (True, False)},
             LAMBDA: {"tracing_config.0.mode": ("Active", "PassThrough")},
+            SM_POLICY: {"policy": ...},
+            "aws_iam_role_policy.callback": {"policy": ...},
         },
         gap=TRACING_GAP,
     ),
@@ -95,7 +98,7 @@ CASES = [
     Case(
         "add_queue",
         ('retention = "4d"\n', 'retention = "4d"\n\n[[steps]]\nname = "Audit"\nqueue = "audit"\n\n[queues.audit]\n'),
-        {SM: {"definition": ...}, "aws_iam_role_policy.state_machine": {"policy": ...}},
+        {SM: {"definition": ...}, SM_POLICY: {"policy": ...}},
         creates={"aws_sqs_queue.audit", "aws_sqs_queue.audit_dlq", "aws_sqs_queue_redrive_allow_policy.audit_dlq"},
     ),
 ]
@@ -240,9 +243,11 @@ def check_emulator(case: Case, seen: dict, outputs: dict):
     states = seen["definition"]["States"]
     if case.key == "log_level":
         assert seen["logging"]["level"] == "OFF"
+        assert "logs:CreateLogDelivery" not in seen["state_machine_policies"]
     elif case.key == "tracing":
         assert seen["tracing"]["enabled"] is False
         assert seen["function"]["TracingConfig"]["Mode"] == "PassThrough"
+        assert "xray:PutTraceSegments" not in seen["state_machine_policies"]
     elif case.key == "retention":
         assert seen["queues"]["jobs"]["MessageRetentionPeriod"] == "172800"
     elif case.key == "memory":
