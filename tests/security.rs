@@ -285,8 +285,8 @@ const UNSCOPABLE: &[&str] = &[
 fn role_permissions_are_scoped_to_arns() {
     for_each_module(|label, m| {
         for (name, document) in m.all("data", "aws_iam_policy_document") {
-            // Trust policies, the key policy and the queues' resource policies are checked below.
-            if name.ends_with("_assume") || name == "kms" || name.ends_with("_queue") {
+            // Trust policies and the key policy are checked below.
+            if name.ends_with("_assume") || name == "kms" {
                 continue;
             }
             for (statement, for_each) in statements(document) {
@@ -942,37 +942,56 @@ fn every_queue_refuses_requests_not_made_over_tls() {
                 Some(format!("aws_sqs_queue.{name}.id")),
                 "{label}"
             );
-            let document_name = format!("{name}_queue");
+            // jsonencode() of the document: references stay references, so the queue's ARN is its own.
+            let Some(Expression::FuncCall(call)) = policy
+                .body()
+                .attributes()
+                .find(|a| a.key() == "policy")
+                .map(|a| a.expr())
+            else {
+                panic!("{label}: {name}'s policy is not jsonencode(...)");
+            };
+            assert_eq!(call.name.name.as_str(), "jsonencode", "{label}");
             assert_eq!(
-                attr(policy, "policy"),
-                Some(format!("data.aws_iam_policy_document.{document_name}.json")),
-                "{label}"
+                json_of(&call.args[0]),
+                serde_json::json!({
+                    "Version": "2012-10-17",
+                    "Statement": [{
+                        "Sid": "DenyInsecureTransport",
+                        "Effect": "Deny",
+                        "Principal": "*",
+                        "Action": "sqs:*",
+                        "Resource": format!("aws_sqs_queue.{name}.arn"),
+                        "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+                    }],
+                }),
+                "{label}: {name}"
             );
-            let document = m.one("data", "aws_iam_policy_document", &document_name).unwrap();
-            let statements = inner(document, "statement");
-            assert_eq!(statements.len(), 1, "{label}: {document_name} does only this");
-            let deny = statements[0];
-            assert_eq!(attr(deny, "effect").as_deref(), Some("\"Deny\""), "{label}");
-            assert_eq!(strings(deny, "actions"), ["sqs:*"], "{label}");
-            assert_eq!(
-                strings(deny, "resources"),
-                [format!("aws_sqs_queue.{name}.arn")],
-                "{label}"
-            );
-            let principals = inner(deny, "principals");
-            assert_eq!(attr(principals[0], "type").as_deref(), Some("\"*\""), "{label}");
-            assert_eq!(strings(principals[0], "identifiers"), ["*"], "{label}");
-            let condition = inner(deny, "condition");
-            assert_eq!(condition.len(), 1, "{label}");
-            assert_eq!(attr(condition[0], "test").as_deref(), Some("\"Bool\""), "{label}");
-            assert_eq!(
-                attr(condition[0], "variable").as_deref(),
-                Some("\"aws:SecureTransport\""),
-                "{label}"
-            );
-            assert_eq!(strings(condition[0], "values"), ["false"], "{label}");
         }
     });
+}
+
+/// An HCL value as JSON: objects, tuples and literals as they are, anything else (a reference, a template)
+/// as its HCL text.
+fn json_of(expr: &Expression) -> serde_json::Value {
+    match expr {
+        Expression::Object(fields) => fields
+            .iter()
+            .map(|(key, value)| {
+                let key = match key {
+                    hcl::ObjectKey::Identifier(ident) => ident.to_string(),
+                    hcl::ObjectKey::Expression(Expression::String(text)) => text.clone(),
+                    other => panic!("an object key that is neither a name nor a string: {other:?}"),
+                };
+                (key, json_of(value))
+            })
+            .collect::<serde_json::Map<_, _>>()
+            .into(),
+        Expression::Array(items) => items.iter().map(json_of).collect::<Vec<_>>().into(),
+        Expression::String(text) => text.clone().into(),
+        Expression::Bool(value) => (*value).into(),
+        other => hcl::format::to_string(other).unwrap().into(),
+    }
 }
 
 #[test]

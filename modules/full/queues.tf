@@ -21,27 +21,23 @@ resource "aws_sqs_queue" "payments" {
 # Queue "payments" refuses every request not made over TLS.
 resource "aws_sqs_queue_policy" "payments" {
   queue_url = aws_sqs_queue.payments.id
-  policy    = data.aws_iam_policy_document.payments_queue.json
-}
-
-data "aws_iam_policy_document" "payments_queue" {
-  statement {
-    sid       = "DenyInsecureTransport"
-    effect    = "Deny"
-    actions   = ["sqs:*"]
-    resources = [aws_sqs_queue.payments.arn]
-
-    principals {
-      type        = "*"
-      identifiers = ["*"]
-    }
-
-    condition {
-      test     = "Bool"
-      variable = "aws:SecureTransport"
-      values   = ["false"]
-    }
-  }
+  policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [
+      {
+        Sid       = "DenyInsecureTransport"
+        Effect    = "Deny"
+        Principal = "*"
+        Action    = "sqs:*"
+        Resource  = aws_sqs_queue.payments.arn
+        Condition = {
+          Bool = {
+            "aws:SecureTransport" = "false"
+          }
+        }
+      },
+    ]
+  })
 }
 
 # Dead-letter queue of "payments": messages no worker could handle.
@@ -68,27 +64,23 @@ resource "aws_sqs_queue_redrive_allow_policy" "payments_dlq" {
 # The dead-letter queue of "payments" refuses every request not made over TLS too.
 resource "aws_sqs_queue_policy" "payments_dlq" {
   queue_url = aws_sqs_queue.payments_dlq.id
-  policy    = data.aws_iam_policy_document.payments_dlq_queue.json
-}
-
-data "aws_iam_policy_document" "payments_dlq_queue" {
-  statement {
-    sid       = "DenyInsecureTransport"
-    effect    = "Deny"
-    actions   = ["sqs:*"]
-    resources = [aws_sqs_queue.payments_dlq.arn]
-
-    principals {
-      type        = "*"
-      identifiers = ["*"]
-    }
-
-    condition {
-      test     = "Bool"
-      variable = "aws:SecureTransport"
-      values   = ["false"]
-    }
-  }
+  policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [
+      {
+        Sid       = "DenyInsecureTransport"
+        Effect    = "Deny"
+        Principal = "*"
+        Action    = "sqs:*"
+        Resource  = aws_sqs_queue.payments_dlq.arn
+        Condition = {
+          Bool = {
+            "aws:SecureTransport" = "false"
+          }
+        }
+      },
+    ]
+  })
 }
 
 # Queue "warehouse": steps "ReserveStock", "ShipOrder" send their input and task token here; a worker receives them.
@@ -114,27 +106,23 @@ resource "aws_sqs_queue" "warehouse" {
 # Queue "warehouse" refuses every request not made over TLS.
 resource "aws_sqs_queue_policy" "warehouse" {
   queue_url = aws_sqs_queue.warehouse.id
-  policy    = data.aws_iam_policy_document.warehouse_queue.json
-}
-
-data "aws_iam_policy_document" "warehouse_queue" {
-  statement {
-    sid       = "DenyInsecureTransport"
-    effect    = "Deny"
-    actions   = ["sqs:*"]
-    resources = [aws_sqs_queue.warehouse.arn]
-
-    principals {
-      type        = "*"
-      identifiers = ["*"]
-    }
-
-    condition {
-      test     = "Bool"
-      variable = "aws:SecureTransport"
-      values   = ["false"]
-    }
-  }
+  policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [
+      {
+        Sid       = "DenyInsecureTransport"
+        Effect    = "Deny"
+        Principal = "*"
+        Action    = "sqs:*"
+        Resource  = aws_sqs_queue.warehouse.arn
+        Condition = {
+          Bool = {
+            "aws:SecureTransport" = "false"
+          }
+        }
+      },
+    ]
+  })
 }
 
 # Dead-letter queue of "warehouse": messages no worker could handle.
@@ -161,25 +149,21 @@ resource "aws_sqs_queue_redrive_allow_policy" "warehouse_dlq" {
 # The dead-letter queue of "warehouse" refuses every request not made over TLS too.
 resource "aws_sqs_queue_policy" "warehouse_dlq" {
   queue_url = aws_sqs_queue.warehouse_dlq.id
-  policy    = data.aws_iam_policy_document.warehouse_dlq_queue.json
-}
-
-data "aws_iam_policy_document" "warehouse_dlq_queue" {
-  statement {
-    sid       = "DenyInsecureTransport"
-    effect    = "Deny"
-    actions   = ["sqs:*"]
-    resources = [aws_sqs_queue.warehouse_dlq.arn]
-
-    principals {
-      type        = "*"
-      identifiers = ["*"]
-    }
-
-    condition {
-      test     = "Bool"
-      variable = "aws:SecureTransport"
-      values   = ["false"]
-    }
-  }
+  policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [
+      {
+        Sid       = "DenyInsecureTransport"
+        Effect    = "Deny"
+        Principal = "*"
+        Action    = "sqs:*"
+        Resource  = aws_sqs_queue.warehouse_dlq.arn
+        Condition = {
+          Bool = {
+            "aws:SecureTransport" = "false"
+          }
+        }
+      },
+    ]
+  })
 }

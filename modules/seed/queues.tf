@@ -20,27 +20,23 @@ resource "aws_sqs_queue" "main" {
 # Queue "main" refuses every request not made over TLS.
 resource "aws_sqs_queue_policy" "main" {
   queue_url = aws_sqs_queue.main.id
-  policy    = data.aws_iam_policy_document.main_queue.json
-}
-
-data "aws_iam_policy_document" "main_queue" {
-  statement {
-    sid       = "DenyInsecureTransport"
-    effect    = "Deny"
-    actions   = ["sqs:*"]
-    resources = [aws_sqs_queue.main.arn]
-
-    principals {
-      type        = "*"
-      identifiers = ["*"]
-    }
-
-    condition {
-      test     = "Bool"
-      variable = "aws:SecureTransport"
-      values   = ["false"]
-    }
-  }
+  policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [
+      {
+        Sid       = "DenyInsecureTransport"
+        Effect    = "Deny"
+        Principal = "*"
+        Action    = "sqs:*"
+        Resource  = aws_sqs_queue.main.arn
+        Condition = {
+          Bool = {
+            "aws:SecureTransport" = "false"
+          }
+        }
+      },
+    ]
+  })
 }
 
 # Dead-letter queue of "main": messages no worker could handle.
@@ -66,25 +62,21 @@ resource "aws_sqs_queue_redrive_allow_policy" "main_dlq" {
 # The dead-letter queue of "main" refuses every request not made over TLS too.
 resource "aws_sqs_queue_policy" "main_dlq" {
   queue_url = aws_sqs_queue.main_dlq.id
-  policy    = data.aws_iam_policy_document.main_dlq_queue.json
-}
-
-data "aws_iam_policy_document" "main_dlq_queue" {
-  statement {
-    sid       = "DenyInsecureTransport"
-    effect    = "Deny"
-    actions   = ["sqs:*"]
-    resources = [aws_sqs_queue.main_dlq.arn]
-
-    principals {
-      type        = "*"
-      identifiers = ["*"]
-    }
-
-    condition {
-      test     = "Bool"
-      variable = "aws:SecureTransport"
-      values   = ["false"]
-    }
-  }
+  policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [
+      {
+        Sid       = "DenyInsecureTransport"
+        Effect    = "Deny"
+        Principal = "*"
+        Action    = "sqs:*"
+        Resource  = aws_sqs_queue.main_dlq.arn
+        Condition = {
+          Bool = {
+            "aws:SecureTransport" = "false"
+          }
+        }
+      },
+    ]
+  })
 }

@@ -162,6 +162,14 @@ def leftovers(moto: Moto, resources: list) -> list:
     alarms = {a["AlarmName"] for p in cloudwatch.get_paginator("describe_alarms").paginate() for a in p["MetricAlarms"]}
     aliases = {a["AliasName"] for p in kms.get_paginator("list_aliases").paginate() for a in p["Aliases"]}
     keys = {k["KeyId"] for p in kms.get_paginator("list_keys").paginate() for k in p["Keys"]}
+    metric_filters = {
+        f["filterName"] for p in logs.get_paginator("describe_metric_filters").paginate() for f in p["metricFilters"]
+    }
+
+    def policy_left(url: str) -> bool:
+        if url.rsplit("/", 1)[1] not in queues:
+            return False
+        return "Policy" in sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["Policy"]).get("Attributes", {})
 
     def key_left(key_id: str) -> bool:
         return key_id in keys and kms.describe_key(KeyId=key_id)["KeyMetadata"]["KeyState"] != "PendingDeletion"
@@ -169,11 +177,13 @@ def leftovers(moto: Moto, resources: list) -> list:
     still = {
         "aws_sqs_queue": lambda v: v["url"].rsplit("/", 1)[1] in queues,
         "aws_sqs_queue_redrive_allow_policy": lambda v: v["queue_url"].rsplit("/", 1)[1] in queues,
+        "aws_sqs_queue_policy": lambda v: policy_left(v["queue_url"]),
         "aws_sfn_state_machine": lambda v: v["arn"] in machines,
         "aws_lambda_function": lambda v: v["function_name"] in functions,
         "aws_iam_role": lambda v: v["name"] in roles,
         "aws_iam_role_policy": lambda v: v["role"] in roles,
         "aws_cloudwatch_log_group": lambda v: v["name"] in groups,
+        "aws_cloudwatch_log_metric_filter": lambda v: v["name"] in metric_filters,
         "aws_cloudwatch_metric_alarm": lambda v: v["alarm_name"] in alarms,
         "aws_kms_alias": lambda v: v["name"] in aliases,
         "aws_kms_key": lambda v: key_left(v["key_id"]),

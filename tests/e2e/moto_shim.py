@@ -9,6 +9,7 @@ API reference documents, and nothing else: everything not listed is moto as rele
 
 | gap in moto 5.2.5                                   | what the provider does without the fix          |
 |-----------------------------------------------------|-------------------------------------------------|
+| SQS `Policy` removed by other attributes' set       | waits forever for the queue policy to appear    |
 | SQS `RedriveAllowPolicy` dropped on set             | waits forever for it to appear (and to go away) |
 | SQS `RedrivePolicy` returned with spaces            | plans a change on every run                     |
 | `states:ValidateStateMachineDefinition` not wired   | create/update of a state machine fails          |
@@ -52,6 +53,23 @@ def sqs_keeps_redrive_allow_policy():
     # with getattr: the class-level None covers queues that never set it).
     queue.BASE_ATTRIBUTES = [*queue.BASE_ATTRIBUTES, "RedriveAllowPolicy"]
     queue.redrive_allow_policy = None
+
+
+def sqs_keeps_policy_when_other_attributes_change():
+    """SetQueueAttributes without `Policy` (a redrive allow policy, say): AWS changes only the attributes it
+    is given; moto sets the queue's policy to the missing value, so removes it, and the provider then waits
+    forever for the policy it set (aws_sqs_queue_policy) to appear.
+    https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_SetQueueAttributes.html"""
+    queue = sqs_models.Queue
+    set_attributes = queue._set_attributes
+
+    def _set_attributes(self, given, now=None):
+        kept = getattr(self, "_policy_json", None)  # absent while CreateQueue sets the first attributes
+        set_attributes(self, given, now)
+        if "Policy" not in given and kept is not None:
+            self._policy_json = kept
+
+    queue._set_attributes = _set_attributes
 
 
 def sqs_returns_compact_redrive_policy():
@@ -204,6 +222,7 @@ def lambda_serves_stored_code():
 
 
 GAPS = [
+    sqs_keeps_policy_when_other_attributes_change,
     sqs_keeps_redrive_allow_policy,
     sqs_returns_compact_redrive_policy,
     sfn_validates_definitions,

@@ -102,7 +102,10 @@ CASES = [
         "add_queue",
         ('retention = "4d"\n', 'retention = "4d"\n\n[[steps]]\nname = "Audit"\nqueue = "audit"\n\n[queues.audit]\n'),
         {SM: {"definition": ...}, SM_POLICY: {"policy": ...}},
-        creates={"aws_sqs_queue.audit", "aws_sqs_queue.audit_dlq", "aws_sqs_queue_redrive_allow_policy.audit_dlq"},
+        creates={
+            "aws_sqs_queue.audit", "aws_sqs_queue.audit_dlq", "aws_sqs_queue_redrive_allow_policy.audit_dlq",
+            "aws_sqs_queue_policy.audit", "aws_sqs_queue_policy.audit_dlq",
+        },
     ),
 ]
 

@@ -18,7 +18,8 @@ pytestmark = [pytest.mark.stack("main"), pytest.mark.stack("vendored")]
 
 # What each example must create, at least: the pattern's core and, for full, its optional parts.
 EXPECTED_TYPES = {
-    "seed": {"aws_sfn_state_machine", "aws_sqs_queue", "aws_sqs_queue_redrive_allow_policy", "aws_lambda_function",
+    "seed": {"aws_sfn_state_machine", "aws_sqs_queue", "aws_sqs_queue_redrive_allow_policy", "aws_sqs_queue_policy",
+             "aws_cloudwatch_log_metric_filter", "aws_lambda_function",
              "aws_iam_role", "aws_iam_role_policy", "aws_cloudwatch_log_group"},
 }
 EXPECTED_TYPES["full"] = EXPECTED_TYPES["seed"] | {"aws_kms_key", "aws_kms_alias", "aws_cloudwatch_metric_alarm"}

@@ -82,15 +82,6 @@ pub fn queue_policy(key: &str, dead_letter: bool) -> Address {
     Address::resource("aws_sqs_queue_policy", queue_name(key, dead_letter))
 }
 
-/// The policy document of a queue's resource policy. Role documents are named after roles
-/// (`state_machine`, `callback`...), never ending in `_queue`.
-pub fn queue_policy_document(key: &str, dead_letter: bool) -> Address {
-    Address::data(
-        "aws_iam_policy_document",
-        format!("{}_queue", queue_name(key, dead_letter)),
-    )
-}
-
 /// The Terraform name of the queue with this key (`dead_letter`: of its dead-letter queue).
 fn queue_name(key: &str, dead_letter: bool) -> String {
     if dead_letter {

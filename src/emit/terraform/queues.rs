@@ -1,10 +1,9 @@
 //! `queues.tf`: one callback queue per `[queues.*]`, its dead-letter queue and the redrive allow policy that
 //! lets only that queue send to it.
 
-use super::iam::{condition, principals};
 use super::{address, aws_name, queue_key_input, var};
 use crate::duration::format_seconds;
-use crate::emit::hcl::{Block, Expr, File, boolean, number, raw, string, strings};
+use crate::emit::hcl::{Block, Expr, File, boolean, number, raw, string};
 use crate::model::{DeadLetter, Encryption, Model, Queue};
 
 /// The file.
@@ -19,7 +18,7 @@ pub(super) fn file(header: &str, model: &Model) -> File {
             ),
             source_queue(queue),
         );
-        file.push_group(
+        file.push_commented(
             &format!("Queue {:?} refuses every request not made over TLS.", queue.key),
             tls_only(&queue.key, false),
         );
@@ -35,7 +34,7 @@ pub(super) fn file(header: &str, model: &Model) -> File {
                 ),
                 redrive_allow_policy(queue),
             );
-            file.push_group(
+            file.push_commented(
                 &format!(
                     "The dead-letter queue of {:?} refuses every request not made over TLS too.",
                     queue.key
@@ -145,30 +144,38 @@ fn redrive_allow_policy(queue: &Queue) -> Block {
         )
 }
 
-/// The queue's resource policy (`dead_letter`: its dead-letter queue's) and its document: every request not
-/// made over TLS is denied, whoever makes it.
-fn tls_only(key: &str, dead_letter: bool) -> [Block; 2] {
+/// The queue's resource policy (`dead_letter`: its dead-letter queue's): every request not made over TLS is
+/// denied, whoever makes it. Written with `jsonencode()`, not a policy document data source: a data source
+/// that reads the queue is read again at apply time whenever the queue changes, so every change to a queue
+/// would show its policy as an update in the plan.
+fn tls_only(key: &str, dead_letter: bool) -> Block {
     let queue = if dead_letter {
         address::dead_letter_queue(key)
     } else {
         address::queue(key)
     };
-    let document = address::queue_policy_document(key, dead_letter);
-    let statement = Block::new("statement", Vec::<String>::new())
-        .attr("sid", string("DenyInsecureTransport"))
-        .attr("effect", string("Deny"))
-        .attr("actions", strings(["sqs:*"]))
-        .attr("resources", Expr::List(vec![queue.attr("arn")]))
-        .block(principals("*", strings(["*"])))
-        .blank()
-        .block(condition("Bool", "aws:SecureTransport", strings(["false"])));
-    [
-        address::queue_policy(key, dead_letter)
-            .declare()
-            .attr("queue_url", queue.attr("id"))
-            .attr("policy", document.attr("json")),
-        document.declare().block(statement),
-    ]
+    let statement = Expr::Object(vec![
+        ("Sid".into(), string("DenyInsecureTransport")),
+        ("Effect".into(), string("Deny")),
+        ("Principal".into(), string("*")),
+        ("Action".into(), string("sqs:*")),
+        ("Resource".into(), queue.attr("arn")),
+        (
+            "Condition".into(),
+            Expr::Object(vec![(
+                "Bool".into(),
+                Expr::Object(vec![("aws:SecureTransport".into(), string("false"))]),
+            )]),
+        ),
+    ]);
+    let policy = Expr::Object(vec![
+        ("Version".into(), string("2012-10-17")),
+        ("Statement".into(), Expr::List(vec![statement])),
+    ]);
+    address::queue_policy(key, dead_letter)
+        .declare()
+        .attr("queue_url", queue.attr("id"))
+        .attr("policy", Expr::Call("jsonencode".into(), vec![policy]))
 }
 
 /// The queue's encryption (a dead-letter queue takes its source queue's): a key it names by ARN or alias

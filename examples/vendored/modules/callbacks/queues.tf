@@ -20,27 +20,23 @@ resource "aws_sqs_queue" "requests" {
 # Queue "requests" refuses every request not made over TLS.
 resource "aws_sqs_queue_policy" "requests" {
   queue_url = aws_sqs_queue.requests.id
-  policy    = data.aws_iam_policy_document.requests_queue.json
-}
-
-data "aws_iam_policy_document" "requests_queue" {
-  statement {
-    sid       = "DenyInsecureTransport"
-    effect    = "Deny"
-    actions   = ["sqs:*"]
-    resources = [aws_sqs_queue.requests.arn]
-
-    principals {
-      type        = "*"
-      identifiers = ["*"]
-    }
-
-    condition {
-      test     = "Bool"
-      variable = "aws:SecureTransport"
-      values   = ["false"]
-    }
-  }
+  policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [
+      {
+        Sid       = "DenyInsecureTransport"
+        Effect    = "Deny"
+        Principal = "*"
+        Action    = "sqs:*"
+        Resource  = aws_sqs_queue.requests.arn
+        Condition = {
+          Bool = {
+            "aws:SecureTransport" = "false"
+          }
+        }
+      },
+    ]
+  })
 }
 
 # Dead-letter queue of "requests": messages no worker could handle.
@@ -66,25 +62,21 @@ resource "aws_sqs_queue_redrive_allow_policy" "requests_dlq" {
 # The dead-letter queue of "requests" refuses every request not made over TLS too.
 resource "aws_sqs_queue_policy" "requests_dlq" {
   queue_url = aws_sqs_queue.requests_dlq.id
-  policy    = data.aws_iam_policy_document.requests_dlq_queue.json
-}
-
-data "aws_iam_policy_document" "requests_dlq_queue" {
-  statement {
-    sid       = "DenyInsecureTransport"
-    effect    = "Deny"
-    actions   = ["sqs:*"]
-    resources = [aws_sqs_queue.requests_dlq.arn]
-
-    principals {
-      type        = "*"
-      identifiers = ["*"]
-    }
-
-    condition {
-      test     = "Bool"
-      variable = "aws:SecureTransport"
-      values   = ["false"]
-    }
-  }
+  policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [
+      {
+        Sid       = "DenyInsecureTransport"
+        Effect    = "Deny"
+        Principal = "*"
+        Action    = "sqs:*"
+        Resource  = aws_sqs_queue.requests_dlq.arn
+        Condition = {
+          Bool = {
+            "aws:SecureTransport" = "false"
+          }
+        }
+      },
+    ]
+  })
 }
