@@ -2,7 +2,7 @@
 //!
 //! Nothing here knows TOML or HCL. Emitters read a [`Model`] and never re-validate it.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use crate::spec::keys;
 
@@ -419,6 +419,16 @@ impl Model {
     /// The steps that send to the queue with this key, in execution order.
     pub fn steps_on(&self, queue_key: &str) -> Vec<&Step> {
         self.steps.iter().filter(|s| s.queue == queue_key).collect()
+    }
+
+    /// The steps that send to each queue, by queue key, in execution order: in one pass, where
+    /// [`Model::steps_on`] for every queue would go through the steps once per queue.
+    pub fn steps_by_queue(&self) -> HashMap<&str, Vec<&Step>> {
+        let mut by_queue: HashMap<&str, Vec<&Step>> = HashMap::new();
+        for step in &self.steps {
+            by_queue.entry(step.queue.as_str()).or_default().push(step);
+        }
+        by_queue
     }
 
     /// The queues encrypted with a key given by alias, in queue order: each has its own key input, so
