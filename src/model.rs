@@ -395,10 +395,18 @@ pub const LAMBDA_ZIP_FILE: &str = "callback.zip";
 impl Model {
     /// The queue with this key. Resolve lets no step name a missing queue, so a miss is a bug.
     pub fn queue(&self, key: &str) -> &Queue {
-        self.queues
-            .iter()
-            .find(|q| q.key == key)
+        self.find_queue(key)
             .unwrap_or_else(|| panic!("bug: the model has no queue {key:?}, yet something names it"))
+    }
+
+    /// The queue with this key, if there is one: a binary search, since the queues are sorted by key.
+    pub fn find_queue(&self, key: &str) -> Option<&Queue> {
+        debug_assert!(
+            self.queues.is_sorted_by(|a, b| a.key < b.key),
+            "bug: the model's queues are not sorted by key"
+        );
+        let at = self.queues.binary_search_by(|q| q.key.as_str().cmp(key)).ok()?;
+        Some(&self.queues[at])
     }
 
     /// The step the execution starts at. Resolve requires at least one step, so none is a bug.
