@@ -10,7 +10,7 @@
 //! microseconds however many there are.
 
 use std::borrow::Cow;
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
 use serde::Serialize;
 use serde::ser::{SerializeMap as _, SerializeSeq as _};
@@ -109,12 +109,10 @@ struct Definition<'a> {
 
 impl<'a> Definition<'a> {
     fn of(model: &'a Model, values: &Values) -> Self {
-        // Looked up once per step: a set, so that many steps over many queues stay linear.
-        let fifo_queues: HashSet<&str> = model.queues.iter().filter(|q| q.fifo).map(|q| q.key.as_str()).collect();
         let mut states = OrderedMap::default();
         for (index, step) in model.steps.iter().enumerate() {
             let next = model.steps.get(index + 1).map(|s| s.name.as_str());
-            let fifo = fifo_queues.contains(step.queue.as_str());
+            let fifo = model.queue(&step.queue).fifo;
             let task = task_state(step, fifo, next, values);
             states.insert(values.text(&step.name), State::Task(Box::new(task)));
         }
