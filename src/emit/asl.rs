@@ -232,66 +232,62 @@ impl Serialize for MessageBody<'_> {
         map.serialize_entry("input.$", &self.input_path)?;
         map.serialize_entry("token.$", "$$.Task.Token")?;
         for (key, value) in self.fields {
-            map.serialize_entry(&SpecText::new(key, self.escaped), &SpecJson::new(value, self.escaped))?;
+            map.serialize_entry(
+                &SpecData::new(key.as_str(), self.escaped),
+                &SpecData::new(value, self.escaped),
+            )?;
         }
         map.end()
     }
 }
 
-/// A text of the spec's JSON, escaped for `templatefile()` when `escaped`.
-struct SpecText<'a> {
-    text: &'a str,
+/// Spec data as the definition writes it: a text (`str`), or a static field's JSON (`Value`) whose texts
+/// and object keys are texts; each escaped for `templatefile()` when `escaped`.
+struct SpecData<'a, T: ?Sized> {
+    data: &'a T,
     escaped: bool,
 }
 
-impl<'a> SpecText<'a> {
-    fn new(text: &'a str, escaped: bool) -> Self {
-        SpecText { text, escaped }
+impl<'a, T: ?Sized> SpecData<'a, T> {
+    fn new(data: &'a T, escaped: bool) -> Self {
+        SpecData { data, escaped }
+    }
+
+    /// Data inside this one, written the same way.
+    fn inner<U: ?Sized>(&self, data: &'a U) -> SpecData<'a, U> {
+        SpecData::new(data, self.escaped)
     }
 }
 
-impl Serialize for SpecText<'_> {
+impl Serialize for SpecData<'_, str> {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         if self.escaped {
-            serializer.serialize_str(&escape_template(self.text))
+            serializer.serialize_str(&escape_template(self.data))
         } else {
-            serializer.serialize_str(self.text)
+            serializer.serialize_str(self.data)
         }
     }
 }
 
-/// A static message field's JSON value, its texts and object keys escaped for `templatefile()` when
-/// `escaped`.
-struct SpecJson<'a> {
-    value: &'a Value,
-    escaped: bool,
-}
-
-impl<'a> SpecJson<'a> {
-    fn new(value: &'a Value, escaped: bool) -> Self {
-        SpecJson { value, escaped }
-    }
-}
-
-impl Serialize for SpecJson<'_> {
+impl Serialize for SpecData<'_, Value> {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        match self.value {
-            Value::String(text) => SpecText::new(text, self.escaped).serialize(serializer),
+        match self.data {
+            Value::String(text) => self.inner(text.as_str()).serialize(serializer),
             Value::Array(items) => {
                 let mut seq = serializer.serialize_seq(Some(items.len()))?;
                 for item in items {
-                    seq.serialize_element(&SpecJson::new(item, self.escaped))?;
+                    seq.serialize_element(&self.inner(item))?;
                 }
                 seq.end()
             }
             Value::Object(fields) => {
                 let mut map = serializer.serialize_map(Some(fields.len()))?;
                 for (key, value) in fields {
-                    map.serialize_entry(&SpecText::new(key, self.escaped), &SpecJson::new(value, self.escaped))?;
+                    map.serialize_entry(&self.inner(key.as_str()), &self.inner(value))?;
                 }
                 map.end()
             }
-            Value::Null | Value::Bool(_) | Value::Number(_) => self.value.serialize(serializer),
+            Value::Null | Value::Bool(_) | Value::Number(_) => self.data.serialize(serializer),
         }
     }
 }
