@@ -2,7 +2,7 @@
 //!
 //! Nothing here knows TOML or HCL. Emitters read a [`Model`] and never re-validate it.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use crate::spec::keys;
 
@@ -507,10 +507,18 @@ pub const LAMBDA_ZIP_FILE: &str = "callback.zip";
 impl Model {
     /// The queue with this key. Resolve lets no step name a missing queue, so a miss is a bug.
     pub fn queue(&self, key: &str) -> &Queue {
-        self.queues
-            .iter()
-            .find(|q| q.key == key)
+        self.find_queue(key)
             .unwrap_or_else(|| panic!("bug: the model has no queue {key:?}, yet something names it"))
+    }
+
+    /// The queue with this key, if there is one: a binary search, since the queues are sorted by key.
+    pub fn find_queue(&self, key: &str) -> Option<&Queue> {
+        debug_assert!(
+            self.queues.is_sorted_by(|a, b| a.key < b.key),
+            "bug: the model's queues are not sorted by key"
+        );
+        let at = self.queues.binary_search_by(|q| q.key.as_str().cmp(key)).ok()?;
+        Some(&self.queues[at])
     }
 
     /// The step the execution starts at. Resolve requires at least one step, so none is a bug.
@@ -531,6 +539,16 @@ impl Model {
     /// The steps that send to the queue with this key, in execution order.
     pub fn steps_on(&self, queue_key: &str) -> Vec<&Step> {
         self.steps.iter().filter(|s| s.queue == queue_key).collect()
+    }
+
+    /// The steps that send to each queue, by queue key, in execution order: in one pass, where
+    /// [`Model::steps_on`] for every queue would go through the steps once per queue.
+    pub fn steps_by_queue(&self) -> HashMap<&str, Vec<&Step>> {
+        let mut by_queue: HashMap<&str, Vec<&Step>> = HashMap::new();
+        for step in &self.steps {
+            by_queue.entry(step.queue.as_str()).or_default().push(step);
+        }
+        by_queue
     }
 
     /// The queues encrypted with a key given by alias, in queue order: each has its own key input, so

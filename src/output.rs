@@ -100,7 +100,7 @@ fn foreign_files(dir: &Path, files: &[ModuleFile], previous: &BTreeSet<String>) 
     files
         .iter()
         .map(ModuleFile::path)
-        .filter(|path| !previous.contains(*path))
+        .filter(|path| *path != MANIFEST && !previous.contains(*path))
         .filter(|path| {
             let path = dir.join(path);
             path.exists() && !looks_generated(&path)
@@ -120,6 +120,17 @@ fn looks_generated(path: &Path) -> bool {
 /// already up to date are not touched: a render of an unchanged module writes nothing at all.
 pub fn write(dir: &Path, files: &[ModuleFile]) -> Result<WriteReport> {
     check_output_dir(dir)?;
+    let all = with_manifest(files);
+    if !dir.exists() {
+        return write_new_dir(dir, &all);
+    }
+    write_into_existing_folder(dir, &all)
+}
+
+/// Reads the folder's manifest, refuses to overwrite a file sfngen did not write, and writes. The
+/// manifest and the files are read from one folder state: a folder that appears while this render runs
+/// (another render's, renamed into place whole) is read as it is then, never half from before.
+fn write_into_existing_folder(dir: &Path, files: &[ModuleFile]) -> Result<WriteReport> {
     let previous = previous_manifest(dir)?;
     let foreign = foreign_files(dir, files, &previous);
     if !foreign.is_empty() {
@@ -130,11 +141,7 @@ pub fn write(dir: &Path, files: &[ModuleFile]) -> Result<WriteReport> {
         ))
         .into());
     }
-    let all = with_manifest(files);
-    if !dir.exists() {
-        return write_new_dir(dir, &all);
-    }
-    write_into_existing(dir, &all, &previous)
+    write_into_existing(dir, files, &previous)
 }
 
 /// Stages the whole module beside `dir`, syncs it once, and renames it into place.
@@ -157,8 +164,7 @@ fn write_new_dir(dir: &Path, files: &[ModuleFile]) -> Result<WriteReport> {
         let _ = fs::remove_dir_all(&staged);
         // Another render created the folder meanwhile: write into it like any existing folder.
         if dir.is_dir() {
-            let previous = previous_manifest(dir)?;
-            return write_into_existing(dir, files, &previous);
+            return write_into_existing_folder(dir, files);
         }
         return Err(e).with_context(|| format!("cannot move the rendered module into {}", dir.display()));
     }

@@ -4,171 +4,374 @@
 //! `${queue_url_KEY}` per queue. Everything else is literal, so a reviewer reads the real workflow.
 //! Because `templatefile()` reads this file, every text that comes from the spec is escaped for it
 //! (`${` → `$${`, `%{` → `%%{`) and reaches AWS verbatim.
+//!
+//! The definition is serialized straight from structs that borrow the model (no JSON tree is built),
+//! and a text is copied only when it holds something to escape, so that a step costs a few
+//! microseconds however many there are.
 
-use serde_json::{Map, Value, json};
+use std::borrow::Cow;
+use std::collections::HashMap;
+
+use serde::Serialize;
+use serde::ser::{SerializeMap as _, SerializeSeq as _};
+use serde_json::Value;
 
 use super::{ASL_FILE, GeneratedFile, generated_header, queue_url_var};
 use crate::model::{Catch, CatchTarget, Model, Retry, Step};
 
-/// Renders the ASL file.
+/// Renders the ASL file: spec text escaped for `templatefile()`, placeholders in.
 pub fn render(model: &Model) -> GeneratedFile {
-    let mut text =
-        serde_json::to_string_pretty(&definition(model)).expect("bug: a serde_json::Value always serialises");
+    let definition = Definition::of(model, &Values::Placeholders);
+    let mut text = serde_json::to_string_pretty(&definition).expect("bug: the ASL definition failed to serialise");
     text.push('\n');
     GeneratedFile::text(ASL_FILE, text)
-}
-
-/// The definition as JSON, as the file holds it: spec text escaped for `templatefile()`, placeholders in.
-pub fn definition(model: &Model) -> Value {
-    let mut definition = literal_definition(model);
-    escape_template_syntax(&mut definition);
-    fill_placeholders(&mut definition, model, "${partition}", &|queue| {
-        format!("${{{}}}", queue_url_var(queue))
-    });
-    definition
 }
 
 /// The definition AWS receives once `templatefile()` has run with these values: every spec text verbatim.
 /// Tests compare what Terraform evaluates and what the emulator stores against it.
 pub fn deployed_definition(model: &Model, partition: &str, queue_url: &dyn Fn(&str) -> String) -> Value {
-    let mut definition = literal_definition(model);
-    fill_placeholders(&mut definition, model, partition, queue_url);
-    definition
+    let definition = Definition::of(model, &Values::Deployed { partition, queue_url });
+    serde_json::to_value(definition).expect("bug: the ASL definition failed to convert to JSON")
 }
 
 /// `templatefile()` reads `${...}` and `%{...}` as template syntax; `$${` and `%%{` are their literal forms.
-pub fn escape_template(text: &str) -> String {
-    text.replace("${", "$${").replace("%{", "%%{")
+/// Borrows `text` when it holds neither.
+pub fn escape_template(text: &str) -> Cow<'_, str> {
+    let bytes = text.as_bytes();
+    let template_syntax = bytes
+        .windows(2)
+        .any(|pair| pair[1] == b'{' && matches!(pair[0], b'$' | b'%'));
+    if template_syntax {
+        Cow::Owned(text.replace("${", "$${").replace("%{", "%%{"))
+    } else {
+        Cow::Borrowed(text)
+    }
 }
 
-/// Escapes every string and object key. Placeholders are still `null` here, so they are left alone.
-/// State names cannot hold `$`, `%` or `{`, so they are the same escaped or not.
-fn escape_template_syntax(value: &mut Value) {
-    match value {
-        Value::String(text) => *text = escape_template(text),
-        Value::Array(items) => items.iter_mut().for_each(escape_template_syntax),
-        Value::Object(map) => {
-            let entries = std::mem::take(map);
-            for (key, mut item) in entries {
-                escape_template_syntax(&mut item);
-                map.insert(escape_template(&key), item);
-            }
+/// What the definition says where a value is only known at apply time, and so how it writes spec text.
+enum Values<'v> {
+    /// The file: `templatefile()` placeholders, spec text escaped for `templatefile()`.
+    Placeholders,
+    /// What AWS receives: these values, spec text verbatim.
+    Deployed {
+        partition: &'v str,
+        queue_url: &'v dyn Fn(&str) -> String,
+    },
+}
+
+impl Values<'_> {
+    /// Spec text as this definition writes it.
+    fn text<'a>(&self, text: &'a str) -> Cow<'a, str> {
+        match self {
+            Values::Placeholders => escape_template(text),
+            Values::Deployed { .. } => Cow::Borrowed(text),
         }
-        Value::Null | Value::Bool(_) | Value::Number(_) => {}
+    }
+
+    /// Spec text built into a longer text (a comment), as this definition writes it.
+    fn owned_text<'a>(&self, text: String) -> Cow<'a, str> {
+        let escaped = match self.text(&text) {
+            Cow::Owned(escaped) => Some(escaped),
+            Cow::Borrowed(_) => None,
+        };
+        Cow::Owned(escaped.unwrap_or(text))
+    }
+
+    /// Whether spec text is escaped for `templatefile()`.
+    fn escaped(&self) -> bool {
+        matches!(self, Values::Placeholders)
+    }
+
+    fn task_resource(&self) -> String {
+        let partition = match self {
+            Values::Placeholders => "${partition}",
+            Values::Deployed { partition, .. } => *partition,
+        };
+        format!("arn:{partition}:states:::sqs:sendMessage.waitForTaskToken")
+    }
+
+    fn queue_url(&self, queue: &str) -> String {
+        match self {
+            Values::Placeholders => format!("${{{}}}", queue_url_var(queue)),
+            Values::Deployed { queue_url, .. } => queue_url(queue),
+        }
     }
 }
 
-/// Puts the partition and queue URLs where [`literal_definition`] left `null`s, in place (key order kept).
-fn fill_placeholders(definition: &mut Value, model: &Model, partition: &str, queue_url: &dyn Fn(&str) -> String) {
-    for step in &model.steps {
-        let state = &mut definition["States"][escape_template(&step.name)];
-        state["Resource"] = json!(format!("arn:{partition}:states:::sqs:sendMessage.waitForTaskToken"));
-        state["Parameters"]["QueueUrl"] = json!(queue_url(&step.queue));
-    }
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct Definition<'a> {
+    comment: Cow<'a, str>,
+    start_at: Cow<'a, str>,
+    timeout_seconds: u64,
+    states: OrderedMap<'a, State<'a>>,
 }
 
-/// The definition with every text exactly as the spec says, and `null` where a placeholder goes.
-fn literal_definition(model: &Model) -> Value {
-    let mut states = Map::new();
-    for (index, step) in model.steps.iter().enumerate() {
-        let next = model.steps.get(index + 1).map(|s| s.name.as_str());
-        states.insert(step.name.clone(), task_state(model, step, next));
-    }
-    for step in &model.steps {
-        for catch in &step.catch {
-            if let CatchTarget::Fail { state, error, cause } = &catch.target {
-                let mut fail = Map::new();
-                fail.insert("Type".into(), json!("Fail"));
-                fail.insert(
-                    "Comment".into(),
-                    json!(format!("Ends the execution when {:?} fails.", step.name)),
-                );
-                fail.insert("Error".into(), json!(error));
-                if let Some(cause) = cause {
-                    fail.insert("Cause".into(), json!(cause));
+impl<'a> Definition<'a> {
+    fn of(model: &'a Model, values: &Values) -> Self {
+        let mut states = OrderedMap::default();
+        for (index, step) in model.steps.iter().enumerate() {
+            let next = model.steps.get(index + 1).map(|s| s.name.as_str());
+            let fifo = model.queue(&step.queue).fifo;
+            let task = task_state(step, fifo, next, values);
+            states.insert(values.text(&step.name), State::Task(Box::new(task)));
+        }
+        for step in &model.steps {
+            for catch in &step.catch {
+                if let CatchTarget::Fail { state, error, cause } = &catch.target {
+                    let fail = Fail {
+                        kind: "Fail",
+                        comment: values.owned_text(format!("Ends the execution when {:?} fails.", step.name)),
+                        error: values.text(error),
+                        cause: cause.as_deref().map(|cause| values.text(cause)),
+                    };
+                    states.insert(values.text(state), State::Fail(fail));
                 }
-                states.insert(state.clone(), Value::Object(fail));
+            }
+        }
+        Definition {
+            comment: values.owned_text(format!(
+                "{} The {} callback workflow: each Task sends its input and a task token to SQS and waits for SendTaskSuccess/SendTaskFailure.",
+                generated_header(model),
+                model.name
+            )),
+            start_at: values.text(&model.first_step().name),
+            timeout_seconds: model.state_machine.timeout_seconds,
+            states,
+        }
+    }
+}
+
+/// A JSON object that keeps insertion order; inserting a key again replaces its value in place.
+struct OrderedMap<'a, V> {
+    entries: Vec<(Cow<'a, str>, V)>,
+    index: HashMap<Cow<'a, str>, usize>,
+}
+
+impl<V> Default for OrderedMap<'_, V> {
+    fn default() -> Self {
+        OrderedMap {
+            entries: Vec::new(),
+            index: HashMap::new(),
+        }
+    }
+}
+
+impl<'a, V> OrderedMap<'a, V> {
+    fn insert(&mut self, key: Cow<'a, str>, value: V) {
+        match self.index.get(&key) {
+            Some(&at) => self.entries[at].1 = value,
+            None => {
+                self.index.insert(key.clone(), self.entries.len());
+                self.entries.push((key, value));
             }
         }
     }
-    json!({
-        "Comment": format!(
-            "{} The {} callback workflow: each Task sends its input and a task token to SQS and waits for SendTaskSuccess/SendTaskFailure.",
-            generated_header(model),
-            model.name
-        ),
-        "StartAt": model.first_step().name,
-        "TimeoutSeconds": model.state_machine.timeout_seconds,
-        "States": states,
-    })
 }
 
-fn task_state(model: &Model, step: &Step, next: Option<&str>) -> Value {
-    let fifo = model.queue(&step.queue).fifo;
-    let mut parameters = Map::new();
-    parameters.insert("QueueUrl".into(), Value::Null);
-    // The message: the state input (or the part input_path selects), the task token, static fields.
-    let mut body = Map::new();
-    body.insert("input.$".into(), json!(step.input_path));
-    body.insert("token.$".into(), json!("$$.Task.Token"));
-    for (key, value) in &step.message_fields {
-        body.insert(key.clone(), value.clone());
+impl<V: Serialize> Serialize for OrderedMap<'_, V> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(Some(self.entries.len()))?;
+        for (key, value) in &self.entries {
+            map.serialize_entry(key, value)?;
+        }
+        map.end()
     }
-    parameters.insert("MessageBody".into(), Value::Object(body));
-    if fifo {
-        // One message group per execution: messages of one execution stay in order, executions run in parallel.
-        parameters.insert("MessageGroupId.$".into(), json!("$$.Execution.Name"));
-    }
-    let mut state = Map::new();
-    state.insert("Type".into(), json!("Task"));
-    state.insert(
-        "Comment".into(),
-        json!(format!("Waits for a callback on queue \"{}\".", step.queue)),
-    );
-    state.insert("Resource".into(), Value::Null);
-    state.insert("Parameters".into(), Value::Object(parameters));
-    if let Some(t) = step.timeout_seconds {
-        state.insert("TimeoutSeconds".into(), json!(t));
-    }
-    if let Some(h) = step.heartbeat_seconds {
-        state.insert("HeartbeatSeconds".into(), json!(h));
-    }
-    if !step.retry.is_empty() {
-        state.insert("Retry".into(), Value::Array(step.retry.iter().map(retrier).collect()));
-    }
-    if !step.catch.is_empty() {
-        state.insert("Catch".into(), Value::Array(step.catch.iter().map(catcher).collect()));
-    }
-    match next {
-        Some(n) => state.insert("Next".into(), json!(n)),
-        None => state.insert("End".into(), json!(true)),
-    };
-    Value::Object(state)
 }
 
-fn retrier(retry: &Retry) -> Value {
-    let mut r = Map::new();
-    r.insert("ErrorEquals".into(), json!(retry.errors));
-    r.insert("IntervalSeconds".into(), json!(retry.interval_seconds));
-    r.insert("MaxAttempts".into(), json!(retry.max_attempts));
-    r.insert(
-        "BackoffRate".into(),
-        json!(f64::from(retry.backoff_rate_milli) / 1000.0),
-    );
-    if let Some(max) = retry.max_delay_seconds {
-        r.insert("MaxDelaySeconds".into(), json!(max));
+#[derive(Serialize)]
+#[serde(untagged)]
+enum State<'a> {
+    Task(Box<Task<'a>>),
+    Fail(Fail<'a>),
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct Task<'a> {
+    #[serde(rename = "Type")]
+    kind: &'static str,
+    comment: Cow<'a, str>,
+    resource: String,
+    parameters: Parameters<'a>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    timeout_seconds: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    heartbeat_seconds: Option<u64>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    retry: Vec<Retrier<'a>>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    catch: Vec<Catcher<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    next: Option<Cow<'a, str>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    end: Option<bool>,
+}
+
+#[derive(Serialize)]
+struct Parameters<'a> {
+    #[serde(rename = "QueueUrl")]
+    queue_url: String,
+    #[serde(rename = "MessageBody")]
+    message_body: MessageBody<'a>,
+    #[serde(rename = "MessageGroupId.$", skip_serializing_if = "Option::is_none")]
+    message_group_id: Option<&'static str>,
+}
+
+/// The message: the state input (or the part `input_path` selects), the task token, static fields.
+/// Resolve refuses fields named like the first two, and the spec's table has no key twice.
+struct MessageBody<'a> {
+    input_path: Cow<'a, str>,
+    fields: &'a [(String, Value)],
+    escaped: bool,
+}
+
+impl Serialize for MessageBody<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(Some(2 + self.fields.len()))?;
+        map.serialize_entry("input.$", &self.input_path)?;
+        map.serialize_entry("token.$", "$$.Task.Token")?;
+        for (key, value) in self.fields {
+            map.serialize_entry(
+                &SpecData::new(key.as_str(), self.escaped),
+                &SpecData::new(value, self.escaped),
+            )?;
+        }
+        map.end()
     }
-    if retry.jitter {
-        r.insert("JitterStrategy".into(), json!("FULL"));
+}
+
+/// Spec data as the definition writes it: a text (`str`), or a static field's JSON (`Value`) whose texts
+/// and object keys are texts; each escaped for `templatefile()` when `escaped`.
+struct SpecData<'a, T: ?Sized> {
+    data: &'a T,
+    escaped: bool,
+}
+
+impl<'a, T: ?Sized> SpecData<'a, T> {
+    fn new(data: &'a T, escaped: bool) -> Self {
+        SpecData { data, escaped }
     }
-    Value::Object(r)
+
+    /// Data inside this one, written the same way.
+    fn inner<U: ?Sized>(&self, data: &'a U) -> SpecData<'a, U> {
+        SpecData::new(data, self.escaped)
+    }
+}
+
+impl Serialize for SpecData<'_, str> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        if self.escaped {
+            serializer.serialize_str(&escape_template(self.data))
+        } else {
+            serializer.serialize_str(self.data)
+        }
+    }
+}
+
+impl Serialize for SpecData<'_, Value> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self.data {
+            Value::String(text) => self.inner(text.as_str()).serialize(serializer),
+            Value::Array(items) => {
+                let mut seq = serializer.serialize_seq(Some(items.len()))?;
+                for item in items {
+                    seq.serialize_element(&self.inner(item))?;
+                }
+                seq.end()
+            }
+            Value::Object(fields) => {
+                let mut map = serializer.serialize_map(Some(fields.len()))?;
+                for (key, value) in fields {
+                    map.serialize_entry(&self.inner(key.as_str()), &self.inner(value))?;
+                }
+                map.end()
+            }
+            Value::Null | Value::Bool(_) | Value::Number(_) => self.data.serialize(serializer),
+        }
+    }
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct Fail<'a> {
+    #[serde(rename = "Type")]
+    kind: &'static str,
+    comment: Cow<'a, str>,
+    error: Cow<'a, str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    cause: Option<Cow<'a, str>>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct Retrier<'a> {
+    error_equals: Vec<Cow<'a, str>>,
+    interval_seconds: u64,
+    max_attempts: u32,
+    backoff_rate: f64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    max_delay_seconds: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    jitter_strategy: Option<&'static str>,
 }
 
 /// A caught error goes to `$.error` of the state input, so the next state still has the input.
-fn catcher(catch: &Catch) -> Value {
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct Catcher<'a> {
+    error_equals: Vec<Cow<'a, str>>,
+    result_path: &'static str,
+    next: Cow<'a, str>,
+}
+
+fn task_state<'a>(step: &'a Step, fifo: bool, next: Option<&'a str>, values: &Values) -> Task<'a> {
+    Task {
+        kind: "Task",
+        comment: values.owned_text(format!("Waits for a callback on queue \"{}\".", step.queue)),
+        resource: values.task_resource(),
+        parameters: Parameters {
+            queue_url: values.queue_url(&step.queue),
+            message_body: MessageBody {
+                input_path: values.text(&step.input_path),
+                fields: &step.message_fields,
+                escaped: values.escaped(),
+            },
+            // One message group per execution: messages of one execution stay in order, executions run in parallel.
+            message_group_id: fifo.then_some("$$.Execution.Name"),
+        },
+        timeout_seconds: step.timeout_seconds,
+        heartbeat_seconds: step.heartbeat_seconds,
+        retry: step.retry.iter().map(|retry| retrier(retry, values)).collect(),
+        catch: step.catch.iter().map(|catch| catcher(catch, values)).collect(),
+        end: next.is_none().then_some(true),
+        next: next.map(|next| values.text(next)),
+    }
+}
+
+fn retrier<'a>(retry: &'a Retry, values: &Values) -> Retrier<'a> {
+    Retrier {
+        error_equals: error_names(&retry.errors, values),
+        interval_seconds: retry.interval_seconds,
+        max_attempts: retry.max_attempts,
+        backoff_rate: f64::from(retry.backoff_rate_milli) / 1000.0,
+        max_delay_seconds: retry.max_delay_seconds,
+        jitter_strategy: retry.jitter.then_some("FULL"),
+    }
+}
+
+fn catcher<'a>(catch: &'a Catch, values: &Values) -> Catcher<'a> {
     let next = match &catch.target {
         CatchTarget::Step(name) => name,
         CatchTarget::Fail { state, .. } => state,
     };
-    json!({ "ErrorEquals": catch.errors, "ResultPath": "$.error", "Next": next })
+    Catcher {
+        error_equals: error_names(&catch.errors, values),
+        result_path: "$.error",
+        next: values.text(next),
+    }
+}
+
+fn error_names<'a>(errors: &'a [String], values: &Values) -> Vec<Cow<'a, str>> {
+    errors.iter().map(|error| values.text(error)).collect()
 }

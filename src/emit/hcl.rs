@@ -275,6 +275,11 @@ impl Line {
     fn blank() -> Self {
         Line::other(0, String::new())
     }
+
+    /// About the bytes the line takes in the file (a little less when `=` is aligned).
+    fn width_estimate(&self) -> usize {
+        2 * self.indent + self.key.as_ref().map_or(0, |key| key.len() + 3) + self.text.len() + 1
+    }
 }
 
 /// Comment lines: `# ` and each line of `text`.
@@ -418,7 +423,7 @@ fn object_key(name: &str) -> String {
 
 /// Joins lines, aligning `=` across each run of consecutive single-line attributes.
 fn align(lines: Vec<Line>) -> String {
-    let mut out = String::new();
+    let mut out = String::with_capacity(lines.iter().map(Line::width_estimate).sum());
     let mut start = 0;
     while start < lines.len() {
         let run_end = lines[start..]
@@ -429,7 +434,7 @@ fn align(lines: Vec<Line>) -> String {
         if run_end == start {
             let line = &lines[start];
             if !line.text.is_empty() {
-                out.push_str(&"  ".repeat(line.indent));
+                push_indent(&mut out, line.indent);
                 out.push_str(&line.text);
             }
             out.push('\n');
@@ -443,17 +448,23 @@ fn align(lines: Vec<Line>) -> String {
             .unwrap_or(0);
         for line in &lines[start..run_end] {
             let key = line.key.as_deref().unwrap_or("");
-            let pad = width - key.chars().count();
-            out.push_str(&format!(
-                "{}{key}{} = {}\n",
-                "  ".repeat(line.indent),
-                " ".repeat(pad),
-                line.text
-            ));
+            push_indent(&mut out, line.indent);
+            out.push_str(key);
+            out.extend(std::iter::repeat_n(' ', width - key.chars().count()));
+            out.push_str(" = ");
+            out.push_str(&line.text);
+            out.push('\n');
         }
         start = run_end;
     }
     out
+}
+
+/// Two spaces per level.
+fn push_indent(out: &mut String, indent: usize) {
+    for _ in 0..indent {
+        out.push_str("  ");
+    }
 }
 
 #[cfg(test)]

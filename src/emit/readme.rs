@@ -1,5 +1,9 @@
 //! The module's README: what it deploys, diagrams, inputs and outputs, and how to send a callback.
 
+use std::borrow::Cow;
+use std::collections::HashMap;
+use std::fmt::Write as _;
+
 use minijinja::value::Serde;
 use minijinja::{Environment, UndefinedBehavior, Value, context};
 use serde::Serialize;
@@ -209,46 +213,76 @@ fn token_logging(model: &Model) -> String {
 
 /// The workflow as a mermaid flowchart: one node per step, in order.
 pub fn workflow_mermaid(model: &Model) -> String {
-    let mut lines = vec!["flowchart TD".to_string(), "  start((Start))".to_string()];
-    let mut previous = "start".to_string();
+    let mut out = String::new();
+    write_workflow_mermaid(&mut out, model).expect("bug: writing to a String failed");
+    out
+}
+
+/// [`workflow_mermaid`], written into one buffer: a thousand steps make a thousand nodes.
+fn write_workflow_mermaid(out: &mut String, model: &Model) -> std::fmt::Result {
+    out.push_str("flowchart TD\n  start((Start))");
     for (index, step) in model.steps.iter().enumerate() {
-        let id = format!("s{index}");
-        let mut label = format!("{}<br/>queue: {}", escape_mermaid(&step.name), step.queue);
+        match index {
+            0 => out.push_str("\n  start"),
+            _ => write!(out, "\n  s{}", index - 1)?,
+        }
+        write!(
+            out,
+            " --> s{index}[\"{}<br/>queue: {}",
+            escape_mermaid(&step.name),
+            step.queue
+        )?;
         if let Some(t) = step.timeout_seconds {
-            label.push_str(&format!("<br/>timeout {}", format_seconds(t)));
+            write!(out, "<br/>timeout {}", format_seconds(t))?;
         }
         if let Some(h) = step.heartbeat_seconds {
-            label.push_str(&format!("<br/>heartbeat {}", format_seconds(h)));
+            write!(out, "<br/>heartbeat {}", format_seconds(h))?;
         }
-        lines.push(format!("  {previous} --> {id}[\"{label}\"]"));
-        previous = id;
+        out.push_str("\"]");
     }
-    lines.push(format!("  {previous} --> finish((End))"));
+    match model.steps.len() {
+        0 => out.push_str("\n  start"),
+        steps => write!(out, "\n  s{}", steps - 1)?,
+    }
+    out.push_str(" --> finish((End))");
+    let step_index: HashMap<&str, usize> = model
+        .steps
+        .iter()
+        .enumerate()
+        .map(|(i, s)| (s.name.as_str(), i))
+        .collect();
     for (index, step) in model.steps.iter().enumerate() {
         for catch in &step.catch {
-            let errors = escape_mermaid(&catch.errors.join(", "));
-            let target = match &catch.target {
-                CatchTarget::Step(name) => format!("s{}", model.step_index(name)),
-                CatchTarget::Fail { state, error, .. } => {
-                    format!(
-                        "{}[\"{}<br/>Fail: {}\"]",
-                        fail_id(state),
-                        escape_mermaid(state),
-                        escape_mermaid(error)
-                    )
+            let errors = catch.errors.join(", ");
+            let errors = escape_mermaid(&errors);
+            write!(out, "\n  s{index} -. \"{errors}\" .-> ")?;
+            match &catch.target {
+                CatchTarget::Step(name) => {
+                    let target = step_index
+                        .get(name.as_str())
+                        .unwrap_or_else(|| panic!("bug: the model has no step {name:?}, yet a catcher names it"));
+                    write!(out, "s{target}")?
                 }
-            };
-            lines.push(format!("  s{index} -. \"{errors}\" .-> {target}"));
+                CatchTarget::Fail { state, error, .. } => write!(
+                    out,
+                    "{}[\"{}<br/>Fail: {}\"]",
+                    fail_id(state),
+                    escape_mermaid(state),
+                    escape_mermaid(error)
+                )?,
+            }
         }
         for retry in &step.retry {
-            let errors = escape_mermaid(&retry.errors.join(", "));
-            lines.push(format!(
-                "  s{index} -. \"retry {errors} x{}\" .-> s{index}",
+            let errors = retry.errors.join(", ");
+            let errors = escape_mermaid(&errors);
+            write!(
+                out,
+                "\n  s{index} -. \"retry {errors} x{}\" .-> s{index}",
                 retry.max_attempts
-            ));
+            )?;
         }
     }
-    lines.join("\n")
+    Ok(())
 }
 
 /// The services and who calls whom.
@@ -289,6 +323,11 @@ fn fail_id(state: &str) -> String {
     )
 }
 
-fn escape_mermaid(text: &str) -> String {
-    text.replace('"', "#quot;")
+/// `"` as mermaid writes it inside a label; the text itself when it holds none.
+fn escape_mermaid(text: &str) -> Cow<'_, str> {
+    if text.contains('"') {
+        Cow::Owned(text.replace('"', "#quot;"))
+    } else {
+        Cow::Borrowed(text)
+    }
 }

@@ -12,7 +12,7 @@ pub fn guard_rails(spec: &Spec, model: &Model) -> Vec<Diagnostic> {
     let mut warnings = Vec::new();
     let spec_steps = spec.steps.as_ref().map(|s| s.value.as_slice()).unwrap_or_default();
     for (index, (written, step)) in spec_steps.iter().zip(&model.steps).enumerate() {
-        if let Some(queue) = model.queues.iter().find(|q| q.key == step.queue) {
+        if let Some(queue) = model.find_queue(&step.queue) {
             warnings.extend(step_timeout(
                 index,
                 written,
@@ -23,7 +23,7 @@ pub fn guard_rails(spec: &Spec, model: &Model) -> Vec<Diagnostic> {
         }
     }
     for (key, written) in &spec.queues {
-        if let Some(queue) = model.queues.iter().find(|q| q.key == key.value) {
+        if let Some(queue) = model.find_queue(&key.value) {
             warnings.extend(visibility_below_callback(
                 key,
                 written,

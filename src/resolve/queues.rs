@@ -17,14 +17,13 @@ impl Checker {
             .iter()
             .filter_map(|s| s.queue.as_ref().map(|q| q.value.as_str()))
             .collect();
+        let defined: BTreeSet<&str> = spec.queues.iter().map(|(key, _)| key.value.as_str()).collect();
         // An unused queue is only worth reporting once every step names a queue that exists:
         // otherwise it is the echo of a typo or a missing key, reported on the step itself.
         let steps_resolve = !steps.is_empty()
-            && steps.iter().all(|s| {
-                s.queue
-                    .as_ref()
-                    .is_some_and(|q| spec.queues.iter().any(|(key, _)| key.value == q.value))
-            });
+            && steps
+                .iter()
+                .all(|s| s.queue.as_ref().is_some_and(|q| defined.contains(q.value.as_str())));
         let mut queues: Vec<Queue> = spec
             .queues
             .iter()

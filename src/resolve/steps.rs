@@ -96,9 +96,9 @@ impl Checker {
         }
     }
 
-    /// A step's `queue` is the key of a `[queues.*]` table.
+    /// A step's `queue` is the key of a `[queues.*]` table. `queues` are sorted by key.
     fn known_queue(&mut self, path: &str, queue: &Located<String>, queues: &[Queue]) {
-        if queues.iter().any(|known| known.key == queue.value) {
+        if queues.binary_search_by(|known| known.key.cmp(&queue.value)).is_ok() {
             return;
         }
         let near = did_you_mean_prefix(&queue.value, queues.iter().map(|k| k.key.as_str()));

@@ -7,6 +7,9 @@
 //! A path names a key the way a reader finds it: `.` between a table and its keys, `[]` for every element
 //! of an array of tables (`steps[].timeout`), `*` for every entry of a map (`queues.*.retention`).
 
+use std::collections::HashMap;
+use std::sync::OnceLock;
+
 use crate::duration::format_seconds;
 
 /// One day, in seconds.
@@ -881,9 +884,21 @@ pub fn children(table: &str) -> impl Iterator<Item = &'static Key> {
     KEYS.iter().filter(move |k| k.parent() == table)
 }
 
-/// The names of the keys written directly in the table at `table`, in [`KEYS`] order.
-pub fn names_in(table: &str) -> Vec<&'static str> {
-    children(table).map(Key::name).collect()
+/// The names of the keys written directly in the table at `table`, in [`KEYS`] order. The reader asks
+/// for every table of a spec, so they are grouped by table once, not found by a scan of [`KEYS`] each time.
+pub fn names_in(table: &str) -> &'static [&'static str] {
+    static NAMES_BY_TABLE: OnceLock<HashMap<&'static str, Vec<&'static str>>> = OnceLock::new();
+    let by_table = NAMES_BY_TABLE.get_or_init(|| {
+        let mut by_table: HashMap<&'static str, Vec<&'static str>> = HashMap::new();
+        for key in KEYS {
+            by_table.entry(key.parent()).or_default().push(key.name());
+        }
+        by_table
+    });
+    match by_table.get(table) {
+        Some(names) => names,
+        None => &[],
+    }
 }
 
 /// The README's key table: every key, its default, what it may hold and what it is.

@@ -217,8 +217,8 @@ def provider_constraint(module: Path) -> str | None:
 
 
 def pin_provider(module: Path, label: str) -> str | None:
-    """When the provider at hand is outside a module's constraint (this machine kind mirrors 5.100.0; the
-    modules ask for 6.x), pins it in an override file in the test copy. Returns a note saying so."""
+    """When the provider at hand is outside a module's constraint (a local mirror may hold one release the
+    module does not admit), pins it in an override file in the test copy. Returns a note saying so."""
     version = toolchain().provider_version
     constraint = provider_constraint(module)
     if version is None or constraint is None or admits(constraint, version):

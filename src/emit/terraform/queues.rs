@@ -1,20 +1,23 @@
 //! `queues.tf`: one callback queue per `[queues.*]`, its dead-letter queue and the redrive allow policy that
 //! lets only that queue send to it.
 
+use std::collections::HashMap;
+
 use super::{address, aws_name, queue_key_input, var};
 use crate::duration::format_seconds;
 use crate::emit::hcl::{Block, Expr, File, boolean, number, raw, string};
-use crate::model::{DeadLetter, Encryption, Model, Queue};
+use crate::model::{DeadLetter, Encryption, Model, Queue, Step};
 
 /// The file.
 pub(super) fn file(header: &str, model: &Model) -> File {
     let mut file = File::new(header);
+    let steps_by_queue = model.steps_by_queue();
     for queue in &model.queues {
         file.push_commented(
             &format!(
                 "Queue {:?}: {} here; a worker receives them.",
                 queue.key,
-                senders(model, queue)
+                senders(&steps_by_queue, queue)
             ),
             source_queue(queue),
         );
@@ -47,10 +50,11 @@ pub(super) fn file(header: &str, model: &Model) -> File {
 }
 
 /// Which steps send to the queue. Resolve refuses a queue no step uses, so none is a bug.
-fn senders(model: &Model, queue: &Queue) -> String {
-    let steps: Vec<String> = model
-        .steps_on(&queue.key)
+fn senders(steps_by_queue: &HashMap<&str, Vec<&Step>>, queue: &Queue) -> String {
+    let steps: Vec<String> = steps_by_queue
+        .get(queue.key.as_str())
         .into_iter()
+        .flatten()
         .map(|s| format!("{:?}", s.name))
         .collect();
     match steps.as_slice() {
