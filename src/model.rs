@@ -25,6 +25,9 @@ pub struct Model {
     pub module_key: Option<ModuleKey>,
     /// The IAM roles and what each may do.
     pub roles: Vec<Role>,
+    /// The policies a team attaches to its worker's role: one for every queue, then one per queue when
+    /// there are several (see [`Model::worker_policy_of`]).
+    pub worker_policies: Vec<WorkerPolicy>,
     /// CloudWatch alarms on stuck or failing work, when `[alarms]` is present.
     pub alarms: Option<Alarms>,
 }
@@ -233,7 +236,23 @@ pub struct DeadLetter {
     pub max_receives: u32,
     /// `MessageRetentionPeriod`: the maximum, so that a message is not lost before someone looks.
     pub retention_seconds: u64,
+    /// The callback Lambda reads this queue (an event source mapping) and fails each message's task
+    /// with [`DEAD_LETTERED_ERROR`] at once; `None` when `fail_execution = false`.
+    pub fail_execution: Option<DeadLetterReader>,
 }
+
+/// How the callback Lambda reads a dead-letter queue.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeadLetterReader {
+    /// Records per invocation.
+    pub batch_size: u32,
+    /// The dead-letter queue's `VisibilityTimeout`: a batch being handled must stay hidden for longer
+    /// than the function can run.
+    pub visibility_timeout_seconds: u64,
+}
+
+/// The error a dead-lettered task fails with; a step's `catch` can name it.
+pub const DEAD_LETTERED_ERROR: &str = "sfngen.DeadLettered";
 
 /// The customer managed KMS key.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -336,6 +355,17 @@ pub struct Statement {
     pub resources: Vec<Resource>,
     /// Restrict use of the credentials to calls made from the callback function itself.
     pub only_from_callback_function: bool,
+    /// Restrict the actions (KMS ones) to requests SQS makes on the caller's behalf (`kms:ViaService`).
+    pub only_through_sqs: bool,
+}
+
+/// A policy the module publishes (as an output) for a worker's own role, and attaches nowhere.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WorkerPolicy {
+    /// The queue it is for; `None`: every queue.
+    pub queue: Option<String>,
+    /// The permissions, one statement per concern.
+    pub statements: Vec<Statement>,
 }
 
 /// Something a statement grants access to.
@@ -343,8 +373,12 @@ pub struct Statement {
 pub enum Resource {
     /// The queue with this key.
     Queue(String),
+    /// The dead-letter queue of the queue with this key.
+    DeadLetterQueue(String),
     /// This module's state machine.
     StateMachine,
+    /// The callback Lambda.
+    CallbackFunction,
     /// The key this module creates.
     ModuleKey,
     /// A key given by ARN.
@@ -387,6 +421,31 @@ impl Model {
     /// The steps that send to the queue with this key, in execution order.
     pub fn steps_on(&self, queue_key: &str) -> Vec<&Step> {
         self.steps.iter().filter(|s| s.queue == queue_key).collect()
+    }
+
+    /// The policy for a worker of every queue. Resolve always makes it, so none is a bug.
+    pub fn worker_policy(&self) -> &WorkerPolicy {
+        self.worker_policies
+            .iter()
+            .find(|p| p.queue.is_none())
+            .unwrap_or_else(|| panic!("bug: the model has no worker policy"))
+    }
+
+    /// The policy for a worker of the queue with this key: its own, or with a single queue the policy for
+    /// every queue, which is the same.
+    pub fn worker_policy_of(&self, queue_key: &str) -> &WorkerPolicy {
+        self.worker_policies
+            .iter()
+            .find(|p| p.queue.as_deref() == Some(queue_key))
+            .unwrap_or_else(|| self.worker_policy())
+    }
+
+    /// The queues whose dead-letter queue the callback Lambda reads, failing their tasks at once.
+    pub fn dead_letter_readers(&self) -> Vec<(&Queue, &DeadLetterReader)> {
+        self.queues
+            .iter()
+            .filter_map(|q| Some((q, q.dead_letter.as_ref()?.fail_execution.as_ref()?)))
+            .collect()
     }
 
     /// The key aliases queues are encrypted with, each once, sorted.
@@ -540,10 +599,20 @@ impl Model {
                 OutputValue::AlarmArns,
             );
         }
+        add(
+            "worker_policy_json",
+            "IAM policy (JSON) for a worker's role: receive, delete and change the visibility of task messages on every queue, decrypt them, invoke the callback Lambda.",
+            OutputValue::WorkerPolicy,
+        );
+        add(
+            "worker_policy_json_by_queue",
+            "The same policy for a worker of one queue, by queue key.",
+            OutputValue::WorkerPolicyByQueue,
+        );
         if self.module_key.is_some() {
             add(
                 "kms_key_arn",
-                "ARN of the module's KMS key (queues with encryption = \"kms\", log groups with [logs] encryption = \"kms\"); workers of those queues need kms:Decrypt on it.",
+                "ARN of the module's KMS key (queues with encryption = \"kms\", log groups with [logs] encryption = \"kms\"); worker_policy_json lets workers of those queues decrypt with it.",
                 OutputValue::ModuleKeyArn,
             );
         }
@@ -557,12 +626,19 @@ impl Model {
             return Vec::new();
         }
         let mut alarms = Vec::new();
-        for queue in self.queues.iter().filter(|q| q.dead_letter.is_some()) {
+        for queue in self.queues.iter() {
+            let Some(dead_letter) = &queue.dead_letter else {
+                continue;
+            };
+            let why = match dead_letter.fail_execution {
+                Some(_) => "the callback Lambda could not fail their tasks yet (see its log group).",
+                None => "tasks no worker could handle.",
+            };
             alarms.push(Alarm {
                 key: format!("{}_dlq_messages", queue.key),
                 name: AwsName::suffixed(format!("-{}-dlq-messages", queue.key)),
                 description: format!(
-                    "Messages are waiting in the dead-letter queue of {:?}: tasks no worker could handle.",
+                    "Messages are waiting in the dead-letter queue of {:?}: {why}",
                     queue.key
                 ),
                 metric: Metric {
@@ -675,6 +751,10 @@ pub enum OutputValue {
     AlarmArns,
     /// The module key's ARN.
     ModuleKeyArn,
+    /// The worker policy for every queue, as JSON.
+    WorkerPolicy,
+    /// Each queue's worker policy, as JSON, by queue key.
+    WorkerPolicyByQueue,
 }
 
 /// One CloudWatch alarm: fires above zero.

@@ -27,17 +27,18 @@ pub fn resolve(spec: &Spec, source_file: &str) -> Result<Model, Vec<Diagnostic>>
     let name = c.resource_name(keys::NAME.path, spec.name.as_ref());
     let tags = c.tags(spec);
     let mut state_machine = c.state_machine(spec);
-    let queues = c.queues(spec);
-    let steps = c.steps(spec, &queues, state_machine.timeout_seconds);
     let mut callback = c.callback(spec, state_machine.tracing);
+    let queues = c.queues(spec, callback.timeout_seconds);
+    let steps = c.steps(spec, &queues, state_machine.timeout_seconds);
     let alarms = spec.alarms.as_ref().map(|a| c.alarms(a));
     let logs_use_module_key = c.choice(&keys::LOG_ENCRYPTION, "logs", spec.log_encryption.as_ref()) == "kms";
     c.finish()?;
     let module_key = iam::module_key(&queues, logs_use_module_key, &mut state_machine, &mut callback);
     let roles = vec![
         iam::state_machine_role(&state_machine, &queues),
-        iam::callback_role(callback.tracing),
+        iam::callback_role(callback.tracing, &queues),
     ];
+    let worker_policies = iam::worker_policies(&queues);
     Ok(Model {
         name,
         source_file: source_file.to_string(),
@@ -48,6 +49,7 @@ pub fn resolve(spec: &Spec, source_file: &str) -> Result<Model, Vec<Diagnostic>>
         callback,
         module_key,
         roles,
+        worker_policies,
         alarms,
     })
 }

@@ -85,13 +85,20 @@ fn source_queue(queue: &Queue) -> Block {
 }
 
 fn dead_letter_queue(queue: &Queue, dlq: &DeadLetter) -> Block {
-    encrypted(
-        address::dead_letter_queue(&queue.key)
-            .declare()
-            .attr("name", aws_name(&dlq.name))
-            .attr_opt("fifo_queue", queue.fifo.then(|| boolean(true))),
-        &queue.encryption,
-    )
+    let mut block = address::dead_letter_queue(&queue.key)
+        .declare()
+        .attr("name", aws_name(&dlq.name))
+        .attr_opt("fifo_queue", queue.fifo.then(|| boolean(true)));
+    if let Some(reader) = &dlq.fail_execution {
+        block = block
+            .comment(&format!(
+                "{}: the callback Lambda reads this queue, and AWS recommends six times the function's timeout\n\
+                 for an SQS event source, so that a batch is not handed out again while the function works on it.",
+                format_seconds(reader.visibility_timeout_seconds)
+            ))
+            .attr("visibility_timeout_seconds", number(reader.visibility_timeout_seconds));
+    }
+    encrypted(block, &queue.encryption)
     .comment(&format!(
         "{}, the SQS maximum: a dead-lettered message keeps its first enqueue time, so it\nmust outlive the source queue's retention or it could expire on arrival.",
         format_seconds(dlq.retention_seconds)
