@@ -738,7 +738,11 @@ fn dead_letters_fail_their_tasks_through_the_callback() {
         read += readers.len();
         unread += queues.iter().filter(|q| q.dead_letter && !q.read_by_callback).count();
         let mappings = m.all("resource", "aws_lambda_event_source_mapping");
-        assert_eq!(mappings.len(), readers.len(), "{label}: one mapping per dead-letter queue read");
+        assert_eq!(
+            mappings.len(),
+            readers.len(),
+            "{label}: one mapping per dead-letter queue read"
+        );
         let function = m.one("resource", "aws_lambda_function", "callback").unwrap();
         let function_timeout: u64 = attr(function, "timeout").unwrap().parse().unwrap();
         for queue in &readers {
@@ -782,7 +786,10 @@ fn dead_letters_fail_their_tasks_through_the_callback() {
                     "sqs:GetQueueAttributes".into(),
                     "sqs:ReceiveMessage".into()
                 ],
-                readers.iter().map(|q| format!("aws_sqs_queue.{}_dlq.arn", q.key)).collect(),
+                readers
+                    .iter()
+                    .map(|q| format!("aws_sqs_queue.{}_dlq.arn", q.key))
+                    .collect(),
                 Vec::new(),
             )),
             "{label}"
@@ -804,5 +811,8 @@ fn dead_letters_fail_their_tasks_through_the_callback() {
             );
         }
     }
-    assert!(read >= 3 && unread >= 2, "expected specs with dead-letter queues read and not read");
+    assert!(
+        read >= 3 && unread >= 2,
+        "expected specs with dead-letter queues read and not read"
+    );
 }

@@ -191,7 +191,11 @@ fn worker_statements<'q>(queues: impl IntoIterator<Item = &'q Queue> + Clone) ->
             "sqs:GetQueueAttributes",
             "sqs:ReceiveMessage",
         ],
-        queues.clone().into_iter().map(|q| Resource::Queue(q.key.clone())).collect(),
+        queues
+            .clone()
+            .into_iter()
+            .map(|q| Resource::Queue(q.key.clone()))
+            .collect(),
     )];
     statements.extend(decrypt_through_sqs("DecryptTasks", queues));
     statements.push(allow(

@@ -41,12 +41,12 @@ pub(super) fn file(header: &str, model: &Model) -> File {
 /// Why a worker policy is here: the module attaches it nowhere, a team attaches its JSON (an output).
 fn worker_policy_comment(policy: &WorkerPolicy) -> String {
     match &policy.queue {
-        None => "What a worker's role needs to take tasks from every queue and answer them (output worker_policy_json):\n\
+        None => {
+            "What a worker's role needs to take tasks from every queue and answer them (output worker_policy_json):\n\
                  the module attaches it to no role; a team attaches it to its worker's."
-            .into(),
-        Some(key) => format!(
-            "The same for a worker of queue {key:?} only (output worker_policy_json_by_queue)."
-        ),
+                .into()
+        }
+        Some(key) => format!("The same for a worker of queue {key:?} only (output worker_policy_json_by_queue)."),
     }
 }
 
