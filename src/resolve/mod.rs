@@ -135,13 +135,7 @@ mod tests {
     #[test]
     fn dead_letters_fail_their_executions_unless_turned_off() {
         let m = resolve_src(SEED).unwrap();
-        let reader = m.queues[0]
-            .dead_letter
-            .as_ref()
-            .unwrap()
-            .fail_execution
-            .as_ref()
-            .unwrap();
+        let reader = &m.dead_letter_readers()[0].1;
         // Six times the callback's default 10s timeout.
         assert_eq!((reader.batch_size, reader.visibility_timeout_seconds), (10, 60));
         let callback = m.roles.iter().find(|r| r.id == RoleId::Callback).unwrap();
@@ -161,14 +155,7 @@ mod tests {
 
         let longest = SEED.replace("[queues.main]\n", "[queues.main]\n[callback]\ntimeout = \"15m\"\n");
         let m = resolve_src(&longest).unwrap();
-        let reader = m.queues[0]
-            .dead_letter
-            .as_ref()
-            .unwrap()
-            .fail_execution
-            .as_ref()
-            .unwrap();
-        assert_eq!(reader.visibility_timeout_seconds, 5400);
+        assert_eq!(m.dead_letter_readers()[0].1.visibility_timeout_seconds, 5400);
     }
 
     #[test]
