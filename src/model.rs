@@ -4,6 +4,8 @@
 
 use std::collections::BTreeMap;
 
+use crate::spec::keys;
+
 /// The whole pattern, ready to emit.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Model {
@@ -82,26 +84,29 @@ pub struct StateMachine {
     pub name: AwsName,
     /// Execution `TimeoutSeconds`.
     pub timeout_seconds: u64,
-    /// Execution logging; `None` for `log_level = "OFF"` (no log group is created).
-    pub logging: Option<Logging>,
-    /// X-Ray tracing.
+    /// Execution logging, as the spec sets it: the defaults of the module's `log_level`,
+    /// `include_execution_data` and `state_machine_log_retention_days` inputs.
+    pub logging: Logging,
+    /// X-Ray tracing, as the spec sets it: the default of the module's `tracing` input.
     pub tracing: bool,
 }
 
 /// State machine logging.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Logging {
-    /// `ALL`, `ERROR` or `FATAL`.
+    /// The log level; any but [`LogLevel::Off`] creates the log group.
     pub level: LogLevel,
     /// Whether execution input and output go into the log.
     pub include_execution_data: bool,
-    /// The log group.
+    /// The log group, created while the level is not `OFF` (the module's `log_level` input decides).
     pub log_group: LogGroup,
 }
 
-/// A state machine log level other than `OFF`.
+/// A state machine log level.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum LogLevel {
+    /// No execution logs, and no log group.
+    Off,
     /// Every event.
     All,
     /// Errors only.
@@ -114,6 +119,7 @@ impl LogLevel {
     /// The value AWS expects.
     pub fn as_str(self) -> &'static str {
         match self {
+            LogLevel::Off => "OFF",
             LogLevel::All => "ALL",
             LogLevel::Error => "ERROR",
             LogLevel::Fatal => "FATAL",
@@ -126,8 +132,10 @@ impl LogLevel {
 pub struct LogGroup {
     /// Full log group name.
     pub name: AwsName,
-    /// `retention_in_days`.
+    /// `retention_in_days`, as the spec sets it: the default of the input named `retention_input`.
     pub retention_days: u32,
+    /// The module input that sets `retention_in_days`.
+    pub retention_input: &'static str,
     /// Encrypted with the module's key (`[logs] encryption = "kms"`); otherwise CloudWatch's own.
     pub module_key: bool,
 }
@@ -221,10 +229,26 @@ pub enum Encryption {
     SqsManaged,
     /// The customer managed key this module creates.
     ModuleKey,
-    /// A key given by ARN.
+    /// A key given by ARN: the default of the queue's key input ([`Queue::key_input`]).
     KeyArn(String),
-    /// A key given by alias (`alias/...`); its ARN is looked up at plan time.
+    /// A key given by alias (`alias/...`): the default of the queue's key input; its ARN is looked up at
+    /// plan time.
     KeyAlias(String),
+}
+
+impl Queue {
+    /// The module input that holds the key this queue names by ARN or alias (one per queue, so that each
+    /// account or environment sets its own): `{key}_queue_kms_key_arn` or `{key}_queue_kms_key_alias`, with
+    /// `-` written `_` (queue keys hold no `_`, so two queues cannot share one). `None` for SSE-SQS and the
+    /// module's own key.
+    pub fn key_input(&self) -> Option<String> {
+        let kind = match self.encryption {
+            Encryption::KeyArn(_) => "arn",
+            Encryption::KeyAlias(_) => "alias",
+            Encryption::SqsManaged | Encryption::ModuleKey => return None,
+        };
+        Some(format!("{}_queue_kms_key_{kind}", self.key.replace('-', "_")))
+    }
 }
 
 /// A dead-letter queue.
@@ -246,8 +270,10 @@ pub struct DeadLetter {
 pub struct DeadLetterReader {
     /// Records per invocation.
     pub batch_size: u32,
-    /// The dead-letter queue's `VisibilityTimeout`: a batch being handled must stay hidden for longer
-    /// than the function can run.
+    /// The dead-letter queue's `VisibilityTimeout` is this many times the callback's timeout (an input): a
+    /// batch being handled must stay hidden for longer than the function can run.
+    pub callback_timeouts: u64,
+    /// That visibility timeout with the callback's timeout from the spec (the input's default).
     pub visibility_timeout_seconds: u64,
 }
 
@@ -289,16 +315,15 @@ impl Architecture {
 pub struct Callback {
     /// AWS function name.
     pub function_name: AwsName,
-    /// `memory_size`.
+    /// `memory_size`, as the spec sets it: the default of the module's `callback_memory_mb` input.
     pub memory_mb: u32,
-    /// `timeout` in seconds.
+    /// `timeout` in seconds: the default of `callback_timeout_seconds`.
     pub timeout_seconds: u64,
     /// CPU architecture.
     pub architecture: Architecture,
-    /// `reserved_concurrent_executions`.
+    /// `reserved_concurrent_executions`: the default of `callback_reserved_concurrency` (`None`: null,
+    /// unreserved).
     pub reserved_concurrency: Option<u32>,
-    /// Active X-Ray tracing, on with the state machine's tracing so that a trace spans the callback.
-    pub tracing: bool,
     /// Its log group.
     pub log_group: LogGroup,
 }
@@ -355,8 +380,19 @@ pub struct Statement {
     pub resources: Vec<Resource>,
     /// Restrict use of the credentials to calls made from the callback function itself.
     pub only_from_callback_function: bool,
+    /// Granted only while this feature is on (the module's inputs decide); `None`: always.
+    pub only_while: Option<Feature>,
     /// Restrict the actions (KMS ones) to requests SQS makes on the caller's behalf (`kms:ViaService`).
     pub only_through_sqs: bool,
+}
+
+/// A feature a module input turns on or off.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Feature {
+    /// Execution logging: `log_level` is not `OFF`.
+    ExecutionLogging,
+    /// X-Ray tracing: `tracing` is true.
+    Tracing,
 }
 
 /// A policy the module publishes (as an output) for a worker's own role, and attaches nowhere.
@@ -381,10 +417,8 @@ pub enum Resource {
     CallbackFunction,
     /// The key this module creates.
     ModuleKey,
-    /// A key given by ARN.
-    KeyArn(String),
-    /// A key given by alias.
-    KeyAlias(String),
+    /// The key the queue with this key names by ARN or alias (its key input).
+    QueueKey(String),
     /// The log streams of the callback's log group.
     CallbackLogStreams,
     /// `*`: only for actions that AWS does not let you scope to a resource.
@@ -448,19 +482,13 @@ impl Model {
             .collect()
     }
 
-    /// The key aliases queues are encrypted with, each once, sorted.
-    pub fn key_aliases(&self) -> Vec<&str> {
-        let mut aliases: Vec<&str> = self
-            .queues
+    /// The queues encrypted with a key given by alias, in queue order: each has its own key input, so
+    /// each has its own lookup of the key's ARN.
+    pub fn alias_queues(&self) -> Vec<&Queue> {
+        self.queues
             .iter()
-            .filter_map(|q| match &q.encryption {
-                Encryption::KeyAlias(alias) => Some(alias.as_str()),
-                _ => None,
-            })
-            .collect();
-        aliases.sort();
-        aliases.dedup();
-        aliases
+            .filter(|q| matches!(q.encryption, Encryption::KeyAlias(_)))
+            .collect()
     }
 
     /// Every AWS name the module derives from its `name` input, what it names, and AWS's length limit for it.
@@ -474,9 +502,7 @@ impl Model {
         }
         names.push(("Lambda function", &self.callback.function_name, 64));
         names.push(("log group", &self.callback.log_group.name, 512));
-        if let Some(logging) = &self.state_machine.logging {
-            names.push(("log group", &logging.log_group.name, 512));
-        }
+        names.push(("log group", &self.state_machine.logging.log_group.name, 512));
         names.extend(self.roles.iter().map(|role| ("IAM role", &role.name, 64)));
         if let Some(key) = &self.module_key {
             names.push(("KMS alias", &key.alias, 256));
@@ -484,45 +510,141 @@ impl Model {
         names
     }
 
-    /// The module's inputs, in the order `variables.tf` and the README list them.
+    /// The module's inputs, in the order `variables.tf` and the README list them: what every instance sets
+    /// (`name`, `tags`...), then what teams change per environment, each defaulting to the spec's value and
+    /// held to the spec's rule for its key.
     pub fn inputs(&self) -> Vec<Input> {
         let mut inputs = vec![
-            Input {
-                name: "name",
-                kind: InputKind::Name {
+            Input::new(
+                input::NAME,
+                InputKind::Name {
                     default: self.name.clone(),
                 },
-                description: "Prefix of every AWS name this module creates: set it per environment (or region) to instantiate the module more than once in an account.".into(),
-            },
-            Input {
-                name: "tags",
-                kind: InputKind::Tags,
-                description: "Tags for every taggable resource, merged after the module's own tags and the spec's [tags]."
-                    .into(),
-            },
-            Input {
-                name: "permissions_boundary",
-                kind: InputKind::OptionalPolicyArn,
-                description:
-                    "ARN of an IAM policy set as the permissions boundary of every role this module creates; null for none."
-                        .into(),
-            },
-            Input {
-                name: "callback_lambda_zip",
-                kind: InputKind::OptionalPath,
-                description: format!(
+                "Prefix of every AWS name this module creates: set it per environment (or region) to instantiate the module more than once in an account.",
+            ),
+            Input::new(
+                "tags",
+                InputKind::Tags,
+                "Tags for every taggable resource, merged after the module's own tags and the spec's [tags].",
+            ),
+            Input::new(
+                "permissions_boundary",
+                InputKind::OptionalPolicyArn,
+                "ARN of an IAM policy set as the permissions boundary of every role this module creates; null for none.",
+            ),
+            Input::new(
+                "callback_lambda_zip",
+                InputKind::OptionalPath,
+                &format!(
                     "Path of the callback Lambda package (a zip holding a provided.al2023 `bootstrap`); null uses the {LAMBDA_ZIP_FILE} that `sfngen render` placed in this module."
                 ),
-            },
+            ),
         ];
+        inputs.extend(self.state_machine_inputs());
+        inputs.extend(self.callback_inputs());
+        inputs.extend(self.queues.iter().filter_map(Queue::key_input_of));
         if self.alarms.is_some() {
-            inputs.push(Input {
-                name: "alarm_actions",
-                kind: InputKind::ArnList,
-                description: "ARNs (usually SNS topics) notified when an alarm fires and when it recovers.".into(),
-            });
+            inputs.push(Input::new(
+                "alarm_actions",
+                InputKind::ArnList,
+                "ARNs (usually SNS topics) notified when an alarm fires and when it recovers.",
+            ));
         }
         inputs
+    }
+
+    /// Logging and tracing of the state machine (tracing covers the callback Lambda too).
+    fn state_machine_inputs(&self) -> Vec<Input> {
+        let logging = &self.state_machine.logging;
+        let level = keys::LOG_LEVEL;
+        vec![
+            Input::from_key(
+                input::LOG_LEVEL,
+                InputKind::Choice {
+                    values: level.rule.values.iter().map(|(value, _)| *value).collect(),
+                    help: level.rule.help(),
+                    default: logging.level.as_str(),
+                },
+                level.doc,
+                level.path,
+            ),
+            Input::from_key(
+                input::INCLUDE_EXECUTION_DATA,
+                InputKind::Flag {
+                    default: logging.include_execution_data,
+                },
+                keys::INCLUDE_EXECUTION_DATA.doc,
+                keys::INCLUDE_EXECUTION_DATA.path,
+            ),
+            Input::from_key(
+                input::TRACING,
+                InputKind::Flag {
+                    default: self.state_machine.tracing,
+                },
+                keys::TRACING.doc,
+                keys::TRACING.path,
+            ),
+            Input::from_key(
+                logging.log_group.retention_input,
+                InputKind::RetentionDays {
+                    default: logging.log_group.retention_days,
+                },
+                keys::STATE_MACHINE_LOG_RETENTION.doc,
+                keys::STATE_MACHINE_LOG_RETENTION.path,
+            ),
+        ]
+    }
+
+    /// The callback Lambda's memory, timeout, concurrency and log retention.
+    fn callback_inputs(&self) -> Vec<Input> {
+        let cb = &self.callback;
+        let (memory, timeout, reserved) = (keys::MEMORY_MB, keys::CALLBACK_TIMEOUT, keys::RESERVED_CONCURRENCY);
+        vec![
+            Input::from_key(
+                input::CALLBACK_MEMORY_MB,
+                InputKind::WholeNumber {
+                    min: u64::from(memory.rule.min),
+                    max: u64::from(memory.rule.max),
+                    help: memory.rule.input_help(),
+                    default: Some(u64::from(cb.memory_mb)),
+                    optional: false,
+                },
+                memory.doc,
+                memory.path,
+            ),
+            Input::from_key(
+                input::CALLBACK_TIMEOUT_SECONDS,
+                InputKind::WholeNumber {
+                    min: timeout.rule.min,
+                    max: timeout.rule.max,
+                    help: timeout.rule.input_help(),
+                    default: Some(cb.timeout_seconds),
+                    optional: false,
+                },
+                "The Lambda's timeout, in seconds.",
+                timeout.path,
+            ),
+            Input::from_key(
+                input::CALLBACK_RESERVED_CONCURRENCY,
+                InputKind::WholeNumber {
+                    min: u64::from(reserved.rule.min),
+                    max: u64::from(reserved.rule.max),
+                    help: reserved.rule.input_help(),
+                    default: cb.reserved_concurrency.map(u64::from),
+                    optional: true,
+                },
+                "Reserved concurrent executions; null, the function is unreserved.",
+                reserved.path,
+            ),
+            Input::from_key(
+                cb.log_group.retention_input,
+                InputKind::RetentionDays {
+                    default: cb.log_group.retention_days,
+                },
+                keys::CALLBACK_LOG_RETENTION.doc,
+                keys::CALLBACK_LOG_RETENTION.path,
+            ),
+        ]
     }
 
     /// The module's outputs, in the order `outputs.tf` and the README list them.
@@ -585,13 +707,11 @@ impl Model {
             "CloudWatch log group of the callback Lambda.",
             OutputValue::CallbackLogGroupName,
         );
-        if self.state_machine.logging.is_some() {
-            add(
-                "state_machine_log_group_name",
-                "CloudWatch log group of the state machine's execution logs.",
-                OutputValue::StateMachineLogGroupName,
-            );
-        }
+        add(
+            "state_machine_log_group_name",
+            "CloudWatch log group of the state machine's execution logs; null while log_level is OFF.",
+            OutputValue::StateMachineLogGroupName,
+        );
         if self.alarms.is_some() {
             add(
                 "alarm_arns",
@@ -684,15 +804,80 @@ impl Model {
     }
 }
 
+/// The names of the module's inputs that resources read (a queue's key input is [`Queue::key_input`]).
+pub mod input {
+    /// The prefix of every AWS name.
+    pub const NAME: &str = "name";
+    /// The state machine's log level.
+    pub const LOG_LEVEL: &str = "log_level";
+    /// Whether execution data goes into the execution log.
+    pub const INCLUDE_EXECUTION_DATA: &str = "include_execution_data";
+    /// X-Ray tracing of the state machine and the callback Lambda.
+    pub const TRACING: &str = "tracing";
+    /// Retention of the execution log group.
+    pub const STATE_MACHINE_LOG_RETENTION_DAYS: &str = "state_machine_log_retention_days";
+    /// The callback Lambda's memory.
+    pub const CALLBACK_MEMORY_MB: &str = "callback_memory_mb";
+    /// The callback Lambda's timeout.
+    pub const CALLBACK_TIMEOUT_SECONDS: &str = "callback_timeout_seconds";
+    /// The callback Lambda's reserved concurrency.
+    pub const CALLBACK_RESERVED_CONCURRENCY: &str = "callback_reserved_concurrency";
+    /// Retention of the callback's log group.
+    pub const CALLBACK_LOG_RETENTION_DAYS: &str = "callback_log_retention_days";
+}
+
 /// A module input variable.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Input {
     /// Variable name.
-    pub name: &'static str,
+    pub name: String,
     /// What it holds, which decides its type, default and validation.
     pub kind: InputKind,
     /// One-line description.
     pub description: String,
+}
+
+impl Input {
+    fn new(name: &str, kind: InputKind, description: &str) -> Self {
+        Input {
+            name: name.to_string(),
+            kind,
+            description: description.to_string(),
+        }
+    }
+
+    /// An input for a spec key: what it is, then which key gives its default.
+    fn from_key(name: &str, kind: InputKind, what: &str, path: &str) -> Self {
+        Input::new(name, kind, &format!("{what} Defaults to the spec's {path}."))
+    }
+}
+
+impl Queue {
+    /// The input holding the key this queue names by ARN or alias, whose validation keeps that kind: the
+    /// module is rendered for one (an alias is looked up, an ARN is used as it is).
+    fn key_input_of(&self) -> Option<Input> {
+        let name = self.key_input()?;
+        let (kind, what) = match &self.encryption {
+            Encryption::KeyArn(arn) => (InputKind::KmsKeyArn { default: arn.clone() }, "ARN"),
+            Encryption::KeyAlias(alias) => (InputKind::KmsKeyAlias { default: alias.clone() }, "Alias"),
+            Encryption::SqsManaged | Encryption::ModuleKey => return None,
+        };
+        let description = format!(
+            "{what} of the KMS key that encrypts queue {:?}{}: set it per account.",
+            self.key,
+            if self.dead_letter.is_some() {
+                " and its dead-letter queue"
+            } else {
+                ""
+            }
+        );
+        Some(Input::from_key(
+            &name,
+            kind,
+            &description,
+            &format!("queues.{}.encryption", self.key),
+        ))
+    }
 }
 
 /// What a module input holds.
@@ -711,6 +896,48 @@ pub enum InputKind {
     OptionalPath,
     /// A list of ARNs; empty by default.
     ArnList,
+    /// One of a spec key's values.
+    Choice {
+        /// The values.
+        values: Vec<&'static str>,
+        /// How to fix another value, from the key's rule.
+        help: String,
+        /// The spec's value.
+        default: &'static str,
+    },
+    /// `true` or `false`.
+    Flag {
+        /// The spec's value.
+        default: bool,
+    },
+    /// A log group's retention in days: one of [`keys::LOG_RETENTION_DAYS`].
+    RetentionDays {
+        /// The spec's value.
+        default: u32,
+    },
+    /// A whole number from `min` to `max` (a spec key's range, durations in seconds).
+    WholeNumber {
+        /// The least.
+        min: u64,
+        /// The most.
+        max: u64,
+        /// How to fix another value, from the key's rule.
+        help: String,
+        /// The spec's value; `None`: unset (only when `optional`).
+        default: Option<u64>,
+        /// Null is a value of its own: the key unset (reserved concurrency: unreserved).
+        optional: bool,
+    },
+    /// A KMS key ARN ([`keys::KMS_KEY_ARN_PATTERN`]).
+    KmsKeyArn {
+        /// The spec's value.
+        default: String,
+    },
+    /// A KMS key alias ([`keys::KMS_ALIAS_PATTERN`]).
+    KmsKeyAlias {
+        /// The spec's value.
+        default: String,
+    },
 }
 
 /// A module output.

@@ -7,8 +7,9 @@
 use serde_json::{Map, Value, json};
 
 use crate::spec::keys::{
-    self, ALL_ERRORS, Entries, FORBIDDEN_STATE_NAME_CHARS, Key, LOG_RETENTION_DAYS, MAX_ERROR_NAME_CHARS,
-    MAX_NAME_CHARS, MAX_STATE_NAME_CHARS, Range, Rule, Shape, Table, TextRule, Written,
+    self, ALL_ERRORS, Entries, FORBIDDEN_STATE_NAME_CHARS, KMS_ALIAS_PATTERN, KMS_KEY_ARN_PATTERN, Key,
+    LOG_RETENTION_DAYS, MAX_ERROR_NAME_CHARS, MAX_KMS_ALIAS_CHARS, MAX_STATE_NAME_CHARS, Range, Rule, Shape, Table,
+    TextRule, Written, resource_name_pattern,
 };
 
 const DURATION_PATTERN: &str = "^[0-9]+[smhd]$";
@@ -154,7 +155,7 @@ fn table_schema(path: &str, table: Table) -> Value {
             json!({
                 "type": "object",
                 "minProperties": min_entries,
-                "propertyNames": { "pattern": name_pattern() },
+                "propertyNames": { "pattern": resource_name_pattern() },
                 "additionalProperties": entry,
             })
         }
@@ -163,7 +164,7 @@ fn table_schema(path: &str, table: Table) -> Value {
 
 fn text_schema(rule: TextRule) -> Value {
     match rule {
-        TextRule::ResourceName | TextRule::QueueKey => json!({ "type": "string", "pattern": name_pattern() }),
+        TextRule::ResourceName | TextRule::QueueKey => json!({ "type": "string", "pattern": resource_name_pattern() }),
         TextRule::StateName => json!({ "type": "string", "pattern": state_name_pattern() }),
         TextRule::JsonPath => json!({ "type": "string", "pattern": "^\\$" }),
         TextRule::ErrorName => json!({ "type": "string", "minLength": 1, "maxLength": MAX_ERROR_NAME_CHARS }),
@@ -171,17 +172,12 @@ fn text_schema(rule: TextRule) -> Value {
             "type": "string",
             "anyOf": [
                 { "enum": ["sqs", "kms"] },
-                { "pattern": "^arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:key/[A-Za-z0-9-]+$" },
-                { "pattern": "^alias/[A-Za-z0-9/_-]+$" },
+                { "pattern": KMS_KEY_ARN_PATTERN },
+                { "pattern": KMS_ALIAS_PATTERN, "maxLength": MAX_KMS_ALIAS_CHARS },
             ],
         }),
         TextRule::LaterStep | TextRule::Any => json!({ "type": "string" }),
     }
-}
-
-/// `name` and queue keys: a lowercase letter, then lowercase letters, digits or '-', not ending in '-'.
-fn name_pattern() -> String {
-    format!("^[a-z]([a-z0-9-]{{0,{}}}[a-z0-9])?$", MAX_NAME_CHARS - 2)
 }
 
 /// No control character and none of [`FORBIDDEN_STATE_NAME_CHARS`].
@@ -202,7 +198,6 @@ mod tests {
 
     #[test]
     fn patterns_are_built_from_the_limits() {
-        assert_eq!(name_pattern(), "^[a-z]([a-z0-9-]{0,30}[a-z0-9])?$");
         assert_eq!(
             state_name_pattern(),
             "^[^<>{}\\[\\]?*\"#%\\\\\\^|~`$&,;:/\\u0000-\\u001f\\u007f-\\u009f]{1,80}$"

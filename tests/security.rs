@@ -75,6 +75,24 @@ fn strings(block: &Block, key: &str) -> Vec<String> {
     }
 }
 
+/// A policy document's statements: each written one (for_each `None`) and each `dynamic "statement"`'s
+/// content with its `for_each`.
+fn statements(document: &Block) -> Vec<(&Block, Option<String>)> {
+    let mut found: Vec<(&Block, Option<String>)> =
+        inner(document, "statement").into_iter().map(|s| (s, None)).collect();
+    for dynamic in inner(document, "dynamic") {
+        assert_eq!(
+            dynamic.labels().iter().map(|l| l.as_str()).collect::<Vec<_>>(),
+            ["statement"],
+            "only statements are dynamic"
+        );
+        let content = inner(dynamic, "content");
+        assert_eq!(content.len(), 1, "a dynamic statement has one content block");
+        found.push((content[0], attr(dynamic, "for_each")));
+    }
+    found
+}
+
 fn for_each_module(check: impl Fn(&str, &Module)) {
     for spec in common::all_specs() {
         check(&common::spec_label(&spec), &Module::of(&spec));
@@ -134,12 +152,37 @@ fn dead_letter_queues_redrive_from_their_own_source_only() {
 #[test]
 fn logs_go_to_log_groups_with_retention() {
     for_each_module(|label, m| {
-        for (name, group) in m.all("resource", "aws_cloudwatch_log_group") {
-            assert!(
-                attr(group, "retention_in_days").is_some(),
-                "{label}: {name} keeps logs forever"
+        for (name, input) in [
+            ("state_machine", "var.state_machine_log_retention_days"),
+            ("callback", "var.callback_log_retention_days"),
+        ] {
+            let group = m
+                .one("resource", "aws_cloudwatch_log_group", name)
+                .unwrap_or_else(|| panic!("{label}: no {name} log group"));
+            assert_eq!(
+                attr(group, "retention_in_days").as_deref(),
+                Some(input),
+                "{label}: {name}"
             );
         }
+        assert_eq!(m.all("resource", "aws_cloudwatch_log_group").len(), 2, "{label}");
+        // The execution log group exists while logging is on, whatever the spec says: an input decides.
+        let locals = m.blocks.iter().find(|(k, ..)| k == "locals").map(|(.., b)| b).unwrap();
+        assert_eq!(
+            attr(locals, "execution_logging").as_deref(),
+            Some("var.log_level != \"OFF\""),
+            "{label}"
+        );
+        let group = m.one("resource", "aws_cloudwatch_log_group", "state_machine").unwrap();
+        assert_eq!(
+            attr(group, "count").as_deref(),
+            Some("local.execution_logging ? 1 : 0"),
+            "{label}"
+        );
+        assert!(
+            attr(group, "name").unwrap().starts_with("\"/aws/vendedlogs/states/"),
+            "{label}"
+        );
         let machine = m.one("resource", "aws_sfn_state_machine", "this").unwrap();
         // Always written, OFF included: the provider keeps a left-out Optional+Computed block's old value.
         let logging = inner(machine, "logging_configuration");
@@ -148,29 +191,40 @@ fn logs_go_to_log_groups_with_retention() {
             1,
             "{label}: logging_configuration must always be written"
         );
-        if attr(logging[0], "level").as_deref() == Some("\"OFF\"") {
-            assert_eq!(attr(logging[0], "log_destination"), None, "{label}");
-            assert!(
-                m.one("resource", "aws_cloudwatch_log_group", "state_machine").is_none(),
-                "{label}"
-            );
-        } else {
-            let logging = logging[0];
-            assert_eq!(
-                attr(logging, "log_destination").as_deref(),
-                Some("\"${aws_cloudwatch_log_group.state_machine.arn}:*\"")
-            );
-            let group = m.one("resource", "aws_cloudwatch_log_group", "state_machine").unwrap();
-            assert!(
-                attr(group, "name").unwrap().starts_with("\"/aws/vendedlogs/states/"),
-                "{label}"
-            );
-        }
+        assert_eq!(attr(logging[0], "level").as_deref(), Some("var.log_level"), "{label}");
+        assert_eq!(
+            attr(logging[0], "include_execution_data").as_deref(),
+            Some("var.include_execution_data"),
+            "{label}"
+        );
+        assert_eq!(
+            attr(logging[0], "log_destination").as_deref(),
+            Some("local.execution_logging ? \"${aws_cloudwatch_log_group.state_machine[0].arn}:*\" : null"),
+            "{label}"
+        );
+        let output = m.one("output", "", "state_machine_log_group_name").unwrap();
+        assert_eq!(
+            attr(output, "value").as_deref(),
+            Some("one(aws_cloudwatch_log_group.state_machine[*].name)"),
+            "{label}"
+        );
         let function = m.one("resource", "aws_lambda_function", "callback").unwrap();
         let config = inner(function, "logging_config");
         assert_eq!(
             attr(config[0], "log_group").as_deref(),
             Some("aws_cloudwatch_log_group.callback.name")
+        );
+        // The role may set up log delivery only while logging is on.
+        let role_policy = m.one("data", "aws_iam_policy_document", "state_machine").unwrap();
+        let delivery: Vec<Option<String>> = statements(role_policy)
+            .into_iter()
+            .filter(|(s, _)| strings(s, "actions").contains(&"logs:CreateLogDelivery".to_string()))
+            .map(|(_, for_each)| for_each)
+            .collect();
+        assert_eq!(
+            delivery,
+            [Some("local.execution_logging ? [1] : []".to_string())],
+            "{label}"
         );
     });
 }
@@ -185,12 +239,29 @@ fn tracing_is_written_on_and_off_so_turning_it_off_reaches_aws() {
             1,
             "{label}: tracing_configuration must always be written"
         );
-        let on = attr(sm_tracing[0], "enabled").as_deref() == Some("true");
+        assert_eq!(
+            attr(sm_tracing[0], "enabled").as_deref(),
+            Some("var.tracing"),
+            "{label}"
+        );
         let function = m.one("resource", "aws_lambda_function", "callback").unwrap();
         let fn_tracing = inner(function, "tracing_config");
         assert_eq!(fn_tracing.len(), 1, "{label}: tracing_config must always be written");
-        let mode = if on { "\"Active\"" } else { "\"PassThrough\"" };
-        assert_eq!(attr(fn_tracing[0], "mode").as_deref(), Some(mode), "{label}");
+        assert_eq!(
+            attr(fn_tracing[0], "mode").as_deref(),
+            Some("var.tracing ? \"Active\" : \"PassThrough\""),
+            "{label}"
+        );
+        // Both roles may send traces only while tracing is on.
+        for role in ["state_machine", "callback"] {
+            let document = m.one("data", "aws_iam_policy_document", role).unwrap();
+            let traces: Vec<Option<String>> = statements(document)
+                .into_iter()
+                .filter(|(s, _)| strings(s, "actions").iter().any(|a| a.starts_with("xray:")))
+                .map(|(_, for_each)| for_each)
+                .collect();
+            assert_eq!(traces, [Some("var.tracing ? [1] : []".to_string())], "{label}: {role}");
+        }
     });
 }
 
@@ -217,7 +288,7 @@ fn role_permissions_are_scoped_to_arns() {
             if name.ends_with("_assume") || name == "kms" {
                 continue;
             }
-            for statement in inner(document, "statement") {
+            for (statement, for_each) in statements(document) {
                 let actions = strings(statement, "actions");
                 let resources = strings(statement, "resources");
                 assert!(
@@ -229,6 +300,10 @@ fn role_permissions_are_scoped_to_arns() {
                     for action in &actions {
                         assert!(UNSCOPABLE.contains(&action.as_str()), "{label}: {action} on \"*\"");
                     }
+                    // Granted on "*" only while the feature that needs it is on.
+                    assert!(for_each.is_some(), "{label}: {actions:?} on \"*\" always");
+                } else {
+                    assert_eq!(for_each, None, "{label}: {actions:?}");
                 }
                 if actions.contains(&"sqs:SendMessage".to_string()) {
                     assert_eq!(name, "state_machine");
@@ -300,13 +375,9 @@ fn trust_policies_carry_confused_deputy_conditions() {
 #[test]
 fn arns_are_built_from_the_partition_never_a_literal() {
     for_each_module(|label, m| {
-        for (index, _) in m.text.match_indices("arn:aws") {
-            // Only a key ARN the spec itself gives may appear literally.
-            assert!(
-                m.text[index..].starts_with("arn:aws:kms:"),
-                "{label}: literal ARN at {}",
-                &m.text[index..index + 40]
-            );
+        // Not even a key ARN the spec gives: it is the default of a queue's key input, in variables.tf.
+        if let Some(index) = m.text.find("arn:aws") {
+            panic!("{label}: literal ARN at {}", &m.text[index..index + 40]);
         }
         assert!(
             m.text
@@ -549,10 +620,11 @@ fn via_sqs() -> Condition {
 /// A policy statement as written: `(sid, actions, resources, conditions)`.
 type Statement = (String, Vec<String>, Vec<String>, Vec<Condition>);
 
-fn statements(document: &Block) -> Vec<Statement> {
-    inner(document, "statement")
+/// Every statement of a policy document, static or dynamic, as written.
+fn written_statements(document: &Block) -> Vec<Statement> {
+    statements(document)
         .into_iter()
-        .map(|s| {
+        .map(|(s, _)| {
             (
                 attr(s, "sid").unwrap_or_default().trim_matches('"').to_string(),
                 strings(s, "actions"),
@@ -602,19 +674,17 @@ fn spec_queues(spec: &std::path::Path) -> Vec<SpecQueue> {
     queues
 }
 
-/// The KMS key ARN a policy names for these queues, each once, in queue order.
-fn key_arns(all: &[SpecQueue], these: &[&SpecQueue]) -> Vec<String> {
+/// The KMS key ARN a policy names for these queues, each once, in queue order: the module's key, or the
+/// queue's own key input (an ARN as given, an alias through its own lookup).
+fn key_arns(these: &[&SpecQueue]) -> Vec<String> {
     let mut arns: Vec<String> = Vec::new();
     for queue in these {
+        let input = queue.key.replace('-', "_");
         let arn = match queue.encryption.as_str() {
             "sqs" => continue,
             "kms" => "aws_kms_key.this.arn".to_string(),
-            alias if alias.starts_with("alias/") => {
-                // Looked up once, under the first queue (by key) that uses it.
-                let first = all.iter().find(|q| q.encryption == alias).unwrap();
-                format!("data.aws_kms_alias.{}.target_key_arn", first.key)
-            }
-            arn => arn.to_string(),
+            alias if alias.starts_with("alias/") => format!("data.aws_kms_alias.{}.target_key_arn", queue.key),
+            _ => format!("var.{input}_queue_kms_key_arn"),
         };
         if !arns.contains(&arn) {
             arns.push(arn);
@@ -624,7 +694,7 @@ fn key_arns(all: &[SpecQueue], these: &[&SpecQueue]) -> Vec<String> {
 }
 
 /// Exactly what a worker of these queues needs, statement by statement.
-fn worker_statements(all: &[SpecQueue], these: &[&SpecQueue]) -> Vec<Statement> {
+fn worker_statements(these: &[&SpecQueue]) -> Vec<Statement> {
     let mut expected = vec![(
         "TakeTasks".to_string(),
         vec![
@@ -636,7 +706,7 @@ fn worker_statements(all: &[SpecQueue], these: &[&SpecQueue]) -> Vec<Statement> 
         these.iter().map(|q| format!("aws_sqs_queue.{}.arn", q.key)).collect(),
         Vec::new(),
     )];
-    let keys = key_arns(all, these);
+    let keys = key_arns(these);
     if !keys.is_empty() {
         expected.push(("DecryptTasks".into(), vec!["kms:Decrypt".into()], keys, vec![via_sqs()]));
     }
@@ -661,8 +731,8 @@ fn worker_policies_grant_exactly_what_a_worker_needs() {
                 .unwrap_or_else(|| panic!("{label}: no policy document {name}"))
         };
         assert_eq!(
-            statements(document("worker")),
-            worker_statements(&queues, &every),
+            written_statements(document("worker")),
+            worker_statements(&every),
             "{label}: worker"
         );
         let per_queue: Vec<&str> = m
@@ -676,8 +746,8 @@ fn worker_policies_grant_exactly_what_a_worker_needs() {
             for queue in &queues {
                 let name = format!("worker_{}", queue.key);
                 assert_eq!(
-                    statements(document(&name)),
-                    worker_statements(&queues, &[queue]),
+                    written_statements(document(&name)),
+                    worker_statements(&[queue]),
                     "{label}: {name}"
                 );
                 by_queue.push((queue.key.clone(), format!("data.aws_iam_policy_document.{name}.json")));
@@ -744,7 +814,10 @@ fn dead_letters_fail_their_tasks_through_the_callback() {
             "{label}: one mapping per dead-letter queue read"
         );
         let function = m.one("resource", "aws_lambda_function", "callback").unwrap();
-        let function_timeout: u64 = attr(function, "timeout").unwrap().parse().unwrap();
+        assert_eq!(
+            attr(function, "timeout").as_deref(),
+            Some("var.callback_timeout_seconds")
+        );
         for queue in &readers {
             let dlq = format!("{}_dlq", queue.key);
             let mapping = m
@@ -763,13 +836,14 @@ fn dead_letters_fail_their_tasks_through_the_callback() {
             assert_eq!(attr(mapping, "batch_size").as_deref(), Some("10"), "{label}");
             // AWS refuses a mapping whose queue hides a batch for less than the function may run.
             let queue_block = m.one("resource", "aws_sqs_queue", &dlq).unwrap();
-            let visibility: u64 = attr(queue_block, "visibility_timeout_seconds")
-                .unwrap_or_else(|| panic!("{label}: {dlq} keeps SQS's default visibility timeout"))
-                .parse()
-                .unwrap();
-            assert_eq!(visibility, 6 * function_timeout, "{label}: {dlq}");
+            assert_eq!(
+                attr(queue_block, "visibility_timeout_seconds").as_deref(),
+                Some("6 * var.callback_timeout_seconds"),
+                "{label}: {dlq} must follow the callback's timeout"
+            );
         }
-        let callback: Vec<Statement> = statements(m.one("data", "aws_iam_policy_document", "callback").unwrap());
+        let callback: Vec<Statement> =
+            written_statements(m.one("data", "aws_iam_policy_document", "callback").unwrap());
         let find = |sid: &str| callback.iter().find(|s| s.0 == sid).cloned();
         if readers.is_empty() {
             assert!(find("ReadDeadLetters").is_none(), "{label}");
@@ -794,7 +868,7 @@ fn dead_letters_fail_their_tasks_through_the_callback() {
             )),
             "{label}"
         );
-        let keys = key_arns(&queues, &readers);
+        let keys = key_arns(&readers);
         let decrypt = find("DecryptDeadLetters");
         if keys.is_empty() {
             assert!(decrypt.is_none(), "{label}");

@@ -2,7 +2,7 @@
 
 resource "aws_cloudwatch_log_group" "callback" {
   name              = "/aws/lambda/${var.name}-callback"
-  retention_in_days = 365
+  retention_in_days = var.callback_log_retention_days
   kms_key_id        = aws_kms_key.this.arn
   tags              = local.tags
 }
@@ -17,9 +17,9 @@ resource "aws_lambda_function" "callback" {
   runtime                        = "provided.al2023"
   handler                        = "bootstrap"
   architectures                  = ["arm64"]
-  memory_size                    = 256
-  timeout                        = 30
-  reserved_concurrent_executions = 20
+  memory_size                    = var.callback_memory_mb
+  timeout                        = var.callback_timeout_seconds
+  reserved_concurrent_executions = var.callback_reserved_concurrency
   filename                       = local.callback_lambda_zip
   source_code_hash               = filebase64sha256(local.callback_lambda_zip)
 
@@ -29,7 +29,8 @@ resource "aws_lambda_function" "callback" {
   }
 
   tracing_config {
-    mode = "Active"
+    # PassThrough, not left out, when tracing is off: the provider keeps a left-out block's previous value.
+    mode = var.tracing ? "Active" : "PassThrough"
   }
 
   tags = local.tags
@@ -39,6 +40,20 @@ resource "aws_lambda_function" "callback" {
     aws_cloudwatch_log_group.callback,
     aws_iam_role_policy.callback,
   ]
+}
+
+# sfngen's guard rail, kept for every environment: a queue that hides a received message for less time than
+# the callback may run can hand it to a second worker while the first one's callback still runs.
+check "callback_timeout_fits_queue_visibility" {
+  assert {
+    condition     = var.callback_timeout_seconds <= 120
+    error_message = "Queue \"payments\" hides a received message for 2m (its visibility timeout), less than callback_timeout_seconds: the message can reappear while its callback still runs."
+  }
+
+  assert {
+    condition     = var.callback_timeout_seconds <= 900
+    error_message = "Queue \"warehouse\" hides a received message for 15m (its visibility timeout), less than callback_timeout_seconds: the message can reappear while its callback still runs."
+  }
 }
 
 # A message in the dead-letter queue of "payments" was never answered: the function fails its task at once

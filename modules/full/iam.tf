@@ -53,32 +53,42 @@ data "aws_iam_policy_document" "state_machine" {
     resources = [aws_kms_key.this.arn]
   }
 
-  statement {
-    sid = "DeliverExecutionLogs"
-    # These actions support no resource-level permissions: AWS requires "*".
-    actions = [
-      "logs:CreateLogDelivery",
-      "logs:DeleteLogDelivery",
-      "logs:DescribeLogGroups",
-      "logs:DescribeResourcePolicies",
-      "logs:GetLogDelivery",
-      "logs:ListLogDeliveries",
-      "logs:PutResourcePolicy",
-      "logs:UpdateLogDelivery",
-    ]
-    resources = ["*"]
+  # Only while execution logging is on (var.log_level is not "OFF").
+  dynamic "statement" {
+    for_each = local.execution_logging ? [1] : []
+
+    content {
+      sid = "DeliverExecutionLogs"
+      # These actions support no resource-level permissions: AWS requires "*".
+      actions = [
+        "logs:CreateLogDelivery",
+        "logs:DeleteLogDelivery",
+        "logs:DescribeLogGroups",
+        "logs:DescribeResourcePolicies",
+        "logs:GetLogDelivery",
+        "logs:ListLogDeliveries",
+        "logs:PutResourcePolicy",
+        "logs:UpdateLogDelivery",
+      ]
+      resources = ["*"]
+    }
   }
 
-  statement {
-    sid = "SendTraces"
-    # These actions support no resource-level permissions: AWS requires "*".
-    actions = [
-      "xray:GetSamplingRules",
-      "xray:GetSamplingTargets",
-      "xray:PutTelemetryRecords",
-      "xray:PutTraceSegments",
-    ]
-    resources = ["*"]
+  # Only while tracing is on (var.tracing).
+  dynamic "statement" {
+    for_each = var.tracing ? [1] : []
+
+    content {
+      sid = "SendTraces"
+      # These actions support no resource-level permissions: AWS requires "*".
+      actions = [
+        "xray:GetSamplingRules",
+        "xray:GetSamplingTargets",
+        "xray:PutTelemetryRecords",
+        "xray:PutTraceSegments",
+      ]
+      resources = ["*"]
+    }
   }
 }
 
@@ -172,16 +182,21 @@ data "aws_iam_policy_document" "callback" {
     }
   }
 
-  statement {
-    sid = "SendTraces"
-    # These actions support no resource-level permissions: AWS requires "*".
-    actions = [
-      "xray:GetSamplingRules",
-      "xray:GetSamplingTargets",
-      "xray:PutTelemetryRecords",
-      "xray:PutTraceSegments",
-    ]
-    resources = ["*"]
+  # Only while tracing is on (var.tracing).
+  dynamic "statement" {
+    for_each = var.tracing ? [1] : []
+
+    content {
+      sid = "SendTraces"
+      # These actions support no resource-level permissions: AWS requires "*".
+      actions = [
+        "xray:GetSamplingRules",
+        "xray:GetSamplingTargets",
+        "xray:PutTelemetryRecords",
+        "xray:PutTraceSegments",
+      ]
+      resources = ["*"]
+    }
   }
 }
 

@@ -14,6 +14,10 @@ locals {
   region     = data.aws_service.states.region
   account_id = data.aws_caller_identity.current.account_id
 
+  # Execution logging is on unless var.log_level is "OFF": it decides the state machine's log group and
+  # its role's log-delivery statement.
+  execution_logging = var.log_level != "OFF"
+
   callback_lambda_zip = coalesce(var.callback_lambda_zip, "${path.module}/callback.zip")
 }
 

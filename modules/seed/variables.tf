@@ -33,3 +33,88 @@ variable "callback_lambda_zip" {
   type        = string
   default     = null
 }
+
+variable "log_level" {
+  description = "Execution logging; anything but OFF creates a log group. Defaults to the spec's state_machine.log_level."
+  type        = string
+  default     = "ERROR"
+  nullable    = false
+
+  validation {
+    condition     = contains(["OFF", "ALL", "ERROR", "FATAL"], var.log_level)
+    error_message = "Invalid log_level: use one of \"OFF\", \"ALL\", \"ERROR\", \"FATAL\" (upper case)."
+  }
+}
+
+variable "include_execution_data" {
+  description = "Log execution input and output (it can hold personal data). Defaults to the spec's state_machine.include_execution_data."
+  type        = bool
+  default     = false
+  nullable    = false
+}
+
+variable "tracing" {
+  description = "X-Ray tracing, for the state machine and the callback Lambda. Defaults to the spec's state_machine.tracing."
+  type        = bool
+  default     = false
+  nullable    = false
+}
+
+variable "state_machine_log_retention_days" {
+  description = "Retention of the execution log group, in days. Defaults to the spec's state_machine.log_retention_days."
+  type        = number
+  default     = 30
+  nullable    = false
+
+  validation {
+    condition     = contains([1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653], var.state_machine_log_retention_days)
+    error_message = "Invalid state_machine_log_retention_days: use one of 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653."
+  }
+}
+
+variable "callback_memory_mb" {
+  description = "The Lambda's memory, in MB. Defaults to the spec's callback.memory_mb."
+  type        = number
+  default     = 128
+  nullable    = false
+
+  validation {
+    condition     = var.callback_memory_mb >= 128 && var.callback_memory_mb <= 10240 && floor(var.callback_memory_mb) == var.callback_memory_mb
+    error_message = "Invalid callback_memory_mb: use a whole number of MB from 128 to 10240."
+  }
+}
+
+variable "callback_timeout_seconds" {
+  description = "The Lambda's timeout, in seconds. Defaults to the spec's callback.timeout."
+  type        = number
+  default     = 10
+  nullable    = false
+
+  validation {
+    condition     = var.callback_timeout_seconds >= 1 && var.callback_timeout_seconds <= 900 && floor(var.callback_timeout_seconds) == var.callback_timeout_seconds
+    error_message = "Invalid callback_timeout_seconds: use a whole number of seconds from 1 to 900 (1s to 15m)."
+  }
+}
+
+variable "callback_reserved_concurrency" {
+  description = "Reserved concurrent executions; null, the function is unreserved. Defaults to the spec's callback.reserved_concurrency."
+  type        = number
+  default     = null
+
+  validation {
+    condition     = var.callback_reserved_concurrency == null ? true : (var.callback_reserved_concurrency >= 1 && var.callback_reserved_concurrency <= 100000 && floor(var.callback_reserved_concurrency) == var.callback_reserved_concurrency)
+    error_message = "Invalid callback_reserved_concurrency: use a number from 1 up to your account's concurrency limit, or null to leave the function unreserved (0 would stop every callback)."
+  }
+}
+
+variable "callback_log_retention_days" {
+  description = "Retention of the callback's log group, in days. Defaults to the spec's callback.log_retention_days."
+  type        = number
+  default     = 30
+  nullable    = false
+
+  validation {
+    condition     = contains([1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653], var.callback_log_retention_days)
+    error_message = "Invalid callback_log_retention_days: use one of 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653."
+  }
+}

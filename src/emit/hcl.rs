@@ -105,6 +105,13 @@ impl Block {
         }
     }
 
+    /// The same body under another block type: a `statement` as a `dynamic` block's `content`.
+    pub fn renamed(mut self, kind: &str) -> Self {
+        self.kind = kind.to_string();
+        self.labels.clear();
+        self
+    }
+
     /// Adds `name = value`.
     pub fn attr(mut self, name: &str, value: Expr) -> Self {
         self.items.push(Item::Attribute(name.to_string(), value));

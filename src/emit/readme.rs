@@ -8,7 +8,7 @@ use super::hcl::CheckovSkip;
 use super::terraform::{AWS_PROVIDER_MIN, TERRAFORM_MIN, default_of, type_of};
 use super::{GeneratedFile, generated_header};
 use crate::duration::format_seconds;
-use crate::model::{CatchTarget, DEAD_LETTERED_ERROR, Encryption, Model};
+use crate::model::{CatchTarget, DEAD_LETTERED_ERROR, Encryption, LogLevel, Model, input};
 
 const TEMPLATE: &str = include_str!("../../templates/module-README.md.j2");
 
@@ -21,6 +21,7 @@ struct QueueRow {
     fifo: bool,
     dlq_name: Option<String>,
     max_receives: Option<u32>,
+    key_input: Option<String>,
     /// The callback Lambda reads its dead-letter queue and fails each message's task.
     dlq_fails_execution: bool,
 }
@@ -29,11 +30,12 @@ struct QueueRow {
 struct LogGroupRow {
     name: String,
     retention_days: u32,
+    input: &'static str,
 }
 
 #[derive(Serialize)]
 struct InputRow {
-    name: &'static str,
+    name: String,
     kind: &'static str,
     default: String,
     description: String,
@@ -73,29 +75,36 @@ fn context(model: &Model, checkov_skips: &[CheckovSkip]) -> Value {
             fifo: q.fifo,
             dlq_name: q.dead_letter.as_ref().map(|d| d.name.with(&model.name)),
             max_receives: q.dead_letter.as_ref().map(|d| d.max_receives),
+            key_input: q.key_input(),
             dlq_fails_execution: q.dead_letter.as_ref().is_some_and(|d| d.fail_execution.is_some()),
         })
         .collect();
-    let mut log_groups = Vec::new();
-    if let Some(logging) = &model.state_machine.logging {
-        log_groups.push(LogGroupRow {
-            name: logging.log_group.name.with(&model.name),
-            retention_days: logging.log_group.retention_days,
-        });
-    }
-    log_groups.push(LogGroupRow {
-        name: model.callback.log_group.name.with(&model.name),
-        retention_days: model.callback.log_group.retention_days,
-    });
+    let logging = &model.state_machine.logging;
+    let log_groups = [&logging.log_group, &model.callback.log_group]
+        .into_iter()
+        .map(|group| LogGroupRow {
+            name: group.name.with(&model.name),
+            retention_days: group.retention_days,
+            input: group.retention_input,
+        })
+        .collect::<Vec<_>>();
     let any_kms = model.queues.iter().any(|q| q.encryption != Encryption::SqsManaged);
     context! {
         header => generated_header(model),
         name => model.name.clone(),
         steps => model.steps.iter().map(|s| s.name.clone()).collect::<Vec<_>>(),
         execution_timeout => format_seconds(model.state_machine.timeout_seconds),
-        logging => match &model.state_machine.logging {
-            Some(l) => format!("{} to CloudWatch Logs{}", l.level.as_str(), if l.include_execution_data { " with execution data" } else { "" }),
-            None => "off".to_string(),
+        logging_off => logging.level == LogLevel::Off,
+        var => context! {
+            log_level => input::LOG_LEVEL,
+            tracing => input::TRACING,
+            memory => input::CALLBACK_MEMORY_MB,
+            timeout => input::CALLBACK_TIMEOUT_SECONDS,
+            reserved_concurrency => input::CALLBACK_RESERVED_CONCURRENCY,
+        },
+        logging => match logging.level {
+            LogLevel::Off => "off".to_string(),
+            level => format!("{} to CloudWatch Logs{}", level.as_str(), if logging.include_execution_data { " with execution data" } else { "" }),
         },
         tracing => model.state_machine.tracing,
         queues => Value::from(Serde(queues)),

@@ -1,12 +1,13 @@
 //! `[callback]`: the Lambda that answers with the task token.
 
 use super::Checker;
-use crate::model::{Architecture, AwsName, Callback, LogGroup};
+use crate::model::{Architecture, AwsName, Callback, LogGroup, input};
 use crate::spec::{Spec, keys};
 
 impl Checker {
-    /// The callback Lambda; `tracing` follows the state machine's, so that a trace spans the callback.
-    pub(super) fn callback(&mut self, spec: &Spec, tracing: bool) -> Callback {
+    /// The callback Lambda (its tracing is the state machine's: one `tracing` input, so that a trace spans
+    /// the callback).
+    pub(super) fn callback(&mut self, spec: &Spec) -> Callback {
         let cb = &spec.callback;
         let table = "callback";
         let memory_mb = self.integer(&keys::MEMORY_MB, table, cb.memory_mb.as_ref());
@@ -25,6 +26,7 @@ impl Checker {
             log_group: LogGroup {
                 name: AwsName::around("/aws/lambda/", "-callback"),
                 retention_days,
+                retention_input: input::CALLBACK_LOG_RETENTION_DAYS,
                 module_key: false,
             },
             function_name,
@@ -32,7 +34,6 @@ impl Checker {
             timeout_seconds,
             architecture,
             reserved_concurrency,
-            tracing,
         }
     }
 }
@@ -46,7 +47,7 @@ mod tests {
         for (value, _) in keys::ARCHITECTURE.rule.values {
             let mut c = Checker::default();
             let spec = crate::spec::parse(&format!("[callback]\narchitecture = {value:?}\n")).0;
-            assert_eq!(c.callback(&spec, false).architecture.as_str(), *value);
+            assert_eq!(c.callback(&spec).architecture.as_str(), *value);
         }
     }
 }

@@ -2,12 +2,12 @@
 //! roles with one statement per concern, every resource scoped where AWS allows it.
 
 use crate::model::{
-    AwsName, Callback, Encryption, ModuleKey, Queue, Resource, Role, RoleId, Service, StateMachine, Statement,
+    AwsName, Callback, Encryption, Feature, ModuleKey, Queue, Resource, Role, RoleId, Service, StateMachine, Statement,
     WorkerPolicy,
 };
 
 /// The customer managed key, when a queue or `[logs] encryption = "kms"` asks for it; marks the log
-/// groups it encrypts.
+/// groups it encrypts (the execution log group too when the spec's logging is off: an input may turn it on).
 pub(super) fn module_key(
     queues: &[Queue],
     logs_use_key: bool,
@@ -16,10 +16,9 @@ pub(super) fn module_key(
 ) -> Option<ModuleKey> {
     let mut log_groups = Vec::new();
     if logs_use_key {
-        if let Some(logging) = state_machine.logging.as_mut() {
-            logging.log_group.module_key = true;
-            log_groups.push(logging.log_group.name.clone());
-        }
+        let execution_logs = &mut state_machine.logging.log_group;
+        execution_logs.module_key = true;
+        log_groups.push(execution_logs.name.clone());
         callback.log_group.module_key = true;
         log_groups.push(callback.log_group.name.clone());
     }
@@ -35,8 +34,9 @@ pub(super) fn module_key(
     })
 }
 
-/// The state machine may send to its queues (and use their keys), deliver its logs and traces.
-pub(super) fn state_machine_role(sm: &StateMachine, queues: &[Queue]) -> Role {
+/// The state machine may send to its queues (and use their keys), deliver its logs while logging is on and
+/// its traces while tracing is on (the module's inputs decide both).
+pub(super) fn state_machine_role(queues: &[Queue]) -> Role {
     let mut statements = vec![allow(
         "SendToCallbackQueues",
         &["sqs:SendMessage"],
@@ -50,9 +50,10 @@ pub(super) fn state_machine_role(sm: &StateMachine, queues: &[Queue]) -> Role {
             keys,
         ));
     }
-    if sm.logging.is_some() {
-        // Log delivery is set up through these actions, which AWS lets you grant on `*` only.
-        statements.push(allow(
+    // Log delivery is set up through these actions, which AWS lets you grant on `*` only.
+    statements.push(Statement {
+        only_while: Some(Feature::ExecutionLogging),
+        ..allow(
             "DeliverExecutionLogs",
             &[
                 "logs:CreateLogDelivery",
@@ -65,11 +66,9 @@ pub(super) fn state_machine_role(sm: &StateMachine, queues: &[Queue]) -> Role {
                 "logs:UpdateLogDelivery",
             ],
             vec![Resource::Any],
-        ));
-    }
-    if sm.tracing {
-        statements.push(send_traces());
-    }
+        )
+    });
+    statements.push(send_traces());
     Role {
         id: RoleId::StateMachine,
         name: AwsName::suffixed("-state-machine"),
@@ -78,15 +77,14 @@ pub(super) fn state_machine_role(sm: &StateMachine, queues: &[Queue]) -> Role {
     }
 }
 
-/// The KMS keys of the queues, each once, in queue order.
+/// The KMS keys of the queues, in queue order: the module's key once, and each queue's own key input.
 fn queue_keys<'q>(queues: impl IntoIterator<Item = &'q Queue>) -> Vec<Resource> {
     let mut keys: Vec<Resource> = Vec::new();
     for queue in queues {
         let key = match &queue.encryption {
             Encryption::SqsManaged => continue,
             Encryption::ModuleKey => Resource::ModuleKey,
-            Encryption::KeyArn(arn) => Resource::KeyArn(arn.clone()),
-            Encryption::KeyAlias(alias) => Resource::KeyAlias(alias.clone()),
+            Encryption::KeyArn(_) | Encryption::KeyAlias(_) => Resource::QueueKey(queue.key.clone()),
         };
         if !keys.contains(&key) {
             keys.push(key);
@@ -95,23 +93,26 @@ fn queue_keys<'q>(queues: impl IntoIterator<Item = &'q Queue>) -> Vec<Resource> 
     keys
 }
 
-/// X-Ray's actions, which AWS lets you grant on `*` only.
+/// X-Ray's actions, which AWS lets you grant on `*` only, while tracing is on.
 fn send_traces() -> Statement {
-    allow(
-        "SendTraces",
-        &[
-            "xray:GetSamplingRules",
-            "xray:GetSamplingTargets",
-            "xray:PutTelemetryRecords",
-            "xray:PutTraceSegments",
-        ],
-        vec![Resource::Any],
-    )
+    Statement {
+        only_while: Some(Feature::Tracing),
+        ..allow(
+            "SendTraces",
+            &[
+                "xray:GetSamplingRules",
+                "xray:GetSamplingTargets",
+                "xray:PutTelemetryRecords",
+                "xray:PutTraceSegments",
+            ],
+            vec![Resource::Any],
+        )
+    }
 }
 
 /// The callback may answer tasks of this state machine only, read the dead-letter queues it fails the
-/// tasks of, and write its own logs (and traces).
-pub(super) fn callback_role(tracing: bool, queues: &[Queue]) -> Role {
+/// tasks of, and write its own logs (and traces while tracing is on).
+pub(super) fn callback_role(queues: &[Queue]) -> Role {
     let answer = Statement {
         only_from_callback_function: true,
         ..allow(
@@ -133,9 +134,7 @@ pub(super) fn callback_role(tracing: bool, queues: &[Queue]) -> Role {
         ),
     ];
     statements.extend(read_dead_letters(queues));
-    if tracing {
-        statements.push(send_traces());
-    }
+    statements.push(send_traces());
     Role {
         id: RoleId::Callback,
         name: AwsName::suffixed("-callback"),
@@ -223,6 +222,7 @@ fn allow(sid: &str, actions: &[&str], resources: Vec<Resource>) -> Statement {
         actions: actions.iter().map(|a| a.to_string()).collect(),
         resources,
         only_from_callback_function: false,
+        only_while: None,
         only_through_sqs: false,
     }
 }

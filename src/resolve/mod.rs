@@ -27,17 +27,14 @@ pub fn resolve(spec: &Spec, source_file: &str) -> Result<Model, Vec<Diagnostic>>
     let name = c.resource_name(keys::NAME.path, spec.name.as_ref());
     let tags = c.tags(spec);
     let mut state_machine = c.state_machine(spec);
-    let mut callback = c.callback(spec, state_machine.tracing);
+    let mut callback = c.callback(spec);
     let queues = c.queues(spec, callback.timeout_seconds);
     let steps = c.steps(spec, &queues, state_machine.timeout_seconds);
     let alarms = spec.alarms.as_ref().map(|a| c.alarms(a));
     let logs_use_module_key = c.choice(&keys::LOG_ENCRYPTION, "logs", spec.log_encryption.as_ref()) == "kms";
     c.finish()?;
     let module_key = iam::module_key(&queues, logs_use_module_key, &mut state_machine, &mut callback);
-    let roles = vec![
-        iam::state_machine_role(&state_machine, &queues),
-        iam::callback_role(callback.tracing, &queues),
-    ];
+    let roles = vec![iam::state_machine_role(&queues), iam::callback_role(&queues)];
     let worker_policies = iam::worker_policies(&queues);
     Ok(Model {
         name,
@@ -115,7 +112,7 @@ mod tests {
     fn seed_gets_the_documented_defaults() {
         let m = resolve_src(SEED).unwrap();
         assert_eq!(m.state_machine.timeout_seconds, 3600);
-        let logging = m.state_machine.logging.as_ref().unwrap();
+        let logging = &m.state_machine.logging;
         assert_eq!(logging.level, LogLevel::Error);
         assert!(!logging.include_execution_data);
         assert_eq!(logging.log_group.retention_days, 30);

@@ -94,9 +94,12 @@ impl Checker {
                         &format!("{table}.encryption"),
                         v.span.clone(),
                         format!("{} is not a valid encryption setting", shown(other)),
-                        "use \"sqs\" (SSE-SQS), \"kms\" (a key this module creates), a key ARN \
-                         (arn:aws:kms:REGION:ACCOUNT:key/ID) or an alias (alias/NAME)"
-                            .into(),
+                        format!(
+                            "use \"sqs\" (SSE-SQS), \"kms\" (a key this module creates), a key ARN ({}) or an alias \
+                             ({})",
+                            keys::KMS_KEY_ARN_FORM,
+                            keys::KMS_ALIAS_FORM
+                        ),
                     );
                 }
                 Encryption::SqsManaged
@@ -126,15 +129,22 @@ const DEAD_LETTER_BATCH_SIZE: u32 = 10;
 
 /// The callback reads a dead-letter queue whose visibility timeout is six times the function's timeout,
 /// as AWS recommends for an SQS event source (AWS refuses a mapping whose queue hides a batch for less
-/// than the function's timeout). The callback's timeout is at most 15 minutes, so this fits SQS's 12 hours.
+/// than the function's timeout).
+const DEAD_LETTER_CALLBACK_TIMEOUTS: u64 = 6;
+
+/// How the callback reads a dead-letter queue. The callback's timeout is at most 15 minutes (the spec's and
+/// its input's rule), so six of them fit SQS's 12 hours.
 fn dead_letter_reader(callback_timeout_seconds: u64) -> DeadLetterReader {
+    const _: () =
+        assert!(DEAD_LETTER_CALLBACK_TIMEOUTS * keys::CALLBACK_TIMEOUT.rule.max <= keys::VISIBILITY_TIMEOUT.rule.max);
     DeadLetterReader {
         batch_size: DEAD_LETTER_BATCH_SIZE,
-        visibility_timeout_seconds: (6 * callback_timeout_seconds).min(keys::VISIBILITY_TIMEOUT.rule.max),
+        callback_timeouts: DEAD_LETTER_CALLBACK_TIMEOUTS,
+        visibility_timeout_seconds: DEAD_LETTER_CALLBACK_TIMEOUTS * callback_timeout_seconds,
     }
 }
 
-/// `arn:PARTITION:kms:REGION:ACCOUNT:key/ID`.
+/// `arn:PARTITION:kms:REGION:ACCOUNT:key/ID`: what [`keys::KMS_KEY_ARN_PATTERN`] matches.
 fn is_kms_key_arn(text: &str) -> bool {
     let parts: Vec<&str> = text.splitn(6, ':').collect();
     let [arn, partition, service, region, account, resource] = parts.as_slice() else {
@@ -155,10 +165,13 @@ fn is_kms_key_arn(text: &str) -> bool {
         && id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
 }
 
-/// `alias/NAME`, as KMS allows alias names.
+/// `alias/NAME`, as KMS allows alias names: what [`keys::KMS_ALIAS_PATTERN`] matches, up to
+/// [`keys::MAX_KMS_ALIAS_CHARS`].
 fn is_kms_alias(text: &str) -> bool {
     text.strip_prefix("alias/").is_some_and(|name| {
-        !name.is_empty() && text.len() <= 256 && name.chars().all(|c| c.is_ascii_alphanumeric() || "/_-".contains(c))
+        !name.is_empty()
+            && text.len() <= keys::MAX_KMS_ALIAS_CHARS
+            && name.chars().all(|c| c.is_ascii_alphanumeric() || "/_-".contains(c))
     })
 }
 

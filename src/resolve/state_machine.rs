@@ -2,7 +2,7 @@
 
 use super::Checker;
 use super::values::flag;
-use crate::model::{AwsName, LogGroup, LogLevel, Logging, StateMachine};
+use crate::model::{AwsName, LogGroup, LogLevel, Logging, StateMachine, input};
 use crate::spec::{Spec, keys};
 
 impl Checker {
@@ -19,25 +19,27 @@ impl Checker {
         StateMachine {
             name: AwsName::suffixed(""),
             timeout_seconds,
-            logging: level.map(|level| Logging {
+            logging: Logging {
                 level,
                 include_execution_data: flag(sm.include_execution_data.as_ref()),
                 log_group: LogGroup {
                     name: AwsName::around("/aws/vendedlogs/states/", ""),
                     retention_days,
+                    retention_input: input::STATE_MACHINE_LOG_RETENTION_DAYS,
                     module_key: false,
                 },
-            }),
+            },
             tracing: flag(sm.tracing.as_ref()),
         }
     }
 }
 
-/// A `log_level` value: `None` for `OFF`, which turns logging off.
-fn log_level(value: &str) -> Option<LogLevel> {
-    [LogLevel::All, LogLevel::Error, LogLevel::Fatal]
+/// A `log_level` value, one the registry lists (an unknown one was reported; it reads as the default).
+fn log_level(value: &str) -> LogLevel {
+    [LogLevel::Off, LogLevel::All, LogLevel::Error, LogLevel::Fatal]
         .into_iter()
         .find(|level| level.as_str() == value)
+        .unwrap_or(LogLevel::Error)
 }
 
 #[cfg(test)]
@@ -45,9 +47,10 @@ mod tests {
     use super::*;
 
     #[test]
-    fn every_log_level_but_off_is_a_model_level() {
+    fn every_log_level_is_the_model_level_of_that_name() {
         for (value, _) in keys::LOG_LEVEL.rule.values {
-            assert_eq!(log_level(value).is_none(), *value == "OFF", "{value}");
+            assert_eq!(log_level(value).as_str(), *value);
         }
+        assert_eq!(log_level(keys::LOG_LEVEL.rule.default), LogLevel::Error);
     }
 }

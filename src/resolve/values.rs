@@ -112,7 +112,7 @@ impl Checker {
             &at(table, key.name()),
             v.span.clone(),
             format!("{} is not a retention CloudWatch Logs allows", v.value),
-            format!("use one of {}", keys::retention_list()),
+            keys::retention_help(),
         );
         key.rule.default
     }

@@ -23,6 +23,18 @@ pub const FORBIDDEN_STATE_NAME_CHARS: &str = "<>{}[]?*\"#%\\^|~`$&,;:/";
 pub const MAX_ERROR_NAME_CHARS: usize = 256;
 /// What `errors` means when left out: every error.
 pub const ALL_ERRORS: &str = "States.ALL";
+/// A KMS key ARN, as `queues.*.encryption` takes one (a regular expression in the syntax RE2, Terraform's
+/// `regex()`, and JSON Schema share).
+pub const KMS_KEY_ARN_PATTERN: &str = "^arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:key/[A-Za-z0-9-]+$";
+/// A KMS key ARN's form, as messages show it.
+pub const KMS_KEY_ARN_FORM: &str = "arn:aws:kms:REGION:ACCOUNT:key/ID";
+/// A KMS key alias, as `queues.*.encryption` takes one (see [`KMS_KEY_ARN_PATTERN`]), of at most
+/// [`MAX_KMS_ALIAS_CHARS`] characters.
+pub const KMS_ALIAS_PATTERN: &str = "^alias/[A-Za-z0-9/_-]+$";
+/// A KMS key alias's form, as messages show it.
+pub const KMS_ALIAS_FORM: &str = "alias/NAME";
+/// A KMS key alias: at most this many characters, `alias/` included.
+pub const MAX_KMS_ALIAS_CHARS: usize = 256;
 /// CloudWatch Logs' allowed `retentionInDays` values.
 pub const LOG_RETENTION_DAYS: &[u32] = &[
     1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
@@ -145,7 +157,8 @@ pub struct Range<T> {
     pub max: T,
     /// Its value when left out; `None`: unset.
     pub default: Option<T>,
-    /// How to fix a value out of range; `{min}` and `{max}` are filled in as a spec writes them.
+    /// How to fix a value out of range; `{min}` and `{max}` are filled in as a spec writes them, and
+    /// `{unset}` (for a key without a default) with how to leave the value unset.
     pub help: &'static str,
 }
 
@@ -197,16 +210,43 @@ impl<T: Written> Range<T> {
         self.min <= value && value <= self.max
     }
 
-    /// How to fix a value out of range.
+    /// How to fix a value out of range in a spec.
     pub fn help(&self) -> String {
+        self.help_unset("remove the key")
+    }
+
+    /// How to fix a value out of range, `unset` saying how to leave it unset.
+    fn help_unset(&self, unset: &str) -> String {
         self.help
             .replace("{min}", &self.min.written())
             .replace("{max}", &self.max.written())
+            .replace("{unset}", unset)
     }
 
     /// `min..max`, as a spec writes them.
     pub fn allowed(&self) -> String {
         format!("{}..{}", self.min.written(), self.max.written())
+    }
+}
+
+impl Integer {
+    /// How to fix a module input (a Terraform variable) holding this key's value: as [`Range::help`], null
+    /// leaving it unset.
+    pub fn input_help(&self) -> String {
+        self.help_unset("null")
+    }
+}
+
+impl Duration {
+    /// How to fix a module input holding this key's value in whole seconds.
+    pub fn input_help(&self) -> String {
+        format!(
+            "use a whole number of seconds from {} to {} ({} to {})",
+            self.min,
+            self.max,
+            self.min.written(),
+            self.max.written()
+        )
     }
 }
 
@@ -281,6 +321,18 @@ pub const LOG_LEVEL: Key<Choice> = Key {
         note: " (upper case)",
     },
 };
+/// `state_machine.include_execution_data`.
+pub const INCLUDE_EXECUTION_DATA: Key = key(
+    "state_machine.include_execution_data",
+    "Log execution input and output (it can hold personal data).",
+    Rule::Flag(false),
+);
+/// `state_machine.tracing`.
+pub const TRACING: Key = key(
+    "state_machine.tracing",
+    "X-Ray tracing, for the state machine and the callback Lambda.",
+    Rule::Flag(false),
+);
 /// `state_machine.log_retention_days`.
 pub const STATE_MACHINE_LOG_RETENTION: Key<Retention> = Key {
     path: "state_machine.log_retention_days",
@@ -442,8 +494,8 @@ pub const RESERVED_CONCURRENCY: Key<Integer> = Key {
         min: 1,
         max: 100_000,
         default: None,
-        help: "use a number from {min} up to your account's concurrency limit, or remove the key to leave the \
-               function unreserved (0 would stop every callback)",
+        help: "use a number from {min} up to your account's concurrency limit, or {unset} to leave the function \
+               unreserved (0 would stop every callback)",
     },
 };
 /// `callback.log_retention_days`.
@@ -536,16 +588,8 @@ pub const KEYS: &[Key] = &[
     key("state_machine", "The Standard state machine.", TABLE),
     STATE_MACHINE_TIMEOUT.entry(),
     LOG_LEVEL.entry(),
-    key(
-        "state_machine.include_execution_data",
-        "Log execution input and output (it can hold personal data).",
-        Rule::Flag(false),
-    ),
-    key(
-        "state_machine.tracing",
-        "X-Ray tracing, for the state machine and the callback Lambda.",
-        Rule::Flag(false),
-    ),
+    INCLUDE_EXECUTION_DATA,
+    TRACING,
     STATE_MACHINE_LOG_RETENTION.entry(),
     key(
         "steps",
@@ -790,6 +834,17 @@ pub fn retention_list() -> String {
         .join(", ")
 }
 
+/// How to fix a retention CloudWatch Logs does not allow.
+pub fn retention_help() -> String {
+    format!("use one of {}", retention_list())
+}
+
+/// `name` and queue keys ([`TextRule::ResourceName`]) as a regular expression: a lowercase letter, then
+/// lowercase letters, digits or '-', not ending in '-', at most [`MAX_NAME_CHARS`] in all.
+pub fn resource_name_pattern() -> String {
+    format!("^[a-z]([a-z0-9-]{{0,{}}}[a-z0-9])?$", MAX_NAME_CHARS - 2)
+}
+
 /// The last part of a path: the key's name in its table (`steps[].retry` → `retry`).
 pub fn leaf(path: &str) -> &str {
     path.rsplit('.').next().unwrap_or(path).trim_end_matches("[]")
@@ -898,6 +953,25 @@ mod tests {
             LOG_LEVEL.rule.help(),
             "use one of \"OFF\", \"ALL\", \"ERROR\", \"FATAL\" (upper case)"
         );
+    }
+
+    #[test]
+    fn module_inputs_get_the_same_rules_in_their_own_terms() {
+        assert_eq!(
+            RESERVED_CONCURRENCY.rule.help(),
+            "use a number from 1 up to your account's concurrency limit, or remove the key to leave the function \
+             unreserved (0 would stop every callback)"
+        );
+        assert_eq!(
+            RESERVED_CONCURRENCY.rule.input_help(),
+            "use a number from 1 up to your account's concurrency limit, or null to leave the function unreserved \
+             (0 would stop every callback)"
+        );
+        assert_eq!(
+            CALLBACK_TIMEOUT.rule.input_help(),
+            "use a whole number of seconds from 1 to 900 (1s to 15m)"
+        );
+        assert_eq!(resource_name_pattern(), "^[a-z]([a-z0-9-]{0,30}[a-z0-9])?$");
     }
 
     #[test]

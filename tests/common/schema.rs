@@ -3,9 +3,11 @@
 //! For every `resource` and `data` block: the type exists and is not deprecated; every attribute exists,
 //! is settable (not computed-only), is not deprecated, and has a literal (or resolvable reference) of the
 //! right type; every nested block is a block in the schema, is not deprecated and respects its max/min
-//! items; nothing required is missing. References such as `aws_sqs_queue.main.arn` must name a block of
-//! this module and an attribute (or nested block) its type has, and must not read a deprecated one. A
-//! `provider "aws"` block is checked against the provider's own schema when the file has it.
+//! items; nothing required is missing; a `dynamic "NAME"` block's `content` is checked as a `NAME` block.
+//! References such as `aws_sqs_queue.main.arn` must name a block of this module and an attribute (or
+//! nested block) its type has, must index a block that has `count` (`aws_x.y[0].arn`, `aws_x.y[*].arn`)
+//! and only such a block, and must not read a deprecated one. A `provider "aws"` block is checked against
+//! the provider's own schema when the file has it.
 
 use std::collections::BTreeMap;
 
@@ -20,7 +22,8 @@ pub struct Violation {
     /// What kind of mistake, stable for tests: `unknown-type`, `unknown-attribute`, `computed-only`,
     /// `deprecated` (an attribute, block or type written in the configuration), `deprecated-reference`
     /// (a deprecated attribute or block read through a reference), `type-mismatch`, `block-as-attribute`,
-    /// `attribute-as-block`, `too-many-blocks`, `missing-required`, `unknown-reference`.
+    /// `attribute-as-block`, `too-many-blocks`, `missing-required`, `unknown-reference`, `index-mismatch`
+    /// (a block with `count` read without an index, or one without `count` read with one).
     pub kind: &'static str,
     /// Details.
     pub detail: String,
@@ -122,7 +125,7 @@ impl Schema {
             }
         }
         // Every resource and data block of the module, by address, for reference checks.
-        let mut declared: BTreeMap<String, (String, String)> = BTreeMap::new();
+        let mut declared: BTreeMap<String, Declared> = BTreeMap::new();
         for (_, body) in &bodies {
             for block in body.blocks() {
                 let labels: Vec<&str> = block.labels().iter().map(|l| l.as_str()).collect();
@@ -133,7 +136,15 @@ impl Schema {
                     } else {
                         format!("{type_name}.{name}")
                     };
-                    declared.insert(address, (kind, type_name.to_string()));
+                    let counted = block.body().attributes().any(|a| a.key() == "count");
+                    declared.insert(
+                        address,
+                        Declared {
+                            kind,
+                            type_name: type_name.to_string(),
+                            counted,
+                        },
+                    );
                 }
             }
         }
@@ -189,12 +200,24 @@ impl Schema {
     }
 }
 
+/// A resource or data block of the module.
+struct Declared {
+    /// `resource` or `data`.
+    kind: String,
+    /// Its type, such as `aws_sqs_queue`.
+    type_name: String,
+    /// Whether it has `count`, so that references must index it.
+    counted: bool,
+}
+
 /// A reference to a resource or data block's attribute: `aws_sqs_queue.main.arn`.
 struct Reference {
     /// `type.name.attribute` (or `data.type.name.attribute`).
     address: String,
     /// What it reads, when the block is declared and its type has that attribute or nested block.
     target: Option<Target>,
+    /// Whether it indexes the block as `count` requires (`None`: the block is not declared).
+    index_fits: Option<bool>,
 }
 
 /// An attribute or nested block that a reference reads.
@@ -207,7 +230,7 @@ struct Target {
 
 struct Context<'a> {
     schema: &'a Schema,
-    declared: &'a BTreeMap<String, (String, String)>,
+    declared: &'a BTreeMap<String, Declared>,
 }
 
 impl Context<'_> {
@@ -267,7 +290,14 @@ impl Context<'_> {
         }
         let mut counts: BTreeMap<String, usize> = BTreeMap::new();
         for block in body.blocks() {
-            let key = block.identifier();
+            let (key, block) = match dynamic_content(block) {
+                Ok(Some((name, content))) => (name, content),
+                Ok(None) => (block.identifier(), block),
+                Err(detail) => {
+                    push(out, format!("{at}.dynamic"), "unknown-attribute", detail);
+                    continue;
+                }
+            };
             let here = format!("{at}.{key}");
             if level.meta_blocks().contains(&key) {
                 continue;
@@ -392,28 +422,43 @@ impl Context<'_> {
         let Expression::Variable(root) = &traversal.expr else {
             return None;
         };
-        let names: Vec<&str> = traversal
-            .operators
-            .iter()
-            .map_while(|op| match op {
-                TraversalOperator::GetAttr(id) => Some(id.as_str()),
-                _ => None,
-            })
-            .collect();
         let root = root.as_str();
+        if matches!(
+            root,
+            "var" | "local" | "path" | "module" | "each" | "count" | "self" | "terraform"
+        ) {
+            return None;
+        }
+        // The block's name, then an index or splat (`[0]`, `[*]`) when it has `count`, then the attribute.
+        let name_at = if root == "data" { 2 } else { 1 };
+        let mut names = Vec::new();
+        let mut indexed = false;
+        for (position, op) in traversal.operators.iter().enumerate() {
+            match op {
+                TraversalOperator::GetAttr(id) => names.push(id.as_str()),
+                TraversalOperator::Index(_) | TraversalOperator::LegacyIndex(_) | TraversalOperator::FullSplat
+                    if position == name_at =>
+                {
+                    indexed = true
+                }
+                _ => break,
+            }
+        }
         let (address, attribute) = match (root, names.as_slice()) {
-            ("var" | "local" | "path" | "module" | "each" | "count" | "self" | "terraform", _) => return None,
             ("data", [type_name, name, attribute, ..]) => (format!("data.{type_name}.{name}"), *attribute),
-            (type_name, [name, attribute, ..]) => (format!("{type_name}.{name}"), *attribute),
+            (type_name, [name, attribute, ..]) if root != "data" => (format!("{type_name}.{name}"), *attribute),
             _ => {
                 return Some(Reference {
                     address: root.to_string(),
                     target: None,
+                    index_fits: None,
                 });
             }
         };
-        let target = self.declared.get(&address).and_then(|(kind, type_name)| {
-            let block = self.schema.block_schema(kind, type_name)?;
+        let declared = self.declared.get(&address);
+        let index_fits = declared.map(|d| d.counted == indexed);
+        let target = declared.and_then(|d| {
+            let block = self.schema.block_schema(&d.kind, &d.type_name)?;
             if let Some(spec) = block.get("attributes").and_then(|a| a.get(attribute)) {
                 return Some(Target {
                     ty: spec.get("type").cloned(),
@@ -429,6 +474,7 @@ impl Context<'_> {
         Some(Reference {
             address: format!("{address}.{attribute}"),
             target,
+            index_fits,
         })
     }
 
@@ -439,13 +485,26 @@ impl Context<'_> {
             match expr {
                 Expression::Traversal(t) => {
                     match self.reference(&t) {
-                        Some(Reference { address, target: None }) => {
+                        Some(Reference {
+                            address, target: None, ..
+                        }) => {
                             let detail = format!("{address} is not a declared block's attribute");
                             push(out, at.to_string(), "unknown-reference", detail);
                         }
                         Some(Reference {
                             address,
+                            index_fits: Some(false),
+                            ..
+                        }) => {
+                            let detail = format!(
+                                "{address}: a block with `count` is read with an index ([0], [*]), any other without"
+                            );
+                            push(out, at.to_string(), "index-mismatch", detail);
+                        }
+                        Some(Reference {
+                            address,
                             target: Some(Target { deprecated: true, .. }),
+                            ..
                         }) => {
                             let detail = format!("{address} is deprecated in hashicorp/aws {}", self.schema.version);
                             push(out, at.to_string(), "deprecated-reference", detail);
@@ -475,6 +534,25 @@ impl Context<'_> {
                 _ => {}
             }
         }
+    }
+}
+
+/// A `dynamic "NAME" { for_each = ...  content { ... } }` block as the `NAME` block it generates (its
+/// `content`); `Ok(None)` for any other block, `Err` for a `dynamic` block without a label, a `for_each`
+/// or a `content`.
+fn dynamic_content(block: &hcl::Block) -> Result<Option<(&str, &hcl::Block)>, String> {
+    if block.identifier() != "dynamic" {
+        return Ok(None);
+    }
+    let [name] = block.labels() else {
+        return Err("a dynamic block takes one label: the block type it generates".into());
+    };
+    if !block.body().attributes().any(|a| a.key() == "for_each") {
+        return Err(format!("dynamic \"{}\" has no for_each", name.as_str()));
+    }
+    match block.body().blocks().find(|b| b.identifier() == "content") {
+        Some(content) => Ok(Some((name.as_str(), content))),
+        None => Err(format!("dynamic \"{}\" has no content block", name.as_str())),
     }
 }
 

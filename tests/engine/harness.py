@@ -90,6 +90,24 @@ def declared(module: pathlib.Path, kind: str) -> list[tuple[str, ...]]:
     return found
 
 
+def counted(module: pathlib.Path) -> dict[tuple[str, str], str]:
+    """{(type, name): count expression} of every resource block of a module that has `count`."""
+    found = {}
+    for tf in sorted(module.glob("*.tf")):
+        for match in re.finditer(r'^resource "([^"]+)" "([^"]+)" \{\n  count = (.+)$', tf.read_text(), re.M):
+            found[(match.group(1), match.group(2))] = match.group(3)
+    return found
+
+
+def variable_default(module: pathlib.Path, name: str) -> str:
+    """The default of a module's variable, as written in variables.tf."""
+    text = (module / "variables.tf").read_text()
+    block = re.search(rf'^variable "{name}" {{\n(.*?)^}}', text, re.M | re.S)
+    if block is None:
+        raise AssertionError(f"{module} has no variable {name}")
+    return re.search(r"^  default +=(.*)$", block.group(1), re.M).group(1).strip()
+
+
 # ---------------------------------------------------------------------------------------------- roots
 
 

@@ -4,7 +4,7 @@
 use std::fmt;
 
 use crate::emit::hcl::{Block, Expr, raw};
-use crate::model::{Encryption, Model, RoleId};
+use crate::model::RoleId;
 
 /// The address of a resource (`aws_sqs_queue.main`) or data source (`data.aws_partition.current`).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -155,14 +155,9 @@ pub fn key_policy_document() -> Address {
     Address::data("aws_iam_policy_document", "kms")
 }
 
-/// The lookup of a key given by alias, named after the first queue (by key) encrypted with it.
-pub fn key_alias_lookup(model: &Model, alias: &str) -> Address {
-    let queue = model
-        .queues
-        .iter()
-        .find(|q| q.encryption == Encryption::KeyAlias(alias.to_string()))
-        .unwrap_or_else(|| panic!("bug: no queue is encrypted with {alias:?}, yet something names it"));
-    Address::data("aws_kms_alias", queue.key.as_str())
+/// The lookup of the key the queue with this key names by alias (each such queue has its own input).
+pub fn key_alias_lookup(queue_key: &str) -> Address {
+    Address::data("aws_kms_alias", queue_key)
 }
 
 /// The CloudWatch alarm with this key.

@@ -1,15 +1,24 @@
 //! `callback.tf`: the callback Lambda (`provided.al2023`), its log group, and the event source mappings
 //! through which it fails the tasks of dead-lettered messages.
 
-use super::{address, aws_name, log_group};
+use super::{address, aws_name, feature_on, log_group, var};
+use crate::duration::format_seconds;
 use crate::emit::hcl::{Block, Expr, File, number, raw, string, strings};
-use crate::model::{Callback, DEAD_LETTERED_ERROR, DeadLetterReader, Model, Queue, RoleId};
+use crate::model::{DEAD_LETTERED_ERROR, DeadLetterReader, Feature, Model, Queue, RoleId, input};
 
 /// The file.
 pub(super) fn file(header: &str, model: &Model) -> File {
     let mut file = File::new(header);
-    file.push(log_group(&address::callback_log_group(), &model.callback.log_group));
+    file.push(log_group(
+        &address::callback_log_group(),
+        &model.callback.log_group,
+        None,
+    ));
     file.push(function(model));
+    file.push_commented(
+        "sfngen's guard rail, kept for every environment: a queue that hides a received message for less time than\nthe callback may run can hand it to a second worker while the first one's callback still runs.",
+        visibility_check(model),
+    );
     for (queue, reader) in model.dead_letter_readers() {
         file.push_commented(
             &format!(
@@ -21,6 +30,29 @@ pub(super) fn file(header: &str, model: &Model) -> File {
         );
     }
     file
+}
+
+/// A `check` (a warning at plan time, as the render-time guard rail is): the callback's timeout fits each
+/// queue's visibility timeout.
+fn visibility_check(model: &Model) -> Block {
+    let mut check = Block::new("check", ["callback_timeout_fits_queue_visibility"]);
+    for queue in &model.queues {
+        let visibility = queue.visibility_timeout_seconds;
+        check = check.block(
+            Block::new("assert", Vec::<String>::new())
+                .attr("condition", raw(format!("var.{} <= {visibility}", input::CALLBACK_TIMEOUT_SECONDS)))
+                .attr(
+                    "error_message",
+                    string(&format!(
+                        "Queue {:?} hides a received message for {} (its visibility timeout), less than {}: the message can reappear while its callback still runs.",
+                        queue.key,
+                        format_seconds(visibility),
+                        input::CALLBACK_TIMEOUT_SECONDS
+                    )),
+                ),
+        );
+    }
+    check
 }
 
 fn dead_letter_mapping(queue: &Queue, reader: &DeadLetterReader) -> Block {
@@ -55,7 +87,7 @@ fn function(model: &Model) -> Block {
     if cb.reserved_concurrency.is_none() {
         block = block.checkov_skip(
             "CKV_AWS_115",
-            "concurrency is unreserved by the spec ([callback] reserved_concurrency).",
+            "concurrency is unreserved by default: var.callback_reserved_concurrency is null, as the spec leaves it.",
         );
     }
     block
@@ -71,11 +103,11 @@ fn function(model: &Model) -> Block {
         .attr("runtime", string("provided.al2023"))
         .attr("handler", string("bootstrap"))
         .attr("architectures", strings([cb.architecture.as_str()]))
-        .attr("memory_size", number(u64::from(cb.memory_mb)))
-        .attr("timeout", number(cb.timeout_seconds))
-        .attr_opt(
+        .attr("memory_size", var(input::CALLBACK_MEMORY_MB))
+        .attr("timeout", var(input::CALLBACK_TIMEOUT_SECONDS))
+        .attr(
             "reserved_concurrent_executions",
-            cb.reserved_concurrency.map(|n| number(u64::from(n))),
+            var(input::CALLBACK_RESERVED_CONCURRENCY),
         )
         .attr("filename", raw("local.callback_lambda_zip"))
         .attr("source_code_hash", raw("filebase64sha256(local.callback_lambda_zip)"))
@@ -84,7 +116,7 @@ fn function(model: &Model) -> Block {
                 .attr("log_format", string("JSON"))
                 .attr("log_group", address::callback_log_group().attr("name")),
         )
-        .block(tracing_config(cb))
+        .block(tracing_config())
         .blank()
         .attr("tags", raw("local.tags"))
         .blank()
@@ -98,13 +130,17 @@ fn function(model: &Model) -> Block {
         )
 }
 
-/// Active with the state machine's tracing; PassThrough otherwise, never left out.
-fn tracing_config(cb: &Callback) -> Block {
-    let mut tracing = Block::new("tracing_config", Vec::<String>::new());
-    if !cb.tracing {
-        tracing = tracing.comment(
-            "PassThrough, not left out: the provider keeps a left-out block's previous value (Active) in AWS.",
-        );
-    }
-    tracing.attr("mode", string(if cb.tracing { "Active" } else { "PassThrough" }))
+/// Active while var.tracing is on, PassThrough otherwise: never left out.
+fn tracing_config() -> Block {
+    Block::new("tracing_config", Vec::<String>::new())
+        .comment(
+            "PassThrough, not left out, when tracing is off: the provider keeps a left-out block's previous value.",
+        )
+        .attr(
+            "mode",
+            raw(format!(
+                "{} ? \"Active\" : \"PassThrough\"",
+                feature_on(Feature::Tracing)
+            )),
+        )
 }

@@ -1,9 +1,9 @@
 //! `iam.tf`: one role per service, its trust policy with confused-deputy guards and its least-privilege
 //! inline policy, one statement per concern.
 
-use super::{address, aws_name, name_text};
+use super::{address, aws_name, feature_on, name_text, queue_key_input, var};
 use crate::emit::hcl::{Block, Expr, File, raw, string, strings};
-use crate::model::{Model, Resource, Role, RoleId, Service, Statement, WorkerPolicy};
+use crate::model::{Encryption, Feature, Model, Resource, Role, RoleId, Service, Statement, WorkerPolicy};
 
 /// The file.
 pub(super) fn file(header: &str, model: &Model) -> File {
@@ -21,7 +21,13 @@ pub(super) fn file(header: &str, model: &Model) -> File {
         );
         let mut document = address::permissions_document(role.id).declare();
         for statement in &role.statements {
-            document = document.block(permission(model, statement));
+            document = match statement.only_while {
+                None => document.block(permission(model, statement)),
+                Some(feature) => document
+                    .blank()
+                    .comment(only_while_comment(feature))
+                    .block(only_while(feature, permission(model, statement))),
+            };
         }
         file.push(document);
         file.push(
@@ -119,6 +125,21 @@ pub(super) fn principals(kind: &str, identifiers: Expr) -> Block {
         .attr("identifiers", identifiers)
 }
 
+/// Why a statement is a `dynamic` one.
+fn only_while_comment(feature: Feature) -> &'static str {
+    match feature {
+        Feature::ExecutionLogging => "Only while execution logging is on (var.log_level is not \"OFF\").",
+        Feature::Tracing => "Only while tracing is on (var.tracing).",
+    }
+}
+
+/// A statement granted only while `feature` is on: `dynamic "statement"` with one element or none.
+fn only_while(feature: Feature, statement: Block) -> Block {
+    Block::new("dynamic", ["statement"])
+        .attr("for_each", raw(format!("{} ? [1] : []", feature_on(feature))))
+        .block(statement.renamed("content"))
+}
+
 fn permission(model: &Model, statement: &Statement) -> Block {
     let mut block = Block::new("statement", Vec::<String>::new()).attr("sid", string(&statement.sid));
     if statement
@@ -171,8 +192,13 @@ fn resource_arn(model: &Model, resource: &Resource) -> Expr {
         Resource::CallbackFunction => address::callback_function().attr("arn"),
         Resource::StateMachine => address::state_machine().attr("arn"),
         Resource::ModuleKey => address::module_key().attr("arn"),
-        Resource::KeyArn(arn) => string(arn),
-        Resource::KeyAlias(alias) => address::key_alias_lookup(model, alias).attr("target_key_arn"),
+        Resource::QueueKey(key) => {
+            let queue = model.queue(key);
+            match queue.encryption {
+                Encryption::KeyAlias(_) => address::key_alias_lookup(key).attr("target_key_arn"),
+                _ => var(&queue_key_input(queue)),
+            }
+        }
         Resource::CallbackLogStreams => address::callback_log_group().attr_then("arn", ":*"),
         Resource::Any => string("*"),
     }

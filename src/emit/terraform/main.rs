@@ -2,10 +2,10 @@
 
 use std::collections::BTreeMap;
 
-use super::address;
+use super::{EXECUTION_LOGGING, address, queue_key_input, var};
 use crate::emit::LAMBDA_ZIP_FILE;
 use crate::emit::hcl::{Block, Expr, File, raw, string};
-use crate::model::Model;
+use crate::model::{Model, input};
 
 /// Tags the module puts on everything, then the spec's `[tags]` (a spec tag of the same key wins).
 /// `SfngenPattern` names the instance (`var.name`), so that two instances of one module tell theirs apart.
@@ -32,6 +32,12 @@ pub(super) fn file(header: &str, model: &Model) -> File {
             .attr("region", address::states_service().attr("region"))
             .attr("account_id", address::caller_identity().attr("account_id"))
             .blank()
+            .comment("Execution logging is on unless var.log_level is \"OFF\": it decides the state machine's log group and\nits role's log-delivery statement.")
+            .attr(
+                EXECUTION_LOGGING,
+                raw(format!("var.{} != \"OFF\"", input::LOG_LEVEL)),
+            )
+            .blank()
             .attr(
                 "callback_lambda_zip",
                 raw(format!(
@@ -47,10 +53,10 @@ pub(super) fn file(header: &str, model: &Model) -> File {
     file.push(address::caller_identity().declare());
     file.push_group(
         "Keys given by alias: policies need the key's ARN, not the alias.",
-        model.key_aliases().into_iter().map(|alias| {
-            address::key_alias_lookup(model, alias)
+        model.alias_queues().into_iter().map(|queue| {
+            address::key_alias_lookup(&queue.key)
                 .declare()
-                .attr("name", string(alias))
+                .attr("name", var(&queue_key_input(queue)))
         }),
     );
     file

@@ -14,9 +14,9 @@ mod state_machine;
 mod variables;
 mod versions;
 
-use super::hcl::{Block, CheckovSkip, Expr, number, raw, template_text};
+use super::hcl::{Block, CheckovSkip, Expr, raw, template_text};
 use super::{GeneratedFile, generated_header};
-use crate::model::{AwsName, LogGroup, Model};
+use crate::model::{AwsName, Feature, LogGroup, Model, Queue, input};
 use address::Address;
 
 pub use variables::{default_of, type_of};
@@ -78,10 +78,37 @@ fn aws_name(name: &AwsName) -> Expr {
     raw(format!("\"{}\"", name_text(name)))
 }
 
-/// A log group the module creates, at `address` (the state machine's or the callback's).
-fn log_group(address: &Address, group: &LogGroup) -> Block {
-    let retention_days = group.retention_days;
+/// The local of `main.tf` that says whether execution logging is on: `var.log_level != "OFF"`.
+const EXECUTION_LOGGING: &str = "execution_logging";
+
+/// Whether a feature is on, as HCL: `local.execution_logging`, `var.tracing`.
+fn feature_on(feature: Feature) -> String {
+    match feature {
+        Feature::ExecutionLogging => format!("local.{EXECUTION_LOGGING}"),
+        Feature::Tracing => format!("var.{}", input::TRACING),
+    }
+}
+
+/// The input holding the key a queue names by ARN or alias. Only such queues are asked, so none is a bug.
+fn queue_key_input(queue: &Queue) -> String {
+    queue
+        .key_input()
+        .unwrap_or_else(|| panic!("bug: queue {:?} names no key by ARN or alias", queue.key))
+}
+
+/// A module input: `var.NAME`.
+fn var(name: &str) -> Expr {
+    raw(format!("var.{name}"))
+}
+
+/// A log group the module creates, at `address` (the state machine's or the callback's); `count` when an
+/// input decides whether it exists. Its retention is its input; the checkov skips describe the default.
+fn log_group(address: &Address, group: &LogGroup, count: Option<Expr>) -> Block {
+    let (retention_days, input) = (group.retention_days, group.retention_input);
     let mut block = address.declare();
+    if let Some(count) = count {
+        block = block.attr("count", count).blank();
+    }
     if !group.module_key {
         block = block.checkov_skip(
             "CKV_AWS_158",
@@ -91,12 +118,12 @@ fn log_group(address: &Address, group: &LogGroup) -> Block {
     if retention_days < 365 {
         block = block.checkov_skip(
             "CKV_AWS_338",
-            &format!("retention is {retention_days} days by the spec (log_retention_days)."),
+            &format!("retention is var.{input}, {retention_days} days by default (the spec's log_retention_days)."),
         );
     }
     block
         .attr("name", aws_name(&group.name))
-        .attr("retention_in_days", number(u64::from(retention_days)))
+        .attr("retention_in_days", var(input))
         .attr_opt(
             "kms_key_id",
             group.module_key.then(|| address::module_key().attr("arn")),

@@ -1,7 +1,7 @@
 //! `outputs.tf`: the module's outputs, as the model lists them, each pointing at its resource's address.
 
 use super::address;
-use crate::emit::hcl::{Block, Expr, File, string};
+use crate::emit::hcl::{Block, Expr, File, raw, string};
 use crate::model::{Model, OutputValue};
 
 /// The file.
@@ -29,7 +29,7 @@ fn value(model: &Model, value: OutputValue) -> Expr {
         OutputValue::CallbackFunctionArn => address::callback_function().attr("arn"),
         OutputValue::RoleArn(id) => address::role(id).attr("arn"),
         OutputValue::CallbackLogGroupName => address::callback_log_group().attr("name"),
-        OutputValue::StateMachineLogGroupName => address::state_machine_log_group().attr("name"),
+        OutputValue::StateMachineLogGroupName => raw(format!("one({}[*].name)", address::state_machine_log_group())),
         OutputValue::AlarmArns => Expr::Object(
             model
                 .alarm_list()

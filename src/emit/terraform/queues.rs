@@ -1,10 +1,10 @@
 //! `queues.tf`: one callback queue per `[queues.*]`, its dead-letter queue and the redrive allow policy that
 //! lets only that queue send to it.
 
-use super::{address, aws_name};
+use super::{address, aws_name, queue_key_input, var};
 use crate::duration::format_seconds;
 use crate::emit::hcl::{Block, Expr, File, boolean, number, raw, string};
-use crate::model::{DeadLetter, Encryption, Model, Queue};
+use crate::model::{DeadLetter, Encryption, Model, Queue, input};
 
 /// The file.
 pub(super) fn file(header: &str, model: &Model) -> File {
@@ -65,7 +65,7 @@ fn source_queue(queue: &Queue) -> Block {
     block = block
         .attr("visibility_timeout_seconds", number(queue.visibility_timeout_seconds))
         .attr("message_retention_seconds", number(queue.retention_seconds));
-    block = encrypted(block.blank(), &queue.encryption);
+    block = encrypted(block.blank(), queue);
     if let Some(dlq) = &queue.dead_letter {
         block = block.blank().attr(
             "redrive_policy",
@@ -92,13 +92,16 @@ fn dead_letter_queue(queue: &Queue, dlq: &DeadLetter) -> Block {
     if let Some(reader) = &dlq.fail_execution {
         block = block
             .comment(&format!(
-                "{}: the callback Lambda reads this queue, and AWS recommends six times the function's timeout\n\
-                 for an SQS event source, so that a batch is not handed out again while the function works on it.",
+                "The callback Lambda reads this queue: AWS recommends six times the function's timeout for an SQS event\n\
+                 source, so that a batch is not handed out again while the function works on it ({} by default).",
                 format_seconds(reader.visibility_timeout_seconds)
             ))
-            .attr("visibility_timeout_seconds", number(reader.visibility_timeout_seconds));
+            .attr(
+                "visibility_timeout_seconds",
+                raw(format!("{} * var.{}", reader.callback_timeouts, input::CALLBACK_TIMEOUT_SECONDS)),
+            );
     }
-    encrypted(block, &queue.encryption)
+    encrypted(block, queue)
     .comment(&format!(
         "{}, the SQS maximum: a dead-lettered message keeps its first enqueue time, so it\nmust outlive the source queue's retention or it could expire on arrival.",
         format_seconds(dlq.retention_seconds)
@@ -127,14 +130,16 @@ fn redrive_allow_policy(queue: &Queue) -> Block {
         )
 }
 
-fn encrypted(block: Block, encryption: &Encryption) -> Block {
-    match encryption {
+/// The queue's encryption (a dead-letter queue takes its source queue's): a key it names by ARN or alias
+/// comes from its key input.
+fn encrypted(block: Block, queue: &Queue) -> Block {
+    match &queue.encryption {
         Encryption::SqsManaged => block.attr("sqs_managed_sse_enabled", boolean(true)),
         Encryption::ModuleKey => block
             .attr("kms_master_key_id", address::module_key().attr("arn"))
             .attr("kms_data_key_reuse_period_seconds", number(300)),
-        Encryption::KeyArn(key) | Encryption::KeyAlias(key) => block
-            .attr("kms_master_key_id", string(key))
+        Encryption::KeyArn(_) | Encryption::KeyAlias(_) => block
+            .attr("kms_master_key_id", var(&queue_key_input(queue)))
             .attr("kms_data_key_reuse_period_seconds", number(300)),
     }
 }

@@ -1,20 +1,22 @@
 //! `state_machine.tf`: the Standard state machine (its definition is `templatefile()` of the ASL file) and
-//! its execution log group.
+//! its execution log group, which exists while `var.log_level` is not `OFF`.
 
-use super::{address, aws_name, log_group};
-use crate::emit::hcl::{Block, Expr, File, boolean, raw, string};
+use super::{address, aws_name, feature_on, log_group, var};
+use crate::emit::hcl::{Block, Expr, File, raw, string};
 use crate::emit::{ASL_FILE, queue_url_var};
-use crate::model::{Logging, Model, RoleId};
+use crate::model::{Feature, Model, RoleId, input};
 
 /// The file.
 pub(super) fn file(header: &str, model: &Model) -> File {
     let mut file = File::new(header);
-    if let Some(logging) = &model.state_machine.logging {
-        file.push_commented(
-            "Execution logs. The /aws/vendedlogs/ prefix keeps the log group's resource policy small.",
-            log_group(&address::state_machine_log_group(), &logging.log_group),
-        );
-    }
+    file.push_commented(
+        "Execution logs, unless var.log_level is \"OFF\". The /aws/vendedlogs/ prefix keeps the log group's resource\npolicy small.",
+        log_group(
+            &address::state_machine_log_group(),
+            &model.state_machine.logging.log_group,
+            Some(raw(format!("{} ? 1 : 0", feature_on(Feature::ExecutionLogging)))),
+        ),
+    );
     file.push(state_machine(model));
     file
 }
@@ -25,23 +27,14 @@ fn state_machine(model: &Model) -> Block {
     if !sm.tracing {
         block = block.checkov_skip(
             "CKV_AWS_284",
-            "X-Ray tracing is opt-in (spec: [state_machine] tracing = true).",
+            "X-Ray tracing is opt-in: var.tracing is false by default (the spec's [state_machine] tracing).",
         );
     }
-    match &sm.logging {
-        None => {
-            block = block.checkov_skip(
-                "CKV_AWS_285",
-                "execution logging is off by the spec (log_level = \"OFF\").",
-            )
-        }
-        Some(l) if !l.include_execution_data => {
-            block = block.checkov_skip(
-                "CKV_AWS_285",
-                "execution data can hold personal data; opt in with [state_machine] include_execution_data = true.",
-            )
-        }
-        Some(_) => {}
+    if !sm.logging.include_execution_data {
+        block = block.checkov_skip(
+            "CKV_AWS_285",
+            "execution data can hold personal data: var.include_execution_data opts in (false by default, as in the spec).",
+        );
     }
     block
         .attr("name", aws_name(&sm.name))
@@ -52,8 +45,8 @@ fn state_machine(model: &Model) -> Block {
             "The workflow lives in {ASL_FILE}, beside this file, so that it reads as plain ASL."
         ))
         .attr("definition", definition(model))
-        .block(logging_configuration(sm.logging.as_ref()))
-        .block(Block::new("tracing_configuration", Vec::<String>::new()).attr("enabled", boolean(sm.tracing)))
+        .block(logging_configuration())
+        .block(Block::new("tracing_configuration", Vec::<String>::new()).attr("enabled", var(input::TRACING)))
         .blank()
         .attr("tags", raw("local.tags"))
         .blank()
@@ -84,19 +77,17 @@ fn definition(model: &Model) -> Expr {
 
 /// Always written, `OFF` included: the provider keeps an Optional+Computed block that is left out, so
 /// removing it would leave logging on in AWS.
-fn logging_configuration(logging: Option<&Logging>) -> Block {
-    let block = Block::new("logging_configuration", Vec::<String>::new());
-    match logging {
-        Some(logging) => block
-            .attr(
-                "log_destination",
-                address::state_machine_log_group().attr_then("arn", ":*"),
-            )
-            .attr("include_execution_data", boolean(logging.include_execution_data))
-            .attr("level", string(logging.level.as_str())),
-        None => block
-            .comment("Written even when off: a left-out block would keep the previous setting in AWS.")
-            .attr("include_execution_data", boolean(false))
-            .attr("level", string("OFF")),
-    }
+fn logging_configuration() -> Block {
+    Block::new("logging_configuration", Vec::<String>::new())
+        .comment("Written even when var.log_level is \"OFF\": a left-out block would keep the previous setting in AWS.")
+        .attr(
+            "log_destination",
+            raw(format!(
+                "{} ? \"${{{}[0].arn}}:*\" : null",
+                feature_on(Feature::ExecutionLogging),
+                address::state_machine_log_group()
+            )),
+        )
+        .attr("include_execution_data", var(input::INCLUDE_EXECUTION_DATA))
+        .attr("level", var(input::LOG_LEVEL))
 }

@@ -1,32 +1,65 @@
-//! `variables.tf`: the module's inputs, as the model lists them.
+//! `variables.tf`: the module's inputs, as the model lists them, each held to its spec key's rule.
 
-use crate::emit::hcl::{Block, File, raw, string};
+use crate::emit::hcl::{Block, Expr, File, boolean, raw, string};
 use crate::model::{InputKind, Model};
-use crate::spec::keys::MAX_NAME_CHARS;
+use crate::spec::keys::{
+    KMS_ALIAS_FORM, KMS_ALIAS_PATTERN, KMS_KEY_ARN_FORM, KMS_KEY_ARN_PATTERN, LOG_RETENTION_DAYS, MAX_KMS_ALIAS_CHARS,
+    MAX_NAME_CHARS, resource_name_pattern, retention_help,
+};
 
 /// The Terraform type of an input.
 pub fn type_of(kind: &InputKind) -> &'static str {
     match kind {
-        InputKind::Name { .. } => "string",
+        InputKind::Name { .. }
+        | InputKind::OptionalPolicyArn
+        | InputKind::OptionalPath
+        | InputKind::Choice { .. }
+        | InputKind::KmsKeyArn { .. }
+        | InputKind::KmsKeyAlias { .. } => "string",
         InputKind::Tags => "map(string)",
-        InputKind::OptionalPolicyArn | InputKind::OptionalPath => "string",
         InputKind::ArnList => "list(string)",
+        InputKind::Flag { .. } => "bool",
+        InputKind::RetentionDays { .. } | InputKind::WholeNumber { .. } => "number",
     }
 }
 
 /// The default of an input, as HCL.
 pub fn default_of(kind: &InputKind) -> String {
     match kind {
-        InputKind::Name { default } => hcl_string(default),
+        InputKind::Name { default } | InputKind::KmsKeyArn { default } | InputKind::KmsKeyAlias { default } => {
+            hcl_string(default)
+        }
+        InputKind::Choice { default, .. } => hcl_string(default),
         InputKind::Tags => "{}".into(),
         InputKind::OptionalPolicyArn | InputKind::OptionalPath => "null".into(),
         InputKind::ArnList => "[]".into(),
+        InputKind::Flag { default } => default.to_string(),
+        InputKind::RetentionDays { default } => default.to_string(),
+        InputKind::WholeNumber { default, .. } => default.map_or("null".into(), |n| n.to_string()),
+    }
+}
+
+/// Whether a caller's null means "the default" (`nullable = false`): for every per-environment setting
+/// that has no "unset" of its own, so that `x = var.env == "prod" ? 512 : null` works.
+fn null_is_default(kind: &InputKind) -> bool {
+    match kind {
+        InputKind::Choice { .. }
+        | InputKind::Flag { .. }
+        | InputKind::RetentionDays { .. }
+        | InputKind::KmsKeyArn { .. }
+        | InputKind::KmsKeyAlias { .. } => true,
+        InputKind::WholeNumber { optional, .. } => !optional,
+        InputKind::Name { .. }
+        | InputKind::Tags
+        | InputKind::OptionalPolicyArn
+        | InputKind::OptionalPath
+        | InputKind::ArnList => false,
     }
 }
 
 fn hcl_string(text: &str) -> String {
     match string(text) {
-        crate::emit::hcl::Expr::Raw(quoted) => quoted,
+        Expr::Raw(quoted) => quoted,
         other => unreachable!("string() is a one-line literal, not {other:?}"),
     }
 }
@@ -35,52 +68,97 @@ fn hcl_string(text: &str) -> String {
 pub(super) fn file(header: &str, model: &Model) -> File {
     let mut file = File::new(header);
     for input in model.inputs() {
-        let mut block = Block::new("variable", [input.name])
+        let mut block = Block::new("variable", [input.name.as_str()])
             .attr("description", string(&input.description))
             .attr("type", raw(type_of(&input.kind)))
             .attr("default", raw(default_of(&input.kind)));
-        match input.kind {
-            InputKind::OptionalPolicyArn => block = block.block(policy_arn_validation(input.name)),
-            InputKind::Name { .. } => block = block.block(name_validation(input.name)),
-            _ => {}
+        if null_is_default(&input.kind) {
+            block = block.attr("nullable", boolean(false));
+        }
+        if let Some(validation) = validation(&input.name, &input.kind) {
+            block = block.block(validation);
         }
         file.push(block);
     }
     file
 }
 
-/// The spec's rule for `name`, so that every name derived from it fits AWS's limits (the module was
-/// rendered for names up to this length).
-fn name_validation(variable: &str) -> Block {
-    let rest = MAX_NAME_CHARS - 2;
-    Block::new("validation", Vec::<String>::new())
-        .attr(
-            "condition",
-            raw(format!(
-                r#"can(regex("^[a-z]([a-z0-9-]{{0,{rest}}}[a-z0-9])?$", var.{variable}))"#
-            )),
-        )
-        .attr(
-            "error_message",
-            string(&format!(
-                "The {variable} must be 1-{MAX_NAME_CHARS} characters: a lowercase letter first, then lowercase letters, digits or '-', not ending in '-'."
-            )),
-        )
+/// The input's validation: the spec's rule for its key, with the spec's help as the message.
+fn validation(name: &str, kind: &InputKind) -> Option<Block> {
+    let variable = format!("var.{name}");
+    let (condition, message) = match kind {
+        InputKind::Name { .. } => (
+            matches(&resource_name_pattern(), &variable),
+            format!(
+                "The {name} must be 1-{MAX_NAME_CHARS} characters: a lowercase letter first, then lowercase letters, digits or '-', not ending in '-'."
+            ),
+        ),
+        InputKind::OptionalPolicyArn => (
+            format!(
+                "{variable} == null || {}",
+                matches("^arn:aws[a-z-]*:iam::[0-9]{12}:policy/.+$", &variable)
+            ),
+            format!("The {name} must be an IAM policy ARN such as arn:aws:iam::123456789012:policy/boundary, or null."),
+        ),
+        InputKind::Choice { values, help, .. } => {
+            let values: Vec<String> = values.iter().map(|v| hcl_string(v)).collect();
+            (
+                format!("contains([{}], {variable})", values.join(", ")),
+                invalid(name, help),
+            )
+        }
+        InputKind::RetentionDays { .. } => {
+            let days: Vec<String> = LOG_RETENTION_DAYS.iter().map(u32::to_string).collect();
+            (
+                format!("contains([{}], {variable})", days.join(", ")),
+                invalid(name, &retention_help()),
+            )
+        }
+        InputKind::WholeNumber {
+            min,
+            max,
+            help,
+            optional,
+            ..
+        } => {
+            let whole = format!("{variable} >= {min} && {variable} <= {max} && floor({variable}) == {variable}");
+            let condition = match optional {
+                // `||` does not short-circuit before Terraform 1.12: a null would fail the comparisons.
+                true => format!("{variable} == null ? true : ({whole})"),
+                false => whole,
+            };
+            (condition, invalid(name, help))
+        }
+        InputKind::KmsKeyArn { .. } => (
+            matches(KMS_KEY_ARN_PATTERN, &variable),
+            format!(
+                "Invalid {name}: use a KMS key ARN such as {KMS_KEY_ARN_FORM}. The spec names this queue's key by ARN; to use an alias, set one there and render again."
+            ),
+        ),
+        InputKind::KmsKeyAlias { .. } => (
+            format!(
+                "length({variable}) <= {MAX_KMS_ALIAS_CHARS} && {}",
+                matches(KMS_ALIAS_PATTERN, &variable)
+            ),
+            format!(
+                "Invalid {name}: use a KMS key alias such as {KMS_ALIAS_FORM}, at most {MAX_KMS_ALIAS_CHARS} characters. The spec names this queue's key by alias; to use a key ARN, set one there and render again."
+            ),
+        ),
+        InputKind::Tags | InputKind::OptionalPath | InputKind::ArnList | InputKind::Flag { .. } => return None,
+    };
+    Some(
+        Block::new("validation", Vec::<String>::new())
+            .attr("condition", raw(condition))
+            .attr("error_message", string(&message)),
+    )
 }
 
-/// Refuses anything but an IAM policy ARN (or null) at plan time, before a role is touched.
-fn policy_arn_validation(variable: &str) -> Block {
-    Block::new("validation", Vec::<String>::new())
-        .attr(
-            "condition",
-            raw(format!(
-                r#"var.{variable} == null || can(regex("^arn:aws[a-z-]*:iam::[0-9]{{12}}:policy/.+$", var.{variable}))"#
-            )),
-        )
-        .attr(
-            "error_message",
-            string(&format!(
-                "The {variable} must be an IAM policy ARN such as arn:aws:iam::123456789012:policy/boundary, or null."
-            )),
-        )
+/// `can(regex("PATTERN", VARIABLE))`.
+fn matches(pattern: &str, variable: &str) -> String {
+    format!("can(regex({}, {variable}))", hcl_string(pattern))
+}
+
+/// `Invalid NAME: HELP.`, the help being the spec's for the key.
+fn invalid(name: &str, help: &str) -> String {
+    format!("Invalid {name}: {help}.")
 }

@@ -2,9 +2,9 @@
 
 resource "aws_cloudwatch_log_group" "callback" {
   #checkov:skip=CKV_AWS_158: encrypted at rest by CloudWatch Logs; [logs] encryption = "kms" uses the module's key.
-  #checkov:skip=CKV_AWS_338: retention is 30 days by the spec (log_retention_days).
+  #checkov:skip=CKV_AWS_338: retention is var.callback_log_retention_days, 30 days by default (the spec's log_retention_days).
   name              = "/aws/lambda/${var.name}-callback"
-  retention_in_days = 30
+  retention_in_days = var.callback_log_retention_days
   tags              = local.tags
 }
 
@@ -12,17 +12,18 @@ resource "aws_lambda_function" "callback" {
   #checkov:skip=CKV_AWS_116: invoked synchronously by workers, which see and retry errors; an async DLQ would never fire.
   #checkov:skip=CKV_AWS_117: calls only the Step Functions API; attaching a VPC is a deployment choice.
   #checkov:skip=CKV_AWS_272: code signing needs a signing profile outside this module.
-  #checkov:skip=CKV_AWS_115: concurrency is unreserved by the spec ([callback] reserved_concurrency).
-  function_name    = "${var.name}-callback"
-  description      = "Answers approvals task tokens with SendTaskSuccess, SendTaskFailure or SendTaskHeartbeat."
-  role             = aws_iam_role.callback.arn
-  runtime          = "provided.al2023"
-  handler          = "bootstrap"
-  architectures    = ["arm64"]
-  memory_size      = 128
-  timeout          = 10
-  filename         = local.callback_lambda_zip
-  source_code_hash = filebase64sha256(local.callback_lambda_zip)
+  #checkov:skip=CKV_AWS_115: concurrency is unreserved by default: var.callback_reserved_concurrency is null, as the spec leaves it.
+  function_name                  = "${var.name}-callback"
+  description                    = "Answers approvals task tokens with SendTaskSuccess, SendTaskFailure or SendTaskHeartbeat."
+  role                           = aws_iam_role.callback.arn
+  runtime                        = "provided.al2023"
+  handler                        = "bootstrap"
+  architectures                  = ["arm64"]
+  memory_size                    = var.callback_memory_mb
+  timeout                        = var.callback_timeout_seconds
+  reserved_concurrent_executions = var.callback_reserved_concurrency
+  filename                       = local.callback_lambda_zip
+  source_code_hash               = filebase64sha256(local.callback_lambda_zip)
 
   logging_config {
     log_format = "JSON"
@@ -30,8 +31,8 @@ resource "aws_lambda_function" "callback" {
   }
 
   tracing_config {
-    # PassThrough, not left out: the provider keeps a left-out block's previous value (Active) in AWS.
-    mode = "PassThrough"
+    # PassThrough, not left out, when tracing is off: the provider keeps a left-out block's previous value.
+    mode = var.tracing ? "Active" : "PassThrough"
   }
 
   tags = local.tags
@@ -41,6 +42,15 @@ resource "aws_lambda_function" "callback" {
     aws_cloudwatch_log_group.callback,
     aws_iam_role_policy.callback,
   ]
+}
+
+# sfngen's guard rail, kept for every environment: a queue that hides a received message for less time than
+# the callback may run can hand it to a second worker while the first one's callback still runs.
+check "callback_timeout_fits_queue_visibility" {
+  assert {
+    condition     = var.callback_timeout_seconds <= 600
+    error_message = "Queue \"requests\" hides a received message for 10m (its visibility timeout), less than callback_timeout_seconds: the message can reappear while its callback still runs."
+  }
 }
 
 # A message in the dead-letter queue of "requests" was never answered: the function fails its task at once

@@ -57,8 +57,8 @@ output "callback_log_group_name" {
 }
 
 output "state_machine_log_group_name" {
-  description = "CloudWatch log group of the state machine's execution logs."
-  value       = aws_cloudwatch_log_group.state_machine.name
+  description = "CloudWatch log group of the state machine's execution logs; null while log_level is OFF."
+  value       = one(aws_cloudwatch_log_group.state_machine[*].name)
 }
 
 output "alarm_arns" {
