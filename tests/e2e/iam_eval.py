@@ -42,6 +42,20 @@ class Decision:
     conditions: list = field(default_factory=list)
 
 
+# API operations whose IAM action has another name (the batch calls are authorized as their single call).
+ACTIONS = {
+    ("lambda", "Invoke"): "lambda:InvokeFunction",
+    ("sqs", "DeleteMessageBatch"): "sqs:DeleteMessage",
+    ("sqs", "ChangeMessageVisibilityBatch"): "sqs:ChangeMessageVisibility",
+    ("sqs", "SendMessageBatch"): "sqs:SendMessage",
+}
+
+
+def action_of(service: str, operation: str) -> str:
+    """The IAM action that authorizes an API operation: `sqs:ReceiveMessage`, `lambda:InvokeFunction`."""
+    return ACTIONS.get((service, operation), f"{service}:{operation}")
+
+
 def _listed(value) -> list:
     return value if isinstance(value, list) else [value]
 
