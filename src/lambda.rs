@@ -23,6 +23,8 @@ pub const SOURCES: &[(&str, &str)] = &[
     ("Cargo.lock", include_str!("../lambda/Cargo.lock")),
     ("src/main.rs", include_str!("../lambda/src/main.rs")),
     ("src/answer.rs", include_str!("../lambda/src/answer.rs")),
+    ("src/client.rs", include_str!("../lambda/src/client.rs")),
+    ("src/dead_letter.rs", include_str!("../lambda/src/dead_letter.rs")),
     ("src/log.rs", include_str!("../lambda/src/log.rs")),
     ("src/request.rs", include_str!("../lambda/src/request.rs")),
 ];

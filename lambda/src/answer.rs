@@ -3,29 +3,77 @@
 use aws_sdk_sfn::Client;
 use aws_sdk_sfn::error::{ProvideErrorMetadata, SdkError};
 
-use crate::request::{Answer, Request};
+use crate::request::Answer;
 
 /// Why an answer did not reach Step Functions.
 #[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Refusal {
+    /// The token can never be answered again (`TaskTimedOut`, `InvalidToken`, `TaskDoesNotExist`): the
+    /// execution already moved on. A late or duplicate answer, not a fault.
+    TokenSpent {
+        /// The service's error code.
+        code: String,
+        /// The service's message.
+        detail: String,
+    },
+    /// Anything else.
+    Failed(Failed),
+}
+
+/// An answer that failed.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Failed {
-    /// `error_type` of the Lambda error response: the service's error code, `InvalidEvent`, or
-    /// `Retryable` (throttling, 5xx, network) after the SDK's own retries.
+    /// `error_type` of the Lambda error response: the service's error code, or `Retryable` (throttling,
+    /// 5xx, network) after the SDK's own retries.
     pub kind: String,
-    /// Whether calling again with the same token can succeed.
-    pub retryable: bool,
+    /// Whose fault it is, and so whether trying again can help.
+    pub fault: Fault,
     /// What happened and what to do.
     pub message: String,
 }
 
-/// Error codes that mean the token can never be answered again: do not retry.
+/// Whose fault a failed answer is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fault {
+    /// The answer itself is wrong (`InvalidOutput`, `ValidationException`): it never succeeds as it is.
+    Request,
+    /// The function may not answer (`AccessDeniedException` and other authorization or key errors): it
+    /// fails until the deployment is fixed.
+    Permission,
+    /// Throttling, 5xx, network: the same answer can succeed later.
+    Transient,
+}
+
+impl Failed {
+    /// Whether calling again with the same answer can succeed without anyone fixing anything.
+    pub fn retryable(&self) -> bool {
+        self.fault == Fault::Transient
+    }
+}
+
+/// Error codes that mean the token can never be answered again.
 const SPENT_TOKEN: &[&str] = &["TaskTimedOut", "InvalidToken", "TaskDoesNotExist"];
-/// Error codes that mean the request itself is wrong: do not retry.
+/// Error codes that mean the request itself is wrong.
 const BAD_REQUEST: &[&str] = &["InvalidOutput", "ValidationException"];
+/// Error codes that mean the function is not allowed to answer (its role, its credentials, a KMS key).
+const NOT_PERMITTED: &[&str] = &[
+    "AccessDeniedException",
+    "AccessDenied",
+    "NotAuthorized",
+    "UnrecognizedClientException",
+    "InvalidClientTokenId",
+    "InvalidSignatureException",
+    "IncompleteSignature",
+    "MissingAuthenticationToken",
+    "ExpiredToken",
+    "ExpiredTokenException",
+    "KmsAccessDeniedException",
+    "KmsInvalidStateException",
+];
 
 /// Calls SendTaskSuccess, SendTaskFailure or SendTaskHeartbeat.
-pub async fn send(client: &Client, request: &Request) -> Result<(), Failed> {
-    let token = request.token.clone();
-    let result = match &request.answer {
+pub async fn send(client: &Client, token: &str, answer: &Answer) -> Result<(), Refusal> {
+    let result = match answer {
         Answer::Success { output } => client
             .send_task_success()
             .task_token(token)
@@ -79,31 +127,44 @@ fn source_chain(err: &dyn std::error::Error) -> String {
     parts.join(": ")
 }
 
-/// Sorts an error by its code: spent tokens and bad requests are final, the rest may be retried.
-pub fn classify(code: Option<String>, detail: String) -> Failed {
+/// Sorts an error by its code: a spent token, a wrong request, a missing permission, or (any other
+/// code, or none: throttling, 5xx, network) something that may pass later.
+pub fn classify(code: Option<String>, detail: String) -> Refusal {
+    let failed = |kind: &str, fault, message| {
+        Refusal::Failed(Failed {
+            kind: kind.to_string(),
+            fault,
+            message,
+        })
+    };
     match code.as_deref() {
-        Some(c) if SPENT_TOKEN.contains(&c) => Failed {
-            kind: c.to_string(),
-            retryable: false,
-            message: format!(
-                "{c}: the task token is spent, expired or unknown, so this task can no longer be answered; do not retry ({detail})"
+        Some(c) if SPENT_TOKEN.contains(&c) => Refusal::TokenSpent {
+            code: c.to_string(),
+            detail,
+        },
+        Some(c) if BAD_REQUEST.contains(&c) => failed(
+            c,
+            Fault::Request,
+            format!("{c}: Step Functions rejected the answer; fix it before retrying ({detail})"),
+        ),
+        Some(c) if NOT_PERMITTED.contains(&c) => failed(
+            c,
+            Fault::Permission,
+            format!(
+                "{c}: the function may not answer this task; check its role (states:SendTask* on the state \
+                 machine) and key grants, then retry ({detail})"
             ),
-        },
-        Some(c) if BAD_REQUEST.contains(&c) => Failed {
-            kind: c.to_string(),
-            retryable: false,
-            message: format!("{c}: Step Functions rejected the answer; fix it before retrying ({detail})"),
-        },
-        Some(c) => Failed {
-            kind: "Retryable".into(),
-            retryable: true,
-            message: format!("{c}: Step Functions did not take the answer after retries; retry later ({detail})"),
-        },
-        None => Failed {
-            kind: "Retryable".into(),
-            retryable: true,
-            message: format!("Step Functions could not be reached after retries; retry later ({detail})"),
-        },
+        ),
+        Some(c) => failed(
+            "Retryable",
+            Fault::Transient,
+            format!("{c}: Step Functions did not take the answer after retries; retry later ({detail})"),
+        ),
+        None => failed(
+            "Retryable",
+            Fault::Transient,
+            format!("Step Functions could not be reached after retries; retry later ({detail})"),
+        ),
     }
 }
 
@@ -111,24 +172,61 @@ pub fn classify(code: Option<String>, detail: String) -> Failed {
 mod tests {
     use super::*;
 
+    fn failed(code: Option<&str>) -> Failed {
+        match classify(code.map(str::to_string), "x".into()) {
+            Refusal::Failed(f) => f,
+            spent => panic!("{code:?} classified as {spent:?}"),
+        }
+    }
+
     #[test]
-    fn spent_tokens_are_final() {
+    fn spent_tokens_are_not_failures() {
         for code in ["TaskTimedOut", "InvalidToken", "TaskDoesNotExist"] {
-            let f = classify(Some(code.into()), "x".into());
-            assert_eq!((f.kind.as_str(), f.retryable), (code, false));
-            assert!(f.message.contains("do not retry"));
+            assert_eq!(
+                classify(Some(code.into()), "gone".into()),
+                Refusal::TokenSpent {
+                    code: code.into(),
+                    detail: "gone".into()
+                }
+            );
+        }
+    }
+
+    #[test]
+    fn a_wrong_request_is_final() {
+        for code in ["InvalidOutput", "ValidationException"] {
+            let f = failed(Some(code));
+            assert_eq!((f.kind.as_str(), f.fault, f.retryable()), (code, Fault::Request, false));
+            assert!(f.message.contains("fix it before retrying"));
+        }
+    }
+
+    #[test]
+    fn authorization_errors_are_not_retryable() {
+        for code in NOT_PERMITTED {
+            let f = failed(Some(code));
+            assert_eq!(
+                (f.kind.as_str(), f.fault, f.retryable()),
+                (*code, Fault::Permission, false)
+            );
+            assert!(f.message.contains("check its role"), "{}", f.message);
         }
     }
 
     #[test]
     fn throttling_server_errors_and_network_failures_are_retryable() {
         for code in [
-            Some("ThrottlingException".to_string()),
-            Some("ServiceUnavailable".into()),
+            Some("ThrottlingException"),
+            Some("ServiceUnavailable"),
+            Some("KmsThrottlingException"),
             None,
         ] {
-            let f = classify(code, "x".into());
-            assert_eq!((f.kind.as_str(), f.retryable), ("Retryable", true));
+            let f = failed(code);
+            assert_eq!(
+                (f.kind.as_str(), f.fault, f.retryable()),
+                ("Retryable", Fault::Transient, true)
+            );
+            assert!(f.message.contains("retry later"));
         }
     }
 }

@@ -26,6 +26,14 @@ pub fn emit(level: &str, message: &str, fields: Value) {
     println!("{}", Value::Object(line));
 }
 
+/// `fields` with the members of `more` added (both JSON objects).
+pub fn with(mut fields: Value, more: Value) -> Value {
+    if let (Value::Object(fields), Value::Object(more)) = (&mut fields, more) {
+        fields.extend(more);
+    }
+    fields
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

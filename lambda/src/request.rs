@@ -109,7 +109,8 @@ pub fn parse(event: &Value) -> Result<Request, Invalid> {
     Ok(Request { token, answer })
 }
 
-fn token(fields: &Map<String, Value>) -> Result<String, Invalid> {
+/// The `token` field: a string of 1..=2048 characters.
+pub fn token(fields: &Map<String, Value>) -> Result<String, Invalid> {
     match fields.get("token") {
         None | Some(Value::Null) => invalid("the event has no \"token\": pass the task token from the SQS message"),
         Some(Value::String(t)) if t.is_empty() => {
@@ -168,7 +169,8 @@ fn reject(fields: &Map<String, Value>, names: &[&str], status: &str) -> Result<(
     }
 }
 
-fn kind(value: &Value) -> &'static str {
+/// What a JSON value is, for messages.
+pub fn kind(value: &Value) -> &'static str {
     match value {
         Value::Null => "null",
         Value::Bool(_) => "a boolean",
@@ -179,7 +181,8 @@ fn kind(value: &Value) -> &'static str {
     }
 }
 
-fn truncate(text: &str, max: usize) -> String {
+/// The first `max` characters of `text`.
+pub fn truncate(text: &str, max: usize) -> String {
     text.chars().take(max).collect()
 }
 

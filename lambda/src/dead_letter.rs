@@ -1,0 +1,595 @@
+//! Dead letters: the module maps each dead-letter queue to this function (an SQS event source mapping
+//! with `ReportBatchItemFailures`). A task message there was never answered, so its execution would
+//! wait until the step's timeout; the function fails the task at once with `sfngen.DeadLettered` instead,
+//! so that the execution fails within seconds and a step's `catch` can route the error.
+//!
+//! Each record ends one of four ways:
+//! - `dead_lettered`: SendTaskFailure went through;
+//! - `token_spent`: the execution already moved on (timed out, or answered late): nothing to do;
+//! - `unusable`: the body is not a task message, or Step Functions rejected the failure as malformed. It
+//!   can never succeed, so it is logged and reported as handled (SQS deletes it) rather than redriven
+//!   until the dead-letter queue's retention runs out;
+//! - `failed`: throttling, 5xx or network after the SDK's retries: its `messageId` goes into
+//!   `batchItemFailures` and SQS delivers it again after the dead-letter queue's visibility timeout.
+//!
+//! A permission fault (the role may not call SendTaskFailure) fails the whole invocation: it is the
+//! deployment's fault, it fails every record alike, and the Lambda `Errors` metric is what the module's
+//! alarm watches. Every record comes back and is retried once the role is fixed.
+
+use aws_sdk_sfn::Client;
+use serde_json::{Map, Value, json};
+use tokio::task::JoinSet;
+
+use crate::answer::{self, Failed, Fault, Refusal};
+use crate::log;
+use crate::request::{self, Answer, Invalid};
+
+/// The error every dead-lettered task fails with.
+pub const ERROR: &str = "sfngen.DeadLettered";
+/// The largest batch an SQS event source mapping sends.
+pub const MAX_RECORDS: usize = 10_000;
+/// SQS message IDs are UUIDs; anything much longer is not one.
+pub const MAX_MESSAGE_ID_CHARS: usize = 128;
+/// SQS queue names have 1..=80 characters.
+pub const MAX_QUEUE_NAME_CHARS: usize = 80;
+/// Records of a standard queue answered at once.
+pub const CONCURRENCY: usize = 10;
+
+/// A batch of dead letters.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Batch {
+    /// In the order SQS sent them.
+    pub records: Vec<Record>,
+}
+
+/// One dead-lettered message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Record {
+    /// `messageId`, which `batchItemFailures` names.
+    pub message_id: String,
+    /// The dead-letter queue's name, from `eventSourceARN`.
+    pub queue: String,
+    /// `attributes.ApproximateReceiveCount`, when it is a number.
+    pub receive_count: Option<u64>,
+    /// The task token, or why the body is not a task message.
+    pub task: Result<String, String>,
+}
+
+impl Record {
+    /// A FIFO queue's records are answered in order, and the first failure stops the batch.
+    fn fifo(&self) -> bool {
+        self.queue.ends_with(".fifo")
+    }
+
+    /// The cause SendTaskFailure carries: which queue, which message, how often it was received.
+    pub fn cause(&self) -> String {
+        let count = match self.receive_count {
+            Some(n) => format!(", ApproximateReceiveCount {n}"),
+            None => String::new(),
+        };
+        format!(
+            "the task message {} reached the dead-letter queue {}{count}: no worker answered it before its \
+             queue's maxReceiveCount ran out",
+            self.message_id, self.queue
+        )
+    }
+}
+
+/// Whether an event is meant as an SQS batch (it has `Records`), rather than a worker's callback.
+pub fn is_batch(event: &Value) -> bool {
+    matches!(event, Value::Object(fields) if fields.contains_key("Records"))
+}
+
+fn invalid<T>(message: impl Into<String>) -> Result<T, Invalid> {
+    Err(Invalid(message.into()))
+}
+
+/// Validates an SQS event. A record that does not look like SQS's own fails the whole event; a body
+/// that is not a task message is only that record's problem.
+pub fn parse(event: &Value) -> Result<Batch, Invalid> {
+    let Value::Object(fields) = event else {
+        return invalid(format!(
+            "an SQS event must be a JSON object, not {}",
+            request::kind(event)
+        ));
+    };
+    if let Some(unknown) = fields.keys().find(|k| *k != "Records") {
+        return invalid(format!(
+            "unknown field \"{unknown}\": an SQS event has only \"Records\""
+        ));
+    }
+    let records = match fields.get("Records") {
+        Some(Value::Array(records)) => records,
+        Some(other) => return invalid(format!("\"Records\" must be an array, not {}", request::kind(other))),
+        None => return invalid("an SQS event needs \"Records\""),
+    };
+    if records.is_empty() {
+        return invalid("\"Records\" is empty");
+    }
+    if records.len() > MAX_RECORDS {
+        return invalid(format!(
+            "\"Records\" has {} records; an SQS event source mapping sends at most {MAX_RECORDS}",
+            records.len()
+        ));
+    }
+    let records = records
+        .iter()
+        .enumerate()
+        .map(|(i, r)| record(r).map_err(|e| Invalid(format!("Records[{i}]: {e}"))))
+        .collect::<Result<_, _>>()?;
+    Ok(Batch { records })
+}
+
+fn record(value: &Value) -> Result<Record, Invalid> {
+    let Value::Object(fields) = value else {
+        return invalid(format!("a record must be a JSON object, not {}", request::kind(value)));
+    };
+    match fields.get("eventSource") {
+        Some(Value::String(s)) if s == "aws:sqs" => {}
+        Some(Value::String(s)) => {
+            return invalid(format!(
+                "eventSource is \"{}\": this function takes records from SQS (\"aws:sqs\") only",
+                request::truncate(s, 40)
+            ));
+        }
+        _ => return invalid("\"eventSource\" must be \"aws:sqs\""),
+    }
+    Ok(Record {
+        message_id: message_id(fields)?,
+        queue: queue_name(fields)?,
+        receive_count: receive_count(fields),
+        task: task(fields.get("body")),
+    })
+}
+
+fn message_id(fields: &Map<String, Value>) -> Result<String, Invalid> {
+    match fields.get("messageId") {
+        Some(Value::String(id)) if id.is_empty() => invalid("\"messageId\" is empty"),
+        Some(Value::String(id)) if id.chars().count() > MAX_MESSAGE_ID_CHARS => invalid(format!(
+            "\"messageId\" has {} characters; an SQS message ID has at most {MAX_MESSAGE_ID_CHARS}",
+            id.chars().count()
+        )),
+        Some(Value::String(id)) => Ok(id.clone()),
+        Some(other) => invalid(format!("\"messageId\" must be a string, not {}", request::kind(other))),
+        None => invalid("the record has no \"messageId\""),
+    }
+}
+
+/// The queue name of `arn:PARTITION:sqs:REGION:ACCOUNT:NAME`.
+fn queue_name(fields: &Map<String, Value>) -> Result<String, Invalid> {
+    let Some(Value::String(arn)) = fields.get("eventSourceARN") else {
+        return invalid("\"eventSourceARN\" must be the queue's ARN");
+    };
+    let parts: Vec<&str> = arn.split(':').collect();
+    match parts.as_slice() {
+        ["arn", partition, "sqs", _, _, name]
+            if !partition.is_empty() && !name.is_empty() && name.chars().count() <= MAX_QUEUE_NAME_CHARS =>
+        {
+            Ok(name.to_string())
+        }
+        _ => invalid(format!(
+            "\"eventSourceARN\" \"{}\" is not an SQS queue ARN (arn:PARTITION:sqs:REGION:ACCOUNT:NAME)",
+            request::truncate(arn, 120)
+        )),
+    }
+}
+
+/// `attributes.ApproximateReceiveCount` (a decimal string); informational, so anything else is unknown.
+fn receive_count(fields: &Map<String, Value>) -> Option<u64> {
+    match fields.get("attributes")?.get("ApproximateReceiveCount")? {
+        Value::String(n) if !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()) => n.parse().ok(),
+        _ => None,
+    }
+}
+
+/// The token of a task message `{"input": ..., "token": ...}` (plus any static fields).
+fn task(body: Option<&Value>) -> Result<String, String> {
+    let text = match body {
+        Some(Value::String(text)) => text,
+        Some(other) => return Err(format!("the body is {}, not a string", request::kind(other))),
+        None => return Err("the record has no body".into()),
+    };
+    let message: Value =
+        serde_json::from_str(text).map_err(|_| "the body is not JSON, so not a task message".to_string())?;
+    let Value::Object(fields) = &message else {
+        return Err(format!(
+            "the body is {}, not a task message {{\"input\": ..., \"token\": ...}}",
+            request::kind(&message)
+        ));
+    };
+    request::token(fields).map_err(|Invalid(reason)| format!("the body is not a task message: {reason}"))
+}
+
+/// How one record ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Settled {
+    /// Nothing more to do: SQS may delete it.
+    Handled,
+    /// A transient failure: SQS delivers it again.
+    Retry,
+    /// The function may not answer: the invocation fails.
+    Denied(Failed),
+}
+
+/// Fails the task of every record; returns the `batchItemFailures` response, or the permission fault
+/// that fails the whole invocation.
+pub async fn answer(client: &Client, batch: Batch, request_id: &str) -> Result<Value, Failed> {
+    let fifo = batch.records.first().is_some_and(Record::fifo);
+    let settled = if fifo {
+        in_order(client, batch.records, request_id).await
+    } else {
+        concurrently(client, batch.records, request_id).await
+    };
+    let mut failures = Vec::new();
+    for (message_id, outcome) in settled {
+        match outcome {
+            Settled::Handled => {}
+            Settled::Retry => failures.push(json!({"itemIdentifier": message_id})),
+            Settled::Denied(failed) => return Err(failed),
+        }
+    }
+    Ok(json!({"batchItemFailures": failures}))
+}
+
+/// FIFO: one at a time; after the first record that is not handled, the rest are left for SQS to
+/// deliver again, in order.
+async fn in_order(client: &Client, records: Vec<Record>, request_id: &str) -> Vec<(String, Settled)> {
+    let mut settled = Vec::with_capacity(records.len());
+    let mut stopped = false;
+    for record in records {
+        let id = record.message_id.clone();
+        if stopped {
+            settled.push((id, Settled::Retry));
+            continue;
+        }
+        let outcome = settle(client, record, request_id).await;
+        stopped = outcome != Settled::Handled;
+        settled.push((id, outcome));
+    }
+    settled
+}
+
+/// Standard queues: up to [`CONCURRENCY`] records at once.
+async fn concurrently(client: &Client, records: Vec<Record>, request_id: &str) -> Vec<(String, Settled)> {
+    let mut settled = Vec::with_capacity(records.len());
+    let mut running = JoinSet::new();
+    for record in records {
+        if running.len() >= CONCURRENCY
+            && let Some(done) = running.join_next().await
+        {
+            settled.push(done.expect("a record's task panicked"));
+        }
+        let (client, request_id) = (client.clone(), request_id.to_string());
+        running.spawn(async move {
+            let id = record.message_id.clone();
+            (id, settle(&client, record, &request_id).await)
+        });
+    }
+    while let Some(done) = running.join_next().await {
+        settled.push(done.expect("a record's task panicked"));
+    }
+    settled
+}
+
+/// Fails one record's task, and logs how it ended.
+async fn settle(client: &Client, record: Record, request_id: &str) -> Settled {
+    let mut fields = json!({
+        "event": "dead_letter",
+        "request_id": request_id,
+        "message_id": record.message_id,
+        "queue": record.queue,
+        "receive_count": record.receive_count,
+    });
+    let token = match &record.task {
+        Ok(token) => token,
+        Err(reason) => {
+            fields = log::with(fields, json!({"outcome": "unusable", "reason": reason}));
+            log::emit(
+                "ERROR",
+                "a dead-lettered message is not a task message; dropped",
+                fields,
+            );
+            return Settled::Handled;
+        }
+    };
+    fields = log::with(fields, json!({"token_id": log::token_id(token)}));
+    let failure = Answer::Failure {
+        error: Some(ERROR.into()),
+        cause: Some(record.cause()),
+    };
+    match answer::send(client, token, &failure).await {
+        Ok(()) => {
+            fields = log::with(fields, json!({"outcome": "dead_lettered", "error": ERROR}));
+            log::emit("WARN", "failed the task of a dead-lettered message", fields);
+            Settled::Handled
+        }
+        Err(Refusal::TokenSpent { code, .. }) => {
+            fields = log::with(fields, json!({"outcome": "token_spent", "code": code}));
+            log::emit("INFO", "a dead-lettered message's task was already over", fields);
+            Settled::Handled
+        }
+        Err(Refusal::Failed(failed)) => {
+            let (outcome, settled) = match failed.fault {
+                Fault::Request => ("unusable", Settled::Handled),
+                Fault::Transient => ("failed", Settled::Retry),
+                Fault::Permission => ("failed", Settled::Denied(failed.clone())),
+            };
+            fields = log::with(
+                fields,
+                json!({
+                    "outcome": outcome,
+                    "error_type": failed.kind,
+                    "retryable": failed.retryable(),
+                    "detail": failed.message,
+                }),
+            );
+            log::emit("ERROR", "could not fail the task of a dead-lettered message", fields);
+            settled
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const ARN: &str = "arn:aws:sqs:us-east-1:123456789012:demo-main-dlq";
+
+    fn sqs_record(body: Value) -> Value {
+        json!({
+            "messageId": "059f36b4-87a3-44ab-83d2-661975830a7d",
+            "receiptHandle": "AQEBwJnKyrHigUMZj6rYigCgxlaS3SLy0a",
+            "body": body,
+            "attributes": {
+                "ApproximateReceiveCount": "6",
+                "SentTimestamp": "1545082649183",
+                "SenderId": "AIDAIENQZJOLO23YVJ4VO",
+                "ApproximateFirstReceiveTimestamp": "1545082649185"
+            },
+            "messageAttributes": {},
+            "md5OfBody": "e4e68fb7bd0e697a0ae8f1bb342846b3",
+            "eventSource": "aws:sqs",
+            "eventSourceARN": ARN,
+            "awsRegion": "us-east-1"
+        })
+    }
+
+    fn with(field: &str, value: Value) -> Value {
+        let mut r = sqs_record(json!(r#"{"input": {}, "token": "t"}"#));
+        r[field] = value;
+        r
+    }
+
+    fn without(field: &str) -> Value {
+        let mut r = sqs_record(json!(r#"{"input": {}, "token": "t"}"#));
+        r.as_object_mut().unwrap().remove(field);
+        r
+    }
+
+    fn one(record: Value) -> Result<Record, String> {
+        parse(&json!({"Records": [record]}))
+            .map(|mut b| b.records.remove(0))
+            .map_err(|e| e.0)
+    }
+
+    fn body(body: &str) -> Result<String, String> {
+        one(sqs_record(json!(body))).expect("a valid record").task
+    }
+
+    #[test]
+    fn a_dead_lettered_task_message() {
+        let r = one(sqs_record(json!(
+            r#"{"input": {"order": 1}, "token": "AAAA", "kind": "charge"}"#
+        )))
+        .unwrap();
+        assert_eq!(
+            r,
+            Record {
+                message_id: "059f36b4-87a3-44ab-83d2-661975830a7d".into(),
+                queue: "demo-main-dlq".into(),
+                receive_count: Some(6),
+                task: Ok("AAAA".into()),
+            }
+        );
+        assert_eq!(
+            r.cause(),
+            "the task message 059f36b4-87a3-44ab-83d2-661975830a7d reached the dead-letter queue demo-main-dlq, \
+             ApproximateReceiveCount 6: no worker answered it before its queue's maxReceiveCount ran out"
+        );
+        assert!(!r.fifo());
+    }
+
+    #[test]
+    fn only_events_with_records_are_batches() {
+        assert!(is_batch(&json!({"Records": []})));
+        assert!(is_batch(&json!({"Records": null, "token": "t"})));
+        assert!(!is_batch(&json!({"token": "t"})));
+        assert!(!is_batch(&json!([{"Records": []}])));
+        assert!(!is_batch(&json!("Records")));
+    }
+
+    #[test]
+    fn the_event_shape() {
+        let err = |event: Value| parse(&event).expect_err(&event.to_string()).0;
+        assert!(err(json!({"Records": [], "token": "t"})).contains("unknown field \"token\""));
+        assert!(err(json!({"Records": {}})).contains("must be an array, not an object"));
+        assert!(err(json!({"Records": null})).contains("must be an array, not null"));
+        assert!(err(json!([])).contains("must be a JSON object, not an array"));
+        assert!(err(json!({})).contains("needs \"Records\""));
+        assert!(err(json!({"Records": []})).contains("is empty"));
+        assert!(err(json!({"Records": [7]})).contains("Records[0]: a record must be a JSON object, not a number"));
+    }
+
+    #[test]
+    fn records_count_at_and_past_the_limit() {
+        let record = sqs_record(json!("{}"));
+        let at = parse(&json!({"Records": vec![record.clone(); MAX_RECORDS]})).unwrap();
+        assert_eq!(at.records.len(), MAX_RECORDS);
+        let past = parse(&json!({"Records": vec![record; MAX_RECORDS + 1]})).unwrap_err().0;
+        assert!(past.contains("10001 records"), "{past}");
+        assert_eq!(
+            parse(&json!({"Records": [sqs_record(json!("{}"))]}))
+                .unwrap()
+                .records
+                .len(),
+            1
+        );
+    }
+
+    #[test]
+    fn the_error_names_the_bad_record() {
+        let good = sqs_record(json!("{}"));
+        let bad = with("eventSource", json!("aws:sns"));
+        let e = parse(&json!({"Records": [good, bad]})).unwrap_err().0;
+        assert!(e.starts_with("Records[1]: eventSource is \"aws:sns\""), "{e}");
+    }
+
+    #[test]
+    fn only_sqs_records() {
+        assert!(
+            one(with("eventSource", json!("aws:kinesis")))
+                .unwrap_err()
+                .contains("SQS (\"aws:sqs\") only")
+        );
+        assert!(
+            one(with("eventSource", json!(1)))
+                .unwrap_err()
+                .contains("must be \"aws:sqs\"")
+        );
+        assert!(one(without("eventSource")).unwrap_err().contains("must be \"aws:sqs\""));
+    }
+
+    #[test]
+    fn message_id_at_and_past_each_boundary() {
+        assert!(one(without("messageId")).unwrap_err().contains("no \"messageId\""));
+        assert!(one(with("messageId", json!(""))).unwrap_err().contains("is empty"));
+        assert!(
+            one(with("messageId", json!(5)))
+                .unwrap_err()
+                .contains("must be a string, not a number")
+        );
+        assert_eq!(one(with("messageId", json!("m"))).unwrap().message_id, "m");
+        let max = "é".repeat(MAX_MESSAGE_ID_CHARS);
+        assert_eq!(
+            one(with("messageId", json!(max))).unwrap().message_id.chars().count(),
+            MAX_MESSAGE_ID_CHARS
+        );
+        let past = "m".repeat(MAX_MESSAGE_ID_CHARS + 1);
+        assert!(
+            one(with("messageId", json!(past)))
+                .unwrap_err()
+                .contains("129 characters")
+        );
+    }
+
+    #[test]
+    fn the_queue_name_comes_from_the_arn() {
+        let queue = |arn: &str| one(with("eventSourceARN", json!(arn))).map(|r| r.queue);
+        assert_eq!(queue("arn:aws-us-gov:sqs:us-gov-west-1:123456789012:q").unwrap(), "q");
+        assert_eq!(
+            queue("arn:aws:sqs:us-east-1:123456789012:jobs.fifo").unwrap(),
+            "jobs.fifo"
+        );
+        let max = "q".repeat(MAX_QUEUE_NAME_CHARS);
+        assert_eq!(queue(&format!("arn:aws:sqs:r:1:{max}")).unwrap(), max);
+        let past = "q".repeat(MAX_QUEUE_NAME_CHARS + 1);
+        assert!(
+            queue(&format!("arn:aws:sqs:r:1:{past}"))
+                .unwrap_err()
+                .contains("is not an SQS queue ARN")
+        );
+        for bad in [
+            "arn:aws:sqs:us-east-1:123456789012:",
+            "arn:aws:sns:us-east-1:123456789012:topic",
+            "arn::sqs:us-east-1:123456789012:q",
+            "arn:aws:sqs:us-east-1:q",
+            "arn:aws:sqs:us-east-1:123456789012:q:extra",
+            "https://sqs.us-east-1.amazonaws.com/123456789012/q",
+        ] {
+            assert!(queue(bad).unwrap_err().contains("is not an SQS queue ARN"), "{bad}");
+        }
+        assert!(
+            one(with("eventSourceARN", json!(null)))
+                .unwrap_err()
+                .contains("must be the queue's ARN")
+        );
+        assert!(
+            one(without("eventSourceARN"))
+                .unwrap_err()
+                .contains("must be the queue's ARN")
+        );
+    }
+
+    #[test]
+    fn the_receive_count_is_informational() {
+        let count = |attributes: Value| one(with("attributes", attributes)).unwrap().receive_count;
+        assert_eq!(count(json!({"ApproximateReceiveCount": "1"})), Some(1));
+        assert_eq!(
+            count(json!({"ApproximateReceiveCount": "18446744073709551615"})),
+            Some(u64::MAX)
+        );
+        assert_eq!(count(json!({"ApproximateReceiveCount": "18446744073709551616"})), None);
+        for unknown in [
+            json!({"ApproximateReceiveCount": ""}),
+            json!({"ApproximateReceiveCount": "-1"}),
+            json!({"ApproximateReceiveCount": "+1"}),
+            json!({"ApproximateReceiveCount": 6}),
+            json!({}),
+            json!(null),
+        ] {
+            assert_eq!(count(unknown.clone()), None, "{unknown}");
+        }
+        let r = one(without("attributes")).unwrap();
+        assert_eq!(r.receive_count, None);
+        assert!(
+            r.cause().contains("dead-letter queue demo-main-dlq: no worker"),
+            "{}",
+            r.cause()
+        );
+    }
+
+    #[test]
+    fn a_body_that_is_not_a_task_message_is_that_records_problem() {
+        assert_eq!(body(r#"{"token": "t"}"#), Ok("t".into()));
+        assert!(body("not json").unwrap_err().contains("not JSON"));
+        assert!(body("").unwrap_err().contains("not JSON"));
+        assert!(
+            body("[1]")
+                .unwrap_err()
+                .contains("the body is an array, not a task message")
+        );
+        assert!(body(r#""t""#).unwrap_err().contains("the body is a string"));
+        assert!(body(r#"{"input": {}}"#).unwrap_err().contains("has no \"token\""));
+        assert!(body(r#"{"token": ""}"#).unwrap_err().contains("is empty"));
+        assert!(body(r#"{"token": 1}"#).unwrap_err().contains("must be a string"));
+        let max = format!(r#"{{"token": "{}"}}"#, "a".repeat(request::MAX_TOKEN_CHARS));
+        assert_eq!(body(&max).unwrap().len(), request::MAX_TOKEN_CHARS);
+        let past = format!(r#"{{"token": "{}"}}"#, "a".repeat(request::MAX_TOKEN_CHARS + 1));
+        assert!(body(&past).unwrap_err().contains("at most 2048"));
+        let r = |b: Value| one(with("body", b)).unwrap().task.unwrap_err();
+        assert!(r(json!({"token": "t"})).contains("the body is an object, not a string"));
+        assert!(one(without("body")).unwrap().task.unwrap_err().contains("no body"));
+    }
+
+    #[test]
+    fn fifo_dead_letter_queues_are_answered_in_order() {
+        let r = one(with(
+            "eventSourceARN",
+            json!("arn:aws:sqs:us-east-1:123456789012:jobs-dlq.fifo"),
+        ))
+        .unwrap();
+        assert!(r.fifo());
+    }
+
+    #[test]
+    fn the_failure_fits_step_functions_limits() {
+        let longest = Record {
+            message_id: "m".repeat(MAX_MESSAGE_ID_CHARS),
+            queue: "q".repeat(MAX_QUEUE_NAME_CHARS),
+            receive_count: Some(u64::MAX),
+            task: Ok("t".into()),
+        };
+        assert!(longest.cause().chars().count() <= request::MAX_CAUSE_CHARS);
+        assert!(ERROR.chars().count() <= request::MAX_ERROR_CHARS);
+    }
+}
