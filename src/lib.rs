@@ -8,6 +8,8 @@
 pub mod diagnostic;
 pub mod duration;
 pub mod emit;
+pub mod error;
+pub mod generated;
 pub mod lambda;
 pub mod model;
 pub mod output;
@@ -53,10 +55,13 @@ pub const STARTER_SPEC: &str = include_str!("../templates/starter.toml");
 pub const SCHEMA_FILE: &str = "sfngen.schema.json";
 
 /// Every file of the module, the callback Lambda package included (built, cached, or `prebuilt`).
-pub fn render_module(model: &Model, prebuilt_zip: Option<&std::path::Path>) -> anyhow::Result<Vec<GeneratedFile>> {
-    let mut files = emit::render_all(model);
+pub fn render_module(
+    model: &Model,
+    prebuilt_zip: Option<&std::path::Path>,
+) -> anyhow::Result<Vec<generated::ModuleFile>> {
+    let mut files: Vec<generated::ModuleFile> = emit::render_all(model).into_iter().map(Into::into).collect();
     files.push(lambda::package(model.callback.architecture, prebuilt_zip)?);
-    files.sort_by(|a, b| a.path.cmp(&b.path));
+    files.sort_by(|a, b| a.path().cmp(b.path()));
     Ok(files)
 }
 

@@ -9,7 +9,8 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 use sfngen::diagnostic::Diagnostic;
-use sfngen::output::{self, UsageError};
+use sfngen::error::UsageError;
+use sfngen::output;
 
 #[derive(Parser)]
 #[command(
@@ -131,14 +132,16 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             }
             match output::write(&output, &files) {
                 Ok(report) => {
-                    eprintln!(
-                        "rendered {} into {}: {} written, {} unchanged, {} removed",
+                    // One write: stderr is unbuffered, and eprintln! would write each piece.
+                    let line = format!(
+                        "rendered {} into {}: {} written, {} unchanged, {} removed\n",
                         spec.display(),
                         output.display(),
                         report.written.len(),
                         report.unchanged,
                         report.removed.len()
                     );
+                    eprint!("{line}");
                     Ok(ExitCode::SUCCESS)
                 }
                 Err(err) => usage_or_fail(err),
@@ -179,7 +182,7 @@ fn init(path: &Path) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn check_folder(output: &Path, files: &[sfngen::emit::GeneratedFile]) -> anyhow::Result<ExitCode> {
+fn check_folder(output: &Path, files: &[sfngen::generated::ModuleFile]) -> anyhow::Result<ExitCode> {
     match output::check(output, files) {
         Ok(None) => {
             eprintln!("{} is up to date", output.display());

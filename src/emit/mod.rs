@@ -5,26 +5,8 @@ pub mod hcl;
 pub mod readme;
 pub mod terraform;
 
+pub use crate::generated::GeneratedFile;
 use crate::model::Model;
-
-/// One file of the rendered module.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct GeneratedFile {
-    /// Path relative to the output folder, with `/` separators.
-    pub path: String,
-    /// Exact bytes.
-    pub contents: Vec<u8>,
-}
-
-impl GeneratedFile {
-    /// A text file.
-    pub fn text(path: &str, contents: String) -> Self {
-        GeneratedFile {
-            path: path.to_string(),
-            contents: contents.into_bytes(),
-        }
-    }
-}
 
 /// The state machine definition's file name inside the module.
 pub const ASL_FILE: &str = "state-machine.asl.json";
