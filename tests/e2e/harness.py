@@ -1,16 +1,21 @@
-"""The seed sample's manual testing steps, automated against real components.
+"""The seed sample's testing steps, and more, against real components over loopback.
 
-- moto_server is the AWS endpoint (Step Functions with its ASL interpreter, SQS, IAM), on 127.0.0.1.
-- The queues and the state machine are created from the rendered module's own values: its .tf files are
-  read with HashiCorp's HCL parser (@cdktf/hcl2json) and the ASL is what the module's templatefile() call
-  evaluates to in `terraform console`.
-- The callback Lambda is the `bootstrap` from the module's callback.zip (the bytes that ship), run under
-  qemu-user for arm64 or natively for x86_64, against a small Lambda Runtime API served here.
+- moto_server (tests/e2e/moto_shim.py: moto 5.2.5 plus the few AWS behaviours the provider needs) is the AWS
+  endpoint on 127.0.0.1: Step Functions with its ASL interpreter, SQS, IAM, STS, KMS, Logs, Lambda, CloudWatch.
+- Every module is created by the real Terraform CLI with the real hashicorp/aws provider (tfstack.py), from
+  a root that calls the rendered module as a team vendors it; tests take the state machine ARN, queue URLs
+  and callback function name from `terraform output -json`. Nothing the module owns is created here.
+- The callback Lambda is the `bootstrap` the emulator stored for the function (GetFunction's code location),
+  started with that function's memory, timeout, architecture, environment and log settings and with
+  credentials of its role (sts:AssumeRole on the emulator), under qemu-user for arm64 or natively for
+  x86_64, against a small Lambda Runtime API served here.
 """
 
+import atexit
 import base64
 import hashlib
 import http.server
+import io
 import json
 import os
 import queue
@@ -18,6 +23,7 @@ import re
 import shutil
 import socket
 import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -27,7 +33,10 @@ from pathlib import Path
 
 import boto3
 
+from tfstack import Pipeline, Stack, quick, record_timing
+
 ROOT = Path(__file__).resolve().parents[2]
+HERE = Path(__file__).resolve().parent
 REGION = "us-east-1"
 ACCOUNT = "123456789012"
 
@@ -51,16 +60,20 @@ def wait_until(predicate, timeout: float, what: str, interval: float = 0.05):
 
 
 class Moto:
-    """A moto_server on a free loopback port, with Step Functions execution switched on."""
+    """moto_server (with tests/e2e/moto_shim.py's fixes) on a free loopback port, Step Functions execution on."""
 
     def __init__(self):
         self.port = free_port()
         self.endpoint = f"http://127.0.0.1:{self.port}"
         self.log = tempfile.TemporaryFile()
         self.process = subprocess.Popen(
-            ["moto_server", "-H", "127.0.0.1", "-p", str(self.port)], stdout=self.log, stderr=self.log
+            [sys.executable, str(HERE / "moto_shim.py"), "-H", "127.0.0.1", "-p", str(self.port)],
+            stdout=self.log,
+            stderr=self.log,
+            stdin=subprocess.DEVNULL,
         )
         wait_until(self._answers, 30, "moto_server to answer")
+        # Before anything creates a state machine: moto keeps them per interpreter setting.
         request = urllib.request.Request(
             f"{self.endpoint}/moto-api/config",
             data=json.dumps({"stepfunctions": {"execute_state_machine": True}}).encode(),
@@ -71,24 +84,34 @@ class Moto:
 
     def _answers(self):
         if self.process.poll() is not None:
-            raise AssertionError("moto_server exited early")
+            raise AssertionError(f"moto_server exited early:\n{self.logs()[-4000:]}")
         try:
             urllib.request.urlopen(f"{self.endpoint}/moto-api/", timeout=1).read()
             return True
         except OSError:
             return False
 
-    def client(self, service: str):
-        return boto3.client(
-            service,
-            endpoint_url=self.endpoint,
-            region_name=REGION,
-            aws_access_key_id="testing",
-            aws_secret_access_key="testing",
-        )
+    def logs(self) -> str:
+        self.log.seek(0)
+        return self.log.read().decode(errors="replace")
+
+    def client(self, service: str, **credentials):
+        return aws_client(service, self.endpoint, **credentials)
 
     def stop(self):
         stop_process(self.process)
+
+
+def aws_client(service: str, endpoint: str, **credentials):
+    """A boto3 client for the emulator at `endpoint` (test keys unless STS credentials are given)."""
+    return boto3.client(
+        service,
+        endpoint_url=endpoint,
+        region_name=REGION,
+        aws_access_key_id=credentials.get("AccessKeyId", "testing"),
+        aws_secret_access_key=credentials.get("SecretAccessKey", "testing"),
+        aws_session_token=credentials.get("SessionToken"),
+    )
 
 
 def stop_process(process: subprocess.Popen):
@@ -105,100 +128,117 @@ def sfngen_binary() -> Path:
     return Path(os.environ.get("SFNGEN_BIN", ROOT / "target" / "debug" / "sfngen"))
 
 
+# One render at a time: stacks prepare in parallel, and the first render of an architecture builds the
+# Lambda package (sfngen caches it; two cold builds at once would only compete for the 2 cores).
+_RENDER_LOCK = threading.Lock()
+
+
 def render(spec: Path, out: Path) -> Path:
     """Renders a spec with the real CLI (building or reusing the cached Lambda package)."""
-    result = subprocess.run(
-        [str(sfngen_binary()), "render", str(spec), "-o", str(out)], capture_output=True, text=True, timeout=1800
-    )
+    with _RENDER_LOCK:
+        started = time.monotonic()
+        result = subprocess.run(
+            [str(sfngen_binary()), "render", str(spec), "-o", str(out)], capture_output=True, text=True, timeout=1800
+        )
+        record_timing("sfngen", f"render {spec.parent.name}/{spec.name}", time.monotonic() - started)
     assert result.returncode == 0, result.stderr
     return out
 
 
-def parse_tf(module: Path) -> dict:
-    """Every .tf file of the module through HashiCorp's HCL parser, merged by block type."""
-    script = (
-        "const fs=require('fs');const {parse}=require('@cdktf/hcl2json');"
-        "(async()=>{const out={};for(const f of process.argv.slice(1)){"
-        "const j=await parse(f,fs.readFileSync(f,'utf8'));"
-        "for(const [k,v] of Object.entries(j)){out[k]=out[k]||{};"
-        "for(const [t,b] of Object.entries(v)){out[k][t]=Object.assign(out[k][t]||{},b);}}}"
-        "console.log(JSON.stringify(out));})().catch(e=>{console.error(e);process.exit(1)});"
-    )
-    files = sorted(str(p) for p in module.glob("*.tf"))
-    env = dict(os.environ, NODE_PATH=str(Path(os.environ["SFNGEN_TOOLS"]) / "node" / "node_modules"))
-    result = subprocess.run(["node", "-e", script, *files], capture_output=True, text=True, env=env, timeout=120)
-    assert result.returncode == 0, result.stderr
-    return json.loads(result.stdout)
+# ---------------------------------------------------------------------------------------------------------
+# What Terraform created, seen through the emulator
 
 
-def evaluate_definition(module: Path, queue_urls: dict) -> str:
-    """The module's `definition = templatefile(...)` evaluated by `terraform console`, with the module's
-    references replaced by the real values of this deployment."""
-    text = (module / "state_machine.tf").read_text()
-    match = re.search(r"definition = (templatefile\(.*?\n  \}\))", text, re.S)
-    assert match, "no templatefile() call in state_machine.tf"
-    call = match.group(1).replace("local.partition", '"aws"')
-    call = re.sub(r"aws_sqs_queue\.([a-z0-9-]+)\.url", lambda m: json.dumps(queue_urls[m.group(1)]), call)
-    assert "aws_" not in call and "local." not in call, call
-    # The console reads one line: join the vars object's lines with commas.
-    lines = [line.strip() for line in call.splitlines()]
-    call = lines[0] + " " + ", ".join(lines[1:-1]) + " " + lines[-1]
-    with tempfile.TemporaryDirectory() as console_dir:
-        shutil.copy(module / "state-machine.asl.json", console_dir)
-        result = subprocess.run(
-            ["terraform", "console"],
-            input=f"base64encode({call})\n",
-            capture_output=True,
-            text=True,
-            cwd=console_dir,
-            timeout=120,
-        )
-    assert result.returncode == 0, result.stderr
-    return base64.b64decode(result.stdout.strip().strip('"')).decode()
+def leftovers(moto: Moto, resources: list) -> list:
+    """The resources (as `terraform show -json` listed them before a destroy) that the emulator's list calls
+    still find. A KMS key cannot vanish at once: AWS schedules its deletion, so it must be PendingDeletion."""
+    sqs, sfn, lam, iam = (moto.client(s) for s in ("sqs", "stepfunctions", "lambda", "iam"))
+    logs, kms, cloudwatch = (moto.client(s) for s in ("logs", "kms", "cloudwatch"))
+    queues = {url.rsplit("/", 1)[1] for url in sqs.list_queues().get("QueueUrls", [])}
+    machines = {m["stateMachineArn"] for m in sfn.list_state_machines()["stateMachines"]}
+    functions = {f["FunctionName"] for p in lam.get_paginator("list_functions").paginate() for f in p["Functions"]}
+    roles = {r["RoleName"] for p in iam.get_paginator("list_roles").paginate() for r in p["Roles"]}
+    groups = {g["logGroupName"] for p in logs.get_paginator("describe_log_groups").paginate() for g in p["logGroups"]}
+    alarms = {a["AlarmName"] for p in cloudwatch.get_paginator("describe_alarms").paginate() for a in p["MetricAlarms"]}
+    aliases = {a["AliasName"] for p in kms.get_paginator("list_aliases").paginate() for a in p["Aliases"]}
+    keys = {k["KeyId"] for p in kms.get_paginator("list_keys").paginate() for k in p["Keys"]}
+
+    def key_left(key_id: str) -> bool:
+        return key_id in keys and kms.describe_key(KeyId=key_id)["KeyMetadata"]["KeyState"] != "PendingDeletion"
+
+    still = {
+        "aws_sqs_queue": lambda v: v["url"].rsplit("/", 1)[1] in queues,
+        "aws_sqs_queue_redrive_allow_policy": lambda v: v["queue_url"].rsplit("/", 1)[1] in queues,
+        "aws_sfn_state_machine": lambda v: v["arn"] in machines,
+        "aws_lambda_function": lambda v: v["function_name"] in functions,
+        "aws_iam_role": lambda v: v["name"] in roles,
+        "aws_iam_role_policy": lambda v: v["role"] in roles,
+        "aws_cloudwatch_log_group": lambda v: v["name"] in groups,
+        "aws_cloudwatch_metric_alarm": lambda v: v["alarm_name"] in alarms,
+        "aws_kms_alias": lambda v: v["name"] in aliases,
+        "aws_kms_key": lambda v: key_left(v["key_id"]),
+    }
+    found = []
+    for kind, values in resources:
+        assert kind in still, f"no emulator check for {kind}: add one to harness.leftovers"
+        if still[kind](values):
+            found.append(f"{kind} {values.get('id')}")
+    return found
+
+
+def new_stack(name: str, moto: Moto, stages: list, independent=(), destroy_when_done: bool = False) -> Pipeline:
+    """A stack in a fresh temporary folder whose stages run in the background (see tfstack.Pipeline)."""
+    directory = Path(tempfile.mkdtemp(prefix=f"sfngen-e2e-{name}-"))
+    stack = Stack(name, directory, moto.endpoint)
+    return Pipeline(stack, stages, lambda resources: leftovers(moto, resources), independent, destroy_when_done)
+
+
+def module_key(spec: Path) -> str:
+    """The module block name of a spec in a test stack: examples/seed/sfngen.toml -> seed,
+    tests/e2e/specs/two-steps.toml -> two_steps."""
+    stem = spec.parent.name if spec.name == "sfngen.toml" else spec.stem
+    return re.sub(r"[^a-z0-9_]", "_", stem.lower())
 
 
 class Deployment:
-    """The rendered module's queues and state machine, created in moto from the module's values."""
+    """A rendered module that Terraform applied on the emulator, known by its outputs.
 
-    def __init__(self, moto: Moto, module: Path):
+    `Deployment(moto, outputs)` takes a module's `terraform output -json` value; `Deployment(moto, module)`
+    (a rendered module folder) applies that module alone in its own stack first."""
+
+    def __init__(self, moto: Moto, outputs):
         self.moto = moto
-        self.module = module
+        self.module = None
+        if isinstance(outputs, (str, Path)):
+            self.module = Path(outputs)
+            outputs = self._apply_alone(moto, self.module)
+        self.outputs = outputs
         self.sqs = moto.client("sqs")
         self.sfn = moto.client("stepfunctions")
-        iam = moto.client("iam")
-        tf = parse_tf(module)
-        resources = tf["resource"]
-        self.queues = {}
-        self.queue_urls = {}
-        queue_blocks = resources["aws_sqs_queue"]
-        # Dead-letter queues first: their ARNs go into the redrive policies.
-        for key in sorted(queue_blocks, key=lambda k: not k.endswith("_dlq")):
-            block = queue_blocks[key][0]
-            attributes = {}
-            for tf_name, sqs_name in [
-                ("visibility_timeout_seconds", "VisibilityTimeout"),
-                ("message_retention_seconds", "MessageRetentionPeriod"),
-                ("fifo_queue", "FifoQueue"),
-                ("content_based_deduplication", "ContentBasedDeduplication"),
-                ("sqs_managed_sse_enabled", "SqsManagedSseEnabled"),
-            ]:
-                if tf_name in block:
-                    attributes[sqs_name] = str(block[tf_name]).lower()
-            if "redrive_policy" in block:
-                receives = re.search(r"maxReceiveCount\s*=\s*(\d+)", block["redrive_policy"]).group(1)
-                dlq_arn = self.arn_of(f"{key}_dlq")
-                attributes["RedrivePolicy"] = json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": receives})
-            url = self.sqs.create_queue(QueueName=block["name"], Attributes=attributes)["QueueUrl"]
-            self.queues[key] = block
-            self.queue_urls[key] = url
-        role = resources["aws_iam_role"]["state_machine"][0]
-        role_arn = iam.create_role(RoleName=role["name"], AssumeRolePolicyDocument="{}")["Role"]["Arn"]
-        machine = resources["aws_sfn_state_machine"]["this"][0]
-        self.definition = evaluate_definition(module, {k: v for k, v in self.queue_urls.items() if not k.endswith("_dlq")})
-        self.state_machine_arn = self.sfn.create_state_machine(
-            name=machine["name"], definition=self.definition, roleArn=role_arn, type=machine["type"]
-        )["stateMachineArn"]
-        self.function = resources["aws_lambda_function"]["callback"][0]
+        self.state_machine_arn = outputs["state_machine_arn"]
+        self.queue_urls = dict(outputs["queue_urls"])
+        self.function_name = outputs["callback_function_name"]
+        self.queues = {key: {"name": url.rsplit("/", 1)[1], "url": url} for key, url in self.queue_urls.items()}
+
+    def _apply_alone(self, moto: Moto, module: Path) -> dict:
+        def prepare(stack):
+            stack.use_module("this", module)
+            stack.write_root()
+
+        self.pipeline = new_stack("alone", moto, quick(prepare)).start()
+        # The root goes with the process (the emulator holding its resources is thrown away as well).
+        atexit.register(shutil.rmtree, self.pipeline.stack.dir, True)
+        return self.pipeline.result("apply")["this"]
+
+    @property
+    def definition(self) -> str:
+        """The state machine definition the emulator holds (what the module's templatefile() produced)."""
+        return self.sfn.describe_state_machine(stateMachineArn=self.state_machine_arn)["definition"]
+
+    @property
+    def function(self) -> dict:
+        """The callback function's configuration as the emulator holds it (GetFunctionConfiguration)."""
+        return self.moto.client("lambda").get_function_configuration(FunctionName=self.function_name)
 
     def arn_of(self, key: str) -> str:
         url = self.queue_urls[key]
@@ -355,10 +395,13 @@ class TcpProxy:
                     pass
 
 
-class RuntimeApi:
-    """A minimal Lambda Runtime API: hands out queued events, collects responses and errors."""
 
-    def __init__(self):
+
+class RuntimeApi:
+    """A minimal Lambda Runtime API: hands out queued events, collects responses and errors. Each event's
+    deadline is the function's timeout from now, as Lambda sets it."""
+
+    def __init__(self, function_arn: str = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:callback", timeout_s: int = 60):
         self.events = queue.Queue()
         self.results = queue.Queue()
         self.counter = 0
@@ -381,11 +424,8 @@ class RuntimeApi:
                 self.send_response(200)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Lambda-Runtime-Aws-Request-Id", request_id)
-                self.send_header("Lambda-Runtime-Deadline-Ms", str(int(time.time() * 1000) + 60_000))
-                self.send_header(
-                    "Lambda-Runtime-Invoked-Function-Arn",
-                    f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:callback",
-                )
+                self.send_header("Lambda-Runtime-Deadline-Ms", str(int(time.time() * 1000) + timeout_s * 1000))
+                self.send_header("Lambda-Runtime-Invoked-Function-Arn", function_arn)
                 self.send_header("Content-Length", str(len(body)))
                 self.end_headers()
                 self.wfile.write(body)
@@ -432,29 +472,79 @@ def qemu_command() -> list:
 
 
 class CallbackFunction:
-    """The module's callback.zip `bootstrap`, running against a RuntimeApi with moto as its AWS."""
+    """A callback package's `bootstrap`, running against a RuntimeApi with moto as its AWS.
+
+    `CallbackFunction.deployed(moto, name)` runs the function Terraform created, as Lambda would: the package
+    the emulator stored, its configuration and its role's credentials. `CallbackFunction(module, arch, moto)`
+    runs a rendered module's callback.zip with test credentials."""
 
     def __init__(self, module: Path, architecture: str, moto: Moto, memory_mb: int = 128, endpoint: str = ""):
-        self.dir = tempfile.TemporaryDirectory()
-        with zipfile.ZipFile(module / "callback.zip") as z:
-            z.extract("bootstrap", self.dir.name)
-        binary = Path(self.dir.name) / "bootstrap"
-        binary.chmod(0o755)
-        self.api = RuntimeApi()
-        command = [str(binary)] if architecture == "x86_64" else [*qemu_command(), str(binary)]
         env = {
-            "PATH": "/usr/bin:/bin",
-            "AWS_LAMBDA_RUNTIME_API": self.api.address,
             "AWS_LAMBDA_FUNCTION_NAME": "callback",
             "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
             "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(memory_mb),
             "AWS_REGION": REGION,
             "AWS_ACCESS_KEY_ID": "testing",
             "AWS_SECRET_ACCESS_KEY": "testing",
-            "AWS_ENDPOINT_URL": endpoint or moto.endpoint,
+        }
+        self._start((module / "callback.zip").read_bytes(), architecture, env, RuntimeApi(), endpoint or moto.endpoint)
+
+    @classmethod
+    def deployed(cls, moto: Moto, function_name: str, endpoint: str = "") -> "CallbackFunction":
+        lam = moto.client("lambda")
+        got = lam.get_function(FunctionName=function_name)
+        config = got["Configuration"]
+        with urllib.request.urlopen(got["Code"]["Location"], timeout=30) as response:
+            package = response.read()
+        digest = base64.b64encode(hashlib.sha256(package).digest()).decode()
+        assert digest == config["CodeSha256"], "the emulator's code location served other bytes than it stored"
+        # What Lambda gives the function: its role's credentials and the defined runtime variables.
+        credentials = moto.client("sts").assume_role(RoleArn=config["Role"], RoleSessionName=function_name)[
+            "Credentials"
+        ]
+        logging_config = config.get("LoggingConfig", {})
+        env = {
+            **config.get("Environment", {}).get("Variables", {}),
+            "AWS_LAMBDA_FUNCTION_NAME": config["FunctionName"],
+            "AWS_LAMBDA_FUNCTION_VERSION": config["Version"],
+            "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(config["MemorySize"]),
+            "AWS_LAMBDA_LOG_GROUP_NAME": logging_config.get("LogGroup", f"/aws/lambda/{function_name}"),
+            "AWS_LAMBDA_LOG_FORMAT": logging_config.get("LogFormat", "Text"),
+            "_HANDLER": config["Handler"],
+            "AWS_REGION": REGION,
+            "AWS_DEFAULT_REGION": REGION,
+            "AWS_ACCESS_KEY_ID": credentials["AccessKeyId"],
+            "AWS_SECRET_ACCESS_KEY": credentials["SecretAccessKey"],
+            "AWS_SESSION_TOKEN": credentials["SessionToken"],
+        }
+        if "ApplicationLogLevel" in logging_config:
+            env["AWS_LAMBDA_LOG_LEVEL"] = logging_config["ApplicationLogLevel"]
+        function = cls.__new__(cls)
+        function.configuration = config
+        api = RuntimeApi(config["FunctionArn"], config["Timeout"])
+        function._start(package, config["Architectures"][0], env, api, endpoint or moto.endpoint)
+        return function
+
+    def _start(self, package: bytes, architecture: str, env: dict, api: RuntimeApi, endpoint: str):
+        self.dir = tempfile.TemporaryDirectory()
+        with zipfile.ZipFile(io.BytesIO(package)) as z:
+            z.extract("bootstrap", self.dir.name)
+        binary = Path(self.dir.name) / "bootstrap"
+        binary.chmod(0o755)
+        self.api = api
+        command = [str(binary)] if architecture == "x86_64" else [*qemu_command(), str(binary)]
+        env = {
+            **env,
+            "PATH": "/usr/bin:/bin",
+            "LAMBDA_TASK_ROOT": self.dir.name,
+            "AWS_LAMBDA_RUNTIME_API": api.address,
+            # The test's stand-in for the regional AWS endpoints.
+            "AWS_ENDPOINT_URL": endpoint,
         }
         self.stdout = tempfile.TemporaryFile()
-        self.process = subprocess.Popen(command, env=env, stdout=self.stdout, stderr=subprocess.STDOUT)
+        self.process = subprocess.Popen(
+            command, env=env, stdout=self.stdout, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, cwd=self.dir.name
+        )
 
     def invoke(self, payload, timeout: float = 60):
         assert self.process.poll() is None, f"the function exited: {self.logs()}"

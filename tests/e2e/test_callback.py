@@ -1,72 +1,23 @@
-"""The seed sample's testing steps, and the callback contract, end to end on a real AWS API emulator with
-the Lambda package that ships. Nothing is mocked below the AWS API."""
+"""The seed sample's testing steps, and the callback contract, end to end: the modules applied by Terraform
+on a real AWS API emulator, the callback package the emulator stored, run with the function's configuration
+and role. Nothing is mocked below the AWS API."""
 
+import base64
+import hashlib
 import json
+import re
 import time
 import uuid
 from pathlib import Path
 
 import pytest
 
-from harness import ROOT, CallbackFunction, Deployment, Moto, render, token_id
+from harness import ROOT, render, token_id
 
 SPECS = Path(__file__).resolve().parent / "specs"
 
 
-@pytest.fixture(scope="session")
-def moto():
-    server = Moto()
-    yield server
-    server.stop()
-
-
-@pytest.fixture(scope="session")
-def modules(tmp_path_factory):
-    """Renders each spec once per test session (the Lambda build is cached by sfngen itself)."""
-    cache = {}
-
-    def get(spec: Path) -> Path:
-        if spec not in cache:
-            cache[spec] = render(spec, tmp_path_factory.mktemp(spec.stem) / "module")
-        return cache[spec]
-
-    return get
-
-
-@pytest.fixture(scope="session")
-def deployments(moto, modules):
-    """Creates each module's queues and state machine in moto once per session."""
-    cache = {}
-
-    def get(spec: Path) -> Deployment:
-        if spec not in cache:
-            cache[spec] = Deployment(moto, modules(spec))
-        return cache[spec]
-
-    return get
-
-
-@pytest.fixture
-def deploy(moto, deployments):
-    """The deployment of a spec and a fresh callback process for this test (stopped after it)."""
-    started = []
-
-    def get(spec: Path):
-        deployment = deployments(spec)
-        function = CallbackFunction(
-            deployment.module, deployment.function["architectures"][0], moto, deployment.function["memory_size"]
-        )
-        started.append(function)
-        return deployment, function
-
-    yield get
-    for function in started:
-        function.stop()
-
-
-@pytest.fixture
-def seed(deploy):
-    return deploy(ROOT / "examples" / "seed" / "sfngen.toml")
+pytestmark = pytest.mark.stack("main")
 
 
 def run_name() -> str:
@@ -91,7 +42,7 @@ def test_seed_testing_steps_succeed_with_the_lambdas_output(seed):
     # Step 4: the seed invokes the function with {"token": ...} alone.
     kind, body = function.invoke({"token": token})
     assert kind == "response", body
-    assert body == {"answered": "success", "token_id": token_id(token)}
+    assert body == {"answered": "success", "outcome": "answered", "token_id": token_id(token)}
     # Step 6: the execution has SUCCEEDED, with the function's (default) output.
     done = deployment.wait_for_end(execution)
     assert done["status"] == "SUCCEEDED"
@@ -100,7 +51,10 @@ def test_seed_testing_steps_succeed_with_the_lambdas_output(seed):
     logs = function.logs()
     assert token not in logs
     lines = [json.loads(line) for line in logs.splitlines() if line.startswith("{")]
-    assert any(line.get("token_id") == token_id(token) and line["status"] == "success" for line in lines), logs
+    assert any(
+        line.get("token_id") == token_id(token) and line["status"] == "success" and line["outcome"] == "answered"
+        for line in lines
+    ), logs
 
 
 def test_success_carries_the_output(seed):
@@ -122,16 +76,23 @@ def test_failure_fails_the_execution_with_the_error(seed):
     assert done.get("error") == "OrderRejected"
 
 
-def test_a_spent_token_is_reported_clearly_and_not_retryable(seed):
+def test_a_spent_token_is_a_typed_result_not_an_error(seed):
+    # A late or duplicate callback is not a fault of the function: it answers with a result that says so
+    # (so the Errors alarm means a real fault), and logs it with its own outcome for a metric filter.
     deployment, function = seed
     execution, _, _, token = start_and_receive(deployment, {})
     assert function.invoke({"token": token})[0] == "response"
     assert deployment.wait_for_end(execution)["status"] == "SUCCEEDED"
     kind, body = function.invoke({"token": token})
-    assert kind == "error", body
-    assert body["errorType"] in {"InvalidToken", "TaskTimedOut", "TaskDoesNotExist"}, body
-    assert "do not retry" in body["errorMessage"]
-    assert token not in function.logs()
+    assert kind == "response", body
+    assert (body["answered"], body["outcome"], body["status"]) == (False, "token_spent", "success"), body
+    assert body["code"] in {"InvalidToken", "TaskTimedOut", "TaskDoesNotExist"}, body
+    assert body["token_id"] == token_id(token)
+    assert "do not retry" in body["message"]
+    logs = function.logs()
+    assert token not in logs
+    lines = [json.loads(line) for line in logs.splitlines() if line.startswith("{")]
+    assert any(line.get("token_id") == token_id(token) and line.get("outcome") == "token_spent" for line in lines), logs
 
 
 def test_invalid_events_get_a_clear_error_and_the_function_keeps_serving(seed):
@@ -178,7 +139,7 @@ def test_a_missed_heartbeat_fails_the_execution_with_a_timeout(deploy):
     # AWS reports States.HeartbeatTimeout; moto reports States.Timeout.
     assert done.get("error") in {"States.HeartbeatTimeout", "States.Timeout"}, done
     kind, body = function.invoke({"token": token})
-    assert kind == "error" and "do not retry" in body["errorMessage"], body
+    assert kind == "response" and body["outcome"] == "token_spent" and "do not retry" in body["message"], body
 
 
 def test_a_task_timeout_fails_the_execution_with_a_timeout(deploy):
@@ -213,19 +174,24 @@ def test_a_fifo_queue_groups_messages_by_execution_name(deploy):
 
 def test_the_x86_64_package_runs_natively(deploy):
     deployment, function = deploy(SPECS / "x86.toml")
-    assert deployment.function["architectures"] == ["x86_64"]
+    assert deployment.function["Architectures"] == ["x86_64"]
     execution, _, _, token = start_and_receive(deployment, {"arch": "x86_64"})
     assert function.invoke({"token": token})[0] == "response"
     assert deployment.wait_for_end(execution)["status"] == "SUCCEEDED"
 
 
-def test_the_shipped_zip_is_what_the_module_deploys(moto, modules):
-    """The bytes under test are the module's callback.zip, and the module points the function at it."""
-    module = modules(ROOT / "examples" / "seed" / "sfngen.toml")
+def test_the_shipped_zip_is_what_the_module_deploys(seed, module_dir):
+    """The bytes under test are the module's callback.zip: the module points the function at it, Terraform
+    uploaded it, and the function the tests run is what the emulator stored."""
+    deployment, function = seed
+    module = module_dir(ROOT / "examples" / "seed" / "sfngen.toml")
     tf = (module / "callback.tf").read_text()
-    assert "filename         = local.callback_lambda_zip" in tf
+    assert re.search(r"\n  filename += local\.callback_lambda_zip\n", tf), tf
     assert 'coalesce(var.callback_lambda_zip, "${path.module}/callback.zip")' in (module / "main.tf").read_text()
-    size = (module / "callback.zip").stat().st_size
-    assert size < 3 * 1024 * 1024, f"callback.zip is {size} bytes, over the 3 MB budget"
-    again = render(ROOT / "examples" / "seed" / "sfngen.toml", module.parent / "again")
-    assert (again / "callback.zip").read_bytes() == (module / "callback.zip").read_bytes()
+    shipped = (module / "callback.zip").read_bytes()
+    assert len(shipped) < 3 * 1024 * 1024, f"callback.zip is {len(shipped)} bytes, over the 3 MB budget"
+    stored = deployment.moto.client("lambda").get_function(FunctionName=deployment.function_name)
+    assert stored["Configuration"]["CodeSha256"] == base64.b64encode(hashlib.sha256(shipped).digest()).decode()
+    assert function.configuration["CodeSha256"] == stored["Configuration"]["CodeSha256"]
+    again = render(ROOT / "examples" / "seed" / "sfngen.toml", module.parent.parent / "again")
+    assert (again / "callback.zip").read_bytes() == shipped

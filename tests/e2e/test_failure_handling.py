@@ -7,14 +7,15 @@ from pathlib import Path
 
 import pytest
 
-from test_callback import deploy, deployments, modules, moto  # noqa: F401  (session fixtures)
+pytestmark = pytest.mark.stack("main")
+
 
 SPEC = Path(__file__).resolve().parent / "specs" / "failure-handling.toml"
 ORDER = {"order": {"id": 17, "amount": 42}, "customer": "c-1"}
 
 
 @pytest.fixture
-def resilient(deploy):  # noqa: F811
+def resilient(deploy):
     return deploy(SPEC)
 
 
@@ -112,7 +113,7 @@ def test_an_uncaught_failure_fails_with_the_workers_error(resilient):
 WATCHDOG = Path(__file__).resolve().parent / "specs" / "watchdog.toml"
 
 
-def test_a_task_timeout_and_a_missed_heartbeat_are_told_apart(deploy):  # noqa: F811
+def test_a_task_timeout_and_a_missed_heartbeat_are_told_apart(deploy):
     deployment, function = deploy(WATCHDOG)
     # In the ASL the heartbeat catcher comes first: States.Timeout also matches a missed heartbeat.
     catchers = json.loads(deployment.definition)["States"]["Work"]["Catch"]

@@ -8,14 +8,17 @@ import uuid
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import pytest
+
 from harness import CallbackFunction, TcpProxy, wait_until
-from test_callback import deploy, deployments, modules, moto  # noqa: F401  (session fixtures)
+
+pytestmark = pytest.mark.stack("main")
 
 X86 = Path(__file__).resolve().parent / "specs" / "x86.toml"
 EXECUTIONS = 500
 
 
-def test_500_waiting_executions_are_all_answered_once(deploy, capsys):  # noqa: F811
+def test_500_waiting_executions_are_all_answered_once(deploy, capsys):
     deployment, function = deploy(X86)
     deployment.drain("main")
     started = time.monotonic()
@@ -62,10 +65,10 @@ def test_500_waiting_executions_are_all_answered_once(deploy, capsys):  # noqa: 
         )
 
 
-def test_an_unreachable_endpoint_gives_a_retryable_error_then_the_callback_succeeds(moto, deployments):  # noqa: F811
+def test_an_unreachable_endpoint_gives_a_retryable_error_then_the_callback_succeeds(moto, deployments):
     deployment = deployments(X86)
     proxy = TcpProxy(moto.port)
-    function = CallbackFunction(deployment.module, "x86_64", moto, endpoint=proxy.endpoint)
+    function = CallbackFunction.deployed(moto, deployment.function_name, endpoint=proxy.endpoint)
     try:
         deployment.drain("main")
         execution = deployment.start(f"fault-{uuid.uuid4().hex[:8]}", {"fault": True})
@@ -92,10 +95,10 @@ def test_an_unreachable_endpoint_gives_a_retryable_error_then_the_callback_succe
         proxy.down()
 
 
-def test_server_errors_are_retried_with_backoff_then_reported(moto, deployments):  # noqa: F811
+def test_server_errors_are_retried_with_backoff_then_reported(moto, deployments):
     deployment = deployments(X86)
     proxy = TcpProxy(moto.port)
-    function = CallbackFunction(deployment.module, "x86_64", moto, endpoint=proxy.endpoint)
+    function = CallbackFunction.deployed(moto, deployment.function_name, endpoint=proxy.endpoint)
     try:
         deployment.drain("main")
         execution = deployment.start(f"5xx-{uuid.uuid4().hex[:8]}", {})

@@ -1,0 +1,227 @@
+"""moto_server, with the few AWS behaviours that the real hashicorp/aws provider relies on and moto 5.2.5 lacks.
+
+Usage: `python moto_shim.py -H 127.0.0.1 -p PORT` (the arguments of `moto_server`).
+
+Terraform drives moto through the real provider here, and the provider reads back what it wrote and waits
+for AWS to show it. Where moto answers differently from AWS, `apply` hangs, `plan` shows a change that is
+not there, or a call fails as unknown. Each function below fills exactly one such gap, in the shape the AWS
+API reference documents, and nothing else: everything not listed is moto as released.
+
+| gap in moto 5.2.5                                   | what the provider does without the fix          |
+|-----------------------------------------------------|-------------------------------------------------|
+| SQS `RedriveAllowPolicy` dropped on set             | waits forever for it to appear (and to go away) |
+| SQS `RedrivePolicy` returned with spaces            | plans a change on every run                     |
+| `states:ValidateStateMachineDefinition` not wired   | create/update of a state machine fails          |
+| `states:ListStateMachineVersions` not wired         | reading a state machine fails                   |
+| `tracingConfiguration: {}` (X-Ray off) ignored      | waits for the change, then fails                |
+| Lambda `LoggingConfig` not stored                   | plans to re-add `logging_config` on every run   |
+| Lambda `TracingConfig` not updated                  | an in-place tracing change never lands          |
+| Lambda code location points at no server           | a test cannot read the package the emulator holds |
+"""
+
+import json
+import os
+import sys
+from urllib.parse import unquote
+
+from moto.awslambda import models as lambda_models
+from moto.moto_api._internal import urls as moto_api_urls
+from moto.sqs import models as sqs_models
+from moto.stepfunctions import models as sfn_models
+from moto.stepfunctions import responses as sfn_responses
+
+CODE_PATH = "/moto-api/sfngen/lambda-code/"
+
+
+def sqs_keeps_redrive_allow_policy():
+    """SetQueueAttributes/CreateQueue `RedriveAllowPolicy`: AWS stores the JSON and GetQueueAttributes returns
+    it; set to an empty string it is removed, and AWS then omits the attribute (it does not return "").
+    https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_SetQueueAttributes.html"""
+    queue = sqs_models.Queue
+    set_attributes = queue._set_attributes
+
+    def _set_attributes(self, given, now=None):
+        given = dict(given)
+        if "RedriveAllowPolicy" in given:
+            # None is left out of GetQueueAttributes, as for moto's own unset attributes.
+            self.redrive_allow_policy = given.pop("RedriveAllowPolicy") or None
+        set_attributes(self, given, now)
+
+    queue._set_attributes = _set_attributes
+    # Listed, GetQueueAttributes accepts the name and returns the value (moto reads each listed attribute
+    # with getattr: the class-level None covers queues that never set it).
+    queue.BASE_ATTRIBUTES = [*queue.BASE_ATTRIBUTES, "RedriveAllowPolicy"]
+    queue.redrive_allow_policy = None
+
+
+def sqs_returns_compact_redrive_policy():
+    """GetQueueAttributes `RedrivePolicy`: AWS returns compact JSON (`{"deadLetterTargetArn":"...",
+    "maxReceiveCount":5}`); moto's json.dumps adds spaces, which the provider shows as a diff.
+    https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_GetQueueAttributes.html"""
+    queue = sqs_models.Queue
+    attributes = queue.attributes.fget
+
+    def _attributes(self):
+        result = attributes(self)
+        if result.get("RedrivePolicy"):
+            result["RedrivePolicy"] = json.dumps(json.loads(result["RedrivePolicy"]), separators=(",", ":"))
+        return result
+
+    queue.attributes = property(_attributes)
+
+
+def sfn_validates_definitions():
+    """ValidateStateMachineDefinition: `{"result": "OK" | "FAIL", "diagnostics": [...], "truncated": false}`,
+    answered by moto's own ASL parser and static analyser (the ones CreateStateMachine uses).
+    https://docs.aws.amazon.com/step-functions/latest/apireference/API_ValidateStateMachineDefinition.html"""
+    from moto.stepfunctions.parser.asl.static_analyser.express_static_analyser import ExpressStaticAnalyser
+    from moto.stepfunctions.parser.asl.static_analyser.static_analyser import StaticAnalyser
+
+    def validate_state_machine_definition(self):
+        definition = self._get_param("definition")
+        analyser = ExpressStaticAnalyser() if self._get_param("type") == "EXPRESS" else StaticAnalyser()
+        try:
+            analyser.analyse(definition)
+        except Exception as problem:  # moto's parser raises several types; AWS reports any as a diagnostic
+            diagnostic = {"severity": "ERROR", "code": "SCHEMA_VALIDATION_FAILED", "message": repr(problem)}
+            return json.dumps({"result": "FAIL", "diagnostics": [diagnostic], "truncated": False})
+        return json.dumps({"result": "OK", "diagnostics": [], "truncated": False})
+
+    sfn_responses.StepFunctionResponse.validate_state_machine_definition = validate_state_machine_definition
+
+
+def sfn_lists_versions():
+    """ListStateMachineVersions: `{"stateMachineVersions": [{"stateMachineVersionArn", "creationDate"}]}`,
+    newest first, from the versions moto already keeps for `publish = true`.
+    https://docs.aws.amazon.com/step-functions/latest/apireference/API_ListStateMachineVersions.html"""
+
+    def list_state_machine_versions(self):
+        machine = self.stepfunction_backend.describe_state_machine(self._get_param("stateMachineArn"))
+        versions = sorted(machine.versions.values(), key=lambda v: v.version, reverse=True)
+        listed = [{"stateMachineVersionArn": v.arn, "creationDate": v.creation_date.timestamp()} for v in versions]
+        return json.dumps({"stateMachineVersions": listed})
+
+    sfn_responses.StepFunctionResponse.list_state_machine_versions = list_state_machine_versions
+
+
+def sfn_applies_tracing_off():
+    """UpdateStateMachine `tracingConfiguration`: `enabled` defaults to false, and the provider's Go SDK
+    leaves a false boolean out, so turning X-Ray off sends `{}`; moto skips an empty configuration and
+    keeps tracing on, and the provider waits for the change until it gives up.
+    https://docs.aws.amazon.com/step-functions/latest/apireference/API_TracingConfiguration.html"""
+    backend = sfn_models.StepFunctionBackend
+    update_state_machine = backend.update_state_machine
+
+    def _update_state_machine(self, arn, *args, tracing_configuration=None, **kwargs):
+        if tracing_configuration is not None and "enabled" not in tracing_configuration:
+            tracing_configuration = {**tracing_configuration, "enabled": False}
+        return update_state_machine(self, arn, *args, tracing_configuration=tracing_configuration, **kwargs)
+
+    backend.update_state_machine = _update_state_machine
+
+
+def _logging_config(function_name, given):
+    """A function's LoggingConfig as AWS returns it: LogFormat defaults to Text and LogGroup to
+    /aws/lambda/NAME; with JSON, ApplicationLogLevel and SystemLogLevel default to INFO."""
+    config = {"LogFormat": "Text", "LogGroup": f"/aws/lambda/{function_name}"}
+    config.update({k: v for k, v in (given or {}).items() if v})
+    if config["LogFormat"] == "JSON":
+        config.setdefault("ApplicationLogLevel", "INFO")
+        config.setdefault("SystemLogLevel", "INFO")
+    else:
+        config.pop("ApplicationLogLevel", None)
+        config.pop("SystemLogLevel", None)
+    return config
+
+
+def lambda_keeps_logging_config():
+    """CreateFunction/UpdateFunctionConfiguration `LoggingConfig`: AWS stores it and GetFunction(Configuration)
+    always returns it (defaults filled in); moto drops it, so the provider re-adds `logging_config` on
+    every plan. https://docs.aws.amazon.com/lambda/latest/api/API_LoggingConfig.html"""
+    function = lambda_models.LambdaFunction
+    init = function.__init__
+    get_configuration = function.get_configuration
+    update_configuration = function.update_configuration
+
+    def __init__(self, account_id, spec, region, version=1):
+        init(self, account_id, spec, region, version)
+        self.logging_config = _logging_config(self.function_name, spec.get("LoggingConfig"))
+
+    def _get_configuration(self, on_create=False):
+        config = get_configuration(self, on_create)
+        config["LoggingConfig"] = getattr(self, "logging_config", _logging_config(self.function_name, None))
+        return config
+
+    def _update_configuration(self, updates):
+        if "LoggingConfig" in updates:
+            self.logging_config = _logging_config(self.function_name, updates["LoggingConfig"])
+        return update_configuration(self, updates)
+
+    function.__init__ = __init__
+    function.get_configuration = _get_configuration
+    function.update_configuration = _update_configuration
+
+
+def lambda_updates_tracing_config():
+    """UpdateFunctionConfiguration `TracingConfig` ({"Mode": "Active" | "PassThrough"}): AWS applies it; moto
+    ignores the key, so turning X-Ray off in place never lands.
+    https://docs.aws.amazon.com/lambda/latest/api/API_UpdateFunctionConfiguration.html"""
+    function = lambda_models.LambdaFunction
+    update_configuration = function.update_configuration
+
+    def _update_configuration(self, updates):
+        if updates.get("TracingConfig"):
+            self.tracing_config = {"Mode": updates["TracingConfig"].get("Mode", "PassThrough")}
+        return update_configuration(self, updates)
+
+    function.update_configuration = _update_configuration
+
+
+def lambda_serves_stored_code():
+    """GetFunction `Code.Location`: AWS returns a presigned URL from which the deployment package can be
+    downloaded; moto names an S3 bucket that does not exist. Here the location is this server, which
+    answers with the bytes CreateFunction/UpdateFunctionCode stored.
+    https://docs.aws.amazon.com/lambda/latest/api/API_FunctionCodeLocation.html"""
+    function = lambda_models.LambdaFunction
+    get_code = function.get_code
+
+    def _get_code(self):
+        response = get_code(self)
+        if getattr(self, "code_bytes", None) and response.get("Code", {}).get("RepositoryType") == "S3":
+            port = os.environ.get("MOTO_PORT", "5000")
+            where = f"{self.account_id}/{self.region}/{self.function_name}"
+            response["Code"]["Location"] = f"http://127.0.0.1:{port}{CODE_PATH}{where}"
+        return response
+
+    def serve_code(request, full_url, headers):
+        account, region, name = unquote(full_url.split(CODE_PATH, 1)[1]).split("?")[0].split("/")[:3]
+        stored = lambda_models.lambda_backends[account][region].get_function(name, None)
+        return 200, {"Content-Type": "application/zip"}, stored.code_bytes
+
+    function.get_code = _get_code
+    # A named group: moto turns it into a Flask route (`<regex(".+"):where>`).
+    moto_api_urls.url_paths["{0}" + CODE_PATH + "(?P<where>.+)"] = serve_code
+
+
+GAPS = [
+    sqs_keeps_redrive_allow_policy,
+    sqs_returns_compact_redrive_policy,
+    sfn_validates_definitions,
+    sfn_lists_versions,
+    sfn_applies_tracing_off,
+    lambda_keeps_logging_config,
+    lambda_updates_tracing_config,
+    lambda_serves_stored_code,
+]
+
+
+def install():
+    for fill in GAPS:
+        fill()
+
+
+if __name__ == "__main__":
+    install()
+    from moto.server import main
+
+    sys.exit(main())

@@ -1,0 +1,294 @@
+"""Change paths: a team edits its spec, re-renders, and `terraform plan` must update the running pattern in
+place (no replacement, nothing destroyed that should stay), then `apply` must land the new setting.
+
+Every case is a module of a "changes" stack, applied in the background with the other stacks of the
+session. Then, still in the background, each case in turn edits its spec, re-renders into the same module
+folder, plans and applies that plan, and reads the module back from the emulator; the test checks the plan
+(`terraform show -json`: the right attribute updated in place) and the new setting the emulator holds. A
+stack is destroyed as soon as its last case is done."""
+
+import json
+from dataclasses import dataclass, field
+
+import pytest
+
+from harness import aws_client, render
+from tfstack import quick
+
+BASE = """\
+name = "{name}"
+
+[state_machine]
+log_level = "ERROR"
+tracing = true
+
+[[steps]]
+name = "Work"
+queue = "jobs"
+
+[queues.jobs]
+retention = "4d"
+"""
+
+
+@dataclass
+class Case:
+    key: str
+    edit: tuple  # (old text, new text) in BASE
+    # address in the module -> {attribute path: (before, after), or ... for "changes"}: exactly the
+    # attributes the plan changes (values known only after apply aside).
+    updates: dict
+    creates: set = field(default_factory=set)
+    deletes: set = field(default_factory=set)
+    # A known emitter gap: the test is expected to fail until the fix lands (strict: it says when it does).
+    gap: str | None = None
+
+    @property
+    def name(self) -> str:
+        return "chg-" + self.key.replace("_", "-")
+
+    def spec(self, edited: bool) -> str:
+        text = BASE.format(name=self.name)
+        old, new = self.edit
+        assert old in text
+        return text.replace(old, new) if edited else text
+
+
+# Optional+Computed blocks: left out of the configuration, the provider keeps whatever is set.
+SM = "aws_sfn_state_machine.this"
+LAMBDA = "aws_lambda_function.callback"
+SM_POLICY = "aws_iam_role_policy.state_machine"
+
+CASES = [
+    Case(
+        "log_level",
+        ('log_level = "ERROR"', 'log_level = "OFF"'),
+        {
+            SM: {
+                "logging_configuration.0.level": ("ERROR", "OFF"),
+                # Off, the destination goes: no log group is left to write to.
+                "logging_configuration.0.log_destination": (..., None),
+            },
+            SM_POLICY: {"policy": ...},
+        },
+        deletes={"aws_cloudwatch_log_group.state_machine[0]"},
+    ),
+    Case(
+        "tracing",
+        ("tracing = true", "tracing = false"),
+        {
+            SM: {"tracing_configuration.0.enabled": (True, False)},
+            LAMBDA: {"tracing_config.0.mode": ("Active", "PassThrough")},
+            SM_POLICY: {"policy": ...},
+            "aws_iam_role_policy.callback": {"policy": ...},
+        },
+    ),
+    Case(
+        "retention",
+        ('retention = "4d"', 'retention = "2d"'),
+        {"aws_sqs_queue.jobs": {"message_retention_seconds": (345600, 172800)}},
+    ),
+    Case(
+        "memory",
+        ('retention = "4d"\n', 'retention = "4d"\n\n[callback]\nmemory_mb = 512\n'),
+        {LAMBDA: {"memory_size": (128, 512)}},
+    ),
+    Case(
+        "add_step",
+        ('queue = "jobs"\n', 'queue = "jobs"\n\n[[steps]]\nname = "Review"\nqueue = "jobs"\n'),
+        {SM: {"definition": ...}},
+    ),
+    Case(
+        "add_queue",
+        ('retention = "4d"\n', 'retention = "4d"\n\n[[steps]]\nname = "Audit"\nqueue = "audit"\n\n[queues.audit]\n'),
+        {SM: {"definition": ...}, SM_POLICY: {"policy": ...}},
+        creates={"aws_sqs_queue.audit", "aws_sqs_queue.audit_dlq", "aws_sqs_queue_redrive_allow_policy.audit_dlq"},
+    ),
+]
+
+
+def prepare(cases: list):
+    def build(stack):
+        (stack.dir / "specs").mkdir()
+        for case in cases:
+            spec = stack.dir / "specs" / f"{case.key}.toml"
+            spec.write_text(case.spec(edited=False))
+            stack.add_module(case.key, spec, render)
+        stack.write_root()
+
+    return build
+
+
+def change(case: Case):
+    """The edit, as a team makes it: edit the spec, re-render into the module folder, plan, apply the plan.
+    Runs in the background after the stack's first apply; the test checks what it recorded. The plan targets
+    the case's module, so that a case that fails to apply leaves nothing pending in the others' plans."""
+
+    def run(stack):
+        spec = stack.dir / "specs" / f"{case.key}.toml"
+        spec.write_text(case.spec(edited=True))
+        render(spec, stack.dir / "modules" / case.key)
+        code, plan = stack.plan(f"{case.key}.tfplan", f"-target=module.{case.key}")
+        if code == 2:
+            stack.apply(f"{case.key}.tfplan")
+        outputs = stack.outputs()[case.key]
+        return {"code": code, "plan": plan, "outputs": outputs, "seen": observe(stack.endpoint, outputs)}
+
+    return run
+
+
+# Two stacks, so that the two halves of the cases (about the same time: a new queue costs three of the
+# provider's SQS waits) run side by side.
+GROUPS = {"changes-1": ["add_queue", "retention"], "changes-2": ["log_level", "tracing", "memory", "add_step"]}
+STACK_OF = {key: stack for stack, keys in GROUPS.items() for key in keys}
+assert sorted(STACK_OF) == sorted(case.key for case in CASES)
+
+
+def stages(stack: str) -> list:
+    cases = [case for case in CASES if STACK_OF[case.key] == stack]
+    return quick(prepare(cases)) + [(f"change {case.key}", change(case)) for case in cases]
+
+
+pytestmark = [
+    pytest.mark.stack(stack, stages(stack), independent={f"change {key}" for key in keys}, destroy_when_done=True)
+    for stack, keys in GROUPS.items()
+]
+
+
+def flatten(value, prefix="") -> dict:
+    """{"a.0.b": leaf} of a plan's before/after values."""
+    if isinstance(value, dict):
+        return {k: v for key, item in value.items() for k, v in flatten(item, f"{prefix}{key}.").items()}
+    if isinstance(value, list):
+        return {k: v for i, item in enumerate(value) for k, v in flatten(item, f"{prefix}{i}.").items()}
+    return {prefix[:-1]: value}
+
+
+UNKNOWN = "(known after apply)"
+
+
+def changed_attributes(change: dict) -> dict:
+    """{path: (before, after)} of what a planned change alters; `after` is UNKNOWN for values Terraform will
+    only know after apply (a new queue's URL in a definition, a policy document read at apply time)."""
+    before, after = flatten(change["before"] or {}), flatten(change["after"] or {})
+    unknown = {path for path, flag in flatten(change.get("after_unknown") or {}).items() if flag is True}
+    changed = {path: (before.get(path), UNKNOWN) for path in unknown}
+    for path in (set(before) | set(after)) - unknown:
+        if not any(path.startswith(u + ".") for u in unknown) and before.get(path) != after.get(path):
+            changed[path] = (before.get(path), after.get(path))
+    return changed
+
+
+def is_policy_reread(address: str, changed: dict) -> bool:
+    """An inline policy whose document (a data source) depends on a resource that changes: Terraform reads
+    it again at apply time, so the plan shows it as an update to a value known after apply."""
+    return address.startswith("aws_iam_role_policy.") and set(changed) == {"policy"} and changed["policy"][1] == UNKNOWN
+
+
+def planned(plan: dict, module: str) -> dict:
+    """{address in the module: (actions, change)} of the managed resources that change; only `module` may."""
+    found = {}
+    for change in plan.get("resource_changes", []):
+        if change["mode"] != "managed" or change["change"]["actions"] == ["no-op"]:
+            continue
+        assert change.get("module_address") == f"module.{module}", f"{change['address']} changes too"
+        found[change["address"].removeprefix(f"module.{module}.")] = (change["change"]["actions"], change["change"])
+    return found
+
+
+def check_plan(case: Case, plan: dict):
+    changes = planned(plan, case.key)
+    replaced = [a for a, (actions, _) in changes.items() if "create" in actions and "delete" in actions]
+    assert replaced == [], f"replaced instead of updated in place: {replaced}"
+    by_action = {
+        kind: {a for a, (actions, _) in changes.items() if actions == [kind]} for kind in ("create", "update", "delete")
+    }
+    assert by_action["create"] == case.creates
+    assert by_action["delete"] == case.deletes
+    assert set(case.updates) <= by_action["update"], {a: actions for a, (actions, _) in changes.items()}
+    for address in by_action["update"]:
+        got = changed_attributes(changes[address][1])
+        if address not in case.updates:
+            assert is_policy_reread(address, got), (address, got)
+            continue
+        # Exactly the expected attributes change, to the expected values (`...`: any value, on either side).
+        expected = case.updates[address]
+        assert set(got) == set(expected), (address, got)
+        for path, values in expected.items():
+            if values is ...:
+                continue
+            for want, found in zip(values, got[path]):
+                assert want is ... or found == want, (address, path, got[path])
+
+
+def observe(endpoint: str, outputs: dict) -> dict:
+    """What the emulator holds for a module right after its change was applied (read in the background, so
+    that the stack can be destroyed as soon as its last case is done)."""
+    sfn, lam, sqs, iam = (aws_client(s, endpoint) for s in ("stepfunctions", "lambda", "sqs", "iam"))
+    machine = sfn.describe_state_machine(stateMachineArn=outputs["state_machine_arn"])
+    function = lam.get_function_configuration(FunctionName=outputs["callback_function_name"])
+    role = outputs["state_machine_role_arn"].rsplit("/", 1)[1]
+    names = iam.list_role_policies(RoleName=role)["PolicyNames"]
+    policies = [iam.get_role_policy(RoleName=role, PolicyName=name)["PolicyDocument"] for name in names]
+    return {
+        "logging": machine["loggingConfiguration"],
+        "tracing": machine["tracingConfiguration"],
+        "definition": json.loads(machine["definition"]),
+        "function": function,
+        "queues": {
+            key: sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])["Attributes"]
+            for key, url in outputs["queue_urls"].items()
+        },
+        "queue_urls": sqs.list_queues().get("QueueUrls", []),
+        "state_machine_policies": json.dumps(policies),
+    }
+
+
+def check_emulator(case: Case, seen: dict, outputs: dict):
+    states = seen["definition"]["States"]
+    if case.key == "log_level":
+        assert seen["logging"]["level"] == "OFF"
+        assert "logs:CreateLogDelivery" not in seen["state_machine_policies"]
+    elif case.key == "tracing":
+        assert seen["tracing"]["enabled"] is False
+        assert seen["function"]["TracingConfig"]["Mode"] == "PassThrough"
+        assert "xray:PutTraceSegments" not in seen["state_machine_policies"]
+    elif case.key == "retention":
+        assert seen["queues"]["jobs"]["MessageRetentionPeriod"] == "172800"
+    elif case.key == "memory":
+        assert seen["function"]["MemorySize"] == 512
+    elif case.key == "add_step":
+        assert states["Work"]["Next"] == "Review"
+        assert states["Review"]["Parameters"]["QueueUrl"] == outputs["queue_urls"]["jobs"]
+    elif case.key == "add_queue":
+        audit = outputs["queue_urls"]["audit"]
+        assert audit in seen["queue_urls"]
+        assert seen["queues"]["audit"]["RedrivePolicy"]
+        assert states["Audit"]["Parameters"]["QueueUrl"] == audit
+        assert outputs["queue_arns"]["audit"] in seen["state_machine_policies"]
+
+
+def cases():
+    return [
+        pytest.param(c, id=c.key, marks=[pytest.mark.xfail(strict=True, reason=c.gap)] if c.gap else []) for c in CASES
+    ]
+
+
+@pytest.mark.parametrize("case", cases())
+def test_a_spec_edit_updates_the_pattern_in_place(stacks, case):
+    done = stacks[STACK_OF[case.key]].result(f"change {case.key}")
+    assert done["code"] == 2, "the edit plans no change"
+    check_plan(case, done["plan"])
+    check_emulator(case, done["seen"], done["outputs"])
+
+
+@pytest.mark.last
+@pytest.mark.parametrize("stack", GROUPS)
+def test_the_changed_patterns_destroy_cleanly(stacks, stack):
+    result = stacks[stack].destroy().result("destroy")
+    assert set(result["inventory"]) == {f"module.{key}" for key in GROUPS[stack]}
+    assert {m: len(found) for m, found in result["found_before"].items()} == {
+        m: len(resources) for m, resources in result["inventory"].items()
+    }
+    assert result["state_list"] == []
+    assert all(found == [] for found in result["leftovers"].values()), result["leftovers"]
