@@ -162,6 +162,7 @@ def leftovers(moto: Moto, resources: list) -> list:
     alarms = {a["AlarmName"] for p in cloudwatch.get_paginator("describe_alarms").paginate() for a in p["MetricAlarms"]}
     aliases = {a["AliasName"] for p in kms.get_paginator("list_aliases").paginate() for a in p["Aliases"]}
     keys = {k["KeyId"] for p in kms.get_paginator("list_keys").paginate() for k in p["Keys"]}
+    mappings = {m["UUID"] for p in lam.get_paginator("list_event_source_mappings").paginate() for m in p["EventSourceMappings"]}
 
     def key_left(key_id: str) -> bool:
         return key_id in keys and kms.describe_key(KeyId=key_id)["KeyMetadata"]["KeyState"] != "PendingDeletion"
@@ -171,6 +172,7 @@ def leftovers(moto: Moto, resources: list) -> list:
         "aws_sqs_queue_redrive_allow_policy": lambda v: v["queue_url"].rsplit("/", 1)[1] in queues,
         "aws_sfn_state_machine": lambda v: v["arn"] in machines,
         "aws_lambda_function": lambda v: v["function_name"] in functions,
+        "aws_lambda_event_source_mapping": lambda v: v["uuid"] in mappings,
         "aws_iam_role": lambda v: v["name"] in roles,
         "aws_iam_role_policy": lambda v: v["role"] in roles,
         "aws_cloudwatch_log_group": lambda v: v["name"] in groups,

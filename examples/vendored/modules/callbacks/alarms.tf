@@ -3,7 +3,7 @@
 # Any one event is worth a look: each alarm fires above zero and treats no data as healthy.
 resource "aws_cloudwatch_metric_alarm" "requests_dlq_messages" {
   alarm_name          = "${var.name}-requests-dlq-messages"
-  alarm_description   = "Messages are waiting in the dead-letter queue of \"requests\": tasks no worker could handle."
+  alarm_description   = "Messages are waiting in the dead-letter queue of \"requests\": the callback Lambda could not fail their tasks yet (see its log group)."
   namespace           = "AWS/SQS"
   metric_name         = "ApproximateNumberOfMessagesVisible"
   statistic           = "Maximum"
