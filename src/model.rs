@@ -27,6 +27,9 @@ pub struct Model {
     pub module_key: Option<ModuleKey>,
     /// The IAM roles and what each may do.
     pub roles: Vec<Role>,
+    /// The policies a team attaches to its worker's role: one for every queue, then one per queue when
+    /// there are several (see [`Model::worker_policy_of`]).
+    pub worker_policies: Vec<WorkerPolicy>,
     /// CloudWatch alarms on stuck or failing work, when `[alarms]` is present.
     pub alarms: Option<Alarms>,
 }
@@ -312,7 +315,25 @@ pub struct DeadLetter {
     pub max_receives: u32,
     /// `MessageRetentionPeriod`: the maximum, so that a message is not lost before someone looks.
     pub retention_seconds: u64,
+    /// The callback Lambda reads this queue (an event source mapping) and fails each message's task
+    /// with [`DEAD_LETTERED_ERROR`] at once; `None` when `fail_execution = false`.
+    pub fail_execution: Option<DeadLetterReader>,
 }
+
+/// How the callback Lambda reads a dead-letter queue.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeadLetterReader {
+    /// Records per invocation.
+    pub batch_size: u32,
+    /// The dead-letter queue's `VisibilityTimeout` is this many times the callback's timeout (an input): a
+    /// batch being handled must stay hidden for longer than the function can run.
+    pub callback_timeouts: u64,
+    /// That visibility timeout with the callback's timeout from the spec (the input's default).
+    pub visibility_timeout_seconds: u64,
+}
+
+/// The error a dead-lettered task fails with; a step's `catch` can name it.
+pub const DEAD_LETTERED_ERROR: &str = "sfngen.DeadLettered";
 
 /// The customer managed KMS key. The key policy names each role for what the role's own policy grants on
 /// the key (statements on [`Resource::ModuleKey`]), with the same conditions.
@@ -475,13 +496,26 @@ pub enum Feature {
     Tracing,
 }
 
+/// A policy the module publishes (as an output) for a worker's own role, and attaches nowhere.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WorkerPolicy {
+    /// The queue it is for; `None`: every queue.
+    pub queue: Option<String>,
+    /// The permissions, one statement per concern.
+    pub statements: Vec<Statement>,
+}
+
 /// Something a statement grants access to.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Resource {
     /// The queue with this key.
     Queue(String),
+    /// The dead-letter queue of the queue with this key.
+    DeadLetterQueue(String),
     /// This module's state machine.
     StateMachine,
+    /// The callback Lambda.
+    CallbackFunction,
     /// The key this module creates.
     ModuleKey,
     /// The key the queue with this key names by ARN or alias (its key input).
@@ -549,6 +583,31 @@ impl Model {
             by_queue.entry(step.queue.as_str()).or_default().push(step);
         }
         by_queue
+    }
+
+    /// The policy for a worker of every queue. Resolve always makes it, so none is a bug.
+    pub fn worker_policy(&self) -> &WorkerPolicy {
+        self.worker_policies
+            .iter()
+            .find(|p| p.queue.is_none())
+            .unwrap_or_else(|| panic!("bug: the model has no worker policy"))
+    }
+
+    /// The policy for a worker of the queue with this key: its own, or with a single queue the policy for
+    /// every queue, which is the same.
+    pub fn worker_policy_of(&self, queue_key: &str) -> &WorkerPolicy {
+        self.worker_policies
+            .iter()
+            .find(|p| p.queue.as_deref() == Some(queue_key))
+            .unwrap_or_else(|| self.worker_policy())
+    }
+
+    /// The queues whose dead-letter queue the callback Lambda reads, failing their tasks at once.
+    pub fn dead_letter_readers(&self) -> Vec<(&Queue, &DeadLetterReader)> {
+        self.queues
+            .iter()
+            .filter_map(|q| Some((q, q.dead_letter.as_ref()?.fail_execution.as_ref()?)))
+            .collect()
     }
 
     /// The queues encrypted with a key given by alias, in queue order: each has its own key input, so
@@ -802,10 +861,20 @@ impl Model {
                 OutputValue::AlarmArns,
             );
         }
+        add(
+            "worker_policy_json",
+            "IAM policy (JSON) for a worker's role: receive, delete and change the visibility of task messages on every queue, decrypt them, invoke the callback Lambda.",
+            OutputValue::WorkerPolicy,
+        );
+        add(
+            "worker_policy_json_by_queue",
+            "The same policy for a worker of one queue, by queue key.",
+            OutputValue::WorkerPolicyByQueue,
+        );
         if self.module_key.is_some() {
             add(
                 "kms_key_arn",
-                "ARN of the module's KMS key (queues and the state machine with encryption = \"kms\", log groups with [logs] encryption = \"kms\"); workers of those queues need kms:Decrypt on it, callers of that state machine kms:Decrypt and kms:GenerateDataKey.",
+                "ARN of the module's KMS key (queues and the state machine with encryption = \"kms\", log groups with [logs] encryption = \"kms\"); worker_policy_json lets workers of those queues decrypt with it, callers of that state machine need kms:Decrypt and kms:GenerateDataKey.",
                 OutputValue::ModuleKeyArn,
             );
         }
@@ -859,14 +928,18 @@ impl Model {
                 threshold: age,
                 watches: Watched::Queue(queue.key.clone()),
             });
-            if queue.dead_letter.is_none() {
+            let Some(dead_letter) = &queue.dead_letter else {
                 continue;
-            }
+            };
+            let why = match dead_letter.fail_execution {
+                Some(_) => "the callback Lambda could not fail their tasks yet (see its log group).",
+                None => "tasks no worker could handle.",
+            };
             alarms.push(Alarm {
                 key: format!("{}_dlq_messages", queue.key),
                 name: AwsName::suffixed(format!("-{}-dlq-messages", queue.key)),
                 description: format!(
-                    "Messages are waiting in the dead-letter queue of {:?}: tasks no worker could handle.",
+                    "Messages are waiting in the dead-letter queue of {:?}: {why}",
                     queue.key
                 ),
                 metric: Metric {
@@ -1093,6 +1166,10 @@ pub enum OutputValue {
     AlarmArns,
     /// The module key's ARN.
     ModuleKeyArn,
+    /// The worker policy for every queue, as JSON.
+    WorkerPolicy,
+    /// Each queue's worker policy, as JSON, by queue key.
+    WorkerPolicyByQueue,
 }
 
 /// One CloudWatch alarm: fires when its metric is above its threshold.

@@ -75,7 +75,7 @@ fn key_schema(key: &Key) -> Value {
         }
         Rule::Integer(range) => range_schema("integer", &range),
         Rule::Number(range) => range_schema("number", &range),
-        Rule::Flag => json!({ "type": "boolean", "default": false }),
+        Rule::Flag(default) => json!({ "type": "boolean", "default": default }),
         Rule::Choice(choice) => {
             let values: Vec<&str> = choice.values.iter().map(|(v, _)| *v).collect();
             json!({ "type": "string", "enum": values, "default": choice.default })

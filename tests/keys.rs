@@ -187,7 +187,7 @@ fn outside_and_limits(key: &Key) -> Option<(Vec<Value>, Vec<Value>)> {
                 .map(|d| integer(i64::from(*d)))
                 .collect(),
         ),
-        Rule::Table(_) | Rule::Text(_) | Rule::Flag | Rule::ErrorNames => return None,
+        Rule::Table(_) | Rule::Text(_) | Rule::Flag(_) | Rule::ErrorNames => return None,
     })
 }
 

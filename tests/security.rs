@@ -336,11 +336,14 @@ fn role_permissions_are_scoped_to_arns() {
                     assert_eq!(resources, ["\"${aws_cloudwatch_log_group.callback.arn}:*\""]);
                 }
                 if actions.iter().any(|a| a.starts_with("kms:")) {
-                    for action in &actions {
-                        assert!(
-                            ["kms:Decrypt", "kms:GenerateDataKey"].contains(&action.as_str()),
-                            "{label}: {action}"
-                        );
+                    // The state machine encrypts what it sends and its executions' data, and the callback's
+                    // answers are encrypted with the state machine's key; everyone else only reads through SQS.
+                    let sid = attr(statement, "sid");
+                    if name == "state_machine" || sid.as_deref() == Some("\"EncryptTaskAnswers\"") {
+                        assert_eq!(actions, ["kms:Decrypt", "kms:GenerateDataKey"], "{label}: {name}");
+                    } else {
+                        assert_eq!(actions, ["kms:Decrypt"], "{label}: {name}");
+                        assert_eq!(written_conditions(statement), [via_sqs()], "{label}: {name}");
                     }
                     assert!(!resources.contains(&"*".to_string()));
                 }
@@ -1064,4 +1067,304 @@ fn spent_task_tokens_are_counted_from_the_callbacks_log_lines() {
             "{label}"
         );
     });
+}
+
+/// A `condition` block: `(test, variable, values)`.
+type Condition = (String, String, Vec<String>);
+
+fn written_conditions(statement: &Block) -> Vec<Condition> {
+    inner(statement, "condition")
+        .into_iter()
+        .map(|c| {
+            (
+                attr(c, "test").unwrap_or_default(),
+                attr(c, "variable").unwrap_or_default(),
+                strings(c, "values"),
+            )
+        })
+        .collect()
+}
+
+/// KMS used only when SQS asks for it on the caller's behalf.
+fn via_sqs() -> Condition {
+    (
+        "\"StringEquals\"".into(),
+        "\"kms:ViaService\"".into(),
+        // A template, so written as HCL (with its quotes) by the `strings` helper.
+        vec!["\"sqs.${local.region}.${local.dns_suffix}\"".into()],
+    )
+}
+
+/// A policy statement as written: `(sid, actions, resources, conditions)`.
+type Statement = (String, Vec<String>, Vec<String>, Vec<Condition>);
+
+/// Every statement of a policy document, static or dynamic, as written.
+fn written_statements(document: &Block) -> Vec<Statement> {
+    statements(document)
+        .into_iter()
+        .map(|(s, _)| {
+            (
+                attr(s, "sid").unwrap_or_default().trim_matches('"').to_string(),
+                strings(s, "actions"),
+                strings(s, "resources"),
+                written_conditions(s),
+            )
+        })
+        .collect()
+}
+
+/// A queue as its spec writes it, read with the toml crate (not sfngen's reader).
+struct SpecQueue {
+    key: String,
+    /// `encryption`, `"sqs"` when left out.
+    encryption: String,
+    dead_letter: bool,
+    /// `dead_letter.fail_execution`: on by default whenever there is a dead-letter queue.
+    read_by_callback: bool,
+}
+
+fn spec_queues(spec: &std::path::Path) -> Vec<SpecQueue> {
+    let table: toml::Table = toml::from_str(&std::fs::read_to_string(spec).unwrap()).unwrap();
+    let mut queues: Vec<SpecQueue> = table["queues"]
+        .as_table()
+        .unwrap()
+        .iter()
+        .map(|(key, queue)| {
+            let dead_letter = queue.get("dead_letter");
+            let on = dead_letter.and_then(toml::Value::as_bool) != Some(false);
+            let fail_execution = dead_letter
+                .and_then(|d| d.get("fail_execution"))
+                .and_then(toml::Value::as_bool)
+                .unwrap_or(true);
+            SpecQueue {
+                key: key.clone(),
+                encryption: queue
+                    .get("encryption")
+                    .and_then(toml::Value::as_str)
+                    .unwrap_or("sqs")
+                    .to_string(),
+                dead_letter: on,
+                read_by_callback: on && fail_execution,
+            }
+        })
+        .collect();
+    queues.sort_by(|a, b| a.key.cmp(&b.key));
+    queues
+}
+
+/// The KMS key ARN a policy names for these queues, each once, in queue order: the module's key, or the
+/// queue's own key input (an ARN as given, an alias through its own lookup).
+fn key_arns(these: &[&SpecQueue]) -> Vec<String> {
+    let mut arns: Vec<String> = Vec::new();
+    for queue in these {
+        let input = queue.key.replace('-', "_");
+        let arn = match queue.encryption.as_str() {
+            "sqs" => continue,
+            "kms" => "aws_kms_key.this.arn".to_string(),
+            alias if alias.starts_with("alias/") => format!("data.aws_kms_alias.{}.target_key_arn", queue.key),
+            _ => format!("var.{input}_queue_kms_key_arn"),
+        };
+        if !arns.contains(&arn) {
+            arns.push(arn);
+        }
+    }
+    arns
+}
+
+/// Exactly what a worker of these queues needs, statement by statement.
+fn worker_statements(these: &[&SpecQueue]) -> Vec<Statement> {
+    let mut expected = vec![(
+        "TakeTasks".to_string(),
+        vec![
+            "sqs:ChangeMessageVisibility".to_string(),
+            "sqs:DeleteMessage".into(),
+            "sqs:GetQueueAttributes".into(),
+            "sqs:ReceiveMessage".into(),
+        ],
+        these.iter().map(|q| format!("aws_sqs_queue.{}.arn", q.key)).collect(),
+        Vec::new(),
+    )];
+    let keys = key_arns(these);
+    if !keys.is_empty() {
+        expected.push(("DecryptTasks".into(), vec!["kms:Decrypt".into()], keys, vec![via_sqs()]));
+    }
+    expected.push((
+        "AnswerTasks".into(),
+        vec!["lambda:InvokeFunction".into()],
+        vec!["aws_lambda_function.callback.arn".into()],
+        Vec::new(),
+    ));
+    expected
+}
+
+#[test]
+fn worker_policies_grant_exactly_what_a_worker_needs() {
+    for spec in common::all_specs() {
+        let label = common::spec_label(&spec);
+        let m = Module::of(&spec);
+        let queues = spec_queues(&spec);
+        let every: Vec<&SpecQueue> = queues.iter().collect();
+        let document = |name: &str| {
+            m.one("data", "aws_iam_policy_document", name)
+                .unwrap_or_else(|| panic!("{label}: no policy document {name}"))
+        };
+        assert_eq!(
+            written_statements(document("worker")),
+            worker_statements(&every),
+            "{label}: worker"
+        );
+        let per_queue: Vec<&str> = m
+            .all("data", "aws_iam_policy_document")
+            .into_iter()
+            .filter_map(|(n, _)| n.strip_prefix("worker_"))
+            .collect();
+        let mut by_queue = Vec::new();
+        if queues.len() > 1 {
+            assert_eq!(per_queue.len(), queues.len(), "{label}: one document per queue");
+            for queue in &queues {
+                let name = format!("worker_{}", queue.key);
+                assert_eq!(
+                    written_statements(document(&name)),
+                    worker_statements(&[queue]),
+                    "{label}: {name}"
+                );
+                by_queue.push((queue.key.clone(), format!("data.aws_iam_policy_document.{name}.json")));
+            }
+        } else {
+            assert!(per_queue.is_empty(), "{label}: one queue's policy is the whole one");
+            by_queue.push((queues[0].key.clone(), "data.aws_iam_policy_document.worker.json".into()));
+        }
+        let output = |name: &str| {
+            m.one("output", "", name)
+                .unwrap_or_else(|| panic!("{label}: no output {name}"))
+        };
+        assert_eq!(
+            attr(output("worker_policy_json"), "value").as_deref(),
+            Some("data.aws_iam_policy_document.worker.json")
+        );
+        let value = output("worker_policy_json_by_queue")
+            .body()
+            .attributes()
+            .find(|a| a.key() == "value")
+            .map(|a| a.expr().clone());
+        let Some(Expression::Object(object)) = value else {
+            panic!("{label}: worker_policy_json_by_queue is not an object");
+        };
+        let listed: Vec<(String, String)> = object
+            .iter()
+            .map(|(k, v)| {
+                let key = match k {
+                    hcl::ObjectKey::Identifier(id) => id.to_string(),
+                    hcl::ObjectKey::Expression(Expression::String(s)) => s.clone(),
+                    other => panic!("{label}: object key {other:?}"),
+                };
+                (key, hcl::format::to_string(v).unwrap())
+            })
+            .collect();
+        assert_eq!(listed, by_queue, "{label}: worker_policy_json_by_queue");
+        // The module publishes them and attaches them to nothing.
+        for (kind, ty, name, block) in &m.blocks {
+            if kind != "output" {
+                let text = hcl::format::to_string(block).unwrap();
+                assert!(
+                    !text.contains("aws_iam_policy_document.worker"),
+                    "{label}: {ty}.{name} uses a worker policy"
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn dead_letters_fail_their_tasks_through_the_callback() {
+    let (mut read, mut unread) = (0, 0);
+    for spec in common::all_specs() {
+        let label = common::spec_label(&spec);
+        let m = Module::of(&spec);
+        let queues = spec_queues(&spec);
+        let readers: Vec<&SpecQueue> = queues.iter().filter(|q| q.read_by_callback).collect();
+        read += readers.len();
+        unread += queues.iter().filter(|q| q.dead_letter && !q.read_by_callback).count();
+        let mappings = m.all("resource", "aws_lambda_event_source_mapping");
+        assert_eq!(
+            mappings.len(),
+            readers.len(),
+            "{label}: one mapping per dead-letter queue read"
+        );
+        let function = m.one("resource", "aws_lambda_function", "callback").unwrap();
+        assert_eq!(
+            attr(function, "timeout").as_deref(),
+            Some("var.callback_timeout_seconds")
+        );
+        for queue in &readers {
+            let dlq = format!("{}_dlq", queue.key);
+            let mapping = m
+                .one("resource", "aws_lambda_event_source_mapping", &dlq)
+                .unwrap_or_else(|| panic!("{label}: no mapping from {dlq}"));
+            assert_eq!(
+                attr(mapping, "event_source_arn"),
+                Some(format!("aws_sqs_queue.{dlq}.arn")),
+                "{label}"
+            );
+            assert_eq!(
+                attr(mapping, "function_name").as_deref(),
+                Some("aws_lambda_function.callback.arn")
+            );
+            assert_eq!(strings(mapping, "function_response_types"), ["ReportBatchItemFailures"]);
+            assert_eq!(attr(mapping, "batch_size").as_deref(), Some("10"), "{label}");
+            // AWS refuses a mapping whose queue hides a batch for less than the function may run.
+            let queue_block = m.one("resource", "aws_sqs_queue", &dlq).unwrap();
+            assert_eq!(
+                attr(queue_block, "visibility_timeout_seconds").as_deref(),
+                Some("6 * var.callback_timeout_seconds"),
+                "{label}: {dlq} must follow the callback's timeout"
+            );
+        }
+        let callback: Vec<Statement> =
+            written_statements(m.one("data", "aws_iam_policy_document", "callback").unwrap());
+        let find = |sid: &str| callback.iter().find(|s| s.0 == sid).cloned();
+        if readers.is_empty() {
+            assert!(find("ReadDeadLetters").is_none(), "{label}");
+            assert!(find("DecryptDeadLetters").is_none(), "{label}");
+            continue;
+        }
+        // The mapping's poller uses the role from outside the function: no lambda:SourceFunctionArn.
+        assert_eq!(
+            find("ReadDeadLetters"),
+            Some((
+                "ReadDeadLetters".to_string(),
+                vec![
+                    "sqs:DeleteMessage".to_string(),
+                    "sqs:GetQueueAttributes".into(),
+                    "sqs:ReceiveMessage".into()
+                ],
+                readers
+                    .iter()
+                    .map(|q| format!("aws_sqs_queue.{}_dlq.arn", q.key))
+                    .collect(),
+                Vec::new(),
+            )),
+            "{label}"
+        );
+        let keys = key_arns(&readers);
+        let decrypt = find("DecryptDeadLetters");
+        if keys.is_empty() {
+            assert!(decrypt.is_none(), "{label}");
+        } else {
+            assert_eq!(
+                decrypt,
+                Some((
+                    "DecryptDeadLetters".to_string(),
+                    vec!["kms:Decrypt".to_string()],
+                    keys,
+                    vec![via_sqs()]
+                )),
+                "{label}"
+            );
+        }
+    }
+    assert!(
+        read >= 3 && unread >= 2,
+        "expected specs with dead-letter queues read and not read"
+    );
 }

@@ -25,7 +25,7 @@ resource "aws_cloudwatch_metric_alarm" "payments_oldest_message" {
 
 resource "aws_cloudwatch_metric_alarm" "payments_dlq_messages" {
   alarm_name          = "${var.name}-payments-dlq-messages"
-  alarm_description   = "Messages are waiting in the dead-letter queue of \"payments\": tasks no worker could handle."
+  alarm_description   = "Messages are waiting in the dead-letter queue of \"payments\": the callback Lambda could not fail their tasks yet (see its log group)."
   namespace           = "AWS/SQS"
   metric_name         = "ApproximateNumberOfMessagesVisible"
   statistic           = "Maximum"
@@ -67,7 +67,7 @@ resource "aws_cloudwatch_metric_alarm" "warehouse_oldest_message" {
 
 resource "aws_cloudwatch_metric_alarm" "warehouse_dlq_messages" {
   alarm_name          = "${var.name}-warehouse-dlq-messages"
-  alarm_description   = "Messages are waiting in the dead-letter queue of \"warehouse\": tasks no worker could handle."
+  alarm_description   = "Messages are waiting in the dead-letter queue of \"warehouse\": the callback Lambda could not fail their tasks yet (see its log group)."
   namespace           = "AWS/SQS"
   metric_name         = "ApproximateNumberOfMessagesVisible"
   statistic           = "Maximum"

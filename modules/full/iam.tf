@@ -219,6 +219,34 @@ data "aws_iam_policy_document" "callback" {
     resources = ["${aws_cloudwatch_log_group.callback.arn}:*"]
   }
 
+  statement {
+    sid = "ReadDeadLetters"
+    # Lambda's event source mappings poll these queues with this role, not from inside the function:
+    # lambda:SourceFunctionArn does not apply.
+    actions = [
+      "sqs:DeleteMessage",
+      "sqs:GetQueueAttributes",
+      "sqs:ReceiveMessage",
+    ]
+    resources = [
+      aws_sqs_queue.payments_dlq.arn,
+      aws_sqs_queue.warehouse_dlq.arn,
+    ]
+  }
+
+  statement {
+    sid       = "DecryptDeadLetters"
+    actions   = ["kms:Decrypt"]
+    resources = [aws_kms_key.this.arn]
+
+    # Only when SQS uses the key, on the caller's behalf, in this region.
+    condition {
+      test     = "StringEquals"
+      variable = "kms:ViaService"
+      values   = ["sqs.${local.region}.${local.dns_suffix}"]
+    }
+  }
+
   # Only while tracing is on (var.tracing).
   dynamic "statement" {
     for_each = var.tracing ? [1] : []
@@ -241,4 +269,94 @@ resource "aws_iam_role_policy" "callback" {
   name   = "${var.name}-callback"
   role   = aws_iam_role.callback.id
   policy = data.aws_iam_policy_document.callback.json
+}
+
+# What a worker's role needs to take tasks from every queue and answer them (output worker_policy_json):
+# the module attaches it to no role; a team attaches it to its worker's.
+data "aws_iam_policy_document" "worker" {
+  statement {
+    sid = "TakeTasks"
+    actions = [
+      "sqs:ChangeMessageVisibility",
+      "sqs:DeleteMessage",
+      "sqs:GetQueueAttributes",
+      "sqs:ReceiveMessage",
+    ]
+    resources = [
+      aws_sqs_queue.payments.arn,
+      aws_sqs_queue.warehouse.arn,
+    ]
+  }
+
+  statement {
+    sid       = "DecryptTasks"
+    actions   = ["kms:Decrypt"]
+    resources = [aws_kms_key.this.arn]
+
+    # Only when SQS uses the key, on the caller's behalf, in this region.
+    condition {
+      test     = "StringEquals"
+      variable = "kms:ViaService"
+      values   = ["sqs.${local.region}.${local.dns_suffix}"]
+    }
+  }
+
+  statement {
+    sid       = "AnswerTasks"
+    actions   = ["lambda:InvokeFunction"]
+    resources = [aws_lambda_function.callback.arn]
+  }
+}
+
+# The same for a worker of queue "payments" only (output worker_policy_json_by_queue).
+data "aws_iam_policy_document" "worker_payments" {
+  statement {
+    sid = "TakeTasks"
+    actions = [
+      "sqs:ChangeMessageVisibility",
+      "sqs:DeleteMessage",
+      "sqs:GetQueueAttributes",
+      "sqs:ReceiveMessage",
+    ]
+    resources = [aws_sqs_queue.payments.arn]
+  }
+
+  statement {
+    sid       = "DecryptTasks"
+    actions   = ["kms:Decrypt"]
+    resources = [aws_kms_key.this.arn]
+
+    # Only when SQS uses the key, on the caller's behalf, in this region.
+    condition {
+      test     = "StringEquals"
+      variable = "kms:ViaService"
+      values   = ["sqs.${local.region}.${local.dns_suffix}"]
+    }
+  }
+
+  statement {
+    sid       = "AnswerTasks"
+    actions   = ["lambda:InvokeFunction"]
+    resources = [aws_lambda_function.callback.arn]
+  }
+}
+
+# The same for a worker of queue "warehouse" only (output worker_policy_json_by_queue).
+data "aws_iam_policy_document" "worker_warehouse" {
+  statement {
+    sid = "TakeTasks"
+    actions = [
+      "sqs:ChangeMessageVisibility",
+      "sqs:DeleteMessage",
+      "sqs:GetQueueAttributes",
+      "sqs:ReceiveMessage",
+    ]
+    resources = [aws_sqs_queue.warehouse.arn]
+  }
+
+  statement {
+    sid       = "AnswerTasks"
+    actions   = ["lambda:InvokeFunction"]
+    resources = [aws_lambda_function.callback.arn]
+  }
 }

@@ -128,6 +128,24 @@ data "aws_iam_policy_document" "kms" {
   }
 
   statement {
+    sid       = "DecryptDeadLetters"
+    actions   = ["kms:Decrypt"]
+    resources = ["*"]
+
+    principals {
+      type        = "AWS"
+      identifiers = [aws_iam_role.callback.arn]
+    }
+
+    # Only when SQS uses the key, on the caller's behalf, in this region.
+    condition {
+      test     = "StringEquals"
+      variable = "kms:ViaService"
+      values   = ["sqs.${local.region}.${local.dns_suffix}"]
+    }
+  }
+
+  statement {
     sid = "CloudWatchLogsEncryptLogGroups"
     actions = [
       "kms:Decrypt",

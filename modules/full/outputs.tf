@@ -79,7 +79,20 @@ output "alarm_arns" {
   }
 }
 
+output "worker_policy_json" {
+  description = "IAM policy (JSON) for a worker's role: receive, delete and change the visibility of task messages on every queue, decrypt them, invoke the callback Lambda."
+  value       = data.aws_iam_policy_document.worker.json
+}
+
+output "worker_policy_json_by_queue" {
+  description = "The same policy for a worker of one queue, by queue key."
+  value = {
+    payments  = data.aws_iam_policy_document.worker_payments.json
+    warehouse = data.aws_iam_policy_document.worker_warehouse.json
+  }
+}
+
 output "kms_key_arn" {
-  description = "ARN of the module's KMS key (queues and the state machine with encryption = \"kms\", log groups with [logs] encryption = \"kms\"); workers of those queues need kms:Decrypt on it, callers of that state machine kms:Decrypt and kms:GenerateDataKey."
+  description = "ARN of the module's KMS key (queues and the state machine with encryption = \"kms\", log groups with [logs] encryption = \"kms\"); worker_policy_json lets workers of those queues decrypt with it, callers of that state machine need kms:Decrypt and kms:GenerateDataKey."
   value       = aws_kms_key.this.arn
 }

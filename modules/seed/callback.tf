@@ -67,3 +67,16 @@ check "callback_timeout_fits_queue_visibility" {
     error_message = "Queue \"main\" hides a received message for 5m (its visibility timeout), less than callback_timeout_seconds: the message can reappear while its callback still runs."
   }
 }
+
+# A message in the dead-letter queue of "main" was never answered: the function fails its task at once
+# (sfngen.DeadLettered, which a step's catch can route) instead of leaving the execution to the step's timeout.
+resource "aws_lambda_event_source_mapping" "main_dlq" {
+  event_source_arn = aws_sqs_queue.main_dlq.arn
+  function_name    = aws_lambda_function.callback.arn
+  batch_size       = 10
+
+  # The function names the records it could not settle yet; SQS hands out only those again.
+  function_response_types = ["ReportBatchItemFailures"]
+
+  tags = local.tags
+}

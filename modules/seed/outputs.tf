@@ -60,3 +60,15 @@ output "state_machine_log_group_name" {
   description = "CloudWatch log group of the state machine's execution logs; null while log_level is OFF."
   value       = one(aws_cloudwatch_log_group.state_machine[*].name)
 }
+
+output "worker_policy_json" {
+  description = "IAM policy (JSON) for a worker's role: receive, delete and change the visibility of task messages on every queue, decrypt them, invoke the callback Lambda."
+  value       = data.aws_iam_policy_document.worker.json
+}
+
+output "worker_policy_json_by_queue" {
+  description = "The same policy for a worker of one queue, by queue key."
+  value = {
+    main = data.aws_iam_policy_document.worker.json
+  }
+}

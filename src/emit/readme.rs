@@ -12,7 +12,7 @@ use super::hcl::CheckovSkip;
 use super::terraform::{AWS_PROVIDER_MIN, TERRAFORM_MIN, default_of, type_of};
 use super::{GeneratedFile, generated_header};
 use crate::duration::format_seconds;
-use crate::model::{CatchTarget, CustomerKey, Encryption, LogLevel, Model, input};
+use crate::model::{CatchTarget, CustomerKey, DEAD_LETTERED_ERROR, Encryption, LogLevel, Model, input};
 
 const TEMPLATE: &str = include_str!("../../templates/module-README.md.j2");
 
@@ -26,6 +26,8 @@ struct QueueRow {
     dlq_name: Option<String>,
     max_receives: Option<u32>,
     key_input: Option<String>,
+    /// The callback Lambda reads its dead-letter queue and fails each message's task.
+    dlq_fails_execution: bool,
 }
 
 #[derive(Serialize)]
@@ -82,6 +84,7 @@ fn context(model: &Model, checkov_skips: &[CheckovSkip]) -> Value {
             dlq_name: q.dead_letter.as_ref().map(|d| d.name.with(&model.name)),
             max_receives: q.dead_letter.as_ref().map(|d| d.max_receives),
             key_input: q.key_input(),
+            dlq_fails_execution: q.dead_letter.as_ref().is_some_and(|d| d.fail_execution.is_some()),
         })
         .collect();
     let logging = &model.state_machine.logging;
@@ -116,6 +119,9 @@ fn context(model: &Model, checkov_skips: &[CheckovSkip]) -> Value {
         first_queue => model.first_step().queue.clone(),
         any_fifo => model.queues.iter().any(|q| q.fifo),
         any_dlq => model.queues.iter().any(|q| q.dead_letter.is_some()),
+        dead_letter_readers => model.dead_letter_readers().into_iter().map(|(q, _)| q.key.clone()).collect::<Vec<_>>(),
+        dead_lettered_error => DEAD_LETTERED_ERROR,
+        dead_letters_encrypted => model.dead_letter_readers().iter().any(|(q, _)| q.encryption != Encryption::SqsManaged),
         any_heartbeat => model.steps.iter().any(|s| s.heartbeat_seconds.is_some()),
         any_kms => any_kms,
         encryption_summary => encryption_summary(model),
@@ -312,6 +318,11 @@ pub fn architecture_mermaid(model: &Model) -> String {
         model.callback.function_name.with(&model.name)
     ));
     lines.push("  fn -- \"SendTaskSuccess / Failure / Heartbeat\" --> sfn".to_string());
+    for (index, queue) in model.queues.iter().enumerate() {
+        if queue.dead_letter.as_ref().is_some_and(|d| d.fail_execution.is_some()) {
+            lines.push(format!("  d{index} -- \"event source: fail the task\" --> fn"));
+        }
+    }
     lines.join("\n")
 }
 

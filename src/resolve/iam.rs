@@ -3,7 +3,7 @@
 
 use crate::model::{
     AwsName, Callback, Condition, CustomerKey, Encryption, Feature, ModuleKey, Queue, Resource, Role, RoleId, Service,
-    StateMachine, Statement, ViaService,
+    StateMachine, Statement, ViaService, WorkerPolicy,
 };
 
 /// The customer managed key, when a queue, the state machine or `[logs] encryption = "kms"` asks for it;
@@ -94,7 +94,7 @@ pub(super) fn state_machine_role(sm: &StateMachine, queues: &[Queue]) -> Role {
 }
 
 /// The KMS keys of the queues, in queue order: the module's key once, and each queue's own key input.
-fn queue_keys(queues: &[Queue]) -> Vec<Resource> {
+fn queue_keys<'q>(queues: impl IntoIterator<Item = &'q Queue>) -> Vec<Resource> {
     let mut keys: Vec<Resource> = Vec::new();
     for queue in queues {
         let key = match &queue.encryption {
@@ -127,8 +127,9 @@ fn send_traces() -> Statement {
 }
 
 /// The callback may answer tasks of this state machine only (through Step Functions, with its key when it
-/// has one), and write its own logs (and traces while tracing is on).
-pub(super) fn callback_role(sm: &StateMachine) -> Role {
+/// has one), read the dead-letter queues it fails the tasks of, and write its own logs (and traces while
+/// tracing is on).
+pub(super) fn callback_role(sm: &StateMachine, queues: &[Queue]) -> Role {
     let answer = Statement {
         only_from_callback_function: true,
         ..allow(
@@ -152,20 +153,91 @@ pub(super) fn callback_role(sm: &StateMachine) -> Role {
             ..allow("EncryptTaskAnswers", &["kms:Decrypt", "kms:GenerateDataKey"], vec![key])
         });
     }
-    statements.extend([
-        allow(
-            "WriteOwnLogs",
-            &["logs:CreateLogStream", "logs:PutLogEvents"],
-            vec![Resource::CallbackLogStreams],
-        ),
-        send_traces(),
-    ]);
+    statements.extend([allow(
+        "WriteOwnLogs",
+        &["logs:CreateLogStream", "logs:PutLogEvents"],
+        vec![Resource::CallbackLogStreams],
+    )]);
+    statements.extend(read_dead_letters(queues));
+    statements.push(send_traces());
     Role {
         id: RoleId::Callback,
         name: AwsName::suffixed("-callback"),
         service: Service::Lambda,
         statements,
     }
+}
+
+/// The dead-letter queues the callback reads (an event source mapping per queue with `fail_execution`), and
+/// their keys. Lambda's poller calls SQS with the function's role, not from inside the function, so these
+/// statements cannot carry `lambda:SourceFunctionArn`.
+fn read_dead_letters(queues: &[Queue]) -> Vec<Statement> {
+    let read: Vec<&Queue> = queues
+        .iter()
+        .filter(|q| q.dead_letter.as_ref().is_some_and(|d| d.fail_execution.is_some()))
+        .collect();
+    if read.is_empty() {
+        return Vec::new();
+    }
+    let mut statements = vec![allow(
+        "ReadDeadLetters",
+        &["sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ReceiveMessage"],
+        read.iter().map(|q| Resource::DeadLetterQueue(q.key.clone())).collect(),
+    )];
+    // A dead-letter queue is encrypted like its source queue.
+    statements.extend(decrypt_through_sqs("DecryptDeadLetters", read.iter().copied()));
+    statements
+}
+
+/// The policy a worker's role needs to take tasks from every queue, then one per queue when there are
+/// several: receive, delete and hide messages again, read the queue's attributes, decrypt (through SQS
+/// only), invoke the callback.
+pub(super) fn worker_policies(queues: &[Queue]) -> Vec<WorkerPolicy> {
+    let mut policies = vec![WorkerPolicy {
+        queue: None,
+        statements: worker_statements(queues.iter()),
+    }];
+    if queues.len() > 1 {
+        policies.extend(queues.iter().map(|q| WorkerPolicy {
+            queue: Some(q.key.clone()),
+            statements: worker_statements([q]),
+        }));
+    }
+    policies
+}
+
+fn worker_statements<'q>(queues: impl IntoIterator<Item = &'q Queue> + Clone) -> Vec<Statement> {
+    let mut statements = vec![allow(
+        "TakeTasks",
+        &[
+            "sqs:ChangeMessageVisibility",
+            "sqs:DeleteMessage",
+            "sqs:GetQueueAttributes",
+            "sqs:ReceiveMessage",
+        ],
+        queues
+            .clone()
+            .into_iter()
+            .map(|q| Resource::Queue(q.key.clone()))
+            .collect(),
+    )];
+    statements.extend(decrypt_through_sqs("DecryptTasks", queues));
+    statements.push(allow(
+        "AnswerTasks",
+        &["lambda:InvokeFunction"],
+        vec![Resource::CallbackFunction],
+    ));
+    statements
+}
+
+/// `kms:Decrypt` on the keys of these queues, for messages SQS decrypts for the caller; none when every
+/// one uses SSE-SQS.
+fn decrypt_through_sqs<'q>(sid: &str, queues: impl IntoIterator<Item = &'q Queue>) -> Option<Statement> {
+    let keys = queue_keys(queues);
+    (!keys.is_empty()).then(|| Statement {
+        conditions: vec![Condition::ViaService(ViaService::Sqs)],
+        ..allow(sid, &["kms:Decrypt"], keys)
+    })
 }
 
 /// An `Allow` statement usable from anywhere the role's credentials go.

@@ -27,17 +27,18 @@ pub fn resolve(spec: &Spec, source_file: &str) -> Result<Model, Vec<Diagnostic>>
     let name = c.resource_name(keys::NAME.path, spec.name.as_ref());
     let tags = c.tags(spec);
     let mut state_machine = c.state_machine(spec);
-    let queues = c.queues(spec);
-    let steps = c.steps(spec, &queues, state_machine.timeout_seconds);
     let mut callback = c.callback(spec);
+    let queues = c.queues(spec, callback.timeout_seconds);
+    let steps = c.steps(spec, &queues, state_machine.timeout_seconds);
     let alarms = spec.alarms.as_ref().map(|a| c.alarms(a));
     let logs_use_module_key = c.choice(&keys::LOG_ENCRYPTION, "logs", spec.log_encryption.as_ref()) == "kms";
     c.finish()?;
     let module_key = iam::module_key(&queues, logs_use_module_key, &mut state_machine, &mut callback);
     let roles = vec![
         iam::state_machine_role(&state_machine, &queues),
-        iam::callback_role(&state_machine),
+        iam::callback_role(&state_machine, &queues),
     ];
+    let worker_policies = iam::worker_policies(&queues);
     Ok(Model {
         name,
         source_file: source_file.to_string(),
@@ -48,6 +49,7 @@ pub fn resolve(spec: &Spec, source_file: &str) -> Result<Model, Vec<Diagnostic>>
         callback,
         module_key,
         roles,
+        worker_policies,
         alarms,
     })
 }
@@ -98,7 +100,7 @@ fn at(table: &str, key: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{Architecture, Encryption, LogLevel};
+    use crate::model::{Architecture, Condition, Encryption, LogLevel, Resource, RoleId, ViaService, WorkerPolicy};
     use crate::spec::parse;
 
     fn resolve_src(src: &str) -> Result<Model, Vec<Diagnostic>> {
@@ -128,6 +130,53 @@ mod tests {
         assert_eq!(m.callback.architecture, Architecture::Arm64);
         assert_eq!(m.callback.reserved_concurrency, None);
         assert!(m.module_key.is_none());
+    }
+
+    #[test]
+    fn dead_letters_fail_their_executions_unless_turned_off() {
+        let m = resolve_src(SEED).unwrap();
+        let reader = &m.dead_letter_readers()[0].1;
+        // Six times the callback's default 10s timeout.
+        assert_eq!((reader.batch_size, reader.visibility_timeout_seconds), (10, 60));
+        let callback = m.roles.iter().find(|r| r.id == RoleId::Callback).unwrap();
+        let read = callback.statements.iter().find(|s| s.sid == "ReadDeadLetters").unwrap();
+        assert_eq!(read.resources, [Resource::DeadLetterQueue("main".into())]);
+        assert!(!read.only_from_callback_function);
+
+        let off = SEED.replace(
+            "[queues.main]\n",
+            "[queues.main]\ndead_letter = { fail_execution = false }\n",
+        );
+        let m = resolve_src(&off).unwrap();
+        assert!(m.queues[0].dead_letter.as_ref().unwrap().fail_execution.is_none());
+        assert!(m.dead_letter_readers().is_empty());
+        let callback = m.roles.iter().find(|r| r.id == RoleId::Callback).unwrap();
+        assert!(callback.statements.iter().all(|s| !s.sid.contains("DeadLetters")));
+
+        let longest = SEED.replace("[queues.main]\n", "[queues.main]\n[callback]\ntimeout = \"15m\"\n");
+        let m = resolve_src(&longest).unwrap();
+        assert_eq!(m.dead_letter_readers()[0].1.visibility_timeout_seconds, 5400);
+    }
+
+    #[test]
+    fn one_queue_has_one_worker_policy_several_have_one_each_more() {
+        let m = resolve_src(SEED).unwrap();
+        assert_eq!(m.worker_policies.len(), 1);
+        assert_eq!(m.worker_policy_of("main"), m.worker_policy());
+        let two = "name = \"d\"\n[[steps]]\nname = \"A\"\nqueue = \"a\"\n[[steps]]\nname = \"B\"\nqueue = \"b\"\n[queues.a]\n[queues.b]\nencryption = \"kms\"\n";
+        let m = resolve_src(two).unwrap();
+        assert_eq!(m.worker_policies.len(), 3);
+        let sids = |p: &WorkerPolicy| p.statements.iter().map(|s| s.sid.clone()).collect::<Vec<_>>();
+        assert_eq!(sids(m.worker_policy()), ["TakeTasks", "DecryptTasks", "AnswerTasks"]);
+        assert_eq!(sids(m.worker_policy_of("a")), ["TakeTasks", "AnswerTasks"]);
+        let decrypt = &m.worker_policy_of("b").statements[1];
+        assert_eq!(
+            (decrypt.resources.as_slice(), decrypt.conditions.as_slice()),
+            (
+                [Resource::ModuleKey].as_slice(),
+                [Condition::ViaService(ViaService::Sqs)].as_slice()
+            )
+        );
     }
 
     #[test]

@@ -5,13 +5,14 @@ use std::collections::BTreeSet;
 use super::Checker;
 use super::values::flag;
 use crate::diagnostic::shown;
-use crate::model::{AwsName, CustomerKey, DeadLetter, Encryption, Queue};
+use crate::model::{AwsName, CustomerKey, DeadLetter, DeadLetterReader, Encryption, Queue};
 use crate::spec::keys::{Key, Text};
 use crate::spec::{DeadLetterSpec, Located, QueueSpec, Spec, StepSpec, keys};
 
 impl Checker {
     /// The queues, sorted by key.
-    pub(super) fn queues(&mut self, spec: &Spec) -> Vec<Queue> {
+    /// `callback_timeout_seconds` sets how long a dead-letter queue the callback reads hides a batch.
+    pub(super) fn queues(&mut self, spec: &Spec, callback_timeout_seconds: u64) -> Vec<Queue> {
         let steps: Vec<&StepSpec> = spec.steps.iter().flat_map(|s| s.value.iter()).collect();
         let used: BTreeSet<&str> = steps
             .iter()
@@ -27,13 +28,16 @@ impl Checker {
         let mut queues: Vec<Queue> = spec
             .queues
             .iter()
-            .map(|(key, q)| self.queue(key, q, !steps_resolve || used.contains(key.value.as_str())))
+            .map(|(key, q)| {
+                let used = !steps_resolve || used.contains(key.value.as_str());
+                self.queue(key, q, used, callback_timeout_seconds)
+            })
             .collect();
         queues.sort_by(|a, b| a.key.cmp(&b.key));
         queues
     }
 
-    fn queue(&mut self, key: &Located<String>, q: &QueueSpec, used: bool) -> Queue {
+    fn queue(&mut self, key: &Located<String>, q: &QueueSpec, used: bool, callback_timeout_seconds: u64) -> Queue {
         let table = format!("queues.{}", key.value);
         self.resource_name(&table, Some(key));
         if !used {
@@ -48,12 +52,13 @@ impl Checker {
         let encryption = self.queue_encryption(&table, q.encryption.as_ref());
         let dead_letter = self
             .dead_letter(&table, q.dead_letter.as_ref())
-            .map(|max_receives| DeadLetter {
+            .map(|(max_receives, fail_execution)| DeadLetter {
                 name: AwsName::suffixed(format!("-{}-dlq{suffix}", key.value)),
                 max_receives,
                 // The longest SQS allows: a standard queue's dead-lettered message keeps its first enqueue
                 // time (so less could expire it on arrival); a FIFO one's starts again, and stays for review.
                 retention_seconds: keys::QUEUE_RETENTION.rule.max,
+                fail_execution: fail_execution.then(|| dead_letter_reader(callback_timeout_seconds)),
             });
         Queue {
             key: key.value.clone(),
@@ -122,14 +127,40 @@ impl Checker {
         }
     }
 
-    /// `None` when dead-lettering is off; otherwise `max_receives`.
-    fn dead_letter(&mut self, table: &str, value: Option<&Located<DeadLetterSpec>>) -> Option<u32> {
-        let max_receives = match value.map(|v| &v.value) {
+    /// `None` when dead-lettering is off; otherwise `max_receives` and `fail_execution`.
+    fn dead_letter(&mut self, table: &str, value: Option<&Located<DeadLetterSpec>>) -> Option<(u32, bool)> {
+        let (max_receives, fail_execution) = match value.map(|v| &v.value) {
             Some(DeadLetterSpec::Off) => return None,
-            Some(DeadLetterSpec::On { max_receives }) => max_receives.as_ref(),
-            None => None,
+            Some(DeadLetterSpec::On {
+                max_receives,
+                fail_execution,
+            }) => (max_receives.as_ref(), fail_execution.as_ref()),
+            None => (None, None),
         };
-        Some(self.integer(&keys::MAX_RECEIVES, &format!("{table}.dead_letter"), max_receives))
+        let max_receives = self.integer(&keys::MAX_RECEIVES, &format!("{table}.dead_letter"), max_receives);
+        let fail_execution = fail_execution.map_or(keys::FAIL_EXECUTION.rule, |v| v.value);
+        Some((max_receives, fail_execution))
+    }
+}
+
+/// Records per invocation of the callback from a dead-letter queue: SQS's default, and the most a FIFO
+/// queue (or a standard one without a batching window) allows.
+const DEAD_LETTER_BATCH_SIZE: u32 = 10;
+
+/// The callback reads a dead-letter queue whose visibility timeout is six times the function's timeout,
+/// as AWS recommends for an SQS event source (AWS refuses a mapping whose queue hides a batch for less
+/// than the function's timeout).
+const DEAD_LETTER_CALLBACK_TIMEOUTS: u64 = 6;
+
+/// How the callback reads a dead-letter queue. The callback's timeout is at most 15 minutes (the spec's and
+/// its input's rule), so six of them fit SQS's 12 hours.
+fn dead_letter_reader(callback_timeout_seconds: u64) -> DeadLetterReader {
+    const _: () =
+        assert!(DEAD_LETTER_CALLBACK_TIMEOUTS * keys::CALLBACK_TIMEOUT.rule.max <= keys::VISIBILITY_TIMEOUT.rule.max);
+    DeadLetterReader {
+        batch_size: DEAD_LETTER_BATCH_SIZE,
+        callback_timeouts: DEAD_LETTER_CALLBACK_TIMEOUTS,
+        visibility_timeout_seconds: DEAD_LETTER_CALLBACK_TIMEOUTS * callback_timeout_seconds,
     }
 }
 

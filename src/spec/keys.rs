@@ -68,8 +68,8 @@ pub enum Rule {
     Integer(Integer),
     /// A number in a range.
     Number(Number),
-    /// `true` or `false`, `false` when left out.
-    Flag,
+    /// `true` or `false`; this value when left out.
+    Flag(bool),
     /// One string out of a few.
     Choice(Choice),
     /// A log group's retention in days: one of [`LOG_RETENTION_DAYS`].
@@ -330,13 +330,13 @@ pub const LOG_LEVEL: Key<Choice> = Key {
 pub const INCLUDE_EXECUTION_DATA: Key = key(
     "state_machine.include_execution_data",
     "Log execution input and output (it can hold personal data).",
-    Rule::Flag,
+    Rule::Flag(false),
 );
 /// `state_machine.tracing`.
 pub const TRACING: Key = key(
     "state_machine.tracing",
     "X-Ray tracing, for the state machine and the callback Lambda.",
-    Rule::Flag,
+    Rule::Flag(false),
 );
 /// `state_machine.log_retention_days`.
 pub const STATE_MACHINE_LOG_RETENTION: Key<Retention> = Key {
@@ -473,6 +473,13 @@ pub const MAX_RECEIVES: Key<Integer> = Key {
         help: "use a number from {min} to {max}",
     },
 };
+/// `queues.*.dead_letter.fail_execution`.
+pub const FAIL_EXECUTION: Key<bool> = Key {
+    path: "queues.*.dead_letter.fail_execution",
+    doc: "The callback Lambda reads the dead-letter queue and fails each message's task at once with \
+          `sfngen.DeadLettered`, instead of leaving the execution to the step's timeout.",
+    rule: true,
+};
 /// `callback.memory_mb`.
 pub const MEMORY_MB: Key<Integer> = Key {
     path: "callback.memory_mb",
@@ -572,7 +579,7 @@ macro_rules! entry {
         }
     )*};
 }
-entry!(Text => Text, Duration => Duration, Integer => Integer, Number => Number, Choice => Choice, Retention => Retention);
+entry!(bool => Flag, Text => Text, Duration => Duration, Integer => Integer, Number => Number, Choice => Choice, Retention => Retention);
 
 /// A key of no particular rule: a table, a flag, a list of error names, a string.
 const fn key(path: &'static str, doc: &'static str, rule: Rule) -> Key {
@@ -663,7 +670,7 @@ pub const KEYS: &[Key] = &[
     RETRY_INTERVAL.entry(),
     RETRY_BACKOFF_RATE.entry(),
     RETRY_MAX_DELAY.entry(),
-    key("steps[].retry[].jitter", "JitterStrategy FULL.", Rule::Flag),
+    key("steps[].retry[].jitter", "JitterStrategy FULL.", Rule::Flag(false)),
     key(
         "steps[].catch",
         "ASL Catch, in order; the error lands at $.error of the state input.",
@@ -724,7 +731,7 @@ pub const KEYS: &[Key] = &[
     key(
         "queues.*.fifo",
         "A FIFO queue: `.fifo` names, MessageGroupId = execution name, content-based deduplication.",
-        Rule::Flag,
+        Rule::Flag(false),
     ),
     QUEUE_ENCRYPTION.entry(),
     key(
@@ -736,6 +743,7 @@ pub const KEYS: &[Key] = &[
         }),
     ),
     MAX_RECEIVES.entry(),
+    FAIL_EXECUTION.entry(),
     key("callback", "The Lambda that answers with the task token.", TABLE),
     MEMORY_MB.entry(),
     CALLBACK_TIMEOUT.entry(),
@@ -788,7 +796,7 @@ impl Key {
             Rule::Duration(r) => r.default.map(Written::toml),
             Rule::Integer(r) => r.default.map(Written::toml),
             Rule::Number(r) => r.default.map(Written::toml),
-            Rule::Flag => Some("false".into()),
+            Rule::Flag(default) => Some(default.to_string()),
             Rule::Choice(c) => Some(format!("{:?}", c.default)),
             Rule::Retention(r) => Some(r.default.to_string()),
             Rule::ErrorNames => Some(format!("[{ALL_ERRORS:?}]")),
@@ -813,7 +821,7 @@ impl Key {
             Rule::Duration(r) => r.allowed(),
             Rule::Integer(r) => r.allowed(),
             Rule::Number(r) => r.allowed(),
-            Rule::Flag => "`true`, `false`".into(),
+            Rule::Flag(_) => "`true`, `false`".into(),
             Rule::Choice(c) => c
                 .values
                 .iter()
@@ -971,7 +979,7 @@ mod tests {
                 Rule::Number(r) => within(r),
                 Rule::Choice(c) => c.values.iter().any(|(v, _)| *v == c.default),
                 Rule::Retention(r) => LOG_RETENTION_DAYS.contains(&r.default),
-                Rule::Table(_) | Rule::Text(_) | Rule::Flag | Rule::ErrorNames => true,
+                Rule::Table(_) | Rule::Text(_) | Rule::Flag(_) | Rule::ErrorNames => true,
             };
             assert!(ok, "{}", key.path);
         }

@@ -159,7 +159,7 @@ pub struct QueueSpec {
     pub fifo: Option<Located<bool>>,
     /// `encryption`: `sqs`, `kms`, a key ARN or an alias.
     pub encryption: Option<Located<String>>,
-    /// `dead_letter`: `false`, `true` or `{ max_receives = N }`.
+    /// `dead_letter`: `false`, `true` or `{ max_receives = N, fail_execution = BOOL }`.
     pub dead_letter: Option<Located<DeadLetterSpec>>,
 }
 
@@ -172,6 +172,8 @@ pub enum DeadLetterSpec {
     On {
         /// `max_receives`.
         max_receives: Option<Located<i64>>,
+        /// `fail_execution`.
+        fail_execution: Option<Located<bool>>,
     },
 }
 
@@ -455,17 +457,30 @@ fn read_queue(r: &mut Reader<'_>, table: &DeTable<'_>) -> QueueSpec {
 fn read_dead_letter(r: &mut Reader<'_>, value: &Spanned<DeValue<'_>>) -> Option<Located<DeadLetterSpec>> {
     match value.get_ref() {
         DeValue::Boolean(false) => Some(Located::new(DeadLetterSpec::Off, value.span())),
-        DeValue::Boolean(true) => Some(Located::new(DeadLetterSpec::On { max_receives: None }, value.span())),
+        DeValue::Boolean(true) => Some(Located::new(
+            DeadLetterSpec::On {
+                max_receives: None,
+                fail_execution: None,
+            },
+            value.span(),
+        )),
         DeValue::Table(table) => {
             let mut dr = r.nested("dead_letter");
-            let mut max_receives = None;
+            let (mut max_receives, mut fail_execution) = (None, None);
             for (key, v) in dr.known(table) {
                 match key.get_ref().as_ref() {
                     "max_receives" => max_receives = dr.integer("max_receives", v),
+                    "fail_execution" => fail_execution = dr.boolean("fail_execution", v),
                     _ => dr.unknown(key),
                 }
             }
-            Some(Located::new(DeadLetterSpec::On { max_receives }, value.span()))
+            Some(Located::new(
+                DeadLetterSpec::On {
+                    max_receives,
+                    fail_execution,
+                },
+                value.span(),
+            ))
         }
         _ => {
             r.type_error(
@@ -774,7 +789,7 @@ visibility_timeout = "1m"
 retention = "1d"
 fifo = true
 encryption = "kms"
-dead_letter = { max_receives = 3 }
+dead_letter = { max_receives = 3, fail_execution = false }
 [callback]
 memory_mb = 256
 timeout = "20s"
@@ -795,7 +810,8 @@ log_retention_days = 7
         assert!(matches!(
             queue.dead_letter.as_ref().unwrap().value,
             DeadLetterSpec::On {
-                max_receives: Some(Located { value: 3, .. })
+                max_receives: Some(Located { value: 3, .. }),
+                fail_execution: Some(Located { value: false, .. }),
             }
         ));
         assert_eq!(spec.callback.reserved_concurrency.unwrap().value, 4);

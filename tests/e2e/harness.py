@@ -170,6 +170,7 @@ def leftovers(moto: Moto, resources: list) -> list:
         if url.rsplit("/", 1)[1] not in queues:
             return False
         return "Policy" in sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["Policy"]).get("Attributes", {})
+    mappings = {m["UUID"] for p in lam.get_paginator("list_event_source_mappings").paginate() for m in p["EventSourceMappings"]}
 
     def key_left(key_id: str) -> bool:
         return key_id in keys and kms.describe_key(KeyId=key_id)["KeyMetadata"]["KeyState"] != "PendingDeletion"
@@ -180,6 +181,7 @@ def leftovers(moto: Moto, resources: list) -> list:
         "aws_sqs_queue_policy": lambda v: policy_left(v["queue_url"]),
         "aws_sfn_state_machine": lambda v: v["arn"] in machines,
         "aws_lambda_function": lambda v: v["function_name"] in functions,
+        "aws_lambda_event_source_mapping": lambda v: v["uuid"] in mappings,
         "aws_iam_role": lambda v: v["name"] in roles,
         "aws_iam_role_policy": lambda v: v["role"] in roles,
         "aws_cloudwatch_log_group": lambda v: v["name"] in groups,

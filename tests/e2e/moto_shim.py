@@ -18,6 +18,7 @@ API reference documents, and nothing else: everything not listed is moto as rele
 | Lambda `LoggingConfig` not stored                   | plans to re-add `logging_config` on every run   |
 | Lambda `TracingConfig` not updated                  | an in-place tracing change never lands          |
 | Lambda code location points at no server           | a test cannot read the package the emulator holds |
+| SQS event source mappings invoked inside SQS calls  | (not the provider: a test) a message that reaches a mapped queue is received, sent to Docker (absent), and put back |
 """
 
 import json
@@ -221,6 +222,17 @@ def lambda_serves_stored_code():
     moto_api_urls.url_paths["{0}" + CODE_PATH + "(?P<where>.+)"] = serve_code
 
 
+def sqs_leaves_event_source_mappings_to_a_poller():
+    """An SQS event source mapping: AWS's Lambda service polls the queue on its own, with the function's role.
+    moto instead invokes the function inside the SendMessage (or the ReceiveMessage that redrives a message to a
+    dead-letter queue) that adds the message, through Docker: absent here, the invocation fails, and the message
+    goes back with one receive more and an error in the function's log group. The mapping is stored and
+    listed as AWS does; the tests that need it play the poller (tests/e2e/lambda_service.py).
+    https://docs.aws.amazon.com/lambda/latest/dg/with-sqs.html"""
+    # moto reaches a queue's mappings through this attribute only (to invoke them): the queue holds none.
+    sqs_models.Queue.lambda_event_source_mappings = property(lambda self: {}, lambda self, value: None)
+
+
 GAPS = [
     sqs_keeps_policy_when_other_attributes_change,
     sqs_keeps_redrive_allow_policy,
@@ -231,6 +243,7 @@ GAPS = [
     lambda_keeps_logging_config,
     lambda_updates_tracing_config,
     lambda_serves_stored_code,
+    sqs_leaves_event_source_mappings_to_a_poller,
 ]
 
 

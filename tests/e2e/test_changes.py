@@ -58,6 +58,7 @@ class Case:
 SM = "aws_sfn_state_machine.this"
 LAMBDA = "aws_lambda_function.callback"
 SM_POLICY = "aws_iam_role_policy.state_machine"
+CALLBACK_POLICY = "aws_iam_role_policy.callback"
 
 CASES = [
     Case(
@@ -101,10 +102,15 @@ CASES = [
     Case(
         "add_queue",
         ('retention = "4d"\n', 'retention = "4d"\n\n[[steps]]\nname = "Audit"\nqueue = "audit"\n\n[queues.audit]\n'),
-        {SM: {"definition": ...}, SM_POLICY: {"policy": ...}},
+        # The callback reads the new dead-letter queue: a mapping, and its role's policy names the queue.
+        {SM: {"definition": ...}, SM_POLICY: {"policy": ...}, CALLBACK_POLICY: {"policy": ...}},
         creates={
-            "aws_sqs_queue.audit", "aws_sqs_queue.audit_dlq", "aws_sqs_queue_redrive_allow_policy.audit_dlq",
-            "aws_sqs_queue_policy.audit", "aws_sqs_queue_policy.audit_dlq",
+            "aws_sqs_queue.audit",
+            "aws_sqs_queue.audit_dlq",
+            "aws_sqs_queue_redrive_allow_policy.audit_dlq",
+            "aws_lambda_event_source_mapping.audit_dlq",
+            "aws_sqs_queue_policy.audit",
+            "aws_sqs_queue_policy.audit_dlq",
         },
     ),
 ]
@@ -230,9 +236,12 @@ def observe(endpoint: str, outputs: dict) -> dict:
     sfn, lam, sqs, iam = (aws_client(s, endpoint) for s in ("stepfunctions", "lambda", "sqs", "iam"))
     machine = sfn.describe_state_machine(stateMachineArn=outputs["state_machine_arn"])
     function = lam.get_function_configuration(FunctionName=outputs["callback_function_name"])
-    role = outputs["state_machine_role_arn"].rsplit("/", 1)[1]
-    names = iam.list_role_policies(RoleName=role)["PolicyNames"]
-    policies = [iam.get_role_policy(RoleName=role, PolicyName=name)["PolicyDocument"] for name in names]
+
+    def policies(role_arn: str) -> str:
+        role = role_arn.rsplit("/", 1)[1]
+        names = iam.list_role_policies(RoleName=role)["PolicyNames"]
+        return json.dumps([iam.get_role_policy(RoleName=role, PolicyName=name)["PolicyDocument"] for name in names])
+
     return {
         "logging": machine["loggingConfiguration"],
         "tracing": machine["tracingConfiguration"],
@@ -243,7 +252,13 @@ def observe(endpoint: str, outputs: dict) -> dict:
             for key, url in outputs["queue_urls"].items()
         },
         "queue_urls": sqs.list_queues().get("QueueUrls", []),
-        "state_machine_policies": json.dumps(policies),
+        "state_machine_policies": policies(outputs["state_machine_role_arn"]),
+        "callback_policies": policies(outputs["callback_role_arn"]),
+        "mappings": [
+            m["EventSourceArn"]
+            for m in lam.list_event_source_mappings()["EventSourceMappings"]
+            if m["FunctionArn"] == function["FunctionArn"]
+        ],
     }
 
 
@@ -269,6 +284,8 @@ def check_emulator(case: Case, seen: dict, outputs: dict):
         assert seen["queues"]["audit"]["RedrivePolicy"]
         assert states["Audit"]["Parameters"]["QueueUrl"] == audit
         assert outputs["queue_arns"]["audit"] in seen["state_machine_policies"]
+        audit_dlq = outputs["dead_letter_queue_arns"]["audit"]
+        assert audit_dlq in seen["mappings"] and audit_dlq in seen["callback_policies"]
 
 
 def cases():

@@ -381,8 +381,9 @@ def test_inputs_turn_logging_and_tracing_off_on_a_spec_that_has_them_on(switched
     assert sids(plan, "module.off.data.aws_iam_policy_document.state_machine") == [
         "SendToCallbackQueues", "EncryptQueueMessages", "EncryptExecutionData"
     ]
+    # The full example's callback reads its dead-letter queues (one KMS-encrypted): static statements, kept.
     assert sids(plan, "module.off.data.aws_iam_policy_document.callback") == [
-        "AnswerCallbackTasks", "EncryptTaskAnswers", "WriteOwnLogs"
+        "AnswerCallbackTasks", "EncryptTaskAnswers", "WriteOwnLogs", "ReadDeadLetters", "DecryptDeadLetters"
     ]
     assert plan["output_changes"]["off_log_group"]["after"] is None
     assert plan["output_changes"]["off_log_group"].get("after_unknown") is False

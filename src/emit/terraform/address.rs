@@ -77,6 +77,12 @@ pub fn redrive_allow_policy(key: &str) -> Address {
     Address::resource("aws_sqs_queue_redrive_allow_policy", format!("{key}_dlq"))
 }
 
+/// The event source mapping through which the callback Lambda reads the dead-letter queue of the queue with
+/// this key.
+pub fn dead_letter_mapping(key: &str) -> Address {
+    Address::resource("aws_lambda_event_source_mapping", format!("{key}_dlq"))
+}
+
 /// The resource policy of the queue with this key (`dead_letter`: of its dead-letter queue).
 pub fn queue_policy(key: &str, dead_letter: bool) -> Address {
     Address::resource("aws_sqs_queue_policy", queue_name(key, dead_letter))
@@ -142,6 +148,15 @@ pub fn permissions_document(id: RoleId) -> Address {
 /// The policy document of a role's trust policy.
 pub fn trust_document(id: RoleId) -> Address {
     Address::data("aws_iam_policy_document", format!("{}_assume", role_name(id)))
+}
+
+/// The policy document for a worker of the queue with this key, or of every queue. Queue keys hold no `_`,
+/// so `worker_KEY` cannot clash with a role's documents.
+pub fn worker_policy_document(queue: Option<&str>) -> Address {
+    match queue {
+        None => Address::data("aws_iam_policy_document", "worker"),
+        Some(key) => Address::data("aws_iam_policy_document", format!("worker_{key}")),
+    }
 }
 
 /// The customer managed key the module creates.

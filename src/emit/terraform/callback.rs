@@ -1,9 +1,12 @@
-//! `callback.tf`: the callback Lambda (`provided.al2023`) and its log group.
+//! `callback.tf`: the callback Lambda (`provided.al2023`), its log group, and the event source mappings
+//! through which it fails the tasks of dead-lettered messages.
 
 use super::{address, aws_name, feature_on, log_group, var};
 use crate::duration::format_seconds;
-use crate::emit::hcl::{Block, Expr, File, raw, string, strings};
-use crate::model::{Feature, Model, RoleId, SPENT_TOKEN_LOG, SPENT_TOKENS_METRIC, input};
+use crate::emit::hcl::{Block, Expr, File, number, raw, string, strings};
+use crate::model::{
+    DEAD_LETTERED_ERROR, DeadLetterReader, Feature, Model, Queue, RoleId, SPENT_TOKEN_LOG, SPENT_TOKENS_METRIC, input,
+};
 
 /// The file.
 pub(super) fn file(header: &str, model: &Model) -> File {
@@ -22,6 +25,16 @@ pub(super) fn file(header: &str, model: &Model) -> File {
         "sfngen's guard rail, kept for every environment: a queue that hides a received message for less time than\nthe callback may run can hand it to a second worker while the first one's callback still runs.",
         visibility_check(model),
     );
+    for (queue, reader) in model.dead_letter_readers() {
+        file.push_commented(
+            &format!(
+                "A message in the dead-letter queue of {:?} was never answered: the function fails its task at once\n\
+                 ({DEAD_LETTERED_ERROR}, which a step's catch can route) instead of leaving the execution to the step's timeout.",
+                queue.key
+            ),
+            dead_letter_mapping(queue, reader),
+        );
+    }
     file
 }
 
@@ -63,6 +76,19 @@ fn visibility_check(model: &Model) -> Block {
         );
     }
     check
+}
+
+fn dead_letter_mapping(queue: &Queue, reader: &DeadLetterReader) -> Block {
+    address::dead_letter_mapping(&queue.key)
+        .declare()
+        .attr("event_source_arn", address::dead_letter_queue(&queue.key).attr("arn"))
+        .attr("function_name", address::callback_function().attr("arn"))
+        .attr("batch_size", number(u64::from(reader.batch_size)))
+        .blank()
+        .comment("The function names the records it could not settle yet; SQS hands out only those again.")
+        .attr("function_response_types", strings(["ReportBatchItemFailures"]))
+        .blank()
+        .attr("tags", raw("local.tags"))
 }
 
 fn function(model: &Model) -> Block {

@@ -3,7 +3,7 @@
 
 use super::{address, aws_name, feature_on, name_text, queue_key_input, state_machine_key_arn, var};
 use crate::emit::hcl::{Block, Expr, File, raw, string, strings};
-use crate::model::{Condition, Encryption, Feature, Model, Resource, Role, RoleId, Service, Statement};
+use crate::model::{Condition, Encryption, Feature, Model, Resource, Role, RoleId, Service, Statement, WorkerPolicy};
 
 /// The file.
 pub(super) fn file(header: &str, model: &Model) -> File {
@@ -32,7 +32,29 @@ pub(super) fn file(header: &str, model: &Model) -> File {
                 .attr("policy", address::permissions_document(role.id).attr("json")),
         );
     }
+    for policy in &model.worker_policies {
+        file.push_commented(&worker_policy_comment(policy), worker_policy(model, policy));
+    }
     file
+}
+
+/// Why a worker policy is here: the module attaches it nowhere, a team attaches its JSON (an output).
+fn worker_policy_comment(policy: &WorkerPolicy) -> String {
+    match &policy.queue {
+        None => {
+            "What a worker's role needs to take tasks from every queue and answer them (output worker_policy_json):\n\
+                 the module attaches it to no role; a team attaches it to its worker's."
+                .into()
+        }
+        Some(key) => format!("The same for a worker of queue {key:?} only (output worker_policy_json_by_queue)."),
+    }
+}
+
+fn worker_policy(model: &Model, policy: &WorkerPolicy) -> Block {
+    policy.statements.iter().fold(
+        address::worker_policy_document(policy.queue.as_deref()).declare(),
+        |document, statement| document.block(permission(model, statement)),
+    )
 }
 
 fn role_description(model: &Model, role: &Role) -> String {
@@ -173,6 +195,16 @@ fn only_while(feature: Feature, statement: Block) -> Block {
 
 fn permission(model: &Model, statement: &Statement) -> Block {
     let mut block = Block::new("statement", Vec::<String>::new()).attr("sid", string(&statement.sid));
+    if statement
+        .resources
+        .iter()
+        .any(|r| matches!(r, Resource::DeadLetterQueue(_)))
+    {
+        block = block.comment(
+            "Lambda's event source mappings poll these queues with this role, not from inside the function:\n\
+             lambda:SourceFunctionArn does not apply.",
+        );
+    }
     if statement.resources.contains(&Resource::Any) {
         block = block.comment("These actions support no resource-level permissions: AWS requires \"*\".");
     }
@@ -197,6 +229,8 @@ fn permission(model: &Model, statement: &Statement) -> Block {
 pub(super) fn resource_arn(model: &Model, resource: &Resource) -> Expr {
     match resource {
         Resource::Queue(key) => address::queue(key).attr("arn"),
+        Resource::DeadLetterQueue(key) => address::dead_letter_queue(key).attr("arn"),
+        Resource::CallbackFunction => address::callback_function().attr("arn"),
         Resource::StateMachine => address::state_machine().attr("arn"),
         Resource::ModuleKey => address::module_key().attr("arn"),
         Resource::QueueKey(key) => {

@@ -41,6 +41,18 @@ fn value(model: &Model, value: OutputValue) -> Expr {
                 .collect(),
         ),
         OutputValue::ModuleKeyArn => address::module_key().attr("arn"),
+        OutputValue::WorkerPolicy => address::worker_policy_document(None).attr("json"),
+        OutputValue::WorkerPolicyByQueue => Expr::Object(
+            model
+                .queues
+                .iter()
+                .map(|q| {
+                    let policy = model.worker_policy_of(&q.key);
+                    let document = address::worker_policy_document(policy.queue.as_deref());
+                    (q.key.clone(), document.attr("json"))
+                })
+                .collect(),
+        ),
     }
 }
 

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use super::{address, aws_name, queue_key_input, var};
 use crate::duration::format_seconds;
 use crate::emit::hcl::{Block, Expr, File, boolean, number, raw, string};
-use crate::model::{DeadLetter, Encryption, Model, Queue, Step};
+use crate::model::{DeadLetter, Encryption, Model, Queue, Step, input};
 
 /// The file.
 pub(super) fn file(header: &str, model: &Model) -> File {
@@ -101,17 +101,27 @@ fn source_queue(queue: &Queue) -> Block {
 }
 
 fn dead_letter_queue(queue: &Queue, dlq: &DeadLetter) -> Block {
-    encrypted(
-        address::dead_letter_queue(&queue.key)
-            .declare()
-            .attr("name", aws_name(&dlq.name))
-            .attr_opt("fifo_queue", queue.fifo.then(|| boolean(true))),
-        queue,
-    )
-    .comment(&retention_reason(queue, dlq))
-    .attr("message_retention_seconds", number(dlq.retention_seconds))
-    .blank()
-    .attr("tags", raw("local.tags"))
+    let mut block = address::dead_letter_queue(&queue.key)
+        .declare()
+        .attr("name", aws_name(&dlq.name))
+        .attr_opt("fifo_queue", queue.fifo.then(|| boolean(true)));
+    if let Some(reader) = &dlq.fail_execution {
+        block = block
+            .comment(&format!(
+                "The callback Lambda reads this queue: AWS recommends six times the function's timeout for an SQS event\n\
+                 source, so that a batch is not handed out again while the function works on it ({} by default).",
+                format_seconds(reader.visibility_timeout_seconds)
+            ))
+            .attr(
+                "visibility_timeout_seconds",
+                raw(format!("{} * var.{}", reader.callback_timeouts, input::CALLBACK_TIMEOUT_SECONDS)),
+            );
+    }
+    encrypted(block, queue)
+        .comment(&retention_reason(queue, dlq))
+        .attr("message_retention_seconds", number(dlq.retention_seconds))
+        .blank()
+        .attr("tags", raw("local.tags"))
 }
 
 /// Why the dead-letter queue keeps messages as long as SQS allows, as SQS documents its retention: a standard

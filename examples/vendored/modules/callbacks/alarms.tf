@@ -25,7 +25,7 @@ resource "aws_cloudwatch_metric_alarm" "requests_oldest_message" {
 
 resource "aws_cloudwatch_metric_alarm" "requests_dlq_messages" {
   alarm_name          = "${var.name}-requests-dlq-messages"
-  alarm_description   = "Messages are waiting in the dead-letter queue of \"requests\": tasks no worker could handle."
+  alarm_description   = "Messages are waiting in the dead-letter queue of \"requests\": the callback Lambda could not fail their tasks yet (see its log group)."
   namespace           = "AWS/SQS"
   metric_name         = "ApproximateNumberOfMessagesVisible"
   statistic           = "Maximum"

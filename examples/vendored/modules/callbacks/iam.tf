@@ -142,6 +142,18 @@ data "aws_iam_policy_document" "callback" {
     resources = ["${aws_cloudwatch_log_group.callback.arn}:*"]
   }
 
+  statement {
+    sid = "ReadDeadLetters"
+    # Lambda's event source mappings poll these queues with this role, not from inside the function:
+    # lambda:SourceFunctionArn does not apply.
+    actions = [
+      "sqs:DeleteMessage",
+      "sqs:GetQueueAttributes",
+      "sqs:ReceiveMessage",
+    ]
+    resources = [aws_sqs_queue.requests_dlq.arn]
+  }
+
   # Only while tracing is on (var.tracing).
   dynamic "statement" {
     for_each = var.tracing ? [1] : []
@@ -164,4 +176,25 @@ resource "aws_iam_role_policy" "callback" {
   name   = "${var.name}-callback"
   role   = aws_iam_role.callback.id
   policy = data.aws_iam_policy_document.callback.json
+}
+
+# What a worker's role needs to take tasks from every queue and answer them (output worker_policy_json):
+# the module attaches it to no role; a team attaches it to its worker's.
+data "aws_iam_policy_document" "worker" {
+  statement {
+    sid = "TakeTasks"
+    actions = [
+      "sqs:ChangeMessageVisibility",
+      "sqs:DeleteMessage",
+      "sqs:GetQueueAttributes",
+      "sqs:ReceiveMessage",
+    ]
+    resources = [aws_sqs_queue.requests.arn]
+  }
+
+  statement {
+    sid       = "AnswerTasks"
+    actions   = ["lambda:InvokeFunction"]
+    resources = [aws_lambda_function.callback.arn]
+  }
 }

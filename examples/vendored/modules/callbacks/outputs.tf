@@ -73,3 +73,15 @@ output "alarm_arns" {
     callback_throttles      = aws_cloudwatch_metric_alarm.callback_throttles.arn
   }
 }
+
+output "worker_policy_json" {
+  description = "IAM policy (JSON) for a worker's role: receive, delete and change the visibility of task messages on every queue, decrypt them, invoke the callback Lambda."
+  value       = data.aws_iam_policy_document.worker.json
+}
+
+output "worker_policy_json_by_queue" {
+  description = "The same policy for a worker of one queue, by queue key."
+  value = {
+    requests = data.aws_iam_policy_document.worker.json
+  }
+}

@@ -1,0 +1,162 @@
+"""Dead letters fail fast, end to end: a task message received `max_receives` times and never answered moves to
+its dead-letter queue, and the callback Lambda (the package the emulator stored, with its role) fails the task
+with sfngen.DeadLettered, so the execution fails within seconds of it (the steps' timeouts are 30 minutes),
+or a step's catch routes it.
+
+The emulator stores event source mappings but runs none (Lambda needs Docker there), so the test plays
+Lambda's poller (tests/e2e/lambda_service.py): it reads each mapping's configuration from the emulator
+(source queue, batch size, response types), receives batches from the dead-letter queue with the function's
+role, hands them to the function and deletes what it did not report as failed. Its SQS calls are held
+against the callback role's policy as the emulator stores it."""
+
+import json
+import uuid
+from pathlib import Path
+
+import pytest
+
+from harness import wait_until
+from iam_eval import Call, decide, denied
+from lambda_service import SerialFunction, SqsPoller
+
+pytestmark = pytest.mark.stack("main")
+
+SPEC = Path(__file__).resolve().parent / "specs" / "dead-letters.toml"
+MAX_RECEIVES = 2  # of both queues whose dead letters fail their tasks
+
+
+@pytest.fixture
+def dead_letters(deploy, moto):
+    deployment, function = deploy(SPEC)
+    configuration = function.configuration
+    mappings = [
+        m
+        for m in moto.client("lambda").list_event_source_mappings()["EventSourceMappings"]
+        if m["FunctionArn"] == configuration["FunctionArn"]
+    ]
+    role = moto.client("sts").assume_role(RoleArn=configuration["Role"], RoleSessionName="lambda-poller")["Credentials"]
+    serial = SerialFunction(function)
+    pollers = {m["EventSourceArn"]: SqsPoller(moto, serial, m["UUID"], role).start() for m in mappings}
+    for key in deployment.queue_urls:
+        deployment.drain(key)
+    # The test's own callbacks go through the same instance as the pollers' batches.
+    yield deployment, serial, pollers
+    for poller in pollers.values():
+        poller.stop()
+
+
+def dead_letter_arn(deployment, key: str) -> str:
+    return deployment.outputs["dead_letter_queue_arns"][key]
+
+
+def give_back_until_dead_lettered(deployment, key: str, execution_name: str) -> int:
+    """A worker that takes the task and gives it back (it crashes, or cannot do it) until the queue moves the
+    message to its dead-letter queue: the receive after the max_receives-th finds nothing."""
+    url = deployment.queue_urls[key]
+    receives = []
+
+    def dead_lettered():
+        got = deployment.sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=1, WaitTimeSeconds=1).get("Messages", [])
+        for message in got:
+            receives.append(message["MessageId"])
+            deployment.sqs.change_message_visibility(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"], VisibilityTimeout=0)
+        return not got and len(receives) >= MAX_RECEIVES
+
+    wait_until(dead_lettered, 60, f"the task message of {execution_name} to reach the dead-letter queue of {key}")
+    assert len(receives) == MAX_RECEIVES and len(set(receives)) == 1, receives
+    return len(receives)
+
+
+def callback_policy(moto, function) -> dict:
+    """The callback role's inline policy, as the emulator stores it."""
+    iam = moto.client("iam")
+    role = function.configuration["Role"].rsplit("/", 1)[1]
+    names = iam.list_role_policies(RoleName=role)["PolicyNames"]
+    assert len(names) == 1, names
+    policy = iam.get_role_policy(RoleName=role, PolicyName=names[0])["PolicyDocument"]
+    return json.loads(policy) if isinstance(policy, str) else policy
+
+
+def assert_the_role_allows_the_pollers_calls(moto, function, poller, actions: set):
+    """Lambda's poller uses the function's role from outside the function: its calls carry no
+    lambda:SourceFunctionArn, so the role must grant them without that condition."""
+    assert actions <= {call.action for call in poller.calls}, poller.calls
+    assert denied(callback_policy(moto, function), poller.calls) == []
+
+
+def log_lines(function) -> list:
+    return [json.loads(line) for line in function.logs().splitlines() if line.startswith("{")]
+
+
+def test_the_mappings_are_the_modules_and_the_role_reads_only_their_queues(dead_letters, moto):
+    deployment, function, pollers = dead_letters
+    # payments and audits fail their executions; escalations says fail_execution = false.
+    assert set(pollers) == {dead_letter_arn(deployment, "payments"), dead_letter_arn(deployment, "audits")}
+    for poller in pollers.values():
+        assert poller.mapping["State"] == "Enabled"
+        assert poller.mapping["BatchSize"] == 10
+        assert poller.mapping["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+        # AWS refuses a mapping whose queue hides a batch for less than the function may run.
+        assert poller.visibility_timeout >= function.configuration["Timeout"]
+    policy = callback_policy(moto, function)
+    for arn in pollers:
+        assert decide(policy, Call("sqs:ReceiveMessage", arn)).allowed
+    # The source queues, and the dead-letter queue whose letters wait for a person, stay out of its reach.
+    for key in ("payments", "audits", "escalations"):
+        assert not decide(policy, Call("sqs:ReceiveMessage", deployment.arn_of(key))).allowed, key
+    assert not decide(policy, Call("sqs:ReceiveMessage", dead_letter_arn(deployment, "escalations"))).allowed
+
+
+def test_a_task_never_answered_fails_its_execution_with_dead_lettered(dead_letters, moto):
+    deployment, function, pollers = dead_letters
+    name = f"dl-{uuid.uuid4().hex[:12]}"
+    execution = deployment.start(name, {"order": 1})
+    give_back_until_dead_lettered(deployment, "payments", name)
+    # Within the wait's bound, far below the step's 30 minutes: the function failed the task.
+    done = deployment.wait_for_end(execution, timeout=60)
+    assert (done["status"], done.get("error")) == ("FAILED", "sfngen.DeadLettered"), done
+    events = deployment.sfn.get_execution_history(executionArn=execution)["events"]
+    failed = [e["taskFailedEventDetails"] for e in events if e["type"] == "TaskFailed"]
+    assert [f["error"] for f in failed] == ["sfngen.DeadLettered"]
+
+    poller = pollers[dead_letter_arn(deployment, "payments")]
+    wait_until(lambda: poller.rounds, 30, "the poller's round")
+    records, kind, answer, deleted = poller.rounds[0]
+    assert (kind, answer) == ("response", {"batchItemFailures": []})
+    assert deleted == [records[0]["messageId"]]
+    assert json.loads(records[0]["body"])["input"] == {"order": 1}
+    dlq = deployment.outputs["dead_letter_queue_arns"]["payments"].rsplit(":", 1)[1]
+    # The function's log: the dead letter's queue and message, how it ended, never the token.
+    lines = [line for line in log_lines(function) if line.get("event") == "dead_letter"]
+    assert [(line["outcome"], line["queue"], line["message_id"]) for line in lines] == [
+        ("dead_lettered", dlq, records[0]["messageId"])
+    ]
+    assert lines[0]["receive_count"] >= MAX_RECEIVES
+    assert json.loads(records[0]["body"])["token"] not in function.logs()
+    # Deleted: the dead-letter queue is empty.
+    attributes = deployment.sqs.get_queue_attributes(QueueUrl=poller.queue_url, AttributeNames=["All"])["Attributes"]
+    assert (attributes["ApproximateNumberOfMessages"], attributes["ApproximateNumberOfMessagesNotVisible"]) == ("0", "0")
+    assert_the_role_allows_the_pollers_calls(
+        moto, function, poller, {"sqs:GetQueueAttributes", "sqs:ReceiveMessage", "sqs:DeleteMessage"}
+    )
+
+
+def test_a_catch_on_dead_lettered_routes_the_execution_and_it_goes_on(dead_letters, moto):
+    deployment, function, pollers = dead_letters
+    name = f"dl-{uuid.uuid4().hex[:12]}"
+    execution = deployment.start(name, {"order": 2})
+    charge = json.loads(deployment.receive("payments")["Body"])
+    assert function.invoke({"token": charge["token"], "output": {"charged": True}})[0] == "response"
+    # "Audit" (a KMS-encrypted queue) is never answered; its catch goes on to "Escalate" with the error.
+    give_back_until_dead_lettered(deployment, "audits", name)
+    escalate = json.loads(deployment.receive("escalations", timeout=60)["Body"])
+    assert escalate["input"]["charged"] is True
+    assert escalate["input"]["error"]["Error"] == "sfngen.DeadLettered"
+    assert function.invoke({"token": escalate["token"]})[0] == "response"
+    assert deployment.wait_for_end(execution)["status"] == "SUCCEEDED"
+    # The audits dead-letter queue is KMS-encrypted: each receive needs the role's kms:Decrypt, through SQS.
+    poller = pollers[dead_letter_arn(deployment, "audits")]
+    assert poller.kms_key_arn
+    assert_the_role_allows_the_pollers_calls(
+        moto, function, poller, {"sqs:ReceiveMessage", "sqs:DeleteMessage", "kms:Decrypt"}
+    )
