@@ -8,6 +8,14 @@ resource "aws_kms_key" "this" {
   deletion_window_in_days = 30
   policy                  = data.aws_iam_policy_document.kms.json
   tags                    = local.tags
+
+  # KMS refuses a key policy that names a role which does not exist yet. The policy builds the roles' ARNs
+  # from their names (a reference would make the plan read it again at apply time whenever a role
+  # changes), so this orders the key after them.
+  depends_on = [
+    aws_iam_role.state_machine,
+    aws_iam_role.callback,
+  ]
 }
 
 resource "aws_kms_alias" "this" {
@@ -43,7 +51,7 @@ data "aws_iam_policy_document" "kms" {
 
     principals {
       type        = "AWS"
-      identifiers = [aws_iam_role.state_machine.arn]
+      identifiers = ["arn:${local.partition}:iam::${local.account_id}:role/${var.name}-state-machine"]
     }
 
     # Only when SQS uses the key, on the caller's behalf, in this region.
@@ -64,7 +72,7 @@ data "aws_iam_policy_document" "kms" {
 
     principals {
       type        = "AWS"
-      identifiers = [aws_iam_role.state_machine.arn]
+      identifiers = ["arn:${local.partition}:iam::${local.account_id}:role/${var.name}-state-machine"]
     }
 
     # Only for this state machine's definition and execution history. No kms:ViaService: AWS warns
@@ -87,7 +95,7 @@ data "aws_iam_policy_document" "kms" {
 
       principals {
         type        = "AWS"
-        identifiers = [aws_iam_role.state_machine.arn]
+        identifiers = ["arn:${local.partition}:iam::${local.account_id}:role/${var.name}-state-machine"]
       }
 
       # Only for log deliveries in this account and region: the state machine's execution logs.
@@ -109,7 +117,7 @@ data "aws_iam_policy_document" "kms" {
 
     principals {
       type        = "AWS"
-      identifiers = [aws_iam_role.callback.arn]
+      identifiers = ["arn:${local.partition}:iam::${local.account_id}:role/${var.name}-callback"]
     }
 
     # Only when Step Functions uses the key, on the caller's behalf, in this region.
@@ -134,7 +142,7 @@ data "aws_iam_policy_document" "kms" {
 
     principals {
       type        = "AWS"
-      identifiers = [aws_iam_role.callback.arn]
+      identifiers = ["arn:${local.partition}:iam::${local.account_id}:role/${var.name}-callback"]
     }
 
     # Only when SQS uses the key, on the caller's behalf, in this region.
