@@ -101,7 +101,11 @@ fn roles_named(model: &Model) -> Vec<&Role> {
     model
         .roles
         .iter()
-        .filter(|role| role.statements.iter().any(|s| s.resources.contains(&Resource::ModuleKey)))
+        .filter(|role| {
+            role.statements
+                .iter()
+                .any(|s| s.resources.contains(&Resource::ModuleKey))
+        })
         .collect()
 }
 
@@ -120,10 +124,7 @@ fn key_policy(model: &Model, key: &ModuleKey) -> Block {
             .attr("sid", string("AccountAdministersKey"))
             .attr("actions", strings(["kms:*"]))
             .attr("resources", strings(["*"]))
-            .block(principals(
-                "AWS",
-                raw(format!("[\"{}\"]", iam_arn("root"))),
-            )),
+            .block(principals("AWS", raw(format!("[\"{}\"]", iam_arn("root"))))),
     );
     for role in &model.roles {
         for statement in role
