@@ -19,7 +19,7 @@ data "aws_iam_policy_document" "state_machine_assume" {
 
     # ... and only for this state machine.
     condition {
-      test     = "ArnLike"
+      test     = "ArnEquals"
       variable = "aws:SourceArn"
       values   = ["arn:${local.partition}:states:${local.region}:${local.account_id}:stateMachine:${var.name}"]
     }
@@ -92,7 +92,8 @@ data "aws_iam_policy_document" "state_machine" {
       actions   = ["kms:GenerateDataKey"]
       resources = [aws_kms_key.this.arn]
 
-      # Only for log deliveries in this account and region: the state machine's execution logs.
+      # Only for log deliveries in this account and region, the narrowest context AWS gives vended
+      # logs: the state machine's execution logs among them.
       condition {
         test     = "StringEquals"
         variable = "kms:EncryptionContext:SourceArn"
@@ -163,8 +164,9 @@ data "aws_iam_policy_document" "callback_assume" {
       values   = [local.account_id]
     }
 
-    # Lambda sets no aws:SourceArn when it assumes an execution role: the role's permissions are
-    # limited to calls made from this function with lambda:SourceFunctionArn instead.
+    # Lambda sets no aws:SourceArn when it assumes an execution role. Answering tasks is limited to
+    # this function by lambda:SourceFunctionArn; the other grants (its logs, the dead-letter queues it
+    # reads) hold for any function given this role: keep iam:PassRole on it to those who deploy this.
   }
 }
 

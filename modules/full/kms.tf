@@ -98,7 +98,8 @@ data "aws_iam_policy_document" "kms" {
         identifiers = ["arn:${local.partition}:iam::${local.account_id}:role/${var.name}-state-machine"]
       }
 
-      # Only for log deliveries in this account and region: the state machine's execution logs.
+      # Only for log deliveries in this account and region, the narrowest context AWS gives vended
+      # logs: the state machine's execution logs among them.
       condition {
         test     = "StringEquals"
         variable = "kms:EncryptionContext:SourceArn"
@@ -174,7 +175,7 @@ data "aws_iam_policy_document" "kms" {
 
     # Only for this module's log groups.
     condition {
-      test     = "ArnLike"
+      test     = "ArnEquals"
       variable = "kms:EncryptionContext:aws:logs:arn"
       values = [
         "arn:${local.partition}:logs:${local.region}:${local.account_id}:log-group:/aws/vendedlogs/states/${var.name}",
@@ -192,12 +193,15 @@ data "aws_iam_policy_document" "kms" {
       actions   = ["kms:Decrypt"]
       resources = ["*"]
 
+      # Log delivery's service principal: one name, with no DNS suffix, in every partition (AWS's China
+      # Regions documentation uses it as it is).
       principals {
         type        = "Service"
         identifiers = ["delivery.logs.amazonaws.com"]
       }
 
-      # Only for log deliveries in this account and region: the state machine's execution logs.
+      # Only for log deliveries in this account and region, the narrowest context AWS gives vended
+      # logs: the state machine's execution logs among them.
       condition {
         test     = "StringEquals"
         variable = "kms:EncryptionContext:SourceArn"

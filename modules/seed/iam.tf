@@ -19,7 +19,7 @@ data "aws_iam_policy_document" "state_machine_assume" {
 
     # ... and only for this state machine.
     condition {
-      test     = "ArnLike"
+      test     = "ArnEquals"
       variable = "aws:SourceArn"
       values   = ["arn:${local.partition}:states:${local.region}:${local.account_id}:stateMachine:${var.name}"]
     }
@@ -107,8 +107,9 @@ data "aws_iam_policy_document" "callback_assume" {
       values   = [local.account_id]
     }
 
-    # Lambda sets no aws:SourceArn when it assumes an execution role: the role's permissions are
-    # limited to calls made from this function with lambda:SourceFunctionArn instead.
+    # Lambda sets no aws:SourceArn when it assumes an execution role. Answering tasks is limited to
+    # this function by lambda:SourceFunctionArn; the other grants (its logs, the dead-letter queues it
+    # reads) hold for any function given this role: keep iam:PassRole on it to those who deploy this.
   }
 }
 

@@ -118,7 +118,7 @@ def test_the_arns_the_policies_build_are_the_arns_aws_gave(spec, deployments, mo
     assert set(real.mapped) <= set(real.dead_letter_queues.values())
 
     trust = document(real.roles["state_machine"]["AssumeRolePolicyDocument"])
-    assert trust["Statement"][0]["Condition"]["ArnLike"]["aws:SourceArn"] == real.state_machine
+    assert trust["Statement"][0]["Condition"]["ArnEquals"]["aws:SourceArn"] == real.state_machine
 
     # The worker policies, as `terraform output` gives them.
     worker = document(outputs["worker_policy_json"])
@@ -159,7 +159,7 @@ def test_the_key_policy_names_the_roles_and_log_groups_by_the_arns_aws_gave(depl
         for g in moto.client("logs").describe_log_groups(logGroupNamePrefix=name)["logGroups"]
         if g["logGroupName"] == name
     ]
-    condition = by_sid(policy)["CloudWatchLogsEncryptLogGroups"]["Condition"]["ArnLike"]
+    condition = by_sid(policy)["CloudWatchLogsEncryptLogGroups"]["Condition"]["ArnEquals"]
     assert sorted(listed(condition["kms:EncryptionContext:aws:logs:arn"])) == sorted(
         [real.callback_log_group, execution_logs]
     )

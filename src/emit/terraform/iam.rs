@@ -119,15 +119,16 @@ fn trust_policy(model: &Model, role: &Role) -> Block {
                 .blank()
                 .comment("... and only for this state machine.")
                 .block(condition(
-                    "ArnLike",
+                    "ArnEquals",
                     "aws:SourceArn",
                     raw(format!("[\"{}\"]", state_machine_arn(model))),
                 ));
         }
         Service::Lambda => {
             statement = statement.blank().comment(
-                "Lambda sets no aws:SourceArn when it assumes an execution role: the role's permissions are\n\
-                 limited to calls made from this function with lambda:SourceFunctionArn instead.",
+                "Lambda sets no aws:SourceArn when it assumes an execution role. Answering tasks is limited to\n\
+                 this function by lambda:SourceFunctionArn; the other grants (its logs, the dead-letter queues it\n\
+                 reads) hold for any function given this role: keep iam:PassRole on it to those who deploy this.",
             );
         }
     }
@@ -199,7 +200,9 @@ pub(super) fn with_conditions(model: &Model, mut block: Block, conditions: &[Con
                 format!("[\"{}\"]", state_machine_arn(model)),
             ),
             Condition::LogDelivery => (
-                "Only for log deliveries in this account and region: the state machine's execution logs.".to_string(),
+                "Only for log deliveries in this account and region, the narrowest context AWS gives vended\n\
+                 logs: the state machine's execution logs among them."
+                    .to_string(),
                 "kms:EncryptionContext:SourceArn",
                 format!("[\"{}\"]", regional_arn("logs", "*")),
             ),

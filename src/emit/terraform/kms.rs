@@ -150,6 +150,11 @@ fn key_policy(model: &Model, key: &ModuleKey) -> Block {
             .attr("sid", string("LogDeliveryDecryptsExecutionLogs"))
             .attr("actions", strings(["kms:Decrypt"]))
             .attr("resources", strings(["*"]))
+            .blank()
+            .comment(
+                "Log delivery's service principal: one name, with no DNS suffix, in every partition (AWS's China\n\
+                 Regions documentation uses it as it is).",
+            )
             .block(principals("Service", strings(["delivery.logs.amazonaws.com"])));
         let block = with_conditions(model, block, &[Condition::LogDelivery]);
         policy = with_statement(policy, Some(Feature::ExecutionLogging), block);
@@ -187,7 +192,7 @@ fn log_groups_statement(log_groups: &[AwsName]) -> Block {
         .blank()
         .comment("Only for this module's log groups.")
         .block(condition(
-            "ArnLike",
+            "ArnEquals",
             "kms:EncryptionContext:aws:logs:arn",
             Expr::List(arns),
         ))
