@@ -9,6 +9,8 @@
 //! Inline checkov skips are data, not comment text: [`Block::checkov_skip`] records one, the file writes it
 //! as `#checkov:skip=ID: reason`, and [`File::checkov_skips`] lists them for the README.
 
+use std::borrow::Cow;
+
 /// An HCL expression.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Expr {
@@ -27,11 +29,31 @@ pub fn string(text: &str) -> Expr {
     Expr::Raw(quoted(text))
 }
 
-/// `text` as an HCL string literal. hcl-rs formats any string; an error would be a bug in it or here.
+/// `text` as an HCL string literal. Most strings need no escape at all and are quoted as they are;
+/// the rest go through hcl-rs, which formats any string (an error would be a bug in it or here).
 fn quoted(text: &str) -> String {
+    if needs_no_escape(text) {
+        let mut out = String::with_capacity(text.len() + 2);
+        out.push('"');
+        out.push_str(text);
+        out.push('"');
+        return out;
+    }
     let expr = hcl::Expression::String(text.to_string());
     hcl::format::to_string(&expr)
         .unwrap_or_else(|err| panic!("bug: hcl-rs could not format the string literal {text:?}: {err}"))
+}
+
+/// Printable ASCII without `"`, `\` or the start of a template sequence (`${`, `%{`): quoted, such a string
+/// is its own HCL literal.
+fn needs_no_escape(text: &str) -> bool {
+    let bytes = text.as_bytes();
+    bytes.iter().enumerate().all(|(i, &b)| {
+        (0x20..0x7f).contains(&b)
+            && b != b'"'
+            && b != b'\\'
+            && !((b == b'$' || b == b'%') && bytes.get(i + 1) == Some(&b'{'))
+    })
 }
 
 /// `text` escaped for use inside an HCL quoted template, without the quotes: to splice literal text
@@ -65,7 +87,7 @@ pub fn strings<S: AsRef<str>>(items: impl IntoIterator<Item = S>) -> Expr {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Item {
     /// `name = value`.
-    Attribute(String, Expr),
+    Attribute(Cow<'static, str>, Expr),
     /// A nested block.
     Block(Block),
     /// `# text`, one line per line of text.
@@ -90,36 +112,36 @@ pub struct CheckovSkip {
 /// A block: `kind "label" "label" { … }`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Block {
-    kind: String,
+    kind: Cow<'static, str>,
     labels: Vec<String>,
     items: Vec<Item>,
 }
 
 impl Block {
     /// A block with the given type and labels.
-    pub fn new<L: Into<String>>(kind: &str, labels: impl IntoIterator<Item = L>) -> Self {
+    pub fn new<L: Into<String>>(kind: impl Into<Cow<'static, str>>, labels: impl IntoIterator<Item = L>) -> Self {
         Block {
-            kind: kind.to_string(),
+            kind: kind.into(),
             labels: labels.into_iter().map(Into::into).collect(),
             items: Vec::new(),
         }
     }
 
     /// The same body under another block type: a `statement` as a `dynamic` block's `content`.
-    pub fn renamed(mut self, kind: &str) -> Self {
-        self.kind = kind.to_string();
+    pub fn renamed(mut self, kind: &'static str) -> Self {
+        self.kind = Cow::Borrowed(kind);
         self.labels.clear();
         self
     }
 
     /// Adds `name = value`.
-    pub fn attr(mut self, name: &str, value: Expr) -> Self {
-        self.items.push(Item::Attribute(name.to_string(), value));
+    pub fn attr(mut self, name: impl Into<Cow<'static, str>>, value: Expr) -> Self {
+        self.items.push(Item::Attribute(name.into(), value));
         self
     }
 
     /// Adds `name = value` when there is a value.
-    pub fn attr_opt(self, name: &str, value: Option<Expr>) -> Self {
+    pub fn attr_opt(self, name: &'static str, value: Option<Expr>) -> Self {
         match value {
             Some(v) => self.attr(name, v),
             None => self,
@@ -173,7 +195,7 @@ impl Block {
     /// The address of a top-level block: `type.name` for a resource, `data.type.name` for a data source.
     fn address(&self) -> String {
         let labels = self.labels.join(".");
-        match self.kind.as_str() {
+        match self.kind.as_ref() {
             "data" => format!("data.{labels}"),
             _ => labels,
         }
@@ -256,24 +278,25 @@ impl File {
     }
 }
 
-/// One output line. `key` is set for single-line attributes, whose `=` is aligned with neighbours.
-struct Line {
+/// One output line. `key` is set for single-line attributes, whose `=` is aligned with neighbours. Text
+/// that the blocks hold as it is written (names, references, literals) is borrowed, not copied.
+struct Line<'a> {
     indent: usize,
-    key: Option<String>,
-    text: String,
+    key: Option<Cow<'a, str>>,
+    text: Cow<'a, str>,
 }
 
-impl Line {
-    fn other(indent: usize, text: String) -> Self {
+impl<'a> Line<'a> {
+    fn other(indent: usize, text: impl Into<Cow<'a, str>>) -> Self {
         Line {
             indent,
             key: None,
-            text,
+            text: text.into(),
         }
     }
 
     fn blank() -> Self {
-        Line::other(0, String::new())
+        Line::other(0, "")
     }
 
     /// About the bytes the line takes in the file (a little less when `=` is aligned).
@@ -283,17 +306,24 @@ impl Line {
 }
 
 /// Comment lines: `# ` and each line of `text`.
-fn push_comment(lines: &mut Vec<Line>, indent: usize, text: &str) {
+fn push_comment(lines: &mut Vec<Line<'_>>, indent: usize, text: &str) {
     for line in text.lines() {
-        lines.push(Line::other(indent, format!("# {line}").trim_end().to_string()));
+        let line = line.trim_end();
+        let mut comment = String::with_capacity(line.len() + 2);
+        comment.push('#');
+        if !line.is_empty() {
+            comment.push(' ');
+            comment.push_str(line);
+        }
+        lines.push(Line::other(indent, comment));
     }
 }
 
-fn write_block(lines: &mut Vec<Line>, indent: usize, block: &Block) {
-    let mut head = block.kind.clone();
+fn write_block<'a>(lines: &mut Vec<Line<'a>>, indent: usize, block: &'a Block) {
+    let mut head = block.kind.to_string();
     for label in &block.labels {
         head.push(' ');
-        head.push_str(&format!("{label:?}"));
+        head.push_str(&quoted(label));
     }
     let items: Vec<&Item> = {
         let mut items: Vec<&Item> = block.items.iter().collect();
@@ -319,10 +349,10 @@ fn write_block(lines: &mut Vec<Line>, indent: usize, block: &Block) {
             Item::Blank => lines.push(Line::blank()),
         }
     }
-    lines.push(Line::other(indent, "}".into()));
+    lines.push(Line::other(indent, "}"));
 }
 
-fn write_attribute(lines: &mut Vec<Line>, indent: usize, name: &str, value: &Expr) {
+fn write_attribute<'a>(lines: &mut Vec<Line<'a>>, indent: usize, name: &'a str, value: &'a Expr) {
     match inline(value) {
         Some(text) => lines.push(Line {
             indent,
@@ -339,33 +369,43 @@ fn write_attribute(lines: &mut Vec<Line>, indent: usize, name: &str, value: &Exp
 }
 
 /// The expression on one line, if it fits on one.
-fn inline(expr: &Expr) -> Option<String> {
+fn inline(expr: &Expr) -> Option<Cow<'_, str>> {
     match expr {
-        Expr::Raw(text) => Some(text.clone()),
-        Expr::Object(fields) if fields.is_empty() => Some("{}".into()),
+        Expr::Raw(text) => Some(Cow::Borrowed(text)),
+        Expr::Object(fields) if fields.is_empty() => Some(Cow::Borrowed("{}")),
         Expr::Object(_) => None,
         Expr::List(items) if items.len() <= 1 => {
-            let inner: Option<Vec<String>> = items.iter().map(inline).collect();
-            Some(format!("[{}]", inner?.join(", ")))
+            let inner: Option<Vec<Cow<'_, str>>> = items.iter().map(inline).collect();
+            Some(Cow::Owned(format!("[{}]", inner?.join(", "))))
         }
         Expr::List(_) => None,
         Expr::Call(name, args) => {
-            let inner: Option<Vec<String>> = args.iter().map(inline).collect();
-            Some(format!("{name}({})", inner?.join(", ")))
+            let inner: Option<Vec<Cow<'_, str>>> = args.iter().map(inline).collect();
+            Some(Cow::Owned(format!("{name}({})", inner?.join(", "))))
         }
+    }
+}
+
+/// Whether [`inline`] writes the expression on one line (without writing it).
+fn fits_one_line(expr: &Expr) -> bool {
+    match expr {
+        Expr::Raw(_) => true,
+        Expr::Object(fields) => fields.is_empty(),
+        Expr::List(items) => items.len() <= 1 && items.iter().all(fits_one_line),
+        Expr::Call(_, args) => args.iter().all(fits_one_line),
     }
 }
 
 /// Writes a multi-line expression whose first line continues the caller's line; returns that first
 /// part and pushes the rest (ending with the closing bracket line) to `lines`.
-fn write_multiline(lines: &mut Vec<Line>, indent: usize, expr: &Expr) -> String {
+fn write_multiline<'a>(lines: &mut Vec<Line<'a>>, indent: usize, expr: &'a Expr) -> Cow<'a, str> {
     match expr {
         Expr::Object(fields) => {
             for (key, value) in fields {
                 write_attribute(lines, indent + 1, key, value);
             }
-            lines.push(Line::other(indent, "}".into()));
-            "{".into()
+            lines.push(Line::other(indent, "}"));
+            Cow::Borrowed("{")
         }
         Expr::List(items) => {
             for item in items {
@@ -376,36 +416,37 @@ fn write_multiline(lines: &mut Vec<Line>, indent: usize, expr: &Expr) -> String 
                         let opening = write_multiline(&mut body, indent + 1, item);
                         lines.push(Line::other(indent + 1, opening));
                         if let Some(last) = body.last_mut() {
-                            last.text.push(',');
+                            last.text.to_mut().push(',');
                         }
                         lines.extend(body);
                     }
                 }
             }
-            lines.push(Line::other(indent, "]".into()));
-            "[".into()
+            lines.push(Line::other(indent, "]"));
+            Cow::Borrowed("[")
         }
         Expr::Call(name, args) => {
             // One argument spans lines: it opens on the call's line and closes before the rest.
-            let split = args.iter().position(|a| inline(a).is_none()).unwrap_or(args.len());
-            let inline_args = |part: &[Expr]| -> Vec<String> { part.iter().filter_map(inline).collect() };
+            let split = args.iter().position(|a| !fits_one_line(a)).unwrap_or(args.len());
+            let inline_args = |part: &'a [Expr]| -> Vec<Cow<'a, str>> { part.iter().filter_map(inline).collect() };
             let mut head = inline_args(&args[..split]);
             if let Some(wide) = args.get(split) {
                 head.push(write_multiline(lines, indent, wide));
                 let tail = inline_args(&args[split + 1..]);
                 if let Some(closing) = lines.last_mut() {
+                    let closing = closing.text.to_mut();
                     for arg in tail {
-                        closing.text.push_str(", ");
-                        closing.text.push_str(&arg);
+                        closing.push_str(", ");
+                        closing.push_str(&arg);
                     }
-                    closing.text.push(')');
+                    closing.push(')');
                 }
-                format!("{name}({}", head.join(", "))
+                Cow::Owned(format!("{name}({}", head.join(", ")))
             } else {
-                format!("{name}({})", head.join(", "))
+                Cow::Owned(format!("{name}({})", head.join(", ")))
             }
         }
-        Expr::Raw(text) => text.clone(),
+        Expr::Raw(text) => Cow::Borrowed(text),
     }
 }
 
@@ -413,16 +454,20 @@ fn write_multiline(lines: &mut Vec<Line>, indent: usize, expr: &Expr) -> String 
 const KEYWORDS: &[&str] = &["for", "in", "if", "null", "true", "false"];
 
 /// Object keys and attribute names: bare when they are plain identifiers, quoted otherwise.
-fn object_key(name: &str) -> String {
+fn object_key(name: &str) -> Cow<'_, str> {
     let mut chars = name.chars();
     let ident = chars.next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
         && chars.all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
         && !KEYWORDS.contains(&name);
-    if ident { name.to_string() } else { quoted(name) }
+    if ident {
+        Cow::Borrowed(name)
+    } else {
+        Cow::Owned(quoted(name))
+    }
 }
 
 /// Joins lines, aligning `=` across each run of consecutive single-line attributes.
-fn align(lines: Vec<Line>) -> String {
+fn align(lines: Vec<Line<'_>>) -> String {
     let mut out = String::with_capacity(lines.iter().map(Line::width_estimate).sum());
     let mut start = 0;
     while start < lines.len() {
@@ -558,6 +603,52 @@ data "aws_partition" "current" {}
     #[test]
     fn strings_are_escaped_and_never_templates() {
         assert_eq!(string("a\"b${c}"), Expr::Raw(r#""a\"b$${c}""#.into()));
+    }
+
+    #[test]
+    fn strings_quoted_without_hcl_rs_are_what_hcl_rs_writes() {
+        let hcl_rs = |text: &str| hcl::format::to_string(&hcl::Expression::String(text.into())).unwrap();
+        let mut texts: Vec<String> = [
+            "",
+            "plain",
+            "aws:SecureTransport",
+            "$",
+            "%",
+            "$ {",
+            "a$",
+            "a%",
+            "100%",
+            "$$",
+            "${",
+            "%{",
+            "$${x}",
+            "%%{x}",
+            "a\"b",
+            "back\\slash",
+            "tab\t",
+            "new\nline",
+            "\u{7f}",
+            "\u{1b}[0m",
+            "é",
+            "日本",
+            "emoji 🎉",
+            "~!@#&*()[]<>?/|",
+        ]
+        .map(String::from)
+        .to_vec();
+        // Every printable ASCII character alone, and before and after `$`, `%` and `{`.
+        for c in (0x20u8..0x7f).map(char::from) {
+            texts.extend([
+                c.to_string(),
+                format!("${c}"),
+                format!("%{c}"),
+                format!("{c}{{"),
+                format!("{c}$"),
+            ]);
+        }
+        for text in &texts {
+            assert_eq!(quoted(text), hcl_rs(text), "{text:?}");
+        }
     }
 
     #[test]
