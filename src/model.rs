@@ -1001,7 +1001,10 @@ impl Model {
             });
             // A dead-letter queue the callback reads keeps its messages in flight: its visible messages say
             // nothing there, the unsettled dead letters below do.
-            if !queue.dead_letter.as_ref().is_some_and(|d| d.fail_execution.is_none()) {
+            let Some(dead_letter) = &queue.dead_letter else {
+                continue;
+            };
+            if dead_letter.fail_execution.is_some() {
                 continue;
             }
             alarms.push(Alarm {
