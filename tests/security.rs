@@ -93,6 +93,48 @@ fn statements(document: &Block) -> Vec<(&Block, Option<String>)> {
     found
 }
 
+/// What a resource is named when it is created: its name attribute as written (`var.name`, or a template such
+/// as `"${var.name}-main"`), as template text.
+fn created_name(m: &Module, ty: &str, name: &str) -> String {
+    let block = m
+        .one("resource", ty, name)
+        .unwrap_or_else(|| panic!("no resource {ty}.{name}"));
+    let key = if ty == "aws_lambda_function" {
+        "function_name"
+    } else {
+        "name"
+    };
+    let written = attr(block, key).unwrap_or_else(|| panic!("{ty}.{name} has no {key}"));
+    match written.strip_prefix('"').and_then(|w| w.strip_suffix('"')) {
+        Some(template) => template.to_string(),
+        None => format!("${{{written}}}"),
+    }
+}
+
+/// The ARN a policy names one of the module's own resources by: built from the name the resource is created
+/// with and the partition, region and account locals (never `aws_x.y.arn`, which would make Terraform read the
+/// policy document again at apply time whenever the resource changes), as HCL text (a quoted template).
+fn built_arn(m: &Module, ty: &str, name: &str) -> String {
+    let created = created_name(m, ty, name);
+    let arn = |service: &str, resource: String| {
+        format!("\"arn:${{local.partition}}:{service}:${{local.region}}:${{local.account_id}}:{resource}\"")
+    };
+    match ty {
+        "aws_sqs_queue" => arn("sqs", created),
+        "aws_sfn_state_machine" => arn("states", format!("stateMachine:{created}")),
+        "aws_lambda_function" => arn("lambda", format!("function:{created}")),
+        "aws_cloudwatch_log_group" => arn("logs", format!("log-group:{created}")),
+        "aws_iam_role" => format!("\"arn:${{local.partition}}:iam::${{local.account_id}}:role/{created}\""),
+        other => panic!("no ARN is built for {other}"),
+    }
+}
+
+/// The log streams of a log group the module creates: its built ARN and `:*`.
+fn built_log_streams_arn(m: &Module, name: &str) -> String {
+    let arn = built_arn(m, "aws_cloudwatch_log_group", name);
+    format!("{}:*\"", &arn[..arn.len() - 1])
+}
+
 fn for_each_module(mut check: impl FnMut(&str, &Module)) {
     for spec in common::all_specs() {
         check(&common::spec_label(&spec), &Module::of(&spec));
@@ -311,9 +353,14 @@ fn role_permissions_are_scoped_to_arns() {
                 }
                 if actions.contains(&"sqs:SendMessage".to_string()) {
                     assert_eq!(name, "state_machine");
-                    for r in &resources {
-                        assert!(r.starts_with("aws_sqs_queue.") && !r.contains("_dlq"), "{label}: {r}");
-                    }
+                    // Exactly the callback queues, never a dead-letter queue.
+                    let queues: Vec<String> = m
+                        .all("resource", "aws_sqs_queue")
+                        .into_iter()
+                        .filter(|(n, _)| !n.ends_with("_dlq"))
+                        .map(|(n, _)| built_arn(m, "aws_sqs_queue", n))
+                        .collect();
+                    assert_eq!(resources, queues, "{label}");
                 }
                 if actions.iter().any(|a| a.starts_with("states:")) {
                     assert_eq!(name, "callback");
@@ -325,7 +372,7 @@ fn role_permissions_are_scoped_to_arns() {
                             "states:SendTaskSuccess"
                         ]
                     );
-                    assert_eq!(resources, ["aws_sfn_state_machine.this.arn"]);
+                    assert_eq!(resources, [built_arn(m, "aws_sfn_state_machine", "this")], "{label}");
                     let condition = inner(statement, "condition");
                     assert_eq!(
                         attr(condition[0], "variable").as_deref(),
@@ -333,7 +380,7 @@ fn role_permissions_are_scoped_to_arns() {
                     );
                 }
                 if actions.iter().any(|a| a.starts_with("logs:CreateLogStream")) {
-                    assert_eq!(resources, ["\"${aws_cloudwatch_log_group.callback.arn}:*\""]);
+                    assert_eq!(resources, [built_log_streams_arn(m, "callback")], "{label}");
                 }
                 if actions.iter().any(|a| a.starts_with("kms:")) {
                     // The state machine encrypts what it sends and its executions' data, and the callback's
@@ -525,7 +572,7 @@ fn a_created_key_rotates_and_names_each_role_for_what_its_policy_grants() {
             let policy = m.one("data", "aws_iam_policy_document", role).unwrap();
             for (s, for_each) in statements(policy) {
                 if strings(s, "resources").contains(&"aws_kms_key.this.arn".to_string()) {
-                    let principal = format!("aws_iam_role.{role}.arn");
+                    let principal = built_arn(m, "aws_iam_role", role);
                     granted.push((
                         principal,
                         attr(s, "sid"),
@@ -560,6 +607,15 @@ fn a_created_key_rotates_and_names_each_role_for_what_its_policy_grants() {
             named, granted,
             "{label}: the key policy must name each role for its own grants"
         );
+        // KMS refuses a policy naming a role that does not exist yet, and the built ARNs order nothing: the key
+        // depends on exactly the roles it names.
+        let mut roles_named: Vec<String> = Vec::new();
+        for role in ["state_machine", "callback"] {
+            if named.iter().any(|n| n.0 == built_arn(m, "aws_iam_role", role)) {
+                roles_named.push(format!("aws_iam_role.{role}"));
+            }
+        }
+        assert_eq!(strings(key, "depends_on"), roles_named, "{label}");
         let queues_use_it = m
             .all("resource", "aws_sqs_queue")
             .iter()
@@ -680,6 +736,49 @@ fn service_endpoints_and_principals_follow_the_partition() {
             "{label}: local.dns_suffix exactly when a policy names a regional service"
         );
     });
+}
+
+/// The references to managed resources in HCL text (`aws_TYPE.NAME...`; a data source's start with `data.`).
+fn resource_references(text: &str) -> Vec<String> {
+    text.split(|c: char| !(c.is_ascii_alphanumeric() || "_.[]*".contains(c)))
+        .map(|token| token.trim_start_matches('['))
+        .filter(|token| token.starts_with("aws_") && token.contains('.'))
+        .map(str::to_string)
+        .collect()
+}
+
+#[test]
+fn policy_documents_refer_to_no_resource_but_the_modules_key() {
+    // Terraform reads a data source that refers to a managed resource again at apply time whenever that
+    // resource has a change planned, and the plan shows each policy made from it as "(known after apply)".
+    // Only the module key's ARN, which holds an id AWS chooses, cannot be built from a name.
+    assert_eq!(
+        resource_references("a = [aws_sqs_queue.main.arn, data.aws_kms_alias.k.arn, \"${aws_x.y[0].arn}:*\"]"),
+        ["aws_sqs_queue.main.arn", "aws_x.y[0].arn"]
+    );
+    let mut key_named = 0;
+    for_each_module(|label, m| {
+        for (name, document) in m.all("data", "aws_iam_policy_document") {
+            for reference in resource_references(&hcl::format::to_string(document).unwrap()) {
+                assert_eq!(
+                    reference, "aws_kms_key.this.arn",
+                    "{label}: {name} refers to {reference}"
+                );
+                key_named += 1;
+            }
+        }
+        // So what must exist after a role's policy says so: Step Functions checks the role (log delivery) when
+        // it creates the state machine, and the callback Lambda must be able to run when it is first invoked.
+        for (ty, name, role) in [
+            ("aws_sfn_state_machine", "this", "state_machine"),
+            ("aws_lambda_function", "callback", "callback"),
+        ] {
+            let block = m.one("resource", ty, name).unwrap();
+            let policy = format!("aws_iam_role_policy.{role}");
+            assert!(strings(block, "depends_on").contains(&policy), "{label}: {ty}.{name}");
+        }
+    });
+    assert!(key_named > 0, "expected documents that name the module's key");
 }
 
 #[test]
@@ -1184,7 +1283,7 @@ fn key_arns(these: &[&SpecQueue]) -> Vec<String> {
 }
 
 /// Exactly what a worker of these queues needs, statement by statement.
-fn worker_statements(these: &[&SpecQueue]) -> Vec<Statement> {
+fn worker_statements(m: &Module, these: &[&SpecQueue]) -> Vec<Statement> {
     let mut expected = vec![(
         "TakeTasks".to_string(),
         vec![
@@ -1193,7 +1292,7 @@ fn worker_statements(these: &[&SpecQueue]) -> Vec<Statement> {
             "sqs:GetQueueAttributes".into(),
             "sqs:ReceiveMessage".into(),
         ],
-        these.iter().map(|q| format!("aws_sqs_queue.{}.arn", q.key)).collect(),
+        these.iter().map(|q| built_arn(m, "aws_sqs_queue", &q.key)).collect(),
         Vec::new(),
     )];
     let keys = key_arns(these);
@@ -1203,7 +1302,7 @@ fn worker_statements(these: &[&SpecQueue]) -> Vec<Statement> {
     expected.push((
         "AnswerTasks".into(),
         vec!["lambda:InvokeFunction".into()],
-        vec!["aws_lambda_function.callback.arn".into()],
+        vec![built_arn(m, "aws_lambda_function", "callback")],
         Vec::new(),
     ));
     expected
@@ -1222,7 +1321,7 @@ fn worker_policies_grant_exactly_what_a_worker_needs() {
         };
         assert_eq!(
             written_statements(document("worker")),
-            worker_statements(&every),
+            worker_statements(&m, &every),
             "{label}: worker"
         );
         let per_queue: Vec<&str> = m
@@ -1237,7 +1336,7 @@ fn worker_policies_grant_exactly_what_a_worker_needs() {
                 let name = format!("worker_{}", queue.key);
                 assert_eq!(
                     written_statements(document(&name)),
-                    worker_statements(&[queue]),
+                    worker_statements(&m, &[queue]),
                     "{label}: {name}"
                 );
                 by_queue.push((queue.key.clone(), format!("data.aws_iam_policy_document.{name}.json")));
@@ -1323,6 +1422,13 @@ fn dead_letters_fail_their_tasks_through_the_callback() {
                 Some("aws_lambda_function.callback.arn")
             );
             assert_eq!(strings(mapping, "function_response_types"), ["ReportBatchItemFailures"]);
+            // Lambda checks the role may read the queue when it creates the mapping; the policy names the
+            // queue by a built ARN, which orders nothing.
+            assert_eq!(
+                strings(mapping, "depends_on"),
+                ["aws_iam_role_policy.callback"],
+                "{label}"
+            );
             assert_eq!(attr(mapping, "batch_size").as_deref(), Some("10"), "{label}");
             // AWS refuses a mapping whose queue hides a batch for less than the function may run.
             let queue_block = m.one("resource", "aws_sqs_queue", &dlq).unwrap();
@@ -1352,7 +1458,7 @@ fn dead_letters_fail_their_tasks_through_the_callback() {
                 ],
                 readers
                     .iter()
-                    .map(|q| format!("aws_sqs_queue.{}_dlq.arn", q.key))
+                    .map(|q| built_arn(&m, "aws_sqs_queue", &format!("{}_dlq", q.key)))
                     .collect(),
                 Vec::new(),
             )),

@@ -19,7 +19,7 @@ data "aws_iam_policy_document" "state_machine_assume" {
 
     # ... and only for this state machine.
     condition {
-      test     = "ArnLike"
+      test     = "ArnEquals"
       variable = "aws:SourceArn"
       values   = ["arn:${local.partition}:states:${local.region}:${local.account_id}:stateMachine:${var.name}"]
     }
@@ -34,13 +34,19 @@ resource "aws_iam_role" "state_machine" {
   tags                 = local.tags
 }
 
+# The ARNs of the module's own resources are built from their names, not referred to: Terraform reads a
+# document that refers to a resource again at apply time whenever that resource changes (a queue's
+# retention, a new step), and the plan would show the policy as "(known after apply)" though nothing in
+# it changes.
+# The module key's ARN holds the id AWS gave the key, which no name tells: it stays a reference, so a plan
+# that changes the key (its policy, its tags) shows this policy as "(known after apply)".
 data "aws_iam_policy_document" "state_machine" {
   statement {
     sid     = "SendToCallbackQueues"
     actions = ["sqs:SendMessage"]
     resources = [
-      aws_sqs_queue.payments.arn,
-      aws_sqs_queue.warehouse.arn,
+      "arn:${local.partition}:sqs:${local.region}:${local.account_id}:${var.name}-payments",
+      "arn:${local.partition}:sqs:${local.region}:${local.account_id}:${var.name}-warehouse.fifo",
     ]
   }
 
@@ -86,7 +92,8 @@ data "aws_iam_policy_document" "state_machine" {
       actions   = ["kms:GenerateDataKey"]
       resources = [aws_kms_key.this.arn]
 
-      # Only for log deliveries in this account and region: the state machine's execution logs.
+      # Only for log deliveries in this account and region, the narrowest context AWS gives vended
+      # logs: the state machine's execution logs among them.
       condition {
         test     = "StringEquals"
         variable = "kms:EncryptionContext:SourceArn"
@@ -157,8 +164,9 @@ data "aws_iam_policy_document" "callback_assume" {
       values   = [local.account_id]
     }
 
-    # Lambda sets no aws:SourceArn when it assumes an execution role: the role's permissions are
-    # limited to calls made from this function with lambda:SourceFunctionArn instead.
+    # Lambda sets no aws:SourceArn when it assumes an execution role. Answering tasks is limited to
+    # this function by lambda:SourceFunctionArn; the other grants (its logs, the dead-letter queues it
+    # reads) hold for any function given this role: keep iam:PassRole on it to those who deploy this.
   }
 }
 
@@ -170,6 +178,8 @@ resource "aws_iam_role" "callback" {
   tags                 = local.tags
 }
 
+# The module key's ARN holds the id AWS gave the key, which no name tells: it stays a reference, so a plan
+# that changes the key (its policy, its tags) shows this policy as "(known after apply)".
 data "aws_iam_policy_document" "callback" {
   statement {
     sid = "AnswerCallbackTasks"
@@ -178,7 +188,7 @@ data "aws_iam_policy_document" "callback" {
       "states:SendTaskHeartbeat",
       "states:SendTaskSuccess",
     ]
-    resources = [aws_sfn_state_machine.this.arn]
+    resources = ["arn:${local.partition}:states:${local.region}:${local.account_id}:stateMachine:${var.name}"]
 
     condition {
       test     = "ArnEquals"
@@ -216,7 +226,7 @@ data "aws_iam_policy_document" "callback" {
       "logs:CreateLogStream",
       "logs:PutLogEvents",
     ]
-    resources = ["${aws_cloudwatch_log_group.callback.arn}:*"]
+    resources = ["arn:${local.partition}:logs:${local.region}:${local.account_id}:log-group:/aws/lambda/${var.name}-callback:*"]
   }
 
   statement {
@@ -229,8 +239,8 @@ data "aws_iam_policy_document" "callback" {
       "sqs:ReceiveMessage",
     ]
     resources = [
-      aws_sqs_queue.payments_dlq.arn,
-      aws_sqs_queue.warehouse_dlq.arn,
+      "arn:${local.partition}:sqs:${local.region}:${local.account_id}:${var.name}-payments-dlq",
+      "arn:${local.partition}:sqs:${local.region}:${local.account_id}:${var.name}-warehouse-dlq.fifo",
     ]
   }
 
@@ -272,7 +282,10 @@ resource "aws_iam_role_policy" "callback" {
 }
 
 # What a worker's role needs to take tasks from every queue and answer them (output worker_policy_json):
-# the module attaches it to no role; a team attaches it to its worker's.
+# the module attaches it to no role; a team attaches it to its worker's. Its queue and function ARNs are
+# built, as in the roles' policies, so that the output is known at plan time.
+# The module key's ARN holds the id AWS gave the key, which no name tells: it stays a reference, so a plan
+# that changes the key (its policy, its tags) shows this policy as "(known after apply)".
 data "aws_iam_policy_document" "worker" {
   statement {
     sid = "TakeTasks"
@@ -283,8 +296,8 @@ data "aws_iam_policy_document" "worker" {
       "sqs:ReceiveMessage",
     ]
     resources = [
-      aws_sqs_queue.payments.arn,
-      aws_sqs_queue.warehouse.arn,
+      "arn:${local.partition}:sqs:${local.region}:${local.account_id}:${var.name}-payments",
+      "arn:${local.partition}:sqs:${local.region}:${local.account_id}:${var.name}-warehouse.fifo",
     ]
   }
 
@@ -304,7 +317,7 @@ data "aws_iam_policy_document" "worker" {
   statement {
     sid       = "AnswerTasks"
     actions   = ["lambda:InvokeFunction"]
-    resources = [aws_lambda_function.callback.arn]
+    resources = ["arn:${local.partition}:lambda:${local.region}:${local.account_id}:function:${var.name}-callback"]
   }
 }
 
@@ -318,7 +331,7 @@ data "aws_iam_policy_document" "worker_payments" {
       "sqs:GetQueueAttributes",
       "sqs:ReceiveMessage",
     ]
-    resources = [aws_sqs_queue.payments.arn]
+    resources = ["arn:${local.partition}:sqs:${local.region}:${local.account_id}:${var.name}-payments"]
   }
 
   statement {
@@ -337,7 +350,7 @@ data "aws_iam_policy_document" "worker_payments" {
   statement {
     sid       = "AnswerTasks"
     actions   = ["lambda:InvokeFunction"]
-    resources = [aws_lambda_function.callback.arn]
+    resources = ["arn:${local.partition}:lambda:${local.region}:${local.account_id}:function:${var.name}-callback"]
   }
 }
 
@@ -351,12 +364,12 @@ data "aws_iam_policy_document" "worker_warehouse" {
       "sqs:GetQueueAttributes",
       "sqs:ReceiveMessage",
     ]
-    resources = [aws_sqs_queue.warehouse.arn]
+    resources = ["arn:${local.partition}:sqs:${local.region}:${local.account_id}:${var.name}-warehouse.fifo"]
   }
 
   statement {
     sid       = "AnswerTasks"
     actions   = ["lambda:InvokeFunction"]
-    resources = [aws_lambda_function.callback.arn]
+    resources = ["arn:${local.partition}:lambda:${local.region}:${local.account_id}:function:${var.name}-callback"]
   }
 }

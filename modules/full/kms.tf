@@ -8,6 +8,14 @@ resource "aws_kms_key" "this" {
   deletion_window_in_days = 30
   policy                  = data.aws_iam_policy_document.kms.json
   tags                    = local.tags
+
+  # KMS refuses a key policy that names a role which does not exist yet. The policy builds the roles' ARNs
+  # from their names (a reference would make the plan read it again at apply time whenever a role
+  # changes), so this orders the key after them.
+  depends_on = [
+    aws_iam_role.state_machine,
+    aws_iam_role.callback,
+  ]
 }
 
 resource "aws_kms_alias" "this" {
@@ -43,7 +51,7 @@ data "aws_iam_policy_document" "kms" {
 
     principals {
       type        = "AWS"
-      identifiers = [aws_iam_role.state_machine.arn]
+      identifiers = ["arn:${local.partition}:iam::${local.account_id}:role/${var.name}-state-machine"]
     }
 
     # Only when SQS uses the key, on the caller's behalf, in this region.
@@ -64,7 +72,7 @@ data "aws_iam_policy_document" "kms" {
 
     principals {
       type        = "AWS"
-      identifiers = [aws_iam_role.state_machine.arn]
+      identifiers = ["arn:${local.partition}:iam::${local.account_id}:role/${var.name}-state-machine"]
     }
 
     # Only for this state machine's definition and execution history. No kms:ViaService: AWS warns
@@ -87,10 +95,11 @@ data "aws_iam_policy_document" "kms" {
 
       principals {
         type        = "AWS"
-        identifiers = [aws_iam_role.state_machine.arn]
+        identifiers = ["arn:${local.partition}:iam::${local.account_id}:role/${var.name}-state-machine"]
       }
 
-      # Only for log deliveries in this account and region: the state machine's execution logs.
+      # Only for log deliveries in this account and region, the narrowest context AWS gives vended
+      # logs: the state machine's execution logs among them.
       condition {
         test     = "StringEquals"
         variable = "kms:EncryptionContext:SourceArn"
@@ -109,7 +118,7 @@ data "aws_iam_policy_document" "kms" {
 
     principals {
       type        = "AWS"
-      identifiers = [aws_iam_role.callback.arn]
+      identifiers = ["arn:${local.partition}:iam::${local.account_id}:role/${var.name}-callback"]
     }
 
     # Only when Step Functions uses the key, on the caller's behalf, in this region.
@@ -134,7 +143,7 @@ data "aws_iam_policy_document" "kms" {
 
     principals {
       type        = "AWS"
-      identifiers = [aws_iam_role.callback.arn]
+      identifiers = ["arn:${local.partition}:iam::${local.account_id}:role/${var.name}-callback"]
     }
 
     # Only when SQS uses the key, on the caller's behalf, in this region.
@@ -166,7 +175,7 @@ data "aws_iam_policy_document" "kms" {
 
     # Only for this module's log groups.
     condition {
-      test     = "ArnLike"
+      test     = "ArnEquals"
       variable = "kms:EncryptionContext:aws:logs:arn"
       values = [
         "arn:${local.partition}:logs:${local.region}:${local.account_id}:log-group:/aws/vendedlogs/states/${var.name}",
@@ -184,12 +193,15 @@ data "aws_iam_policy_document" "kms" {
       actions   = ["kms:Decrypt"]
       resources = ["*"]
 
+      # Log delivery's service principal: one name, with no DNS suffix, in every partition (AWS's China
+      # Regions documentation uses it as it is).
       principals {
         type        = "Service"
         identifiers = ["delivery.logs.amazonaws.com"]
       }
 
-      # Only for log deliveries in this account and region: the state machine's execution logs.
+      # Only for log deliveries in this account and region, the narrowest context AWS gives vended
+      # logs: the state machine's execution logs among them.
       condition {
         test     = "StringEquals"
         variable = "kms:EncryptionContext:SourceArn"

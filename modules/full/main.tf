@@ -9,8 +9,9 @@ locals {
     team          = "payments"
   }, var.tags)
 
-  # ARN parts for names that cannot be referenced without a dependency cycle, and the partition's DNS
-  # suffix for service endpoints and principals.
+  # ARN parts, from data sources that depend on no resource: policies build the ARNs of the module's own
+  # resources from their names, so that they are known at plan time. And the partition's DNS suffix for
+  # service endpoints and principals.
   partition  = data.aws_partition.current.partition
   region     = data.aws_service.states.region
   account_id = data.aws_caller_identity.current.account_id

@@ -102,4 +102,8 @@ resource "aws_lambda_event_source_mapping" "main_dlq" {
   function_response_types = ["ReportBatchItemFailures"]
 
   tags = local.tags
+
+  # Lambda checks that the function's role may read the queue when it creates the mapping: the role's policy
+  # names the queue by an ARN built from its name, which orders nothing, so the policy comes first here.
+  depends_on = [aws_iam_role_policy.callback]
 }

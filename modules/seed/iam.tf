@@ -19,7 +19,7 @@ data "aws_iam_policy_document" "state_machine_assume" {
 
     # ... and only for this state machine.
     condition {
-      test     = "ArnLike"
+      test     = "ArnEquals"
       variable = "aws:SourceArn"
       values   = ["arn:${local.partition}:states:${local.region}:${local.account_id}:stateMachine:${var.name}"]
     }
@@ -34,11 +34,15 @@ resource "aws_iam_role" "state_machine" {
   tags                 = local.tags
 }
 
+# The ARNs of the module's own resources are built from their names, not referred to: Terraform reads a
+# document that refers to a resource again at apply time whenever that resource changes (a queue's
+# retention, a new step), and the plan would show the policy as "(known after apply)" though nothing in
+# it changes.
 data "aws_iam_policy_document" "state_machine" {
   statement {
     sid       = "SendToCallbackQueues"
     actions   = ["sqs:SendMessage"]
-    resources = [aws_sqs_queue.main.arn]
+    resources = ["arn:${local.partition}:sqs:${local.region}:${local.account_id}:${var.name}-main"]
   }
 
   # Only while execution logging is on (var.log_level is not "OFF").
@@ -103,8 +107,9 @@ data "aws_iam_policy_document" "callback_assume" {
       values   = [local.account_id]
     }
 
-    # Lambda sets no aws:SourceArn when it assumes an execution role: the role's permissions are
-    # limited to calls made from this function with lambda:SourceFunctionArn instead.
+    # Lambda sets no aws:SourceArn when it assumes an execution role. Answering tasks is limited to
+    # this function by lambda:SourceFunctionArn; the other grants (its logs, the dead-letter queues it
+    # reads) hold for any function given this role: keep iam:PassRole on it to those who deploy this.
   }
 }
 
@@ -124,7 +129,7 @@ data "aws_iam_policy_document" "callback" {
       "states:SendTaskHeartbeat",
       "states:SendTaskSuccess",
     ]
-    resources = [aws_sfn_state_machine.this.arn]
+    resources = ["arn:${local.partition}:states:${local.region}:${local.account_id}:stateMachine:${var.name}"]
 
     condition {
       test     = "ArnEquals"
@@ -139,7 +144,7 @@ data "aws_iam_policy_document" "callback" {
       "logs:CreateLogStream",
       "logs:PutLogEvents",
     ]
-    resources = ["${aws_cloudwatch_log_group.callback.arn}:*"]
+    resources = ["arn:${local.partition}:logs:${local.region}:${local.account_id}:log-group:/aws/lambda/${var.name}-callback:*"]
   }
 
   statement {
@@ -151,7 +156,7 @@ data "aws_iam_policy_document" "callback" {
       "sqs:GetQueueAttributes",
       "sqs:ReceiveMessage",
     ]
-    resources = [aws_sqs_queue.main_dlq.arn]
+    resources = ["arn:${local.partition}:sqs:${local.region}:${local.account_id}:${var.name}-main-dlq"]
   }
 
   # Only while tracing is on (var.tracing).
@@ -179,7 +184,8 @@ resource "aws_iam_role_policy" "callback" {
 }
 
 # What a worker's role needs to take tasks from every queue and answer them (output worker_policy_json):
-# the module attaches it to no role; a team attaches it to its worker's.
+# the module attaches it to no role; a team attaches it to its worker's. Its queue and function ARNs are
+# built, as in the roles' policies, so that the output is known at plan time.
 data "aws_iam_policy_document" "worker" {
   statement {
     sid = "TakeTasks"
@@ -189,12 +195,12 @@ data "aws_iam_policy_document" "worker" {
       "sqs:GetQueueAttributes",
       "sqs:ReceiveMessage",
     ]
-    resources = [aws_sqs_queue.main.arn]
+    resources = ["arn:${local.partition}:sqs:${local.region}:${local.account_id}:${var.name}-main"]
   }
 
   statement {
     sid       = "AnswerTasks"
     actions   = ["lambda:InvokeFunction"]
-    resources = [aws_lambda_function.callback.arn]
+    resources = ["arn:${local.partition}:lambda:${local.region}:${local.account_id}:function:${var.name}-callback"]
   }
 }

@@ -7,7 +7,8 @@ locals {
     SfngenPattern = var.name
   }, var.tags)
 
-  # ARN parts for names that cannot be referenced without a dependency cycle.
+  # ARN parts, from data sources that depend on no resource: policies build the ARNs of the module's own
+  # resources from their names, so that they are known at plan time.
   partition  = data.aws_partition.current.partition
   region     = data.aws_service.states.region
   account_id = data.aws_caller_identity.current.account_id

@@ -4,8 +4,9 @@ place (no replacement, nothing destroyed that should stay), then `apply` must la
 Every case is a module of a "changes" stack, applied in the background with the other stacks of the
 session. Then, still in the background, each case in turn edits its spec, re-renders into the same module
 folder, plans and applies that plan, and reads the module back from the emulator; the test checks the plan
-(`terraform show -json`: the right attribute updated in place) and the new setting the emulator holds. A
-stack is destroyed as soon as its last case is done."""
+(`terraform show -json`: the right attribute updated in place, and nothing else: a role's policy only when
+its document really changes, known at plan time, and the worker policy outputs known) and the new setting
+the emulator holds. A stack is destroyed as soon as its last case is done."""
 
 import json
 from dataclasses import dataclass, field
@@ -35,8 +36,10 @@ retention = "4d"
 class Case:
     key: str
     edit: tuple  # (old text, new text) in BASE
-    # address in the module -> {attribute path: (before, after), or ... for "changes"}: exactly the
-    # attributes the plan changes (values known only after apply aside).
+    # address in the module -> {attribute path: (before, after), ... for "changes", or a check(before, after)}:
+    # exactly the resources the plan updates and the attributes it changes (values known only after apply aside).
+    # A policy is among them only when it really changes: its document names the module's own resources by
+    # ARNs built from their names, so a change to one of them does not make Terraform read it again at apply.
     updates: dict
     creates: set = field(default_factory=set)
     deletes: set = field(default_factory=set)
@@ -52,6 +55,42 @@ class Case:
         old, new = self.edit
         assert old in text
         return text.replace(old, new) if edited else text
+
+
+UNKNOWN = "(known after apply)"
+
+
+def listed(value) -> list:
+    """A policy element that is one value or a list of them, as a list."""
+    return value if isinstance(value, list) else [value]
+
+
+def statements(policy: str) -> dict:
+    """{Sid: statement} of a policy document's JSON."""
+    return {s["Sid"]: s for s in json.loads(policy)["Statement"]}
+
+
+def policy_change(removed=(), grown=None):
+    """A check of an inline policy's planned change: known at plan time, the statements `removed` (by Sid) go,
+    each statement of `grown` ({Sid: ARN suffix}) names one more resource, whose ARN ends with that suffix, and
+    nothing else changes."""
+    grown = grown or {}
+
+    def check(before, after):
+        assert UNKNOWN not in (before, after), "the policy is known at plan time"
+        old, new = statements(before), statements(after)
+        assert set(old) - set(new) == set(removed) and set(new) <= set(old), (sorted(old), sorted(new))
+        for sid, statement in new.items():
+            if sid not in grown:
+                assert statement == old[sid], sid
+                continue
+            was, now = (set(listed(s["Resource"])) for s in (old[sid], statement))
+            added = now - was
+            assert was < now and len(added) == 1, (sid, was, now)
+            assert added.pop().endswith(grown[sid]), (sid, now)
+            assert {**statement, "Resource": None} == {**old[sid], "Resource": None}, sid
+
+    return check
 
 
 # Optional+Computed blocks: left out of the configuration, the provider keeps whatever is set.
@@ -70,7 +109,7 @@ CASES = [
                 # Off, the destination goes: no log group is left to write to.
                 "logging_configuration.0.log_destination": (..., None),
             },
-            SM_POLICY: {"policy": ...},
+            SM_POLICY: {"policy": policy_change(removed={"DeliverExecutionLogs"})},
         },
         deletes={"aws_cloudwatch_log_group.state_machine[0]"},
     ),
@@ -80,10 +119,11 @@ CASES = [
         {
             SM: {"tracing_configuration.0.enabled": (True, False)},
             LAMBDA: {"tracing_config.0.mode": ("Active", "PassThrough")},
-            SM_POLICY: {"policy": ...},
-            "aws_iam_role_policy.callback": {"policy": ...},
+            SM_POLICY: {"policy": policy_change(removed={"SendTraces"})},
+            CALLBACK_POLICY: {"policy": policy_change(removed={"SendTraces"})},
         },
     ),
+    # A queue, the function and the state machine change alone: no policy is read again at apply time.
     Case(
         "retention",
         ('retention = "4d"', 'retention = "2d"'),
@@ -103,7 +143,11 @@ CASES = [
         "add_queue",
         ('retention = "4d"\n', 'retention = "4d"\n\n[[steps]]\nname = "Audit"\nqueue = "audit"\n\n[queues.audit]\n'),
         # The callback reads the new dead-letter queue: a mapping, and its role's policy names the queue.
-        {SM: {"definition": ...}, SM_POLICY: {"policy": ...}, CALLBACK_POLICY: {"policy": ...}},
+        {
+            SM: {"definition": ...},
+            SM_POLICY: {"policy": policy_change(grown={"SendToCallbackQueues": "-audit"})},
+            CALLBACK_POLICY: {"policy": policy_change(grown={"ReadDeadLetters": "-audit-dlq"})},
+        },
         creates={
             "aws_sqs_queue.audit",
             "aws_sqs_queue.audit_dlq",
@@ -173,9 +217,6 @@ def flatten(value, prefix="") -> dict:
     return {prefix[:-1]: value}
 
 
-UNKNOWN = "(known after apply)"
-
-
 def changed_attributes(change: dict) -> dict:
     """{path: (before, after)} of what a planned change alters; `after` is UNKNOWN for values Terraform will
     only know after apply (a new queue's URL in a definition, a policy document read at apply time)."""
@@ -186,12 +227,6 @@ def changed_attributes(change: dict) -> dict:
         if not any(path.startswith(u + ".") for u in unknown) and before.get(path) != after.get(path):
             changed[path] = (before.get(path), after.get(path))
     return changed
-
-
-def is_policy_reread(address: str, changed: dict) -> bool:
-    """An inline policy whose document (a data source) depends on a resource that changes: Terraform reads
-    it again at apply time, so the plan shows it as an update to a value known after apply."""
-    return address.startswith("aws_iam_role_policy.") and set(changed) == {"policy"} and changed["policy"][1] == UNKNOWN
 
 
 def planned(plan: dict, module: str) -> dict:
@@ -214,20 +249,35 @@ def check_plan(case: Case, plan: dict):
     }
     assert by_action["create"] == case.creates
     assert by_action["delete"] == case.deletes
-    assert set(case.updates) <= by_action["update"], {a: actions for a, (actions, _) in changes.items()}
+    # Exactly the updates the case lists: a policy the plan would read again at apply time is one too many.
+    assert set(case.updates) == by_action["update"], {a: actions for a, (actions, _) in changes.items()}
     for address in by_action["update"]:
         got = changed_attributes(changes[address][1])
-        if address not in case.updates:
-            assert is_policy_reread(address, got), (address, got)
-            continue
         # Exactly the expected attributes change, to the expected values (`...`: any value, on either side).
         expected = case.updates[address]
         assert set(got) == set(expected), (address, got)
         for path, values in expected.items():
-            if values is ...:
-                continue
-            for want, found in zip(values, got[path]):
-                assert want is ... or found == want, (address, path, got[path])
+            if callable(values):
+                values(*got[path])
+            elif values is not ...:
+                for want, found in zip(values, got[path]):
+                    assert want is ... or found == want, (address, path, got[path])
+    check_worker_policies(case, plan)
+
+
+def check_worker_policies(case: Case, plan: dict):
+    """The module's worker policies (outputs) are known at plan time, and change only with the queues."""
+    change = plan["output_changes"][case.key]
+    unknown = change.get("after_unknown")
+    assert unknown is not True, "the whole module output is unknown"
+    unknown_paths = {path for path, flag in flatten(unknown or {}).items() if flag is True}
+    assert not {p for p in unknown_paths if p.startswith("worker_policy_json")}, unknown_paths
+    before, after = (change[side] for side in ("before", "after"))
+    for output in ("worker_policy_json", "worker_policy_json_by_queue"):
+        if case.key == "add_queue":
+            assert before[output] != after[output], output
+        else:
+            assert before[output] == after[output], output
 
 
 def observe(endpoint: str, outputs: dict) -> dict:

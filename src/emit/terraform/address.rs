@@ -46,11 +46,6 @@ impl Address {
     pub fn reference(&self) -> Expr {
         raw(self.to_string())
     }
-
-    /// A string template of one attribute followed by literal text: `"${aws_x.y.arn}:*"`.
-    pub fn attr_then(&self, attribute: &str, suffix: &str) -> Expr {
-        raw(format!("\"${{{self}.{attribute}}}{suffix}\""))
-    }
 }
 
 impl fmt::Display for Address {
@@ -222,9 +217,5 @@ mod tests {
             "data.aws_iam_policy_document.callback_assume"
         );
         assert_eq!(queue("main").attr("arn"), raw("aws_sqs_queue.main.arn"));
-        assert_eq!(
-            callback_log_group().attr_then("arn", ":*"),
-            raw("\"${aws_cloudwatch_log_group.callback.arn}:*\"")
-        );
     }
 }

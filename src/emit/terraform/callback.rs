@@ -109,6 +109,15 @@ fn dead_letter_mapping(queue: &Queue, reader: &DeadLetterReader) -> Block {
         .attr("function_response_types", strings(["ReportBatchItemFailures"]))
         .blank()
         .attr("tags", raw("local.tags"))
+        .blank()
+        .comment(
+            "Lambda checks that the function's role may read the queue when it creates the mapping: the role's policy\n\
+             names the queue by an ARN built from its name, which orders nothing, so the policy comes first here.",
+        )
+        .attr(
+            "depends_on",
+            Expr::List(vec![address::role_policy(RoleId::Callback).reference()]),
+        )
 }
 
 fn function(model: &Model) -> Block {

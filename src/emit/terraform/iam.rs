@@ -1,9 +1,13 @@
 //! `iam.tf`: one role per service, its trust policy with confused-deputy guards and its least-privilege
 //! inline policy, one statement per concern.
 
-use super::{address, aws_name, feature_on, name_text, queue_key_input, state_machine_key_arn, var};
+use super::{
+    address, aws_name, feature_on, iam_arn, name_text, queue_key_input, regional_arn, state_machine_key_arn, var,
+};
 use crate::emit::hcl::{Block, Expr, File, raw, string, strings};
-use crate::model::{Condition, Encryption, Feature, Model, Resource, Role, RoleId, Service, Statement, WorkerPolicy};
+use crate::model::{
+    AwsName, Condition, Encryption, Feature, Model, Resource, Role, RoleId, Service, Statement, WorkerPolicy,
+};
 
 /// The file.
 pub(super) fn file(header: &str, model: &Model) -> File {
@@ -23,7 +27,11 @@ pub(super) fn file(header: &str, model: &Model) -> File {
         for statement in &role.statements {
             document = with_statement(document, statement.only_while, permission(model, statement));
         }
-        file.push(document);
+        let first = role.id == model.roles[0].id;
+        match document_comment(first, &role.statements) {
+            Some(comment) => file.push_commented(&comment, document),
+            None => file.push(document),
+        }
         file.push(
             address::role_policy(role.id)
                 .declare()
@@ -38,13 +46,38 @@ pub(super) fn file(header: &str, model: &Model) -> File {
     file
 }
 
+/// Why the first role's document builds ARNs (said once, above it), and, for any document that names the
+/// module's key, why that one ARN stays a reference.
+fn document_comment(first: bool, statements: &[Statement]) -> Option<String> {
+    let mut lines = Vec::new();
+    if first {
+        lines.push(
+            "The ARNs of the module's own resources are built from their names, not referred to: Terraform reads a\n\
+             document that refers to a resource again at apply time whenever that resource changes (a queue's\n\
+             retention, a new step), and the plan would show the policy as \"(known after apply)\" though nothing in\n\
+             it changes.",
+        );
+    }
+    if statements.iter().any(|s| s.resources.contains(&Resource::ModuleKey)) {
+        lines.push(
+            "The module key's ARN holds the id AWS gave the key, which no name tells: it stays a reference, so a plan\n\
+             that changes the key (its policy, its tags) shows this policy as \"(known after apply)\".",
+        );
+    }
+    (!lines.is_empty()).then(|| lines.join("\n"))
+}
+
 /// Why a worker policy is here: the module attaches it nowhere, a team attaches its JSON (an output).
 fn worker_policy_comment(policy: &WorkerPolicy) -> String {
     match &policy.queue {
         None => {
-            "What a worker's role needs to take tasks from every queue and answer them (output worker_policy_json):\n\
-                 the module attaches it to no role; a team attaches it to its worker's."
-                .into()
+            let what = "What a worker's role needs to take tasks from every queue and answer them (output worker_policy_json):\n\
+                 the module attaches it to no role; a team attaches it to its worker's. Its queue and function ARNs are\n\
+                 built, as in the roles' policies, so that the output is known at plan time.";
+            match document_comment(false, &policy.statements) {
+                Some(key) => format!("{what}\n{key}"),
+                None => what.into(),
+            }
         }
         Some(key) => format!("The same for a worker of queue {key:?} only (output worker_policy_json_by_queue)."),
     }
@@ -86,28 +119,56 @@ fn trust_policy(model: &Model, role: &Role) -> Block {
                 .blank()
                 .comment("... and only for this state machine.")
                 .block(condition(
-                    "ArnLike",
+                    "ArnEquals",
                     "aws:SourceArn",
-                    raw(format!("[{}]", state_machine_arn(model))),
+                    raw(format!("[\"{}\"]", state_machine_arn(model))),
                 ));
         }
         Service::Lambda => {
             statement = statement.blank().comment(
-                "Lambda sets no aws:SourceArn when it assumes an execution role: the role's permissions are\n\
-                 limited to calls made from this function with lambda:SourceFunctionArn instead.",
+                "Lambda sets no aws:SourceArn when it assumes an execution role. Answering tasks is limited to\n\
+                 this function by lambda:SourceFunctionArn; the other grants (its logs, the dead-letter queues it\n\
+                 reads) hold for any function given this role: keep iam:PassRole on it to those who deploy this.",
             );
         }
     }
     address::trust_document(role.id).declare().block(statement)
 }
 
-/// The state machine's ARN as a quoted template, built from its name: policies the state machine depends on
-/// cannot refer to `aws_sfn_state_machine.this.arn` without a dependency cycle.
+/// The state machine's ARN, built from its name (template text): the trust policy and the role's policy,
+/// which the state machine depends on, could not refer to `aws_sfn_state_machine.this.arn` without a cycle.
 fn state_machine_arn(model: &Model) -> String {
-    format!(
-        "\"arn:${{local.partition}}:states:${{local.region}}:${{local.account_id}}:stateMachine:{}\"",
-        name_text(&model.state_machine.name)
+    regional_arn(
+        "states",
+        &format!("stateMachine:{}", name_text(&model.state_machine.name)),
     )
+}
+
+/// The callback Lambda's (unqualified) ARN, built from its name (template text).
+fn function_arn(model: &Model) -> String {
+    regional_arn(
+        "lambda",
+        &format!("function:{}", name_text(&model.callback.function_name)),
+    )
+}
+
+/// A log group's ARN, built from its name (template text), as KMS's encryption context holds it; `:*` after
+/// it names its log streams.
+pub(super) fn log_group_arn(name: &AwsName) -> String {
+    regional_arn("logs", &format!("log-group:{}", name_text(name)))
+}
+
+/// A role's ARN, built from its name (template text; the module's roles have the path `/`).
+pub(super) fn role_arn(role: &Role) -> String {
+    iam_arn(&format!("role/{}", name_text(&role.name)))
+}
+
+/// The queue's dead-letter queue's AWS name. Only queues with one are asked, so none is a bug.
+fn dead_letter_name<'m>(model: &'m Model, key: &str) -> &'m AwsName {
+    match &model.queue(key).dead_letter {
+        Some(dead_letter) => &dead_letter.name,
+        None => panic!("bug: queue {key:?} has no dead-letter queue, yet a policy names it"),
+    }
 }
 
 /// A statement's conditions, each with a comment saying what it allows, written into `block`.
@@ -129,19 +190,21 @@ pub(super) fn with_conditions(model: &Model, mut block: Block, conditions: &[Con
             Condition::StateMachineData if via_service => (
                 "Only for this state machine's definition and execution history.".to_string(),
                 "kms:EncryptionContext:aws:states:stateMachineArn",
-                format!("[{}]", state_machine_arn(model)),
+                format!("[\"{}\"]", state_machine_arn(model)),
             ),
             Condition::StateMachineData => (
                 "Only for this state machine's definition and execution history. No kms:ViaService: AWS warns\n\
                  that on an execution role it can keep executions from starting or make them fail."
                     .to_string(),
                 "kms:EncryptionContext:aws:states:stateMachineArn",
-                format!("[{}]", state_machine_arn(model)),
+                format!("[\"{}\"]", state_machine_arn(model)),
             ),
             Condition::LogDelivery => (
-                "Only for log deliveries in this account and region: the state machine's execution logs.".to_string(),
+                "Only for log deliveries in this account and region, the narrowest context AWS gives vended\n\
+                 logs: the state machine's execution logs among them."
+                    .to_string(),
                 "kms:EncryptionContext:SourceArn",
-                "[\"arn:${local.partition}:logs:${local.region}:${local.account_id}:*\"]".to_string(),
+                format!("[\"{}\"]", regional_arn("logs", "*")),
             ),
         };
         block = block
@@ -217,21 +280,50 @@ fn permission(model: &Model, statement: &Statement) -> Block {
         block = block.blank().block(condition(
             "ArnEquals",
             "lambda:SourceFunctionArn",
-            raw(format!(
-                "[\"arn:${{local.partition}}:lambda:${{local.region}}:${{local.account_id}}:function:{}\"]",
-                name_text(&model.callback.function_name)
-            )),
+            raw(format!("[\"{}\"]", function_arn(model))),
         ));
     }
     block
 }
 
+/// A policy resource as HCL: the ARN of one of the module's own resources built from its name, a key's ARN,
+/// or `*`.
 pub(super) fn resource_arn(model: &Model, resource: &Resource) -> Expr {
+    match own_arn(model, resource) {
+        Some(arn) => raw(format!("\"{arn}\"")),
+        None => key_arn(model, resource),
+    }
+}
+
+/// The ARN of one of the module's own resources, built from its AWS name and the partition, region and account
+/// locals (template text); `None` for a key or `*`.
+///
+/// Built, not referred to (`aws_sqs_queue.main.arn`): Terraform reads a policy document that refers to a
+/// managed resource again at apply time whenever that resource has a change planned (a queue's retention, a
+/// step added to the state machine, the callback's memory), and the plan then shows every policy naming it as
+/// `(known after apply)` though nothing in the policy changes. A reference also ordered the policy after the
+/// resource; nothing needs that (IAM takes an ARN before its resource exists), and what must come after a role's
+/// policy says so with `depends_on`: the state machine (Step Functions checks the role's log delivery), the
+/// callback Lambda and its event source mappings (Lambda checks the role may read the queue), the module's key
+/// (KMS checks the roles it names exist).
+fn own_arn(model: &Model, resource: &Resource) -> Option<String> {
+    let arn = match resource {
+        Resource::Queue(key) => regional_arn("sqs", &name_text(&model.queue(key).name)),
+        Resource::DeadLetterQueue(key) => regional_arn("sqs", &name_text(dead_letter_name(model, key))),
+        Resource::CallbackFunction => function_arn(model),
+        Resource::StateMachine => state_machine_arn(model),
+        Resource::CallbackLogStreams => format!("{}:*", log_group_arn(&model.callback.log_group.name)),
+        Resource::ModuleKey | Resource::QueueKey(_) | Resource::StateMachineKey | Resource::Any => return None,
+    };
+    Some(arn)
+}
+
+/// A KMS key's ARN, or `*`. A key's ARN holds the id AWS gave the key, which no name tells, so none is built:
+/// the module's own key is referred to (documents naming it are read again at apply time while the key
+/// changes), a key given by alias is looked up (a data source that depends on no resource: read at plan
+/// time), a key given by ARN is its input.
+fn key_arn(model: &Model, resource: &Resource) -> Expr {
     match resource {
-        Resource::Queue(key) => address::queue(key).attr("arn"),
-        Resource::DeadLetterQueue(key) => address::dead_letter_queue(key).attr("arn"),
-        Resource::CallbackFunction => address::callback_function().attr("arn"),
-        Resource::StateMachine => address::state_machine().attr("arn"),
         Resource::ModuleKey => address::module_key().attr("arn"),
         Resource::QueueKey(key) => {
             let queue = model.queue(key);
@@ -241,7 +333,7 @@ pub(super) fn resource_arn(model: &Model, resource: &Resource) -> Expr {
             }
         }
         Resource::StateMachineKey => state_machine_key_arn(model),
-        Resource::CallbackLogStreams => address::callback_log_group().attr_then("arn", ":*"),
         Resource::Any => string("*"),
+        own => panic!("bug: {own:?} is the module's own resource: its ARN is built from its name"),
     }
 }

@@ -1,10 +1,10 @@
 //! `kms.tf`: the customer managed key (rotated), its alias, and a key policy that grants each role and
 //! service only what it needs.
 
-use super::iam::{condition, principals, with_conditions, with_statement};
-use super::{address, aws_name, name_text};
+use super::iam::{condition, log_group_arn, principals, role_arn, with_conditions, with_statement};
+use super::{address, aws_name, iam_arn};
 use crate::emit::hcl::{Block, Expr, File, boolean, number, raw, string, strings};
-use crate::model::{AwsName, Condition, Feature, Model, ModuleKey, Resource};
+use crate::model::{AwsName, Condition, Feature, Model, ModuleKey, Resource, Role};
 
 /// The file.
 pub(super) fn file(header: &str, model: &Model, key: &ModuleKey) -> File {
@@ -26,21 +26,36 @@ pub(super) fn file(header: &str, model: &Model, key: &ModuleKey) -> File {
     .filter(|(used, ..)| *used)
     .map(|(_, what, setting)| (what, setting))
     .unzip();
+    let mut key_block = address::module_key()
+        .declare()
+        .attr(
+            "description",
+            string(&format!("Encrypts the {} {}.", model.name, and_list(&what))),
+        )
+        .attr("enable_key_rotation", boolean(true))
+        .attr("deletion_window_in_days", number(30))
+        .attr("policy", address::key_policy_document().attr("json"))
+        .attr("tags", raw("local.tags"));
+    let named = roles_named(model);
+    if !named.is_empty() {
+        key_block = key_block
+            .blank()
+            .comment(
+                "KMS refuses a key policy that names a role which does not exist yet. The policy builds the roles' ARNs\n\
+                 from their names (a reference would make the plan read it again at apply time whenever a role\n\
+                 changes), so this orders the key after them.",
+            )
+            .attr(
+                "depends_on",
+                Expr::List(named.iter().map(|role| address::role(role.id).reference()).collect()),
+            );
+    }
     file.push_commented(
         &wrapped(&format!(
             "Customer managed key for {}, rotated yearly by AWS.",
             and_list(&settings)
         )),
-        address::module_key()
-            .declare()
-            .attr(
-                "description",
-                string(&format!("Encrypts the {} {}.", model.name, and_list(&what))),
-            )
-            .attr("enable_key_rotation", boolean(true))
-            .attr("deletion_window_in_days", number(30))
-            .attr("policy", address::key_policy_document().attr("json"))
-            .attr("tags", raw("local.tags")),
+        key_block,
     );
     file.push(
         address::module_key_alias()
@@ -81,6 +96,19 @@ fn and_list(items: &[&str]) -> String {
     }
 }
 
+/// The roles whose policy grants something on the module's key: the key policy names each of them.
+fn roles_named(model: &Model) -> Vec<&Role> {
+    model
+        .roles
+        .iter()
+        .filter(|role| {
+            role.statements
+                .iter()
+                .any(|s| s.resources.contains(&Resource::ModuleKey))
+        })
+        .collect()
+}
+
 fn key_policy(model: &Model, key: &ModuleKey) -> Block {
     let mut policy = address::key_policy_document().declare().block(
         Block::new("statement", Vec::<String>::new())
@@ -96,10 +124,7 @@ fn key_policy(model: &Model, key: &ModuleKey) -> Block {
             .attr("sid", string("AccountAdministersKey"))
             .attr("actions", strings(["kms:*"]))
             .attr("resources", strings(["*"]))
-            .block(principals(
-                "AWS",
-                raw("[\"arn:${local.partition}:iam::${local.account_id}:root\"]"),
-            )),
+            .block(principals("AWS", raw(format!("[\"{}\"]", iam_arn("root"))))),
     );
     for role in &model.roles {
         for statement in role
@@ -111,7 +136,7 @@ fn key_policy(model: &Model, key: &ModuleKey) -> Block {
                 .attr("sid", string(&statement.sid))
                 .attr("actions", strings(&statement.actions))
                 .attr("resources", strings(["*"]))
-                .block(principals("AWS", Expr::List(vec![address::role(role.id).attr("arn")])));
+                .block(principals("AWS", raw(format!("[\"{}\"]", role_arn(role)))));
             let block = with_conditions(model, block, &statement.conditions);
             policy = with_statement(policy, statement.only_while, block);
         }
@@ -125,6 +150,11 @@ fn key_policy(model: &Model, key: &ModuleKey) -> Block {
             .attr("sid", string("LogDeliveryDecryptsExecutionLogs"))
             .attr("actions", strings(["kms:Decrypt"]))
             .attr("resources", strings(["*"]))
+            .blank()
+            .comment(
+                "Log delivery's service principal: one name, with no DNS suffix, in every partition (AWS's China\n\
+                 Regions documentation uses it as it is).",
+            )
             .block(principals("Service", strings(["delivery.logs.amazonaws.com"])));
         let block = with_conditions(model, block, &[Condition::LogDelivery]);
         policy = with_statement(policy, Some(Feature::ExecutionLogging), block);
@@ -136,12 +166,7 @@ fn key_policy(model: &Model, key: &ModuleKey) -> Block {
 fn log_groups_statement(log_groups: &[AwsName]) -> Block {
     let arns = log_groups
         .iter()
-        .map(|g| {
-            raw(format!(
-                "\"arn:${{local.partition}}:logs:${{local.region}}:${{local.account_id}}:log-group:{}\"",
-                name_text(g)
-            ))
-        })
+        .map(|g| raw(format!("\"{}\"", log_group_arn(g))))
         .collect();
     Block::new("statement", Vec::<String>::new())
         .attr("sid", string("CloudWatchLogsEncryptLogGroups"))
@@ -167,7 +192,7 @@ fn log_groups_statement(log_groups: &[AwsName]) -> Block {
         .blank()
         .comment("Only for this module's log groups.")
         .block(condition(
-            "ArnLike",
+            "ArnEquals",
             "kms:EncryptionContext:aws:logs:arn",
             Expr::List(arns),
         ))

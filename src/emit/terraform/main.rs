@@ -28,9 +28,9 @@ pub(super) fn file(header: &str, model: &Model) -> File {
             .attr("tags", Expr::Call("merge".into(), vec![tag_object, raw("var.tags")]))
             .blank()
             .comment(if model.names_service_endpoints() {
-                "ARN parts for names that cannot be referenced without a dependency cycle, and the partition's DNS\nsuffix for service endpoints and principals."
+                "ARN parts, from data sources that depend on no resource: policies build the ARNs of the module's own\nresources from their names, so that they are known at plan time. And the partition's DNS suffix for\nservice endpoints and principals."
             } else {
-                "ARN parts for names that cannot be referenced without a dependency cycle."
+                "ARN parts, from data sources that depend on no resource: policies build the ARNs of the module's own\nresources from their names, so that they are known at plan time."
             })
             .attr("partition", address::partition().attr("partition"))
             .attr("region", address::states_service().attr("region"))

@@ -69,6 +69,19 @@ fn name_text(name: &AwsName) -> String {
     )
 }
 
+/// An ARN of this partition, region and account, as template text:
+/// `arn:${local.partition}:SERVICE:${local.region}:${local.account_id}:RESOURCE`. The locals come from data
+/// sources that depend on no resource of the module, so an ARN built this way is known at plan time.
+fn regional_arn(service: &str, resource: &str) -> String {
+    format!("arn:${{local.partition}}:{service}:${{local.region}}:${{local.account_id}}:{resource}")
+}
+
+/// An IAM ARN (IAM has no region) of this partition and account, as template text:
+/// `arn:${local.partition}:iam::${local.account_id}:RESOURCE`.
+fn iam_arn(resource: &str) -> String {
+    format!("arn:${{local.partition}}:iam::${{local.account_id}}:{resource}")
+}
+
 /// An AWS name as HCL: `"${var.name}-callback"`, or `var.name` alone (`terraform fmt` unwraps a string
 /// that is only an interpolation).
 fn aws_name(name: &AwsName) -> Expr {

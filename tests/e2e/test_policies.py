@@ -1,0 +1,165 @@
+"""The ARNs the module's policies build from names are the ARNs AWS gave the resources.
+
+The policy documents name the module's own queues, state machine, function, log group and roles by ARNs built
+from their names and the partition, region and account, not by references: a plan that changes one of those
+resources would otherwise read every document naming it again at apply time and show the policy as "(known
+after apply)" (tests/e2e/test_changes.py holds the plans to that). Only the apply can prove the construction
+right: for every module of the main stack, each ARN the role policies, the trust policy, the worker policies
+and the key policy hold on the emulator is the ARN the emulator reports for that resource."""
+
+import json
+from pathlib import Path
+
+import pytest
+
+from harness import ROOT, module_key
+
+pytestmark = pytest.mark.stack("main")
+
+# The main stack's modules (conftest.main_specs).
+SPECS = [
+    ROOT / "examples" / "seed" / "sfngen.toml",
+    ROOT / "examples" / "full" / "sfngen.toml",
+    *sorted((Path(__file__).resolve().parent / "specs").glob("*.toml")),
+]
+
+
+def listed(value) -> list:
+    return value if isinstance(value, list) else [value]
+
+
+def document(value) -> dict:
+    """A policy document as IAM or an output gives it: JSON text, or already decoded (boto3 decodes IAM's)."""
+    return json.loads(value) if isinstance(value, str) else value
+
+
+def by_sid(policy: dict) -> dict:
+    return {s["Sid"]: s for s in policy["Statement"]}
+
+
+class Real:
+    """The ARNs of a module's resources as the emulator reports them (found by the names and URLs in the
+    module's outputs)."""
+
+    def __init__(self, moto, outputs: dict):
+        sqs, lam, logs, iam, sfn = (moto.client(s) for s in ("sqs", "lambda", "logs", "iam", "stepfunctions"))
+
+        def queue_arn(url: str) -> str:
+            return sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+
+        self.queues = {key: queue_arn(url) for key, url in outputs["queue_urls"].items()}
+        self.dead_letter_queues = {
+            key: queue_arn(sqs.get_queue_url(QueueName=arn.rsplit(":", 1)[1])["QueueUrl"])
+            for key, arn in outputs["dead_letter_queue_arns"].items()
+        }
+        self.state_machine = sfn.describe_state_machine(stateMachineArn=outputs["state_machine_arn"])["stateMachineArn"]
+        self.function = lam.get_function_configuration(FunctionName=outputs["callback_function_name"])["FunctionArn"]
+        name = outputs["callback_log_group_name"]
+        [group] = [g for g in logs.describe_log_groups(logGroupNamePrefix=name)["logGroups"] if g["logGroupName"] == name]
+        self.callback_log_group = group["logGroupArn"]
+        # DescribeLogGroups' `arn`: the group's ARN followed by `:*`, which names its log streams.
+        self.callback_log_streams = group["arn"]
+        self.roles = {
+            which: iam.get_role(RoleName=outputs[f"{which}_role_arn"].rsplit("/", 1)[1])["Role"]
+            for which in ("state_machine", "callback")
+        }
+        self.mapped = sorted(
+            m["EventSourceArn"] for m in lam.list_event_source_mappings(FunctionName=self.function)["EventSourceMappings"]
+        )
+        self.iam = iam
+
+    def role_policy(self, which: str) -> dict:
+        """The role's one inline policy, as the emulator holds it."""
+        name = self.roles[which]["RoleName"]
+        [policy] = self.iam.list_role_policies(RoleName=name)["PolicyNames"]
+        return document(self.iam.get_role_policy(RoleName=name, PolicyName=policy)["PolicyDocument"])
+
+    def own(self) -> set:
+        """Every ARN of the module's own resources that a policy may name as a resource."""
+        return {
+            *self.queues.values(),
+            *self.dead_letter_queues.values(),
+            self.state_machine,
+            self.function,
+            self.callback_log_streams,
+        }
+
+
+def resources(policy: dict) -> list:
+    return [arn for s in policy["Statement"] for arn in listed(s["Resource"])]
+
+
+def only_own_or_keys(policy: dict, real: Real, what: str):
+    """Every resource is `*`, a KMS key (its ARN holds an id AWS chose: never built), or a real ARN of one of the
+    module's own resources: a built ARN that matched nothing would show here."""
+    for arn in resources(policy):
+        assert arn == "*" or ":kms:" in arn or arn in real.own(), f"{what}: {arn} is not an ARN the emulator gave"
+
+
+@pytest.mark.parametrize("spec", SPECS, ids=module_key)
+def test_the_arns_the_policies_build_are_the_arns_aws_gave(spec, deployments, moto):
+    outputs = deployments(spec).outputs
+    real = Real(moto, outputs)
+    queues = sorted(real.queues.values())
+
+    machine = real.role_policy("state_machine")
+    only_own_or_keys(machine, real, "the state machine's role")
+    assert sorted(listed(by_sid(machine)["SendToCallbackQueues"]["Resource"])) == queues
+
+    callback = real.role_policy("callback")
+    only_own_or_keys(callback, real, "the callback's role")
+    answer = by_sid(callback)["AnswerCallbackTasks"]
+    assert listed(answer["Resource"]) == [real.state_machine]
+    assert answer["Condition"]["ArnEquals"]["lambda:SourceFunctionArn"] == real.function
+    assert listed(by_sid(callback)["WriteOwnLogs"]["Resource"]) == [real.callback_log_streams]
+    # The dead-letter queues it reads are exactly those its event source mappings read from.
+    read = by_sid(callback).get("ReadDeadLetters")
+    assert (sorted(listed(read["Resource"])) if read else []) == real.mapped
+    assert set(real.mapped) <= set(real.dead_letter_queues.values())
+
+    trust = document(real.roles["state_machine"]["AssumeRolePolicyDocument"])
+    assert trust["Statement"][0]["Condition"]["ArnEquals"]["aws:SourceArn"] == real.state_machine
+
+    # The worker policies, as `terraform output` gives them.
+    worker = document(outputs["worker_policy_json"])
+    only_own_or_keys(worker, real, "worker_policy_json")
+    assert sorted(listed(by_sid(worker)["TakeTasks"]["Resource"])) == queues
+    assert listed(by_sid(worker)["AnswerTasks"]["Resource"]) == [real.function]
+    assert set(outputs["worker_policy_json_by_queue"]) == set(real.queues)
+    for key, policy in outputs["worker_policy_json_by_queue"].items():
+        policy = document(policy)
+        only_own_or_keys(policy, real, f"worker_policy_json_by_queue[{key}]")
+        assert listed(by_sid(policy)["TakeTasks"]["Resource"]) == [real.queues[key]]
+
+
+def test_the_key_policy_names_the_roles_and_log_groups_by_the_arns_aws_gave(deployments, moto):
+    outputs = deployments(ROOT / "examples" / "full" / "sfngen.toml").outputs
+    real = Real(moto, outputs)
+    kms = moto.client("kms")
+    policy = document(kms.get_key_policy(KeyId=outputs["kms_key_arn"], PolicyName="default")["Policy"])
+    roles = {which: role["Arn"] for which, role in real.roles.items()}
+    named = {
+        s["Sid"]: s["Principal"]["AWS"]
+        for s in policy["Statement"]
+        if "AWS" in s["Principal"] and s["Sid"] != "AccountAdministersKey"
+    }
+    # The full example uses the key for queues, the state machine's data and logs: both roles are named.
+    assert set(named.values()) == set(roles.values()), named
+    for sid, principal in named.items():
+        # Each role for what its own policy grants on the key.
+        which = next(w for w, arn in roles.items() if arn == principal)
+        assert sid in by_sid(real.role_policy(which)), (sid, which)
+        context = by_sid(policy)[sid].get("Condition", {}).get("StringEquals", {})
+        if "kms:EncryptionContext:aws:states:stateMachineArn" in context:
+            assert context["kms:EncryptionContext:aws:states:stateMachineArn"] == real.state_machine
+    # [logs] encryption = "kms": CloudWatch Logs may use the key for both log groups, named by their ARNs.
+    name = outputs["state_machine_log_group_name"]
+    [execution_logs] = [
+        g["logGroupArn"]
+        for g in moto.client("logs").describe_log_groups(logGroupNamePrefix=name)["logGroups"]
+        if g["logGroupName"] == name
+    ]
+    condition = by_sid(policy)["CloudWatchLogsEncryptLogGroups"]["Condition"]["ArnEquals"]
+    assert sorted(listed(condition["kms:EncryptionContext:aws:logs:arn"])) == sorted(
+        [real.callback_log_group, execution_logs]
+    )
