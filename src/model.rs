@@ -68,7 +68,8 @@ impl AwsName {
     }
 }
 
-/// CloudWatch alarms: dead-letter queues, failed/timed-out/aborted executions, callback errors and throttles.
+/// CloudWatch alarms: stale messages, dead letters, failed/timed-out/aborted executions, callback errors and
+/// throttles.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Alarms {
     /// `period` in seconds (60 or a multiple of 60).
@@ -330,6 +331,9 @@ pub struct DeadLetterReader {
     pub callback_timeouts: u64,
     /// That visibility timeout with the callback's timeout from the spec (the input's default).
     pub visibility_timeout_seconds: u64,
+    /// The most concurrent invocations the mapping's poller may make (its `ScalingConfig`): a burst of dead
+    /// letters must not take the concurrency that workers' synchronous callbacks need.
+    pub maximum_concurrency: u32,
 }
 
 /// The error a dead-lettered task fails with; a step's `catch` can name it.
@@ -385,8 +389,9 @@ pub struct Callback {
     pub reserved_concurrency: Option<u32>,
     /// Its log group.
     pub log_group: LogGroup,
-    /// The metric filter on its log group that counts spent task tokens ([`SPENT_TOKENS_METRIC`]).
-    pub spent_tokens_filter: AwsName,
+    /// The metrics counted from its log lines: spent task tokens always, unsettled dead letters when it
+    /// reads a dead-letter queue.
+    pub log_metrics: Vec<LogMetric>,
 }
 
 /// Which role.
@@ -528,12 +533,72 @@ pub enum Resource {
     Any,
 }
 
+/// A metric the module counts from the callback's JSON log lines: a metric filter on its log group, whose
+/// metric is in namespace `sfngen/{name}` (the module's `name` input).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LogMetric {
+    /// Which one.
+    pub id: LogMetricId,
+    /// The metric filter's AWS name.
+    pub filter_name: AwsName,
+    /// The CloudWatch metric, one per matching log line.
+    pub metric: &'static str,
+    /// The log lines it counts: every field holds one of its values.
+    pub fields: Vec<(&'static str, Vec<&'static str>)>,
+}
+
+impl LogMetric {
+    /// The CloudWatch Logs JSON filter pattern: `{ $.f = "v" }` for one field and value; otherwise each
+    /// field's test in parentheses joined by `&&`, a field's values by `||`.
+    pub fn pattern(&self) -> String {
+        let test = |field: &str, value: &str| format!("$.{field} = \"{value}\"");
+        let field_test = |(field, values): &(&str, Vec<&str>)| match values.as_slice() {
+            [value] => test(field, value),
+            values => values
+                .iter()
+                .map(|value| format!("({})", test(field, value)))
+                .collect::<Vec<_>>()
+                .join(" || "),
+        };
+        let body = match self.fields.as_slice() {
+            [one] => field_test(one),
+            fields => fields
+                .iter()
+                .map(|f| format!("({})", field_test(f)))
+                .collect::<Vec<_>>()
+                .join(" && "),
+        };
+        format!("{{ {body} }}")
+    }
+}
+
+/// The metrics counted from the callback's log lines.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogMetricId {
+    /// Late and duplicate callbacks ([`SPENT_TOKENS_METRIC`]).
+    SpentTokens,
+    /// Dead letters the callback could not settle ([`DEAD_LETTERS_UNSETTLED_METRIC`]).
+    DeadLettersUnsettled,
+}
+
 /// The metric that counts late and duplicate callbacks (a spent task token), from the callback's log lines: a
 /// result, not a Lambda error, so that the `Errors` alarm means a real fault. Its namespace is
 /// `sfngen/{name}`.
 pub const SPENT_TOKENS_METRIC: &str = "SpentTokens";
 /// The field and value of the callback's JSON log line for a spent task token.
 pub const SPENT_TOKEN_LOG: (&str, &str) = ("outcome", "token_spent");
+
+/// The metric that counts dead letters the callback read but could not settle, from its log lines. The
+/// event source mapping keeps the dead-letter queue's messages in flight, so the queue's visible messages
+/// stay near zero even while the function keeps failing: this metric is what shows it.
+pub const DEAD_LETTERS_UNSETTLED_METRIC: &str = "DeadLettersUnsettled";
+/// The field and value of every log line the callback writes for a dead letter.
+pub const DEAD_LETTER_LOG: (&str, &str) = ("event", "dead_letter");
+/// The field, and its values, of a dead letter that was not settled: `failed` (Step Functions could not be reached or
+/// refused the call: the task still waits, the message comes back after the dead-letter queue's visibility
+/// timeout) and `unusable` (not a task message, or a failure Step Functions rejects as malformed: dropped,
+/// its task, if any, left to the step's timeout). `dead_lettered` and `token_spent` are settled.
+pub const UNSETTLED_DEAD_LETTER_OUTCOMES: (&str, [&str; 2]) = ("outcome", ["failed", "unusable"]);
 
 /// The callback Lambda package's file name inside the module.
 pub const LAMBDA_ZIP_FILE: &str = "callback.zip";
@@ -641,7 +706,12 @@ impl Model {
             }
         }
         names.push(("Lambda function", &self.callback.function_name, 64));
-        names.push(("metric filter", &self.callback.spent_tokens_filter, 512));
+        names.extend(
+            self.callback
+                .log_metrics
+                .iter()
+                .map(|m| ("metric filter", &m.filter_name, 512)),
+        );
         names.push(("log group", &self.callback.log_group.name, 512));
         names.push(("log group", &self.state_machine.logging.log_group.name, 512));
         names.extend(self.roles.iter().map(|role| ("IAM role", &role.name, 64)));
@@ -857,7 +927,7 @@ impl Model {
         if self.alarms.is_some() {
             add(
                 "alarm_arns",
-                "ARN of each CloudWatch alarm, by alarm name.",
+                "ARN of each CloudWatch alarm, by its key in this module (its Terraform resource name, such as executions_failed), not its AWS name.",
                 OutputValue::AlarmArns,
             );
         }
@@ -898,8 +968,9 @@ impl Model {
         self.longest_wait(&queue.key).min(queue.retention_seconds / 2)
     }
 
-    /// Every CloudWatch alarm the module creates, in a fixed order: each queue's oldest message and its
-    /// dead-letter queue, then executions, then the callback function. None unless the spec has `[alarms]`.
+    /// Every CloudWatch alarm the module creates, in a fixed order: each queue's oldest message and, when the
+    /// callback does not read it, its dead-letter queue's messages; the dead letters the callback could not
+    /// settle; then executions, then the callback function. None unless the spec has `[alarms]`.
     pub fn alarm_list(&self) -> Vec<Alarm> {
         if self.alarms.is_none() {
             return Vec::new();
@@ -921,29 +992,30 @@ impl Model {
                     crate::duration::format_seconds(age)
                 ),
                 metric: Metric {
-                    namespace: "AWS/SQS",
+                    namespace: Namespace::Aws("AWS/SQS"),
                     name: "ApproximateAgeOfOldestMessage",
                     statistic: "Maximum",
                 },
                 threshold: age,
                 watches: Watched::Queue(queue.key.clone()),
             });
+            // A dead-letter queue the callback reads keeps its messages in flight: its visible messages say
+            // nothing there, the unsettled dead letters below do.
             let Some(dead_letter) = &queue.dead_letter else {
                 continue;
             };
-            let why = match dead_letter.fail_execution {
-                Some(_) => "the callback Lambda could not fail their tasks yet (see its log group).",
-                None => "tasks no worker could handle.",
-            };
+            if dead_letter.fail_execution.is_some() {
+                continue;
+            }
             alarms.push(Alarm {
                 key: format!("{}_dlq_messages", queue.key),
                 name: AwsName::suffixed(format!("-{}-dlq-messages", queue.key)),
                 description: format!(
-                    "Messages are waiting in the dead-letter queue of {:?}: {why}",
+                    "Messages are waiting in the dead-letter queue of {:?} (fail_execution = false): tasks no worker could handle, whose executions wait until the step's timeout.",
                     queue.key
                 ),
                 metric: Metric {
-                    namespace: "AWS/SQS",
+                    namespace: Namespace::Aws("AWS/SQS"),
                     name: "ApproximateNumberOfMessagesVisible",
                     statistic: "Maximum",
                 },
@@ -951,6 +1023,7 @@ impl Model {
                 watches: Watched::DeadLetterQueue(queue.key.clone()),
             });
         }
+        alarms.extend(self.unsettled_dead_letters_alarm());
         // (metric, short name used in the alarm's key and AWS name, what happened)
         for (metric, short, what) in [
             ("ExecutionsFailed", "failed", "failed"),
@@ -962,7 +1035,7 @@ impl Model {
                 name: AwsName::suffixed(format!("-{short}")),
                 description: format!("Executions of the {} state machine {what}.", self.name),
                 metric: Metric {
-                    namespace: "AWS/States",
+                    namespace: Namespace::Aws("AWS/States"),
                     name: metric,
                     statistic: "Sum",
                 },
@@ -976,7 +1049,7 @@ impl Model {
                 name: AwsName::suffixed(format!("-callback-{short}")),
                 description: format!("The callback Lambda reports {short}: task answers may not reach Step Functions."),
                 metric: Metric {
-                    namespace: "AWS/Lambda",
+                    namespace: Namespace::Aws("AWS/Lambda"),
                     name: metric,
                     statistic: "Sum",
                 },
@@ -985,6 +1058,45 @@ impl Model {
             });
         }
         alarms
+    }
+}
+
+impl Model {
+    /// The alarm on dead letters the callback read and could not settle ([`DEAD_LETTERS_UNSETTLED_METRIC`]),
+    /// when it reads any dead-letter queue.
+    fn unsettled_dead_letters_alarm(&self) -> Option<Alarm> {
+        let metric = self
+            .callback
+            .log_metrics
+            .iter()
+            .find(|m| m.id == LogMetricId::DeadLettersUnsettled)?;
+        let queues: Vec<String> = self
+            .dead_letter_readers()
+            .iter()
+            .map(|(q, _)| format!("{:?}", q.key))
+            .collect();
+        let queues = match queues.as_slice() {
+            [one] => format!("queue {one}"),
+            [first @ .., last] => format!("queues {} and {last}", first.join(", ")),
+            [] => return None,
+        };
+        let (failed, unusable) = (UNSETTLED_DEAD_LETTER_OUTCOMES.1[0], UNSETTLED_DEAD_LETTER_OUTCOMES.1[1]);
+        Some(Alarm {
+            key: "dead_letters_unsettled".into(),
+            name: AwsName::suffixed("-dead-letters-unsettled"),
+            description: format!(
+                "The callback Lambda read dead letters of {queues} and could not settle them (its log lines with \"{event}\": \"{dead_letter}\" say which): outcome {failed:?}, it could not fail the task (throttling, an outage, a denied call), so the execution waits and the message comes back after the dead-letter queue's visibility timeout; outcome {unusable:?}, the message was not a task message (or Step Functions refused the failure) and was dropped.",
+                event = DEAD_LETTER_LOG.0,
+                dead_letter = DEAD_LETTER_LOG.1,
+            ),
+            metric: Metric {
+                namespace: Namespace::Module,
+                name: metric.metric,
+                statistic: "Sum",
+            },
+            threshold: 0,
+            watches: Watched::CallbackLogs,
+        })
     }
 }
 
@@ -1162,7 +1274,7 @@ pub enum OutputValue {
     CallbackLogGroupName,
     /// The state machine's log group.
     StateMachineLogGroupName,
-    /// Each alarm's ARN, by alarm key.
+    /// Each alarm's ARN, by alarm key ([`Alarm::key`]).
     AlarmArns,
     /// The module key's ARN.
     ModuleKeyArn,
@@ -1175,7 +1287,8 @@ pub enum OutputValue {
 /// One CloudWatch alarm: fires when its metric is above its threshold.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Alarm {
-    /// Short identifier, unique in the module (`main_dlq_messages`, `executions_failed`, `callback_errors`).
+    /// Short identifier, unique in the module, and the alarm's Terraform resource name (`main_oldest_message`,
+    /// `executions_failed`, `callback_errors`): the keys of the `alarm_arns` output.
     pub key: String,
     /// AWS alarm name.
     pub name: AwsName,
@@ -1192,12 +1305,21 @@ pub struct Alarm {
 /// A CloudWatch metric and the statistic an alarm takes of it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Metric {
-    /// Namespace, such as `AWS/SQS`.
-    pub namespace: &'static str,
+    /// Namespace.
+    pub namespace: Namespace,
     /// Metric name.
     pub name: &'static str,
     /// `Sum`, `Maximum`...
     pub statistic: &'static str,
+}
+
+/// A CloudWatch namespace.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Namespace {
+    /// An AWS service's, such as `AWS/SQS`.
+    Aws(&'static str),
+    /// The module's own, `sfngen/{name}` (the module's `name` input): the metrics of [`LogMetric`]s.
+    Module,
 }
 
 /// The resource an alarm's metric is about.
@@ -1211,15 +1333,18 @@ pub enum Watched {
     StateMachine,
     /// The callback Lambda.
     CallbackFunction,
+    /// The callback's log lines, through a metric filter: a metric of the module's own, without dimensions.
+    CallbackLogs,
 }
 
 impl Watched {
-    /// The CloudWatch dimension that names the resource.
-    pub fn dimension(&self) -> &'static str {
+    /// The CloudWatch dimension that names the resource; `None` for a metric without one.
+    pub fn dimension(&self) -> Option<&'static str> {
         match self {
-            Watched::Queue(_) | Watched::DeadLetterQueue(_) => "QueueName",
-            Watched::StateMachine => "StateMachineArn",
-            Watched::CallbackFunction => "FunctionName",
+            Watched::Queue(_) | Watched::DeadLetterQueue(_) => Some("QueueName"),
+            Watched::StateMachine => Some("StateMachineArn"),
+            Watched::CallbackFunction => Some("FunctionName"),
+            Watched::CallbackLogs => None,
         }
     }
 }

@@ -376,3 +376,43 @@ fn the_visibility_guard_rail_follows_the_callback_timeout_input() {
         assert_eq!(conditions, expected, "{label}");
     }
 }
+
+#[test]
+fn a_callers_null_means_the_default_unless_null_is_a_value_of_its_own() {
+    // `x = var.env == "prod" ? ... : null` must leave x at its default: `nullable = false` on every input but
+    // those whose null means something (reserved concurrency: unreserved; a boundary or a package: none, the
+    // module's own, which is also their default) and `name`, whose null fails its validation instead of
+    // silently taking the spec's name. So `tags` and `alarm_actions` always hold a map and a list.
+    let null_is_a_value = [
+        "name",
+        "permissions_boundary",
+        "callback_lambda_zip",
+        "callback_reserved_concurrency",
+    ];
+    let mut alarm_actions = 0;
+    for spec_path in common::all_specs() {
+        let label = common::spec_label(&spec_path);
+        let m = Module::of(&spec_path);
+        for variable in m.variables() {
+            let name = variable.labels()[0].as_str();
+            let nullable = attr(variable, "nullable");
+            if null_is_a_value.contains(&name) {
+                assert_eq!(nullable, None, "{label}: {name}");
+                continue;
+            }
+            assert_eq!(nullable.as_deref(), Some("false"), "{label}: {name}");
+            let default = attr(variable, "default").unwrap();
+            assert_ne!(default, "null", "{label}: {name}: null would mean its own default");
+        }
+        assert_eq!(attr(m.variable("tags"), "default").as_deref(), Some("{}"), "{label}");
+        if m.block("variable", &["alarm_actions"]).is_some() {
+            assert_eq!(
+                attr(m.variable("alarm_actions"), "default").as_deref(),
+                Some("[]"),
+                "{label}"
+            );
+            alarm_actions += 1;
+        }
+    }
+    assert!(alarm_actions >= 2);
+}

@@ -895,7 +895,13 @@ fn alarms_watch_dead_letters_executions_and_the_callback_when_asked() {
             .filter(|(n, _)| n.ends_with("_dlq"))
             .count();
         let model = sfngen::load_model(&std::fs::read_to_string(&spec).unwrap(), "sfngen.toml").unwrap();
-        assert_eq!(alarms.len(), model.queues.len() + dead_letters + 5, "{label}");
+        // A dead-letter queue the callback reads is watched through its log lines, by one alarm for them all.
+        let read = model.dead_letter_readers().len();
+        assert_eq!(
+            alarms.len(),
+            model.queues.len() + dead_letters - read + usize::from(read > 0) + 5,
+            "{label}"
+        );
         // Each queue's oldest message: above the longest its steps wait (no timeout: the execution's), or half
         // its retention when that is sooner, so that it can fire before the message expires.
         for queue in &model.queues {
@@ -1479,4 +1485,272 @@ fn dead_letters_fail_their_tasks_through_the_callback() {
         read >= 3 && unread >= 2,
         "expected specs with dead-letter queues read and not read"
     );
+}
+
+#[test]
+fn dead_letter_readers_leave_the_callbacks_concurrency_to_workers() {
+    // Each mapping's poller scales to the least SQS allows (2): a burst of dead letters must not take the
+    // concurrency (reserved, in the full example) that workers' synchronous callbacks need.
+    let mut mappings = 0;
+    for spec in common::all_specs() {
+        let label = common::spec_label(&spec);
+        let m = Module::of(&spec);
+        let model = sfngen::load_model(&std::fs::read_to_string(&spec).unwrap(), "sfngen.toml").unwrap();
+        let readers = model.dead_letter_readers();
+        assert_eq!(
+            m.all("resource", "aws_lambda_event_source_mapping").len(),
+            readers.len(),
+            "{label}"
+        );
+        for (queue, reader) in readers {
+            let mapping = m
+                .one(
+                    "resource",
+                    "aws_lambda_event_source_mapping",
+                    &format!("{}_dlq", queue.key),
+                )
+                .unwrap_or_else(|| panic!("{label}: no mapping from the dead-letter queue of {}", queue.key));
+            let scaling = inner(mapping, "scaling_config");
+            assert_eq!(scaling.len(), 1, "{label}: {}", queue.key);
+            assert_eq!(reader.maximum_concurrency, 2, "SQS's least maximum concurrency");
+            assert_eq!(
+                attr(scaling[0], "maximum_concurrency"),
+                Some(reader.maximum_concurrency.to_string()),
+                "{label}: {}",
+                queue.key
+            );
+            mappings += 1;
+        }
+        if mappings > 0 && !model.dead_letter_readers().is_empty() {
+            assert!(
+                m.text.contains("the least SQS allows: a burst of dead letters"),
+                "{label}: the mapping says why its concurrency is capped"
+            );
+        }
+    }
+    assert!(mappings >= 3, "expected modules whose callback reads dead letters");
+}
+
+/// Whether a CloudWatch Logs JSON filter pattern, in the forms the module writes, matches one JSON log line:
+/// `{ TERM }`, a term being `$.FIELD = "VALUE"` or `(TERM)`, terms joined by `&&` or by `||` (never both at
+/// one level without parentheses).
+fn log_pattern_matches(pattern: &str, line: &serde_json::Value) -> bool {
+    let body = pattern
+        .strip_prefix("{ ")
+        .and_then(|p| p.strip_suffix(" }"))
+        .unwrap_or_else(|| panic!("{pattern} is not a JSON filter pattern"));
+    let (matched, rest) = pattern_expression(body, line);
+    assert!(rest.trim().is_empty(), "{pattern}: left over {rest:?}");
+    matched
+}
+
+fn pattern_expression<'p>(text: &'p str, line: &serde_json::Value) -> (bool, &'p str) {
+    let (mut matched, mut rest) = pattern_term(text, line);
+    let mut joined_by: Option<&str> = None;
+    loop {
+        let next = rest.trim_start();
+        let Some(op) = ["&&", "||"].into_iter().find(|op| next.starts_with(op)) else {
+            return (matched, rest);
+        };
+        assert!(
+            joined_by.is_none_or(|j| j == op),
+            "&& and || at one level, without parentheses: {text}"
+        );
+        joined_by = Some(op);
+        let (term, after) = pattern_term(&next[2..], line);
+        matched = if op == "&&" { matched && term } else { matched || term };
+        rest = after;
+    }
+}
+
+fn pattern_term<'p>(text: &'p str, line: &serde_json::Value) -> (bool, &'p str) {
+    let text = text.trim_start();
+    if let Some(inside) = text.strip_prefix('(') {
+        let (matched, rest) = pattern_expression(inside, line);
+        let rest = rest
+            .trim_start()
+            .strip_prefix(')')
+            .unwrap_or_else(|| panic!("no closing parenthesis in {text}"));
+        return (matched, rest);
+    }
+    let (field, rest) = text
+        .strip_prefix("$.")
+        .and_then(|t| t.split_once(" = \""))
+        .unwrap_or_else(|| panic!("not a $.FIELD = \"VALUE\" test: {text}"));
+    let (value, rest) = rest
+        .split_once('"')
+        .unwrap_or_else(|| panic!("an unterminated value in {text}"));
+    (line.get(field).and_then(serde_json::Value::as_str) == Some(value), rest)
+}
+
+/// The words written as `MARKER WORD"` in `source`, in order.
+fn quoted_after<'s>(source: &'s str, marker: &str) -> Vec<&'s str> {
+    source
+        .match_indices(marker)
+        .filter_map(|(at, _)| source[at + marker.len()..].split('"').next())
+        .collect()
+}
+
+/// The `(event, outcome)` pairs of the shipped Lambda's JSON log lines, read from its source: a dead letter's
+/// (`settle`), a worker's callback's (`callback`), and an invalid event of either kind (`reject`).
+fn lambda_log_outcomes() -> Vec<(String, String)> {
+    let read = |file: &str| std::fs::read_to_string(common::root().join(file)).unwrap();
+    let (main, dead_letter) = (read("lambda/src/main.rs"), read("lambda/src/dead_letter.rs"));
+    let between = |source: &'static str, text: &str, from: &str, to: &str| -> String {
+        let start = text.find(from).unwrap_or_else(|| panic!("{source}: no {from}"));
+        let end = text[start..].find(to).map_or(text.len(), |n| start + n);
+        text[start..end].to_string()
+    };
+    let settle = between("dead_letter.rs", &dead_letter, "async fn settle(", "#[cfg(test)]");
+    assert!(
+        settle.contains("\"event\": \"dead_letter\""),
+        "settle logs the dead_letter event"
+    );
+    let mut outcomes: Vec<(String, String)> = Vec::new();
+    // `"outcome": "x"` in a json! literal, and `("x", Settled::...)` where a fault picks the outcome.
+    let mut settled: Vec<&str> = quoted_after(&settle, "\"outcome\": \"");
+    for (at, _) in settle.match_indices("\", Settled::") {
+        let word = settle[..at].rsplit('"').next().unwrap();
+        settled.push(word);
+    }
+    settled.sort();
+    settled.dedup();
+    assert_eq!(
+        settled,
+        ["dead_lettered", "failed", "token_spent", "unusable"],
+        "a new outcome of a dead letter: decide whether the DeadLettersUnsettled filter counts it"
+    );
+    outcomes.extend(settled.iter().map(|o| ("dead_letter".to_string(), o.to_string())));
+    let callback = between("main.rs", &main, "async fn callback(", "#[tokio::main");
+    assert!(callback.contains("\"event\": \"callback\""));
+    let answered = quoted_after(&callback, "\"outcome\": \"");
+    assert!(
+        answered.contains(&"failed"),
+        "a worker's callback logs failed too: {answered:?}"
+    );
+    outcomes.extend(answered.iter().map(|o| ("callback".to_string(), o.to_string())));
+    for event in quoted_after(&main, "reject(\"") {
+        outcomes.push((event.to_string(), "invalid_event".to_string()));
+    }
+    outcomes
+}
+
+#[test]
+fn dead_letters_the_callback_could_not_settle_are_counted_and_alarmed() {
+    // A mapping keeps a dead-letter queue's messages in flight, so its visible messages say nothing while the
+    // function keeps failing to fail tasks: a metric counted from the function's own log lines does.
+    let outcomes = lambda_log_outcomes();
+    let (mut counted, mut alarmed, mut kept) = (0, 0, 0);
+    for spec in common::all_specs() {
+        let label = common::spec_label(&spec);
+        let m = Module::of(&spec);
+        let queues = spec_queues(&spec);
+        let reads = queues.iter().any(|q| q.read_by_callback);
+        let filter = m.one("resource", "aws_cloudwatch_log_metric_filter", "dead_letters_unsettled");
+        let alarm = m.one("resource", "aws_cloudwatch_metric_alarm", "dead_letters_unsettled");
+        let has_alarms = !m.all("resource", "aws_cloudwatch_metric_alarm").is_empty();
+        assert_eq!(
+            filter.is_some(),
+            reads,
+            "{label}: a filter exactly when the callback reads dead letters"
+        );
+        assert_eq!(alarm.is_some(), reads && has_alarms, "{label}");
+        // The visible-messages alarm stays on the dead-letter queues no one reads.
+        for queue in queues.iter().filter(|q| q.dead_letter) {
+            let visible = m.one(
+                "resource",
+                "aws_cloudwatch_metric_alarm",
+                &format!("{}_dlq_messages", queue.key),
+            );
+            assert_eq!(
+                visible.is_some(),
+                has_alarms && !queue.read_by_callback,
+                "{label}: {}",
+                queue.key
+            );
+            kept += usize::from(visible.is_some());
+        }
+        let Some(filter) = filter else { continue };
+        assert_eq!(
+            attr(filter, "log_group_name").as_deref(),
+            Some("aws_cloudwatch_log_group.callback.name"),
+            "{label}"
+        );
+        let metric = inner(filter, "metric_transformation")[0];
+        assert_eq!(
+            attr(metric, "name").as_deref(),
+            Some("\"DeadLettersUnsettled\""),
+            "{label}"
+        );
+        assert_eq!(
+            attr(metric, "namespace").as_deref(),
+            Some("\"sfngen/${var.name}\""),
+            "{label}"
+        );
+        assert_eq!(attr(metric, "value").as_deref(), Some("\"1\""), "{label}");
+        let pattern: String = serde_json::from_str(&attr(filter, "pattern").unwrap()).unwrap();
+        for (event, outcome) in &outcomes {
+            let line = serde_json::json!({"level": "ERROR", "message": "m", "event": event, "outcome": outcome});
+            let unsettled = event == "dead_letter" && (outcome == "failed" || outcome == "unusable");
+            assert_eq!(
+                log_pattern_matches(&pattern, &line),
+                unsettled,
+                "{label}: {pattern} on event {event}, outcome {outcome}"
+            );
+        }
+        counted += 1;
+        let Some(alarm) = alarm else { continue };
+        assert_eq!(
+            attr(alarm, "metric_name").as_deref(),
+            Some("\"DeadLettersUnsettled\""),
+            "{label}"
+        );
+        assert_eq!(attr(alarm, "namespace"), attr(metric, "namespace"), "{label}");
+        assert_eq!(attr(alarm, "statistic").as_deref(), Some("\"Sum\""), "{label}");
+        assert_eq!(attr(alarm, "threshold").as_deref(), Some("0"), "{label}");
+        assert_eq!(
+            attr(alarm, "comparison_operator").as_deref(),
+            Some("\"GreaterThanThreshold\""),
+            "{label}"
+        );
+        // The filter's metric has no dimensions: an alarm with one would watch a metric that never comes.
+        assert_eq!(attr(alarm, "dimensions"), None, "{label}");
+        let description = attr(alarm, "alarm_description").unwrap();
+        for (queue, outcome) in queues
+            .iter()
+            .filter(|q| q.read_by_callback)
+            .zip(["failed", "unusable"].iter().cycle())
+        {
+            assert!(
+                description.contains(&format!("\\\"{}\\\"", queue.key)),
+                "{label}: {description}"
+            );
+            assert!(description.contains(outcome), "{label}: {description}");
+        }
+        alarmed += 1;
+    }
+    assert!(counted >= 3 && alarmed >= 2 && kept >= 1, "{counted} {alarmed} {kept}");
+}
+
+#[test]
+fn the_log_pattern_matcher_can_fail() {
+    let line = serde_json::json!({"event": "dead_letter", "outcome": "failed"});
+    assert!(log_pattern_matches(r#"{ $.outcome = "failed" }"#, &line));
+    assert!(!log_pattern_matches(r#"{ $.outcome = "unusable" }"#, &line));
+    assert!(log_pattern_matches(
+        r#"{ ($.event = "dead_letter") && (($.outcome = "x") || ($.outcome = "failed")) }"#,
+        &line
+    ));
+    assert!(!log_pattern_matches(
+        r#"{ ($.event = "callback") && (($.outcome = "x") || ($.outcome = "failed")) }"#,
+        &line
+    ));
+    assert!(!log_pattern_matches(
+        r#"{ ($.event = "dead_letter") && ($.outcome = "x") }"#,
+        &line
+    ));
+    assert!(log_pattern_matches(
+        r#"{ ($.event = "y") || ($.outcome = "failed") }"#,
+        &line
+    ));
 }

@@ -65,12 +65,11 @@ output "state_machine_log_group_name" {
 }
 
 output "alarm_arns" {
-  description = "ARN of each CloudWatch alarm, by alarm name."
+  description = "ARN of each CloudWatch alarm, by its key in this module (its Terraform resource name, such as executions_failed), not its AWS name."
   value = {
     payments_oldest_message  = aws_cloudwatch_metric_alarm.payments_oldest_message.arn
-    payments_dlq_messages    = aws_cloudwatch_metric_alarm.payments_dlq_messages.arn
     warehouse_oldest_message = aws_cloudwatch_metric_alarm.warehouse_oldest_message.arn
-    warehouse_dlq_messages   = aws_cloudwatch_metric_alarm.warehouse_dlq_messages.arn
+    dead_letters_unsettled   = aws_cloudwatch_metric_alarm.dead_letters_unsettled.arn
     executions_failed        = aws_cloudwatch_metric_alarm.executions_failed.arn
     executions_timedout      = aws_cloudwatch_metric_alarm.executions_timedout.arn
     executions_aborted       = aws_cloudwatch_metric_alarm.executions_aborted.arn

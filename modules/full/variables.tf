@@ -15,6 +15,7 @@ variable "tags" {
   description = "Tags for every taggable resource, merged after the module's own tags and the spec's [tags]."
   type        = map(string)
   default     = {}
+  nullable    = false
 }
 
 variable "permissions_boundary" {
@@ -123,4 +124,5 @@ variable "alarm_actions" {
   description = "ARNs (usually SNS topics) notified when an alarm fires and when it recovers."
   type        = list(string)
   default     = []
+  nullable    = false
 }

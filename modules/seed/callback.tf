@@ -59,6 +59,22 @@ resource "aws_cloudwatch_log_metric_filter" "spent_tokens" {
   }
 }
 
+# A dead letter the callback could not settle: "failed" (it could not fail the task: the message comes back
+# after the dead-letter queue's visibility timeout) or "unusable" (not a task message: dropped). The mapping keeps
+# the dead-letter queue's messages in flight, so its visible messages stay near zero however often this happens.
+resource "aws_cloudwatch_log_metric_filter" "dead_letters_unsettled" {
+  name           = "${var.name}-dead-letters-unsettled"
+  log_group_name = aws_cloudwatch_log_group.callback.name
+  pattern        = "{ ($.event = \"dead_letter\") && (($.outcome = \"failed\") || ($.outcome = \"unusable\")) }"
+
+  metric_transformation {
+    name      = "DeadLettersUnsettled"
+    namespace = "sfngen/${var.name}"
+    value     = "1"
+    unit      = "Count"
+  }
+}
+
 # sfngen's guard rail, kept for every environment: a queue that hides a received message for less time than
 # the callback may run can hand it to a second worker while the first one's callback still runs.
 check "callback_timeout_fits_queue_visibility" {
@@ -74,6 +90,13 @@ resource "aws_lambda_event_source_mapping" "main_dlq" {
   event_source_arn = aws_sqs_queue.main_dlq.arn
   function_name    = aws_lambda_function.callback.arn
   batch_size       = 10
+
+  scaling_config {
+    # At most this many concurrent invocations from this queue, the least SQS allows: a burst of dead letters
+    # must not take the function's concurrency from workers' callbacks, whose throttling would bring more
+    # redeliveries, and more dead letters.
+    maximum_concurrency = 2
+  }
 
   # The function names the records it could not settle yet; SQS hands out only those again.
   function_response_types = ["ReportBatchItemFailures"]

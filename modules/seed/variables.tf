@@ -15,6 +15,7 @@ variable "tags" {
   description = "Tags for every taggable resource, merged after the module's own tags and the spec's [tags]."
   type        = map(string)
   default     = {}
+  nullable    = false
 }
 
 variable "permissions_boundary" {

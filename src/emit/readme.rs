@@ -12,14 +12,18 @@ use super::hcl::CheckovSkip;
 use super::terraform::{AWS_PROVIDER_MIN, TERRAFORM_MIN, default_of, type_of};
 use super::{GeneratedFile, generated_header};
 use crate::duration::format_seconds;
-use crate::model::{CatchTarget, CustomerKey, DEAD_LETTERED_ERROR, Encryption, LogLevel, Model, input};
+use crate::model::{
+    CatchTarget, CustomerKey, DEAD_LETTERED_ERROR, DEAD_LETTERS_UNSETTLED_METRIC, Encryption, LogLevel, Model, input,
+};
 
 const TEMPLATE: &str = include_str!("../../templates/module-README.md.j2");
 
 #[derive(Serialize)]
 struct QueueRow {
+    key: String,
     name: String,
     visibility: String,
+    visibility_seconds: u64,
     retention: String,
     encryption: &'static str,
     fifo: bool,
@@ -76,8 +80,10 @@ fn context(model: &Model, checkov_skips: &[CheckovSkip]) -> Value {
         .queues
         .iter()
         .map(|q| QueueRow {
+            key: q.key.clone(),
             name: q.name.with(&model.name),
             visibility: format_seconds(q.visibility_timeout_seconds),
+            visibility_seconds: q.visibility_timeout_seconds,
             retention: format_seconds(q.retention_seconds),
             encryption: encryption_label(&q.encryption),
             fifo: q.fifo,
@@ -121,8 +127,13 @@ fn context(model: &Model, checkov_skips: &[CheckovSkip]) -> Value {
         any_dlq => model.queues.iter().any(|q| q.dead_letter.is_some()),
         dead_letter_readers => model.dead_letter_readers().into_iter().map(|(q, _)| q.key.clone()).collect::<Vec<_>>(),
         dead_lettered_error => DEAD_LETTERED_ERROR,
+        dead_letter_concurrency => model.dead_letter_readers().first().map(|(_, r)| r.maximum_concurrency),
+        unsettled_metric => DEAD_LETTERS_UNSETTLED_METRIC,
+        unsettled_alarm => model.alarm_list().into_iter().find(|a| a.metric.name == DEAD_LETTERS_UNSETTLED_METRIC).map(|a| a.name.with(&model.name)),
         dead_letters_encrypted => model.dead_letter_readers().iter().any(|(q, _)| q.encryption != Encryption::SqsManaged),
         any_heartbeat => model.steps.iter().any(|s| s.heartbeat_seconds.is_some()),
+        heartbeat_steps => model.steps.iter().filter_map(|s| Some(context! { name => s.name.clone(), heartbeat => format_seconds(s.heartbeat_seconds?) })).collect::<Vec<_>>(),
+        first_queue_visibility_seconds => model.queue(&model.first_step().queue).visibility_timeout_seconds,
         any_kms => any_kms,
         encryption_summary => encryption_summary(model),
         execution_encryption => execution_encryption(model),

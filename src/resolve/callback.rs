@@ -1,7 +1,10 @@
 //! `[callback]`: the Lambda that answers with the task token.
 
 use super::Checker;
-use crate::model::{Architecture, AwsName, Callback, LogGroup, input};
+use crate::model::{
+    Architecture, AwsName, Callback, DEAD_LETTER_LOG, DEAD_LETTERS_UNSETTLED_METRIC, LogGroup, LogMetric, LogMetricId,
+    Queue, SPENT_TOKEN_LOG, SPENT_TOKENS_METRIC, UNSETTLED_DEAD_LETTER_OUTCOMES, input,
+};
 use crate::spec::{Spec, keys};
 
 impl Checker {
@@ -34,9 +37,36 @@ impl Checker {
             timeout_seconds,
             architecture,
             reserved_concurrency,
-            spent_tokens_filter: AwsName::suffixed("-spent-tokens"),
+            log_metrics: vec![spent_tokens()],
         }
     }
+}
+
+/// Late and duplicate callbacks, counted from the callback's log lines.
+fn spent_tokens() -> LogMetric {
+    let (field, value) = SPENT_TOKEN_LOG;
+    LogMetric {
+        id: LogMetricId::SpentTokens,
+        filter_name: AwsName::suffixed("-spent-tokens"),
+        metric: SPENT_TOKENS_METRIC,
+        fields: vec![(field, vec![value])],
+    }
+}
+
+/// Dead letters the callback read and could not settle, counted from its log lines, when it reads any
+/// dead-letter queue.
+pub(super) fn dead_letters_unsettled(queues: &[Queue]) -> Option<LogMetric> {
+    let reads_dead_letters = queues
+        .iter()
+        .any(|q| q.dead_letter.as_ref().is_some_and(|d| d.fail_execution.is_some()));
+    let (event, dead_letter) = DEAD_LETTER_LOG;
+    let (outcome, unsettled) = UNSETTLED_DEAD_LETTER_OUTCOMES;
+    reads_dead_letters.then(|| LogMetric {
+        id: LogMetricId::DeadLettersUnsettled,
+        filter_name: AwsName::suffixed("-dead-letters-unsettled"),
+        metric: DEAD_LETTERS_UNSETTLED_METRIC,
+        fields: vec![(event, vec![dead_letter]), (outcome, unsettled.to_vec())],
+    })
 }
 
 #[cfg(test)]

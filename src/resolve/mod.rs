@@ -29,6 +29,7 @@ pub fn resolve(spec: &Spec, source_file: &str) -> Result<Model, Vec<Diagnostic>>
     let mut state_machine = c.state_machine(spec);
     let mut callback = c.callback(spec);
     let queues = c.queues(spec, callback.timeout_seconds);
+    callback.log_metrics.extend(callback::dead_letters_unsettled(&queues));
     let steps = c.steps(spec, &queues, state_machine.timeout_seconds);
     let alarms = spec.alarms.as_ref().map(|a| c.alarms(a));
     let logs_use_module_key = c.choice(&keys::LOG_ENCRYPTION, "logs", spec.log_encryption.as_ref()) == "kms";
@@ -100,7 +101,10 @@ fn at(table: &str, key: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{Architecture, Condition, Encryption, LogLevel, Resource, RoleId, ViaService, WorkerPolicy};
+    use crate::model::{
+        Architecture, Condition, Encryption, LogLevel, LogMetricId, Namespace, Resource, RoleId, ViaService, Watched,
+        WorkerPolicy,
+    };
     use crate::spec::parse;
 
     fn resolve_src(src: &str) -> Result<Model, Vec<Diagnostic>> {
@@ -136,8 +140,9 @@ mod tests {
     fn dead_letters_fail_their_executions_unless_turned_off() {
         let m = resolve_src(SEED).unwrap();
         let reader = &m.dead_letter_readers()[0].1;
-        // Six times the callback's default 10s timeout.
+        // Six times the callback's default 10s timeout; two pollers at most, the least SQS allows.
         assert_eq!((reader.batch_size, reader.visibility_timeout_seconds), (10, 60));
+        assert_eq!(reader.maximum_concurrency, 2);
         let callback = m.roles.iter().find(|r| r.id == RoleId::Callback).unwrap();
         let read = callback.statements.iter().find(|s| s.sid == "ReadDeadLetters").unwrap();
         assert_eq!(read.resources, [Resource::DeadLetterQueue("main".into())]);
@@ -150,12 +155,88 @@ mod tests {
         let m = resolve_src(&off).unwrap();
         assert!(m.queues[0].dead_letter.as_ref().unwrap().fail_execution.is_none());
         assert!(m.dead_letter_readers().is_empty());
+        let metrics: Vec<LogMetricId> = m.callback.log_metrics.iter().map(|l| l.id).collect();
+        assert_eq!(
+            metrics,
+            [LogMetricId::SpentTokens],
+            "nothing reads dead letters, nothing to count"
+        );
         let callback = m.roles.iter().find(|r| r.id == RoleId::Callback).unwrap();
         assert!(callback.statements.iter().all(|s| !s.sid.contains("DeadLetters")));
 
         let longest = SEED.replace("[queues.main]\n", "[queues.main]\n[callback]\ntimeout = \"15m\"\n");
         let m = resolve_src(&longest).unwrap();
         assert_eq!(m.dead_letter_readers()[0].1.visibility_timeout_seconds, 5400);
+    }
+
+    #[test]
+    fn the_callbacks_log_lines_are_counted_by_json_patterns() {
+        let m = resolve_src(SEED).unwrap();
+        let patterns: Vec<(LogMetricId, &str, String)> = m
+            .callback
+            .log_metrics
+            .iter()
+            .map(|l| (l.id, l.metric, l.pattern()))
+            .collect();
+        assert_eq!(
+            patterns,
+            [
+                (
+                    LogMetricId::SpentTokens,
+                    "SpentTokens",
+                    r#"{ $.outcome = "token_spent" }"#.to_string()
+                ),
+                (
+                    LogMetricId::DeadLettersUnsettled,
+                    "DeadLettersUnsettled",
+                    r#"{ ($.event = "dead_letter") && (($.outcome = "failed") || ($.outcome = "unusable")) }"#
+                        .to_string()
+                ),
+            ]
+        );
+    }
+
+    #[test]
+    fn a_dead_letter_queue_the_callback_reads_is_watched_through_its_log_lines() {
+        let two = "name = \"d\"\n[[steps]]\nname = \"A\"\nqueue = \"a\"\n[[steps]]\nname = \"B\"\nqueue = \"b\"\n[queues.a]\n\
+                   [queues.b]\ndead_letter = { fail_execution = false }\n[alarms]\n";
+        let m = resolve_src(two).unwrap();
+        let alarms: Vec<(String, Namespace, &str, Watched)> = m
+            .alarm_list()
+            .into_iter()
+            .filter(|a| a.key.contains("dlq") || a.key.starts_with("dead_letters"))
+            .map(|a| (a.key, a.metric.namespace, a.metric.name, a.watches))
+            .collect();
+        assert_eq!(
+            alarms,
+            [
+                (
+                    "b_dlq_messages".to_string(),
+                    Namespace::Aws("AWS/SQS"),
+                    "ApproximateNumberOfMessagesVisible",
+                    Watched::DeadLetterQueue("b".into())
+                ),
+                (
+                    "dead_letters_unsettled".to_string(),
+                    Namespace::Module,
+                    "DeadLettersUnsettled",
+                    Watched::CallbackLogs
+                ),
+            ]
+        );
+        let unsettled = m
+            .alarm_list()
+            .into_iter()
+            .find(|a| a.key == "dead_letters_unsettled")
+            .unwrap();
+        assert!(
+            unsettled
+                .description
+                .contains("dead letters of queue \"a\" and could not"),
+            "{}",
+            unsettled.description
+        );
+        assert!(unsettled.description.contains("\"failed\"") && unsettled.description.contains("\"unusable\""));
     }
 
     #[test]

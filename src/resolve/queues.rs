@@ -152,6 +152,11 @@ const DEAD_LETTER_BATCH_SIZE: u32 = 10;
 /// than the function's timeout).
 const DEAD_LETTER_CALLBACK_TIMEOUTS: u64 = 6;
 
+/// The most concurrent invocations a dead-letter queue's poller may make: the least SQS allows (2), so that
+/// a burst of dead letters leaves the callback's concurrency (reserved, or the account's) to workers, whose
+/// throttled callbacks would bring more redeliveries and more dead letters.
+const DEAD_LETTER_MAXIMUM_CONCURRENCY: u32 = 2;
+
 /// How the callback reads a dead-letter queue. The callback's timeout is at most 15 minutes (the spec's and
 /// its input's rule), so six of them fit SQS's 12 hours.
 fn dead_letter_reader(callback_timeout_seconds: u64) -> DeadLetterReader {
@@ -161,6 +166,7 @@ fn dead_letter_reader(callback_timeout_seconds: u64) -> DeadLetterReader {
         batch_size: DEAD_LETTER_BATCH_SIZE,
         callback_timeouts: DEAD_LETTER_CALLBACK_TIMEOUTS,
         visibility_timeout_seconds: DEAD_LETTER_CALLBACK_TIMEOUTS * callback_timeout_seconds,
+        maximum_concurrency: DEAD_LETTER_MAXIMUM_CONCURRENCY,
     }
 }
 

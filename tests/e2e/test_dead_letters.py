@@ -7,7 +7,9 @@ The emulator stores event source mappings but runs none (Lambda needs Docker the
 Lambda's poller (tests/e2e/lambda_service.py): it reads each mapping's configuration from the emulator
 (source queue, batch size, response types), receives batches from the dead-letter queue with the function's
 role, hands them to the function and deletes what it did not report as failed. Its SQS calls are held
-against the callback role's policy as the emulator stores it."""
+against the callback role's policy as the emulator stores it. The mapping's ScalingConfig (at most two
+concurrent invocations) is read back from the emulator, and a dead letter the function could not settle is
+counted by the module's DeadLettersUnsettled filter pattern, as moto stores it, on the function's own log lines."""
 
 import json
 import uuid
@@ -18,6 +20,7 @@ import pytest
 from harness import wait_until
 from iam_eval import Call, decide, denied
 from lambda_service import SerialFunction, SqsPoller
+from log_patterns import matches
 
 pytestmark = pytest.mark.stack("main")
 
@@ -96,6 +99,9 @@ def test_the_mappings_are_the_modules_and_the_role_reads_only_their_queues(dead_
         assert poller.mapping["State"] == "Enabled"
         assert poller.mapping["BatchSize"] == 10
         assert poller.mapping["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+        # At most two concurrent invocations (the least SQS allows): dead letters leave the function's
+        # concurrency to workers' callbacks.
+        assert poller.mapping["ScalingConfig"] == {"MaximumConcurrency": 2}
         # AWS refuses a mapping whose queue hides a batch for less than the function may run.
         assert poller.visibility_timeout >= function.configuration["Timeout"]
     policy = callback_policy(moto, function)
@@ -160,3 +166,49 @@ def test_a_catch_on_dead_lettered_routes_the_execution_and_it_goes_on(dead_lette
     assert_the_role_allows_the_pollers_calls(
         moto, function, poller, {"sqs:ReceiveMessage", "sqs:DeleteMessage", "kms:Decrypt"}
     )
+
+
+def test_a_dead_letter_the_callback_cannot_settle_is_counted_and_alarmed(dead_letters, moto):
+    """The mapping keeps a dead-letter queue's messages in flight, so its visible messages say nothing: a
+    message the function could not settle is counted from its log lines (DeadLettersUnsettled), and that
+    metric, not the queue's, is what the alarm watches. Here a task message is settled (its task failed) and a
+    message that is not one is dropped (unusable): only the second is counted."""
+    deployment, function, pollers = dead_letters
+    logs = moto.client("logs")
+    group = deployment.outputs["callback_log_group_name"]
+    filters = logs.describe_metric_filters(logGroupName=group)["metricFilters"]
+    [unsettled] = [f for f in filters if f["metricTransformations"][0]["metricName"] == "DeadLettersUnsettled"]
+    namespace = unsettled["metricTransformations"][0]["metricNamespace"]
+    assert namespace == f"sfngen/{deployment.outputs['state_machine_name']}"
+    # The alarms as Terraform applied them: the visible-messages alarm only on the dead-letter queue no one reads.
+    alarm_arns = deployment.outputs["alarm_arns"]
+    assert "escalations_dlq_messages" in alarm_arns
+    assert not {"payments_dlq_messages", "audits_dlq_messages"} & set(alarm_arns), alarm_arns
+    cloudwatch = moto.client("cloudwatch")
+    name = alarm_arns["dead_letters_unsettled"].split(":alarm:", 1)[1]
+    [alarm] = cloudwatch.describe_alarms(AlarmNames=[name])["MetricAlarms"]
+    assert (alarm["MetricName"], alarm["Namespace"], alarm["Statistic"]) == ("DeadLettersUnsettled", namespace, "Sum")
+    assert (alarm["Threshold"], alarm["ComparisonOperator"]) == (0.0, "GreaterThanThreshold")
+    assert alarm.get("Dimensions", []) == []
+
+    # Into the payments dead-letter queue: a task message (as SQS moves one there) and one that is not.
+    poller = pollers[dead_letter_arn(deployment, "payments")]
+    execution = deployment.start(f"dl-{uuid.uuid4().hex[:12]}", {"order": 3})
+    task = deployment.receive("payments")["Body"]
+    dead = deployment.sqs.send_message(QueueUrl=poller.queue_url, MessageBody=task)["MessageId"]
+    junk = deployment.sqs.send_message(QueueUrl=poller.queue_url, MessageBody="not a task message")["MessageId"]
+
+    def handed():
+        return {dead, junk} <= {record["messageId"] for records, *_ in poller.rounds for record in records}
+
+    wait_until(handed, 30, "the poller to hand over both messages")
+    assert deployment.wait_for_end(execution)["status"] == "FAILED"
+    # Both deleted: the task was failed; the other can never succeed, so it is dropped, not reported as failed.
+    assert all(answer == {"batchItemFailures": []} for _, _, answer, _ in poller.rounds), poller.rounds
+    assert {dead, junk} <= {m for *_, deleted in poller.rounds for m in deleted}
+    lines = function.logs().splitlines()
+    outcomes = {line["message_id"]: line["outcome"] for line in log_lines(function) if line.get("event") == "dead_letter"}
+    assert outcomes == {dead: "dead_lettered", junk: "unusable"}, lines
+    # The filter moto holds counts the unsettled one only.
+    counted = [json.loads(line) for line in lines if matches(unsettled["filterPattern"], line)]
+    assert [(c["event"], c["outcome"], c["message_id"]) for c in counted] == [("dead_letter", "unusable", junk)], lines

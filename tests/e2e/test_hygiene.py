@@ -8,12 +8,12 @@ without TLS being refused cannot be shown on it; what is shown is that each queu
 AWS refuse one."""
 
 import json
-import re
 import uuid
 
 import pytest
 
 from harness import ROOT
+from log_patterns import matches
 
 pytestmark = pytest.mark.stack("main")
 
@@ -101,21 +101,22 @@ def test_the_key_policy_the_emulator_holds_grants_each_role_for_its_own_use(full
     assert statements["CloudWatchLogsEncryptLogGroups"]["Principal"] == {"Service": "logs.us-east-1.amazonaws.com"}
 
 
-def matches(pattern: str, line: str) -> bool:
-    """A CloudWatch Logs JSON equality pattern, `{ $.FIELD = "VALUE" }`, against one log line."""
-    field, value = re.fullmatch(r'\{ \$\.(\w+) = "([^"]*)" \}', pattern).groups()
-    try:
-        event = json.loads(line)
-    except ValueError:
-        return False
-    return isinstance(event, dict) and event.get(field) == value
+def test_the_log_pattern_matcher_can_fail():
+    line = json.dumps({"event": "dead_letter", "outcome": "failed"})
+    assert matches('{ $.outcome = "failed" }', line)
+    assert not matches('{ $.outcome = "unusable" }', line)
+    assert matches('{ ($.event = "dead_letter") && (($.outcome = "x") || ($.outcome = "failed")) }', line)
+    assert not matches('{ ($.event = "callback") && (($.outcome = "x") || ($.outcome = "failed")) }', line)
+    assert matches('{ ($.event = "y") || ($.outcome = "failed") }', line)
+    assert not matches('{ $.outcome = "failed" }', "not json")
 
 
 def test_a_spent_token_is_counted_by_the_modules_metric_filter(seed, moto):
     deployment, function = seed
     logs = moto.client("logs")
     group = deployment.outputs["callback_log_group_name"]
-    [spent] = logs.describe_metric_filters(logGroupName=group)["metricFilters"]
+    filters = logs.describe_metric_filters(logGroupName=group)["metricFilters"]
+    [spent] = [f for f in filters if f["metricTransformations"][0]["metricName"] == "SpentTokens"]
     assert spent["metricTransformations"][0]["metricName"] == "SpentTokens"
     assert spent["metricTransformations"][0]["metricNamespace"] == f"sfngen/{deployment.outputs['state_machine_name']}"
     # A late callback: the task is answered, then answered again with the same token.

@@ -23,13 +23,25 @@ pytestmark = pytest.mark.stack("main")
 FULL = ROOT / "examples" / "full" / "sfngen.toml"
 
 
-def readme_worker(module: Path) -> str:
-    """The Python block of the module README's "Running a worker" section."""
+def readme_blocks(module: Path) -> list:
+    """The Python blocks of the module README's "Running a worker" section."""
     readme = (module / "README.md").read_text()
     section = readme.split("\n## Running a worker\n", 1)[1].split("\n## ", 1)[0]
-    blocks = re.findall(r"```python\n(.*?)```", section, re.S)
-    assert len(blocks) == 1, "the README's worker section has one Python block"
-    return blocks[0]
+    return re.findall(r"```python\n(.*?)```", section, re.S)
+
+
+def readme_worker(module: Path) -> str:
+    """The worker loop of the module README's "Running a worker" section."""
+    loops = [block for block in readme_blocks(module) if "\nwhile True:\n" in block]
+    assert len(loops) == 1, "the README's worker section has one worker loop"
+    return loops[0]
+
+
+def readme_keep_alive(module: Path) -> str:
+    """The README's `keep_alive`, for work that outlasts a queue's visibility timeout."""
+    found = [block for block in readme_blocks(module) if block.startswith("def keep_alive(message, task):")]
+    assert len(found) == 1, "the README's worker section shows keep_alive once"
+    return found[0]
 
 
 class WorkerRole:
@@ -119,6 +131,76 @@ def full(deploy):
     return deploy(FULL)
 
 
+def test_the_readmes_keep_alive_extends_the_message_and_beats_the_heartbeat_within_the_policy(full, module_dir, moto):
+    """Work that outlasts a queue's visibility timeout: the README's keep_alive, run with the worker loop's own
+    clients by a worker holding only its queue's policy, extends the message's visibility and sends the step's
+    heartbeat through the callback; then the task is answered and the message deleted, as the loop does.
+
+    It runs before the worker loops below: a loop stopped in its 20-second ReceiveMessage leaves that long poll
+    open on the emulator, which would take this test's message and hide it for 15 minutes."""
+    deployment, function = full
+    outputs = deployment.outputs
+    first = "warehouse"  # the first step's queue, whose step (ReserveStock) has a heartbeat
+    for key in deployment.queue_urls:
+        deployment.drain(key)
+    loop = readme_worker(module_dir(FULL))
+    keep_alive = readme_keep_alive(module_dir(FULL))
+    assert "VisibilityTimeout=900)" in keep_alive, "warehouse's visibility timeout, 15m"
+    assert '"status": "heartbeat"' in keep_alive, "the full example's steps have heartbeats"
+    driver = """
+message = None
+while message is None:
+    got = sqs.receive_message(QueueUrl=queue_url, WaitTimeSeconds=1).get("Messages", [])
+    message = got[0] if got else None
+task = json.loads(message["Body"])
+keep_alive(message, task)
+answer = {"token": task["token"], "output": do_the_work(task["input"])}
+reply = lambda_.invoke(FunctionName=function, Payload=json.dumps(answer))
+assert "FunctionError" not in reply, reply
+sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])
+print("KEPT ALIVE")
+"""
+    # The loop's set-up (imports, clients, do_the_work), then keep_alive, then one task instead of the loop.
+    code = loop.split("\nwhile True:\n", 1)[0] + "\n" + keep_alive + driver
+    invoke_api = InvokeApi(SerialFunction(function), function.configuration)
+    role = WorkerRole(moto, outputs["worker_policy_json_by_queue"][first])
+    worker = None
+    execution = deployment.start(f"keep-alive-{uuid.uuid4().hex[:12]}", {"order": 8})
+    try:
+        worker = Worker(code, deployment.queue_urls[first], outputs["callback_function_name"], role, moto, invoke_api)
+        try:
+            worker.process.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            pass  # reported below, with what the worker logged
+        calls, logs = worker.calls(), worker.logs()
+    finally:
+        if worker:
+            worker.stop()
+        role.delete()
+        invoke_api.stop()
+        deployment.sfn.stop_execution(executionArn=execution)
+        for key in deployment.queue_urls:
+            deployment.drain(key)
+    assert "KEPT ALIVE" in logs, (logs, calls, invoke_api.invocations)
+    operations = [(call["service"], call["operation"]) for call in calls]
+    assert operations[-4:] == [
+        ("sqs", "ChangeMessageVisibility"),
+        ("lambda", "Invoke"),
+        ("lambda", "Invoke"),
+        ("sqs", "DeleteMessage"),
+    ], operations
+    [(kind, beat), (answered_kind, answered)] = invoke_api.invocations
+    assert (kind, beat["answered"]) == ("response", "heartbeat"), beat
+    assert (answered_kind, answered["answered"]) == ("response", "success"), answered
+    # ReserveStock's output: the README worker's do_the_work of the execution's input.
+    events = deployment.sfn.get_execution_history(executionArn=execution)["events"]
+    succeeded = [json.loads(e["taskSucceededEventDetails"]["output"]) for e in events if e["type"] == "TaskSucceeded"]
+    assert succeeded[:1] == [{"done": True, "input": {"order": 8}}], events
+    needed = authorizations(calls, function.configuration["FunctionArn"], {})
+    assert "sqs:ChangeMessageVisibility" in {call.action for call in needed}
+    assert denied(json.loads(outputs["worker_policy_json_by_queue"][first]), needed) == []
+
+
 def test_a_worker_holding_only_the_worker_policy_drives_an_execution_to_succeeded(full, module_dir, moto):
     deployment, function = full
     outputs = deployment.outputs
@@ -173,3 +255,4 @@ def test_a_worker_holding_only_the_worker_policy_drives_an_execution_to_succeede
         decision = decide(every_queue, decrypt)
         assert decision.allowed and decision.conditions == [("StringEquals", "kms:ViaService", (f"sqs.{REGION}.amazonaws.com",))]
         assert not decide(every_queue, Call("kms:Decrypt", key_arn)).allowed, "kms:Decrypt outside SQS"
+

@@ -4,7 +4,7 @@
 use std::fmt;
 
 use crate::emit::hcl::{Block, Expr, raw};
-use crate::model::RoleId;
+use crate::model::{LogMetricId, RoleId};
 
 /// The address of a resource (`aws_sqs_queue.main`) or data source (`data.aws_partition.current`).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -107,9 +107,13 @@ pub fn callback_function() -> Address {
     Address::resource("aws_lambda_function", "callback")
 }
 
-/// The metric filter that counts spent task tokens in the callback's log group.
-pub fn spent_tokens_filter() -> Address {
-    Address::resource("aws_cloudwatch_log_metric_filter", "spent_tokens")
+/// A metric filter on the callback's log group.
+pub fn log_metric_filter(id: LogMetricId) -> Address {
+    let name = match id {
+        LogMetricId::SpentTokens => "spent_tokens",
+        LogMetricId::DeadLettersUnsettled => "dead_letters_unsettled",
+    };
+    Address::resource("aws_cloudwatch_log_metric_filter", name)
 }
 
 /// The callback Lambda's log group.

@@ -1,6 +1,6 @@
 //! `alarms.tf`: one CloudWatch alarm per entry of the model's alarm list, each firing above zero.
 
-use super::{address, aws_name};
+use super::{address, aws_name, namespace};
 use crate::emit::hcl::{Block, Expr, File, number, raw, string};
 use crate::model::{Alarm, Alarms, Model, Watched};
 
@@ -9,7 +9,7 @@ pub(super) fn file(header: &str, model: &Model, settings: &Alarms) -> File {
     let mut file = File::new(header);
     let alarms = model.alarm_list();
     file.push_group(
-        "Any one event is worth a look: each alarm fires above zero (a queue's oldest message, above an age\nderived from its steps' timeouts, in seconds) and treats no data as healthy.",
+        "Any one event is worth a look: each alarm fires above zero (a queue's oldest message, above an age\nderived from its steps' timeouts, in seconds) and treats no data as healthy (a metric counted from log lines\nhas none until a line matches).",
         alarms.iter().map(|alarm| alarm_block(alarm, settings)),
     );
     file
@@ -17,11 +17,11 @@ pub(super) fn file(header: &str, model: &Model, settings: &Alarms) -> File {
 
 /// One alarm: above zero over `settings`' periods, notifying `var.alarm_actions` when it fires and recovers.
 fn alarm_block(alarm: &Alarm, settings: &Alarms) -> Block {
-    address::alarm(&alarm.key)
+    let block = address::alarm(&alarm.key)
         .declare()
         .attr("alarm_name", aws_name(&alarm.name))
         .attr("alarm_description", string(&alarm.description))
-        .attr("namespace", string(alarm.metric.namespace))
+        .attr("namespace", namespace(alarm.metric.namespace))
         .attr("metric_name", string(alarm.metric.name))
         .attr("statistic", string(alarm.metric.statistic))
         .attr("period", number(settings.period_seconds))
@@ -29,23 +29,27 @@ fn alarm_block(alarm: &Alarm, settings: &Alarms) -> Block {
         .attr("comparison_operator", string("GreaterThanThreshold"))
         .attr("threshold", number(alarm.threshold))
         .attr("treat_missing_data", string("notBreaching"))
-        .blank()
-        .attr(
-            "dimensions",
-            Expr::Object(vec![(alarm.watches.dimension().to_string(), dimension_value(alarm))]),
-        )
-        .blank()
+        .blank();
+    let block = match (alarm.watches.dimension(), dimension_value(alarm)) {
+        (Some(dimension), Some(value)) => block
+            .attr("dimensions", Expr::Object(vec![(dimension.to_string(), value)]))
+            .blank(),
+        _ => block,
+    };
+    block
         .attr("alarm_actions", raw("var.alarm_actions"))
         .attr("ok_actions", raw("var.alarm_actions"))
         .attr("tags", raw("local.tags"))
 }
 
-/// The value of the alarm's one dimension: the watched resource's name or ARN.
-fn dimension_value(alarm: &Alarm) -> Expr {
-    match &alarm.watches {
+/// The value of the alarm's one dimension, the watched resource's name or ARN; `None` for a metric the
+/// module counts from log lines, which has no dimension.
+fn dimension_value(alarm: &Alarm) -> Option<Expr> {
+    Some(match &alarm.watches {
         Watched::Queue(key) => address::queue(key).attr("name"),
         Watched::DeadLetterQueue(key) => address::dead_letter_queue(key).attr("name"),
         Watched::StateMachine => address::state_machine().attr("arn"),
         Watched::CallbackFunction => address::callback_function().attr("function_name"),
-    }
+        Watched::CallbackLogs => return None,
+    })
 }

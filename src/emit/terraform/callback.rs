@@ -1,11 +1,11 @@
 //! `callback.tf`: the callback Lambda (`provided.al2023`), its log group, and the event source mappings
 //! through which it fails the tasks of dead-lettered messages.
 
-use super::{address, aws_name, feature_on, log_group, var};
+use super::{address, aws_name, feature_on, log_group, namespace, var};
 use crate::duration::format_seconds;
 use crate::emit::hcl::{Block, Expr, File, number, raw, string, strings};
 use crate::model::{
-    DEAD_LETTERED_ERROR, DeadLetterReader, Feature, Model, Queue, RoleId, SPENT_TOKEN_LOG, SPENT_TOKENS_METRIC, input,
+    DEAD_LETTERED_ERROR, DeadLetterReader, Feature, LogMetric, LogMetricId, Model, Namespace, Queue, RoleId, input,
 };
 
 /// The file.
@@ -17,10 +17,9 @@ pub(super) fn file(header: &str, model: &Model) -> File {
         None,
     ));
     file.push(function(model));
-    file.push_commented(
-        "A late or duplicate callback (a spent task token) is a result, not a Lambda error, so that the Errors alarm\nmeans a real fault: this metric counts them from the callback's JSON log lines.",
-        spent_tokens_filter(model),
-    );
+    for metric in &model.callback.log_metrics {
+        file.push_commented(why_counted(metric.id), log_metric_filter(metric));
+    }
     file.push_commented(
         "sfngen's guard rail, kept for every environment: a queue that hides a received message for less time than\nthe callback may run can hand it to a second worker while the first one's callback still runs.",
         visibility_check(model),
@@ -38,18 +37,29 @@ pub(super) fn file(header: &str, model: &Model) -> File {
     file
 }
 
-/// The metric filter on the callback's log group: one [`SPENT_TOKENS_METRIC`] per spent-token log line.
-fn spent_tokens_filter(model: &Model) -> Block {
-    let (field, value) = SPENT_TOKEN_LOG;
-    address::spent_tokens_filter()
+/// Why the module counts a metric from the callback's log lines, for the filter's comment.
+fn why_counted(id: LogMetricId) -> &'static str {
+    match id {
+        LogMetricId::SpentTokens => {
+            "A late or duplicate callback (a spent task token) is a result, not a Lambda error, so that the Errors alarm\nmeans a real fault: this metric counts them from the callback's JSON log lines."
+        }
+        LogMetricId::DeadLettersUnsettled => {
+            "A dead letter the callback could not settle: \"failed\" (it could not fail the task: the message comes back\nafter the dead-letter queue's visibility timeout) or \"unusable\" (not a task message: dropped). The mapping keeps\nthe dead-letter queue's messages in flight, so its visible messages stay near zero however often this happens."
+        }
+    }
+}
+
+/// A metric filter on the callback's log group: one count of the metric per matching log line.
+fn log_metric_filter(metric: &LogMetric) -> Block {
+    address::log_metric_filter(metric.id)
         .declare()
-        .attr("name", aws_name(&model.callback.spent_tokens_filter))
+        .attr("name", aws_name(&metric.filter_name))
         .attr("log_group_name", address::callback_log_group().attr("name"))
-        .attr("pattern", string(&format!("{{ $.{field} = \"{value}\" }}")))
+        .attr("pattern", string(&metric.pattern()))
         .block(
             Block::new("metric_transformation", Vec::<String>::new())
-                .attr("name", string(SPENT_TOKENS_METRIC))
-                .attr("namespace", raw("\"sfngen/${var.name}\""))
+                .attr("name", string(metric.metric))
+                .attr("namespace", namespace(Namespace::Module))
                 .attr("value", string("1"))
                 .attr("unit", string("Count")),
         )
@@ -84,6 +94,16 @@ fn dead_letter_mapping(queue: &Queue, reader: &DeadLetterReader) -> Block {
         .attr("event_source_arn", address::dead_letter_queue(&queue.key).attr("arn"))
         .attr("function_name", address::callback_function().attr("arn"))
         .attr("batch_size", number(u64::from(reader.batch_size)))
+        .blank()
+        .block(
+            Block::new("scaling_config", Vec::<String>::new())
+                .comment(
+                    "At most this many concurrent invocations from this queue, the least SQS allows: a burst of dead letters\n\
+                     must not take the function's concurrency from workers' callbacks, whose throttling would bring more\n\
+                     redeliveries, and more dead letters.",
+                )
+                .attr("maximum_concurrency", number(u64::from(reader.maximum_concurrency))),
+        )
         .blank()
         .comment("The function names the records it could not settle yet; SQS hands out only those again.")
         .attr("function_response_types", strings(["ReportBatchItemFailures"]))

@@ -16,7 +16,7 @@ mod versions;
 
 use super::hcl::{Block, CheckovSkip, Expr, raw, template_text};
 use super::{GeneratedFile, generated_header};
-use crate::model::{AwsName, CustomerKey, Feature, LogGroup, Model, Queue, input};
+use crate::model::{AwsName, CustomerKey, Feature, LogGroup, Model, Namespace, Queue, input};
 use address::Address;
 
 pub use variables::{default_of, type_of};
@@ -89,6 +89,15 @@ fn aws_name(name: &AwsName) -> Expr {
         return raw("var.name");
     }
     raw(format!("\"{}\"", name_text(name)))
+}
+
+/// A CloudWatch namespace as HCL: an AWS one as it is; the module's own as `"sfngen/${var.name}"` (one per
+/// instance of the module), where the metric filters on the callback's log group count.
+fn namespace(namespace: Namespace) -> Expr {
+    match namespace {
+        Namespace::Aws(name) => super::hcl::string(name),
+        Namespace::Module => raw("\"sfngen/${var.name}\""),
+    }
 }
 
 /// The local of `main.tf` that says whether execution logging is on: `var.log_level != "OFF"`.

@@ -39,21 +39,22 @@ pub fn default_of(kind: &InputKind) -> String {
     }
 }
 
-/// Whether a caller's null means "the default" (`nullable = false`): for every per-environment setting
-/// that has no "unset" of its own, so that `x = var.env == "prod" ? 512 : null` works.
+/// Whether a caller's null means "the default" (`nullable = false`), so that
+/// `x = var.env == "prod" ? 512 : null` works: for every input but those whose null is a value of its own
+/// (reserved concurrency: unreserved; `permissions_boundary` and `callback_lambda_zip`: none, the module's
+/// package, which is their default anyway) and `name`, where a null fails the name's validation rather than
+/// silently taking the spec's name. `tags` and `alarm_actions` then always hold a map and a list.
 fn null_is_default(kind: &InputKind) -> bool {
     match kind {
         InputKind::Choice { .. }
         | InputKind::Flag { .. }
         | InputKind::RetentionDays { .. }
         | InputKind::KmsKeyArn { .. }
-        | InputKind::KmsKeyAlias { .. } => true,
-        InputKind::WholeNumber { optional, .. } => !optional,
-        InputKind::Name { .. }
+        | InputKind::KmsKeyAlias { .. }
         | InputKind::Tags
-        | InputKind::OptionalPolicyArn
-        | InputKind::OptionalPath
-        | InputKind::ArnList => false,
+        | InputKind::ArnList => true,
+        InputKind::WholeNumber { optional, .. } => !optional,
+        InputKind::Name { .. } | InputKind::OptionalPolicyArn | InputKind::OptionalPath => false,
     }
 }
 

@@ -62,10 +62,10 @@ output "state_machine_log_group_name" {
 }
 
 output "alarm_arns" {
-  description = "ARN of each CloudWatch alarm, by alarm name."
+  description = "ARN of each CloudWatch alarm, by its key in this module (its Terraform resource name, such as executions_failed), not its AWS name."
   value = {
     requests_oldest_message = aws_cloudwatch_metric_alarm.requests_oldest_message.arn
-    requests_dlq_messages   = aws_cloudwatch_metric_alarm.requests_dlq_messages.arn
+    dead_letters_unsettled  = aws_cloudwatch_metric_alarm.dead_letters_unsettled.arn
     executions_failed       = aws_cloudwatch_metric_alarm.executions_failed.arn
     executions_timedout     = aws_cloudwatch_metric_alarm.executions_timedout.arn
     executions_aborted      = aws_cloudwatch_metric_alarm.executions_aborted.arn
