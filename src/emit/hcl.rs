@@ -17,11 +17,11 @@ pub enum Expr {
     /// One line of HCL, written as is.
     Raw(String),
     /// An object constructor over several lines.
-    Object(Vec<(String, Expr)>),
+    Object(Vec<(Cow<'static, str>, Expr)>),
     /// A tuple: inline when it has at most one element, one element a line otherwise.
     List(Vec<Expr>),
     /// A function call; a multi-line argument opens on the call's line: `f({` … `})`.
-    Call(String, Vec<Expr>),
+    Call(Cow<'static, str>, Vec<Expr>),
 }
 
 /// A string literal, escaped by hcl-rs (including `${` → `$${`, so that no value becomes a template).

@@ -32,7 +32,7 @@ fn alarm_block(alarm: &Alarm, settings: &Alarms) -> Block {
         .blank();
     let block = match (alarm.watches.dimension(), dimension_value(alarm)) {
         (Some(dimension), Some(value)) => block
-            .attr("dimensions", Expr::Object(vec![(dimension.to_string(), value)]))
+            .attr("dimensions", Expr::Object(vec![(dimension.into(), value)]))
             .blank(),
         _ => block,
     };

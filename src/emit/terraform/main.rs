@@ -15,7 +15,7 @@ fn tag_object(model: &Model) -> Expr {
         ("SfngenPattern".to_string(), raw("var.name")),
     ]);
     tags.extend(model.tags.iter().map(|(k, v)| (k.clone(), string(v))));
-    Expr::Object(tags.into_iter().collect())
+    Expr::Object(tags.into_iter().map(|(k, v)| (k.into(), v)).collect())
 }
 
 /// The file.

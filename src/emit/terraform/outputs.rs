@@ -36,7 +36,7 @@ fn value(model: &Model, value: OutputValue) -> Expr {
                 .into_iter()
                 .map(|alarm| {
                     let arn = address::alarm(&alarm.key).attr("arn");
-                    (alarm.key, arn)
+                    (alarm.key.into(), arn)
                 })
                 .collect(),
         ),
@@ -49,7 +49,7 @@ fn value(model: &Model, value: OutputValue) -> Expr {
                 .map(|q| {
                     let policy = model.worker_policy_of(&q.key);
                     let document = address::worker_policy_document(policy.queue.as_deref());
-                    (q.key.clone(), document.attr("json"))
+                    (q.key.clone().into(), document.attr("json"))
                 })
                 .collect(),
         ),
@@ -63,8 +63,8 @@ fn by_queue_key(model: &Model, dead_letter: bool, attribute: &str) -> Expr {
             .queues
             .iter()
             .filter_map(|q| match (dead_letter, &q.dead_letter) {
-                (false, _) => Some((q.key.clone(), address::queue(&q.key).attr(attribute))),
-                (true, Some(_)) => Some((q.key.clone(), address::dead_letter_queue(&q.key).attr(attribute))),
+                (false, _) => Some((q.key.clone().into(), address::queue(&q.key).attr(attribute))),
+                (true, Some(_)) => Some((q.key.clone().into(), address::dead_letter_queue(&q.key).attr(attribute))),
                 (true, None) => None,
             })
             .collect(),

@@ -80,12 +80,12 @@ fn state_machine(model: &Model) -> Block {
 
 /// `templatefile()` of the ASL file, with the partition and each queue's URL.
 fn definition(model: &Model) -> Expr {
-    let mut template_vars = vec![("partition".to_string(), raw("local.partition"))];
+    let mut template_vars = vec![("partition".into(), raw("local.partition"))];
     template_vars.extend(
         model
             .queues
             .iter()
-            .map(|q| (queue_url_var(&q.key), address::queue(&q.key).attr("url"))),
+            .map(|q| (queue_url_var(&q.key).into(), address::queue(&q.key).attr("url"))),
     );
     Expr::Call(
         "templatefile".into(),
