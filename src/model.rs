@@ -675,6 +675,14 @@ impl Model {
             .collect()
     }
 
+    /// The most invocations the dead-letter readers' pollers make at once, all together.
+    pub fn dead_letter_pollers(&self) -> u32 {
+        self.dead_letter_readers()
+            .iter()
+            .map(|(_, reader)| reader.maximum_concurrency)
+            .sum()
+    }
+
     /// The queues encrypted with a key given by alias, in queue order: each has its own key input, so
     /// each has its own lookup of the key's ARN.
     pub fn alias_queues(&self) -> Vec<&Queue> {

@@ -87,6 +87,15 @@ check "callback_timeout_fits_queue_visibility" {
   }
 }
 
+# sfngen's guard rail, kept for every environment: reserved concurrency no greater than what the dead-letter
+# pollers may take leaves nothing for the workers' callbacks during a burst of dead letters.
+check "dead_letter_pollers_leave_concurrency_for_workers" {
+  assert {
+    condition     = var.callback_reserved_concurrency == null ? true : var.callback_reserved_concurrency > 4
+    error_message = "The callback reads its dead-letter queues with up to 4 invocations at once: a callback_reserved_concurrency of 4 or less leaves none for the workers' callbacks while it does."
+  }
+}
+
 # A message in the dead-letter queue of "payments" was never answered: the function fails its task at once
 # (sfngen.DeadLettered, which a step's catch can route) instead of leaving the execution to the step's timeout.
 resource "aws_lambda_event_source_mapping" "payments_dlq" {

@@ -24,6 +24,13 @@ pub(super) fn file(header: &str, model: &Model) -> File {
         "sfngen's guard rail, kept for every environment: a queue that hides a received message for less time than\nthe callback may run can hand it to a second worker while the first one's callback still runs.",
         visibility_check(model),
     );
+    if model.dead_letter_pollers() > 0 {
+        file.push_commented(
+            "sfngen's guard rail, kept for every environment: reserved concurrency no greater than what the dead-letter\n\
+             pollers may take leaves nothing for the workers' callbacks during a burst of dead letters.",
+            concurrency_check(model),
+        );
+    }
     for (queue, reader) in model.dead_letter_readers() {
         file.push_commented(
             &format!(
@@ -86,6 +93,24 @@ fn visibility_check(model: &Model) -> Block {
         );
     }
     check
+}
+
+/// A `check` (a warning at plan time, as the render-time guard rail is): reserved concurrency, when set,
+/// leaves the workers' callbacks room beside the dead-letter pollers.
+fn concurrency_check(model: &Model) -> Block {
+    let pollers = model.dead_letter_pollers();
+    let reserved = format!("var.{}", input::CALLBACK_RESERVED_CONCURRENCY);
+    Block::new("check", ["dead_letter_pollers_leave_concurrency_for_workers"]).block(
+        Block::new("assert", Vec::<String>::new())
+            .attr("condition", raw(format!("{reserved} == null ? true : {reserved} > {pollers}")))
+            .attr(
+                "error_message",
+                string(&format!(
+                    "The callback reads its dead-letter queues with up to {pollers} invocations at once: a {} of {pollers} or less leaves none for the workers' callbacks while it does.",
+                    input::CALLBACK_RESERVED_CONCURRENCY
+                )),
+            ),
+    )
 }
 
 fn dead_letter_mapping(queue: &Queue, reader: &DeadLetterReader) -> Block {
