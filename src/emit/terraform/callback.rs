@@ -1,7 +1,7 @@
 //! `callback.tf`: the callback Lambda (`provided.al2023`), its log group, and the event source mappings
 //! through which it fails the tasks of dead-lettered messages.
 
-use super::{address, aws_name, feature_on, log_group, namespace, var};
+use super::{address, aws_name, feature_on, log_group, namespace, plan_time_assert, var};
 use crate::duration::format_seconds;
 use crate::emit::hcl::{Block, Expr, File, number, raw, string, strings};
 use crate::model::{
@@ -78,19 +78,15 @@ fn visibility_check(model: &Model) -> Block {
     let mut check = Block::new("check", ["callback_timeout_fits_queue_visibility"]);
     for queue in &model.queues {
         let visibility = queue.visibility_timeout_seconds;
-        check = check.block(
-            Block::new("assert", Vec::<String>::new())
-                .attr("condition", raw(format!("var.{} <= {visibility}", input::CALLBACK_TIMEOUT_SECONDS)))
-                .attr(
-                    "error_message",
-                    string(&format!(
-                        "Queue {:?} hides a received message for {} (its visibility timeout), less than {}: the message can reappear while its callback still runs.",
-                        queue.key,
-                        format_seconds(visibility),
-                        input::CALLBACK_TIMEOUT_SECONDS
-                    )),
-                ),
-        );
+        check = check.block(plan_time_assert(
+            format!("var.{} <= {visibility}", input::CALLBACK_TIMEOUT_SECONDS),
+            &format!(
+                "Queue {:?} hides a received message for {} (its visibility timeout), less than {}: the message can reappear while its callback still runs.",
+                queue.key,
+                format_seconds(visibility),
+                input::CALLBACK_TIMEOUT_SECONDS
+            ),
+        ));
     }
     check
 }
@@ -100,17 +96,13 @@ fn visibility_check(model: &Model) -> Block {
 fn concurrency_check(model: &Model) -> Block {
     let pollers = model.dead_letter_pollers();
     let reserved = format!("var.{}", input::CALLBACK_RESERVED_CONCURRENCY);
-    Block::new("check", ["dead_letter_pollers_leave_concurrency_for_workers"]).block(
-        Block::new("assert", Vec::<String>::new())
-            .attr("condition", raw(format!("{reserved} == null ? true : {reserved} > {pollers}")))
-            .attr(
-                "error_message",
-                string(&format!(
-                    "The callback reads its dead-letter queues with up to {pollers} invocations at once: a {} of {pollers} or less leaves none for the workers' callbacks while it does.",
-                    input::CALLBACK_RESERVED_CONCURRENCY
-                )),
-            ),
-    )
+    Block::new("check", ["dead_letter_pollers_leave_concurrency_for_workers"]).block(plan_time_assert(
+        format!("{reserved} == null ? true : {reserved} > {pollers}"),
+        &format!(
+            "The callback reads its dead-letter queues with up to {pollers} invocations at once: a {} of {pollers} or less leaves none for the workers' callbacks while it does.",
+            input::CALLBACK_RESERVED_CONCURRENCY
+        ),
+    ))
 }
 
 fn dead_letter_mapping(queue: &Queue, reader: &DeadLetterReader) -> Block {

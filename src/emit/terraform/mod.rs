@@ -14,7 +14,7 @@ mod state_machine;
 mod variables;
 mod versions;
 
-use super::hcl::{Block, CheckovSkip, Expr, raw, template_text};
+use super::hcl::{Block, CheckovSkip, Expr, raw, string, template_text};
 use super::{GeneratedFile, generated_header};
 use crate::model::{AwsName, CustomerKey, Feature, LogGroup, Model, Namespace, Queue, input};
 use address::Address;
@@ -95,7 +95,7 @@ fn aws_name(name: &AwsName) -> Expr {
 /// instance of the module), where the metric filters on the callback's log group count.
 fn namespace(namespace: Namespace) -> Expr {
     match namespace {
-        Namespace::Aws(name) => super::hcl::string(name),
+        Namespace::Aws(name) => string(name),
         Namespace::Module => raw("\"sfngen/${var.name}\""),
     }
 }
@@ -128,6 +128,13 @@ fn state_machine_key_arn(model: &Model) -> Expr {
 }
 
 /// A module input: `var.NAME`.
+/// One `assert` of a `check` block: Terraform warns with `message` at plan time when `condition` is false.
+fn plan_time_assert(condition: String, message: &str) -> Block {
+    Block::new("assert", Vec::<String>::new())
+        .attr("condition", raw(condition))
+        .attr("error_message", string(message))
+}
+
 fn var(name: &str) -> Expr {
     raw(format!("var.{name}"))
 }

@@ -1,7 +1,7 @@
 //! `state_machine.tf`: the Standard state machine (its definition is `templatefile()` of the ASL file) and
 //! its execution log group, which exists while `var.log_level` is not `OFF`.
 
-use super::{address, aws_name, feature_on, log_group, state_machine_key_arn, var};
+use super::{address, aws_name, feature_on, log_group, plan_time_assert, state_machine_key_arn, var};
 use crate::emit::hcl::{Block, Expr, File, number, raw, string};
 use crate::emit::{ASL_FILE, queue_url_var};
 use crate::model::{CustomerKey, Feature, Model, RoleId, input};
@@ -29,16 +29,12 @@ pub(super) fn file(header: &str, model: &Model) -> File {
 /// execution logs.
 fn tokens_check() -> Block {
     let (level, data) = (input::LOG_LEVEL, input::INCLUDE_EXECUTION_DATA);
-    Block::new("check", ["task_tokens_stay_out_of_execution_logs"]).block(
-        Block::new("assert", Vec::<String>::new())
-            .attr("condition", raw(format!("!(var.{level} == \"ALL\" && var.{data})")))
-            .attr(
-                "error_message",
-                string(&format!(
-                    "With {level} ALL, {data} puts every task token in CloudWatch Logs: whoever can read the log group can complete or fail those tasks."
-                )),
-            ),
-    )
+    Block::new("check", ["task_tokens_stay_out_of_execution_logs"]).block(plan_time_assert(
+        format!("!(var.{level} == \"ALL\" && var.{data})"),
+        &format!(
+            "With {level} ALL, {data} puts every task token in CloudWatch Logs: whoever can read the log group can complete or fail those tasks."
+        ),
+    ))
 }
 
 fn state_machine(model: &Model) -> Block {
