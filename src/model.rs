@@ -293,6 +293,12 @@ pub enum Encryption {
 }
 
 impl Queue {
+    /// How the callback Lambda reads this queue's dead-letter queue, failing the tasks of its messages;
+    /// `None` without a dead-letter queue or with `fail_execution = false`.
+    pub fn dead_letter_reader(&self) -> Option<&DeadLetterReader> {
+        self.dead_letter.as_ref()?.fail_execution.as_ref()
+    }
+
     /// The module input that holds the key this queue names by ARN or alias (one per queue, so that each
     /// account or environment sets its own): `{key}_queue_kms_key_arn` or `{key}_queue_kms_key_alias`, with
     /// `-` written `_` (queue keys hold no `_`, so two queues cannot share one). `None` for SSE-SQS and the
@@ -671,7 +677,7 @@ impl Model {
     pub fn dead_letter_readers(&self) -> Vec<(&Queue, &DeadLetterReader)> {
         self.queues
             .iter()
-            .filter_map(|q| Some((q, q.dead_letter.as_ref()?.fail_execution.as_ref()?)))
+            .filter_map(|q| Some((q, q.dead_letter_reader()?)))
             .collect()
     }
 
@@ -1009,10 +1015,7 @@ impl Model {
             });
             // A dead-letter queue the callback reads keeps its messages in flight: its visible messages say
             // nothing there, the unsettled dead letters below do.
-            let Some(dead_letter) = &queue.dead_letter else {
-                continue;
-            };
-            if dead_letter.fail_execution.is_some() {
+            if queue.dead_letter.is_none() || queue.dead_letter_reader().is_some() {
                 continue;
             }
             alarms.push(Alarm {
@@ -1067,9 +1070,7 @@ impl Model {
         }
         alarms
     }
-}
 
-impl Model {
     /// The alarm on dead letters the callback read and could not settle ([`DEAD_LETTERS_UNSETTLED_METRIC`]),
     /// when it reads any dead-letter queue.
     fn unsettled_dead_letters_alarm(&self) -> Option<Alarm> {

@@ -90,7 +90,7 @@ fn context(model: &Model, checkov_skips: &[CheckovSkip]) -> Value {
             dlq_name: q.dead_letter.as_ref().map(|d| d.name.with(&model.name)),
             max_receives: q.dead_letter.as_ref().map(|d| d.max_receives),
             key_input: q.key_input(),
-            dlq_fails_execution: q.dead_letter.as_ref().is_some_and(|d| d.fail_execution.is_some()),
+            dlq_fails_execution: q.dead_letter_reader().is_some(),
         })
         .collect();
     let logging = &model.state_machine.logging;
@@ -330,7 +330,7 @@ pub fn architecture_mermaid(model: &Model) -> String {
     ));
     lines.push("  fn -- \"SendTaskSuccess / Failure / Heartbeat\" --> sfn".to_string());
     for (index, queue) in model.queues.iter().enumerate() {
-        if queue.dead_letter.as_ref().is_some_and(|d| d.fail_execution.is_some()) {
+        if queue.dead_letter_reader().is_some() {
             lines.push(format!("  d{index} -- \"event source: fail the task\" --> fn"));
         }
     }

@@ -56,9 +56,7 @@ fn spent_tokens() -> LogMetric {
 /// Dead letters the callback read and could not settle, counted from its log lines, when it reads any
 /// dead-letter queue.
 pub(super) fn dead_letters_unsettled(queues: &[Queue]) -> Option<LogMetric> {
-    let reads_dead_letters = queues
-        .iter()
-        .any(|q| q.dead_letter.as_ref().is_some_and(|d| d.fail_execution.is_some()));
+    let reads_dead_letters = queues.iter().any(|q| q.dead_letter_reader().is_some());
     let (event, dead_letter) = DEAD_LETTER_LOG;
     let (outcome, unsettled) = UNSETTLED_DEAD_LETTER_OUTCOMES;
     reads_dead_letters.then(|| LogMetric {

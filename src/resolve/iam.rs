@@ -172,10 +172,7 @@ pub(super) fn callback_role(sm: &StateMachine, queues: &[Queue]) -> Role {
 /// their keys. Lambda's poller calls SQS with the function's role, not from inside the function, so these
 /// statements cannot carry `lambda:SourceFunctionArn`.
 fn read_dead_letters(queues: &[Queue]) -> Vec<Statement> {
-    let read: Vec<&Queue> = queues
-        .iter()
-        .filter(|q| q.dead_letter.as_ref().is_some_and(|d| d.fail_execution.is_some()))
-        .collect();
+    let read: Vec<&Queue> = queues.iter().filter(|q| q.dead_letter_reader().is_some()).collect();
     if read.is_empty() {
         return Vec::new();
     }
