@@ -66,10 +66,17 @@ pub fn package(architecture: Architecture, prebuilt: Option<&Path>) -> Result<Mo
         }
         None => (cached_or_built(architecture)?, true),
     };
+    // A cache entry's stamp knows its hash: the manifest records it without reading 2 MB.
+    let sha256 = if immutable {
+        stamp::recorded_sha256(&source)
+    } else {
+        None
+    };
     Ok(ModuleFile::Stored(StoredFile {
         path: LAMBDA_ZIP_FILE.to_string(),
         source,
         immutable,
+        sha256,
     }))
 }
 
@@ -320,6 +327,11 @@ mod stamp {
                 sha256: hex_sha256(bytes),
             },
         )
+    }
+
+    /// The SHA-256 the stamp records for `package` (its bytes', once [`cached_package_is_sound`] said so).
+    pub fn recorded_sha256(package: &Path) -> Option<crate::generated::Digest> {
+        crate::generated::from_hex(&read(package)?.sha256)
     }
 
     /// Whether `package` can be used as it is. A package changed since its stamp is removed (and so
