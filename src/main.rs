@@ -205,6 +205,13 @@ fn render_summary(invocation: &RenderInvocation, report: &output::WriteReport) -
             output::MANIFEST
         ));
     }
+    for path in &report.unlisted {
+        text.push_str(&format!(
+            "note: {path} has sfngen's header, and no {} lists it: left alone; delete it if sfngen no longer \
+             generates it\n",
+            output::MANIFEST
+        ));
+    }
     for path in &report.written {
         if report.overwritten_edits.contains(path) {
             text.push_str(&format!("wrote {path} (over its hand edit: --force)\n"));

@@ -59,6 +59,9 @@ pub struct WriteReport {
     pub removed: Vec<String>,
     /// Manifest entries that are no plain file inside the folder, with why: left alone.
     pub ignored: Vec<(String, String)>,
+    /// Without a manifest: files with sfngen's header that this render does not write. sfngen cannot tell
+    /// one it no longer generates from a user's copy, so they are left alone (and named).
+    pub unlisted: Vec<String>,
 }
 
 /// Why a render wrote nothing: files where it would write that are not sfngen's, or that were edited
@@ -225,6 +228,9 @@ fn write_into_existing(dir: &Path, files: &[ModuleFile], force: bool) -> Result<
     if let Some(why) = &found.unusable {
         report.ignored.push((MANIFEST.to_string(), why.clone()));
     }
+    if found.manifest.is_none() {
+        report.unlisted = survey::unlisted_with_header(dir, files);
+    }
     let changed: Vec<usize> = (0..files.len())
         .filter(|&i| survey.files[i].state != State::UpToDate)
         .collect();
@@ -250,16 +256,20 @@ fn write_into_existing(dir: &Path, files: &[ModuleFile], force: bool) -> Result<
         stage(staging.path(), files[i].path(), &files[i])?;
         staged.push(files[i].path());
     }
-    stage(staging.path(), MANIFEST, &final_manifest.into())?;
-    staged.push(MANIFEST);
-    let replaces_module_files = changed.iter().any(|&i| !is_bookkeeping(files[i].path())) || !removals.is_empty();
-    if replaces_module_files {
+    let during = !already_listed(found.manifest.as_ref(), files, &survey, &changed, &removals);
+    // After the manifest of both versions, the final one lands even if the folder had its very bytes.
+    let final_lands = manifest_changed || during;
+    if final_lands {
+        stage(staging.path(), MANIFEST, &final_manifest.into())?;
+        staged.push(MANIFEST);
+    }
+    if during {
         let during = manifest_during(files, &survey, &removals);
         stage(staging.path(), MANIFEST_DURING, &during.into())?;
         staged.push(MANIFEST_DURING);
     }
     sync_staged(staging.path(), &staged)?;
-    if replaces_module_files {
+    if during {
         rename_into(staging.path(), MANIFEST_DURING, dir, MANIFEST)?;
     }
     let mut touched_dirs = BTreeSet::from([dir.to_path_buf()]);
@@ -287,7 +297,9 @@ fn write_into_existing(dir: &Path, files: &[ModuleFile], force: bool) -> Result<
             }
         }
     }
-    rename_into(staging.path(), MANIFEST, dir, MANIFEST)?;
+    if final_lands {
+        rename_into(staging.path(), MANIFEST, dir, MANIFEST)?;
+    }
     drop(staging);
     for touched in &touched_dirs {
         sync_dir(touched);
@@ -328,6 +340,29 @@ fn refuse_what_is_not_sfngens(dir: &Path, survey: &survey::Survey, force: bool) 
         edited: if force { Vec::new() } else { edited },
     }
     .into())
+}
+
+/// Whether the folder's manifest already lists every version of the files this render replaces or
+/// removes, before and after (a file restored, a package linked again): then it needs no manifest of
+/// both versions in the meantime.
+fn already_listed(
+    manifest: Option<&Manifest>,
+    files: &[ModuleFile],
+    survey: &survey::Survey,
+    changed: &[usize],
+    removals: &[&(String, Stale, Option<Digest>)],
+) -> bool {
+    let Some(manifest) = manifest else {
+        return changed.iter().all(|&i| is_bookkeeping(files[i].path())) && removals.is_empty();
+    };
+    let lists = |path: &str, digest: &Option<Digest>| {
+        digest.is_none_or(|digest| manifest.digests(path).is_some_and(|d| d.contains(&digest)))
+    };
+    let replaced = changed.iter().filter(|&&i| !is_bookkeeping(files[i].path())).all(|&i| {
+        let path = files[i].path();
+        lists(path, &survey.files[i].current) && lists(path, &Some(survey.digests[i]))
+    });
+    replaced && removals.iter().all(|(path, _, current)| lists(path, current))
 }
 
 /// The manifest while files are replaced: each file's bytes before (when sfngen's) and after, and the
@@ -687,6 +722,24 @@ mod tests {
         assert_eq!(report.removed, ["b.tf"]);
         assert_eq!(report.overwritten_edits, ["a.tf", "b.tf"]);
         assert!(check(&out, &[file("a.tf", "new")]).unwrap().is_up_to_date());
+    }
+
+    #[test]
+    fn forcing_the_same_module_back_leaves_its_manifest_as_it_was() {
+        let root = tempfile::tempdir().unwrap();
+        let out = root.path().join("infra");
+        write(&out, &[file("a.tf", "1")], false).unwrap();
+        let manifest = fs::read(out.join(MANIFEST)).unwrap();
+        fs::write(out.join("a.tf"), "edited").unwrap();
+        let report = write(&out, &[file("a.tf", "1")], true).unwrap();
+        assert_eq!(report.overwritten_edits, ["a.tf"]);
+        assert_eq!(fs::read(out.join(MANIFEST)).unwrap(), manifest);
+        // The same edit again is still an edit: its bytes were listed only while a.tf was replaced.
+        fs::write(out.join("a.tf"), "edited").unwrap();
+        assert!(
+            write(&out, &[file("a.tf", "2")], false).is_err(),
+            "the edit's bytes were recorded"
+        );
     }
 
     #[test]

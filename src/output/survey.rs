@@ -98,6 +98,29 @@ pub fn survey(dir: &Path, files: &[ModuleFile], manifest: Option<&Manifest>) -> 
     Ok(survey)
 }
 
+/// The files at the top of `dir` that carry sfngen's header and are none of `files`: what a render
+/// wrote before, if the manifest that would say so is gone (or a user's copy: sfngen cannot tell).
+pub fn unlisted_with_header(dir: &Path, files: &[ModuleFile]) -> Vec<String> {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return Vec::new();
+    };
+    let mut found: Vec<String> = entries
+        .flatten()
+        .filter_map(|entry| entry.file_name().into_string().ok())
+        .filter(|name| takes_a_header(name) && !is_bookkeeping(name) && !files.iter().any(|f| f.path() == name))
+        .filter(|name| match folder::open_plain(dir, name) {
+            Ok(Plain::File(handle, _)) => {
+                let mut head = Vec::with_capacity(HEADER_PROBE_LEN);
+                handle.take(HEADER_PROBE_LEN as u64).read_to_end(&mut head).is_ok()
+                    && carries_generated_header(name, &head)
+            }
+            _ => false,
+        })
+        .collect();
+    found.sort();
+    found
+}
+
 /// Every digest of `files`, for a folder that does not exist yet.
 pub fn digests(files: &[ModuleFile]) -> Result<Vec<Digest>> {
     files.iter().map(digest_of).collect()
