@@ -200,10 +200,16 @@ fn shell_quote(word: &str) -> String {
 fn render_summary(invocation: &RenderInvocation, report: &output::WriteReport) -> String {
     let mut text = String::new();
     for (path, why) in &report.ignored {
-        text.push_str(&format!(
-            "warning: {} lists {path}, which is {why}: ignored, not removed\n",
-            output::MANIFEST
-        ));
+        if path == output::MANIFEST {
+            text.push_str(&format!(
+                "warning: {path} is {why}: not read; sfngen knows its files by their header, and writes a new one\n"
+            ));
+        } else {
+            text.push_str(&format!(
+                "warning: {} lists {path}: {why}; ignored, neither followed nor removed\n",
+                output::MANIFEST
+            ));
+        }
     }
     for path in &report.unlisted {
         text.push_str(&format!(

@@ -120,19 +120,21 @@ fn manifest_of(files: &[ModuleFile], digests: &[Digest]) -> GeneratedFile {
     )
 }
 
-fn check_output_dir(dir: &Path) -> Result<()> {
-    match (fs::metadata(dir), fs::symlink_metadata(dir)) {
-        (Ok(meta), _) if !meta.is_dir() => Err(UsageError(format!(
+/// Whether the output folder exists; a [`UsageError`] when `-o` names a file or a link to nothing.
+fn output_dir_exists(dir: &Path) -> Result<bool> {
+    match fs::metadata(dir) {
+        Ok(meta) if meta.is_dir() => Ok(true),
+        Ok(_) => Err(UsageError(format!(
             "output path {} is a file, not a folder: pass a folder to -o (it is created if missing)",
             dir.display()
         ))
         .into()),
-        (Err(_), Ok(link)) if link.file_type().is_symlink() => Err(UsageError(format!(
+        Err(_) if fs::symlink_metadata(dir).is_ok_and(|m| m.file_type().is_symlink()) => Err(UsageError(format!(
             "output path {} is a symbolic link to nothing: pass a folder to -o (it is created if missing)",
             dir.display()
         ))
         .into()),
-        _ => Ok(()),
+        Err(_) => Ok(false),
     }
 }
 
@@ -147,9 +149,8 @@ fn parent_of(dir: &Path) -> PathBuf {
 /// already up to date are not touched: a render of an unchanged module writes nothing at all. Files
 /// that are not sfngen's, or (unless `force`) were edited by hand, make it write nothing ([`Refused`]).
 pub fn write(dir: &Path, files: &[ModuleFile], force: bool) -> Result<WriteReport> {
-    check_output_dir(dir)?;
     loop {
-        if dir.is_dir() {
+        if output_dir_exists(dir)? {
             let _lock = folder::lock(dir, folder::LockMode::Exclusive)?;
             folder::remove_abandoned_staging(dir);
             return write_into_existing(dir, files, force);
@@ -160,7 +161,6 @@ pub fn write(dir: &Path, files: &[ModuleFile], force: bool) -> Result<WriteRepor
         // Another render may have created the folder while this one waited.
         if fs::symlink_metadata(dir).is_ok() {
             drop(lock);
-            check_output_dir(dir)?;
             continue;
         }
         folder::remove_abandoned_staging(&parent);
@@ -552,9 +552,8 @@ impl CheckReport {
 
 /// Compares `files` with `dir` as render would leave it, writing nothing.
 pub fn check(dir: &Path, files: &[ModuleFile]) -> Result<CheckReport> {
-    check_output_dir(dir)?;
     let mut report = CheckReport::default();
-    if !dir.is_dir() {
+    if !output_dir_exists(dir)? {
         report.findings = module_paths(files).map(|p| (p.to_string(), Finding::Missing)).collect();
         return Ok(report);
     }

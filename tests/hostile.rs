@@ -435,7 +435,10 @@ fn manifest_entries_never_lead_render_outside_the_folder() {
     let stderr = String::from_utf8_lossy(&result.stderr);
     assert_eq!(result.status.code(), Some(0), "{stderr}");
     assert!(
-        stderr.contains(".sfngen-manifest lists linked/victim.tf, which is its folder linked is a symbolic link: ignored, not removed"),
+        stderr.contains(
+            "warning: .sfngen-manifest lists linked/victim.tf: its folder linked is a symbolic link; ignored, neither \
+             followed nor removed\n"
+        ),
         "{stderr}"
     );
     assert_eq!(stderr.matches("warning: .sfngen-manifest lists").count(), 5, "{stderr}");
@@ -454,6 +457,24 @@ fn manifest_entries_never_lead_render_outside_the_folder() {
     );
     // The new manifest lists the module only: the user's links stay, and the folder is up to date.
     assert_up_to_date(&full, &out, &zip, "after ignoring the entries");
+
+    // A manifest that is itself a link is not read, nor written through: it is replaced.
+    std::fs::remove_file(out.join(".sfngen-manifest")).unwrap();
+    symlink(outside.join("x.tf"), out.join(".sfngen-manifest")).unwrap();
+    let result = render_cmd(&seed, &out, &zip).output().unwrap();
+    let stderr = String::from_utf8_lossy(&result.stderr);
+    assert_eq!(result.status.code(), Some(0), "{stderr}");
+    assert!(
+        stderr.starts_with("warning: .sfngen-manifest is a symbolic link: not read; sfngen knows its files by"),
+        "{stderr}"
+    );
+    assert_eq!(files_in(&outside), victims, "render wrote through a linked manifest");
+    assert!(
+        std::fs::symlink_metadata(out.join(".sfngen-manifest"))
+            .unwrap()
+            .is_file()
+    );
+    assert_up_to_date(&seed, &out, &zip, "after replacing the linked manifest");
 }
 
 #[test]

@@ -125,13 +125,14 @@ pub struct FolderLock {
     _handle: Option<File>,
 }
 
-/// How long a render waits for another render into the same folder: `SFNGEN_LOCK_WAIT` seconds, or 60.
+/// How long a render waits for another render into the same folder: `SFNGEN_LOCK_WAIT` seconds (a
+/// decimal number up to a day), or 60.
 fn lock_wait() -> Duration {
-    let seconds = std::env::var("SFNGEN_LOCK_WAIT")
+    std::env::var("SFNGEN_LOCK_WAIT")
         .ok()
-        .and_then(|s| s.trim().parse::<u64>().ok())
-        .unwrap_or(60);
-    Duration::from_secs(seconds)
+        .and_then(|s| s.trim().parse::<f64>().ok())
+        .filter(|s| (0.0..=86_400.0).contains(s))
+        .map_or(Duration::from_secs(60), Duration::from_secs_f64)
 }
 
 /// Takes `dir`'s lock, waiting for another sfngen that holds it (at most [`lock_wait`], then a
@@ -158,10 +159,10 @@ pub fn lock(dir: &Path, mode: LockMode) -> Result<FolderLock> {
         let waited = started.elapsed();
         if waited >= deadline {
             return Err(UsageError(format!(
-                "another sfngen render has been writing into {} for {}s; nothing was written. Run again when \
+                "another sfngen render has been writing into {} for {:.1}s; nothing was written. Run again when \
                  it is done (SFNGEN_LOCK_WAIT sets how many seconds to wait)",
                 dir.display(),
-                waited.as_secs()
+                waited.as_secs_f64()
             ))
             .into());
         }

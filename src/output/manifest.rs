@@ -99,7 +99,7 @@ impl Manifest {
 /// file is reported, not read.
 pub fn read(dir: &Path) -> Result<Found> {
     let path = dir.join(MANIFEST);
-    let mut file = match folder::open_plain(dir, MANIFEST).with_context(|| format!("cannot read {}", path.display()))? {
+    let file = match folder::open_plain(dir, MANIFEST).with_context(|| format!("cannot read {}", path.display()))? {
         Plain::Absent => return Ok(Found::default()),
         Plain::Not(why) => {
             return Ok(Found {
@@ -107,10 +107,14 @@ pub fn read(dir: &Path) -> Result<Found> {
                 ..Found::default()
             });
         }
-        Plain::File(file, _) => file,
+        Plain::File(file, meta) => (file, meta),
     };
-    let mut bytes = Vec::new();
-    file.read_to_end(&mut bytes)
+    let (mut file, meta) = file;
+    // Through `take`, which reads into the room made for the length instead of asking the file for it.
+    let mut bytes = Vec::with_capacity(usize::try_from(meta.len()).unwrap_or_default() + 1);
+    (&mut file)
+        .take(meta.len() + 1)
+        .read_to_end(&mut bytes)
         .with_context(|| format!("cannot read {}", path.display()))?;
     let Ok(text) = std::str::from_utf8(&bytes) else {
         return Ok(Found {

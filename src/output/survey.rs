@@ -236,9 +236,10 @@ fn holds_exactly(handle: &mut File, meta: &Metadata, file: &ModuleFile, target: 
             if meta.len() != file.contents.len() as u64 {
                 return Ok(false);
             }
-            let mut old = Vec::with_capacity(file.contents.len());
+            // The length is known: one read, no probing.
+            let mut old = vec![0; file.contents.len()];
             handle
-                .read_to_end(&mut old)
+                .read_exact(&mut old)
                 .with_context(|| format!("cannot read {}", target.display()))?;
             Ok(old == file.contents)
         }
