@@ -15,21 +15,37 @@ pub fn sha256(bytes: &[u8]) -> Digest {
 
 /// A digest in lowercase hex, as `sha256sum` prints it.
 pub fn to_hex(digest: &Digest) -> String {
-    use std::fmt::Write as _;
-    digest.iter().fold(String::with_capacity(64), |mut hex, byte| {
-        let _ = write!(hex, "{byte:02x}");
-        hex
-    })
+    let mut hex = String::with_capacity(64);
+    push_hex(&mut hex, digest);
+    hex
+}
+
+/// Appends `digest` in lowercase hex to `out`.
+pub fn push_hex(out: &mut String, digest: &Digest) {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    for byte in digest {
+        out.push(char::from(DIGITS[usize::from(byte >> 4)]));
+        out.push(char::from(DIGITS[usize::from(byte & 0x0f)]));
+    }
 }
 
 /// A digest from 64 hex digits; `None` for anything else.
 pub fn from_hex(hex: &str) -> Option<Digest> {
-    if hex.len() != 64 || !hex.is_ascii() {
+    fn nibble(digit: u8) -> Option<u8> {
+        match digit {
+            b'0'..=b'9' => Some(digit - b'0'),
+            b'a'..=b'f' => Some(digit - b'a' + 10),
+            b'A'..=b'F' => Some(digit - b'A' + 10),
+            _ => None,
+        }
+    }
+    let hex = hex.as_bytes();
+    if hex.len() != 64 {
         return None;
     }
     let mut digest = [0u8; 32];
-    for (byte, pair) in digest.iter_mut().zip(hex.as_bytes().chunks(2)) {
-        *byte = u8::from_str_radix(std::str::from_utf8(pair).ok()?, 16).ok()?;
+    for (byte, pair) in digest.iter_mut().zip(hex.chunks_exact(2)) {
+        *byte = nibble(pair[0])? << 4 | nibble(pair[1])?;
     }
     Some(digest)
 }

@@ -14,7 +14,7 @@ use std::path::Path;
 use anyhow::{Context as _, Result};
 
 use super::folder::{self, Plain};
-use crate::generated::{Digest, from_hex, to_hex};
+use crate::generated::{Digest, from_hex, push_hex};
 
 /// The manifest's file name inside the output folder.
 pub const MANIFEST: &str = ".sfngen-manifest";
@@ -85,7 +85,7 @@ impl Manifest {
         text.push_str(HEADER);
         for (path, digests) in &self.entries {
             for digest in digests {
-                text.push_str(&to_hex(digest));
+                push_hex(&mut text, digest);
                 text.push_str("  ");
                 text.push_str(path);
                 text.push('\n');

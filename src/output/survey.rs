@@ -141,7 +141,6 @@ fn digest_of(file: &ModuleFile) -> Result<Digest> {
 fn survey_file(dir: &Path, file: &ModuleFile, manifest: Option<&Manifest>) -> Result<(Surveyed, Digest)> {
     let path = file.path();
     let target = dir.join(path);
-    let digest = digest_of(file)?;
     let opened = folder::open_plain(dir, path).with_context(|| format!("cannot read {}", target.display()))?;
     let surveyed = |state, current| Surveyed {
         path: path.to_string(),
@@ -149,15 +148,22 @@ fn survey_file(dir: &Path, file: &ModuleFile, manifest: Option<&Manifest>) -> Re
         current,
     };
     let (mut handle, meta) = match opened {
-        Plain::Absent => return Ok((surveyed(State::Missing, None), digest)),
+        Plain::Absent => return Ok((surveyed(State::Missing, None), digest_of(file)?)),
         // A bookkeeping name is sfngen's whatever is there: the rename replaces the entry itself.
-        Plain::Not(_) if is_bookkeeping(path) => return Ok((surveyed(State::Outdated, None), digest)),
-        Plain::Not(why) => return Ok((surveyed(State::NotSfngens(why), None), digest)),
+        Plain::Not(_) if is_bookkeeping(path) => return Ok((surveyed(State::Outdated, None), digest_of(file)?)),
+        Plain::Not(why) => return Ok((surveyed(State::NotSfngens(why), None), digest_of(file)?)),
         Plain::File(handle, meta) => (handle, meta),
     };
     if holds_exactly(&mut handle, &meta, file, &target)? {
+        // A file that already holds this render's bytes keeps its record: the manifest stands for the bytes
+        // sfngen last wrote there, and an unchanged render need not hash the whole module to say so again.
+        let digest = match manifest.and_then(|m| m.digests(path)) {
+            Some([recorded]) => *recorded,
+            _ => digest_of(file)?,
+        };
         return Ok((surveyed(State::UpToDate, Some(digest)), digest));
     }
+    let digest = digest_of(file)?;
     if is_bookkeeping(path) {
         return Ok((surveyed(State::Outdated, None), digest));
     }
