@@ -6,6 +6,11 @@
 //! does not list with its bytes, when its first line is sfngen's header ([`carries_generated_header`])
 //! or it is a Lambda package as sfngen zips them ([`is_sfngen_zip`]). A file the manifest lists whose
 //! bytes are none it recorded was edited by hand.
+//!
+//! Hashing costs a pass over the bytes, so it is done only where an answer needs it: a file that already
+//! holds this render's bytes keeps the one digest its record holds (the manifest stands for the bytes
+//! sfngen last wrote there), and a file's current bytes are hashed only when they differ from the
+//! render's.
 
 use std::fs::{File, Metadata};
 use std::io::{Read as _, Seek as _};
