@@ -109,6 +109,24 @@ pub fn manifest_for<'a>(entries: impl IntoIterator<Item = (&'a str, Digest)>) ->
     GeneratedFile::text(MANIFEST, manifest.text())
 }
 
+/// The bytes of one of sfngen's own records in `dir` (a name starting with `.sfngen-`, written by passing a
+/// file of that name to [`write`] with the module's): `None` when it is absent or is no plain file (a
+/// symbolic link is never followed).
+pub fn read_record(dir: &Path, name: &str) -> Result<Option<Vec<u8>>> {
+    if !is_bookkeeping(name) {
+        return Err(anyhow::anyhow!("{name} is not a name sfngen keeps its records under"));
+    }
+    match folder::open_plain(dir, name).with_context(|| format!("cannot read {}", dir.join(name).display()))? {
+        folder::Plain::File(mut file, _) => {
+            let mut bytes = Vec::new();
+            file.read_to_end(&mut bytes)
+                .with_context(|| format!("cannot read {}", dir.join(name).display()))?;
+            Ok(Some(bytes))
+        }
+        folder::Plain::Absent | folder::Plain::Not(_) => Ok(None),
+    }
+}
+
 /// The final manifest of a render: every module file (bookkeeping aside) with its digest.
 fn manifest_of(files: &[ModuleFile], digests: &[Digest]) -> GeneratedFile {
     manifest_for(
@@ -774,7 +792,9 @@ mod tests {
         );
         let report = write(&out, &[file("a.tf", "1"), record], false).unwrap();
         assert_eq!((report.written.len(), report.unchanged), (0, 1));
-        assert_eq!(fs::read_to_string(out.join(".sfngen-model")).unwrap(), "v2");
+        assert_eq!(read_record(&out, ".sfngen-model").unwrap().as_deref(), Some(&b"v2"[..]));
+        assert_eq!(read_record(&out, ".sfngen-other").unwrap(), None);
+        assert!(read_record(&out, "a.tf").is_err());
     }
 
     #[test]
