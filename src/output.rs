@@ -193,9 +193,10 @@ pub fn write(dir: &Path, files: &[ModuleFile], force: bool) -> Result<WriteRepor
 fn write_new_dir(dir: &Path, parent: &Path, files: &[ModuleFile]) -> Result<Option<WriteReport>> {
     let digests = survey::digests(files)?;
     let manifest = manifest_of(files, &digests);
-    let name = dir
+    // The folder's name says whose staging it is; cut short, so that the name stays within NAME_MAX.
+    let name: String = dir
         .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
+        .map(|n| n.to_string_lossy().chars().take(64).collect())
         .unwrap_or_default();
     let staging = tempfile::Builder::new()
         .prefix(&format!("{STAGING_PREFIX}{name}-"))
@@ -290,31 +291,8 @@ fn write_into_existing(dir: &Path, files: &[ModuleFile], force: bool) -> Result<
     if during {
         rename_into(staging.path(), MANIFEST_DURING, dir, MANIFEST)?;
     }
-    let mut touched_dirs = BTreeSet::from([dir.to_path_buf()]);
-    for &i in &changed {
-        let path = files[i].path();
-        if let Some(parent) = Path::new(path).parent().filter(|p| !p.as_os_str().is_empty()) {
-            let parent = dir.join(parent);
-            fs::create_dir_all(&parent).with_context(|| format!("cannot create {}", parent.display()))?;
-            touched_dirs.insert(parent);
-        }
-        rename_into(staging.path(), path, dir, path)?;
-        if is_bookkeeping(path) {
-            continue;
-        }
-        report.written.push(path.to_string());
-        if survey.files[i].state == State::EditedByHand {
-            report.overwritten_edits.push(path.to_string());
-        }
-    }
-    for (path, stale, _) in removals {
-        if folder::remove_plain(dir, path)? {
-            report.removed.push(path.clone());
-            if *stale == Stale::EditedByHand {
-                report.overwritten_edits.push(path.clone());
-            }
-        }
-    }
+    let touched_dirs = replace_files(dir, staging.path(), files, &changed, &survey, &mut report)?;
+    remove_stale(dir, &removals, &mut report)?;
     if final_lands {
         rename_into(staging.path(), MANIFEST, dir, MANIFEST)?;
     }
@@ -323,6 +301,49 @@ fn write_into_existing(dir: &Path, files: &[ModuleFile], force: bool) -> Result<
         sync_dir(touched);
     }
     Ok(report)
+}
+
+/// Renames each staged file over its old version, noting it in `report`; returns the folders that
+/// received a file (to sync).
+fn replace_files(
+    dir: &Path,
+    staging: &Path,
+    files: &[ModuleFile],
+    changed: &[usize],
+    survey: &survey::Survey,
+    report: &mut WriteReport,
+) -> Result<BTreeSet<PathBuf>> {
+    let mut touched_dirs = BTreeSet::from([dir.to_path_buf()]);
+    for &i in changed {
+        let path = files[i].path();
+        if let Some(parent) = Path::new(path).parent().filter(|p| !p.as_os_str().is_empty()) {
+            let parent = dir.join(parent);
+            fs::create_dir_all(&parent).with_context(|| format!("cannot create {}", parent.display()))?;
+            touched_dirs.insert(parent);
+        }
+        rename_into(staging, path, dir, path)?;
+        if is_bookkeeping(path) {
+            continue;
+        }
+        report.written.push(path.to_string());
+        if survey.files[i].state == State::EditedByHand {
+            report.overwritten_edits.push(path.to_string());
+        }
+    }
+    Ok(touched_dirs)
+}
+
+/// Removes the files sfngen no longer generates (each checked again to be a plain file right before).
+fn remove_stale(dir: &Path, removals: &[&(String, Stale, Option<Digest>)], report: &mut WriteReport) -> Result<()> {
+    for (path, stale, _) in removals {
+        if folder::remove_plain(dir, path)? {
+            report.removed.push(path.clone());
+            if *stale == Stale::EditedByHand {
+                report.overwritten_edits.push(path.clone());
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Stops before writing anything when a file where render writes is not sfngen's, or, without
@@ -795,6 +816,14 @@ mod tests {
         assert_eq!(read_record(&out, ".sfngen-model").unwrap().as_deref(), Some(&b"v2"[..]));
         assert_eq!(read_record(&out, ".sfngen-other").unwrap(), None);
         assert!(read_record(&out, "a.tf").is_err());
+    }
+
+    #[test]
+    fn a_new_folder_with_the_longest_name_gets_its_staging_beside_it() {
+        let root = tempfile::tempdir().unwrap();
+        let out = root.path().join("m".repeat(255));
+        assert_eq!(write(&out, &[file("a.tf", "1")], false).unwrap().written, ["a.tf"]);
+        assert_eq!(names(root.path()), ["m".repeat(255)]);
     }
 
     #[test]
