@@ -399,3 +399,17 @@ fn report(file: &str, source: &str, diags: &[Diagnostic]) {
 fn plural(n: usize) -> &'static str {
     if n == 1 { "" } else { "s" }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::shell_quote;
+
+    #[test]
+    fn words_are_quoted_only_when_a_shell_would_split_or_expand_them() {
+        assert_eq!(shell_quote("examples/seed/sfngen.toml"), "examples/seed/sfngen.toml");
+        assert_eq!(shell_quote("my module"), "'my module'");
+        assert_eq!(shell_quote("it's"), r"'it'\''s'");
+        assert_eq!(shell_quote("$HOME"), "'$HOME'");
+        assert_eq!(shell_quote(""), "''");
+    }
+}
