@@ -170,7 +170,7 @@ pub fn write(dir: &Path, files: &[ModuleFile], force: bool) -> Result<WriteRepor
     loop {
         if output_dir_exists(dir)? {
             let _lock = folder::lock(dir, folder::LockMode::Exclusive)?;
-            folder::remove_abandoned_staging(dir);
+            folder::remove_abandoned_update_staging(dir);
             return write_into_existing(dir, files, force);
         }
         let parent = parent_of(dir);
@@ -266,10 +266,9 @@ fn write_into_existing(dir: &Path, files: &[ModuleFile], force: bool) -> Result<
     if changed.is_empty() && removals.is_empty() && !manifest_changed {
         return Ok(report);
     }
-    let staging = tempfile::Builder::new()
-        .prefix(STAGING_PREFIX)
-        .tempdir_in(dir)
-        .with_context(|| format!("cannot create a staging folder in {}", dir.display()))?;
+    // Staging folders of other names (a render of an earlier sfngen, killed): removed before writing.
+    folder::remove_abandoned_staging(dir);
+    let staging = StagingFolder::create(dir.join(folder::UPDATE_STAGING))?;
     let mut staged: Vec<&str> = Vec::new();
     for &i in &changed {
         stage(staging.path(), files[i].path(), &files[i])?;
@@ -301,6 +300,26 @@ fn write_into_existing(dir: &Path, files: &[ModuleFile], force: bool) -> Result<
         sync_dir(touched);
     }
     Ok(report)
+}
+
+/// A staging folder of a fixed name, removed when dropped.
+struct StagingFolder(PathBuf);
+
+impl StagingFolder {
+    fn create(path: PathBuf) -> Result<Self> {
+        fs::create_dir(&path).with_context(|| format!("cannot create the staging folder {}", path.display()))?;
+        Ok(StagingFolder(path))
+    }
+
+    fn path(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for StagingFolder {
+    fn drop(&mut self) {
+        let _ = fs::remove_dir_all(&self.0);
+    }
 }
 
 /// Renames each staged file over its old version, noting it in `report`; returns the folders that

@@ -15,6 +15,10 @@ use crate::error::UsageError;
 /// The name every staging folder starts with (inside the output folder, or beside a new one).
 pub const STAGING_PREFIX: &str = ".sfngen-staging-";
 
+/// The staging folder of a render into an existing folder, inside it. One name: only the render that
+/// holds the folder's lock stages there, so a render finds a killed one's leftovers with one look.
+pub const UPDATE_STAGING: &str = ".sfngen-staging-update";
+
 /// What is at a path inside the output folder.
 #[derive(Debug)]
 pub enum Plain {
@@ -181,7 +185,17 @@ fn lock_unsupported(e: &std::io::Error) -> bool {
         || e.kind() == ErrorKind::Unsupported
 }
 
-/// Removes the staging folders in `dir` (whose lock the caller holds): a live render's staging exists
+/// Removes what a killed render into `dir` (whose lock the caller holds) staged there, if anything:
+/// one look at [`UPDATE_STAGING`], cheap enough for a render that writes nothing.
+pub fn remove_abandoned_update_staging(dir: &Path) {
+    let staging = dir.join(UPDATE_STAGING);
+    if fs::symlink_metadata(&staging).is_ok() {
+        // remove_dir_all removes a symbolic link itself, never what it points at.
+        let _ = fs::remove_dir_all(&staging);
+    }
+}
+
+/// Removes every staging folder in `dir` (whose lock the caller holds): a live render's staging exists
 /// only while it holds that lock, so every one found is a killed render's.
 pub fn remove_abandoned_staging(dir: &Path) {
     let Ok(entries) = fs::read_dir(dir) else { return };
