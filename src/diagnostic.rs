@@ -162,7 +162,7 @@ pub fn line_column(source: &str, offset: usize) -> (usize, usize) {
 }
 
 /// The line that holds a byte offset, without its line break.
-fn line_at(source: &str, offset: usize) -> &str {
+pub fn line_at(source: &str, offset: usize) -> &str {
     let offset = floor_char_boundary(source, offset.min(source.len()));
     let start = source.as_bytes()[..offset]
         .iter()

@@ -11,6 +11,7 @@ use clap::{Parser, Subcommand};
 use sfngen::diagnostic::Diagnostic;
 use sfngen::error::UsageError;
 use sfngen::output;
+use sfngen::spec::file::ReadError;
 
 #[derive(Parser)]
 #[command(
@@ -208,24 +209,21 @@ fn usage_or_fail(err: anyhow::Error) -> anyhow::Result<ExitCode> {
 /// Reads and resolves a spec; prints its diagnostics and returns `None` when it is invalid (or has
 /// warnings and `deny_warnings` is set).
 fn load(path: &Path, deny_warnings: bool) -> anyhow::Result<Option<sfngen::model::Model>> {
-    let bytes = match std::fs::read(path) {
-        Ok(bytes) => bytes,
-        Err(err) if err.kind() == std::io::ErrorKind::NotFound => {
-            eprintln!(
-                "error: spec file {} does not exist: pass the path of your sfngen.toml",
-                path.display()
-            );
+    let display = path.display().to_string();
+    let source = match sfngen::spec::file::read(path) {
+        Ok(source) => source,
+        Err(ReadError::NotUtf8 { diagnostic, text }) => {
+            report(&display, &text, &[*diagnostic]);
+            return Ok(None);
+        }
+        Err(ReadError::Io(err)) => {
+            eprintln!("error: cannot read spec file {display}: {err}");
             return Ok(None);
         }
         Err(err) => {
-            eprintln!("error: cannot read spec file {}: {err}", path.display());
+            eprintln!("error: spec file {display} {err}");
             return Ok(None);
         }
-    };
-    let display = path.display().to_string();
-    let Ok(source) = String::from_utf8(bytes) else {
-        eprintln!("error: {display} is not UTF-8 text: TOML files must be UTF-8");
-        return Ok(None);
     };
     let file_name = path
         .file_name()

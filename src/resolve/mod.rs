@@ -8,6 +8,7 @@ mod alarms;
 mod callback;
 mod guard_rails;
 mod iam;
+mod json_path;
 mod names;
 mod queues;
 mod retry_catch;
@@ -17,13 +18,18 @@ mod values;
 
 pub use guard_rails::guard_rails;
 
-use crate::diagnostic::Diagnostic;
+use std::collections::BTreeSet;
+
+use crate::diagnostic::{Diagnostic, Severity};
 use crate::model::Model;
 use crate::spec::{Span, Spec, keys};
 
 /// Resolves a parsed spec. `source_file` is the spec's file name, used in generated headers.
 pub fn resolve(spec: &Spec, source_file: &str) -> Result<Model, Vec<Diagnostic>> {
-    let mut c = Checker::default();
+    let mut c = Checker {
+        rejected: spec.rejected.clone(),
+        ..Checker::default()
+    };
     let name = c.resource_name(keys::NAME.path, spec.name.as_ref());
     let tags = c.tags(spec);
     let mut state_machine = c.state_machine(spec);
@@ -57,19 +63,42 @@ pub fn resolve(spec: &Spec, source_file: &str) -> Result<Model, Vec<Diagnostic>>
 
 /// Collects diagnostics while resolving; every method returns a usable value even on error, so that
 /// checking goes on and every problem is found.
+///
+/// One error per mistake: a value that was reported (by the reader or here) is absent to every later rule
+/// that reads it ([`Checker::failed`]), so that a bad timeout is not also a heartbeat "longer than 1s".
 #[derive(Default)]
 struct Checker {
     diags: Vec<Diagnostic>,
+    /// Paths the reader could not read ([`Spec::rejected`]).
+    rejected: BTreeSet<String>,
 }
 
 impl Checker {
+    /// Whether the value at `path` (or the table or element that holds it) was written but reported: a rule
+    /// across keys that reads it says nothing, since the value the user meant is unknown.
+    fn failed(&self, path: &str) -> bool {
+        let within = |reported: &str| {
+            path.strip_prefix(reported)
+                .is_some_and(|rest| rest.is_empty() || rest.starts_with('.') || rest.starts_with('['))
+        };
+        self.rejected.iter().any(|p| within(p))
+            || self
+                .diags
+                .iter()
+                .any(|d| d.severity == Severity::Error && within(&d.path))
+    }
+
     fn error(&mut self, path: &str, span: Span, message: String, help: String) {
         self.diags
             .push(Diagnostic::error(path, Some(span), message).with_help(help));
     }
 
-    /// A required key missing from the table at `table`, whose text is at `span`.
+    /// A required key missing from the table at `table`, whose text is at `span` (unless it is written, but
+    /// was reported: misspelt, or of the wrong type).
     fn missing(&mut self, table: &str, key: &str, span: Span, example: &str) {
+        if self.failed(&at(table, key)) {
+            return;
+        }
         self.error(
             &at(table, key),
             span,

@@ -842,7 +842,8 @@ impl TextRule {
                 format!("1..{MAX_NAME_CHARS} of `a-z`, `0-9`, `-`: a letter first, no trailing `-`")
             }
             TextRule::StateName => format!(
-                "1..{MAX_STATE_NAME_CHARS} characters, no control characters or any of ``{FORBIDDEN_STATE_NAME_CHARS}``"
+                "1..{MAX_STATE_NAME_CHARS} characters, no control characters, Unicode noncharacters or any of \
+                 ``{FORBIDDEN_STATE_NAME_CHARS}``"
             ),
             TextRule::QueueKey => "a key of `[queues]`".into(),
             TextRule::LaterStep => "a later step's `name`".into(),
