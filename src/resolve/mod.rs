@@ -330,6 +330,57 @@ mod tests {
     }
 
     #[test]
+    fn static_fields_that_look_like_paths_or_functions_are_sent_as_written() {
+        let src = SEED.replace(
+            "queue = \"main\"\n",
+            "queue = \"main\"\nmessage = { a = \"$.x\", b = \"States.UUID()\", c = [{ d = \"$$.Task.Token\" }] }\n",
+        );
+        let m = resolve_src(&src).unwrap();
+        let asl = crate::emit::asl::render(&m);
+        let asl: serde_json::Value = serde_json::from_slice(&asl.contents).unwrap();
+        let body = &asl["States"]["SendToSQS"]["Parameters"]["MessageBody"];
+        assert_eq!(
+            body,
+            &serde_json::json!({
+                "input.$": "$",
+                "token.$": "$$.Task.Token",
+                "a": "$.x",
+                "b": "States.UUID()",
+                "c": [{ "d": "$$.Task.Token" }],
+            })
+        );
+    }
+
+    #[test]
+    fn a_value_that_was_reported_is_absent_to_the_rules_that_read_it() {
+        let paths = |src: &str| {
+            let (spec, _) = parse(src);
+            resolve(&spec, "sfngen.toml")
+                .err()
+                .unwrap_or_default()
+                .into_iter()
+                .map(|d| d.path)
+                .collect::<Vec<_>>()
+        };
+        let step = "[[steps]]\nname = \"A\"\nqueue = \"main\"\nheartbeat = \"2h\"\n[queues.main]\n";
+        // Against the default execution timeout (1h), the heartbeat is too long...
+        assert_eq!(paths(&format!("name = \"n\"\n{step}")), ["steps[0].heartbeat"]);
+        // ...against one that is unreadable or out of range, or a [state_machine] that is not a table, nothing
+        // is said: the execution timeout meant is unknown.
+        for state_machine in [
+            "[state_machine]\ntimeout = 5\n",
+            "[state_machine]\ntimeout = \"9999d\"\n",
+            "state_machine = 1\n",
+        ] {
+            let found = paths(&format!("name = \"n\"\n{state_machine}{step}"));
+            assert!(
+                !found.contains(&"steps[0].heartbeat".to_string()),
+                "{state_machine}: {found:?}"
+            );
+        }
+    }
+
+    #[test]
     fn every_problem_is_reported_at_once() {
         let src = "name = \"Bad-\"\n[[steps]]\nname = \"A\"\nqueue = \"mian\"\nheartbeat = \"2h\"\n[queues.main]\nretention = \"30d\"\n";
         let errs = resolve_src(src).unwrap_err();

@@ -194,7 +194,15 @@ mod tests {
 
     #[test]
     fn state_names_refuse_what_step_functions_refuses() {
-        for good in ["Charge card (v2)", "Zahlung prüfen", "支払い", "a\u{FFFD}b", "a\u{FFFC}", "a\u{10FFFD}", "a\u{A0}b"] {
+        for good in [
+            "Charge card (v2)",
+            "Zahlung prüfen",
+            "支払い",
+            "a\u{FFFD}b",
+            "a\u{FFFC}",
+            "a\u{10FFFD}",
+            "a\u{A0}b",
+        ] {
             assert_eq!(state_name_problem(good), None, "{good:?}");
         }
         for (bad, at) in [

@@ -71,7 +71,9 @@ impl Checker {
             (None, Some(fail)) => self.fail_state(path, fail, step, fails_before),
             _ => {
                 // A catch that is not a table, or whose `next` or `fail` could not be read, was reported.
-                let unread = ["", ".next", ".fail"].iter().any(|key| self.failed(&format!("{path}{key}")));
+                let unread = ["", ".next", ".fail"]
+                    .iter()
+                    .any(|key| self.failed(&format!("{path}{key}")));
                 if !unread {
                     self.error(
                         path,

@@ -173,7 +173,10 @@ mod tests {
         let Err(ReadError::NotUtf8 { diagnostic, text }) = read(&path) else {
             panic!("read as UTF-8");
         };
-        assert_eq!(diagnostic.message, "not UTF-8 text: byte 0xFF at offset 19 is not UTF-8");
+        assert_eq!(
+            diagnostic.message,
+            "not UTF-8 text: byte 0xFF at offset 19 is not UTF-8"
+        );
         let rendered = diagnostic.render("s.toml", &text);
         assert!(rendered.contains(" --> s.toml:2:8\n"), "{rendered}");
         assert!(rendered.contains("2 | # café \u{FFFD}\u{FFFD}\n"), "{rendered}");

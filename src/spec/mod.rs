@@ -234,7 +234,8 @@ fn toml_error(source: &str, err: &toml::de::Error) -> Diagnostic {
     {
         return duplicate_key(source, key, key_span);
     }
-    Diagnostic::error("", span, format!("invalid TOML: {message}")).with_help("fix the TOML syntax; see https://toml.io")
+    Diagnostic::error("", span, format!("invalid TOML: {message}"))
+        .with_help("fix the TOML syntax; see https://toml.io")
 }
 
 /// `key`, written at `span`, is defined a second time: in a `[table]` header (the table itself), or as a
@@ -802,7 +803,12 @@ impl Reader<'_> {
 
     /// Any TOML value as JSON (dates become strings), at `path` (from this table); every key in it goes to
     /// `keys`. `None` when a number in it cannot be JSON (each one is reported).
-    fn json(&mut self, path: &str, value: &Spanned<DeValue<'_>>, keys: &mut Vec<MessageKey>) -> Option<serde_json::Value> {
+    fn json(
+        &mut self,
+        path: &str,
+        value: &Spanned<DeValue<'_>>,
+        keys: &mut Vec<MessageKey>,
+    ) -> Option<serde_json::Value> {
         use serde_json::Value as J;
         match value.get_ref() {
             DeValue::String(s) => Some(J::String(s.to_string())),
@@ -846,7 +852,12 @@ impl Reader<'_> {
     }
 
     /// A number in `message` that JSON cannot hold as Step Functions reads it.
-    fn json_number_error(&mut self, path: &str, value: &Spanned<DeValue<'_>>, problem: &BadNumber) -> Option<serde_json::Value> {
+    fn json_number_error(
+        &mut self,
+        path: &str,
+        value: &Spanned<DeValue<'_>>,
+        problem: &BadNumber,
+    ) -> Option<serde_json::Value> {
         let (message, help) = match problem {
             BadNumber::TooLarge(written) => (
                 format!("{written} does not fit in a 64-bit signed integer"),
@@ -1030,6 +1041,102 @@ log_retention_days = 7
             ["name", "nmae", "queues.main.visiblity_timeout", "queues.main.fifo"]
         );
         assert_eq!(diags[2].help.as_deref(), Some("did you mean `visibility_timeout`?"));
+    }
+
+    #[test]
+    fn what_could_not_be_read_is_rejected_by_path() {
+        let src = "nmae = \"x\"\n[state_machine]\ntimeout = 5\n[callback]\nmemory_mb = 99999999999999999999\n\
+                   [[steps]]\nname = \"A\"\nretry = [5, { errors = [\"E\", 1] }]\n";
+        let (spec, diags) = parse(src);
+        let rejected: Vec<&str> = spec.rejected.iter().map(String::as_str).collect();
+        assert_eq!(
+            rejected,
+            [
+                "callback.memory_mb",
+                "name",
+                "nmae",
+                "state_machine.timeout",
+                "steps[0].retry[0]",
+                "steps[0].retry[1].errors",
+                "steps[0].retry[1].errors[1]",
+            ]
+        );
+        assert_eq!(diags.len(), 5, "{diags:?}");
+        // The element that is not a table keeps its place.
+        let steps = spec.steps.unwrap().value;
+        assert_eq!(steps[0].retry.len(), 2);
+        assert!(steps[0].retry[1].errors.is_none());
+    }
+
+    #[test]
+    fn every_key_of_a_message_is_listed_with_its_path() {
+        let src = "[[steps]]\nmessage = { a = 1, \"b.$\" = \"$\", c = { d = [{ \"e f\" = 2 }, 3] } }\n";
+        let (spec, diags) = parse(src);
+        assert!(diags.is_empty(), "{diags:?}");
+        let step = &spec.steps.unwrap().value[0];
+        let paths: Vec<&str> = step.message_keys.iter().map(|k| k.path.as_str()).collect();
+        assert_eq!(
+            paths,
+            [
+                "steps[0].message.a",
+                "steps[0].message.\"b.$\"",
+                "steps[0].message.c",
+                "steps[0].message.c.d",
+                "steps[0].message.c.d[0].\"e f\"",
+            ]
+        );
+        let key = &step.message_keys[4].key;
+        assert_eq!((key.value.as_str(), &src[key.span.clone()]), ("e f", "\"e f\""));
+        assert_eq!(step.message.len(), 3);
+    }
+
+    #[test]
+    fn numbers_beyond_what_sfngen_reads_say_so_at_their_key() {
+        let src = "[callback]\nmemory_mb = 99999999999999999999\n[[steps]]\nmessage = { x = nan }\n\
+                   [[steps.retry]]\nbackoff_rate = inf\n";
+        let (_, diags) = parse(src);
+        let found: Vec<(&str, &str)> = diags.iter().map(|d| (d.path.as_str(), d.message.as_str())).collect();
+        assert_eq!(
+            found,
+            [
+                (
+                    "callback.memory_mb",
+                    "memory_mb 99999999999999999999 is out of range (beyond 64 bits)"
+                ),
+                ("steps[0].message.x", "nan is not a number JSON can hold"),
+                ("steps[0].retry[0].backoff_rate", "backoff_rate inf is out of range"),
+            ]
+        );
+        assert_eq!(
+            diags[0].help.as_deref(),
+            Some("use a whole number of MB from 128 to 10240")
+        );
+    }
+
+    #[test]
+    fn a_duplicate_key_is_named_with_its_table() {
+        let message = |src: &str| {
+            let (_, diags) = parse(src);
+            (diags[0].path.clone(), diags[0].message.clone())
+        };
+        assert_eq!(
+            message("[callback]\nmemory_mb = 1\nmemory_mb = 2\n"),
+            (
+                "callback.memory_mb".into(),
+                "invalid TOML: duplicate key `memory_mb`: it is set twice in [callback]".into()
+            )
+        );
+        assert_eq!(
+            message("[[steps]]\nname = \"A\"\n\"name\" = \"B\"\n"),
+            (
+                String::new(),
+                "invalid TOML: duplicate key `name`: it is set twice in this [[steps]] table".into()
+            )
+        );
+        assert_eq!(
+            message("[queues.a]\n[queues.a]\n").1,
+            "invalid TOML: duplicate key `a`: [queues.a] defines a table that is already defined"
+        );
     }
 
     #[test]
