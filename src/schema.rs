@@ -205,8 +205,8 @@ fn static_value() -> Value {
     })
 }
 
-/// No control character, no Unicode noncharacter of the first plane and none of [`FORBIDDEN_STATE_NAME_CHARS`]
-/// (resolve also refuses the noncharacters of the other planes, which a pattern cannot name portably).
+/// No control character, neither U+FFFE nor U+FFFF, and none of [`FORBIDDEN_STATE_NAME_CHARS`] (resolve also
+/// refuses U+10FFFF, which a pattern names only as a surrogate pair).
 fn state_name_pattern() -> String {
     let mut forbidden = String::new();
     for c in FORBIDDEN_STATE_NAME_CHARS.chars() {
@@ -215,7 +215,7 @@ fn state_name_pattern() -> String {
         }
         forbidden.push(c);
     }
-    format!("^[^{forbidden}\\u0000-\\u001f\\u007f-\\u009f\\ufdd0-\\ufdef\\ufffe\\uffff]{{1,{MAX_STATE_NAME_CHARS}}}$")
+    format!("^[^{forbidden}\\u0000-\\u001f\\u007f-\\u009f\\ufffe\\uffff]{{1,{MAX_STATE_NAME_CHARS}}}$")
 }
 
 #[cfg(test)]
@@ -226,7 +226,7 @@ mod tests {
     fn patterns_are_built_from_the_limits() {
         assert_eq!(
             state_name_pattern(),
-            "^[^<>{}\\[\\]?*\"#%\\\\\\^|~`$&,;:/\\u0000-\\u001f\\u007f-\\u009f\\ufdd0-\\ufdef\\ufffe\\uffff]{1,80}$"
+            "^[^<>{}\\[\\]?*\"#%\\\\\\^|~`$&,;:/\\u0000-\\u001f\\u007f-\\u009f\\ufffe\\uffff]{1,80}$"
         );
     }
 

@@ -88,6 +88,11 @@ pub fn read(path: &Path) -> Result<String, ReadError> {
     if read > MAX_SPEC_BYTES {
         return Err(ReadError::TooLarge(read));
     }
+    decode(bytes)
+}
+
+/// A spec's bytes as text; not UTF-8, the first bad byte as a diagnostic.
+pub fn decode(bytes: Vec<u8>) -> Result<String, ReadError> {
     String::from_utf8(bytes).map_err(|err| not_utf8(err.as_bytes(), err.utf8_error().valid_up_to()))
 }
 
