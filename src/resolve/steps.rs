@@ -220,6 +220,11 @@ impl Checker {
     /// A key of `message` that ends in `.$`.
     fn path_key(&mut self, MessageKey { path, key }: &MessageKey) {
         let stem = &key.value[..key.value.len() - 2];
+        let rename = if stem.is_empty() {
+            "give it a name that does not end in \".$\"".to_string()
+        } else {
+            format!("name it {} (without \".$\")", shown(stem))
+        };
         self.error(
             path,
             key.span.clone(),
@@ -228,11 +233,7 @@ impl Checker {
                  or a function), so the field would not be static",
                 shown(&key.value)
             ),
-            format!(
-                "message fields are sent as written: name it {} (without \".$\"); the state input already goes in \
-                 `input`",
-                shown(stem)
-            ),
+            format!("message fields are sent as written: {rename}; the state input already goes in `input`"),
         );
     }
 

@@ -653,7 +653,8 @@ pub const KEYS: &[Key] = &[
     INPUT_PATH.entry(),
     key(
         "steps[].message",
-        "Static fields added to the message; `input` and `token` are sfngen's own.",
+        "Static fields added to the message, sent as written; `input` and `token` are sfngen's own, and no key at any \
+         depth ends in `.$` (Step Functions would read its value as a path).",
         Rule::Table(Table {
             shape: Shape::Map(Entries::Json),
             required: false,
