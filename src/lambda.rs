@@ -166,7 +166,11 @@ pub fn source_files(dir: &Path) -> Result<Vec<String>> {
         for entry in std::fs::read_dir(&path).with_context(|| format!("cannot read {}", path.display()))? {
             let entry = entry.with_context(|| format!("cannot read {}", path.display()))?;
             let name = entry.file_name().to_string_lossy().into_owned();
-            let relative = if folder.is_empty() { name.clone() } else { format!("{folder}/{name}") };
+            let relative = if folder.is_empty() {
+                name.clone()
+            } else {
+                format!("{folder}/{name}")
+            };
             if name.starts_with('.') || relative == "target" {
                 continue;
             }
@@ -259,10 +263,12 @@ fn copy_sources(dir: &Path, into: &Path) -> Result<PathBuf> {
     let into = canonical_dir(into)?;
     let wanted = source_files(dir)?;
     for stale in source_files(&into)?.iter().filter(|file| !wanted.contains(file)) {
-        std::fs::remove_file(into.join(stale)).with_context(|| format!("cannot remove {stale} from {}", into.display()))?;
+        std::fs::remove_file(into.join(stale))
+            .with_context(|| format!("cannot remove {stale} from {}", into.display()))?;
     }
     for file in &wanted {
-        let contents = std::fs::read(dir.join(file)).with_context(|| format!("cannot read {}", dir.join(file).display()))?;
+        let contents =
+            std::fs::read(dir.join(file)).with_context(|| format!("cannot read {}", dir.join(file).display()))?;
         let target = into.join(file);
         if std::fs::read(&target).is_ok_and(|old| old == contents) {
             continue;
@@ -453,11 +459,7 @@ mod stamp {
     /// Records that `entry`, as it is on disk now, holds the bytes whose hash is `sha256`.
     pub fn write(entry: &Path, sha256: &str) -> Result<()> {
         let meta = fs::metadata(entry)?;
-        let text = format!(
-            "sfngen-package-stamp-v1 {} {} {sha256}\n",
-            meta.len(),
-            mtime_ns(&meta)
-        );
+        let text = format!("sfngen-package-stamp-v1 {} {} {sha256}\n", meta.len(), mtime_ns(&meta));
         super::write_durably(&stamp_path(entry), text.as_bytes())
     }
 
@@ -542,12 +544,22 @@ mod tests {
         let sha = stamp::hex_sha256(&bytes);
         let entry = dir.path().join("packages/callback-arm64-0123456789abcdef.zip");
         write_durably(&entry, &bytes).unwrap();
-        assert!(!dir.path().join("packages/callback-arm64-0123456789abcdef.zip.stamp").exists());
+        assert!(
+            !dir.path()
+                .join("packages/callback-arm64-0123456789abcdef.zip.stamp")
+                .exists()
+        );
         // Not stamped yet: hashed once, then stamped.
         assert!(stamp::entry_is_sound(&entry, &sha));
         let stamp = std::fs::read_to_string(entry.with_extension("zip.stamp")).unwrap();
-        assert!(stamp.starts_with("sfngen-package-stamp-v1 ") && stamp.trim_end().ends_with(&sha), "{stamp}");
-        assert!(!stamp::entry_is_sound(&entry, &"0".repeat(64)), "another package's hash");
+        assert!(
+            stamp.starts_with("sfngen-package-stamp-v1 ") && stamp.trim_end().ends_with(&sha),
+            "{stamp}"
+        );
+        assert!(
+            !stamp::entry_is_sound(&entry, &"0".repeat(64)),
+            "another package's hash"
+        );
         // Touched: same bytes, new time. Hashed again, found intact, stamped anew.
         set_mtime(&entry, 1_000_000_000);
         assert!(stamp::entry_is_sound(&entry, &sha));
@@ -579,7 +591,15 @@ mod tests {
     #[test]
     fn the_source_files_are_every_file_but_the_target_folder_and_hidden_ones() {
         let dir = tempfile::tempdir().unwrap();
-        for file in ["Cargo.toml", "src/main.rs", "src/a/b.rs", ".gitignore", "src/.x.swp", "target/t", "src/target"] {
+        for file in [
+            "Cargo.toml",
+            "src/main.rs",
+            "src/a/b.rs",
+            ".gitignore",
+            "src/.x.swp",
+            "target/t",
+            "src/target",
+        ] {
             write_durably(&dir.path().join(file), b"x").unwrap();
         }
         assert_eq!(
@@ -621,7 +641,10 @@ mod tests {
     #[test]
     fn the_remapping_names_every_folder_of_the_build() {
         let flags = remapped_paths(Path::new("/b/src"), Path::new("/b/target"));
-        assert!(flags.starts_with("--remap-path-prefix=/b/src=/sfngen-callback "), "{flags}");
+        assert!(
+            flags.starts_with("--remap-path-prefix=/b/src=/sfngen-callback "),
+            "{flags}"
+        );
         assert!(flags.contains("=/cargo "), "{flags}");
         assert!(flags.ends_with(" --remap-path-prefix=/b/target=/target"), "{flags}");
     }

@@ -166,7 +166,11 @@ fn the_readme_ci_recipe_and_pre_commit_hooks_pass_on_a_clean_checkout() {
             .env("SFNGEN_CACHE", cache.path()));
     }
     let sfngen = install_root.join("bin/sfngen");
-    assert!(sfngen.is_file(), "the recipe's cargo install put no sfngen in {}", install_root.display());
+    assert!(
+        sfngen.is_file(),
+        "the recipe's cargo install put no sfngen in {}",
+        install_root.display()
+    );
 
     // The hooks as pre-commit runs them in that repository: entry, the args its header shows, then (for a
     // hook that passes file names) the changed spec.
@@ -174,7 +178,10 @@ fn the_readme_ci_recipe_and_pre_commit_hooks_pass_on_a_clean_checkout() {
     assert!(!passes_files);
     let header_args = "sfngen.toml -o modules/callbacks";
     let hooks = std::fs::read_to_string(common::root().join(".pre-commit-hooks.yaml")).unwrap();
-    assert!(hooks.contains("args: [sfngen.toml, -o, modules/callbacks]"), "the header's example args");
+    assert!(
+        hooks.contains("args: [sfngen.toml, -o, modules/callbacks]"),
+        "the header's example args"
+    );
     let (check, passes_files) = hook("sfngen-check");
     assert!(passes_files);
     for command in [format!("{render_check} {header_args}"), format!("{check} sfngen.toml")] {
@@ -218,7 +225,9 @@ fn cargo_package_builds_the_crate_from_what_it_packs() {
         assert!(files.contains(&needed), "the crate lacks {needed}:\n{listed}");
     }
     assert!(
-        files.iter().all(|f| !f.starts_with("lambda/") && !f.starts_with("modules/")),
+        files
+            .iter()
+            .all(|f| !f.starts_with("lambda/") && !f.starts_with("modules/")),
         "{listed}"
     );
     // Packs, then builds the packed crate from its own files (the verification `cargo publish` makes).
@@ -261,6 +270,9 @@ fn the_readme_main_job_renders_the_seed_on_a_machine_with_only_rust() {
         .env("SFNGEN_CACHE", cache.path()));
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("Finished"), "cargo's progress is shown:\n{stderr}");
-    assert!(stderr.contains("rendered examples/seed/sfngen.toml into infra"), "{stderr}");
+    assert!(
+        stderr.contains("rendered examples/seed/sfngen.toml into infra"),
+        "{stderr}"
+    );
     assert_is_the_seed_module(&repo.join("infra"));
 }

@@ -69,7 +69,11 @@ fn the_manifest_names_the_shipped_bytes_and_the_toolchain() {
         let name = format!("callback-{}.zip", architecture.as_str());
         let on_disk = std::fs::read(common::root().join("packages").join(&name)).unwrap();
         let shipped = sfngen::lambda::shipped(architecture);
-        assert_eq!(shipped.bytes, on_disk.as_slice(), "{name}: sfngen embeds packages/{name}");
+        assert_eq!(
+            shipped.bytes,
+            on_disk.as_slice(),
+            "{name}: sfngen embeds packages/{name}"
+        );
         assert_eq!(
             manifest["packages"].get(&name).map(String::as_str),
             Some(shipped.sha256),
@@ -235,7 +239,11 @@ fn without_cargo_lambda_a_build_from_source_says_what_to_do_and_writes_nothing()
     let bin = dir.path().join("bin");
     std::fs::create_dir_all(&bin).unwrap();
     let cargo = bin.join("cargo");
-    std::fs::write(&cargo, "#!/bin/sh\necho \"error: no such command: \\`$1\\`\" >&2\nexit 101\n").unwrap();
+    std::fs::write(
+        &cargo,
+        "#!/bin/sh\necho \"error: no such command: \\`$1\\`\" >&2\nexit 101\n",
+    )
+    .unwrap();
     use std::os::unix::fs::PermissionsExt as _;
     std::fs::set_permissions(&cargo, std::fs::Permissions::from_mode(0o755)).unwrap();
     let args = render_args(&out);
@@ -247,7 +255,10 @@ fn without_cargo_lambda_a_build_from_source_says_what_to_do_and_writes_nothing()
         .unwrap();
     let stderr = String::from_utf8_lossy(&result.stderr);
     assert_eq!(result.status.code(), Some(2), "{stderr}");
-    assert!(stderr.contains("cargo-lambda is needed to build the callback Lambda from source"), "{stderr}");
+    assert!(
+        stderr.contains("cargo-lambda is needed to build the callback Lambda from source"),
+        "{stderr}"
+    );
     assert!(stderr.contains("leave out --lambda-source"), "{stderr}");
     assert!(!out.exists());
 }

@@ -206,15 +206,19 @@ fn function(model: &Model) -> Block {
 /// so a module without its package says what to do instead of failing inside `filebase64sha256`
 /// (tests/e2e/test_git_source.py plans one).
 fn package_precondition() -> Block {
-    let advice = template_text(
-        ": the module carries its package as callback.zip beside callback.tf. Render the module again with          `sfngen render` (it writes callback.zip), keep callback.zip when you copy or commit the module, or set          callback_lambda_zip to the path of a package (a zip holding a provided.al2023 `bootstrap`).",
-    );
+    let advice = template_text(concat!(
+        ": the module carries its package as callback.zip beside callback.tf. Render the module again with ",
+        "`sfngen render` (it writes callback.zip), keep callback.zip when you copy or commit the module, or set ",
+        "callback_lambda_zip to the path of a package (a zip holding a provided.al2023 `bootstrap`)."
+    ));
     Block::new("lifecycle", Vec::<String>::new()).block(
         Block::new("precondition", Vec::<String>::new())
             .attr("condition", raw("fileexists(local.callback_lambda_zip)"))
             .attr(
                 "error_message",
-                raw(format!("\"No callback Lambda package at ${{local.callback_lambda_zip}}{advice}\"")),
+                raw(format!(
+                    "\"No callback Lambda package at ${{local.callback_lambda_zip}}{advice}\""
+                )),
             ),
     )
 }
