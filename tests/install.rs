@@ -125,11 +125,11 @@ fn readme_ci_recipe() -> Vec<String> {
     commands
 }
 
-/// `(entry, args)` of a hook in `.pre-commit-hooks.yaml`; args from its header's example when it passes none.
+/// `(entry, pass_filenames)` of a hook in `.pre-commit-hooks.yaml` (its own entry, not the header's example).
 fn hook(id: &str) -> (String, bool) {
     let hooks = std::fs::read_to_string(common::root().join(".pre-commit-hooks.yaml")).unwrap();
     let body = hooks
-        .split(&format!("- id: {id}\n"))
+        .split(&format!("\n- id: {id}\n"))
         .nth(1)
         .unwrap_or_else(|| panic!("no hook {id}"));
     let field = |name: &str| {
