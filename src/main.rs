@@ -10,6 +10,7 @@ use clap::{Parser, Subcommand};
 
 use sfngen::diagnostic::Diagnostic;
 use sfngen::error::UsageError;
+use sfngen::lambda::PackageSource;
 use sfngen::output;
 use sfngen::spec::file::ReadError;
 
@@ -36,9 +37,13 @@ enum Command {
         /// Write nothing; exit 1 with a diff when DIR is not what render would write (for CI).
         #[arg(long)]
         check: bool,
-        /// Use this callback Lambda package (a zip holding `bootstrap`) instead of building one.
+        /// Use this callback Lambda package (a zip holding `bootstrap`) instead of the one sfngen ships.
         #[arg(long, value_name = "PATH")]
         lambda_zip: Option<PathBuf>,
+        /// Build the callback Lambda from this `lambda/` folder of an sfngen checkout (with cargo-lambda and
+        /// zig) instead of using the package sfngen ships.
+        #[arg(long, value_name = "DIR", conflicts_with = "lambda_zip")]
+        lambda_source: Option<PathBuf>,
         /// Treat guard-rail warnings as errors: exit 2 and write nothing.
         #[arg(long)]
         deny_warnings: bool,
@@ -119,12 +124,18 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             output,
             check,
             lambda_zip,
+            lambda_source,
             deny_warnings,
         } => {
             let Some(model) = load(&spec, deny_warnings)? else {
                 return Ok(ExitCode::from(EXIT_USAGE));
             };
-            let files = match sfngen::render_module(&model, lambda_zip.as_deref()) {
+            let package = match (&lambda_zip, &lambda_source) {
+                (Some(zip), _) => PackageSource::Zip(zip),
+                (None, Some(dir)) => PackageSource::Build(dir),
+                (None, None) => PackageSource::Shipped,
+            };
+            let files = match sfngen::render_module(&model, package) {
                 Ok(files) => files,
                 Err(err) => return usage_or_fail(err),
             };

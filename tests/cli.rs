@@ -311,8 +311,10 @@ fn render_then_check_then_stale_then_rerender() {
     );
 }
 
+/// A machine with cargo and nothing else of the Lambda's toolchain on PATH, and an empty cache: render writes
+/// the whole module, the shipped package included (`--lambda-source` there: `tests/lambda_build.rs`).
 #[test]
-fn without_cargo_lambda_render_says_how_to_get_it_and_writes_nothing() {
+fn without_cargo_lambda_render_writes_the_module_with_the_shipped_package() {
     let dir = tempfile::tempdir().unwrap();
     let out_dir = dir.path().join("infra");
     let cargo = Path::new(env!("CARGO")).parent().unwrap().to_path_buf();
@@ -327,11 +329,12 @@ fn without_cargo_lambda_render_says_how_to_get_it_and_writes_nothing() {
         .output()
         .unwrap();
     let (_, stderr) = text(&out);
-    assert_eq!(out.status.code(), Some(2), "{stderr}");
-    assert!(stderr.contains("cargo-lambda is needed"), "{stderr}");
-    assert!(stderr.contains("pip install cargo-lambda==1.9.2"), "{stderr}");
-    assert!(stderr.contains("--lambda-zip PATH"), "{stderr}");
-    assert!(!out_dir.exists());
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(stderr.contains(": 11 written, 0 unchanged, 0 removed"), "{stderr}");
+    assert_eq!(
+        std::fs::read(out_dir.join("callback.zip")).unwrap(),
+        std::fs::read(common::root().join("packages/callback-arm64.zip")).unwrap()
+    );
 }
 
 #[test]
