@@ -10,7 +10,9 @@ use clap::{Parser, Subcommand};
 
 use sfngen::diagnostic::Diagnostic;
 use sfngen::error::UsageError;
+use sfngen::lambda::PackageSource;
 use sfngen::output;
+use sfngen::spec::file::ReadError;
 
 #[derive(Parser)]
 #[command(
@@ -39,9 +41,13 @@ enum Command {
         /// Overwrite (or remove) generated files that were edited by hand since sfngen wrote them.
         #[arg(long, conflicts_with = "check")]
         force: bool,
-        /// Use this callback Lambda package (a zip holding `bootstrap`) instead of building one.
+        /// Use this callback Lambda package (a zip holding `bootstrap`) instead of the one sfngen ships.
         #[arg(long, value_name = "PATH")]
         lambda_zip: Option<PathBuf>,
+        /// Build the callback Lambda from this `lambda/` folder of an sfngen checkout (with cargo-lambda and
+        /// zig) instead of using the package sfngen ships.
+        #[arg(long, value_name = "DIR", conflicts_with = "lambda_zip")]
+        lambda_source: Option<PathBuf>,
         /// Treat guard-rail warnings as errors: exit 2 and write nothing.
         #[arg(long)]
         deny_warnings: bool,
@@ -123,12 +129,18 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             check,
             force,
             lambda_zip,
+            lambda_source,
             deny_warnings,
         } => {
             let Some(model) = load(&spec, deny_warnings)? else {
                 return Ok(ExitCode::from(EXIT_USAGE));
             };
-            let files = match sfngen::render_module(&model, lambda_zip.as_deref()) {
+            let package = match (&lambda_zip, &lambda_source) {
+                (Some(zip), _) => PackageSource::Zip(zip),
+                (None, Some(dir)) => PackageSource::Build(dir),
+                (None, None) => PackageSource::Shipped,
+            };
+            let files = match sfngen::render_module(&model, package) {
                 Ok(files) => files,
                 Err(err) => return usage_or_fail(err),
             };
@@ -136,6 +148,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 spec: &spec,
                 output: &output,
                 lambda_zip: lambda_zip.as_deref(),
+                lambda_source: lambda_source.as_deref(),
             };
             if check {
                 return check_folder(&invocation, &files);
@@ -163,10 +176,12 @@ struct RenderInvocation<'a> {
     spec: &'a Path,
     output: &'a Path,
     lambda_zip: Option<&'a Path>,
+    lambda_source: Option<&'a Path>,
 }
 
 impl RenderInvocation<'_> {
-    /// The render command, with the spec, `-o` and `--lambda-zip` as given (quoted for a shell).
+    /// The render command, with the spec, `-o`, `--lambda-zip` and `--lambda-source` as given (quoted for a
+    /// shell).
     fn command(&self, force: bool) -> String {
         let mut command = format!(
             "sfngen render {} -o {}",
@@ -175,6 +190,9 @@ impl RenderInvocation<'_> {
         );
         if let Some(zip) = self.lambda_zip {
             command.push_str(&format!(" --lambda-zip {}", shell_quote(&zip.to_string_lossy())));
+        }
+        if let Some(dir) = self.lambda_source {
+            command.push_str(&format!(" --lambda-source {}", shell_quote(&dir.to_string_lossy())));
         }
         if force {
             command.push_str(" --force");
@@ -215,6 +233,12 @@ fn render_summary(invocation: &RenderInvocation, report: &output::WriteReport) -
         text.push_str(&format!(
             "note: {path} has sfngen's header, and no {} lists it: left alone; delete it if sfngen no longer \
              generates it\n",
+            output::MANIFEST
+        ));
+    }
+    if report.manifest_only {
+        text.push_str(&format!(
+            "wrote {} (every file was up to date, not every record of it)\n",
             output::MANIFEST
         ));
     }
@@ -340,24 +364,21 @@ fn usage_or_fail(err: anyhow::Error) -> anyhow::Result<ExitCode> {
 /// Reads and resolves a spec; prints its diagnostics and returns `None` when it is invalid (or has
 /// warnings and `deny_warnings` is set).
 fn load(path: &Path, deny_warnings: bool) -> anyhow::Result<Option<sfngen::model::Model>> {
-    let bytes = match std::fs::read(path) {
-        Ok(bytes) => bytes,
-        Err(err) if err.kind() == std::io::ErrorKind::NotFound => {
-            eprintln!(
-                "error: spec file {} does not exist: pass the path of your sfngen.toml",
-                path.display()
-            );
+    let display = path.display().to_string();
+    let source = match sfngen::spec::file::read(path) {
+        Ok(source) => source,
+        Err(ReadError::NotUtf8 { diagnostic, text }) => {
+            report(&display, &text, &[*diagnostic]);
+            return Ok(None);
+        }
+        Err(ReadError::Io(err)) => {
+            eprintln!("error: cannot read spec file {display}: {err}");
             return Ok(None);
         }
         Err(err) => {
-            eprintln!("error: cannot read spec file {}: {err}", path.display());
+            eprintln!("error: spec file {display} {err}");
             return Ok(None);
         }
-    };
-    let display = path.display().to_string();
-    let Ok(source) = String::from_utf8(bytes) else {
-        eprintln!("error: {display} is not UTF-8 text: TOML files must be UTF-8");
-        return Ok(None);
     };
     let file_name = path
         .file_name()

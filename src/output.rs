@@ -59,6 +59,9 @@ pub struct WriteReport {
     pub removed: Vec<String>,
     /// Manifest entries that are no plain file inside the folder, with why: left alone.
     pub ignored: Vec<(String, String)>,
+    /// Whether the manifest alone was written: every file was up to date, but not as the manifest
+    /// recorded it (a file that came to hold the render's bytes some other way, or no manifest).
+    pub manifest_only: bool,
     /// Without a manifest: files with sfngen's header that this render does not write. sfngen cannot tell
     /// one it no longer generates from a user's copy, so they are left alone (and named).
     pub unlisted: Vec<String>,
@@ -294,6 +297,7 @@ fn write_into_existing(dir: &Path, files: &[ModuleFile], force: bool) -> Result<
     remove_stale(dir, &removals, &mut report)?;
     if final_lands {
         rename_into(staging.path(), MANIFEST, dir, MANIFEST)?;
+        report.manifest_only = report.written.is_empty() && report.removed.is_empty();
     }
     drop(staging);
     for touched in &touched_dirs {

@@ -1,6 +1,6 @@
 //! Re-rendering: a module already up to date is not written at all (no file, no folder entry, no
 //! modification time changes), a changed file is the only one rewritten, and the Lambda package is
-//! the user's bytes or the cache's, never shared with a file the user may change.
+//! the user's bytes or the shipped one (from sfngen's cache), never shared with a file the user may change.
 
 mod common;
 
@@ -54,13 +54,15 @@ fn render(spec: &Path, out: &Path, lambda_zip: Option<&Path>, cache: &Path) -> S
     stderr
 }
 
-/// A cache holding a package for the current Lambda sources (arm64), so render takes it from there.
+/// An empty cache folder of the test's own: the first render writes the shipped package into it.
 fn cache_with_package(dir: &Path) -> std::path::PathBuf {
-    let cache = dir.join("cache");
-    let package = cache.join(format!("lambda/{}-arm64.zip", sfngen::lambda::source_hash()));
-    std::fs::create_dir_all(package.parent().unwrap()).unwrap();
-    std::fs::write(&package, sfngen::lambda::zip_bootstrap(b"#!/bin/sh\nexit 1\n").unwrap()).unwrap();
-    cache
+    dir.join("cache")
+}
+
+/// The cache entry of the shipped arm64 package.
+fn shipped_entry(cache: &Path) -> std::path::PathBuf {
+    let sha = sfngen::lambda::shipped(sfngen::model::Architecture::Arm64).sha256;
+    cache.join(format!("packages/callback-arm64-{}.zip", &sha[..16]))
 }
 
 /// Timestamps are compared for equality: let a clock with coarse ticks move on first.
@@ -298,6 +300,43 @@ fn deleting_the_manifest_does_not_disown_the_module() {
     assert!(sfngen_in(&out, &["--check"], &seed, &other_zip).status.success());
 }
 
+/// A git merge of two renders can leave a file holding what sfngen renders while the manifest records other
+/// bytes for it: --check says the manifest differs, and render writes the manifest alone.
+#[test]
+fn a_manifest_that_records_other_bytes_for_an_up_to_date_file_is_rewritten() {
+    let dir = tempfile::tempdir().unwrap();
+    let zip = common::fake_lambda_zip(dir.path());
+    let out = dir.path().join("module");
+    let seed = common::root().join("examples/seed/sfngen.toml");
+    assert!(sfngen_in(&out, &[], &seed, &zip).status.success());
+    let manifest = std::fs::read_to_string(out.join(".sfngen-manifest")).unwrap();
+    let line = manifest.lines().find(|l| l.ends_with("  main.tf")).unwrap();
+    let other = sfngen::generated::to_hex(&sfngen::generated::sha256(b"another render's main.tf"));
+    std::fs::write(
+        out.join(".sfngen-manifest"),
+        manifest.replace(line, &format!("{other}  main.tf")),
+    )
+    .unwrap();
+    let check = sfngen_in(&out, &["--check"], &seed, &zip);
+    assert_eq!(check.status.code(), Some(1));
+    let stdout = String::from_utf8_lossy(&check.stdout);
+    assert!(
+        stdout.starts_with("differs: .sfngen-manifest\n--- a/.sfngen-manifest\n"),
+        "{stdout}"
+    );
+    assert!(stdout.contains(&format!("-{other}  main.tf\n+{line}\n")), "{stdout}");
+    let result = sfngen_in(&out, &[], &seed, &zip);
+    let stderr = String::from_utf8_lossy(&result.stderr);
+    assert_eq!(result.status.code(), Some(0), "{stderr}");
+    assert!(
+        stderr.starts_with("wrote .sfngen-manifest (every file was up to date, not every record of it)\nrendered "),
+        "{stderr}"
+    );
+    assert!(stderr.ends_with(": 0 written, 11 unchanged, 0 removed\n"), "{stderr}");
+    assert_eq!(std::fs::read_to_string(out.join(".sfngen-manifest")).unwrap(), manifest);
+    assert!(sfngen_in(&out, &["--check"], &seed, &zip).status.success());
+}
+
 /// Every text file every spec renders carries the header that makes it sfngen's, so a folder whose
 /// manifest is gone is still known.
 #[test]
@@ -328,17 +367,63 @@ fn the_module_keeps_its_package_when_the_given_zip_changes_later() {
 }
 
 #[test]
-fn the_cached_package_lands_in_the_module_byte_for_byte() {
+fn the_shipped_package_lands_in_the_module_byte_for_byte_through_the_cache() {
+    use std::os::unix::fs::MetadataExt as _;
     let dir = tempfile::tempdir().unwrap();
     let seed = common::root().join("examples/seed/sfngen.toml");
     let cache = cache_with_package(dir.path());
     let out = dir.path().join("module");
     render(&seed, &out, None, &cache);
-    let package = cache.join(format!("lambda/{}-arm64.zip", sfngen::lambda::source_hash()));
-    assert_eq!(
-        std::fs::read(out.join("callback.zip")).unwrap(),
-        std::fs::read(&package).unwrap()
+    let shipped = std::fs::read(common::root().join("packages/callback-arm64.zip")).unwrap();
+    assert_eq!(std::fs::read(out.join("callback.zip")).unwrap(), shipped);
+    // Written into the cache once, stamped, and linked into the module: no second copy of 2 MB.
+    let entry = shipped_entry(&cache);
+    assert!(entry.with_extension("zip.stamp").is_file());
+    let (linked, cached) = (
+        std::fs::metadata(out.join("callback.zip")).unwrap(),
+        std::fs::metadata(&entry).unwrap(),
     );
-    // Checked once, then stamped: the next render trusts the unchanged entry without hashing it.
-    assert!(package.with_extension("zip.stamp").is_file());
+    assert_eq!((linked.dev(), linked.ino()), (cached.dev(), cached.ino()));
+    // Something writes into the module's package in place (and so into the entry it shares): the next
+    // render finds the entry changed and writes the shipped bytes again; the module's copy is a hand edit,
+    // which render names and keeps, and --force replaces.
+    std::fs::write(out.join("callback.zip"), b"written in place").unwrap();
+    let render_with = |extra: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_sfngen"))
+            .arg("render")
+            .arg(&seed)
+            .arg("-o")
+            .arg(&out)
+            .args(extra)
+            .env("SFNGEN_CACHE", &cache)
+            .output()
+            .unwrap()
+    };
+    let refused = render_with(&[]);
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert_eq!(refused.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("edited by hand since sfngen wrote them: callback.zip;"),
+        "{stderr}"
+    );
+    assert_eq!(std::fs::read(out.join("callback.zip")).unwrap(), b"written in place");
+    assert_eq!(std::fs::read(&entry).unwrap(), shipped);
+    let forced = render_with(&["--force"]);
+    let stderr = String::from_utf8_lossy(&forced.stderr);
+    assert!(stderr.contains(": 1 written, 10 unchanged, 0 removed"), "{stderr}");
+    assert_eq!(std::fs::read(out.join("callback.zip")).unwrap(), shipped);
+    assert_eq!(std::fs::read(&entry).unwrap(), shipped);
+}
+
+#[test]
+fn an_unwritable_cache_still_gives_the_module_its_package() {
+    let dir = tempfile::tempdir().unwrap();
+    let seed = common::root().join("examples/seed/sfngen.toml");
+    // A file where the cache folder should be: nothing can be created under it.
+    let cache = dir.path().join("not-a-folder");
+    std::fs::write(&cache, b"").unwrap();
+    let out = dir.path().join("module");
+    render(&seed, &out, None, &cache);
+    let shipped = std::fs::read(common::root().join("packages/callback-arm64.zip")).unwrap();
+    assert_eq!(std::fs::read(out.join("callback.zip")).unwrap(), shipped);
 }

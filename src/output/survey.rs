@@ -7,10 +7,8 @@
 //! or it is a Lambda package as sfngen zips them ([`is_sfngen_zip`]). A file the manifest lists whose
 //! bytes are none it recorded was edited by hand.
 //!
-//! Hashing costs a pass over the bytes, so it is done only where an answer needs it: a file that already
-//! holds this render's bytes keeps the one digest its record holds (the manifest stands for the bytes
-//! sfngen last wrote there), and a file's current bytes are hashed only when they differ from the
-//! render's.
+//! What the render writes is hashed in memory (the package's hash is known beforehand); a file's current
+//! bytes are hashed only when they differ from the render's.
 
 use std::fs::{File, Metadata};
 use std::io::{Read as _, Seek as _};
@@ -159,16 +157,12 @@ fn survey_file(dir: &Path, file: &ModuleFile, manifest: Option<&Manifest>) -> Re
         Plain::Not(why) => return Ok((surveyed(State::NotSfngens(why), None), digest_of(file)?)),
         Plain::File(handle, meta) => (handle, meta),
     };
+    // Hashed even when the file is up to date: a file that came to hold this render's bytes some other way
+    // (a git merge of two renders, say) is then recorded as it is, not as the manifest remembers it.
+    let digest = digest_of(file)?;
     if holds_exactly(&mut handle, &meta, file, &target)? {
-        // A file that already holds this render's bytes keeps its record: the manifest stands for the bytes
-        // sfngen last wrote there, and an unchanged render need not hash the whole module to say so again.
-        let digest = match manifest.and_then(|m| m.digests(path)) {
-            Some([recorded]) => *recorded,
-            _ => digest_of(file)?,
-        };
         return Ok((surveyed(State::UpToDate, Some(digest)), digest));
     }
-    let digest = digest_of(file)?;
     if is_bookkeeping(path) {
         return Ok((surveyed(State::Outdated, None), digest));
     }
