@@ -89,6 +89,7 @@ pub fn package(architecture: Architecture, source: PackageSource) -> Result<Modu
                 path: LAMBDA_ZIP_FILE.to_string(),
                 source: path.to_path_buf(),
                 immutable: false,
+                sha256: None,
             }))
         }
         PackageSource::Build(dir) => {
@@ -110,6 +111,8 @@ fn shipped_file(architecture: Architecture) -> ModuleFile {
             path: LAMBDA_ZIP_FILE.to_string(),
             source: entry,
             immutable: true,
+            // Known since sfngen was built: the manifest records it without reading 2 MB.
+            sha256: crate::generated::from_hex(package.sha256),
         }),
         Err(_) => ModuleFile::Generated(GeneratedFile {
             path: LAMBDA_ZIP_FILE.to_string(),

@@ -34,9 +34,13 @@ enum Command {
         /// The module folder to write (created if missing).
         #[arg(short, long, value_name = "DIR")]
         output: PathBuf,
-        /// Write nothing; exit 1 with a diff when DIR is not what render would write (for CI).
+        /// Write nothing; exit 1, naming each file and how it differs, when DIR is not what render would
+        /// leave (for CI).
         #[arg(long)]
         check: bool,
+        /// Overwrite (or remove) generated files that were edited by hand since sfngen wrote them.
+        #[arg(long, conflicts_with = "check")]
+        force: bool,
         /// Use this callback Lambda package (a zip holding `bootstrap`) instead of the one sfngen ships.
         #[arg(long, value_name = "PATH")]
         lambda_zip: Option<PathBuf>,
@@ -123,6 +127,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             spec,
             output,
             check,
+            force,
             lambda_zip,
             lambda_source,
             deny_warnings,
@@ -139,27 +144,140 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 Ok(files) => files,
                 Err(err) => return usage_or_fail(err),
             };
+            let invocation = RenderInvocation {
+                spec: &spec,
+                output: &output,
+                lambda_zip: lambda_zip.as_deref(),
+                lambda_source: lambda_source.as_deref(),
+            };
             if check {
-                return check_folder(&output, &files);
+                return check_folder(&invocation, &files);
             }
-            match output::write(&output, &files) {
+            match output::write(&output, &files, force) {
                 Ok(report) => {
                     // One write: stderr is unbuffered, and eprintln! would write each piece.
-                    let line = format!(
-                        "rendered {} into {}: {} written, {} unchanged, {} removed\n",
-                        spec.display(),
-                        output.display(),
-                        report.written.len(),
-                        report.unchanged,
-                        report.removed.len()
-                    );
-                    eprint!("{line}");
+                    eprint!("{}", render_summary(&invocation, &report));
                     Ok(ExitCode::SUCCESS)
                 }
-                Err(err) => usage_or_fail(err),
+                Err(err) => match err.downcast_ref::<output::Refused>() {
+                    Some(refused) => {
+                        eprint!("{}", refusal_message(&invocation, refused));
+                        Ok(ExitCode::from(EXIT_USAGE))
+                    }
+                    None => usage_or_fail(err),
+                },
             }
         }
     }
+}
+
+/// What `sfngen render` was given, to name in messages and in the command that fixes a folder.
+struct RenderInvocation<'a> {
+    spec: &'a Path,
+    output: &'a Path,
+    lambda_zip: Option<&'a Path>,
+    lambda_source: Option<&'a Path>,
+}
+
+impl RenderInvocation<'_> {
+    /// The render command, with the spec, `-o`, `--lambda-zip` and `--lambda-source` as given (quoted for a
+    /// shell).
+    fn command(&self, force: bool) -> String {
+        let mut command = format!(
+            "sfngen render {} -o {}",
+            shell_quote(&self.spec.to_string_lossy()),
+            shell_quote(&self.output.to_string_lossy())
+        );
+        if let Some(zip) = self.lambda_zip {
+            command.push_str(&format!(" --lambda-zip {}", shell_quote(&zip.to_string_lossy())));
+        }
+        if let Some(dir) = self.lambda_source {
+            command.push_str(&format!(" --lambda-source {}", shell_quote(&dir.to_string_lossy())));
+        }
+        if force {
+            command.push_str(" --force");
+        }
+        command
+    }
+}
+
+/// `word` as a POSIX shell reads it back: bare when it is plain, else in single quotes.
+fn shell_quote(word: &str) -> String {
+    let plain = !word.is_empty()
+        && word
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "_-./:=+,@%".contains(c));
+    if plain {
+        word.to_string()
+    } else {
+        format!("'{}'", word.replace('\'', r"'\''"))
+    }
+}
+
+/// Each ignored manifest entry, each file written and removed (one line each), then the summary.
+fn render_summary(invocation: &RenderInvocation, report: &output::WriteReport) -> String {
+    let mut text = String::new();
+    for (path, why) in &report.ignored {
+        if path == output::MANIFEST {
+            text.push_str(&format!(
+                "warning: {path} is {why}: not read; sfngen knows its files by their header, and writes a new one\n"
+            ));
+        } else {
+            text.push_str(&format!(
+                "warning: {} lists {path}: {why}; ignored, neither followed nor removed\n",
+                output::MANIFEST
+            ));
+        }
+    }
+    for path in &report.unlisted {
+        text.push_str(&format!(
+            "note: {path} has sfngen's header, and no {} lists it: left alone; delete it if sfngen no longer \
+             generates it\n",
+            output::MANIFEST
+        ));
+    }
+    if report.manifest_only {
+        text.push_str(&format!(
+            "wrote {} (every file was up to date, not every record of it)\n",
+            output::MANIFEST
+        ));
+    }
+    for path in &report.written {
+        if report.overwritten_edits.contains(path) {
+            text.push_str(&format!("wrote {path} (over its hand edit: --force)\n"));
+        } else {
+            text.push_str(&format!("wrote {path}\n"));
+        }
+    }
+    for path in &report.removed {
+        if report.overwritten_edits.contains(path) {
+            text.push_str(&format!("removed {path} (despite its hand edit: --force)\n"));
+        } else {
+            text.push_str(&format!("removed {path}\n"));
+        }
+    }
+    text.push_str(&format!(
+        "rendered {} into {}: {} written, {} unchanged, {} removed\n",
+        invocation.spec.display(),
+        invocation.output.display(),
+        report.written.len(),
+        report.unchanged,
+        report.removed.len()
+    ));
+    text
+}
+
+/// Why render wrote nothing, and what to do.
+fn refusal_message(invocation: &RenderInvocation, refused: &output::Refused) -> String {
+    let mut text = format!("error: {refused}\n");
+    if !refused.edited.is_empty() {
+        text.push_str(&format!(
+            "  = help: keep the change in the spec (or in a .tf file of your own beside the module), then \
+             render again; to drop the edits instead: {}\n",
+            invocation.command(true)
+        ));
+    }
+    text
 }
 
 /// Writes the starter spec and, beside it, the schema it names; refuses to overwrite the spec.
@@ -194,19 +312,45 @@ fn init(path: &Path) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn check_folder(output: &Path, files: &[sfngen::generated::ModuleFile]) -> anyhow::Result<ExitCode> {
-    match output::check(output, files) {
-        Ok(None) => {
-            eprintln!("{} is up to date", output.display());
-            Ok(ExitCode::SUCCESS)
-        }
-        Ok(Some(diff)) => {
-            print!("{diff}");
-            eprintln!("error: {} is stale; run `sfngen render` to update it", output.display());
-            Ok(ExitCode::from(EXIT_STALE))
-        }
-        Err(err) => usage_or_fail(err),
+/// `render --check`: each file that is not as render would leave it, then the command that updates the
+/// folder. Exit 1 when stale.
+fn check_folder(invocation: &RenderInvocation, files: &[sfngen::generated::ModuleFile]) -> anyhow::Result<ExitCode> {
+    let output = invocation.output;
+    let report = match output::check(output, files) {
+        Ok(report) => report,
+        Err(err) => return usage_or_fail(err),
+    };
+    if report.is_up_to_date() {
+        eprintln!("{} is up to date", output.display());
+        return Ok(ExitCode::SUCCESS);
     }
+    use std::io::Write as _;
+    let mut stdout = std::io::stdout().lock();
+    stdout.write_all(report.text().as_bytes())?;
+    stdout.flush()?;
+    let count = report.findings.len();
+    let users = report.users_files();
+    let fix = if !users.is_empty() {
+        format!(
+            "move {} out of {} (sfngen never overwrites a file it did not write), then run: {}",
+            users.join(", "),
+            output.display(),
+            invocation.command(report.needs_force())
+        )
+    } else if report.needs_force() {
+        format!(
+            "to update it, overwriting the hand edits above: {}",
+            invocation.command(true)
+        )
+    } else {
+        format!("to update it: {}", invocation.command(false))
+    };
+    eprintln!(
+        "error: {} is stale ({count} file{}); {fix}",
+        output.display(),
+        plural(count)
+    );
+    Ok(ExitCode::from(EXIT_STALE))
 }
 
 fn usage_or_fail(err: anyhow::Error) -> anyhow::Result<ExitCode> {
@@ -275,4 +419,18 @@ fn report(file: &str, source: &str, diags: &[Diagnostic]) {
 
 fn plural(n: usize) -> &'static str {
     if n == 1 { "" } else { "s" }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::shell_quote;
+
+    #[test]
+    fn words_are_quoted_only_when_a_shell_would_split_or_expand_them() {
+        assert_eq!(shell_quote("examples/seed/sfngen.toml"), "examples/seed/sfngen.toml");
+        assert_eq!(shell_quote("my module"), "'my module'");
+        assert_eq!(shell_quote("it's"), r"'it'\''s'");
+        assert_eq!(shell_quote("$HOME"), "'$HOME'");
+        assert_eq!(shell_quote(""), "''");
+    }
 }

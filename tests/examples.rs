@@ -20,7 +20,7 @@ fn rendering_is_byte_for_byte_deterministic() {
 /// Every committed file of each example module, its manifest and its Lambda package included, matches
 /// today's render: the package is the one sfngen ships for the module's architecture, so a module used
 /// from git (`source = "git::...//modules/seed?ref=..."`) has it, and `render --check` passes on a clean
-/// checkout.
+/// checkout. The manifest records the SHA-256 of each.
 #[test]
 fn committed_example_modules_are_up_to_date() {
     let examples = common::example_specs();
@@ -35,7 +35,12 @@ fn committed_example_modules_are_up_to_date() {
             contents: sfngen::lambda::shipped(model.callback.architecture).bytes.to_vec(),
         });
         files.sort_by(|a, b| a.path.cmp(&b.path));
-        files.push(sfngen::output::manifest_for(&files));
+        let manifest = sfngen::output::manifest_for(
+            files
+                .iter()
+                .map(|f| (f.path.as_str(), sfngen::generated::sha256(&f.contents))),
+        );
+        files.push(manifest);
         for file in files {
             let committed = std::fs::read(module.join(&file.path)).unwrap_or_default();
             assert!(

@@ -301,14 +301,42 @@ fn the_starter_writes_registered_keys_at_their_defaults() {
             );
         }
     }
-    // Its comments list the allowed values and limits the registry has.
+    assert_comments_match_the_registry(starter);
+}
+
+/// The registry path of a table header line (`[queues.main]`: `queues.*`; `[[steps.retry]]`:
+/// `steps[].retry[]`), or `None` for any other line.
+fn table_path(line: &str) -> Option<String> {
+    let header = line.strip_prefix('[')?.split(']').next()?.trim_start_matches('[');
+    let mut path = String::new();
+    for part in header.split('.') {
+        let join = |name: &str| {
+            if path.is_empty() {
+                name.to_string()
+            } else {
+                format!("{path}.{name}")
+            }
+        };
+        path = match keys::find(&join(part)) {
+            Some(_) => join(part),
+            None => join("*"),
+        };
+        if let Some(Rule::Table(table)) = keys::find(&path).map(|k| k.rule)
+            && matches!(table.shape, Shape::Tables { .. })
+        {
+            path.push_str("[]");
+        }
+    }
+    Some(path)
+}
+
+/// The comments on assignments list the values and limits the registry has (`# OFF | ALL | ...`,
+/// `at most "20s"`).
+fn assert_comments_match_the_registry(text: &str) {
     let mut table = String::new();
-    for line in starter.lines() {
-        if let Some(header) = line.strip_prefix('[') {
-            table = header
-                .trim_matches(['[', ']'])
-                .replace("steps", "steps[]")
-                .replace("queues.main", "queues.*");
+    for line in text.lines() {
+        if let Some(path) = table_path(line) {
+            table = path;
             continue;
         }
         let Some((assignment, comment)) = line.split_once(" # ") else {
@@ -340,6 +368,63 @@ fn the_starter_writes_registered_keys_at_their_defaults() {
             _ => {}
         }
     }
+}
+
+/// The starter with its commented-out examples uncommented: a comment line that is TOML (`# [alarms]`,
+/// `# [[steps.retry]]`, `# attempts = 3  # MaxAttempts`) becomes that line; prose stays a comment.
+fn uncommented(starter: &str) -> String {
+    starter
+        .lines()
+        .map(|line| match line.strip_prefix("# ") {
+            Some(rest) if rest.starts_with('[') => rest,
+            Some(rest)
+                if rest
+                    .split_once(" = ")
+                    .is_some_and(|(key, _)| key.chars().all(|c| c.is_ascii_lowercase() || c == '_')) =>
+            {
+                rest
+            }
+            _ => line,
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// The starter shows retry, catch, alarms and logs in comments: uncommented, they are registered keys
+/// with the registry's values in their comments, and the spec is valid without a warning.
+#[test]
+fn the_starters_commented_examples_are_registered_and_valid() {
+    let examples = uncommented(sfngen::STARTER_SPEC);
+    let written: BTreeSet<String> = written_in(&examples).into_iter().map(|(path, _)| path).collect();
+    for path in &written {
+        assert!(
+            keys::find(path).is_some(),
+            "the starter's examples write {path}, which is not a key"
+        );
+    }
+    let plain: BTreeSet<String> = written_in(sfngen::STARTER_SPEC)
+        .into_iter()
+        .map(|(path, _)| path)
+        .collect();
+    for shown in [
+        "steps[].retry",
+        "steps[].retry[].errors",
+        "steps[].catch",
+        "steps[].catch[].fail",
+        "alarms",
+        "logs.encryption",
+    ] {
+        assert!(written.contains(shown), "the starter does not show {shown}");
+        assert!(
+            !plain.contains(shown),
+            "{shown} is on in the starter: it should be a commented example"
+        );
+    }
+    assert_comments_match_the_registry(&examples);
+    let (model, warnings) = sfngen::check_source(&examples, "sfngen.toml")
+        .unwrap_or_else(|d| panic!("the starter's examples are not a valid spec: {d:#?}"));
+    assert!(warnings.is_empty(), "{warnings:#?}");
+    assert_eq!(model.steps[0].retry.len(), 1);
 }
 
 /// `SFNGEN_BLESS=1 cargo test --test keys` writes the registry's table into the README.

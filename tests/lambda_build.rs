@@ -135,11 +135,14 @@ fn render_args(out: &Path) -> Vec<String> {
     ]
 }
 
-/// The lines a build prints, less the one that says it waits for another build to release the lock.
+/// The lines a build prints, less the one that says it waits for another build to release the lock, and
+/// render's line per file written.
 fn build_lines(output: &str) -> Vec<&str> {
     output
         .lines()
         .filter(|line| !line.starts_with("waiting for another build of the callback Lambda"))
+        // render's line per file written; its summary line stays.
+        .filter(|line| !line.starts_with("wrote "))
         .collect()
 }
 
@@ -187,7 +190,7 @@ fn terminal_output_reads_as_displayed() {
 #[test]
 #[ignore = "needs the pinned tools: run scripts/test.sh"]
 fn a_build_from_source_shows_cargo_on_a_terminal_and_two_lines_otherwise() {
-    // Without a terminal: the start line, the end line, then render's own line; nothing of cargo's.
+    // Without a terminal: the start line, the end line, then render's summary; nothing of cargo's.
     let out = tempfile::tempdir().unwrap();
     let args = render_args(&out.path().join("module"));
     let result = Command::new(&args[0])

@@ -98,12 +98,19 @@ fn only_the_file_that_changed_is_rewritten() {
     let out = dir.path().join("module");
     render(&seed, &out, None, &cache);
     let main_tf = std::fs::read(out.join("main.tf")).unwrap();
-    std::fs::write(out.join("main.tf"), "# edited by hand\n").unwrap();
+    std::fs::remove_file(out.join("main.tf")).unwrap();
     std::fs::write(out.join("users-own.tf"), "# mine\n").unwrap();
     let before = snapshot(&out);
     let_the_clock_tick();
     let stderr = render(&seed, &out, None, &cache);
-    assert!(stderr.contains(": 1 written, 10 unchanged, 0 removed"), "{stderr}");
+    assert_eq!(
+        stderr,
+        format!(
+            "wrote main.tf\nrendered {} into {}: 1 written, 10 unchanged, 0 removed\n",
+            seed.display(),
+            out.display()
+        )
+    );
     assert_eq!(std::fs::read(out.join("main.tf")).unwrap(), main_tf);
     let after = snapshot(&out);
     let changed: Vec<&String> = after
@@ -111,6 +118,239 @@ fn only_the_file_that_changed_is_rewritten() {
         .filter(|name| after.get(*name) != before.get(*name))
         .collect();
     assert_eq!(changed, [".", "main.tf"], "only main.tf (and so its folder) may change");
+}
+
+/// Each file's bytes, by name (the folder's top level).
+fn contents(dir: &Path) -> BTreeMap<String, Vec<u8>> {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.is_file())
+        .map(|p| {
+            (
+                p.file_name().unwrap().to_string_lossy().into_owned(),
+                std::fs::read(&p).unwrap(),
+            )
+        })
+        .collect()
+}
+
+fn sfngen_in(out: &Path, args: &[&str], spec: &Path, zip: &Path) -> std::process::Output {
+    common::sfngen()
+        .arg("render")
+        .arg(spec)
+        .arg("-o")
+        .arg(out)
+        .arg("--lambda-zip")
+        .arg(zip)
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn a_re_render_names_each_file_it_wrote_and_removed() {
+    let dir = tempfile::tempdir().unwrap();
+    let zip = common::fake_lambda_zip(dir.path());
+    let out = dir.path().join("module");
+    let full = common::root().join("examples/full/sfngen.toml");
+    let seed = common::root().join("examples/seed/sfngen.toml");
+    let mut previous = BTreeMap::new();
+    // A new folder, a spec with other files, then back: every line names a file whose bytes changed.
+    for spec in [&full, &seed, &full] {
+        let result = sfngen_in(&out, &[], spec, &zip);
+        let stderr = String::from_utf8(result.stderr).unwrap();
+        assert_eq!(result.status.code(), Some(0), "{stderr}");
+        let now = contents(&out);
+        let mut expected = String::new();
+        for (name, bytes) in &now {
+            if name != ".sfngen-manifest" && previous.get(name) != Some(bytes) {
+                expected.push_str(&format!("wrote {name}\n"));
+            }
+        }
+        let removed: Vec<&String> = previous.keys().filter(|name| !now.contains_key(*name)).collect();
+        for name in &removed {
+            expected.push_str(&format!("removed {name}\n"));
+        }
+        let written = expected.lines().count() - removed.len();
+        let unchanged = now.len() - 1 - written;
+        expected.push_str(&format!(
+            "rendered {} into {}: {written} written, {unchanged} unchanged, {} removed\n",
+            spec.display(),
+            out.display(),
+            removed.len()
+        ));
+        assert_eq!(stderr, expected);
+        assert!(written > 0);
+        previous = now;
+    }
+    assert!(!previous.is_empty());
+}
+
+#[test]
+fn a_hand_edit_stops_the_render_and_force_overwrites_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let zip = common::fake_lambda_zip(dir.path());
+    let out = dir.path().join("module");
+    let seed = common::root().join("examples/seed/sfngen.toml");
+    let full = common::root().join("examples/full/sfngen.toml");
+    assert!(sfngen_in(&out, &[], &seed, &zip).status.success());
+    let generated = std::fs::read_to_string(out.join("queues.tf")).unwrap();
+    let edited = generated.replace(
+        "receive_wait_time_seconds",
+        "# a teammate's fix\n  receive_wait_time_seconds",
+    );
+    assert_ne!(edited, generated);
+    std::fs::write(out.join("queues.tf"), &edited).unwrap();
+    let before = snapshot(&out);
+    let_the_clock_tick();
+    // Another spec, so that render would rewrite the file: it stops, names it, and writes nothing.
+    let refused = sfngen_in(&out, &[], &full, &zip);
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert_eq!(refused.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.starts_with(&format!(
+            "error: {} holds files edited by hand since sfngen wrote them: queues.tf; nothing was written\n",
+            out.display()
+        )),
+        "{stderr}"
+    );
+    let force = format!(
+        "sfngen render {} -o {} --lambda-zip {} --force",
+        full.display(),
+        out.display(),
+        zip.display()
+    );
+    assert!(stderr.contains(&force), "{stderr}");
+    assert_eq!(snapshot(&out), before, "a refused render changed the folder");
+    // --check reports it too, with what render would do to it.
+    let check = sfngen_in(&out, &["--check"], &full, &zip);
+    let stdout = String::from_utf8_lossy(&check.stdout);
+    assert_eq!(check.status.code(), Some(1));
+    assert!(
+        stdout.contains("edited by hand: queues.tf (its bytes are not the ones sfngen wrote)\n--- a/queues.tf\n"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("-  # a teammate's fix\n"), "{stdout}");
+    assert!(String::from_utf8_lossy(&check.stderr).contains(&force));
+    // The same spec would not touch it: the edit is reported even so, by --check.
+    let check = sfngen_in(&out, &["--check"], &seed, &zip);
+    assert_eq!(check.status.code(), Some(1));
+    let forced = sfngen_in(&out, &["--force"], &full, &zip);
+    let stderr = String::from_utf8_lossy(&forced.stderr);
+    assert_eq!(forced.status.code(), Some(0), "{stderr}");
+    assert!(
+        stderr.contains("wrote queues.tf (over its hand edit: --force)\n"),
+        "{stderr}"
+    );
+    assert!(sfngen_in(&out, &["--check"], &full, &zip).status.success());
+}
+
+#[test]
+fn deleting_the_manifest_does_not_disown_the_module() {
+    let dir = tempfile::tempdir().unwrap();
+    let zip = common::fake_lambda_zip(dir.path());
+    let out = dir.path().join("module");
+    let seed = common::root().join("examples/seed/sfngen.toml");
+    let full = common::root().join("examples/full/sfngen.toml");
+    assert!(sfngen_in(&out, &[], &full, &zip).status.success());
+    let manifest = std::fs::read(out.join(".sfngen-manifest")).unwrap();
+    std::fs::remove_file(out.join(".sfngen-manifest")).unwrap();
+    // The same render: every file is sfngen's and up to date; the manifest comes back as it was.
+    let check = sfngen_in(&out, &["--check"], &full, &zip);
+    assert_eq!(check.status.code(), Some(1));
+    assert_eq!(String::from_utf8_lossy(&check.stdout), "missing: .sfngen-manifest\n");
+    let again = sfngen_in(&out, &[], &full, &zip);
+    assert_eq!(
+        again.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&again.stderr)
+    );
+    assert_eq!(std::fs::read(out.join(".sfngen-manifest")).unwrap(), manifest);
+    // Another spec and another package (an x86_64 build): the old files are known by their header, the
+    // package as one sfngen zipped; kms.tf and alarms.tf, which no manifest lists now, are named and kept.
+    std::fs::remove_file(out.join(".sfngen-manifest")).unwrap();
+    let other_zip = dir.path().join("other.zip");
+    std::fs::write(
+        &other_zip,
+        sfngen::lambda::zip_bootstrap(b"#!/bin/sh\nexit 2\n").unwrap(),
+    )
+    .unwrap();
+    let result = sfngen_in(&out, &[], &seed, &other_zip);
+    let stderr = String::from_utf8_lossy(&result.stderr);
+    assert_eq!(result.status.code(), Some(0), "{stderr}");
+    assert!(!stderr.contains("did not write"), "{stderr}");
+    assert!(stderr.contains("wrote callback.zip\n"), "{stderr}");
+    for orphan in ["alarms.tf", "kms.tf"] {
+        assert!(
+            stderr.contains(&format!(
+                "note: {orphan} has sfngen's header, and no .sfngen-manifest lists it: left alone"
+            )),
+            "{stderr}"
+        );
+        assert!(out.join(orphan).exists());
+    }
+    assert_eq!(
+        std::fs::read(out.join("callback.zip")).unwrap(),
+        std::fs::read(&other_zip).unwrap()
+    );
+    std::fs::remove_file(out.join("alarms.tf")).unwrap();
+    std::fs::remove_file(out.join("kms.tf")).unwrap();
+    assert!(sfngen_in(&out, &["--check"], &seed, &other_zip).status.success());
+}
+
+/// A git merge of two renders can leave a file holding what sfngen renders while the manifest records other
+/// bytes for it: --check says the manifest differs, and render writes the manifest alone.
+#[test]
+fn a_manifest_that_records_other_bytes_for_an_up_to_date_file_is_rewritten() {
+    let dir = tempfile::tempdir().unwrap();
+    let zip = common::fake_lambda_zip(dir.path());
+    let out = dir.path().join("module");
+    let seed = common::root().join("examples/seed/sfngen.toml");
+    assert!(sfngen_in(&out, &[], &seed, &zip).status.success());
+    let manifest = std::fs::read_to_string(out.join(".sfngen-manifest")).unwrap();
+    let line = manifest.lines().find(|l| l.ends_with("  main.tf")).unwrap();
+    let other = sfngen::generated::to_hex(&sfngen::generated::sha256(b"another render's main.tf"));
+    std::fs::write(
+        out.join(".sfngen-manifest"),
+        manifest.replace(line, &format!("{other}  main.tf")),
+    )
+    .unwrap();
+    let check = sfngen_in(&out, &["--check"], &seed, &zip);
+    assert_eq!(check.status.code(), Some(1));
+    let stdout = String::from_utf8_lossy(&check.stdout);
+    assert!(
+        stdout.starts_with("differs: .sfngen-manifest\n--- a/.sfngen-manifest\n"),
+        "{stdout}"
+    );
+    assert!(stdout.contains(&format!("-{other}  main.tf\n+{line}\n")), "{stdout}");
+    let result = sfngen_in(&out, &[], &seed, &zip);
+    let stderr = String::from_utf8_lossy(&result.stderr);
+    assert_eq!(result.status.code(), Some(0), "{stderr}");
+    assert!(
+        stderr.starts_with("wrote .sfngen-manifest (every file was up to date, not every record of it)\nrendered "),
+        "{stderr}"
+    );
+    assert!(stderr.ends_with(": 0 written, 11 unchanged, 0 removed\n"), "{stderr}");
+    assert_eq!(std::fs::read_to_string(out.join(".sfngen-manifest")).unwrap(), manifest);
+    assert!(sfngen_in(&out, &["--check"], &seed, &zip).status.success());
+}
+
+/// Every text file every spec renders carries the header that makes it sfngen's, so a folder whose
+/// manifest is gone is still known.
+#[test]
+fn every_generated_text_file_carries_sfngens_header() {
+    for spec in common::all_specs() {
+        for file in common::render(&spec) {
+            assert!(
+                sfngen::generated::carries_generated_header(&file.path, &file.contents),
+                "{}: {} does not start with sfngen's header",
+                common::spec_label(&spec),
+                file.path
+            );
+        }
+    }
 }
 
 #[test]
@@ -145,9 +385,31 @@ fn the_shipped_package_lands_in_the_module_byte_for_byte_through_the_cache() {
     );
     assert_eq!((linked.dev(), linked.ino()), (cached.dev(), cached.ino()));
     // Something writes into the module's package in place (and so into the entry it shares): the next
-    // render finds the entry changed, writes the shipped bytes again, and replaces the module's copy.
+    // render finds the entry changed and writes the shipped bytes again; the module's copy is a hand edit,
+    // which render names and keeps, and --force replaces.
     std::fs::write(out.join("callback.zip"), b"written in place").unwrap();
-    let stderr = render(&seed, &out, None, &cache);
+    let render_with = |extra: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_sfngen"))
+            .arg("render")
+            .arg(&seed)
+            .arg("-o")
+            .arg(&out)
+            .args(extra)
+            .env("SFNGEN_CACHE", &cache)
+            .output()
+            .unwrap()
+    };
+    let refused = render_with(&[]);
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert_eq!(refused.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("edited by hand since sfngen wrote them: callback.zip;"),
+        "{stderr}"
+    );
+    assert_eq!(std::fs::read(out.join("callback.zip")).unwrap(), b"written in place");
+    assert_eq!(std::fs::read(&entry).unwrap(), shipped);
+    let forced = render_with(&["--force"]);
+    let stderr = String::from_utf8_lossy(&forced.stderr);
     assert!(stderr.contains(": 1 written, 10 unchanged, 0 removed"), "{stderr}");
     assert_eq!(std::fs::read(out.join("callback.zip")).unwrap(), shipped);
     assert_eq!(std::fs::read(&entry).unwrap(), shipped);
