@@ -29,6 +29,7 @@ pub const SOURCES: &[(&str, &str)] = &[
     ("src/answer.rs", include_str!("../lambda/src/answer.rs")),
     ("src/client.rs", include_str!("../lambda/src/client.rs")),
     ("src/dead_letter.rs", include_str!("../lambda/src/dead_letter.rs")),
+    ("src/json.rs", include_str!("../lambda/src/json.rs")),
     ("src/log.rs", include_str!("../lambda/src/log.rs")),
     ("src/request.rs", include_str!("../lambda/src/request.rs")),
 ];
