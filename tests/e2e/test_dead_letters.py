@@ -191,7 +191,7 @@ def test_a_catch_on_dead_lettered_routes_the_execution_and_it_goes_on(dead_lette
     )
 
 
-def test_a_dead_letter_the_callback_cannot_settle_is_counted_and_alarmed(dead_letters, moto):
+def test_a_dead_letter_the_function_cannot_settle_is_counted_and_alarmed(dead_letters, moto):
     """The mapping keeps a dead-letter queue's messages in flight, so its visible messages say nothing: a
     message the function could not settle is counted from its log lines (DeadLettersUnsettled), and that
     metric, not the queue's, is what the alarm watches. Here a task message is settled (its task failed) and a

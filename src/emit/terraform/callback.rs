@@ -65,7 +65,7 @@ fn why_counted(id: LogMetricId) -> &'static str {
             "A token Step Functions never issued (InvalidToken: changed or cut short on its way) is a worker's bug, whose\ntask waits until its timeout: an error to the worker, and counted here, apart from spent tokens."
         }
         LogMetricId::DeadLettersUnsettled => {
-            "A dead letter the dead-letter function could not settle: \"failed\" (it could not fail the task: the message comes\nback after the dead-letter queue's visibility timeout) or \"unusable\" (not a task message: dropped). The mapping\nkeeps the dead-letter queue's messages in flight, so its visible messages stay near zero however often this happens."
+            "A dead letter the dead-letter function could not settle: \"failed\" (it could not fail the task: the message\ncomes back after the dead-letter queue's visibility timeout) or \"unusable\" (not a task message: dropped). The\nmapping keeps the dead-letter queue's messages in flight, so its visible messages stay near zero however often\nthis happens."
         }
     }
 }

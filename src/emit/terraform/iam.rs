@@ -150,8 +150,8 @@ fn lambda_trust_comment(role: &Role) -> String {
     };
     format!(
         "Lambda sets no aws:SourceArn when it assumes an execution role. Its calls to Step Functions are limited\n\
-         to its function by lambda:SourceFunctionArn; the other grants ({others}) hold for any function given\n\
-         this role: keep iam:PassRole on it to those who deploy this."
+         to its function by lambda:SourceFunctionArn; its other grants ({others})\n\
+         hold for any function given this role: keep iam:PassRole on it to those who deploy this."
     )
 }
 
