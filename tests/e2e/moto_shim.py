@@ -245,10 +245,21 @@ def sfn_tells_spent_tokens_from_invalid_ones():
     https://docs.aws.amazon.com/step-functions/latest/apireference/API_SendTaskSuccess.html
     https://docs.aws.amazon.com/step-functions/latest/apireference/API_SendTaskFailure.html
     https://docs.aws.amazon.com/step-functions/latest/apireference/API_SendTaskHeartbeat.html"""
+    from moto.core.exceptions import AWSError
     from moto.stepfunctions.parser import models as parser_models
-    from moto.stepfunctions.parser.api import ExecutionStatus, TaskTimedOut
+    from moto.stepfunctions.parser.api import ExecutionStatus
 
     backend = parser_models.StepFunctionsParserBackend
+
+    def task_timed_out():
+        # moto's own TaskTimedOut cannot be raised (it takes no message, and its base requires one): the error
+        # AWS answers, code and the reference's words.
+        return AWSError(
+            "Task Timed Out: the task token has either expired or the task associated with the token has already "
+            "been closed",
+            exception_type="TaskTimedOut",
+            status=400,
+        )
 
     def spent(self, token) -> bool:
         for execution in self._get_executions():
@@ -262,7 +273,7 @@ def sfn_tells_spent_tokens_from_invalid_ones():
     def answering(original):
         def answer(self, task_token, *args, **kwargs):
             if spent(self, task_token):
-                raise TaskTimedOut()
+                raise task_timed_out()
             return original(self, task_token, *args, **kwargs)
 
         return answer
