@@ -149,48 +149,58 @@ impl From<Failed> for Refused {
     }
 }
 
-async fn handle(client: &aws_sdk_sfn::Client, mode: Mode, event: LambdaEvent<Payload>) -> Result<Value, Refused> {
-    let request_id = event.context.request_id;
-    let reject = |invalid: Invalid| reject(mode.event(), &request_id, invalid);
-    let text = match event.payload {
+/// What an event asks of this function, once read and validated for its mode.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Work {
+    /// A worker's callback (the callback's mode).
+    Answer(request::Request),
+    /// A batch of dead letters (the dead-letter function's mode).
+    FailDeadLetters(dead_letter::Batch),
+}
+
+/// Reads and validates an event for the function's mode, before any AWS call.
+fn route(mode: Mode, payload: Payload) -> Result<Work, Invalid> {
+    let text = match payload {
         Payload::Text(text) => text,
         Payload::NotUtf8 { valid_up_to } => {
-            return Err(reject(Invalid(format!(
+            return Err(Invalid(format!(
                 "the event is not JSON: its bytes stop being UTF-8 text at byte {valid_up_to}"
-            ))));
+            )));
         }
     };
-    let fields = request::members(&text).map_err(reject)?;
+    let fields = request::members(&text)?;
     match mode {
-        Mode::DeadLetters => {
-            let batch = match &fields {
-                Some(fields) => dead_letter::parse(fields),
-                None => dead_letter::parse_event(&text),
-            }
-            .map_err(|invalid| {
-                reject(Invalid(format!(
-                    "{invalid} (this function fails the tasks of dead letters its SQS event source mappings hand it; \
-                     a worker answers a task through the module's callback function)"
-                )))
-            })?;
-            dead_letter::answer(client, batch, &request_id)
-                .await
-                .map_err(Refused::from)
+        Mode::DeadLetters => match &fields {
+            Some(fields) => dead_letter::parse(fields),
+            None => dead_letter::parse_event(&text),
         }
-        Mode::Callback => {
-            let request = match &fields {
-                Some(fields) if fields.contains_key("Records") => Err(Invalid(
-                    "this function answers workers' callbacks, and an SQS batch (\"Records\") is not one: the \
-                     module's dead-letter function, which only its event source mappings invoke, fails the tasks of \
-                     dead letters"
-                        .into(),
-                )),
-                Some(fields) => request::from_members(fields),
-                None => request::parse(&text),
-            }
-            .map_err(reject)?;
-            callback(client, request, &request_id).await
+        .map(Work::FailDeadLetters)
+        .map_err(|invalid| {
+            Invalid(format!(
+                "{invalid} (this function fails the tasks of dead letters its SQS event source mappings hand it; a \
+                 worker answers a task through the module's callback function)"
+            ))
+        }),
+        Mode::Callback => match &fields {
+            Some(fields) if fields.contains_key("Records") => Err(Invalid(
+                "this function answers workers' callbacks, and an SQS batch (\"Records\") is not one: the module's \
+                 dead-letter function, which only its event source mappings invoke, fails the tasks of dead letters"
+                    .into(),
+            )),
+            Some(fields) => request::from_members(fields),
+            None => request::parse(&text),
         }
+        .map(Work::Answer),
+    }
+}
+
+async fn handle(client: &aws_sdk_sfn::Client, mode: Mode, event: LambdaEvent<Payload>) -> Result<Value, Refused> {
+    let request_id = event.context.request_id;
+    match route(mode, event.payload).map_err(|invalid| reject(mode.event(), &request_id, invalid))? {
+        Work::Answer(request) => callback(client, request, &request_id).await,
+        Work::FailDeadLetters(batch) => dead_letter::answer(client, batch, &request_id)
+            .await
+            .map_err(Refused::from),
     }
 }
 
@@ -296,6 +306,61 @@ mod tests {
         for wrong in ["", "Callback", "dead-letters", "dead_letters "] {
             let problem = Mode::from_env(Some(wrong)).unwrap_err();
             assert!(problem.starts_with("SFNGEN_MODE is \""), "{problem}");
+        }
+    }
+
+    fn routed(mode: Mode, event: &str) -> Result<Work, String> {
+        route(mode, Payload::Text(event.into())).map_err(|Invalid(message)| message)
+    }
+
+    const BATCH: &str = r#"{"Records": [{"messageId": "m", "eventSource": "aws:sqs",
+        "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:d-main-dlq", "body": "{\"token\": \"t\"}"}]}"#;
+
+    #[test]
+    fn the_callback_refuses_an_sqs_batch() {
+        let refused = routed(Mode::Callback, BATCH).unwrap_err();
+        assert!(
+            refused.starts_with("this function answers workers' callbacks, and an SQS batch"),
+            "{refused}"
+        );
+        // The same batch is the dead-letter function's to take.
+        let Ok(Work::FailDeadLetters(batch)) = routed(Mode::DeadLetters, BATCH) else {
+            panic!("the dead-letter function refused a batch");
+        };
+        assert_eq!(batch.records[0].task, Ok("t".to_string()));
+    }
+
+    #[test]
+    fn the_dead_letter_function_takes_nothing_but_sqs_batches() {
+        for event in [r#"{"token": "t"}"#, r#""t""#, "[]", r#"{"Records": [], "token": "t"}"#] {
+            let refused = routed(Mode::DeadLetters, event).unwrap_err();
+            assert!(
+                refused.ends_with("through the module's callback function)"),
+                "{event}: {refused}"
+            );
+        }
+        assert_eq!(
+            routed(Mode::Callback, r#"{"token": "t"}"#),
+            Ok(Work::Answer(request::Request {
+                token: "t".into(),
+                answer: request::Answer::Success { output: "{}".into() }
+            }))
+        );
+    }
+
+    #[test]
+    fn either_mode_refuses_what_is_not_json_before_anything_else() {
+        for mode in [Mode::Callback, Mode::DeadLetters] {
+            assert_eq!(
+                route(mode, Payload::NotUtf8 { valid_up_to: 3 }).unwrap_err().0,
+                "the event is not JSON: its bytes stop being UTF-8 text at byte 3"
+            );
+            assert!(routed(mode, "{").unwrap_err().starts_with("the event is not JSON"));
+            assert!(
+                routed(mode, r#"{"a": 1, "a": 1}"#)
+                    .unwrap_err()
+                    .contains("gives the key \"a\" twice")
+            );
         }
     }
 
