@@ -4,7 +4,7 @@
 
 use super::{address, aws_name, feature_on, log_group, namespace, plan_time_assert, var};
 use crate::duration::format_seconds;
-use crate::emit::hcl::{Block, Expr, File, number, raw, string, strings};
+use crate::emit::hcl::{Block, Expr, File, number, raw, string, strings, template_text};
 use crate::model::{
     DEAD_LETTERED_ERROR, DeadLetterReader, FUNCTION_MODE_VARIABLE, Feature, Function, FunctionId, Invoker, LogMetric,
     LogMetricId, Model, Namespace, Queue, input,
@@ -200,6 +200,7 @@ fn function_block(model: &Model, function: &Function) -> Block {
                 .attr("log_group", address::function_log_group(function.id).attr("name")),
         )
         .block(tracing_config())
+        .block(package_precondition())
         .blank()
         .attr("tags", raw("local.tags"))
         .blank()
@@ -236,6 +237,29 @@ fn description(model: &Model, function: &Function) -> String {
             model.name
         ),
     }
+}
+
+/// The package must be there: Terraform checks a resource's preconditions before it evaluates the
+/// resource's arguments ("failed preconditions prevent further evaluation", `plan` in
+/// https://github.com/hashicorp/terraform/blob/main/internal/terraform/node_resource_abstract_instance.go),
+/// so a module without its package says what to do instead of failing inside `filebase64sha256`
+/// (tests/e2e/test_git_source.py plans one).
+fn package_precondition() -> Block {
+    let advice = template_text(concat!(
+        ": the module carries its package as callback.zip beside callback.tf. Render the module again with ",
+        "`sfngen render` (it writes callback.zip), keep callback.zip when you copy or commit the module, or set ",
+        "callback_lambda_zip to the path of a package (a zip holding a provided.al2023 `bootstrap`)."
+    ));
+    Block::new("lifecycle", Vec::<String>::new()).block(
+        Block::new("precondition", Vec::<String>::new())
+            .attr("condition", raw("fileexists(local.callback_lambda_zip)"))
+            .attr(
+                "error_message",
+                raw(format!(
+                    "\"No callback Lambda package at ${{local.callback_lambda_zip}}{advice}\""
+                )),
+            ),
+    )
 }
 
 /// Active while var.tracing is on, PassThrough otherwise: never left out.
