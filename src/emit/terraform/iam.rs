@@ -148,11 +148,11 @@ fn lambda_trust_comment(role: &Role) -> String {
     } else {
         "its logs"
     };
-    format!(
-        "Lambda sets no aws:SourceArn when it assumes an execution role. Its calls to Step Functions are limited\n\
-         to its function by lambda:SourceFunctionArn; its other grants ({others})\n\
-         hold for any function given this role: keep iam:PassRole on it to those who deploy this."
-    )
+    super::kms::wrapped(&format!(
+        "Lambda sets no aws:SourceArn when it assumes an execution role. Its calls to Step Functions are limited \
+         to its function by lambda:SourceFunctionArn; its other grants ({others}) hold for any function given \
+         this role: keep iam:PassRole on it to those who deploy this."
+    ))
 }
 
 /// The state machine's ARN, built from its name (template text): the trust policy and the role's policy,
