@@ -107,9 +107,9 @@ data "aws_iam_policy_document" "callback_assume" {
       values   = [local.account_id]
     }
 
-    # Lambda sets no aws:SourceArn when it assumes an execution role. Its calls to Step Functions are limited
-    # to its function by lambda:SourceFunctionArn; its other grants (its logs)
-    # hold for any function given this role: keep iam:PassRole on it to those who deploy this.
+    # Lambda sets no aws:SourceArn when it assumes an execution role. Its calls to Step Functions are limited to its
+    # function by lambda:SourceFunctionArn; its other grants (its logs) hold for any function given this role: keep
+    # iam:PassRole on it to those who deploy this.
   }
 }
 
@@ -188,9 +188,9 @@ data "aws_iam_policy_document" "dead_letters_assume" {
       values   = [local.account_id]
     }
 
-    # Lambda sets no aws:SourceArn when it assumes an execution role. Its calls to Step Functions are limited
-    # to its function by lambda:SourceFunctionArn; its other grants (its logs, the dead-letter queues it reads)
-    # hold for any function given this role: keep iam:PassRole on it to those who deploy this.
+    # Lambda sets no aws:SourceArn when it assumes an execution role. Its calls to Step Functions are limited to its
+    # function by lambda:SourceFunctionArn; its other grants (its logs, the dead-letter queues it reads) hold for
+    # any function given this role: keep iam:PassRole on it to those who deploy this.
   }
 }
 
