@@ -21,8 +21,11 @@ pub struct Model {
     pub steps: Vec<Step>,
     /// The queues, sorted by key.
     pub queues: Vec<Queue>,
-    /// The callback Lambda.
+    /// The `[callback]` settings, which every Lambda function of the module runs with.
     pub callback: Callback,
+    /// The Lambda functions: the callback, which workers invoke, then (when any queue's dead letters fail their
+    /// executions) the dead-letter function, which only the module's event source mappings invoke.
+    pub functions: Vec<Function>,
     /// The customer managed key the module creates, when any queue asks for `encryption = "kms"`.
     pub module_key: Option<ModuleKey>,
     /// The IAM roles and what each may do.
@@ -293,7 +296,7 @@ pub enum Encryption {
 }
 
 impl Queue {
-    /// How the callback Lambda reads this queue's dead-letter queue, failing the tasks of its messages;
+    /// How the dead-letter Lambda reads this queue's dead-letter queue, failing the tasks of its messages;
     /// `None` without a dead-letter queue or with `fail_execution = false`.
     pub fn dead_letter_reader(&self) -> Option<&DeadLetterReader> {
         self.dead_letter.as_ref()?.fail_execution.as_ref()
@@ -322,23 +325,23 @@ pub struct DeadLetter {
     pub max_receives: u32,
     /// `MessageRetentionPeriod`: the maximum, so that a message is not lost before someone looks.
     pub retention_seconds: u64,
-    /// The callback Lambda reads this queue (an event source mapping) and fails each message's task
+    /// The dead-letter Lambda reads this queue (an event source mapping) and fails each message's task
     /// with [`DEAD_LETTERED_ERROR`] at once; `None` when `fail_execution = false`.
     pub fail_execution: Option<DeadLetterReader>,
 }
 
-/// How the callback Lambda reads a dead-letter queue.
+/// How the dead-letter Lambda reads a dead-letter queue.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DeadLetterReader {
     /// Records per invocation.
     pub batch_size: u32,
-    /// The dead-letter queue's `VisibilityTimeout` is this many times the callback's timeout (an input): a
-    /// batch being handled must stay hidden for longer than the function can run.
+    /// The dead-letter queue's `VisibilityTimeout` is this many times the functions' timeout (an input, the
+    /// callback's): a batch being handled must stay hidden for longer than the dead-letter function can run.
     pub callback_timeouts: u64,
     /// That visibility timeout with the callback's timeout from the spec (the input's default).
     pub visibility_timeout_seconds: u64,
     /// The most concurrent invocations the mapping's poller may make (its `ScalingConfig`): a burst of dead
-    /// letters must not take the concurrency that workers' synchronous callbacks need.
+    /// letters must not take the account's concurrency, which workers' synchronous callbacks need too.
     pub maximum_concurrency: u32,
 }
 
@@ -379,25 +382,99 @@ impl Architecture {
     }
 }
 
-/// The callback Lambda.
+/// The `[callback]` settings. Every Lambda function of the module runs the callback package with the same
+/// memory, timeout, architecture and log retention (one set of inputs); reserved concurrency is the
+/// callback's alone (see [`Function::takes_reserved_concurrency`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Callback {
-    /// AWS function name.
-    pub function_name: AwsName,
     /// `memory_size`, as the spec sets it: the default of the module's `callback_memory_mb` input.
     pub memory_mb: u32,
     /// `timeout` in seconds: the default of `callback_timeout_seconds`.
     pub timeout_seconds: u64,
     /// CPU architecture.
     pub architecture: Architecture,
-    /// `reserved_concurrent_executions`: the default of `callback_reserved_concurrency` (`None`: null,
-    /// unreserved).
+    /// `reserved_concurrent_executions` of the function workers invoke: the default of
+    /// `callback_reserved_concurrency` (`None`: null, unreserved).
     pub reserved_concurrency: Option<u32>,
+    /// Retention of the functions' log groups: the default of `callback_log_retention_days`.
+    pub log_retention_days: u32,
+}
+
+/// Which Lambda function.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum FunctionId {
+    /// The callback: workers invoke it to answer their tasks.
+    Callback,
+    /// The dead-letter function: the module's SQS event source mappings invoke it with dead letters, whose
+    /// tasks it fails.
+    DeadLetters,
+}
+
+impl FunctionId {
+    /// Its short name: the Terraform name of its resources (`aws_lambda_function.dead_letters`), the start of
+    /// its alarms' keys and of its outputs' names.
+    pub fn key(self) -> &'static str {
+        match self {
+            FunctionId::Callback => "callback",
+            FunctionId::DeadLetters => "dead_letters",
+        }
+    }
+
+    /// What it is, in prose: "the callback Lambda".
+    pub fn title(self) -> &'static str {
+        match self {
+            FunctionId::Callback => "the callback Lambda",
+            FunctionId::DeadLetters => "the dead-letter Lambda",
+        }
+    }
+}
+
+/// Who may invoke a function: the callback's trust boundary. A worker can forge anything in an event, so
+/// what only AWS may trigger is a function (and role) of its own, which no worker's policy names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Invoker {
+    /// Workers, synchronously (`lambda:InvokeFunction` in `worker_policy_json`).
+    Workers,
+    /// The module's SQS event source mappings from dead-letter queues, with the function's role; nothing
+    /// grants a worker `lambda:InvokeFunction` on it.
+    DeadLetterMappings,
+}
+
+/// The environment variable through which the module tells the package which function it runs as (the
+/// Lambda's `SFNGEN_MODE`, read once at start-up: nothing in an event can change it).
+pub const FUNCTION_MODE_VARIABLE: &str = "SFNGEN_MODE";
+
+/// How deep an event may nest arrays and objects, the event itself counted, in the callback package (its
+/// `lambda/src/json.rs`, `MAX_DEPTH`; `tests/security.rs` holds the two equal): for the module README.
+pub const MAX_EVENT_NESTING: usize = 64;
+
+/// A Lambda function the module creates: the callback package (`callback.zip`) in the mode its environment
+/// names, with its own role and log group.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Function {
+    /// Which one.
+    pub id: FunctionId,
+    /// AWS function name.
+    pub name: AwsName,
+    /// Its execution role.
+    pub role: RoleId,
+    /// The value of [`FUNCTION_MODE_VARIABLE`]: `callback` or `dead_letters`.
+    pub mode: &'static str,
+    /// Who invokes it.
+    pub invoker: Invoker,
     /// Its log group.
     pub log_group: LogGroup,
-    /// The metrics counted from its log lines: spent task tokens always, unsettled dead letters when it
-    /// reads a dead-letter queue.
+    /// The metrics counted from its log lines.
     pub log_metrics: Vec<LogMetric>,
+}
+
+impl Function {
+    /// Whether `callback_reserved_concurrency` reserves its concurrency: the workers' function only. The
+    /// dead-letter function's invocations are capped by its mappings (`scaling_config`), and it no longer
+    /// shares the callback's concurrency, so a burst of dead letters cannot throttle workers' callbacks.
+    pub fn takes_reserved_concurrency(&self) -> bool {
+        self.invoker == Invoker::Workers
+    }
 }
 
 /// Which role.
@@ -407,6 +484,8 @@ pub enum RoleId {
     StateMachine,
     /// The callback Lambda's execution role.
     Callback,
+    /// The dead-letter Lambda's execution role.
+    DeadLetters,
 }
 
 /// An IAM role and its inline policy.
@@ -450,8 +529,8 @@ pub struct Statement {
     pub actions: Vec<String>,
     /// What the actions may touch.
     pub resources: Vec<Resource>,
-    /// Restrict use of the credentials to calls made from the callback function itself.
-    pub only_from_callback_function: bool,
+    /// Restrict use of the credentials to calls made from inside this function (`lambda:SourceFunctionArn`).
+    pub only_from: Option<FunctionId>,
     /// Granted only while this feature is on (the module's inputs decide); `None`: always.
     pub only_while: Option<Feature>,
     /// Further conditions, all of which must hold.
@@ -525,21 +604,21 @@ pub enum Resource {
     DeadLetterQueue(String),
     /// This module's state machine.
     StateMachine,
-    /// The callback Lambda.
-    CallbackFunction,
+    /// One of the module's Lambda functions.
+    Function(FunctionId),
     /// The key this module creates.
     ModuleKey,
     /// The key the queue with this key names by ARN or alias (its key input).
     QueueKey(String),
     /// The key the state machine names by ARN or alias (its key input).
     StateMachineKey,
-    /// The log streams of the callback's log group.
-    CallbackLogStreams,
+    /// The log streams of a function's log group.
+    LogStreams(FunctionId),
     /// `*`: only for actions that AWS does not let you scope to a resource.
     Any,
 }
 
-/// A metric the module counts from the callback's JSON log lines: a metric filter on its log group, whose
+/// A metric the module counts from a function's JSON log lines: a metric filter on its log group, whose
 /// metric is in namespace `sfngen/{name}` (the module's `name` input).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LogMetric {
@@ -578,12 +657,14 @@ impl LogMetric {
     }
 }
 
-/// The metrics counted from the callback's log lines.
+/// The metrics counted from the functions' log lines.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum LogMetricId {
     /// Late and duplicate callbacks ([`SPENT_TOKENS_METRIC`]).
     SpentTokens,
-    /// Dead letters the callback could not settle ([`DEAD_LETTERS_UNSETTLED_METRIC`]).
+    /// Callbacks with a token Step Functions never issued ([`INVALID_TOKENS_METRIC`]).
+    InvalidTokens,
+    /// Dead letters the dead-letter function could not settle ([`DEAD_LETTERS_UNSETTLED_METRIC`]).
     DeadLettersUnsettled,
 }
 
@@ -594,11 +675,18 @@ pub const SPENT_TOKENS_METRIC: &str = "SpentTokens";
 /// The field and value of the callback's JSON log line for a spent task token.
 pub const SPENT_TOKEN_LOG: (&str, &str) = ("outcome", "token_spent");
 
-/// The metric that counts dead letters the callback read but could not settle, from its log lines. The
+/// The metric that counts callbacks whose token Step Functions never issued (`InvalidToken`: changed, cut
+/// short, from another account or region), from the callback's log lines: a worker's bug, whose tasks wait
+/// until their timeout, not a late answer. Its namespace is `sfngen/{name}`.
+pub const INVALID_TOKENS_METRIC: &str = "InvalidTokens";
+/// The field and value of the callback's JSON log line for a token Step Functions never issued.
+pub const INVALID_TOKEN_LOG: (&str, &str) = ("outcome", "invalid_token");
+
+/// The metric that counts dead letters the dead-letter function read but could not settle, from its log lines. The
 /// event source mapping keeps the dead-letter queue's messages in flight, so the queue's visible messages
 /// stay near zero even while the function keeps failing: this metric is what shows it.
 pub const DEAD_LETTERS_UNSETTLED_METRIC: &str = "DeadLettersUnsettled";
-/// The field and value of every log line the callback writes for a dead letter.
+/// The field and value of every log line the dead-letter function writes for a dead letter.
 pub const DEAD_LETTER_LOG: (&str, &str) = ("event", "dead_letter");
 /// The field, and its values, of a dead letter that was not settled: `failed` (Step Functions could not be reached or
 /// refused the call: the task still waits, the message comes back after the dead-letter queue's visibility
@@ -673,7 +761,7 @@ impl Model {
             .unwrap_or_else(|| self.worker_policy())
     }
 
-    /// The queues whose dead-letter queue the callback Lambda reads, failing their tasks at once.
+    /// The queues whose dead-letter queue the dead-letter Lambda reads, failing their tasks at once.
     pub fn dead_letter_readers(&self) -> Vec<(&Queue, &DeadLetterReader)> {
         self.queues
             .iter()
@@ -681,12 +769,26 @@ impl Model {
             .collect()
     }
 
-    /// The most invocations the dead-letter readers' pollers make at once, all together.
-    pub fn dead_letter_pollers(&self) -> u32 {
-        self.dead_letter_readers()
+    /// The function with this id. Only functions the model has are asked for, so none is a bug.
+    pub fn function(&self, id: FunctionId) -> &Function {
+        self.functions
             .iter()
-            .map(|(_, reader)| reader.maximum_concurrency)
-            .sum()
+            .find(|f| f.id == id)
+            .unwrap_or_else(|| panic!("bug: the model has no {id:?} function, yet something names it"))
+    }
+
+    /// The function the module's event source mappings invoke with dead letters, when any queue's dead
+    /// letters fail their executions.
+    pub fn dead_letter_function(&self) -> Option<&Function> {
+        self.functions.iter().find(|f| f.invoker == Invoker::DeadLetterMappings)
+    }
+
+    /// The role with this id. Every role a function or statement names exists, so none is a bug.
+    pub fn role(&self, id: RoleId) -> &Role {
+        self.roles
+            .iter()
+            .find(|r| r.id == id)
+            .unwrap_or_else(|| panic!("bug: the model has no {id:?} role, yet something names it"))
     }
 
     /// The queues encrypted with a key given by alias, in queue order: each has its own key input, so
@@ -719,14 +821,16 @@ impl Model {
                 names.push(("SQS queue", &dlq.name, 80));
             }
         }
-        names.push(("Lambda function", &self.callback.function_name, 64));
-        names.extend(
-            self.callback
-                .log_metrics
-                .iter()
-                .map(|m| ("metric filter", &m.filter_name, 512)),
-        );
-        names.push(("log group", &self.callback.log_group.name, 512));
+        for function in &self.functions {
+            names.push(("Lambda function", &function.name, 64));
+            names.extend(
+                function
+                    .log_metrics
+                    .iter()
+                    .map(|m| ("metric filter", &m.filter_name, 512)),
+            );
+            names.push(("log group", &function.log_group.name, 512));
+        }
         names.push(("log group", &self.state_machine.logging.log_group.name, 512));
         names.extend(self.roles.iter().map(|role| ("IAM role", &role.name, 64)));
         if let Some(key) = &self.module_key {
@@ -821,7 +925,7 @@ impl Model {
         ]
     }
 
-    /// The callback Lambda's memory, timeout, concurrency and log retention.
+    /// The Lambda functions' memory, timeout and log retention, the callback's concurrency.
     fn callback_inputs(&self) -> Vec<Input> {
         let cb = &self.callback;
         let (memory, timeout, reserved) = (keys::MEMORY_MB, keys::CALLBACK_TIMEOUT, keys::RESERVED_CONCURRENCY);
@@ -863,9 +967,9 @@ impl Model {
                 reserved.path,
             ),
             Input::from_key(
-                cb.log_group.retention_input,
+                input::CALLBACK_LOG_RETENTION_DAYS,
                 InputKind::RetentionDays {
-                    default: cb.log_group.retention_days,
+                    default: cb.log_retention_days,
                 },
                 keys::CALLBACK_LOG_RETENTION.doc,
                 keys::CALLBACK_LOG_RETENTION.path,
@@ -911,13 +1015,26 @@ impl Model {
         add(
             "callback_function_name",
             "Name of the callback Lambda: invoke it with {\"token\": ...} to answer a task.",
-            OutputValue::CallbackFunctionName,
+            OutputValue::FunctionName(FunctionId::Callback),
         );
         add(
             "callback_function_arn",
             "ARN of the callback Lambda.",
-            OutputValue::CallbackFunctionArn,
+            OutputValue::FunctionArn(FunctionId::Callback),
         );
+        let dead_letters = self.dead_letter_function().is_some();
+        if dead_letters {
+            add(
+                "dead_letters_function_name",
+                "Name of the dead-letter Lambda, which fails the tasks of dead-lettered messages: only the module's event source mappings invoke it.",
+                OutputValue::FunctionName(FunctionId::DeadLetters),
+            );
+            add(
+                "dead_letters_function_arn",
+                "ARN of the dead-letter Lambda.",
+                OutputValue::FunctionArn(FunctionId::DeadLetters),
+            );
+        }
         add(
             "state_machine_role_arn",
             "ARN of the state machine's execution role.",
@@ -928,11 +1045,25 @@ impl Model {
             "ARN of the callback Lambda's execution role.",
             OutputValue::RoleArn(RoleId::Callback),
         );
+        if dead_letters {
+            add(
+                "dead_letters_role_arn",
+                "ARN of the dead-letter Lambda's execution role.",
+                OutputValue::RoleArn(RoleId::DeadLetters),
+            );
+        }
         add(
             "callback_log_group_name",
             "CloudWatch log group of the callback Lambda.",
-            OutputValue::CallbackLogGroupName,
+            OutputValue::LogGroupName(FunctionId::Callback),
         );
+        if dead_letters {
+            add(
+                "dead_letters_log_group_name",
+                "CloudWatch log group of the dead-letter Lambda.",
+                OutputValue::LogGroupName(FunctionId::DeadLetters),
+            );
+        }
         add(
             "state_machine_log_group_name",
             "CloudWatch log group of the state machine's execution logs; null while log_level is OFF.",
@@ -947,7 +1078,7 @@ impl Model {
         }
         add(
             "worker_policy_json",
-            "IAM policy (JSON) for a worker's role: receive, delete and change the visibility of task messages on every queue, decrypt them, invoke the callback Lambda.",
+            "IAM policy (JSON) for a worker's role: receive, delete and change the visibility of task messages on every queue, decrypt them, invoke the callback Lambda (and no other function).",
             OutputValue::WorkerPolicy,
         );
         add(
@@ -983,8 +1114,10 @@ impl Model {
     }
 
     /// Every CloudWatch alarm the module creates, in a fixed order: each queue's oldest message and, when the
-    /// callback does not read it, its dead-letter queue's messages; the dead letters the callback could not
-    /// settle; then executions, then the callback function. None unless the spec has `[alarms]`.
+    /// dead-letter function does not read it, its dead-letter queue's messages; the metrics counted from the
+    /// functions' log lines that mean trouble (tokens Step Functions never issued, dead letters that could not be
+    /// settled); then executions, then each function's errors and throttles. None unless the spec has
+    /// `[alarms]`.
     pub fn alarm_list(&self) -> Vec<Alarm> {
         if self.alarms.is_none() {
             return Vec::new();
@@ -1013,8 +1146,8 @@ impl Model {
                 threshold: age,
                 watches: Watched::Queue(queue.key.clone()),
             });
-            // A dead-letter queue the callback reads keeps its messages in flight: its visible messages say
-            // nothing there, the unsettled dead letters below do.
+            // A dead-letter queue the dead-letter function reads keeps its messages in flight: its visible
+            // messages say nothing there, the unsettled dead letters below do.
             if queue.dead_letter.is_none() || queue.dead_letter_reader().is_some() {
                 continue;
             }
@@ -1034,7 +1167,12 @@ impl Model {
                 watches: Watched::DeadLetterQueue(queue.key.clone()),
             });
         }
-        alarms.extend(self.unsettled_dead_letters_alarm());
+        alarms.extend(
+            self.functions
+                .iter()
+                .flat_map(|f| &f.log_metrics)
+                .filter_map(|metric| self.log_metric_alarm(metric)),
+        );
         // (metric, short name used in the alarm's key and AWS name, what happened)
         for (metric, short, what) in [
             ("ExecutionsFailed", "failed", "failed"),
@@ -1054,31 +1192,71 @@ impl Model {
                 watches: Watched::StateMachine,
             });
         }
-        for (metric, short) in [("Errors", "errors"), ("Throttles", "throttles")] {
-            alarms.push(Alarm {
-                key: format!("callback_{short}"),
-                name: AwsName::suffixed(format!("-callback-{short}")),
-                description: format!("The callback Lambda reports {short}: task answers may not reach Step Functions."),
-                metric: Metric {
-                    namespace: Namespace::Aws("AWS/Lambda"),
-                    name: metric,
-                    statistic: "Sum",
-                },
-                threshold: 0,
-                watches: Watched::CallbackFunction,
-            });
+        for function in &self.functions {
+            let at_stake = match function.invoker {
+                Invoker::Workers => "task answers may not reach Step Functions",
+                Invoker::DeadLetterMappings => "dead-lettered tasks may wait until their step's timeout",
+            };
+            for (metric, short) in [("Errors", "errors"), ("Throttles", "throttles")] {
+                let title = function.id.title();
+                alarms.push(Alarm {
+                    key: format!("{}_{short}", function.id.key()),
+                    name: AwsName::suffixed(format!("{}-{short}", function.name.after)),
+                    description: format!(
+                        "{}{} reports {short}: {at_stake}.",
+                        title[..1].to_uppercase(),
+                        &title[1..]
+                    ),
+                    metric: Metric {
+                        namespace: Namespace::Aws("AWS/Lambda"),
+                        name: metric,
+                        statistic: "Sum",
+                    },
+                    threshold: 0,
+                    watches: Watched::Function(function.id),
+                });
+            }
         }
         alarms
     }
 
-    /// The alarm on dead letters the callback read and could not settle ([`DEAD_LETTERS_UNSETTLED_METRIC`]),
-    /// when it reads any dead-letter queue.
-    fn unsettled_dead_letters_alarm(&self) -> Option<Alarm> {
-        let metric = self
-            .callback
-            .log_metrics
-            .iter()
-            .find(|m| m.id == LogMetricId::DeadLettersUnsettled)?;
+    /// The alarm on a metric counted from a function's log lines, when the metric means trouble: a token Step
+    /// Functions never issued ([`INVALID_TOKENS_METRIC`]), a dead letter that could not be settled
+    /// ([`DEAD_LETTERS_UNSETTLED_METRIC`]). A spent token is a late or duplicate answer: counted, not alarmed.
+    fn log_metric_alarm(&self, metric: &LogMetric) -> Option<Alarm> {
+        let (key, name, description) = match metric.id {
+            LogMetricId::SpentTokens => return None,
+            LogMetricId::InvalidTokens => (
+                "invalid_tokens",
+                "-invalid-tokens",
+                format!(
+                    "Workers answered with task tokens Step Functions never issued (the callback's log lines with \"{}\": \"{}\"): a worker changes or cuts short the token it passes on, so its tasks wait until their timeout.",
+                    INVALID_TOKEN_LOG.0, INVALID_TOKEN_LOG.1
+                ),
+            ),
+            LogMetricId::DeadLettersUnsettled => (
+                "dead_letters_unsettled",
+                "-dead-letters-unsettled",
+                self.unsettled_dead_letters_description()?,
+            ),
+        };
+        Some(Alarm {
+            key: key.into(),
+            name: AwsName::suffixed(name),
+            description,
+            metric: Metric {
+                namespace: Namespace::Module,
+                name: metric.metric,
+                statistic: "Sum",
+            },
+            threshold: 0,
+            watches: Watched::LogLines,
+        })
+    }
+
+    /// What the alarm on dead letters the dead-letter function read and could not settle means, naming the
+    /// queues it reads; `None` when it reads none.
+    fn unsettled_dead_letters_description(&self) -> Option<String> {
         let queues: Vec<String> = self
             .dead_letter_readers()
             .iter()
@@ -1090,22 +1268,11 @@ impl Model {
             [] => return None,
         };
         let (failed, unusable) = (UNSETTLED_DEAD_LETTER_OUTCOMES.1[0], UNSETTLED_DEAD_LETTER_OUTCOMES.1[1]);
-        Some(Alarm {
-            key: "dead_letters_unsettled".into(),
-            name: AwsName::suffixed("-dead-letters-unsettled"),
-            description: format!(
-                "The callback Lambda read dead letters of {queues} and could not settle them (its log lines with \"{event}\": \"{dead_letter}\" say which): outcome {failed:?}, it could not fail the task (throttling, an outage, a denied call), so the execution waits and the message comes back after the dead-letter queue's visibility timeout; outcome {unusable:?}, the message was not a task message (or Step Functions refused the failure) and was dropped.",
-                event = DEAD_LETTER_LOG.0,
-                dead_letter = DEAD_LETTER_LOG.1,
-            ),
-            metric: Metric {
-                namespace: Namespace::Module,
-                name: metric.metric,
-                statistic: "Sum",
-            },
-            threshold: 0,
-            watches: Watched::CallbackLogs,
-        })
+        Some(format!(
+            "The dead-letter Lambda read dead letters of {queues} and could not settle them (its log lines with \"{event}\": \"{dead_letter}\" say which): outcome {failed:?}, it could not fail the task (throttling, an outage, a denied call), so the execution waits and the message comes back after the dead-letter queue's visibility timeout; outcome {unusable:?}, the message was not a task message (or Step Functions refused the failure) and was dropped.",
+            event = DEAD_LETTER_LOG.0,
+            dead_letter = DEAD_LETTER_LOG.1,
+        ))
     }
 }
 
@@ -1117,17 +1284,17 @@ pub mod input {
     pub const LOG_LEVEL: &str = "log_level";
     /// Whether execution data goes into the execution log.
     pub const INCLUDE_EXECUTION_DATA: &str = "include_execution_data";
-    /// X-Ray tracing of the state machine and the callback Lambda.
+    /// X-Ray tracing of the state machine and the Lambda functions.
     pub const TRACING: &str = "tracing";
     /// Retention of the execution log group.
     pub const STATE_MACHINE_LOG_RETENTION_DAYS: &str = "state_machine_log_retention_days";
-    /// The callback Lambda's memory.
+    /// The Lambda functions' memory.
     pub const CALLBACK_MEMORY_MB: &str = "callback_memory_mb";
-    /// The callback Lambda's timeout.
+    /// The Lambda functions' timeout.
     pub const CALLBACK_TIMEOUT_SECONDS: &str = "callback_timeout_seconds";
     /// The callback Lambda's reserved concurrency.
     pub const CALLBACK_RESERVED_CONCURRENCY: &str = "callback_reserved_concurrency";
-    /// Retention of the callback's log group.
+    /// Retention of the Lambda functions' log groups.
     pub const CALLBACK_LOG_RETENTION_DAYS: &str = "callback_log_retention_days";
     /// The state machine's KMS key, given by ARN.
     pub const STATE_MACHINE_KMS_KEY_ARN: &str = "state_machine_kms_key_arn";
@@ -1273,14 +1440,14 @@ pub enum OutputValue {
     QueueArns,
     /// Each dead-letter queue's ARN, by the key of the queue it serves.
     DeadLetterQueueArns,
-    /// The callback Lambda's name.
-    CallbackFunctionName,
-    /// The callback Lambda's ARN.
-    CallbackFunctionArn,
+    /// A Lambda function's name.
+    FunctionName(FunctionId),
+    /// A Lambda function's ARN.
+    FunctionArn(FunctionId),
     /// A role's ARN.
     RoleArn(RoleId),
-    /// The callback Lambda's log group.
-    CallbackLogGroupName,
+    /// A Lambda function's log group.
+    LogGroupName(FunctionId),
     /// The state machine's log group.
     StateMachineLogGroupName,
     /// Each alarm's ARN, by alarm key ([`Alarm::key`]).
@@ -1340,10 +1507,10 @@ pub enum Watched {
     DeadLetterQueue(String),
     /// The state machine.
     StateMachine,
-    /// The callback Lambda.
-    CallbackFunction,
-    /// The callback's log lines, through a metric filter: a metric of the module's own, without dimensions.
-    CallbackLogs,
+    /// A Lambda function.
+    Function(FunctionId),
+    /// A function's log lines, through a metric filter: a metric of the module's own, without dimensions.
+    LogLines,
 }
 
 impl Watched {
@@ -1352,8 +1519,8 @@ impl Watched {
         match self {
             Watched::Queue(_) | Watched::DeadLetterQueue(_) => Some("QueueName"),
             Watched::StateMachine => Some("StateMachineArn"),
-            Watched::CallbackFunction => Some("FunctionName"),
-            Watched::CallbackLogs => None,
+            Watched::Function(_) => Some("FunctionName"),
+            Watched::LogLines => None,
         }
     }
 }

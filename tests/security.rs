@@ -135,6 +135,22 @@ fn built_log_streams_arn(m: &Module, name: &str) -> String {
     format!("{}:*\"", &arn[..arn.len() - 1])
 }
 
+/// The module's Lambda functions by Terraform name: the callback, and the dead-letter function when it has one.
+fn functions(m: &Module) -> Vec<&str> {
+    let names: Vec<&str> = m
+        .all("resource", "aws_lambda_function")
+        .into_iter()
+        .map(|(n, _)| n)
+        .collect();
+    assert!(names.contains(&"callback"), "every module has the callback");
+    names
+}
+
+/// The module's roles by Terraform name: the state machine's, then one per function.
+fn roles(m: &Module) -> Vec<&str> {
+    std::iter::once("state_machine").chain(functions(m)).collect()
+}
+
 fn for_each_module(mut check: impl FnMut(&str, &Module)) {
     for spec in common::all_specs() {
         check(&common::spec_label(&spec), &Module::of(&spec));
@@ -194,10 +210,10 @@ fn dead_letter_queues_redrive_from_their_own_source_only() {
 #[test]
 fn logs_go_to_log_groups_with_retention() {
     for_each_module(|label, m| {
-        for (name, input) in [
-            ("state_machine", "var.state_machine_log_retention_days"),
-            ("callback", "var.callback_log_retention_days"),
-        ] {
+        let groups = std::iter::once(("state_machine", "var.state_machine_log_retention_days"))
+            .chain(functions(m).into_iter().map(|f| (f, "var.callback_log_retention_days")));
+        let mut count = 0;
+        for (name, input) in groups {
             let group = m
                 .one("resource", "aws_cloudwatch_log_group", name)
                 .unwrap_or_else(|| panic!("{label}: no {name} log group"));
@@ -206,8 +222,9 @@ fn logs_go_to_log_groups_with_retention() {
                 Some(input),
                 "{label}: {name}"
             );
+            count += 1;
         }
-        assert_eq!(m.all("resource", "aws_cloudwatch_log_group").len(), 2, "{label}");
+        assert_eq!(m.all("resource", "aws_cloudwatch_log_group").len(), count, "{label}");
         // The execution log group exists while logging is on, whatever the spec says: an input decides.
         let locals = m.blocks.iter().find(|(k, ..)| k == "locals").map(|(.., b)| b).unwrap();
         assert_eq!(
@@ -250,12 +267,16 @@ fn logs_go_to_log_groups_with_retention() {
             Some("one(aws_cloudwatch_log_group.state_machine[*].name)"),
             "{label}"
         );
-        let function = m.one("resource", "aws_lambda_function", "callback").unwrap();
-        let config = inner(function, "logging_config");
-        assert_eq!(
-            attr(config[0], "log_group").as_deref(),
-            Some("aws_cloudwatch_log_group.callback.name")
-        );
+        // Each function logs to its own log group.
+        for name in functions(m) {
+            let function = m.one("resource", "aws_lambda_function", name).unwrap();
+            let config = inner(function, "logging_config");
+            assert_eq!(
+                attr(config[0], "log_group"),
+                Some(format!("aws_cloudwatch_log_group.{name}.name")),
+                "{label}"
+            );
+        }
         // The role may set up log delivery only while logging is on.
         let role_policy = m.one("data", "aws_iam_policy_document", "state_machine").unwrap();
         let delivery: Vec<Option<String>> = statements(role_policy)
@@ -286,16 +307,18 @@ fn tracing_is_written_on_and_off_so_turning_it_off_reaches_aws() {
             Some("var.tracing"),
             "{label}"
         );
-        let function = m.one("resource", "aws_lambda_function", "callback").unwrap();
-        let fn_tracing = inner(function, "tracing_config");
-        assert_eq!(fn_tracing.len(), 1, "{label}: tracing_config must always be written");
-        assert_eq!(
-            attr(fn_tracing[0], "mode").as_deref(),
-            Some("var.tracing ? \"Active\" : \"PassThrough\""),
-            "{label}"
-        );
-        // Both roles may send traces only while tracing is on.
-        for role in ["state_machine", "callback"] {
+        for name in functions(m) {
+            let function = m.one("resource", "aws_lambda_function", name).unwrap();
+            let fn_tracing = inner(function, "tracing_config");
+            assert_eq!(fn_tracing.len(), 1, "{label}: tracing_config must always be written");
+            assert_eq!(
+                attr(fn_tracing[0], "mode").as_deref(),
+                Some("var.tracing ? \"Active\" : \"PassThrough\""),
+                "{label}: {name}"
+            );
+        }
+        // Every role may send traces only while tracing is on.
+        for role in roles(m) {
             let document = m.one("data", "aws_iam_policy_document", role).unwrap();
             let traces: Vec<Option<String>> = statements(document)
                 .into_iter()
@@ -363,30 +386,49 @@ fn role_permissions_are_scoped_to_arns() {
                     assert_eq!(resources, queues, "{label}");
                 }
                 if actions.iter().any(|a| a.starts_with("states:")) {
-                    assert_eq!(name, "callback");
-                    assert_eq!(
-                        actions,
-                        [
+                    // The callback answers tasks; the dead-letter function may only fail them. Each from inside
+                    // its own function only.
+                    let allowed: &[&str] = match name {
+                        "callback" => &[
                             "states:SendTaskFailure",
                             "states:SendTaskHeartbeat",
-                            "states:SendTaskSuccess"
-                        ]
-                    );
+                            "states:SendTaskSuccess",
+                        ],
+                        "dead_letters" => &["states:SendTaskFailure"],
+                        other => panic!("{label}: {other} may call Step Functions"),
+                    };
+                    assert_eq!(actions, allowed, "{label}: {name}");
                     assert_eq!(resources, [built_arn(m, "aws_sfn_state_machine", "this")], "{label}");
-                    let condition = inner(statement, "condition");
                     assert_eq!(
-                        attr(condition[0], "variable").as_deref(),
-                        Some("\"lambda:SourceFunctionArn\"")
+                        written_conditions(statement),
+                        [(
+                            "\"ArnEquals\"".to_string(),
+                            "\"lambda:SourceFunctionArn\"".to_string(),
+                            vec![built_arn(m, "aws_lambda_function", name)]
+                        )],
+                        "{label}: {name}"
+                    );
+                }
+                let worker = name == "worker" || name.starts_with("worker_");
+                if actions.iter().any(|a| a.starts_with("sqs:")) && name != "state_machine" && !worker {
+                    // Only the dead-letter function reads queues: its dead-letter queues.
+                    assert_eq!(name, "dead_letters", "{label}: {actions:?}");
+                    assert!(
+                        resources
+                            .iter()
+                            .all(|r| r.ends_with("-dlq\"") || r.ends_with("-dlq.fifo\"")),
+                        "{label}: {resources:?}"
                     );
                 }
                 if actions.iter().any(|a| a.starts_with("logs:CreateLogStream")) {
-                    assert_eq!(resources, [built_log_streams_arn(m, "callback")], "{label}");
+                    assert_eq!(resources, [built_log_streams_arn(m, name)], "{label}: {name}");
                 }
                 if actions.iter().any(|a| a.starts_with("kms:")) {
                     // The state machine encrypts what it sends and its executions' data, and the callback's
                     // answers are encrypted with the state machine's key; everyone else only reads through SQS.
                     let sid = attr(statement, "sid");
-                    if name == "state_machine" || sid.as_deref() == Some("\"EncryptTaskAnswers\"") {
+                    let answers = ["\"EncryptTaskAnswers\"", "\"EncryptTaskFailures\""];
+                    if name == "state_machine" || sid.as_deref().is_some_and(|s| answers.contains(&s)) {
                         for action in &actions {
                             assert!(
                                 ["kms:Decrypt", "kms:GenerateDataKey"].contains(&action.as_str()),
@@ -407,14 +449,20 @@ fn role_permissions_are_scoped_to_arns() {
 #[test]
 fn trust_policies_carry_confused_deputy_conditions() {
     for_each_module(|label, m| {
-        for (name, service) in [
-            ("state_machine_assume", "states.amazonaws.com"),
-            ("callback_assume", "lambda.amazonaws.com"),
-        ] {
+        let trusts: Vec<(String, &str)> = std::iter::once(("state_machine_assume".to_string(), "states.amazonaws.com"))
+            .chain(
+                functions(m)
+                    .into_iter()
+                    .map(|f| (format!("{f}_assume"), "lambda.amazonaws.com")),
+            )
+            .collect();
+        assert_eq!(trusts.len(), m.all("resource", "aws_iam_role").len(), "{label}");
+        for (name, service) in &trusts {
+            let name = name.as_str();
             let document = m.one("data", "aws_iam_policy_document", name).unwrap();
             let statement = inner(document, "statement")[0];
             let principals = inner(statement, "principals")[0];
-            assert_eq!(strings(principals, "identifiers"), [service]);
+            assert_eq!(strings(principals, "identifiers"), [*service]);
             let variables: Vec<String> = inner(statement, "condition")
                 .iter()
                 .filter_map(|c| attr(c, "variable"))
@@ -512,7 +560,7 @@ fn role_kms_grants_are_bound_to_a_service_or_to_this_state_machines_data() {
     let mut seen = std::collections::BTreeSet::new();
     for_each_module(|label, m| {
         for (name, document) in m.all("data", "aws_iam_policy_document") {
-            if name != "state_machine" && name != "callback" {
+            if !["state_machine", "callback", "dead_letters"].contains(&name) {
                 continue;
             }
             for (statement, for_each) in statements(document) {
@@ -540,7 +588,8 @@ fn role_kms_grants_are_bound_to_a_service_or_to_this_state_machines_data() {
                     ("state_machine", "\"EncryptExecutionData\"") => vec![data.clone()],
                     ("state_machine", "\"EncryptExecutionLogs\"") => vec![deliveries],
                     ("callback", "\"EncryptTaskAnswers\"") => vec![via("states"), data],
-                    ("callback", "\"DecryptDeadLetters\"") => vec![via("sqs")],
+                    ("dead_letters", "\"EncryptTaskFailures\"") => vec![via("states"), data],
+                    ("dead_letters", "\"DecryptDeadLetters\"") => vec![via("sqs")],
                     other => panic!("{label}: a KMS grant this test does not know: {other:?}"),
                 };
                 expected.sort();
@@ -549,7 +598,7 @@ fn role_kms_grants_are_bound_to_a_service_or_to_this_state_machines_data() {
             }
         }
     });
-    assert_eq!(seen.len(), 5, "expected specs with every kind of KMS grant: {seen:?}");
+    assert_eq!(seen.len(), 6, "expected specs with every kind of KMS grant: {seen:?}");
 }
 
 #[test]
@@ -568,7 +617,7 @@ fn a_created_key_rotates_and_names_each_role_for_what_its_policy_grants() {
         // Each role statement on the key, as the key policy must repeat it: (role, sid, actions, conditions,
         // for_each).
         let mut granted = Vec::new();
-        for role in ["state_machine", "callback"] {
+        for role in roles(m) {
             let policy = m.one("data", "aws_iam_policy_document", role).unwrap();
             for (s, for_each) in statements(policy) {
                 if strings(s, "resources").contains(&"aws_kms_key.this.arn".to_string()) {
@@ -610,7 +659,7 @@ fn a_created_key_rotates_and_names_each_role_for_what_its_policy_grants() {
         // KMS refuses a policy naming a role that does not exist yet, and the built ARNs order nothing: the key
         // depends on exactly the roles it names.
         let mut roles_named: Vec<String> = Vec::new();
-        for role in ["state_machine", "callback"] {
+        for role in roles(m) {
             if named.iter().any(|n| n.0 == built_arn(m, "aws_iam_role", role)) {
                 roles_named.push(format!("aws_iam_role.{role}"));
             }
@@ -869,7 +918,7 @@ fn executions_are_encrypted_as_the_spec_says_and_the_block_is_always_written() {
 }
 
 #[test]
-fn alarms_watch_dead_letters_executions_and_the_callback_when_asked() {
+fn alarms_watch_dead_letters_executions_and_the_functions_when_asked() {
     let (mut with_alarms, mut clamped) = (0, 0);
     for spec in common::all_specs() {
         let label = common::spec_label(&spec);
@@ -895,13 +944,34 @@ fn alarms_watch_dead_letters_executions_and_the_callback_when_asked() {
             .filter(|(n, _)| n.ends_with("_dlq"))
             .count();
         let model = sfngen::load_model(&std::fs::read_to_string(&spec).unwrap(), "sfngen.toml").unwrap();
-        // A dead-letter queue the callback reads is watched through its log lines, by one alarm for them all.
+        // A dead-letter queue the dead-letter function reads is watched through its log lines, by one alarm for
+        // them all; then the executions (3), each function's errors and throttles, and tokens Step Functions
+        // never issued.
         let read = model.dead_letter_readers().len();
         assert_eq!(
             alarms.len(),
-            model.queues.len() + dead_letters - read + usize::from(read > 0) + 5,
+            model.queues.len() + dead_letters - read + usize::from(read > 0) + 3 + 2 * functions(&m).len() + 1,
             "{label}"
         );
+        for function in functions(&m) {
+            for (short, metric) in [("errors", "Errors"), ("throttles", "Throttles")] {
+                let alarm = m
+                    .one(
+                        "resource",
+                        "aws_cloudwatch_metric_alarm",
+                        &format!("{function}_{short}"),
+                    )
+                    .unwrap_or_else(|| panic!("{label}: no {short} alarm for {function}"));
+                assert_eq!(attr(alarm, "metric_name"), Some(format!("\"{metric}\"")), "{label}");
+                assert_eq!(
+                    attr(alarm, "dimensions"),
+                    Some(format!(
+                        "{{\n  FunctionName = aws_lambda_function.{function}.function_name\n}}"
+                    )),
+                    "{label}"
+                );
+            }
+        }
         // Each queue's oldest message: above the longest its steps wait (no timeout: the execution's), or half
         // its retention when that is sooner, so that it can fire before the message expires.
         for queue in &model.queues {
@@ -1230,8 +1300,9 @@ struct SpecQueue {
     /// `encryption`, `"sqs"` when left out.
     encryption: String,
     dead_letter: bool,
-    /// `dead_letter.fail_execution`: on by default whenever there is a dead-letter queue.
-    read_by_callback: bool,
+    /// `dead_letter.fail_execution`: on by default whenever there is a dead-letter queue; the dead-letter
+    /// function reads it.
+    read_for_dead_letters: bool,
 }
 
 fn spec_queues(spec: &std::path::Path) -> Vec<SpecQueue> {
@@ -1255,7 +1326,7 @@ fn spec_queues(spec: &std::path::Path) -> Vec<SpecQueue> {
                     .unwrap_or("sqs")
                     .to_string(),
                 dead_letter: on,
-                read_by_callback: on && fail_execution,
+                read_for_dead_letters: on && fail_execution,
             }
         })
         .collect();
@@ -1387,26 +1458,56 @@ fn worker_policies_grant_exactly_what_a_worker_needs() {
 }
 
 #[test]
-fn dead_letters_fail_their_tasks_through_the_callback() {
+fn dead_letters_fail_their_tasks_through_a_function_of_their_own() {
     let (mut read, mut unread) = (0, 0);
     for spec in common::all_specs() {
         let label = common::spec_label(&spec);
         let m = Module::of(&spec);
         let queues = spec_queues(&spec);
-        let readers: Vec<&SpecQueue> = queues.iter().filter(|q| q.read_by_callback).collect();
+        let readers: Vec<&SpecQueue> = queues.iter().filter(|q| q.read_for_dead_letters).collect();
         read += readers.len();
-        unread += queues.iter().filter(|q| q.dead_letter && !q.read_by_callback).count();
+        unread += queues
+            .iter()
+            .filter(|q| q.dead_letter && !q.read_for_dead_letters)
+            .count();
         let mappings = m.all("resource", "aws_lambda_event_source_mapping");
         assert_eq!(
             mappings.len(),
             readers.len(),
             "{label}: one mapping per dead-letter queue read"
         );
-        let function = m.one("resource", "aws_lambda_function", "callback").unwrap();
-        assert_eq!(
-            attr(function, "timeout").as_deref(),
-            Some("var.callback_timeout_seconds")
+        // The dead-letter function exists exactly when a queue's dead letters fail their executions.
+        let reader = m.one("resource", "aws_lambda_function", "dead_letters");
+        assert_eq!(reader.is_some(), !readers.is_empty(), "{label}");
+        let callback_role = written_statements(m.one("data", "aws_iam_policy_document", "callback").unwrap());
+        assert!(
+            callback_role
+                .iter()
+                .all(|s| s.1.iter().all(|a| !a.starts_with("sqs:")) && s.0 != "DecryptDeadLetters"),
+            "{label}: the callback reads no queue"
         );
+        for (name, mode) in [("callback", "callback"), ("dead_letters", "dead_letters")] {
+            let Some(function) = m.one("resource", "aws_lambda_function", name) else {
+                continue;
+            };
+            // The same package, in the mode the module sets, with the [callback] settings.
+            assert_eq!(
+                attr(function, "timeout").as_deref(),
+                Some("var.callback_timeout_seconds")
+            );
+            assert_eq!(attr(function, "filename").as_deref(), Some("local.callback_lambda_zip"));
+            assert_eq!(
+                attr(function, "role"),
+                Some(format!("aws_iam_role.{name}.arn")),
+                "{label}"
+            );
+            let environment = inner(function, "environment");
+            assert_eq!(
+                attr(environment[0], "variables"),
+                Some(format!("{{\n  SFNGEN_MODE = \"{mode}\"\n}}")),
+                "{label}: {name}"
+            );
+        }
         for queue in &readers {
             let dlq = format!("{}_dlq", queue.key);
             let mapping = m
@@ -1419,14 +1520,14 @@ fn dead_letters_fail_their_tasks_through_the_callback() {
             );
             assert_eq!(
                 attr(mapping, "function_name").as_deref(),
-                Some("aws_lambda_function.callback.arn")
+                Some("aws_lambda_function.dead_letters.arn")
             );
             assert_eq!(strings(mapping, "function_response_types"), ["ReportBatchItemFailures"]);
             // Lambda checks the role may read the queue when it creates the mapping; the policy names the
             // queue by a built ARN, which orders nothing.
             assert_eq!(
                 strings(mapping, "depends_on"),
-                ["aws_iam_role_policy.callback"],
+                ["aws_iam_role_policy.dead_letters"],
                 "{label}"
             );
             assert_eq!(attr(mapping, "batch_size").as_deref(), Some("10"), "{label}");
@@ -1438,14 +1539,35 @@ fn dead_letters_fail_their_tasks_through_the_callback() {
                 "{label}: {dlq} must follow the callback's timeout"
             );
         }
-        let callback: Vec<Statement> =
-            written_statements(m.one("data", "aws_iam_policy_document", "callback").unwrap());
-        let find = |sid: &str| callback.iter().find(|s| s.0 == sid).cloned();
         if readers.is_empty() {
-            assert!(find("ReadDeadLetters").is_none(), "{label}");
-            assert!(find("DecryptDeadLetters").is_none(), "{label}");
+            assert!(
+                m.one("data", "aws_iam_policy_document", "dead_letters").is_none(),
+                "{label}"
+            );
             continue;
         }
+        let role: Vec<Statement> =
+            written_statements(m.one("data", "aws_iam_policy_document", "dead_letters").unwrap());
+        let find = |sid: &str| role.iter().find(|s| s.0 == sid).cloned();
+        // Least privilege: fail tasks, its logs, its queues and their keys, the state machine's key, traces.
+        let sids: Vec<&str> = role.iter().map(|s| s.0.as_str()).collect();
+        let allowed = [
+            "FailDeadLetteredTasks",
+            "EncryptTaskFailures",
+            "WriteOwnLogs",
+            "ReadDeadLetters",
+            "DecryptDeadLetters",
+            "SendTraces",
+        ];
+        assert!(sids.iter().all(|s| allowed.contains(s)), "{label}: {sids:?}");
+        assert_eq!(
+            find("FailDeadLetteredTasks").map(|s| (s.1, s.2)),
+            Some((
+                vec!["states:SendTaskFailure".to_string()],
+                vec![built_arn(&m, "aws_sfn_state_machine", "this")]
+            )),
+            "{label}"
+        );
         // The mapping's poller uses the role from outside the function: no lambda:SourceFunctionArn.
         assert_eq!(
             find("ReadDeadLetters"),
@@ -1489,8 +1611,9 @@ fn dead_letters_fail_their_tasks_through_the_callback() {
 
 #[test]
 fn dead_letter_readers_leave_the_callbacks_concurrency_to_workers() {
-    // Each mapping's poller scales to the least SQS allows (2): a burst of dead letters must not take the
-    // concurrency (reserved, in the full example) that workers' synchronous callbacks need.
+    // Each mapping's poller scales to the least SQS allows (2), and invokes a function of its own: a burst of
+    // dead letters takes little of the account's concurrency and none of the callback's (reserved, in the full
+    // example), which workers' synchronous callbacks need.
     let mut mappings = 0;
     for spec in common::all_specs() {
         let label = common::spec_label(&spec);
@@ -1527,6 +1650,18 @@ fn dead_letter_readers_leave_the_callbacks_concurrency_to_workers() {
                 "{label}: the mapping says why its concurrency is capped"
             );
         }
+        // The callback's reserved concurrency is the workers' alone: the dead-letter function takes none, and no
+        // plan-time check weighs the one against the other any more.
+        let callback = m.one("resource", "aws_lambda_function", "callback").unwrap();
+        assert_eq!(
+            attr(callback, "reserved_concurrent_executions").as_deref(),
+            Some("var.callback_reserved_concurrency"),
+            "{label}"
+        );
+        if let Some(reader) = m.one("resource", "aws_lambda_function", "dead_letters") {
+            assert_eq!(attr(reader, "reserved_concurrent_executions"), None, "{label}");
+        }
+        assert!(!m.text.contains("dead_letter_pollers"), "{label}");
     }
     assert!(mappings >= 3, "expected modules whose callback reads dead letters");
 }
@@ -1623,20 +1758,33 @@ fn lambda_log_outcomes() -> Vec<(String, String)> {
     outcomes.extend(settled.iter().map(|o| ("dead_letter".to_string(), o.to_string())));
     let callback = between("main.rs", &main, "async fn callback(", "#[tokio::main");
     assert!(callback.contains("\"event\": \"callback\""));
-    let answered = quoted_after(&callback, "\"outcome\": \"");
-    assert!(
-        answered.contains(&"failed"),
-        "a worker's callback logs failed too: {answered:?}"
+    // `"outcome": "x"` in a json! literal, and `=> ("x", ` where a fault picks the outcome.
+    let mut answered = quoted_after(&callback, "\"outcome\": \"");
+    answered.extend(quoted_after(&callback, "=> (\""));
+    answered.sort();
+    answered.dedup();
+    assert_eq!(
+        answered,
+        ["answered", "failed", "invalid_token", "token_spent"],
+        "a new outcome of a worker's callback: decide which metric counts it"
     );
     outcomes.extend(answered.iter().map(|o| ("callback".to_string(), o.to_string())));
-    for event in quoted_after(&main, "reject(\"") {
+    // An invalid event is logged with the event of the function's mode.
+    let modes = between("main.rs", &main, "fn event(self)", "}\n}");
+    let events = quoted_after(&modes, "=> \"");
+    assert_eq!(events, ["callback", "dead_letter"], "{modes}");
+    assert!(
+        main.contains("reject(mode.event(), "),
+        "invalid events are logged with the mode's event"
+    );
+    for event in events {
         outcomes.push((event.to_string(), "invalid_event".to_string()));
     }
     outcomes
 }
 
 #[test]
-fn dead_letters_the_callback_could_not_settle_are_counted_and_alarmed() {
+fn dead_letters_the_dead_letter_function_could_not_settle_are_counted_and_alarmed() {
     // A mapping keeps a dead-letter queue's messages in flight, so its visible messages say nothing while the
     // function keeps failing to fail tasks: a metric counted from the function's own log lines does.
     let outcomes = lambda_log_outcomes();
@@ -1645,14 +1793,14 @@ fn dead_letters_the_callback_could_not_settle_are_counted_and_alarmed() {
         let label = common::spec_label(&spec);
         let m = Module::of(&spec);
         let queues = spec_queues(&spec);
-        let reads = queues.iter().any(|q| q.read_by_callback);
+        let reads = queues.iter().any(|q| q.read_for_dead_letters);
         let filter = m.one("resource", "aws_cloudwatch_log_metric_filter", "dead_letters_unsettled");
         let alarm = m.one("resource", "aws_cloudwatch_metric_alarm", "dead_letters_unsettled");
         let has_alarms = !m.all("resource", "aws_cloudwatch_metric_alarm").is_empty();
         assert_eq!(
             filter.is_some(),
             reads,
-            "{label}: a filter exactly when the callback reads dead letters"
+            "{label}: a filter exactly when the dead-letter function reads dead letters"
         );
         assert_eq!(alarm.is_some(), reads && has_alarms, "{label}");
         // The visible-messages alarm stays on the dead-letter queues no one reads.
@@ -1664,7 +1812,7 @@ fn dead_letters_the_callback_could_not_settle_are_counted_and_alarmed() {
             );
             assert_eq!(
                 visible.is_some(),
-                has_alarms && !queue.read_by_callback,
+                has_alarms && !queue.read_for_dead_letters,
                 "{label}: {}",
                 queue.key
             );
@@ -1673,8 +1821,8 @@ fn dead_letters_the_callback_could_not_settle_are_counted_and_alarmed() {
         let Some(filter) = filter else { continue };
         assert_eq!(
             attr(filter, "log_group_name").as_deref(),
-            Some("aws_cloudwatch_log_group.callback.name"),
-            "{label}"
+            Some("aws_cloudwatch_log_group.dead_letters.name"),
+            "{label}: the dead-letter function's lines are in its own log group"
         );
         let metric = inner(filter, "metric_transformation")[0];
         assert_eq!(
@@ -1718,7 +1866,7 @@ fn dead_letters_the_callback_could_not_settle_are_counted_and_alarmed() {
         let description = attr(alarm, "alarm_description").unwrap();
         for (queue, outcome) in queues
             .iter()
-            .filter(|q| q.read_by_callback)
+            .filter(|q| q.read_for_dead_letters)
             .zip(["failed", "unusable"].iter().cycle())
         {
             assert!(
@@ -1730,6 +1878,127 @@ fn dead_letters_the_callback_could_not_settle_are_counted_and_alarmed() {
         alarmed += 1;
     }
     assert!(counted >= 3 && alarmed >= 2 && kept >= 1, "{counted} {alarmed} {kept}");
+}
+
+#[test]
+fn tokens_step_functions_never_issued_are_counted_and_alarmed_apart_from_spent_ones() {
+    // InvalidToken is a worker's bug (it changed or cut the token), not a late answer: its own outcome in the
+    // callback's log lines, its own metric, an alarm when [alarms] is on.
+    let outcomes = lambda_log_outcomes();
+    let mut alarmed = 0;
+    for_each_module(|label, m| {
+        let filter = m
+            .one("resource", "aws_cloudwatch_log_metric_filter", "invalid_tokens")
+            .unwrap_or_else(|| panic!("{label}: no invalid-token metric filter"));
+        assert_eq!(
+            attr(filter, "log_group_name").as_deref(),
+            Some("aws_cloudwatch_log_group.callback.name"),
+            "{label}"
+        );
+        let metric = inner(filter, "metric_transformation")[0];
+        assert_eq!(attr(metric, "name").as_deref(), Some("\"InvalidTokens\""), "{label}");
+        assert_eq!(
+            attr(metric, "namespace").as_deref(),
+            Some("\"sfngen/${var.name}\""),
+            "{label}"
+        );
+        let pattern: String = serde_json::from_str(&attr(filter, "pattern").unwrap()).unwrap();
+        for (event, outcome) in &outcomes {
+            let line = serde_json::json!({"level": "ERROR", "message": "m", "event": event, "outcome": outcome});
+            assert_eq!(
+                log_pattern_matches(&pattern, &line),
+                event == "callback" && outcome == "invalid_token",
+                "{label}: {pattern} on event {event}, outcome {outcome}"
+            );
+        }
+        let spent: String = serde_json::from_str(
+            &attr(
+                m.one("resource", "aws_cloudwatch_log_metric_filter", "spent_tokens")
+                    .unwrap(),
+                "pattern",
+            )
+            .unwrap(),
+        )
+        .unwrap();
+        let invalid = serde_json::json!({"event": "callback", "outcome": "invalid_token"});
+        assert!(!log_pattern_matches(&spent, &invalid), "{label}: not a spent token");
+        let has_alarms = !m.all("resource", "aws_cloudwatch_metric_alarm").is_empty();
+        let alarm = m.one("resource", "aws_cloudwatch_metric_alarm", "invalid_tokens");
+        assert_eq!(alarm.is_some(), has_alarms, "{label}");
+        if let Some(alarm) = alarm {
+            assert_eq!(
+                attr(alarm, "metric_name").as_deref(),
+                Some("\"InvalidTokens\""),
+                "{label}"
+            );
+            assert_eq!(attr(alarm, "namespace"), attr(metric, "namespace"), "{label}");
+            assert_eq!(attr(alarm, "dimensions"), None, "{label}");
+            assert_eq!(attr(alarm, "threshold").as_deref(), Some("0"), "{label}");
+            alarmed += 1;
+        }
+    });
+    assert!(alarmed >= 2, "expected modules with [alarms]");
+}
+
+#[test]
+fn the_dead_letter_function_is_out_of_workers_reach() {
+    // What only AWS may trigger is a function no worker may invoke: no worker policy, no resource policy, no
+    // other statement names it for lambda:InvokeFunction, and its mode is set by the module, not an event.
+    let mut seen = 0;
+    for_each_module(|label, m| {
+        if m.one("resource", "aws_lambda_function", "dead_letters").is_none() {
+            return;
+        }
+        seen += 1;
+        let reader = built_arn(m, "aws_lambda_function", "dead_letters");
+        for (name, document) in m.all("data", "aws_iam_policy_document") {
+            for (statement, _) in statements(document) {
+                let actions = strings(statement, "actions");
+                if actions.iter().any(|a| a.starts_with("lambda:")) {
+                    assert!(name == "worker" || name.starts_with("worker_"), "{label}: {name}");
+                    assert_eq!(
+                        strings(statement, "resources"),
+                        [built_arn(m, "aws_lambda_function", "callback")],
+                        "{label}: {name}"
+                    );
+                }
+                assert!(
+                    !strings(statement, "resources").contains(&reader),
+                    "{label}: {name} names it"
+                );
+            }
+        }
+        assert!(m.all("resource", "aws_lambda_permission").is_empty(), "{label}");
+    });
+    assert!(seen >= 3);
+}
+
+#[test]
+fn the_package_reads_the_mode_and_bound_the_module_and_its_readme_say() {
+    // The module sets FUNCTION_MODE_VARIABLE to each function's mode, and its README states the nesting bound:
+    // both are the package's own (lambda/src), read from its source.
+    let read = |file: &str| std::fs::read_to_string(common::root().join(file)).unwrap();
+    let (main, json) = (read("lambda/src/main.rs"), read("lambda/src/json.rs"));
+    assert!(
+        main.contains(&format!(
+            "pub const MODE_VARIABLE: &str = \"{}\";",
+            sfngen::model::FUNCTION_MODE_VARIABLE
+        )),
+        "the package reads another variable"
+    );
+    for mode in ["callback", "dead_letters"] {
+        assert!(
+            main.contains(&format!("Some(\"{mode}\")")),
+            "the package has no mode {mode}"
+        );
+    }
+    assert!(
+        json.contains(&format!(
+            "pub const MAX_DEPTH: usize = {};",
+            sfngen::model::MAX_EVENT_NESTING
+        )),
+        "the README's nesting bound is not the package's"
+    );
 }
 
 #[test]

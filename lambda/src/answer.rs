@@ -3,13 +3,14 @@
 use aws_sdk_sfn::Client;
 use aws_sdk_sfn::error::{ProvideErrorMetadata, SdkError};
 
+use crate::log;
 use crate::request::Answer;
 
 /// Why an answer did not reach Step Functions.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Refusal {
-    /// The token can never be answered again (`TaskTimedOut`, `InvalidToken`, `TaskDoesNotExist`): the
-    /// execution already moved on. A late or duplicate answer, not a fault.
+    /// The token can never be answered again (`TaskTimedOut`, `TaskDoesNotExist`): the execution already
+    /// moved on. A late or duplicate answer, not a fault.
     TokenSpent {
         /// The service's error code.
         code: String,
@@ -37,6 +38,9 @@ pub struct Failed {
 pub enum Fault {
     /// The answer itself is wrong (`InvalidOutput`, `ValidationException`): it never succeeds as it is.
     Request,
+    /// The token is not one Step Functions issued (`InvalidToken`): changed, cut short, or from another
+    /// account or region. A bug in whoever passed it on; no retry with it can succeed.
+    Token,
     /// The function may not answer (`AccessDeniedException` and other authorization or key errors): it
     /// fails until the deployment is fixed.
     Permission,
@@ -51,8 +55,13 @@ impl Failed {
     }
 }
 
-/// Error codes that mean the token can never be answered again.
-const SPENT_TOKEN: &[&str] = &["TaskTimedOut", "InvalidToken", "TaskDoesNotExist"];
+/// Error codes that mean the token was good and can never be answered again. Step Functions' API reference
+/// (<https://docs.aws.amazon.com/step-functions/latest/apireference/API_SendTaskSuccess.html>, and the same
+/// for SendTaskFailure and SendTaskHeartbeat): `TaskTimedOut`, "the task token has either expired or the task
+/// associated with the token has already been closed"; `TaskDoesNotExist`, the task (an activity's) is gone.
+const SPENT_TOKEN: &[&str] = &["TaskTimedOut", "TaskDoesNotExist"];
+/// The error code of a token that is not one at all: "The provided token is not valid" (same reference).
+const INVALID_TOKEN: &str = "InvalidToken";
 /// Error codes that mean the request itself is wrong.
 const BAD_REQUEST: &[&str] = &["InvalidOutput", "ValidationException"];
 /// Error codes that mean the function is not allowed to answer (its role, its credentials, a KMS key).
@@ -71,7 +80,8 @@ const NOT_PERMITTED: &[&str] = &[
     "KmsInvalidStateException",
 ];
 
-/// Calls SendTaskSuccess, SendTaskFailure or SendTaskHeartbeat.
+/// Calls SendTaskSuccess, SendTaskFailure or SendTaskHeartbeat. The service's message is scrubbed of the
+/// token (and of anything shaped like one) before anything repeats it.
 pub async fn send(client: &Client, token: &str, answer: &Answer) -> Result<(), Refusal> {
     let result = match answer {
         Answer::Success { output } => client
@@ -99,7 +109,7 @@ pub async fn send(client: &Client, token: &str, answer: &Answer) -> Result<(), R
             .map(|_| ())
             .map_err(describe),
     };
-    result.map_err(|(code, detail)| classify(code, detail))
+    result.map_err(|(code, detail)| classify(code, log::scrub(&detail, token)))
 }
 
 fn describe<E: ProvideErrorMetadata + std::error::Error + 'static, R: std::fmt::Debug>(
@@ -127,8 +137,8 @@ fn source_chain(err: &dyn std::error::Error) -> String {
     parts.join(": ")
 }
 
-/// Sorts an error by its code: a spent token, a wrong request, a missing permission, or (any other
-/// code, or none: throttling, 5xx, network) something that may pass later.
+/// Sorts an error by its code: a spent token, a token that is not one, a wrong request, a missing
+/// permission, or (any other code, or none: throttling, 5xx, network) something that may pass later.
 pub fn classify(code: Option<String>, detail: String) -> Refusal {
     let failed = |kind: &str, fault, message| {
         Refusal::Failed(Failed {
@@ -142,6 +152,15 @@ pub fn classify(code: Option<String>, detail: String) -> Refusal {
             code: c.to_string(),
             detail,
         },
+        Some(INVALID_TOKEN) => failed(
+            INVALID_TOKEN,
+            Fault::Token,
+            format!(
+                "{INVALID_TOKEN}: Step Functions issued no such task token (changed, cut short, or from another \
+                 account or region); pass the token from the task message unchanged, and do not retry with this \
+                 one ({detail})"
+            ),
+        ),
         Some(c) if BAD_REQUEST.contains(&c) => failed(
             c,
             Fault::Request,
@@ -181,7 +200,7 @@ mod tests {
 
     #[test]
     fn spent_tokens_are_not_failures() {
-        for code in ["TaskTimedOut", "InvalidToken", "TaskDoesNotExist"] {
+        for code in ["TaskTimedOut", "TaskDoesNotExist"] {
             assert_eq!(
                 classify(Some(code.into()), "gone".into()),
                 Refusal::TokenSpent {
@@ -190,6 +209,16 @@ mod tests {
                 }
             );
         }
+    }
+
+    #[test]
+    fn a_token_step_functions_never_issued_is_a_failure_of_its_own() {
+        let f = failed(Some("InvalidToken"));
+        assert_eq!(
+            (f.kind.as_str(), f.fault, f.retryable()),
+            ("InvalidToken", Fault::Token, false)
+        );
+        assert!(f.message.contains("do not retry with this one"), "{}", f.message);
     }
 
     #[test]

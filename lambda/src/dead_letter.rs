@@ -17,12 +17,13 @@
 //! alarm watches. Every record comes back and is retried once the role is fixed.
 
 use aws_sdk_sfn::Client;
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
 use tokio::task::JoinSet;
 
 use crate::answer::{self, Failed, Fault, Refusal};
+use crate::json::{self, Kind, Raw};
 use crate::log;
-use crate::request::{self, Answer, Invalid};
+use crate::request::{self, Answer, Invalid, Members};
 
 /// The error every dead-lettered task fails with.
 pub const ERROR: &str = "sfngen.DeadLettered";
@@ -75,32 +76,36 @@ impl Record {
     }
 }
 
-/// Whether an event is meant as an SQS batch (it has `Records`), rather than a worker's callback.
-pub fn is_batch(event: &Value) -> bool {
-    matches!(event, Value::Object(fields) if fields.contains_key("Records"))
-}
-
 fn invalid<T>(message: impl Into<String>) -> Result<T, Invalid> {
     Err(Invalid(message.into()))
 }
 
-/// Validates an SQS event. A record that does not look like SQS's own fails the whole event; a body
-/// that is not a task message is only that record's problem.
-pub fn parse(event: &Value) -> Result<Batch, Invalid> {
-    let Value::Object(fields) = event else {
-        return invalid(format!(
-            "an SQS event must be a JSON object, not {}",
-            request::kind(event)
-        ));
-    };
+/// Validates an SQS event's text ([`json::read`]'s strict reading first).
+pub fn parse_event(event: &str) -> Result<Batch, Invalid> {
+    let raw = json::read(event)?;
+    match raw.members() {
+        Some(fields) => parse(&fields),
+        None => invalid(format!(
+            "an SQS event must be a JSON object {{\"Records\": [...]}}, not {}",
+            raw.kind.described()
+        )),
+    }
+}
+
+/// Validates an SQS event's members. A record that does not look like SQS's own fails the whole event; a
+/// body that is not a task message is only that record's problem.
+pub fn parse(fields: &Members<'_>) -> Result<Batch, Invalid> {
     if let Some(unknown) = fields.keys().find(|k| *k != "Records") {
         return invalid(format!(
-            "unknown field \"{unknown}\": an SQS event has only \"Records\""
+            "unknown field {}: an SQS event has only \"Records\"",
+            request::quoted(unknown, 40)
         ));
     }
     let records = match fields.get("Records") {
-        Some(Value::Array(records)) => records,
-        Some(other) => return invalid(format!("\"Records\" must be an array, not {}", request::kind(other))),
+        Some(raw) => match raw.elements() {
+            Some(records) => records,
+            None => return invalid(format!("\"Records\" must be an array, not {}", raw.kind.described())),
+        },
         None => return invalid("an SQS event needs \"Records\""),
     };
     if records.is_empty() {
@@ -120,44 +125,49 @@ pub fn parse(event: &Value) -> Result<Batch, Invalid> {
     Ok(Batch { records })
 }
 
-fn record(value: &Value) -> Result<Record, Invalid> {
-    let Value::Object(fields) = value else {
-        return invalid(format!("a record must be a JSON object, not {}", request::kind(value)));
+fn record(value: &Raw<'_>) -> Result<Record, Invalid> {
+    let Some(fields) = value.members() else {
+        return invalid(format!(
+            "a record must be a JSON object, not {}",
+            value.kind.described()
+        ));
     };
-    match fields.get("eventSource") {
-        Some(Value::String(s)) if s == "aws:sqs" => {}
-        Some(Value::String(s)) => {
+    match fields.get("eventSource").and_then(Raw::string) {
+        Some(s) if s == "aws:sqs" => {}
+        Some(s) => {
             return invalid(format!(
-                "eventSource is \"{}\": this function takes records from SQS (\"aws:sqs\") only",
-                request::truncate(s, 40)
+                "eventSource is {}: this function takes records from SQS (\"aws:sqs\") only",
+                request::quoted(&s, 40)
             ));
         }
-        _ => return invalid("\"eventSource\" must be \"aws:sqs\""),
+        None => return invalid("\"eventSource\" must be \"aws:sqs\""),
     }
     Ok(Record {
-        message_id: message_id(fields)?,
-        queue: queue_name(fields)?,
-        receive_count: receive_count(fields),
+        message_id: message_id(&fields)?,
+        queue: queue_name(&fields)?,
+        receive_count: receive_count(&fields),
         task: task(fields.get("body")),
     })
 }
 
-fn message_id(fields: &Map<String, Value>) -> Result<String, Invalid> {
-    match fields.get("messageId") {
-        Some(Value::String(id)) if id.is_empty() => invalid("\"messageId\" is empty"),
-        Some(Value::String(id)) if id.chars().count() > MAX_MESSAGE_ID_CHARS => invalid(format!(
+fn message_id(fields: &Members<'_>) -> Result<String, Invalid> {
+    let Some(raw) = fields.get("messageId") else {
+        return invalid("the record has no \"messageId\"");
+    };
+    match raw.string() {
+        Some(id) if id.is_empty() => invalid("\"messageId\" is empty"),
+        Some(id) if id.chars().count() > MAX_MESSAGE_ID_CHARS => invalid(format!(
             "\"messageId\" has {} characters; an SQS message ID has at most {MAX_MESSAGE_ID_CHARS}",
             id.chars().count()
         )),
-        Some(Value::String(id)) => Ok(id.clone()),
-        Some(other) => invalid(format!("\"messageId\" must be a string, not {}", request::kind(other))),
-        None => invalid("the record has no \"messageId\""),
+        Some(id) => Ok(id),
+        None => invalid(format!("\"messageId\" must be a string, not {}", raw.kind.described())),
     }
 }
 
 /// The queue name of `arn:PARTITION:sqs:REGION:ACCOUNT:NAME`.
-fn queue_name(fields: &Map<String, Value>) -> Result<String, Invalid> {
-    let Some(Value::String(arn)) = fields.get("eventSourceARN") else {
+fn queue_name(fields: &Members<'_>) -> Result<String, Invalid> {
+    let Some(arn) = fields.get("eventSourceARN").and_then(Raw::string) else {
         return invalid("\"eventSourceARN\" must be the queue's ARN");
     };
     let parts: Vec<&str> = arn.split(':').collect();
@@ -168,36 +178,47 @@ fn queue_name(fields: &Map<String, Value>) -> Result<String, Invalid> {
             Ok(name.to_string())
         }
         _ => invalid(format!(
-            "\"eventSourceARN\" \"{}\" is not an SQS queue ARN (arn:PARTITION:sqs:REGION:ACCOUNT:NAME)",
-            request::truncate(arn, 120)
+            "\"eventSourceARN\" {} is not an SQS queue ARN (arn:PARTITION:sqs:REGION:ACCOUNT:NAME)",
+            request::quoted(&arn, 120)
         )),
     }
 }
 
 /// `attributes.ApproximateReceiveCount` (a decimal string); informational, so anything else is unknown.
-fn receive_count(fields: &Map<String, Value>) -> Option<u64> {
-    match fields.get("attributes")?.get("ApproximateReceiveCount")? {
-        Value::String(n) if !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()) => n.parse().ok(),
-        _ => None,
+fn receive_count(fields: &Members<'_>) -> Option<u64> {
+    let count = fields
+        .get("attributes")?
+        .members()?
+        .get("ApproximateReceiveCount")?
+        .string()?;
+    if count.is_empty() || !count.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
     }
+    count.parse().ok()
 }
 
-/// The token of a task message `{"input": ..., "token": ...}` (plus any static fields).
-fn task(body: Option<&Value>) -> Result<String, String> {
+/// The token of a task message `{"input": ..., "token": ...}` (plus any static fields), read as strictly as
+/// a worker's event.
+fn task(body: Option<&Raw<'_>>) -> Result<String, String> {
     let text = match body {
-        Some(Value::String(text)) => text,
-        Some(other) => return Err(format!("the body is {}, not a string", request::kind(other))),
+        Some(raw) if raw.kind == Kind::String => raw.string().unwrap_or_default(),
+        Some(raw) => return Err(format!("the body is {}, not a string", raw.kind.described())),
         None => return Err("the record has no body".into()),
     };
-    let message: Value =
-        serde_json::from_str(text).map_err(|_| "the body is not JSON, so not a task message".to_string())?;
-    let Value::Object(fields) = &message else {
+    let message = json::read(&text).map_err(|problem| match problem {
+        json::Problem::NotJson { .. } => "the body is not JSON, so not a task message".to_string(),
+        other => format!(
+            "the body is not a task message: {}",
+            other.to_string().replacen("the event", "it", 1)
+        ),
+    })?;
+    let Some(fields) = message.members() else {
         return Err(format!(
             "the body is {}, not a task message {{\"input\": ..., \"token\": ...}}",
-            request::kind(&message)
+            message.kind.described()
         ));
     };
-    request::token(fields).map_err(|Invalid(reason)| format!("the body is not a task message: {reason}"))
+    request::token(&fields).map_err(|Invalid(reason)| format!("the body is not a task message: {reason}"))
 }
 
 /// How one record ended.
@@ -310,7 +331,8 @@ async fn settle(client: &Client, record: Record, request_id: &str) -> Settled {
         }
         Err(Refusal::Failed(failed)) => {
             let (outcome, settled) = match failed.fault {
-                Fault::Request => ("unusable", Settled::Handled),
+                // A token Step Functions never issued is no task message: it can never be failed.
+                Fault::Request | Fault::Token => ("unusable", Settled::Handled),
                 Fault::Transient => ("failed", Settled::Retry),
                 Fault::Permission => ("failed", Settled::Denied(failed.clone())),
             };
@@ -332,6 +354,10 @@ async fn settle(client: &Client, record: Record, request_id: &str) -> Settled {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn parse(event: &Value) -> Result<Batch, Invalid> {
+        parse_event(&event.to_string())
+    }
 
     const ARN: &str = "arn:aws:sqs:us-east-1:123456789012:demo-main-dlq";
 
@@ -400,21 +426,33 @@ mod tests {
     }
 
     #[test]
-    fn only_events_with_records_are_batches() {
-        assert!(is_batch(&json!({"Records": []})));
-        assert!(is_batch(&json!({"Records": null, "token": "t"})));
-        assert!(!is_batch(&json!({"token": "t"})));
-        assert!(!is_batch(&json!([{"Records": []}])));
-        assert!(!is_batch(&json!("Records")));
+    fn an_sqs_event_is_read_strictly() {
+        let e = parse_event("{\"Records\": [], \"Records\": []}").unwrap_err().0;
+        assert!(e.starts_with("the event gives the key \"Records\" twice"), "{e}");
+        assert!(parse_event("Records").unwrap_err().0.contains("not JSON"));
+        let mut record = sqs_record(json!("{}"));
+        record["eventSource"] = json!("aws:sqs");
+        let twice = json!({"Records": [record]}).to_string().replacen(
+            "\"eventSource\"",
+            "\"eventSource\":\"aws:sns\",\"eventSource\"",
+            1,
+        );
+        assert!(
+            parse_event(&twice)
+                .unwrap_err()
+                .0
+                .contains("gives the key \"eventSource\" twice")
+        );
     }
 
     #[test]
     fn the_event_shape() {
         let err = |event: Value| parse(&event).expect_err(&event.to_string()).0;
         assert!(err(json!({"Records": [], "token": "t"})).contains("unknown field \"token\""));
+        assert!(err(json!({"token": "t"})).contains("unknown field \"token\""));
         assert!(err(json!({"Records": {}})).contains("must be an array, not an object"));
         assert!(err(json!({"Records": null})).contains("must be an array, not null"));
-        assert!(err(json!([])).contains("must be a JSON object, not an array"));
+        assert!(err(json!([])).contains("must be a JSON object {\"Records\": [...]}, not an array"));
         assert!(err(json!({})).contains("needs \"Records\""));
         assert!(err(json!({"Records": []})).contains("is empty"));
         assert!(err(json!({"Records": [7]})).contains("Records[0]: a record must be a JSON object, not a number"));
@@ -562,6 +600,11 @@ mod tests {
         assert!(body(r#"{"input": {}}"#).unwrap_err().contains("has no \"token\""));
         assert!(body(r#"{"token": ""}"#).unwrap_err().contains("is empty"));
         assert!(body(r#"{"token": 1}"#).unwrap_err().contains("must be a string"));
+        let twice = body(r#"{"input": {}, "token": "a", "token": "b"}"#).unwrap_err();
+        assert_eq!(
+            twice,
+            "the body is not a task message: it gives the key \"token\" twice: send each key once, so that what is answered is what you meant"
+        );
         let max = format!(r#"{{"token": "{}"}}"#, "a".repeat(request::MAX_TOKEN_CHARS));
         assert_eq!(body(&max).unwrap().len(), request::MAX_TOKEN_CHARS);
         let past = format!(r#"{{"token": "{}"}}"#, "a".repeat(request::MAX_TOKEN_CHARS + 1));

@@ -4,16 +4,30 @@
 //! Optional: `"status": "success" | "failure" | "heartbeat"`, `"output"` (any JSON, success only),
 //! `"error"` and `"cause"` (failure only).
 
-use serde_json::{Map, Value};
+use std::collections::BTreeMap;
 
-/// Step Functions' limits on SendTask* arguments.
+use crate::json::{self, Kind, Raw};
+
+/// Step Functions' limits on SendTask* arguments
+/// (<https://docs.aws.amazon.com/step-functions/latest/apireference/API_SendTaskSuccess.html>,
+/// <https://docs.aws.amazon.com/step-functions/latest/apireference/API_SendTaskFailure.html>): `taskToken`.
 pub const MAX_TOKEN_CHARS: usize = 2048;
-/// `output` of SendTaskSuccess, serialized.
+/// `output` of SendTaskSuccess, in bytes of UTF-8 as sent.
 pub const MAX_OUTPUT_BYTES: usize = 262_144;
 /// `error` of SendTaskFailure.
 pub const MAX_ERROR_CHARS: usize = 256;
 /// `cause` of SendTaskFailure.
 pub const MAX_CAUSE_CHARS: usize = 32_768;
+
+/// Error-name prefixes a worker may not send. Step Functions names its own errors `States.*` (a catch on
+/// `States.Timeout` or `States.TaskFailed` routes on them:
+/// <https://docs.aws.amazon.com/step-functions/latest/dg/concepts-error-handling.html>); the module names
+/// its own `sfngen.*` (`sfngen.DeadLettered`, which only the dead-letter function sends). A worker sending
+/// one would steer a catch meant for something else.
+pub const RESERVED_ERROR_PREFIXES: &[(&str, &str)] = &[
+    ("States.", "Step Functions' own errors"),
+    ("sfngen.", "this module's own errors, such as sfngen.DeadLettered"),
+];
 
 const FIELDS: &[&str] = &["token", "status", "output", "error", "cause"];
 
@@ -29,7 +43,8 @@ pub struct Request {
 /// What to tell Step Functions.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Answer {
-    /// SendTaskSuccess with this output (serialized JSON).
+    /// SendTaskSuccess with this output: the worker's JSON text, numbers and strings as written, without
+    /// the whitespace between tokens.
     Success { output: String },
     /// SendTaskFailure.
     Failure {
@@ -61,27 +76,48 @@ impl std::fmt::Display for Invalid {
     }
 }
 
+impl From<json::Problem> for Invalid {
+    fn from(problem: json::Problem) -> Invalid {
+        Invalid(problem.to_string())
+    }
+}
+
 fn invalid<T>(message: impl Into<String>) -> Result<T, Invalid> {
     Err(Invalid(message.into()))
 }
 
-/// Validates an event.
-pub fn parse(event: &Value) -> Result<Request, Invalid> {
-    let Value::Object(fields) = event else {
+/// An object's members by key, each as written.
+pub type Members<'a> = BTreeMap<String, Raw<'a>>;
+
+/// Reads an event's text strictly ([`json::read`]): its members, when it is an object.
+pub fn members(event: &str) -> Result<Option<Members<'_>>, Invalid> {
+    Ok(json::read(event)?.members())
+}
+
+/// Validates a worker's callback: the event's text.
+pub fn parse(event: &str) -> Result<Request, Invalid> {
+    let raw = json::read(event)?;
+    let Some(fields) = raw.members() else {
         return invalid(format!(
             "the event must be a JSON object such as {{\"token\": \"...\"}}, not {}",
-            kind(event)
+            raw.kind.described()
         ));
     };
+    from_members(&fields)
+}
+
+/// Validates a worker's callback from the event's members.
+pub fn from_members(fields: &Members<'_>) -> Result<Request, Invalid> {
     if let Some(unknown) = fields.keys().find(|k| !FIELDS.contains(&k.as_str())) {
         return invalid(format!(
-            "unknown field \"{unknown}\": the event takes {}",
+            "unknown field {}: the event takes {}",
+            quoted(unknown, 40),
             FIELDS.join(", ")
         ));
     }
     let token = token(fields)?;
-    let status = optional_string(fields, "status")?.unwrap_or("success");
-    let answer = match status {
+    let status = optional_string(fields, "status")?.unwrap_or_else(|| "success".into());
+    let answer = match status.as_str() {
         "success" => {
             reject(fields, &["error", "cause"], "success")?;
             Answer::Success {
@@ -91,7 +127,7 @@ pub fn parse(event: &Value) -> Result<Request, Invalid> {
         "failure" => {
             reject(fields, &["output"], "failure")?;
             Answer::Failure {
-                error: bounded(fields, "error", MAX_ERROR_CHARS)?,
+                error: error(fields)?,
                 cause: bounded(fields, "cause", MAX_CAUSE_CHARS)?,
             }
         }
@@ -101,8 +137,8 @@ pub fn parse(event: &Value) -> Result<Request, Invalid> {
         }
         other => {
             return invalid(format!(
-                "status \"{}\" is not one of \"success\", \"failure\", \"heartbeat\"",
-                truncate(other, 40)
+                "status {} is not one of \"success\", \"failure\", \"heartbeat\"",
+                quoted(other, 40)
             ));
         }
     };
@@ -110,46 +146,66 @@ pub fn parse(event: &Value) -> Result<Request, Invalid> {
 }
 
 /// The `token` field: a string of 1..=2048 characters.
-pub fn token(fields: &Map<String, Value>) -> Result<String, Invalid> {
-    match fields.get("token") {
-        None | Some(Value::Null) => invalid("the event has no \"token\": pass the task token from the SQS message"),
-        Some(Value::String(t)) if t.is_empty() => {
-            invalid("\"token\" is empty: pass the task token from the SQS message")
-        }
-        Some(Value::String(t)) if t.chars().count() > MAX_TOKEN_CHARS => invalid(format!(
-            "\"token\" has {} characters; a task token has at most {MAX_TOKEN_CHARS}",
-            t.chars().count()
-        )),
-        Some(Value::String(t)) => Ok(t.clone()),
-        Some(other) => invalid(format!("\"token\" must be a string, not {}", kind(other))),
+pub fn token(fields: &Members<'_>) -> Result<String, Invalid> {
+    let Some(raw) = fields.get("token").filter(|r| r.kind != Kind::Null) else {
+        return invalid("the event has no \"token\": pass the task token from the SQS message");
+    };
+    let Some(token) = raw.string() else {
+        return invalid(format!("\"token\" must be a string, not {}", raw.kind.described()));
+    };
+    let count = token.chars().count();
+    if count == 0 {
+        return invalid("\"token\" is empty: pass the task token from the SQS message");
     }
+    if count > MAX_TOKEN_CHARS {
+        return invalid(format!(
+            "\"token\" has {count} characters; a task token has at most {MAX_TOKEN_CHARS}"
+        ));
+    }
+    Ok(token)
 }
 
-fn output(fields: &Map<String, Value>) -> Result<String, Invalid> {
-    let text = match fields.get("output") {
-        None => "{}".to_string(),
-        Some(value) => {
-            serde_json::to_string(value).map_err(|e| Invalid(format!("\"output\" cannot be serialized: {e}")))?
-        }
-    };
+/// The output as the worker wrote it (`{}` when absent), within Step Functions' size.
+fn output(fields: &Members<'_>) -> Result<String, Invalid> {
+    let text = fields
+        .get("output")
+        .map_or_else(|| "{}".to_string(), |raw| json::minified(raw.text));
     if text.len() > MAX_OUTPUT_BYTES {
         return invalid(format!(
-            "\"output\" is {} bytes serialized; Step Functions accepts at most {MAX_OUTPUT_BYTES}",
+            "\"output\" is {} bytes (whitespace between tokens left out); Step Functions accepts at most {MAX_OUTPUT_BYTES}",
             text.len()
         ));
     }
     Ok(text)
 }
 
-fn optional_string<'a>(fields: &'a Map<String, Value>, name: &str) -> Result<Option<&'a str>, Invalid> {
+/// The failure's `error`: bounded, and not a name Step Functions or the module reserves.
+fn error(fields: &Members<'_>) -> Result<Option<String>, Invalid> {
+    let error = bounded(fields, "error", MAX_ERROR_CHARS)?;
+    if let Some(name) = &error
+        && let Some((prefix, whose)) = RESERVED_ERROR_PREFIXES.iter().find(|(p, _)| name.starts_with(p))
+    {
+        return invalid(format!(
+            "\"error\" {} starts with \"{prefix}\", the prefix of {whose}: a step's catch on that name would take \
+             this failure for one of them; name your error without it (\"OrderRejected\")",
+            quoted(name, 60)
+        ));
+    }
+    Ok(error)
+}
+
+fn optional_string(fields: &Members<'_>, name: &str) -> Result<Option<String>, Invalid> {
     match fields.get(name) {
-        None | Some(Value::Null) => Ok(None),
-        Some(Value::String(s)) => Ok(Some(s)),
-        Some(other) => invalid(format!("\"{name}\" must be a string, not {}", kind(other))),
+        None => Ok(None),
+        Some(raw) if raw.kind == Kind::Null => Ok(None),
+        Some(raw) => match raw.string() {
+            Some(text) => Ok(Some(text)),
+            None => invalid(format!("\"{name}\" must be a string, not {}", raw.kind.described())),
+        },
     }
 }
 
-fn bounded(fields: &Map<String, Value>, name: &str, max: usize) -> Result<Option<String>, Invalid> {
+fn bounded(fields: &Members<'_>, name: &str, max: usize) -> Result<Option<String>, Invalid> {
     let Some(text) = optional_string(fields, name)? else {
         return Ok(None);
     };
@@ -159,25 +215,13 @@ fn bounded(fields: &Map<String, Value>, name: &str, max: usize) -> Result<Option
             "\"{name}\" has {count} characters; Step Functions accepts at most {max}"
         ));
     }
-    Ok(Some(text.to_string()))
+    Ok(Some(text))
 }
 
-fn reject(fields: &Map<String, Value>, names: &[&str], status: &str) -> Result<(), Invalid> {
+fn reject(fields: &Members<'_>, names: &[&str], status: &str) -> Result<(), Invalid> {
     match names.iter().find(|n| fields.contains_key(**n)) {
         Some(name) => invalid(format!("\"{name}\" does not go with status \"{status}\"")),
         None => Ok(()),
-    }
-}
-
-/// What a JSON value is, for messages.
-pub fn kind(value: &Value) -> &'static str {
-    match value {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
     }
 }
 
@@ -186,17 +230,38 @@ pub fn truncate(text: &str, max: usize) -> String {
     text.chars().take(max).collect()
 }
 
+/// `text` as a JSON string (quoted, escaped), cut to `max` characters: for messages that repeat what the
+/// sender wrote.
+pub fn quoted(text: &str, max: usize) -> String {
+    serde_json::Value::String(truncate(text, max)).to_string()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
+    use serde_json::{Value, json};
 
     fn ok(event: Value) -> Request {
-        parse(&event).unwrap_or_else(|e| panic!("{event}: {e}"))
+        ok_text(&event.to_string())
+    }
+
+    fn ok_text(event: &str) -> Request {
+        parse(event).unwrap_or_else(|e| panic!("{event}: {e}"))
     }
 
     fn err(event: Value) -> String {
-        parse(&event).expect_err(&event.to_string()).0
+        err_text(&event.to_string())
+    }
+
+    fn err_text(event: &str) -> String {
+        parse(event).expect_err(event).0
+    }
+
+    fn output(event: &str) -> String {
+        match ok_text(event).answer {
+            Answer::Success { output } => output,
+            other => panic!("{event}: {other:?}"),
+        }
     }
 
     #[test]
@@ -219,11 +284,35 @@ mod tests {
                 output: "[1,{\"a\":null}]".into()
             }
         );
+        assert_eq!(output(r#"{"token": "t", "output": "text"}"#), "\"text\"");
+        assert_eq!(output(r#"{"token": "t", "output": null}"#), "null");
+    }
+
+    #[test]
+    fn output_is_what_the_worker_wrote() {
+        // The issue's example: a float would make it 1.2345678901234568e+29.
         assert_eq!(
-            ok(json!({"token": "t", "output": "text"})).answer,
-            Answer::Success {
-                output: "\"text\"".into()
-            }
+            output(r#"{"token": "t", "output": {"amount": 123456789012345678901234567890}}"#),
+            r#"{"amount":123456789012345678901234567890}"#
+        );
+        for number in [
+            "1.10",
+            "-0",
+            "1E+2",
+            "1e-400",
+            "-1e400",
+            "0.30000000000000004",
+            "18446744073709551616",
+        ] {
+            assert_eq!(
+                output(&format!(r#"{{"token": "t", "output": [{number}]}}"#)),
+                format!("[{number}]")
+            );
+        }
+        // Strings as written, escapes included; only whitespace between tokens goes.
+        assert_eq!(
+            output("{\"token\": \"t\", \"output\": {\n  \"a\" : \"\\u00e9 \\\" x\" ,\n  \"b\": [ 1 , 2 ]\n}}"),
+            "{\"a\":\"\\u00e9 \\\" x\",\"b\":[1,2]}"
         );
     }
 
@@ -253,7 +342,39 @@ mod tests {
     fn the_event_must_be_an_object_with_known_fields() {
         assert!(err(json!("t")).contains("must be a JSON object"));
         assert!(err(json!(null)).contains("not null"));
+        assert!(err(json!([])).contains("not an array"));
         assert!(err(json!({"tokne": "t"})).contains("unknown field \"tokne\""));
+        assert!(err(json!({"Records": []})).contains("unknown field \"Records\""));
+    }
+
+    #[test]
+    fn an_event_that_is_not_json_is_invalid() {
+        assert_eq!(
+            err_text("token=abc"),
+            "the event is not JSON: expected a value at line 1, column 1"
+        );
+        assert!(err_text("{\"token\": \"t\"").contains("expected ',' or '}' in an object"));
+        assert!(err_text("").contains("found the end"));
+    }
+
+    #[test]
+    fn a_key_given_twice_is_invalid_not_the_last_one_wins() {
+        assert!(
+            err_text(r#"{"token": "first", "token": "second"}"#).starts_with("the event gives the key \"token\" twice")
+        );
+        assert!(
+            err_text(r#"{"token": "t", "output": {"a": 1, "a": 2}}"#)
+                .starts_with("\"output\" gives the key \"a\" twice")
+        );
+    }
+
+    #[test]
+    fn output_nesting_at_and_past_the_bound() {
+        // The event is one level: the output may nest MAX_DEPTH - 1 more.
+        let nested = |depth: usize| format!("{}{}", "[".repeat(depth), "]".repeat(depth));
+        let event = |depth: usize| format!(r#"{{"token": "t", "output": {}}}"#, nested(depth));
+        assert_eq!(output(&event(json::MAX_DEPTH - 1)), nested(json::MAX_DEPTH - 1));
+        assert!(err_text(&event(json::MAX_DEPTH)).contains("deeper than 64 levels"));
     }
 
     #[test]
@@ -267,26 +388,63 @@ mod tests {
         assert_eq!(ok(json!({"token": max})).token.len(), MAX_TOKEN_CHARS);
         assert!(err(json!({"token": "a".repeat(MAX_TOKEN_CHARS + 1)})).contains("at most 2048"));
         // Characters, not bytes.
-        assert!(parse(&json!({"token": "é".repeat(MAX_TOKEN_CHARS)})).is_ok());
+        assert!(parse(&json!({"token": "é".repeat(MAX_TOKEN_CHARS)}).to_string()).is_ok());
+        // Decoded: an escaped character is one.
+        assert_eq!(ok_text(r#"{"token": "\u0041B"}"#).token, "AB");
     }
 
     #[test]
     fn output_size_at_and_past_the_limit() {
-        // A JSON string of n characters serializes to n + 2 bytes.
+        // A JSON string of n characters is n + 2 bytes.
         let at = "a".repeat(MAX_OUTPUT_BYTES - 2);
-        assert!(parse(&json!({"token": "t", "output": at})).is_ok());
+        assert!(parse(&json!({"token": "t", "output": at}).to_string()).is_ok());
         let past = "a".repeat(MAX_OUTPUT_BYTES - 1);
         assert!(err(json!({"token": "t", "output": past})).contains("262145 bytes"));
+        // Whitespace between tokens is not sent, so it does not count.
+        let spaced = format!(
+            r#"{{"token": "t", "output":   [  "{}"  ]   }}"#,
+            "a".repeat(MAX_OUTPUT_BYTES - 4)
+        );
+        assert_eq!(output(&spaced).len(), MAX_OUTPUT_BYTES);
     }
 
     #[test]
     fn error_and_cause_lengths_at_and_past_the_limits() {
         let event =
             |error: String, cause: String| json!({"token": "t", "status": "failure", "error": error, "cause": cause});
-        assert!(parse(&event("e".repeat(MAX_ERROR_CHARS), "c".repeat(MAX_CAUSE_CHARS))).is_ok());
+        assert!(parse(&event("e".repeat(MAX_ERROR_CHARS), "c".repeat(MAX_CAUSE_CHARS)).to_string()).is_ok());
         assert!(err(event("e".repeat(MAX_ERROR_CHARS + 1), String::new())).contains("\"error\" has 257 characters"));
         assert!(err(event(String::new(), "c".repeat(MAX_CAUSE_CHARS + 1))).contains("\"cause\" has 32769 characters"));
         assert!(err(json!({"token": "t", "status": "failure", "error": 5})).contains("\"error\" must be a string"));
+    }
+
+    #[test]
+    fn errors_named_as_step_functions_or_the_module_name_theirs_are_refused() {
+        let failure = |error: &str| json!({"token": "t", "status": "failure", "error": error});
+        let message = err(failure("States.Timeout"));
+        assert!(
+            message.starts_with(
+                "\"error\" \"States.Timeout\" starts with \"States.\", the prefix of Step Functions' own errors"
+            ),
+            "{message}"
+        );
+        assert!(message.contains("catch"), "{message}");
+        assert!(
+            err(failure("sfngen.DeadLettered"))
+                .contains("starts with \"sfngen.\", the prefix of this module's own errors")
+        );
+        assert!(err(failure("States.")).contains("starts with"));
+        // Only the exact prefixes: a catch matches error names exactly.
+        for allowed in [
+            "OrderRejected",
+            "states.Timeout",
+            "StatesTimeout",
+            "Sfngen.X",
+            "my.States.Timeout",
+            "",
+        ] {
+            assert!(parse(&failure(allowed).to_string()).is_ok(), "{allowed}");
+        }
     }
 
     #[test]

@@ -15,6 +15,7 @@ resource "aws_kms_key" "this" {
   depends_on = [
     aws_iam_role.state_machine,
     aws_iam_role.callback,
+    aws_iam_role.dead_letters,
   ]
 }
 
@@ -137,13 +138,41 @@ data "aws_iam_policy_document" "kms" {
   }
 
   statement {
+    sid = "EncryptTaskFailures"
+    actions = [
+      "kms:Decrypt",
+      "kms:GenerateDataKey",
+    ]
+    resources = ["*"]
+
+    principals {
+      type        = "AWS"
+      identifiers = ["arn:${local.partition}:iam::${local.account_id}:role/${var.name}-dead-letters"]
+    }
+
+    # Only when Step Functions uses the key, on the caller's behalf, in this region.
+    condition {
+      test     = "StringEquals"
+      variable = "kms:ViaService"
+      values   = ["states.${local.region}.${local.dns_suffix}"]
+    }
+
+    # Only for this state machine's definition and execution history.
+    condition {
+      test     = "StringEquals"
+      variable = "kms:EncryptionContext:aws:states:stateMachineArn"
+      values   = ["arn:${local.partition}:states:${local.region}:${local.account_id}:stateMachine:${var.name}"]
+    }
+  }
+
+  statement {
     sid       = "DecryptDeadLetters"
     actions   = ["kms:Decrypt"]
     resources = ["*"]
 
     principals {
       type        = "AWS"
-      identifiers = ["arn:${local.partition}:iam::${local.account_id}:role/${var.name}-callback"]
+      identifiers = ["arn:${local.partition}:iam::${local.account_id}:role/${var.name}-dead-letters"]
     }
 
     # Only when SQS uses the key, on the caller's behalf, in this region.
@@ -180,6 +209,7 @@ data "aws_iam_policy_document" "kms" {
       values = [
         "arn:${local.partition}:logs:${local.region}:${local.account_id}:log-group:/aws/vendedlogs/states/${var.name}",
         "arn:${local.partition}:logs:${local.region}:${local.account_id}:log-group:/aws/lambda/${var.name}-callback",
+        "arn:${local.partition}:logs:${local.region}:${local.account_id}:log-group:/aws/lambda/${var.name}-dead-letters",
       ]
     }
   }

@@ -43,8 +43,9 @@ resource "aws_sqs_queue_policy" "payments" {
 # Dead-letter queue of "payments": messages no worker could handle.
 resource "aws_sqs_queue" "payments_dlq" {
   name = "${var.name}-payments-dlq"
-  # The callback Lambda reads this queue: AWS recommends six times the function's timeout for an SQS event
-  # source, so that a batch is not handed out again while the function works on it (3m by default).
+  # The dead-letter Lambda reads this queue: AWS recommends six times the function's timeout (the
+  # callback's) for an SQS event source, so that a batch is not handed out again while the function
+  # works on it (3m by default).
   visibility_timeout_seconds        = 6 * var.callback_timeout_seconds
   kms_master_key_id                 = aws_kms_key.this.arn
   kms_data_key_reuse_period_seconds = 300
@@ -132,8 +133,9 @@ resource "aws_sqs_queue_policy" "warehouse" {
 resource "aws_sqs_queue" "warehouse_dlq" {
   name       = "${var.name}-warehouse-dlq.fifo"
   fifo_queue = true
-  # The callback Lambda reads this queue: AWS recommends six times the function's timeout for an SQS event
-  # source, so that a batch is not handed out again while the function works on it (3m by default).
+  # The dead-letter Lambda reads this queue: AWS recommends six times the function's timeout (the
+  # callback's) for an SQS event source, so that a batch is not handed out again while the function
+  # works on it (3m by default).
   visibility_timeout_seconds = 6 * var.callback_timeout_seconds
   sqs_managed_sse_enabled    = true
   # 14d, the SQS maximum: a FIFO dead-letter queue restarts a message's retention when it

@@ -74,7 +74,7 @@ variable "state_machine_log_retention_days" {
 }
 
 variable "callback_memory_mb" {
-  description = "The Lambda's memory, in MB. Defaults to the spec's callback.memory_mb."
+  description = "The Lambda functions' memory, in MB. Defaults to the spec's callback.memory_mb."
   type        = number
   default     = 256
   nullable    = false
@@ -109,7 +109,7 @@ variable "callback_reserved_concurrency" {
 }
 
 variable "callback_log_retention_days" {
-  description = "Retention of the callback's log group, in days. Defaults to the spec's callback.log_retention_days."
+  description = "Retention of the Lambda functions' log groups, in days. Defaults to the spec's callback.log_retention_days."
   type        = number
   default     = 365
   nullable    = false

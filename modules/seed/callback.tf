@@ -8,10 +8,13 @@ resource "aws_cloudwatch_log_group" "callback" {
   tags              = local.tags
 }
 
+# The function workers invoke (worker_policy_json grants lambda:InvokeFunction on it, and on nothing else) to
+# answer their tasks. It refuses SQS batches: dead letters are not a worker's to report.
 resource "aws_lambda_function" "callback" {
   #checkov:skip=CKV_AWS_116: invoked synchronously by workers, which see and retry errors; an async DLQ would never fire.
   #checkov:skip=CKV_AWS_117: calls only the Step Functions API; attaching a VPC is a deployment choice.
   #checkov:skip=CKV_AWS_272: code signing needs a signing profile outside this module.
+  #checkov:skip=CKV_AWS_173: its one variable, SFNGEN_MODE, names the function's mode: no secret; Lambda encrypts it at rest with an AWS managed key.
   #checkov:skip=CKV_AWS_115: concurrency is unreserved by default: var.callback_reserved_concurrency is null, as the spec leaves it.
   function_name                  = "${var.name}-callback"
   description                    = "Answers callback-demo task tokens with SendTaskSuccess, SendTaskFailure or SendTaskHeartbeat."
@@ -24,6 +27,13 @@ resource "aws_lambda_function" "callback" {
   reserved_concurrent_executions = var.callback_reserved_concurrency
   filename                       = local.callback_lambda_zip
   source_code_hash               = filebase64sha256(local.callback_lambda_zip)
+
+  environment {
+    # The package runs as this function: its mode is the module's to set, never an event's.
+    variables = {
+      SFNGEN_MODE = "callback"
+    }
+  }
 
   logging_config {
     log_format = "JSON"
@@ -66,12 +76,89 @@ resource "aws_cloudwatch_log_metric_filter" "spent_tokens" {
   }
 }
 
-# A dead letter the callback could not settle: "failed" (it could not fail the task: the message comes back
-# after the dead-letter queue's visibility timeout) or "unusable" (not a task message: dropped). The mapping keeps
-# the dead-letter queue's messages in flight, so its visible messages stay near zero however often this happens.
+# A token Step Functions never issued (InvalidToken: changed or cut short on its way) is a worker's bug, whose
+# task waits until its timeout: an error to the worker, and counted here, apart from spent tokens.
+resource "aws_cloudwatch_log_metric_filter" "invalid_tokens" {
+  name           = "${var.name}-invalid-tokens"
+  log_group_name = aws_cloudwatch_log_group.callback.name
+  pattern        = "{ $.outcome = \"invalid_token\" }"
+
+  metric_transformation {
+    name      = "InvalidTokens"
+    namespace = "sfngen/${var.name}"
+    value     = "1"
+    unit      = "Count"
+  }
+}
+
+resource "aws_cloudwatch_log_group" "dead_letters" {
+  #checkov:skip=CKV_AWS_158: encrypted at rest by CloudWatch Logs; [logs] encryption = "kms" uses the module's key.
+  #checkov:skip=CKV_AWS_338: retention is var.callback_log_retention_days, 30 days by default (the spec's log_retention_days).
+  name              = "/aws/lambda/${var.name}-dead-letters"
+  retention_in_days = var.callback_log_retention_days
+  tags              = local.tags
+}
+
+# The dead-letter function, the same package in another mode: only the event source mappings below invoke it,
+# and it has its own role (SendTaskFailure, the dead-letter queues), so that no worker can fail a task as
+# dead-lettered. Anything in a worker's event can be forged; which function runs, and in which mode, cannot.
+resource "aws_lambda_function" "dead_letters" {
+  #checkov:skip=CKV_AWS_116: invoked synchronously by its SQS event source mappings; a record it could not settle goes back to its queue, an async DLQ would never fire.
+  #checkov:skip=CKV_AWS_117: calls only the Step Functions API; attaching a VPC is a deployment choice.
+  #checkov:skip=CKV_AWS_272: code signing needs a signing profile outside this module.
+  #checkov:skip=CKV_AWS_173: its one variable, SFNGEN_MODE, names the function's mode: no secret; Lambda encrypts it at rest with an AWS managed key.
+  #checkov:skip=CKV_AWS_115: unreserved by design: its event source mappings cap its concurrent invocations (scaling_config), and it takes none of the callback's.
+  function_name    = "${var.name}-dead-letters"
+  description      = "Fails the callback-demo tasks of dead-lettered messages with sfngen.DeadLettered; only its SQS event source mappings invoke it."
+  role             = aws_iam_role.dead_letters.arn
+  runtime          = "provided.al2023"
+  handler          = "bootstrap"
+  architectures    = ["arm64"]
+  memory_size      = var.callback_memory_mb
+  timeout          = var.callback_timeout_seconds
+  filename         = local.callback_lambda_zip
+  source_code_hash = filebase64sha256(local.callback_lambda_zip)
+
+  environment {
+    # The package runs as this function: its mode is the module's to set, never an event's.
+    variables = {
+      SFNGEN_MODE = "dead_letters"
+    }
+  }
+
+  logging_config {
+    log_format = "JSON"
+    log_group  = aws_cloudwatch_log_group.dead_letters.name
+  }
+
+  tracing_config {
+    # PassThrough, not left out, when tracing is off: the provider keeps a left-out block's previous value.
+    mode = var.tracing ? "Active" : "PassThrough"
+  }
+
+  lifecycle {
+    precondition {
+      condition     = fileexists(local.callback_lambda_zip)
+      error_message = "No callback Lambda package at ${local.callback_lambda_zip}: the module carries its package as callback.zip beside callback.tf. Render the module again with `sfngen render` (it writes callback.zip), keep callback.zip when you copy or commit the module, or set callback_lambda_zip to the path of a package (a zip holding a provided.al2023 `bootstrap`)."
+    }
+  }
+
+  tags = local.tags
+
+  # The log group and the role's permissions must exist before the first invocation.
+  depends_on = [
+    aws_cloudwatch_log_group.dead_letters,
+    aws_iam_role_policy.dead_letters,
+  ]
+}
+
+# A dead letter the dead-letter function could not settle: "failed" (it could not fail the task: the message
+# comes back after the dead-letter queue's visibility timeout) or "unusable" (not a task message: dropped). The
+# mapping keeps the dead-letter queue's messages in flight, so its visible messages stay near zero however often
+# this happens.
 resource "aws_cloudwatch_log_metric_filter" "dead_letters_unsettled" {
   name           = "${var.name}-dead-letters-unsettled"
-  log_group_name = aws_cloudwatch_log_group.callback.name
+  log_group_name = aws_cloudwatch_log_group.dead_letters.name
   pattern        = "{ ($.event = \"dead_letter\") && (($.outcome = \"failed\") || ($.outcome = \"unusable\")) }"
 
   metric_transformation {
@@ -91,26 +178,17 @@ check "callback_timeout_fits_queue_visibility" {
   }
 }
 
-# sfngen's guard rail, kept for every environment: reserved concurrency no greater than what the dead-letter
-# pollers may take leaves nothing for the workers' callbacks during a burst of dead letters.
-check "dead_letter_pollers_leave_concurrency_for_workers" {
-  assert {
-    condition     = var.callback_reserved_concurrency == null ? true : var.callback_reserved_concurrency > 2
-    error_message = "The callback reads its dead-letter queues with up to 2 invocations at once: a callback_reserved_concurrency of 2 or less leaves none for the workers' callbacks while it does."
-  }
-}
-
-# A message in the dead-letter queue of "main" was never answered: the function fails its task at once
-# (sfngen.DeadLettered, which a step's catch can route) instead of leaving the execution to the step's timeout.
+# A message in the dead-letter queue of "main" was never answered: the dead-letter function fails its task at
+# once (sfngen.DeadLettered, which a step's catch can route) instead of leaving the execution to the step's timeout.
 resource "aws_lambda_event_source_mapping" "main_dlq" {
   event_source_arn = aws_sqs_queue.main_dlq.arn
-  function_name    = aws_lambda_function.callback.arn
+  function_name    = aws_lambda_function.dead_letters.arn
   batch_size       = 10
 
   scaling_config {
     # At most this many concurrent invocations from this queue, the least SQS allows: a burst of dead letters
-    # must not take the function's concurrency from workers' callbacks, whose throttling would bring more
-    # redeliveries, and more dead letters.
+    # must not take the account's concurrency, which workers' callbacks need too (their throttling would bring
+    # more redeliveries, and more dead letters).
     maximum_concurrency = 2
   }
 
@@ -121,5 +199,5 @@ resource "aws_lambda_event_source_mapping" "main_dlq" {
 
   # Lambda checks that the function's role may read the queue when it creates the mapping: the role's policy
   # names the queue by an ARN built from its name, which orders nothing, so the policy comes first here.
-  depends_on = [aws_iam_role_policy.callback]
+  depends_on = [aws_iam_role_policy.dead_letters]
 }

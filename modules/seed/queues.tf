@@ -42,8 +42,9 @@ resource "aws_sqs_queue_policy" "main" {
 # Dead-letter queue of "main": messages no worker could handle.
 resource "aws_sqs_queue" "main_dlq" {
   name = "${var.name}-main-dlq"
-  # The callback Lambda reads this queue: AWS recommends six times the function's timeout for an SQS event
-  # source, so that a batch is not handed out again while the function works on it (1m by default).
+  # The dead-letter Lambda reads this queue: AWS recommends six times the function's timeout (the
+  # callback's) for an SQS event source, so that a batch is not handed out again while the function
+  # works on it (1m by default).
   visibility_timeout_seconds = 6 * var.callback_timeout_seconds
   sqs_managed_sse_enabled    = true
   # 14d, the SQS maximum: a dead-lettered message keeps its first enqueue time, so it

@@ -13,7 +13,8 @@ use super::terraform::{AWS_PROVIDER_MIN, TERRAFORM_MIN, default_of, type_of};
 use super::{GeneratedFile, generated_header};
 use crate::duration::format_seconds;
 use crate::model::{
-    CatchTarget, CustomerKey, DEAD_LETTERED_ERROR, DEAD_LETTERS_UNSETTLED_METRIC, Encryption, LogLevel, Model, input,
+    CatchTarget, CustomerKey, DEAD_LETTERED_ERROR, DEAD_LETTERS_UNSETTLED_METRIC, Encryption, FunctionId,
+    INVALID_TOKENS_METRIC, Invoker, LogLevel, MAX_EVENT_NESTING, Model, input,
 };
 
 const TEMPLATE: &str = include_str!("../../templates/module-README.md.j2");
@@ -30,8 +31,18 @@ struct QueueRow {
     dlq_name: Option<String>,
     max_receives: Option<u32>,
     key_input: Option<String>,
-    /// The callback Lambda reads its dead-letter queue and fails each message's task.
+    /// The dead-letter Lambda reads its dead-letter queue and fails each message's task.
     dlq_fails_execution: bool,
+}
+
+#[derive(Serialize)]
+struct FunctionRow {
+    name: String,
+    title: &'static str,
+    /// Its concurrency, in words.
+    concurrency: String,
+    /// Who invokes it, in words.
+    invoked_by: &'static str,
 }
 
 #[derive(Serialize)]
@@ -94,8 +105,8 @@ fn context(model: &Model, checkov_skips: &[CheckovSkip]) -> Value {
         })
         .collect();
     let logging = &model.state_machine.logging;
-    let log_groups = [&logging.log_group, &model.callback.log_group]
-        .into_iter()
+    let log_groups = std::iter::once(&logging.log_group)
+        .chain(model.functions.iter().map(|f| &f.log_group))
         .map(|group| LogGroupRow {
             name: group.name.with(&model.name),
             retention_days: group.retention_days,
@@ -139,12 +150,16 @@ fn context(model: &Model, checkov_skips: &[CheckovSkip]) -> Value {
         execution_encryption => execution_encryption(model),
         token_logging => token_logging(model),
         callback => context! {
-            function_name => model.callback.function_name.with(&model.name),
+            function_name => model.function(FunctionId::Callback).name.with(&model.name),
             architecture => model.callback.architecture.as_str(),
             memory_mb => model.callback.memory_mb,
             timeout => format_seconds(model.callback.timeout_seconds),
-            reserved_concurrency => model.callback.reserved_concurrency,
         },
+        functions => Value::from(Serde(function_rows(model))),
+        dead_letter_function => model.dead_letter_function().map(|f| f.name.with(&model.name)),
+        invalid_tokens_metric => INVALID_TOKENS_METRIC,
+        invalid_tokens_alarm => model.alarm_list().into_iter().find(|a| a.metric.name == INVALID_TOKENS_METRIC).map(|a| a.name.with(&model.name)),
+        max_nesting => MAX_EVENT_NESTING,
         log_groups => Value::from(Serde(log_groups)),
         module_key => model.module_key.as_ref().map(|k| k.alias.with(&model.name)),
         workflow_mermaid => workflow_mermaid(model),
@@ -157,6 +172,40 @@ fn context(model: &Model, checkov_skips: &[CheckovSkip]) -> Value {
         roles => model.roles.iter().map(|r| r.name.with(&model.name)).collect::<Vec<_>>(),
         skips => Value::from(Serde(checkov_skips)),
     }
+}
+
+fn function_rows(model: &Model) -> Vec<FunctionRow> {
+    model
+        .functions
+        .iter()
+        .map(|function| {
+            let (concurrency, invoked_by) = match function.invoker {
+                Invoker::Workers => (
+                    match model.callback.reserved_concurrency {
+                        Some(n) => format!("reserved concurrency {n}"),
+                        None => "unreserved".to_string(),
+                    } + &format!(" (`{}`)", input::CALLBACK_RESERVED_CONCURRENCY),
+                    "workers (`worker_policy_json`)",
+                ),
+                Invoker::DeadLetterMappings => {
+                    let per_queue = model
+                        .dead_letter_readers()
+                        .first()
+                        .map_or(0, |(_, reader)| reader.maximum_concurrency);
+                    (
+                        format!("unreserved; at most {per_queue} concurrent invocations per dead-letter queue"),
+                        "its SQS event source mappings only",
+                    )
+                }
+            };
+            FunctionRow {
+                name: function.name.with(&model.name),
+                title: function.id.title(),
+                concurrency,
+                invoked_by,
+            }
+        })
+        .collect()
 }
 
 fn input_rows(model: &Model) -> Vec<InputRow> {
@@ -210,7 +259,7 @@ fn execution_encryption(model: &Model) -> String {
     };
     format!(
         "{key} as well as AWS's own; whoever starts, reads or answers an execution needs `kms:Decrypt` and \
-         `kms:GenerateDataKey` on it (the callback role has them, through Step Functions only)"
+         `kms:GenerateDataKey` on it (the Lambda functions' roles have them, through Step Functions only)"
     )
 }
 
@@ -326,12 +375,18 @@ pub fn architecture_mermaid(model: &Model) -> String {
     }
     lines.push(format!(
         "  worker -- \"Invoke {{token, status}}\" --> fn[\"Lambda<br/>{}\"]",
-        model.callback.function_name.with(&model.name)
+        model.function(FunctionId::Callback).name.with(&model.name)
     ));
     lines.push("  fn -- \"SendTaskSuccess / Failure / Heartbeat\" --> sfn".to_string());
-    for (index, queue) in model.queues.iter().enumerate() {
-        if queue.dead_letter_reader().is_some() {
-            lines.push(format!("  d{index} -- \"event source: fail the task\" --> fn"));
+    if let Some(reader) = model.dead_letter_function() {
+        lines.push(format!(
+            "  dl[\"Lambda<br/>{}\"] -- SendTaskFailure --> sfn",
+            reader.name.with(&model.name)
+        ));
+        for (index, queue) in model.queues.iter().enumerate() {
+            if queue.dead_letter_reader().is_some() {
+                lines.push(format!("  d{index} -- \"event source: fail the task\" --> dl"));
+            }
         }
     }
     lines.join("\n")

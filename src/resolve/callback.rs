@@ -1,15 +1,16 @@
-//! `[callback]`: the Lambda that answers with the task token.
+//! `[callback]`: the settings of the module's Lambda functions, and the functions themselves.
 
 use super::Checker;
 use crate::model::{
-    Architecture, AwsName, Callback, DEAD_LETTER_LOG, DEAD_LETTERS_UNSETTLED_METRIC, LogGroup, LogMetric, LogMetricId,
-    Queue, SPENT_TOKEN_LOG, SPENT_TOKENS_METRIC, UNSETTLED_DEAD_LETTER_OUTCOMES, input,
+    Architecture, AwsName, Callback, DEAD_LETTER_LOG, DEAD_LETTERS_UNSETTLED_METRIC, Function, FunctionId,
+    INVALID_TOKEN_LOG, INVALID_TOKENS_METRIC, Invoker, LogGroup, LogMetric, LogMetricId, Queue, RoleId,
+    SPENT_TOKEN_LOG, SPENT_TOKENS_METRIC, UNSETTLED_DEAD_LETTER_OUTCOMES, input,
 };
 use crate::spec::{Spec, keys};
 
 impl Checker {
-    /// The callback Lambda (its tracing is the state machine's: one `tracing` input, so that a trace spans
-    /// the callback).
+    /// The `[callback]` settings (the functions' tracing is the state machine's: one `tracing` input, so that
+    /// a trace spans the callback).
     pub(super) fn callback(&mut self, spec: &Spec) -> Callback {
         let cb = &spec.callback;
         let table = "callback";
@@ -23,48 +24,109 @@ impl Checker {
             .reserved_concurrency
             .as_ref()
             .map(|r| self.integer(&keys::RESERVED_CONCURRENCY, table, Some(r)));
-        let retention_days = self.retention_days(&keys::CALLBACK_LOG_RETENTION, table, cb.log_retention_days.as_ref());
-        let function_name = AwsName::suffixed("-callback");
+        let log_retention_days =
+            self.retention_days(&keys::CALLBACK_LOG_RETENTION, table, cb.log_retention_days.as_ref());
         Callback {
-            log_group: LogGroup {
-                name: AwsName::around("/aws/lambda/", "-callback"),
-                retention_days,
-                retention_input: input::CALLBACK_LOG_RETENTION_DAYS,
-                module_key: false,
-            },
-            function_name,
             memory_mb,
             timeout_seconds,
             architecture,
             reserved_concurrency,
-            log_metrics: vec![spent_tokens()],
+            log_retention_days,
         }
     }
 }
 
-/// Late and duplicate callbacks, counted from the callback's log lines.
-fn spent_tokens() -> LogMetric {
-    let (field, value) = SPENT_TOKEN_LOG;
+/// The module's Lambda functions: the callback, which workers invoke, and, when any queue's dead letters fail
+/// their executions, the dead-letter function, which only the event source mappings invoke. Two functions
+/// because nothing in an event a worker sends is unforgeable: what only AWS may trigger needs an entry point
+/// (and a role) no worker can reach.
+pub(super) fn functions(callback: &Callback, queues: &[Queue]) -> Vec<Function> {
+    let mut functions = vec![function(
+        FunctionId::Callback,
+        "-callback",
+        Invoker::Workers,
+        callback,
+        vec![
+            log_metric(
+                LogMetricId::SpentTokens,
+                "-spent-tokens",
+                SPENT_TOKENS_METRIC,
+                SPENT_TOKEN_LOG,
+            ),
+            log_metric(
+                LogMetricId::InvalidTokens,
+                "-invalid-tokens",
+                INVALID_TOKENS_METRIC,
+                INVALID_TOKEN_LOG,
+            ),
+        ],
+    )];
+    if queues.iter().any(|q| q.dead_letter_reader().is_some()) {
+        functions.push(function(
+            FunctionId::DeadLetters,
+            "-dead-letters",
+            Invoker::DeadLetterMappings,
+            callback,
+            vec![dead_letters_unsettled()],
+        ));
+    }
+    functions
+}
+
+/// A function named `{name}{suffix}`, logging to `/aws/lambda/{name}{suffix}`, running as `id`'s mode with
+/// its own role.
+fn function(
+    id: FunctionId,
+    suffix: &str,
+    invoker: Invoker,
+    callback: &Callback,
+    log_metrics: Vec<LogMetric>,
+) -> Function {
+    let (mode, role) = match id {
+        FunctionId::Callback => ("callback", RoleId::Callback),
+        FunctionId::DeadLetters => ("dead_letters", RoleId::DeadLetters),
+    };
+    Function {
+        id,
+        name: AwsName::suffixed(suffix),
+        role,
+        mode,
+        invoker,
+        log_group: LogGroup {
+            name: AwsName::around("/aws/lambda/", suffix),
+            retention_days: callback.log_retention_days,
+            retention_input: input::CALLBACK_LOG_RETENTION_DAYS,
+            module_key: false,
+        },
+        log_metrics,
+    }
+}
+
+/// A metric counting the log lines whose `field` is `value`.
+fn log_metric(
+    id: LogMetricId,
+    suffix: &str,
+    metric: &'static str,
+    (field, value): (&'static str, &'static str),
+) -> LogMetric {
     LogMetric {
-        id: LogMetricId::SpentTokens,
-        filter_name: AwsName::suffixed("-spent-tokens"),
-        metric: SPENT_TOKENS_METRIC,
+        id,
+        filter_name: AwsName::suffixed(suffix),
+        metric,
         fields: vec![(field, vec![value])],
     }
 }
 
-/// Dead letters the callback read and could not settle, counted from its log lines, when it reads any
-/// dead-letter queue.
-pub(super) fn dead_letters_unsettled(queues: &[Queue]) -> Option<LogMetric> {
-    let reads_dead_letters = queues.iter().any(|q| q.dead_letter_reader().is_some());
+/// Dead letters the dead-letter function read and could not settle, counted from its log lines.
+fn dead_letters_unsettled() -> LogMetric {
     let (event, dead_letter) = DEAD_LETTER_LOG;
     let (outcome, unsettled) = UNSETTLED_DEAD_LETTER_OUTCOMES;
-    reads_dead_letters.then(|| LogMetric {
+    LogMetric {
         id: LogMetricId::DeadLettersUnsettled,
         filter_name: AwsName::suffixed("-dead-letters-unsettled"),
         metric: DEAD_LETTERS_UNSETTLED_METRIC,
         fields: vec![(event, vec![dead_letter]), (outcome, unsettled.to_vec())],
-    })
+    }
 }
 
 #[cfg(test)]

@@ -33,7 +33,6 @@ pub fn guard_rails(spec: &Spec, model: &Model) -> Vec<Diagnostic> {
         }
     }
     warnings.extend(tokens_in_logs(spec, model));
-    warnings.extend(dead_letter_readers_fill_reserved_concurrency(spec, model));
     warnings.sort_by_key(|d| d.span.as_ref().map(|s| s.start).unwrap_or(0));
     warnings
 }
@@ -58,35 +57,6 @@ fn tokens_in_logs(spec: &Spec, model: &Model) -> Option<Diagnostic> {
             "set include_execution_data = false (the execution history keeps the data), or log at \"ERROR\"; to keep \
              it, restrict logs:GetLogEvents on the log group and encrypt it ([logs] encryption = \"kms\")",
         ),
-    )
-}
-
-/// The dead-letter readers' pollers, at their most, take every invocation the callback's reserved
-/// concurrency allows: a burst of dead letters would throttle the workers' synchronous callbacks, whose
-/// messages then come back and are dead-lettered in turn.
-fn dead_letter_readers_fill_reserved_concurrency(spec: &Spec, model: &Model) -> Option<Diagnostic> {
-    let reserved = model.callback.reserved_concurrency?;
-    let readers = model.dead_letter_readers();
-    let pollers = model.dead_letter_pollers();
-    if readers.is_empty() || pollers < reserved {
-        return None;
-    }
-    let written = spec.callback.reserved_concurrency.as_ref()?;
-    let queues: Vec<String> = readers.iter().map(|(queue, _)| format!("`{}`", queue.key)).collect();
-    Some(
-        Diagnostic::warning(
-            "callback.reserved_concurrency",
-            Some(written.span.clone()),
-            format!(
-                "the callback reads the dead-letter queues of {} with up to {pollers} invocations at once, and \
-                 reserved_concurrency {reserved} leaves none for the workers' callbacks while they do",
-                queues.join(", ")
-            ),
-        )
-        .with_help(format!(
-            "raise reserved_concurrency above {pollers} by what the workers need, or set dead_letter = {{ \
-             fail_execution = false }} on some of these queues"
-        )),
     )
 }
 

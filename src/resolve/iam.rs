@@ -1,9 +1,10 @@
-//! Who may use what: the module's KMS key (and which log groups and roles use it) and the two IAM
-//! roles with one statement per concern, every resource scoped where AWS allows it.
+//! Who may use what: the module's KMS key (and which log groups and roles use it) and the IAM roles (the
+//! state machine's, and one per Lambda function) with one statement per concern, every resource scoped where
+//! AWS allows it.
 
 use crate::model::{
-    AwsName, Callback, Condition, CustomerKey, Encryption, Feature, ModuleKey, Queue, Resource, Role, RoleId, Service,
-    StateMachine, Statement, ViaService, WorkerPolicy,
+    AwsName, Condition, CustomerKey, Encryption, Feature, Function, FunctionId, ModuleKey, Queue, Resource, Role,
+    RoleId, Service, StateMachine, Statement, ViaService, WorkerPolicy,
 };
 
 /// The customer managed key, when a queue, the state machine or `[logs] encryption = "kms"` asks for it;
@@ -13,15 +14,17 @@ pub(super) fn module_key(
     queues: &[Queue],
     logs_use_key: bool,
     state_machine: &mut StateMachine,
-    callback: &mut Callback,
+    functions: &mut [Function],
 ) -> Option<ModuleKey> {
     let mut log_groups = Vec::new();
     if logs_use_key {
         let execution_logs = &mut state_machine.logging.log_group;
         execution_logs.module_key = true;
         log_groups.push(execution_logs.name.clone());
-        callback.log_group.module_key = true;
-        log_groups.push(callback.log_group.name.clone());
+        for function in functions.iter_mut() {
+            function.log_group.module_key = true;
+            log_groups.push(function.log_group.name.clone());
+        }
     }
     let queues_use_key = queues.iter().any(|q| q.encryption == Encryption::ModuleKey);
     let state_machine_uses_key = state_machine.encryption == Some(CustomerKey::Module);
@@ -126,12 +129,20 @@ fn send_traces() -> Statement {
     }
 }
 
-/// The callback may answer tasks of this state machine only (through Step Functions, with its key when it
-/// has one), read the dead-letter queues it fails the tasks of, and write its own logs (and traces while
-/// tracing is on).
-pub(super) fn callback_role(sm: &StateMachine, queues: &[Queue]) -> Role {
+/// The role of a function: the callback's or the dead-letter function's.
+pub(super) fn function_role(function: &Function, sm: &StateMachine, queues: &[Queue]) -> Role {
+    match function.id {
+        FunctionId::Callback => callback_role(sm),
+        FunctionId::DeadLetters => dead_letters_role(sm, queues),
+    }
+}
+
+/// The callback may answer tasks of this state machine only, and only from inside the function (through Step
+/// Functions, with its key when it has one), and write its own logs (and traces while tracing is on). It reads
+/// no queue: dead letters are the dead-letter function's.
+fn callback_role(sm: &StateMachine) -> Role {
     let answer = Statement {
-        only_from_callback_function: true,
+        only_from: Some(FunctionId::Callback),
         ..allow(
             "AnswerCallbackTasks",
             &[
@@ -143,22 +154,8 @@ pub(super) fn callback_role(sm: &StateMachine, queues: &[Queue]) -> Role {
         )
     };
     let mut statements = vec![answer];
-    if let Some(key) = sm.key_resource() {
-        // Step Functions encrypts a task's answer with the state machine's key, on the caller's behalf.
-        statements.push(Statement {
-            conditions: vec![
-                Condition::ViaService(ViaService::StepFunctions),
-                Condition::StateMachineData,
-            ],
-            ..allow("EncryptTaskAnswers", &["kms:Decrypt", "kms:GenerateDataKey"], vec![key])
-        });
-    }
-    statements.extend([allow(
-        "WriteOwnLogs",
-        &["logs:CreateLogStream", "logs:PutLogEvents"],
-        vec![Resource::CallbackLogStreams],
-    )]);
-    statements.extend(read_dead_letters(queues));
+    statements.extend(encrypt_answers(sm, "EncryptTaskAnswers"));
+    statements.push(write_own_logs(FunctionId::Callback));
     statements.push(send_traces());
     Role {
         id: RoleId::Callback,
@@ -168,9 +165,57 @@ pub(super) fn callback_role(sm: &StateMachine, queues: &[Queue]) -> Role {
     }
 }
 
-/// The dead-letter queues the callback reads (an event source mapping per queue with `fail_execution`), and
-/// their keys. Lambda's poller calls SQS with the function's role, not from inside the function, so these
-/// statements cannot carry `lambda:SourceFunctionArn`.
+/// The dead-letter function may fail tasks of this state machine only (SendTaskFailure: it never succeeds or
+/// beats a task), only from inside the function; read the dead-letter queues it fails the tasks of, and their
+/// keys; write its own logs (and traces while tracing is on).
+fn dead_letters_role(sm: &StateMachine, queues: &[Queue]) -> Role {
+    let fail = Statement {
+        only_from: Some(FunctionId::DeadLetters),
+        ..allow(
+            "FailDeadLetteredTasks",
+            &["states:SendTaskFailure"],
+            vec![Resource::StateMachine],
+        )
+    };
+    let mut statements = vec![fail];
+    // Its own sid: the key policy names both roles' grants on the module's key, each statement once.
+    statements.extend(encrypt_answers(sm, "EncryptTaskFailures"));
+    statements.push(write_own_logs(FunctionId::DeadLetters));
+    statements.extend(read_dead_letters(queues));
+    statements.push(send_traces());
+    Role {
+        id: RoleId::DeadLetters,
+        name: AwsName::suffixed("-dead-letters"),
+        service: Service::Lambda,
+        statements,
+    }
+}
+
+/// Step Functions encrypts a task's answer with the state machine's key, on the caller's behalf: the key's use
+/// through Step Functions, for this state machine's data, when it has a customer managed key.
+fn encrypt_answers(sm: &StateMachine, sid: &str) -> Option<Statement> {
+    let key = sm.key_resource()?;
+    Some(Statement {
+        conditions: vec![
+            Condition::ViaService(ViaService::StepFunctions),
+            Condition::StateMachineData,
+        ],
+        ..allow(sid, &["kms:Decrypt", "kms:GenerateDataKey"], vec![key])
+    })
+}
+
+/// A function's log lines, into its own log group only.
+fn write_own_logs(function: FunctionId) -> Statement {
+    allow(
+        "WriteOwnLogs",
+        &["logs:CreateLogStream", "logs:PutLogEvents"],
+        vec![Resource::LogStreams(function)],
+    )
+}
+
+/// The dead-letter queues the dead-letter function reads (an event source mapping per queue with
+/// `fail_execution`), and their keys. Lambda's poller calls SQS with the function's role, not from inside the
+/// function, so these statements cannot carry `lambda:SourceFunctionArn`.
 fn read_dead_letters(queues: &[Queue]) -> Vec<Statement> {
     let read: Vec<&Queue> = queues.iter().filter(|q| q.dead_letter_reader().is_some()).collect();
     if read.is_empty() {
@@ -188,7 +233,7 @@ fn read_dead_letters(queues: &[Queue]) -> Vec<Statement> {
 
 /// The policy a worker's role needs to take tasks from every queue, then one per queue when there are
 /// several: receive, delete and hide messages again, read the queue's attributes, decrypt (through SQS
-/// only), invoke the callback.
+/// only), invoke the callback (never the dead-letter function).
 pub(super) fn worker_policies(queues: &[Queue]) -> Vec<WorkerPolicy> {
     let mut policies = vec![WorkerPolicy {
         queue: None,
@@ -222,7 +267,7 @@ fn worker_statements<'q>(queues: impl IntoIterator<Item = &'q Queue> + Clone) ->
     statements.push(allow(
         "AnswerTasks",
         &["lambda:InvokeFunction"],
-        vec![Resource::CallbackFunction],
+        vec![Resource::Function(FunctionId::Callback)],
     ));
     statements
 }
@@ -243,7 +288,7 @@ fn allow(sid: &str, actions: &[&str], resources: Vec<Resource>) -> Statement {
         sid: sid.into(),
         actions: actions.iter().map(|a| a.to_string()).collect(),
         resources,
-        only_from_callback_function: false,
+        only_from: None,
         only_while: None,
         conditions: Vec::new(),
     }

@@ -33,18 +33,20 @@ pub fn resolve(spec: &Spec, source_file: &str) -> Result<Model, Vec<Diagnostic>>
     let name = c.resource_name(keys::NAME.path, spec.name.as_ref());
     let tags = c.tags(spec);
     let mut state_machine = c.state_machine(spec);
-    let mut callback = c.callback(spec);
+    let callback = c.callback(spec);
     let queues = c.queues(spec, callback.timeout_seconds);
-    callback.log_metrics.extend(callback::dead_letters_unsettled(&queues));
+    let mut functions = callback::functions(&callback, &queues);
     let steps = c.steps(spec, &queues, state_machine.timeout_seconds);
     let alarms = spec.alarms.as_ref().map(|a| c.alarms(a));
     let logs_use_module_key = c.choice(&keys::LOG_ENCRYPTION, "logs", spec.log_encryption.as_ref()) == "kms";
     c.finish()?;
-    let module_key = iam::module_key(&queues, logs_use_module_key, &mut state_machine, &mut callback);
-    let roles = vec![
-        iam::state_machine_role(&state_machine, &queues),
-        iam::callback_role(&state_machine, &queues),
-    ];
+    let module_key = iam::module_key(&queues, logs_use_module_key, &mut state_machine, &mut functions);
+    let mut roles = vec![iam::state_machine_role(&state_machine, &queues)];
+    roles.extend(
+        functions
+            .iter()
+            .map(|function| iam::function_role(function, &state_machine, &queues)),
+    );
     let worker_policies = iam::worker_policies(&queues);
     Ok(Model {
         name,
@@ -54,6 +56,7 @@ pub fn resolve(spec: &Spec, source_file: &str) -> Result<Model, Vec<Diagnostic>>
         steps,
         queues,
         callback,
+        functions,
         module_key,
         roles,
         worker_policies,
@@ -134,8 +137,8 @@ fn at(table: &str, key: &str) -> String {
 mod tests {
     use super::*;
     use crate::model::{
-        Architecture, Condition, Encryption, LogLevel, LogMetricId, Namespace, Resource, RoleId, ViaService, Watched,
-        WorkerPolicy,
+        Architecture, Condition, Encryption, FunctionId, Invoker, LogLevel, LogMetricId, Namespace, Resource, RoleId,
+        ViaService, Watched, WorkerPolicy,
     };
     use crate::spec::parse;
 
@@ -169,16 +172,65 @@ mod tests {
     }
 
     #[test]
-    fn dead_letters_fail_their_executions_unless_turned_off() {
+    fn dead_letters_fail_their_executions_through_a_function_of_their_own() {
         let m = resolve_src(SEED).unwrap();
         let reader = &m.dead_letter_readers()[0].1;
         // Six times the callback's default 10s timeout; two pollers at most, the least SQS allows.
         assert_eq!((reader.batch_size, reader.visibility_timeout_seconds), (10, 60));
         assert_eq!(reader.maximum_concurrency, 2);
-        let callback = m.roles.iter().find(|r| r.id == RoleId::Callback).unwrap();
-        let read = callback.statements.iter().find(|s| s.sid == "ReadDeadLetters").unwrap();
+        let functions: Vec<(FunctionId, Invoker, RoleId, &str, String)> = m
+            .functions
+            .iter()
+            .map(|f| (f.id, f.invoker, f.role, f.mode, f.name.with(&m.name)))
+            .collect();
+        assert_eq!(
+            functions,
+            [
+                (
+                    FunctionId::Callback,
+                    Invoker::Workers,
+                    RoleId::Callback,
+                    "callback",
+                    "callback-demo-callback".to_string()
+                ),
+                (
+                    FunctionId::DeadLetters,
+                    Invoker::DeadLetterMappings,
+                    RoleId::DeadLetters,
+                    "dead_letters",
+                    "callback-demo-dead-letters".to_string()
+                ),
+            ]
+        );
+        assert!(m.function(FunctionId::Callback).takes_reserved_concurrency());
+        assert!(!m.function(FunctionId::DeadLetters).takes_reserved_concurrency());
+        let sids = |id: RoleId| m.role(id).statements.iter().map(|s| s.sid.clone()).collect::<Vec<_>>();
+        // The callback reads no queue; the dead-letter function may only fail tasks, and reads its queues.
+        assert_eq!(
+            sids(RoleId::Callback),
+            ["AnswerCallbackTasks", "WriteOwnLogs", "SendTraces"]
+        );
+        assert_eq!(
+            sids(RoleId::DeadLetters),
+            ["FailDeadLetteredTasks", "WriteOwnLogs", "ReadDeadLetters", "SendTraces"]
+        );
+        let dead_letters = m.role(RoleId::DeadLetters);
+        assert_eq!(dead_letters.statements[0].actions, ["states:SendTaskFailure"]);
+        assert_eq!(dead_letters.statements[0].only_from, Some(FunctionId::DeadLetters));
+        let read = &dead_letters.statements[2];
         assert_eq!(read.resources, [Resource::DeadLetterQueue("main".into())]);
-        assert!(!read.only_from_callback_function);
+        assert_eq!(
+            read.only_from, None,
+            "Lambda's poller reads with the role, outside the function"
+        );
+        // Workers may invoke the callback, and nothing else.
+        let invoke = m
+            .worker_policy()
+            .statements
+            .iter()
+            .find(|s| s.sid == "AnswerTasks")
+            .unwrap();
+        assert_eq!(invoke.resources, [Resource::Function(FunctionId::Callback)]);
 
         let off = SEED.replace(
             "[queues.main]\n",
@@ -187,14 +239,14 @@ mod tests {
         let m = resolve_src(&off).unwrap();
         assert!(m.queues[0].dead_letter.as_ref().unwrap().fail_execution.is_none());
         assert!(m.dead_letter_readers().is_empty());
-        let metrics: Vec<LogMetricId> = m.callback.log_metrics.iter().map(|l| l.id).collect();
-        assert_eq!(
-            metrics,
-            [LogMetricId::SpentTokens],
-            "nothing reads dead letters, nothing to count"
+        assert!(
+            m.dead_letter_function().is_none(),
+            "nothing reads dead letters, no function to do it"
         );
-        let callback = m.roles.iter().find(|r| r.id == RoleId::Callback).unwrap();
-        assert!(callback.statements.iter().all(|s| !s.sid.contains("DeadLetters")));
+        let roles: Vec<RoleId> = m.roles.iter().map(|r| r.id).collect();
+        assert_eq!(roles, [RoleId::StateMachine, RoleId::Callback]);
+        let metrics: Vec<LogMetricId> = m.functions.iter().flat_map(|f| &f.log_metrics).map(|l| l.id).collect();
+        assert_eq!(metrics, [LogMetricId::SpentTokens, LogMetricId::InvalidTokens]);
 
         let longest = SEED.replace("[queues.main]\n", "[queues.main]\n[callback]\ntimeout = \"15m\"\n");
         let m = resolve_src(&longest).unwrap();
@@ -205,9 +257,9 @@ mod tests {
     fn the_callbacks_log_lines_are_counted_by_json_patterns() {
         let m = resolve_src(SEED).unwrap();
         let patterns: Vec<(LogMetricId, &str, String)> = m
-            .callback
-            .log_metrics
+            .functions
             .iter()
+            .flat_map(|f| &f.log_metrics)
             .map(|l| (l.id, l.metric, l.pattern()))
             .collect();
         assert_eq!(
@@ -217,6 +269,11 @@ mod tests {
                     LogMetricId::SpentTokens,
                     "SpentTokens",
                     r#"{ $.outcome = "token_spent" }"#.to_string()
+                ),
+                (
+                    LogMetricId::InvalidTokens,
+                    "InvalidTokens",
+                    r#"{ $.outcome = "invalid_token" }"#.to_string()
                 ),
                 (
                     LogMetricId::DeadLettersUnsettled,
@@ -236,7 +293,7 @@ mod tests {
         let alarms: Vec<(String, Namespace, &str, Watched)> = m
             .alarm_list()
             .into_iter()
-            .filter(|a| a.key.contains("dlq") || a.key.starts_with("dead_letters"))
+            .filter(|a| a.key.contains("dlq") || a.key == "dead_letters_unsettled")
             .map(|a| (a.key, a.metric.namespace, a.metric.name, a.watches))
             .collect();
         assert_eq!(
@@ -252,7 +309,7 @@ mod tests {
                     "dead_letters_unsettled".to_string(),
                     Namespace::Module,
                     "DeadLettersUnsettled",
-                    Watched::CallbackLogs
+                    Watched::LogLines
                 ),
             ]
         );
@@ -330,6 +387,21 @@ mod tests {
         ] {
             assert_eq!(warned(quiet), [], "{quiet}");
         }
+    }
+
+    #[test]
+    fn reserved_concurrency_is_the_workers_alone_so_it_warns_of_no_dead_letter_pollers() {
+        // Before the dead-letter function had its own, its pollers could take the whole reserved concurrency
+        // of the callback; now they cannot touch it, at any value.
+        let src = SEED.replace(
+            "[queues.main]\n",
+            "[queues.main]\n[callback]\nreserved_concurrency = 1\n",
+        );
+        let (spec, diags) = parse(&src);
+        assert!(diags.is_empty(), "{diags:?}");
+        let model = resolve(&spec, "sfngen.toml").unwrap();
+        assert!(model.dead_letter_function().is_some());
+        assert!(guard_rails(&spec, &model).is_empty());
     }
 
     #[test]

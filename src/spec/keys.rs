@@ -476,14 +476,15 @@ pub const MAX_RECEIVES: Key<Integer> = Key {
 /// `queues.*.dead_letter.fail_execution`.
 pub const FAIL_EXECUTION: Key<bool> = Key {
     path: "queues.*.dead_letter.fail_execution",
-    doc: "The callback Lambda reads the dead-letter queue and fails each message's task at once with \
-          `sfngen.DeadLettered`, instead of leaving the execution to the step's timeout.",
+    doc: "The dead-letter Lambda (a function of its own, which only event source mappings invoke) reads the \
+          dead-letter queue and fails each message's task at once with `sfngen.DeadLettered`, instead of leaving \
+          the execution to the step's timeout.",
     rule: true,
 };
 /// `callback.memory_mb`.
 pub const MEMORY_MB: Key<Integer> = Key {
     path: "callback.memory_mb",
-    doc: "The Lambda's memory, in MB.",
+    doc: "The Lambda functions' memory, in MB.",
     rule: Range {
         min: 128,
         max: 10_240,
@@ -494,7 +495,7 @@ pub const MEMORY_MB: Key<Integer> = Key {
 /// `callback.timeout`.
 pub const CALLBACK_TIMEOUT: Key<Duration> = Key {
     path: "callback.timeout",
-    doc: "The Lambda's timeout.",
+    doc: "The Lambda functions' timeout.",
     rule: Range {
         min: 1,
         max: 15 * 60,
@@ -505,7 +506,7 @@ pub const CALLBACK_TIMEOUT: Key<Duration> = Key {
 /// `callback.architecture`.
 pub const ARCHITECTURE: Key<Choice> = Key {
     path: "callback.architecture",
-    doc: "The Lambda's CPU architecture.",
+    doc: "The Lambda functions' CPU architecture.",
     rule: Choice {
         values: &[("arm64", ""), ("x86_64", "")],
         default: "arm64",
@@ -516,7 +517,8 @@ pub const ARCHITECTURE: Key<Choice> = Key {
 /// `callback.reserved_concurrency`.
 pub const RESERVED_CONCURRENCY: Key<Integer> = Key {
     path: "callback.reserved_concurrency",
-    doc: "Reserved concurrent executions; unset, the function is unreserved.",
+    doc: "The callback's reserved concurrent executions, the workers' alone (the dead-letter Lambda's own are \
+          capped by its event source mappings); unset, the callback is unreserved.",
     rule: Range {
         min: 1,
         max: 100_000,
@@ -528,13 +530,13 @@ pub const RESERVED_CONCURRENCY: Key<Integer> = Key {
 /// `callback.log_retention_days`.
 pub const CALLBACK_LOG_RETENTION: Key<Retention> = Key {
     path: "callback.log_retention_days",
-    doc: "Retention of the callback's log group, in days.",
+    doc: "Retention of the Lambda functions' log groups, in days.",
     rule: Retention { default: 30 },
 };
 /// `logs.encryption`.
 pub const LOG_ENCRYPTION: Key<Choice> = Key {
     path: "logs.encryption",
-    doc: "Encryption of both log groups; the key policy lets CloudWatch Logs use the key for them only.",
+    doc: "Encryption of the module's log groups; the key policy lets CloudWatch Logs use the key for them only.",
     rule: Choice {
         values: &[
             ("cloudwatch", "CloudWatch Logs' own encryption"),
@@ -745,7 +747,11 @@ pub const KEYS: &[Key] = &[
     ),
     MAX_RECEIVES.entry(),
     FAIL_EXECUTION.entry(),
-    key("callback", "The Lambda that answers with the task token.", TABLE),
+    key(
+        "callback",
+        "The Lambda functions: the callback, which answers with the task token, and the dead-letter Lambda.",
+        TABLE,
+    ),
     MEMORY_MB.entry(),
     CALLBACK_TIMEOUT.entry(),
     ARCHITECTURE.entry(),

@@ -230,6 +230,9 @@ class Deployment:
         self.state_machine_arn = outputs["state_machine_arn"]
         self.queue_urls = dict(outputs["queue_urls"])
         self.function_name = outputs["callback_function_name"]
+        # The dead-letter function, which only the event source mappings invoke (when a queue's dead letters fail
+        # their executions).
+        self.dead_letter_function_name = outputs.get("dead_letters_function_name")
         self.queues = {key: {"name": url.rsplit("/", 1)[1], "url": url} for key, url in self.queue_urls.items()}
 
     def _apply_alone(self, moto: Moto, module: Path) -> dict:
@@ -438,7 +441,8 @@ class RuntimeApi:
                     except queue.Empty:
                         if api.stopping.is_set():
                             return
-                body = json.dumps(payload).encode()
+                # Bytes go as they are (an event that is not JSON, or that JSON cannot say twice); the rest as JSON.
+                body = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
                 self.send_response(200)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Lambda-Runtime-Aws-Request-Id", request_id)

@@ -40,13 +40,18 @@ class InvokeApi:
     """Lambda's Invoke API for one function (POST /2015-03-31/functions/{name or ARN}/invocations), answered
     by the function's running bootstrap. As Lambda answers a synchronous invocation: 200 with the function's
     result as the payload, and on a function error the header X-Amz-Function-Error: Unhandled with the error
-    document as the payload; another function: 404 ResourceNotFoundException."""
+    document as the payload; another function: 404 ResourceNotFoundException.
+
+    The emulator enforces no IAM: with `allowed` (a callable taking a `Call`, such as a policy's decision from
+    tests/e2e/iam_eval.py), each invocation is authorized first and refused as Lambda refuses it, 403
+    AccessDeniedException, without reaching the function."""
 
     PATH = re.compile(r"^/2015-03-31/functions/(?P<name>[^/]+)/invocations(\?.*)?$")
 
-    def __init__(self, function: SerialFunction, configuration: dict):
+    def __init__(self, function: SerialFunction, configuration: dict, allowed=None):
         names = {configuration["FunctionName"], configuration["FunctionArn"]}
         self.invocations = []
+        self.refused = []
         api = self
 
         class Handler(http.server.BaseHTTPRequestHandler):
@@ -67,6 +72,13 @@ class InvokeApi:
                 if not match or unquote(match.group("name")) not in names:
                     error = {"Type": "User", "Message": f"Function not found: {self.path}"}
                     self._answer(404, json.dumps(error).encode(), {"x-amzn-ErrorType": "ResourceNotFoundException"})
+                    return
+                call = Call("lambda:InvokeFunction", configuration["FunctionArn"])
+                if allowed is not None and not allowed(call):
+                    api.refused.append(call)
+                    message = f"User is not authorized to perform: lambda:InvokeFunction on resource: {call.resource}"
+                    error = {"Type": "User", "Message": message}
+                    self._answer(403, json.dumps(error).encode(), {"x-amzn-ErrorType": "AccessDeniedException"})
                     return
                 if self.headers.get("X-Amz-Invocation-Type", "RequestResponse") != "RequestResponse":
                     self._answer(400, b'{"Message": "only RequestResponse is served here"}', {})

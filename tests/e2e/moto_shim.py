@@ -19,6 +19,7 @@ API reference documents, and nothing else: everything not listed is moto as rele
 | Lambda `TracingConfig` not updated                  | an in-place tracing change never lands          |
 | Lambda code location points at no server           | a test cannot read the package the emulator holds |
 | SQS event source mappings invoked inside SQS calls  | (not the provider: a test) a message that reaches a mapped queue is received, sent to Docker (absent), and put back |
+| a spent task token (timed out, or its execution over) answered `InvalidToken` (success, heartbeat) or 200 (failure) | (not the provider: the callback) a late or duplicate callback is taken for a token that never existed |
 """
 
 import json
@@ -233,6 +234,55 @@ def sqs_leaves_event_source_mappings_to_a_poller():
     sqs_models.Queue.lambda_event_source_mappings = property(lambda self: {}, lambda self, value: None)
 
 
+def sfn_tells_spent_tokens_from_invalid_ones():
+    """SendTaskSuccess, SendTaskFailure and SendTaskHeartbeat with the token of a task that is over: AWS answers
+    `TaskTimedOut`, "the task token has either expired or the task associated with the token has already been
+    closed", and `InvalidToken`, "the provided token is not valid", only for a token it never issued. moto 5.2.5
+    looks for a success's or heartbeat's token among running executions only, so a spent token is `InvalidToken`
+    there, and takes a failure for any task it knows, answering 200 to a failure of one that is over. Here a
+    token moto issued whose task timed out, or whose execution is no longer running, is `TaskTimedOut`; every
+    other case is moto's. (A token answered while its execution still runs is left to moto: it gives a retried
+    Task the same token again, with the first attempt's outcome still recorded, so that outcome cannot tell a
+    spent token from a retry's.)
+    https://docs.aws.amazon.com/step-functions/latest/apireference/API_SendTaskSuccess.html
+    https://docs.aws.amazon.com/step-functions/latest/apireference/API_SendTaskFailure.html
+    https://docs.aws.amazon.com/step-functions/latest/apireference/API_SendTaskHeartbeat.html"""
+    from moto.core.exceptions import AWSError
+    from moto.stepfunctions.parser import models as parser_models
+    from moto.stepfunctions.parser.api import ExecutionStatus
+
+    backend = parser_models.StepFunctionsParserBackend
+
+    def task_timed_out():
+        # moto's own TaskTimedOut cannot be raised (it takes no message, and its base requires one): the error
+        # AWS answers, code and the reference's words.
+        return AWSError(
+            "Task Timed Out: the task token has either expired or the task associated with the token has already "
+            "been closed",
+            exception_type="TaskTimedOut",
+            status=400,
+        )
+
+    def spent(self, token) -> bool:
+        for execution in self._get_executions():
+            worker = execution.exec_worker
+            endpoint = worker.env.callback_pool_manager.get(token) if worker else None
+            if endpoint is not None:
+                return endpoint.consumer_error is not None or execution.status != ExecutionStatus.RUNNING
+        return False
+
+    def answering(original):
+        def answer(self, task_token, *args, **kwargs):
+            if spent(self, task_token):
+                raise task_timed_out()
+            return original(self, task_token, *args, **kwargs)
+
+        return answer
+
+    for name in ("send_task_success", "send_task_failure", "send_task_heartbeat"):
+        setattr(backend, name, answering(getattr(backend, name)))
+
+
 GAPS = [
     sqs_keeps_policy_when_other_attributes_change,
     sqs_keeps_redrive_allow_policy,
@@ -244,6 +294,7 @@ GAPS = [
     lambda_updates_tracing_config,
     lambda_serves_stored_code,
     sqs_leaves_event_source_mappings_to_a_poller,
+    sfn_tells_spent_tokens_from_invalid_ones,
 ]
 
 

@@ -96,8 +96,11 @@ def policy_change(removed=(), grown=None):
 # Optional+Computed blocks: left out of the configuration, the provider keeps whatever is set.
 SM = "aws_sfn_state_machine.this"
 LAMBDA = "aws_lambda_function.callback"
+# The dead-letter function: the base spec's queue has a dead-letter queue whose letters fail their executions.
+DEAD_LETTERS = "aws_lambda_function.dead_letters"
 SM_POLICY = "aws_iam_role_policy.state_machine"
 CALLBACK_POLICY = "aws_iam_role_policy.callback"
+DEAD_LETTERS_POLICY = "aws_iam_role_policy.dead_letters"
 
 CASES = [
     Case(
@@ -119,8 +122,10 @@ CASES = [
         {
             SM: {"tracing_configuration.0.enabled": (True, False)},
             LAMBDA: {"tracing_config.0.mode": ("Active", "PassThrough")},
+            DEAD_LETTERS: {"tracing_config.0.mode": ("Active", "PassThrough")},
             SM_POLICY: {"policy": policy_change(removed={"SendTraces"})},
             CALLBACK_POLICY: {"policy": policy_change(removed={"SendTraces"})},
+            DEAD_LETTERS_POLICY: {"policy": policy_change(removed={"SendTraces"})},
         },
     ),
     # A queue, the function and the state machine change alone: no policy is read again at apply time.
@@ -132,7 +137,8 @@ CASES = [
     Case(
         "memory",
         ('retention = "4d"\n', 'retention = "4d"\n\n[callback]\nmemory_mb = 512\n'),
-        {LAMBDA: {"memory_size": (128, 512)}},
+        # Both functions run with the [callback] settings.
+        {LAMBDA: {"memory_size": (128, 512)}, DEAD_LETTERS: {"memory_size": (128, 512)}},
     ),
     Case(
         "add_step",
@@ -142,11 +148,12 @@ CASES = [
     Case(
         "add_queue",
         ('retention = "4d"\n', 'retention = "4d"\n\n[[steps]]\nname = "Audit"\nqueue = "audit"\n\n[queues.audit]\n'),
-        # The callback reads the new dead-letter queue: a mapping, and its role's policy names the queue.
+        # The dead-letter function reads the new dead-letter queue: a mapping, and its role's policy names the
+        # queue; the callback's policy does not change.
         {
             SM: {"definition": ...},
             SM_POLICY: {"policy": policy_change(grown={"SendToCallbackQueues": "-audit"})},
-            CALLBACK_POLICY: {"policy": policy_change(grown={"ReadDeadLetters": "-audit-dlq"})},
+            DEAD_LETTERS_POLICY: {"policy": policy_change(grown={"ReadDeadLetters": "-audit-dlq"})},
         },
         creates={
             "aws_sqs_queue.audit",
@@ -286,6 +293,7 @@ def observe(endpoint: str, outputs: dict) -> dict:
     sfn, lam, sqs, iam = (aws_client(s, endpoint) for s in ("stepfunctions", "lambda", "sqs", "iam"))
     machine = sfn.describe_state_machine(stateMachineArn=outputs["state_machine_arn"])
     function = lam.get_function_configuration(FunctionName=outputs["callback_function_name"])
+    reader = lam.get_function_configuration(FunctionName=outputs["dead_letters_function_name"])
 
     def policies(role_arn: str) -> str:
         role = role_arn.rsplit("/", 1)[1]
@@ -297,6 +305,7 @@ def observe(endpoint: str, outputs: dict) -> dict:
         "tracing": machine["tracingConfiguration"],
         "definition": json.loads(machine["definition"]),
         "function": function,
+        "dead_letter_function": reader,
         "queues": {
             key: sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])["Attributes"]
             for key, url in outputs["queue_urls"].items()
@@ -304,10 +313,11 @@ def observe(endpoint: str, outputs: dict) -> dict:
         "queue_urls": sqs.list_queues().get("QueueUrls", []),
         "state_machine_policies": policies(outputs["state_machine_role_arn"]),
         "callback_policies": policies(outputs["callback_role_arn"]),
+        "dead_letter_policies": policies(outputs["dead_letters_role_arn"]),
         "mappings": [
             m["EventSourceArn"]
             for m in lam.list_event_source_mappings()["EventSourceMappings"]
-            if m["FunctionArn"] == function["FunctionArn"]
+            if m["FunctionArn"] == reader["FunctionArn"]
         ],
     }
 
@@ -320,11 +330,13 @@ def check_emulator(case: Case, seen: dict, outputs: dict):
     elif case.key == "tracing":
         assert seen["tracing"]["enabled"] is False
         assert seen["function"]["TracingConfig"]["Mode"] == "PassThrough"
+        assert seen["dead_letter_function"]["TracingConfig"]["Mode"] == "PassThrough"
         assert "xray:PutTraceSegments" not in seen["state_machine_policies"]
     elif case.key == "retention":
         assert seen["queues"]["jobs"]["MessageRetentionPeriod"] == "172800"
     elif case.key == "memory":
         assert seen["function"]["MemorySize"] == 512
+        assert seen["dead_letter_function"]["MemorySize"] == 512
     elif case.key == "add_step":
         assert states["Work"]["Next"] == "Review"
         assert states["Review"]["Parameters"]["QueueUrl"] == outputs["queue_urls"]["jobs"]
@@ -335,7 +347,8 @@ def check_emulator(case: Case, seen: dict, outputs: dict):
         assert states["Audit"]["Parameters"]["QueueUrl"] == audit
         assert outputs["queue_arns"]["audit"] in seen["state_machine_policies"]
         audit_dlq = outputs["dead_letter_queue_arns"]["audit"]
-        assert audit_dlq in seen["mappings"] and audit_dlq in seen["callback_policies"]
+        assert audit_dlq in seen["mappings"] and audit_dlq in seen["dead_letter_policies"]
+        assert audit_dlq not in seen["callback_policies"]
 
 
 def cases():

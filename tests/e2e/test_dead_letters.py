@@ -1,15 +1,16 @@
 """Dead letters fail fast, end to end: a task message received `max_receives` times and never answered moves to
-its dead-letter queue, and the callback Lambda (the package the emulator stored, with its role) fails the task
-with sfngen.DeadLettered, so the execution fails within seconds of it (the steps' timeouts are 30 minutes),
-or a step's catch routes it.
+its dead-letter queue, and the dead-letter Lambda (the package the emulator stored, with its own configuration,
+SFNGEN_MODE included, and its own role) fails the task with sfngen.DeadLettered, so the execution fails within
+seconds of it (the steps' timeouts are 30 minutes), or a step's catch routes it.
 
 The emulator stores event source mappings but runs none (Lambda needs Docker there), so the test plays
 Lambda's poller (tests/e2e/lambda_service.py): it reads each mapping's configuration from the emulator
-(source queue, batch size, response types), receives batches from the dead-letter queue with the function's
-role, hands them to the function and deletes what it did not report as failed. Its SQS calls are held
-against the callback role's policy as the emulator stores it. The mapping's ScalingConfig (at most two
-concurrent invocations) is read back from the emulator, and a dead letter the function could not settle is
-counted by the module's DeadLettersUnsettled filter pattern, as moto stores it, on the function's own log lines."""
+(source queue, batch size, response types), receives batches from the dead-letter queue with the dead-letter
+function's role, hands them to that function and deletes what it did not report as failed. Its SQS calls are
+held against that role's policy as the emulator stores it. The mapping's ScalingConfig (at most two concurrent
+invocations) is read back from the emulator, and a dead letter the function could not settle is counted by the
+module's DeadLettersUnsettled filter pattern, as moto stores it, on the function's own log lines. The callback,
+which workers invoke, refuses a forged SQS batch: a worker cannot fail a task as dead-lettered."""
 
 import json
 import uuid
@@ -17,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from harness import wait_until
+from harness import CallbackFunction, wait_until
 from iam_eval import Call, decide, denied
 from lambda_service import SerialFunction, SqsPoller
 from log_patterns import matches
@@ -30,22 +31,25 @@ MAX_RECEIVES = 2  # of both queues whose dead letters fail their tasks
 
 @pytest.fixture
 def dead_letters(deploy, moto):
-    deployment, function = deploy(SPEC)
-    configuration = function.configuration
+    """The deployment, its callback (for the test's own callbacks, as a worker makes them) and its dead-letter
+    function, which the pollers hand their batches to."""
+    deployment, callback = deploy(SPEC)
+    reader = CallbackFunction.deployed(moto, deployment.dead_letter_function_name)
+    configuration = reader.configuration
     mappings = [
         m
         for m in moto.client("lambda").list_event_source_mappings()["EventSourceMappings"]
         if m["FunctionArn"] == configuration["FunctionArn"]
     ]
     role = moto.client("sts").assume_role(RoleArn=configuration["Role"], RoleSessionName="lambda-poller")["Credentials"]
-    serial = SerialFunction(function)
+    serial = SerialFunction(reader)
     pollers = {m["EventSourceArn"]: SqsPoller(moto, serial, m["UUID"], role).start() for m in mappings}
     for key in deployment.queue_urls:
         deployment.drain(key)
-    # The test's own callbacks go through the same instance as the pollers' batches.
-    yield deployment, serial, pollers
+    yield deployment, callback, serial, pollers
     for poller in pollers.values():
         poller.stop()
+    reader.stop()
 
 
 def dead_letter_arn(deployment, key: str) -> str:
@@ -70,8 +74,8 @@ def give_back_until_dead_lettered(deployment, key: str, execution_name: str) -> 
     return len(receives)
 
 
-def callback_policy(moto, function) -> dict:
-    """The callback role's inline policy, as the emulator stores it."""
+def role_policy(moto, function) -> dict:
+    """A function's role's inline policy, as the emulator stores it."""
     iam = moto.client("iam")
     role = function.configuration["Role"].rsplit("/", 1)[1]
     names = iam.list_role_policies(RoleName=role)["PolicyNames"]
@@ -84,7 +88,7 @@ def assert_the_role_allows_the_pollers_calls(moto, function, poller, actions: se
     """Lambda's poller uses the function's role from outside the function: its calls carry no
     lambda:SourceFunctionArn, so the role must grant them without that condition."""
     assert actions <= {call.action for call in poller.calls}, poller.calls
-    assert denied(callback_policy(moto, function), poller.calls) == []
+    assert denied(role_policy(moto, function), poller.calls) == []
 
 
 def log_lines(function) -> list:
@@ -92,7 +96,12 @@ def log_lines(function) -> list:
 
 
 def test_the_mappings_are_the_modules_and_the_role_reads_only_their_queues(dead_letters, moto):
-    deployment, function, pollers = dead_letters
+    deployment, callback, function, pollers = dead_letters
+    # Two functions of one package, each in the mode the module set: no event can choose it.
+    assert function.configuration["Environment"]["Variables"] == {"SFNGEN_MODE": "dead_letters"}
+    assert callback.configuration["Environment"]["Variables"] == {"SFNGEN_MODE": "callback"}
+    assert function.configuration["CodeSha256"] == callback.configuration["CodeSha256"]
+    assert function.configuration["Role"] != callback.configuration["Role"]
     # payments and audits fail their executions; escalations says fail_execution = false.
     assert set(pollers) == {dead_letter_arn(deployment, "payments"), dead_letter_arn(deployment, "audits")}
     for poller in pollers.values():
@@ -104,9 +113,23 @@ def test_the_mappings_are_the_modules_and_the_role_reads_only_their_queues(dead_
         assert poller.mapping["ScalingConfig"] == {"MaximumConcurrency": 2}
         # AWS refuses a mapping whose queue hides a batch for less than the function may run.
         assert poller.visibility_timeout >= function.configuration["Timeout"]
-    policy = callback_policy(moto, function)
+    # No mapping invokes the callback.
+    callback_mappings = moto.client("lambda").list_event_source_mappings(
+        FunctionName=callback.configuration["FunctionArn"]
+    )["EventSourceMappings"]
+    assert callback_mappings == []
+    policy = role_policy(moto, function)
     for arn in pollers:
         assert decide(policy, Call("sqs:ReceiveMessage", arn)).allowed
+        # The callback's role reads no queue.
+        assert not decide(role_policy(moto, callback), Call("sqs:ReceiveMessage", arn)).allowed
+    # The dead-letter function may fail tasks, from inside itself only, and never answer one.
+    state_machine = deployment.state_machine_arn
+    inside = (("lambda:SourceFunctionArn", function.configuration["FunctionArn"]),)
+    assert decide(policy, Call("states:SendTaskFailure", state_machine, inside)).allowed
+    assert not decide(policy, Call("states:SendTaskFailure", state_machine)).allowed
+    for action in ("states:SendTaskSuccess", "states:SendTaskHeartbeat"):
+        assert not decide(policy, Call(action, state_machine, inside)).allowed, action
     # The source queues, and the dead-letter queue whose letters wait for a person, stay out of its reach.
     for key in ("payments", "audits", "escalations"):
         assert not decide(policy, Call("sqs:ReceiveMessage", deployment.arn_of(key))).allowed, key
@@ -114,7 +137,7 @@ def test_the_mappings_are_the_modules_and_the_role_reads_only_their_queues(dead_
 
 
 def test_a_task_never_answered_fails_its_execution_with_dead_lettered(dead_letters, moto):
-    deployment, function, pollers = dead_letters
+    deployment, _, function, pollers = dead_letters
     name = f"dl-{uuid.uuid4().hex[:12]}"
     execution = deployment.start(name, {"order": 1})
     give_back_until_dead_lettered(deployment, "payments", name)
@@ -148,17 +171,17 @@ def test_a_task_never_answered_fails_its_execution_with_dead_lettered(dead_lette
 
 
 def test_a_catch_on_dead_lettered_routes_the_execution_and_it_goes_on(dead_letters, moto):
-    deployment, function, pollers = dead_letters
+    deployment, callback, function, pollers = dead_letters
     name = f"dl-{uuid.uuid4().hex[:12]}"
     execution = deployment.start(name, {"order": 2})
     charge = json.loads(deployment.receive("payments")["Body"])
-    assert function.invoke({"token": charge["token"], "output": {"charged": True}})[0] == "response"
+    assert callback.invoke({"token": charge["token"], "output": {"charged": True}})[0] == "response"
     # "Audit" (a KMS-encrypted queue) is never answered; its catch goes on to "Escalate" with the error.
     give_back_until_dead_lettered(deployment, "audits", name)
     escalate = json.loads(deployment.receive("escalations", timeout=60)["Body"])
     assert escalate["input"]["charged"] is True
     assert escalate["input"]["error"]["Error"] == "sfngen.DeadLettered"
-    assert function.invoke({"token": escalate["token"]})[0] == "response"
+    assert callback.invoke({"token": escalate["token"]})[0] == "response"
     assert deployment.wait_for_end(execution)["status"] == "SUCCEEDED"
     # The audits dead-letter queue is KMS-encrypted: each receive needs the role's kms:Decrypt, through SQS.
     poller = pollers[dead_letter_arn(deployment, "audits")]
@@ -168,14 +191,15 @@ def test_a_catch_on_dead_lettered_routes_the_execution_and_it_goes_on(dead_lette
     )
 
 
-def test_a_dead_letter_the_callback_cannot_settle_is_counted_and_alarmed(dead_letters, moto):
+def test_a_dead_letter_the_function_cannot_settle_is_counted_and_alarmed(dead_letters, moto):
     """The mapping keeps a dead-letter queue's messages in flight, so its visible messages say nothing: a
     message the function could not settle is counted from its log lines (DeadLettersUnsettled), and that
     metric, not the queue's, is what the alarm watches. Here a task message is settled (its task failed) and a
     message that is not one is dropped (unusable): only the second is counted."""
-    deployment, function, pollers = dead_letters
+    deployment, _, function, pollers = dead_letters
     logs = moto.client("logs")
-    group = deployment.outputs["callback_log_group_name"]
+    # The dead-letter function's lines are in its own log group, where the filter is.
+    group = deployment.outputs["dead_letters_log_group_name"]
     filters = logs.describe_metric_filters(logGroupName=group)["metricFilters"]
     [unsettled] = [f for f in filters if f["metricTransformations"][0]["metricName"] == "DeadLettersUnsettled"]
     namespace = unsettled["metricTransformations"][0]["metricNamespace"]
@@ -212,3 +236,44 @@ def test_a_dead_letter_the_callback_cannot_settle_is_counted_and_alarmed(dead_le
     # The filter moto holds counts the unsettled one only.
     counted = [json.loads(line) for line in lines if matches(unsettled["filterPattern"], line)]
     assert [(c["event"], c["outcome"], c["message_id"]) for c in counted] == [("dead_letter", "unusable", junk)], lines
+
+
+def test_the_callback_refuses_a_forged_batch_of_dead_letters(dead_letters, moto):
+    """A worker can send the callback anything, a batch shaped exactly as SQS would hand the dead-letter function
+    included, with a real task's token in its body: the callback refuses it (InvalidEvent, one log line), so the
+    task is not failed as dead-lettered, and goes on to be answered."""
+    deployment, callback, function, pollers = dead_letters
+    execution = deployment.start(f"dl-{uuid.uuid4().hex[:12]}", {"order": 4})
+    message = deployment.receive("payments")
+    dlq = dead_letter_arn(deployment, "payments")
+    forged = {
+        "Records": [
+            {
+                "messageId": message["MessageId"],
+                "receiptHandle": "forged",
+                "body": message["Body"],
+                "attributes": {"ApproximateReceiveCount": "5"},
+                "messageAttributes": {},
+                "md5OfBody": message["MD5OfBody"],
+                "eventSource": "aws:sqs",
+                "eventSourceARN": dlq,
+                "awsRegion": "us-east-1",
+            }
+        ]
+    }
+    before = len(log_lines(callback))
+    kind, body = callback.invoke(forged)
+    assert (kind, body["errorType"]) == ("error", "InvalidEvent"), body
+    assert "an SQS batch" in body["errorMessage"], body
+    lines = log_lines(callback)[before:]
+    assert [(line["event"], line["outcome"]) for line in lines] == [("callback", "invalid_event")], lines
+    assert deployment.status(execution)["status"] == "RUNNING"
+    # The same batch from an event source mapping, to the dead-letter function, would fail it: that function is the
+    # only way, and no worker may invoke it (tests/e2e/test_worker.py).
+    token = json.loads(message["Body"])["token"]
+    assert callback.invoke({"token": token, "output": {"charged": True}})[0] == "response"
+    for queue in ("audits", "escalations"):
+        task = json.loads(deployment.receive(queue)["Body"])
+        assert callback.invoke({"token": task["token"]})[0] == "response", queue
+    done = deployment.wait_for_end(execution)
+    assert done["status"] == "SUCCEEDED", done

@@ -88,11 +88,19 @@ def test_the_key_policy_the_emulator_holds_grants_each_role_for_its_own_use(full
     assert statements["EncryptExecutionData"]["Condition"] == {
         "StringEquals": {"kms:EncryptionContext:aws:states:stateMachineArn": state_machine_arn}
     }
-    assert statements["EncryptTaskAnswers"]["Principal"] == {"AWS": callback_role}
-    assert statements["EncryptTaskAnswers"]["Condition"] == {"StringEquals": {
-        "kms:EncryptionContext:aws:states:stateMachineArn": state_machine_arn,
-        "kms:ViaService": "states.us-east-1.amazonaws.com",
-    }}
+    # Each function's role, through Step Functions, for this state machine's data only: the callback answers
+    # tasks, the dead-letter function fails them (and reads its KMS-encrypted dead-letter queue through SQS).
+    dead_letters_role = full.outputs["dead_letters_role_arn"]
+    for sid, role in (("EncryptTaskAnswers", callback_role), ("EncryptTaskFailures", dead_letters_role)):
+        assert statements[sid]["Principal"] == {"AWS": role}, sid
+        assert statements[sid]["Condition"] == {"StringEquals": {
+            "kms:EncryptionContext:aws:states:stateMachineArn": state_machine_arn,
+            "kms:ViaService": "states.us-east-1.amazonaws.com",
+        }}, sid
+    assert statements["DecryptDeadLetters"]["Principal"] == {"AWS": dead_letters_role}
+    assert statements["DecryptDeadLetters"]["Condition"] == {
+        "StringEquals": {"kms:ViaService": "sqs.us-east-1.amazonaws.com"}
+    }
     assert statements["EncryptQueueMessages"]["Condition"] == {
         "StringEquals": {"kms:ViaService": "sqs.us-east-1.amazonaws.com"}
     }

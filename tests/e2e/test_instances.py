@@ -47,12 +47,16 @@ def test_two_instances_apply_side_by_side_each_answering_only_its_own_tasks(stac
         assert set(dev["queue_urls"].values()).isdisjoint(prod["queue_urls"].values())
         iam = moto.client("iam")
         for own, other in ((dev, prod), (prod, dev)):
-            documents = role_policies(iam, own["callback_role_arn"])
-            statements = [s for document in documents for s in document["Statement"]]
-            answering = [s for s in statements if any(a.startswith("states:") for a in as_list(s["Action"]))]
-            assert answering, documents
-            assert all(as_list(s["Resource"]) == [own["state_machine_arn"]] for s in answering), answering
-            assert other["state_machine_arn"] not in json.dumps(documents)
+            # The callback's role, and the dead-letter function's, answer (or fail) their own tasks only.
+            roles = [own[k] for k in ("callback_role_arn", "dead_letters_role_arn") if k in own]
+            assert len(roles) == 2, sorted(own)
+            for role in roles:
+                documents = role_policies(iam, role)
+                statements = [s for document in documents for s in document["Statement"]]
+                answering = [s for s in statements if any(a.startswith("states:") for a in as_list(s["Action"]))]
+                assert answering, documents
+                assert all(as_list(s["Resource"]) == [own["state_machine_arn"]] for s in answering), answering
+                assert other["state_machine_arn"] not in json.dumps(documents)
     finally:
         pipeline.destroy()
 

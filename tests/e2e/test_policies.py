@@ -1,6 +1,6 @@
 """The ARNs the module's policies build from names are the ARNs AWS gave the resources.
 
-The policy documents name the module's own queues, state machine, function, log group and roles by ARNs built
+The policy documents name the module's own queues, state machine, functions, log groups and roles by ARNs built
 from their names and the partition, region and account, not by references: a plan that changes one of those
 resources would otherwise read every document naming it again at apply time and show the policy as "(known
 after apply)" (tests/e2e/test_changes.py holds the plans to that). Only the apply can prove the construction
@@ -53,19 +53,32 @@ class Real:
             for key, arn in outputs["dead_letter_queue_arns"].items()
         }
         self.state_machine = sfn.describe_state_machine(stateMachineArn=outputs["state_machine_arn"])["stateMachineArn"]
-        self.function = lam.get_function_configuration(FunctionName=outputs["callback_function_name"])["FunctionArn"]
-        name = outputs["callback_log_group_name"]
-        [group] = [g for g in logs.describe_log_groups(logGroupNamePrefix=name)["logGroups"] if g["logGroupName"] == name]
-        self.callback_log_group = group["logGroupArn"]
-        # DescribeLogGroups' `arn`: the group's ARN followed by `:*`, which names its log streams.
-        self.callback_log_streams = group["arn"]
+        # The callback, and the dead-letter function when the module has one (each with its own role and logs).
+        self.function_keys = [k for k in ("callback", "dead_letters") if f"{k}_function_name" in outputs]
+        self.functions, self.log_groups, self.log_streams = {}, {}, {}
+        for key in self.function_keys:
+            name = outputs[f"{key}_function_name"]
+            self.functions[key] = lam.get_function_configuration(FunctionName=name)["FunctionArn"]
+            group_name = outputs[f"{key}_log_group_name"]
+            [group] = [
+                g for g in logs.describe_log_groups(logGroupNamePrefix=group_name)["logGroups"]
+                if g["logGroupName"] == group_name
+            ]
+            self.log_groups[key] = group["logGroupArn"]
+            # DescribeLogGroups' `arn`: the group's ARN followed by `:*`, which names its log streams.
+            self.log_streams[key] = group["arn"]
+        self.function = self.functions["callback"]
         self.roles = {
             which: iam.get_role(RoleName=outputs[f"{which}_role_arn"].rsplit("/", 1)[1])["Role"]
-            for which in ("state_machine", "callback")
+            for which in ("state_machine", *self.function_keys)
         }
-        self.mapped = sorted(
-            m["EventSourceArn"] for m in lam.list_event_source_mappings(FunctionName=self.function)["EventSourceMappings"]
-        )
+        # The dead-letter queues each function's event source mappings read.
+        self.mapped = {
+            key: sorted(
+                m["EventSourceArn"] for m in lam.list_event_source_mappings(FunctionName=arn)["EventSourceMappings"]
+            )
+            for key, arn in self.functions.items()
+        }
         self.iam = iam
 
     def role_policy(self, which: str) -> dict:
@@ -80,8 +93,8 @@ class Real:
             *self.queues.values(),
             *self.dead_letter_queues.values(),
             self.state_machine,
-            self.function,
-            self.callback_log_streams,
+            *self.functions.values(),
+            *self.log_streams.values(),
         }
 
 
@@ -111,11 +124,20 @@ def test_the_arns_the_policies_build_are_the_arns_aws_gave(spec, deployments, mo
     answer = by_sid(callback)["AnswerCallbackTasks"]
     assert listed(answer["Resource"]) == [real.state_machine]
     assert answer["Condition"]["ArnEquals"]["lambda:SourceFunctionArn"] == real.function
-    assert listed(by_sid(callback)["WriteOwnLogs"]["Resource"]) == [real.callback_log_streams]
-    # The dead-letter queues it reads are exactly those its event source mappings read from.
-    read = by_sid(callback).get("ReadDeadLetters")
-    assert (sorted(listed(read["Resource"])) if read else []) == real.mapped
-    assert set(real.mapped) <= set(real.dead_letter_queues.values())
+    assert listed(by_sid(callback)["WriteOwnLogs"]["Resource"]) == [real.log_streams["callback"]]
+    # The callback reads no queue, and no mapping invokes it.
+    assert "ReadDeadLetters" not in by_sid(callback) and real.mapped["callback"] == []
+
+    if "dead_letters" in real.functions:
+        dead_letters = real.role_policy("dead_letters")
+        only_own_or_keys(dead_letters, real, "the dead-letter function's role")
+        fail = by_sid(dead_letters)["FailDeadLetteredTasks"]
+        assert (listed(fail["Action"]), listed(fail["Resource"])) == (["states:SendTaskFailure"], [real.state_machine])
+        assert fail["Condition"]["ArnEquals"]["lambda:SourceFunctionArn"] == real.functions["dead_letters"]
+        assert listed(by_sid(dead_letters)["WriteOwnLogs"]["Resource"]) == [real.log_streams["dead_letters"]]
+        # The dead-letter queues it reads are exactly those its event source mappings read from.
+        assert sorted(listed(by_sid(dead_letters)["ReadDeadLetters"]["Resource"])) == real.mapped["dead_letters"]
+        assert real.mapped["dead_letters"] and set(real.mapped["dead_letters"]) <= set(real.dead_letter_queues.values())
 
     trust = document(real.roles["state_machine"]["AssumeRolePolicyDocument"])
     assert trust["Statement"][0]["Condition"]["ArnEquals"]["aws:SourceArn"] == real.state_machine
@@ -124,6 +146,7 @@ def test_the_arns_the_policies_build_are_the_arns_aws_gave(spec, deployments, mo
     worker = document(outputs["worker_policy_json"])
     only_own_or_keys(worker, real, "worker_policy_json")
     assert sorted(listed(by_sid(worker)["TakeTasks"]["Resource"])) == queues
+    # The callback only: never the dead-letter function.
     assert listed(by_sid(worker)["AnswerTasks"]["Resource"]) == [real.function]
     assert set(outputs["worker_policy_json_by_queue"]) == set(real.queues)
     for key, policy in outputs["worker_policy_json_by_queue"].items():
@@ -143,7 +166,9 @@ def test_the_key_policy_names_the_roles_and_log_groups_by_the_arns_aws_gave(depl
         for s in policy["Statement"]
         if "AWS" in s["Principal"] and s["Sid"] != "AccountAdministersKey"
     }
-    # The full example uses the key for queues, the state machine's data and logs: both roles are named.
+    # The full example uses the key for queues (its dead-letter queues too), the state machine's data and logs:
+    # every role is named, the dead-letter function's among them.
+    assert set(real.roles) == {"state_machine", "callback", "dead_letters"}
     assert set(named.values()) == set(roles.values()), named
     for sid, principal in named.items():
         # Each role for what its own policy grants on the key.
@@ -152,7 +177,7 @@ def test_the_key_policy_names_the_roles_and_log_groups_by_the_arns_aws_gave(depl
         context = by_sid(policy)[sid].get("Condition", {}).get("StringEquals", {})
         if "kms:EncryptionContext:aws:states:stateMachineArn" in context:
             assert context["kms:EncryptionContext:aws:states:stateMachineArn"] == real.state_machine
-    # [logs] encryption = "kms": CloudWatch Logs may use the key for both log groups, named by their ARNs.
+    # [logs] encryption = "kms": CloudWatch Logs may use the key for every log group, named by their ARNs.
     name = outputs["state_machine_log_group_name"]
     [execution_logs] = [
         g["logGroupArn"]
@@ -161,5 +186,5 @@ def test_the_key_policy_names_the_roles_and_log_groups_by_the_arns_aws_gave(depl
     ]
     condition = by_sid(policy)["CloudWatchLogsEncryptLogGroups"]["Condition"]["ArnEquals"]
     assert sorted(listed(condition["kms:EncryptionContext:aws:logs:arn"])) == sorted(
-        [real.callback_log_group, execution_logs]
+        [*real.log_groups.values(), execution_logs]
     )

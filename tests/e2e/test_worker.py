@@ -14,7 +14,10 @@ from pathlib import Path
 
 import pytest
 
-from harness import HERE, ROOT, REGION, stop_process
+import boto3
+from botocore.exceptions import ClientError
+
+from harness import HERE, ROOT, REGION, CallbackFunction, stop_process
 from iam_eval import Call, action_of, decide, denied
 from lambda_service import InvokeApi, SerialFunction, queue_arn_of, sqs_call
 
@@ -256,3 +259,43 @@ def test_a_worker_holding_only_the_worker_policy_drives_an_execution_to_succeede
         assert decision.allowed and decision.conditions == [("StringEquals", "kms:ViaService", (f"sqs.{REGION}.amazonaws.com",))]
         assert not decide(every_queue, Call("kms:Decrypt", key_arn)).allowed, "kms:Decrypt outside SQS"
 
+
+
+def test_a_worker_holding_the_worker_policy_cannot_invoke_the_dead_letter_function(full, moto):
+    """What only AWS may trigger (failing a task as dead-lettered) is a function no worker may invoke: every worker
+    policy allows lambda:InvokeFunction on the callback and refuses it on the dead-letter function. A worker with
+    that role, calling Lambda's Invoke with a batch shaped as SQS would send it, is refused before the function
+    (played in front of the function's running bootstrap, each call held against the role's policy)."""
+    deployment, callback = full
+    outputs = deployment.outputs
+    reader = CallbackFunction.deployed(moto, deployment.dead_letter_function_name)
+    configuration = reader.configuration
+    policies = {"worker_policy_json": json.loads(outputs["worker_policy_json"])}
+    policies.update({f"by_queue[{k}]": json.loads(v) for k, v in outputs["worker_policy_json_by_queue"].items()})
+    for what, policy in policies.items():
+        assert decide(policy, Call("lambda:InvokeFunction", callback.configuration["FunctionArn"])).allowed, what
+        assert not decide(policy, Call("lambda:InvokeFunction", configuration["FunctionArn"])).allowed, what
+    role = WorkerRole(moto, outputs["worker_policy_json"])
+    invoke_api = InvokeApi(SerialFunction(reader), configuration, allowed=lambda call: decide(policies["worker_policy_json"], call).allowed)
+    try:
+        lambda_ = boto3.client(
+            "lambda",
+            endpoint_url=invoke_api.endpoint,
+            region_name=REGION,
+            aws_access_key_id=role.credentials["AccessKeyId"],
+            aws_secret_access_key=role.credentials["SecretAccessKey"],
+            aws_session_token=role.credentials["SessionToken"],
+        )
+        forged = {"Records": [{"messageId": "m", "eventSource": "aws:sqs", "eventSourceARN": outputs["dead_letter_queue_arns"]["payments"], "body": "{}"}]}
+        try:
+            lambda_.invoke(FunctionName=configuration["FunctionName"], Payload=json.dumps(forged))
+            raise AssertionError("the worker invoked the dead-letter function")
+        except ClientError as error:
+            assert error.response["Error"]["Code"] == "AccessDeniedException", error.response
+    finally:
+        logs = reader.logs()
+        invoke_api.stop()
+        role.delete()
+        reader.stop()
+    assert invoke_api.invocations == [] and len(invoke_api.refused) == 1
+    assert "dead_letter" not in logs, logs

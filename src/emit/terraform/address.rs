@@ -4,7 +4,7 @@
 use std::fmt;
 
 use crate::emit::hcl::{Block, Expr, raw};
-use crate::model::{LogMetricId, RoleId};
+use crate::model::{FunctionId, LogMetricId, RoleId};
 
 /// The address of a resource (`aws_sqs_queue.main`) or data source (`data.aws_partition.current`).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -72,7 +72,7 @@ pub fn redrive_allow_policy(key: &str) -> Address {
     Address::resource("aws_sqs_queue_redrive_allow_policy", format!("{key}_dlq"))
 }
 
-/// The event source mapping through which the callback Lambda reads the dead-letter queue of the queue with
+/// The event source mapping through which the dead-letter Lambda reads the dead-letter queue of the queue with
 /// this key.
 pub fn dead_letter_mapping(key: &str) -> Address {
     Address::resource("aws_lambda_event_source_mapping", format!("{key}_dlq"))
@@ -102,23 +102,25 @@ pub fn state_machine_log_group() -> Address {
     Address::resource("aws_cloudwatch_log_group", "state_machine")
 }
 
-/// The callback Lambda.
-pub fn callback_function() -> Address {
-    Address::resource("aws_lambda_function", "callback")
+/// A Lambda function: `aws_lambda_function.callback`, `aws_lambda_function.dead_letters`.
+pub fn function(id: FunctionId) -> Address {
+    Address::resource("aws_lambda_function", id.key())
 }
 
-/// A metric filter on the callback's log group.
+/// A metric filter on a function's log group.
 pub fn log_metric_filter(id: LogMetricId) -> Address {
     let name = match id {
         LogMetricId::SpentTokens => "spent_tokens",
+        LogMetricId::InvalidTokens => "invalid_tokens",
         LogMetricId::DeadLettersUnsettled => "dead_letters_unsettled",
     };
     Address::resource("aws_cloudwatch_log_metric_filter", name)
 }
 
-/// The callback Lambda's log group.
-pub fn callback_log_group() -> Address {
-    Address::resource("aws_cloudwatch_log_group", "callback")
+/// A function's log group (`state_machine` is no function's key, so it cannot clash with the execution log
+/// group).
+pub fn function_log_group(id: FunctionId) -> Address {
+    Address::resource("aws_cloudwatch_log_group", id.key())
 }
 
 /// The Terraform name shared by a role's resources.
@@ -126,6 +128,7 @@ fn role_name(id: RoleId) -> &'static str {
     match id {
         RoleId::StateMachine => "state_machine",
         RoleId::Callback => "callback",
+        RoleId::DeadLetters => "dead_letters",
     }
 }
 
@@ -207,6 +210,23 @@ pub fn caller_identity() -> Address {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn each_function_has_its_own_resources() {
+        assert_eq!(
+            function(FunctionId::Callback).to_string(),
+            "aws_lambda_function.callback"
+        );
+        assert_eq!(
+            function(FunctionId::DeadLetters).to_string(),
+            "aws_lambda_function.dead_letters"
+        );
+        assert_eq!(
+            function_log_group(FunctionId::DeadLetters).to_string(),
+            "aws_cloudwatch_log_group.dead_letters"
+        );
+        assert_eq!(role(RoleId::DeadLetters).to_string(), "aws_iam_role.dead_letters");
+    }
 
     #[test]
     fn addresses_read_as_terraform_writes_them() {

@@ -49,7 +49,7 @@ fn dimension_value(alarm: &Alarm) -> Option<Expr> {
         Watched::Queue(key) => address::queue(key).attr("name"),
         Watched::DeadLetterQueue(key) => address::dead_letter_queue(key).attr("name"),
         Watched::StateMachine => address::state_machine().attr("arn"),
-        Watched::CallbackFunction => address::callback_function().attr("function_name"),
-        Watched::CallbackLogs => return None,
+        Watched::Function(id) => address::function(*id).attr("function_name"),
+        Watched::LogLines => return None,
     })
 }

@@ -1,67 +1,81 @@
-//! `callback.tf`: the callback Lambda (`provided.al2023`), its log group, and the event source mappings
-//! through which it fails the tasks of dead-lettered messages.
+//! `callback.tf`: the Lambda functions (`provided.al2023`, one package in two modes): the callback, which
+//! workers invoke, and the dead-letter function with the event source mappings through which it fails the
+//! tasks of dead-lettered messages; each with its log group and the metrics counted from its log lines.
 
 use super::{address, aws_name, feature_on, log_group, namespace, plan_time_assert, var};
 use crate::duration::format_seconds;
 use crate::emit::hcl::{Block, Expr, File, number, raw, string, strings, template_text};
 use crate::model::{
-    DEAD_LETTERED_ERROR, DeadLetterReader, Feature, LogMetric, LogMetricId, Model, Namespace, Queue, RoleId, input,
+    DEAD_LETTERED_ERROR, DeadLetterReader, FUNCTION_MODE_VARIABLE, Feature, Function, FunctionId, Invoker, LogMetric,
+    LogMetricId, Model, Namespace, Queue, input,
 };
 
 /// The file.
 pub(super) fn file(header: &str, model: &Model) -> File {
     let mut file = File::new(header);
-    file.push(log_group(
-        &address::callback_log_group(),
-        &model.callback.log_group,
-        None,
-    ));
-    file.push(function(model));
-    for metric in &model.callback.log_metrics {
-        file.push_commented(why_counted(metric.id), log_metric_filter(metric));
+    for function in &model.functions {
+        file.push(log_group(
+            &address::function_log_group(function.id),
+            &function.log_group,
+            None,
+        ));
+        file.push_commented(why_its_own(function), function_block(model, function));
+        for metric in &function.log_metrics {
+            file.push_commented(why_counted(metric.id), log_metric_filter(function, metric));
+        }
     }
     file.push_commented(
         "sfngen's guard rail, kept for every environment: a queue that hides a received message for less time than\nthe callback may run can hand it to a second worker while the first one's callback still runs.",
         visibility_check(model),
     );
-    if model.dead_letter_pollers() > 0 {
-        file.push_commented(
-            "sfngen's guard rail, kept for every environment: reserved concurrency no greater than what the dead-letter\n\
-             pollers may take leaves nothing for the workers' callbacks during a burst of dead letters.",
-            concurrency_check(model),
-        );
-    }
-    for (queue, reader) in model.dead_letter_readers() {
-        file.push_commented(
-            &format!(
-                "A message in the dead-letter queue of {:?} was never answered: the function fails its task at once\n\
-                 ({DEAD_LETTERED_ERROR}, which a step's catch can route) instead of leaving the execution to the step's timeout.",
-                queue.key
-            ),
-            dead_letter_mapping(queue, reader),
-        );
+    if let Some(reader) = model.dead_letter_function() {
+        for (queue, settings) in model.dead_letter_readers() {
+            file.push_commented(
+                &format!(
+                    "A message in the dead-letter queue of {:?} was never answered: the dead-letter function fails its task at\n\
+                     once ({DEAD_LETTERED_ERROR}, which a step's catch can route) instead of leaving the execution to the step's timeout.",
+                    queue.key
+                ),
+                dead_letter_mapping(queue, settings, reader),
+            );
+        }
     }
     file
 }
 
-/// Why the module counts a metric from the callback's log lines, for the filter's comment.
+/// Why a function is there, and who may invoke it.
+fn why_its_own(function: &Function) -> &'static str {
+    match function.invoker {
+        Invoker::Workers => {
+            "The function workers invoke (worker_policy_json grants lambda:InvokeFunction on it, and on nothing else) to\nanswer their tasks. It refuses SQS batches: dead letters are not a worker's to report."
+        }
+        Invoker::DeadLetterMappings => {
+            "The dead-letter function, the same package in another mode: only the event source mappings below invoke it,\nand it has its own role (SendTaskFailure, the dead-letter queues), so that no worker can fail a task as\ndead-lettered. Anything in a worker's event can be forged; which function runs, and in which mode, cannot."
+        }
+    }
+}
+
+/// Why the module counts a metric from a function's log lines, for the filter's comment.
 fn why_counted(id: LogMetricId) -> &'static str {
     match id {
         LogMetricId::SpentTokens => {
             "A late or duplicate callback (a spent task token) is a result, not a Lambda error, so that the Errors alarm\nmeans a real fault: this metric counts them from the callback's JSON log lines."
         }
+        LogMetricId::InvalidTokens => {
+            "A token Step Functions never issued (InvalidToken: changed or cut short on its way) is a worker's bug, whose\ntask waits until its timeout: an error to the worker, and counted here, apart from spent tokens."
+        }
         LogMetricId::DeadLettersUnsettled => {
-            "A dead letter the callback could not settle: \"failed\" (it could not fail the task: the message comes back\nafter the dead-letter queue's visibility timeout) or \"unusable\" (not a task message: dropped). The mapping keeps\nthe dead-letter queue's messages in flight, so its visible messages stay near zero however often this happens."
+            "A dead letter the dead-letter function could not settle: \"failed\" (it could not fail the task: the message\ncomes back after the dead-letter queue's visibility timeout) or \"unusable\" (not a task message: dropped). The\nmapping keeps the dead-letter queue's messages in flight, so its visible messages stay near zero however often\nthis happens."
         }
     }
 }
 
-/// A metric filter on the callback's log group: one count of the metric per matching log line.
-fn log_metric_filter(metric: &LogMetric) -> Block {
+/// A metric filter on a function's log group: one count of the metric per matching log line.
+fn log_metric_filter(function: &Function, metric: &LogMetric) -> Block {
     address::log_metric_filter(metric.id)
         .declare()
         .attr("name", aws_name(&metric.filter_name))
-        .attr("log_group_name", address::callback_log_group().attr("name"))
+        .attr("log_group_name", address::function_log_group(function.id).attr("name"))
         .attr("pattern", string(&metric.pattern()))
         .block(
             Block::new("metric_transformation", Vec::<String>::new())
@@ -91,35 +105,21 @@ fn visibility_check(model: &Model) -> Block {
     check
 }
 
-/// A `check` (a warning at plan time, as the render-time guard rail is): reserved concurrency, when set,
-/// leaves the workers' callbacks room beside the dead-letter pollers.
-fn concurrency_check(model: &Model) -> Block {
-    let pollers = model.dead_letter_pollers();
-    let reserved = format!("var.{}", input::CALLBACK_RESERVED_CONCURRENCY);
-    Block::new("check", ["dead_letter_pollers_leave_concurrency_for_workers"]).block(plan_time_assert(
-        format!("{reserved} == null ? true : {reserved} > {pollers}"),
-        &format!(
-            "The callback reads its dead-letter queues with up to {pollers} invocations at once: a {} of {pollers} or less leaves none for the workers' callbacks while it does.",
-            input::CALLBACK_RESERVED_CONCURRENCY
-        ),
-    ))
-}
-
-fn dead_letter_mapping(queue: &Queue, reader: &DeadLetterReader) -> Block {
+fn dead_letter_mapping(queue: &Queue, settings: &DeadLetterReader, reader: &Function) -> Block {
     address::dead_letter_mapping(&queue.key)
         .declare()
         .attr("event_source_arn", address::dead_letter_queue(&queue.key).attr("arn"))
-        .attr("function_name", address::callback_function().attr("arn"))
-        .attr("batch_size", number(u64::from(reader.batch_size)))
+        .attr("function_name", address::function(reader.id).attr("arn"))
+        .attr("batch_size", number(u64::from(settings.batch_size)))
         .blank()
         .block(
             Block::new("scaling_config", Vec::<String>::new())
                 .comment(
                     "At most this many concurrent invocations from this queue, the least SQS allows: a burst of dead letters\n\
-                     must not take the function's concurrency from workers' callbacks, whose throttling would bring more\n\
-                     redeliveries, and more dead letters.",
+                     must not take the account's concurrency, which workers' callbacks need too (their throttling would bring\n\
+                     more redeliveries, and more dead letters).",
                 )
-                .attr("maximum_concurrency", number(u64::from(reader.maximum_concurrency))),
+                .attr("maximum_concurrency", number(u64::from(settings.maximum_concurrency))),
         )
         .blank()
         .comment("The function names the records it could not settle yet; SQS hands out only those again.")
@@ -133,18 +133,15 @@ fn dead_letter_mapping(queue: &Queue, reader: &DeadLetterReader) -> Block {
         )
         .attr(
             "depends_on",
-            Expr::List(vec![address::role_policy(RoleId::Callback).reference()]),
+            Expr::List(vec![address::role_policy(reader.role).reference()]),
         )
 }
 
-fn function(model: &Model) -> Block {
+fn function_block(model: &Model, function: &Function) -> Block {
     let cb = &model.callback;
-    let mut block = address::callback_function()
+    let mut block = address::function(function.id)
         .declare()
-        .checkov_skip(
-            "CKV_AWS_116",
-            "invoked synchronously by workers, which see and retry errors; an async DLQ would never fire.",
-        )
+        .checkov_skip("CKV_AWS_116", async_dead_letter_queue_skip(function))
         .checkov_skip(
             "CKV_AWS_117",
             "calls only the Step Functions API; attaching a VPC is a deployment choice.",
@@ -152,38 +149,55 @@ fn function(model: &Model) -> Block {
         .checkov_skip(
             "CKV_AWS_272",
             "code signing needs a signing profile outside this module.",
+        )
+        .checkov_skip(
+            "CKV_AWS_173",
+            &format!(
+                "its one variable, {FUNCTION_MODE_VARIABLE}, names the function's mode: no secret; Lambda encrypts it at rest with an AWS managed key."
+            ),
         );
-    if cb.reserved_concurrency.is_none() {
+    if !function.takes_reserved_concurrency() {
+        block = block.checkov_skip(
+            "CKV_AWS_115",
+            "unreserved by design: its event source mappings cap its concurrent invocations (scaling_config), and it takes none of the callback's.",
+        );
+    } else if cb.reserved_concurrency.is_none() {
         block = block.checkov_skip(
             "CKV_AWS_115",
             "concurrency is unreserved by default: var.callback_reserved_concurrency is null, as the spec leaves it.",
         );
     }
-    block
-        .attr("function_name", aws_name(&cb.function_name))
-        .attr(
-            "description",
-            string(&format!(
-                "Answers {} task tokens with SendTaskSuccess, SendTaskFailure or SendTaskHeartbeat.",
-                model.name
-            )),
-        )
-        .attr("role", address::role(RoleId::Callback).attr("arn"))
+    block = block
+        .attr("function_name", aws_name(&function.name))
+        .attr("description", string(&description(model, function)))
+        .attr("role", address::role(function.role).attr("arn"))
         .attr("runtime", string("provided.al2023"))
         .attr("handler", string("bootstrap"))
         .attr("architectures", strings([cb.architecture.as_str()]))
         .attr("memory_size", var(input::CALLBACK_MEMORY_MB))
-        .attr("timeout", var(input::CALLBACK_TIMEOUT_SECONDS))
-        .attr(
+        .attr("timeout", var(input::CALLBACK_TIMEOUT_SECONDS));
+    if function.takes_reserved_concurrency() {
+        block = block.attr(
             "reserved_concurrent_executions",
             var(input::CALLBACK_RESERVED_CONCURRENCY),
-        )
+        );
+    }
+    block
         .attr("filename", raw("local.callback_lambda_zip"))
         .attr("source_code_hash", raw("filebase64sha256(local.callback_lambda_zip)"))
+        .blank()
+        .block(
+            Block::new("environment", Vec::<String>::new())
+                .comment("The package runs as this function: its mode is the module's to set, never an event's.")
+                .attr(
+                    "variables",
+                    Expr::Object(vec![(FUNCTION_MODE_VARIABLE.into(), string(function.mode))]),
+                ),
+        )
         .block(
             Block::new("logging_config", Vec::<String>::new())
                 .attr("log_format", string("JSON"))
-                .attr("log_group", address::callback_log_group().attr("name")),
+                .attr("log_group", address::function_log_group(function.id).attr("name")),
         )
         .block(tracing_config())
         .block(package_precondition())
@@ -194,10 +208,35 @@ fn function(model: &Model) -> Block {
         .attr(
             "depends_on",
             Expr::List(vec![
-                address::callback_log_group().reference(),
-                address::role_policy(RoleId::Callback).reference(),
+                address::function_log_group(function.id).reference(),
+                address::role_policy(function.role).reference(),
             ]),
         )
+}
+
+/// Why an asynchronous invocation's dead-letter queue (`dead_letter_config`) would never be used.
+fn async_dead_letter_queue_skip(function: &Function) -> &'static str {
+    match function.invoker {
+        Invoker::Workers => {
+            "invoked synchronously by workers, which see and retry errors; an async DLQ would never fire."
+        }
+        Invoker::DeadLetterMappings => {
+            "invoked synchronously by its SQS event source mappings; a record it could not settle goes back to its queue, an async DLQ would never fire."
+        }
+    }
+}
+
+fn description(model: &Model, function: &Function) -> String {
+    match function.id {
+        FunctionId::Callback => format!(
+            "Answers {} task tokens with SendTaskSuccess, SendTaskFailure or SendTaskHeartbeat.",
+            model.name
+        ),
+        FunctionId::DeadLetters => format!(
+            "Fails the {} tasks of dead-lettered messages with {DEAD_LETTERED_ERROR}; only its SQS event source mappings invoke it.",
+            model.name
+        ),
+    }
 }
 
 /// The package must be there: Terraform checks a resource's preconditions before it evaluates the

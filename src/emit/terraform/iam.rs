@@ -6,7 +6,8 @@ use super::{
 };
 use crate::emit::hcl::{Block, Expr, File, raw, string, strings};
 use crate::model::{
-    AwsName, Condition, Encryption, Feature, Model, Resource, Role, RoleId, Service, Statement, WorkerPolicy,
+    AwsName, Condition, Encryption, Feature, FunctionId, Model, Resource, Role, RoleId, Service, Statement,
+    WorkerPolicy,
 };
 
 /// The file.
@@ -97,6 +98,10 @@ fn role_description(model: &Model, role: &Role) -> String {
             model.name
         ),
         RoleId::Callback => format!("Runs the {} callback Lambda: answers task tokens.", model.name),
+        RoleId::DeadLetters => format!(
+            "Runs the {} dead-letter Lambda: fails the tasks of dead-lettered messages.",
+            model.name
+        ),
     }
 }
 
@@ -125,14 +130,29 @@ fn trust_policy(model: &Model, role: &Role) -> Block {
                 ));
         }
         Service::Lambda => {
-            statement = statement.blank().comment(
-                "Lambda sets no aws:SourceArn when it assumes an execution role. Answering tasks is limited to\n\
-                 this function by lambda:SourceFunctionArn; the other grants (its logs, the dead-letter queues it\n\
-                 reads) hold for any function given this role: keep iam:PassRole on it to those who deploy this.",
-            );
+            statement = statement.blank().comment(&lambda_trust_comment(role));
         }
     }
     address::trust_document(role.id).declare().block(statement)
+}
+
+/// Why a Lambda role's trust policy names no function: what `lambda:SourceFunctionArn` limits, and what it
+/// cannot.
+fn lambda_trust_comment(role: &Role) -> String {
+    let reads_queues = role
+        .statements
+        .iter()
+        .any(|s| s.resources.iter().any(|r| matches!(r, Resource::DeadLetterQueue(_))));
+    let others = if reads_queues {
+        "its logs, the dead-letter queues it reads"
+    } else {
+        "its logs"
+    };
+    super::kms::wrapped(&format!(
+        "Lambda sets no aws:SourceArn when it assumes an execution role. Its calls to Step Functions are limited \
+         to its function by lambda:SourceFunctionArn; its other grants ({others}) hold for any function given \
+         this role: keep iam:PassRole on it to those who deploy this."
+    ))
 }
 
 /// The state machine's ARN, built from its name (template text): the trust policy and the role's policy,
@@ -144,12 +164,9 @@ fn state_machine_arn(model: &Model) -> String {
     )
 }
 
-/// The callback Lambda's (unqualified) ARN, built from its name (template text).
-fn function_arn(model: &Model) -> String {
-    regional_arn(
-        "lambda",
-        &format!("function:{}", name_text(&model.callback.function_name)),
-    )
+/// A Lambda function's (unqualified) ARN, built from its name (template text).
+fn function_arn(model: &Model, id: FunctionId) -> String {
+    regional_arn("lambda", &format!("function:{}", name_text(&model.function(id).name)))
 }
 
 /// A log group's ARN, built from its name (template text), as KMS's encryption context holds it; `:*` after
@@ -276,11 +293,11 @@ fn permission(model: &Model, statement: &Statement) -> Block {
         Expr::List(statement.resources.iter().map(|r| resource_arn(model, r)).collect()),
     );
     block = with_conditions(model, block, &statement.conditions);
-    if statement.only_from_callback_function {
+    if let Some(function) = statement.only_from {
         block = block.blank().block(condition(
             "ArnEquals",
             "lambda:SourceFunctionArn",
-            raw(format!("[\"{}\"]", function_arn(model))),
+            raw(format!("[\"{}\"]", function_arn(model, function))),
         ));
     }
     block
@@ -304,15 +321,15 @@ pub(super) fn resource_arn(model: &Model, resource: &Resource) -> Expr {
 /// `(known after apply)` though nothing in the policy changes. A reference also ordered the policy after the
 /// resource; nothing needs that (IAM takes an ARN before its resource exists), and what must come after a role's
 /// policy says so with `depends_on`: the state machine (Step Functions checks the role's log delivery), the
-/// callback Lambda and its event source mappings (Lambda checks the role may read the queue), the module's key
+/// Lambda functions and the event source mappings (Lambda checks the role may read the queue), the module's key
 /// (KMS checks the roles it names exist).
 fn own_arn(model: &Model, resource: &Resource) -> Option<String> {
     let arn = match resource {
         Resource::Queue(key) => regional_arn("sqs", &name_text(&model.queue(key).name)),
         Resource::DeadLetterQueue(key) => regional_arn("sqs", &name_text(dead_letter_name(model, key))),
-        Resource::CallbackFunction => function_arn(model),
+        Resource::Function(id) => function_arn(model, *id),
         Resource::StateMachine => state_machine_arn(model),
-        Resource::CallbackLogStreams => format!("{}:*", log_group_arn(&model.callback.log_group.name)),
+        Resource::LogStreams(id) => format!("{}:*", log_group_arn(&model.function(*id).log_group.name)),
         Resource::ModuleKey | Resource::QueueKey(_) | Resource::StateMachineKey | Resource::Any => return None,
     };
     Some(arn)

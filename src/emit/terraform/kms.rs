@@ -71,7 +71,7 @@ pub(super) fn file(header: &str, model: &Model, key: &ModuleKey) -> File {
 }
 
 /// `text` in lines of at most 110 characters, broken between words, for a comment.
-fn wrapped(text: &str) -> String {
+pub(super) fn wrapped(text: &str) -> String {
     let mut lines: Vec<String> = vec![String::new()];
     for word in text.split(' ') {
         let line = lines.last_mut().expect("one line at least");

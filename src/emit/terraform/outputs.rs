@@ -25,10 +25,10 @@ fn value(model: &Model, value: OutputValue) -> Expr {
         OutputValue::QueueUrls => by_queue_key(model, false, "url"),
         OutputValue::QueueArns => by_queue_key(model, false, "arn"),
         OutputValue::DeadLetterQueueArns => by_queue_key(model, true, "arn"),
-        OutputValue::CallbackFunctionName => address::callback_function().attr("function_name"),
-        OutputValue::CallbackFunctionArn => address::callback_function().attr("arn"),
+        OutputValue::FunctionName(id) => address::function(id).attr("function_name"),
+        OutputValue::FunctionArn(id) => address::function(id).attr("arn"),
         OutputValue::RoleArn(id) => address::role(id).attr("arn"),
-        OutputValue::CallbackLogGroupName => address::callback_log_group().attr("name"),
+        OutputValue::LogGroupName(id) => address::function_log_group(id).attr("name"),
         OutputValue::StateMachineLogGroupName => raw(format!("one({}[*].name)", address::state_machine_log_group())),
         OutputValue::AlarmArns => Expr::Object(
             model

@@ -108,13 +108,18 @@ fn dead_letter_queue(queue: &Queue, dlq: &DeadLetter) -> Block {
     if let Some(reader) = &dlq.fail_execution {
         block = block
             .comment(&format!(
-                "The callback Lambda reads this queue: AWS recommends six times the function's timeout for an SQS event\n\
-                 source, so that a batch is not handed out again while the function works on it ({} by default).",
+                "The dead-letter Lambda reads this queue: AWS recommends six times the function's timeout (the\n\
+                 callback's) for an SQS event source, so that a batch is not handed out again while the function\n\
+                 works on it ({} by default).",
                 format_seconds(reader.visibility_timeout_seconds)
             ))
             .attr(
                 "visibility_timeout_seconds",
-                raw(format!("{} * var.{}", reader.callback_timeouts, input::CALLBACK_TIMEOUT_SECONDS)),
+                raw(format!(
+                    "{} * var.{}",
+                    reader.callback_timeouts,
+                    input::CALLBACK_TIMEOUT_SECONDS
+                )),
             );
     }
     encrypted(block, queue)

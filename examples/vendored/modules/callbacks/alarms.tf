@@ -24,9 +24,26 @@ resource "aws_cloudwatch_metric_alarm" "requests_oldest_message" {
   tags          = local.tags
 }
 
+resource "aws_cloudwatch_metric_alarm" "invalid_tokens" {
+  alarm_name          = "${var.name}-invalid-tokens"
+  alarm_description   = "Workers answered with task tokens Step Functions never issued (the callback's log lines with \"outcome\": \"invalid_token\"): a worker changes or cuts short the token it passes on, so its tasks wait until their timeout."
+  namespace           = "sfngen/${var.name}"
+  metric_name         = "InvalidTokens"
+  statistic           = "Sum"
+  period              = 300
+  evaluation_periods  = 1
+  comparison_operator = "GreaterThanThreshold"
+  threshold           = 0
+  treat_missing_data  = "notBreaching"
+
+  alarm_actions = var.alarm_actions
+  ok_actions    = var.alarm_actions
+  tags          = local.tags
+}
+
 resource "aws_cloudwatch_metric_alarm" "dead_letters_unsettled" {
   alarm_name          = "${var.name}-dead-letters-unsettled"
-  alarm_description   = "The callback Lambda read dead letters of queue \"requests\" and could not settle them (its log lines with \"event\": \"dead_letter\" say which): outcome \"failed\", it could not fail the task (throttling, an outage, a denied call), so the execution waits and the message comes back after the dead-letter queue's visibility timeout; outcome \"unusable\", the message was not a task message (or Step Functions refused the failure) and was dropped."
+  alarm_description   = "The dead-letter Lambda read dead letters of queue \"requests\" and could not settle them (its log lines with \"event\": \"dead_letter\" say which): outcome \"failed\", it could not fail the task (throttling, an outage, a denied call), so the execution waits and the message comes back after the dead-letter queue's visibility timeout; outcome \"unusable\", the message was not a task message (or Step Functions refused the failure) and was dropped."
   namespace           = "sfngen/${var.name}"
   metric_name         = "DeadLettersUnsettled"
   statistic           = "Sum"
@@ -139,6 +156,48 @@ resource "aws_cloudwatch_metric_alarm" "callback_throttles" {
 
   dimensions = {
     FunctionName = aws_lambda_function.callback.function_name
+  }
+
+  alarm_actions = var.alarm_actions
+  ok_actions    = var.alarm_actions
+  tags          = local.tags
+}
+
+resource "aws_cloudwatch_metric_alarm" "dead_letters_errors" {
+  alarm_name          = "${var.name}-dead-letters-errors"
+  alarm_description   = "The dead-letter Lambda reports errors: dead-lettered tasks may wait until their step's timeout."
+  namespace           = "AWS/Lambda"
+  metric_name         = "Errors"
+  statistic           = "Sum"
+  period              = 300
+  evaluation_periods  = 1
+  comparison_operator = "GreaterThanThreshold"
+  threshold           = 0
+  treat_missing_data  = "notBreaching"
+
+  dimensions = {
+    FunctionName = aws_lambda_function.dead_letters.function_name
+  }
+
+  alarm_actions = var.alarm_actions
+  ok_actions    = var.alarm_actions
+  tags          = local.tags
+}
+
+resource "aws_cloudwatch_metric_alarm" "dead_letters_throttles" {
+  alarm_name          = "${var.name}-dead-letters-throttles"
+  alarm_description   = "The dead-letter Lambda reports throttles: dead-lettered tasks may wait until their step's timeout."
+  namespace           = "AWS/Lambda"
+  metric_name         = "Throttles"
+  statistic           = "Sum"
+  period              = 300
+  evaluation_periods  = 1
+  comparison_operator = "GreaterThanThreshold"
+  threshold           = 0
+  treat_missing_data  = "notBreaching"
+
+  dimensions = {
+    FunctionName = aws_lambda_function.dead_letters.function_name
   }
 
   alarm_actions = var.alarm_actions

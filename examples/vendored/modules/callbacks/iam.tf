@@ -107,9 +107,9 @@ data "aws_iam_policy_document" "callback_assume" {
       values   = [local.account_id]
     }
 
-    # Lambda sets no aws:SourceArn when it assumes an execution role. Answering tasks is limited to
-    # this function by lambda:SourceFunctionArn; the other grants (its logs, the dead-letter queues it
-    # reads) hold for any function given this role: keep iam:PassRole on it to those who deploy this.
+    # Lambda sets no aws:SourceArn when it assumes an execution role. Its calls to Step Functions are limited to its
+    # function by lambda:SourceFunctionArn; its other grants (its logs) hold for any function given this role: keep
+    # iam:PassRole on it to those who deploy this.
   }
 }
 
@@ -147,6 +147,83 @@ data "aws_iam_policy_document" "callback" {
     resources = ["arn:${local.partition}:logs:${local.region}:${local.account_id}:log-group:/aws/lambda/${var.name}-callback:*"]
   }
 
+  # Only while tracing is on (var.tracing).
+  dynamic "statement" {
+    for_each = var.tracing ? [1] : []
+
+    content {
+      sid = "SendTraces"
+      # These actions support no resource-level permissions: AWS requires "*".
+      actions = [
+        "xray:GetSamplingRules",
+        "xray:GetSamplingTargets",
+        "xray:PutTelemetryRecords",
+        "xray:PutTraceSegments",
+      ]
+      resources = ["*"]
+    }
+  }
+}
+
+resource "aws_iam_role_policy" "callback" {
+  name   = "${var.name}-callback"
+  role   = aws_iam_role.callback.id
+  policy = data.aws_iam_policy_document.callback.json
+}
+
+data "aws_iam_policy_document" "dead_letters_assume" {
+  statement {
+    sid     = "AssumedByService"
+    actions = ["sts:AssumeRole"]
+
+    principals {
+      type        = "Service"
+      identifiers = ["lambda.amazonaws.com"]
+    }
+
+    # Confused-deputy guard: only this account may make the service assume the role.
+    condition {
+      test     = "StringEquals"
+      variable = "aws:SourceAccount"
+      values   = [local.account_id]
+    }
+
+    # Lambda sets no aws:SourceArn when it assumes an execution role. Its calls to Step Functions are limited to its
+    # function by lambda:SourceFunctionArn; its other grants (its logs, the dead-letter queues it reads) hold for
+    # any function given this role: keep iam:PassRole on it to those who deploy this.
+  }
+}
+
+resource "aws_iam_role" "dead_letters" {
+  name                 = "${var.name}-dead-letters"
+  description          = "Runs the approvals dead-letter Lambda: fails the tasks of dead-lettered messages."
+  assume_role_policy   = data.aws_iam_policy_document.dead_letters_assume.json
+  permissions_boundary = var.permissions_boundary
+  tags                 = local.tags
+}
+
+data "aws_iam_policy_document" "dead_letters" {
+  statement {
+    sid       = "FailDeadLetteredTasks"
+    actions   = ["states:SendTaskFailure"]
+    resources = ["arn:${local.partition}:states:${local.region}:${local.account_id}:stateMachine:${var.name}"]
+
+    condition {
+      test     = "ArnEquals"
+      variable = "lambda:SourceFunctionArn"
+      values   = ["arn:${local.partition}:lambda:${local.region}:${local.account_id}:function:${var.name}-dead-letters"]
+    }
+  }
+
+  statement {
+    sid = "WriteOwnLogs"
+    actions = [
+      "logs:CreateLogStream",
+      "logs:PutLogEvents",
+    ]
+    resources = ["arn:${local.partition}:logs:${local.region}:${local.account_id}:log-group:/aws/lambda/${var.name}-dead-letters:*"]
+  }
+
   statement {
     sid = "ReadDeadLetters"
     # Lambda's event source mappings poll these queues with this role, not from inside the function:
@@ -177,10 +254,10 @@ data "aws_iam_policy_document" "callback" {
   }
 }
 
-resource "aws_iam_role_policy" "callback" {
-  name   = "${var.name}-callback"
-  role   = aws_iam_role.callback.id
-  policy = data.aws_iam_policy_document.callback.json
+resource "aws_iam_role_policy" "dead_letters" {
+  name   = "${var.name}-dead-letters"
+  role   = aws_iam_role.dead_letters.id
+  policy = data.aws_iam_policy_document.dead_letters.json
 }
 
 # What a worker's role needs to take tasks from every queue and answer them (output worker_policy_json):

@@ -41,6 +41,16 @@ output "callback_function_arn" {
   value       = aws_lambda_function.callback.arn
 }
 
+output "dead_letters_function_name" {
+  description = "Name of the dead-letter Lambda, which fails the tasks of dead-lettered messages: only the module's event source mappings invoke it."
+  value       = aws_lambda_function.dead_letters.function_name
+}
+
+output "dead_letters_function_arn" {
+  description = "ARN of the dead-letter Lambda."
+  value       = aws_lambda_function.dead_letters.arn
+}
+
 output "state_machine_role_arn" {
   description = "ARN of the state machine's execution role."
   value       = aws_iam_role.state_machine.arn
@@ -51,9 +61,19 @@ output "callback_role_arn" {
   value       = aws_iam_role.callback.arn
 }
 
+output "dead_letters_role_arn" {
+  description = "ARN of the dead-letter Lambda's execution role."
+  value       = aws_iam_role.dead_letters.arn
+}
+
 output "callback_log_group_name" {
   description = "CloudWatch log group of the callback Lambda."
   value       = aws_cloudwatch_log_group.callback.name
+}
+
+output "dead_letters_log_group_name" {
+  description = "CloudWatch log group of the dead-letter Lambda."
+  value       = aws_cloudwatch_log_group.dead_letters.name
 }
 
 output "state_machine_log_group_name" {
@@ -65,17 +85,20 @@ output "alarm_arns" {
   description = "ARN of each CloudWatch alarm, by its key in this module (its Terraform resource name, such as executions_failed), not its AWS name."
   value = {
     requests_oldest_message = aws_cloudwatch_metric_alarm.requests_oldest_message.arn
+    invalid_tokens          = aws_cloudwatch_metric_alarm.invalid_tokens.arn
     dead_letters_unsettled  = aws_cloudwatch_metric_alarm.dead_letters_unsettled.arn
     executions_failed       = aws_cloudwatch_metric_alarm.executions_failed.arn
     executions_timedout     = aws_cloudwatch_metric_alarm.executions_timedout.arn
     executions_aborted      = aws_cloudwatch_metric_alarm.executions_aborted.arn
     callback_errors         = aws_cloudwatch_metric_alarm.callback_errors.arn
     callback_throttles      = aws_cloudwatch_metric_alarm.callback_throttles.arn
+    dead_letters_errors     = aws_cloudwatch_metric_alarm.dead_letters_errors.arn
+    dead_letters_throttles  = aws_cloudwatch_metric_alarm.dead_letters_throttles.arn
   }
 }
 
 output "worker_policy_json" {
-  description = "IAM policy (JSON) for a worker's role: receive, delete and change the visibility of task messages on every queue, decrypt them, invoke the callback Lambda."
+  description = "IAM policy (JSON) for a worker's role: receive, delete and change the visibility of task messages on every queue, decrypt them, invoke the callback Lambda (and no other function)."
   value       = data.aws_iam_policy_document.worker.json
 }
 
