@@ -17,7 +17,7 @@ use serde::ser::{SerializeMap as _, SerializeSeq as _};
 use serde_json::Value;
 
 use super::{ASL_FILE, GeneratedFile, generated_header, queue_url_var};
-use crate::model::{Catch, CatchTarget, Model, Retry, Step};
+use crate::model::{Catch, CatchTarget, MESSAGE_GROUP_ID, Model, Retry, Step};
 
 /// Renders the ASL file: spec text escaped for `templatefile()`, placeholders in.
 pub fn render(model: &Model) -> GeneratedFile {
@@ -32,6 +32,15 @@ pub fn render(model: &Model) -> GeneratedFile {
 pub fn deployed_definition(model: &Model, partition: &str, queue_url: &dyn Fn(&str) -> String) -> Value {
     let definition = Definition::of(model, &Values::Deployed { partition, queue_url });
     serde_json::to_value(definition).expect("bug: the ASL definition failed to convert to JSON")
+}
+
+/// The definition's text once `templatefile()` has run with these values, byte for byte: the file's layout with
+/// every placeholder filled and every escape undone (the fit stage measures it with the longest values).
+pub fn deployed_text(model: &Model, partition: &str, queue_url: &dyn Fn(&str) -> String) -> String {
+    let definition = Definition::of(model, &Values::Deployed { partition, queue_url });
+    let mut text = serde_json::to_string_pretty(&definition).expect("bug: the ASL definition failed to serialise");
+    text.push('\n');
+    text
 }
 
 /// `templatefile()` reads `${...}` and `%{...}` as template syntax; `$${` and `%%{` are their literal forms.
@@ -338,7 +347,8 @@ fn task_state<'a>(step: &'a Step, fifo: bool, next: Option<&'a str>, values: &Va
                 escaped: values.escaped(),
             },
             // One message group per execution: messages of one execution stay in order, executions run in parallel.
-            message_group_id: fifo.then_some("$$.Execution.Name"),
+            // The group id is a hash of the execution's ARN, not its name, which may hold letters SQS refuses there.
+            message_group_id: fifo.then_some(MESSAGE_GROUP_ID),
         },
         timeout_seconds: step.timeout_seconds,
         heartbeat_seconds: step.heartbeat_seconds,

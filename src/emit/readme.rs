@@ -269,7 +269,7 @@ fn write_workflow_mermaid(out: &mut String, model: &Model) -> std::fmt::Result {
         .map(|(i, s)| (s.name.as_str(), i))
         .collect();
     for (index, step) in model.steps.iter().enumerate() {
-        for catch in &step.catch {
+        for (catch_index, catch) in step.catch.iter().enumerate() {
             let errors = catch.errors.join(", ");
             let errors = escape_mermaid(&errors);
             write!(out, "\n  s{index} -. \"{errors}\" .-> ")?;
@@ -283,7 +283,7 @@ fn write_workflow_mermaid(out: &mut String, model: &Model) -> std::fmt::Result {
                 CatchTarget::Fail { state, error, .. } => write!(
                     out,
                     "{}[\"{}<br/>Fail: {}\"]",
-                    fail_id(state),
+                    fail_id(index, catch_index),
                     escape_mermaid(state),
                     escape_mermaid(error)
                 )?,
@@ -337,12 +337,10 @@ pub fn architecture_mermaid(model: &Model) -> String {
     lines.join("\n")
 }
 
-/// A mermaid node id for a Fail state: its name's alphanumerics.
-fn fail_id(state: &str) -> String {
-    format!(
-        "fail_{}",
-        state.chars().filter(char::is_ascii_alphanumeric).collect::<String>()
-    )
+/// A mermaid node id for the Fail state of a step's catch: its step's and catch's positions, so that Fail
+/// states whose names share their ASCII letters (or have none) stay apart. Steps are `s{index}`.
+fn fail_id(step: usize, catch: usize) -> String {
+    format!("f{step}_{catch}")
 }
 
 /// `"` as mermaid writes it inside a label; the text itself when it holds none.

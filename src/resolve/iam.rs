@@ -1,9 +1,11 @@
 //! Who may use what: the module's KMS key (and which log groups and roles use it) and the two IAM
 //! roles with one statement per concern, every resource scoped where AWS allows it.
 
+use crate::iam_json::{self, ArnParts};
+use crate::limits::{self, Limit};
 use crate::model::{
-    AwsName, Callback, Condition, CustomerKey, Encryption, Feature, ModuleKey, Queue, Resource, Role, RoleId, Service,
-    StateMachine, Statement, ViaService, WorkerPolicy,
+    AwsName, Callback, Condition, CustomerKey, Encryption, Feature, ManagedPolicy, Model, ModuleKey, Queue, Resource,
+    Role, RoleId, Service, StateMachine, Statement, ViaService, WorkerPolicy,
 };
 
 /// The customer managed key, when a queue, the state machine or `[logs] encryption = "kms"` asks for it;
@@ -90,6 +92,7 @@ pub(super) fn state_machine_role(sm: &StateMachine, queues: &[Queue]) -> Role {
         name: AwsName::suffixed("-state-machine"),
         service: Service::StepFunctions,
         statements,
+        managed_policies: Vec::new(),
     }
 }
 
@@ -165,6 +168,7 @@ pub(super) fn callback_role(sm: &StateMachine, queues: &[Queue]) -> Role {
         name: AwsName::suffixed("-callback"),
         service: Service::Lambda,
         statements,
+        managed_policies: Vec::new(),
     }
 }
 
@@ -192,11 +196,13 @@ fn read_dead_letters(queues: &[Queue]) -> Vec<Statement> {
 pub(super) fn worker_policies(queues: &[Queue]) -> Vec<WorkerPolicy> {
     let mut policies = vec![WorkerPolicy {
         queue: None,
+        part: None,
         statements: worker_statements(queues.iter()),
     }];
     if queues.len() > 1 {
         policies.extend(queues.iter().map(|q| WorkerPolicy {
             queue: Some(q.key.clone()),
+            part: None,
             statements: worker_statements([q]),
         }));
     }
@@ -246,5 +252,146 @@ fn allow(sid: &str, actions: &[&str], resources: Vec<Resource>) -> Statement {
         only_from_callback_function: false,
         only_while: None,
         conditions: Vec::new(),
+    }
+}
+
+/// Grants that do not fit one policy: a role's, or the worker policy for every queue.
+pub(super) struct Overflow {
+    /// What overflowed, as a message says it.
+    pub what: String,
+    /// The policies its grants need.
+    pub policies: usize,
+}
+
+/// Whether a statement names queues one by one (a queue, a dead-letter queue, a queue's key): the grants that
+/// grow with the spec, and the ones moved into managed policies when a role's inline policy would outgrow IAM's
+/// limit.
+fn names_queues(statement: &Statement) -> bool {
+    statement.resources.iter().any(|r| {
+        matches!(
+            r,
+            Resource::Queue(_) | Resource::DeadLetterQueue(_) | Resource::QueueKey(_)
+        )
+    })
+}
+
+/// Lays each role's grants out so that every policy fits IAM's limits with the longest names and ARNs the module's
+/// inputs and AWS allow: one inline policy while it fits ([`limits::IAM_ROLE_INLINE_POLICIES`]); otherwise the
+/// inline policy keeps the statements that name no queue and as many queue grants as fit, and the rest move, in
+/// order, into customer managed policies of at most [`limits::IAM_MANAGED_POLICY`] each, with exact ARNs (a
+/// `name-*` wildcard would also grant another instance's queues, named `name-eu-...`). The inline policy always
+/// keeps a statement that holds whatever the inputs: IAM refuses a policy without one. Returns the roles that
+/// would need more managed policies than IAM attaches to a role ([`limits::IAM_MANAGED_POLICIES_PER_ROLE`]).
+pub(super) fn fit_role_policies(model: &mut Model) -> Vec<Overflow> {
+    let parts = ArnParts::worst();
+    let mut overflows = Vec::new();
+    for index in 0..model.roles.len() {
+        let role = &model.roles[index];
+        if limits::IAM_ROLE_INLINE_POLICIES.allows(iam_json::chars(&iam_json::role_policy(model, role, &parts))) {
+            continue;
+        }
+        let (moved, kept): (Vec<Statement>, Vec<Statement>) = role.statements.iter().cloned().partition(names_queues);
+        let mut documents = pack(model, kept, &moved, &parts, &limits::IAM_ROLE_INLINE_POLICIES);
+        let inline = documents.remove(0);
+        let role_name = role.name.clone();
+        if documents.len() as u64 > limits::IAM_MANAGED_POLICIES_PER_ROLE.figure {
+            overflows.push(Overflow {
+                what: format!("the {} role's grants", role_name.after.trim_start_matches('-')),
+                policies: documents.len(),
+            });
+        }
+        let role = &mut model.roles[index];
+        role.statements = inline;
+        role.managed_policies = documents
+            .into_iter()
+            .enumerate()
+            .map(|(i, statements)| ManagedPolicy {
+                name: AwsName::around(role_name.before.clone(), format!("{}-{}", role_name.after, i + 1)),
+                number: i + 1,
+                statements,
+            })
+            .collect();
+    }
+    overflows
+}
+
+/// Splits the worker policy for every queue into parts of at most [`limits::IAM_MANAGED_POLICY`] each, when one
+/// document would be larger (a worker's role attaches it as a managed policy, or inline beside its own): the
+/// grant to invoke the callback in the first part, the queues' grants in order after it.
+pub(super) fn fit_worker_policy(model: &mut Model) {
+    let parts = ArnParts::worst();
+    let whole = model.worker_policy()[0];
+    if limits::IAM_MANAGED_POLICY.allows(iam_json::chars(&iam_json::document(model, &whole.statements, &parts))) {
+        return;
+    }
+    let (moved, kept): (Vec<Statement>, Vec<Statement>) = whole.statements.iter().cloned().partition(names_queues);
+    let split: Vec<WorkerPolicy> = pack(model, kept, &moved, &parts, &limits::IAM_MANAGED_POLICY)
+        .into_iter()
+        .enumerate()
+        .map(|(i, statements)| WorkerPolicy {
+            queue: None,
+            part: Some(i + 1),
+            statements,
+        })
+        .collect();
+    model.worker_policies.retain(|p| p.queue.is_some());
+    model.worker_policies.splice(0..0, split);
+}
+
+/// `statements`, resource by resource in order, after `first` into a first document of at most `first_limit`,
+/// then into as few documents of at most [`limits::IAM_MANAGED_POLICY`] as that order allows. The first document
+/// is returned even when empty.
+fn pack(
+    model: &Model,
+    first: Vec<Statement>,
+    statements: &[Statement],
+    parts: &ArnParts,
+    first_limit: &Limit,
+) -> Vec<Vec<Statement>> {
+    let fits = |document: &[Statement], limit: &Limit| {
+        limit.allows(iam_json::chars(&iam_json::document(model, document, parts)))
+    };
+    let mut documents: Vec<Vec<Statement>> = vec![first];
+    for statement in statements {
+        for resource in &statement.resources {
+            let limit = match documents.len() {
+                1 => first_limit,
+                _ => &limits::IAM_MANAGED_POLICY,
+            };
+            let current = documents.last_mut().expect("one document at least");
+            add_resource(current, statement, resource);
+            if fits(current, limit) {
+                continue;
+            }
+            remove_resource(current, statement);
+            let mut next = Vec::new();
+            add_resource(&mut next, statement, resource);
+            documents.push(next);
+        }
+    }
+    documents
+}
+
+/// Adds `resource` to the copy of `statement` in `document` (its last statement when that is the copy, a new
+/// copy otherwise).
+fn add_resource(document: &mut Vec<Statement>, statement: &Statement, resource: &Resource) {
+    match document.last_mut() {
+        Some(last) if last.sid == statement.sid => last.resources.push(resource.clone()),
+        _ => document.push(Statement {
+            resources: vec![resource.clone()],
+            ..statement.clone()
+        }),
+    }
+}
+
+/// Takes back the resource [`add_resource`] added last.
+fn remove_resource(document: &mut Vec<Statement>, statement: &Statement) {
+    if let Some(last) = document.last_mut()
+        && last.sid == statement.sid
+    {
+        last.resources.pop();
+        if last.resources.is_empty() {
+            document.pop();
+        }
     }
 }

@@ -1,7 +1,7 @@
 //! `callback.tf`: the callback Lambda (`provided.al2023`), its log group, and the event source mappings
 //! through which it fails the tasks of dead-lettered messages.
 
-use super::{address, aws_name, feature_on, log_group, namespace, plan_time_assert, var};
+use super::{address, aws_name, feature_on, log_group, namespace, plan_time_assert, role_permissions, var};
 use crate::duration::format_seconds;
 use crate::emit::hcl::{Block, Expr, File, number, raw, string, strings};
 use crate::model::{
@@ -38,7 +38,7 @@ pub(super) fn file(header: &str, model: &Model) -> File {
                  ({DEAD_LETTERED_ERROR}, which a step's catch can route) instead of leaving the execution to the step's timeout.",
                 queue.key
             ),
-            dead_letter_mapping(queue, reader),
+            dead_letter_mapping(model, queue, reader),
         );
     }
     file
@@ -105,7 +105,7 @@ fn concurrency_check(model: &Model) -> Block {
     ))
 }
 
-fn dead_letter_mapping(queue: &Queue, reader: &DeadLetterReader) -> Block {
+fn dead_letter_mapping(model: &Model, queue: &Queue, reader: &DeadLetterReader) -> Block {
     address::dead_letter_mapping(&queue.key)
         .declare()
         .attr("event_source_arn", address::dead_letter_queue(&queue.key).attr("arn"))
@@ -133,7 +133,7 @@ fn dead_letter_mapping(queue: &Queue, reader: &DeadLetterReader) -> Block {
         )
         .attr(
             "depends_on",
-            Expr::List(vec![address::role_policy(RoleId::Callback).reference()]),
+            Expr::List(role_permissions(model, RoleId::Callback)),
         )
 }
 
@@ -192,10 +192,11 @@ fn function(model: &Model) -> Block {
         .comment("The log group and the role's permissions must exist before the first invocation.")
         .attr(
             "depends_on",
-            Expr::List(vec![
-                address::callback_log_group().reference(),
-                address::role_policy(RoleId::Callback).reference(),
-            ]),
+            Expr::List(
+                std::iter::once(address::callback_log_group().reference())
+                    .chain(role_permissions(model, RoleId::Callback))
+                    .collect(),
+            ),
         )
 }
 

@@ -1,0 +1,217 @@
+//! The fit stage, between emit and output: the sizes only the rendered module fixes, measured with the longest
+//! values AWS and the module's inputs allow ([`crate::limits`]), against AWS's limits. The state machine
+//! definition is measured as `templatefile()` makes it of the ASL file (every queue URL the longest SQS hands
+//! out); every policy document as AWS receives it ([`crate::iam_json`]): a role's inline policies together,
+//! its managed policies and their count, its trust policy, the workers' policies, the module key's policy,
+//! the queues' policies. A value over its limit is an error at the spec key that made it (exit 2, nothing
+//! written); emitters never validate.
+
+use crate::diagnostic::Diagnostic;
+use crate::emit::asl;
+use crate::iam_json::{self, ArnParts};
+use crate::limits::{self, Limit, thousands};
+use crate::model::{Model, NameOrigin};
+use crate::spec::{Span, Spec};
+
+/// One measured value: what it is, its figure, the limit it is held to, and what in the spec made it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Measurement {
+    /// What was measured, as a message says it: "the inline policy of role {name}-callback".
+    pub subject: String,
+    /// The figure, in the limit's unit.
+    pub value: u64,
+    /// The limit.
+    pub limit: &'static Limit,
+    /// What in the spec made it.
+    pub origin: Origin,
+}
+
+impl Measurement {
+    /// Whether it is within its limit.
+    pub fn fits(&self) -> bool {
+        self.limit.allows(self.value)
+    }
+}
+
+/// What in the spec made a measured value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Origin {
+    /// The steps together.
+    Steps,
+    /// A derived name's origin: the module, a queue, the queues.
+    Name(NameOrigin),
+}
+
+/// Every size the fit stage measures, in a fixed order.
+pub fn measure(model: &Model) -> Vec<Measurement> {
+    let mut measured = vec![definition(model)];
+    measured.extend(policies(model, &ArnParts::worst()));
+    measured
+}
+
+/// The errors of every measured value over its limit, at the spec key that made it.
+pub fn check(spec: &Spec, model: &Model) -> Vec<Diagnostic> {
+    measure(model)
+        .into_iter()
+        .filter(|m| !m.fits())
+        .map(|m| violation(spec, &m))
+        .collect()
+}
+
+/// The definition after `templatefile()`, in bytes of UTF-8 (never fewer than the characters AWS counts).
+fn definition(model: &Model) -> Measurement {
+    let worst_name = limits::worst_name();
+    let url = |key: &str| limits::worst_queue_url(&model.queue(key).name.with(&worst_name));
+    let text = asl::deployed_text(model, limits::WORST_PARTITION, &url);
+    Measurement {
+        subject: "the state machine definition".into(),
+        value: text.len() as u64,
+        limit: &limits::DEFINITION,
+        origin: Origin::Steps,
+    }
+}
+
+/// Every policy document, as AWS receives it with these parts.
+pub fn policies(model: &Model, parts: &ArnParts) -> Vec<Measurement> {
+    let queues = || Origin::Name(NameOrigin::Queues);
+    let module = || Origin::Name(NameOrigin::Module);
+    let mut measured = Vec::new();
+    for role in &model.roles {
+        let role_name = parts.name_of(&role.name);
+        measured.push(Measurement {
+            subject: format!("the inline policy of role {role_name}"),
+            value: iam_json::chars(&iam_json::role_policy(model, role, parts)),
+            limit: &limits::IAM_ROLE_INLINE_POLICIES,
+            origin: queues(),
+        });
+        measured.push(Measurement {
+            subject: format!("the trust policy of role {role_name}"),
+            value: iam_json::chars(&iam_json::trust_policy(model, role, parts)),
+            limit: &limits::IAM_TRUST_POLICY,
+            origin: module(),
+        });
+        for policy in &role.managed_policies {
+            measured.push(Measurement {
+                subject: format!("the managed policy {}", parts.name_of(&policy.name)),
+                value: iam_json::chars(&iam_json::document(model, &policy.statements, parts)),
+                limit: &limits::IAM_MANAGED_POLICY,
+                origin: queues(),
+            });
+        }
+        measured.push(Measurement {
+            subject: format!("the managed policies of role {role_name}"),
+            value: role.managed_policies.len() as u64,
+            limit: &limits::IAM_MANAGED_POLICIES_PER_ROLE,
+            origin: queues(),
+        });
+    }
+    for policy in &model.worker_policies {
+        let subject = match (&policy.queue, policy.part) {
+            (Some(key), _) => format!("the worker policy of queue {key:?}"),
+            (None, Some(part)) => format!("part {part} of the worker policy"),
+            (None, None) => "the worker policy".into(),
+        };
+        measured.push(Measurement {
+            subject,
+            value: iam_json::chars(&iam_json::document(model, &policy.statements, parts)),
+            limit: &limits::IAM_MANAGED_POLICY,
+            origin: queues(),
+        });
+    }
+    if let Some(key) = &model.module_key {
+        measured.push(Measurement {
+            subject: "the key policy of the module's key".into(),
+            value: iam_json::bytes(&iam_json::key_policy(model, key, parts)),
+            limit: &limits::KMS_KEY_POLICY,
+            origin: module(),
+        });
+    }
+    for queue in &model.queues {
+        let sides = std::iter::once(false).chain(queue.dead_letter.as_ref().map(|_| true));
+        for dead_letter in sides {
+            measured.push(Measurement {
+                subject: format!(
+                    "the policy of {}queue {:?}",
+                    if dead_letter { "the dead-letter queue of " } else { "" },
+                    queue.key
+                ),
+                value: iam_json::bytes(&iam_json::queue_policy(queue, dead_letter, parts)),
+                limit: &limits::SQS_QUEUE_POLICY,
+                origin: Origin::Name(NameOrigin::Queue(queue.key.clone())),
+            });
+        }
+    }
+    measured
+}
+
+/// The key path and span of what made a measured value.
+fn located(spec: &Spec, origin: &Origin) -> (String, Span) {
+    match origin {
+        Origin::Steps => (
+            "steps".into(),
+            spec.steps.as_ref().map(|s| s.span.clone()).unwrap_or(0..0),
+        ),
+        Origin::Name(NameOrigin::Queue(key)) => (
+            format!("queues.{key}"),
+            spec.queues
+                .iter()
+                .find(|(k, _)| &k.value == key)
+                .map(|(k, _)| k.span.clone())
+                .unwrap_or(0..0),
+        ),
+        Origin::Name(NameOrigin::Queues) => (
+            "queues".into(),
+            spec.queues.first().map(|(k, _)| k.span.clone()).unwrap_or(0..0),
+        ),
+        Origin::Name(NameOrigin::Module) => (
+            "name".into(),
+            spec.name.as_ref().map(|n| n.span.clone()).unwrap_or(0..0),
+        ),
+    }
+}
+
+fn violation(spec: &Spec, measured: &Measurement) -> Diagnostic {
+    let (path, span) = located(spec, &measured.origin);
+    let limit = measured.limit;
+    let help = match measured.origin {
+        Origin::Steps => {
+            "split the workflow into state machines that start one another, or shorten what the \
+                          steps repeat (names, error names, static message fields)"
+        }
+        Origin::Name(NameOrigin::Queues | NameOrigin::Queue(_)) => "split the queues between two specs",
+        Origin::Name(NameOrigin::Module) => "this is a bug in sfngen: please report it with the spec",
+    };
+    Diagnostic::error(
+        path,
+        Some(span),
+        format!(
+            "{} would be {} with the longest names, ARNs and queue URLs AWS and the module's inputs allow; {} is at \
+             most {}",
+            measured.subject,
+            limits::with_unit(measured.value, limit.unit),
+            limit.what,
+            limit.figure_text()
+        ),
+    )
+    .with_help(format!("{help} (source: {})", limit.source))
+}
+
+/// The smallest figure of one kind, for a summary line: `(figure, what)`.
+pub fn least_room(model: &Model) -> Option<(u64, String)> {
+    model
+        .steps
+        .iter()
+        .enumerate()
+        .map(|(index, step)| {
+            (
+                crate::resolve::input_room(model, step),
+                format!("steps[{index}] {:?}", step.name),
+            )
+        })
+        .min_by_key(|(room, _)| *room)
+}
+
+/// `n` bytes, as a summary says it.
+pub fn bytes_text(n: u64) -> String {
+    format!("{} bytes", thousands(n))
+}

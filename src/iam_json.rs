@@ -1,0 +1,317 @@
+//! Every policy document the module writes, as the JSON AWS receives: what `aws_iam_policy_document` (or
+//! `jsonencode()`) makes of the emitters' HCL once Terraform knows the partition, region, account, `name` and
+//! keys. Resolve lays the roles' policies out with it, the fit stage measures every document with the worst
+//! values AWS and the module's inputs allow, and `tests/policy_sizes.rs` holds it, document by document, to
+//! what the real Terraform and hashicorp/aws provider render.
+//!
+//! IAM counts a policy's characters without white space ([`chars`]); KMS and SQS count bytes ([`bytes`]).
+
+use serde_json::{Map, Value, json};
+
+use crate::limits;
+use crate::model::{AwsName, Condition, Model, ModuleKey, Queue, Resource, Role, Service, Statement, module_namespace};
+
+/// The values Terraform fills in: the module's `name` input, where it runs, and the ARNs of keys that only AWS
+/// knows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ArnParts {
+    /// `var.name`.
+    pub name: String,
+    /// `data.aws_partition.current.partition`.
+    pub partition: String,
+    /// The region.
+    pub region: String,
+    /// The partition's DNS suffix.
+    pub dns_suffix: String,
+    /// The account id.
+    pub account: String,
+    /// The ARN of the module's key (`aws_kms_key.this.arn`).
+    pub module_key_arn: String,
+    /// The ARN of every key a queue or the state machine names by ARN or alias.
+    pub customer_key_arn: String,
+}
+
+impl ArnParts {
+    /// The longest values the module's inputs and AWS allow ([`limits::WORST_PARTITION`] and beside it).
+    pub fn worst() -> Self {
+        ArnParts {
+            name: limits::worst_name(),
+            partition: limits::WORST_PARTITION.into(),
+            region: limits::WORST_REGION.into(),
+            dns_suffix: limits::WORST_DNS_SUFFIX.into(),
+            account: limits::WORST_ACCOUNT.into(),
+            module_key_arn: limits::worst_kms_key_arn(),
+            customer_key_arn: limits::worst_kms_key_arn(),
+        }
+    }
+
+    /// An AWS name with this `name`.
+    pub fn name_of(&self, name: &AwsName) -> String {
+        name.with(&self.name)
+    }
+
+    fn regional_arn(&self, service: &str, resource: &str) -> String {
+        format!(
+            "arn:{}:{service}:{}:{}:{resource}",
+            self.partition, self.region, self.account
+        )
+    }
+
+    fn iam_arn(&self, resource: &str) -> String {
+        format!("arn:{}:iam::{}:{resource}", self.partition, self.account)
+    }
+}
+
+/// The characters IAM counts in a policy: its JSON without white space (IAM quotas: "IAM does not count white
+/// space when calculating the size of a policy").
+pub fn chars(document: &Value) -> u64 {
+    let text = document.to_string();
+    text.chars().filter(|c| !c.is_whitespace()).count() as u64
+}
+
+/// The bytes of a policy's compact JSON, as KMS and SQS count them.
+pub fn bytes(document: &Value) -> u64 {
+    document.to_string().len() as u64
+}
+
+/// A role's inline policy.
+pub fn role_policy(model: &Model, role: &Role, parts: &ArnParts) -> Value {
+    document(model, &role.statements, parts)
+}
+
+/// A policy document holding `statements`.
+pub fn document(model: &Model, statements: &[Statement], parts: &ArnParts) -> Value {
+    json!({
+        "Version": "2012-10-17",
+        "Statement": statements.iter().map(|s| statement(model, s, parts)).collect::<Vec<_>>(),
+    })
+}
+
+/// A role's trust policy: its service may assume it, from this account (and for Step Functions, this state
+/// machine) only.
+pub fn trust_policy(model: &Model, role: &Role, parts: &ArnParts) -> Value {
+    let mut conditions = vec![("StringEquals", "aws:SourceAccount", vec![parts.account.clone()])];
+    if role.service == Service::StepFunctions {
+        conditions.push(("ArnEquals", "aws:SourceArn", vec![state_machine_arn(model, parts)]));
+    }
+    let mut statement = Map::new();
+    statement.insert("Sid".into(), json!("AssumedByService"));
+    statement.insert("Effect".into(), json!("Allow"));
+    statement.insert("Action".into(), json!("sts:AssumeRole"));
+    statement.insert("Principal".into(), json!({ "Service": role.service.principal() }));
+    statement.insert("Condition".into(), condition_object(&conditions));
+    json!({ "Version": "2012-10-17", "Statement": [statement] })
+}
+
+/// The module key's policy: the account administers it; each role may use it as its own policy says, with the
+/// same conditions; CloudWatch Logs encrypts the module's log groups with it; log delivery decrypts execution
+/// logs with it while logging is on (here: on, the larger document).
+pub fn key_policy(model: &Model, key: &ModuleKey, parts: &ArnParts) -> Value {
+    let mut statements = vec![json!({
+        "Sid": "AccountAdministersKey",
+        "Effect": "Allow",
+        "Action": "kms:*",
+        "Resource": "*",
+        "Principal": { "AWS": parts.iam_arn("root") },
+    })];
+    for role in &model.roles {
+        let role_arn = parts.iam_arn(&format!("role/{}", parts.name_of(&role.name)));
+        for granted in role
+            .all_statements()
+            .filter(|s| s.resources.contains(&Resource::ModuleKey))
+        {
+            let mut object = Map::new();
+            object.insert("Sid".into(), json!(granted.sid));
+            object.insert("Effect".into(), json!("Allow"));
+            object.insert("Action".into(), one_or_many(granted.actions.clone()));
+            object.insert("Resource".into(), json!("*"));
+            object.insert("Principal".into(), json!({ "AWS": role_arn }));
+            let conditions = conditions_of(model, &granted.conditions, parts);
+            if !conditions.is_empty() {
+                object.insert("Condition".into(), condition_object(&conditions));
+            }
+            statements.push(Value::Object(object));
+        }
+    }
+    if !key.log_groups.is_empty() {
+        let groups: Vec<String> = key
+            .log_groups
+            .iter()
+            .map(|g| parts.regional_arn("logs", &format!("log-group:{}", parts.name_of(g))))
+            .collect();
+        statements.push(json!({
+            "Sid": "CloudWatchLogsEncryptLogGroups",
+            "Effect": "Allow",
+            "Action": [
+                "kms:Decrypt",
+                "kms:DescribeKey",
+                "kms:Encrypt",
+                "kms:GenerateDataKey",
+                "kms:GenerateDataKeyWithoutPlaintext",
+                "kms:ReEncryptFrom",
+                "kms:ReEncryptTo",
+            ],
+            "Resource": "*",
+            "Principal": { "Service": format!("logs.{}.{}", parts.region, parts.dns_suffix) },
+            "Condition": condition_object(&[("ArnEquals", "kms:EncryptionContext:aws:logs:arn", groups)]),
+        }));
+    }
+    if key.state_machine {
+        statements.push(json!({
+            "Sid": "LogDeliveryDecryptsExecutionLogs",
+            "Effect": "Allow",
+            "Action": "kms:Decrypt",
+            "Resource": "*",
+            "Principal": { "Service": "delivery.logs.amazonaws.com" },
+            "Condition": condition_object(&conditions_of(model, &[Condition::LogDelivery], parts)),
+        }));
+    }
+    json!({ "Version": "2012-10-17", "Statement": statements })
+}
+
+/// A queue's resource policy (`dead_letter`: its dead-letter queue's): requests not made over TLS are denied.
+pub fn queue_policy(queue: &Queue, dead_letter: bool, parts: &ArnParts) -> Value {
+    let name = match (&queue.dead_letter, dead_letter) {
+        (Some(dlq), true) => &dlq.name,
+        _ => &queue.name,
+    };
+    json!({
+        "Version": "2012-10-17",
+        "Statement": [{
+            "Sid": "DenyInsecureTransport",
+            "Effect": "Deny",
+            "Principal": "*",
+            "Action": "sqs:*",
+            "Resource": parts.regional_arn("sqs", &parts.name_of(name)),
+            "Condition": { "Bool": { "aws:SecureTransport": "false" } },
+        }],
+    })
+}
+
+/// One `Allow` statement, as `aws_iam_policy_document` writes it: one action, resource or condition value as a
+/// string, several as a list; conditions grouped by test.
+pub fn statement(model: &Model, statement: &Statement, parts: &ArnParts) -> Value {
+    let mut object = Map::new();
+    object.insert("Sid".into(), json!(statement.sid));
+    object.insert("Effect".into(), json!("Allow"));
+    object.insert("Action".into(), one_or_many(statement.actions.clone()));
+    let resources = statement
+        .resources
+        .iter()
+        .map(|r| resource_arn(model, r, parts))
+        .collect();
+    object.insert("Resource".into(), one_or_many(resources));
+    let mut conditions = conditions_of(model, &statement.conditions, parts);
+    if statement.only_from_callback_function {
+        conditions.push((
+            "ArnEquals",
+            "lambda:SourceFunctionArn",
+            vec![function_arn(model, parts)],
+        ));
+    }
+    if !conditions.is_empty() {
+        object.insert("Condition".into(), condition_object(&conditions));
+    }
+    Value::Object(object)
+}
+
+/// The ARN of something a statement grants access to.
+pub fn resource_arn(model: &Model, resource: &Resource, parts: &ArnParts) -> String {
+    match resource {
+        Resource::Queue(key) => parts.regional_arn("sqs", &parts.name_of(&model.queue(key).name)),
+        Resource::DeadLetterQueue(key) => {
+            let name = match &model.queue(key).dead_letter {
+                Some(dlq) => &dlq.name,
+                None => panic!("bug: queue {key:?} has no dead-letter queue, yet a policy names it"),
+            };
+            parts.regional_arn("sqs", &parts.name_of(name))
+        }
+        Resource::StateMachine => state_machine_arn(model, parts),
+        Resource::CallbackFunction => function_arn(model, parts),
+        Resource::ModuleKey => parts.module_key_arn.clone(),
+        Resource::QueueKey(_) | Resource::StateMachineKey => parts.customer_key_arn.clone(),
+        Resource::CallbackLogStreams => format!(
+            "{}:*",
+            parts.regional_arn(
+                "logs",
+                &format!("log-group:{}", parts.name_of(&model.callback.log_group.name))
+            )
+        ),
+        Resource::Any => "*".into(),
+    }
+}
+
+fn state_machine_arn(model: &Model, parts: &ArnParts) -> String {
+    parts.regional_arn(
+        "states",
+        &format!("stateMachine:{}", parts.name_of(&model.state_machine.name)),
+    )
+}
+
+fn function_arn(model: &Model, parts: &ArnParts) -> String {
+    parts.regional_arn(
+        "lambda",
+        &format!("function:{}", parts.name_of(&model.callback.function_name)),
+    )
+}
+
+/// A KMS grant's conditions: (test, variable, values).
+fn conditions_of(
+    model: &Model,
+    conditions: &[Condition],
+    parts: &ArnParts,
+) -> Vec<(&'static str, &'static str, Vec<String>)> {
+    conditions
+        .iter()
+        .map(|condition| match condition {
+            Condition::ViaService(service) => (
+                "StringEquals",
+                "kms:ViaService",
+                vec![format!(
+                    "{}.{}.{}",
+                    service.endpoint_prefix(),
+                    parts.region,
+                    parts.dns_suffix
+                )],
+            ),
+            Condition::StateMachineData => (
+                "StringEquals",
+                "kms:EncryptionContext:aws:states:stateMachineArn",
+                vec![state_machine_arn(model, parts)],
+            ),
+            Condition::LogDelivery => (
+                "StringEquals",
+                "kms:EncryptionContext:SourceArn",
+                vec![parts.regional_arn("logs", "*")],
+            ),
+        })
+        .collect()
+}
+
+/// `{"Test": {"variable": value}}`, conditions of one test in one object.
+fn condition_object(conditions: &[(&str, &str, Vec<String>)]) -> Value {
+    let mut by_test = Map::new();
+    for (test, variable, values) in conditions {
+        let entry = by_test
+            .entry(test.to_string())
+            .or_insert_with(|| Value::Object(Map::new()));
+        if let Value::Object(variables) = entry {
+            variables.insert(variable.to_string(), one_or_many(values.clone()));
+        }
+    }
+    Value::Object(by_test)
+}
+
+/// One value as a string, several as a list: as the provider writes actions, resources and condition values.
+fn one_or_many(mut values: Vec<String>) -> Value {
+    if values.len() == 1 {
+        Value::String(values.remove(0))
+    } else {
+        Value::Array(values.into_iter().map(Value::String).collect())
+    }
+}
+
+/// The module's CloudWatch namespace with these parts.
+pub fn namespace(parts: &ArnParts) -> String {
+    parts.name_of(&module_namespace())
+}
