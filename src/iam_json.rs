@@ -7,9 +7,13 @@
 //! IAM counts a policy's characters without white space ([`chars`]); KMS and SQS count bytes ([`bytes`]).
 
 use serde_json::{Map, Value, json};
+use sha2::Digest as _;
 
 use crate::limits;
 use crate::model::{AwsName, Condition, Model, ModuleKey, Queue, Resource, Role, Service, Statement, module_namespace};
+
+/// The owner [`ArnParts::customer_key_arn`] names for the state machine's own key (queue keys hold no `_`).
+pub const STATE_MACHINE_KEY_OWNER: &str = "state_machine";
 
 /// The values Terraform fills in: the module's `name` input, where it runs, and the ARNs of keys that only AWS
 /// knows.
@@ -27,8 +31,6 @@ pub struct ArnParts {
     pub account: String,
     /// The ARN of the module's key (`aws_kms_key.this.arn`).
     pub module_key_arn: String,
-    /// The ARN of every key a queue or the state machine names by ARN or alias.
-    pub customer_key_arn: String,
 }
 
 impl ArnParts {
@@ -41,8 +43,22 @@ impl ArnParts {
             dns_suffix: limits::WORST_DNS_SUFFIX.into(),
             account: limits::WORST_ACCOUNT.into(),
             module_key_arn: limits::worst_kms_key_arn(),
-            customer_key_arn: limits::worst_kms_key_arn(),
         }
+    }
+
+    /// The ARN of the key a queue (by its key) or the state machine (`state_machine`) names by ARN or alias: each
+    /// its own key, as long as the module's key's ARN, so that no two grants collapse into one.
+    pub fn customer_key_arn(&self, owner: &str) -> String {
+        let id: String = sha2::Sha256::digest(owner.as_bytes())
+            .iter()
+            .take(16)
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        let (base, _) = self
+            .module_key_arn
+            .rsplit_once('/')
+            .unwrap_or((&self.module_key_arn, ""));
+        format!("{base}/mrk-{id}")
     }
 
     /// An AWS name with this `name`.
@@ -229,7 +245,8 @@ pub fn resource_arn(model: &Model, resource: &Resource, parts: &ArnParts) -> Str
         Resource::StateMachine => state_machine_arn(model, parts),
         Resource::CallbackFunction => function_arn(model, parts),
         Resource::ModuleKey => parts.module_key_arn.clone(),
-        Resource::QueueKey(_) | Resource::StateMachineKey => parts.customer_key_arn.clone(),
+        Resource::QueueKey(key) => parts.customer_key_arn(key),
+        Resource::StateMachineKey => parts.customer_key_arn(STATE_MACHINE_KEY_OWNER),
         Resource::CallbackLogStreams => format!(
             "{}:*",
             parts.regional_arn(

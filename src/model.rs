@@ -795,7 +795,7 @@ impl Model {
         let via_service = self
             .roles
             .iter()
-            .flat_map(|r| &r.statements)
+            .flat_map(Role::all_statements)
             .flat_map(|s| &s.conditions)
             .any(|c| matches!(c, Condition::ViaService(_)));
         via_service || self.module_key.as_ref().is_some_and(|k| !k.log_groups.is_empty())
