@@ -210,7 +210,7 @@ pub const SQS_MESSAGE_GROUP_ID: Limit = Limit {
 /// fewer than the characters AWS counts.
 pub const DEFINITION: Limit = Limit {
     id: "states.definition",
-    what: "the state machine definition",
+    what: "a state machine definition",
     figure: 1_048_576,
     unit: Unit::Bytes,
     source: "https://docs.aws.amazon.com/step-functions/latest/apireference/API_CreateStateMachine.html",
@@ -219,7 +219,7 @@ pub const DEFINITION: Limit = Limit {
 /// Step Functions quotas: a task's input (its evaluated `Parameters`) is at most 256 KiB as UTF-8.
 pub const TASK_PARAMETERS: Limit = Limit {
     id: "states.task_parameters",
-    what: "a task's parameters",
+    what: "a task's input (its evaluated parameters)",
     figure: 262_144,
     unit: Unit::Bytes,
     source: "https://docs.aws.amazon.com/step-functions/latest/dg/service-quotas.html",

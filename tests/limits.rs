@@ -699,3 +699,108 @@ fn when_check_says_valid_every_derived_value_is_within_the_limits_table() {
         "no case measures {unmeasured:?}: measure them here"
     );
 }
+
+/// Specs too large to keep as files, generated here: `(name, spec, exit status)`. Each one's `sfngen check`
+/// output is `tests/cli/limits/NAME.stderr` (`SFNGEN_BLESS=1` rewrites them).
+fn adversarial_specs() -> Vec<(&'static str, String, i32)> {
+    let step =
+        |name: &str, queue: &str, extra: &str| format!("[[steps]]\nname = \"{name}\"\nqueue = \"{queue}\"\n{extra}\n");
+    let key = |i: usize| format!("q{i:03}-{}", "k".repeat(27));
+    let mut cases = Vec::new();
+
+    // A few thousand steps with long names: the definition outgrows Step Functions' 1,048,576 characters.
+    let mut spec = String::from("name = \"big-workflow\"\n\n");
+    for i in 0..3_000 {
+        spec.push_str(&step(
+            &format!("{:A<74}{i:04}", "ProcessTheOrderThroughEveryDepartment"),
+            "main",
+            "",
+        ));
+    }
+    spec.push_str("[queues.main]\n");
+    cases.push(("definition-too-large", spec, 2));
+
+    // A 261,000-byte static field: with the envelope, the longest queue URL and task token, the task's
+    // parameters pass 262,144 bytes before any input.
+    let spec = format!(
+        "name = \"shop\"\n\n{}[queues.main]\n",
+        step(
+            "Charge",
+            "main",
+            &format!("message = {{ catalog = \"{}\" }}", "x".repeat(261_000))
+        )
+    );
+    cases.push(("message-too-large", spec, 2));
+
+    // 400 queues with their own keys: the state machine's grants need more than 10 managed policies.
+    let mut spec = String::from("name = \"many-queues\"\n\n");
+    for i in 0..400 {
+        spec.push_str(&step(&format!("Step{i}"), &key(i), ""));
+    }
+    for i in 0..400 {
+        spec.push_str(&format!(
+            "[queues.{}]\nencryption = \"arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab\"\n\n",
+            key(i)
+        ));
+    }
+    cases.push(("too-many-queues-for-one-role", spec, 2));
+
+    // 60 queues: valid, and the worker policy for every queue comes in parts.
+    let mut spec = String::from("name = \"many-queues\"\n\n");
+    for i in 0..60 {
+        spec.push_str(&step(&format!("Step{i}"), &key(i), ""));
+    }
+    for i in 0..60 {
+        spec.push_str(&format!("[queues.{}]\nencryption = \"kms\"\n\n", key(i)));
+    }
+    cases.push(("worker-policy-in-parts", spec, 0));
+
+    // 70 steps retried 99 times each: a path can pass the 25,000 events of an execution's history.
+    let mut spec = String::from("name = \"retries\"\n\n");
+    for i in 0..70 {
+        spec.push_str(&step(
+            &format!("Step{i}"),
+            "main",
+            "[[steps.retry]]\nerrors = [\"Busy\"]\nattempts = 99",
+        ));
+    }
+    spec.push_str("[queues.main]\n");
+    cases.push(("history-too-long", spec, 0));
+    cases
+}
+
+#[test]
+fn adversarial_specs_get_their_messages() {
+    let bless = std::env::var_os("SFNGEN_BLESS").is_some();
+    for (name, spec, status) in adversarial_specs() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = format!("{name}.toml");
+        std::fs::write(dir.path().join(&file), &spec).unwrap();
+        let out = common::sfngen()
+            .current_dir(dir.path())
+            .args(["check", &file])
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8(out.stderr).unwrap();
+        assert_eq!(out.status.code(), Some(status), "{name}: {stderr}");
+        let expected = common::root().join(format!("tests/cli/limits/{name}.stderr"));
+        if bless {
+            std::fs::create_dir_all(expected.parent().unwrap()).unwrap();
+            std::fs::write(&expected, &stderr).unwrap();
+        } else {
+            let expected = std::fs::read_to_string(&expected)
+                .unwrap_or_else(|_| panic!("{name}: no {} (SFNGEN_BLESS=1 writes it)", expected.display()));
+            assert_eq!(stderr, expected, "{name}");
+        }
+        if status == 2 {
+            // Nothing written: render refuses the same spec.
+            let out = common::sfngen()
+                .current_dir(dir.path())
+                .args(["render", &file, "-o", "out"])
+                .output()
+                .unwrap();
+            assert_eq!(out.status.code(), Some(2), "{name}");
+            assert!(!dir.path().join("out").exists(), "{name}: render wrote something");
+        }
+    }
+}

@@ -351,3 +351,42 @@ fn escape_mermaid(text: &str) -> Cow<'_, str> {
         Cow::Borrowed(text)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The node ids a flowchart defines (`id[` or `id((`), in order.
+    fn defined_ids(chart: &str) -> Vec<String> {
+        chart
+            .split(|c: char| c.is_whitespace())
+            .filter_map(|token| {
+                let end = token.find(['[', '('])?;
+                let id = &token[..end];
+                (!id.is_empty() && id.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')).then(|| id.to_string())
+            })
+            .collect()
+    }
+
+    #[test]
+    fn fail_states_get_a_node_each_whatever_their_names() {
+        // Two Fail states whose names have no ASCII letter in common, and none at all beside "Failed".
+        let spec = "name = \"d\"\n\
+            [[steps]]\nname = \"請求\"\nqueue = \"q\"\n\
+            [[steps.catch]]\nerrors = [\"A\"]\nfail = { error = \"X\" }\n\
+            [[steps.catch]]\nerrors = [\"B\"]\nfail = { error = \"Y\" }\n\
+            [[steps]]\nname = \"返金\"\nqueue = \"q\"\n\
+            [[steps.catch]]\nerrors = [\"A\"]\nfail = { error = \"Z\" }\n\
+            [queues.q]\n";
+        let model = crate::load_model(spec, "sfngen.toml").unwrap();
+        let chart = workflow_mermaid(&model);
+        let ids = defined_ids(&chart);
+        let fails: Vec<&String> = ids
+            .iter()
+            .filter(|id| id.starts_with("f0") || id.starts_with("f1"))
+            .collect();
+        assert_eq!(fails, ["f0_0", "f0_1", "f1_0"], "{chart}");
+        let unique: std::collections::BTreeSet<&String> = ids.iter().collect();
+        assert_eq!(unique.len(), ids.len(), "a node id is defined twice:\n{chart}");
+    }
+}

@@ -7,6 +7,7 @@
 use std::collections::HashMap;
 
 use super::iam::{self, Overflow};
+use super::names::tag_path;
 use crate::diagnostic::Diagnostic;
 use crate::limits::{self, Limit, thousands, with_unit};
 use crate::model::{CatchTarget, DerivedName, MODULE_TAG_KEYS, Model, NameOrigin, Step};
@@ -59,8 +60,7 @@ fn too_many_policies(spec: &Spec, overflow: &Overflow) -> Diagnostic {
         ),
     )
     .with_help(format!(
-        "split these queues between two specs (two modules, each with its own name); sources: {} and {}",
-        limits::IAM_MANAGED_POLICY.source,
+        "split these queues between two specs (two modules, each with its own name) (source: {})",
         quota.source
     ))
 }
@@ -251,7 +251,7 @@ fn tags(spec: &Spec) -> Vec<Diagnostic> {
             Some(first) => {
                 diags.push(
                     Diagnostic::error(
-                        format!("tags.{:?}", key.value),
+                        tag_path(&key.value),
                         Some(key.span.clone()),
                         format!("tag key {:?} differs from {first} only in case", key.value),
                     )
@@ -270,7 +270,7 @@ fn tags(spec: &Spec) -> Vec<Diagnostic> {
         if count == limits::TAGS_PER_RESOURCE.figure + 1 {
             diags.push(
                 Diagnostic::error(
-                    format!("tags.{:?}", key.value),
+                    tag_path(&key.value),
                     Some(key.span.clone()),
                     format!(
                         "with the module's own {} tags ({}), [tags] gives every resource more than {} tags, the most \
@@ -324,8 +324,13 @@ fn evaluation_range(spec: &Spec, model: &Model) -> Option<Diagnostic> {
             ),
         )
         .with_help(format!(
-            "use at most {most} evaluation periods of {}, or a longer period (source: {})",
+            "use at most {most} evaluation periods of {}{} (source: {})",
             crate::duration::format_seconds(alarms.period_seconds),
+            if alarms.period_seconds < limits::ALARM_LONG_PERIOD_SECONDS {
+                ", or a period of an hour or more (up to 7 days in all)"
+            } else {
+                ""
+            },
             limit.source
         )),
     )
