@@ -77,7 +77,8 @@ pub fn policies(model: &Model, parts: &ArnParts) -> Vec<Measurement> {
     let module = || Origin::Name(NameOrigin::Module);
     let mut measured = Vec::new();
     for role in &model.roles {
-        let role_name = parts.name_of(&role.name);
+        // Named with the spec's name; measured with the longest.
+        let role_name = role.name.with(&model.name);
         measured.push(Measurement {
             subject: format!("the inline policy of role {role_name}"),
             value: iam_json::chars(&iam_json::role_policy(model, role, parts)),
@@ -92,7 +93,7 @@ pub fn policies(model: &Model, parts: &ArnParts) -> Vec<Measurement> {
         });
         for policy in &role.managed_policies {
             measured.push(Measurement {
-                subject: format!("the managed policy {}", parts.name_of(&policy.name)),
+                subject: format!("the managed policy {}", policy.name.with(&model.name)),
                 value: iam_json::chars(&iam_json::document(model, &policy.statements, parts)),
                 limit: &limits::IAM_MANAGED_POLICY,
                 origin: queues(),

@@ -12,6 +12,7 @@ use super::hcl::CheckovSkip;
 use super::terraform::{AWS_PROVIDER_MIN, TERRAFORM_MIN, default_of, type_of};
 use super::{GeneratedFile, generated_header};
 use crate::duration::format_seconds;
+use crate::limits;
 use crate::model::{
     CatchTarget, CustomerKey, DEAD_LETTERED_ERROR, DEAD_LETTERS_UNSETTLED_METRIC, Encryption, LogLevel, Model, input,
 };
@@ -155,7 +156,51 @@ fn context(model: &Model, checkov_skips: &[CheckovSkip]) -> Value {
         alarms => model.alarm_list().into_iter().map(|a| context! { name => a.name.with(&model.name), description => a.description }).collect::<Vec<_>>(),
         outputs => Value::from(Serde(output_rows(model))),
         roles => model.roles.iter().map(|r| r.name.with(&model.name)).collect::<Vec<_>>(),
+        managed_policies => model.roles.iter().filter(|r| !r.managed_policies.is_empty()).map(|r| context! { role => r.name.with(&model.name), count => r.managed_policies.len() }).collect::<Vec<_>>(),
+        worker_parts => model.worker_policy_in_parts().then(|| model.worker_policy().len()),
+        limits => limit_rows(model),
         skips => Value::from(Serde(checkov_skips)),
+    }
+}
+
+/// The sizes sfngen checked against AWS's limits, with the longest names, ARNs and queue URLs AWS and the
+/// module's inputs allow: `(what, figure, limit)`. Queue and trust policies, which cannot come near theirs, are
+/// left out.
+fn limit_rows(model: &Model) -> Vec<Value> {
+    let mut rows: Vec<Value> = crate::fit::measure(model)
+        .into_iter()
+        .filter(|m| {
+            ![&limits::SQS_QUEUE_POLICY, &limits::IAM_TRUST_POLICY].contains(&m.limit)
+                && !(m.limit == &limits::IAM_MANAGED_POLICIES_PER_ROLE && m.value == 0)
+                && !m.subject.starts_with("the worker policy of queue")
+        })
+        .map(|m| {
+            context! {
+                what => upper_first(&m.subject),
+                figure => limits::with_unit(m.value, m.limit.unit),
+                limit => m.limit.figure_text(),
+            }
+        })
+        .collect();
+    if let Some((room, step)) = crate::fit::least_room(model) {
+        rows.insert(
+            1,
+            context! {
+                what => format!("Room for a step's input in its task message (least: {step})"),
+                figure => limits::with_unit(room, limits::Unit::Bytes),
+                limit => format!("{} in all", limits::TASK_PARAMETERS.figure_text()),
+            },
+        );
+    }
+    rows
+}
+
+/// `text` with its first letter upper case.
+fn upper_first(text: &str) -> String {
+    let mut chars = text.chars();
+    match chars.next() {
+        Some(first) => first.to_uppercase().chain(chars).collect(),
+        None => String::new(),
     }
 }
 
