@@ -170,9 +170,10 @@ fn limit_rows(model: &Model) -> Vec<Value> {
     let mut rows: Vec<Value> = crate::fit::measure(model)
         .into_iter()
         .filter(|m| {
-            ![&limits::SQS_QUEUE_POLICY, &limits::IAM_TRUST_POLICY].contains(&m.limit)
-                && !(m.limit == &limits::IAM_MANAGED_POLICIES_PER_ROLE && m.value == 0)
-                && !m.subject.starts_with("the worker policy of queue")
+            let far_from_it = [&limits::SQS_QUEUE_POLICY, &limits::IAM_TRUST_POLICY].contains(&m.limit)
+                || m.subject.starts_with("the worker policy of queue");
+            let no_managed_policies = m.limit == &limits::IAM_MANAGED_POLICIES_PER_ROLE && m.value == 0;
+            !(far_from_it || no_managed_policies)
         })
         .map(|m| {
             context! {
