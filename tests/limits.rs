@@ -426,6 +426,40 @@ fn measure(model: &sfngen::model::Model, warnings: &[sfngen::diagnostic::Diagnos
         );
     }
 
+    // Terraform addresses (resources, data sources, variables, outputs) and templatefile() variables: none twice.
+    let mut addresses = BTreeSet::new();
+    for path in &tf {
+        for line in text(path).lines() {
+            for kind in ["resource \"", "data \"", "variable \"", "output \""] {
+                if let Some(rest) = line.strip_prefix(kind) {
+                    let address = format!("{kind}{}", rest.trim_end_matches(" {"));
+                    assert!(addresses.insert(address.clone()), "{address} is declared twice");
+                }
+            }
+        }
+    }
+    let template_vars: Vec<String> = text("state_machine.tf")
+        .split("templatefile(")
+        .nth(1)
+        .expect("the definition is a templatefile()")
+        .split("})")
+        .next()
+        .unwrap()
+        .lines()
+        .filter_map(|line| line.split_once(" = ").map(|(k, _)| k.trim().to_string()))
+        .collect();
+    let distinct: BTreeSet<&String> = template_vars.iter().collect();
+    assert_eq!(
+        distinct.len(),
+        template_vars.len(),
+        "a templatefile() variable twice: {template_vars:?}"
+    );
+    assert_eq!(
+        template_vars.len(),
+        model.queues.len() + 1,
+        "one URL a queue, and the partition"
+    );
+
     // The alarms' evaluation range.
     let alarms = text("alarms.tf");
     let number = |key: &str| -> Vec<u64> {
