@@ -366,10 +366,8 @@ pub fn task_parameters_without_input(model: &Model, step: &Step) -> u64 {
     let queue = model.queue(&step.queue);
     let mut body = serde_json::Map::new();
     body.insert("input".into(), serde_json::Value::Null);
-    body.insert(
-        "token".into(),
-        serde_json::Value::String("t".repeat(limits::MAX_TASK_TOKEN_CHARS as usize)),
-    );
+    // The token is ASCII with nothing to escape (base64 and separators): measured empty, its length added below.
+    body.insert("token".into(), serde_json::Value::String(String::new()));
     for (key, value) in &step.message_fields {
         body.insert(key.clone(), value.clone());
     }
@@ -387,7 +385,7 @@ pub fn task_parameters_without_input(model: &Model, step: &Step) -> u64 {
     }
     let text = serde_json::Value::Object(parameters).to_string();
     // The input takes the place of `null`.
-    text.len() as u64 - "null".len() as u64
+    text.len() as u64 - "null".len() as u64 + limits::MAX_TASK_TOKEN_CHARS
 }
 
 /// Room left in a step's message for its input: the bytes of JSON its selected input may take.
