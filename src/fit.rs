@@ -197,19 +197,11 @@ fn violation(spec: &Spec, measured: &Measurement) -> Diagnostic {
     .with_help(format!("{help} (source: {})", limit.source))
 }
 
-/// The smallest figure of one kind, for a summary line: `(figure, what)`.
+/// The least room any step's message leaves for its input, and that step: `(bytes, "steps[i] \"Name\"")`.
 pub fn least_room(model: &Model) -> Option<(u64, String)> {
-    model
-        .steps
-        .iter()
-        .enumerate()
-        .map(|(index, step)| {
-            (
-                crate::resolve::input_room(model, step),
-                format!("steps[{index}] {:?}", step.name),
-            )
-        })
-        .min_by_key(|(room, _)| *room)
+    let rooms = crate::resolve::input_rooms(model);
+    let (index, room) = rooms.into_iter().enumerate().min_by_key(|(_, room)| *room)?;
+    Some((room, format!("steps[{index}] {:?}", model.steps[index].name)))
 }
 
 /// `n` bytes, as a summary says it.

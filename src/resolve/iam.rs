@@ -348,10 +348,7 @@ fn pack(
     parts: &ArnParts,
     first_limit: &Limit,
 ) -> Vec<Vec<Statement>> {
-    let fits = |document: &[Statement], limit: &Limit| {
-        limit.allows(iam_json::chars(&iam_json::document(model, document, parts)))
-    };
-    let mut documents: Vec<Vec<Statement>> = vec![first];
+    let mut documents = vec![Filling::new(model, first, parts)];
     for statement in statements {
         for resource in &statement.resources {
             let limit = match documents.len() {
@@ -359,39 +356,67 @@ fn pack(
                 _ => &limits::IAM_MANAGED_POLICY,
             };
             let current = documents.last_mut().expect("one document at least");
-            add_resource(current, statement, resource);
-            if fits(current, limit) {
-                continue;
+            if !limit.allows(current.chars_with(model, statement, resource, parts)) {
+                documents.push(Filling::new(model, Vec::new(), parts));
             }
-            remove_resource(current, statement);
-            let mut next = Vec::new();
-            add_resource(&mut next, statement, resource);
-            documents.push(next);
+            let current = documents.last_mut().expect("one document at least");
+            current.add(model, statement, resource, parts);
         }
     }
-    documents
+    documents.into_iter().map(|d| d.statements).collect()
 }
 
-/// Adds `resource` to the copy of `statement` in `document` (its last statement when that is the copy, a new
-/// copy otherwise).
-fn add_resource(document: &mut Vec<Statement>, statement: &Statement, resource: &Resource) {
-    match document.last_mut() {
-        Some(last) if last.sid == statement.sid => last.resources.push(resource.clone()),
-        _ => document.push(Statement {
-            resources: vec![resource.clone()],
-            ..statement.clone()
-        }),
+/// A policy document being filled, and its size as IAM counts it, kept up to date resource by resource: a
+/// resource adds its quoted ARN and a comma to a statement that has several, and the brackets too to one that had
+/// one; a statement adds itself and a comma. Serializing the document again for every resource would make packing
+/// a hundred queues' grants quadratic.
+struct Filling {
+    statements: Vec<Statement>,
+    chars: u64,
+}
+
+impl Filling {
+    fn new(model: &Model, statements: Vec<Statement>, parts: &ArnParts) -> Self {
+        let chars = iam_json::chars(&iam_json::document(model, &statements, parts));
+        Filling { statements, chars }
     }
-}
 
-/// Takes back the resource [`add_resource`] added last.
-fn remove_resource(document: &mut Vec<Statement>, statement: &Statement) {
-    if let Some(last) = document.last_mut()
-        && last.sid == statement.sid
-    {
-        last.resources.pop();
-        if last.resources.is_empty() {
-            document.pop();
+    /// The document's size once `resource` is added to its copy of `statement`.
+    fn chars_with(&self, model: &Model, statement: &Statement, resource: &Resource, parts: &ArnParts) -> u64 {
+        match self.statements.last() {
+            Some(last) if last.sid == statement.sid => {
+                let quoted = iam_json::resource_arn(model, resource, parts).chars().count() as u64 + 2;
+                match last.resources.len() {
+                    // "A" becomes ["A","B"].
+                    1 => self.chars + quoted + 3,
+                    _ => self.chars + quoted + 1,
+                }
+            }
+            _ => {
+                let single = Statement {
+                    resources: vec![resource.clone()],
+                    ..statement.clone()
+                };
+                let comma = u64::from(!self.statements.is_empty());
+                self.chars + iam_json::chars(&iam_json::statement(model, &single, parts)) + comma
+            }
         }
+    }
+
+    /// Adds `resource` to the copy of `statement` (the last statement when it is that copy, a new copy otherwise).
+    fn add(&mut self, model: &Model, statement: &Statement, resource: &Resource, parts: &ArnParts) {
+        self.chars = self.chars_with(model, statement, resource, parts);
+        match self.statements.last_mut() {
+            Some(last) if last.sid == statement.sid => last.resources.push(resource.clone()),
+            _ => self.statements.push(Statement {
+                resources: vec![resource.clone()],
+                ..statement.clone()
+            }),
+        }
+        debug_assert_eq!(
+            self.chars,
+            iam_json::chars(&iam_json::document(model, &self.statements, parts)),
+            "bug: the tracked size of a policy document drifted from its JSON"
+        );
     }
 }

@@ -360,17 +360,13 @@ fn alarm_descriptions(spec: &Spec, model: &Model) -> Vec<Diagnostic> {
         .collect()
 }
 
-/// What a step's message takes of its task's parameters before its input: the longest queue URL, the message
-/// group id, the envelope, the longest task token and the static fields. The rest is room for the input.
-pub fn task_parameters_without_input(model: &Model, step: &Step) -> u64 {
-    let queue = model.queue(&step.queue);
+/// What a task's parameters take on `queue` before the input and the static fields: the longest queue URL, the
+/// message group id, the envelope and the longest task token.
+fn envelope_bytes(queue: &crate::model::Queue) -> u64 {
     let mut body = serde_json::Map::new();
     body.insert("input".into(), serde_json::Value::Null);
     // The token is ASCII with nothing to escape (base64 and separators): measured empty, its length added below.
     body.insert("token".into(), serde_json::Value::String(String::new()));
-    for (key, value) in &step.message_fields {
-        body.insert(key.clone(), value.clone());
-    }
     let mut parameters = serde_json::Map::new();
     parameters.insert(
         "QueueUrl".into(),
@@ -388,11 +384,38 @@ pub fn task_parameters_without_input(model: &Model, step: &Step) -> u64 {
     text.len() as u64 - "null".len() as u64 + limits::MAX_TASK_TOKEN_CHARS
 }
 
-/// Room left in a step's message for its input: the bytes of JSON its selected input may take.
-pub fn input_room(model: &Model, step: &Step) -> u64 {
-    limits::TASK_PARAMETERS
-        .figure
-        .saturating_sub(task_parameters_without_input(model, step))
+/// What the static fields add to the message body: `,"key":value` each.
+fn fields_bytes(step: &Step) -> u64 {
+    step.message_fields
+        .iter()
+        .map(|(key, value)| {
+            let key = serde_json::Value::String(key.clone()).to_string().len();
+            (1 + key + 1 + value.to_string().len()) as u64
+        })
+        .sum()
+}
+
+/// What each step's message takes of its task's parameters before its input, in step order: the longest queue URL,
+/// the message group id, the envelope, the longest task token and the step's static fields.
+pub fn task_parameters_without_input(model: &Model) -> Vec<u64> {
+    let envelopes: HashMap<&str, u64> = model
+        .queues
+        .iter()
+        .map(|q| (q.key.as_str(), envelope_bytes(q)))
+        .collect();
+    model
+        .steps
+        .iter()
+        .map(|step| envelopes.get(step.queue.as_str()).copied().unwrap_or(0) + fields_bytes(step))
+        .collect()
+}
+
+/// Room left in each step's message for its input, in step order: the bytes of JSON its selected input may take.
+pub fn input_rooms(model: &Model) -> Vec<u64> {
+    task_parameters_without_input(model)
+        .into_iter()
+        .map(|taken| limits::TASK_PARAMETERS.figure.saturating_sub(taken))
+        .collect()
 }
 
 /// Each task's parameters, with no input at all, within Step Functions' quota: otherwise every execution fails
@@ -400,8 +423,8 @@ pub fn input_room(model: &Model, step: &Step) -> u64 {
 fn task_parameters(spec: &Spec, model: &Model) -> Vec<Diagnostic> {
     let steps = spec.steps.as_ref().map(|s| s.value.as_slice()).unwrap_or_default();
     let mut diags = Vec::new();
-    for (index, (step, written)) in model.steps.iter().zip(steps).enumerate() {
-        let fixed = task_parameters_without_input(model, step);
+    let taken = task_parameters_without_input(model);
+    for (index, (fixed, written)) in taken.into_iter().zip(steps).enumerate() {
         // The smallest input, `{}`, must fit too.
         if limits::TASK_PARAMETERS.allows(fixed + 2) {
             continue;
@@ -485,6 +508,30 @@ fn execution_history(spec: &Spec, model: &Model) -> Option<Diagnostic> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_tasks_parameters_are_measured_as_serialized() {
+        let spec = "name = \"d\"\n[[steps]]\nname = \"A\"\nqueue = \"q\"\n\
+                    message = { \"ké\\\"y\" = \"v\\u0001é\", n = 1.5, list = [1, {a = true}] }\n\
+                    [queues.q]\nfifo = true\n";
+        let model = crate::load_model(spec, "sfngen.toml").unwrap();
+        let step = &model.steps[0];
+        let mut body = serde_json::Map::new();
+        body.insert("input".into(), serde_json::Value::Null);
+        body.insert("token".into(), serde_json::Value::String("t".repeat(2048)));
+        for (key, value) in &step.message_fields {
+            body.insert(key.clone(), value.clone());
+        }
+        let parameters = serde_json::json!({
+            "QueueUrl": limits::worst_queue_url(&model.queues[0].name.with(&limits::worst_name())),
+            "MessageBody": body,
+            "MessageGroupId": "0".repeat(64),
+        });
+        assert_eq!(
+            task_parameters_without_input(&model),
+            [parameters.to_string().len() as u64 - 4]
+        );
+    }
 
     #[test]
     fn a_step_records_its_state_and_every_attempt() {

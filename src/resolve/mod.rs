@@ -17,7 +17,7 @@ mod steps;
 mod values;
 
 pub use guard_rails::guard_rails;
-pub use limits::{EVENTS_PER_ATTEMPT, EVENTS_PER_EXECUTION, EVENTS_PER_STATE, input_room, step_events};
+pub use limits::{EVENTS_PER_ATTEMPT, EVENTS_PER_EXECUTION, EVENTS_PER_STATE, input_rooms, step_events};
 
 use crate::diagnostic::Diagnostic;
 use crate::model::Model;
