@@ -417,6 +417,7 @@ class RuntimeApi:
         self.events = queue.Queue()
         self.results = queue.Queue()
         self.counter = 0
+        self.stopping = threading.Event()
         api = self
 
         class Handler(http.server.BaseHTTPRequestHandler):
@@ -427,11 +428,16 @@ class RuntimeApi:
                 if not self.path.endswith("/invocation/next"):
                     self.send_error(404)
                     return
-                try:
-                    request_id, payload = api.events.get(timeout=60)
-                except queue.Empty:
-                    self.send_error(504)
-                    return
+                # Lambda's /next blocks until there is an event, however long: an error answer here would be
+                # one Lambda never gives (lambda_runtime panics on a response without a request id). The wait
+                # ends when the API stops (the function process is stopped with it).
+                while True:
+                    try:
+                        request_id, payload = api.events.get(timeout=1)
+                        break
+                    except queue.Empty:
+                        if api.stopping.is_set():
+                            return
                 body = json.dumps(payload).encode()
                 self.send_response(200)
                 self.send_header("Content-Type", "application/json")
@@ -473,6 +479,7 @@ class RuntimeApi:
                 return kind, body
 
     def stop(self):
+        self.stopping.set()
         self.server.shutdown()
         self.server.server_close()
 
