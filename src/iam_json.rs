@@ -81,13 +81,40 @@ impl ArnParts {
 /// The characters IAM counts in a policy: its JSON without white space (IAM quotas: "IAM does not count white
 /// space when calculating the size of a policy").
 pub fn chars(document: &Value) -> u64 {
-    let text = document.to_string();
-    text.chars().filter(|c| !c.is_whitespace()).count() as u64
+    let mut counter = Counter::default();
+    serde_json::to_writer(&mut counter, document).expect("bug: a policy document failed to serialize");
+    counter.chars
 }
 
 /// The bytes of a policy's compact JSON, as KMS and SQS count them.
 pub fn bytes(document: &Value) -> u64 {
-    document.to_string().len() as u64
+    let mut counter = Counter::default();
+    serde_json::to_writer(&mut counter, document).expect("bug: a policy document failed to serialize");
+    counter.bytes
+}
+
+/// Counts what a serializer writes, without keeping it: bytes, and characters that are not white space (a UTF-8
+/// continuation byte is part of the character before it). Policies are measured many times while they are laid
+/// out; building each one's text would cost an allocation a time.
+#[derive(Default)]
+struct Counter {
+    bytes: u64,
+    chars: u64,
+}
+
+impl std::io::Write for Counter {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.bytes += buf.len() as u64;
+        self.chars += buf
+            .iter()
+            .filter(|&&b| (b & 0xC0) != 0x80 && !b.is_ascii_whitespace())
+            .count() as u64;
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
 }
 
 /// A role's inline policy.
@@ -331,4 +358,18 @@ fn one_or_many(mut values: Vec<String>) -> Value {
 /// The module's CloudWatch namespace with these parts.
 pub fn namespace(parts: &ArnParts) -> String {
     parts.name_of(&module_namespace())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes_count_characters_without_white_space_and_bytes() {
+        let document = json!({"Sid": "a b", "Resource": ["é", "日"]});
+        let text = document.to_string();
+        assert_eq!(bytes(&document), text.len() as u64);
+        assert_eq!(chars(&document), text.chars().filter(|c| !c.is_whitespace()).count() as u64);
+        assert_eq!(chars(&document) + 1 + 1 + 2, text.len() as u64, "one space; é is 2 bytes, 日 3");
+    }
 }
