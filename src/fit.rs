@@ -6,6 +6,8 @@
 //! the queues' policies. A value over its limit is an error at the spec key that made it (exit 2, nothing
 //! written); emitters never validate.
 
+use std::collections::HashMap;
+
 use crate::diagnostic::Diagnostic;
 use crate::emit::asl;
 use crate::iam_json::{self, ArnParts};
@@ -61,11 +63,15 @@ pub fn check(spec: &Spec, model: &Model) -> Vec<Diagnostic> {
 /// The definition after `templatefile()`, in bytes of UTF-8 (never fewer than the characters AWS counts).
 fn definition(model: &Model) -> Measurement {
     let worst_name = limits::worst_name();
-    let url = |key: &str| limits::worst_queue_url(&model.queue(key).name.with(&worst_name));
-    let text = asl::deployed_text(model, limits::WORST_PARTITION, &url);
+    let urls: HashMap<&str, String> = model
+        .queues
+        .iter()
+        .map(|q| (q.key.as_str(), limits::worst_queue_url(&q.name.with(&worst_name))))
+        .collect();
+    let url = |key: &str| urls.get(key).cloned().unwrap_or_default();
     Measurement {
         subject: "the state machine definition".into(),
-        value: text.len() as u64,
+        value: asl::deployed_len(model, limits::WORST_PARTITION, &url),
         limit: &limits::DEFINITION,
         origin: Origin::Steps,
     }

@@ -369,7 +369,14 @@ mod tests {
         let document = json!({"Sid": "a b", "Resource": ["é", "日"]});
         let text = document.to_string();
         assert_eq!(bytes(&document), text.len() as u64);
-        assert_eq!(chars(&document), text.chars().filter(|c| !c.is_whitespace()).count() as u64);
-        assert_eq!(chars(&document) + 1 + 1 + 2, text.len() as u64, "one space; é is 2 bytes, 日 3");
+        assert_eq!(
+            chars(&document),
+            text.chars().filter(|c| !c.is_whitespace()).count() as u64
+        );
+        assert_eq!(
+            chars(&document) + 1 + 1 + 2,
+            text.len() as u64,
+            "one space; é is 2 bytes, 日 3"
+        );
     }
 }

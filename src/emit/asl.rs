@@ -35,12 +35,31 @@ pub fn deployed_definition(model: &Model, partition: &str, queue_url: &dyn Fn(&s
 }
 
 /// The definition's text once `templatefile()` has run with these values, byte for byte: the file's layout with
-/// every placeholder filled and every escape undone (the fit stage measures it with the longest values).
+/// every placeholder filled and every escape undone.
 pub fn deployed_text(model: &Model, partition: &str, queue_url: &dyn Fn(&str) -> String) -> String {
     let definition = Definition::of(model, &Values::Deployed { partition, queue_url });
     let mut text = serde_json::to_string_pretty(&definition).expect("bug: the ASL definition failed to serialise");
     text.push('\n');
     text
+}
+
+/// The length in bytes of [`deployed_text`], counted as it is written rather than kept: the fit stage measures
+/// the definition with the longest values on every render.
+pub fn deployed_len(model: &Model, partition: &str, queue_url: &dyn Fn(&str) -> String) -> u64 {
+    struct Count(u64);
+    impl std::io::Write for Count {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0 += buf.len() as u64;
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let definition = Definition::of(model, &Values::Deployed { partition, queue_url });
+    let mut count = Count(0);
+    serde_json::to_writer_pretty(&mut count, &definition).expect("bug: the ASL definition failed to serialise");
+    count.0 + 1
 }
 
 /// `templatefile()` reads `${...}` and `%{...}` as template syntax; `$${` and `%%{` are their literal forms.
@@ -384,4 +403,20 @@ fn catcher<'a>(catch: &'a Catch, values: &Values) -> Catcher<'a> {
 
 fn error_names<'a>(errors: &'a [String], values: &Values) -> Vec<Cow<'a, str>> {
     errors.iter().map(|error| values.text(error)).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_deployed_length_is_the_deployed_texts() {
+        let spec = "name = \"d\"\n[[steps]]\nname = \"Café ${x}\"\nqueue = \"q\"\nmessage = { note = \"%{ y }\" }\n\
+                    [[steps.catch]]\nerrors = [\"E\"]\nfail = { error = \"X\", cause = \"日本\" }\n[queues.q]\nfifo = true\n";
+        let model = crate::load_model(spec, "sfngen.toml").unwrap();
+        let url = |key: &str| format!("https://sqs.example/{key}");
+        let text = deployed_text(&model, "aws-us-gov", &url);
+        assert_eq!(deployed_len(&model, "aws-us-gov", &url), text.len() as u64);
+        assert!(text.contains("Café ${x}") && text.ends_with("}\n"));
+    }
 }
