@@ -411,12 +411,12 @@ mod tests {
 
     #[test]
     fn the_deployed_length_is_the_deployed_texts() {
-        let spec = "name = \"d\"\n[[steps]]\nname = \"Café ${x}\"\nqueue = \"q\"\nmessage = { note = \"%{ y }\" }\n\
+        let spec = "name = \"d\"\n[[steps]]\nname = \"Café\"\nqueue = \"q\"\nmessage = { note = \"%{ y } ${x}\" }\n\
                     [[steps.catch]]\nerrors = [\"E\"]\nfail = { error = \"X\", cause = \"日本\" }\n[queues.q]\nfifo = true\n";
         let model = crate::load_model(spec, "sfngen.toml").unwrap();
         let url = |key: &str| format!("https://sqs.example/{key}");
         let text = deployed_text(&model, "aws-us-gov", &url);
         assert_eq!(deployed_len(&model, "aws-us-gov", &url), text.len() as u64);
-        assert!(text.contains("Café ${x}") && text.ends_with("}\n"));
+        assert!(text.contains("%{ y } ${x}") && text.ends_with("}\n"));
     }
 }
