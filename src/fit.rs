@@ -79,6 +79,14 @@ fn definition(model: &Model) -> Measurement {
 
 /// Every policy document, as AWS receives it with these parts.
 pub fn policies(model: &Model, parts: &ArnParts) -> Vec<Measurement> {
+    let mut measured = shared_policies(model, parts);
+    measured.extend(per_queue_policies(model, parts));
+    measured
+}
+
+/// The documents that grow with the spec: each role's inline, managed and trust policies, the worker policy for
+/// every queue (or its parts), the module key's policy.
+fn shared_policies(model: &Model, parts: &ArnParts) -> Vec<Measurement> {
     let queues = || Origin::Name(NameOrigin::Queues);
     let module = || Origin::Name(NameOrigin::Module);
     let mut measured = Vec::new();
@@ -114,7 +122,8 @@ pub fn policies(model: &Model, parts: &ArnParts) -> Vec<Measurement> {
     }
     for policy in &model.worker_policies {
         let subject = match (&policy.queue, policy.part) {
-            (Some(key), _) => format!("the worker policy of queue {key:?}"),
+            // Measured below, once a shape.
+            (Some(_), _) => continue,
             (None, Some(part)) => format!("part {part} of the worker policy"),
             (None, None) => "the worker policy".into(),
         };
@@ -133,7 +142,41 @@ pub fn policies(model: &Model, parts: &ArnParts) -> Vec<Measurement> {
             origin: module(),
         });
     }
+    measured
+}
+
+/// The documents written once a queue (its worker policy, its and its dead-letter queue's policies), measured
+/// for the queue with the longest name among those of one shape (FIFO or not, how it is encrypted): two such
+/// documents differ in nothing but the queue's name, so the longest is the largest. A hundred queues cost a few
+/// documents, not three hundred. (A dead-letter queue, if any, is part of the shape.)
+fn per_queue_policies(model: &Model, parts: &ArnParts) -> Vec<Measurement> {
+    type Shape = (bool, bool, std::mem::Discriminant<crate::model::Encryption>);
+    let mut longest: HashMap<Shape, &crate::model::Queue> = HashMap::new();
     for queue in &model.queues {
+        let shape = (
+            queue.fifo,
+            queue.dead_letter.is_some(),
+            std::mem::discriminant(&queue.encryption),
+        );
+        let entry = longest.entry(shape).or_insert(queue);
+        if queue.key.len() > entry.key.len() {
+            *entry = queue;
+        }
+    }
+    let mut queues: Vec<&crate::model::Queue> = longest.into_values().collect();
+    queues.sort_by(|a, b| a.key.cmp(&b.key));
+    let mut measured = Vec::new();
+    for queue in queues {
+        let origin = || Origin::Name(NameOrigin::Queue(queue.key.clone()));
+        if model.queues.len() > 1 {
+            let policy = model.worker_policy_of(&queue.key);
+            measured.push(Measurement {
+                subject: format!("the worker policy of queue {:?}", queue.key),
+                value: iam_json::chars(&iam_json::document(model, &policy.statements, parts)),
+                limit: &limits::IAM_MANAGED_POLICY,
+                origin: origin(),
+            });
+        }
         let sides = std::iter::once(false).chain(queue.dead_letter.as_ref().map(|_| true));
         for dead_letter in sides {
             measured.push(Measurement {
@@ -144,11 +187,44 @@ pub fn policies(model: &Model, parts: &ArnParts) -> Vec<Measurement> {
                 ),
                 value: iam_json::bytes(&iam_json::queue_policy(queue, dead_letter, parts)),
                 limit: &limits::SQS_QUEUE_POLICY,
-                origin: Origin::Name(NameOrigin::Queue(queue.key.clone())),
+                origin: origin(),
             });
         }
     }
     measured
+}
+
+/// What the module README lists: the definition (its length given, from the ASL file already emitted) and the
+/// documents that grow with the spec, with the longest values.
+pub fn summary(model: &Model, definition_bytes: u64) -> Vec<Measurement> {
+    let mut measured = vec![Measurement {
+        subject: "the state machine definition".into(),
+        value: definition_bytes,
+        limit: &limits::DEFINITION,
+        origin: Origin::Steps,
+    }];
+    measured.extend(shared_policies(model, &ArnParts::worst()));
+    measured
+}
+
+/// The value each `templatefile()` variable of the ASL file takes with the longest values: the partition, and
+/// each queue's URL. Unknown variables have none.
+pub fn worst_template_value(model: &Model) -> impl Fn(&str) -> Option<String> + '_ {
+    let worst_name = limits::worst_name();
+    let urls: HashMap<String, String> = model
+        .queues
+        .iter()
+        .map(|q| {
+            (
+                crate::emit::queue_url_var(&q.key),
+                limits::worst_queue_url(&q.name.with(&worst_name)),
+            )
+        })
+        .collect();
+    move |name: &str| match name {
+        "partition" => Some(limits::WORST_PARTITION.to_string()),
+        other => urls.get(other).cloned(),
+    }
 }
 
 /// The key path and span of what made a measured value.

@@ -62,6 +62,39 @@ pub fn deployed_len(model: &Model, partition: &str, queue_url: &dyn Fn(&str) -> 
     count.0 + 1
 }
 
+/// The length in bytes of what `templatefile()` makes of the ASL file's `text` with these variables: each
+/// `${name}` replaced by its value, each `$${` and `%%{` by the `${` and `%{` they stand for. The file holds no
+/// other template syntax (spec text is escaped), so a `${` without a known variable is a bug.
+pub fn deployed_len_of_file(text: &str, value: &dyn Fn(&str) -> Option<String>) -> u64 {
+    let bytes = text.as_bytes();
+    let mut length = bytes.len() as u64;
+    let mut at = 0;
+    while let Some(found) = bytes[at..]
+        .windows(2)
+        .position(|w| w[1] == b'{' && matches!(w[0], b'$' | b'%'))
+    {
+        let start = at + found;
+        if start > 0 && bytes[start - 1] == bytes[start] {
+            // `$${` or `%%{`: one character less once evaluated.
+            length -= 1;
+            at = start + 2;
+            continue;
+        }
+        if bytes[start] == b'%' {
+            panic!("bug: the ASL file holds a template directive at byte {start}");
+        }
+        let end = text[start..]
+            .find('}')
+            .map(|e| start + e)
+            .unwrap_or_else(|| panic!("bug: an unclosed ${{ in the ASL file at byte {start}"));
+        let name = &text[start + 2..end];
+        let filled = value(name).unwrap_or_else(|| panic!("bug: the ASL file names no template variable {name:?}"));
+        length = length - (end + 1 - start) as u64 + filled.len() as u64;
+        at = end + 1;
+    }
+    length
+}
+
 /// `templatefile()` reads `${...}` and `%{...}` as template syntax; `$${` and `%%{` are their literal forms.
 /// Borrows `text` when it holds neither.
 pub fn escape_template(text: &str) -> Cow<'_, str> {
@@ -417,6 +450,14 @@ mod tests {
         let url = |key: &str| format!("https://sqs.example/{key}");
         let text = deployed_text(&model, "aws-us-gov", &url);
         assert_eq!(deployed_len(&model, "aws-us-gov", &url), text.len() as u64);
+        // And measured on the file, as templatefile() fills it.
+        let file = String::from_utf8(render(&model).contents).unwrap();
+        let value = |name: &str| match name {
+            "partition" => Some("aws-us-gov".to_string()),
+            "queue_url_q" => Some(url("q")),
+            _ => None,
+        };
+        assert_eq!(deployed_len_of_file(&file, &value), text.len() as u64);
         assert!(text.contains("%{ y } ${x}") && text.ends_with("}\n"));
     }
 }

@@ -10,7 +10,7 @@ use serde::Serialize;
 
 use super::hcl::CheckovSkip;
 use super::terraform::{AWS_PROVIDER_MIN, TERRAFORM_MIN, default_of, type_of};
-use super::{GeneratedFile, generated_header};
+use super::{GeneratedFile, asl, generated_header};
 use crate::duration::format_seconds;
 use crate::limits;
 use crate::model::{
@@ -60,7 +60,7 @@ struct OutputRow {
 ///
 /// The template is part of the binary and the context is built here, so a rendering error is a bug: it
 /// panics rather than write an error message into a file that ships.
-pub fn render(model: &Model, checkov_skips: &[CheckovSkip]) -> GeneratedFile {
+pub fn render(model: &Model, checkov_skips: &[CheckovSkip], definition: &GeneratedFile) -> GeneratedFile {
     // Only the filters the template uses: registering all of minijinja's defaults costs more than
     // rendering the README does.
     let mut env = Environment::empty();
@@ -68,7 +68,7 @@ pub fn render(model: &Model, checkov_skips: &[CheckovSkip]) -> GeneratedFile {
     env.add_filter("replace", minijinja::filters::replace);
     env.set_undefined_behavior(UndefinedBehavior::Strict);
     let mut text = env
-        .render_str(TEMPLATE, context(model, checkov_skips))
+        .render_str(TEMPLATE, context(model, checkov_skips, definition))
         .unwrap_or_else(|err| panic!("bug: the module README template failed to render: {err:#}"));
     if !text.ends_with('\n') {
         text.push('\n');
@@ -76,7 +76,7 @@ pub fn render(model: &Model, checkov_skips: &[CheckovSkip]) -> GeneratedFile {
     GeneratedFile::text("README.md", text)
 }
 
-fn context(model: &Model, checkov_skips: &[CheckovSkip]) -> Value {
+fn context(model: &Model, checkov_skips: &[CheckovSkip], definition: &GeneratedFile) -> Value {
     let queues: Vec<QueueRow> = model
         .queues
         .iter()
@@ -158,7 +158,7 @@ fn context(model: &Model, checkov_skips: &[CheckovSkip]) -> Value {
         roles => model.roles.iter().map(|r| r.name.with(&model.name)).collect::<Vec<_>>(),
         managed_policies => model.roles.iter().filter(|r| !r.managed_policies.is_empty()).map(|r| context! { role => r.name.with(&model.name), count => r.managed_policies.len() }).collect::<Vec<_>>(),
         worker_parts => model.worker_policy_in_parts().then(|| model.worker_policy().len()),
-        limits => limit_rows(model),
+        limits => limit_rows(model, definition),
         skips => Value::from(Serde(checkov_skips)),
     }
 }
@@ -166,8 +166,10 @@ fn context(model: &Model, checkov_skips: &[CheckovSkip]) -> Value {
 /// The sizes sfngen checked against AWS's limits, with the longest names, ARNs and queue URLs AWS and the
 /// module's inputs allow: `(what, figure, limit)`. Queue and trust policies, which cannot come near theirs, are
 /// left out.
-fn limit_rows(model: &Model) -> Vec<Value> {
-    let mut rows: Vec<Value> = crate::fit::measure(model)
+fn limit_rows(model: &Model, definition: &GeneratedFile) -> Vec<Value> {
+    let text = std::str::from_utf8(&definition.contents).expect("bug: the ASL file is not UTF-8");
+    let definition_bytes = asl::deployed_len_of_file(text, &crate::fit::worst_template_value(model));
+    let mut rows: Vec<Value> = crate::fit::summary(model, definition_bytes)
         .into_iter()
         .filter(|m| {
             let far_from_it = [&limits::SQS_QUEUE_POLICY, &limits::IAM_TRUST_POLICY].contains(&m.limit)
