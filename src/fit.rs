@@ -95,7 +95,7 @@ fn shared_policies(model: &Model, parts: &ArnParts) -> Vec<Measurement> {
         let role_name = role.name.with(&model.name);
         measured.push(Measurement {
             subject: format!("the inline policy of role {role_name}"),
-            value: iam_json::chars(&iam_json::role_policy(model, role, parts)),
+            value: iam_json::role_policy_chars(model, role, parts),
             limit: &limits::IAM_ROLE_INLINE_POLICIES,
             origin: queues(),
         });
@@ -108,7 +108,7 @@ fn shared_policies(model: &Model, parts: &ArnParts) -> Vec<Measurement> {
         for policy in &role.managed_policies {
             measured.push(Measurement {
                 subject: format!("the managed policy {}", policy.name.with(&model.name)),
-                value: iam_json::chars(&iam_json::document(model, &policy.statements, parts)),
+                value: iam_json::document_chars(model, &policy.statements, parts),
                 limit: &limits::IAM_MANAGED_POLICY,
                 origin: queues(),
             });
@@ -129,7 +129,7 @@ fn shared_policies(model: &Model, parts: &ArnParts) -> Vec<Measurement> {
         };
         measured.push(Measurement {
             subject,
-            value: iam_json::chars(&iam_json::document(model, &policy.statements, parts)),
+            value: iam_json::document_chars(model, &policy.statements, parts),
             limit: &limits::IAM_MANAGED_POLICY,
             origin: queues(),
         });
@@ -172,7 +172,7 @@ fn per_queue_policies(model: &Model, parts: &ArnParts) -> Vec<Measurement> {
             let policy = model.worker_policy_of(&queue.key);
             measured.push(Measurement {
                 subject: format!("the worker policy of queue {:?}", queue.key),
-                value: iam_json::chars(&iam_json::document(model, &policy.statements, parts)),
+                value: iam_json::document_chars(model, &policy.statements, parts),
                 limit: &limits::IAM_MANAGED_POLICY,
                 origin: origin(),
             });

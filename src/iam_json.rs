@@ -6,6 +6,7 @@
 //!
 //! IAM counts a policy's characters without white space ([`chars`]); KMS and SQS count bytes ([`bytes`]).
 
+use serde::ser::{Serialize, SerializeMap, Serializer};
 use serde_json::{Map, Value, json};
 use sha2::Digest as _;
 
@@ -81,16 +82,19 @@ impl ArnParts {
 /// The characters IAM counts in a policy: its JSON without white space (IAM quotas: "IAM does not count white
 /// space when calculating the size of a policy").
 pub fn chars(document: &Value) -> u64 {
-    let mut counter = Counter::default();
-    serde_json::to_writer(&mut counter, document).expect("bug: a policy document failed to serialize");
-    counter.chars
+    count(document).chars
 }
 
 /// The bytes of a policy's compact JSON, as KMS and SQS count them.
 pub fn bytes(document: &Value) -> u64 {
+    count(document).bytes
+}
+
+/// What `value`'s compact JSON holds, counted as it is written.
+fn count(value: &impl Serialize) -> Counter {
     let mut counter = Counter::default();
-    serde_json::to_writer(&mut counter, document).expect("bug: a policy document failed to serialize");
-    counter.bytes
+    serde_json::to_writer(&mut counter, value).expect("bug: a policy document failed to serialize");
+    counter
 }
 
 /// Counts what a serializer writes, without keeping it: bytes, and characters that are not white space (a UTF-8
@@ -122,12 +126,112 @@ pub fn role_policy(model: &Model, role: &Role, parts: &ArnParts) -> Value {
     document(model, &role.statements, parts)
 }
 
+/// The characters IAM counts in a role's inline policy.
+pub fn role_policy_chars(model: &Model, role: &Role, parts: &ArnParts) -> u64 {
+    document_chars(model, &role.statements, parts)
+}
+
 /// A policy document holding `statements`.
 pub fn document(model: &Model, statements: &[Statement], parts: &ArnParts) -> Value {
-    json!({
-        "Version": "2012-10-17",
-        "Statement": statements.iter().map(|s| statement(model, s, parts)).collect::<Vec<_>>(),
+    serde_json::to_value(Document {
+        model,
+        statements,
+        parts,
     })
+    .expect("bug: a policy document failed to convert")
+}
+
+/// The characters IAM counts in [`document`], without building it: resolve lays policies out with it, resource
+/// by resource, and the fit stage measures every role's.
+pub fn document_chars(model: &Model, statements: &[Statement], parts: &ArnParts) -> u64 {
+    count(&Document {
+        model,
+        statements,
+        parts,
+    })
+    .chars
+}
+
+/// The characters IAM counts in one [`statement`].
+pub fn statement_chars(model: &Model, statement: &Statement, parts: &ArnParts) -> u64 {
+    count(&StatementJson {
+        model,
+        statement,
+        parts,
+    })
+    .chars
+}
+
+/// A policy document as [`document`] writes it, borrowing the model.
+struct Document<'a> {
+    model: &'a Model,
+    statements: &'a [Statement],
+    parts: &'a ArnParts,
+}
+
+impl Serialize for Document<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(Some(2))?;
+        map.serialize_entry("Version", "2012-10-17")?;
+        let statements: Vec<StatementJson> = self
+            .statements
+            .iter()
+            .map(|statement| StatementJson {
+                model: self.model,
+                statement,
+                parts: self.parts,
+            })
+            .collect();
+        map.serialize_entry("Statement", &statements)?;
+        map.end()
+    }
+}
+
+/// One statement as [`statement`] writes it, borrowing the model.
+struct StatementJson<'a> {
+    model: &'a Model,
+    statement: &'a Statement,
+    parts: &'a ArnParts,
+}
+
+impl Serialize for StatementJson<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let statement = self.statement;
+        let mut conditions = conditions_of(self.model, &statement.conditions, self.parts);
+        if statement.only_from_callback_function {
+            conditions.push((
+                "ArnEquals",
+                "lambda:SourceFunctionArn",
+                vec![function_arn(self.model, self.parts)],
+            ));
+        }
+        let resources: Vec<String> = statement
+            .resources
+            .iter()
+            .map(|r| resource_arn(self.model, r, self.parts))
+            .collect();
+        let mut map = serializer.serialize_map(None)?;
+        map.serialize_entry("Sid", &statement.sid)?;
+        map.serialize_entry("Effect", "Allow")?;
+        map.serialize_entry("Action", &OneOrMany(&statement.actions))?;
+        map.serialize_entry("Resource", &OneOrMany(&resources))?;
+        if !conditions.is_empty() {
+            map.serialize_entry("Condition", &condition_object(&conditions))?;
+        }
+        map.end()
+    }
+}
+
+/// One value as a string, several as a list.
+struct OneOrMany<'a>(&'a [String]);
+
+impl Serialize for OneOrMany<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self.0 {
+            [one] => serializer.serialize_str(one),
+            many => many.serialize(serializer),
+        }
+    }
 }
 
 /// A role's trust policy: its service may assume it, from this account (and for Step Functions, this state
@@ -234,28 +338,12 @@ pub fn queue_policy(queue: &Queue, dead_letter: bool, parts: &ArnParts) -> Value
 /// One `Allow` statement, as `aws_iam_policy_document` writes it: one action, resource or condition value as a
 /// string, several as a list; conditions grouped by test.
 pub fn statement(model: &Model, statement: &Statement, parts: &ArnParts) -> Value {
-    let mut object = Map::new();
-    object.insert("Sid".into(), json!(statement.sid));
-    object.insert("Effect".into(), json!("Allow"));
-    object.insert("Action".into(), one_or_many(statement.actions.clone()));
-    let resources = statement
-        .resources
-        .iter()
-        .map(|r| resource_arn(model, r, parts))
-        .collect();
-    object.insert("Resource".into(), one_or_many(resources));
-    let mut conditions = conditions_of(model, &statement.conditions, parts);
-    if statement.only_from_callback_function {
-        conditions.push((
-            "ArnEquals",
-            "lambda:SourceFunctionArn",
-            vec![function_arn(model, parts)],
-        ));
-    }
-    if !conditions.is_empty() {
-        object.insert("Condition".into(), condition_object(&conditions));
-    }
-    Value::Object(object)
+    serde_json::to_value(StatementJson {
+        model,
+        statement,
+        parts,
+    })
+    .expect("bug: a statement failed to convert")
 }
 
 /// The ARN of something a statement grants access to.
@@ -378,5 +466,30 @@ mod tests {
             text.len() as u64,
             "one space; é is 2 bytes, 日 3"
         );
+    }
+}
+
+#[cfg(test)]
+mod document_tests {
+    use super::*;
+
+    #[test]
+    fn counted_documents_are_the_documents() {
+        let spec = "name = \"d\"\n[state_machine]\nencryption = \"kms\"\n[[steps]]\nname = \"A\"\nqueue = \"a\"\n\
+                    [[steps]]\nname = \"B\"\nqueue = \"b\"\n[queues.a]\nencryption = \"alias/k\"\n[queues.b]\nfifo = true\n";
+        let model = crate::load_model(spec, "sfngen.toml").unwrap();
+        let parts = ArnParts::worst();
+        for role in &model.roles {
+            assert_eq!(
+                role_policy_chars(&model, role, &parts),
+                chars(&role_policy(&model, role, &parts))
+            );
+            for statement in &role.statements {
+                assert_eq!(
+                    statement_chars(&model, statement, &parts),
+                    chars(&self::statement(&model, statement, &parts))
+                );
+            }
+        }
     }
 }

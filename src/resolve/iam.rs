@@ -287,7 +287,7 @@ pub(super) fn fit_role_policies(model: &mut Model) -> Vec<Overflow> {
     let mut overflows = Vec::new();
     for index in 0..model.roles.len() {
         let role = &model.roles[index];
-        if limits::IAM_ROLE_INLINE_POLICIES.allows(iam_json::chars(&iam_json::role_policy(model, role, &parts))) {
+        if limits::IAM_ROLE_INLINE_POLICIES.allows(iam_json::role_policy_chars(model, role, &parts)) {
             continue;
         }
         let (moved, kept): (Vec<Statement>, Vec<Statement>) = role.statements.iter().cloned().partition(names_queues);
@@ -321,7 +321,7 @@ pub(super) fn fit_role_policies(model: &mut Model) -> Vec<Overflow> {
 pub(super) fn fit_worker_policy(model: &mut Model) {
     let parts = ArnParts::worst();
     let whole = model.worker_policy()[0];
-    if limits::IAM_MANAGED_POLICY.allows(iam_json::chars(&iam_json::document(model, &whole.statements, &parts))) {
+    if limits::IAM_MANAGED_POLICY.allows(iam_json::document_chars(model, &whole.statements, &parts)) {
         return;
     }
     let (moved, kept): (Vec<Statement>, Vec<Statement>) = whole.statements.iter().cloned().partition(names_queues);
@@ -377,7 +377,7 @@ struct Filling {
 
 impl Filling {
     fn new(model: &Model, statements: Vec<Statement>, parts: &ArnParts) -> Self {
-        let chars = iam_json::chars(&iam_json::document(model, &statements, parts));
+        let chars = iam_json::document_chars(model, &statements, parts);
         Filling { statements, chars }
     }
 
@@ -398,7 +398,7 @@ impl Filling {
                     ..statement.clone()
                 };
                 let comma = u64::from(!self.statements.is_empty());
-                self.chars + iam_json::chars(&iam_json::statement(model, &single, parts)) + comma
+                self.chars + iam_json::statement_chars(model, &single, parts) + comma
             }
         }
     }
@@ -415,7 +415,7 @@ impl Filling {
         }
         debug_assert_eq!(
             self.chars,
-            iam_json::chars(&iam_json::document(model, &self.statements, parts)),
+            iam_json::document_chars(model, &self.statements, parts),
             "bug: the tracked size of a policy document drifted from its JSON"
         );
     }
