@@ -8,7 +8,6 @@
 
 use serde::ser::{Serialize, SerializeMap, Serializer};
 use serde_json::{Map, Value, json};
-use sha2::Digest as _;
 
 use crate::limits;
 use crate::model::{AwsName, Condition, Model, ModuleKey, Queue, Resource, Role, Service, Statement, module_namespace};
@@ -50,16 +49,21 @@ impl ArnParts {
     /// The ARN of the key a queue (by its key) or the state machine (`state_machine`) names by ARN or alias: each
     /// its own key, as long as the module's key's ARN, so that no two grants collapse into one.
     pub fn customer_key_arn(&self, owner: &str) -> String {
-        let id: String = sha2::Sha256::digest(owner.as_bytes())
-            .iter()
-            .take(16)
-            .map(|b| format!("{b:02x}"))
-            .collect();
+        // FNV-1a, twice with different offsets: 32 hex digits that differ from owner to owner.
+        let fnv = |offset: u64| {
+            owner.bytes().fold(offset, |hash, b| {
+                (hash ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)
+            })
+        };
         let (base, _) = self
             .module_key_arn
             .rsplit_once('/')
             .unwrap_or((&self.module_key_arn, ""));
-        format!("{base}/mrk-{id}")
+        format!(
+            "{base}/mrk-{:016x}{:016x}",
+            fnv(0xcbf2_9ce4_8422_2325),
+            fnv(0x6c62_272e_07bb_0142)
+        )
     }
 
     /// An AWS name with this `name`.
@@ -205,16 +209,22 @@ impl Serialize for StatementJson<'_> {
                 vec![function_arn(self.model, self.parts)],
             ));
         }
-        let resources: Vec<String> = statement
-            .resources
-            .iter()
-            .map(|r| resource_arn(self.model, r, self.parts))
-            .collect();
+        let resources = Arns(
+            statement
+                .resources
+                .iter()
+                .map(|resource| ArnOf {
+                    model: self.model,
+                    resource,
+                    parts: self.parts,
+                })
+                .collect(),
+        );
         let mut map = serializer.serialize_map(None)?;
         map.serialize_entry("Sid", &statement.sid)?;
         map.serialize_entry("Effect", "Allow")?;
         map.serialize_entry("Action", &OneOrMany(&statement.actions))?;
-        map.serialize_entry("Resource", &OneOrMany(&resources))?;
+        map.serialize_entry("Resource", &resources)?;
         if !conditions.is_empty() {
             map.serialize_entry("Condition", &condition_object(&conditions))?;
         }
@@ -348,28 +358,80 @@ pub fn statement(model: &Model, statement: &Statement, parts: &ArnParts) -> Valu
 
 /// The ARN of something a statement grants access to.
 pub fn resource_arn(model: &Model, resource: &Resource, parts: &ArnParts) -> String {
-    match resource {
-        Resource::Queue(key) => parts.regional_arn("sqs", &parts.name_of(&model.queue(key).name)),
-        Resource::DeadLetterQueue(key) => {
-            let name = match &model.queue(key).dead_letter {
-                Some(dlq) => &dlq.name,
-                None => panic!("bug: queue {key:?} has no dead-letter queue, yet a policy names it"),
-            };
-            parts.regional_arn("sqs", &parts.name_of(name))
-        }
-        Resource::StateMachine => state_machine_arn(model, parts),
-        Resource::CallbackFunction => function_arn(model, parts),
-        Resource::ModuleKey => parts.module_key_arn.clone(),
-        Resource::QueueKey(key) => parts.customer_key_arn(key),
-        Resource::StateMachineKey => parts.customer_key_arn(STATE_MACHINE_KEY_OWNER),
-        Resource::CallbackLogStreams => format!(
-            "{}:*",
-            parts.regional_arn(
-                "logs",
-                &format!("log-group:{}", parts.name_of(&model.callback.log_group.name))
+    ArnOf { model, resource, parts }.to_string()
+}
+
+/// A resource's ARN, written where it goes (a serializer, a counter) without a string of its own.
+struct ArnOf<'a> {
+    model: &'a Model,
+    resource: &'a Resource,
+    parts: &'a ArnParts,
+}
+
+impl std::fmt::Display for ArnOf<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let (model, parts) = (self.model, self.parts);
+        let regional = |f: &mut std::fmt::Formatter<'_>, service: &str| {
+            write!(
+                f,
+                "arn:{}:{service}:{}:{}:",
+                parts.partition, parts.region, parts.account
             )
-        ),
-        Resource::Any => "*".into(),
+        };
+        let name =
+            |f: &mut std::fmt::Formatter<'_>, name: &AwsName| write!(f, "{}{}{}", name.before, parts.name, name.after);
+        match self.resource {
+            Resource::Queue(key) => {
+                regional(f, "sqs")?;
+                name(f, &model.queue(key).name)
+            }
+            Resource::DeadLetterQueue(key) => {
+                let dlq = match &model.queue(key).dead_letter {
+                    Some(dlq) => &dlq.name,
+                    None => panic!("bug: queue {key:?} has no dead-letter queue, yet a policy names it"),
+                };
+                regional(f, "sqs")?;
+                name(f, dlq)
+            }
+            Resource::StateMachine => {
+                regional(f, "states")?;
+                f.write_str("stateMachine:")?;
+                name(f, &model.state_machine.name)
+            }
+            Resource::CallbackFunction => {
+                regional(f, "lambda")?;
+                f.write_str("function:")?;
+                name(f, &model.callback.function_name)
+            }
+            Resource::ModuleKey => f.write_str(&parts.module_key_arn),
+            Resource::QueueKey(key) => f.write_str(&parts.customer_key_arn(key)),
+            Resource::StateMachineKey => f.write_str(&parts.customer_key_arn(STATE_MACHINE_KEY_OWNER)),
+            Resource::CallbackLogStreams => {
+                regional(f, "logs")?;
+                f.write_str("log-group:")?;
+                name(f, &model.callback.log_group.name)?;
+                f.write_str(":*")
+            }
+            Resource::Any => f.write_str("*"),
+        }
+    }
+}
+
+impl Serialize for ArnOf<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
+}
+
+/// A statement's resources: one as a string, several as a list.
+struct Arns<'a>(Vec<ArnOf<'a>>);
+
+impl Serialize for Arns<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self.0.as_slice() {
+            [one] => one.serialize(serializer),
+            many => many.serialize(serializer),
+        }
     }
 }
 
