@@ -1,44 +1,28 @@
-//! Hashes the callback Lambda's sources (`lambda/`, embedded in sfngen) when sfngen is compiled: the
-//! hash is the key of the built package in the cache, so a render need not hash 70 kB each time.
-//! `lambda::tests` checks that this is the SHA-256 of exactly the files `lambda::SOURCES` embeds, in
-//! their order: `Cargo.toml`, `Cargo.lock`, `src/main.rs`, then the other `src/*.rs` by name.
+//! Hashes the callback Lambda packages that sfngen ships (`packages/callback-ARCH.zip`, compiled into the
+//! binary by `lambda::shipped`) when sfngen is compiled: the SHA-256 names the package's entry in the cache,
+//! so a render never hashes 2 MB. `lambda::tests` checks that each hash is the one of the embedded bytes.
 
 use std::fmt::Write as _;
 
 use sha2::{Digest, Sha256};
 
-fn main() {
-    println!("cargo:rerun-if-changed=lambda/src");
-    let mut hasher = Sha256::new();
-    for path in source_paths() {
-        println!("cargo:rerun-if-changed=lambda/{path}");
-        let contents = std::fs::read(format!("lambda/{path}")).unwrap_or_else(|e| panic!("lambda/{path}: {e}"));
-        hasher.update(path.as_bytes());
-        hasher.update([0]);
-        hasher.update(&contents);
-        hasher.update([0]);
-    }
-    let mut hash = String::new();
-    for byte in &hasher.finalize()[..8] {
-        let _ = write!(hash, "{byte:02x}");
-    }
-    println!("cargo:rustc-env=SFNGEN_LAMBDA_SOURCE_HASH={hash}");
-}
+/// The architectures sfngen ships a package for, as they appear in the package's file name.
+const ARCHITECTURES: [&str; 2] = ["arm64", "x86_64"];
 
-/// The Lambda crate's files, in `lambda::SOURCES` order.
-fn source_paths() -> Vec<String> {
-    let mut others: Vec<String> = std::fs::read_dir("lambda/src")
-        .unwrap_or_else(|e| panic!("lambda/src: {e}"))
-        .map(|entry| entry.unwrap_or_else(|e| panic!("lambda/src: {e}")).file_name())
-        .map(|name| format!("src/{}", name.to_string_lossy()))
-        .filter(|path| path.ends_with(".rs") && path != "src/main.rs")
-        .collect();
-    others.sort();
-    let mut paths = vec![
-        "Cargo.toml".to_string(),
-        "Cargo.lock".to_string(),
-        "src/main.rs".to_string(),
-    ];
-    paths.extend(others);
-    paths
+fn main() {
+    for architecture in ARCHITECTURES {
+        let path = format!("packages/callback-{architecture}.zip");
+        println!("cargo:rerun-if-changed={path}");
+        let bytes = std::fs::read(&path).unwrap_or_else(|e| {
+            panic!("{path}: {e}; the callback packages are committed: restore it, or run scripts/refresh-packages.sh")
+        });
+        let mut hash = String::new();
+        for byte in Sha256::digest(&bytes) {
+            let _ = write!(hash, "{byte:02x}");
+        }
+        println!(
+            "cargo:rustc-env=SFNGEN_PACKAGE_SHA256_{}={hash}",
+            architecture.to_uppercase()
+        );
+    }
 }

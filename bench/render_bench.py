@@ -1,9 +1,15 @@
-"""sfngen's speed, side by side in one run: `sfngen render` of the seed spec into a fresh folder, a re-render
-into an unchanged folder, `sfngen check`, renders of 1 to 1,000 steps (the cost of each step), and with
-`--cdk` `cdk synth` of the same stack as a CDK app (bench/cdk, Python) with the ratio.
+"""sfngen's speed, side by side in one run: the first render on a fresh install, `sfngen render` of the seed spec
+into a fresh folder, a re-render into an unchanged folder, `sfngen check`, renders of 1 to 1,000 steps (the cost of
+each step), and with `--cdk` `cdk synth` of the same stack as a CDK app (bench/cdk, Python), cold and warm, with
+the ratios.
+
+The first render on a fresh install: sfngen installed as a user does (`cargo install --locked --path .`, into a
+folder of this run), an empty sfngen cache (a new `SFNGEN_CACHE` folder each run) and no cargo-lambda or zig on
+PATH: the render writes the shipped Lambda package into the cache, then the module. The steady state: the package
+already in the cache (the render links it into the module).
 
 Every figure is wall time including process start (posix_spawn to exit, measured here), the median of
-`--runs` runs, with the callback Lambda package already built (cached). Outputs go to a folder under
+`--runs` runs. Outputs go to a folder under
 target/ (the file system a repository lives on, not a tmpfs), created before each timed run and removed
 at the end. Runs go round after round through all cases, so that a change in the machine's load touches
 them all alike. `--baseline BINARY` times another sfngen build in the same rounds (the before of a
@@ -51,14 +57,14 @@ def spec_with(steps: int) -> str:
     return "\n".join(lines)
 
 
-def timed(argv: list) -> float:
+def timed(argv: list, env: dict | None = None) -> float:
     """Runs `argv` once with stdout and stderr to /dev/null: milliseconds from spawn to exit."""
     actions = [
         (os.POSIX_SPAWN_OPEN, 1, os.devnull, os.O_WRONLY, 0),
         (os.POSIX_SPAWN_OPEN, 2, os.devnull, os.O_WRONLY, 0),
     ]
     started = time.perf_counter()
-    pid = os.posix_spawn(argv[0], argv, os.environ, file_actions=actions)
+    pid = os.posix_spawn(argv[0], argv, env if env is not None else os.environ, file_actions=actions)
     _, status = os.waitpid(pid, 0)
     elapsed = (time.perf_counter() - started) * 1000
     if os.waitstatus_to_exitcode(status) != 0:
@@ -118,6 +124,35 @@ def unchanged_folder_case(label, work, spec):
     return Case(label, prepare)
 
 
+def path_without_lambda_tools() -> str:
+    """PATH less the folders holding cargo-lambda or zig: a machine with Rust and nothing else."""
+    kept = [d for d in os.environ["PATH"].split(os.pathsep) if not (Path(d, "cargo-lambda").exists() or Path(d, "zig").exists())]
+    return os.pathsep.join(kept)
+
+
+def fresh_install(work: Path) -> Path:
+    """sfngen installed as a user does, into a folder of this run (cargo reuses target/'s release build)."""
+    root = work / "install"
+    subprocess.run(
+        ["cargo", "install", "--quiet", "--locked", "--path", str(ROOT), "--root", str(root), "--target-dir", str(ROOT / "target")],
+        check=True,
+    )
+    return root / "bin" / "sfngen"
+
+
+def first_render_times(binary: Path, work: Path, runs: int) -> list:
+    """The first render on a fresh install, `runs` times: each with a new, empty cache and folder."""
+    env = dict(os.environ, PATH=path_without_lambda_tools())
+    times = []
+    for _ in range(runs):
+        parent = Path(tempfile.mkdtemp(dir=work))
+        env["SFNGEN_CACHE"] = str(parent / "cache")
+        times.append(timed([str(binary), "render", str(SEED), "-o", str(parent / "module")], env))
+        if not (parent / "cache" / "packages").is_dir() or not (parent / "module" / "callback.zip").is_file():
+            sys.exit("the first render did not write the package into the cache and the module")
+    return times
+
+
 def check_case(label, spec):
     return Case(label, lambda binary: ([str(binary), "check", str(spec)], lambda: None))
 
@@ -155,7 +190,7 @@ def print_sfngen(cases: dict, binaries: dict, runs: int):
     names = list(binaries)
     compare = len(names) == 2
     current = binaries[names[-1]]
-    print(f"\nsfngen: wall time including process start, median of {runs} runs (Lambda package cached)")
+    print(f"\nsfngen: wall time including process start, median of {runs} runs (Lambda package in the cache)")
     print(f"{'command':34}" + "".join(f"{name:>14}" for name in names) + (f"{'speed-up':>10}" if compare else "") + f"{'peak RSS':>11}")
     for key in ["fresh", "unchanged", "check"]:
         case = cases[key]
@@ -232,9 +267,12 @@ def resource_types(template: dict) -> collections.Counter:
 def run_cdk(args, work: Path) -> float:
     tools = install_cdk()
     env = cdk_env(tools)
-    # One synth outside the timing: checks the app and lets node and Python fill their caches.
+    # The first synth of the run (no cdk.out, node and Python starting with whatever caches they have): the cold
+    # figure; it also checks the app.
     out = work / "cdk.out"
+    started = time.perf_counter()
     subprocess.run(cdk_synth_argv(tools, out), cwd=CDK_APP, env=env, check=True, capture_output=True)
+    cold = (time.perf_counter() - started) * 1000
     synthesized = json.loads((out / "StepFunctionCallbackStack.template.json").read_text())
     seed = json.loads(SEED_TEMPLATE.read_text())
     if resource_types(synthesized) != resource_types(seed):
@@ -247,10 +285,10 @@ def run_cdk(args, work: Path) -> float:
         times.append((time.perf_counter() - started) * 1000)
     print(
         f"\ncdk synth (aws-cdk {AWS_CDK_CLI}, aws-cdk-lib {AWS_CDK_LIB} for Python) of the same stack "
-        f"({sum(resource_types(seed).values())} resources, the seed's types), median of {args.cdk_runs} runs: "
-        f"{statistics.median(times):.0f} ms"
+        f"({sum(resource_types(seed).values())} resources, the seed's types): first of the run {cold:.0f} ms, "
+        f"then the median of {args.cdk_runs} runs: {statistics.median(times):.0f} ms"
     )
-    return statistics.median(times)
+    return cold, statistics.median(times)
 
 
 def main():
@@ -268,22 +306,30 @@ def main():
     (ROOT / "target").mkdir(exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix="bench-", dir=ROOT / "target"))
     try:
+        installed = fresh_install(work)
         for binary in binaries.values():
-            # Warm the Lambda package cache (a build the first time), so runs measure rendering only.
+            # Put the Lambda package in the cache (an older sfngen builds it the first time), so that the runs
+            # below measure the steady state.
             subprocess.run([str(binary), "render", str(SEED), "-o", str(work / "warm" / binary.name)], check=True)
             shutil.rmtree(work / "warm")
         assert_rerender_writes_nothing(binaries["sfngen"], work)
         load_before = machine_load()
         floor = statistics.median(timed(["/bin/true"]) for _ in range(args.runs))
+        first = statistics.median(first_render_times(installed, work, args.runs))
         cases = run_sfngen(args, binaries, work)
         print(f"\nmachine: {os.cpu_count()} cores; {load_before} before, {machine_load()} after")
+        print(
+            f"\nfirst render of the seed on a fresh install (cargo install --locked --path .; empty cache; no cargo-lambda "
+            f"or zig on PATH), median of {args.runs} runs: {first:.2f} ms"
+        )
         print_sfngen(cases, binaries, args.runs)
         print(f"\nprocess start floor (/bin/true): {floor:.2f} ms")
         if args.cdk:
-            synth = run_cdk(args, work)
+            cold, synth = run_cdk(args, work)
             fresh, check = cases["fresh"].median("sfngen"), cases["check"].median("sfngen")
-            print(f"cdk synth / sfngen render (fresh folder): {synth / fresh:,.0f}x")
-            print(f"cdk synth / sfngen check:                 {synth / check:,.0f}x")
+            print(f"cdk synth cold / first sfngen render on a fresh install: {cold / first:,.0f}x")
+            print(f"cdk synth / sfngen render (fresh folder):               {synth / fresh:,.0f}x")
+            print(f"cdk synth / sfngen check:                               {synth / check:,.0f}x")
     finally:
         shutil.rmtree(work, ignore_errors=True)
 

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Installs every external tool the sfngen test suite uses, at pinned versions, into a cache outside the clone
 # (default ~/.cache/sfngen-tools, override with SFNGEN_TOOLS). Idempotent: a second run only checks stamps.
-# `setup-tools.sh lambda` installs only what building the callback Lambda needs (cargo-lambda, zig, the
-# aarch64 Rust target). Then `source scripts/tools-env.sh` puts the tools on PATH.
+# `setup-tools.sh lambda` installs only what building the callback Lambda from lambda/ needs (cargo-lambda, zig,
+# the toolchain lambda/rust-toolchain.toml pins, with the aarch64 target): scripts/refresh-packages.sh and
+# `sfngen render --lambda-source`; rendering itself needs none of it. Then `source scripts/tools-env.sh` puts the
+# tools on PATH.
 set -euo pipefail
 
 TOOLS="${SFNGEN_TOOLS:-$HOME/.cache/sfngen-tools}"
@@ -14,6 +16,8 @@ BOTO3=1.40.61
 PYTEST=9.2.0
 CHECKOV=3.3.30
 CARGO_LAMBDA=1.9.2
+# cargo-lambda asks for any ziglang >= 0.10: the zig that links the callback packages is pinned here.
+ZIGLANG=0.17.1
 ASL_VALIDATOR=4.0.0
 HCL2JSON=0.21.0
 TAPLO=0.9.3
@@ -49,7 +53,12 @@ if [ "$ONLY" = all ]; then
   venv checkov "$CHECKOV" "checkov==$CHECKOV"
   venv taplo "$TAPLO" "taplo==$TAPLO"
 fi
-venv cargo-lambda "$CARGO_LAMBDA" "cargo-lambda==$CARGO_LAMBDA"
+venv cargo-lambda "$CARGO_LAMBDA" "cargo-lambda==$CARGO_LAMBDA" "ziglang==$ZIGLANG"
+# Checked apart from the stamp, so that a venv made before zig was pinned gets the pin, not a reinstall.
+if ! compgen -G "$TOOLS/cargo-lambda/lib/python3*/site-packages/ziglang-$ZIGLANG.dist-info" >/dev/null; then
+  log "installing ziglang $ZIGLANG"
+  "$TOOLS/cargo-lambda/bin/pip" install --quiet --disable-pip-version-check "ziglang==$ZIGLANG"
+fi
 
 NODE_STAMP="asl-validator@$ASL_VALIDATOR @cdktf/hcl2json@$HCL2JSON"
 if [ "$ONLY" = all ] && { [ ! -f "$TOOLS/node/.stamp" ] || [ "$(cat "$TOOLS/node/.stamp")" != "$NODE_STAMP" ]; }; then
@@ -120,9 +129,16 @@ link "$TOOLS/cargo-lambda/bin/cargo-lambda" cargo-lambda
 link "$(ls -d "$TOOLS"/cargo-lambda/lib/python3*/site-packages/ziglang)/zig" zig
 link "$TOOLS/node/node_modules/.bin/asl-validator" asl-validator
 
-# The Lambda is built for arm64 (the default) and x86_64; cargo-lambda cross-links with zig.
+# The Lambda is built for arm64 (the default) and x86_64 with the toolchain lambda/rust-toolchain.toml pins
+# (rustup takes it for every cargo command run in lambda/); cargo-lambda cross-links with zig.
+LAMBDA_TOOLCHAIN="$(sed -n 's/^channel = "\(.*\)"/\1/p' "$(dirname "$0")/../lambda/rust-toolchain.toml")"
 if command -v rustup >/dev/null 2>&1; then
-  rustup target list --installed | grep -q '^aarch64-unknown-linux-gnu$' || rustup target add aarch64-unknown-linux-gnu
+  if ! rustup toolchain list | grep -q "^${LAMBDA_TOOLCHAIN:?cannot read lambda/rust-toolchain.toml}-"; then
+    log "installing Rust $LAMBDA_TOOLCHAIN (lambda/rust-toolchain.toml)"
+    rustup toolchain install "$LAMBDA_TOOLCHAIN" --profile minimal --component rustfmt,clippy --target aarch64-unknown-linux-gnu
+  fi
+  rustup target list --installed --toolchain "$LAMBDA_TOOLCHAIN" | grep -q '^aarch64-unknown-linux-gnu$' ||
+    rustup target add --toolchain "$LAMBDA_TOOLCHAIN" aarch64-unknown-linux-gnu
 fi
 
 # qemu-user runs the shipped arm64 bootstrap on an x86_64 machine in the end-to-end tests: only for `all`

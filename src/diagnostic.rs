@@ -26,6 +26,10 @@ pub struct Diagnostic {
     pub span: Option<Range<usize>>,
     /// How to fix it.
     pub help: Option<String>,
+    /// A byte range of the string value at `span`, to point at instead of the whole value: the caret lands
+    /// on it when the spec writes the value as it reads (a `"..."` string without escapes, or a `'...'`
+    /// string); otherwise the caret underlines the whole value.
+    pub within: Option<Range<usize>>,
 }
 
 impl Diagnostic {
@@ -37,6 +41,7 @@ impl Diagnostic {
             message: message.into(),
             span,
             help: None,
+            within: None,
         }
     }
 
@@ -54,6 +59,30 @@ impl Diagnostic {
         self
     }
 
+    /// Points the caret at bytes `range` of the string value the span holds (see [`Diagnostic::within`]).
+    pub fn within_text(mut self, range: Range<usize>) -> Self {
+        self.within = Some(range);
+        self
+    }
+
+    /// The bytes of `source` the caret points at: the span, or the part of its string value that
+    /// [`Diagnostic::within`] names when the value is written without escapes.
+    fn pointed(&self, source: &str) -> Option<Range<usize>> {
+        let span = self.span.clone()?;
+        let Some(within) = self.within.clone() else {
+            return Some(span);
+        };
+        let Some(text) = text_of_string_literal(source, &span) else {
+            return Some(span);
+        };
+        let narrowed = text.start + within.start..text.start + within.end;
+        let inside = within.start <= within.end
+            && narrowed.end <= text.end
+            && source.is_char_boundary(narrowed.start)
+            && source.is_char_boundary(narrowed.end);
+        Some(if inside { narrowed } else { span })
+    }
+
     /// Renders the diagnostic against the source it was found in.
     pub fn render(&self, file: &str, source: &str) -> String {
         let label = match self.severity {
@@ -66,11 +95,17 @@ impl Diagnostic {
         } else {
             let _ = writeln!(out, "{label}: {}: {}", self.path, self.message);
         }
-        let span = self.span.clone().unwrap_or(0..0);
+        let span = self.pointed(source).unwrap_or(0..0);
         let (line, column) = line_column(source, span.start);
         let full_line = line_at(source, span.start);
-        // A long line (a 10 MB value, say) is shown only up to a little past the caret.
-        let line_text: String = full_line.chars().take((column + 80).max(120)).collect();
+        // A long line (a 10 MB value, say) is shown only up to a little past the caret. TOML lets a string
+        // hold C1 control characters (U+0080..U+009F) as they are: shown as U+FFFD, so that the line cannot
+        // drive the terminal.
+        let line_text: String = full_line
+            .chars()
+            .take((column + 80).max(120))
+            .map(|c| if c.is_control() && c != '\t' { '\u{FFFD}' } else { c })
+            .collect();
         let line_text = line_text.as_str();
         let gutter = " ".repeat(line.to_string().len());
         let _ = writeln!(out, "{gutter}--> {file}:{line}:{column}");
@@ -91,6 +126,17 @@ impl Diagnostic {
         }
         out
     }
+}
+
+/// The bytes of the text of the string literal at `span`, when the text is the string's value as it reads:
+/// a basic string without escapes (`"..."`) or a literal string (`'...'`), on one line.
+fn text_of_string_literal(source: &str, span: &Range<usize>) -> Option<Range<usize>> {
+    let literal = source.get(span.clone())?;
+    let quote = literal.chars().next().filter(|c| matches!(c, '"' | '\''))?;
+    let multi_line = literal.starts_with(&format!("{quote}{quote}{quote}")) && literal.len() >= 6;
+    let plain = literal.len() >= 2 && literal.ends_with(quote) && !literal.contains('\n');
+    let escapes = quote == '"' && literal.contains('\\');
+    (plain && !multi_line && !escapes).then(|| span.start + 1..span.end - 1)
 }
 
 /// A user's value, quoted for a message: long values are cut to their first 60 characters.
@@ -116,7 +162,7 @@ pub fn line_column(source: &str, offset: usize) -> (usize, usize) {
 }
 
 /// The line that holds a byte offset, without its line break.
-fn line_at(source: &str, offset: usize) -> &str {
+pub fn line_at(source: &str, offset: usize) -> &str {
     let offset = floor_char_boundary(source, offset.min(source.len()));
     let start = source.as_bytes()[..offset]
         .iter()
@@ -180,6 +226,30 @@ mod tests {
             text,
             "error: name: must be lowercase\n --> s.toml:1:8\n  |\n1 | name = \"Bad\"\n  |        ^^^^^\n  = help: use \"bad\"\n"
         );
+    }
+
+    #[test]
+    fn the_caret_points_inside_a_string_written_as_it_reads() {
+        let at_colon = Diagnostic::error("steps[0].name", Some(7..17), "bad").within_text(4..5);
+        let caret = |src: &str| at_colon.render("s.toml", src).lines().nth(4).unwrap().to_string();
+        assert_eq!(caret("name = \"Send:SQS\"\n"), "  |             ^");
+        assert_eq!(caret("name = 'Send:SQS'\n"), "  |             ^");
+        // Escapes: the value's bytes are not the source's; the whole string is underlined.
+        let escaped = Diagnostic::error("steps[0].name", Some(7..21), "bad").within_text(4..5);
+        let text = escaped.render("s.toml", "name = \"Se\\u006e:SQS\"\n");
+        assert_eq!(text.lines().nth(4), Some("  |        ^^^^^^^^^^^^^^"), "{text}");
+        let at_end = Diagnostic::error("p", Some(7..17), "bad").within_text(8..8);
+        let text = at_end.render("s.toml", "path = \"$.order[\"\n");
+        assert!(text.contains("s.toml:1:17\n"), "{text}");
+        let outside = Diagnostic::error("p", Some(7..10), "bad").within_text(5..9);
+        assert!(outside.render("s.toml", "name = \"ab\"\n").contains("s.toml:1:8\n"));
+    }
+
+    #[test]
+    fn control_characters_of_the_source_line_are_not_printed() {
+        let src = "name = \"a\u{9b}b\"\n";
+        let text = Diagnostic::error("name", Some(7..12), "bad").render("s.toml", src);
+        assert!(!text.contains('\u{9b}') && text.contains("a\u{FFFD}b"), "{text:?}");
     }
 
     #[test]

@@ -1,14 +1,22 @@
-//! The callback Lambda's package: the `lambda/` crate, built with cargo-lambda and zipped reproducibly.
+//! The callback Lambda's package: the zip a module's function runs, holding one `bootstrap`.
 //!
-//! The crate's sources are compiled into the sfngen binary, so an installed `sfngen` can build the
-//! function anywhere. Each build is cached by source hash and architecture (in
-//! `$SFNGEN_CACHE`, else `$XDG_CACHE_HOME/sfngen`, else `~/.cache/sfngen`), so a render after the first
-//! takes milliseconds. The zip holds one entry, `bootstrap`, with a fixed timestamp and mode, so the
-//! same binary always gives the same bytes.
+//! sfngen ships it. `packages/callback-arm64.zip` and `packages/callback-x86_64.zip`, built reproducibly from
+//! `lambda/` by `scripts/refresh-packages.sh` (its manifest says with what), are compiled into the binary,
+//! so rendering needs no Rust toolchain, cargo-lambda or zig. A render puts the shipped package into the
+//! cache once, under its SHA-256 (in `$SFNGEN_CACHE`, else `$XDG_CACHE_HOME/sfngen`, else
+//! `~/.cache/sfngen`), and hard-links it into the module from there, so 2 MB are written once per sfngen
+//! version, not once per render.
+//!
+//! Two other sources: `--lambda-zip`, a package the user built, and `--lambda-source DIR`, a build with
+//! cargo-lambda from a checkout's `lambda/` folder. A build from source runs under a lock in the cache's
+//! `lambda-build` folder, so two builds never share cargo's target folder at once, and remaps the folders
+//! it builds in out of the binary, so the bytes do not depend on where it ran: built from the `lambda/` of
+//! the same release, it gives the shipped package byte for byte (`scripts/test.sh` checks it). The zip
+//! holds one entry, `bootstrap`, with a fixed timestamp and mode.
 
 use std::fs::File;
 use std::io::{IsTerminal as _, Write as _};
-use std::os::fd::AsFd as _;
+use std::os::fd::{AsFd as _, AsRawFd as _};
 use std::os::unix::fs::PermissionsExt as _;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -16,33 +24,48 @@ use std::time::{Duration, Instant};
 
 use crate::emit::LAMBDA_ZIP_FILE;
 use crate::error::UsageError;
-use crate::generated::{ModuleFile, StoredFile};
+use crate::generated::{GeneratedFile, ModuleFile, StoredFile};
 use crate::model::Architecture;
 use anyhow::{Context, Result};
 
-/// The `lambda/` crate, as compiled into sfngen: `(path, contents)`, in the order `build.rs` hashes them
-/// (`Cargo.toml`, `Cargo.lock`, `src/main.rs`, then the other sources by name).
-pub const SOURCES: &[(&str, &str)] = &[
-    ("Cargo.toml", include_str!("../lambda/Cargo.toml")),
-    ("Cargo.lock", include_str!("../lambda/Cargo.lock")),
-    ("src/main.rs", include_str!("../lambda/src/main.rs")),
-    ("src/answer.rs", include_str!("../lambda/src/answer.rs")),
-    ("src/client.rs", include_str!("../lambda/src/client.rs")),
-    ("src/dead_letter.rs", include_str!("../lambda/src/dead_letter.rs")),
-    ("src/log.rs", include_str!("../lambda/src/log.rs")),
-    ("src/request.rs", include_str!("../lambda/src/request.rs")),
-];
-
-/// The cargo-lambda release the project is tested with.
+/// The cargo-lambda release the packages are built with (also pinned in `scripts/setup-tools.sh`).
 pub const CARGO_LAMBDA_VERSION: &str = "1.9.2";
 
-/// Hash of the embedded sources: the cache key, with the architecture. The first 8 bytes, in hex, of
-/// the SHA-256 of each path and its contents, each followed by a 0 byte; computed by `build.rs`.
-pub fn source_hash() -> String {
-    env!("SFNGEN_LAMBDA_SOURCE_HASH").to_string()
+/// Where a module's package comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PackageSource<'a> {
+    /// The package compiled into sfngen (the default).
+    Shipped,
+    /// A zip the user built (`--lambda-zip`).
+    Zip(&'a Path),
+    /// A build with cargo-lambda of this `lambda/` folder (`--lambda-source`).
+    Build(&'a Path),
 }
 
-/// Where built packages are kept.
+/// A package compiled into sfngen.
+#[derive(Debug, Clone, Copy)]
+pub struct ShippedPackage {
+    /// The zip's bytes.
+    pub bytes: &'static [u8],
+    /// Their SHA-256 in hex, computed by `build.rs`.
+    pub sha256: &'static str,
+}
+
+/// The package sfngen ships for an architecture.
+pub fn shipped(architecture: Architecture) -> ShippedPackage {
+    match architecture {
+        Architecture::Arm64 => ShippedPackage {
+            bytes: include_bytes!("../packages/callback-arm64.zip"),
+            sha256: env!("SFNGEN_PACKAGE_SHA256_ARM64"),
+        },
+        Architecture::X86_64 => ShippedPackage {
+            bytes: include_bytes!("../packages/callback-x86_64.zip"),
+            sha256: env!("SFNGEN_PACKAGE_SHA256_X86_64"),
+        },
+    }
+}
+
+/// Where sfngen keeps the shipped packages it has written out, and the folder of builds from source.
 pub fn cache_dir() -> PathBuf {
     if let Some(dir) = std::env::var_os("SFNGEN_CACHE") {
         return PathBuf::from(dir);
@@ -56,21 +79,59 @@ pub fn cache_dir() -> PathBuf {
     }
 }
 
-/// The module's `callback.zip`: the given package, the cached build, or a fresh build. Its bytes stay
-/// on disk: the output copies (or, from the cache, links) the file without reading it.
-pub fn package(architecture: Architecture, prebuilt: Option<&Path>) -> Result<ModuleFile> {
-    let (source, immutable) = match prebuilt {
-        Some(path) => {
+/// The module's `callback.zip`, from where `source` says.
+pub fn package(architecture: Architecture, source: PackageSource) -> Result<ModuleFile> {
+    match source {
+        PackageSource::Shipped => Ok(shipped_file(architecture)),
+        PackageSource::Zip(path) => {
             check_prebuilt(path)?;
-            (path.to_path_buf(), false)
+            Ok(ModuleFile::Stored(StoredFile {
+                path: LAMBDA_ZIP_FILE.to_string(),
+                source: path.to_path_buf(),
+                immutable: false,
+            }))
         }
-        None => (cached_or_built(architecture)?, true),
-    };
-    Ok(ModuleFile::Stored(StoredFile {
-        path: LAMBDA_ZIP_FILE.to_string(),
-        source,
-        immutable,
-    }))
+        PackageSource::Build(dir) => {
+            let bytes = build_from_source(dir, architecture)?;
+            Ok(ModuleFile::Generated(GeneratedFile {
+                path: LAMBDA_ZIP_FILE.to_string(),
+                contents: bytes,
+            }))
+        }
+    }
+}
+
+/// The shipped package as a module file: its cache entry, which the output hard-links, or, when the cache
+/// cannot be written (a read-only home), its bytes, which the output writes.
+fn shipped_file(architecture: Architecture) -> ModuleFile {
+    let package = shipped(architecture);
+    match cached_entry(&cache_dir(), architecture, package.bytes, package.sha256) {
+        Ok(entry) => ModuleFile::Stored(StoredFile {
+            path: LAMBDA_ZIP_FILE.to_string(),
+            source: entry,
+            immutable: true,
+        }),
+        Err(_) => ModuleFile::Generated(GeneratedFile {
+            path: LAMBDA_ZIP_FILE.to_string(),
+            contents: package.bytes.to_vec(),
+        }),
+    }
+}
+
+/// The cache entry of a shipped package (`bytes`, whose SHA-256 is `sha256`), written first when it is
+/// missing or was changed in place.
+fn cached_entry(cache: &Path, architecture: Architecture, bytes: &[u8], sha256: &str) -> Result<PathBuf> {
+    let entry = cache.join(format!(
+        "packages/callback-{}-{}.zip",
+        architecture.as_str(),
+        &sha256[..16]
+    ));
+    if stamp::entry_is_sound(&entry, sha256) {
+        return Ok(entry);
+    }
+    write_durably(&entry, bytes)?;
+    stamp::write(&entry, sha256)?;
+    Ok(entry)
 }
 
 /// A `--lambda-zip` must be a zip holding `bootstrap` (only its central directory is read).
@@ -93,27 +154,128 @@ fn holds_bootstrap(file: File) -> zip::result::ZipResult<bool> {
     Ok(zip::ZipArchive::new(file)?.index_for_name("bootstrap").is_some())
 }
 
-/// The cached package for this source and architecture, built first when missing or changed.
-fn cached_or_built(architecture: Architecture) -> Result<PathBuf> {
-    let cache = cache_dir();
-    let cached = cache.join(format!("lambda/{}-{}.zip", source_hash(), architecture.as_str()));
-    if stamp::cached_package_is_sound(&cached) {
-        return Ok(cached);
+/// The files of a `lambda/` folder that make the function, relative and sorted byte-wise with `/`
+/// separators: every file but the `target` folder and hidden files. They are what a build from source
+/// copies, and what `packages/manifest.toml` lists with their SHA-256 (`scripts/refresh-packages.sh`
+/// lists them the same way).
+pub fn source_files(dir: &Path) -> Result<Vec<String>> {
+    let mut files = Vec::new();
+    let mut folders = vec![String::new()];
+    while let Some(folder) = folders.pop() {
+        let path = dir.join(&folder);
+        for entry in std::fs::read_dir(&path).with_context(|| format!("cannot read {}", path.display()))? {
+            let entry = entry.with_context(|| format!("cannot read {}", path.display()))?;
+            let name = entry.file_name().to_string_lossy().into_owned();
+            let relative = if folder.is_empty() {
+                name.clone()
+            } else {
+                format!("{folder}/{name}")
+            };
+            if name.starts_with('.') || relative == "target" {
+                continue;
+            }
+            let kind = entry.file_type().with_context(|| format!("cannot read {relative}"))?;
+            if kind.is_dir() {
+                folders.push(relative);
+            } else if kind.is_file() {
+                files.push(relative);
+            }
+        }
     }
+    files.sort();
+    Ok(files)
+}
+
+/// Builds the function from a `lambda/` folder with cargo-lambda and returns its zip. The sources are
+/// copied into the cache's `lambda-build/src` (only the files that differ, so that cargo sees an
+/// unchanged crate as unchanged) and built into `lambda-build/target`, both under an exclusive lock.
+fn build_from_source(dir: &Path, architecture: Architecture) -> Result<Vec<u8>> {
+    check_lambda_folder(dir)?;
     ensure_cargo_lambda()?;
+    let build = canonical_dir(&cache_dir().join("lambda-build"))?;
+    let _lock = BuildLock::acquire(&build)?;
     let started = Instant::now();
-    let binary = build(&cache, architecture)?;
+    let source = copy_sources(dir, &build.join("src"))?;
+    let binary = cargo_lambda_build(&source, &canonical_dir(&build.join("target"))?, architecture)?;
     let bytes = zip_bootstrap(&std::fs::read(&binary).with_context(|| format!("cannot read {}", binary.display()))?)?;
-    write_durably(&cached, &bytes)?;
-    stamp::write(&cached, &bytes)?;
     eprintln!(
-        "built the callback Lambda ({}, {:.1} MB zipped) in {}; cached in {}",
+        "built the callback Lambda ({}, {:.1} MB zipped) from {} in {}",
         architecture.as_str(),
         bytes.len() as f64 / 1e6,
-        format_elapsed(started.elapsed()),
-        cached.display()
+        dir.display(),
+        format_elapsed(started.elapsed())
     );
-    Ok(cached)
+    Ok(bytes)
+}
+
+/// `--lambda-source` must name the function's crate: the `lambda/` folder of an sfngen checkout.
+fn check_lambda_folder(dir: &Path) -> Result<()> {
+    let manifest = std::fs::read_to_string(dir.join("Cargo.toml")).map_err(|e| {
+        UsageError(format!(
+            "--lambda-source {}: cannot read its Cargo.toml ({e}); give the lambda/ folder of an sfngen checkout",
+            dir.display()
+        ))
+    })?;
+    if !manifest.lines().any(|line| line.trim() == "name = \"sfngen-callback\"") {
+        return Err(UsageError(format!(
+            "--lambda-source {}: its Cargo.toml is not the sfngen-callback crate's; give the lambda/ folder of an sfngen checkout",
+            dir.display()
+        ))
+        .into());
+    }
+    Ok(())
+}
+
+/// An exclusive `flock` on the build folder's `lock` file, held until dropped: a second build waits
+/// (and says so) instead of moving files in the same cargo target folder at the same time.
+struct BuildLock {
+    /// The locked file: closing it releases the lock.
+    _file: File,
+}
+
+impl BuildLock {
+    fn acquire(build: &Path) -> Result<Self> {
+        let path = build.join("lock");
+        let file = File::options()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&path)
+            .with_context(|| format!("cannot open {}", path.display()))?;
+        // SAFETY: flock on a descriptor this function owns; the lock goes with the file.
+        if unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) } != 0 {
+            eprintln!(
+                "waiting for another build of the callback Lambda to finish (lock: {})",
+                path.display()
+            );
+            // SAFETY: as above, blocking this time.
+            if unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX) } != 0 {
+                return Err(std::io::Error::last_os_error()).with_context(|| format!("cannot lock {}", path.display()));
+            }
+        }
+        Ok(BuildLock { _file: file })
+    }
+}
+
+/// Makes `into` hold exactly the source files of `dir`, writing only those that differ, and returns it
+/// with symbolic links resolved (so that the same sources always build with the same flags).
+fn copy_sources(dir: &Path, into: &Path) -> Result<PathBuf> {
+    let into = canonical_dir(into)?;
+    let wanted = source_files(dir)?;
+    for stale in source_files(&into)?.iter().filter(|file| !wanted.contains(file)) {
+        std::fs::remove_file(into.join(stale))
+            .with_context(|| format!("cannot remove {stale} from {}", into.display()))?;
+    }
+    for file in &wanted {
+        let contents =
+            std::fs::read(dir.join(file)).with_context(|| format!("cannot read {}", dir.join(file).display()))?;
+        let target = into.join(file);
+        if std::fs::read(&target).is_ok_and(|old| old == contents) {
+            continue;
+        }
+        write_durably(&target, &contents)?;
+    }
+    Ok(into)
 }
 
 /// `1m 57s`, `42.0s`.
@@ -135,40 +297,34 @@ fn ensure_cargo_lambda() -> Result<()> {
         return Ok(());
     }
     Err(UsageError(format!(
-        "cargo-lambda is needed to build the callback Lambda and was not found.\n  \
+        "cargo-lambda is needed to build the callback Lambda from source and was not found.\n  \
          Install it: pip install cargo-lambda=={CARGO_LAMBDA_VERSION} (it brings zig for cross-compiling), \
-         or run scripts/setup-tools.sh in the sfngen repository;\n  \
-         or pass --lambda-zip PATH with a package you built (a zip holding `bootstrap`)."
+         or run scripts/setup-tools.sh lambda in the sfngen repository;\n  \
+         or leave out --lambda-source: sfngen ships the package built from this release's lambda/."
     ))
     .into())
 }
 
-/// Builds the function and returns the path of its `bootstrap` executable. On a terminal cargo's own
-/// progress is shown; otherwise (CI, a log) its output is kept and only shown when the build fails.
-fn build(cache: &Path, architecture: Architecture) -> Result<PathBuf> {
-    let source = write_sources(cache)?;
-    let target = canonical_dir(&cache.join("lambda-target"))?;
+/// Builds the function in `source` into `target` and returns the path of its `bootstrap` executable. On a
+/// terminal cargo's own progress is shown; otherwise (CI, a log) its output is kept and only shown when
+/// the build fails. It runs in `source`, so that rustup takes the toolchain its `rust-toolchain.toml` pins.
+fn cargo_lambda_build(source: &Path, target: &Path, architecture: Architecture) -> Result<PathBuf> {
     let arch_flag = match architecture {
         Architecture::Arm64 => "--arm64",
         Architecture::X86_64 => "--x86-64",
     };
-    // Paths inside the binary (panic locations) must not depend on where the cache is.
-    let cargo_home =
-        std::env::var("CARGO_HOME").unwrap_or_else(|_| format!("{}/.cargo", std::env::var("HOME").unwrap_or_default()));
-    let rustflags = format!(
-        "--remap-path-prefix={}=/sfngen-callback --remap-path-prefix={cargo_home}=/cargo",
-        source.display()
-    );
     eprintln!(
-        "building the callback Lambda for {} with cargo-lambda (once per version of its sources; about 2 minutes from cold on 2 cores)",
+        "building the callback Lambda for {} with cargo-lambda (from cold, some minutes on 2 cores)",
         architecture.as_str()
     );
     let mut command = Command::new("cargo");
     command
-        .args(["lambda", "build", "--release", "--locked", arch_flag, "--manifest-path"])
-        .arg(source.join("Cargo.toml"))
-        .env("CARGO_TARGET_DIR", &target)
-        .env("RUSTFLAGS", rustflags)
+        .args(["lambda", "build", "--release", "--locked", arch_flag])
+        .current_dir(source)
+        .env("CARGO_TARGET_DIR", target)
+        .env("RUSTFLAGS", remapped_paths(source, target))
+        // Cargo takes these before RUSTFLAGS: the remapping would be lost.
+        .env_remove("CARGO_ENCODED_RUSTFLAGS")
         .stdin(Stdio::null());
     if std::io::stderr().is_terminal() {
         // cargo draws its progress bar on the terminal it inherits; its stdout goes there too.
@@ -193,19 +349,16 @@ fn build(cache: &Path, architecture: Architecture) -> Result<PathBuf> {
     Ok(binary)
 }
 
-/// Writes the embedded sources into the cache (only the files that differ, so that cargo sees an
-/// unchanged crate as unchanged) and returns their folder, with symbolic links resolved so that the
-/// same sources always build with the same flags.
-fn write_sources(cache: &Path) -> Result<PathBuf> {
-    let source = canonical_dir(&cache.join(format!("lambda-src/{}", source_hash())))?;
-    for (path, contents) in SOURCES {
-        let target = source.join(path);
-        if std::fs::read(&target).is_ok_and(|old| old == contents.as_bytes()) {
-            continue;
-        }
-        write_durably(&target, contents.as_bytes())?;
-    }
-    Ok(source)
+/// The rustc flags that take the folders of this build out of the binary (panic locations name source
+/// files): the sources, cargo's home (the dependencies' sources) and the target folder (generated code).
+fn remapped_paths(source: &Path, target: &Path) -> String {
+    let cargo_home =
+        std::env::var("CARGO_HOME").unwrap_or_else(|_| format!("{}/.cargo", std::env::var("HOME").unwrap_or_default()));
+    format!(
+        "--remap-path-prefix={}=/sfngen-callback --remap-path-prefix={cargo_home}=/cargo --remap-path-prefix={}=/target",
+        source.display(),
+        target.display()
+    )
 }
 
 /// Creates `dir` if needed and returns its canonical path.
@@ -254,9 +407,10 @@ fn write_durably(path: &Path, bytes: &[u8]) -> Result<()> {
         .with_context(|| format!("cannot sync {}", parent.display()))
 }
 
-/// The stamp beside each cached package: its length, modification time and SHA-256 when it was
-/// written or last verified. A package whose length and time still match is used as it is (no
-/// re-hashing); one that changed is hashed again, and rebuilt when its bytes are not the stamped ones.
+/// The stamp beside each cache entry: its length, modification time and SHA-256 when it was written or
+/// last verified. An entry whose length and time still match is used as it is (no hashing); one that
+/// changed (something wrote into a module's `callback.zip`, which shares the entry's inode) is hashed,
+/// and written again when its bytes are not the shipped ones.
 mod stamp {
     use std::fs::{self, File};
     use std::io::Read as _;
@@ -274,8 +428,8 @@ mod stamp {
         sha256: String,
     }
 
-    fn stamp_path(package: &Path) -> PathBuf {
-        let mut name = package.as_os_str().to_owned();
+    fn stamp_path(entry: &Path) -> PathBuf {
+        let mut name = entry.as_os_str().to_owned();
         name.push(".stamp");
         PathBuf::from(name)
     }
@@ -284,8 +438,8 @@ mod stamp {
         i128::from(meta.mtime()) * 1_000_000_000 + i128::from(meta.mtime_nsec())
     }
 
-    fn read(package: &Path) -> Option<Stamp> {
-        let text = fs::read_to_string(stamp_path(package)).ok()?;
+    fn read(entry: &Path) -> Option<Stamp> {
+        let text = fs::read_to_string(stamp_path(entry)).ok()?;
         let mut fields = text.split_whitespace();
         if fields.next()? != "sfngen-package-stamp-v1" {
             return None;
@@ -297,94 +451,55 @@ mod stamp {
         })
     }
 
-    fn hex_sha256(bytes: &[u8]) -> String {
+    /// The SHA-256 of bytes, in hex.
+    pub fn hex_sha256(bytes: &[u8]) -> String {
         Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
     }
 
-    fn save(package: &Path, stamp: &Stamp) -> Result<()> {
-        let text = format!(
-            "sfngen-package-stamp-v1 {} {} {}\n",
-            stamp.len, stamp.mtime_ns, stamp.sha256
-        );
-        super::write_durably(&stamp_path(package), text.as_bytes())
+    /// Records that `entry`, as it is on disk now, holds the bytes whose hash is `sha256`.
+    pub fn write(entry: &Path, sha256: &str) -> Result<()> {
+        let meta = fs::metadata(entry)?;
+        let text = format!("sfngen-package-stamp-v1 {} {} {sha256}\n", meta.len(), mtime_ns(&meta));
+        super::write_durably(&stamp_path(entry), text.as_bytes())
     }
 
-    /// Records `bytes`, just written to `package`.
-    pub fn write(package: &Path, bytes: &[u8]) -> Result<()> {
-        let meta = fs::metadata(package)?;
-        save(
-            package,
-            &Stamp {
-                len: meta.len(),
-                mtime_ns: mtime_ns(&meta),
-                sha256: hex_sha256(bytes),
-            },
-        )
-    }
-
-    /// Whether `package` can be used as it is. A package changed since its stamp is removed (and so
-    /// rebuilt); one cached by an sfngen without stamps is checked to be a zip holding `bootstrap`
-    /// and stamped.
-    pub fn cached_package_is_sound(package: &Path) -> bool {
-        let Ok(meta) = fs::metadata(package) else {
+    /// Whether `entry` holds the bytes whose hash is `sha256`: trusted from its stamp while its length and
+    /// time are the stamped ones, otherwise hashed (and stamped again when the bytes are right).
+    pub fn entry_is_sound(entry: &Path, sha256: &str) -> bool {
+        let Ok(meta) = fs::metadata(entry) else {
             return false;
         };
-        let stamp = read(package);
-        if let Some(stamp) = &stamp
+        if let Some(stamp) = read(entry)
             && stamp.len == meta.len()
             && stamp.mtime_ns == mtime_ns(&meta)
+            && stamp.sha256 == sha256
         {
             return true;
         }
         let mut bytes = Vec::new();
-        if File::open(package).and_then(|mut f| f.read_to_end(&mut bytes)).is_err() {
+        if File::open(entry).and_then(|mut f| f.read_to_end(&mut bytes)).is_err() || hex_sha256(&bytes) != sha256 {
             return false;
         }
-        let sound = match &stamp {
-            Some(stamp) => stamp.sha256 == hex_sha256(&bytes),
-            None => zip::ZipArchive::new(std::io::Cursor::new(&bytes))
-                .is_ok_and(|archive| archive.index_for_name("bootstrap").is_some()),
-        };
-        if !sound {
-            let _ = fs::remove_file(package);
-            return false;
-        }
-        // Touched, or stamped by nobody yet: record it, readable like the module's other files.
+        // Touched, or not stamped yet: record it, readable like the module's other files.
         use std::os::unix::fs::PermissionsExt as _;
-        let _ = fs::set_permissions(package, fs::Permissions::from_mode(0o644));
-        let _ = write(package, &bytes);
+        let _ = fs::set_permissions(entry, fs::Permissions::from_mode(0o644));
+        let _ = write(entry, sha256);
         true
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use sha2::{Digest, Sha256};
-
     use super::*;
 
     #[test]
-    fn the_source_hash_from_build_rs_covers_exactly_the_embedded_sources() {
-        let mut hasher = Sha256::new();
-        for (path, contents) in SOURCES {
-            hasher.update(path.as_bytes());
-            hasher.update([0]);
-            hasher.update(contents.as_bytes());
-            hasher.update([0]);
-        }
-        let expected: String = hasher.finalize().iter().take(8).map(|b| format!("{b:02x}")).collect();
-        assert_eq!(source_hash(), expected);
-    }
-
-    #[test]
-    fn every_lambda_source_file_is_embedded() {
-        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("lambda/src");
-        for entry in std::fs::read_dir(dir).unwrap() {
-            let name = format!("src/{}", entry.unwrap().file_name().to_string_lossy());
-            assert!(
-                SOURCES.iter().any(|(p, _)| *p == name),
-                "{name} is not in lambda::SOURCES"
-            );
+    fn each_shipped_package_is_named_by_the_hash_of_its_bytes_and_holds_bootstrap() {
+        for architecture in [Architecture::Arm64, Architecture::X86_64] {
+            let package = shipped(architecture);
+            assert_eq!(stamp::hex_sha256(package.bytes), package.sha256);
+            let mut archive = zip::ZipArchive::new(std::io::Cursor::new(package.bytes)).unwrap();
+            assert_eq!(archive.len(), 1);
+            assert!(archive.by_name("bootstrap").is_ok());
         }
     }
 
@@ -411,14 +526,6 @@ mod tests {
         assert_eq!(last_lines(b"only", 30), "only");
     }
 
-    /// A cache entry as an older sfngen left it: the zip alone, no stamp.
-    fn unstamped_entry(dir: &Path, bytes: &[u8]) -> PathBuf {
-        let package = dir.join("lambda/0123456789abcdef-arm64.zip");
-        std::fs::create_dir_all(package.parent().unwrap()).unwrap();
-        std::fs::write(&package, bytes).unwrap();
-        package
-    }
-
     /// Moves a file's modification time, as an in-place write or a `touch` would.
     fn set_mtime(path: &Path, seconds_since_epoch: u64) {
         let time = std::time::UNIX_EPOCH + Duration::from_secs(seconds_since_epoch);
@@ -431,36 +538,115 @@ mod tests {
     }
 
     #[test]
-    fn an_unstamped_package_is_checked_once_then_stamped() {
+    fn an_entry_is_trusted_by_its_stamp_rehashed_when_touched_and_refused_when_changed() {
         let dir = tempfile::tempdir().unwrap();
-        let package = unstamped_entry(dir.path(), &zip_bootstrap(b"x").unwrap());
-        assert!(stamp::cached_package_is_sound(&package));
-        let stamp = std::fs::read_to_string(package.with_extension("zip.stamp")).unwrap();
-        assert!(stamp.starts_with("sfngen-package-stamp-v1 "), "{stamp}");
-        assert!(stamp::cached_package_is_sound(&package));
-        let broken = unstamped_entry(dir.path(), b"not a zip");
-        std::fs::remove_file(broken.with_extension("zip.stamp")).unwrap();
-        assert!(!stamp::cached_package_is_sound(&broken));
-        assert!(!broken.exists(), "a broken entry is removed, so that it is rebuilt");
+        let bytes = zip_bootstrap(b"the binary").unwrap();
+        let sha = stamp::hex_sha256(&bytes);
+        let entry = dir.path().join("packages/callback-arm64-0123456789abcdef.zip");
+        write_durably(&entry, &bytes).unwrap();
+        assert!(
+            !dir.path()
+                .join("packages/callback-arm64-0123456789abcdef.zip.stamp")
+                .exists()
+        );
+        // Not stamped yet: hashed once, then stamped.
+        assert!(stamp::entry_is_sound(&entry, &sha));
+        let stamp = std::fs::read_to_string(entry.with_extension("zip.stamp")).unwrap();
+        assert!(
+            stamp.starts_with("sfngen-package-stamp-v1 ") && stamp.trim_end().ends_with(&sha),
+            "{stamp}"
+        );
+        assert!(
+            !stamp::entry_is_sound(&entry, &"0".repeat(64)),
+            "another package's hash"
+        );
+        // Touched: same bytes, new time. Hashed again, found intact, stamped anew.
+        set_mtime(&entry, 1_000_000_000);
+        assert!(stamp::entry_is_sound(&entry, &sha));
+        // Written in place (as `cp other.zip module/callback.zip` would through a link): refused.
+        let mut other = zip_bootstrap(b"the other").unwrap();
+        other.resize(bytes.len(), 0);
+        std::fs::write(&entry, &other).unwrap();
+        set_mtime(&entry, 1_000_000_001);
+        assert!(!stamp::entry_is_sound(&entry, &sha));
     }
 
     #[test]
-    fn a_package_changed_in_place_is_not_used_and_a_touched_one_is() {
+    fn a_shipped_package_changed_in_its_cache_is_written_again() {
         let dir = tempfile::tempdir().unwrap();
-        let bytes = zip_bootstrap(b"the binary").unwrap();
-        let package = unstamped_entry(dir.path(), &bytes);
-        stamp::write(&package, &bytes).unwrap();
-        // Touched: same bytes, new time. Hashed again, found intact, stamped anew.
-        set_mtime(&package, 1_000_000_000);
-        assert!(stamp::cached_package_is_sound(&package));
-        assert_eq!(std::fs::read(&package).unwrap(), bytes);
-        // Written in place (as `cp other.zip module/callback.zip` would through a link): removed.
-        let mut other = zip_bootstrap(b"the other").unwrap();
-        other.resize(bytes.len(), 0);
-        std::fs::write(&package, &other).unwrap();
-        set_mtime(&package, 1_000_000_001);
-        assert!(!stamp::cached_package_is_sound(&package));
-        assert!(!package.exists());
+        let bytes = zip_bootstrap(b"pretend package").unwrap();
+        let sha = stamp::hex_sha256(&bytes);
+        let entry = cached_entry(dir.path(), Architecture::Arm64, &bytes, &sha).unwrap();
+        assert_eq!(
+            entry,
+            dir.path().join(format!("packages/callback-arm64-{}.zip", &sha[..16]))
+        );
+        assert_eq!(std::fs::read(&entry).unwrap(), bytes);
+        std::fs::write(&entry, b"changed in place").unwrap();
+        let again = cached_entry(dir.path(), Architecture::Arm64, &bytes, &sha).unwrap();
+        assert_eq!(again, entry);
+        assert_eq!(std::fs::read(&again).unwrap(), bytes);
+    }
+
+    #[test]
+    fn the_source_files_are_every_file_but_the_target_folder_and_hidden_ones() {
+        let dir = tempfile::tempdir().unwrap();
+        for file in [
+            "Cargo.toml",
+            "src/main.rs",
+            "src/a/b.rs",
+            ".gitignore",
+            "src/.x.swp",
+            "target/t",
+            "src/target",
+        ] {
+            write_durably(&dir.path().join(file), b"x").unwrap();
+        }
+        assert_eq!(
+            source_files(dir.path()).unwrap(),
+            ["Cargo.toml", "src/a/b.rs", "src/main.rs", "src/target"]
+        );
+    }
+
+    #[test]
+    fn a_copy_of_the_sources_loses_files_that_are_gone_and_keeps_unchanged_ones() {
+        let dir = tempfile::tempdir().unwrap();
+        let (from, into) = (dir.path().join("from"), dir.path().join("into"));
+        for file in ["Cargo.toml", "src/main.rs", "src/old.rs"] {
+            write_durably(&from.join(file), file.as_bytes()).unwrap();
+        }
+        copy_sources(&from, &into).unwrap();
+        set_mtime(&into.join("src/main.rs"), 1_000_000_000);
+        std::fs::remove_file(from.join("src/old.rs")).unwrap();
+        write_durably(&from.join("Cargo.toml"), b"changed").unwrap();
+        copy_sources(&from, &into).unwrap();
+        assert_eq!(source_files(&into).unwrap(), ["Cargo.toml", "src/main.rs"]);
+        assert_eq!(std::fs::read(into.join("Cargo.toml")).unwrap(), b"changed");
+        let unchanged = std::fs::metadata(into.join("src/main.rs")).unwrap().modified().unwrap();
+        assert_eq!(unchanged, std::time::UNIX_EPOCH + Duration::from_secs(1_000_000_000));
+    }
+
+    #[test]
+    fn lambda_source_must_be_the_callback_crate() {
+        let dir = tempfile::tempdir().unwrap();
+        let err = check_lambda_folder(dir.path()).unwrap_err();
+        assert!(err.downcast_ref::<UsageError>().is_some(), "{err}");
+        std::fs::write(dir.path().join("Cargo.toml"), "[package]\nname = \"other\"\n").unwrap();
+        let err = check_lambda_folder(dir.path()).unwrap_err().to_string();
+        assert!(err.contains("not the sfngen-callback crate"), "{err}");
+        let repository_lambda = Path::new(env!("CARGO_MANIFEST_DIR")).join("lambda");
+        check_lambda_folder(&repository_lambda).unwrap();
+    }
+
+    #[test]
+    fn the_remapping_names_every_folder_of_the_build() {
+        let flags = remapped_paths(Path::new("/b/src"), Path::new("/b/target"));
+        assert!(
+            flags.starts_with("--remap-path-prefix=/b/src=/sfngen-callback "),
+            "{flags}"
+        );
+        assert!(flags.contains("=/cargo "), "{flags}");
+        assert!(flags.ends_with(" --remap-path-prefix=/b/target=/target"), "{flags}");
     }
 
     #[test]
@@ -468,7 +654,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let good = dir.path().join("good.zip");
         std::fs::write(&good, zip_bootstrap(b"x").unwrap()).unwrap();
-        let ModuleFile::Stored(stored) = package(Architecture::Arm64, Some(&good)).unwrap() else {
+        let ModuleFile::Stored(stored) = package(Architecture::Arm64, PackageSource::Zip(&good)).unwrap() else {
             panic!("a package is a stored file");
         };
         assert_eq!(
@@ -477,9 +663,9 @@ mod tests {
         );
         let not_zip = dir.path().join("bad.zip");
         std::fs::write(&not_zip, b"nope").unwrap();
-        let err = package(Architecture::Arm64, Some(&not_zip)).unwrap_err();
+        let err = package(Architecture::Arm64, PackageSource::Zip(&not_zip)).unwrap_err();
         assert!(err.to_string().contains("is not a zip file"), "{err}");
-        let missing = package(Architecture::Arm64, Some(&dir.path().join("none.zip"))).unwrap_err();
+        let missing = package(Architecture::Arm64, PackageSource::Zip(&dir.path().join("none.zip"))).unwrap_err();
         assert!(missing.downcast_ref::<UsageError>().is_some());
     }
 }

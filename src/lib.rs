@@ -62,13 +62,10 @@ pub const STARTER_SPEC: &str = include_str!("../templates/starter.toml");
 /// The file name the starter spec's `#:schema` line points at.
 pub const SCHEMA_FILE: &str = "sfngen.schema.json";
 
-/// Every file of the module, the callback Lambda package included (built, cached, or `prebuilt`).
-pub fn render_module(
-    model: &Model,
-    prebuilt_zip: Option<&std::path::Path>,
-) -> anyhow::Result<Vec<generated::ModuleFile>> {
+/// Every file of the module, the callback Lambda package included (the shipped one, or from `package`).
+pub fn render_module(model: &Model, package: lambda::PackageSource) -> anyhow::Result<Vec<generated::ModuleFile>> {
     let mut files: Vec<generated::ModuleFile> = emit::render_all(model).into_iter().map(Into::into).collect();
-    files.push(lambda::package(model.callback.architecture, prebuilt_zip)?);
+    files.push(lambda::package(model.callback.architecture, package)?);
     files.sort_by(|a, b| a.path().cmp(b.path()));
     Ok(files)
 }

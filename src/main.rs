@@ -10,7 +10,9 @@ use clap::{Parser, Subcommand};
 
 use sfngen::diagnostic::Diagnostic;
 use sfngen::error::UsageError;
+use sfngen::lambda::PackageSource;
 use sfngen::output;
+use sfngen::spec::file::ReadError;
 
 #[derive(Parser)]
 #[command(
@@ -35,9 +37,13 @@ enum Command {
         /// Write nothing; exit 1 with a diff when DIR is not what render would write (for CI).
         #[arg(long)]
         check: bool,
-        /// Use this callback Lambda package (a zip holding `bootstrap`) instead of building one.
+        /// Use this callback Lambda package (a zip holding `bootstrap`) instead of the one sfngen ships.
         #[arg(long, value_name = "PATH")]
         lambda_zip: Option<PathBuf>,
+        /// Build the callback Lambda from this `lambda/` folder of an sfngen checkout (with cargo-lambda and
+        /// zig) instead of using the package sfngen ships.
+        #[arg(long, value_name = "DIR", conflicts_with = "lambda_zip")]
+        lambda_source: Option<PathBuf>,
         /// Treat guard-rail warnings as errors: exit 2 and write nothing.
         #[arg(long)]
         deny_warnings: bool,
@@ -124,12 +130,18 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             output,
             check,
             lambda_zip,
+            lambda_source,
             deny_warnings,
         } => {
             let Some(model) = load(&spec, deny_warnings)? else {
                 return Ok(ExitCode::from(EXIT_USAGE));
             };
-            let files = match sfngen::render_module(&model, lambda_zip.as_deref()) {
+            let package = match (&lambda_zip, &lambda_source) {
+                (Some(zip), _) => PackageSource::Zip(zip),
+                (None, Some(dir)) => PackageSource::Build(dir),
+                (None, None) => PackageSource::Shipped,
+            };
+            let files = match sfngen::render_module(&model, package) {
                 Ok(files) => files,
                 Err(err) => return usage_or_fail(err),
             };
@@ -214,24 +226,21 @@ fn usage_or_fail(err: anyhow::Error) -> anyhow::Result<ExitCode> {
 /// Reads and resolves a spec; prints its diagnostics and returns `None` when it is invalid (or has
 /// warnings and `deny_warnings` is set).
 fn load(path: &Path, deny_warnings: bool) -> anyhow::Result<Option<sfngen::model::Model>> {
-    let bytes = match std::fs::read(path) {
-        Ok(bytes) => bytes,
-        Err(err) if err.kind() == std::io::ErrorKind::NotFound => {
-            eprintln!(
-                "error: spec file {} does not exist: pass the path of your sfngen.toml",
-                path.display()
-            );
+    let display = path.display().to_string();
+    let source = match sfngen::spec::file::read(path) {
+        Ok(source) => source,
+        Err(ReadError::NotUtf8 { diagnostic, text }) => {
+            report(&display, &text, &[*diagnostic]);
+            return Ok(None);
+        }
+        Err(ReadError::Io(err)) => {
+            eprintln!("error: cannot read spec file {display}: {err}");
             return Ok(None);
         }
         Err(err) => {
-            eprintln!("error: cannot read spec file {}: {err}", path.display());
+            eprintln!("error: spec file {display} {err}");
             return Ok(None);
         }
-    };
-    let display = path.display().to_string();
-    let Ok(source) = String::from_utf8(bytes) else {
-        eprintln!("error: {display} is not UTF-8 text: TOML files must be UTF-8");
-        return Ok(None);
     };
     let file_name = path
         .file_name()

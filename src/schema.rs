@@ -33,6 +33,7 @@ pub fn schema() -> Value {
     if let Value::Object(table) = table_of("") {
         root.extend(table);
     }
+    root.insert("definitions".into(), json!({ STATIC_VALUE: static_value() }));
     Value::Object(root)
 }
 
@@ -145,7 +146,8 @@ fn table_schema(path: &str, table: Table) -> Value {
         }),
         Shape::Map(Entries::Json) => json!({
             "type": "object",
-            "propertyNames": { "not": { "anyOf": [{ "enum": ["input", "token"] }, { "pattern": "\\.\\$$" }] } },
+            "propertyNames": { "not": { "anyOf": [{ "enum": ["input", "token"] }, { "pattern": PATH_KEY_PATTERN }] } },
+            "additionalProperties": { "$ref": format!("#/definitions/{STATIC_VALUE}") },
         }),
         Shape::Map(Entries::Tables { min_entries }) => {
             let entry = keys::children(path)
@@ -186,7 +188,25 @@ fn key_choice(own: &str) -> Value {
     })
 }
 
-/// No control character and none of [`FORBIDDEN_STATE_NAME_CHARS`].
+/// The definition of a static message value.
+const STATIC_VALUE: &str = "static_value";
+
+/// A key Step Functions reads as a path: it ends in `.$`.
+const PATH_KEY_PATTERN: &str = "\\.\\$$";
+
+/// A static message value: no key ending in `.$` at any depth, in tables and in arrays (the keywords apply
+/// to the type they are for: `propertyNames` to a table, `items` to an array).
+fn static_value() -> Value {
+    let itself = json!({ "$ref": format!("#/definitions/{STATIC_VALUE}") });
+    json!({
+        "propertyNames": { "not": { "pattern": PATH_KEY_PATTERN } },
+        "additionalProperties": itself,
+        "items": itself,
+    })
+}
+
+/// No control character, neither U+FFFE nor U+FFFF, and none of [`FORBIDDEN_STATE_NAME_CHARS`] (resolve also
+/// refuses U+10FFFF, which a pattern names only as a surrogate pair).
 fn state_name_pattern() -> String {
     let mut forbidden = String::new();
     for c in FORBIDDEN_STATE_NAME_CHARS.chars() {
@@ -195,7 +215,7 @@ fn state_name_pattern() -> String {
         }
         forbidden.push(c);
     }
-    format!("^[^{forbidden}\\u0000-\\u001f\\u007f-\\u009f]{{1,{MAX_STATE_NAME_CHARS}}}$")
+    format!("^[^{forbidden}\\u0000-\\u001f\\u007f-\\u009f\\ufffe\\uffff]{{1,{MAX_STATE_NAME_CHARS}}}$")
 }
 
 #[cfg(test)]
@@ -206,7 +226,7 @@ mod tests {
     fn patterns_are_built_from_the_limits() {
         assert_eq!(
             state_name_pattern(),
-            "^[^<>{}\\[\\]?*\"#%\\\\\\^|~`$&,;:/\\u0000-\\u001f\\u007f-\\u009f]{1,80}$"
+            "^[^<>{}\\[\\]?*\"#%\\\\\\^|~`$&,;:/\\u0000-\\u001f\\u007f-\\u009f\\ufffe\\uffff]{1,80}$"
         );
     }
 

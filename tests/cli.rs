@@ -117,13 +117,109 @@ fn a_missing_spec_file_exits_2() {
 }
 
 #[test]
-fn a_spec_that_is_not_utf8_exits_2() {
+fn a_spec_that_is_not_utf8_exits_2_with_the_offset_line_and_column_of_the_first_bad_byte() {
     let dir = tempfile::tempdir().unwrap();
-    let spec = dir.path().join("sfngen.toml");
-    std::fs::write(&spec, b"name = \"\xff\xfe\"\n").unwrap();
-    let out = common::sfngen().arg("check").arg(&spec).output().unwrap();
+    std::fs::write(
+        dir.path().join("sfngen.toml"),
+        b"name = \"orders\"\ntags = { team = \"caf\xc3\xa9 \xff\xfe\" }\n",
+    )
+    .unwrap();
+    let out = common::sfngen()
+        .current_dir(dir.path())
+        .args(["check", "sfngen.toml"])
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(2));
-    assert!(text(&out).1.contains("is not UTF-8 text"), "{}", text(&out).1);
+    assert_eq!(
+        text(&out).1,
+        "error: not UTF-8 text: byte 0xFF at offset 39 is not UTF-8\n \
+         --> sfngen.toml:2:23\n  |\n2 | tags = { team = \"café \u{FFFD}\u{FFFD}\" }\n  |                       ^\n  \
+         = help: TOML files are UTF-8: save the spec as UTF-8 (the line shows the byte as \u{FFFD})\n\n\
+         error: sfngen.toml has 1 problem; nothing was written\n"
+    );
+}
+
+/// Runs `sfngen check PATH` and waits at most a minute for it (a hang is a failure, not a stuck test run).
+fn check_bounded(path: &Path) -> (Option<i32>, String) {
+    let mut child = common::sfngen()
+        .arg("check")
+        .arg(path)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    for _ in 0..600 {
+        if let Some(status) = child.try_wait().unwrap() {
+            let mut stderr = String::new();
+            std::io::Read::read_to_string(child.stderr.as_mut().unwrap(), &mut stderr).unwrap();
+            return (status.code(), stderr);
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    panic!("sfngen check {} did not return within a minute", path.display());
+}
+
+#[test]
+fn a_spec_larger_than_4_mib_is_refused_by_its_size_without_reading_it() {
+    let dir = tempfile::tempdir().unwrap();
+    // 64 GiB, sparse: reading it would take minutes and the memory this machine has.
+    let spec = dir.path().join("sfngen.toml");
+    std::fs::File::create(&spec).unwrap().set_len(64 << 30).unwrap();
+    let (code, stderr) = check_bounded(&spec);
+    assert_eq!(code, Some(2), "{stderr}");
+    assert_eq!(
+        stderr,
+        format!(
+            "error: spec file {} is 68,719,476,736 bytes; a spec may be at most 4,194,304 bytes (4 MiB): the state \
+             machine definition it renders holds at most 1,048,576 characters, which a spec's values fill long before \
+             4 MiB\n",
+            spec.display()
+        )
+    );
+    // One byte over the bound, written: refused; at the bound, read (and it is no spec).
+    let over = dir.path().join("over.toml");
+    let seed = "name = \"callback-demo\"\n[[steps]]\nname = \"SendToSQS\"\nqueue = \"main\"\n[queues.main]\n";
+    let padding = "#".repeat(4 * 1024 * 1024 - seed.len() - 1);
+    std::fs::write(&over, format!("{seed}{padding}\n\n")).unwrap();
+    let (code, stderr) = check_bounded(&over);
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(stderr.contains("is 4,194,305 bytes"), "{stderr}");
+    std::fs::write(&over, format!("{seed}{padding}\n")).unwrap();
+    let (code, stderr) = check_bounded(&over);
+    assert_eq!(code, Some(0), "a spec of exactly 4 MiB is read: {stderr}");
+}
+
+#[test]
+fn a_device_a_fifo_or_a_folder_as_the_spec_is_refused_at_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = dir.path().join("sfngen.toml");
+    // A FIFO no one writes to: opening it to read would wait for a writer forever.
+    assert!(
+        std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap()
+            .success()
+    );
+    for (path, kind) in [
+        (Path::new("/dev/zero"), "a character device"),
+        (Path::new("/dev/null"), "a character device"),
+        (fifo.as_path(), "a FIFO (named pipe)"),
+        (dir.path(), "a folder"),
+    ] {
+        let (code, stderr) = check_bounded(path);
+        assert_eq!(code, Some(2), "{}: {stderr}", path.display());
+        assert_eq!(
+            stderr,
+            format!(
+                "error: spec file {} is {kind}, not a regular file: sfngen reads a spec from a file (write it to one \
+                 first)\n",
+                path.display()
+            )
+        );
+    }
 }
 
 #[test]
@@ -215,8 +311,10 @@ fn render_then_check_then_stale_then_rerender() {
     );
 }
 
+/// A machine with cargo and nothing else of the Lambda's toolchain on PATH, and an empty cache: render writes
+/// the whole module, the shipped package included (`--lambda-source` there: `tests/lambda_build.rs`).
 #[test]
-fn without_cargo_lambda_render_says_how_to_get_it_and_writes_nothing() {
+fn without_cargo_lambda_render_writes_the_module_with_the_shipped_package() {
     let dir = tempfile::tempdir().unwrap();
     let out_dir = dir.path().join("infra");
     let cargo = Path::new(env!("CARGO")).parent().unwrap().to_path_buf();
@@ -231,11 +329,12 @@ fn without_cargo_lambda_render_says_how_to_get_it_and_writes_nothing() {
         .output()
         .unwrap();
     let (_, stderr) = text(&out);
-    assert_eq!(out.status.code(), Some(2), "{stderr}");
-    assert!(stderr.contains("cargo-lambda is needed"), "{stderr}");
-    assert!(stderr.contains("pip install cargo-lambda==1.9.2"), "{stderr}");
-    assert!(stderr.contains("--lambda-zip PATH"), "{stderr}");
-    assert!(!out_dir.exists());
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(stderr.contains(": 11 written, 0 unchanged, 0 removed"), "{stderr}");
+    assert_eq!(
+        std::fs::read(out_dir.join("callback.zip")).unwrap(),
+        std::fs::read(common::root().join("packages/callback-arm64.zip")).unwrap()
+    );
 }
 
 #[test]

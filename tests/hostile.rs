@@ -42,19 +42,31 @@ fn assert_up_to_date(spec: &Path, out: &Path, zip: &Path, context: &str) {
 const SEED: &str = "name = \"callback-demo\"\n[[steps]]\nname = \"SendToSQS\"\nqueue = \"main\"\n[queues.main]\n";
 
 #[test]
-fn a_ten_megabyte_spec_renders_or_fails_with_a_short_message() {
+fn a_ten_megabyte_spec_is_refused_by_its_size_and_a_spec_under_the_bound_renders_or_fails_short() {
     let dir = tempfile::tempdir().unwrap();
     let zip = common::fake_lambda_zip(dir.path());
-    // 10 MB of comments around a valid spec: renders.
+    const LINE: &str = "# padding padding padding padding padding padding padding padding padding pad\n";
+    let padding = |bytes: usize| LINE.repeat(bytes / LINE.len());
+    // 10 MB of comments around a valid spec: over the 4 MiB bound, refused before it is read; nothing written.
     let big = dir.path().join("big.toml");
-    let filler = "# padding padding padding padding padding padding padding padding padding pad\n".repeat(130_000);
-    std::fs::write(&big, format!("{filler}{SEED}")).unwrap();
-    assert!(std::fs::metadata(&big).unwrap().len() > 10_000_000);
-    let out = render_cmd(&big, &dir.path().join("ok"), &zip).output().unwrap();
+    std::fs::write(&big, format!("{}{SEED}", padding(10_000_000))).unwrap();
+    assert!(std::fs::metadata(&big).unwrap().len() > 9_900_000);
+    let out = render_cmd(&big, &dir.path().join("no"), &zip).output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("a spec may be at most 4,194,304 bytes (4 MiB)"),
+        "{stderr}"
+    );
+    assert!(!dir.path().join("no").exists());
+    // 4 MB of comments around the same spec: under the bound, renders.
+    let under = dir.path().join("under.toml");
+    std::fs::write(&under, format!("{}{SEED}", padding(4_000_000))).unwrap();
+    let out = render_cmd(&under, &dir.path().join("ok"), &zip).output().unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
-    // A 10 MB step name: refused, and the message does not echo 10 MB back.
+    // A 4 MB step name: refused, and the message does not echo 4 MB back.
     let huge = dir.path().join("huge.toml");
-    std::fs::write(&huge, SEED.replace("SendToSQS", &"S".repeat(10_000_000))).unwrap();
+    std::fs::write(&huge, SEED.replace("SendToSQS", &"S".repeat(4_000_000))).unwrap();
     let out = render_cmd(&huge, &dir.path().join("no"), &zip).output().unwrap();
     assert_eq!(out.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&out.stderr);

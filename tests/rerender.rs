@@ -1,6 +1,6 @@
 //! Re-rendering: a module already up to date is not written at all (no file, no folder entry, no
 //! modification time changes), a changed file is the only one rewritten, and the Lambda package is
-//! the user's bytes or the cache's, never shared with a file the user may change.
+//! the user's bytes or the shipped one (from sfngen's cache), never shared with a file the user may change.
 
 mod common;
 
@@ -54,13 +54,15 @@ fn render(spec: &Path, out: &Path, lambda_zip: Option<&Path>, cache: &Path) -> S
     stderr
 }
 
-/// A cache holding a package for the current Lambda sources (arm64), so render takes it from there.
+/// An empty cache folder of the test's own: the first render writes the shipped package into it.
 fn cache_with_package(dir: &Path) -> std::path::PathBuf {
-    let cache = dir.join("cache");
-    let package = cache.join(format!("lambda/{}-arm64.zip", sfngen::lambda::source_hash()));
-    std::fs::create_dir_all(package.parent().unwrap()).unwrap();
-    std::fs::write(&package, sfngen::lambda::zip_bootstrap(b"#!/bin/sh\nexit 1\n").unwrap()).unwrap();
-    cache
+    dir.join("cache")
+}
+
+/// The cache entry of the shipped arm64 package.
+fn shipped_entry(cache: &Path) -> std::path::PathBuf {
+    let sha = sfngen::lambda::shipped(sfngen::model::Architecture::Arm64).sha256;
+    cache.join(format!("packages/callback-arm64-{}.zip", &sha[..16]))
 }
 
 /// Timestamps are compared for equality: let a clock with coarse ticks move on first.
@@ -125,17 +127,41 @@ fn the_module_keeps_its_package_when_the_given_zip_changes_later() {
 }
 
 #[test]
-fn the_cached_package_lands_in_the_module_byte_for_byte() {
+fn the_shipped_package_lands_in_the_module_byte_for_byte_through_the_cache() {
+    use std::os::unix::fs::MetadataExt as _;
     let dir = tempfile::tempdir().unwrap();
     let seed = common::root().join("examples/seed/sfngen.toml");
     let cache = cache_with_package(dir.path());
     let out = dir.path().join("module");
     render(&seed, &out, None, &cache);
-    let package = cache.join(format!("lambda/{}-arm64.zip", sfngen::lambda::source_hash()));
-    assert_eq!(
-        std::fs::read(out.join("callback.zip")).unwrap(),
-        std::fs::read(&package).unwrap()
+    let shipped = std::fs::read(common::root().join("packages/callback-arm64.zip")).unwrap();
+    assert_eq!(std::fs::read(out.join("callback.zip")).unwrap(), shipped);
+    // Written into the cache once, stamped, and linked into the module: no second copy of 2 MB.
+    let entry = shipped_entry(&cache);
+    assert!(entry.with_extension("zip.stamp").is_file());
+    let (linked, cached) = (
+        std::fs::metadata(out.join("callback.zip")).unwrap(),
+        std::fs::metadata(&entry).unwrap(),
     );
-    // Checked once, then stamped: the next render trusts the unchanged entry without hashing it.
-    assert!(package.with_extension("zip.stamp").is_file());
+    assert_eq!((linked.dev(), linked.ino()), (cached.dev(), cached.ino()));
+    // Something writes into the module's package in place (and so into the entry it shares): the next
+    // render finds the entry changed, writes the shipped bytes again, and replaces the module's copy.
+    std::fs::write(out.join("callback.zip"), b"written in place").unwrap();
+    let stderr = render(&seed, &out, None, &cache);
+    assert!(stderr.contains(": 1 written, 10 unchanged, 0 removed"), "{stderr}");
+    assert_eq!(std::fs::read(out.join("callback.zip")).unwrap(), shipped);
+    assert_eq!(std::fs::read(&entry).unwrap(), shipped);
+}
+
+#[test]
+fn an_unwritable_cache_still_gives_the_module_its_package() {
+    let dir = tempfile::tempdir().unwrap();
+    let seed = common::root().join("examples/seed/sfngen.toml");
+    // A file where the cache folder should be: nothing can be created under it.
+    let cache = dir.path().join("not-a-folder");
+    std::fs::write(&cache, b"").unwrap();
+    let out = dir.path().join("module");
+    render(&seed, &out, None, &cache);
+    let shipped = std::fs::read(common::root().join("packages/callback-arm64.zip")).unwrap();
+    assert_eq!(std::fs::read(out.join("callback.zip")).unwrap(), shipped);
 }

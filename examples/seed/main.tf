@@ -13,7 +13,7 @@ variable "region" {
 }
 
 variable "callback_lambda_zip" {
-  description = "Path of the callback Lambda package (arm64); null uses the callback.zip that sfngen renders into the module, which git does not hold."
+  description = "Path of the callback Lambda package (arm64); null uses the callback.zip the module carries (the package sfngen ships, in git with the module)."
   type        = string
   default     = null
 }

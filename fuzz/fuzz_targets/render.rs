@@ -1,14 +1,21 @@
-//! The whole front end on arbitrary bytes: UTF-8 check, parse, resolve, guard rails, every emitter,
-//! and the rendering of every diagnostic. Nothing may panic, and whatever renders must parse: every
-//! `.tf` file as HCL, the ASL as JSON.
+//! The whole front end on arbitrary bytes: UTF-8 check (and its diagnostic), parse, resolve, guard rails,
+//! every emitter, and the rendering of every diagnostic. Nothing may panic, and whatever renders must parse:
+//! every `.tf` file as HCL, the ASL as JSON.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
+use sfngen::spec::file::{ReadError, decode};
 
 fuzz_target!(|data: &[u8]| {
-    let Ok(source) = std::str::from_utf8(data) else {
-        return;
+    let source = match decode(data.to_vec()) {
+        Ok(source) => source,
+        Err(ReadError::NotUtf8 { diagnostic, text }) => {
+            let _ = diagnostic.render("fuzz.toml", &text);
+            return;
+        }
+        Err(err) => panic!("decoding bytes failed otherwise: {err}"),
     };
+    let source = source.as_str();
     match sfngen::check_source(source, "fuzz.toml") {
         Ok((model, warnings)) => {
             for warning in &warnings {

@@ -33,6 +33,13 @@ resource "aws_lambda_function" "callback" {
     mode = var.tracing ? "Active" : "PassThrough"
   }
 
+  lifecycle {
+    precondition {
+      condition     = fileexists(local.callback_lambda_zip)
+      error_message = "No callback Lambda package at ${local.callback_lambda_zip}: the module carries its package as callback.zip beside callback.tf. Render the module again with `sfngen render` (it writes callback.zip), keep callback.zip when you copy or commit the module, or set callback_lambda_zip to the path of a package (a zip holding a provided.al2023 `bootstrap`)."
+    }
+  }
+
   tags = local.tags
 
   # The log group and the role's permissions must exist before the first invocation.

@@ -13,6 +13,7 @@ impl Checker {
         let period_seconds = self.duration(&keys::ALARM_PERIOD, table, a.period.as_ref());
         if !period_seconds.is_multiple_of(MINUTE)
             && let Some(p) = a.period.as_ref()
+            && !self.failed(keys::ALARM_PERIOD.path)
         {
             self.error(
                 "alarms.period",

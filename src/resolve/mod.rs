@@ -8,6 +8,7 @@ mod alarms;
 mod callback;
 mod guard_rails;
 mod iam;
+mod json_path;
 mod limits;
 mod names;
 mod queues;
@@ -19,13 +20,18 @@ mod values;
 pub use guard_rails::guard_rails;
 pub use limits::{EVENTS_PER_ATTEMPT, EVENTS_PER_EXECUTION, EVENTS_PER_STATE, input_rooms, step_events};
 
-use crate::diagnostic::Diagnostic;
+use std::collections::BTreeSet;
+
+use crate::diagnostic::{Diagnostic, Severity};
 use crate::model::Model;
 use crate::spec::{Span, Spec, keys};
 
 /// Resolves a parsed spec. `source_file` is the spec's file name, used in generated headers.
 pub fn resolve(spec: &Spec, source_file: &str) -> Result<Model, Vec<Diagnostic>> {
-    let mut c = Checker::default();
+    let mut c = Checker {
+        rejected: spec.rejected.clone(),
+        ..Checker::default()
+    };
     let name = c.resource_name(keys::NAME.path, spec.name.as_ref());
     let tags = c.tags(spec);
     let mut state_machine = c.state_machine(spec);
@@ -65,19 +71,45 @@ pub fn resolve(spec: &Spec, source_file: &str) -> Result<Model, Vec<Diagnostic>>
 
 /// Collects diagnostics while resolving; every method returns a usable value even on error, so that
 /// checking goes on and every problem is found.
+///
+/// One error per mistake: a value that was reported (by the reader or here) is absent to every later rule
+/// that reads it ([`Checker::failed`]), so that a bad timeout is not also a heartbeat "longer than 1s".
 #[derive(Default)]
 struct Checker {
     diags: Vec<Diagnostic>,
+    /// Paths the reader could not read ([`Spec::rejected`]).
+    rejected: BTreeSet<String>,
 }
 
 impl Checker {
+    /// Whether the value at `path` (or the table or element that holds it) was written but reported: a rule
+    /// across keys that reads it says nothing, since the value the user meant is unknown.
+    fn failed(&self, path: &str) -> bool {
+        if self.rejected.is_empty() && self.diags.is_empty() {
+            return false;
+        }
+        let within = |reported: &str| {
+            path.strip_prefix(reported)
+                .is_some_and(|rest| rest.is_empty() || rest.starts_with('.') || rest.starts_with('['))
+        };
+        self.rejected.iter().any(|p| within(p))
+            || self
+                .diags
+                .iter()
+                .any(|d| d.severity == Severity::Error && within(&d.path))
+    }
+
     fn error(&mut self, path: &str, span: Span, message: String, help: String) {
         self.diags
             .push(Diagnostic::error(path, Some(span), message).with_help(help));
     }
 
-    /// A required key missing from the table at `table`, whose text is at `span`.
+    /// A required key missing from the table at `table`, whose text is at `span` (unless it is written, but
+    /// was reported: misspelt, or of the wrong type).
     fn missing(&mut self, table: &str, key: &str, span: Span, example: &str) {
+        if self.failed(&at(table, key)) {
+            return;
+        }
         self.error(
             &at(table, key),
             span,
@@ -310,6 +342,57 @@ mod tests {
             "log_level = \"OFF\"\ninclude_execution_data = true\n",
         ] {
             assert_eq!(warned(quiet), [], "{quiet}");
+        }
+    }
+
+    #[test]
+    fn static_fields_that_look_like_paths_or_functions_are_sent_as_written() {
+        let src = SEED.replace(
+            "queue = \"main\"\n",
+            "queue = \"main\"\nmessage = { a = \"$.x\", b = \"States.UUID()\", c = [{ d = \"$$.Task.Token\" }] }\n",
+        );
+        let m = resolve_src(&src).unwrap();
+        let asl = crate::emit::asl::render(&m);
+        let asl: serde_json::Value = serde_json::from_slice(&asl.contents).unwrap();
+        let body = &asl["States"]["SendToSQS"]["Parameters"]["MessageBody"];
+        assert_eq!(
+            body,
+            &serde_json::json!({
+                "input.$": "$",
+                "token.$": "$$.Task.Token",
+                "a": "$.x",
+                "b": "States.UUID()",
+                "c": [{ "d": "$$.Task.Token" }],
+            })
+        );
+    }
+
+    #[test]
+    fn a_value_that_was_reported_is_absent_to_the_rules_that_read_it() {
+        let paths = |src: &str| {
+            let (spec, _) = parse(src);
+            resolve(&spec, "sfngen.toml")
+                .err()
+                .unwrap_or_default()
+                .into_iter()
+                .map(|d| d.path)
+                .collect::<Vec<_>>()
+        };
+        let step = "[[steps]]\nname = \"A\"\nqueue = \"main\"\nheartbeat = \"2h\"\n[queues.main]\n";
+        // Against the default execution timeout (1h), the heartbeat is too long...
+        assert_eq!(paths(&format!("name = \"n\"\n{step}")), ["steps[0].heartbeat"]);
+        // ...against one that is unreadable or out of range, or a [state_machine] that is not a table, nothing
+        // is said: the execution timeout meant is unknown.
+        for state_machine in [
+            "[state_machine]\ntimeout = 5\n",
+            "[state_machine]\ntimeout = \"9999d\"\n",
+            "state_machine = 1\n",
+        ] {
+            let found = paths(&format!("name = \"n\"\n{state_machine}{step}"));
+            assert!(
+                !found.contains(&"steps[0].heartbeat".to_string()),
+                "{state_machine}: {found:?}"
+            );
         }
     }
 

@@ -2,6 +2,7 @@
 //! names), tags.
 
 use std::collections::BTreeMap;
+use std::ops::Range;
 
 use super::Checker;
 use crate::diagnostic::{Diagnostic, shown};
@@ -16,6 +17,9 @@ impl Checker {
     /// `name` and queue keys: `^[a-z][a-z0-9-]{0,31}$`, no trailing `-`.
     pub(super) fn resource_name(&mut self, path: &str, value: Option<&Located<String>>) -> String {
         let Some(v) = value else {
+            if self.failed(path) {
+                return String::new();
+            }
             self.diags.push(
                 Diagnostic::error(path, Some(0..0), format!("missing required key `{path}`"))
                     .with_help(format!("add `{path} = \"my-app\"` at the top of the file")),
@@ -35,17 +39,23 @@ impl Checker {
         v.value.clone()
     }
 
-    /// A step's `name`, an ASL state name.
+    /// A step's `name`, an ASL state name (and the stem of the Fail states its catches create); a forbidden
+    /// character gets the caret.
     pub(super) fn state_name(&mut self, step: &str, name: &Located<String>) {
-        if let Some(problem) = state_name_problem(&name.value) {
-            self.error(
-                &format!("{step}.name"),
-                name.span.clone(),
+        if let Some((problem, at)) = state_name_problem(&name.value) {
+            let mut diagnostic = Diagnostic::error(
+                format!("{step}.name"),
+                Some(name.span.clone()),
                 format!("step name {} {problem}", shown(&name.value)),
-                format!(
-                    "use 1-{MAX_STATE_NAME_CHARS} characters without control characters or any of {FORBIDDEN_STATE_NAME_CHARS}"
-                ),
-            );
+            )
+            .with_help(format!(
+                "use 1-{MAX_STATE_NAME_CHARS} characters without control characters, U+FFFE, U+FFFF, U+10FFFF or any \
+                 of {FORBIDDEN_STATE_NAME_CHARS}"
+            ));
+            if let Some(at) = at {
+                diagnostic = diagnostic.within_text(at);
+            }
+            self.diags.push(diagnostic);
         }
     }
 
@@ -106,20 +116,55 @@ fn resource_name_problem(name: &str) -> Option<String> {
     None
 }
 
-fn state_name_problem(name: &str) -> Option<String> {
+/// What is wrong with a state name, and the bytes of the first character Step Functions refuses in it.
+fn state_name_problem(name: &str) -> Option<(String, Option<Range<usize>>)> {
     let count = name.chars().count();
-    let problem = if count == 0 {
-        "is empty".into()
-    } else if count > MAX_STATE_NAME_CHARS {
-        format!("is longer than {MAX_STATE_NAME_CHARS} characters")
-    } else if name.chars().any(char::is_control) {
-        "contains a control character".into()
-    } else if name.chars().any(|c| FORBIDDEN_STATE_NAME_CHARS.contains(c)) {
-        "contains a character Step Functions does not allow".into()
-    } else {
-        return None;
+    if count == 0 {
+        return Some(("is empty".into(), None));
+    }
+    if count > MAX_STATE_NAME_CHARS {
+        return Some((format!("is longer than {MAX_STATE_NAME_CHARS} characters"), None));
+    }
+    let (at, c, kind) = name
+        .char_indices()
+        .find_map(|(at, c)| forbidden_in_state_name(c).map(|kind| (at, c, kind)))?;
+    let shown = match kind {
+        Forbidden::Listed => format!("{:?}", c.to_string()),
+        Forbidden::Control => format!("U+{:04X} (a control character)", u32::from(c)),
+        Forbidden::Noncharacter => format!("U+{:04X} (a Unicode noncharacter)", u32::from(c)),
     };
-    Some(problem)
+    let problem = format!("contains {shown}, which Step Functions does not allow in a state name");
+    Some((problem, Some(at..at + c.len_utf8())))
+}
+
+/// Why a character is refused in a state name.
+enum Forbidden {
+    /// One of [`FORBIDDEN_STATE_NAME_CHARS`].
+    Listed,
+    /// U+0000..U+001F, U+007F..U+009F.
+    Control,
+    /// U+FFFE, U+FFFF, U+10FFFF.
+    Noncharacter,
+}
+
+/// Step Functions' API reference lists what a name it takes may not hold (CreateStateMachine, StartExecution:
+/// <https://docs.aws.amazon.com/step-functions/latest/apireference/API_CreateStateMachine.html#StepFunctions-CreateStateMachine-request-name>):
+/// white space, the characters of [`FORBIDDEN_STATE_NAME_CHARS`], control characters (U+0000-001F,
+/// U+007F-009F, U+FFFE-FFFF), surrogates (U+D800-DFFF) and U+10FFFF. The contract (docs/spec.md) applies that
+/// list to state names, white space excepted (the States Language's own examples name states "Hello
+/// World"). A Rust string holds no surrogate (TOML refuses `\uD800`), so none is looked for. U+FFFE, U+FFFF
+/// and U+10FFFF are Unicode noncharacters; the other noncharacters (U+FDD0-FDEF, the last two code points of
+/// planes 1 to 15) are not on AWS's list, and are allowed.
+fn forbidden_in_state_name(c: char) -> Option<Forbidden> {
+    if c.is_control() {
+        Some(Forbidden::Control)
+    } else if matches!(c, '\u{FFFE}' | '\u{FFFF}' | '\u{10FFFF}') {
+        Some(Forbidden::Noncharacter)
+    } else if FORBIDDEN_STATE_NAME_CHARS.contains(c) {
+        Some(Forbidden::Listed)
+    } else {
+        None
+    }
 }
 
 fn tag_problem(text: &str, max: usize, is_key: bool) -> Option<&'static str> {
@@ -153,10 +198,42 @@ mod tests {
 
     #[test]
     fn state_names_refuse_what_step_functions_refuses() {
-        assert_eq!(state_name_problem("Charge card (v2)"), None);
-        for bad in ["", "a\tb", "a$b", "a:b"] {
-            assert!(state_name_problem(bad).is_some(), "{bad:?}");
+        for good in [
+            "a\u{FDD0}",
+            "a\u{1FFFE}",
+            "Charge card (v2)",
+            "Zahlung prüfen",
+            "支払い",
+            "a\u{FFFD}b",
+            "a\u{FFFC}",
+            "a\u{10FFFD}",
+            "a\u{A0}b",
+        ] {
+            assert_eq!(state_name_problem(good), None, "{good:?}");
         }
+        for (bad, at) in [
+            ("a\tb", 1..2),
+            ("a$b", 1..2),
+            ("a:b", 1..2),
+            ("é\u{7f}", 2..3),
+            ("a\u{85}", 1..3),
+            ("a\u{9f}", 1..3),
+            ("ab\u{FFFE}", 2..5),
+            ("a\u{FFFF}", 1..4),
+            ("a\u{10FFFF}", 1..5),
+        ] {
+            let (problem, range) = state_name_problem(bad).unwrap_or_else(|| panic!("{bad:?} passed"));
+            assert_eq!(range, Some(at), "{bad:?}: {problem}");
+        }
+        assert_eq!(
+            state_name_problem("a\u{FFFE}").unwrap().0,
+            "contains U+FFFE (a Unicode noncharacter), which Step Functions does not allow in a state name"
+        );
+        assert_eq!(
+            state_name_problem("a\u{85}").unwrap().0,
+            "contains U+0085 (a control character), which Step Functions does not allow in a state name"
+        );
+        assert!(state_name_problem("").is_some());
         assert!(state_name_problem(&"x".repeat(MAX_STATE_NAME_CHARS + 1)).is_some());
     }
 }

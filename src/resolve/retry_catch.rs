@@ -80,21 +80,28 @@ impl Checker {
             }
             (None, Some(fail)) => self.fail_state(path, fail, fail_state_name(name, index, fails_before)),
             _ => {
-                self.error(
-                    path,
-                    c.span.clone(),
-                    "a catch needs exactly one of `next` and `fail`".into(),
-                    "write `next = \"LaterStep\"` or `fail = { error = \"...\" }`".into(),
-                );
+                // A catch that is not a table, or whose `next` or `fail` could not be read, was reported.
+                let unread = ["", ".next", ".fail"]
+                    .iter()
+                    .any(|key| self.failed(&format!("{path}{key}")));
+                if !unread {
+                    self.error(
+                        path,
+                        c.span.clone(),
+                        "a catch needs exactly one of `next` and `fail`".into(),
+                        "write `next = \"LaterStep\"` or `fail = { error = \"...\" }`".into(),
+                    );
+                }
                 CatchTarget::Step(String::new())
             }
         };
         Catch { errors, target }
     }
 
-    /// A catch may only go forward.
+    /// A catch may only go forward. When a later step has no name (missing, or unreadable: reported), `next`
+    /// may be meant for it: nothing more is said.
     fn later_step(&mut self, path: &str, next: &Located<String>, step: &str, later: &[Option<&str>]) {
-        if later.contains(&Some(next.value.as_str())) {
+        if later.contains(&Some(next.value.as_str())) || later.contains(&None) {
             return;
         }
         let near = did_you_mean_prefix(&next.value, later.iter().flatten().copied());
@@ -163,10 +170,14 @@ impl Checker {
         errors.value.iter().map(|e| e.value.clone()).collect()
     }
 
-    /// ASL: "States.ALL" must stand alone, in the last retrier (or catcher) of a state.
+    /// ASL: "States.ALL" must stand alone, in the last retrier (or catcher) of a state. An entry that is not
+    /// a table, or whose `errors` could not be read, was reported: what it matches is unknown.
     fn errors_all_last(&mut self, path: &str, kind: &str, lists: Vec<(Span, Option<&ErrorList>)>) {
         let count = lists.len();
         for (i, (span, list)) in lists.into_iter().enumerate() {
+            if self.failed(&format!("{path}.{kind}[{i}].errors")) {
+                continue;
+            }
             let Some(list) = list else {
                 if i + 1 < count {
                     self.error(

@@ -653,7 +653,8 @@ pub const KEYS: &[Key] = &[
     INPUT_PATH.entry(),
     key(
         "steps[].message",
-        "Static fields added to the message; `input` and `token` are sfngen's own.",
+        "Static fields added to the message, sent as written; `input` and `token` are sfngen's own, and no key at any \
+         depth ends in `.$` (Step Functions would read its value as a path).",
         Rule::Table(Table {
             shape: Shape::Map(Entries::Json),
             required: false,
@@ -842,11 +843,16 @@ impl TextRule {
                 format!("1..{MAX_NAME_CHARS} of `a-z`, `0-9`, `-`: a letter first, no trailing `-`")
             }
             TextRule::StateName => format!(
-                "1..{MAX_STATE_NAME_CHARS} characters, no control characters or any of ``{FORBIDDEN_STATE_NAME_CHARS}``"
+                "1..{MAX_STATE_NAME_CHARS} characters, no control characters, U+FFFE, U+FFFF, U+10FFFF or any of \
+                 ``{FORBIDDEN_STATE_NAME_CHARS}``"
             ),
             TextRule::QueueKey => "a key of `[queues]`".into(),
             TextRule::LaterStep => "a later step's `name`".into(),
-            TextRule::JsonPath => "a JSONPath: `$` first, no spaces".into(),
+            TextRule::JsonPath => {
+                "a path Step Functions reads: `$` (or `$$`, the context object), then any of `.name`, \
+                                   `['name']`, `[N]`, `[N,M]`, `[N:M]`, `[*]`, `.*`, `..name`"
+                    .into()
+            }
             TextRule::ErrorName => format!("1..{MAX_ERROR_NAME_CHARS} characters"),
             TextRule::Encryption => "`sqs` (SSE-SQS), `kms` (the module's key), a KMS key ARN, or `alias/...`".into(),
             TextRule::ExecutionEncryption => {

@@ -5,15 +5,17 @@
 //! rule about values lives in one place. It collects every problem it finds instead of stopping at
 //! the first one. Which keys exist is [`keys`]'s to say: a key it does not list is unknown.
 
+pub mod file;
 pub mod keys;
 
 use std::borrow::Cow;
+use std::collections::BTreeSet;
 use std::ops::Range;
 
 use toml::Spanned;
-use toml::de::{DeTable, DeValue};
+use toml::de::{DeFloat, DeInteger, DeTable, DeValue};
 
-use crate::diagnostic::{Diagnostic, did_you_mean};
+use crate::diagnostic::{Diagnostic, did_you_mean, line_at};
 
 /// A byte range in the spec's source.
 pub type Span = Range<usize>;
@@ -52,6 +54,11 @@ pub struct Spec {
     pub alarms: Option<AlarmsSpec>,
     /// `[logs] encryption`: `"cloudwatch"` (default) or `"kms"` (the module's key).
     pub log_encryption: Option<Located<String>>,
+    /// The paths of keys (and tables, and elements of arrays of tables) that are written but could not be
+    /// read: a value of the wrong type, a number beyond what sfngen reads, a table that is not one, and the
+    /// key a misspelt one most likely meant. Each was reported once, here; it reads as absent above, and
+    /// resolve leaves it out of every rule that reads it (no second error for the same mistake).
+    pub rejected: BTreeSet<String>,
 }
 
 /// `[alarms]`.
@@ -99,10 +106,21 @@ pub struct StepSpec {
     pub input_path: Option<Located<String>>,
     /// `message`: static fields added to the message body, in file order.
     pub message: Vec<(Located<String>, serde_json::Value)>,
+    /// Every key written in `message`, at any depth (tables in tables, tables in arrays), in file order.
+    pub message_keys: Vec<MessageKey>,
     /// `[[steps.retry]]`, in order.
     pub retry: Vec<RetrySpec>,
     /// `[[steps.catch]]`, in order.
     pub catch: Vec<CatchSpec>,
+}
+
+/// A key written in a step's `message`, at any depth.
+#[derive(Debug, Clone)]
+pub struct MessageKey {
+    /// Its path from the top of the spec: `steps[0].message.meta."copy.$"`, `steps[0].message.items[1].id`.
+    pub path: String,
+    /// The key as written.
+    pub key: Located<String>,
 }
 
 /// One `[[steps.retry]]` table.
@@ -194,29 +212,100 @@ pub struct CallbackSpec {
 
 /// Parses the text of a spec. Always returns a (possibly partial) spec and every problem found.
 pub fn parse(source: &str) -> (Spec, Vec<Diagnostic>) {
-    let mut diags = Vec::new();
     let root = match DeTable::parse(source) {
         Ok(root) => root,
-        Err(err) => {
-            let message = err.message().trim_end().replace('\n', " ");
-            diags.push(
-                Diagnostic::error("", err.span(), format!("invalid TOML: {message}"))
-                    .with_help("fix the TOML syntax; see https://toml.io"),
-            );
-            return (Spec::default(), diags);
-        }
+        Err(err) => return (Spec::default(), vec![toml_error(source, &err)]),
     };
-    let spec = read_spec(root.get_ref(), &mut diags);
+    let mut found = Found::default();
+    let mut spec = read_spec(root.get_ref(), &mut found);
+    spec.rejected = found.rejected;
+    let mut diags = found.diags;
     diags.sort_by_key(|d| d.span.as_ref().map(|s| s.start).unwrap_or(0));
     (spec, diags)
 }
 
-fn read_spec(root: &DeTable<'_>, diags: &mut Vec<Diagnostic>) -> Spec {
+/// A TOML syntax error, as one diagnostic; a duplicate key is named, with the table it is in.
+fn toml_error(source: &str, err: &toml::de::Error) -> Diagnostic {
+    let message = err.message().trim_end().replace('\n', " ");
+    let span = err.span();
+    if message == "duplicate key"
+        && let Some(key_span) = span.clone()
+        && let Some(key) = source.get(key_span.clone())
+    {
+        return duplicate_key(source, key, key_span);
+    }
+    Diagnostic::error("", span, format!("invalid TOML: {message}"))
+        .with_help("fix the TOML syntax; see https://toml.io")
+}
+
+/// `key`, written at `span`, is defined a second time: in a `[table]` header (the table itself), or as a
+/// key of a table.
+fn duplicate_key(source: &str, key: &str, span: Span) -> Diagnostic {
+    let name = key.trim_matches(|c| c == '"' || c == '\'');
+    let line = line_at(source, span.start).trim();
+    if let Some(header) = line.strip_prefix('[') {
+        let header = header.trim_start_matches('[').split(']').next().unwrap_or("").trim();
+        let array = line.starts_with("[[");
+        let (path, written) = if array {
+            (String::new(), format!("[[{header}]]"))
+        } else {
+            (header.to_string(), format!("[{header}]"))
+        };
+        return Diagnostic::error(
+            path,
+            Some(span),
+            format!("invalid TOML: duplicate key `{name}`: {written} defines a table that is already defined"),
+        )
+        .with_help(format!(
+            "a TOML table is defined once: merge the two {written} tables, or remove one (an array of tables is \
+             written [[...]] every time)"
+        ));
+    }
+    let table = enclosing_table(source, span.start);
+    let (path, place) = match &table {
+        None => (name.to_string(), "at the top level".to_string()),
+        Some(header) if header.starts_with("[[") => (String::new(), format!("in this {header} table")),
+        Some(header) => (
+            format!("{}.{name}", header.trim_matches(|c| c == '[' || c == ']')),
+            format!("in {header}"),
+        ),
+    };
+    Diagnostic::error(
+        path,
+        Some(span),
+        format!("invalid TOML: duplicate key `{name}`: it is set twice {place}"),
+    )
+    .with_help(format!("keep one `{name}`"))
+}
+
+/// The header of the table the line at `offset` is in (`[state_machine]`, `[[steps]]`), or `None` at the top.
+fn enclosing_table(source: &str, offset: usize) -> Option<String> {
+    let before = source.get(..offset)?;
+    let start = before.rfind('\n').map_or(0, |i| i + 1);
+    before[..start]
+        .lines()
+        .rev()
+        .map(str::trim)
+        .find(|line| line.starts_with('['))
+        .map(|line| {
+            let end = line.rfind(']').map_or(line.len(), |i| i + 1);
+            line[..end].to_string()
+        })
+}
+
+/// What the reader found: problems, and the paths it could not read.
+#[derive(Default)]
+struct Found {
+    diags: Vec<Diagnostic>,
+    rejected: BTreeSet<String>,
+}
+
+fn read_spec(root: &DeTable<'_>, found: &mut Found) -> Spec {
     let mut spec = Spec::default();
     let mut r = Reader {
         path: String::new(),
         keys: String::new(),
-        diags,
+        found,
     };
     for (key, value) in r.known(root) {
         match key.get_ref().as_ref() {
@@ -293,20 +382,10 @@ fn read_state_machine(r: &mut Reader<'_>, table: &DeTable<'_>) -> StateMachineSp
     sm
 }
 
+/// `[[steps]]`. An element that is not a table keeps its place, empty, so that every later step keeps its
+/// index; it is rejected (resolve reads nothing of it).
 fn read_steps(r: &mut Reader<'_>, value: &Spanned<DeValue<'_>>) -> Option<Located<Vec<StepSpec>>> {
-    let DeValue::Array(items) = value.get_ref() else {
-        r.type_error("steps", value, "an array of tables, written as [[steps]]");
-        return None;
-    };
-    let mut steps = Vec::new();
-    for (index, item) in items.iter().enumerate() {
-        let mut sr = r.element("steps", index);
-        let DeValue::Table(table) = item.get_ref() else {
-            sr.type_error_here(item, "a table, written as [[steps]]");
-            continue;
-        };
-        steps.push(read_step(&mut sr, table, item.span()));
-    }
+    let steps = read_tables(r, "steps", value, read_step, "[[steps]]")?;
     Some(Located::new(steps, value.span()))
 }
 
@@ -322,50 +401,72 @@ fn read_step(r: &mut Reader<'_>, table: &DeTable<'_>, span: Span) -> StepSpec {
             "timeout" => step.timeout = r.string("timeout", value),
             "heartbeat" => step.heartbeat = r.string("heartbeat", value),
             "input_path" => step.input_path = r.string("input_path", value),
-            "message" => step.message = read_message(r, value),
-            "retry" => step.retry = read_tables(r, "retry", value, read_retry),
-            "catch" => step.catch = read_tables(r, "catch", value, read_catch),
+            "message" => (step.message, step.message_keys) = read_message(r, value),
+            "retry" => step.retry = read_tables(r, "retry", value, read_retry, "[[steps.retry]]").unwrap_or_default(),
+            "catch" => step.catch = read_tables(r, "catch", value, read_catch, "[[steps.catch]]").unwrap_or_default(),
             _ => r.unknown(key),
         }
     }
     step
 }
 
-/// `message = { ... }`: any TOML values, as JSON.
-fn read_message(r: &mut Reader<'_>, value: &Spanned<DeValue<'_>>) -> Vec<(Located<String>, serde_json::Value)> {
+/// A step's static message fields.
+type Message = (Vec<(Located<String>, serde_json::Value)>, Vec<MessageKey>);
+
+/// `message = { ... }`: any TOML values, as JSON, and every key written in it, at any depth.
+fn read_message(r: &mut Reader<'_>, value: &Spanned<DeValue<'_>>) -> Message {
     let Some(table) = r.table("message", value) else {
-        return Vec::new();
+        return Message::default();
     };
     let mut mr = r.nested("message");
-    table
-        .iter()
-        .filter_map(|(k, v)| {
-            let name = k.get_ref().to_string();
-            mr.json(&name, v).map(|json| (Located::new(name, k.span()), json))
-        })
-        .collect()
+    let mut keys = Vec::new();
+    let mut fields = Vec::new();
+    for (k, v) in table.iter() {
+        let name = k.get_ref().to_string();
+        let path = key_segment(&name);
+        keys.push(MessageKey {
+            path: mr.join(&path),
+            key: Located::new(name.clone(), k.span()),
+        });
+        if let Some(json) = mr.json(&path, v, &mut keys) {
+            fields.push((Located::new(name, k.span()), json));
+        }
+    }
+    (fields, keys)
 }
 
-/// An array of tables (`[[steps.retry]]`), each read by `read`.
+/// A key as a path writes it: bare when TOML would write it bare, quoted otherwise (`"copy.$"`).
+fn key_segment(name: &str) -> String {
+    let bare = !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+    if bare { name.to_string() } else { format!("{name:?}") }
+}
+
+/// An array of tables (`[[steps]]`, `[[steps.retry]]`), each read by `read`; `None` when `key` does not
+/// hold an array. An element that is not a table is reported, rejected and read as an empty table at its
+/// place, so that the elements after it keep their indexes.
 fn read_tables<T>(
     r: &mut Reader<'_>,
     key: &str,
     value: &Spanned<DeValue<'_>>,
     read: fn(&mut Reader<'_>, &DeTable<'_>, Span) -> T,
-) -> Vec<T> {
+    written: &str,
+) -> Option<Vec<T>> {
     let DeValue::Array(items) = value.get_ref() else {
-        r.type_error(key, value, &format!("an array of tables, written as [[steps.{key}]]"));
-        return Vec::new();
+        r.type_error(key, value, &format!("an array of tables, written as {written}"));
+        return None;
     };
     let mut out = Vec::new();
     for (index, item) in items.iter().enumerate() {
         let mut er = r.element(key, index);
         match item.get_ref() {
             DeValue::Table(table) => out.push(read(&mut er, table, item.span())),
-            _ => er.type_error_here(item, "a table"),
+            _ => {
+                er.type_error_here(item, &format!("a table, written as {written}"));
+                out.push(read(&mut er, &DeTable::new(), item.span()));
+            }
         }
     }
-    out
+    Some(out)
 }
 
 fn read_retry(r: &mut Reader<'_>, table: &DeTable<'_>, span: Span) -> RetrySpec {
@@ -517,7 +618,7 @@ struct Reader<'d> {
     path: String,
     /// The table's path in [`keys`]: `steps[].retry[]`, `queues.*`.
     keys: String,
-    diags: &'d mut Vec<Diagnostic>,
+    found: &'d mut Found,
 }
 
 impl Reader<'_> {
@@ -526,7 +627,7 @@ impl Reader<'_> {
         Reader {
             path: self.join(key),
             keys: join_keys(&self.keys, key),
-            diags: self.diags,
+            found: self.found,
         }
     }
 
@@ -535,7 +636,7 @@ impl Reader<'_> {
         Reader {
             path: self.join(&format!("{key}[{index}]")),
             keys: join_keys(&self.keys, &format!("{key}[]")),
-            diags: self.diags,
+            found: self.found,
         }
     }
 
@@ -544,7 +645,7 @@ impl Reader<'_> {
         Reader {
             path: self.join(name),
             keys: join_keys(&self.keys, "*"),
-            diags: self.diags,
+            found: self.found,
         }
     }
 
@@ -572,16 +673,26 @@ impl Reader<'_> {
         known
     }
 
+    /// An unknown key; the key it most likely meant, if any, is rejected: its value is written here, misspelt.
     fn unknown(&mut self, key: TableKey<'_, '_>) {
         let known = keys::names_in(&self.keys);
         let name = key.get_ref().as_ref();
         let help = match did_you_mean(name, known.iter().copied()) {
-            Some(near) => format!("did you mean `{near}`?"),
+            Some(near) => {
+                self.found.rejected.insert(self.join(near));
+                format!("did you mean `{near}`?")
+            }
             None => format!("expected one of: {}", known.join(", ")),
         };
-        self.diags.push(
+        self.report(
             Diagnostic::error(self.join(name), Some(key.span()), format!("unknown key `{name}`")).with_help(help),
         );
+    }
+
+    /// Reports a problem with the value at the diagnostic's path, which is then rejected.
+    fn report(&mut self, diagnostic: Diagnostic) {
+        self.found.rejected.insert(diagnostic.path.clone());
+        self.found.diags.push(diagnostic);
     }
 
     fn type_error(&mut self, key: &str, value: &Spanned<DeValue<'_>>, expected: &str) {
@@ -590,7 +701,7 @@ impl Reader<'_> {
     }
 
     fn type_error_at(&mut self, path: &str, value: &Spanned<DeValue<'_>>, expected: &str) {
-        self.diags.push(
+        self.report(
             Diagnostic::error(
                 path,
                 Some(value.span()),
@@ -624,79 +735,146 @@ impl Reader<'_> {
     }
 
     fn integer(&mut self, key: &str, value: &Spanned<DeValue<'_>>) -> Option<Located<i64>> {
-        let parsed = match value.get_ref() {
-            DeValue::Integer(i) => i64::from_str_radix(i.as_str(), i.radix()).ok(),
-            _ => None,
+        let DeValue::Integer(i) = value.get_ref() else {
+            self.type_error(key, value, "a whole number");
+            return None;
         };
-        match parsed {
-            Some(n) => Some(Located::new(n, value.span())),
-            None => {
-                self.type_error(key, value, "a whole number");
+        match whole_number(i) {
+            Ok(n) => Some(Located::new(n, value.span())),
+            Err(problem) => {
+                self.bad_number(key, value, &problem);
                 None
             }
         }
     }
 
     fn float(&mut self, key: &str, value: &Spanned<DeValue<'_>>) -> Option<Located<f64>> {
-        let parsed = match value.get_ref() {
-            DeValue::Integer(i) => i64::from_str_radix(i.as_str(), i.radix()).ok().map(|n| n as f64),
-            DeValue::Float(f) => f
-                .as_str()
-                .replace('_', "")
-                .parse::<f64>()
-                .ok()
-                .filter(|f| f.is_finite()),
-            _ => None,
-        };
-        match parsed {
-            Some(n) => Some(Located::new(n, value.span())),
-            None => {
+        let read = match value.get_ref() {
+            DeValue::Integer(i) => whole_number(i).map(|n| n as f64),
+            DeValue::Float(f) => number(f),
+            _ => {
                 self.type_error(key, value, "a number");
+                return None;
+            }
+        };
+        match read {
+            Ok(n) => Some(Located::new(n, value.span())),
+            Err(problem) => {
+                self.bad_number(key, value, &problem);
                 None
             }
         }
     }
 
+    /// A number sfngen cannot read at `key`: out of range (beyond 64 bits, or infinite), or NaN. The help is
+    /// the key's own range, from [`keys`].
+    fn bad_number(&mut self, key: &str, value: &Spanned<DeValue<'_>>, problem: &BadNumber) {
+        let rule = keys::find(&join_keys(&self.keys, key)).map(|k| k.rule);
+        let help = match rule {
+            Some(keys::Rule::Integer(range)) => range.help(),
+            Some(keys::Rule::Number(range)) => range.help(),
+            Some(keys::Rule::Retention(_)) => keys::retention_help(),
+            _ => format!("write `{key}` as a number sfngen can read"),
+        };
+        let path = self.join(key);
+        let message = format!("{} {}", keys::leaf(key), problem.message());
+        self.report(Diagnostic::error(path, Some(value.span()), message).with_help(help));
+    }
+
+    /// An array of strings; `None` (and the array rejected) when it is not one or any element is not a string.
     fn strings(&mut self, key: &str, value: &Spanned<DeValue<'_>>) -> Option<Located<Vec<Located<String>>>> {
         let DeValue::Array(items) = value.get_ref() else {
             self.type_error(key, value, "an array of strings");
             return None;
         };
-        let mut out = Vec::new();
-        for (index, item) in items.iter().enumerate() {
-            if let Some(s) = self.string(&format!("{key}[{index}]"), item) {
-                out.push(s);
+        let read: Vec<Option<Located<String>>> = items
+            .iter()
+            .enumerate()
+            .map(|(index, item)| self.string(&format!("{key}[{index}]"), item))
+            .collect();
+        match read.into_iter().collect::<Option<Vec<_>>>() {
+            Some(strings) => Some(Located::new(strings, value.span())),
+            None => {
+                self.found.rejected.insert(self.join(key));
+                None
             }
         }
-        Some(Located::new(out, value.span()))
     }
 
-    /// Any TOML value as JSON (dates become strings).
-    fn json(&mut self, key: &str, value: &Spanned<DeValue<'_>>) -> Option<serde_json::Value> {
+    /// Any TOML value as JSON (dates become strings), at `path` (from this table); every key in it goes to
+    /// `keys`. `None` when a number in it cannot be JSON (each one is reported).
+    fn json(
+        &mut self,
+        path: &str,
+        value: &Spanned<DeValue<'_>>,
+        keys: &mut Vec<MessageKey>,
+    ) -> Option<serde_json::Value> {
         use serde_json::Value as J;
-        Some(match value.get_ref() {
-            DeValue::String(s) => J::String(s.to_string()),
-            DeValue::Integer(_) => J::from(self.integer(key, value)?.value),
-            DeValue::Float(_) => serde_json::Number::from_f64(self.float(key, value)?.value).map(J::Number)?,
-            DeValue::Boolean(b) => J::Bool(*b),
-            DeValue::Datetime(d) => J::String(d.to_string()),
-            DeValue::Array(items) => J::Array(
-                items
+        match value.get_ref() {
+            DeValue::String(s) => Some(J::String(s.to_string())),
+            DeValue::Integer(i) => match whole_number(i) {
+                Ok(n) => Some(J::from(n)),
+                Err(problem) => self.json_number_error(path, value, &problem),
+            },
+            DeValue::Float(f) => match number(f).map(serde_json::Number::from_f64) {
+                Ok(Some(n)) => Some(J::Number(n)),
+                Ok(None) => self.json_number_error(path, value, &BadNumber::NotANumber(f.to_string())),
+                Err(problem) => self.json_number_error(path, value, &problem),
+            },
+            DeValue::Boolean(b) => Some(J::Bool(*b)),
+            DeValue::Datetime(d) => Some(J::String(d.to_string())),
+            DeValue::Array(items) => {
+                let items: Vec<Option<J>> = items
                     .iter()
                     .enumerate()
-                    .map(|(i, item)| self.json(&format!("{key}[{i}]"), item))
-                    .collect::<Option<Vec<_>>>()?,
-            ),
+                    .map(|(i, item)| self.json(&format!("{path}[{i}]"), item, keys))
+                    .collect();
+                items.into_iter().collect::<Option<Vec<_>>>().map(J::Array)
+            }
             DeValue::Table(table) => {
-                let mut map = serde_json::Map::new();
+                let mut map = Some(serde_json::Map::new());
                 for (k, v) in table.iter() {
                     let name = k.get_ref().to_string();
-                    let inner = self.json(&format!("{key}.{name}"), v)?;
-                    map.insert(name, inner);
+                    let inner_path = format!("{path}.{}", key_segment(&name));
+                    keys.push(MessageKey {
+                        path: self.join(&inner_path),
+                        key: Located::new(name.clone(), k.span()),
+                    });
+                    let inner = self.json(&inner_path, v, keys);
+                    map = map.zip(inner).map(|(mut map, inner)| {
+                        map.insert(name, inner);
+                        map
+                    });
                 }
-                J::Object(map)
+                map.map(J::Object)
             }
-        })
+        }
+    }
+
+    /// A number in `message` that JSON cannot hold as Step Functions reads it.
+    fn json_number_error(
+        &mut self,
+        path: &str,
+        value: &Spanned<DeValue<'_>>,
+        problem: &BadNumber,
+    ) -> Option<serde_json::Value> {
+        let (message, help) = match problem {
+            BadNumber::TooLarge(written) => (
+                format!("{written} does not fit in a 64-bit signed integer"),
+                format!(
+                    "whole numbers in `message` are from {} to {}; write a larger one as a string",
+                    i64::MIN,
+                    i64::MAX
+                ),
+            ),
+            BadNumber::Infinite(written) | BadNumber::NotANumber(written) => (
+                format!("{written} is not a number JSON can hold"),
+                "JSON has no NaN or infinity: write a finite number, or a string such as \"NaN\"".to_string(),
+            ),
+        };
+        let full = self.join(path);
+        self.report(Diagnostic::error(full, Some(value.span()), message).with_help(help));
+        None
     }
 
     fn table<'v, 'i>(&mut self, key: &str, value: &'v Spanned<DeValue<'i>>) -> Option<&'v DeTable<'i>> {
@@ -739,6 +917,42 @@ impl Reader<'_> {
             }
         }
         out
+    }
+}
+
+/// Why a TOML number cannot be read; each holds the number as written.
+enum BadNumber {
+    /// An integer beyond a 64-bit signed integer.
+    TooLarge(String),
+    /// `inf`, `+inf`, `-inf`, or a float too large for `f64` (it reads as infinite).
+    Infinite(String),
+    /// `nan`, `+nan`, `-nan`.
+    NotANumber(String),
+}
+
+impl BadNumber {
+    /// What is wrong with it, after the key's name.
+    fn message(&self) -> String {
+        match self {
+            BadNumber::TooLarge(written) => format!("{written} is out of range (beyond 64 bits)"),
+            BadNumber::Infinite(written) => format!("{written} is out of range"),
+            BadNumber::NotANumber(written) => format!("{written} is not a number"),
+        }
+    }
+}
+
+/// A TOML integer that fits in 64 bits.
+fn whole_number(i: &DeInteger<'_>) -> Result<i64, BadNumber> {
+    i64::from_str_radix(i.as_str(), i.radix()).map_err(|_| BadNumber::TooLarge(i.to_string()))
+}
+
+/// A finite TOML float.
+fn number(f: &DeFloat<'_>) -> Result<f64, BadNumber> {
+    let written = f.to_string();
+    match f.as_str().replace('_', "").parse::<f64>() {
+        Ok(n) if n.is_finite() => Ok(n),
+        Ok(n) if n.is_nan() => Err(BadNumber::NotANumber(written)),
+        _ => Err(BadNumber::Infinite(written)),
     }
 }
 
@@ -827,6 +1041,102 @@ log_retention_days = 7
             ["name", "nmae", "queues.main.visiblity_timeout", "queues.main.fifo"]
         );
         assert_eq!(diags[2].help.as_deref(), Some("did you mean `visibility_timeout`?"));
+    }
+
+    #[test]
+    fn what_could_not_be_read_is_rejected_by_path() {
+        let src = "nmae = \"x\"\n[state_machine]\ntimeout = 5\n[callback]\nmemory_mb = 99999999999999999999\n\
+                   [[steps]]\nname = \"A\"\nretry = [5, { errors = [\"E\", 1] }]\n";
+        let (spec, diags) = parse(src);
+        let rejected: Vec<&str> = spec.rejected.iter().map(String::as_str).collect();
+        assert_eq!(
+            rejected,
+            [
+                "callback.memory_mb",
+                "name",
+                "nmae",
+                "state_machine.timeout",
+                "steps[0].retry[0]",
+                "steps[0].retry[1].errors",
+                "steps[0].retry[1].errors[1]",
+            ]
+        );
+        assert_eq!(diags.len(), 5, "{diags:?}");
+        // The element that is not a table keeps its place.
+        let steps = spec.steps.unwrap().value;
+        assert_eq!(steps[0].retry.len(), 2);
+        assert!(steps[0].retry[1].errors.is_none());
+    }
+
+    #[test]
+    fn every_key_of_a_message_is_listed_with_its_path() {
+        let src = "[[steps]]\nmessage = { a = 1, \"b.$\" = \"$\", c = { d = [{ \"e f\" = 2 }, 3] } }\n";
+        let (spec, diags) = parse(src);
+        assert!(diags.is_empty(), "{diags:?}");
+        let step = &spec.steps.unwrap().value[0];
+        let paths: Vec<&str> = step.message_keys.iter().map(|k| k.path.as_str()).collect();
+        assert_eq!(
+            paths,
+            [
+                "steps[0].message.a",
+                "steps[0].message.\"b.$\"",
+                "steps[0].message.c",
+                "steps[0].message.c.d",
+                "steps[0].message.c.d[0].\"e f\"",
+            ]
+        );
+        let key = &step.message_keys[4].key;
+        assert_eq!((key.value.as_str(), &src[key.span.clone()]), ("e f", "\"e f\""));
+        assert_eq!(step.message.len(), 3);
+    }
+
+    #[test]
+    fn numbers_beyond_what_sfngen_reads_say_so_at_their_key() {
+        let src = "[callback]\nmemory_mb = 99999999999999999999\n[[steps]]\nmessage = { x = nan }\n\
+                   [[steps.retry]]\nbackoff_rate = inf\n";
+        let (_, diags) = parse(src);
+        let found: Vec<(&str, &str)> = diags.iter().map(|d| (d.path.as_str(), d.message.as_str())).collect();
+        assert_eq!(
+            found,
+            [
+                (
+                    "callback.memory_mb",
+                    "memory_mb 99999999999999999999 is out of range (beyond 64 bits)"
+                ),
+                ("steps[0].message.x", "nan is not a number JSON can hold"),
+                ("steps[0].retry[0].backoff_rate", "backoff_rate inf is out of range"),
+            ]
+        );
+        assert_eq!(
+            diags[0].help.as_deref(),
+            Some("use a whole number of MB from 128 to 10240")
+        );
+    }
+
+    #[test]
+    fn a_duplicate_key_is_named_with_its_table() {
+        let message = |src: &str| {
+            let (_, diags) = parse(src);
+            (diags[0].path.clone(), diags[0].message.clone())
+        };
+        assert_eq!(
+            message("[callback]\nmemory_mb = 1\nmemory_mb = 2\n"),
+            (
+                "callback.memory_mb".into(),
+                "invalid TOML: duplicate key `memory_mb`: it is set twice in [callback]".into()
+            )
+        );
+        assert_eq!(
+            message("[[steps]]\nname = \"A\"\n\"name\" = \"B\"\n"),
+            (
+                String::new(),
+                "invalid TOML: duplicate key `name`: it is set twice in this [[steps]] table".into()
+            )
+        );
+        assert_eq!(
+            message("[queues.a]\n[queues.a]\n").1,
+            "invalid TOML: duplicate key `a`: [queues.a] defines a table that is already defined"
+        );
     }
 
     #[test]

@@ -37,6 +37,8 @@ def test_the_message_carries_the_selected_input_the_token_and_static_fields(resi
     body = receive(deployment, "work")
     assert body["input"] == ORDER["order"]
     assert (body["kind"], body["priority"]) == ("charge", 1)
+    assert (body["note"], body["id"]) == ("$.order.id", "States.UUID()")
+    assert body["lines"] == [{"sku": "a", "token": "$$.Task.Token"}]
     assert body["token"]
     assert function.invoke({"token": body["token"], "output": {"charged": True}})[0] == "response"
     # The next step gets the callback output as its whole input.

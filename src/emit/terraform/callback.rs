@@ -3,7 +3,7 @@
 
 use super::{address, aws_name, feature_on, log_group, namespace, plan_time_assert, role_permissions, var};
 use crate::duration::format_seconds;
-use crate::emit::hcl::{Block, Expr, File, number, raw, string, strings};
+use crate::emit::hcl::{Block, Expr, File, number, raw, string, strings, template_text};
 use crate::model::{
     DEAD_LETTERED_ERROR, DeadLetterReader, Feature, LogMetric, LogMetricId, Model, Namespace, Queue, RoleId, input,
 };
@@ -186,6 +186,7 @@ fn function(model: &Model) -> Block {
                 .attr("log_group", address::callback_log_group().attr("name")),
         )
         .block(tracing_config())
+        .block(package_precondition())
         .blank()
         .attr("tags", raw("local.tags"))
         .blank()
@@ -198,6 +199,29 @@ fn function(model: &Model) -> Block {
                     .collect(),
             ),
         )
+}
+
+/// The package must be there: Terraform checks a resource's preconditions before it evaluates the
+/// resource's arguments ("failed preconditions prevent further evaluation", `plan` in
+/// https://github.com/hashicorp/terraform/blob/main/internal/terraform/node_resource_abstract_instance.go),
+/// so a module without its package says what to do instead of failing inside `filebase64sha256`
+/// (tests/e2e/test_git_source.py plans one).
+fn package_precondition() -> Block {
+    let advice = template_text(concat!(
+        ": the module carries its package as callback.zip beside callback.tf. Render the module again with ",
+        "`sfngen render` (it writes callback.zip), keep callback.zip when you copy or commit the module, or set ",
+        "callback_lambda_zip to the path of a package (a zip holding a provided.al2023 `bootstrap`)."
+    ));
+    Block::new("lifecycle", Vec::<String>::new()).block(
+        Block::new("precondition", Vec::<String>::new())
+            .attr("condition", raw("fileexists(local.callback_lambda_zip)"))
+            .attr(
+                "error_message",
+                raw(format!(
+                    "\"No callback Lambda package at ${{local.callback_lambda_zip}}{advice}\""
+                )),
+            ),
+    )
 }
 
 /// Active while var.tracing is on, PassThrough otherwise: never left out.
