@@ -10,7 +10,7 @@
 //! holds for the worst of them: `name` at its [`MAX_NAME_CHARS`] characters, and the longest partition,
 //! region, DNS suffix and account AWS has ([`WORST_PARTITION`] and the constants beside it).
 //!
-//! `tests/properties.rs` measures, on generated specs near every limit, each row of [`TABLE`] from the
+//! `tests/limits.rs` measures, on generated specs near every limit, each row of [`TABLE`] from the
 //! rendered module itself, and fails for a row it does not measure: the table and the checks cannot drift
 //! apart.
 
