@@ -2,15 +2,19 @@
 //! sfngen: the AWS Step Functions callback pattern, rendered as a Terraform module.
 //!
 //! The pipeline: [`spec::parse`] (TOML → spanned [`spec::Spec`]) → [`resolve::resolve`] (validation,
-//! defaults → [`model::Model`]) → [`emit::render_all`] (ASL, Terraform, README in memory) →
-//! [`output`] (atomic write, or a `--check` diff).
+//! defaults → [`model::Model`]) → [`emit::render_all`] (ASL, Terraform, README in memory) → [`fit::check`]
+//! (what only the rendered module fixes, against AWS's limits) → [`output`] (atomic write, or a `--check` diff).
+//! Every limit is in one table, [`limits`].
 
 pub mod diagnostic;
 pub mod duration;
 pub mod emit;
 pub mod error;
+pub mod fit;
 pub mod generated;
+pub mod iam_json;
 pub mod lambda;
+pub mod limits;
 pub mod model;
 pub mod output;
 pub mod resolve;
@@ -34,6 +38,10 @@ pub fn check_source(source: &str, file_name: &str) -> Result<(Model, Vec<Diagnos
     }
     match resolve::resolve(&spec, file_name) {
         Ok(model) if diags.is_empty() => {
+            let too_large = fit::check(&spec, &model);
+            if !too_large.is_empty() {
+                return Err(too_large);
+            }
             let warnings = resolve::guard_rails(&spec, &model);
             Ok((model, warnings))
         }

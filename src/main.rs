@@ -121,6 +121,12 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 model.queues.len(),
                 plural(model.queues.len())
             );
+            if let Some((room, step)) = sfngen::fit::least_room(&model) {
+                eprintln!(
+                    "room for a step's input in its task message: at least {} ({step} has the least)",
+                    sfngen::fit::bytes_text(room)
+                );
+            }
             Ok(ExitCode::SUCCESS)
         }
         Command::Render {

@@ -4,6 +4,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 
+use crate::limits::{self, Limit};
 use crate::spec::keys;
 
 /// The whole pattern, ready to emit.
@@ -69,6 +70,49 @@ impl AwsName {
     pub fn with(&self, prefix: &str) -> String {
         format!("{}{prefix}{}", self.before, self.after)
     }
+}
+
+/// An AWS name the module derives, with what AWS allows of it (see [`Model::aws_names`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DerivedName {
+    /// What it names, as a message says it: "SQS queue".
+    pub what: &'static str,
+    /// The name.
+    pub name: AwsName,
+    /// AWS's limit on its length; names under one limit share one namespace.
+    pub limit: &'static Limit,
+    /// Whether it must differ from every other name under the same limit.
+    pub unique: bool,
+    /// What in the spec made it.
+    pub origin: NameOrigin,
+}
+
+impl DerivedName {
+    fn new(what: &'static str, name: AwsName, limit: &'static Limit, origin: NameOrigin) -> Self {
+        DerivedName {
+            what,
+            name,
+            limit,
+            unique: true,
+            origin,
+        }
+    }
+}
+
+/// What in the spec made a derived name: where a problem with it is reported.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum NameOrigin {
+    /// The module's own naming, from `name` alone.
+    Module,
+    /// The queue with this key.
+    Queue(String),
+    /// The queues together (their grants outgrow one policy).
+    Queues,
+}
+
+/// The module's own CloudWatch namespace, `sfngen/{name}`.
+pub fn module_namespace() -> AwsName {
+    AwsName::around("sfngen/", "")
 }
 
 /// CloudWatch alarms: stale messages, dead letters, failed/timed-out/aborted executions, callback errors and
@@ -488,7 +532,7 @@ pub enum RoleId {
     DeadLetters,
 }
 
-/// An IAM role and its inline policy.
+/// An IAM role, its inline policy and, when that would outgrow IAM's limit, the managed policies it is split into.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Role {
     /// Which role.
@@ -497,7 +541,31 @@ pub struct Role {
     pub name: AwsName,
     /// The service that assumes it.
     pub service: Service,
-    /// The permissions, one statement per concern.
+    /// The permissions, one statement per concern: the role's inline policy.
+    pub statements: Vec<Statement>,
+    /// Customer managed policies attached to the role, holding the grants on queues that do not fit the inline
+    /// policy ([`crate::limits::IAM_ROLE_INLINE_POLICIES`]); empty while they fit, which is every spec with a
+    /// few dozen queues.
+    pub managed_policies: Vec<ManagedPolicy>,
+}
+
+impl Role {
+    /// Every statement the role holds: its inline policy's, then each managed policy's.
+    pub fn all_statements(&self) -> impl Iterator<Item = &Statement> {
+        self.statements
+            .iter()
+            .chain(self.managed_policies.iter().flat_map(|p| &p.statements))
+    }
+}
+
+/// A customer managed policy the module creates and attaches to one of its roles.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ManagedPolicy {
+    /// AWS policy name: the role's name and a number, `{name}-state-machine-1`.
+    pub name: AwsName,
+    /// Its number among the role's managed policies, from 1.
+    pub number: usize,
+    /// The permissions.
     pub statements: Vec<Statement>,
 }
 
@@ -591,6 +659,9 @@ pub enum Feature {
 pub struct WorkerPolicy {
     /// The queue it is for; `None`: every queue.
     pub queue: Option<String>,
+    /// For every queue, when one document would outgrow a managed policy
+    /// ([`crate::limits::IAM_MANAGED_POLICY`]): this part's number, from 1. `None`: the whole policy.
+    pub part: Option<usize>,
     /// The permissions, one statement per concern.
     pub statements: Vec<Statement>,
 }
@@ -694,6 +765,21 @@ pub const DEAD_LETTER_LOG: (&str, &str) = ("event", "dead_letter");
 /// its task, if any, left to the step's timeout). `dead_lettered` and `token_spent` are settled.
 pub const UNSETTLED_DEAD_LETTER_OUTCOMES: (&str, [&str; 2]) = ("outcome", ["failed", "unusable"]);
 
+/// The tags the module puts on every taggable resource before the spec's `[tags]`: `ManagedBy = "sfngen"` and
+/// `SfngenPattern = var.name`. AWS counts them among a resource's tags, and IAM's tag keys ignore case.
+pub const MODULE_TAG_KEYS: [&str; 2] = ["ManagedBy", "SfngenPattern"];
+
+/// A FIFO task message's `MessageGroupId`: the SHA-256 of the execution's ARN, in hex. One group per execution
+/// keeps its messages in order and lets executions run side by side; the execution's name cannot be the group
+/// id, since it may hold characters SQS refuses there (any letter, where SQS takes ASCII letters, digits and
+/// punctuation: https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_SendMessage.html).
+/// `States.Hash` takes up to 10,000 characters (https://docs.aws.amazon.com/step-functions/latest/dg/intrinsic-functions.html#asl-intrsc-func-uuid-generate);
+/// an execution ARN is a few hundred.
+pub const MESSAGE_GROUP_ID: &str = "States.Hash($$.Execution.Id, 'SHA-256')";
+
+/// The characters of [`MESSAGE_GROUP_ID`]: 64 hex digits.
+pub const MESSAGE_GROUP_ID_CHARS: usize = 64;
+
 /// The callback Lambda package's file name inside the module.
 pub const LAMBDA_ZIP_FILE: &str = "callback.zip";
 
@@ -744,12 +830,17 @@ impl Model {
         by_queue
     }
 
-    /// The policy for a worker of every queue. Resolve always makes it, so none is a bug.
-    pub fn worker_policy(&self) -> &WorkerPolicy {
-        self.worker_policies
-            .iter()
-            .find(|p| p.queue.is_none())
-            .unwrap_or_else(|| panic!("bug: the model has no worker policy"))
+    /// The policy for a worker of every queue, as one document or in parts (each a managed policy's worth).
+    /// Resolve always makes one, so none is a bug.
+    pub fn worker_policy(&self) -> Vec<&WorkerPolicy> {
+        let parts: Vec<&WorkerPolicy> = self.worker_policies.iter().filter(|p| p.queue.is_none()).collect();
+        assert!(!parts.is_empty(), "bug: the model has no worker policy");
+        parts
+    }
+
+    /// Whether the policy for a worker of every queue is split into parts.
+    pub fn worker_policy_in_parts(&self) -> bool {
+        self.worker_policies.iter().any(|p| p.part.is_some())
     }
 
     /// The policy for a worker of the queue with this key: its own, or with a single queue the policy for
@@ -758,7 +849,7 @@ impl Model {
         self.worker_policies
             .iter()
             .find(|p| p.queue.as_deref() == Some(queue_key))
-            .unwrap_or_else(|| self.worker_policy())
+            .unwrap_or_else(|| self.worker_policy()[0])
     }
 
     /// The queues whose dead-letter queue the dead-letter Lambda reads, failing their tasks at once.
@@ -806,35 +897,85 @@ impl Model {
         let via_service = self
             .roles
             .iter()
-            .flat_map(|r| &r.statements)
+            .flat_map(Role::all_statements)
             .flat_map(|s| &s.conditions)
             .any(|c| matches!(c, Condition::ViaService(_)));
         via_service || self.module_key.as_ref().is_some_and(|k| !k.log_groups.is_empty())
     }
 
-    /// Every AWS name the module derives from its `name` input, what it names, and AWS's length limit for it.
-    pub fn aws_names(&self) -> Vec<(&'static str, &AwsName, usize)> {
-        let mut names = vec![("state machine", &self.state_machine.name, 80)];
+    /// Every AWS name the module derives from its `name` input: what it names, AWS's limit on it, whether it
+    /// must be unique among the names of its kind (an account and region has one namespace of queues, one of
+    /// roles...), and which part of the spec made it. Fixed texts around `name` tell names of one kind apart:
+    /// two names with the same text around `name` are the same name for any `name`.
+    pub fn aws_names(&self) -> Vec<DerivedName> {
+        let module = |what, name: &AwsName, limit| DerivedName::new(what, name.clone(), limit, NameOrigin::Module);
+        let mut names = vec![module(
+            "state machine",
+            &self.state_machine.name,
+            &limits::STATE_MACHINE_NAME,
+        )];
         for queue in &self.queues {
-            names.push(("SQS queue", &queue.name, 80));
+            let origin = NameOrigin::Queue(queue.key.clone());
+            names.push(DerivedName::new(
+                "SQS queue",
+                queue.name.clone(),
+                &limits::SQS_QUEUE_NAME,
+                origin.clone(),
+            ));
             if let Some(dlq) = &queue.dead_letter {
-                names.push(("SQS queue", &dlq.name, 80));
+                names.push(DerivedName::new(
+                    "dead-letter queue",
+                    dlq.name.clone(),
+                    &limits::SQS_QUEUE_NAME,
+                    origin,
+                ));
             }
         }
         for function in &self.functions {
-            names.push(("Lambda function", &function.name, 64));
-            names.extend(
-                function
-                    .log_metrics
-                    .iter()
-                    .map(|m| ("metric filter", &m.filter_name, 512)),
-            );
-            names.push(("log group", &function.log_group.name, 512));
+            names.push(module("Lambda function", &function.name, &limits::LAMBDA_FUNCTION_NAME));
+            for metric in &function.log_metrics {
+                names.push(module(
+                    "metric filter",
+                    &metric.filter_name,
+                    &limits::METRIC_FILTER_NAME,
+                ));
+            }
+            names.push(module("log group", &function.log_group.name, &limits::LOG_GROUP_NAME));
         }
-        names.push(("log group", &self.state_machine.logging.log_group.name, 512));
-        names.extend(self.roles.iter().map(|role| ("IAM role", &role.name, 64)));
+        names.push(module(
+            "log group",
+            &self.state_machine.logging.log_group.name,
+            &limits::LOG_GROUP_NAME,
+        ));
+        for role in &self.roles {
+            names.push(module("IAM role", &role.name, &limits::IAM_ROLE_NAME));
+            // The inline policy takes the role's name: unique within its role, which is all IAM asks.
+            names.push(DerivedName {
+                unique: false,
+                ..module("inline policy", &role.name, &limits::IAM_POLICY_NAME)
+            });
+            for policy in &role.managed_policies {
+                names.push(DerivedName::new(
+                    "managed policy",
+                    policy.name.clone(),
+                    &limits::IAM_POLICY_NAME,
+                    NameOrigin::Queues,
+                ));
+            }
+        }
+        names.push(DerivedName {
+            unique: false,
+            ..module("CloudWatch namespace", &module_namespace(), &limits::METRIC_NAMESPACE)
+        });
         if let Some(key) = &self.module_key {
-            names.push(("KMS alias", &key.alias, 256));
+            names.push(module("KMS alias", &key.alias, &limits::KMS_ALIAS_NAME));
+        }
+        for alarm in self.alarm_list() {
+            let origin = match &alarm.watches {
+                Watched::Queue(key) | Watched::DeadLetterQueue(key) => NameOrigin::Queue(key.clone()),
+                _ => NameOrigin::Module,
+            };
+            names.push(DerivedName::new("alarm", alarm.name, &limits::ALARM_NAME, origin));
         }
         names
     }
@@ -853,7 +994,18 @@ impl Model {
             ),
             Input::new(
                 "tags",
-                InputKind::Tags,
+                InputKind::Tags {
+                    fixed: MODULE_TAG_KEYS
+                        .iter()
+                        .map(|k| k.to_string())
+                        .chain(
+                            self.tags
+                                .keys()
+                                .filter(|k| !MODULE_TAG_KEYS.contains(&k.as_str()))
+                                .cloned(),
+                        )
+                        .collect(),
+                },
                 "Tags for every taggable resource, merged after the module's own tags and the spec's [tags].",
             ),
             Input::new(
@@ -1078,7 +1230,11 @@ impl Model {
         }
         add(
             "worker_policy_json",
-            "IAM policy (JSON) for a worker's role: receive, delete and change the visibility of task messages on every queue, decrypt them, invoke the callback Lambda (and no other function).",
+            if self.worker_policy_in_parts() {
+                "IAM policy for a worker's role: receive, delete and change the visibility of task messages on every queue, decrypt them, invoke the callback Lambda (and no other function). A list of JSON documents to attach together: one would be larger than a managed policy allows."
+            } else {
+                "IAM policy (JSON) for a worker's role: receive, delete and change the visibility of task messages on every queue, decrypt them, invoke the callback Lambda (and no other function)."
+            },
             OutputValue::WorkerPolicy,
         );
         add(
@@ -1268,11 +1424,22 @@ impl Model {
             [] => return None,
         };
         let (failed, unusable) = (UNSETTLED_DEAD_LETTER_OUTCOMES.1[0], UNSETTLED_DEAD_LETTER_OUTCOMES.1[1]);
-        Some(format!(
-            "The dead-letter Lambda read dead letters of {queues} and could not settle them (its log lines with \"{event}\": \"{dead_letter}\" say which): outcome {failed:?}, it could not fail the task (throttling, an outage, a denied call), so the execution waits and the message comes back after the dead-letter queue's visibility timeout; outcome {unusable:?}, the message was not a task message (or Step Functions refused the failure) and was dropped.",
-            event = DEAD_LETTER_LOG.0,
-            dead_letter = DEAD_LETTER_LOG.1,
-        ))
+        let describe = |queues: &str| {
+            format!(
+                "The dead-letter Lambda read dead letters of {queues} and could not settle them (its log lines with \"{event}\": \"{dead_letter}\" say which): outcome {failed:?}, it could not fail the task (throttling, an outage, a denied call), so the execution waits and the message comes back after the dead-letter queue's visibility timeout; outcome {unusable:?}, the message was not a task message (or Step Functions refused the failure) and was dropped.",
+                event = DEAD_LETTER_LOG.0,
+                dead_letter = DEAD_LETTER_LOG.1,
+            )
+        };
+        let description = describe(&queues);
+        // Many queues with long keys would outgrow PutMetricAlarm's limit: the queues are counted instead.
+        if limits::ALARM_DESCRIPTION.allows(description.chars().count() as u64) {
+            return Some(description);
+        }
+        Some(describe(&format!(
+            "the {} queues whose dead letters fail their executions",
+            self.dead_letter_readers().len()
+        )))
     }
 }
 
@@ -1364,13 +1531,16 @@ pub enum InputKind {
         /// The spec's `name`.
         default: String,
     },
-    /// A map of tags; empty by default.
-    Tags,
+    /// A map of tags; empty by default. Merged after `fixed`, the module's own tag keys and the spec's.
+    Tags {
+        /// The tag keys every resource already has: the module's own, then the spec's `[tags]`.
+        fixed: Vec<String>,
+    },
     /// An IAM policy ARN, or none.
     OptionalPolicyArn,
     /// A file path, or none.
     OptionalPath,
-    /// A list of ARNs; empty by default.
+    /// A list of alarm action ARNs; empty by default.
     ArnList,
     /// One of a spec key's values.
     Choice {

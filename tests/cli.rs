@@ -549,7 +549,31 @@ fn check_reports_a_valid_spec() {
     let seed = common::root().join("examples/seed/sfngen.toml");
     let out = common::sfngen().arg("check").arg(&seed).output().unwrap();
     assert_eq!(out.status.code(), Some(0));
-    assert!(text(&out).1.ends_with("valid (1 step, 1 queue)\n"), "{}", text(&out).1);
+    // The seed's task message with no input, the longest queue URL and task token: what is left of Step
+    // Functions' 262,144 bytes is the room for the input.
+    let url = format!(
+        "https://us-isof-south-1.queue.amazonaws.com.cn/123456789012/{}-main",
+        "n".repeat(32)
+    );
+    let envelope = serde_json::json!({"QueueUrl": url, "MessageBody": {"input": null, "token": "t".repeat(2048)}});
+    let room = 262_144 - (envelope.to_string().len() - "null".len());
+    let room = format!("{},{:03}", room / 1000, room % 1000);
+    assert_eq!(
+        text(&out).1.lines().skip(1).collect::<Vec<_>>(),
+        [format!(
+            "room for a step's input in its task message: at least {room} bytes (steps[0] \"SendToSQS\" has the least)"
+        )],
+        "{}",
+        text(&out).1
+    );
+    assert!(
+        text(&out)
+            .1
+            .lines()
+            .next()
+            .unwrap()
+            .ends_with("valid (1 step, 1 queue)")
+    );
 }
 
 #[test]

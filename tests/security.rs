@@ -349,6 +349,18 @@ const UNSCOPABLE: &[&str] = &[
 #[test]
 fn role_permissions_are_scoped_to_arns() {
     for_each_module(|label, m| {
+        // Exactly the callback queues, never a dead-letter queue, over the state machine's policies together.
+        let queues: Vec<String> = m
+            .all("resource", "aws_sqs_queue")
+            .into_iter()
+            .filter(|(n, _)| !n.ends_with("_dlq"))
+            .map(|(n, _)| built_arn(m, "aws_sqs_queue", n))
+            .collect();
+        let send = owned_statements(m, "state_machine")
+            .into_iter()
+            .find(|s| s.1.contains(&"sqs:SendMessage".to_string()))
+            .unwrap_or_else(|| panic!("{label}: the state machine sends to no queue"));
+        assert_eq!(send.2, queues, "{label}");
         for (name, document) in m.all("data", "aws_iam_policy_document") {
             // Trust policies and the key policy are checked below.
             if name.ends_with("_assume") || name == "kms" {
@@ -375,15 +387,7 @@ fn role_permissions_are_scoped_to_arns() {
                     assert_eq!(for_each, None, "{label}: {actions:?}");
                 }
                 if actions.contains(&"sqs:SendMessage".to_string()) {
-                    assert_eq!(name, "state_machine");
-                    // Exactly the callback queues, never a dead-letter queue.
-                    let queues: Vec<String> = m
-                        .all("resource", "aws_sqs_queue")
-                        .into_iter()
-                        .filter(|(n, _)| !n.ends_with("_dlq"))
-                        .map(|(n, _)| built_arn(m, "aws_sqs_queue", n))
-                        .collect();
-                    assert_eq!(resources, queues, "{label}");
+                    assert_eq!(document_owner(name), "state_machine");
                 }
                 if actions.iter().any(|a| a.starts_with("states:")) {
                     // The callback answers tasks; the dead-letter function may only fail them. Each from inside
@@ -428,7 +432,7 @@ fn role_permissions_are_scoped_to_arns() {
                     // answers are encrypted with the state machine's key; everyone else only reads through SQS.
                     let sid = attr(statement, "sid");
                     let answers = ["\"EncryptTaskAnswers\"", "\"EncryptTaskFailures\""];
-                    if name == "state_machine" || sid.as_deref().is_some_and(|s| answers.contains(&s)) {
+                    if document_owner(name) == "state_machine" || sid.as_deref().is_some_and(|s| answers.contains(&s)) {
                         for action in &actions {
                             assert!(
                                 ["kms:Decrypt", "kms:GenerateDataKey"].contains(&action.as_str()),
@@ -1294,6 +1298,45 @@ fn written_statements(document: &Block) -> Vec<Statement> {
         .collect()
 }
 
+/// The role (or worker policy) a policy document belongs to: `state_machine` for `state_machine` and its managed
+/// policies `state_machine_1`, `state_machine_2`...; `worker` for the worker policy's parts `worker_part_N`.
+fn document_owner(name: &str) -> &str {
+    if let Some(rest) = name.strip_prefix("worker_part_")
+        && rest.chars().all(|c| c.is_ascii_digit())
+    {
+        return "worker";
+    }
+    match name.rsplit_once('_') {
+        Some((owner, number)) if !number.is_empty() && number.chars().all(|c| c.is_ascii_digit()) => owner,
+        _ => name,
+    }
+}
+
+/// Every statement of the documents `owner` holds (a role's inline and managed policies, or the worker policy's
+/// parts), as if one document: statements of one sid split across documents become one, resources in order.
+fn owned_statements(m: &Module, owner: &str) -> Vec<Statement> {
+    let mut merged: Vec<Statement> = Vec::new();
+    let mut documents: Vec<(&str, &Block)> = m
+        .all("data", "aws_iam_policy_document")
+        .into_iter()
+        .filter(|(name, _)| document_owner(name) == owner)
+        .collect();
+    // The whole or inline document first, then its parts in number order.
+    documents.sort_by_key(|(name, _)| {
+        let number: usize = name.rsplit('_').next().and_then(|n| n.parse().ok()).unwrap_or(0);
+        (*name != owner, number)
+    });
+    for (_, document) in documents {
+        for statement in written_statements(document) {
+            match merged.iter_mut().find(|s| s.0 == statement.0) {
+                Some(existing) => existing.2.extend(statement.2),
+                None => merged.push(statement),
+            }
+        }
+    }
+    merged
+}
+
 /// A queue as its spec writes it, read with the toml crate (not sfngen's reader).
 struct SpecQueue {
     key: String,
@@ -1390,15 +1433,27 @@ fn worker_policies_grant_exactly_what_a_worker_needs() {
             m.one("data", "aws_iam_policy_document", name)
                 .unwrap_or_else(|| panic!("{label}: no policy document {name}"))
         };
+        // In parts, the grant to invoke the callback comes first: the statements, in any order.
+        let sorted = |mut statements: Vec<Statement>| {
+            statements.sort();
+            statements
+        };
         assert_eq!(
-            written_statements(document("worker")),
-            worker_statements(&m, &every),
+            sorted(owned_statements(&m, "worker")),
+            sorted(worker_statements(&m, &every)),
             "{label}: worker"
         );
+        let parts: Vec<&str> = m
+            .all("data", "aws_iam_policy_document")
+            .into_iter()
+            .map(|(n, _)| n)
+            .filter(|n| n.starts_with("worker_part_"))
+            .collect();
         let per_queue: Vec<&str> = m
             .all("data", "aws_iam_policy_document")
             .into_iter()
             .filter_map(|(n, _)| n.strip_prefix("worker_"))
+            .filter(|n| !n.starts_with("part_"))
             .collect();
         let mut by_queue = Vec::new();
         if queues.len() > 1 {
@@ -1420,9 +1475,27 @@ fn worker_policies_grant_exactly_what_a_worker_needs() {
             m.one("output", "", name)
                 .unwrap_or_else(|| panic!("{label}: no output {name}"))
         };
+        // Too large for one managed policy, the worker policy is a list of its parts, to attach together.
+        let whole: Vec<String> = if parts.is_empty() {
+            vec!["data.aws_iam_policy_document.worker.json".to_string()]
+        } else {
+            parts
+                .iter()
+                .map(|p| format!("data.aws_iam_policy_document.{p}.json"))
+                .collect()
+        };
+        let written = attr(output("worker_policy_json"), "value").unwrap_or_default();
+        let listed: Vec<String> = written
+            .trim_matches(|c: char| c == '[' || c == ']' || c.is_whitespace())
+            .split(',')
+            .map(|item| item.trim().to_string())
+            .filter(|item| !item.is_empty())
+            .collect();
+        assert_eq!(listed, whole, "{label}: worker_policy_json");
         assert_eq!(
-            attr(output("worker_policy_json"), "value").as_deref(),
-            Some("data.aws_iam_policy_document.worker.json")
+            written.starts_with('['),
+            !parts.is_empty(),
+            "{label}: worker_policy_json"
         );
         let value = output("worker_policy_json_by_queue")
             .body()
@@ -1525,11 +1598,14 @@ fn dead_letters_fail_their_tasks_through_a_function_of_their_own() {
             assert_eq!(strings(mapping, "function_response_types"), ["ReportBatchItemFailures"]);
             // Lambda checks the role may read the queue when it creates the mapping; the policy names the
             // queue by a built ARN, which orders nothing.
-            assert_eq!(
-                strings(mapping, "depends_on"),
-                ["aws_iam_role_policy.dead_letters"],
-                "{label}"
+            let mut permissions = vec!["aws_iam_role_policy.dead_letters".to_string()];
+            permissions.extend(
+                m.all("resource", "aws_iam_role_policy_attachment")
+                    .into_iter()
+                    .filter(|(n, _)| document_owner(n) == "dead_letters")
+                    .map(|(n, _)| format!("aws_iam_role_policy_attachment.{n}")),
             );
+            assert_eq!(strings(mapping, "depends_on"), permissions, "{label}");
             assert_eq!(attr(mapping, "batch_size").as_deref(), Some("10"), "{label}");
             // AWS refuses a mapping whose queue hides a batch for less than the function may run.
             let queue_block = m.one("resource", "aws_sqs_queue", &dlq).unwrap();
@@ -1546,8 +1622,7 @@ fn dead_letters_fail_their_tasks_through_a_function_of_their_own() {
             );
             continue;
         }
-        let role: Vec<Statement> =
-            written_statements(m.one("data", "aws_iam_policy_document", "dead_letters").unwrap());
+        let role: Vec<Statement> = owned_statements(&m, "dead_letters");
         let find = |sid: &str| role.iter().find(|s| s.0 == sid).cloned();
         // Least privilege: fail tasks, its logs, its queues and their keys, the state machine's key, traces.
         let sids: Vec<&str> = role.iter().map(|s| s.0.as_str()).collect();

@@ -17,7 +17,7 @@ use serde::ser::{SerializeMap as _, SerializeSeq as _};
 use serde_json::Value;
 
 use super::{ASL_FILE, GeneratedFile, generated_header, queue_url_var};
-use crate::model::{Catch, CatchTarget, Model, Retry, Step};
+use crate::model::{Catch, CatchTarget, MESSAGE_GROUP_ID, Model, Retry, Step};
 
 /// Renders the ASL file: spec text escaped for `templatefile()`, placeholders in.
 pub fn render(model: &Model) -> GeneratedFile {
@@ -32,6 +32,67 @@ pub fn render(model: &Model) -> GeneratedFile {
 pub fn deployed_definition(model: &Model, partition: &str, queue_url: &dyn Fn(&str) -> String) -> Value {
     let definition = Definition::of(model, &Values::Deployed { partition, queue_url });
     serde_json::to_value(definition).expect("bug: the ASL definition failed to convert to JSON")
+}
+
+/// The definition's text once `templatefile()` has run with these values, byte for byte: the file's layout with
+/// every placeholder filled and every escape undone.
+pub fn deployed_text(model: &Model, partition: &str, queue_url: &dyn Fn(&str) -> String) -> String {
+    let definition = Definition::of(model, &Values::Deployed { partition, queue_url });
+    let mut text = serde_json::to_string_pretty(&definition).expect("bug: the ASL definition failed to serialise");
+    text.push('\n');
+    text
+}
+
+/// The length in bytes of [`deployed_text`], counted as it is written rather than kept: the fit stage measures
+/// the definition with the longest values on every render.
+pub fn deployed_len(model: &Model, partition: &str, queue_url: &dyn Fn(&str) -> String) -> u64 {
+    struct Count(u64);
+    impl std::io::Write for Count {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0 += buf.len() as u64;
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let definition = Definition::of(model, &Values::Deployed { partition, queue_url });
+    let mut count = Count(0);
+    serde_json::to_writer_pretty(&mut count, &definition).expect("bug: the ASL definition failed to serialise");
+    count.0 + 1
+}
+
+/// The length in bytes of what `templatefile()` makes of the ASL file's `text` with these variables: each
+/// `${name}` replaced by its value, each `$${` and `%%{` by the `${` and `%{` they stand for. The file holds no
+/// other template syntax (spec text is escaped), so a `${` without a known variable is a bug.
+pub fn deployed_len_of_file(text: &str, value: &dyn Fn(&str) -> Option<String>) -> u64 {
+    let bytes = text.as_bytes();
+    let mut length = bytes.len() as u64;
+    let mut at = 0;
+    while let Some(found) = bytes[at..]
+        .windows(2)
+        .position(|w| w[1] == b'{' && matches!(w[0], b'$' | b'%'))
+    {
+        let start = at + found;
+        if start > 0 && bytes[start - 1] == bytes[start] {
+            // `$${` or `%%{`: one character less once evaluated.
+            length -= 1;
+            at = start + 2;
+            continue;
+        }
+        if bytes[start] == b'%' {
+            panic!("bug: the ASL file holds a template directive at byte {start}");
+        }
+        let end = text[start..]
+            .find('}')
+            .map(|e| start + e)
+            .unwrap_or_else(|| panic!("bug: an unclosed ${{ in the ASL file at byte {start}"));
+        let name = &text[start + 2..end];
+        let filled = value(name).unwrap_or_else(|| panic!("bug: the ASL file names no template variable {name:?}"));
+        length = length - (end + 1 - start) as u64 + filled.len() as u64;
+        at = end + 1;
+    }
+    length
 }
 
 /// `templatefile()` reads `${...}` and `%{...}` as template syntax; `$${` and `%%{` are their literal forms.
@@ -338,7 +399,8 @@ fn task_state<'a>(step: &'a Step, fifo: bool, next: Option<&'a str>, values: &Va
                 escaped: values.escaped(),
             },
             // One message group per execution: messages of one execution stay in order, executions run in parallel.
-            message_group_id: fifo.then_some("$$.Execution.Name"),
+            // The group id is a hash of the execution's ARN, not its name, which may hold letters SQS refuses there.
+            message_group_id: fifo.then_some(MESSAGE_GROUP_ID),
         },
         timeout_seconds: step.timeout_seconds,
         heartbeat_seconds: step.heartbeat_seconds,
@@ -374,4 +436,28 @@ fn catcher<'a>(catch: &'a Catch, values: &Values) -> Catcher<'a> {
 
 fn error_names<'a>(errors: &'a [String], values: &Values) -> Vec<Cow<'a, str>> {
     errors.iter().map(|error| values.text(error)).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_deployed_length_is_the_deployed_texts() {
+        let spec = "name = \"d\"\n[[steps]]\nname = \"Café\"\nqueue = \"q\"\nmessage = { note = \"%{ y } ${x}\" }\n\
+                    [[steps.catch]]\nerrors = [\"E\"]\nfail = { error = \"X\", cause = \"日本\" }\n[queues.q]\nfifo = true\n";
+        let model = crate::load_model(spec, "sfngen.toml").unwrap();
+        let url = |key: &str| format!("https://sqs.example/{key}");
+        let text = deployed_text(&model, "aws-us-gov", &url);
+        assert_eq!(deployed_len(&model, "aws-us-gov", &url), text.len() as u64);
+        // And measured on the file, as templatefile() fills it.
+        let file = String::from_utf8(render(&model).contents).unwrap();
+        let value = |name: &str| match name {
+            "partition" => Some("aws-us-gov".to_string()),
+            "queue_url_q" => Some(url("q")),
+            _ => None,
+        };
+        assert_eq!(deployed_len_of_file(&file, &value), text.len() as u64);
+        assert!(text.contains("%{ y } ${x}") && text.ends_with("}\n"));
+    }
 }

@@ -30,9 +30,10 @@ pub fn generated_header(model: &Model) -> String {
 /// Every file of the module, sorted by path.
 pub fn render_all(model: &Model) -> Vec<GeneratedFile> {
     let terraform = terraform::render(model);
-    let readme = readme::render(model, &terraform.checkov_skips);
+    let definition = asl::render(model);
+    let readme = readme::render(model, &terraform.checkov_skips, &definition);
     let mut files = terraform.files;
-    files.push(asl::render(model));
+    files.push(definition);
     files.push(readme);
     files.sort_by(|a, b| a.path.cmp(&b.path));
     files

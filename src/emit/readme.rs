@@ -10,8 +10,9 @@ use serde::Serialize;
 
 use super::hcl::CheckovSkip;
 use super::terraform::{AWS_PROVIDER_MIN, TERRAFORM_MIN, default_of, type_of};
-use super::{GeneratedFile, generated_header};
+use super::{GeneratedFile, asl, generated_header};
 use crate::duration::format_seconds;
+use crate::limits;
 use crate::model::{
     CatchTarget, CustomerKey, DEAD_LETTERED_ERROR, DEAD_LETTERS_UNSETTLED_METRIC, Encryption, FunctionId,
     INVALID_TOKENS_METRIC, Invoker, LogLevel, MAX_EVENT_NESTING, Model, input,
@@ -70,7 +71,7 @@ struct OutputRow {
 ///
 /// The template is part of the binary and the context is built here, so a rendering error is a bug: it
 /// panics rather than write an error message into a file that ships.
-pub fn render(model: &Model, checkov_skips: &[CheckovSkip]) -> GeneratedFile {
+pub fn render(model: &Model, checkov_skips: &[CheckovSkip], definition: &GeneratedFile) -> GeneratedFile {
     // Only the filters the template uses: registering all of minijinja's defaults costs more than
     // rendering the README does.
     let mut env = Environment::empty();
@@ -78,7 +79,7 @@ pub fn render(model: &Model, checkov_skips: &[CheckovSkip]) -> GeneratedFile {
     env.add_filter("replace", minijinja::filters::replace);
     env.set_undefined_behavior(UndefinedBehavior::Strict);
     let mut text = env
-        .render_str(TEMPLATE, context(model, checkov_skips))
+        .render_str(TEMPLATE, context(model, checkov_skips, definition))
         .unwrap_or_else(|err| panic!("bug: the module README template failed to render: {err:#}"));
     if !text.ends_with('\n') {
         text.push('\n');
@@ -86,7 +87,7 @@ pub fn render(model: &Model, checkov_skips: &[CheckovSkip]) -> GeneratedFile {
     GeneratedFile::text("README.md", text)
 }
 
-fn context(model: &Model, checkov_skips: &[CheckovSkip]) -> Value {
+fn context(model: &Model, checkov_skips: &[CheckovSkip], definition: &GeneratedFile) -> Value {
     let queues: Vec<QueueRow> = model
         .queues
         .iter()
@@ -170,6 +171,9 @@ fn context(model: &Model, checkov_skips: &[CheckovSkip]) -> Value {
         alarms => model.alarm_list().into_iter().map(|a| context! { name => a.name.with(&model.name), description => a.description }).collect::<Vec<_>>(),
         outputs => Value::from(Serde(output_rows(model))),
         roles => model.roles.iter().map(|r| r.name.with(&model.name)).collect::<Vec<_>>(),
+        managed_policies => model.roles.iter().filter(|r| !r.managed_policies.is_empty()).map(|r| context! { role => r.name.with(&model.name), count => r.managed_policies.len() }).collect::<Vec<_>>(),
+        worker_parts => model.worker_policy_in_parts().then(|| model.worker_policy().len()),
+        limits => limit_rows(model, definition),
         skips => Value::from(Serde(checkov_skips)),
     }
 }
@@ -206,6 +210,50 @@ fn function_rows(model: &Model) -> Vec<FunctionRow> {
             }
         })
         .collect()
+}
+
+/// The sizes sfngen checked against AWS's limits, with the longest names, ARNs and queue URLs AWS and the
+/// module's inputs allow: `(what, figure, limit)`. Queue and trust policies, which cannot come near theirs, are
+/// left out.
+fn limit_rows(model: &Model, definition: &GeneratedFile) -> Vec<Value> {
+    let text = std::str::from_utf8(&definition.contents).expect("bug: the ASL file is not UTF-8");
+    let definition_bytes = asl::deployed_len_of_file(text, &crate::fit::worst_template_value(model));
+    let mut rows: Vec<Value> = crate::fit::summary(model, definition_bytes)
+        .into_iter()
+        .filter(|m| {
+            let far_from_it = [&limits::SQS_QUEUE_POLICY, &limits::IAM_TRUST_POLICY].contains(&m.limit)
+                || m.subject.starts_with("the worker policy of queue");
+            let no_managed_policies = m.limit == &limits::IAM_MANAGED_POLICIES_PER_ROLE && m.value == 0;
+            !(far_from_it || no_managed_policies)
+        })
+        .map(|m| {
+            context! {
+                what => upper_first(&m.subject),
+                figure => limits::with_unit(m.value, m.limit.unit),
+                limit => m.limit.figure_text(),
+            }
+        })
+        .collect();
+    if let Some((room, step)) = crate::fit::least_room(model) {
+        rows.insert(
+            1,
+            context! {
+                what => format!("Room for a step's input in its task message (least: {step})"),
+                figure => limits::with_unit(room, limits::Unit::Bytes),
+                limit => format!("{} in all", limits::TASK_PARAMETERS.figure_text()),
+            },
+        );
+    }
+    rows
+}
+
+/// `text` with its first letter upper case.
+fn upper_first(text: &str) -> String {
+    let mut chars = text.chars();
+    match chars.next() {
+        Some(first) => first.to_uppercase().chain(chars).collect(),
+        None => String::new(),
+    }
 }
 
 fn input_rows(model: &Model) -> Vec<InputRow> {
@@ -318,7 +366,7 @@ fn write_workflow_mermaid(out: &mut String, model: &Model) -> std::fmt::Result {
         .map(|(i, s)| (s.name.as_str(), i))
         .collect();
     for (index, step) in model.steps.iter().enumerate() {
-        for catch in &step.catch {
+        for (catch_index, catch) in step.catch.iter().enumerate() {
             let errors = catch.errors.join(", ");
             let errors = escape_mermaid(&errors);
             write!(out, "\n  s{index} -. \"{errors}\" .-> ")?;
@@ -332,7 +380,7 @@ fn write_workflow_mermaid(out: &mut String, model: &Model) -> std::fmt::Result {
                 CatchTarget::Fail { state, error, .. } => write!(
                     out,
                     "{}[\"{}<br/>Fail: {}\"]",
-                    fail_id(state),
+                    fail_id(index, catch_index),
                     escape_mermaid(state),
                     escape_mermaid(error)
                 )?,
@@ -392,12 +440,10 @@ pub fn architecture_mermaid(model: &Model) -> String {
     lines.join("\n")
 }
 
-/// A mermaid node id for a Fail state: its name's alphanumerics.
-fn fail_id(state: &str) -> String {
-    format!(
-        "fail_{}",
-        state.chars().filter(char::is_ascii_alphanumeric).collect::<String>()
-    )
+/// A mermaid node id for the Fail state of a step's catch: its step's and catch's positions, so that Fail
+/// states whose names share their ASCII letters (or have none) stay apart. Steps are `s{index}`.
+fn fail_id(step: usize, catch: usize) -> String {
+    format!("f{step}_{catch}")
 }
 
 /// `"` as mermaid writes it inside a label; the text itself when it holds none.
@@ -406,5 +452,44 @@ fn escape_mermaid(text: &str) -> Cow<'_, str> {
         Cow::Owned(text.replace('"', "#quot;"))
     } else {
         Cow::Borrowed(text)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The node ids a flowchart defines (`id[` or `id((`), in order.
+    fn defined_ids(chart: &str) -> Vec<String> {
+        chart
+            .split(|c: char| c.is_whitespace())
+            .filter_map(|token| {
+                let end = token.find(['[', '('])?;
+                let id = &token[..end];
+                (!id.is_empty() && id.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')).then(|| id.to_string())
+            })
+            .collect()
+    }
+
+    #[test]
+    fn fail_states_get_a_node_each_whatever_their_names() {
+        // Two Fail states whose names have no ASCII letter in common, and none at all beside "Failed".
+        let spec = "name = \"d\"\n\
+            [[steps]]\nname = \"請求\"\nqueue = \"q\"\n\
+            [[steps.catch]]\nerrors = [\"A\"]\nfail = { error = \"X\" }\n\
+            [[steps.catch]]\nerrors = [\"B\"]\nfail = { error = \"Y\" }\n\
+            [[steps]]\nname = \"返金\"\nqueue = \"q\"\n\
+            [[steps.catch]]\nerrors = [\"A\"]\nfail = { error = \"Z\" }\n\
+            [queues.q]\n";
+        let model = crate::load_model(spec, "sfngen.toml").unwrap();
+        let chart = workflow_mermaid(&model);
+        let ids = defined_ids(&chart);
+        let fails: Vec<&String> = ids
+            .iter()
+            .filter(|id| id.starts_with("f0") || id.starts_with("f1"))
+            .collect();
+        assert_eq!(fails, ["f0_0", "f0_1", "f1_0"], "{chart}");
+        let unique: std::collections::BTreeSet<&String> = ids.iter().collect();
+        assert_eq!(unique.len(), ids.len(), "a node id is defined twice:\n{chart}");
     }
 }

@@ -33,6 +33,7 @@ pub fn guard_rails(spec: &Spec, model: &Model) -> Vec<Diagnostic> {
         }
     }
     warnings.extend(tokens_in_logs(spec, model));
+    warnings.extend(super::limits::warnings(spec, model));
     warnings.sort_by_key(|d| d.span.as_ref().map(|s| s.start).unwrap_or(0));
     warnings
 }

@@ -2,9 +2,11 @@
 //! state machine's, and one per Lambda function) with one statement per concern, every resource scoped where
 //! AWS allows it.
 
+use crate::iam_json::{self, ArnParts};
+use crate::limits::{self, Limit};
 use crate::model::{
-    AwsName, Condition, CustomerKey, Encryption, Feature, Function, FunctionId, ModuleKey, Queue, Resource, Role,
-    RoleId, Service, StateMachine, Statement, ViaService, WorkerPolicy,
+    AwsName, Condition, CustomerKey, Encryption, Feature, Function, FunctionId, ManagedPolicy, Model, ModuleKey, Queue,
+    Resource, Role, RoleId, Service, StateMachine, Statement, ViaService, WorkerPolicy,
 };
 
 /// The customer managed key, when a queue, the state machine or `[logs] encryption = "kms"` asks for it;
@@ -93,6 +95,7 @@ pub(super) fn state_machine_role(sm: &StateMachine, queues: &[Queue]) -> Role {
         name: AwsName::suffixed("-state-machine"),
         service: Service::StepFunctions,
         statements,
+        managed_policies: Vec::new(),
     }
 }
 
@@ -162,6 +165,7 @@ fn callback_role(sm: &StateMachine) -> Role {
         name: AwsName::suffixed("-callback"),
         service: Service::Lambda,
         statements,
+        managed_policies: Vec::new(),
     }
 }
 
@@ -188,6 +192,7 @@ fn dead_letters_role(sm: &StateMachine, queues: &[Queue]) -> Role {
         name: AwsName::suffixed("-dead-letters"),
         service: Service::Lambda,
         statements,
+        managed_policies: Vec::new(),
     }
 }
 
@@ -237,11 +242,13 @@ fn read_dead_letters(queues: &[Queue]) -> Vec<Statement> {
 pub(super) fn worker_policies(queues: &[Queue]) -> Vec<WorkerPolicy> {
     let mut policies = vec![WorkerPolicy {
         queue: None,
+        part: None,
         statements: worker_statements(queues.iter()),
     }];
     if queues.len() > 1 {
         policies.extend(queues.iter().map(|q| WorkerPolicy {
             queue: Some(q.key.clone()),
+            part: None,
             statements: worker_statements([q]),
         }));
     }
@@ -291,5 +298,171 @@ fn allow(sid: &str, actions: &[&str], resources: Vec<Resource>) -> Statement {
         only_from: None,
         only_while: None,
         conditions: Vec::new(),
+    }
+}
+
+/// Grants that do not fit one policy: a role's, or the worker policy for every queue.
+pub(super) struct Overflow {
+    /// What overflowed, as a message says it.
+    pub what: String,
+    /// The policies its grants need.
+    pub policies: usize,
+}
+
+/// Whether a statement names queues one by one (a queue, a dead-letter queue, a queue's key): the grants that
+/// grow with the spec, and the ones moved into managed policies when a role's inline policy would outgrow IAM's
+/// limit.
+fn names_queues(statement: &Statement) -> bool {
+    statement.resources.iter().any(|r| {
+        matches!(
+            r,
+            Resource::Queue(_) | Resource::DeadLetterQueue(_) | Resource::QueueKey(_)
+        )
+    })
+}
+
+/// Lays each role's grants out so that every policy fits IAM's limits with the longest names and ARNs the module's
+/// inputs and AWS allow: one inline policy while it fits ([`limits::IAM_ROLE_INLINE_POLICIES`]); otherwise the
+/// inline policy keeps the statements that name no queue and as many queue grants as fit, and the rest move, in
+/// order, into customer managed policies of at most [`limits::IAM_MANAGED_POLICY`] each, with exact ARNs (a
+/// `name-*` wildcard would also grant another instance's queues, named `name-eu-...`). The inline policy always
+/// keeps a statement that holds whatever the inputs: IAM refuses a policy without one. Returns the roles that
+/// would need more managed policies than IAM attaches to a role ([`limits::IAM_MANAGED_POLICIES_PER_ROLE`]).
+pub(super) fn fit_role_policies(model: &mut Model) -> Vec<Overflow> {
+    let parts = ArnParts::worst();
+    let mut overflows = Vec::new();
+    for index in 0..model.roles.len() {
+        let role = &model.roles[index];
+        if limits::IAM_ROLE_INLINE_POLICIES.allows(iam_json::role_policy_chars(model, role, &parts)) {
+            continue;
+        }
+        let (moved, kept): (Vec<Statement>, Vec<Statement>) = role.statements.iter().cloned().partition(names_queues);
+        let mut documents = pack(model, kept, &moved, &parts, &limits::IAM_ROLE_INLINE_POLICIES);
+        let inline = documents.remove(0);
+        let role_name = role.name.clone();
+        if documents.len() as u64 > limits::IAM_MANAGED_POLICIES_PER_ROLE.figure {
+            overflows.push(Overflow {
+                what: format!("the {} role's grants", role_name.after.trim_start_matches('-')),
+                policies: documents.len(),
+            });
+        }
+        let role = &mut model.roles[index];
+        role.statements = inline;
+        role.managed_policies = documents
+            .into_iter()
+            .enumerate()
+            .map(|(i, statements)| ManagedPolicy {
+                name: AwsName::around(role_name.before.clone(), format!("{}-{}", role_name.after, i + 1)),
+                number: i + 1,
+                statements,
+            })
+            .collect();
+    }
+    overflows
+}
+
+/// Splits the worker policy for every queue into parts of at most [`limits::IAM_MANAGED_POLICY`] each, when one
+/// document would be larger (a worker's role attaches it as a managed policy, or inline beside its own): the
+/// grant to invoke the callback in the first part, the queues' grants in order after it.
+pub(super) fn fit_worker_policy(model: &mut Model) {
+    let parts = ArnParts::worst();
+    let whole = model.worker_policy()[0];
+    if limits::IAM_MANAGED_POLICY.allows(iam_json::document_chars(model, &whole.statements, &parts)) {
+        return;
+    }
+    let (moved, kept): (Vec<Statement>, Vec<Statement>) = whole.statements.iter().cloned().partition(names_queues);
+    let split: Vec<WorkerPolicy> = pack(model, kept, &moved, &parts, &limits::IAM_MANAGED_POLICY)
+        .into_iter()
+        .enumerate()
+        .map(|(i, statements)| WorkerPolicy {
+            queue: None,
+            part: Some(i + 1),
+            statements,
+        })
+        .collect();
+    model.worker_policies.retain(|p| p.queue.is_some());
+    model.worker_policies.splice(0..0, split);
+}
+
+/// `statements`, resource by resource in order, after `first` into a first document of at most `first_limit`,
+/// then into as few documents of at most [`limits::IAM_MANAGED_POLICY`] as that order allows. The first document
+/// is returned even when empty.
+fn pack(
+    model: &Model,
+    first: Vec<Statement>,
+    statements: &[Statement],
+    parts: &ArnParts,
+    first_limit: &Limit,
+) -> Vec<Vec<Statement>> {
+    let mut documents = vec![Filling::new(model, first, parts)];
+    for statement in statements {
+        for resource in &statement.resources {
+            let limit = match documents.len() {
+                1 => first_limit,
+                _ => &limits::IAM_MANAGED_POLICY,
+            };
+            let current = documents.last_mut().expect("one document at least");
+            if !limit.allows(current.chars_with(model, statement, resource, parts)) {
+                documents.push(Filling::new(model, Vec::new(), parts));
+            }
+            let current = documents.last_mut().expect("one document at least");
+            current.add(model, statement, resource, parts);
+        }
+    }
+    documents.into_iter().map(|d| d.statements).collect()
+}
+
+/// A policy document being filled, and its size as IAM counts it, kept up to date resource by resource: a
+/// resource adds its quoted ARN and a comma to a statement that has several, and the brackets too to one that had
+/// one; a statement adds itself and a comma. Serializing the document again for every resource would make packing
+/// a hundred queues' grants quadratic.
+struct Filling {
+    statements: Vec<Statement>,
+    chars: u64,
+}
+
+impl Filling {
+    fn new(model: &Model, statements: Vec<Statement>, parts: &ArnParts) -> Self {
+        let chars = iam_json::document_chars(model, &statements, parts);
+        Filling { statements, chars }
+    }
+
+    /// The document's size once `resource` is added to its copy of `statement`.
+    fn chars_with(&self, model: &Model, statement: &Statement, resource: &Resource, parts: &ArnParts) -> u64 {
+        match self.statements.last() {
+            Some(last) if last.sid == statement.sid => {
+                let quoted = iam_json::resource_arn(model, resource, parts).chars().count() as u64 + 2;
+                match last.resources.len() {
+                    // "A" becomes ["A","B"].
+                    1 => self.chars + quoted + 3,
+                    _ => self.chars + quoted + 1,
+                }
+            }
+            _ => {
+                let single = Statement {
+                    resources: vec![resource.clone()],
+                    ..statement.clone()
+                };
+                let comma = u64::from(!self.statements.is_empty());
+                self.chars + iam_json::statement_chars(model, &single, parts) + comma
+            }
+        }
+    }
+
+    /// Adds `resource` to the copy of `statement` (the last statement when it is that copy, a new copy otherwise).
+    fn add(&mut self, model: &Model, statement: &Statement, resource: &Resource, parts: &ArnParts) {
+        self.chars = self.chars_with(model, statement, resource, parts);
+        match self.statements.last_mut() {
+            Some(last) if last.sid == statement.sid => last.resources.push(resource.clone()),
+            _ => self.statements.push(Statement {
+                resources: vec![resource.clone()],
+                ..statement.clone()
+            }),
+        }
+        debug_assert_eq!(
+            self.chars,
+            iam_json::document_chars(model, &self.statements, parts),
+            "bug: the tracked size of a policy document drifted from its JSON"
+        );
     }
 }

@@ -9,6 +9,7 @@ mod callback;
 mod guard_rails;
 mod iam;
 mod json_path;
+mod limits;
 mod names;
 mod queues;
 mod retry_catch;
@@ -17,6 +18,7 @@ mod steps;
 mod values;
 
 pub use guard_rails::guard_rails;
+pub use limits::{EVENTS_PER_ATTEMPT, EVENTS_PER_EXECUTION, EVENTS_PER_STATE, input_rooms, step_events};
 
 use std::collections::BTreeSet;
 
@@ -48,7 +50,7 @@ pub fn resolve(spec: &Spec, source_file: &str) -> Result<Model, Vec<Diagnostic>>
             .map(|function| iam::function_role(function, &state_machine, &queues)),
     );
     let worker_policies = iam::worker_policies(&queues);
-    Ok(Model {
+    let mut model = Model {
         name,
         source_file: source_file.to_string(),
         tags,
@@ -61,7 +63,13 @@ pub fn resolve(spec: &Spec, source_file: &str) -> Result<Model, Vec<Diagnostic>>
         roles,
         worker_policies,
         alarms,
-    })
+    };
+    let diags = limits::check(spec, &mut model);
+    if !diags.is_empty() {
+        c.diags = diags;
+        c.finish()?;
+    }
+    Ok(model)
 }
 
 /// Collects diagnostics while resolving; every method returns a usable value even on error, so that
@@ -224,8 +232,7 @@ mod tests {
             "Lambda's poller reads with the role, outside the function"
         );
         // Workers may invoke the callback, and nothing else.
-        let invoke = m
-            .worker_policy()
+        let invoke = m.worker_policy()[0]
             .statements
             .iter()
             .find(|s| s.sid == "AnswerTasks")
@@ -332,12 +339,12 @@ mod tests {
     fn one_queue_has_one_worker_policy_several_have_one_each_more() {
         let m = resolve_src(SEED).unwrap();
         assert_eq!(m.worker_policies.len(), 1);
-        assert_eq!(m.worker_policy_of("main"), m.worker_policy());
+        assert_eq!(m.worker_policy_of("main"), m.worker_policy()[0]);
         let two = "name = \"d\"\n[[steps]]\nname = \"A\"\nqueue = \"a\"\n[[steps]]\nname = \"B\"\nqueue = \"b\"\n[queues.a]\n[queues.b]\nencryption = \"kms\"\n";
         let m = resolve_src(two).unwrap();
         assert_eq!(m.worker_policies.len(), 3);
         let sids = |p: &WorkerPolicy| p.statements.iter().map(|s| s.sid.clone()).collect::<Vec<_>>();
-        assert_eq!(sids(m.worker_policy()), ["TakeTasks", "DecryptTasks", "AnswerTasks"]);
+        assert_eq!(sids(m.worker_policy()[0]), ["TakeTasks", "DecryptTasks", "AnswerTasks"]);
         assert_eq!(sids(m.worker_policy_of("a")), ["TakeTasks", "AnswerTasks"]);
         let decrypt = &m.worker_policy_of("b").statements[1];
         assert_eq!(
@@ -356,9 +363,14 @@ mod tests {
         let m = resolve_src(&src).unwrap();
         let names = m.aws_names();
         assert!(names.len() >= 8, "{names:?}");
-        for (what, name, limit) in names {
-            let full = name.with(&n);
-            assert!(full.len() <= limit, "{what} {full:?} is longer than {limit}");
+        for derived in names {
+            let full = derived.name.with(&n);
+            assert!(
+                derived.limit.allows(full.len() as u64),
+                "{} {full:?} is longer than {}",
+                derived.what,
+                derived.limit.figure
+            );
         }
     }
 

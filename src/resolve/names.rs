@@ -63,11 +63,7 @@ impl Checker {
     pub(super) fn tags(&mut self, spec: &Spec) -> BTreeMap<String, String> {
         let mut tags = BTreeMap::new();
         for (key, value) in &spec.tags {
-            let path = if resource_name_problem(&key.value).is_none() {
-                format!("tags.{}", key.value)
-            } else {
-                format!("tags.{:?}", key.value)
-            };
+            let path = tag_path(&key.value);
             if let Some(problem) = tag_problem(&key.value, MAX_TAG_KEY_CHARS, true) {
                 self.error(
                     &path,
@@ -89,6 +85,15 @@ impl Checker {
             tags.insert(key.value.clone(), value.value.clone());
         }
         tags
+    }
+}
+
+/// The key path of a `[tags]` entry: `tags.team`, or `tags."Cost Center"` for a key that is not a bare name.
+pub(super) fn tag_path(key: &str) -> String {
+    if resource_name_problem(key).is_none() {
+        format!("tags.{key}")
+    } else {
+        format!("tags.{key:?}")
     }
 }
 

@@ -4,8 +4,9 @@
 use super::Checker;
 use super::values::{did_you_mean_prefix, flag};
 use crate::diagnostic::shown;
+use crate::limits;
 use crate::model::{Catch, CatchTarget, Retry};
-use crate::spec::keys::{self, ALL_ERRORS, MAX_ERROR_NAME_CHARS, MAX_STATE_NAME_CHARS};
+use crate::spec::keys::{self, ALL_ERRORS, MAX_ERROR_NAME_CHARS};
 use crate::spec::{CatchSpec, FailSpec, Located, RetrySpec, Span, StepSpec};
 
 /// The `errors` list of a retry or catch table, as written.
@@ -28,12 +29,19 @@ impl Checker {
         retry
     }
 
-    /// A step's catchers, in order; `step` is its name, `later` the names of the steps after it.
-    pub(super) fn catchers(&mut self, path: &str, step: &StepSpec, name: &str, later: &[Option<&str>]) -> Vec<Catch> {
+    /// A step's catchers, in order; `step` is its name, `index` its position, `later` the names of the steps
+    /// after it.
+    pub(super) fn catchers(
+        &mut self,
+        path: &str,
+        step: &StepSpec,
+        (name, index): (&str, usize),
+        later: &[Option<&str>],
+    ) -> Vec<Catch> {
         let mut catch = Vec::new();
         let mut fails = 0;
         for (i, c) in step.catch.iter().enumerate() {
-            let catcher = self.catcher(&format!("{path}.catch[{i}]"), c, name, fails, later);
+            let catcher = self.catcher(&format!("{path}.catch[{i}]"), c, (name, index, fails), later);
             fails += usize::from(matches!(catcher.target, CatchTarget::Fail { .. }));
             catch.push(catcher);
         }
@@ -61,14 +69,16 @@ impl Checker {
         }
     }
 
-    fn catcher(&mut self, path: &str, c: &CatchSpec, step: &str, fails_before: usize, later: &[Option<&str>]) -> Catch {
+    /// One catcher; `step` is the step's name, position and count of Fail states before this one.
+    fn catcher(&mut self, path: &str, c: &CatchSpec, step: (&str, usize, usize), later: &[Option<&str>]) -> Catch {
+        let (name, index, fails_before) = step;
         let errors = self.error_names(&format!("{path}.errors"), c.errors.as_ref());
         let target = match (c.next.as_ref(), c.fail.as_ref()) {
             (Some(next), None) => {
-                self.later_step(path, next, step, later);
+                self.later_step(path, next, name, later);
                 CatchTarget::Step(next.value.clone())
             }
-            (None, Some(fail)) => self.fail_state(path, fail, step, fails_before),
+            (None, Some(fail)) => self.fail_state(path, fail, fail_state_name(name, index, fails_before)),
             _ => {
                 // A catch that is not a table, or whose `next` or `fail` could not be read, was reported.
                 let unread = ["", ".next", ".fail"]
@@ -103,8 +113,8 @@ impl Checker {
         );
     }
 
-    /// The Fail state a catch ends in: `{step}Failed`, then `{step}Failed2`...
-    fn fail_state(&mut self, path: &str, fail: &Located<FailSpec>, step: &str, fails_before: usize) -> CatchTarget {
+    /// The Fail state a catch ends in, named `state`.
+    fn fail_state(&mut self, path: &str, fail: &Located<FailSpec>, state: String) -> CatchTarget {
         let error = match fail.value.error.as_ref() {
             Some(e) => {
                 if !(1..=MAX_ERROR_NAME_CHARS).contains(&e.value.chars().count()) {
@@ -126,12 +136,6 @@ impl Checker {
                 );
                 String::new()
             }
-        };
-        // "Failed" and a number up to 99 still fit a state name.
-        let stem: String = step.chars().take(MAX_STATE_NAME_CHARS - 8).collect();
-        let state = match fails_before {
-            0 => format!("{stem}Failed"),
-            n => format!("{stem}Failed{}", n + 1),
         };
         CatchTarget::Fail {
             state,
@@ -195,5 +199,61 @@ impl Checker {
                 );
             }
         }
+    }
+}
+
+/// The name of the Fail state a step's catch ends in: `{step}Failed`, then `{step}Failed2`... for the step's later
+/// Fail states. When that would be longer than a state name may be ([`limits::STATE_NAME`]), the step's name is cut
+/// and its position marks it: `{start of the name}-s{index}Failed{n}`, exactly 80 characters. Two such names
+/// differ by the step's position (read from the right, "Failed" ends it and "-s" starts it), so steps that share
+/// their first 72 characters still get Fail states of their own; a cut name can only meet a step's own
+/// `{step}Failed{n}` when that step is named like the cut text, which resolve reports.
+pub(super) fn fail_state_name(step: &str, index: usize, fails_before: usize) -> String {
+    let suffix = match fails_before {
+        0 => "Failed".to_string(),
+        n => format!("Failed{}", n + 1),
+    };
+    let max = limits::STATE_NAME.figure as usize;
+    if step.chars().count() + suffix.len() <= max {
+        return format!("{step}{suffix}");
+    }
+    let marker = format!("-s{index}");
+    let stem: String = step
+        .chars()
+        .take(max.saturating_sub(marker.len() + suffix.len()))
+        .collect();
+    format!("{stem}{marker}{suffix}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::spec::keys::MAX_STATE_NAME_CHARS;
+
+    #[test]
+    fn fail_states_keep_the_steps_name_while_it_fits() {
+        assert_eq!(fail_state_name("Charge", 0, 0), "ChargeFailed");
+        assert_eq!(fail_state_name("Charge", 0, 1), "ChargeFailed2");
+        let name = "x".repeat(MAX_STATE_NAME_CHARS - "Failed".len());
+        assert_eq!(fail_state_name(&name, 3, 0), format!("{name}Failed"));
+    }
+
+    #[test]
+    fn long_step_names_and_many_catches_make_distinct_names_of_at_most_80_characters() {
+        let shared = "Ü".repeat(72);
+        let steps = [format!("{shared}Charge"), format!("{shared}Refund"), "é".repeat(80)];
+        let mut names = std::collections::BTreeSet::new();
+        for (index, step) in steps.iter().enumerate() {
+            for fails_before in 0..150 {
+                let name = fail_state_name(step, index, fails_before);
+                assert!(name.chars().count() <= MAX_STATE_NAME_CHARS, "{name}");
+                assert!(names.insert(name.clone()), "{name} twice");
+            }
+        }
+        assert_eq!(names.len(), 3 * 150);
+        // Past step 9, the position takes another digit and the cut text one character less.
+        let name = fail_state_name(&steps[0], 1234, 99);
+        assert_eq!(name.chars().count(), MAX_STATE_NAME_CHARS);
+        assert!(name.ends_with("-s1234Failed100"), "{name}");
     }
 }

@@ -46,7 +46,7 @@ impl Checker {
             let path = format!("steps[{index}]");
             let mut resolved = self.step(&path, step, queues, execution_timeout);
             resolved.retry = self.retriers(&path, step);
-            resolved.catch = self.catchers(&path, step, &resolved.name, &names[index + 1..]);
+            resolved.catch = self.catchers(&path, step, (&resolved.name, index), &names[index + 1..]);
             if let Some(name) = step.name.as_ref()
                 && let Some(first) = seen.insert(name.value.as_str(), index)
             {

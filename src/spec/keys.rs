@@ -733,7 +733,7 @@ pub const KEYS: &[Key] = &[
     RECEIVE_WAIT.entry(),
     key(
         "queues.*.fifo",
-        "A FIFO queue: `.fifo` names, MessageGroupId = execution name, content-based deduplication.",
+        "A FIFO queue: `.fifo` names, one message group per execution (MessageGroupId = SHA-256 of the execution ARN), content-based deduplication.",
         Rule::Flag(false),
     ),
     QUEUE_ENCRYPTION.entry(),

@@ -164,10 +164,54 @@ def cases() -> list[Case]:
         found.append(Case(label, "byok", variable, json.dumps(value),
                           referee(queue=f'encryption = "{value}"\n') if spec_says else None, allowed,
                           (f"aws_sqs_queue.{queue}", ("kms_master_key_id",), value)))
+    found += tag_cases() + alarm_action_cases()
     for case in found:
         if not case.allowed:
             case.reaches = None
     return found
+
+
+def tag_cases() -> list[Case]:
+    """var.tags: with the module's own two tags (ManagedBy, SfngenPattern), at most 50 keys (AWS's limit on a
+    resource), none differing from another only in case (IAM ignores case in tag keys), the spec's characters. The
+    seed module has no [tags]: a spec's [tags] with the same keys gets the same verdict from sfngen check."""
+
+    def spec_of(tags: dict) -> str:
+        return referee(tables="[tags]\n" + "".join(f"{json.dumps(k)} = {json.dumps(v)}\n" for k, v in tags.items()))
+
+    def hcl_of(tags: dict) -> str:
+        return "{ " + ", ".join(f"{json.dumps(k)} = {json.dumps(v)}" for k, v in tags.items()) + " }"
+
+    many = lambda n: {f"tag{i:02}": "v" for i in range(n)}  # noqa: E731
+    found = []
+    for label, tags, allowed, key in [
+        ("tags-one", {"Owner": "x"}, True, "Owner"),
+        ("tags-fifty-in-all", many(48), True, "tag47"),
+        ("tags-fifty-one-in-all", many(49), False, None),
+        ("tags-module-key-in-another-case", {"managedby": "terraform"}, False, None),
+        ("tags-keys-differing-in-case", {"Team": "a", "team": "b"}, False, None),
+        ("tags-aws-prefix", {"aws:x": "y"}, False, None),
+        ("tags-forbidden-character", {"a#b": "y"}, False, None),
+        ("tags-value-too-long", {"k": "v" * 257}, False, None),
+    ]:
+        reaches = ("aws_lambda_function.callback", ("tags", key), tags.get(key)) if allowed else None
+        found.append(Case(label, "seed", "tags", hcl_of(tags), spec_of(tags), allowed, reaches))
+    # The module's own key in its own case replaces its value (merge: later keys win): still allowed.
+    found.append(Case("tags-module-key-same-case", "seed", "tags", '{ ManagedBy = "terraform" }', None, True,
+                      ("aws_lambda_function.callback", ("tags", "ManagedBy"), "terraform")))
+    return found
+
+
+def alarm_action_cases() -> list[Case]:
+    """var.alarm_actions: PutMetricAlarm takes at most 5 actions a state. The full module has [alarms]; the spec
+    has no key for the actions."""
+    topics = [f'"arn:aws:sns:us-east-1:123456789012:alarms-{i}"' for i in range(6)]
+    return [
+        Case("alarm-actions-five", "full", "alarm_actions", "[" + ", ".join(topics[:5]) + "]", None, True,
+             ("aws_cloudwatch_metric_alarm.executions_failed", ("alarm_actions",),
+              sorted(t.strip('"') for t in topics[:5]))),
+        Case("alarm-actions-six", "full", "alarm_actions", "[" + ", ".join(topics) + "]", None, False),
+    ]
 
 
 CASES = cases()

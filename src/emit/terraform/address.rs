@@ -147,6 +147,22 @@ pub fn permissions_document(id: RoleId) -> Address {
     Address::data("aws_iam_policy_document", role_name(id))
 }
 
+/// A customer managed policy the role's grants overflow into, by its number from 1 (role names hold no digit, so
+/// `state_machine_1` is no other role's).
+pub fn managed_policy(id: RoleId, number: usize) -> Address {
+    Address::resource("aws_iam_policy", format!("{}_{number}", role_name(id)))
+}
+
+/// The policy document of a role's managed policy.
+pub fn managed_policy_document(id: RoleId, number: usize) -> Address {
+    Address::data("aws_iam_policy_document", format!("{}_{number}", role_name(id)))
+}
+
+/// The attachment of a managed policy to its role.
+pub fn managed_policy_attachment(id: RoleId, number: usize) -> Address {
+    Address::resource("aws_iam_role_policy_attachment", format!("{}_{number}", role_name(id)))
+}
+
 /// The policy document of a role's trust policy.
 pub fn trust_document(id: RoleId) -> Address {
     Address::data("aws_iam_policy_document", format!("{}_assume", role_name(id)))
@@ -159,6 +175,12 @@ pub fn worker_policy_document(queue: Option<&str>) -> Address {
         None => Address::data("aws_iam_policy_document", "worker"),
         Some(key) => Address::data("aws_iam_policy_document", format!("worker_{key}")),
     }
+}
+
+/// A part of the policy for a worker of every queue, when one document would be too large; `worker_part_N`
+/// holds a `_` after `worker`, which no queue key does.
+pub fn worker_policy_part_document(part: usize) -> Address {
+    Address::data("aws_iam_policy_document", format!("worker_part_{part}"))
 }
 
 /// The customer managed key the module creates.

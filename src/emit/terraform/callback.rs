@@ -2,7 +2,7 @@
 //! workers invoke, and the dead-letter function with the event source mappings through which it fails the
 //! tasks of dead-lettered messages; each with its log group and the metrics counted from its log lines.
 
-use super::{address, aws_name, feature_on, log_group, namespace, plan_time_assert, var};
+use super::{address, aws_name, feature_on, log_group, namespace, plan_time_assert, role_permissions, var};
 use crate::duration::format_seconds;
 use crate::emit::hcl::{Block, Expr, File, number, raw, string, strings, template_text};
 use crate::model::{
@@ -36,7 +36,7 @@ pub(super) fn file(header: &str, model: &Model) -> File {
                      once ({DEAD_LETTERED_ERROR}, which a step's catch can route) instead of leaving the execution to the step's timeout.",
                     queue.key
                 ),
-                dead_letter_mapping(queue, settings, reader),
+                dead_letter_mapping(model, queue, settings, reader),
             );
         }
     }
@@ -105,7 +105,7 @@ fn visibility_check(model: &Model) -> Block {
     check
 }
 
-fn dead_letter_mapping(queue: &Queue, settings: &DeadLetterReader, reader: &Function) -> Block {
+fn dead_letter_mapping(model: &Model, queue: &Queue, settings: &DeadLetterReader, reader: &Function) -> Block {
     address::dead_letter_mapping(&queue.key)
         .declare()
         .attr("event_source_arn", address::dead_letter_queue(&queue.key).attr("arn"))
@@ -133,7 +133,7 @@ fn dead_letter_mapping(queue: &Queue, settings: &DeadLetterReader, reader: &Func
         )
         .attr(
             "depends_on",
-            Expr::List(vec![address::role_policy(reader.role).reference()]),
+            Expr::List(role_permissions(model, reader.role)),
         )
 }
 
@@ -207,10 +207,11 @@ fn function_block(model: &Model, function: &Function) -> Block {
         .comment("The log group and the role's permissions must exist before the first invocation.")
         .attr(
             "depends_on",
-            Expr::List(vec![
-                address::function_log_group(function.id).reference(),
-                address::role_policy(function.role).reference(),
-            ]),
+            Expr::List(
+                std::iter::once(address::function_log_group(function.id).reference())
+                    .chain(role_permissions(model, function.role))
+                    .collect(),
+            ),
         )
 }
 

@@ -5,9 +5,10 @@ use super::{
     address, aws_name, feature_on, iam_arn, name_text, queue_key_input, regional_arn, state_machine_key_arn, var,
 };
 use crate::emit::hcl::{Block, Expr, File, raw, string, strings};
+use crate::limits;
 use crate::model::{
-    AwsName, Condition, Encryption, Feature, FunctionId, Model, Resource, Role, RoleId, Service, Statement,
-    WorkerPolicy,
+    AwsName, Condition, Encryption, Feature, FunctionId, ManagedPolicy, Model, Resource, Role, RoleId, Service,
+    Statement, WorkerPolicy,
 };
 
 /// The file.
@@ -40,11 +41,59 @@ pub(super) fn file(header: &str, model: &Model) -> File {
                 .attr("role", address::role(role.id).attr("id"))
                 .attr("policy", address::permissions_document(role.id).attr("json")),
         );
+        for policy in &role.managed_policies {
+            push_managed_policy(&mut file, model, role, policy);
+        }
     }
     for policy in &model.worker_policies {
         file.push_commented(&worker_policy_comment(policy), worker_policy(model, policy));
     }
     file
+}
+
+/// A managed policy holding grants on queues that do not fit the role's inline policy, its document and its
+/// attachment to the role.
+fn push_managed_policy(file: &mut File, model: &Model, role: &Role, policy: &ManagedPolicy) {
+    let (id, number) = (role.id, policy.number);
+    let document = policy.statements.iter().fold(
+        address::managed_policy_document(id, number).declare(),
+        |document, statement| with_statement(document, statement.only_while, permission(model, statement)),
+    );
+    if number == 1 {
+        file.push_commented(
+            &format!(
+                "The role's grants on its queues, too many for its inline policy (IAM allows {} for a role's\n\
+                 inline policies together, with the longest names and ARNs the module's inputs allow): customer\n\
+                 managed policies of at most {} each, attached to the role. Exact ARNs, no wildcard: a\n\
+                 \"${{var.name}}-*\" pattern would also grant another instance's queues (\"${{var.name}}-eu-...\").",
+                limits::IAM_ROLE_INLINE_POLICIES.figure_text(),
+                limits::IAM_MANAGED_POLICY.figure_text()
+            ),
+            document,
+        );
+    } else {
+        file.push(document);
+    }
+    file.push(
+        address::managed_policy(id, number)
+            .declare()
+            .attr("name", aws_name(&policy.name))
+            .attr(
+                "description",
+                string(&format!(
+                    "Part {number} of the grants on queues of the {} role.",
+                    role.name.with(&model.name)
+                )),
+            )
+            .attr("policy", address::managed_policy_document(id, number).attr("json"))
+            .attr("tags", raw("local.tags")),
+    );
+    file.push(
+        address::managed_policy_attachment(id, number)
+            .declare()
+            .attr("role", address::role(id).attr("name"))
+            .attr("policy_arn", address::managed_policy(id, number).attr("arn")),
+    );
 }
 
 /// Why the first role's document builds ARNs (said once, above it), and, for any document that names the
@@ -70,8 +119,16 @@ fn document_comment(first: bool, statements: &[Statement]) -> Option<String> {
 
 /// Why a worker policy is here: the module attaches it nowhere, a team attaches its JSON (an output).
 fn worker_policy_comment(policy: &WorkerPolicy) -> String {
-    match &policy.queue {
-        None => {
+    match (&policy.queue, policy.part) {
+        (None, Some(1)) => format!(
+            "What a worker's role needs to take tasks from every queue and answer them (output worker_policy_json): in\n\
+             parts, since one document would be larger than a managed policy ({}) with the longest names and ARNs\n\
+             the module's inputs allow. A worker of every queue attaches every part; a worker of one queue needs\n\
+             only worker_policy_json_by_queue. The module attaches none of them.",
+            limits::IAM_MANAGED_POLICY.figure_text()
+        ),
+        (None, Some(part)) => format!("Part {part} of the worker policy for every queue."),
+        (None, None) => {
             let what = "What a worker's role needs to take tasks from every queue and answer them (output worker_policy_json):\n\
                  the module attaches it to no role; a team attaches it to its worker's. Its queue and function ARNs are\n\
                  built, as in the roles' policies, so that the output is known at plan time.";
@@ -80,15 +137,18 @@ fn worker_policy_comment(policy: &WorkerPolicy) -> String {
                 None => what.into(),
             }
         }
-        Some(key) => format!("The same for a worker of queue {key:?} only (output worker_policy_json_by_queue)."),
+        (Some(key), _) => format!("The same for a worker of queue {key:?} only (output worker_policy_json_by_queue)."),
     }
 }
 
 fn worker_policy(model: &Model, policy: &WorkerPolicy) -> Block {
-    policy.statements.iter().fold(
-        address::worker_policy_document(policy.queue.as_deref()).declare(),
-        |document, statement| document.block(permission(model, statement)),
-    )
+    let address = match policy.part {
+        Some(part) => address::worker_policy_part_document(part),
+        None => address::worker_policy_document(policy.queue.as_deref()),
+    };
+    policy.statements.iter().fold(address.declare(), |document, statement| {
+        document.block(permission(model, statement))
+    })
 }
 
 fn role_description(model: &Model, role: &Role) -> String {

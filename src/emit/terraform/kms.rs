@@ -102,8 +102,7 @@ fn roles_named(model: &Model) -> Vec<&Role> {
         .roles
         .iter()
         .filter(|role| {
-            role.statements
-                .iter()
+            role.all_statements()
                 .any(|s| s.resources.contains(&Resource::ModuleKey))
         })
         .collect()
@@ -127,9 +126,9 @@ fn key_policy(model: &Model, key: &ModuleKey) -> Block {
             .block(principals("AWS", raw(format!("[\"{}\"]", iam_arn("root"))))),
     );
     for role in &model.roles {
+        // Every grant of the role on the key, its managed policies' included.
         for statement in role
-            .statements
-            .iter()
+            .all_statements()
             .filter(|s| s.resources.contains(&Resource::ModuleKey))
         {
             let block = Block::new("statement", Vec::<String>::new())

@@ -5,14 +5,15 @@ use std::collections::BTreeMap;
 use super::{EXECUTION_LOGGING, address, queue_key_input, var};
 use crate::emit::LAMBDA_ZIP_FILE;
 use crate::emit::hcl::{Block, Expr, File, raw, string};
-use crate::model::{CustomerKey, Model, input};
+use crate::model::{CustomerKey, MODULE_TAG_KEYS, Model, input};
 
 /// Tags the module puts on everything, then the spec's `[tags]` (a spec tag of the same key wins).
 /// `SfngenPattern` names the instance (`var.name`), so that two instances of one module tell theirs apart.
 fn tag_object(model: &Model) -> Expr {
+    let [managed_by, pattern] = MODULE_TAG_KEYS;
     let mut tags: BTreeMap<String, Expr> = BTreeMap::from([
-        ("ManagedBy".to_string(), string("sfngen")),
-        ("SfngenPattern".to_string(), raw("var.name")),
+        (managed_by.to_string(), string("sfngen")),
+        (pattern.to_string(), raw("var.name")),
     ]);
     tags.extend(model.tags.iter().map(|(k, v)| (k.clone(), string(v))));
     Expr::Object(tags.into_iter().map(|(k, v)| (k.into(), v)).collect())

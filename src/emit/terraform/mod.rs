@@ -16,7 +16,7 @@ mod versions;
 
 use super::hcl::{Block, CheckovSkip, Expr, raw, string, template_text};
 use super::{GeneratedFile, generated_header};
-use crate::model::{AwsName, CustomerKey, Feature, LogGroup, Model, Namespace, Queue, input};
+use crate::model::{AwsName, CustomerKey, Feature, LogGroup, Model, Namespace, Queue, RoleId, input};
 use address::Address;
 
 pub use variables::{default_of, type_of};
@@ -125,6 +125,20 @@ fn state_machine_key_arn(model: &Model) -> Expr {
         Some(CustomerKey::Arn(_)) => var(input::STATE_MACHINE_KMS_KEY_ARN),
         None | Some(CustomerKey::Module) => panic!("bug: the state machine names no key by ARN or alias"),
     }
+}
+
+/// What must exist before a role is used: its inline policy and its managed policies' attachments, as
+/// `depends_on` takes them.
+fn role_permissions(model: &Model, id: RoleId) -> Vec<Expr> {
+    let mut references = vec![address::role_policy(id).reference()];
+    if let Some(role) = model.roles.iter().find(|r| r.id == id) {
+        references.extend(
+            role.managed_policies
+                .iter()
+                .map(|p| address::managed_policy_attachment(id, p.number).reference()),
+        );
+    }
+    references
 }
 
 /// A module input: `var.NAME`.

@@ -41,14 +41,26 @@ fn value(model: &Model, value: OutputValue) -> Expr {
                 .collect(),
         ),
         OutputValue::ModuleKeyArn => address::module_key().attr("arn"),
-        OutputValue::WorkerPolicy => address::worker_policy_document(None).attr("json"),
+        OutputValue::WorkerPolicy => match model.worker_policy().as_slice() {
+            [whole] if whole.part.is_none() => address::worker_policy_document(None).attr("json"),
+            parts => Expr::List(
+                parts
+                    .iter()
+                    .filter_map(|p| p.part)
+                    .map(|part| address::worker_policy_part_document(part).attr("json"))
+                    .collect(),
+            ),
+        },
         OutputValue::WorkerPolicyByQueue => Expr::Object(
             model
                 .queues
                 .iter()
                 .map(|q| {
                     let policy = model.worker_policy_of(&q.key);
-                    let document = address::worker_policy_document(policy.queue.as_deref());
+                    let document = match policy.part {
+                        Some(part) => address::worker_policy_part_document(part),
+                        None => address::worker_policy_document(policy.queue.as_deref()),
+                    };
                     (q.key.clone().into(), document.attr("json"))
                 })
                 .collect(),

@@ -1,7 +1,7 @@
 //! `state_machine.tf`: the Standard state machine (its definition is `templatefile()` of the ASL file) and
 //! its execution log group, which exists while `var.log_level` is not `OFF`.
 
-use super::{address, aws_name, feature_on, log_group, plan_time_assert, state_machine_key_arn, var};
+use super::{address, aws_name, feature_on, log_group, plan_time_assert, role_permissions, state_machine_key_arn, var};
 use crate::emit::hcl::{Block, Expr, File, number, raw, string};
 use crate::emit::{ASL_FILE, queue_url_var};
 use crate::model::{CustomerKey, Feature, Model, RoleId, input};
@@ -68,10 +68,7 @@ fn state_machine(model: &Model) -> Block {
         .attr("tags", raw("local.tags"))
         .blank()
         .comment("Step Functions checks the role's permissions (log delivery, SQS) when the state machine is created.")
-        .attr(
-            "depends_on",
-            Expr::List(vec![address::role_policy(RoleId::StateMachine).reference()]),
-        )
+        .attr("depends_on", Expr::List(role_permissions(model, RoleId::StateMachine)))
 }
 
 /// `templatefile()` of the ASL file, with the partition and each queue's URL.

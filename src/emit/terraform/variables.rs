@@ -1,6 +1,7 @@
 //! `variables.tf`: the module's inputs, as the model lists them, each held to its spec key's rule.
 
 use crate::emit::hcl::{Block, Expr, File, boolean, raw, string};
+use crate::limits;
 use crate::model::{InputKind, Model};
 use crate::spec::keys::{
     KMS_ALIAS_FORM, KMS_ALIAS_PATTERN, KMS_KEY_ARN_FORM, KMS_KEY_ARN_PATTERN, LOG_RETENTION_DAYS, MAX_KMS_ALIAS_CHARS,
@@ -16,7 +17,7 @@ pub fn type_of(kind: &InputKind) -> &'static str {
         | InputKind::Choice { .. }
         | InputKind::KmsKeyArn { .. }
         | InputKind::KmsKeyAlias { .. } => "string",
-        InputKind::Tags => "map(string)",
+        InputKind::Tags { .. } => "map(string)",
         InputKind::ArnList => "list(string)",
         InputKind::Flag { .. } => "bool",
         InputKind::RetentionDays { .. } | InputKind::WholeNumber { .. } => "number",
@@ -30,7 +31,7 @@ pub fn default_of(kind: &InputKind) -> String {
             hcl_string(default)
         }
         InputKind::Choice { default, .. } => hcl_string(default),
-        InputKind::Tags => "{}".into(),
+        InputKind::Tags { .. } => "{}".into(),
         InputKind::OptionalPolicyArn | InputKind::OptionalPath => "null".into(),
         InputKind::ArnList => "[]".into(),
         InputKind::Flag { default } => default.to_string(),
@@ -51,7 +52,7 @@ fn null_is_default(kind: &InputKind) -> bool {
         | InputKind::RetentionDays { .. }
         | InputKind::KmsKeyArn { .. }
         | InputKind::KmsKeyAlias { .. }
-        | InputKind::Tags
+        | InputKind::Tags { .. }
         | InputKind::ArnList => true,
         InputKind::WholeNumber { optional, .. } => !optional,
         InputKind::Name { .. } | InputKind::OptionalPolicyArn | InputKind::OptionalPath => false,
@@ -148,7 +149,16 @@ fn validation(name: &str, kind: &InputKind) -> Option<Block> {
                 "Invalid {name}: use a KMS key alias such as {KMS_ALIAS_FORM}, at most {MAX_KMS_ALIAS_CHARS} characters. The spec names this queue's key by alias; to use a key ARN, set one there and render again."
             ),
         ),
-        InputKind::Tags | InputKind::OptionalPath | InputKind::ArnList | InputKind::Flag { .. } => return None,
+        InputKind::Tags { fixed } => tags_validation(&variable, fixed),
+        InputKind::ArnList => (
+            format!("length({variable}) <= {}", limits::ALARM_ACTIONS.figure),
+            format!(
+                "The {name} may hold at most {} ARNs: CloudWatch takes at most {} actions for an alarm's state (PutMetricAlarm).",
+                limits::ALARM_ACTIONS.figure,
+                limits::ALARM_ACTIONS.figure
+            ),
+        ),
+        InputKind::OptionalPath | InputKind::Flag { .. } => return None,
     };
     Some(
         Block::new("validation", Vec::<String>::new())
@@ -156,6 +166,48 @@ fn validation(name: &str, kind: &InputKind) -> Option<Block> {
             .attr("error_message", string(&message)),
     )
 }
+
+/// The tags' rule: with the tags every resource already has (`fixed`), at most [`limits::TAGS_PER_RESOURCE`]
+/// distinct keys; no two keys that differ only in case (IAM tag keys ignore case: a role cannot carry both, and
+/// the caller's `managedby` would not replace the module's `ManagedBy` but sit beside it); the spec's characters
+/// and lengths. A caller's key equal to a fixed one replaces it (`merge()`: later keys win).
+fn tags_validation(variable: &str, fixed: &[String]) -> (String, String) {
+    let list = |keys: Vec<String>| {
+        let quoted: Vec<String> = keys.iter().map(|k| hcl_string(k)).collect();
+        format!("[{}]", quoted.join(", "))
+    };
+    let exact = list(fixed.to_vec());
+    let lower = list(fixed.iter().map(|k| k.to_lowercase()).collect());
+    let keys_lower = format!("[for k in keys({variable}) : lower(k)]");
+    let characters = format!("[{TAG_CHARACTERS_CLASS}]");
+    let each = format!(
+        "(contains({exact}, k) || !contains({lower}, lower(k))) && can(regex({key}, k)) && !startswith(lower(k), \"aws:\") && can(regex({value}, v))",
+        key = hcl_string(&format!("^{characters}{{1,{}}}$", limits::TAG_KEY.figure)),
+        value = hcl_string(&format!("^{characters}{{0,{}}}$", limits::TAG_VALUE.figure)),
+    );
+    let condition = [
+        format!(
+            "length(setunion({lower}, {keys_lower})) <= {}",
+            limits::TAGS_PER_RESOURCE.figure
+        ),
+        format!("length(distinct({keys_lower})) == length({variable})"),
+        format!("alltrue([for k, v in {variable} : {each}])"),
+    ]
+    .join(" && ");
+    let message = format!(
+        "Invalid tags: with the tags every resource already has ({}), at most {} distinct keys (AWS allows {} tags on a resource); no two keys that differ only in case (IAM ignores case in tag keys: use the same case to replace one); keys of 1-{} and values of up to {} letters, digits, spaces or _ . : / = + - @, no key starting with \"aws:\".",
+        fixed.join(", "),
+        limits::TAGS_PER_RESOURCE.figure,
+        limits::TAGS_PER_RESOURCE.figure,
+        limits::TAG_KEY.figure,
+        limits::TAG_VALUE.figure,
+    );
+    (condition, message)
+}
+
+/// The characters a tag key or value may hold, as an RE2 class body (Terraform's `regex()`): the spec's rule
+/// for `[tags]`.
+const TAG_CHARACTERS_CLASS: &str = "\\p{L}\\p{N} _.:/=+@-";
 
 /// `can(regex("PATTERN", VARIABLE))`.
 fn matches(pattern: &str, variable: &str) -> String {

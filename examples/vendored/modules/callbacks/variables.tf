@@ -16,6 +16,11 @@ variable "tags" {
   type        = map(string)
   default     = {}
   nullable    = false
+
+  validation {
+    condition     = length(setunion(["managedby", "sfngenpattern", "service"], [for k in keys(var.tags) : lower(k)])) <= 50 && length(distinct([for k in keys(var.tags) : lower(k)])) == length(var.tags) && alltrue([for k, v in var.tags : (contains(["ManagedBy", "SfngenPattern", "service"], k) || !contains(["managedby", "sfngenpattern", "service"], lower(k))) && can(regex("^[\\p{L}\\p{N} _.:/=+@-]{1,128}$", k)) && !startswith(lower(k), "aws:") && can(regex("^[\\p{L}\\p{N} _.:/=+@-]{0,256}$", v))])
+    error_message = "Invalid tags: with the tags every resource already has (ManagedBy, SfngenPattern, service), at most 50 distinct keys (AWS allows 50 tags on a resource); no two keys that differ only in case (IAM ignores case in tag keys: use the same case to replace one); keys of 1-128 and values of up to 256 letters, digits, spaces or _ . : / = + - @, no key starting with \"aws:\"."
+  }
 }
 
 variable "permissions_boundary" {
@@ -125,4 +130,9 @@ variable "alarm_actions" {
   type        = list(string)
   default     = []
   nullable    = false
+
+  validation {
+    condition     = length(var.alarm_actions) <= 5
+    error_message = "The alarm_actions may hold at most 5 ARNs: CloudWatch takes at most 5 actions for an alarm's state (PutMetricAlarm)."
+  }
 }

@@ -1,0 +1,559 @@
+//! The limits table ([`crate::limits`]) applied to what the spec fixes: every derived AWS name (after its
+//! suffixes, with the longest `name` the module's input accepts) within its limit and unique in its namespace;
+//! every ASL state name; tags, counted with the module's own and unique ignoring case; the alarms' evaluation
+//! range and descriptions; each task's parameters before its input; the roles' and workers' policies laid out to
+//! fit; and, as a warning, the longest execution history a path through the steps can make.
+
+use std::collections::HashMap;
+
+use super::iam::{self, Overflow};
+use super::names::tag_path;
+use crate::diagnostic::Diagnostic;
+use crate::limits::{self, Limit, thousands, with_unit};
+use crate::model::{CatchTarget, DerivedName, MODULE_TAG_KEYS, Model, NameOrigin, Step};
+use crate::spec::{Span, Spec};
+
+/// Every problem with what the spec fixes, once the model is built; lays the policies out on the way.
+pub(super) fn check(spec: &Spec, model: &mut Model) -> Vec<Diagnostic> {
+    let mut diags = Vec::new();
+    let overflows = iam::fit_role_policies(model);
+    diags.extend(overflows.iter().map(|o| too_many_policies(spec, o)));
+    iam::fit_worker_policy(model);
+    diags.extend(derived_names(spec, model));
+    diags.extend(state_names(spec, model));
+    diags.extend(tags(spec));
+    diags.extend(evaluation_range(spec, model));
+    diags.extend(alarm_descriptions(spec, model));
+    diags.extend(task_parameters(spec, model));
+    diags
+}
+
+/// The guard-rail warnings that come from limits: a worker policy in parts, an execution history that can
+/// reach its quota.
+pub(super) fn warnings(spec: &Spec, model: &Model) -> Vec<Diagnostic> {
+    let mut warnings = Vec::new();
+    if model.worker_policy_in_parts() {
+        warnings.push(worker_policy_in_parts(spec, model.worker_policy().len()));
+    }
+    warnings.extend(execution_history(spec, model));
+    warnings
+}
+
+/// Where the queues are reported together: their first key (the `[queues]` table itself has no span).
+fn queues_span(spec: &Spec) -> Span {
+    spec.queues.first().map(|(key, _)| key.span.clone()).unwrap_or(0..0)
+}
+
+fn too_many_policies(spec: &Spec, overflow: &Overflow) -> Diagnostic {
+    let quota = &limits::IAM_MANAGED_POLICIES_PER_ROLE;
+    Diagnostic::error(
+        "queues",
+        Some(queues_span(spec)),
+        format!(
+            "{} on {} queues need {} managed policies of at most {} (with the longest names and ARNs the module \
+             allows), and IAM attaches at most {} to a role",
+            overflow.what,
+            spec.queues.len(),
+            overflow.policies,
+            limits::IAM_MANAGED_POLICY.figure_text(),
+            quota.figure_text()
+        ),
+    )
+    .with_help(format!(
+        "split these queues between two specs (two modules, each with its own name) (source: {})",
+        quota.source
+    ))
+}
+
+fn worker_policy_in_parts(spec: &Spec, parts: usize) -> Diagnostic {
+    Diagnostic::warning(
+        "queues",
+        Some(queues_span(spec)),
+        format!(
+            "the worker policy for all {} queues is larger than a managed policy ({}): output worker_policy_json is \
+             a list of {} documents to attach together, not one document",
+            spec.queues.len(),
+            limits::IAM_MANAGED_POLICY.figure_text(),
+            parts
+        ),
+    )
+    .with_help(
+        "a worker of a few queues attaches worker_policy_json_by_queue[KEY] for each; or split the queues between \
+         specs",
+    )
+}
+
+/// The span of what made a derived name, and the key path a message names.
+fn origin_at(spec: &Spec, origin: &NameOrigin) -> (String, Span) {
+    match origin {
+        NameOrigin::Queue(key) => {
+            let span = spec
+                .queues
+                .iter()
+                .find(|(k, _)| &k.value == key)
+                .map(|(k, _)| k.span.clone())
+                .unwrap_or(0..0);
+            (format!("queues.{key}"), span)
+        }
+        NameOrigin::Queues => ("queues".into(), queues_span(spec)),
+        NameOrigin::Module => (
+            "name".into(),
+            spec.name.as_ref().map(|n| n.span.clone()).unwrap_or(0..0),
+        ),
+    }
+}
+
+/// What made a name, as a message says it.
+fn origin_text(origin: &NameOrigin) -> String {
+    match origin {
+        NameOrigin::Queue(key) => format!("queue {key:?}"),
+        NameOrigin::Queues => "the queues".into(),
+        NameOrigin::Module => "the module".into(),
+    }
+}
+
+/// Every derived name within its limit for the longest `name`, and none twice in its namespace.
+fn derived_names(spec: &Spec, model: &Model) -> Vec<Diagnostic> {
+    let mut diags = Vec::new();
+    let worst = limits::worst_name();
+    let mut seen: HashMap<(&str, &str, &str), &DerivedName> = HashMap::new();
+    let names = model.aws_names();
+    for derived in &names {
+        let longest = derived.name.with(&worst).chars().count() as u64;
+        if !derived.limit.allows(longest) {
+            let (path, span) = origin_at(spec, &derived.origin);
+            diags.push(
+                Diagnostic::error(
+                    path,
+                    Some(span),
+                    format!(
+                        "the {} {:?} would be {longest} characters with a {}-character name; {} is at most {}",
+                        derived.what,
+                        derived.name.with(&model.name),
+                        worst.len(),
+                        derived.limit.what,
+                        derived.limit.figure_text()
+                    ),
+                )
+                .with_help(format!("shorten the key (source: {})", derived.limit.source)),
+            );
+        }
+        if !derived.unique {
+            continue;
+        }
+        let id = (
+            derived.limit.id,
+            derived.name.before.as_str(),
+            derived.name.after.as_str(),
+        );
+        if let Some(first) = seen.get(&id) {
+            let (path, span) = origin_at(spec, &derived.origin);
+            diags.push(
+                Diagnostic::error(
+                    path,
+                    Some(span),
+                    format!(
+                        "{} makes the {} {:?}, which is already the name of the {} of {}",
+                        origin_text(&derived.origin),
+                        derived.what,
+                        derived.name.with(&model.name),
+                        first.what,
+                        origin_text(&first.origin)
+                    ),
+                )
+                .with_help(
+                    "rename this queue: AWS names must differ, and sfngen never renames dead-letter queues (that \
+                     would replace every deployed one)",
+                ),
+            );
+        } else {
+            seen.insert(id, derived);
+        }
+    }
+    diags
+}
+
+/// Every ASL state name (steps, and the Fail states catches end in) within the States Language's limit and
+/// unique. Resolve derives Fail-state names to be both; this holds it to that.
+fn state_names(spec: &Spec, model: &Model) -> Vec<Diagnostic> {
+    let mut diags = Vec::new();
+    let mut seen: HashMap<&str, String> = HashMap::new();
+    let steps = spec.steps.as_ref().map(|s| s.value.as_slice()).unwrap_or_default();
+    for (index, step) in model.steps.iter().enumerate() {
+        seen.entry(step.name.as_str())
+            .or_insert_with(|| format!("steps[{index}]"));
+    }
+    for (index, step) in model.steps.iter().enumerate() {
+        for (i, catch) in step.catch.iter().enumerate() {
+            let CatchTarget::Fail { state, .. } = &catch.target else {
+                continue;
+            };
+            let path = format!("steps[{index}].catch[{i}]");
+            let span = steps
+                .get(index)
+                .and_then(|s| s.catch.get(i))
+                .map(|c| c.span.clone())
+                .unwrap_or(0..0);
+            let count = state.chars().count() as u64;
+            if !limits::STATE_NAME.allows(count) {
+                diags.push(state_name_error(&path, span.clone(), state, count));
+            }
+            // A step of that name is reported where the spec names it (see `fail_states_named_like_steps`).
+            if let Some(first) = seen.get(state.as_str())
+                && first.contains(".catch[")
+            {
+                diags.push(
+                    Diagnostic::error(
+                        path.clone(),
+                        Some(span),
+                        format!("the Fail state this catch creates, {state:?}, is also made by {first}"),
+                    )
+                    .with_help("rename one of the steps"),
+                );
+            }
+            seen.entry(state.as_str()).or_insert(path);
+        }
+    }
+    diags
+}
+
+fn state_name_error(path: &str, span: Span, state: &str, count: u64) -> Diagnostic {
+    Diagnostic::error(
+        path,
+        Some(span),
+        format!(
+            "the Fail state this catch creates, {state:?}, would be {count} characters; {} is at most {}",
+            limits::STATE_NAME.what,
+            limits::STATE_NAME.figure_text()
+        ),
+    )
+    .with_help(format!(
+        "shorten the step's name (source: {})",
+        limits::STATE_NAME.source
+    ))
+}
+
+/// `[tags]` with the module's own: at most [`limits::TAGS_PER_RESOURCE`] together, and no two keys that differ
+/// only in case (IAM treats them as one key, and every role carries these tags).
+fn tags(spec: &Spec) -> Vec<Diagnostic> {
+    let mut diags = Vec::new();
+    let mut keys: HashMap<String, String> = MODULE_TAG_KEYS
+        .iter()
+        .map(|k| (k.to_lowercase(), format!("the module's own tag {k:?}")))
+        .collect();
+    let mut count = MODULE_TAG_KEYS.len() as u64;
+    for (key, _) in &spec.tags {
+        let lower = key.value.to_lowercase();
+        let own = MODULE_TAG_KEYS.contains(&key.value.as_str());
+        match keys.get(&lower) {
+            // The spec's tag of the module's own key replaces it (later keys win): still one tag.
+            Some(_) if own => continue,
+            Some(first) => {
+                diags.push(
+                    Diagnostic::error(
+                        tag_path(&key.value),
+                        Some(key.span.clone()),
+                        format!("tag key {:?} differs from {first} only in case", key.value),
+                    )
+                    .with_help(
+                        "IAM tag keys ignore case, so a role cannot carry both: give this tag another key, or the \
+                         same key in the same case",
+                    ),
+                );
+                continue;
+            }
+            None => {
+                keys.insert(lower, format!("tag key {:?}", key.value));
+            }
+        }
+        count += 1;
+        if count == limits::TAGS_PER_RESOURCE.figure + 1 {
+            diags.push(
+                Diagnostic::error(
+                    tag_path(&key.value),
+                    Some(key.span.clone()),
+                    format!(
+                        "with the module's own {} tags ({}), [tags] gives every resource more than {} tags, the most \
+                         AWS allows on one",
+                        MODULE_TAG_KEYS.len(),
+                        MODULE_TAG_KEYS.join(", "),
+                        limits::TAGS_PER_RESOURCE.figure
+                    ),
+                )
+                .with_help(format!(
+                    "keep at most {} keys in [tags] (source: {})",
+                    limits::TAGS_PER_RESOURCE.figure - MODULE_TAG_KEYS.len() as u64,
+                    limits::TAGS_PER_RESOURCE.source
+                )),
+            );
+        }
+    }
+    diags
+}
+
+/// `period` × `evaluation_periods` within what PutMetricAlarm accepts.
+fn evaluation_range(spec: &Spec, model: &Model) -> Option<Diagnostic> {
+    let alarms = model.alarms.as_ref()?;
+    let written = spec.alarms.as_ref()?;
+    let limit: &Limit = if alarms.period_seconds < limits::ALARM_LONG_PERIOD_SECONDS {
+        &limits::ALARM_EVALUATION_RANGE_SHORT_PERIOD
+    } else {
+        &limits::ALARM_EVALUATION_RANGE
+    };
+    let range = alarms.period_seconds * u64::from(alarms.evaluation_periods);
+    if limit.allows(range) {
+        return None;
+    }
+    let (path, span) = match (&written.evaluation_periods, &written.period) {
+        (Some(periods), _) => ("alarms.evaluation_periods", periods.span.clone()),
+        (None, Some(period)) => ("alarms.period", period.span.clone()),
+        (None, None) => ("alarms", written.span.clone()),
+    };
+    let most = limit.figure / alarms.period_seconds;
+    Some(
+        Diagnostic::error(
+            path,
+            Some(span),
+            format!(
+                "{} periods of {} evaluate {}; {} is at most {}",
+                alarms.evaluation_periods,
+                crate::duration::format_seconds(alarms.period_seconds),
+                with_unit(range, limits::Unit::Seconds),
+                limit.what,
+                limit.figure_text()
+            ),
+        )
+        .with_help(format!(
+            "use at most {most} evaluation periods of {}{} (source: {})",
+            crate::duration::format_seconds(alarms.period_seconds),
+            if alarms.period_seconds < limits::ALARM_LONG_PERIOD_SECONDS {
+                ", or a period of an hour or more (up to 7 days in all)"
+            } else {
+                ""
+            },
+            limit.source
+        )),
+    )
+}
+
+/// Every alarm's description within PutMetricAlarm's limit (the model writes them short; this holds it to it).
+fn alarm_descriptions(spec: &Spec, model: &Model) -> Vec<Diagnostic> {
+    let span = spec.alarms.as_ref().map(|a| a.span.clone());
+    model
+        .alarm_list()
+        .into_iter()
+        .filter(|alarm| !limits::ALARM_DESCRIPTION.allows(alarm.description.chars().count() as u64))
+        .map(|alarm| {
+            Diagnostic::error(
+                "alarms",
+                span.clone(),
+                format!(
+                    "the description of alarm {} would be {} characters; {} is at most {}",
+                    alarm.key,
+                    alarm.description.chars().count(),
+                    limits::ALARM_DESCRIPTION.what,
+                    limits::ALARM_DESCRIPTION.figure_text()
+                ),
+            )
+            .with_help("this is a bug in sfngen: please report it with the spec")
+        })
+        .collect()
+}
+
+/// What a task's parameters take on `queue` before the input and the static fields: the longest queue URL, the
+/// message group id, the envelope and the longest task token.
+fn envelope_bytes(queue: &crate::model::Queue) -> u64 {
+    let mut body = serde_json::Map::new();
+    body.insert("input".into(), serde_json::Value::Null);
+    // The token is ASCII with nothing to escape (base64 and separators): measured empty, its length added below.
+    body.insert("token".into(), serde_json::Value::String(String::new()));
+    let mut parameters = serde_json::Map::new();
+    parameters.insert(
+        "QueueUrl".into(),
+        serde_json::Value::String(limits::worst_queue_url(&queue.name.with(&limits::worst_name()))),
+    );
+    parameters.insert("MessageBody".into(), serde_json::Value::Object(body));
+    if queue.fifo {
+        parameters.insert(
+            "MessageGroupId".into(),
+            serde_json::Value::String("0".repeat(crate::model::MESSAGE_GROUP_ID_CHARS)),
+        );
+    }
+    let text = serde_json::Value::Object(parameters).to_string();
+    // The input takes the place of `null`.
+    text.len() as u64 - "null".len() as u64 + limits::MAX_TASK_TOKEN_CHARS
+}
+
+/// What the static fields add to the message body: `,"key":value` each.
+fn fields_bytes(step: &Step) -> u64 {
+    step.message_fields
+        .iter()
+        .map(|(key, value)| {
+            let key = serde_json::Value::String(key.clone()).to_string().len();
+            (1 + key + 1 + value.to_string().len()) as u64
+        })
+        .sum()
+}
+
+/// What each step's message takes of its task's parameters before its input, in step order: the longest queue URL,
+/// the message group id, the envelope, the longest task token and the step's static fields.
+pub fn task_parameters_without_input(model: &Model) -> Vec<u64> {
+    let envelopes: HashMap<&str, u64> = model
+        .queues
+        .iter()
+        .map(|q| (q.key.as_str(), envelope_bytes(q)))
+        .collect();
+    model
+        .steps
+        .iter()
+        .map(|step| envelopes.get(step.queue.as_str()).copied().unwrap_or(0) + fields_bytes(step))
+        .collect()
+}
+
+/// Room left in each step's message for its input, in step order: the bytes of JSON its selected input may take.
+pub fn input_rooms(model: &Model) -> Vec<u64> {
+    task_parameters_without_input(model)
+        .into_iter()
+        .map(|taken| limits::TASK_PARAMETERS.figure.saturating_sub(taken))
+        .collect()
+}
+
+/// Each task's parameters, with no input at all, within Step Functions' quota: otherwise every execution fails
+/// at that step.
+fn task_parameters(spec: &Spec, model: &Model) -> Vec<Diagnostic> {
+    let steps = spec.steps.as_ref().map(|s| s.value.as_slice()).unwrap_or_default();
+    let mut diags = Vec::new();
+    let taken = task_parameters_without_input(model);
+    for (index, (fixed, written)) in taken.into_iter().zip(steps).enumerate() {
+        // The smallest input, `{}`, must fit too.
+        if limits::TASK_PARAMETERS.allows(fixed + 2) {
+            continue;
+        }
+        let span = written
+            .message
+            .first()
+            .map(|(key, _)| key.span.clone())
+            .unwrap_or(written.span.clone());
+        diags.push(
+            Diagnostic::error(
+                format!("steps[{index}].message"),
+                Some(span),
+                format!(
+                    "the static message fields make this task's parameters {} bytes before any input (with the \
+                     longest queue URL and task token); {} is at most {}",
+                    thousands(fixed),
+                    limits::TASK_PARAMETERS.what,
+                    limits::TASK_PARAMETERS.figure_text()
+                ),
+            )
+            .with_help(format!(
+                "keep large data out of the message: put it where the worker can fetch it (S3, a table) and send \
+                 its key (source: {})",
+                limits::TASK_PARAMETERS.source
+            )),
+        );
+    }
+    diags
+}
+
+/// History events a Standard execution records for one callback Task attempt: TaskScheduled, TaskStarted,
+/// TaskSubmitted, and TaskSucceeded, TaskFailed or TaskTimedOut (the HistoryEvent types of GetExecutionHistory,
+/// https://docs.aws.amazon.com/step-functions/latest/apireference/API_HistoryEvent.html).
+pub const EVENTS_PER_ATTEMPT: u64 = 4;
+/// TaskStateEntered and TaskStateExited (or, at a Fail state, FailStateEntered).
+pub const EVENTS_PER_STATE: u64 = 2;
+/// ExecutionStarted and ExecutionSucceeded, ExecutionFailed or ExecutionTimedOut.
+pub const EVENTS_PER_EXECUTION: u64 = 2;
+
+/// The most events a step can add to the history: entering and leaving it, and every attempt its retriers allow.
+pub fn step_events(step: &Step) -> u64 {
+    let attempts = 1 + step.retry.iter().map(|r| u64::from(r.max_attempts)).sum::<u64>();
+    EVENTS_PER_STATE + EVENTS_PER_ATTEMPT * attempts
+}
+
+/// A warning at the first step an execution can reach with more events than Step Functions keeps: the path
+/// through every step, each retried as often as its retriers allow (a catch only skips steps or ends the
+/// execution, so no path is longer).
+fn execution_history(spec: &Spec, model: &Model) -> Option<Diagnostic> {
+    let steps = spec.steps.as_ref().map(|s| s.value.as_slice()).unwrap_or_default();
+    let mut events = EVENTS_PER_EXECUTION;
+    for (index, step) in model.steps.iter().enumerate() {
+        events += step_events(step);
+        if limits::EXECUTION_HISTORY.allows(events) {
+            continue;
+        }
+        let span = steps.get(index).map(|s| s.span.clone());
+        return Some(
+            Diagnostic::warning(
+                format!("steps[{index}]"),
+                span,
+                format!(
+                    "an execution that reaches step {:?} with every retry taken has recorded up to {} events; Step \
+                     Functions fails an execution whose history reaches {}",
+                    step.name,
+                    thousands(events),
+                    limits::EXECUTION_HISTORY.figure_text()
+                ),
+            )
+            .with_help(format!(
+                "lower the retries' attempts, or split the workflow into state machines that start one another \
+                 (source: {})",
+                limits::EXECUTION_HISTORY.source
+            )),
+        );
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_tasks_parameters_are_measured_as_serialized() {
+        let spec = "name = \"d\"\n[[steps]]\nname = \"A\"\nqueue = \"q\"\n\
+                    message = { \"ké\\\"y\" = \"v\\u0001é\", n = 1.5, list = [1, {a = true}] }\n\
+                    [queues.q]\nfifo = true\n";
+        let model = crate::load_model(spec, "sfngen.toml").unwrap();
+        let step = &model.steps[0];
+        let mut body = serde_json::Map::new();
+        body.insert("input".into(), serde_json::Value::Null);
+        body.insert("token".into(), serde_json::Value::String("t".repeat(2048)));
+        for (key, value) in &step.message_fields {
+            body.insert(key.clone(), value.clone());
+        }
+        let parameters = serde_json::json!({
+            "QueueUrl": limits::worst_queue_url(&model.queues[0].name.with(&limits::worst_name())),
+            "MessageBody": body,
+            "MessageGroupId": "0".repeat(64),
+        });
+        assert_eq!(
+            task_parameters_without_input(&model),
+            [parameters.to_string().len() as u64 - 4]
+        );
+    }
+
+    #[test]
+    fn a_step_records_its_state_and_every_attempt() {
+        let mut step = Step {
+            name: "A".into(),
+            queue: "q".into(),
+            timeout_seconds: None,
+            heartbeat_seconds: None,
+            input_path: "$".into(),
+            message_fields: Vec::new(),
+            retry: Vec::new(),
+            catch: Vec::new(),
+        };
+        assert_eq!(step_events(&step), 6);
+        step.retry.push(crate::model::Retry {
+            errors: vec!["States.ALL".into()],
+            max_attempts: 99,
+            interval_seconds: 1,
+            backoff_rate_milli: 2000,
+            max_delay_seconds: None,
+            jitter: false,
+        });
+        assert_eq!(step_events(&step), 2 + 4 * 100);
+    }
+}
