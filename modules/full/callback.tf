@@ -85,12 +85,12 @@ resource "aws_cloudwatch_log_metric_filter" "dead_letters_unsettled" {
 check "callback_timeout_fits_queue_visibility" {
   assert {
     condition     = var.callback_timeout_seconds <= 120
-    error_message = "Queue \"payments\" hides a received message for 2m (its visibility timeout), less than callback_timeout_seconds: the message can reappear while its callback still runs."
+    error_message = "${var.name}: Queue \"payments\" hides a received message for 2m (its visibility timeout), less than callback_timeout_seconds: the message can reappear while its callback still runs."
   }
 
   assert {
     condition     = var.callback_timeout_seconds <= 900
-    error_message = "Queue \"warehouse\" hides a received message for 15m (its visibility timeout), less than callback_timeout_seconds: the message can reappear while its callback still runs."
+    error_message = "${var.name}: Queue \"warehouse\" hides a received message for 15m (its visibility timeout), less than callback_timeout_seconds: the message can reappear while its callback still runs."
   }
 }
 
@@ -99,7 +99,7 @@ check "callback_timeout_fits_queue_visibility" {
 check "dead_letter_pollers_leave_concurrency_for_workers" {
   assert {
     condition     = var.callback_reserved_concurrency == null ? true : var.callback_reserved_concurrency > 4
-    error_message = "The callback reads its dead-letter queues with up to 4 invocations at once: a callback_reserved_concurrency of 4 or less leaves none for the workers' callbacks while it does."
+    error_message = "${var.name}: The callback reads its dead-letter queues with up to 4 invocations at once: a callback_reserved_concurrency of 4 or less leaves none for the workers' callbacks while it does."
   }
 }
 

@@ -87,7 +87,7 @@ resource "aws_cloudwatch_log_metric_filter" "dead_letters_unsettled" {
 check "callback_timeout_fits_queue_visibility" {
   assert {
     condition     = var.callback_timeout_seconds <= 300
-    error_message = "Queue \"main\" hides a received message for 5m (its visibility timeout), less than callback_timeout_seconds: the message can reappear while its callback still runs."
+    error_message = "${var.name}: Queue \"main\" hides a received message for 5m (its visibility timeout), less than callback_timeout_seconds: the message can reappear while its callback still runs."
   }
 }
 
@@ -96,7 +96,7 @@ check "callback_timeout_fits_queue_visibility" {
 check "dead_letter_pollers_leave_concurrency_for_workers" {
   assert {
     condition     = var.callback_reserved_concurrency == null ? true : var.callback_reserved_concurrency > 2
-    error_message = "The callback reads its dead-letter queues with up to 2 invocations at once: a callback_reserved_concurrency of 2 or less leaves none for the workers' callbacks while it does."
+    error_message = "${var.name}: The callback reads its dead-letter queues with up to 2 invocations at once: a callback_reserved_concurrency of 2 or less leaves none for the workers' callbacks while it does."
   }
 }
 

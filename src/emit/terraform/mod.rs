@@ -127,14 +127,21 @@ fn state_machine_key_arn(model: &Model) -> Expr {
     }
 }
 
-/// A module input: `var.NAME`.
 /// One `assert` of a `check` block: Terraform warns with `message` at plan time when `condition` is false.
+/// The message starts with the instance's `name` input (`"${var.name}: ..."`), so that the warnings of two
+/// instances of the module (dev and prod in one root) can be told apart.
 fn plan_time_assert(condition: String, message: &str) -> Block {
     Block::new("assert", Vec::<String>::new())
         .attr("condition", raw(condition))
-        .attr("error_message", string(message))
+        .attr("error_message", raw(instance_message(message)))
 }
 
+/// `message` as a quoted template that names the instance: `"${var.name}: MESSAGE"`.
+fn instance_message(message: &str) -> String {
+    format!("\"${{var.{}}}: {}\"", input::NAME, template_text(message))
+}
+
+/// A module input: `var.NAME`.
 fn var(name: &str) -> Expr {
     raw(format!("var.{name}"))
 }
