@@ -4,6 +4,7 @@ pub mod asl;
 pub mod hcl;
 pub mod readme;
 pub mod terraform;
+pub mod tftest;
 
 pub use crate::generated::GeneratedFile;
 use crate::model::Model;
@@ -34,6 +35,7 @@ pub fn render_all(model: &Model) -> Vec<GeneratedFile> {
     let mut files = terraform.files;
     files.push(asl::render(model));
     files.push(readme);
+    files.extend(tftest::render(model));
     files.sort_by(|a, b| a.path.cmp(&b.path));
     files
 }

@@ -8,6 +8,12 @@ use crate::model::{
     DEAD_LETTERED_ERROR, DeadLetterReader, Feature, LogMetric, LogMetricId, Model, Namespace, Queue, RoleId, input,
 };
 
+/// The `check` that warns when the callback may run longer than a queue hides a received message.
+pub const VISIBILITY_CHECK: &str = "callback_timeout_fits_queue_visibility";
+
+/// The `check` that warns when the dead-letter pollers could take every reserved invocation.
+pub const CONCURRENCY_CHECK: &str = "dead_letter_pollers_leave_concurrency_for_workers";
+
 /// The file.
 pub(super) fn file(header: &str, model: &Model) -> File {
     let mut file = File::new(header);
@@ -75,7 +81,7 @@ fn log_metric_filter(metric: &LogMetric) -> Block {
 /// A `check` (a warning at plan time, as the render-time guard rail is): the callback's timeout fits each
 /// queue's visibility timeout.
 fn visibility_check(model: &Model) -> Block {
-    let mut check = Block::new("check", ["callback_timeout_fits_queue_visibility"]);
+    let mut check = Block::new("check", [VISIBILITY_CHECK]);
     for queue in &model.queues {
         let visibility = queue.visibility_timeout_seconds;
         check = check.block(plan_time_assert(
@@ -96,7 +102,7 @@ fn visibility_check(model: &Model) -> Block {
 fn concurrency_check(model: &Model) -> Block {
     let pollers = model.dead_letter_pollers();
     let reserved = format!("var.{}", input::CALLBACK_RESERVED_CONCURRENCY);
-    Block::new("check", ["dead_letter_pollers_leave_concurrency_for_workers"]).block(plan_time_assert(
+    Block::new("check", [CONCURRENCY_CHECK]).block(plan_time_assert(
         format!("{reserved} == null ? true : {reserved} > {pollers}"),
         &format!(
             "The callback reads its dead-letter queues with up to {pollers} invocations at once: a {} of {pollers} or less leaves none for the workers' callbacks while it does.",

@@ -19,6 +19,8 @@ use super::{GeneratedFile, generated_header};
 use crate::model::{AwsName, CustomerKey, Feature, LogGroup, Model, Namespace, Queue, input};
 use address::Address;
 
+pub use callback::{CONCURRENCY_CHECK, VISIBILITY_CHECK};
+pub use state_machine::TOKENS_CHECK;
 pub use variables::{default_of, type_of};
 pub use versions::{AWS_PROVIDER_MIN, TERRAFORM_MIN};
 
