@@ -120,17 +120,32 @@ fn expected(spec: &Path, zip: &Path) -> BTreeMap<String, Vec<u8>> {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("m");
     assert!(render_cmd(spec, &out, zip).status().unwrap().success());
-    std::fs::read_dir(&out)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.is_file())
-        .map(|p| {
-            (
-                p.file_name().unwrap().to_string_lossy().into_owned(),
-                std::fs::read(&p).unwrap(),
-            )
-        })
+    module_files(&out)
+        .into_iter()
+        .map(|(name, path)| (name, std::fs::read(&path).unwrap()))
         .collect()
+}
+
+/// Every file of a module folder, by its path in the module (`tests/names.tftest.hcl`), recursively; an
+/// abandoned staging folder (hidden, never part of the module) left out.
+fn module_files(dir: &Path) -> Vec<(String, PathBuf)> {
+    let mut files = Vec::new();
+    let mut folders = vec![dir.to_path_buf()];
+    while let Some(folder) = folders.pop() {
+        for entry in std::fs::read_dir(&folder).unwrap() {
+            let path = entry.unwrap().path();
+            let name = path.strip_prefix(dir).unwrap().to_string_lossy().into_owned();
+            if name.starts_with(".sfngen-staging-") {
+                continue;
+            }
+            if path.is_dir() {
+                folders.push(path);
+            } else {
+                files.push((name, path));
+            }
+        }
+    }
+    files
 }
 
 #[test]
@@ -151,12 +166,7 @@ fn a_render_killed_at_random_points_never_leaves_a_half_written_file() {
         let _ = child.kill();
         let status = child.wait().unwrap();
         interrupted += usize::from(!status.success());
-        for entry in std::fs::read_dir(&out).unwrap() {
-            let path = entry.unwrap().path();
-            let name = path.file_name().unwrap().to_string_lossy().into_owned();
-            if name.starts_with(".sfngen-staging-") {
-                continue; // an abandoned staging folder: hidden, never part of the module
-            }
+        for (name, path) in module_files(&out) {
             let bytes = std::fs::read(&path).unwrap();
             if name == "users-own.tf" {
                 assert_eq!(bytes, b"# keep me\n");
