@@ -335,7 +335,10 @@ fn without_cargo_lambda_render_writes_the_module_with_the_shipped_package() {
         .into_iter()
         .filter(|f| !f.ends_with(".sfngen-manifest"))
         .count();
-    assert!(stderr.contains(&format!(": {files} written, 0 unchanged, 0 removed")), "{stderr}");
+    assert!(
+        stderr.contains(&format!(": {files} written, 0 unchanged, 0 removed")),
+        "{stderr}"
+    );
     assert_eq!(
         std::fs::read(out_dir.join("callback.zip")).unwrap(),
         std::fs::read(common::root().join("packages/callback-arm64.zip")).unwrap()

@@ -109,7 +109,10 @@ fn only_the_file_that_changed_is_rewritten() {
     let_the_clock_tick();
     let stderr = render(&seed, &out, None, &cache);
     let unchanged = seed_files() - 1;
-    assert!(stderr.contains(&format!(": 1 written, {unchanged} unchanged, 0 removed")), "{stderr}");
+    assert!(
+        stderr.contains(&format!(": 1 written, {unchanged} unchanged, 0 removed")),
+        "{stderr}"
+    );
     assert_eq!(std::fs::read(out.join("main.tf")).unwrap(), main_tf);
     let after = snapshot(&out);
     let changed: Vec<&String> = after
@@ -155,7 +158,10 @@ fn the_shipped_package_lands_in_the_module_byte_for_byte_through_the_cache() {
     std::fs::write(out.join("callback.zip"), b"written in place").unwrap();
     let stderr = render(&seed, &out, None, &cache);
     let unchanged = seed_files() - 1;
-    assert!(stderr.contains(&format!(": 1 written, {unchanged} unchanged, 0 removed")), "{stderr}");
+    assert!(
+        stderr.contains(&format!(": 1 written, {unchanged} unchanged, 0 removed")),
+        "{stderr}"
+    );
     assert_eq!(std::fs::read(out.join("callback.zip")).unwrap(), shipped);
     assert_eq!(std::fs::read(&entry).unwrap(), shipped);
 }

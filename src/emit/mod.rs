@@ -31,7 +31,7 @@ pub fn generated_header(model: &Model) -> String {
 /// Every file of the module, sorted by path.
 pub fn render_all(model: &Model) -> Vec<GeneratedFile> {
     let terraform = terraform::render(model);
-    let readme = readme::render(model, &terraform.checkov_skips);
+    let readme = readme::render(model, &terraform.checkov_skips, &terraform.declared);
     let mut files = terraform.files;
     files.push(asl::render(model));
     files.push(readme);

@@ -149,10 +149,7 @@ impl<'m> Instance<'m> {
                 "kms:EncryptionContext:aws:states:stateMachineArn",
                 self.state_machine_arn(),
             ),
-            Condition::LogDelivery => (
-                "kms:EncryptionContext:SourceArn",
-                Self::regional_arn("logs", "*"),
-            ),
+            Condition::LogDelivery => ("kms:EncryptionContext:SourceArn", Self::regional_arn("logs", "*")),
         }
     }
 }
@@ -258,15 +255,13 @@ impl Run {
     }
 
     fn block(self) -> Block {
-        let mut block = Block::new("run", [self.name.as_str()])
-            .comment(&self.comment)
-            .attr(
-                "command",
-                raw(match self.command {
-                    Command::Plan => "plan",
-                    Command::Apply => "apply",
-                }),
-            );
+        let mut block = Block::new("run", [self.name.as_str()]).comment(&self.comment).attr(
+            "command",
+            raw(match self.command {
+                Command::Plan => "plan",
+                Command::Apply => "apply",
+            }),
+        );
         if !self.variables.is_empty() {
             let mut variables = Block::new("variables", Vec::<String>::new());
             for (name, value) in self.variables {
@@ -278,9 +273,10 @@ impl Run {
             block = block.block(override_block);
         }
         if !self.expect_failures.is_empty() {
-            block = block
-                .blank()
-                .attr("expect_failures", Expr::List(self.expect_failures.into_iter().map(raw).collect()));
+            block = block.blank().attr(
+                "expect_failures",
+                Expr::List(self.expect_failures.into_iter().map(raw).collect()),
+            );
         }
         for assert in self.asserts {
             block = block.block(assert);
@@ -385,7 +381,10 @@ fn mocks(header: &str) -> File {
         "aws_sqs_queue",
         vec![
             ("arn", arn("sqs", "mocked")),
-            ("url", string(&format!("https://sqs.{REGION}.{DNS_SUFFIX}/{ACCOUNT}/mocked"))),
+            (
+                "url",
+                string(&format!("https://sqs.{REGION}.{DNS_SUFFIX}/{ACCOUNT}/mocked")),
+            ),
         ],
     ));
     file.push(defaults(
@@ -475,8 +474,16 @@ fn named_resources(model: &Model) -> Vec<(String, &'static str, &AwsName)> {
         }
     }
     let callback = &model.callback;
-    named.push((address::callback_function().to_string(), "function_name", &callback.function_name));
-    named.push((address::callback_log_group().to_string(), "name", &callback.log_group.name));
+    named.push((
+        address::callback_function().to_string(),
+        "function_name",
+        &callback.function_name,
+    ));
+    named.push((
+        address::callback_log_group().to_string(),
+        "name",
+        &callback.log_group.name,
+    ));
     if model.state_machine.logging.level != LogLevel::Off {
         named.push((
             format!("{}[0]", address::state_machine_log_group()),
@@ -485,7 +492,11 @@ fn named_resources(model: &Model) -> Vec<(String, &'static str, &AwsName)> {
         ));
     }
     for metric in &callback.log_metrics {
-        named.push((address::log_metric_filter(metric.id).to_string(), "name", &metric.filter_name));
+        named.push((
+            address::log_metric_filter(metric.id).to_string(),
+            "name",
+            &metric.filter_name,
+        ));
     }
     for role in &model.roles {
         named.push((address::role(role.id).to_string(), "name", &role.name));
@@ -529,7 +540,10 @@ fn names(header: &str, model: &Model) -> File {
         );
     let defaults = Run::new(
         "names_default_to_the_spec",
-        format!("The module as rendered: every AWS name starts from the spec's name, {:?}.", model.name),
+        format!(
+            "The module as rendered: every AWS name starts from the spec's name, {:?}.",
+            model.name
+        ),
         Command::Plan,
     )
     .expecting_checks(model)
@@ -549,7 +563,10 @@ fn names(header: &str, model: &Model) -> File {
 
 /// The `one()` of a document's statement with this sid: `one([for s in DOC.statement : s.FIELD if s.sid == SID])`.
 fn statement_field(document: &Address, sid: &str, field: &str) -> String {
-    format!("one([for s in {document}.statement : s.{field} if s.sid == {}])", inline_text(&string(sid)))
+    format!(
+        "one([for s in {document}.statement : s.{field} if s.sid == {}])",
+        inline_text(&string(sid))
+    )
 }
 
 /// Asserts a document's statements: exactly the model's sids, each on exactly its resources, with each
@@ -568,8 +585,7 @@ fn assert_document(mut run: Run, instance: &Instance<'_>, document: &Address, st
             &resources,
             &format!("the resources of statement {} of {document}", statement.sid),
         );
-        let mut conditions: Vec<(&str, String)> =
-            statement.conditions.iter().map(|c| instance.condition(*c)).collect();
+        let mut conditions: Vec<(&str, String)> = statement.conditions.iter().map(|c| instance.condition(*c)).collect();
         if statement.only_from_callback_function {
             conditions.push(("lambda:SourceFunctionArn", instance.function_arn()));
         }
@@ -606,7 +622,12 @@ fn policies(header: &str, model: &Model) -> File {
     run.overrides.extend(alias_overrides(model));
     run = run.expecting_checks(model);
     for role in &model.roles {
-        run = assert_document(run, &instance, &address::permissions_document(role.id), &role.statements);
+        run = assert_document(
+            run,
+            &instance,
+            &address::permissions_document(role.id),
+            &role.statements,
+        );
         let trust = address::trust_document(role.id);
         run = run
             .assert_set(
@@ -721,11 +742,18 @@ fn refused_values(kind: &InputKind) -> Vec<(Expr, &'static str)> {
         ],
         InputKind::OptionalPolicyArn => vec![
             (string("boundary"), "not an ARN"),
-            (string(&format!("arn:{PARTITION}:iam::{ACCOUNT}:role/boundary")), "a role's ARN"),
+            (
+                string(&format!("arn:{PARTITION}:iam::{ACCOUNT}:role/boundary")),
+                "a role's ARN",
+            ),
         ],
         InputKind::Choice { values, .. } => {
             let mut refused = vec![(string(""), "empty")];
-            if let Some(lower) = values.iter().map(|v| v.to_lowercase()).find(|v| !values.contains(&v.as_str())) {
+            if let Some(lower) = values
+                .iter()
+                .map(|v| v.to_lowercase())
+                .find(|v| !values.contains(&v.as_str()))
+            {
                 refused.insert(0, (string(&lower), "lower case"));
             }
             refused
@@ -746,11 +774,17 @@ fn refused_values(kind: &InputKind) -> Vec<(Expr, &'static str)> {
         ],
         InputKind::KmsKeyArn { .. } => vec![
             (string("alias/sfngen-test"), "an alias"),
-            (string(&Instance::regional_arn("kms", "alias/sfngen-test")), "an alias's ARN"),
+            (
+                string(&Instance::regional_arn("kms", "alias/sfngen-test")),
+                "an alias's ARN",
+            ),
         ],
         InputKind::KmsKeyAlias { .. } => vec![
             (string("sfngen-test"), "no alias/ prefix"),
-            (string(&format!("alias/{}", "a".repeat(MAX_KMS_ALIAS_CHARS))), "too long"),
+            (
+                string(&format!("alias/{}", "a".repeat(MAX_KMS_ALIAS_CHARS))),
+                "too long",
+            ),
             (string(&module_key_arn()), "a key ARN"),
         ],
         InputKind::Tags | InputKind::OptionalPath | InputKind::ArnList | InputKind::Flag { .. } => Vec::new(),
@@ -860,8 +894,7 @@ impl Inputs {
             include_execution_data: set(input::INCLUDE_EXECUTION_DATA)
                 .map(|text| text == "true")
                 .unwrap_or(logging.include_execution_data),
-            callback_timeout_seconds: number(input::CALLBACK_TIMEOUT_SECONDS)
-                .unwrap_or(model.callback.timeout_seconds),
+            callback_timeout_seconds: number(input::CALLBACK_TIMEOUT_SECONDS).unwrap_or(model.callback.timeout_seconds),
             reserved_concurrency: match set(input::CALLBACK_RESERVED_CONCURRENCY).as_deref() {
                 Some("null") => None,
                 Some(text) => text.parse().ok(),
@@ -949,7 +982,10 @@ fn checks(header: &str, model: &Model) -> File {
         runs.push(
             Run::new(
                 "quiet_when_reserved_concurrency_leaves_workers_room",
-                format!("Reserved concurrency {}: one beyond the dead-letter pollers.", pollers + 1),
+                format!(
+                    "Reserved concurrency {}: one beyond the dead-letter pollers.",
+                    pollers + 1
+                ),
                 Command::Plan,
             )
             .variable(input::CALLBACK_RESERVED_CONCURRENCY, number(pollers + 1)),
@@ -968,7 +1004,10 @@ fn checks(header: &str, model: &Model) -> File {
 fn alarms(header: &str, model: &Model) -> File {
     let instance = Instance::new(model, OTHER_NAME);
     let actions = [Instance::regional_arn("sns", "sfngen-test-alerts")];
-    let settings = model.alarms.as_ref().expect("alarms.tftest.hcl is written only with [alarms]");
+    let settings = model
+        .alarms
+        .as_ref()
+        .expect("alarms.tftest.hcl is written only with [alarms]");
     let mut run = Run::new(
         "alarms_watch_this_instance",
         format!(
@@ -994,12 +1033,36 @@ fn alarms(header: &str, model: &Model) -> File {
             Namespace::Module => format!("sfngen/{OTHER_NAME}"),
         };
         run = run
-            .assert_eq(&format!("{at}.alarm_name"), &string(&instance.named(&alarm.name)), &format!("{at}.alarm_name"))
-            .assert_eq(&format!("{at}.namespace"), &string(&namespace), &format!("{at}.namespace"))
-            .assert_eq(&format!("{at}.metric_name"), &string(alarm.metric.name), &format!("{at}.metric_name"))
-            .assert_eq(&format!("{at}.statistic"), &string(alarm.metric.statistic), &format!("{at}.statistic"))
-            .assert_eq(&format!("{at}.threshold"), &number(alarm.threshold), &format!("{at}.threshold"))
-            .assert_eq(&format!("{at}.period"), &number(settings.period_seconds), &format!("{at}.period"))
+            .assert_eq(
+                &format!("{at}.alarm_name"),
+                &string(&instance.named(&alarm.name)),
+                &format!("{at}.alarm_name"),
+            )
+            .assert_eq(
+                &format!("{at}.namespace"),
+                &string(&namespace),
+                &format!("{at}.namespace"),
+            )
+            .assert_eq(
+                &format!("{at}.metric_name"),
+                &string(alarm.metric.name),
+                &format!("{at}.metric_name"),
+            )
+            .assert_eq(
+                &format!("{at}.statistic"),
+                &string(alarm.metric.statistic),
+                &format!("{at}.statistic"),
+            )
+            .assert_eq(
+                &format!("{at}.threshold"),
+                &number(alarm.threshold),
+                &format!("{at}.threshold"),
+            )
+            .assert_eq(
+                &format!("{at}.period"),
+                &number(settings.period_seconds),
+                &format!("{at}.period"),
+            )
             .assert_eq(
                 &format!("{at}.evaluation_periods"),
                 &number(u64::from(settings.evaluation_periods)),

@@ -14,7 +14,7 @@ mod state_machine;
 mod variables;
 mod versions;
 
-use super::hcl::{Block, CheckovSkip, Expr, raw, string, template_text};
+use super::hcl::{Block, CheckovSkip, Expr, File, raw, string, template_text};
 use super::{GeneratedFile, generated_header};
 use crate::model::{AwsName, CustomerKey, Feature, LogGroup, Model, Namespace, Queue, input};
 use address::Address;
@@ -22,15 +22,41 @@ use address::Address;
 pub use callback::{CONCURRENCY_CHECK, VISIBILITY_CHECK};
 pub use state_machine::TOKENS_CHECK;
 pub use variables::{default_of, type_of};
-pub use versions::{AWS_PROVIDER_MIN, TERRAFORM_MIN};
+pub use versions::{AWS_PROVIDER_MIN, TERRAFORM_MIN, aws_constraint, terraform_constraint};
 
-/// The `.tf` files, and the checkov skips written into them (for the README).
+/// The `.tf` files, and what the README lists of them: the checkov skips written into them and the resources
+/// and data sources they declare.
 #[derive(Debug)]
 pub struct Rendered {
     /// The `.tf` files, in the order below.
     pub files: Vec<GeneratedFile>,
     /// Every inline checkov skip, file by file, in the order the files list them.
     pub checkov_skips: Vec<CheckovSkip>,
+    /// Every resource and data source block, file by file, in the order the files declare them.
+    pub declared: Vec<Declared>,
+}
+
+/// A resource or data source block of the module.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Declared {
+    /// A data source (`data "aws_partition" "current"`), not a resource.
+    pub data: bool,
+    /// Its type, such as `aws_sqs_queue`.
+    pub kind: String,
+    /// Its name in the module, such as `main`.
+    pub name: String,
+}
+
+/// The resource and data source blocks of a file.
+fn declared_in(file: &File) -> impl Iterator<Item = Declared> + '_ {
+    file.declarations().filter_map(|(kind, labels)| match (kind, labels) {
+        ("resource" | "data", [type_name, name]) => Some(Declared {
+            data: kind == "data",
+            kind: type_name.clone(),
+            name: name.clone(),
+        }),
+        _ => None,
+    })
 }
 
 /// Renders every `.tf` file.
@@ -54,6 +80,7 @@ pub fn render(model: &Model) -> Rendered {
     }
     Rendered {
         checkov_skips: files.iter().flat_map(|(_, file)| file.checkov_skips()).collect(),
+        declared: files.iter().flat_map(|(_, file)| declared_in(file)).collect(),
         files: files
             .into_iter()
             .map(|(path, file)| GeneratedFile::text(path, file.render()))
