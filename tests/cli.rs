@@ -517,7 +517,15 @@ fn without_cargo_lambda_render_writes_the_module_with_the_shipped_package() {
         .unwrap();
     let (_, stderr) = text(&out);
     assert_eq!(out.status.code(), Some(0), "{stderr}");
-    assert!(stderr.contains(": 11 written, 0 unchanged, 0 removed"), "{stderr}");
+    // Every file of the committed seed module (its tests/ folder included), the manifest aside.
+    let files = walk_files(&common::root().join("modules/seed"))
+        .into_iter()
+        .filter(|f| !f.ends_with(".sfngen-manifest"))
+        .count();
+    assert!(
+        stderr.contains(&format!(": {files} written, 0 unchanged, 0 removed")),
+        "{stderr}"
+    );
     assert_eq!(
         std::fs::read(out_dir.join("callback.zip")).unwrap(),
         std::fs::read(common::root().join("packages/callback-arm64.zip")).unwrap()
@@ -638,4 +646,18 @@ fn the_examples_raise_no_warnings() {
         assert_eq!(out.status.code(), Some(0), "{}", text(&out).1);
         assert!(!text(&out).1.contains("warning"), "{}", text(&out).1);
     }
+}
+
+/// Every file under a folder, recursively.
+fn walk_files(dir: &Path) -> Vec<std::path::PathBuf> {
+    let mut files = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            files.extend(walk_files(&path));
+        } else {
+            files.push(path);
+        }
+    }
+    files
 }

@@ -99,22 +99,29 @@ fn deeply_nested_values_are_refused_without_a_crash() {
     }
 }
 
-/// Each entry of a folder (its top level), by name: a file's bytes; a folder or a link, what it is.
+/// Each entry of a folder, by its path in the folder (`tests/names.tftest.hcl`): a file's bytes; a link, or a
+/// staging folder (whose name says what it is), what it is. Other folders are walked.
 fn files_in(dir: &Path) -> BTreeMap<String, Vec<u8>> {
-    std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .map(|p| {
-            let name = p.file_name().unwrap().to_string_lossy().into_owned();
+    let mut entries = BTreeMap::new();
+    let mut folders = vec![dir.to_path_buf()];
+    while let Some(folder) = folders.pop() {
+        for entry in std::fs::read_dir(&folder).unwrap() {
+            let p = entry.unwrap().path();
+            let name = p.strip_prefix(dir).unwrap().to_string_lossy().into_owned();
             let kind = std::fs::symlink_metadata(&p).unwrap().file_type();
+            if kind.is_dir() && !name.starts_with(".sfngen-staging-") {
+                folders.push(p);
+                continue;
+            }
             let bytes = if kind.is_file() {
                 std::fs::read(&p).unwrap_or_else(|e| panic!("{name}: {e}"))
             } else {
                 format!("({kind:?})").into_bytes()
             };
-            (name, bytes)
-        })
-        .collect()
+            entries.insert(name, bytes);
+        }
+    }
+    entries
 }
 
 /// Each file of a rendered module, by path (its manifest included).

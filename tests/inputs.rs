@@ -1,7 +1,8 @@
 //! A module every environment can run: what teams change per environment is an input (a Terraform variable)
 //! whose default is the spec's value, read here from the spec file itself (a key left out: the registry's
-//! default), validated by the key's rule, and read by the resource it sets; the README's inputs table is
-//! `variables.tf`'s. Terraform itself proves the validations and the plans (tests/engine).
+//! default), validated by the key's rule, and read by the resource it sets (the README's inputs table is
+//! `variables.tf`'s: tests/readme_tables.rs). Terraform itself proves the validations and the plans
+//! (tests/engine).
 
 mod common;
 
@@ -14,7 +15,6 @@ use sfngen::spec::keys;
 /// A rendered module's blocks, by kind and labels.
 struct Module {
     blocks: Vec<Block>,
-    readme: String,
 }
 
 impl Module {
@@ -25,11 +25,7 @@ impl Module {
             let body: Body = hcl::parse(&source).expect("parses");
             blocks.extend(body.blocks().cloned());
         }
-        let readme = files.iter().find(|f| f.path == "README.md").expect("README.md");
-        Module {
-            blocks,
-            readme: String::from_utf8(readme.contents.clone()).expect("utf-8"),
-        }
+        Module { blocks }
     }
 
     fn block(&self, kind: &str, labels: &[&str]) -> Option<&Block> {
@@ -268,44 +264,6 @@ fn assert_key_input_is_read(label: &str, m: &Module, spec: &toml::Table, name: &
     if name.ends_with("_alias") {
         let lookup = m.block("data", &["aws_kms_alias", key]).expect("an alias lookup");
         assert_eq!(attr(lookup, "name").as_deref(), Some(reference.as_str()), "{label}");
-    }
-}
-
-#[test]
-fn the_readme_inputs_table_is_variables_tf() {
-    for spec in common::all_specs() {
-        let label = common::spec_label(&spec);
-        let m = Module::of(&spec);
-        let section = m
-            .readme
-            .split_once("\n## Inputs\n")
-            .map(|(_, rest)| rest.split("\n## ").next().unwrap_or_default())
-            .expect("an Inputs section");
-        let rows: Vec<Vec<String>> = section
-            .lines()
-            .filter(|line| line.starts_with("| `"))
-            .map(|line| {
-                line.trim_matches('|')
-                    .split(" | ")
-                    .map(|cell| cell.trim().trim_matches('`').to_string())
-                    .collect()
-            })
-            .collect();
-        let variables: Vec<Vec<String>> = m
-            .variables()
-            .iter()
-            .map(|v| {
-                let description = attr(v, "description").unwrap();
-                let description: String = serde_json::from_str(&description).expect("a plain string");
-                vec![
-                    v.labels()[0].as_str().to_string(),
-                    attr(v, "type").unwrap(),
-                    attr(v, "default").unwrap(),
-                    description,
-                ]
-            })
-            .collect();
-        assert_eq!(rows, variables, "{label}: the README's inputs are not variables.tf's");
     }
 }
 

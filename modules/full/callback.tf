@@ -171,12 +171,12 @@ resource "aws_cloudwatch_log_metric_filter" "dead_letters_unsettled" {
 check "callback_timeout_fits_queue_visibility" {
   assert {
     condition     = var.callback_timeout_seconds <= 120
-    error_message = "Queue \"payments\" hides a received message for 2m (its visibility timeout), less than callback_timeout_seconds: the message can reappear while its callback still runs."
+    error_message = "${var.name}: Queue \"payments\" hides a received message for 2m (its visibility timeout), less than callback_timeout_seconds: the message can reappear while its callback still runs."
   }
 
   assert {
     condition     = var.callback_timeout_seconds <= 900
-    error_message = "Queue \"warehouse\" hides a received message for 15m (its visibility timeout), less than callback_timeout_seconds: the message can reappear while its callback still runs."
+    error_message = "${var.name}: Queue \"warehouse\" hides a received message for 15m (its visibility timeout), less than callback_timeout_seconds: the message can reappear while its callback still runs."
   }
 }
 

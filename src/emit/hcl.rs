@@ -250,6 +250,14 @@ impl File {
         }
     }
 
+    /// The type and labels of each top-level block, in order: `resource "aws_sqs_queue" "main" {}` gives
+    /// `("resource", ["aws_sqs_queue", "main"])`.
+    pub fn declarations(&self) -> impl Iterator<Item = (&str, &[String])> {
+        self.blocks
+            .iter()
+            .map(|(_, block)| (block.kind.as_ref(), block.labels.as_slice()))
+    }
+
     /// Every checkov skip in the file, in the order the file lists them.
     pub fn checkov_skips(&self) -> Vec<CheckovSkip> {
         let mut skips = Vec::new();

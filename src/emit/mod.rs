@@ -4,6 +4,7 @@ pub mod asl;
 pub mod hcl;
 pub mod readme;
 pub mod terraform;
+pub mod tftest;
 
 pub use crate::generated::GeneratedFile;
 use crate::model::Model;
@@ -31,10 +32,11 @@ pub fn generated_header(model: &Model) -> String {
 pub fn render_all(model: &Model) -> Vec<GeneratedFile> {
     let terraform = terraform::render(model);
     let definition = asl::render(model);
-    let readme = readme::render(model, &terraform.checkov_skips, &definition);
+    let readme = readme::render(model, &terraform.checkov_skips, &terraform.declared, &definition);
     let mut files = terraform.files;
     files.push(definition);
     files.push(readme);
+    files.extend(tftest::render(model));
     files.sort_by(|a, b| a.path.cmp(&b.path));
     files
 }

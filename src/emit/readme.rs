@@ -9,7 +9,9 @@ use minijinja::{Environment, UndefinedBehavior, Value, context};
 use serde::Serialize;
 
 use super::hcl::CheckovSkip;
-use super::terraform::{AWS_PROVIDER_MIN, TERRAFORM_MIN, default_of, type_of};
+use super::terraform::{
+    AWS_PROVIDER_MIN, Declared, TERRAFORM_MIN, aws_constraint, default_of, terraform_constraint, type_of,
+};
 use super::{GeneratedFile, asl, generated_header};
 use crate::duration::format_seconds;
 use crate::limits;
@@ -53,33 +55,31 @@ struct LogGroupRow {
     input: &'static str,
 }
 
+/// A row of a terraform-docs table, its cells already written as terraform-docs writes them.
 #[derive(Serialize)]
-struct InputRow {
-    name: String,
-    kind: &'static str,
-    default: String,
-    description: String,
-}
-
-#[derive(Serialize)]
-struct OutputRow {
-    name: &'static str,
-    description: String,
+struct DocsRow {
+    cells: Vec<String>,
 }
 
 /// Renders `README.md`, listing `checkov_skips`, the skips the Terraform emitter wrote.
 ///
 /// The template is part of the binary and the context is built here, so a rendering error is a bug: it
 /// panics rather than write an error message into a file that ships.
-pub fn render(model: &Model, checkov_skips: &[CheckovSkip], definition: &GeneratedFile) -> GeneratedFile {
+pub fn render(
+    model: &Model,
+    checkov_skips: &[CheckovSkip],
+    declared: &[Declared],
+    definition: &GeneratedFile,
+) -> GeneratedFile {
     // Only the filters the template uses: registering all of minijinja's defaults costs more than
     // rendering the README does.
     let mut env = Environment::empty();
     env.add_filter("length", minijinja::filters::length);
     env.add_filter("replace", minijinja::filters::replace);
+    env.add_filter("join", minijinja::filters::join);
     env.set_undefined_behavior(UndefinedBehavior::Strict);
     let mut text = env
-        .render_str(TEMPLATE, context(model, checkov_skips, definition))
+        .render_str(TEMPLATE, context(model, checkov_skips, declared, definition))
         .unwrap_or_else(|err| panic!("bug: the module README template failed to render: {err:#}"));
     if !text.ends_with('\n') {
         text.push('\n');
@@ -87,7 +87,7 @@ pub fn render(model: &Model, checkov_skips: &[CheckovSkip], definition: &Generat
     GeneratedFile::text("README.md", text)
 }
 
-fn context(model: &Model, checkov_skips: &[CheckovSkip], definition: &GeneratedFile) -> Value {
+fn context(model: &Model, checkov_skips: &[CheckovSkip], declared: &[Declared], definition: &GeneratedFile) -> Value {
     let queues: Vec<QueueRow> = model
         .queues
         .iter()
@@ -167,9 +167,14 @@ fn context(model: &Model, checkov_skips: &[CheckovSkip], definition: &GeneratedF
         architecture_mermaid => architecture_mermaid(model),
         terraform_min => TERRAFORM_MIN,
         aws_min => AWS_PROVIDER_MIN,
-        inputs => Value::from(Serde(input_rows(model))),
+        docs => context! {
+            requirements => Value::from(Serde(requirement_rows())),
+            providers => Value::from(Serde(provider_rows())),
+            resources => Value::from(Serde(resource_rows(declared))),
+            inputs => Value::from(Serde(input_rows(model))),
+            outputs => Value::from(Serde(output_rows(model))),
+        },
         alarms => model.alarm_list().into_iter().map(|a| context! { name => a.name.with(&model.name), description => a.description }).collect::<Vec<_>>(),
-        outputs => Value::from(Serde(output_rows(model))),
         roles => model.roles.iter().map(|r| r.name.with(&model.name)).collect::<Vec<_>>(),
         managed_policies => model.roles.iter().filter(|r| !r.managed_policies.is_empty()).map(|r| context! { role => r.name.with(&model.name), count => r.managed_policies.len() }).collect::<Vec<_>>(),
         worker_parts => model.worker_policy_in_parts().then(|| model.worker_policy().len()),
@@ -255,27 +260,97 @@ fn upper_first(text: &str) -> String {
         None => String::new(),
     }
 }
+// terraform-docs' `markdown table` layout (its default settings: anchors, escaping, sorted by name), from
+// https://github.com/terraform-docs/terraform-docs/tree/master/format/templates (markdown_table_*.tmpl):
+// Requirements and Providers are `Name | Version`, Resources `Name | Type` (resources, then data sources, each
+// linked to its registry page), Inputs `Name | Description | Type | Default | Required`, Outputs
+// `Name | Description`.
 
-fn input_rows(model: &Model) -> Vec<InputRow> {
-    model
-        .inputs()
+/// `<a name="KIND_NAME"></a> [NAME](#KIND\_NAME)`, `_` escaped outside the anchor as terraform-docs does.
+fn anchored(kind: &str, name: &str) -> String {
+    let anchor = format!("{kind}_{name}");
+    format!(
+        "<a name=\"{anchor}\"></a> [{}](#{})",
+        escape_underscores(name),
+        escape_underscores(&anchor)
+    )
+}
+
+fn escape_underscores(text: &str) -> String {
+    text.replace('_', "\\_")
+}
+
+/// A description as a table cell: `|` escaped, so that it cannot end the cell.
+fn cell(text: &str) -> String {
+    text.replace('|', "\\|")
+}
+
+fn requirement_rows() -> Vec<DocsRow> {
+    [("terraform", terraform_constraint()), ("aws", aws_constraint())]
         .into_iter()
-        .map(|input| InputRow {
-            name: input.name,
-            kind: type_of(&input.kind),
-            default: default_of(&input.kind),
-            description: input.description,
+        .map(|(name, version)| DocsRow {
+            cells: vec![anchored("requirement", name), version],
         })
         .collect()
 }
 
-fn output_rows(model: &Model) -> Vec<OutputRow> {
-    model
-        .outputs()
+fn provider_rows() -> Vec<DocsRow> {
+    vec![DocsRow {
+        cells: vec![anchored("provider", "aws"), aws_constraint()],
+    }]
+}
+
+/// Resources, then data sources, each sorted by `type.name`, linked to the provider's documentation.
+fn resource_rows(declared: &[Declared]) -> Vec<DocsRow> {
+    let mut sorted: Vec<&Declared> = declared.iter().collect();
+    sorted.sort_by(|a, b| (a.data, &a.kind, &a.name).cmp(&(b.data, &b.kind, &b.name)));
+    sorted
         .into_iter()
-        .map(|output| OutputRow {
-            name: output.name,
-            description: output.description,
+        .map(|d| {
+            let (folder, mode) = if d.data {
+                ("data-sources", "data source")
+            } else {
+                ("resources", "resource")
+            };
+            let page = d.kind.strip_prefix("aws_").unwrap_or(&d.kind);
+            DocsRow {
+                cells: vec![
+                    format!(
+                        "[{}.{}](https://registry.terraform.io/providers/hashicorp/aws/latest/docs/{folder}/{page})",
+                        d.kind, d.name
+                    ),
+                    mode.to_string(),
+                ],
+            }
+        })
+        .collect()
+}
+
+/// Every input, sorted by name: all have a default, so none is required.
+fn input_rows(model: &Model) -> Vec<DocsRow> {
+    let mut inputs = model.inputs();
+    inputs.sort_by(|a, b| a.name.cmp(&b.name));
+    inputs
+        .into_iter()
+        .map(|input| DocsRow {
+            cells: vec![
+                anchored("input", &input.name),
+                cell(&input.description),
+                format!("`{}`", type_of(&input.kind)),
+                format!("`{}`", default_of(&input.kind)),
+                "no".to_string(),
+            ],
+        })
+        .collect()
+}
+
+fn output_rows(model: &Model) -> Vec<DocsRow> {
+    let mut outputs = model.outputs();
+    outputs.sort_by(|a, b| a.name.cmp(b.name));
+    outputs
+        .into_iter()
+        .map(|output| DocsRow {
+            cells: vec![anchored("output", output.name), cell(&output.description)],
         })
         .collect()
 }

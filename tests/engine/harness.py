@@ -295,7 +295,9 @@ def terraform(root: pathlib.Path, provider: Provider, *args: str) -> Step:
         )
         returncode, stdout, stderr = result.returncode, result.stdout, result.stderr
     except subprocess.TimeoutExpired as e:
-        returncode, stdout, stderr = -1, e.stdout or "", f"timed out after {COMMAND_TIMEOUT} s"
+        # TimeoutExpired holds what was read as bytes, even with text=True.
+        partial = e.stdout.decode(errors="replace") if isinstance(e.stdout, bytes) else e.stdout or ""
+        returncode, stdout, stderr = -1, partial, f"timed out after {COMMAND_TIMEOUT} s"
     command = " ".join(args)
     return Step(command, returncode, diagnostics_of(command, stdout), time.monotonic() - started, stdout + stderr)
 

@@ -8,6 +8,8 @@ schema-served hashicorp/aws release (tests/engine/schema_provider.py):
 - Inputs that turn execution logging and tracing off on a spec that has them on (and on, on a spec that has
   them off) plan the right shape: the log group, the logging level and destination, the tracing modes, the
   roles' log-delivery and X-Ray statements, the log group output.
+- The plan-time `check` warnings (sfngen's guard rails) start with the instance's `name` input, so two
+  instances of one module that both warn can be told apart.
 """
 import dataclasses
 import json
@@ -311,7 +313,7 @@ def visibility_of_a_default_queue() -> int:
     return seconds(queue["visibility_timeout"]["default"])
 
 
-def test_allowed_values_plan_cleanly_and_reach_their_resources(allowed_plan):
+def test_allowed_values_plan_cleanly_and_reach_their_resources(allowed_plan, work):
     step, plan = allowed_plan
     assert step.returncode == 0, step.describe()
     assert plan is not None
@@ -325,9 +327,11 @@ def test_allowed_values_plan_cleanly_and_reach_their_resources(allowed_plan):
     assert too_long, "expected an allowed callback timeout beyond the default visibility timeout"
     # Reserved concurrency warns of nothing: it is the workers' alone (the dead-letter function has its own).
     warned = []
+    # Every call leaves `name` at the module's default: each warning starts with it.
+    instance = json.loads(harness.variable_default(work / "allowed" / "modules" / "seed", "name")) + ": "
     for d in step.problems():
         assert (d["severity"], d["summary"]) == ("warning", "Check block assertion failed"), step.describe()
-        assert d["detail"].startswith('Queue "main" hides a received message for '), d["detail"]
+        assert d["detail"].startswith(instance + 'Queue "main" hides a received message for '), d["detail"]
         warned += [v["statement"] for v in d["snippet"]["values"]]
     assert sorted(warned) == too_long, step.describe()
     for case in (c for c in CASES if c.allowed):
@@ -466,7 +470,35 @@ def test_switching_on_execution_data_at_level_all_warns(switched_run):
     [warning] = step.problems()
     assert warning["severity"] == "warning", step.describe()
     assert "every task token in CloudWatch Logs" in warning["detail"], step.describe()
+    assert warning["detail"].startswith("quiet: "), step.describe()  # the instance's name input
     assert warning["range"]["filename"].endswith("modules/quiet/state_machine.tf"), step.describe()
     assert sorted(v["traversal"] for v in warning["snippet"]["values"]) == [
         "var.include_execution_data", "var.log_level"
     ], step.describe()
+
+
+# ------------------------------------------------------------------------------------------------ instances
+
+
+def test_plan_time_warnings_name_their_instance(work, provider):
+    """Two instances of one module (dev and prod in one root) whose inputs both trip sfngen's guard rails: the
+    `check` warnings come from the same file and line for both, and only the `name` input each message starts
+    with tells which environment warned."""
+    root = work / "instances"
+    inputs = {"log_level": '"ALL"', "include_execution_data": "true", "callback_timeout_seconds": "900"}
+    names = {"dev": "callback-dev", "prod": "callback-prod"}
+    write_root(root, [(label, "seed", {"name": f'"{name}"', **inputs}) for label, name in names.items()],
+               harness.fake_lambda_zip(work))
+    step, _ = run_plan(root, provider)
+    assert step.returncode == 0, step.describe()
+    seen = []
+    for d in step.problems():
+        assert (d["severity"], d["summary"]) == ("warning", "Check block assertion failed"), step.describe()
+        instance, _, message = d["detail"].partition(": ")
+        kind = "tokens" if "every task token in CloudWatch Logs" in message else "visibility"
+        if kind == "visibility":
+            assert message.startswith('Queue "main" hides a received message for '), d["detail"]
+        seen.append((instance, kind))
+    assert sorted(seen) == sorted((name, kind) for name in names.values() for kind in ("tokens", "visibility")), (
+        step.describe()
+    )

@@ -10,6 +10,9 @@ use crate::model::{
     LogMetricId, Model, Namespace, Queue, input,
 };
 
+/// The `check` that warns when the callback may run longer than a queue hides a received message.
+pub const VISIBILITY_CHECK: &str = "callback_timeout_fits_queue_visibility";
+
 /// The file.
 pub(super) fn file(header: &str, model: &Model) -> File {
     let mut file = File::new(header);
@@ -89,7 +92,7 @@ fn log_metric_filter(function: &Function, metric: &LogMetric) -> Block {
 /// A `check` (a warning at plan time, as the render-time guard rail is): the callback's timeout fits each
 /// queue's visibility timeout.
 fn visibility_check(model: &Model) -> Block {
-    let mut check = Block::new("check", ["callback_timeout_fits_queue_visibility"]);
+    let mut check = Block::new("check", [VISIBILITY_CHECK]);
     for queue in &model.queues {
         let visibility = queue.visibility_timeout_seconds;
         check = check.block(plan_time_assert(

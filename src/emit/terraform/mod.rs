@@ -14,21 +14,49 @@ mod state_machine;
 mod variables;
 mod versions;
 
-use super::hcl::{Block, CheckovSkip, Expr, raw, string, template_text};
+use super::hcl::{Block, CheckovSkip, Expr, File, raw, string, template_text};
 use super::{GeneratedFile, generated_header};
 use crate::model::{AwsName, CustomerKey, Feature, LogGroup, Model, Namespace, Queue, RoleId, input};
 use address::Address;
 
+pub use callback::VISIBILITY_CHECK;
+pub use state_machine::TOKENS_CHECK;
 pub use variables::{default_of, type_of};
-pub use versions::{AWS_PROVIDER_MIN, TERRAFORM_MIN};
+pub use versions::{AWS_PROVIDER_MIN, TERRAFORM_MIN, aws_constraint, terraform_constraint};
 
-/// The `.tf` files, and the checkov skips written into them (for the README).
+/// The `.tf` files, and what the README lists of them: the checkov skips written into them and the resources
+/// and data sources they declare.
 #[derive(Debug)]
 pub struct Rendered {
     /// The `.tf` files, in the order below.
     pub files: Vec<GeneratedFile>,
     /// Every inline checkov skip, file by file, in the order the files list them.
     pub checkov_skips: Vec<CheckovSkip>,
+    /// Every resource and data source block, file by file, in the order the files declare them.
+    pub declared: Vec<Declared>,
+}
+
+/// A resource or data source block of the module.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Declared {
+    /// A data source (`data "aws_partition" "current"`), not a resource.
+    pub data: bool,
+    /// Its type, such as `aws_sqs_queue`.
+    pub kind: String,
+    /// Its name in the module, such as `main`.
+    pub name: String,
+}
+
+/// The resource and data source blocks of a file.
+fn declared_in(file: &File) -> impl Iterator<Item = Declared> + '_ {
+    file.declarations().filter_map(|(kind, labels)| match (kind, labels) {
+        ("resource" | "data", [type_name, name]) => Some(Declared {
+            data: kind == "data",
+            kind: type_name.clone(),
+            name: name.clone(),
+        }),
+        _ => None,
+    })
 }
 
 /// Renders every `.tf` file.
@@ -52,6 +80,7 @@ pub fn render(model: &Model) -> Rendered {
     }
     Rendered {
         checkov_skips: files.iter().flat_map(|(_, file)| file.checkov_skips()).collect(),
+        declared: files.iter().flat_map(|(_, file)| declared_in(file)).collect(),
         files: files
             .into_iter()
             .map(|(path, file)| GeneratedFile::text(path, file.render()))
@@ -141,14 +170,21 @@ fn role_permissions(model: &Model, id: RoleId) -> Vec<Expr> {
     references
 }
 
-/// A module input: `var.NAME`.
 /// One `assert` of a `check` block: Terraform warns with `message` at plan time when `condition` is false.
+/// The message starts with the instance's `name` input (`"${var.name}: ..."`), so that the warnings of two
+/// instances of the module (dev and prod in one root) can be told apart.
 fn plan_time_assert(condition: String, message: &str) -> Block {
     Block::new("assert", Vec::<String>::new())
         .attr("condition", raw(condition))
-        .attr("error_message", string(message))
+        .attr("error_message", raw(instance_message(message)))
 }
 
+/// `message` as a quoted template that names the instance: `"${var.name}: MESSAGE"`.
+fn instance_message(message: &str) -> String {
+    format!("\"${{var.{}}}: {}\"", input::NAME, template_text(message))
+}
+
+/// A module input: `var.NAME`.
 fn var(name: &str) -> Expr {
     raw(format!("var.{name}"))
 }

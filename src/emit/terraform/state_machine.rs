@@ -6,6 +6,9 @@ use crate::emit::hcl::{Block, Expr, File, number, raw, string};
 use crate::emit::{ASL_FILE, queue_url_var};
 use crate::model::{CustomerKey, Feature, Model, RoleId, input};
 
+/// The `check` that warns when the execution logs would hold task tokens.
+pub const TOKENS_CHECK: &str = "task_tokens_stay_out_of_execution_logs";
+
 /// The file.
 pub(super) fn file(header: &str, model: &Model) -> File {
     let mut file = File::new(header);
@@ -29,7 +32,7 @@ pub(super) fn file(header: &str, model: &Model) -> File {
 /// execution logs.
 fn tokens_check() -> Block {
     let (level, data) = (input::LOG_LEVEL, input::INCLUDE_EXECUTION_DATA);
-    Block::new("check", ["task_tokens_stay_out_of_execution_logs"]).block(plan_time_assert(
+    Block::new("check", [TOKENS_CHECK]).block(plan_time_assert(
         format!("!(var.{level} == \"ALL\" && var.{data})"),
         &format!(
             "With {level} ALL, {data} puts every task token in CloudWatch Logs: whoever can read the log group can complete or fail those tasks."

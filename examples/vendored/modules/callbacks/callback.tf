@@ -174,7 +174,7 @@ resource "aws_cloudwatch_log_metric_filter" "dead_letters_unsettled" {
 check "callback_timeout_fits_queue_visibility" {
   assert {
     condition     = var.callback_timeout_seconds <= 600
-    error_message = "Queue \"requests\" hides a received message for 10m (its visibility timeout), less than callback_timeout_seconds: the message can reappear while its callback still runs."
+    error_message = "${var.name}: Queue \"requests\" hides a received message for 10m (its visibility timeout), less than callback_timeout_seconds: the message can reappear while its callback still runs."
   }
 }
 

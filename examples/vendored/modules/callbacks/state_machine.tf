@@ -52,6 +52,6 @@ resource "aws_sfn_state_machine" "this" {
 check "task_tokens_stay_out_of_execution_logs" {
   assert {
     condition     = !(var.log_level == "ALL" && var.include_execution_data)
-    error_message = "With log_level ALL, include_execution_data puts every task token in CloudWatch Logs: whoever can read the log group can complete or fail those tasks."
+    error_message = "${var.name}: With log_level ALL, include_execution_data puts every task token in CloudWatch Logs: whoever can read the log group can complete or fail those tasks."
   }
 }
