@@ -24,15 +24,9 @@ fn snapshot(dir: &Path) -> Snapshot {
             meta.ctime_nsec(),
         )
     };
-    let mut snapshot: Snapshot = std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap())
-        .map(|e| {
-            (
-                e.file_name().to_string_lossy().into_owned(),
-                stamp(e.metadata().unwrap()),
-            )
-        })
+    let mut snapshot: Snapshot = walk(dir)
+        .into_iter()
+        .map(|(name, path)| (name, stamp(std::fs::symlink_metadata(&path).unwrap())))
         .collect();
     snapshot.insert(".".into(), stamp(std::fs::metadata(dir).unwrap()));
     snapshot
@@ -128,17 +122,28 @@ fn only_the_file_that_changed_is_rewritten() {
 
 /// Each file's bytes, by name (the folder's top level).
 fn contents(dir: &Path) -> BTreeMap<String, Vec<u8>> {
-    std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.is_file())
-        .map(|p| {
-            (
-                p.file_name().unwrap().to_string_lossy().into_owned(),
-                std::fs::read(&p).unwrap(),
-            )
-        })
+    walk(dir)
+        .into_iter()
+        .filter(|(_, p)| p.is_file())
+        .map(|(name, p)| (name, std::fs::read(&p).unwrap()))
         .collect()
+}
+
+/// Every entry under `dir` (folders too, and what is in them), by its path in `dir` (`tests/names.tftest.hcl`).
+fn walk(dir: &Path) -> Vec<(String, std::path::PathBuf)> {
+    let mut entries = Vec::new();
+    let mut folders = vec![dir.to_path_buf()];
+    while let Some(folder) = folders.pop() {
+        for entry in std::fs::read_dir(&folder).unwrap() {
+            let path = entry.unwrap().path();
+            let name = path.strip_prefix(dir).unwrap().to_string_lossy().into_owned();
+            if std::fs::symlink_metadata(&path).unwrap().is_dir() {
+                folders.push(path.clone());
+            }
+            entries.push((name, path));
+        }
+    }
+    entries
 }
 
 fn sfngen_in(out: &Path, args: &[&str], spec: &Path, zip: &Path) -> std::process::Output {
