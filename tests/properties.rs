@@ -419,7 +419,9 @@ fn terraform_console_agrees(sources: &[String]) {
     for source in sources {
         let dir = tempfile::tempdir().unwrap();
         for file in sfngen::render_source(source, "sfngen.toml").unwrap() {
-            std::fs::write(dir.path().join(&file.path), &file.contents).unwrap();
+            let path = dir.path().join(&file.path);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(path, &file.contents).unwrap();
         }
         let evaluated = common::terraform::evaluate_definition(dir.path());
         let json: serde_json::Value = serde_json::from_str(&evaluated).unwrap_or_else(|e| panic!("{e}\n{evaluated}"));
