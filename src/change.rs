@@ -339,7 +339,9 @@ pub fn compare(old: &Record, new: &Record) -> Report {
     if old.name != new.name {
         defaults.push((input::NAME, old.name.clone(), new.name.clone()));
     }
-    if old.log_level != new.log_level {
+    // The log level decides whether the execution log group exists only between OFF and any other level.
+    let off = LogLevel::Off.as_str();
+    if old.log_level != new.log_level && (old.log_level == off || new.log_level == off) {
         defaults.push((input::LOG_LEVEL, old.log_level.clone(), new.log_level.clone()));
     }
     Report { changes, defaults }
