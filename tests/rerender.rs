@@ -24,15 +24,9 @@ fn snapshot(dir: &Path) -> Snapshot {
             meta.ctime_nsec(),
         )
     };
-    let mut snapshot: Snapshot = std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap())
-        .map(|e| {
-            (
-                e.file_name().to_string_lossy().into_owned(),
-                stamp(e.metadata().unwrap()),
-            )
-        })
+    let mut snapshot: Snapshot = walk(dir)
+        .into_iter()
+        .map(|(name, path)| (name, stamp(std::fs::symlink_metadata(&path).unwrap())))
         .collect();
     snapshot.insert(".".into(), stamp(std::fs::metadata(dir).unwrap()));
     snapshot
@@ -126,24 +120,31 @@ fn only_the_file_that_changed_is_rewritten() {
     assert_eq!(changed, [".", "main.tf"], "only main.tf (and so its folder) may change");
 }
 
-/// Each file's bytes, by name (the folder's top level).
 /// Every file of the module under `dir` (its tests/ folder too), by path, with its bytes; sfngen's own `.sfngen-`
 /// records aside but for the manifest (render never names the others).
 fn contents(dir: &Path) -> BTreeMap<String, Vec<u8>> {
-    let mut found = BTreeMap::new();
+    walk(dir)
+        .into_iter()
+        .filter(|(name, p)| p.is_file() && (name == ".sfngen-manifest" || !name.starts_with(".sfngen-")))
+        .map(|(name, p)| (name, std::fs::read(&p).unwrap()))
+        .collect()
+}
+
+/// Every entry under `dir` (folders too, and what is in them), by its path in `dir` (`tests/names.tftest.hcl`).
+fn walk(dir: &Path) -> Vec<(String, std::path::PathBuf)> {
+    let mut entries = Vec::new();
     let mut folders = vec![dir.to_path_buf()];
     while let Some(folder) = folders.pop() {
         for entry in std::fs::read_dir(&folder).unwrap() {
             let path = entry.unwrap().path();
             let name = path.strip_prefix(dir).unwrap().to_string_lossy().into_owned();
-            if path.is_dir() {
-                folders.push(path);
-            } else if name == ".sfngen-manifest" || !name.starts_with(".sfngen-") {
-                found.insert(name, std::fs::read(&path).unwrap());
+            if std::fs::symlink_metadata(&path).unwrap().is_dir() {
+                folders.push(path.clone());
             }
+            entries.push((name, path));
         }
     }
-    found
+    entries
 }
 
 fn sfngen_in(out: &Path, args: &[&str], spec: &Path, zip: &Path) -> std::process::Output {
