@@ -301,15 +301,7 @@ pub fn key_policy(model: &Model, key: &ModuleKey, parts: &ArnParts) -> Value {
         statements.push(json!({
             "Sid": "CloudWatchLogsEncryptLogGroups",
             "Effect": "Allow",
-            "Action": [
-                "kms:Decrypt",
-                "kms:DescribeKey",
-                "kms:Encrypt",
-                "kms:GenerateDataKey",
-                "kms:GenerateDataKeyWithoutPlaintext",
-                "kms:ReEncryptFrom",
-                "kms:ReEncryptTo",
-            ],
+            "Action": crate::emit::terraform::LOGS_ENCRYPTION_ACTIONS,
             "Resource": "*",
             "Principal": { "Service": format!("logs.{}.{}", parts.region, parts.dns_suffix) },
             "Condition": condition_object(&[("ArnEquals", "kms:EncryptionContext:aws:logs:arn", groups)]),

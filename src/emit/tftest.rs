@@ -872,7 +872,7 @@ fn inputs(header: &str, model: &Model) -> File {
                 what.push(format!("{name}: {why}"));
             }
         }
-        run.comment = format!("{}\n{}", run.comment, wrap(&what.join("; ")));
+        run.comment = format!("{}\n{}", run.comment, super::terraform::wrapped(&what.join("; ")));
         runs.push(run);
     }
     for (label, pick_max) in [("least", false), ("most", true)] {
@@ -893,23 +893,6 @@ fn inputs(header: &str, model: &Model) -> File {
         "Inputs: every validated input refuses what the spec's rule for its key refuses, and takes its limits.",
         runs,
     )
-}
-
-/// Text cut into comment lines of at most 110 characters.
-fn wrap(text: &str) -> String {
-    let mut lines: Vec<String> = vec![String::new()];
-    for word in text.split(' ') {
-        let line = lines.last_mut().expect("a line");
-        if !line.is_empty() && line.len() + 1 + word.len() > 110 {
-            lines.push(word.to_string());
-        } else {
-            if !line.is_empty() {
-                line.push(' ');
-            }
-            line.push_str(word);
-        }
-    }
-    lines.join("\n")
 }
 
 // ------------------------------------------------------------------------------------------------ checks

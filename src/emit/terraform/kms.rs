@@ -70,8 +70,22 @@ pub(super) fn file(header: &str, model: &Model, key: &ModuleKey) -> File {
     file
 }
 
+/// What CloudWatch Logs needs of the key to encrypt a log group's data (the key policy's statement for the logs
+/// service): the key policy AWS documents for encrypting log data with KMS grants `kms:Encrypt*`, `kms:Decrypt*`,
+/// `kms:ReEncrypt*`, `kms:GenerateDataKey*` and `kms:Describe*`, spelled out here as the actions they match
+/// (https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/encrypt-log-data-kms.html).
+pub(crate) const LOGS_ENCRYPTION_ACTIONS: [&str; 7] = [
+    "kms:Decrypt",
+    "kms:DescribeKey",
+    "kms:Encrypt",
+    "kms:GenerateDataKey",
+    "kms:GenerateDataKeyWithoutPlaintext",
+    "kms:ReEncryptFrom",
+    "kms:ReEncryptTo",
+];
+
 /// `text` in lines of at most 110 characters, broken between words, for a comment.
-pub(super) fn wrapped(text: &str) -> String {
+pub(crate) fn wrapped(text: &str) -> String {
     let mut lines: Vec<String> = vec![String::new()];
     for word in text.split(' ') {
         let line = lines.last_mut().expect("one line at least");
@@ -169,18 +183,7 @@ fn log_groups_statement(log_groups: &[AwsName]) -> Block {
         .collect();
     Block::new("statement", Vec::<String>::new())
         .attr("sid", string("CloudWatchLogsEncryptLogGroups"))
-        .attr(
-            "actions",
-            strings([
-                "kms:Decrypt",
-                "kms:DescribeKey",
-                "kms:Encrypt",
-                "kms:GenerateDataKey",
-                "kms:GenerateDataKeyWithoutPlaintext",
-                "kms:ReEncryptFrom",
-                "kms:ReEncryptTo",
-            ]),
-        )
+        .attr("actions", strings(LOGS_ENCRYPTION_ACTIONS))
         .attr("resources", strings(["*"]))
         .blank()
         .comment("CloudWatch Logs' regional service principal, in this partition's DNS suffix.")

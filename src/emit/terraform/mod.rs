@@ -20,6 +20,7 @@ use crate::model::{AwsName, CustomerKey, Feature, LogGroup, Model, Namespace, Qu
 use address::Address;
 
 pub use callback::VISIBILITY_CHECK;
+pub(crate) use kms::{LOGS_ENCRYPTION_ACTIONS, wrapped};
 pub use state_machine::TOKENS_CHECK;
 pub use variables::{default_of, type_of};
 pub use versions::{AWS_PROVIDER_MIN, TERRAFORM_MIN, aws_constraint, terraform_constraint};
