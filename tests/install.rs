@@ -87,19 +87,28 @@ fn path_without_lambda_tools() -> OsString {
     std::env::join_paths(kept).unwrap()
 }
 
-/// Every file of `modules/seed` is in `module`, with the same bytes (the package included).
+/// Every file of `modules/seed` (its `tests/` folder's included) is in `module`, with the same bytes (the package
+/// included).
 fn assert_is_the_seed_module(module: &Path) {
     let seed = common::root().join("modules/seed");
     let mut compared = 0;
-    for entry in std::fs::read_dir(&seed).unwrap() {
-        let name = entry.unwrap().file_name();
-        let rendered = std::fs::read(module.join(&name)).unwrap_or_default();
-        assert!(
-            rendered == std::fs::read(seed.join(&name)).unwrap(),
-            "{} differs from modules/seed",
-            module.join(&name).display()
-        );
-        compared += 1;
+    let mut folders = vec![seed.clone()];
+    while let Some(folder) = folders.pop() {
+        for entry in std::fs::read_dir(&folder).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                folders.push(path);
+                continue;
+            }
+            let name = path.strip_prefix(&seed).unwrap();
+            let rendered = std::fs::read(module.join(name)).unwrap_or_default();
+            assert!(
+                rendered == std::fs::read(&path).unwrap(),
+                "{} differs from modules/seed",
+                module.join(name).display()
+            );
+            compared += 1;
+        }
     }
     assert!(compared >= 10 && module.join("callback.zip").is_file());
 }
