@@ -433,9 +433,13 @@ def test_inputs_turn_logging_and_tracing_off_on_a_spec_that_has_them_on(switched
     assert sids(plan, "module.off.data.aws_iam_policy_document.state_machine") == [
         "SendToCallbackQueues", "EncryptQueueMessages", "EncryptExecutionData"
     ]
-    # The full example's callback reads its dead-letter queues (one KMS-encrypted): static statements, kept.
+    # The callback reads no queue; the full example's dead-letter function reads its dead-letter queues (one
+    # KMS-encrypted): static statements, kept. Tracing off drops each function's SendTraces.
     assert sids(plan, "module.off.data.aws_iam_policy_document.callback") == [
-        "AnswerCallbackTasks", "EncryptTaskAnswers", "WriteOwnLogs", "ReadDeadLetters", "DecryptDeadLetters"
+        "AnswerCallbackTasks", "EncryptTaskAnswers", "WriteOwnLogs"
+    ]
+    assert sids(plan, "module.off.data.aws_iam_policy_document.dead_letters") == [
+        "FailDeadLetteredTasks", "EncryptTaskFailures", "WriteOwnLogs", "ReadDeadLetters", "DecryptDeadLetters"
     ]
     assert plan["output_changes"]["off_log_group"]["after"] is None
     assert plan["output_changes"]["off_log_group"].get("after_unknown") is False

@@ -163,7 +163,7 @@ BREAKAGES = [
      'name                       = "${var.name}-paymentz"', "names", "names_follow_the_name_input",
      "aws_sqs_queue.payments.name"),
     ("policy-names-another-queue", "iam.tf", ':${var.name}-payments-dlq",', ':${var.name}-warehouse-dlq.fifo",',
-     "policies", EVERY_RESOURCE_RUN, "statement ReadDeadLetters of data.aws_iam_policy_document.callback"),
+     "policies", EVERY_RESOURCE_RUN, "statement ReadDeadLetters of data.aws_iam_policy_document.dead_letters"),
     ("validation-loosened", "variables.tf", "var.callback_memory_mb >= 128 &&", "var.callback_memory_mb >= 0 &&",
      "inputs", "refuses_bad_values_1", "var.callback_memory_mb"),
     ("guard-rail-never-fires", "state_machine.tf", "!(var.log_level == \"ALL\" && var.include_execution_data)",
