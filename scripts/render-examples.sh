@@ -12,5 +12,5 @@ for spec in examples/*/sfngen.toml; do
   fi
   # --force: these folders are never edited by hand, but a git merge of two branches' renders leaves files
   # that match neither render; tests/examples.rs holds each committed module to a fresh render.
-  ./target/release/sfngen render "$spec" -o "$out" --force
+  ./target/release/sfngen render "$spec" -o "$out" --force --allow-replace
 done

@@ -6,6 +6,7 @@
 //! (what only the rendered module fixes, against AWS's limits) → [`output`] (atomic write, or a `--check` diff).
 //! Every limit is in one table, [`limits`].
 
+pub mod change;
 pub mod diagnostic;
 pub mod duration;
 pub mod emit;

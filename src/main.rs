@@ -8,6 +8,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+use sfngen::change::{self, Record};
 use sfngen::diagnostic::Diagnostic;
 use sfngen::error::UsageError;
 use sfngen::lambda::PackageSource;
@@ -51,6 +52,11 @@ enum Command {
         /// Treat guard-rail warnings as errors: exit 2 and write nothing.
         #[arg(long)]
         deny_warnings: bool,
+        /// Write even though the render replaces or deletes stateful resources (queues, the state machine, log
+        /// groups, the KMS key) of the previous render of DIR; without it such a render lists them, exits 2 and
+        /// writes nothing.
+        #[arg(long)]
+        allow_replace: bool,
     },
     /// Validate a spec without writing anything.
     Check {
@@ -137,6 +143,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             lambda_zip,
             lambda_source,
             deny_warnings,
+            allow_replace,
         } => {
             let Some(model) = load(&spec, deny_warnings)? else {
                 return Ok(ExitCode::from(EXIT_USAGE));
@@ -146,24 +153,48 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 (None, Some(dir)) => PackageSource::Build(dir),
                 (None, None) => PackageSource::Shipped,
             };
-            let files = match sfngen::render_module(&model, package) {
+            let mut files = match sfngen::render_module(&model, package) {
                 Ok(files) => files,
                 Err(err) => return usage_or_fail(err),
             };
+            let record = Record::of(&model);
+            files.push(record.file().into());
+            files.sort_by(|a, b| a.path().cmp(b.path()));
             let invocation = RenderInvocation {
                 spec: &spec,
                 output: &output,
                 lambda_zip: lambda_zip.as_deref(),
                 lambda_source: lambda_source.as_deref(),
+                allow_replace,
             };
             if check {
-                return check_folder(&invocation, &files);
+                let previous = if output.is_dir() {
+                    output::read_record(&output, change::RECORD)?
+                } else {
+                    None
+                };
+                let changes = change_report(&output, previous, &record);
+                return check_folder(&invocation, &files, &changes);
             }
-            match output::write(&output, &files, force) {
+            let mut changes = ChangeReport::default();
+            let written = output::write_gated(&output, &files, force, change::RECORD, |previous| {
+                changes = change_report(&output, previous, &record);
+                if changes.report.is_empty() || allow_replace {
+                    Ok(())
+                } else {
+                    Err(ReplaceRefused.into())
+                }
+            });
+            // One write each: stderr is unbuffered, and eprintln! would write each piece.
+            eprint!("{}", changes.text());
+            match written {
                 Ok(report) => {
-                    // One write: stderr is unbuffered, and eprintln! would write each piece.
                     eprint!("{}", render_summary(&invocation, &report));
                     Ok(ExitCode::SUCCESS)
+                }
+                Err(err) if err.downcast_ref::<ReplaceRefused>().is_some() => {
+                    eprint!("{}", replace_refusal(&invocation, &changes.report));
+                    Ok(ExitCode::from(EXIT_USAGE))
                 }
                 Err(err) => match err.downcast_ref::<output::Refused>() {
                     Some(refused) => {
@@ -183,6 +214,93 @@ struct RenderInvocation<'a> {
     output: &'a Path,
     lambda_zip: Option<&'a Path>,
     lambda_source: Option<&'a Path>,
+    allow_replace: bool,
+}
+
+/// A render stopped because it replaces or deletes stateful resources and `--allow-replace` is not given.
+#[derive(Debug)]
+struct ReplaceRefused;
+
+impl std::fmt::Display for ReplaceRefused {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "the render replaces or deletes stateful resources")
+    }
+}
+
+impl std::error::Error for ReplaceRefused {}
+
+/// The change report of a render, and why there is none when the folder has no record to compare with.
+#[derive(Default)]
+struct ChangeReport {
+    report: change::Report,
+    /// Said instead of a report: the folder holds a render but no record of it this sfngen can read.
+    no_record: Option<String>,
+}
+
+impl ChangeReport {
+    /// The report's lines (or the note saying why there is none), one per line.
+    fn text(&self) -> String {
+        let mut text = String::new();
+        if let Some(note) = &self.no_record {
+            text.push_str(&format!("note: {note}\n"));
+        }
+        for line in self.report.lines() {
+            text.push_str(&line);
+            text.push('\n');
+        }
+        text
+    }
+}
+
+/// The change report from the record the previous render of `dir` left (`previous`) to `record`. A folder with
+/// no record reports nothing: a new folder, or one an earlier sfngen rendered (its files are not read back: the
+/// report starts with this render, which writes the record).
+fn change_report(dir: &Path, previous: Option<Vec<u8>>, record: &Record) -> ChangeReport {
+    let Some(bytes) = previous else {
+        let rendered_before = output::read_record(dir, output::MANIFEST).ok().flatten().is_some();
+        return ChangeReport {
+            no_record: rendered_before.then(|| {
+                format!(
+                    "{} holds a render without sfngen's {} (an earlier sfngen's): no change report this time; \
+                     it starts with this render",
+                    dir.display(),
+                    change::RECORD
+                )
+            }),
+            ..ChangeReport::default()
+        };
+    };
+    match Record::parse(&bytes) {
+        Ok(previous) => ChangeReport {
+            report: change::compare(&previous, record),
+            no_record: None,
+        },
+        Err(why) => ChangeReport {
+            report: change::Report::default(),
+            no_record: Some(format!(
+                "{} in {} is {why}: no change report this time; it starts with this render",
+                change::RECORD,
+                dir.display()
+            )),
+        },
+    }
+}
+
+/// Why a render that replaces or deletes stateful resources wrote nothing, and how to go on.
+fn replace_refusal(invocation: &RenderInvocation, report: &change::Report) -> String {
+    let count = report.changes.len();
+    format!(
+        "error: this render replaces or deletes {count} stateful resource{} of {} (above: addresses in the module; \
+         in a plan they read module.NAME.ADDRESS); nothing was written\n  = help: once it is safe (see each line's \
+         safe way), render with --allow-replace: {}\n",
+        plural(count),
+        invocation.output.display(),
+        RenderInvocation {
+            allow_replace: true,
+            ..*invocation
+        }
+        .command(false)
+    )
 }
 
 impl RenderInvocation<'_> {
@@ -202,6 +320,9 @@ impl RenderInvocation<'_> {
         }
         if force {
             command.push_str(" --force");
+        }
+        if self.allow_replace {
+            command.push_str(" --allow-replace");
         }
         command
     }
@@ -320,7 +441,11 @@ fn init(path: &Path) -> anyhow::Result<ExitCode> {
 
 /// `render --check`: each file that is not as render would leave it, then the command that updates the
 /// folder. Exit 1 when stale.
-fn check_folder(invocation: &RenderInvocation, files: &[sfngen::generated::ModuleFile]) -> anyhow::Result<ExitCode> {
+fn check_folder(
+    invocation: &RenderInvocation,
+    files: &[sfngen::generated::ModuleFile],
+    changes: &ChangeReport,
+) -> anyhow::Result<ExitCode> {
     let output = invocation.output;
     let report = match output::check(output, files) {
         Ok(report) => report,
@@ -333,7 +458,14 @@ fn check_folder(invocation: &RenderInvocation, files: &[sfngen::generated::Modul
     use std::io::Write as _;
     let mut stdout = std::io::stdout().lock();
     stdout.write_all(report.text().as_bytes())?;
+    // The same lines a render would print before it stops, after the files' findings.
+    stdout.write_all(changes.text().as_bytes())?;
     stdout.flush()?;
+    let replaces = !changes.report.is_empty();
+    let invocation = &RenderInvocation {
+        allow_replace: invocation.allow_replace || replaces,
+        ..*invocation
+    };
     let count = report.findings.len();
     let users = report.users_files();
     let fix = if !users.is_empty() {
@@ -347,6 +479,11 @@ fn check_folder(invocation: &RenderInvocation, files: &[sfngen::generated::Modul
         format!(
             "to update it, overwriting the hand edits above: {}",
             invocation.command(true)
+        )
+    } else if replaces {
+        format!(
+            "to update it once it is safe to replace or delete the stateful resources above: {}",
+            invocation.command(false)
         )
     } else {
         format!("to update it: {}", invocation.command(false))

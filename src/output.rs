@@ -170,10 +170,24 @@ fn parent_of(dir: &Path) -> PathBuf {
 /// already up to date are not touched: a render of an unchanged module writes nothing at all. Files
 /// that are not sfngen's, or (unless `force`) were edited by hand, make it write nothing ([`Refused`]).
 pub fn write(dir: &Path, files: &[ModuleFile], force: bool) -> Result<WriteReport> {
+    write_gated(dir, files, force, MANIFEST, |_| Ok(()))
+}
+
+/// Like [`write`], but first, holding the folder's lock, hands `gate` the bytes of one of sfngen's records in the
+/// folder (`record`, a `.sfngen-` name; `None` when absent or the folder is new): an error from `gate` makes it
+/// write nothing, and is returned. The record read is the one the last render left, whatever renders race.
+pub fn write_gated(
+    dir: &Path,
+    files: &[ModuleFile],
+    force: bool,
+    record: &str,
+    mut gate: impl FnMut(Option<Vec<u8>>) -> Result<()>,
+) -> Result<WriteReport> {
     loop {
         if output_dir_exists(dir)? {
             let _lock = folder::lock(dir, folder::LockMode::Exclusive)?;
             folder::remove_abandoned_update_staging(dir);
+            gate(read_record(dir, record)?)?;
             return write_into_existing(dir, files, force);
         }
         let parent = parent_of(dir);
@@ -185,6 +199,7 @@ pub fn write(dir: &Path, files: &[ModuleFile], force: bool) -> Result<WriteRepor
             continue;
         }
         folder::remove_abandoned_staging(&parent);
+        gate(None)?;
         if let Some(report) = write_new_dir(dir, &parent, files)? {
             return Ok(report);
         }

@@ -322,9 +322,9 @@ fn render_then_check_then_stale_then_rerender() {
             .arg(&out_dir)
             .arg("--lambda-zip")
             .arg(&zip);
-        if check {
-            cmd.arg("--check");
-        }
+        // The two specs have other names: every stateful resource is replaced (the change report's own tests are
+        // below; these are about files).
+        cmd.arg(if check { "--check" } else { "--allow-replace" });
         cmd.output().unwrap()
     };
     let missing = render(&seed, true);
@@ -351,7 +351,8 @@ fn render_then_check_then_stale_then_rerender() {
     );
     assert!(
         stderr.ends_with(&format!(
-            "; to update it: sfngen render {} -o {} --lambda-zip {}\n",
+            "; to update it once it is safe to replace or delete the stateful resources above: sfngen render {} -o {} \
+             --lambda-zip {} --allow-replace\n",
             full.display(),
             out_dir.display(),
             zip.display()
@@ -462,6 +463,13 @@ fn check_names_each_file_and_the_command_that_fixes_the_folder() {
         .filter(|l| !l.starts_with([' ', '+', '-', '@', '\\']) && !l.is_empty())
         .map(str::to_string)
         .collect();
+    // Without [logs] encryption nothing asks for the module's key any more: after the files, the change report.
+    let deleted_key = found.last().cloned().unwrap_or_default();
+    assert!(
+        deleted_key.starts_with("deletes aws_kms_key.this: loses what it encrypts"),
+        "{stdout}"
+    );
+    let found = &found[..found.len() - 1];
     assert_eq!(found, expected, "{stdout}");
     assert!(expected.len() >= 8, "{expected:?}");
     assert!(
@@ -474,7 +482,7 @@ fn check_names_each_file_and_the_command_that_fixes_the_folder() {
         format!(
             "error: my module is stale ({} files); move alarms.tf out of my module (sfngen never overwrites a file \
              it did not write), then run: sfngen render 'spec dir/after.toml' -o 'my module' --lambda-zip \
-             fake-callback.zip --force\n",
+             fake-callback.zip --force --allow-replace\n",
             expected.len()
         )
     );
@@ -521,10 +529,10 @@ fn without_cargo_lambda_render_writes_the_module_with_the_shipped_package() {
         .unwrap();
     let (_, stderr) = text(&out);
     assert_eq!(out.status.code(), Some(0), "{stderr}");
-    // Every file of the committed seed module (its tests/ folder included), the manifest aside.
+    // Every file of the committed seed module (its tests/ folder included), sfngen's records aside.
     let files = walk_files(&common::root().join("modules/seed"))
         .into_iter()
-        .filter(|f| !f.ends_with(".sfngen-manifest"))
+        .filter(|f| !f.ends_with(".sfngen-manifest") && !f.ends_with(".sfngen-state"))
         .count();
     assert!(
         stderr.contains(&format!(": {files} written, 0 unchanged, 0 removed")),
@@ -664,4 +672,194 @@ fn walk_files(dir: &Path) -> Vec<std::path::PathBuf> {
         }
     }
     files
+}
+
+/// A folder listing with each file's bytes (sfngen's records included), to tell that a render wrote nothing.
+fn folder_bytes(dir: &Path) -> Vec<(std::path::PathBuf, Vec<u8>)> {
+    let mut found = Vec::new();
+    let mut folders = vec![dir.to_path_buf()];
+    while let Some(folder) = folders.pop() {
+        for entry in std::fs::read_dir(&folder).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                folders.push(path);
+            } else {
+                found.push((path.clone(), std::fs::read(&path).unwrap()));
+            }
+        }
+    }
+    found.sort();
+    found
+}
+
+/// Day two: a render that replaces or deletes a stateful resource of the folder's previous render lists each one
+/// (its address in the module, what is lost, the safe way), exits 2 and writes nothing; `--check` lists the same
+/// lines; `--allow-replace` writes. The first render of a folder reports nothing.
+#[test]
+fn a_render_that_replaces_stateful_resources_stops_until_allowed() {
+    let work = tempfile::tempdir().unwrap();
+    let root = work.path();
+    common::fake_lambda_zip(root);
+    let base = "name = \"demo\"\n\n[[steps]]\nname = \"Work\"\nqueue = \"jobs\"\n\n[queues.jobs]\n";
+    let sfngen = |spec: &str, extra: &[&str]| {
+        std::fs::write(root.join("sfngen.toml"), spec).unwrap();
+        let out = common::sfngen()
+            .current_dir(root)
+            .args([
+                "render",
+                "sfngen.toml",
+                "-o",
+                "infra",
+                "--lambda-zip",
+                "fake-callback.zip",
+            ])
+            .args(extra)
+            .output()
+            .unwrap();
+        let (stdout, stderr) = text(&out);
+        (out.status.code(), stdout, stderr)
+    };
+    let (code, _, stderr) = sfngen(base, &[]);
+    assert_eq!(code, Some(0), "{stderr}");
+    assert!(!stderr.contains("replaces") && !stderr.contains("note:"), "{stderr}");
+    assert!(root.join("infra/.sfngen-state").is_file());
+    let manifest = std::fs::read_to_string(root.join("infra/.sfngen-manifest")).unwrap();
+    assert!(!manifest.contains(".sfngen-state"), "the record is no module file");
+
+    // Turning the queue FIFO replaces it and its dead-letter queue: listed, exit 2, nothing written.
+    let fifo = format!("{base}fifo = true\n");
+    let before = folder_bytes(&root.join("infra"));
+    let (code, stdout, stderr) = sfngen(&fifo, &[]);
+    assert_eq!(code, Some(2), "{stderr}");
+    assert_eq!(stdout, "");
+    let lines: Vec<&str> = stderr.lines().collect();
+    assert_eq!(lines.len(), 4, "{stderr}");
+    assert!(
+        lines[0].starts_with(
+            "replaces aws_sqs_queue.jobs (fifo_queue false -> true, name demo-jobs -> demo-jobs.fifo): loses its \
+             messages, each the only copy of a waiting task's token"
+        ),
+        "{stderr}"
+    );
+    assert!(lines[0].contains("; safe way: drain it first"), "{stderr}");
+    assert!(
+        lines[1].starts_with("replaces aws_sqs_queue.jobs_dlq (fifo_queue false -> true, name demo-jobs-dlq -> demo-jobs-dlq.fifo): loses its dead letters"),
+        "{stderr}"
+    );
+    assert!(
+        lines[2].starts_with("error: this render replaces or deletes 2 stateful resources of infra"),
+        "{stderr}"
+    );
+    assert_eq!(
+        lines[3],
+        "  = help: once it is safe (see each line's safe way), render with --allow-replace: sfngen render \
+         sfngen.toml -o infra --lambda-zip fake-callback.zip --allow-replace"
+    );
+    assert_eq!(
+        folder_bytes(&root.join("infra")),
+        before,
+        "a refused render wrote something"
+    );
+
+    // --check: the files' findings, then the same two lines, and the command that writes them.
+    let (code, stdout, stderr) = sfngen(&fifo, &["--check"]);
+    assert_eq!(code, Some(1));
+    let report: Vec<&str> = stdout.lines().filter(|l| l.starts_with("replaces ")).collect();
+    assert_eq!(report, lines[..2].to_vec());
+    assert!(stdout.ends_with(&format!("{}\n{}\n", lines[0], lines[1])), "{stdout}");
+    assert!(
+        stderr.ends_with(
+            "to update it once it is safe to replace or delete the stateful resources above: sfngen render \
+             sfngen.toml -o infra --lambda-zip fake-callback.zip --allow-replace\n"
+        ),
+        "{stderr}"
+    );
+
+    // --allow-replace writes (the same lines first); the record moves on: the same spec reports nothing again.
+    let (code, _, stderr) = sfngen(&fifo, &["--allow-replace"]);
+    assert_eq!(code, Some(0), "{stderr}");
+    assert!(
+        stderr.starts_with(&format!("{}\n{}\nwrote ", lines[0], lines[1])),
+        "{stderr}"
+    );
+    let (code, _, stderr) = sfngen(&fifo, &[]);
+    assert_eq!(
+        (code, stderr.as_str()),
+        (
+            Some(0),
+            "rendered sfngen.toml into infra: 0 written, 16 unchanged, 0 removed\n"
+        )
+    );
+
+    // In-place changes (retention, encryption, a renamed step, a new queue) report nothing.
+    let in_place = fifo.replace("\"Work\"", "\"Renamed\"").replace(
+        "fifo = true\n",
+        "fifo = true\nretention = \"2d\"\nencryption = \"kms\"\n\n[[steps]]\nname = \"Audit\"\nqueue = \"audit\"\n\n[queues.audit]\n",
+    );
+    let (code, _, stderr) = sfngen(&in_place, &[]);
+    assert_eq!(code, Some(0), "{stderr}");
+    assert!(!stderr.contains("replaces") && !stderr.contains("deletes"), "{stderr}");
+
+    // A new name replaces everything named after it; the note says which callers that concerns.
+    let (code, _, stderr) = sfngen(&in_place.replace("\"demo\"", "\"other\""), &[]);
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(
+        stderr.contains("replaces aws_sfn_state_machine.this (name demo -> other): loses its running executions"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains(
+            "note: the module's name input now defaults to \"other\" (was \"demo\"): the lines above that follow \
+             from it hold where the module is called without name; a caller that sets name keeps its own value"
+        ),
+        "{stderr}"
+    );
+}
+
+/// A folder an earlier sfngen rendered has a manifest and no record: the report starts with this render, which
+/// says so and writes the record. An unreadable record is said, and replaced the same way.
+#[test]
+fn without_a_record_the_report_starts_with_this_render() {
+    let work = tempfile::tempdir().unwrap();
+    let root = work.path();
+    common::fake_lambda_zip(root);
+    let base = "name = \"demo\"\n\n[[steps]]\nname = \"Work\"\nqueue = \"jobs\"\n\n[queues.jobs]\n";
+    let sfngen = |spec: &str| {
+        std::fs::write(root.join("sfngen.toml"), spec).unwrap();
+        let out = common::sfngen()
+            .current_dir(root)
+            .args([
+                "render",
+                "sfngen.toml",
+                "-o",
+                "infra",
+                "--lambda-zip",
+                "fake-callback.zip",
+            ])
+            .output()
+            .unwrap();
+        (out.status.code(), text(&out).1)
+    };
+    assert_eq!(sfngen(base).0, Some(0));
+    std::fs::remove_file(root.join("infra/.sfngen-state")).unwrap();
+    let (code, stderr) = sfngen(&format!("{base}fifo = true\n"));
+    assert_eq!(code, Some(0), "{stderr}");
+    assert!(
+        stderr.starts_with(
+            "note: infra holds a render without sfngen's .sfngen-state (an earlier sfngen's): no change report this \
+             time; it starts with this render\n"
+        ),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("replaces"), "{stderr}");
+    // The record is back: turning FIFO off is reported.
+    assert_eq!(sfngen(base).0, Some(2));
+    std::fs::write(root.join("infra/.sfngen-state"), "not json\n").unwrap();
+    let (code, stderr) = sfngen(base);
+    assert_eq!(code, Some(0), "{stderr}");
+    assert!(
+        stderr.starts_with("note: .sfngen-state in infra is not a record sfngen can read ("),
+        "{stderr}"
+    );
+    assert_eq!(sfngen(&format!("{base}fifo = true\n")).0, Some(2));
 }

@@ -132,13 +132,16 @@ def sfngen_binary() -> Path:
 _RENDER_LOCK = threading.Lock()
 
 
-def render(spec: Path, out: Path) -> Path:
+def render(spec: Path, out: Path, *flags: str) -> Path:
     """Renders a spec with the real CLI: the module gets the Lambda package sfngen ships (what users deploy);
-    nothing is built."""
+    nothing is built. `flags` go to `sfngen render` (`--allow-replace`)."""
     with _RENDER_LOCK:
         started = time.monotonic()
         result = subprocess.run(
-            [str(sfngen_binary()), "render", str(spec), "-o", str(out)], capture_output=True, text=True, timeout=120
+            [str(sfngen_binary()), "render", str(spec), "-o", str(out), *flags],
+            capture_output=True,
+            text=True,
+            timeout=120,
         )
         record_timing("sfngen", f"render {spec.parent.name}/{spec.name}", time.monotonic() - started)
     assert result.returncode == 0, result.stderr

@@ -1,0 +1,472 @@
+//! The change report: which stateful resources of the module a render replaces or deletes.
+//!
+//! A render compares the new model's stateful resources with those of the previous render of the same folder,
+//! which it keeps in a record beside the manifest ([`RECORD`], one of sfngen's `.sfngen-` files: never a
+//! module file). A resource is stateful when replacing or deleting it loses something no apply brings back:
+//! a queue's messages (each the only copy of a waiting task's token), a dead-letter queue's dead letters, the
+//! state machine's running executions, a log group's logs, what the module's KMS key encrypts.
+//!
+//! Terraform replaces a resource when an attribute the provider marks `ForceNew` changes, and deletes one the
+//! configuration no longer declares. For each stateful resource the record keeps its Terraform address in the
+//! module and the values of exactly those attributes that the module sets and that force a replacement (read
+//! from hashicorp/aws's Go source; each kind below cites its schema). Everything else the module sets on them
+//! (retention, encryption, logging, tracing, the definition) is updated in place. Terraform's own plan is the
+//! oracle: `tests/e2e/test_change_report.py` applies modules to the emulator, makes each kind of spec edit and
+//! checks that the stateful resources `terraform plan` replaces or deletes are exactly the ones reported.
+//!
+//! What the record cannot know: the module's inputs as the caller sets them. Names follow the `name` input and
+//! the execution log group the `log_level` input; the record holds them with the spec's values (the inputs'
+//! defaults). A caller that sets `name` (or `log_level`) sees other plans, and the report says so when such a
+//! default is what changed.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+use crate::emit::terraform::address;
+use crate::generated::GeneratedFile;
+use crate::model::{LogLevel, Model, input};
+
+/// The record's name in the output folder (a bookkeeping name: written with the module, never listed in the
+/// manifest, never counted).
+pub const RECORD: &str = ".sfngen-state";
+
+/// The record format this sfngen writes and reads.
+const RECORD_VERSION: u32 = 1;
+
+/// What a stateful resource holds: what replacing or deleting it loses, and the safe way to do it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Holds {
+    /// A callback queue: messages, each holding a waiting task's token.
+    Messages,
+    /// A dead-letter queue: messages no worker could handle, tokens included.
+    DeadLetters,
+    /// The state machine: its executions.
+    Executions,
+    /// A log group: its logs.
+    Logs,
+    /// The module's KMS key: whatever it encrypts.
+    Encrypted,
+}
+
+impl Holds {
+    /// What a replacement or deletion loses.
+    fn loses(self) -> &'static str {
+        match self {
+            Holds::Messages => {
+                "its messages, each the only copy of a waiting task's token: those executions wait until their \
+                 step times out"
+            }
+            Holds::DeadLetters => {
+                "its dead letters, tasks no worker could handle, each with its token: nobody can settle those \
+                 tasks any more"
+            }
+            // DeleteStateMachine: "A state machine is deleted only when all its executions are completed. On the
+            // next state transition, the state machine's executions are terminated."
+            // https://docs.aws.amazon.com/step-functions/latest/apireference/API_DeleteStateMachine.html
+            Holds::Executions => "its running executions, terminated at their next state transition, and their history",
+            Holds::Logs => "its logs",
+            // ScheduleKeyDeletion: after the waiting period (the module sets 30 days) "AWS KMS deletes the KMS
+            // key ... and all AWS KMS data associated with it", and data encrypted under it is unrecoverable.
+            // https://docs.aws.amazon.com/kms/latest/APIReference/API_ScheduleKeyDeletion.html
+            Holds::Encrypted => {
+                "what it encrypts: 30 days after the apply AWS deletes the key, and no message, execution data or \
+                 log encrypted with it can be read again"
+            }
+        }
+    }
+
+    /// The safe way to make the change.
+    fn safe_way(self) -> &'static str {
+        match self {
+            // Terraform destroys the old queue and creates the new one; nothing moves messages between queues.
+            Holds::Messages => {
+                "drain it first: start no executions that reach its steps, let the running ones finish and the \
+                 workers empty it, then apply"
+            }
+            Holds::DeadLetters => {
+                "empty it first: redrive its messages to their queue for the workers (or let the dead-letter \
+                 function fail their executions), then apply"
+            }
+            Holds::Executions => {
+                "stop executions first: start none, wait until none is RUNNING (or stop them), then apply"
+            }
+            // A log group removed from the state stays in AWS: `terraform state rm` keeps it, outside Terraform.
+            Holds::Logs => {
+                "export what you need first (CreateExportTask), or keep the group: `terraform state rm` its \
+                 address before the apply"
+            }
+            Holds::Encrypted => {
+                "drain the queues encrypted with it first; within the 30 days `aws kms cancel-key-deletion` brings \
+                 it back"
+            }
+        }
+    }
+}
+
+/// A stateful resource of the module, as the record keeps it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Stateful {
+    /// What it holds.
+    pub holds: Holds,
+    /// The attributes the module sets whose change makes the provider replace it, with their values when the
+    /// module's inputs keep their defaults (`name` is the AWS name, with the spec's `name`).
+    pub replaced_when: BTreeMap<String, String>,
+}
+
+/// The stateful resources of a render, by Terraform address in the module, and the spec's values of the inputs
+/// they follow.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Record {
+    /// The record format.
+    pub version: u32,
+    /// The spec's `name`: the `name` input's default.
+    pub name: String,
+    /// The spec's log level: the `log_level` input's default (the execution log group exists unless it is `OFF`).
+    pub log_level: String,
+    /// The stateful resources, by address.
+    pub resources: BTreeMap<String, Stateful>,
+}
+
+fn attributes<const N: usize>(pairs: [(&str, String); N]) -> BTreeMap<String, String> {
+    pairs.into_iter().map(|(k, v)| (k.to_string(), v)).collect()
+}
+
+/// A queue: `name`, `name_prefix` and `fifo_queue` are ForceNew (hashicorp/aws
+/// internal/service/sqs/queue.go, `queueSchema`); the module sets `name` and, for a FIFO queue, `fifo_queue`.
+fn queue(holds: Holds, name: String, fifo: bool) -> Stateful {
+    Stateful {
+        holds,
+        replaced_when: attributes([("name", name), ("fifo_queue", fifo.to_string())]),
+    }
+}
+
+/// A log group: `name`, `name_prefix` and `log_group_class` are ForceNew (hashicorp/aws
+/// internal/service/logs/group.go); the module sets `name` only (`kms_key_id` and `retention_in_days` are updated
+/// in place: AssociateKmsKey, PutRetentionPolicy).
+fn log_group(name: String) -> Stateful {
+    Stateful {
+        holds: Holds::Logs,
+        replaced_when: attributes([("name", name)]),
+    }
+}
+
+impl Record {
+    /// The stateful resources of `model`'s module.
+    pub fn of(model: &Model) -> Record {
+        let prefix = model.name.as_str();
+        let mut resources = BTreeMap::new();
+        for q in &model.queues {
+            resources.insert(
+                address::queue(&q.key).to_string(),
+                queue(Holds::Messages, q.name.with(prefix), q.fifo),
+            );
+            if let Some(dlq) = &q.dead_letter {
+                resources.insert(
+                    address::dead_letter_queue(&q.key).to_string(),
+                    queue(Holds::DeadLetters, dlq.name.with(prefix), q.fifo),
+                );
+            }
+        }
+        // `name`, `name_prefix` and `type` are ForceNew (hashicorp/aws internal/service/sfn/state_machine.go);
+        // the module sets `name` and `type` (always STANDARD). Encryption, logging, tracing and the definition
+        // are updated in place (UpdateStateMachine).
+        resources.insert(
+            address::state_machine().to_string(),
+            Stateful {
+                holds: Holds::Executions,
+                replaced_when: attributes([
+                    ("name", model.state_machine.name.with(prefix)),
+                    ("type", "STANDARD".to_string()),
+                ]),
+            },
+        );
+        let logging = &model.state_machine.logging;
+        if logging.level != LogLevel::Off {
+            // Counted on the log level (`count = local.execution_logging ? 1 : 0`): its one instance.
+            resources.insert(
+                format!("{}[0]", address::state_machine_log_group()),
+                log_group(logging.log_group.name.with(prefix)),
+            );
+        }
+        for function in &model.functions {
+            resources.insert(
+                address::function_log_group(function.id).to_string(),
+                log_group(function.log_group.name.with(prefix)),
+            );
+        }
+        if model.module_key.is_some() {
+            // ForceNew: custom_key_store_id, customer_master_key_spec, key_usage, multi_region, xks_key_id
+            // (hashicorp/aws internal/service/kms/key.go), none of which the module sets: the key is never
+            // replaced, only deleted when no queue, state machine or log group asks for it any more. Its alias
+            // (`name` ForceNew, internal/service/kms/alias.go) holds nothing: replacing it loses no data.
+            resources.insert(
+                address::module_key().to_string(),
+                Stateful {
+                    holds: Holds::Encrypted,
+                    replaced_when: BTreeMap::new(),
+                },
+            );
+        }
+        Record {
+            version: RECORD_VERSION,
+            name: model.name.clone(),
+            log_level: logging.level.as_str().to_string(),
+            resources,
+        }
+    }
+
+    /// The record as the render writes it beside the manifest (deterministic: sorted, pretty JSON).
+    pub fn file(&self) -> GeneratedFile {
+        let mut text = serde_json::to_string_pretty(self).expect("a record always serializes");
+        text.push('\n');
+        GeneratedFile::text(RECORD, text)
+    }
+
+    /// Reads a record's bytes; why not when they are no record this sfngen can read.
+    pub fn parse(bytes: &[u8]) -> Result<Record, String> {
+        let record: Record =
+            serde_json::from_slice(bytes).map_err(|e| format!("not a record sfngen can read ({e})"))?;
+        if record.version != RECORD_VERSION {
+            return Err(format!(
+                "a record of format {}, which this sfngen (format {RECORD_VERSION}) does not read",
+                record.version
+            ));
+        }
+        Ok(record)
+    }
+}
+
+/// How a stateful resource goes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Loss {
+    /// Replaced: these attributes change (name, before, after).
+    Replaced(Vec<(String, String, String)>),
+    /// Deleted: the module no longer declares it.
+    Deleted,
+}
+
+/// One stateful resource a render replaces or deletes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Change {
+    /// Its address in the module.
+    pub address: String,
+    /// What it holds.
+    pub holds: Holds,
+    /// Replaced or deleted.
+    pub loss: Loss,
+}
+
+impl fmt::Display for Change {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.loss {
+            Loss::Replaced(attributes) => {
+                let changes: Vec<String> = attributes
+                    .iter()
+                    .map(|(name, before, after)| format!("{name} {before} -> {after}"))
+                    .collect();
+                write!(f, "replaces {} ({})", self.address, changes.join(", "))?;
+            }
+            Loss::Deleted => write!(f, "deletes {}", self.address)?,
+        }
+        write!(f, ": loses {}; safe way: {}", self.holds.loses(), self.holds.safe_way())
+    }
+}
+
+/// What a render changes of the stateful resources the previous render of its folder recorded.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Report {
+    /// One entry per stateful resource replaced or deleted, by address.
+    pub changes: Vec<Change>,
+    /// Inputs whose default (the spec's value) changed, with the old and new values: the changes that follow
+    /// from them happen only where the caller leaves the input unset.
+    pub defaults: Vec<(&'static str, String, String)>,
+}
+
+impl Report {
+    /// Whether the render replaces or deletes nothing stateful.
+    pub fn is_empty(&self) -> bool {
+        self.changes.is_empty()
+    }
+
+    /// The report's lines: one per resource, then a note per input default that changed.
+    pub fn lines(&self) -> Vec<String> {
+        let mut lines: Vec<String> = self.changes.iter().map(ToString::to_string).collect();
+        if self.is_empty() {
+            return lines;
+        }
+        for (input, before, after) in &self.defaults {
+            lines.push(format!(
+                "note: the module's {input} input now defaults to {after:?} (was {before:?}): the lines above that \
+                 follow from it hold where the module is called without {input}; a caller that sets {input} keeps \
+                 its own value, and sfngen cannot see callers"
+            ));
+        }
+        lines
+    }
+}
+
+/// The stateful resources `new` replaces or deletes of those `old` recorded, by address.
+pub fn compare(old: &Record, new: &Record) -> Report {
+    let mut changes = Vec::new();
+    for (address, was) in &old.resources {
+        let loss = match new.resources.get(address) {
+            None => Loss::Deleted,
+            Some(now) => {
+                let replaced: Vec<(String, String, String)> = was
+                    .replaced_when
+                    .iter()
+                    .filter_map(|(name, before)| {
+                        let after = now.replaced_when.get(name)?;
+                        (after != before).then(|| (name.clone(), before.clone(), after.clone()))
+                    })
+                    .collect();
+                if replaced.is_empty() {
+                    continue;
+                }
+                Loss::Replaced(replaced)
+            }
+        };
+        changes.push(Change {
+            address: address.clone(),
+            holds: was.holds,
+            loss,
+        });
+    }
+    let mut defaults = Vec::new();
+    if old.name != new.name {
+        defaults.push((input::NAME, old.name.clone(), new.name.clone()));
+    }
+    // The log level decides whether the execution log group exists only between OFF and any other level.
+    let off = LogLevel::Off.as_str();
+    if old.log_level != new.log_level && (old.log_level == off || new.log_level == off) {
+        defaults.push((input::LOG_LEVEL, old.log_level.clone(), new.log_level.clone()));
+    }
+    Report { changes, defaults }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn record(spec: &str) -> Record {
+        Record::of(&crate::load_model(spec, "sfngen.toml").expect("a valid spec"))
+    }
+
+    const BASE: &str = "name = \"demo\"\n\n[[steps]]\nname = \"Work\"\nqueue = \"jobs\"\n\n[queues.jobs]\n";
+
+    fn addresses(report: &Report) -> Vec<String> {
+        report
+            .changes
+            .iter()
+            .map(|c| {
+                let verb = if c.loss == Loss::Deleted { "delete" } else { "replace" };
+                format!("{verb} {}", c.address)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_record_lists_every_stateful_resource_with_what_forces_its_replacement() {
+        let found = record(BASE);
+        let listed: Vec<&str> = found.resources.keys().map(String::as_str).collect();
+        assert_eq!(
+            listed,
+            [
+                "aws_cloudwatch_log_group.callback",
+                "aws_cloudwatch_log_group.dead_letters",
+                "aws_cloudwatch_log_group.state_machine[0]",
+                "aws_sfn_state_machine.this",
+                "aws_sqs_queue.jobs",
+                "aws_sqs_queue.jobs_dlq",
+            ]
+        );
+        assert_eq!(found.resources["aws_sqs_queue.jobs"].replaced_when["name"], "demo-jobs");
+        assert_eq!(
+            found.resources["aws_sqs_queue.jobs"].replaced_when["fifo_queue"],
+            "false"
+        );
+    }
+
+    #[test]
+    fn the_record_reads_back_as_it_was_written() {
+        let written = record(BASE);
+        let file = written.file();
+        assert_eq!(Record::parse(&file.contents), Ok(written));
+        assert!(Record::parse(b"{}").is_err());
+        let future = String::from_utf8(file.contents.clone())
+            .unwrap()
+            .replace("\"version\": 1", "\"version\": 9");
+        assert!(Record::parse(future.as_bytes()).unwrap_err().contains("format 9"));
+    }
+
+    #[test]
+    fn turning_a_queue_fifo_replaces_it_and_its_dead_letter_queue() {
+        let report = compare(&record(BASE), &record(&format!("{BASE}fifo = true\n")));
+        assert_eq!(
+            addresses(&report),
+            ["replace aws_sqs_queue.jobs", "replace aws_sqs_queue.jobs_dlq"]
+        );
+        let line = &report.lines()[0];
+        assert!(line.starts_with(
+            "replaces aws_sqs_queue.jobs (fifo_queue false -> true, name demo-jobs -> demo-jobs.fifo): loses its messages"
+        ), "{line}");
+        assert!(line.contains("safe way: drain it first"), "{line}");
+    }
+
+    #[test]
+    fn a_renamed_queue_key_deletes_the_old_queues() {
+        let renamed = BASE.replace("jobs", "work");
+        let report = compare(&record(BASE), &record(&renamed));
+        assert_eq!(
+            addresses(&report),
+            ["delete aws_sqs_queue.jobs", "delete aws_sqs_queue.jobs_dlq"]
+        );
+    }
+
+    #[test]
+    fn a_new_name_replaces_everything_named_after_it_and_says_which_callers_it_concerns() {
+        let report = compare(&record(BASE), &record(&BASE.replace("demo", "other")));
+        assert_eq!(report.changes.len(), 6);
+        let lines = report.lines();
+        assert!(lines[6].starts_with("note: the module's name input now defaults to \"other\" (was \"demo\")"));
+    }
+
+    #[test]
+    fn in_place_changes_report_nothing() {
+        let base = record(BASE);
+        for edit in [
+            format!("{BASE}retention = \"2d\"\n"),
+            format!("{BASE}encryption = \"kms\"\n"),
+            format!("{BASE}\n[logs]\nencryption = \"kms\"\n"),
+            BASE.replace("\"Work\"", "\"Renamed\""),
+        ] {
+            let report = compare(&base, &record(&edit));
+            assert!(report.is_empty(), "{edit}: {:?}", report.lines());
+            assert!(report.lines().is_empty());
+        }
+    }
+
+    #[test]
+    fn execution_logging_off_deletes_the_execution_log_group_and_dropping_kms_deletes_the_key() {
+        let kms = format!("{BASE}encryption = \"kms\"\n");
+        let off = kms.replace("[[steps]]", "[state_machine]\nlog_level = \"OFF\"\n\n[[steps]]");
+        let report = compare(&record(&kms), &record(&off.replace("encryption = \"kms\"\n", "")));
+        assert_eq!(
+            addresses(&report),
+            [
+                "delete aws_cloudwatch_log_group.state_machine[0]",
+                "delete aws_kms_key.this"
+            ]
+        );
+        assert!(
+            report
+                .lines()
+                .last()
+                .unwrap()
+                .contains("log_level input now defaults to \"OFF\"")
+        );
+    }
+}
