@@ -167,6 +167,16 @@ pub const METRIC_FILTER_NAME: Limit = Limit {
     source: "https://docs.aws.amazon.com/AmazonCloudWatchLogs/latest/APIReference/API_PutMetricFilter.html",
 };
 
+/// PutDashboard `DashboardName`: at most 255 characters of `A-Z`, `a-z`, `0-9`, `-` and `_`. Dashboards are global
+/// to an account, not regional, so the module names its dashboard `{name}-{region}`.
+pub const DASHBOARD_NAME: Limit = Limit {
+    id: "cloudwatch.dashboard_name",
+    what: "a dashboard name",
+    figure: 255,
+    unit: Unit::Characters,
+    source: "https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_PutDashboard.html",
+};
+
 /// PutMetricAlarm `AlarmName`: 1–255 characters.
 pub const ALARM_NAME: Limit = Limit {
     id: "cloudwatch.alarm_name",
@@ -298,6 +308,35 @@ pub const ALARM_DESCRIPTION: Limit = Limit {
     source: "https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_PutMetricAlarm.html",
 };
 
+/// PutMetricFilter `filterPattern`: at most 1,024 characters.
+pub const METRIC_FILTER_PATTERN: Limit = Limit {
+    id: "logs.metric_filter_pattern",
+    what: "a metric filter pattern",
+    figure: 1_024,
+    unit: Unit::Characters,
+    source: "https://docs.aws.amazon.com/AmazonCloudWatchLogs/latest/APIReference/API_PutMetricFilter.html",
+};
+
+/// PutMetricFilter: "The maximum number of metric filters that can be associated with a log group is 100."
+pub const METRIC_FILTERS_PER_LOG_GROUP: Limit = Limit {
+    id: "logs.metric_filters_per_log_group",
+    what: "the metric filters of a log group",
+    figure: 100,
+    unit: Unit::Items,
+    source: "https://docs.aws.amazon.com/AmazonCloudWatchLogs/latest/APIReference/API_PutMetricFilter.html",
+};
+
+/// Dashboard body structure: "A DashboardBody ... can include an array of between 0 and 500 widget objects". AWS
+/// documents no size of its own for the body (PutDashboard's `DashboardBody` is a string); the module's is
+/// measured (`tests/limits.rs`) and reported in the README.
+pub const DASHBOARD_WIDGETS: Limit = Limit {
+    id: "cloudwatch.dashboard_widgets",
+    what: "the widgets of a dashboard",
+    figure: 500,
+    unit: Unit::Items,
+    source: "https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/CloudWatch-Dashboard-Body-Structure.html",
+};
+
 /// PutMetricAlarm `AlarmActions` and `OKActions`: at most 5 each.
 pub const ALARM_ACTIONS: Limit = Limit {
     id: "cloudwatch.alarm_actions",
@@ -367,6 +406,7 @@ pub const TABLE: &[&Limit] = &[
     &IAM_POLICY_NAME,
     &LOG_GROUP_NAME,
     &METRIC_FILTER_NAME,
+    &DASHBOARD_NAME,
     &ALARM_NAME,
     &METRIC_NAMESPACE,
     &KMS_ALIAS_NAME,
@@ -380,6 +420,9 @@ pub const TABLE: &[&Limit] = &[
     &IAM_TRUST_POLICY,
     &KMS_KEY_POLICY,
     &SQS_QUEUE_POLICY,
+    &METRIC_FILTER_PATTERN,
+    &METRIC_FILTERS_PER_LOG_GROUP,
+    &DASHBOARD_WIDGETS,
     &ALARM_DESCRIPTION,
     &ALARM_ACTIONS,
     &ALARM_EVALUATION_RANGE,

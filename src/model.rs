@@ -36,6 +36,10 @@ pub struct Model {
     pub worker_policies: Vec<WorkerPolicy>,
     /// CloudWatch alarms on stuck or failing work, when `[alarms]` is present.
     pub alarms: Option<Alarms>,
+    /// The metric filters on the execution log that count executions ending in a Fail state the spec declares
+    /// (a catch's `fail`: a business outcome, not a fault), one per part of the error list that fits a filter
+    /// pattern ([`crate::limits::METRIC_FILTER_PATTERN`]); empty when no catch fails its execution.
+    pub business_failures: Vec<LogMetric>,
 }
 
 /// An AWS name derived from the module's `name` input: `{before}{name}{after}`, such as
@@ -700,7 +704,7 @@ pub struct LogMetric {
     /// The CloudWatch metric, one per matching log line.
     pub metric: &'static str,
     /// The log lines it counts: every field holds one of its values.
-    pub fields: Vec<(&'static str, Vec<&'static str>)>,
+    pub fields: Vec<(&'static str, Vec<String>)>,
 }
 
 impl LogMetric {
@@ -708,7 +712,7 @@ impl LogMetric {
     /// field's test in parentheses joined by `&&`, a field's values by `||`.
     pub fn pattern(&self) -> String {
         let test = |field: &str, value: &str| format!("$.{field} = \"{value}\"");
-        let field_test = |(field, values): &(&str, Vec<&str>)| match values.as_slice() {
+        let field_test = |(field, values): &(&str, Vec<String>)| match values.as_slice() {
             [value] => test(field, value),
             values => values
                 .iter()
@@ -737,6 +741,12 @@ pub enum LogMetricId {
     InvalidTokens,
     /// Dead letters the dead-letter function could not settle ([`DEAD_LETTERS_UNSETTLED_METRIC`]).
     DeadLettersUnsettled,
+    /// Executions that ended in a Fail state the spec declares ([`BUSINESS_FAILURES_METRIC`]), counted from the
+    /// execution log: this part of the declared errors, from 1.
+    BusinessFailures {
+        /// The part's number, from 1.
+        part: usize,
+    },
 }
 
 /// The metric that counts late and duplicate callbacks (a spent task token), from the callback's log lines: a
@@ -764,6 +774,50 @@ pub const DEAD_LETTER_LOG: (&str, &str) = ("event", "dead_letter");
 /// timeout) and `unusable` (not a task message, or a failure Step Functions rejects as malformed: dropped,
 /// its task, if any, left to the step's timeout). `dead_lettered` and `token_spent` are settled.
 pub const UNSETTLED_DEAD_LETTER_OUTCOMES: (&str, [&str; 2]) = ("outcome", ["failed", "unusable"]);
+
+/// The metric that counts executions ending in a Fail state the spec declares (a step's `catch` with `fail`): a
+/// business outcome (a "no" the workflow was written to give), not a fault. Counted by metric filters on the
+/// execution log group from its `ExecutionFailed` events whose error is one of the declared ones; namespace
+/// `sfngen/{name}`. While `log_level` is `OFF` there are no execution log events, and it counts nothing.
+pub const BUSINESS_FAILURES_METRIC: &str = "BusinessFailures";
+
+/// The metric math that counts faults only: `failed` (ExecutionsFailed) minus `business`
+/// ([`BUSINESS_FAILURES_METRIC`], missing until a log event matches: `FILL` makes that zero). The
+/// executions_failed alarm and the dashboard evaluate it.
+pub const FAULTS_EXPRESSION: &str = "failed - FILL(business, 0)";
+
+/// The field and value of a Step Functions execution log event for a failed execution
+/// (https://docs.aws.amazon.com/step-functions/latest/dg/cw-logs.html: each event is a JSON object with `type`
+/// and the event's `details`).
+pub const EXECUTION_FAILED_LOG: (&str, &str) = ("type", "ExecutionFailed");
+
+/// The field of an `ExecutionFailed` log event that holds the execution's error (`ExecutionFailedEventDetails`).
+pub const EXECUTION_ERROR_FIELD: &str = "details.error";
+
+/// Characters that keep an error from being matched exactly by a filter pattern: CloudWatch Logs documents no
+/// escape for `"` or `\` inside a quoted value, and `*` is a wildcard there. A Fail state's error holding one is
+/// left out of [`BUSINESS_FAILURES_METRIC`] (its executions count as faults) and the module README says so.
+pub const UNMATCHABLE_ERROR_CHARS: [char; 3] = ['"', '\\', '*'];
+
+/// The module README's runbook headings (`### Drain a queue`...), which alarm descriptions point at.
+pub mod runbook {
+    /// Stop sending to a queue and let its workers empty it.
+    pub const DRAIN_A_QUEUE: &str = "Drain a queue";
+    /// Stop executions that wait on tasks nobody will answer.
+    pub const STOP_WAITING_EXECUTIONS: &str = "Stop waiting executions";
+    /// Redrive executions that failed, timed out or were aborted, once the cause is fixed.
+    pub const REDRIVE_FAILED_EXECUTIONS: &str = "Redrive failed executions";
+    /// Move dead letters back to their queue for the workers.
+    pub const MOVE_DEAD_LETTERS_BACK: &str = "Move dead letters back";
+    /// Pause the dead-letter mappings, so that dead letters wait instead of failing their executions.
+    pub const PAUSE_FAIL_FAST: &str = "Pause fail-fast";
+
+    /// A pointer at runbook steps for an alarm description: `Runbook: module README, Runbook: A; then B.`
+    pub fn pointer(steps: &[&str]) -> String {
+        let steps: Vec<String> = steps.iter().map(|s| format!("module README, Runbook: {s}")).collect();
+        format!(" What to do: {}.", steps.join("; then "))
+    }
+}
 
 /// The tags the module puts on every taggable resource before the spec's `[tags]`: `ManagedBy = "sfngen"` and
 /// `SfngenPattern = var.name`. AWS counts them among a resource's tags, and IAM's tag keys ignore case.
@@ -947,6 +1001,9 @@ impl Model {
             &self.state_machine.logging.log_group.name,
             &limits::LOG_GROUP_NAME,
         ));
+        for metric in &self.business_failures {
+            names.push(module("metric filter", &metric.filter_name, &limits::METRIC_FILTER_NAME));
+        }
         for role in &self.roles {
             names.push(module("IAM role", &role.name, &limits::IAM_ROLE_NAME));
             // The inline policy takes the role's name: unique within its role, which is all IAM asks.
@@ -1025,6 +1082,11 @@ impl Model {
         inputs.extend(self.callback_inputs());
         inputs.extend(self.queues.iter().filter_map(Queue::key_input_of));
         inputs.extend(self.state_machine.key_input_of());
+        inputs.push(Input::new(
+            input::DASHBOARD_ENABLED,
+            InputKind::Flag { default: true },
+            "Whether the module creates its CloudWatch dashboard (executions, tasks waiting per queue, dead letters, the Lambda functions); false removes it and nothing else.",
+        ));
         if self.alarms.is_some() {
             inputs.push(Input::new(
                 "alarm_actions",
@@ -1252,56 +1314,62 @@ impl Model {
         outputs
     }
 
-    /// How long any step on the queue waits for its message's worker: its longest `timeout` (a step without
-    /// one waits as long as the execution).
-    pub fn longest_wait(&self, queue_key: &str) -> u64 {
+    /// How long a step on the queue may wait for its message's worker at least: its shortest `timeout` (a
+    /// step without one waits as long as the execution).
+    pub fn shortest_wait(&self, queue_key: &str) -> u64 {
         self.steps_on(queue_key)
             .iter()
             .map(|s| s.timeout_seconds.unwrap_or(self.state_machine.timeout_seconds))
-            .max()
+            .min()
             .unwrap_or(self.state_machine.timeout_seconds)
     }
 
-    /// The age past which a queue's oldest message means trouble: the longest its steps wait (its task is over,
-    /// so no worker took it in time or a worker did not delete it), or half the queue's retention when that is
-    /// sooner (it is on its way to expire unread; an alarm past the retention could never fire).
+    /// The age past which a queue's oldest message means trouble: half the shortest time its steps wait, so
+    /// that the alarm fires while the task can still be done (at the step timeout it is over), or half the
+    /// queue's retention when that is sooner (it is on its way to expire unread); at least a second.
     pub fn stale_message_age(&self, queue: &Queue) -> u64 {
-        self.longest_wait(&queue.key).min(queue.retention_seconds / 2)
+        (self.shortest_wait(&queue.key) / 2)
+            .min(queue.retention_seconds / 2)
+            .max(1)
+    }
+
+    /// The errors of the Fail states the spec's catches end executions in, sorted and each once: business
+    /// outcomes, not faults.
+    pub fn business_errors(&self) -> Vec<&str> {
+        let mut errors: Vec<&str> = self
+            .steps
+            .iter()
+            .flat_map(|s| &s.catch)
+            .filter_map(|c| match &c.target {
+                CatchTarget::Fail { error, .. } => Some(error.as_str()),
+                CatchTarget::Step(_) => None,
+            })
+            .collect();
+        errors.sort_unstable();
+        errors.dedup();
+        errors
+    }
+
+    /// The business errors a filter pattern can match exactly (none of [`UNMATCHABLE_ERROR_CHARS`]).
+    pub fn matched_business_errors(&self) -> Vec<&str> {
+        self.business_errors()
+            .into_iter()
+            .filter(|e| !e.contains(UNMATCHABLE_ERROR_CHARS))
+            .collect()
     }
 
     /// Every CloudWatch alarm the module creates, in a fixed order: each queue's oldest message and, when the
     /// dead-letter function does not read it, its dead-letter queue's messages; the metrics counted from the
     /// functions' log lines that mean trouble (tokens Step Functions never issued, dead letters that could not be
-    /// settled); then executions, then each function's errors and throttles. None unless the spec has
-    /// `[alarms]`.
+    /// settled); then executions (failed ones counting faults only), then each function's errors and throttles.
+    /// None unless the spec has `[alarms]`. Each description says what it means and which runbook step to take.
     pub fn alarm_list(&self) -> Vec<Alarm> {
         if self.alarms.is_none() {
             return Vec::new();
         }
         let mut alarms = Vec::new();
         for queue in &self.queues {
-            let age = self.stale_message_age(queue);
-            let why = if age < self.longest_wait(&queue.key) {
-                "half its retention: it is on its way to expire unread"
-            } else {
-                "the longest its steps wait: its task is over (no worker took it in time, or one did not delete it)"
-            };
-            alarms.push(Alarm {
-                key: format!("{}_oldest_message", queue.key),
-                name: AwsName::suffixed(format!("-{}-oldest-message", queue.key)),
-                description: format!(
-                    "A message has waited in queue {:?} longer than {}, {why}.",
-                    queue.key,
-                    crate::duration::format_seconds(age)
-                ),
-                metric: Metric {
-                    namespace: Namespace::Aws("AWS/SQS"),
-                    name: "ApproximateAgeOfOldestMessage",
-                    statistic: "Maximum",
-                },
-                threshold: age,
-                watches: Watched::Queue(queue.key.clone()),
-            });
+            alarms.push(self.oldest_message_alarm(queue));
             // A dead-letter queue the dead-letter function reads keeps its messages in flight: its visible
             // messages say nothing there, the unsettled dead letters below do.
             if queue.dead_letter.is_none() || queue.dead_letter_reader().is_some() {
@@ -1311,14 +1379,16 @@ impl Model {
                 key: format!("{}_dlq_messages", queue.key),
                 name: AwsName::suffixed(format!("-{}-dlq-messages", queue.key)),
                 description: format!(
-                    "Messages are waiting in the dead-letter queue of {:?} (fail_execution = false): tasks no worker could handle, whose executions wait until the step's timeout.",
-                    queue.key
+                    "Messages are waiting in the dead-letter queue of {:?} (fail_execution = false): tasks no worker could handle, whose executions wait until the step's timeout. Fix the worker first.{}",
+                    queue.key,
+                    runbook::pointer(&[runbook::MOVE_DEAD_LETTERS_BACK, runbook::STOP_WAITING_EXECUTIONS])
                 ),
                 metric: Metric {
                     namespace: Namespace::Aws("AWS/SQS"),
                     name: "ApproximateNumberOfMessagesVisible",
                     statistic: "Maximum",
                 },
+                excluding: None,
                 threshold: 0,
                 watches: Watched::DeadLetterQueue(queue.key.clone()),
             });
@@ -1329,51 +1399,160 @@ impl Model {
                 .flat_map(|f| &f.log_metrics)
                 .filter_map(|metric| self.log_metric_alarm(metric)),
         );
-        // (metric, short name used in the alarm's key and AWS name, what happened)
-        for (metric, short, what) in [
-            ("ExecutionsFailed", "failed", "failed"),
-            ("ExecutionsTimedOut", "timed-out", "timed out"),
-            ("ExecutionsAborted", "aborted", "were aborted"),
-        ] {
-            alarms.push(Alarm {
-                key: format!("executions_{}", short.replace('-', "")),
-                name: AwsName::suffixed(format!("-{short}")),
-                description: format!("Executions of the {} state machine {what}.", self.name),
+        alarms.extend(self.execution_alarms());
+        for function in &self.functions {
+            alarms.extend(self.function_alarms(function));
+        }
+        alarms
+    }
+
+    /// The alarm on a queue's oldest message, at [`Model::stale_message_age`].
+    fn oldest_message_alarm(&self, queue: &Queue) -> Alarm {
+        let age = self.stale_message_age(queue);
+        let why = if age < self.shortest_wait(&queue.key) / 2 {
+            format!(
+                "half its retention: it is on its way to expire unread (its steps wait up to {})",
+                crate::duration::format_seconds(self.shortest_wait(&queue.key))
+            )
+        } else {
+            format!(
+                "half the shortest time its steps wait ({}): no worker has taken its task, which times out at the latest when that time is up",
+                crate::duration::format_seconds(self.shortest_wait(&queue.key))
+            )
+        };
+        Alarm {
+            key: format!("{}_oldest_message", queue.key),
+            name: AwsName::suffixed(format!("-{}-oldest-message", queue.key)),
+            description: format!(
+                "A message has waited in queue {:?} longer than {}, {why}. Check that its workers run and keep up.{}",
+                queue.key,
+                crate::duration::format_seconds(age),
+                runbook::pointer(&[runbook::STOP_WAITING_EXECUTIONS])
+            ),
+            metric: Metric {
+                namespace: Namespace::Aws("AWS/SQS"),
+                name: "ApproximateAgeOfOldestMessage",
+                statistic: "Maximum",
+            },
+            excluding: None,
+            threshold: age,
+            watches: Watched::Queue(queue.key.clone()),
+        }
+    }
+
+    /// The three alarms on executions: failed (faults only: the declared business failures are taken out),
+    /// timed out, aborted.
+    fn execution_alarms(&self) -> Vec<Alarm> {
+        let redrive = runbook::pointer(&[runbook::REDRIVE_FAILED_EXECUTIONS]);
+        let business = !self.business_failures.is_empty();
+        let failed = if business {
+            format!(
+                "Executions of the {} state machine failed with a fault: ExecutionsFailed minus {BUSINESS_FAILURES_METRIC}, the executions the spec ends in a Fail state (a catch's fail: {}), counted from the execution log's {} events. While log_level is OFF there is no execution log: every failure then counts as a fault. Find the error in the execution's history, fix its cause, then redrive them.{redrive}",
+                self.name,
+                self.business_errors_text(),
+                EXECUTION_FAILED_LOG.1
+            )
+        } else {
+            format!(
+                "Executions of the {} state machine failed (the spec ends none in a Fail state: every failure is a fault). Find the error in the execution's history, fix its cause, then redrive them.{redrive}",
+                self.name
+            )
+        };
+        let execution_metric = |name| Metric {
+            namespace: Namespace::Aws("AWS/States"),
+            name,
+            statistic: "Sum",
+        };
+        let alarm = |key: &str, short: &str, metric, description: String, excluding| Alarm {
+            key: key.into(),
+            name: AwsName::suffixed(format!("-{short}")),
+            description,
+            metric: execution_metric(metric),
+            excluding,
+            threshold: 0,
+            watches: Watched::StateMachine,
+        };
+        vec![
+            alarm(
+                "executions_failed",
+                "failed",
+                "ExecutionsFailed",
+                failed,
+                business.then_some(Metric {
+                    namespace: Namespace::Module,
+                    name: BUSINESS_FAILURES_METRIC,
+                    statistic: "Sum",
+                }),
+            ),
+            alarm(
+                "executions_timedout",
+                "timed-out",
+                "ExecutionsTimedOut",
+                format!(
+                    "Executions of the {} state machine timed out (state_machine.timeout): their tasks waited too long; once the workers keep up, redrive them.{redrive}",
+                    self.name
+                ),
+                None,
+            ),
+            alarm(
+                "executions_aborted",
+                "aborted",
+                "ExecutionsAborted",
+                format!(
+                    "Executions of the {} state machine were aborted (StopExecution, or a deleted state machine). If that was not meant, redrive them.{redrive}",
+                    self.name
+                ),
+                None,
+            ),
+        ]
+    }
+
+    /// The declared business errors for a description: quoted, or counted when they would make it long.
+    fn business_errors_text(&self) -> String {
+        let errors = self.business_errors();
+        let quoted: Vec<String> = errors.iter().map(|e| format!("{e:?}")).collect();
+        let text = quoted.join(", ");
+        if text.chars().count() <= 300 {
+            text
+        } else {
+            format!("{} errors, listed in the module README", errors.len())
+        }
+    }
+
+    /// A function's two alarms, `Errors` and `Throttles`.
+    fn function_alarms(&self, function: &Function) -> Vec<Alarm> {
+        let (at_stake, steps) = match function.invoker {
+            Invoker::Workers => (
+                "task answers may not reach Step Functions, so their messages come back and, after max_receives, are dead-lettered and their executions failed",
+                vec![runbook::PAUSE_FAIL_FAST, runbook::MOVE_DEAD_LETTERS_BACK],
+            ),
+            Invoker::DeadLetterMappings => (
+                "dead-lettered tasks may wait until their step's timeout",
+                vec![runbook::PAUSE_FAIL_FAST, runbook::MOVE_DEAD_LETTERS_BACK],
+            ),
+        };
+        let title = function.id.title();
+        [("Errors", "errors"), ("Throttles", "throttles")]
+            .into_iter()
+            .map(|(metric, short)| Alarm {
+                key: format!("{}_{short}", function.id.key()),
+                name: AwsName::suffixed(format!("{}-{short}", function.name.after)),
+                description: format!(
+                    "{}{} reports {short}: {at_stake}. Its log group says why.{}",
+                    title[..1].to_uppercase(),
+                    &title[1..],
+                    runbook::pointer(&steps)
+                ),
                 metric: Metric {
-                    namespace: Namespace::Aws("AWS/States"),
+                    namespace: Namespace::Aws("AWS/Lambda"),
                     name: metric,
                     statistic: "Sum",
                 },
+                excluding: None,
                 threshold: 0,
-                watches: Watched::StateMachine,
-            });
-        }
-        for function in &self.functions {
-            let at_stake = match function.invoker {
-                Invoker::Workers => "task answers may not reach Step Functions",
-                Invoker::DeadLetterMappings => "dead-lettered tasks may wait until their step's timeout",
-            };
-            for (metric, short) in [("Errors", "errors"), ("Throttles", "throttles")] {
-                let title = function.id.title();
-                alarms.push(Alarm {
-                    key: format!("{}_{short}", function.id.key()),
-                    name: AwsName::suffixed(format!("{}-{short}", function.name.after)),
-                    description: format!(
-                        "{}{} reports {short}: {at_stake}.",
-                        title[..1].to_uppercase(),
-                        &title[1..]
-                    ),
-                    metric: Metric {
-                        namespace: Namespace::Aws("AWS/Lambda"),
-                        name: metric,
-                        statistic: "Sum",
-                    },
-                    threshold: 0,
-                    watches: Watched::Function(function.id),
-                });
-            }
-        }
-        alarms
+                watches: Watched::Function(function.id),
+            })
+            .collect()
     }
 
     /// The alarm on a metric counted from a function's log lines, when the metric means trouble: a token Step
@@ -1381,13 +1560,15 @@ impl Model {
     /// ([`DEAD_LETTERS_UNSETTLED_METRIC`]). A spent token is a late or duplicate answer: counted, not alarmed.
     fn log_metric_alarm(&self, metric: &LogMetric) -> Option<Alarm> {
         let (key, name, description) = match metric.id {
-            LogMetricId::SpentTokens => return None,
+            LogMetricId::SpentTokens | LogMetricId::BusinessFailures { .. } => return None,
             LogMetricId::InvalidTokens => (
                 "invalid_tokens",
                 "-invalid-tokens",
                 format!(
-                    "Workers answered with task tokens Step Functions never issued (the callback's log lines with \"{}\": \"{}\"): a worker changes or cuts short the token it passes on, so its tasks wait until their timeout.",
-                    INVALID_TOKEN_LOG.0, INVALID_TOKEN_LOG.1
+                    "Workers answered with task tokens Step Functions never issued (the callback's log lines with \"{}\": \"{}\"): a worker changes or cuts short the token it passes on, so its tasks wait until their timeout. Fix the worker.{}",
+                    INVALID_TOKEN_LOG.0,
+                    INVALID_TOKEN_LOG.1,
+                    runbook::pointer(&[runbook::STOP_WAITING_EXECUTIONS, runbook::REDRIVE_FAILED_EXECUTIONS])
                 ),
             ),
             LogMetricId::DeadLettersUnsettled => (
@@ -1405,6 +1586,7 @@ impl Model {
                 name: metric.metric,
                 statistic: "Sum",
             },
+            excluding: None,
             threshold: 0,
             watches: Watched::LogLines,
         })
@@ -1426,9 +1608,10 @@ impl Model {
         let (failed, unusable) = (UNSETTLED_DEAD_LETTER_OUTCOMES.1[0], UNSETTLED_DEAD_LETTER_OUTCOMES.1[1]);
         let describe = |queues: &str| {
             format!(
-                "The dead-letter Lambda read dead letters of {queues} and could not settle them (its log lines with \"{event}\": \"{dead_letter}\" say which): outcome {failed:?}, it could not fail the task (throttling, an outage, a denied call), so the execution waits and the message comes back after the dead-letter queue's visibility timeout; outcome {unusable:?}, the message was not a task message (or Step Functions refused the failure) and was dropped.",
+                "The dead-letter Lambda read dead letters of {queues} and could not settle them (its log lines with \"{event}\": \"{dead_letter}\" say which): outcome {failed:?}, it could not fail the task (throttling, an outage, a denied call), so the execution waits and the message comes back after the dead-letter queue's visibility timeout; outcome {unusable:?}, the message was not a task message (or Step Functions refused the failure) and was dropped.{next}",
                 event = DEAD_LETTER_LOG.0,
                 dead_letter = DEAD_LETTER_LOG.1,
+                next = runbook::pointer(&[runbook::PAUSE_FAIL_FAST, runbook::MOVE_DEAD_LETTERS_BACK]),
             )
         };
         let description = describe(&queues);
@@ -1467,6 +1650,8 @@ pub mod input {
     pub const STATE_MACHINE_KMS_KEY_ARN: &str = "state_machine_kms_key_arn";
     /// The state machine's KMS key, given by alias.
     pub const STATE_MACHINE_KMS_KEY_ALIAS: &str = "state_machine_kms_key_alias";
+    /// Whether the module creates its CloudWatch dashboard.
+    pub const DASHBOARD_ENABLED: &str = "dashboard_enabled";
 }
 
 /// A module input variable.
@@ -1642,6 +1827,9 @@ pub struct Alarm {
     pub description: String,
     /// The metric it watches.
     pub metric: Metric,
+    /// A metric taken out of it (metric math `metric - FILL(excluding, 0)`): the business failures out of the
+    /// failed executions, so that the alarm counts faults only.
+    pub excluding: Option<Metric>,
     /// It fires above this value (a count, or for a message's age, seconds).
     pub threshold: u64,
     /// What the metric is about.

@@ -113,7 +113,7 @@ fn log_metric(
         id,
         filter_name: AwsName::suffixed(suffix),
         metric,
-        fields: vec![(field, vec![value])],
+        fields: vec![(field, vec![value.to_string()])],
     }
 }
 
@@ -125,7 +125,10 @@ fn dead_letters_unsettled() -> LogMetric {
         id: LogMetricId::DeadLettersUnsettled,
         filter_name: AwsName::suffixed("-dead-letters-unsettled"),
         metric: DEAD_LETTERS_UNSETTLED_METRIC,
-        fields: vec![(event, vec![dead_letter]), (outcome, unsettled.to_vec())],
+        fields: vec![
+            (event, vec![dead_letter.to_string()]),
+            (outcome, unsettled.iter().map(ToString::to_string).collect()),
+        ],
     }
 }
 

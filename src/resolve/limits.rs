@@ -25,6 +25,84 @@ pub(super) fn check(spec: &Spec, model: &mut Model) -> Vec<Diagnostic> {
     diags.extend(evaluation_range(spec, model));
     diags.extend(alarm_descriptions(spec, model));
     diags.extend(task_parameters(spec, model));
+    diags.extend(business_failure_filters(spec, model));
+    diags.extend(dashboard(spec, model));
+    diags
+}
+
+/// The execution log group holds the business-failure filters: at most PutMetricFilter's 100.
+fn business_failure_filters(spec: &Spec, model: &Model) -> Option<Diagnostic> {
+    let limit = &limits::METRIC_FILTERS_PER_LOG_GROUP;
+    let filters = model.business_failures.len() as u64;
+    if limit.allows(filters) {
+        return None;
+    }
+    let span = spec
+        .steps
+        .iter()
+        .flat_map(|steps| &steps.value)
+        .flat_map(|s| &s.catch)
+        .find_map(|c| c.fail.as_ref().map(|f| f.span.clone()));
+    Some(
+        Diagnostic::error(
+            "steps",
+            span,
+            format!(
+                "the {} errors the steps' catches end executions with need {filters} metric filters on the execution log \
+                 (each pattern at most {}); {} is at most {}",
+                model.matched_business_errors().len(),
+                limits::METRIC_FILTER_PATTERN.figure_text(),
+                limit.what,
+                limit.figure_text()
+            ),
+        )
+        .with_help(format!(
+            "end executions in fewer distinct Fail errors (several catches may share one error) (source: {})",
+            limit.source
+        )),
+    )
+}
+
+/// The dashboard within CloudWatch's widget count and name limits (one widget per queue beside a few fixed
+/// ones; the name with the longest `name` and region).
+fn dashboard(spec: &Spec, model: &Model) -> Vec<Diagnostic> {
+    let mut diags = Vec::new();
+    let widgets = crate::dashboard::widget_count(model) as u64;
+    if !limits::DASHBOARD_WIDGETS.allows(widgets) {
+        diags.push(
+            Diagnostic::error(
+                "queues",
+                Some(queues_span(spec)),
+                format!(
+                    "the dashboard would have {widgets} widgets (one per queue, and {} more); {} is at most {}",
+                    widgets - model.queues.len() as u64,
+                    limits::DASHBOARD_WIDGETS.what,
+                    limits::DASHBOARD_WIDGETS.figure_text()
+                ),
+            )
+            .with_help(format!(
+                "use fewer queues (several steps may share one) (source: {})",
+                limits::DASHBOARD_WIDGETS.source
+            )),
+        );
+    }
+    let worst = limits::worst_name();
+    let name = crate::dashboard::name(&crate::dashboard::Placement {
+        name: &worst,
+        region: limits::WORST_REGION,
+        partition: limits::WORST_PARTITION,
+        account: limits::WORST_ACCOUNT,
+    });
+    if !limits::DASHBOARD_NAME.allows(name.chars().count() as u64) {
+        diags.push(
+            Diagnostic::error(
+                "name",
+                None,
+                format!("the dashboard name {name} is longer than {}", limits::DASHBOARD_NAME.figure_text()),
+            )
+            .with_help("this is a bug in sfngen: please report it with the spec".to_string()),
+        );
+    }
     diags
 }
 

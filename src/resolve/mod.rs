@@ -63,7 +63,9 @@ pub fn resolve(spec: &Spec, source_file: &str) -> Result<Model, Vec<Diagnostic>>
         roles,
         worker_policies,
         alarms,
+        business_failures: Vec::new(),
     };
+    model.business_failures = state_machine::business_failures(&model);
     let diags = limits::check(spec, &mut model);
     if !diags.is_empty() {
         c.diags = diags;

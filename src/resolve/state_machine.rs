@@ -2,7 +2,11 @@
 
 use super::Checker;
 use super::values::flag;
-use crate::model::{AwsName, LogGroup, LogLevel, Logging, StateMachine, input};
+use crate::limits;
+use crate::model::{
+    AwsName, BUSINESS_FAILURES_METRIC, EXECUTION_ERROR_FIELD, EXECUTION_FAILED_LOG, LogGroup, LogLevel, LogMetric,
+    LogMetricId, Logging, Model, StateMachine, input,
+};
 use crate::spec::{Spec, keys};
 
 impl Checker {
@@ -58,5 +62,51 @@ mod tests {
             assert_eq!(log_level(value).as_str(), *value);
         }
         assert_eq!(log_level(keys::LOG_LEVEL.rule.default), LogLevel::Error);
+    }
+}
+
+/// The metric filters that count the executions the spec ends in a Fail state, from the execution log: the
+/// declared errors a pattern can match exactly, packed in order into as few filters as keep each pattern within
+/// [`limits::METRIC_FILTER_PATTERN`] (one error, at its 256 characters, always fits). The first filter is
+/// `{name}-business-failures`, the next `{name}-business-failures-2`...; all count one metric.
+pub(super) fn business_failures(model: &Model) -> Vec<LogMetric> {
+    let errors = model.matched_business_errors();
+    let mut parts: Vec<LogMetric> = Vec::new();
+    let mut current: Vec<String> = Vec::new();
+    for error in errors {
+        let mut candidate = current.clone();
+        candidate.push(error.to_string());
+        if current.is_empty() || fits(&business_filter(parts.len() + 1, candidate.clone())) {
+            current = candidate;
+        } else {
+            parts.push(business_filter(parts.len() + 1, std::mem::take(&mut current)));
+            current.push(error.to_string());
+        }
+    }
+    if !current.is_empty() {
+        parts.push(business_filter(parts.len() + 1, current));
+    }
+    parts
+}
+
+fn fits(metric: &LogMetric) -> bool {
+    limits::METRIC_FILTER_PATTERN.allows(metric.pattern().chars().count() as u64)
+}
+
+/// Part `part` (from 1) of the business-failure filters, matching `errors`.
+fn business_filter(part: usize, errors: Vec<String>) -> LogMetric {
+    let suffix = if part == 1 {
+        "-business-failures".to_string()
+    } else {
+        format!("-business-failures-{part}")
+    };
+    LogMetric {
+        id: LogMetricId::BusinessFailures { part },
+        filter_name: AwsName::suffixed(suffix),
+        metric: BUSINESS_FAILURES_METRIC,
+        fields: vec![
+            (EXECUTION_FAILED_LOG.0, vec![EXECUTION_FAILED_LOG.1.to_string()]),
+            (EXECUTION_ERROR_FIELD, errors),
+        ],
     }
 }

@@ -110,11 +110,18 @@ pub fn function(id: FunctionId) -> Address {
 /// A metric filter on a function's log group.
 pub fn log_metric_filter(id: LogMetricId) -> Address {
     let name = match id {
-        LogMetricId::SpentTokens => "spent_tokens",
-        LogMetricId::InvalidTokens => "invalid_tokens",
-        LogMetricId::DeadLettersUnsettled => "dead_letters_unsettled",
+        LogMetricId::SpentTokens => "spent_tokens".to_string(),
+        LogMetricId::InvalidTokens => "invalid_tokens".to_string(),
+        LogMetricId::DeadLettersUnsettled => "dead_letters_unsettled".to_string(),
+        LogMetricId::BusinessFailures { part: 1 } => "business_failures".to_string(),
+        LogMetricId::BusinessFailures { part } => format!("business_failures_{part}"),
     };
     Address::resource("aws_cloudwatch_log_metric_filter", name)
+}
+
+/// The module's CloudWatch dashboard (one, while `var.dashboard_enabled`).
+pub fn dashboard() -> Address {
+    Address::resource("aws_cloudwatch_dashboard", "this")
 }
 
 /// A function's log group (`state_machine` is no function's key, so it cannot clash with the execution log

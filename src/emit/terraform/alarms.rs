@@ -2,14 +2,14 @@
 
 use super::{address, aws_name, namespace};
 use crate::emit::hcl::{Block, Expr, File, number, raw, string};
-use crate::model::{Alarm, Alarms, Model, Watched};
+use crate::model::{Alarm, Alarms, FAULTS_EXPRESSION, Metric, Model, Watched};
 
 /// The file.
 pub(super) fn file(header: &str, model: &Model, settings: &Alarms) -> File {
     let mut file = File::new(header);
     let alarms = model.alarm_list();
     file.push_group(
-        "Any one event is worth a look: each alarm fires above zero (a queue's oldest message, above an age\nderived from its steps' timeouts, in seconds) and treats no data as healthy (a metric counted from log lines\nhas none until a line matches).",
+        "Any one event is worth a look: each alarm fires above zero (a queue's oldest message, above half the\nshortest time its steps wait, in seconds) and treats no data as healthy (a metric counted from log lines\nhas none until a line matches).",
         alarms.iter().map(|alarm| alarm_block(alarm, settings)),
     );
     file
@@ -20,7 +20,20 @@ fn alarm_block(alarm: &Alarm, settings: &Alarms) -> Block {
     let block = address::alarm(&alarm.key)
         .declare()
         .attr("alarm_name", aws_name(&alarm.name))
-        .attr("alarm_description", string(&alarm.description))
+        .attr("alarm_description", string(&alarm.description));
+    let block = match &alarm.excluding {
+        None => single_metric(block, alarm, settings),
+        Some(excluding) => metric_math(block, alarm, excluding, settings),
+    };
+    block
+        .attr("alarm_actions", raw("var.alarm_actions"))
+        .attr("ok_actions", raw("var.alarm_actions"))
+        .attr("tags", raw("local.tags"))
+}
+
+/// An alarm on one metric.
+fn single_metric(block: Block, alarm: &Alarm, settings: &Alarms) -> Block {
+    let block = block
         .attr("namespace", namespace(alarm.metric.namespace))
         .attr("metric_name", string(alarm.metric.name))
         .attr("statistic", string(alarm.metric.statistic))
@@ -30,16 +43,49 @@ fn alarm_block(alarm: &Alarm, settings: &Alarms) -> Block {
         .attr("threshold", number(alarm.threshold))
         .attr("treat_missing_data", string("notBreaching"))
         .blank();
-    let block = match (alarm.watches.dimension(), dimension_value(alarm)) {
+    match (alarm.watches.dimension(), dimension_value(alarm)) {
         (Some(dimension), Some(value)) => block
             .attr("dimensions", Expr::Object(vec![(dimension.into(), value)]))
             .blank(),
         _ => block,
+    }
+}
+
+/// An alarm on its metric minus `excluding` (a count the module takes from log lines, missing until a line
+/// matches: `FILL` makes that zero).
+fn metric_math(block: Block, alarm: &Alarm, excluding: &Metric, settings: &Alarms) -> Block {
+    let metric = |id: &str, m: &Metric, dimension: Option<(&'static str, Expr)>| {
+        let inner = Block::new("metric", Vec::<String>::new())
+            .attr("namespace", namespace(m.namespace))
+            .attr("metric_name", string(m.name))
+            .attr("stat", string(m.statistic))
+            .attr("period", number(settings.period_seconds));
+        let inner = match dimension {
+            Some((key, value)) => inner.attr("dimensions", Expr::Object(vec![(key.into(), value)])),
+            None => inner,
+        };
+        Block::new("metric_query", Vec::<String>::new())
+            .attr("id", string(id))
+            .block(inner)
     };
+    let dimension = alarm.watches.dimension().zip(dimension_value(alarm));
     block
-        .attr("alarm_actions", raw("var.alarm_actions"))
-        .attr("ok_actions", raw("var.alarm_actions"))
-        .attr("tags", raw("local.tags"))
+        .attr("evaluation_periods", number(u64::from(settings.evaluation_periods)))
+        .attr("comparison_operator", string("GreaterThanThreshold"))
+        .attr("threshold", number(alarm.threshold))
+        .attr("treat_missing_data", string("notBreaching"))
+        .blank()
+        .comment("Faults only: the failed executions minus those the spec ends in a Fail state (counted from the execution log).")
+        .block(
+            Block::new("metric_query", Vec::<String>::new())
+                .attr("id", string("faults"))
+                .attr("expression", string(FAULTS_EXPRESSION))
+                .attr("label", string("failed executions that are faults"))
+                .attr("return_data", raw("true")),
+        )
+        .block(metric("failed", &alarm.metric, dimension))
+        .block(metric("business", excluding, None))
+        .blank()
 }
 
 /// The value of the alarm's one dimension, the watched resource's name or ARN; `None` for a metric the

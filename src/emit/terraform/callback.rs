@@ -58,14 +58,17 @@ fn why_its_own(function: &Function) -> &'static str {
     }
 }
 
-/// Why the module counts a metric from a function's log lines, for the filter's comment.
-fn why_counted(id: LogMetricId) -> &'static str {
+/// Why the module counts a metric from log lines, for the filter's comment.
+pub(super) fn why_counted(id: LogMetricId) -> &'static str {
     match id {
         LogMetricId::SpentTokens => {
             "A late or duplicate callback (a spent task token) is a result, not a Lambda error, so that the Errors alarm\nmeans a real fault: this metric counts them from the callback's JSON log lines."
         }
         LogMetricId::InvalidTokens => {
             "A token Step Functions never issued (InvalidToken: changed or cut short on its way) is a worker's bug, whose\ntask waits until its timeout: an error to the worker, and counted here, apart from spent tokens."
+        }
+        LogMetricId::BusinessFailures { .. } => {
+            "Executions that ended in a Fail state the spec declares: a business outcome, not a fault."
         }
         LogMetricId::DeadLettersUnsettled => {
             "A dead letter the dead-letter function could not settle: \"failed\" (it could not fail the task: the message\ncomes back after the dead-letter queue's visibility timeout) or \"unusable\" (not a task message: dropped). The\nmapping keeps the dead-letter queue's messages in flight, so its visible messages stay near zero however often\nthis happens."

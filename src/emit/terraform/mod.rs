@@ -5,6 +5,7 @@
 pub mod address;
 mod alarms;
 mod callback;
+mod dashboard;
 mod iam;
 mod kms;
 mod main;
@@ -79,6 +80,7 @@ pub fn render(model: &Model) -> Rendered {
     if let Some(alarms) = &model.alarms {
         files.push(("alarms.tf", alarms::file(&header, model, alarms)));
     }
+    files.push(("dashboard.tf", dashboard::file(&header, model)));
     Rendered {
         checkov_skips: files.iter().flat_map(|(_, file)| file.checkov_skips()).collect(),
         declared: files.iter().flat_map(|(_, file)| declared_in(file)).collect(),

@@ -1,10 +1,12 @@
 //! `state_machine.tf`: the Standard state machine (its definition is `templatefile()` of the ASL file) and
 //! its execution log group, which exists while `var.log_level` is not `OFF`.
 
-use super::{address, aws_name, feature_on, log_group, plan_time_assert, role_permissions, state_machine_key_arn, var};
+use super::{
+    address, aws_name, feature_on, log_group, namespace, plan_time_assert, role_permissions, state_machine_key_arn, var,
+};
 use crate::emit::hcl::{Block, Expr, File, number, raw, string};
 use crate::emit::{ASL_FILE, queue_url_var};
-use crate::model::{CustomerKey, Feature, Model, RoleId, input};
+use crate::model::{CustomerKey, Feature, LogMetric, Model, Namespace, RoleId, input};
 
 /// The `check` that warns when the execution logs would hold task tokens.
 pub const TOKENS_CHECK: &str = "task_tokens_stay_out_of_execution_logs";
@@ -21,6 +23,15 @@ pub(super) fn file(header: &str, model: &Model) -> File {
         ),
     );
     file.push(state_machine(model));
+    for metric in &model.business_failures {
+        file.push_commented(
+            "Executions that end in a Fail state the spec declares (a catch's fail) are business outcomes, not faults:\n\
+             counted here from the execution log's ExecutionFailed events, so that the executions_failed alarm and the\n\
+             dashboard can take them out of ExecutionsFailed. No log events while var.log_level is \"OFF\": then every\n\
+             failure counts as a fault.",
+            business_failure_filter(metric),
+        );
+    }
     file.push_commented(
         "sfngen's guard rail, kept for every environment: at level ALL, execution data logs every task's message,\ntask token included, and a token completes or fails its task for whoever reads it.",
         tokens_check(),
@@ -135,4 +146,33 @@ fn logging_configuration() -> Block {
         )
         .attr("include_execution_data", var(input::INCLUDE_EXECUTION_DATA))
         .attr("level", var(input::LOG_LEVEL))
+}
+
+/// The execution log group as a metric filter on it names it, and the `count` the filter takes from it: in one
+/// place, for whatever decides whether the log group exists (today `var.log_level`, through its `count`).
+fn execution_log_group() -> (Option<Expr>, Expr) {
+    (
+        Some(raw(format!("{} ? 1 : 0", feature_on(Feature::ExecutionLogging)))),
+        raw(format!("{}[0].name", address::state_machine_log_group())),
+    )
+}
+
+/// A metric filter on the execution log counting the executions that ended in one of the declared Fail errors.
+fn business_failure_filter(metric: &LogMetric) -> Block {
+    let (count, log_group_name) = execution_log_group();
+    let mut block = address::log_metric_filter(metric.id).declare();
+    if let Some(count) = count {
+        block = block.attr("count", count).blank();
+    }
+    block
+        .attr("name", aws_name(&metric.filter_name))
+        .attr("log_group_name", log_group_name)
+        .attr("pattern", string(&metric.pattern()))
+        .block(
+            Block::new("metric_transformation", Vec::<String>::new())
+                .attr("name", string(metric.metric))
+                .attr("namespace", namespace(Namespace::Module))
+                .attr("value", string("1"))
+                .attr("unit", string("Count")),
+        )
 }
