@@ -375,6 +375,8 @@ fn measure(model: &sfngen::model::Model, warnings: &[sfngen::diagnostic::Diagnos
     // Names, from the .tf text, with the longest `name`; none twice for one resource type.
     let mut names: HashMap<String, BTreeSet<String>> = HashMap::new();
     let mut attachments: HashMap<String, u64> = HashMap::new();
+    let mut filters_per_group: HashMap<String, u64> = HashMap::new();
+    let mut widgets = 0u64;
     let tf: Vec<String> = files
         .iter()
         .filter(|f| f.path.ends_with(".tf"))
@@ -415,8 +417,32 @@ fn measure(model: &sfngen::model::Model, warnings: &[sfngen::diagnostic::Diagnos
             if kind == "aws_iam_role_policy_attachment" && key == "role" {
                 *attachments.entry(value.clone()).or_default() += 1;
             }
+            if kind == "aws_cloudwatch_log_metric_filter" && key == "pattern" {
+                let pattern = literal(&value, &worst).expect("a pattern is a string");
+                m.add(&limits::METRIC_FILTER_PATTERN, label.clone(), pattern.chars().count() as u64);
+            }
+            if kind == "aws_cloudwatch_log_metric_filter" && key == "log_group_name" {
+                *filters_per_group.entry(value.clone()).or_default() += 1;
+            }
+            if kind == "aws_cloudwatch_dashboard" && key == "dashboard_name" {
+                let name = literal(&value.replace("${local.region}", limits::WORST_REGION), &worst)
+                    .expect("the dashboard name is a string of name and region");
+                assert!(
+                    name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_'),
+                    "{name}: PutDashboard takes A-Z, a-z, 0-9, - and _"
+                );
+                m.add(&limits::DASHBOARD_NAME, label.clone(), name.chars().count() as u64);
+            }
+            // Each widget of the body (in jsonencode()) has a `type`: count them.
+            if kind == "aws_cloudwatch_dashboard" && key == "type" {
+                widgets += 1;
+            }
         }
     }
+    for (group, count) in &filters_per_group {
+        m.add(&limits::METRIC_FILTERS_PER_LOG_GROUP, group.clone(), *count);
+    }
+    m.add(&limits::DASHBOARD_WIDGETS, "the dashboard", widgets);
     for role in &model.roles {
         let role_address = format!("{}.name", sfngen::emit::terraform::address::role(role.id));
         m.add(

@@ -16,8 +16,9 @@ use super::{GeneratedFile, asl, generated_header};
 use crate::duration::format_seconds;
 use crate::limits;
 use crate::model::{
-    CatchTarget, CustomerKey, DEAD_LETTERED_ERROR, DEAD_LETTERS_UNSETTLED_METRIC, Encryption, FunctionId,
-    INVALID_TOKENS_METRIC, Invoker, LogLevel, MAX_EVENT_NESTING, Model, input,
+    BUSINESS_FAILURES_METRIC, CatchTarget, CustomerKey, DEAD_LETTERED_ERROR, DEAD_LETTERS_UNSETTLED_METRIC, Encryption,
+    FAULTS_EXPRESSION, FunctionId, INVALID_TOKENS_METRIC, Invoker, LogLevel, MAX_EVENT_NESTING, Model,
+    UNMATCHABLE_ERROR_CHARS, input,
 };
 
 const TEMPLATE: &str = include_str!("../../templates/module-README.md.j2");
@@ -175,6 +176,20 @@ fn context(model: &Model, checkov_skips: &[CheckovSkip], declared: &[Declared], 
             outputs => Value::from(Serde(output_rows(model))),
         },
         alarms => model.alarm_list().into_iter().map(|a| context! { name => a.name.with(&model.name), description => a.description }).collect::<Vec<_>>(),
+        alarm_period => model.alarms.as_ref().map(|a| context! { period => format_seconds(a.period_seconds), periods => a.evaluation_periods }),
+        oldest_message => model.queues.iter().map(|q| context! { key => q.key.clone(), wait => format_seconds(model.shortest_wait(&q.key)), threshold => format_seconds(model.stale_message_age(q)) }).collect::<Vec<_>>(),
+        dashboard => context! {
+            name => crate::dashboard::name(&crate::dashboard::Placement { name: &model.name, region: "REGION", partition: "", account: "" }),
+            widgets => crate::dashboard::widget_count(model),
+            enabled => input::DASHBOARD_ENABLED,
+        },
+        business => context! {
+            metric => BUSINESS_FAILURES_METRIC,
+            errors => model.business_errors().iter().map(|e| format!("{e:?}")).collect::<Vec<_>>(),
+            unmatched => model.business_errors().into_iter().filter(|e| e.contains(UNMATCHABLE_ERROR_CHARS)).map(|e| format!("{e:?}")).collect::<Vec<_>>(),
+            filters => model.business_failures.iter().map(|m| m.filter_name.with(&model.name)).collect::<Vec<_>>(),
+            expression => FAULTS_EXPRESSION,
+        },
         roles => model.roles.iter().map(|r| r.name.with(&model.name)).collect::<Vec<_>>(),
         managed_policies => model.roles.iter().filter(|r| !r.managed_policies.is_empty()).map(|r| context! { role => r.name.with(&model.name), count => r.managed_policies.len() }).collect::<Vec<_>>(),
         worker_parts => model.worker_policy_in_parts().then(|| model.worker_policy().len()),

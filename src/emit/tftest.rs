@@ -14,8 +14,8 @@ use super::terraform::address::{self, Address};
 use super::terraform::{TOKENS_CHECK, VISIBILITY_CHECK};
 use super::{GeneratedFile, generated_header};
 use crate::model::{
-    AwsName, Condition, CustomerKey, Encryption, FunctionId, InputKind, LogLevel, Model, Namespace, Resource, RoleId,
-    Statement, Watched, input,
+    Alarm, AwsName, Condition, CustomerKey, Encryption, FAULTS_EXPRESSION, FunctionId, InputKind, LogLevel, Metric,
+    Model, Namespace, Resource, RoleId, Statement, Watched, input,
 };
 use crate::spec::keys::{LOG_RETENTION_DAYS, MAX_KMS_ALIAS_CHARS, MAX_NAME_CHARS};
 
@@ -47,6 +47,7 @@ pub fn render(model: &Model) -> Vec<GeneratedFile> {
     if model.alarms.is_some() {
         files.push((format!("{TESTS_DIR}/alarms.tftest.hcl"), alarms(&header, model)));
     }
+    files.push((format!("{TESTS_DIR}/dashboard.tftest.hcl"), dashboard(&header, model)));
     files
         .into_iter()
         .map(|(path, file)| GeneratedFile::text(&path, file.render()))
@@ -498,6 +499,13 @@ fn named_resources(model: &Model) -> Vec<(String, &'static str, &AwsName)> {
             "name",
             &model.state_machine.logging.log_group.name,
         ));
+        for metric in &model.business_failures {
+            named.push((
+                format!("{}[0]", address::log_metric_filter(metric.id)),
+                "name",
+                &metric.filter_name,
+            ));
+        }
     }
     for role in &model.roles {
         named.push((address::role(role.id).to_string(), "name", &role.name));
@@ -1028,36 +1036,41 @@ fn alarms(header: &str, model: &Model) -> File {
             Namespace::Aws(namespace) => namespace.to_string(),
             Namespace::Module => format!("sfngen/{OTHER_NAME}"),
         };
+        run = run.assert_eq(
+            &format!("{at}.alarm_name"),
+            &string(&instance.named(&alarm.name)),
+            &format!("{at}.alarm_name"),
+        );
+        if let Some(excluding) = &alarm.excluding {
+            run = assert_faults_only(run, &at, alarm, excluding, settings.period_seconds);
+        } else {
+            run = run
+                .assert_eq(
+                    &format!("{at}.namespace"),
+                    &string(&namespace),
+                    &format!("{at}.namespace"),
+                )
+                .assert_eq(
+                    &format!("{at}.metric_name"),
+                    &string(alarm.metric.name),
+                    &format!("{at}.metric_name"),
+                )
+                .assert_eq(
+                    &format!("{at}.statistic"),
+                    &string(alarm.metric.statistic),
+                    &format!("{at}.statistic"),
+                )
+                .assert_eq(
+                    &format!("{at}.period"),
+                    &number(settings.period_seconds),
+                    &format!("{at}.period"),
+                );
+        }
         run = run
-            .assert_eq(
-                &format!("{at}.alarm_name"),
-                &string(&instance.named(&alarm.name)),
-                &format!("{at}.alarm_name"),
-            )
-            .assert_eq(
-                &format!("{at}.namespace"),
-                &string(&namespace),
-                &format!("{at}.namespace"),
-            )
-            .assert_eq(
-                &format!("{at}.metric_name"),
-                &string(alarm.metric.name),
-                &format!("{at}.metric_name"),
-            )
-            .assert_eq(
-                &format!("{at}.statistic"),
-                &string(alarm.metric.statistic),
-                &format!("{at}.statistic"),
-            )
             .assert_eq(
                 &format!("{at}.threshold"),
                 &number(alarm.threshold),
                 &format!("{at}.threshold"),
-            )
-            .assert_eq(
-                &format!("{at}.period"),
-                &number(settings.period_seconds),
-                &format!("{at}.period"),
             )
             .assert_eq(
                 &format!("{at}.evaluation_periods"),
@@ -1073,6 +1086,9 @@ fn alarms(header: &str, model: &Model) -> File {
             Watched::Function(id) => Some(instance.named(&model.function(*id).name)),
             Watched::LogLines => None,
         };
+        if alarm.excluding.is_some() {
+            continue;
+        }
         run = match (alarm.watches.dimension(), dimension) {
             (Some(key), Some(value)) => run.assert_eq(
                 &format!("jsonencode({at}.dimensions)"),
@@ -1090,5 +1106,87 @@ fn alarms(header: &str, model: &Model) -> File {
         header,
         "Alarms: the spec's [alarms], on this instance's resources.",
         vec![run],
+    )
+}
+
+/// An alarm on its metric minus another (faults only): the expression, and the two metrics by id.
+fn assert_faults_only(run: Run, at: &Address, alarm: &Alarm, excluding: &Metric, period: u64) -> Run {
+    let query = |id: &str, field: &str| format!("one([for q in {at}.metric_query : q.{field} if q.id == \"{id}\"])");
+    let metric = |id: &str, field: &str| {
+        format!("one(flatten([for q in {at}.metric_query : [for m in q.metric : m.{field}] if q.id == \"{id}\"]))")
+    };
+    let namespace = |m: &Metric| match m.namespace {
+        Namespace::Aws(namespace) => namespace.to_string(),
+        Namespace::Module => format!("sfngen/{OTHER_NAME}"),
+    };
+    run.assert_set(
+        &format!("[for q in {at}.metric_query : q.id]"),
+        &["faults".to_string(), "failed".to_string(), "business".to_string()],
+        &format!("{at}'s metric queries"),
+    )
+    .assert_eq(
+        &query("faults", "expression"),
+        &string(FAULTS_EXPRESSION),
+        &format!("{at}'s expression"),
+    )
+    .assert_eq(&metric("failed", "metric_name"), &string(alarm.metric.name), &format!("{at}'s failed metric"))
+    .assert_eq(&metric("failed", "namespace"), &string(&namespace(&alarm.metric)), &format!("{at}'s failed namespace"))
+    .assert_eq(&metric("business", "metric_name"), &string(excluding.name), &format!("{at}'s business metric"))
+    .assert_eq(
+        &metric("business", "namespace"),
+        &string(&namespace(excluding)),
+        &format!("{at}'s business namespace"),
+    )
+    .assert_eq(&metric("failed", "period"), &number(period), &format!("{at}'s period"))
+}
+
+// ------------------------------------------------------------------------------------------------ dashboard
+
+fn dashboard(header: &str, model: &Model) -> File {
+    let at = address::dashboard();
+    let placement = crate::dashboard::Placement {
+        name: OTHER_NAME,
+        region: REGION,
+        partition: PARTITION,
+        account: ACCOUNT,
+    };
+    let body = crate::dashboard::body(model, &placement).to_string();
+    let shown = Run::new(
+        "dashboard_shows_this_instance",
+        format!(
+            "Another instance ({OTHER_NAME:?}): one dashboard, named for the instance and its region, whose body is the one\nthe spec makes for this instance's resources (every queue, dead-letter queue, function and the state machine)."
+        ),
+        Command::Plan,
+    )
+    .variable(input::NAME, string(OTHER_NAME))
+    .expecting_checks(model)
+    .assert_eq(&format!("length({at})"), &number(1), "the dashboards")
+    .assert_eq(
+        &format!("{at}[0].dashboard_name"),
+        &string(&crate::dashboard::name(&placement)),
+        &format!("{at}[0].dashboard_name"),
+    )
+    .assert(
+        format!("jsondecode({at}[0].dashboard_body) == jsondecode({})", inline_text(&string(&body))),
+        format!(
+            "\"{}\"",
+            template_text(&format!(
+                "{at}[0].dashboard_body is not the body the spec makes for this instance: got ${{{at}[0].dashboard_body}}."
+            ))
+            .replace("$${", "${")
+        ),
+    );
+    let off = Run::new(
+        "dashboard_can_be_turned_off",
+        "dashboard_enabled = false: no dashboard.",
+        Command::Plan,
+    )
+    .variable(input::DASHBOARD_ENABLED, boolean(false))
+    .expecting_checks(model)
+    .assert_eq(&format!("length({at})"), &number(0), "the dashboards");
+    test_file(
+        header,
+        "Dashboard: one per instance while dashboard_enabled, on this instance's resources.",
+        vec![shown, off],
     )
 }

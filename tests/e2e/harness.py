@@ -163,6 +163,7 @@ def leftovers(moto: Moto, resources: list) -> list:
     roles = {r["RoleName"] for p in iam.get_paginator("list_roles").paginate() for r in p["Roles"]}
     groups = {g["logGroupName"] for p in logs.get_paginator("describe_log_groups").paginate() for g in p["logGroups"]}
     alarms = {a["AlarmName"] for p in cloudwatch.get_paginator("describe_alarms").paginate() for a in p["MetricAlarms"]}
+    dashboards = {d["DashboardName"] for d in cloudwatch.list_dashboards()["DashboardEntries"]}
     aliases = {a["AliasName"] for p in kms.get_paginator("list_aliases").paginate() for a in p["Aliases"]}
     keys = {k["KeyId"] for p in kms.get_paginator("list_keys").paginate() for k in p["Keys"]}
     metric_filters = {
@@ -190,6 +191,7 @@ def leftovers(moto: Moto, resources: list) -> list:
         "aws_cloudwatch_log_group": lambda v: v["name"] in groups,
         "aws_cloudwatch_log_metric_filter": lambda v: v["name"] in metric_filters,
         "aws_cloudwatch_metric_alarm": lambda v: v["alarm_name"] in alarms,
+        "aws_cloudwatch_dashboard": lambda v: v["dashboard_name"] in dashboards,
         "aws_kms_alias": lambda v: v["name"] in aliases,
         "aws_kms_key": lambda v: key_left(v["key_id"]),
     }

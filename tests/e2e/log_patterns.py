@@ -1,13 +1,13 @@
 """CloudWatch Logs JSON filter patterns, in the forms the module writes, evaluated on one log line: moto stores a
 metric filter but applies none, so the tests hold the pattern it stores against the shipped function's own lines.
 
-`{ TERM }`, a term being `$.FIELD = "VALUE"` or `(TERM)`, terms joined by `&&` or by `||` (never both at one
+`{ TERM }`, a term being `$.FIELD = "VALUE"` (FIELD may name a nested field: `details.error`) or `(TERM)`, terms joined by `&&` or by `||` (never both at one
 level without parentheses, which the module never writes)."""
 
 import json
 import re
 
-_TEST = re.compile(r'\s*\$\.(\w+) = "([^"]*)"')
+_TEST = re.compile(r'\s*\$\.([\w.]+) = "([^"]*)"')
 
 
 def matches(pattern: str, line: str) -> bool:
@@ -49,5 +49,8 @@ def _term(text: str, event: dict):
     test = _TEST.match(stripped)
     assert test, f'not a $.FIELD = "VALUE" test: {text}'
     field, value = test.groups()
-    return event.get(field) == value, stripped[test.end():]
+    found = event
+    for part in field.split("."):  # $.details.error: a field of a nested object
+        found = found.get(part) if isinstance(found, dict) else None
+    return found == value, stripped[test.end():]
 
