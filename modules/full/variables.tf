@@ -125,6 +125,13 @@ variable "callback_log_retention_days" {
   }
 }
 
+variable "dashboard_enabled" {
+  description = "Whether the module creates its CloudWatch dashboard (executions, tasks waiting per queue, dead letters, the Lambda functions); false removes it and nothing else."
+  type        = bool
+  default     = true
+  nullable    = false
+}
+
 variable "alarm_actions" {
   description = "ARNs (usually SNS topics) notified when an alarm fires and when it recovers."
   type        = list(string)

@@ -124,3 +124,10 @@ variable "callback_log_retention_days" {
     error_message = "Invalid callback_log_retention_days: use one of 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653."
   }
 }
+
+variable "dashboard_enabled" {
+  description = "Whether the module creates its CloudWatch dashboard (executions, tasks waiting per queue, dead letters, the Lambda functions); false removes it and nothing else."
+  type        = bool
+  default     = true
+  nullable    = false
+}

@@ -51,13 +51,13 @@ run "alarms_watch_this_instance" {
   }
 
   assert {
-    condition     = aws_cloudwatch_metric_alarm.requests_oldest_message.threshold == 172800
-    error_message = "aws_cloudwatch_metric_alarm.requests_oldest_message.threshold: expected 172800, got ${jsonencode(aws_cloudwatch_metric_alarm.requests_oldest_message.threshold)}."
+    condition     = aws_cloudwatch_metric_alarm.requests_oldest_message.period == 300
+    error_message = "aws_cloudwatch_metric_alarm.requests_oldest_message.period: expected 300, got ${jsonencode(aws_cloudwatch_metric_alarm.requests_oldest_message.period)}."
   }
 
   assert {
-    condition     = aws_cloudwatch_metric_alarm.requests_oldest_message.period == 300
-    error_message = "aws_cloudwatch_metric_alarm.requests_oldest_message.period: expected 300, got ${jsonencode(aws_cloudwatch_metric_alarm.requests_oldest_message.period)}."
+    condition     = aws_cloudwatch_metric_alarm.requests_oldest_message.threshold == 86400
+    error_message = "aws_cloudwatch_metric_alarm.requests_oldest_message.threshold: expected 86400, got ${jsonencode(aws_cloudwatch_metric_alarm.requests_oldest_message.threshold)}."
   }
 
   assert {
@@ -101,13 +101,13 @@ run "alarms_watch_this_instance" {
   }
 
   assert {
-    condition     = aws_cloudwatch_metric_alarm.invalid_tokens.threshold == 0
-    error_message = "aws_cloudwatch_metric_alarm.invalid_tokens.threshold: expected 0, got ${jsonencode(aws_cloudwatch_metric_alarm.invalid_tokens.threshold)}."
+    condition     = aws_cloudwatch_metric_alarm.invalid_tokens.period == 300
+    error_message = "aws_cloudwatch_metric_alarm.invalid_tokens.period: expected 300, got ${jsonencode(aws_cloudwatch_metric_alarm.invalid_tokens.period)}."
   }
 
   assert {
-    condition     = aws_cloudwatch_metric_alarm.invalid_tokens.period == 300
-    error_message = "aws_cloudwatch_metric_alarm.invalid_tokens.period: expected 300, got ${jsonencode(aws_cloudwatch_metric_alarm.invalid_tokens.period)}."
+    condition     = aws_cloudwatch_metric_alarm.invalid_tokens.threshold == 0
+    error_message = "aws_cloudwatch_metric_alarm.invalid_tokens.threshold: expected 0, got ${jsonencode(aws_cloudwatch_metric_alarm.invalid_tokens.threshold)}."
   }
 
   assert {
@@ -151,13 +151,13 @@ run "alarms_watch_this_instance" {
   }
 
   assert {
-    condition     = aws_cloudwatch_metric_alarm.dead_letters_unsettled.threshold == 0
-    error_message = "aws_cloudwatch_metric_alarm.dead_letters_unsettled.threshold: expected 0, got ${jsonencode(aws_cloudwatch_metric_alarm.dead_letters_unsettled.threshold)}."
+    condition     = aws_cloudwatch_metric_alarm.dead_letters_unsettled.period == 300
+    error_message = "aws_cloudwatch_metric_alarm.dead_letters_unsettled.period: expected 300, got ${jsonencode(aws_cloudwatch_metric_alarm.dead_letters_unsettled.period)}."
   }
 
   assert {
-    condition     = aws_cloudwatch_metric_alarm.dead_letters_unsettled.period == 300
-    error_message = "aws_cloudwatch_metric_alarm.dead_letters_unsettled.period: expected 300, got ${jsonencode(aws_cloudwatch_metric_alarm.dead_letters_unsettled.period)}."
+    condition     = aws_cloudwatch_metric_alarm.dead_letters_unsettled.threshold == 0
+    error_message = "aws_cloudwatch_metric_alarm.dead_letters_unsettled.threshold: expected 0, got ${jsonencode(aws_cloudwatch_metric_alarm.dead_letters_unsettled.threshold)}."
   }
 
   assert {
@@ -201,13 +201,13 @@ run "alarms_watch_this_instance" {
   }
 
   assert {
-    condition     = aws_cloudwatch_metric_alarm.executions_failed.threshold == 0
-    error_message = "aws_cloudwatch_metric_alarm.executions_failed.threshold: expected 0, got ${jsonencode(aws_cloudwatch_metric_alarm.executions_failed.threshold)}."
+    condition     = aws_cloudwatch_metric_alarm.executions_failed.period == 300
+    error_message = "aws_cloudwatch_metric_alarm.executions_failed.period: expected 300, got ${jsonencode(aws_cloudwatch_metric_alarm.executions_failed.period)}."
   }
 
   assert {
-    condition     = aws_cloudwatch_metric_alarm.executions_failed.period == 300
-    error_message = "aws_cloudwatch_metric_alarm.executions_failed.period: expected 300, got ${jsonencode(aws_cloudwatch_metric_alarm.executions_failed.period)}."
+    condition     = aws_cloudwatch_metric_alarm.executions_failed.threshold == 0
+    error_message = "aws_cloudwatch_metric_alarm.executions_failed.threshold: expected 0, got ${jsonencode(aws_cloudwatch_metric_alarm.executions_failed.threshold)}."
   }
 
   assert {
@@ -251,13 +251,13 @@ run "alarms_watch_this_instance" {
   }
 
   assert {
-    condition     = aws_cloudwatch_metric_alarm.executions_timedout.threshold == 0
-    error_message = "aws_cloudwatch_metric_alarm.executions_timedout.threshold: expected 0, got ${jsonencode(aws_cloudwatch_metric_alarm.executions_timedout.threshold)}."
+    condition     = aws_cloudwatch_metric_alarm.executions_timedout.period == 300
+    error_message = "aws_cloudwatch_metric_alarm.executions_timedout.period: expected 300, got ${jsonencode(aws_cloudwatch_metric_alarm.executions_timedout.period)}."
   }
 
   assert {
-    condition     = aws_cloudwatch_metric_alarm.executions_timedout.period == 300
-    error_message = "aws_cloudwatch_metric_alarm.executions_timedout.period: expected 300, got ${jsonencode(aws_cloudwatch_metric_alarm.executions_timedout.period)}."
+    condition     = aws_cloudwatch_metric_alarm.executions_timedout.threshold == 0
+    error_message = "aws_cloudwatch_metric_alarm.executions_timedout.threshold: expected 0, got ${jsonencode(aws_cloudwatch_metric_alarm.executions_timedout.threshold)}."
   }
 
   assert {
@@ -301,13 +301,13 @@ run "alarms_watch_this_instance" {
   }
 
   assert {
-    condition     = aws_cloudwatch_metric_alarm.executions_aborted.threshold == 0
-    error_message = "aws_cloudwatch_metric_alarm.executions_aborted.threshold: expected 0, got ${jsonencode(aws_cloudwatch_metric_alarm.executions_aborted.threshold)}."
+    condition     = aws_cloudwatch_metric_alarm.executions_aborted.period == 300
+    error_message = "aws_cloudwatch_metric_alarm.executions_aborted.period: expected 300, got ${jsonencode(aws_cloudwatch_metric_alarm.executions_aborted.period)}."
   }
 
   assert {
-    condition     = aws_cloudwatch_metric_alarm.executions_aborted.period == 300
-    error_message = "aws_cloudwatch_metric_alarm.executions_aborted.period: expected 300, got ${jsonencode(aws_cloudwatch_metric_alarm.executions_aborted.period)}."
+    condition     = aws_cloudwatch_metric_alarm.executions_aborted.threshold == 0
+    error_message = "aws_cloudwatch_metric_alarm.executions_aborted.threshold: expected 0, got ${jsonencode(aws_cloudwatch_metric_alarm.executions_aborted.threshold)}."
   }
 
   assert {
@@ -351,13 +351,13 @@ run "alarms_watch_this_instance" {
   }
 
   assert {
-    condition     = aws_cloudwatch_metric_alarm.callback_errors.threshold == 0
-    error_message = "aws_cloudwatch_metric_alarm.callback_errors.threshold: expected 0, got ${jsonencode(aws_cloudwatch_metric_alarm.callback_errors.threshold)}."
+    condition     = aws_cloudwatch_metric_alarm.callback_errors.period == 300
+    error_message = "aws_cloudwatch_metric_alarm.callback_errors.period: expected 300, got ${jsonencode(aws_cloudwatch_metric_alarm.callback_errors.period)}."
   }
 
   assert {
-    condition     = aws_cloudwatch_metric_alarm.callback_errors.period == 300
-    error_message = "aws_cloudwatch_metric_alarm.callback_errors.period: expected 300, got ${jsonencode(aws_cloudwatch_metric_alarm.callback_errors.period)}."
+    condition     = aws_cloudwatch_metric_alarm.callback_errors.threshold == 0
+    error_message = "aws_cloudwatch_metric_alarm.callback_errors.threshold: expected 0, got ${jsonencode(aws_cloudwatch_metric_alarm.callback_errors.threshold)}."
   }
 
   assert {
@@ -401,13 +401,13 @@ run "alarms_watch_this_instance" {
   }
 
   assert {
-    condition     = aws_cloudwatch_metric_alarm.callback_throttles.threshold == 0
-    error_message = "aws_cloudwatch_metric_alarm.callback_throttles.threshold: expected 0, got ${jsonencode(aws_cloudwatch_metric_alarm.callback_throttles.threshold)}."
+    condition     = aws_cloudwatch_metric_alarm.callback_throttles.period == 300
+    error_message = "aws_cloudwatch_metric_alarm.callback_throttles.period: expected 300, got ${jsonencode(aws_cloudwatch_metric_alarm.callback_throttles.period)}."
   }
 
   assert {
-    condition     = aws_cloudwatch_metric_alarm.callback_throttles.period == 300
-    error_message = "aws_cloudwatch_metric_alarm.callback_throttles.period: expected 300, got ${jsonencode(aws_cloudwatch_metric_alarm.callback_throttles.period)}."
+    condition     = aws_cloudwatch_metric_alarm.callback_throttles.threshold == 0
+    error_message = "aws_cloudwatch_metric_alarm.callback_throttles.threshold: expected 0, got ${jsonencode(aws_cloudwatch_metric_alarm.callback_throttles.threshold)}."
   }
 
   assert {
@@ -451,13 +451,13 @@ run "alarms_watch_this_instance" {
   }
 
   assert {
-    condition     = aws_cloudwatch_metric_alarm.dead_letters_errors.threshold == 0
-    error_message = "aws_cloudwatch_metric_alarm.dead_letters_errors.threshold: expected 0, got ${jsonencode(aws_cloudwatch_metric_alarm.dead_letters_errors.threshold)}."
+    condition     = aws_cloudwatch_metric_alarm.dead_letters_errors.period == 300
+    error_message = "aws_cloudwatch_metric_alarm.dead_letters_errors.period: expected 300, got ${jsonencode(aws_cloudwatch_metric_alarm.dead_letters_errors.period)}."
   }
 
   assert {
-    condition     = aws_cloudwatch_metric_alarm.dead_letters_errors.period == 300
-    error_message = "aws_cloudwatch_metric_alarm.dead_letters_errors.period: expected 300, got ${jsonencode(aws_cloudwatch_metric_alarm.dead_letters_errors.period)}."
+    condition     = aws_cloudwatch_metric_alarm.dead_letters_errors.threshold == 0
+    error_message = "aws_cloudwatch_metric_alarm.dead_letters_errors.threshold: expected 0, got ${jsonencode(aws_cloudwatch_metric_alarm.dead_letters_errors.threshold)}."
   }
 
   assert {
@@ -501,13 +501,13 @@ run "alarms_watch_this_instance" {
   }
 
   assert {
-    condition     = aws_cloudwatch_metric_alarm.dead_letters_throttles.threshold == 0
-    error_message = "aws_cloudwatch_metric_alarm.dead_letters_throttles.threshold: expected 0, got ${jsonencode(aws_cloudwatch_metric_alarm.dead_letters_throttles.threshold)}."
+    condition     = aws_cloudwatch_metric_alarm.dead_letters_throttles.period == 300
+    error_message = "aws_cloudwatch_metric_alarm.dead_letters_throttles.period: expected 300, got ${jsonencode(aws_cloudwatch_metric_alarm.dead_letters_throttles.period)}."
   }
 
   assert {
-    condition     = aws_cloudwatch_metric_alarm.dead_letters_throttles.period == 300
-    error_message = "aws_cloudwatch_metric_alarm.dead_letters_throttles.period: expected 300, got ${jsonencode(aws_cloudwatch_metric_alarm.dead_letters_throttles.period)}."
+    condition     = aws_cloudwatch_metric_alarm.dead_letters_throttles.threshold == 0
+    error_message = "aws_cloudwatch_metric_alarm.dead_letters_throttles.threshold: expected 0, got ${jsonencode(aws_cloudwatch_metric_alarm.dead_letters_throttles.threshold)}."
   }
 
   assert {
