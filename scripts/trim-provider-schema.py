@@ -15,6 +15,7 @@ import pathlib
 import sys
 
 RESOURCES = [
+    "aws_cloudwatch_dashboard",
     "aws_cloudwatch_log_group",
     "aws_cloudwatch_log_metric_filter",
     "aws_cloudwatch_metric_alarm",

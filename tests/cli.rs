@@ -787,7 +787,7 @@ fn a_render_that_replaces_stateful_resources_stops_until_allowed() {
         (code, stderr.as_str()),
         (
             Some(0),
-            "rendered sfngen.toml into infra: 0 written, 16 unchanged, 0 removed\n"
+            "rendered sfngen.toml into infra: 0 written, 18 unchanged, 0 removed\n"
         )
     );
 
