@@ -49,7 +49,11 @@ pub fn body(model: &Model, at: &Placement) -> Value {
         .map_or(DEFAULT_PERIOD_SECONDS, |a| a.period_seconds);
     let graph = Graph { at, period };
     let mut widgets = vec![grid.place(GRID_WIDTH, 3, header(at))];
-    widgets.push(grid.place(12, WIDGET_HEIGHT, graph.metrics("Executions", executions(model, at), None)));
+    widgets.push(grid.place(
+        12,
+        WIDGET_HEIGHT,
+        graph.metrics("Executions", executions(model, at), None),
+    ));
     widgets.push(grid.place(
         12,
         WIDGET_HEIGHT,
@@ -59,18 +63,30 @@ pub fn body(model: &Model, at: &Placement) -> Value {
         widgets.push(grid.place(
             12,
             WIDGET_HEIGHT,
-            graph.metrics("Failed executions: faults and business outcomes", failures(model, at), None),
+            graph.metrics(
+                "Failed executions: faults and business outcomes",
+                failures(model, at),
+                None,
+            ),
         ));
     }
     widgets.push(grid.place(
         12,
         WIDGET_HEIGHT,
-        graph.metrics("Callback outcomes (from the functions' log lines)", outcomes(model, at), None),
+        graph.metrics(
+            "Callback outcomes (from the functions' log lines)",
+            outcomes(model, at),
+            None,
+        ),
     ));
     widgets.push(grid.place(
         12,
         WIDGET_HEIGHT,
-        graph.metrics("Lambda errors and throttles", function_metrics(model, at, &["Errors", "Throttles"], "Sum"), None),
+        graph.metrics(
+            "Lambda errors and throttles",
+            function_metrics(model, at, &["Errors", "Throttles"], "Sum"),
+            None,
+        ),
     ));
     widgets.push(grid.place(
         12,
@@ -189,7 +205,11 @@ fn executions(_model: &Model, at: &Placement) -> Vec<Value> {
 
 fn execution_time(_model: &Model, at: &Placement) -> Vec<Value> {
     vec![
-        execution_metric(at, "ExecutionTime", json!({ "label": "duration, average", "stat": "Average" })),
+        execution_metric(
+            at,
+            "ExecutionTime",
+            json!({ "label": "duration, average", "stat": "Average" }),
+        ),
         execution_metric(at, "ExecutionTime", json!({ "label": "duration, p99", "stat": "p99" })),
         execution_metric(
             at,
@@ -207,7 +227,11 @@ fn module_metric(at: &Placement, metric: &str, options: Value) -> Value {
 /// Failed executions, split: the business outcomes the execution log counts, and the rest, faults.
 fn failures(_model: &Model, at: &Placement) -> Vec<Value> {
     vec![
-        execution_metric(at, "ExecutionsFailed", json!({ "id": "failed", "stat": "Sum", "visible": false })),
+        execution_metric(
+            at,
+            "ExecutionsFailed",
+            json!({ "id": "failed", "stat": "Sum", "visible": false }),
+        ),
         module_metric(
             at,
             BUSINESS_FAILURES_METRIC,
@@ -310,7 +334,13 @@ mod tests {
             }
         }
         let text = body.to_string();
-        for name in ["orders-a", "orders-a-dlq", "orders-b", "orders-callback", "orders-dead-letters"] {
+        for name in [
+            "orders-a",
+            "orders-a-dlq",
+            "orders-b",
+            "orders-callback",
+            "orders-dead-letters",
+        ] {
             assert!(text.contains(&format!("\"{name}\"")), "{name} is not named");
         }
         assert!(text.contains("arn:aws:states:eu-west-1:123456789012:stateMachine:orders"));

@@ -1002,7 +1002,11 @@ impl Model {
             &limits::LOG_GROUP_NAME,
         ));
         for metric in &self.business_failures {
-            names.push(module("metric filter", &metric.filter_name, &limits::METRIC_FILTER_NAME));
+            names.push(module(
+                "metric filter",
+                &metric.filter_name,
+                &limits::METRIC_FILTER_NAME,
+            ));
         }
         for role in &self.roles {
             names.push(module("IAM role", &role.name, &limits::IAM_ROLE_NAME));

@@ -419,7 +419,11 @@ fn measure(model: &sfngen::model::Model, warnings: &[sfngen::diagnostic::Diagnos
             }
             if kind == "aws_cloudwatch_log_metric_filter" && key == "pattern" {
                 let pattern = literal(&value, &worst).expect("a pattern is a string");
-                m.add(&limits::METRIC_FILTER_PATTERN, label.clone(), pattern.chars().count() as u64);
+                m.add(
+                    &limits::METRIC_FILTER_PATTERN,
+                    label.clone(),
+                    pattern.chars().count() as u64,
+                );
             }
             if kind == "aws_cloudwatch_log_metric_filter" && key == "log_group_name" {
                 *filters_per_group.entry(value.clone()).or_default() += 1;

@@ -976,8 +976,9 @@ fn alarms_watch_dead_letters_executions_and_the_functions_when_asked() {
                 );
             }
         }
-        // Each queue's oldest message: above the longest its steps wait (no timeout: the execution's), or half
-        // its retention when that is sooner, so that it can fire before the message expires.
+        // Each queue's oldest message: above half the shortest time its steps wait (no timeout: the
+        // execution's), so that it fires while the task can still be done, or half its retention when that is
+        // sooner, so that it can fire before the message expires.
         for queue in &model.queues {
             let alarm = m
                 .one(
@@ -986,15 +987,19 @@ fn alarms_watch_dead_letters_executions_and_the_functions_when_asked() {
                     &format!("{}_oldest_message", queue.key),
                 )
                 .unwrap_or_else(|| panic!("{label}: no oldest-message alarm for {}", queue.key));
-            let longest = model
+            let shortest = model
                 .steps
                 .iter()
                 .filter(|s| s.queue == queue.key)
                 .map(|s| s.timeout_seconds.unwrap_or(model.state_machine.timeout_seconds))
-                .max()
+                .min()
                 .unwrap();
-            let threshold = longest.min(queue.retention_seconds / 2);
+            let threshold = (shortest / 2).min(queue.retention_seconds / 2).max(1);
             assert!(threshold < queue.retention_seconds, "{label}");
+            assert!(
+                threshold < shortest || shortest == 1,
+                "{label}: fires before the step times out"
+            );
             assert_eq!(
                 attr(alarm, "threshold"),
                 Some(threshold.to_string()),
@@ -1012,9 +1017,20 @@ fn alarms_watch_dead_letters_executions_and_the_functions_when_asked() {
                 Some(format!("{{\n  QueueName = aws_sqs_queue.{}.name\n}}", queue.key)),
                 "{label}"
             );
-            clamped += usize::from(threshold < longest);
+            clamped += usize::from(threshold < shortest / 2);
         }
-        let metrics: Vec<String> = alarms.iter().filter_map(|(_, a)| attr(a, "metric_name")).collect();
+        // A metric an alarm watches: its own, or one of its metric queries' (faults only: failed minus business).
+        let metrics: Vec<String> = alarms
+            .iter()
+            .flat_map(|(_, a)| {
+                attr(a, "metric_name").into_iter().chain(
+                    inner(a, "metric_query")
+                        .into_iter()
+                        .flat_map(|q| inner(q, "metric"))
+                        .filter_map(|m| attr(m, "metric_name")),
+                )
+            })
+            .collect();
         for metric in [
             "ExecutionsFailed",
             "ExecutionsTimedOut",

@@ -1129,9 +1129,21 @@ fn assert_faults_only(run: Run, at: &Address, alarm: &Alarm, excluding: &Metric,
         &string(FAULTS_EXPRESSION),
         &format!("{at}'s expression"),
     )
-    .assert_eq(&metric("failed", "metric_name"), &string(alarm.metric.name), &format!("{at}'s failed metric"))
-    .assert_eq(&metric("failed", "namespace"), &string(&namespace(&alarm.metric)), &format!("{at}'s failed namespace"))
-    .assert_eq(&metric("business", "metric_name"), &string(excluding.name), &format!("{at}'s business metric"))
+    .assert_eq(
+        &metric("failed", "metric_name"),
+        &string(alarm.metric.name),
+        &format!("{at}'s failed metric"),
+    )
+    .assert_eq(
+        &metric("failed", "namespace"),
+        &string(&namespace(&alarm.metric)),
+        &format!("{at}'s failed namespace"),
+    )
+    .assert_eq(
+        &metric("business", "metric_name"),
+        &string(excluding.name),
+        &format!("{at}'s business metric"),
+    )
     .assert_eq(
         &metric("business", "namespace"),
         &string(&namespace(excluding)),

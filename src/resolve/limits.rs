@@ -98,7 +98,10 @@ fn dashboard(spec: &Spec, model: &Model) -> Vec<Diagnostic> {
             Diagnostic::error(
                 "name",
                 None,
-                format!("the dashboard name {name} is longer than {}", limits::DASHBOARD_NAME.figure_text()),
+                format!(
+                    "the dashboard name {name} is longer than {}",
+                    limits::DASHBOARD_NAME.figure_text()
+                ),
             )
             .with_help("this is a bug in sfngen: please report it with the spec".to_string()),
         );
