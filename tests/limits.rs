@@ -323,9 +323,13 @@ fn attributes(text: &str) -> Vec<(String, String, String, String)> {
             continue;
         }
         let trimmed = line.trim_start();
+        // An attribute of a nested block or object (`metric_transformation { name = ... }`) is the nested
+        // one's: reported with its type, but its `name` is no resource's name.
+        let nested = line.len() - trimmed.len() > 2;
         if let Some((key, value)) = trimmed.split_once(" = ").or_else(|| trimmed.split_once('=')) {
             let key = key.trim();
             if key.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') && !key.is_empty() {
+                let key = if nested && key == "name" { "nested_name" } else { key };
                 found.push((kind.clone(), label.clone(), key.to_string(), value.trim().to_string()));
             }
         }
