@@ -479,4 +479,56 @@ mod tests {
             ["name", "steps[0].queue", "steps[0].heartbeat", "queues.main.retention"]
         );
     }
+
+    /// A spec with one step and `n` catches, each ending in a Fail state with its own `len`-character error.
+    fn fail_catches(n: usize, len: usize) -> String {
+        let mut src = "name = \"orders\"\n[[steps]]\nname = \"A\"\nqueue = \"a\"\n".to_string();
+        for i in 0..n {
+            let error = format!("{i:0>len$}");
+            src.push_str(&format!(
+                "[[steps.catch]]\nerrors = [\"E{i}\"]\nfail = {{ error = \"{error}\" }}\n"
+            ));
+        }
+        src + "[queues.a]\n"
+    }
+
+    #[test]
+    fn declared_fail_errors_are_packed_into_filters_within_the_pattern_limit() {
+        let m = resolve_src(&fail_catches(40, 200)).expect("valid");
+        let parts = &m.business_failures;
+        assert!(parts.len() > 1, "40 errors of 200 characters need several filters");
+        let mut matched = Vec::new();
+        for (i, part) in parts.iter().enumerate() {
+            assert_eq!(part.id, LogMetricId::BusinessFailures { part: i + 1 });
+            assert!(crate::limits::METRIC_FILTER_PATTERN.allows(part.pattern().chars().count() as u64));
+            matched.extend(part.fields[1].1.clone());
+        }
+        assert_eq!(
+            matched,
+            m.business_errors().iter().map(|e| e.to_string()).collect::<Vec<_>>()
+        );
+        // An error a pattern cannot match exactly is left out (and counted as a fault).
+        let m = resolve_src(
+            "name = \"o\"\n[[steps]]\nname = \"A\"\nqueue = \"a\"\n[[steps.catch]]\nerrors = [\"X\"]\nfail = { error = \"Bad*\" }\n[[steps.catch]]\nfail = { error = \"Declined\" }\n[queues.a]\n",
+        )
+        .expect("valid");
+        assert_eq!(m.business_errors(), ["Bad*", "Declined"]);
+        assert_eq!(m.business_failures.len(), 1);
+        assert_eq!(
+            m.business_failures[0].pattern(),
+            "{ ($.type = \"ExecutionFailed\") && ($.details.error = \"Declined\") }"
+        );
+    }
+
+    #[test]
+    fn more_business_failure_filters_than_a_log_group_holds_are_refused() {
+        // 256-character errors: three to a filter, so 310 of them need more than 100 filters.
+        let diags = resolve_src(&fail_catches(310, 256)).expect_err("too many filters");
+        assert!(
+            diags
+                .iter()
+                .any(|d| d.message.contains("metric filters on the execution log") && d.message.contains("at most 100")),
+            "{diags:?}"
+        );
+    }
 }
