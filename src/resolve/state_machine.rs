@@ -52,19 +52,6 @@ fn log_level(value: &str) -> LogLevel {
         .unwrap_or(LogLevel::Error)
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn every_log_level_is_the_model_level_of_that_name() {
-        for (value, _) in keys::LOG_LEVEL.rule.values {
-            assert_eq!(log_level(value).as_str(), *value);
-        }
-        assert_eq!(log_level(keys::LOG_LEVEL.rule.default), LogLevel::Error);
-    }
-}
-
 /// The metric filters that count the executions the spec ends in a Fail state, from the execution log: the
 /// declared errors a pattern can match exactly, packed in order into as few filters as keep each pattern within
 /// [`limits::METRIC_FILTER_PATTERN`] (one error, at its 256 characters, always fits). The first filter is
@@ -108,5 +95,18 @@ fn business_filter(part: usize, errors: Vec<String>) -> LogMetric {
             (EXECUTION_FAILED_LOG.0, vec![EXECUTION_FAILED_LOG.1.to_string()]),
             (EXECUTION_ERROR_FIELD, errors),
         ],
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_log_level_is_the_model_level_of_that_name() {
+        for (value, _) in keys::LOG_LEVEL.rule.values {
+            assert_eq!(log_level(value).as_str(), *value);
+        }
+        assert_eq!(log_level(keys::LOG_LEVEL.rule.default), LogLevel::Error);
     }
 }
