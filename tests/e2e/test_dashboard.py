@@ -1,7 +1,7 @@
 """The dashboard and the alarms that say what to do, on the emulator with the real provider.
 
 One module with [alarms], a catch that ends executions in a declared Fail state and two queues is applied; then,
-in the background: the dashboard moto holds is read back (its body parses, names every queue, dead-letter queue,
+in the background: a second plan must find nothing to change; the dashboard moto holds is read back (its body parses, names every queue, dead-letter queue,
 function and the state machine, in the stack's region), the alarms moto holds are read (each description points
 at a runbook step; executions_failed counts faults only, by metric math), and two executions are failed for real
 through Step Functions (SendTaskFailure with the caught business error, and with an error nobody catches): their
@@ -100,6 +100,7 @@ def log_line(execution: dict) -> str:
 
 
 def observe(stack):
+    drift = stack.plan_code("drift.tfplan")  # before anything else: the module as applied, dashboard included
     outputs = stack.outputs()[KEY]
     cloudwatch, logs = aws_client("cloudwatch", stack.endpoint), aws_client("logs", stack.endpoint)
     sfn, sqs = aws_client("stepfunctions", stack.endpoint), aws_client("sqs", stack.endpoint)
@@ -115,7 +116,7 @@ def observe(stack):
     logs.put_log_events(logGroupName=group, logStreamName="states/e2e", logEvents=[
         {"timestamp": now, "message": log_line(business)}, {"timestamp": now + 1, "message": log_line(fault)}])
     stored = [e["message"] for e in logs.get_log_events(logGroupName=group, logStreamName="states/e2e")["events"]]
-    return {"outputs": outputs, "name": name, "dashboard": dashboard, "alarms": alarms, "filters": filters,
+    return {"drift": drift, "outputs": outputs, "name": name, "dashboard": dashboard, "alarms": alarms, "filters": filters,
             "business": business, "fault": fault, "stored": stored}
 
 
@@ -133,6 +134,10 @@ def turn_off(stack):
 pytestmark = pytest.mark.stack(
     "dashboard", quick(prepare) + [("observe", observe), ("off", turn_off)], destroy_when_done=True
 )
+
+
+def test_after_apply_a_second_plan_finds_nothing_to_change(stacks):
+    assert stacks["dashboard"].result("observe")["drift"] == 0
 
 
 def test_the_dashboard_names_every_queue_function_and_the_state_machine(stacks):
