@@ -169,7 +169,7 @@ BREAKAGES = [
     ("guard-rail-never-fires", "state_machine.tf", "!(var.log_level == \"ALL\" && var.include_execution_data)",
      "!(var.log_level == \"ALL\" && var.include_execution_data && false)", "checks",
      "warns_when_execution_logs_would_hold_task_tokens", "check.task_tokens_stay_out_of_execution_logs"),
-    ("alarm-threshold-changed", "alarms.tf", "threshold           = 900", "threshold           = 901",
+    ("alarm-threshold-changed", "alarms.tf", "threshold           = 450", "threshold           = 451",
      "alarms", "alarms_watch_this_instance", "aws_cloudwatch_metric_alarm.payments_oldest_message.threshold"),
 ]
 
