@@ -32,6 +32,18 @@ retention = "4d"
 """
 
 
+def dashboard_grows(queue_suffix: str):
+    """A check of the dashboard body's planned change: known at plan time, and it now names the queue (and its
+    dead-letter queue) whose name ends with `queue_suffix`, which it did not before."""
+
+    def check(before, after):
+        assert UNKNOWN not in (before, after), "the dashboard is known at plan time"
+        for name in (f'{queue_suffix}"', f'{queue_suffix}-dlq"'):
+            assert name not in before and name in after, name
+
+    return check
+
+
 @dataclass
 class Case:
     key: str
@@ -101,6 +113,8 @@ DEAD_LETTERS = "aws_lambda_function.dead_letters"
 SM_POLICY = "aws_iam_role_policy.state_machine"
 CALLBACK_POLICY = "aws_iam_role_policy.callback"
 DEAD_LETTERS_POLICY = "aws_iam_role_policy.dead_letters"
+# The dashboard names every queue: it changes with the queues.
+DASHBOARD = "aws_cloudwatch_dashboard.this[0]"
 
 CASES = [
     Case(
@@ -154,6 +168,8 @@ CASES = [
             SM: {"definition": ...},
             SM_POLICY: {"policy": policy_change(grown={"SendToCallbackQueues": "-audit"})},
             DEAD_LETTERS_POLICY: {"policy": policy_change(grown={"ReadDeadLetters": "-audit-dlq"})},
+            # The dashboard gets the new queue's widget (known at plan time: names built from var.name).
+            DASHBOARD: {"dashboard_body": dashboard_grows("-audit")},
         },
         creates={
             "aws_sqs_queue.audit",
