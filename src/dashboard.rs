@@ -355,4 +355,31 @@ mod tests {
         assert_eq!(body["widgets"].as_array().unwrap().len(), widget_count(&m));
         assert!(!body.to_string().contains(BUSINESS_FAILURES_METRIC));
     }
+
+    #[test]
+    fn a_module_of_many_queues_keeps_within_the_widget_limit() {
+        // 150 queues with 32-character keys and the longest name, partition, region and account.
+        let mut src = format!("name = \"{}\"\n", crate::limits::worst_name());
+        for i in 0..150 {
+            src.push_str(&format!("[[steps]]\nname = \"S{i}\"\nqueue = \"q{i:0>31}\"\n"));
+        }
+        for i in 0..150 {
+            src.push_str(&format!("[queues.q{i:0>31}]\n"));
+        }
+        let m = model(&src);
+        let worst = crate::limits::worst_name();
+        let at = Placement {
+            name: &worst,
+            region: crate::limits::WORST_REGION,
+            partition: crate::limits::WORST_PARTITION,
+            account: crate::limits::WORST_ACCOUNT,
+        };
+        let body = body(&m, &at);
+        let widgets = body["widgets"].as_array().unwrap().len();
+        assert_eq!(widgets, 156);
+        assert!(crate::limits::DASHBOARD_WIDGETS.allows(widgets as u64));
+        // The body's size, which AWS documents no limit for (the README gives this figure).
+        let bytes = body.to_string().len();
+        assert!((150_000..200_000).contains(&bytes), "{bytes} bytes");
+    }
 }
