@@ -40,8 +40,26 @@ fn quoted(text: &str) -> String {
         return out;
     }
     let expr = hcl::Expression::String(text.to_string());
-    hcl::format::to_string(&expr)
-        .unwrap_or_else(|err| panic!("bug: hcl-rs could not format the string literal {text:?}: {err}"))
+    let formatted = hcl::format::to_string(&expr)
+        .unwrap_or_else(|err| panic!("bug: hcl-rs could not format the string literal {text:?}: {err}"));
+    escape_missed_directives(&formatted)
+}
+
+/// hcl-rs 0.19 leaves the `%{` of `$%{` as it is (it escapes `${` and a `%{` after anything else), and Terraform
+/// then reads a template directive: a `%{` or `${` in its output that is not already doubled gets its sigil
+/// doubled (`$%{` → `$%%{`, which Terraform reads as `$` and a literal `%{`).
+fn escape_missed_directives(formatted: &str) -> String {
+    let chars: Vec<char> = formatted.chars().collect();
+    let mut out = String::with_capacity(formatted.len() + 2);
+    for (i, &c) in chars.iter().enumerate() {
+        let opens = (c == '%' || c == '$') && chars.get(i + 1) == Some(&'{');
+        let doubled = i > 0 && chars[i - 1] == c;
+        if opens && !doubled {
+            out.push(c);
+        }
+        out.push(c);
+    }
+    out
 }
 
 /// Printable ASCII without `"`, `\` or the start of a template sequence (`${`, `%{`): quoted, such a string
@@ -611,6 +629,9 @@ data "aws_partition" "current" {}
     #[test]
     fn strings_are_escaped_and_never_templates() {
         assert_eq!(string("a\"b${c}"), Expr::Raw(r#""a\"b$${c}""#.into()));
+        // hcl-rs alone writes `$%{` as it is, a template directive to Terraform.
+        assert_eq!(string("${$%{ if x }"), Expr::Raw(r#""$${$%%{ if x }""#.into()));
+        assert_eq!(string("a\"$%{"), Expr::Raw(r#""a\"$%%{""#.into()));
     }
 
     #[test]
