@@ -60,18 +60,43 @@ resource "aws_cloudwatch_metric_alarm" "dead_letters_unsettled" {
 
 resource "aws_cloudwatch_metric_alarm" "executions_failed" {
   alarm_name          = "${var.name}-failed"
-  alarm_description   = "Executions of the approvals state machine failed (the spec ends none in a Fail state: every failure is a fault). Find the error in the execution's history, fix its cause, then redrive them. What to do: module README, Runbook: Redrive failed executions."
-  namespace           = "AWS/States"
-  metric_name         = "ExecutionsFailed"
-  statistic           = "Sum"
-  period              = 300
+  alarm_description   = "Executions of the approvals state machine failed with a fault: ExecutionsFailed minus BusinessFailures, the executions the spec ends in a Fail state (a catch's fail: \"Rejected\"), counted from the execution log's ExecutionFailed events. While log_level is OFF there is no execution log: every failure then counts as a fault. Find the error in the execution's history, fix its cause, then redrive them. What to do: module README, Runbook: Redrive failed executions."
   evaluation_periods  = 1
   comparison_operator = "GreaterThanThreshold"
   threshold           = 0
   treat_missing_data  = "notBreaching"
 
-  dimensions = {
-    StateMachineArn = aws_sfn_state_machine.this.arn
+  # Faults only: the failed executions minus those the spec ends in a Fail state (counted from the execution log).
+  metric_query {
+    id          = "faults"
+    expression  = "failed - FILL(business, 0)"
+    label       = "failed executions that are faults"
+    return_data = true
+  }
+
+  metric_query {
+    id = "failed"
+
+    metric {
+      namespace   = "AWS/States"
+      metric_name = "ExecutionsFailed"
+      stat        = "Sum"
+      period      = 300
+      dimensions = {
+        StateMachineArn = aws_sfn_state_machine.this.arn
+      }
+    }
+  }
+
+  metric_query {
+    id = "business"
+
+    metric {
+      namespace   = "sfngen/${var.name}"
+      metric_name = "BusinessFailures"
+      stat        = "Sum"
+      period      = 300
+    }
   }
 
   alarm_actions = var.alarm_actions

@@ -63,6 +63,25 @@ resource "aws_cloudwatch_dashboard" "this" {
       {
         type = "metric"
         properties = {
+          title   = "Failed executions: faults and business outcomes"
+          view    = "timeSeries"
+          stacked = false
+          region  = "${local.region}"
+          period  = 300
+          metrics = [
+            ["AWS/States", "ExecutionsFailed", "StateMachineArn", "arn:${local.partition}:states:${local.region}:${local.account_id}:stateMachine:${var.name}", { id = "failed", stat = "Sum", visible = false }],
+            ["sfngen/${var.name}", "BusinessFailures", { id = "business", stat = "Sum", label = "business outcomes (a catch's Fail state)" }],
+            [{ id = "faults", expression = "failed - FILL(business, 0)", label = "faults (failed, not declared)" }],
+          ]
+        }
+        x      = 0
+        y      = 9
+        width  = 12
+        height = 6
+      },
+      {
+        type = "metric"
+        properties = {
           title   = "Callback outcomes (from the functions' log lines)"
           view    = "timeSeries"
           stacked = false
@@ -74,7 +93,7 @@ resource "aws_cloudwatch_dashboard" "this" {
             ["sfngen/${var.name}", "DeadLettersUnsettled", { label = "DeadLettersUnsettled", stat = "Sum" }],
           ]
         }
-        x      = 0
+        x      = 12
         y      = 9
         width  = 12
         height = 6
@@ -94,8 +113,8 @@ resource "aws_cloudwatch_dashboard" "this" {
             ["AWS/Lambda", "Throttles", "FunctionName", "${var.name}-dead-letters", { label = "dead-letter throttles", stat = "Sum" }],
           ]
         }
-        x      = 12
-        y      = 9
+        x      = 0
+        y      = 15
         width  = 12
         height = 6
       },
@@ -112,7 +131,7 @@ resource "aws_cloudwatch_dashboard" "this" {
             ["AWS/Lambda", "Duration", "FunctionName", "${var.name}-dead-letters", { label = "dead-letter duration", stat = "Maximum" }],
           ]
         }
-        x      = 0
+        x      = 12
         y      = 15
         width  = 12
         height = 6
@@ -136,8 +155,8 @@ resource "aws_cloudwatch_dashboard" "this" {
             horizontal = [{ label = "oldest-message alarm (s)", value = 86400, yAxis = "right" }]
           }
         }
-        x      = 12
-        y      = 15
+        x      = 0
+        y      = 21
         width  = 12
         height = 6
       },

@@ -47,6 +47,25 @@ resource "aws_sfn_state_machine" "this" {
   depends_on = [aws_iam_role_policy.state_machine]
 }
 
+# Executions that end in a Fail state the spec declares (a catch's fail) are business outcomes, not faults:
+# counted here from the execution log's ExecutionFailed events, so that the executions_failed alarm and the
+# dashboard can take them out of ExecutionsFailed. No log events while var.log_level is "OFF": then every
+# failure counts as a fault.
+resource "aws_cloudwatch_log_metric_filter" "business_failures" {
+  count = local.execution_logging ? 1 : 0
+
+  name           = "${var.name}-business-failures"
+  log_group_name = aws_cloudwatch_log_group.state_machine[0].name
+  pattern        = "{ ($.type = \"ExecutionFailed\") && ($.details.error = \"Rejected\") }"
+
+  metric_transformation {
+    name      = "BusinessFailures"
+    namespace = "sfngen/${var.name}"
+    value     = "1"
+    unit      = "Count"
+  }
+}
+
 # sfngen's guard rail, kept for every environment: at level ALL, execution data logs every task's message,
 # task token included, and a token completes or fails its task for whoever reads it.
 check "task_tokens_stay_out_of_execution_logs" {

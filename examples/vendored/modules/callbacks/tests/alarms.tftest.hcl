@@ -186,23 +186,38 @@ run "alarms_watch_this_instance" {
   }
 
   assert {
-    condition     = aws_cloudwatch_metric_alarm.executions_failed.namespace == "AWS/States"
-    error_message = "aws_cloudwatch_metric_alarm.executions_failed.namespace: expected \"AWS/States\", got ${jsonencode(aws_cloudwatch_metric_alarm.executions_failed.namespace)}."
+    condition     = toset([for q in aws_cloudwatch_metric_alarm.executions_failed.metric_query : q.id]) == toset(["faults", "failed", "business"])
+    error_message = "aws_cloudwatch_metric_alarm.executions_failed's metric queries: expected [\"faults\", \"failed\", \"business\"], got ${jsonencode([for q in aws_cloudwatch_metric_alarm.executions_failed.metric_query : q.id])}."
   }
 
   assert {
-    condition     = aws_cloudwatch_metric_alarm.executions_failed.metric_name == "ExecutionsFailed"
-    error_message = "aws_cloudwatch_metric_alarm.executions_failed.metric_name: expected \"ExecutionsFailed\", got ${jsonencode(aws_cloudwatch_metric_alarm.executions_failed.metric_name)}."
+    condition     = one([for q in aws_cloudwatch_metric_alarm.executions_failed.metric_query : q.expression if q.id == "faults"]) == "failed - FILL(business, 0)"
+    error_message = "aws_cloudwatch_metric_alarm.executions_failed's expression: expected \"failed - FILL(business, 0)\", got ${jsonencode(one([for q in aws_cloudwatch_metric_alarm.executions_failed.metric_query : q.expression if q.id == "faults"]))}."
   }
 
   assert {
-    condition     = aws_cloudwatch_metric_alarm.executions_failed.statistic == "Sum"
-    error_message = "aws_cloudwatch_metric_alarm.executions_failed.statistic: expected \"Sum\", got ${jsonencode(aws_cloudwatch_metric_alarm.executions_failed.statistic)}."
+    condition     = one(flatten([for q in aws_cloudwatch_metric_alarm.executions_failed.metric_query : [for m in q.metric : m.metric_name] if q.id == "failed"])) == "ExecutionsFailed"
+    error_message = "aws_cloudwatch_metric_alarm.executions_failed's failed metric: expected \"ExecutionsFailed\", got ${jsonencode(one(flatten([for q in aws_cloudwatch_metric_alarm.executions_failed.metric_query : [for m in q.metric : m.metric_name] if q.id == "failed"])))}."
   }
 
   assert {
-    condition     = aws_cloudwatch_metric_alarm.executions_failed.period == 300
-    error_message = "aws_cloudwatch_metric_alarm.executions_failed.period: expected 300, got ${jsonencode(aws_cloudwatch_metric_alarm.executions_failed.period)}."
+    condition     = one(flatten([for q in aws_cloudwatch_metric_alarm.executions_failed.metric_query : [for m in q.metric : m.namespace] if q.id == "failed"])) == "AWS/States"
+    error_message = "aws_cloudwatch_metric_alarm.executions_failed's failed namespace: expected \"AWS/States\", got ${jsonencode(one(flatten([for q in aws_cloudwatch_metric_alarm.executions_failed.metric_query : [for m in q.metric : m.namespace] if q.id == "failed"])))}."
+  }
+
+  assert {
+    condition     = one(flatten([for q in aws_cloudwatch_metric_alarm.executions_failed.metric_query : [for m in q.metric : m.metric_name] if q.id == "business"])) == "BusinessFailures"
+    error_message = "aws_cloudwatch_metric_alarm.executions_failed's business metric: expected \"BusinessFailures\", got ${jsonencode(one(flatten([for q in aws_cloudwatch_metric_alarm.executions_failed.metric_query : [for m in q.metric : m.metric_name] if q.id == "business"])))}."
+  }
+
+  assert {
+    condition     = one(flatten([for q in aws_cloudwatch_metric_alarm.executions_failed.metric_query : [for m in q.metric : m.namespace] if q.id == "business"])) == "sfngen/sfngen-test-b"
+    error_message = "aws_cloudwatch_metric_alarm.executions_failed's business namespace: expected \"sfngen/sfngen-test-b\", got ${jsonencode(one(flatten([for q in aws_cloudwatch_metric_alarm.executions_failed.metric_query : [for m in q.metric : m.namespace] if q.id == "business"])))}."
+  }
+
+  assert {
+    condition     = one(flatten([for q in aws_cloudwatch_metric_alarm.executions_failed.metric_query : [for m in q.metric : m.period] if q.id == "failed"])) == 300
+    error_message = "aws_cloudwatch_metric_alarm.executions_failed's period: expected 300, got ${jsonencode(one(flatten([for q in aws_cloudwatch_metric_alarm.executions_failed.metric_query : [for m in q.metric : m.period] if q.id == "failed"])))}."
   }
 
   assert {
@@ -223,11 +238,6 @@ run "alarms_watch_this_instance" {
   assert {
     condition     = toset(aws_cloudwatch_metric_alarm.executions_failed.ok_actions) == toset(["arn:aws:sns:eu-west-1:123456789012:sfngen-test-alerts"])
     error_message = "aws_cloudwatch_metric_alarm.executions_failed.ok_actions: expected [\"arn:aws:sns:eu-west-1:123456789012:sfngen-test-alerts\"], got ${jsonencode(aws_cloudwatch_metric_alarm.executions_failed.ok_actions)}."
-  }
-
-  assert {
-    condition     = jsonencode(aws_cloudwatch_metric_alarm.executions_failed.dimensions) == jsonencode({ StateMachineArn = "arn:aws:states:eu-west-1:123456789012:stateMachine:sfngen-test-b" })
-    error_message = "aws_cloudwatch_metric_alarm.executions_failed.dimensions: expected jsonencode({ StateMachineArn = \"arn:aws:states:eu-west-1:123456789012:stateMachine:sfngen-test-b\" }), got ${jsonencode(jsonencode(aws_cloudwatch_metric_alarm.executions_failed.dimensions))}."
   }
 
   assert {

@@ -72,6 +72,11 @@ run "names_follow_the_name_input" {
   }
 
   assert {
+    condition     = aws_cloudwatch_log_metric_filter.business_failures[0].name == "sfngen-test-b-business-failures"
+    error_message = "aws_cloudwatch_log_metric_filter.business_failures[0].name: expected \"sfngen-test-b-business-failures\", got ${jsonencode(aws_cloudwatch_log_metric_filter.business_failures[0].name)}."
+  }
+
+  assert {
     condition     = aws_iam_role.state_machine.name == "sfngen-test-b-state-machine"
     error_message = "aws_iam_role.state_machine.name: expected \"sfngen-test-b-state-machine\", got ${jsonencode(aws_iam_role.state_machine.name)}."
   }
