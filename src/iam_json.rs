@@ -392,6 +392,16 @@ impl std::fmt::Display for ArnOf<'_> {
                 f.write_str("stateMachine:")?;
                 name(f, &model.state_machine.name)
             }
+            Resource::Executions => {
+                regional(f, "states")?;
+                f.write_str("execution:")?;
+                name(f, &model.state_machine.name)?;
+                f.write_str(":*")
+            }
+            Resource::DeadLetterMapping(_) => {
+                regional(f, "lambda")?;
+                write!(f, "event-source-mapping:{}", limits::WORST_MAPPING_UUID)
+            }
             Resource::Function(id) => {
                 regional(f, "lambda")?;
                 f.write_str("function:")?;

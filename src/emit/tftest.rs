@@ -118,6 +118,13 @@ impl<'m> Instance<'m> {
             Resource::Queue(key) => self.queue_arn(key, false),
             Resource::DeadLetterQueue(key) => self.queue_arn(key, true),
             Resource::StateMachine => self.state_machine_arn(),
+            Resource::Executions => Self::regional_arn(
+                "states",
+                &format!("execution:{}:*", self.named(&self.model.state_machine.name)),
+            ),
+            Resource::DeadLetterMapping(key) => {
+                panic!("bug: the mapping of queue {key:?} has a UUID only Lambda gives; no module test asserts its ARN")
+            }
             Resource::Function(id) => self.function_arn(*id),
             Resource::ModuleKey => module_key_arn(),
             Resource::QueueKey(key) => match &self.model.queue(key).encryption {
