@@ -124,3 +124,10 @@ variable "callback_log_retention_days" {
     error_message = "Invalid callback_log_retention_days: use one of 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653."
   }
 }
+
+variable "dead_letter_mappings_enabled" {
+  description = "Whether the dead-letter function reads the dead-letter queues and fails their tasks at once (fail-fast); false pauses it: dead letters stay in their queues, their tasks wait, and the runbook's \"Move dead letters back\" can hand them to workers again."
+  type        = bool
+  default     = true
+  nullable    = false
+}
