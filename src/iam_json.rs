@@ -75,7 +75,14 @@ impl ArnParts {
             (hash ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)
         });
         let hex = format!("{hash:016x}{:016x}", hash.rotate_left(29) ^ 0x9e37_79b9_7f4a_7c15);
-        let uuid = format!("{}-{}-{}-{}-{}", &hex[..8], &hex[8..12], &hex[12..16], &hex[16..20], &hex[20..32]);
+        let uuid = format!(
+            "{}-{}-{}-{}-{}",
+            &hex[..8],
+            &hex[8..12],
+            &hex[12..16],
+            &hex[16..20],
+            &hex[20..32]
+        );
         debug_assert_eq!(uuid.len(), limits::WORST_MAPPING_UUID.len());
         uuid
     }

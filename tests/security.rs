@@ -1327,7 +1327,11 @@ fn the_operator_policy_is_the_runbooks_calls_on_this_modules_resources() {
             .collect();
         assert!(!documents.is_empty(), "{label}: no operator policy");
         let state_machine = built_arn(m, "aws_sfn_state_machine", "this");
-        let executions = state_machine.replace(":stateMachine:", ":execution:").trim_end_matches('"').to_string() + ":*\"";
+        let executions = state_machine
+            .replace(":stateMachine:", ":execution:")
+            .trim_end_matches('"')
+            .to_string()
+            + ":*\"";
         let queues: Vec<(String, String)> = m
             .all("resource", "aws_sqs_queue")
             .into_iter()
@@ -1338,7 +1342,10 @@ fn the_operator_policy_is_the_runbooks_calls_on_this_modules_resources() {
                 assert_eq!(for_each, None, "{label}: {name}");
                 let actions = strings(statement, "actions");
                 let resources = strings(statement, "resources");
-                assert!(!resources.is_empty() && !resources.contains(&"\"*\"".to_string()), "{label}: {resources:?}");
+                assert!(
+                    !resources.is_empty() && !resources.contains(&"\"*\"".to_string()),
+                    "{label}: {resources:?}"
+                );
                 for action in &actions {
                     let allowed: Vec<String> = match action.as_str() {
                         "states:StartExecution" | "states:ListExecutions" => vec![state_machine.clone()],

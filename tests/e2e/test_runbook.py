@@ -57,6 +57,11 @@ def root(moto, stacks):
     return pipeline.stack.dir, Deployment(moto, outputs), procedures((pipeline.stack.dir / "README.md").read_text())
 
 
+@pytest.fixture(scope="module")
+def stack(stacks):
+    return stacks["runbook"].stack
+
+
 class Runbook:
     """Runs a procedure's blocks with bash in the root, `terraform` and the pinned `aws` on PATH, every `aws`
     command recorded."""
@@ -294,4 +299,20 @@ def test_pause_fail_fast_disables_the_dead_letter_mappings(root, runbook):
     assert result.stdout.split() == ["Disabled"]
     assert lam.get_event_source_mapping(UUID=mappings["jobs"])["State"] == "Disabled"
     assert_the_operator_policy_allows_only_these(deployment, runbook.calls())
-    lam.update_event_source_mapping(UUID=mappings["jobs"], Enabled=True)
+
+
+def test_the_input_pauses_fail_fast_and_an_apply_sets_the_mappings_back(root, stack):
+    """As the README says: the next `terraform apply` sets the mappings back to the input's value, and
+    `dead_letter_mappings_enabled = false` pauses them for as long as it is set."""
+    _, deployment, _ = root
+    uuid_ = deployment.outputs["dead_letter_mapping_ids"]["jobs"]
+    lam = deployment.moto.client("lambda")
+    lam.update_event_source_mapping(UUID=uuid_, Enabled=False)
+    stack.terraform("apply", "-auto-approve", "-input=false", "-no-color")
+    assert lam.get_event_source_mapping(UUID=uuid_)["State"] == "Enabled"
+    stack.terraform("apply", "-auto-approve", "-input=false", "-no-color", "-var", "dead_letter_mappings_enabled=false")
+    assert lam.get_event_source_mapping(UUID=uuid_)["State"] == "Disabled"
+    # The same mappings (updated in place): the runbook's ids stay good.
+    assert stack.outputs()["dead_letter_mapping_ids"] == deployment.outputs["dead_letter_mapping_ids"]
+    stack.terraform("apply", "-auto-approve", "-input=false", "-no-color")
+    assert lam.get_event_source_mapping(UUID=uuid_)["State"] == "Enabled"
