@@ -478,7 +478,7 @@ fn task_parameters(spec: &Spec, model: &Model) -> Vec<Diagnostic> {
                 Some(span),
                 format!(
                     "the static message fields make this task's parameters {} bytes before any input (with the \
-                     longest queue URL and task token); {} is at most {}",
+                     longest queue URL, task token and context); {} is at most {}",
                     thousands(fixed),
                     limits::TASK_PARAMETERS.what,
                     limits::TASK_PARAMETERS.figure_text()
