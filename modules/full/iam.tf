@@ -504,13 +504,14 @@ data "aws_iam_policy_document" "operator" {
   }
 
   statement {
-    sid     = "ReadQueueDepths"
-    actions = ["sqs:GetQueueAttributes"]
+    sid = "TakeBackDeadLetters"
+    actions = [
+      "sqs:GetQueueAttributes",
+      "sqs:SendMessage",
+    ]
     resources = [
       "arn:${local.partition}:sqs:${local.region}:${local.account_id}:${var.name}-payments",
       "arn:${local.partition}:sqs:${local.region}:${local.account_id}:${var.name}-warehouse.fifo",
-      "arn:${local.partition}:sqs:${local.region}:${local.account_id}:${var.name}-payments-dlq",
-      "arn:${local.partition}:sqs:${local.region}:${local.account_id}:${var.name}-warehouse-dlq.fifo",
     ]
   }
 
@@ -519,6 +520,7 @@ data "aws_iam_policy_document" "operator" {
     actions = [
       "sqs:CancelMessageMoveTask",
       "sqs:DeleteMessage",
+      "sqs:GetQueueAttributes",
       "sqs:ListMessageMoveTasks",
       "sqs:ReceiveMessage",
       "sqs:StartMessageMoveTask",
@@ -526,15 +528,6 @@ data "aws_iam_policy_document" "operator" {
     resources = [
       "arn:${local.partition}:sqs:${local.region}:${local.account_id}:${var.name}-payments-dlq",
       "arn:${local.partition}:sqs:${local.region}:${local.account_id}:${var.name}-warehouse-dlq.fifo",
-    ]
-  }
-
-  statement {
-    sid     = "TakeBackDeadLetters"
-    actions = ["sqs:SendMessage"]
-    resources = [
-      "arn:${local.partition}:sqs:${local.region}:${local.account_id}:${var.name}-payments",
-      "arn:${local.partition}:sqs:${local.region}:${local.account_id}:${var.name}-warehouse.fifo",
     ]
   }
 

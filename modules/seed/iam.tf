@@ -308,12 +308,12 @@ data "aws_iam_policy_document" "operator" {
   }
 
   statement {
-    sid     = "ReadQueueDepths"
-    actions = ["sqs:GetQueueAttributes"]
-    resources = [
-      "arn:${local.partition}:sqs:${local.region}:${local.account_id}:${var.name}-main",
-      "arn:${local.partition}:sqs:${local.region}:${local.account_id}:${var.name}-main-dlq",
+    sid = "TakeBackDeadLetters"
+    actions = [
+      "sqs:GetQueueAttributes",
+      "sqs:SendMessage",
     ]
+    resources = ["arn:${local.partition}:sqs:${local.region}:${local.account_id}:${var.name}-main"]
   }
 
   statement {
@@ -321,17 +321,12 @@ data "aws_iam_policy_document" "operator" {
     actions = [
       "sqs:CancelMessageMoveTask",
       "sqs:DeleteMessage",
+      "sqs:GetQueueAttributes",
       "sqs:ListMessageMoveTasks",
       "sqs:ReceiveMessage",
       "sqs:StartMessageMoveTask",
     ]
     resources = ["arn:${local.partition}:sqs:${local.region}:${local.account_id}:${var.name}-main-dlq"]
-  }
-
-  statement {
-    sid       = "TakeBackDeadLetters"
-    actions   = ["sqs:SendMessage"]
-    resources = ["arn:${local.partition}:sqs:${local.region}:${local.account_id}:${var.name}-main"]
   }
 
   statement {

@@ -302,20 +302,30 @@ pub(super) fn operator_policy(queues: &[Queue]) -> Vec<OperatorPolicy> {
             vec![Resource::Executions],
         ),
     ];
-    let with_dead_letters: Vec<&Queue> = queues.iter().filter(|q| q.dead_letter.is_some()).collect();
-    let mut watched: Vec<Resource> = queues.iter().map(|q| Resource::Queue(q.key.clone())).collect();
-    watched.extend(
-        with_dead_letters
-            .iter()
-            .map(|q| Resource::DeadLetterQueue(q.key.clone())),
-    );
-    statements.push(allow("ReadQueueDepths", &["sqs:GetQueueAttributes"], watched));
+    // Each queue's ARN once: the policy grows by a few ARNs a queue, and outgrows a managed policy late.
+    let (with_dead_letters, without): (Vec<&Queue>, Vec<&Queue>) = queues.iter().partition(|q| q.dead_letter.is_some());
+    if !without.is_empty() {
+        statements.push(allow(
+            "ReadQueueDepths",
+            &["sqs:GetQueueAttributes"],
+            without.iter().map(|q| Resource::Queue(q.key.clone())).collect(),
+        ));
+    }
     if !with_dead_letters.is_empty() {
+        statements.push(allow(
+            "TakeBackDeadLetters",
+            &["sqs:GetQueueAttributes", "sqs:SendMessage"],
+            with_dead_letters
+                .iter()
+                .map(|q| Resource::Queue(q.key.clone()))
+                .collect(),
+        ));
         statements.push(allow(
             "MoveDeadLetters",
             &[
                 "sqs:CancelMessageMoveTask",
                 "sqs:DeleteMessage",
+                "sqs:GetQueueAttributes",
                 "sqs:ListMessageMoveTasks",
                 "sqs:ReceiveMessage",
                 "sqs:StartMessageMoveTask",
@@ -323,14 +333,6 @@ pub(super) fn operator_policy(queues: &[Queue]) -> Vec<OperatorPolicy> {
             with_dead_letters
                 .iter()
                 .map(|q| Resource::DeadLetterQueue(q.key.clone()))
-                .collect(),
-        ));
-        statements.push(allow(
-            "TakeBackDeadLetters",
-            &["sqs:SendMessage"],
-            with_dead_letters
-                .iter()
-                .map(|q| Resource::Queue(q.key.clone()))
                 .collect(),
         ));
         let keys = queue_keys(with_dead_letters.iter().copied());

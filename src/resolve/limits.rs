@@ -31,12 +31,15 @@ pub(super) fn check(spec: &Spec, model: &mut Model) -> Vec<Diagnostic> {
     diags
 }
 
-/// The guard-rail warnings that come from limits: a worker policy in parts, an execution history that can
-/// reach its quota.
+/// The guard-rail warnings that come from limits: a worker or operator policy in parts, an execution history that
+/// can reach its quota.
 pub(super) fn warnings(spec: &Spec, model: &Model) -> Vec<Diagnostic> {
     let mut warnings = Vec::new();
     if model.worker_policy_in_parts() {
         warnings.push(worker_policy_in_parts(spec, model.worker_policy().len()));
+    }
+    if model.operator_policies.len() > 1 {
+        warnings.push(operator_policy_in_parts(spec, model.operator_policies.len()));
     }
     warnings.extend(execution_history(spec, model));
     warnings
@@ -84,6 +87,22 @@ fn worker_policy_in_parts(spec: &Spec, parts: usize) -> Diagnostic {
         "a worker of a few queues attaches worker_policy_json_by_queue[KEY] for each; or split the queues between \
          specs",
     )
+}
+
+/// The operator policy does not fit one managed policy: its output is a list, which a role attaches part by part.
+fn operator_policy_in_parts(spec: &Spec, parts: usize) -> Diagnostic {
+    Diagnostic::warning(
+        "queues",
+        Some(queues_span(spec)),
+        format!(
+            "the operator policy for all {} queues is larger than a managed policy ({}): output \
+             operator_policy_json is a list of {} documents to attach together, not one document",
+            spec.queues.len(),
+            limits::IAM_MANAGED_POLICY.figure_text(),
+            parts
+        ),
+    )
+    .with_help("attach each document of operator_policy_json to the on-call role; or split the queues between specs")
 }
 
 /// The span of what made a derived name, and the key path a message names.

@@ -302,8 +302,8 @@ run "policies_name_only_this_instance" {
   }
 
   assert {
-    condition     = toset([for s in data.aws_iam_policy_document.operator.statement : s.sid]) == toset(["StartAndListExecutions", "StopAndRedriveExecutions", "ReadQueueDepths", "MoveDeadLetters", "TakeBackDeadLetters", "MoveEncryptedDeadLetters", "PauseFailFast"])
-    error_message = "the statements of data.aws_iam_policy_document.operator: expected [\"StartAndListExecutions\", \"StopAndRedriveExecutions\", \"ReadQueueDepths\", \"MoveDeadLetters\", \"TakeBackDeadLetters\", \"MoveEncryptedDeadLetters\", \"PauseFailFast\"], got ${jsonencode([for s in data.aws_iam_policy_document.operator.statement : s.sid])}."
+    condition     = toset([for s in data.aws_iam_policy_document.operator.statement : s.sid]) == toset(["StartAndListExecutions", "StopAndRedriveExecutions", "TakeBackDeadLetters", "MoveDeadLetters", "MoveEncryptedDeadLetters", "PauseFailFast"])
+    error_message = "the statements of data.aws_iam_policy_document.operator: expected [\"StartAndListExecutions\", \"StopAndRedriveExecutions\", \"TakeBackDeadLetters\", \"MoveDeadLetters\", \"MoveEncryptedDeadLetters\", \"PauseFailFast\"], got ${jsonencode([for s in data.aws_iam_policy_document.operator.statement : s.sid])}."
   }
 
   assert {
@@ -317,18 +317,13 @@ run "policies_name_only_this_instance" {
   }
 
   assert {
-    condition     = toset(one([for s in data.aws_iam_policy_document.operator.statement : s.resources if s.sid == "ReadQueueDepths"])) == toset(["arn:aws:sqs:eu-west-1:123456789012:sfngen-test-b-payments", "arn:aws:sqs:eu-west-1:123456789012:sfngen-test-b-warehouse.fifo", "arn:aws:sqs:eu-west-1:123456789012:sfngen-test-b-payments-dlq", "arn:aws:sqs:eu-west-1:123456789012:sfngen-test-b-warehouse-dlq.fifo"])
-    error_message = "the resources of statement ReadQueueDepths of data.aws_iam_policy_document.operator: expected [\"arn:aws:sqs:eu-west-1:123456789012:sfngen-test-b-payments\", \"arn:aws:sqs:eu-west-1:123456789012:sfngen-test-b-warehouse.fifo\", \"arn:aws:sqs:eu-west-1:123456789012:sfngen-test-b-payments-dlq\", \"arn:aws:sqs:eu-west-1:123456789012:sfngen-test-b-warehouse-dlq.fifo\"], got ${jsonencode(one([for s in data.aws_iam_policy_document.operator.statement : s.resources if s.sid == "ReadQueueDepths"]))}."
+    condition     = toset(one([for s in data.aws_iam_policy_document.operator.statement : s.resources if s.sid == "TakeBackDeadLetters"])) == toset(["arn:aws:sqs:eu-west-1:123456789012:sfngen-test-b-payments", "arn:aws:sqs:eu-west-1:123456789012:sfngen-test-b-warehouse.fifo"])
+    error_message = "the resources of statement TakeBackDeadLetters of data.aws_iam_policy_document.operator: expected [\"arn:aws:sqs:eu-west-1:123456789012:sfngen-test-b-payments\", \"arn:aws:sqs:eu-west-1:123456789012:sfngen-test-b-warehouse.fifo\"], got ${jsonencode(one([for s in data.aws_iam_policy_document.operator.statement : s.resources if s.sid == "TakeBackDeadLetters"]))}."
   }
 
   assert {
     condition     = toset(one([for s in data.aws_iam_policy_document.operator.statement : s.resources if s.sid == "MoveDeadLetters"])) == toset(["arn:aws:sqs:eu-west-1:123456789012:sfngen-test-b-payments-dlq", "arn:aws:sqs:eu-west-1:123456789012:sfngen-test-b-warehouse-dlq.fifo"])
     error_message = "the resources of statement MoveDeadLetters of data.aws_iam_policy_document.operator: expected [\"arn:aws:sqs:eu-west-1:123456789012:sfngen-test-b-payments-dlq\", \"arn:aws:sqs:eu-west-1:123456789012:sfngen-test-b-warehouse-dlq.fifo\"], got ${jsonencode(one([for s in data.aws_iam_policy_document.operator.statement : s.resources if s.sid == "MoveDeadLetters"]))}."
-  }
-
-  assert {
-    condition     = toset(one([for s in data.aws_iam_policy_document.operator.statement : s.resources if s.sid == "TakeBackDeadLetters"])) == toset(["arn:aws:sqs:eu-west-1:123456789012:sfngen-test-b-payments", "arn:aws:sqs:eu-west-1:123456789012:sfngen-test-b-warehouse.fifo"])
-    error_message = "the resources of statement TakeBackDeadLetters of data.aws_iam_policy_document.operator: expected [\"arn:aws:sqs:eu-west-1:123456789012:sfngen-test-b-payments\", \"arn:aws:sqs:eu-west-1:123456789012:sfngen-test-b-warehouse.fifo\"], got ${jsonencode(one([for s in data.aws_iam_policy_document.operator.statement : s.resources if s.sid == "TakeBackDeadLetters"]))}."
   }
 
   assert {

@@ -164,8 +164,8 @@ run "policies_name_only_this_instance" {
   }
 
   assert {
-    condition     = toset([for s in data.aws_iam_policy_document.operator.statement : s.sid]) == toset(["StartAndListExecutions", "StopAndRedriveExecutions", "ReadQueueDepths", "MoveDeadLetters", "TakeBackDeadLetters", "PauseFailFast"])
-    error_message = "the statements of data.aws_iam_policy_document.operator: expected [\"StartAndListExecutions\", \"StopAndRedriveExecutions\", \"ReadQueueDepths\", \"MoveDeadLetters\", \"TakeBackDeadLetters\", \"PauseFailFast\"], got ${jsonencode([for s in data.aws_iam_policy_document.operator.statement : s.sid])}."
+    condition     = toset([for s in data.aws_iam_policy_document.operator.statement : s.sid]) == toset(["StartAndListExecutions", "StopAndRedriveExecutions", "TakeBackDeadLetters", "MoveDeadLetters", "PauseFailFast"])
+    error_message = "the statements of data.aws_iam_policy_document.operator: expected [\"StartAndListExecutions\", \"StopAndRedriveExecutions\", \"TakeBackDeadLetters\", \"MoveDeadLetters\", \"PauseFailFast\"], got ${jsonencode([for s in data.aws_iam_policy_document.operator.statement : s.sid])}."
   }
 
   assert {
@@ -179,18 +179,13 @@ run "policies_name_only_this_instance" {
   }
 
   assert {
-    condition     = toset(one([for s in data.aws_iam_policy_document.operator.statement : s.resources if s.sid == "ReadQueueDepths"])) == toset(["arn:aws:sqs:eu-west-1:123456789012:sfngen-test-b-main", "arn:aws:sqs:eu-west-1:123456789012:sfngen-test-b-main-dlq"])
-    error_message = "the resources of statement ReadQueueDepths of data.aws_iam_policy_document.operator: expected [\"arn:aws:sqs:eu-west-1:123456789012:sfngen-test-b-main\", \"arn:aws:sqs:eu-west-1:123456789012:sfngen-test-b-main-dlq\"], got ${jsonencode(one([for s in data.aws_iam_policy_document.operator.statement : s.resources if s.sid == "ReadQueueDepths"]))}."
+    condition     = toset(one([for s in data.aws_iam_policy_document.operator.statement : s.resources if s.sid == "TakeBackDeadLetters"])) == toset(["arn:aws:sqs:eu-west-1:123456789012:sfngen-test-b-main"])
+    error_message = "the resources of statement TakeBackDeadLetters of data.aws_iam_policy_document.operator: expected [\"arn:aws:sqs:eu-west-1:123456789012:sfngen-test-b-main\"], got ${jsonencode(one([for s in data.aws_iam_policy_document.operator.statement : s.resources if s.sid == "TakeBackDeadLetters"]))}."
   }
 
   assert {
     condition     = toset(one([for s in data.aws_iam_policy_document.operator.statement : s.resources if s.sid == "MoveDeadLetters"])) == toset(["arn:aws:sqs:eu-west-1:123456789012:sfngen-test-b-main-dlq"])
     error_message = "the resources of statement MoveDeadLetters of data.aws_iam_policy_document.operator: expected [\"arn:aws:sqs:eu-west-1:123456789012:sfngen-test-b-main-dlq\"], got ${jsonencode(one([for s in data.aws_iam_policy_document.operator.statement : s.resources if s.sid == "MoveDeadLetters"]))}."
-  }
-
-  assert {
-    condition     = toset(one([for s in data.aws_iam_policy_document.operator.statement : s.resources if s.sid == "TakeBackDeadLetters"])) == toset(["arn:aws:sqs:eu-west-1:123456789012:sfngen-test-b-main"])
-    error_message = "the resources of statement TakeBackDeadLetters of data.aws_iam_policy_document.operator: expected [\"arn:aws:sqs:eu-west-1:123456789012:sfngen-test-b-main\"], got ${jsonencode(one([for s in data.aws_iam_policy_document.operator.statement : s.resources if s.sid == "TakeBackDeadLetters"]))}."
   }
 
   assert {
