@@ -14,6 +14,9 @@ mkdir -p "$TOOLS"
 MOTO=5.2.5
 BOTO3=1.40.61
 PYTEST=9.2.0
+# AWS CLI v1 in the moto venv: tests/e2e/test_runbook.py runs the module README's runbook as written. 1.42.76 is
+# the release built on the botocore that boto3 above takes (1.40.76).
+AWSCLI=1.42.76
 CHECKOV=3.3.30
 CARGO_LAMBDA=1.9.2
 # cargo-lambda asks for any ziglang >= 0.10: the zig that links the callback packages is pinned here.
@@ -48,6 +51,11 @@ ONLY="${1:-all}"
 
 if [ "$ONLY" = all ]; then
   venv moto "$MOTO-$BOTO3-$PYTEST" "moto[server]==$MOTO" "boto3==$BOTO3" "pytest==$PYTEST"
+  # Checked apart from the stamp, so that a moto venv made before the CLI was pinned gets it, not a reinstall.
+  if ! compgen -G "$TOOLS/moto/lib/python3*/site-packages/awscli-$AWSCLI.dist-info" >/dev/null; then
+    log "installing awscli $AWSCLI into the moto venv"
+    "$TOOLS/moto/bin/pip" install --quiet --disable-pip-version-check "awscli==$AWSCLI"
+  fi
   venv engine "$GRPCIO-$PROTOBUF-$MSGPACK-$TFPLUGIN_PROTO-$PYTEST" "grpcio==$GRPCIO" "protobuf==$PROTOBUF" \
     "msgpack==$MSGPACK" "tfplugin-proto-all==$TFPLUGIN_PROTO" "pytest==$PYTEST"
   venv checkov "$CHECKOV" "checkov==$CHECKOV"

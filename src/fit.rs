@@ -2,7 +2,7 @@
 //! values AWS and the module's inputs allow ([`crate::limits`]), against AWS's limits. The state machine
 //! definition is measured as `templatefile()` makes it of the ASL file (every queue URL the longest SQS hands
 //! out); every policy document as AWS receives it ([`crate::iam_json`]): a role's inline policies together,
-//! its managed policies and their count, its trust policy, the workers' policies, the module key's policy,
+//! its managed policies and their count, its trust policy, the workers' and the operator's policies, the module key's policy,
 //! the queues' policies. A value over its limit is an error at the spec key that made it (exit 2, nothing
 //! written); emitters never validate.
 
@@ -129,6 +129,17 @@ fn shared_policies(model: &Model, parts: &ArnParts) -> Vec<Measurement> {
         };
         measured.push(Measurement {
             subject,
+            value: iam_json::document_chars(model, &policy.statements, parts),
+            limit: &limits::IAM_MANAGED_POLICY,
+            origin: queues(),
+        });
+    }
+    for policy in &model.operator_policies {
+        measured.push(Measurement {
+            subject: match policy.part {
+                Some(part) => format!("part {part} of the operator policy"),
+                None => "the operator policy".into(),
+            },
             value: iam_json::document_chars(model, &policy.statements, parts),
             limit: &limits::IAM_MANAGED_POLICY,
             origin: queues(),

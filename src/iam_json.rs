@@ -68,6 +68,25 @@ impl ArnParts {
         )
     }
 
+    /// The UUID of the dead-letter event source mapping of a queue (by its key): each its own, as long as any
+    /// ([`limits::WORST_MAPPING_UUID`]), so that no two grants collapse into one.
+    pub fn mapping_uuid(&self, queue_key: &str) -> String {
+        let hash = queue_key.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |hash, b| {
+            (hash ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)
+        });
+        let hex = format!("{hash:016x}{:016x}", hash.rotate_left(29) ^ 0x9e37_79b9_7f4a_7c15);
+        let uuid = format!(
+            "{}-{}-{}-{}-{}",
+            &hex[..8],
+            &hex[8..12],
+            &hex[12..16],
+            &hex[16..20],
+            &hex[20..32]
+        );
+        debug_assert_eq!(uuid.len(), limits::WORST_MAPPING_UUID.len());
+        uuid
+    }
+
     /// An AWS name with this `name`.
     pub fn name_of(&self, name: &AwsName) -> String {
         name.with(&self.name)
@@ -391,6 +410,16 @@ impl std::fmt::Display for ArnOf<'_> {
                 regional(f, "states")?;
                 f.write_str("stateMachine:")?;
                 name(f, &model.state_machine.name)
+            }
+            Resource::Executions => {
+                regional(f, "states")?;
+                f.write_str("execution:")?;
+                name(f, &model.state_machine.name)?;
+                f.write_str(":*")
+            }
+            Resource::DeadLetterMapping(key) => {
+                regional(f, "lambda")?;
+                write!(f, "event-source-mapping:{}", parts.mapping_uuid(key))
             }
             Resource::Function(id) => {
                 regional(f, "lambda")?;

@@ -456,6 +456,19 @@ pub const WORST_KMS_KEY_ID: &str = "mrk-0123456789abcdef0123456789abcdef";
 /// (https://docs.aws.amazon.com/step-functions/latest/apireference/API_SendTaskSuccess.html).
 pub const MAX_TASK_TOKEN_CHARS: u64 = 2_048;
 
+/// The longest execution name: StartExecution's `name` is 1–80 characters
+/// (https://docs.aws.amazon.com/step-functions/latest/apireference/API_StartExecution.html); a task message's
+/// `context.execution` is the execution's ARN, which ends in it.
+pub const MAX_EXECUTION_NAME_CHARS: usize = 80;
+
+/// A time in Step Functions' context object (`$$.State.EnteredTime`): ISO 8601 with milliseconds, in UTC, such
+/// as `2019-03-26T20:14:13.192Z` (https://docs.aws.amazon.com/step-functions/latest/dg/input-output-contextobject.html).
+pub const CONTEXT_TIME_CHARS: usize = 24;
+
+/// An event source mapping's UUID, which ends its ARN (`arn:PARTITION:lambda:REGION:ACCOUNT:event-source-mapping:UUID`,
+/// https://docs.aws.amazon.com/lambda/latest/api/API_EventSourceMappingConfiguration.html): 36 characters.
+pub const WORST_MAPPING_UUID: &str = "01234567-89ab-cdef-0123-456789abcdef";
+
 /// The longest `name` the module's input accepts: its validation is the spec's rule.
 pub fn worst_name() -> String {
     "n".repeat(MAX_NAME_CHARS)

@@ -34,6 +34,9 @@ pub struct Model {
     /// The policies a team attaches to its worker's role: one for every queue, then one per queue when
     /// there are several (see [`Model::worker_policy_of`]).
     pub worker_policies: Vec<WorkerPolicy>,
+    /// The policy an operator's role needs to run the module README's runbook: one document, or its parts when
+    /// one would outgrow a managed policy.
+    pub operator_policies: Vec<OperatorPolicy>,
     /// CloudWatch alarms on stuck or failing work, when `[alarms]` is present.
     pub alarms: Option<Alarms>,
     /// The metric filters on the execution log that count executions ending in a Fail state the spec declares
@@ -670,6 +673,17 @@ pub struct WorkerPolicy {
     pub statements: Vec<Statement>,
 }
 
+/// The policy the module publishes (output `operator_policy_json`) for an on-call engineer's role, and attaches
+/// nowhere: what the runbook in the module README calls, on this module's resources only.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OperatorPolicy {
+    /// When one document would outgrow a managed policy ([`crate::limits::IAM_MANAGED_POLICY`]): this part's
+    /// number, from 1. `None`: the whole policy.
+    pub part: Option<usize>,
+    /// The permissions, one statement per concern.
+    pub statements: Vec<Statement>,
+}
+
 /// Something a statement grants access to.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Resource {
@@ -679,6 +693,11 @@ pub enum Resource {
     DeadLetterQueue(String),
     /// This module's state machine.
     StateMachine,
+    /// Every execution of this module's state machine (`execution:NAME:*`).
+    Executions,
+    /// The event source mapping through which the dead-letter function reads the dead-letter queue of the queue
+    /// with this key. Its ARN ends in the UUID Lambda gave it, known once it exists.
+    DeadLetterMapping(String),
     /// One of the module's Lambda functions.
     Function(FunctionId),
     /// The key this module creates.
@@ -833,6 +852,26 @@ pub const MESSAGE_GROUP_ID: &str = "States.Hash($$.Execution.Id, 'SHA-256')";
 
 /// The characters of [`MESSAGE_GROUP_ID`]: 64 hex digits.
 pub const MESSAGE_GROUP_ID_CHARS: usize = 64;
+
+/// The fields every task message carries, sfngen's own: a step's static fields may not take these names.
+pub const MESSAGE_OWN_FIELDS: [&str; 3] = ["input", "token", MESSAGE_CONTEXT_FIELD];
+
+/// The message field that holds [`MESSAGE_CONTEXT`].
+pub const MESSAGE_CONTEXT_FIELD: &str = "context";
+
+/// What a task message's `context` object holds, each field a path into Step Functions' context object
+/// (https://docs.aws.amazon.com/step-functions/latest/dg/input-output-contextobject.html): the execution's
+/// ARN, the state's name, when the state was entered (ISO 8601), how many times the state was retried and how
+/// many times the execution was redriven. `execution` and `state` together name the work a message asks for,
+/// the same across SQS's repeated deliveries, the step's retries and the execution's redrives, where the token
+/// changes with each retry and redrive: the idempotency key the module README gives workers.
+pub const MESSAGE_CONTEXT: [(&str, &str); 5] = [
+    ("execution", "$$.Execution.Id"),
+    ("state", "$$.State.Name"),
+    ("entered_time", "$$.State.EnteredTime"),
+    ("retry_count", "$$.State.RetryCount"),
+    ("redrive_count", "$$.Execution.RedriveCount"),
+];
 
 /// The callback Lambda package's file name inside the module.
 pub const LAMBDA_ZIP_FILE: &str = "callback.zip";
@@ -1084,6 +1123,13 @@ impl Model {
         ];
         inputs.extend(self.state_machine_inputs());
         inputs.extend(self.callback_inputs());
+        if self.dead_letter_function().is_some() {
+            inputs.push(Input::new(
+                input::DEAD_LETTER_MAPPINGS_ENABLED,
+                InputKind::Flag { default: true },
+                "Whether the dead-letter function reads the dead-letter queues and fails their tasks at once (fail-fast); false pauses it: dead letters stay in their queues, their tasks wait, and the runbook's \"Move dead letters back\" can hand them to workers again.",
+            ));
+        }
         inputs.extend(self.queues.iter().filter_map(Queue::key_input_of));
         inputs.extend(self.state_machine.key_input_of());
         inputs.push(Input::new(
@@ -1231,6 +1277,11 @@ impl Model {
             OutputValue::DeadLetterQueueArns,
         );
         add(
+            "dead_letter_queue_urls",
+            "URL of each dead-letter queue, by the key of the queue it serves (queues with dead_letter = false are absent): the runbook reads and moves dead letters through these.",
+            OutputValue::DeadLetterQueueUrls,
+        );
+        add(
             "callback_function_name",
             "Name of the callback Lambda: invoke it with {\"token\": ...} to answer a task.",
             OutputValue::FunctionName(FunctionId::Callback),
@@ -1251,6 +1302,13 @@ impl Model {
                 "dead_letters_function_arn",
                 "ARN of the dead-letter Lambda.",
                 OutputValue::FunctionArn(FunctionId::DeadLetters),
+            );
+        }
+        if dead_letters {
+            add(
+                "dead_letter_mapping_ids",
+                "UUID of the dead-letter function's event source mapping on each dead-letter queue, by the key of the queue it serves: the runbook pauses fail-fast through these.",
+                OutputValue::DeadLetterMappingIds,
             );
         }
         add(
@@ -1307,6 +1365,15 @@ impl Model {
             "worker_policy_json_by_queue",
             "The same policy for a worker of one queue, by queue key.",
             OutputValue::WorkerPolicyByQueue,
+        );
+        add(
+            "operator_policy_json",
+            if self.operator_policies.len() > 1 {
+                "IAM policy for an on-call engineer's role: the module README's runbook on this module only (start, list, describe, stop and redrive its executions; read its queues' depths; move dead letters back; pause fail-fast). A list of JSON documents to attach together: one would be larger than a managed policy allows."
+            } else {
+                "IAM policy (JSON) for an on-call engineer's role: the module README's runbook on this module only (start, list, describe, stop and redrive its executions; read its queues' depths; move dead letters back; pause fail-fast)."
+            },
+            OutputValue::OperatorPolicy,
         );
         if self.module_key.is_some() {
             add(
@@ -1650,6 +1717,8 @@ pub mod input {
     pub const CALLBACK_RESERVED_CONCURRENCY: &str = "callback_reserved_concurrency";
     /// Retention of the Lambda functions' log groups.
     pub const CALLBACK_LOG_RETENTION_DAYS: &str = "callback_log_retention_days";
+    /// Whether the dead-letter event source mappings are enabled (fail-fast on).
+    pub const DEAD_LETTER_MAPPINGS_ENABLED: &str = "dead_letter_mappings_enabled";
     /// The state machine's KMS key, given by ARN.
     pub const STATE_MACHINE_KMS_KEY_ARN: &str = "state_machine_kms_key_arn";
     /// The state machine's KMS key, given by alias.
@@ -1799,6 +1868,12 @@ pub enum OutputValue {
     QueueArns,
     /// Each dead-letter queue's ARN, by the key of the queue it serves.
     DeadLetterQueueArns,
+    /// Each dead-letter queue's URL, by the key of the queue it serves.
+    DeadLetterQueueUrls,
+    /// The UUID of each dead-letter event source mapping, by the key of the queue it serves.
+    DeadLetterMappingIds,
+    /// The operator policy, as JSON (a list of documents when in parts).
+    OperatorPolicy,
     /// A Lambda function's name.
     FunctionName(FunctionId),
     /// A Lambda function's ARN.

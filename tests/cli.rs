@@ -569,13 +569,26 @@ fn check_reports_a_valid_spec() {
     let seed = common::root().join("examples/seed/sfngen.toml");
     let out = common::sfngen().arg("check").arg(&seed).output().unwrap();
     assert_eq!(out.status.code(), Some(0));
-    // The seed's task message with no input, the longest queue URL and task token: what is left of Step
-    // Functions' 262,144 bytes is the room for the input.
+    // The seed's task message with no input, the longest queue URL and task token, and the longest context Step
+    // Functions fills in (an execution ARN with the longest names, an ISO 8601 time, 32-bit counts): what is left
+    // of Step Functions' 262,144 bytes is the room for the input.
     let url = format!(
         "https://us-isof-south-1.queue.amazonaws.com.cn/123456789012/{}-main",
         "n".repeat(32)
     );
-    let envelope = serde_json::json!({"QueueUrl": url, "MessageBody": {"input": null, "token": "t".repeat(2048)}});
+    let execution = format!(
+        "arn:aws-us-gov:states:us-isof-south-1:123456789012:execution:{}:{}",
+        "n".repeat(32),
+        "e".repeat(80)
+    );
+    let context = serde_json::json!({
+        "execution": execution,
+        "state": "SendToSQS",
+        "entered_time": "2026-12-03T06:17:05.123Z",
+        "retry_count": u32::MAX,
+        "redrive_count": u32::MAX,
+    });
+    let envelope = serde_json::json!({"QueueUrl": url, "MessageBody": {"input": null, "token": "t".repeat(2048), "context": context}});
     let room = 262_144 - (envelope.to_string().len() - "null".len());
     let room = format!("{},{:03}", room / 1000, room % 1000);
     assert_eq!(

@@ -1,7 +1,7 @@
 //! The policy documents sfngen measures and lays out (`src/iam_json.rs`) are the ones Terraform renders. A spec
 //! near the limits (100 queues with 32-character keys, every kind of key, FIFO and standard, dead letters read and
 //! not, executions and logs under the module's key) is rendered; every `aws_iam_policy_document` of the module
-//! (roles' inline, managed and trust policies, the workers' policies, the key policy) and every queue policy's
+//! (roles' inline, managed and trust policies, the workers' and the operator's policies, the key policy) and every queue policy's
 //! `jsonencode()` is evaluated by the real Terraform CLI and hashicorp/aws 5.100.0 provider with the longest
 //! partition, region, DNS suffix, account, `name` and key ARNs sfngen assumes; each must equal sfngen's document,
 //! with the same size as IAM, KMS or SQS counts it, and fit its limit.
@@ -86,6 +86,15 @@ fn sfngen_documents(model: &Model, parts: &ArnParts) -> BTreeMap<String, (Value,
         };
         documents.insert(
             name(document),
+            (
+                iam_json::document(model, &policy.statements, parts),
+                &limits::IAM_MANAGED_POLICY,
+            ),
+        );
+    }
+    for policy in &model.operator_policies {
+        documents.insert(
+            name(address::operator_policy_document(policy.part)),
             (
                 iam_json::document(model, &policy.statements, parts),
                 &limits::IAM_MANAGED_POLICY,
@@ -182,6 +191,11 @@ fn root_config(model: &Model, files: &[sfngen::emit::GeneratedFile], parts: &Arn
             replacements.push((format!("var.{input}"), key.clone()));
             replacements.push((format!("{}.target_key_arn", address::key_alias_lookup(&queue.key)), key));
         }
+        // An event source mapping's ARN ends in its UUID, which Lambda gives it: one per queue, the longest.
+        replacements.push((
+            format!("{}.uuid", address::dead_letter_mapping(&queue.key)),
+            format!("\"{}\"", parts.mapping_uuid(&queue.key)),
+        ));
         for dead_letter in [false, true] {
             let (queue_address, name) = match (dead_letter, &queue.dead_letter) {
                 (false, _) => (address::queue(&queue.key), &queue.name),
@@ -303,6 +317,10 @@ fn every_policy_document_is_what_terraform_renders_and_fits_its_limit() {
     assert!(
         model.worker_policy_in_parts(),
         "the worker policy fits one document: a larger spec is needed"
+    );
+    assert!(
+        model.operator_policies.len() > 1,
+        "the operator policy fits one document: a larger spec is needed"
     );
 
     let parts = ArnParts::worst();

@@ -475,3 +475,87 @@ data "aws_iam_policy_document" "worker_warehouse" {
     resources = ["arn:${local.partition}:lambda:${local.region}:${local.account_id}:function:${var.name}-callback"]
   }
 }
+
+# What an on-call engineer's role needs for the module README's runbook (output operator_policy_json), on
+# this module's resources only: the module attaches it to no role; a team attaches it to its on-call role.
+# An event source mapping's ARN ends in the UUID Lambda gives it: PauseFailFast refers to it, so this
+# document is known once the mappings exist (and again after apply while one of them changes).
+# The module key's ARN holds the id AWS gave the key, which no name tells: it stays a reference, so a plan
+# that changes the key (its policy, its tags) shows this policy as "(known after apply)".
+data "aws_iam_policy_document" "operator" {
+  statement {
+    sid = "StartAndListExecutions"
+    actions = [
+      "states:ListExecutions",
+      "states:StartExecution",
+    ]
+    resources = ["arn:${local.partition}:states:${local.region}:${local.account_id}:stateMachine:${var.name}"]
+  }
+
+  statement {
+    sid = "StopAndRedriveExecutions"
+    actions = [
+      "states:DescribeExecution",
+      "states:GetExecutionHistory",
+      "states:RedriveExecution",
+      "states:StopExecution",
+    ]
+    resources = ["arn:${local.partition}:states:${local.region}:${local.account_id}:execution:${var.name}:*"]
+  }
+
+  statement {
+    sid = "TakeBackDeadLetters"
+    actions = [
+      "sqs:GetQueueAttributes",
+      "sqs:SendMessage",
+    ]
+    resources = [
+      "arn:${local.partition}:sqs:${local.region}:${local.account_id}:${var.name}-payments",
+      "arn:${local.partition}:sqs:${local.region}:${local.account_id}:${var.name}-warehouse.fifo",
+    ]
+  }
+
+  statement {
+    sid = "MoveDeadLetters"
+    actions = [
+      "sqs:CancelMessageMoveTask",
+      "sqs:DeleteMessage",
+      "sqs:GetQueueAttributes",
+      "sqs:ListMessageMoveTasks",
+      "sqs:ReceiveMessage",
+      "sqs:StartMessageMoveTask",
+    ]
+    resources = [
+      "arn:${local.partition}:sqs:${local.region}:${local.account_id}:${var.name}-payments-dlq",
+      "arn:${local.partition}:sqs:${local.region}:${local.account_id}:${var.name}-warehouse-dlq.fifo",
+    ]
+  }
+
+  statement {
+    sid = "MoveEncryptedDeadLetters"
+    actions = [
+      "kms:Decrypt",
+      "kms:GenerateDataKey",
+    ]
+    resources = [aws_kms_key.this.arn]
+
+    # Only when SQS uses the key, on the caller's behalf, in this region.
+    condition {
+      test     = "StringEquals"
+      variable = "kms:ViaService"
+      values   = ["sqs.${local.region}.${local.dns_suffix}"]
+    }
+  }
+
+  statement {
+    sid = "PauseFailFast"
+    actions = [
+      "lambda:GetEventSourceMapping",
+      "lambda:UpdateEventSourceMapping",
+    ]
+    resources = [
+      "arn:${local.partition}:lambda:${local.region}:${local.account_id}:event-source-mapping:${aws_lambda_event_source_mapping.payments_dlq.uuid}",
+      "arn:${local.partition}:lambda:${local.region}:${local.account_id}:event-source-mapping:${aws_lambda_event_source_mapping.warehouse_dlq.uuid}",
+    ]
+  }
+}

@@ -281,3 +281,60 @@ data "aws_iam_policy_document" "worker" {
     resources = ["arn:${local.partition}:lambda:${local.region}:${local.account_id}:function:${var.name}-callback"]
   }
 }
+
+# What an on-call engineer's role needs for the module README's runbook (output operator_policy_json), on
+# this module's resources only: the module attaches it to no role; a team attaches it to its on-call role.
+# An event source mapping's ARN ends in the UUID Lambda gives it: PauseFailFast refers to it, so this
+# document is known once the mappings exist (and again after apply while one of them changes).
+data "aws_iam_policy_document" "operator" {
+  statement {
+    sid = "StartAndListExecutions"
+    actions = [
+      "states:ListExecutions",
+      "states:StartExecution",
+    ]
+    resources = ["arn:${local.partition}:states:${local.region}:${local.account_id}:stateMachine:${var.name}"]
+  }
+
+  statement {
+    sid = "StopAndRedriveExecutions"
+    actions = [
+      "states:DescribeExecution",
+      "states:GetExecutionHistory",
+      "states:RedriveExecution",
+      "states:StopExecution",
+    ]
+    resources = ["arn:${local.partition}:states:${local.region}:${local.account_id}:execution:${var.name}:*"]
+  }
+
+  statement {
+    sid = "TakeBackDeadLetters"
+    actions = [
+      "sqs:GetQueueAttributes",
+      "sqs:SendMessage",
+    ]
+    resources = ["arn:${local.partition}:sqs:${local.region}:${local.account_id}:${var.name}-main"]
+  }
+
+  statement {
+    sid = "MoveDeadLetters"
+    actions = [
+      "sqs:CancelMessageMoveTask",
+      "sqs:DeleteMessage",
+      "sqs:GetQueueAttributes",
+      "sqs:ListMessageMoveTasks",
+      "sqs:ReceiveMessage",
+      "sqs:StartMessageMoveTask",
+    ]
+    resources = ["arn:${local.partition}:sqs:${local.region}:${local.account_id}:${var.name}-main-dlq"]
+  }
+
+  statement {
+    sid = "PauseFailFast"
+    actions = [
+      "lambda:GetEventSourceMapping",
+      "lambda:UpdateEventSourceMapping",
+    ]
+    resources = ["arn:${local.partition}:lambda:${local.region}:${local.account_id}:event-source-mapping:${aws_lambda_event_source_mapping.main_dlq.uuid}"]
+  }
+}

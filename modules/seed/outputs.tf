@@ -31,6 +31,13 @@ output "dead_letter_queue_arns" {
   }
 }
 
+output "dead_letter_queue_urls" {
+  description = "URL of each dead-letter queue, by the key of the queue it serves (queues with dead_letter = false are absent): the runbook reads and moves dead letters through these."
+  value = {
+    main = aws_sqs_queue.main_dlq.url
+  }
+}
+
 output "callback_function_name" {
   description = "Name of the callback Lambda: invoke it with {\"token\": ...} to answer a task."
   value       = aws_lambda_function.callback.function_name
@@ -49,6 +56,13 @@ output "dead_letters_function_name" {
 output "dead_letters_function_arn" {
   description = "ARN of the dead-letter Lambda."
   value       = aws_lambda_function.dead_letters.arn
+}
+
+output "dead_letter_mapping_ids" {
+  description = "UUID of the dead-letter function's event source mapping on each dead-letter queue, by the key of the queue it serves: the runbook pauses fail-fast through these."
+  value = {
+    main = aws_lambda_event_source_mapping.main_dlq.uuid
+  }
 }
 
 output "state_machine_role_arn" {
@@ -91,4 +105,9 @@ output "worker_policy_json_by_queue" {
   value = {
     main = data.aws_iam_policy_document.worker.json
   }
+}
+
+output "operator_policy_json" {
+  description = "IAM policy (JSON) for an on-call engineer's role: the module README's runbook on this module only (start, list, describe, stop and redrive its executions; read its queues' depths; move dead letters back; pause fail-fast)."
+  value       = data.aws_iam_policy_document.operator.json
 }

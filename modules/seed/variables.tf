@@ -125,6 +125,13 @@ variable "callback_log_retention_days" {
   }
 }
 
+variable "dead_letter_mappings_enabled" {
+  description = "Whether the dead-letter function reads the dead-letter queues and fails their tasks at once (fail-fast); false pauses it: dead letters stay in their queues, their tasks wait, and the runbook's \"Move dead letters back\" can hand them to workers again."
+  type        = bool
+  default     = true
+  nullable    = false
+}
+
 variable "dashboard_enabled" {
   description = "Whether the module creates its CloudWatch dashboard (executions, tasks waiting per queue, dead letters, the Lambda functions); false removes it and nothing else."
   type        = bool

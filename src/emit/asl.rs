@@ -17,7 +17,7 @@ use serde::ser::{SerializeMap as _, SerializeSeq as _};
 use serde_json::Value;
 
 use super::{ASL_FILE, GeneratedFile, generated_header, queue_url_var};
-use crate::model::{Catch, CatchTarget, MESSAGE_GROUP_ID, Model, Retry, Step};
+use crate::model::{Catch, CatchTarget, MESSAGE_CONTEXT, MESSAGE_CONTEXT_FIELD, MESSAGE_GROUP_ID, Model, Retry, Step};
 
 /// Renders the ASL file: spec text escaped for `templatefile()`, placeholders in.
 pub fn render(model: &Model) -> GeneratedFile {
@@ -279,8 +279,9 @@ struct Parameters<'a> {
     message_group_id: Option<&'static str>,
 }
 
-/// The message: the state input (or the part `input_path` selects), the task token, static fields.
-/// Resolve refuses fields named like the first two, and the spec's table has no key twice.
+/// The message: the state input (or the part `input_path` selects), the task token, the context a worker
+/// deduplicates with ([`MESSAGE_CONTEXT`]), static fields. Resolve refuses fields named like the first three, and
+/// the spec's table has no key twice.
 struct MessageBody<'a> {
     input_path: Cow<'a, str>,
     fields: &'a [(String, Value)],
@@ -289,14 +290,28 @@ struct MessageBody<'a> {
 
 impl Serialize for MessageBody<'_> {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let mut map = serializer.serialize_map(Some(2 + self.fields.len()))?;
+        let mut map = serializer.serialize_map(Some(3 + self.fields.len()))?;
         map.serialize_entry("input.$", &self.input_path)?;
         map.serialize_entry("token.$", "$$.Task.Token")?;
+        map.serialize_entry(MESSAGE_CONTEXT_FIELD, &Context)?;
         for (key, value) in self.fields {
             map.serialize_entry(
                 &SpecData::new(key.as_str(), self.escaped),
                 &SpecData::new(value, self.escaped),
             )?;
+        }
+        map.end()
+    }
+}
+
+/// The message's `context`: each field a path into Step Functions' context object, filled in when the task starts.
+struct Context;
+
+impl Serialize for Context {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(Some(MESSAGE_CONTEXT.len()))?;
+        for (field, path) in MESSAGE_CONTEXT {
+            map.serialize_entry(&format!("{field}.$"), path)?;
         }
         map.end()
     }

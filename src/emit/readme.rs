@@ -17,7 +17,7 @@ use crate::duration::format_seconds;
 use crate::limits;
 use crate::model::{
     BUSINESS_FAILURES_METRIC, CatchTarget, CustomerKey, DEAD_LETTERED_ERROR, DEAD_LETTERS_UNSETTLED_METRIC, Encryption,
-    FAULTS_EXPRESSION, FunctionId, INVALID_TOKENS_METRIC, Invoker, LogLevel, MAX_EVENT_NESTING, Model,
+    FAULTS_EXPRESSION, FunctionId, INVALID_TOKENS_METRIC, Invoker, LogLevel, MAX_EVENT_NESTING, MESSAGE_CONTEXT, Model,
     UNMATCHABLE_ERROR_CHARS, input,
 };
 
@@ -128,6 +128,7 @@ fn context(model: &Model, checkov_skips: &[CheckovSkip], declared: &[Declared], 
             memory => input::CALLBACK_MEMORY_MB,
             timeout => input::CALLBACK_TIMEOUT_SECONDS,
             reserved_concurrency => input::CALLBACK_RESERVED_CONCURRENCY,
+            dead_letter_mappings_enabled => input::DEAD_LETTER_MAPPINGS_ENABLED,
         },
         logging => match logging.level {
             LogLevel::Off => "off".to_string(),
@@ -193,9 +194,32 @@ fn context(model: &Model, checkov_skips: &[CheckovSkip], declared: &[Declared], 
         roles => model.roles.iter().map(|r| r.name.with(&model.name)).collect::<Vec<_>>(),
         managed_policies => model.roles.iter().filter(|r| !r.managed_policies.is_empty()).map(|r| context! { role => r.name.with(&model.name), count => r.managed_policies.len() }).collect::<Vec<_>>(),
         worker_parts => model.worker_policy_in_parts().then(|| model.worker_policy().len()),
+        operator_parts => (model.operator_policies.len() > 1).then_some(model.operator_policies.len()),
+        message_context => message_context_rows(),
+        any_retry => model.steps.iter().any(|s| !s.retry.is_empty()),
+        runbook_queue => model.queues.iter().find(|q| q.dead_letter.is_some()).unwrap_or(&model.queues[0]).key.clone(),
         limits => limit_rows(model, definition),
         skips => Value::from(Serde(checkov_skips)),
     }
+}
+
+/// The fields of a task message's `context`: each one's name, its path in Step Functions' context object, and
+/// what it means to a worker.
+fn message_context_rows() -> Vec<Value> {
+    MESSAGE_CONTEXT
+        .iter()
+        .map(|(field, path)| {
+            let meaning = match *field {
+                "execution" => "The execution's ARN.",
+                "state" => "The step's name (its Task state's).",
+                "entered_time" => "When the execution entered the step (ISO 8601, UTC); the same for each retry of it.",
+                "retry_count" => "The step's retries so far: 0 for the first task, one more for each retry.",
+                "redrive_count" => "The execution's redrives so far: 0 until it is redriven.",
+                other => panic!("bug: the README says nothing of the message context field {other:?}"),
+            };
+            context! { field => *field, path => *path, meaning => meaning }
+        })
+        .collect()
 }
 
 fn function_rows(model: &Model) -> Vec<FunctionRow> {

@@ -5,8 +5,8 @@
 use crate::iam_json::{self, ArnParts};
 use crate::limits::{self, Limit};
 use crate::model::{
-    AwsName, Condition, CustomerKey, Encryption, Feature, Function, FunctionId, ManagedPolicy, Model, ModuleKey, Queue,
-    Resource, Role, RoleId, Service, StateMachine, Statement, ViaService, WorkerPolicy,
+    AwsName, Condition, CustomerKey, Encryption, Feature, Function, FunctionId, ManagedPolicy, Model, ModuleKey,
+    OperatorPolicy, Queue, Resource, Role, RoleId, Service, StateMachine, Statement, ViaService, WorkerPolicy,
 };
 
 /// The customer managed key, when a queue, the state machine or `[logs] encryption = "kms"` asks for it;
@@ -279,6 +279,89 @@ fn worker_statements<'q>(queues: impl IntoIterator<Item = &'q Queue> + Clone) ->
     statements
 }
 
+/// The policy an operator's role needs to run the module README's runbook, on this module's resources only:
+/// start and list executions of the state machine; describe, read the history of, stop and redrive its
+/// executions; read every queue's depth; move dead letters back to their source queue (a message move task reads
+/// and deletes on the dead-letter queue and sends to the destination with the caller's permissions, through SQS
+/// with the queues' keys); read and pause the dead-letter function's event source mappings.
+pub(super) fn operator_policy(queues: &[Queue]) -> Vec<OperatorPolicy> {
+    let mut statements = vec![
+        allow(
+            "StartAndListExecutions",
+            &["states:ListExecutions", "states:StartExecution"],
+            vec![Resource::StateMachine],
+        ),
+        allow(
+            "StopAndRedriveExecutions",
+            &[
+                "states:DescribeExecution",
+                "states:GetExecutionHistory",
+                "states:RedriveExecution",
+                "states:StopExecution",
+            ],
+            vec![Resource::Executions],
+        ),
+    ];
+    // Each queue's ARN once: the policy grows by a few ARNs a queue, and outgrows a managed policy late.
+    let (with_dead_letters, without): (Vec<&Queue>, Vec<&Queue>) = queues.iter().partition(|q| q.dead_letter.is_some());
+    if !without.is_empty() {
+        statements.push(allow(
+            "ReadQueueDepths",
+            &["sqs:GetQueueAttributes"],
+            without.iter().map(|q| Resource::Queue(q.key.clone())).collect(),
+        ));
+    }
+    if !with_dead_letters.is_empty() {
+        statements.push(allow(
+            "TakeBackDeadLetters",
+            &["sqs:GetQueueAttributes", "sqs:SendMessage"],
+            with_dead_letters
+                .iter()
+                .map(|q| Resource::Queue(q.key.clone()))
+                .collect(),
+        ));
+        statements.push(allow(
+            "MoveDeadLetters",
+            &[
+                "sqs:CancelMessageMoveTask",
+                "sqs:DeleteMessage",
+                "sqs:GetQueueAttributes",
+                "sqs:ListMessageMoveTasks",
+                "sqs:ReceiveMessage",
+                "sqs:StartMessageMoveTask",
+            ],
+            with_dead_letters
+                .iter()
+                .map(|q| Resource::DeadLetterQueue(q.key.clone()))
+                .collect(),
+        ));
+        let keys = queue_keys(with_dead_letters.iter().copied());
+        if !keys.is_empty() {
+            statements.push(Statement {
+                conditions: vec![Condition::ViaService(ViaService::Sqs)],
+                ..allow(
+                    "MoveEncryptedDeadLetters",
+                    &["kms:Decrypt", "kms:GenerateDataKey"],
+                    keys,
+                )
+            });
+        }
+    }
+    let mapped: Vec<Resource> = queues
+        .iter()
+        .filter(|q| q.dead_letter_reader().is_some())
+        .map(|q| Resource::DeadLetterMapping(q.key.clone()))
+        .collect();
+    if !mapped.is_empty() {
+        statements.push(allow(
+            "PauseFailFast",
+            &["lambda:GetEventSourceMapping", "lambda:UpdateEventSourceMapping"],
+            mapped,
+        ));
+    }
+    vec![OperatorPolicy { part: None, statements }]
+}
+
 /// `kms:Decrypt` on the keys of these queues, for messages SQS decrypts for the caller; none when every
 /// one uses SSE-SQS.
 fn decrypt_through_sqs<'q>(sid: &str, queues: impl IntoIterator<Item = &'q Queue>) -> Option<Statement> {
@@ -316,7 +399,7 @@ fn names_queues(statement: &Statement) -> bool {
     statement.resources.iter().any(|r| {
         matches!(
             r,
-            Resource::Queue(_) | Resource::DeadLetterQueue(_) | Resource::QueueKey(_)
+            Resource::Queue(_) | Resource::DeadLetterQueue(_) | Resource::QueueKey(_) | Resource::DeadLetterMapping(_)
         )
     })
 }
@@ -382,6 +465,25 @@ pub(super) fn fit_worker_policy(model: &mut Model) {
         .collect();
     model.worker_policies.retain(|p| p.queue.is_some());
     model.worker_policies.splice(0..0, split);
+}
+
+/// Splits the operator policy into parts of at most [`limits::IAM_MANAGED_POLICY`] each, when one document would
+/// be larger: the grants on the state machine and its executions in the first part, the queues' after them.
+pub(super) fn fit_operator_policy(model: &mut Model) {
+    let parts = ArnParts::worst();
+    let whole = &model.operator_policies[0];
+    if limits::IAM_MANAGED_POLICY.allows(iam_json::document_chars(model, &whole.statements, &parts)) {
+        return;
+    }
+    let (moved, kept): (Vec<Statement>, Vec<Statement>) = whole.statements.iter().cloned().partition(names_queues);
+    model.operator_policies = pack(model, kept, &moved, &parts, &limits::IAM_MANAGED_POLICY)
+        .into_iter()
+        .enumerate()
+        .map(|(i, statements)| OperatorPolicy {
+            part: Some(i + 1),
+            statements,
+        })
+        .collect();
 }
 
 /// `statements`, resource by resource in order, after `first` into a first document of at most `first_limit`,

@@ -10,7 +10,9 @@ use super::iam::{self, Overflow};
 use super::names::tag_path;
 use crate::diagnostic::Diagnostic;
 use crate::limits::{self, Limit, thousands, with_unit};
-use crate::model::{CatchTarget, DerivedName, MODULE_TAG_KEYS, Model, NameOrigin, Step};
+use crate::model::{
+    CatchTarget, DerivedName, MESSAGE_CONTEXT, MESSAGE_CONTEXT_FIELD, MODULE_TAG_KEYS, Model, NameOrigin, Step,
+};
 use crate::spec::{Span, Spec};
 
 /// Every problem with what the spec fixes, once the model is built; lays the policies out on the way.
@@ -19,6 +21,7 @@ pub(super) fn check(spec: &Spec, model: &mut Model) -> Vec<Diagnostic> {
     let overflows = iam::fit_role_policies(model);
     diags.extend(overflows.iter().map(|o| too_many_policies(spec, o)));
     iam::fit_worker_policy(model);
+    iam::fit_operator_policy(model);
     diags.extend(derived_names(spec, model));
     diags.extend(state_names(spec, model));
     diags.extend(tags(spec));
@@ -109,12 +112,15 @@ fn dashboard(spec: &Spec, model: &Model) -> Vec<Diagnostic> {
     diags
 }
 
-/// The guard-rail warnings that come from limits: a worker policy in parts, an execution history that can
-/// reach its quota.
+/// The guard-rail warnings that come from limits: a worker or operator policy in parts, an execution history that
+/// can reach its quota.
 pub(super) fn warnings(spec: &Spec, model: &Model) -> Vec<Diagnostic> {
     let mut warnings = Vec::new();
     if model.worker_policy_in_parts() {
         warnings.push(worker_policy_in_parts(spec, model.worker_policy().len()));
+    }
+    if model.operator_policies.len() > 1 {
+        warnings.push(operator_policy_in_parts(spec, model.operator_policies.len()));
     }
     warnings.extend(execution_history(spec, model));
     warnings
@@ -162,6 +168,22 @@ fn worker_policy_in_parts(spec: &Spec, parts: usize) -> Diagnostic {
         "a worker of a few queues attaches worker_policy_json_by_queue[KEY] for each; or split the queues between \
          specs",
     )
+}
+
+/// The operator policy does not fit one managed policy: its output is a list, which a role attaches part by part.
+fn operator_policy_in_parts(spec: &Spec, parts: usize) -> Diagnostic {
+    Diagnostic::warning(
+        "queues",
+        Some(queues_span(spec)),
+        format!(
+            "the operator policy for all {} queues is larger than a managed policy ({}): output \
+             operator_policy_json is a list of {} documents to attach together, not one document",
+            spec.queues.len(),
+            limits::IAM_MANAGED_POLICY.figure_text(),
+            parts
+        ),
+    )
+    .with_help("attach each document of operator_policy_json to the on-call role; or split the queues between specs")
 }
 
 /// The span of what made a derived name, and the key path a message names.
@@ -442,12 +464,14 @@ fn alarm_descriptions(spec: &Spec, model: &Model) -> Vec<Diagnostic> {
 }
 
 /// What a task's parameters take on `queue` before the input and the static fields: the longest queue URL, the
-/// message group id, the envelope and the longest task token.
-fn envelope_bytes(queue: &crate::model::Queue) -> u64 {
+/// message group id, the envelope with its `context` (the longest values Step Functions fills in, the state's name
+/// aside: [`state_name_bytes`]) and the longest task token.
+fn envelope_bytes(model: &Model, queue: &crate::model::Queue) -> u64 {
     let mut body = serde_json::Map::new();
     body.insert("input".into(), serde_json::Value::Null);
     // The token is ASCII with nothing to escape (base64 and separators): measured empty, its length added below.
     body.insert("token".into(), serde_json::Value::String(String::new()));
+    body.insert(MESSAGE_CONTEXT_FIELD.into(), worst_context(model));
     let mut parameters = serde_json::Map::new();
     parameters.insert(
         "QueueUrl".into(),
@@ -465,6 +489,37 @@ fn envelope_bytes(queue: &crate::model::Queue) -> u64 {
     text.len() as u64 - "null".len() as u64 + limits::MAX_TASK_TOKEN_CHARS
 }
 
+/// The message's `context` with the longest values Step Functions can fill in, the state's name empty: the
+/// execution's ARN with the longest state machine name and execution name, an entered time as Step Functions
+/// writes it, and counts of the most digits an API integer has.
+fn worst_context(model: &Model) -> serde_json::Value {
+    let execution = format!(
+        "arn:{}:states:{}:{}:execution:{}:{}",
+        limits::WORST_PARTITION,
+        limits::WORST_REGION,
+        limits::WORST_ACCOUNT,
+        model.state_machine.name.with(&limits::worst_name()),
+        "e".repeat(limits::MAX_EXECUTION_NAME_CHARS)
+    );
+    let mut context = serde_json::Map::new();
+    for (field, path) in MESSAGE_CONTEXT {
+        let value = match path {
+            "$$.Execution.Id" => serde_json::Value::String(execution.clone()),
+            "$$.State.Name" => serde_json::Value::String(String::new()),
+            "$$.State.EnteredTime" => serde_json::Value::String("0".repeat(limits::CONTEXT_TIME_CHARS)),
+            // A count is a JSON number: its digits.
+            _ => serde_json::Value::from(u64::from(u32::MAX)),
+        };
+        context.insert(field.into(), value);
+    }
+    serde_json::Value::Object(context)
+}
+
+/// What the state's name takes in the message's `context`, as JSON writes it (quotes aside, counted empty).
+fn state_name_bytes(step: &Step) -> u64 {
+    (serde_json::Value::String(step.name.clone()).to_string().len() - 2) as u64
+}
+
 /// What the static fields add to the message body: `,"key":value` each.
 fn fields_bytes(step: &Step) -> u64 {
     step.message_fields
@@ -477,17 +532,19 @@ fn fields_bytes(step: &Step) -> u64 {
 }
 
 /// What each step's message takes of its task's parameters before its input, in step order: the longest queue URL,
-/// the message group id, the envelope, the longest task token and the step's static fields.
+/// the message group id, the envelope and its context, the longest task token and the step's static fields.
 pub fn task_parameters_without_input(model: &Model) -> Vec<u64> {
     let envelopes: HashMap<&str, u64> = model
         .queues
         .iter()
-        .map(|q| (q.key.as_str(), envelope_bytes(q)))
+        .map(|q| (q.key.as_str(), envelope_bytes(model, q)))
         .collect();
     model
         .steps
         .iter()
-        .map(|step| envelopes.get(step.queue.as_str()).copied().unwrap_or(0) + fields_bytes(step))
+        .map(|step| {
+            envelopes.get(step.queue.as_str()).copied().unwrap_or(0) + state_name_bytes(step) + fields_bytes(step)
+        })
         .collect()
 }
 
@@ -521,7 +578,7 @@ fn task_parameters(spec: &Spec, model: &Model) -> Vec<Diagnostic> {
                 Some(span),
                 format!(
                     "the static message fields make this task's parameters {} bytes before any input (with the \
-                     longest queue URL and task token); {} is at most {}",
+                     longest queue URL, task token and context); {} is at most {}",
                     thousands(fixed),
                     limits::TASK_PARAMETERS.what,
                     limits::TASK_PARAMETERS.figure_text()
@@ -592,7 +649,7 @@ mod tests {
 
     #[test]
     fn a_tasks_parameters_are_measured_as_serialized() {
-        let spec = "name = \"d\"\n[[steps]]\nname = \"A\"\nqueue = \"q\"\n\
+        let spec = "name = \"d\"\n[[steps]]\nname = \"Ré\\u00e9A\"\nqueue = \"q\"\n\
                     message = { \"ké\\\"y\" = \"v\\u0001é\", n = 1.5, list = [1, {a = true}] }\n\
                     [queues.q]\nfifo = true\n";
         let model = crate::load_model(spec, "sfngen.toml").unwrap();
@@ -600,6 +657,22 @@ mod tests {
         let mut body = serde_json::Map::new();
         body.insert("input".into(), serde_json::Value::Null);
         body.insert("token".into(), serde_json::Value::String("t".repeat(2048)));
+        // The longest execution ARN: the longest partition, region, state machine name and execution name.
+        let execution = format!(
+            "arn:aws-us-gov:states:us-isof-south-1:123456789012:execution:{}:{}",
+            "n".repeat(32),
+            "x".repeat(80)
+        );
+        body.insert(
+            "context".into(),
+            serde_json::json!({
+                "execution": execution,
+                "state": "R\u{e9}\u{e9}A",
+                "entered_time": "2019-03-26T20:14:13.192Z",
+                "retry_count": 4_294_967_295_u64,
+                "redrive_count": 4_294_967_295_u64,
+            }),
+        );
         for (key, value) in &step.message_fields {
             body.insert(key.clone(), value.clone());
         }

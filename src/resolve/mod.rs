@@ -50,6 +50,7 @@ pub fn resolve(spec: &Spec, source_file: &str) -> Result<Model, Vec<Diagnostic>>
             .map(|function| iam::function_role(function, &state_machine, &queues)),
     );
     let worker_policies = iam::worker_policies(&queues);
+    let operator_policies = iam::operator_policy(&queues);
     let mut model = Model {
         name,
         source_file: source_file.to_string(),
@@ -62,6 +63,7 @@ pub fn resolve(spec: &Spec, source_file: &str) -> Result<Model, Vec<Diagnostic>>
         module_key,
         roles,
         worker_policies,
+        operator_policies,
         alarms,
         business_failures: Vec::new(),
     };
@@ -433,6 +435,13 @@ mod tests {
             &serde_json::json!({
                 "input.$": "$",
                 "token.$": "$$.Task.Token",
+                "context": {
+                    "execution.$": "$$.Execution.Id",
+                    "state.$": "$$.State.Name",
+                    "entered_time.$": "$$.State.EnteredTime",
+                    "retry_count.$": "$$.State.RetryCount",
+                    "redrive_count.$": "$$.Execution.RedriveCount",
+                },
                 "a": "$.x",
                 "b": "States.UUID()",
                 "c": [{ "d": "$$.Task.Token" }],

@@ -7,7 +7,7 @@ use super::values::did_you_mean_prefix;
 use super::{Checker, json_path};
 use crate::diagnostic::{Diagnostic, shown};
 use crate::duration::format_seconds;
-use crate::model::{CatchTarget, Queue, Step};
+use crate::model::{CatchTarget, MESSAGE_OWN_FIELDS, Queue, Step};
 use crate::spec::{Located, MessageKey, Spec, StepSpec, keys};
 
 impl Checker {
@@ -202,12 +202,14 @@ impl Checker {
     /// `"$.x"` or `"States.UUID()"` under a plain key is sent as the text it is.
     fn message_fields(&mut self, path: &str, step: &StepSpec) -> Vec<(String, serde_json::Value)> {
         for (key, _) in &step.message {
-            if key.value == "input" || key.value == "token" {
+            if MESSAGE_OWN_FIELDS.contains(&key.value.as_str()) {
                 self.error(
                     &format!("{path}.message.{}", key.value),
                     key.span.clone(),
                     format!("`{}` is sfngen's own message field", key.value),
-                    "every message carries `input` (the state input) and `token` (the task token); name this field otherwise".into(),
+                    "every message carries `input` (the state input), `token` (the task token) and `context` (the \
+                     execution, state, entered time, retry and redrive counts); name this field otherwise"
+                        .into(),
                 );
             }
         }

@@ -20,6 +20,8 @@ API reference documents, and nothing else: everything not listed is moto as rele
 | Lambda code location points at no server           | a test cannot read the package the emulator holds |
 | SQS event source mappings invoked inside SQS calls  | (not the provider: a test) a message that reaches a mapped queue is received, sent to Docker (absent), and put back |
 | a spent task token (timed out, or its execution over) answered `InvalidToken` (success, heartbeat) or 200 (failure) | (not the provider: the callback) a late or duplicate callback is taken for a token that never existed |
+| StopExecution leaves an execution waiting on a callback RUNNING | (not the provider: the runbook) "Stop waiting executions" stops nothing until the task times out |
+| no `$$.Execution.RedriveCount` in the context object | (not the provider: the module) every task fails with States.Runtime, its message's `context` names it |
 """
 
 import json
@@ -283,6 +285,52 @@ def sfn_tells_spent_tokens_from_invalid_ones():
         setattr(backend, name, answering(getattr(backend, name)))
 
 
+def sfn_context_counts_redrives():
+    """The context object's `Execution.RedriveCount`: on AWS the number of times the execution was redriven, 0 until
+    it is (https://docs.aws.amazon.com/step-functions/latest/dg/input-output-contextobject.html). moto 5.2.5 leaves
+    it out, so the path `$$.Execution.RedriveCount` that every task message's `context` holds selects nothing and
+    the task fails with States.Runtime. moto serves no RedriveExecution, so no execution of it is ever redriven:
+    the count is 0. (moto's `State.EnteredTime` is ISO 8601 with microseconds and `+00:00`, AWS's milliseconds
+    and `Z`: the same instant, left as moto writes it.)"""
+    from moto.stepfunctions.parser.backend import execution_worker
+
+    worker = execution_worker.ExecutionWorker
+    environment = worker._get_evaluation_environment
+
+    def _get_evaluation_environment(self):
+        env = environment(self)
+        env.states.context_object.context_object_data["Execution"].setdefault("RedriveCount", 0)
+        return env
+
+    worker._get_evaluation_environment = _get_evaluation_environment
+
+
+def sfn_stop_ends_waiting_tasks():
+    """StopExecution: AWS stops the execution at once, ABORTED, a task waiting for its callback included
+    (https://docs.aws.amazon.com/step-functions/latest/apireference/API_StopExecution.html). moto 5.2.5 marks the
+    program stopped but leaves the task waiting on its token, so the execution stays RUNNING until the task times
+    out. Here a stop also wakes every task of the execution that waits for a callback (moto's own
+    `interrupt_all`), and a stopped program stays stopped: the woken task's failure does not make it FAILED.
+    (moto drops StopExecution's error and cause; AWS records them.)"""
+    from moto.stepfunctions.parser.asl.eval import environment
+    from moto.stepfunctions.parser.asl.eval.program_state import ProgramStopped
+
+    env_class = environment.Environment
+    set_stop, set_error = env_class.set_stop, env_class.set_error
+
+    def _set_stop(self, stop_date, cause, error):
+        set_stop(self, stop_date, cause, error)
+        for endpoint in list(self.callback_pool_manager._pool.values()):
+            endpoint.interrupt_all()
+
+    def _set_error(self, error):
+        if not isinstance(self.program_state(), ProgramStopped):
+            set_error(self, error)
+
+    env_class.set_stop = _set_stop
+    env_class.set_error = _set_error
+
+
 GAPS = [
     sqs_keeps_policy_when_other_attributes_change,
     sqs_keeps_redrive_allow_policy,
@@ -295,6 +343,8 @@ GAPS = [
     lambda_serves_stored_code,
     sqs_leaves_event_source_mappings_to_a_poller,
     sfn_tells_spent_tokens_from_invalid_ones,
+    sfn_context_counts_redrives,
+    sfn_stop_ends_waiting_tasks,
 ]
 
 

@@ -4,8 +4,8 @@ The policy documents name the module's own queues, state machine, functions, log
 from their names and the partition, region and account, not by references: a plan that changes one of those
 resources would otherwise read every document naming it again at apply time and show the policy as "(known
 after apply)" (tests/e2e/test_changes.py holds the plans to that). Only the apply can prove the construction
-right: for every module of the main stack, each ARN the role policies, the trust policy, the worker policies
-and the key policy hold on the emulator is the ARN the emulator reports for that resource."""
+right: for every module of the main stack, each ARN the role policies, the trust policy, the worker policies,
+the operator policy and the key policy hold on the emulator is the ARN the emulator reports for that resource."""
 
 import json
 from pathlib import Path
@@ -79,6 +79,12 @@ class Real:
             )
             for key, arn in self.functions.items()
         }
+        # The dead-letter function's event source mappings, by their ARNs.
+        self.mappings = sorted(
+            m["EventSourceMappingArn"]
+            for arn in self.functions.values()
+            for m in lam.list_event_source_mappings(FunctionName=arn)["EventSourceMappings"]
+        )
         self.iam = iam
 
     def role_policy(self, which: str) -> dict:
@@ -153,6 +159,30 @@ def test_the_arns_the_policies_build_are_the_arns_aws_gave(spec, deployments, mo
         policy = document(policy)
         only_own_or_keys(policy, real, f"worker_policy_json_by_queue[{key}]")
         assert listed(by_sid(policy)["TakeTasks"]["Resource"]) == [real.queues[key]]
+
+
+@pytest.mark.parametrize("spec", SPECS, ids=module_key)
+def test_the_operator_policy_names_the_arns_aws_gave(spec, deployments, moto):
+    """The runbook's grants (`operator_policy_json`, as `terraform output` gives it, a list when in parts): the
+    state machine, its executions (the ARN prefix AWS gives them), the queues, the dead-letter queues and the
+    dead-letter function's event source mappings, each by the ARN the emulator reports."""
+    outputs = deployments(spec).outputs
+    real = Real(moto, outputs)
+    parts = outputs["operator_policy_json"]
+    policies = [document(p) for p in (parts if isinstance(parts, list) else [parts])]
+    statements = {sid: s for policy in policies for sid, s in by_sid(policy).items()}
+    executions = real.state_machine.replace(":stateMachine:", ":execution:") + ":*"
+    assert listed(statements["StartAndListExecutions"]["Resource"]) == [real.state_machine]
+    assert listed(statements["StopAndRedriveExecutions"]["Resource"]) == [executions]
+    with_dead_letters = sorted(real.queues[k] for k in real.dead_letter_queues)
+    named = {sid: sorted(listed(s["Resource"])) for sid, s in statements.items()}
+    assert named.get("TakeBackDeadLetters", []) == with_dead_letters
+    assert named.get("MoveDeadLetters", []) == sorted(real.dead_letter_queues.values())
+    assert sorted(named.get("ReadQueueDepths", []) + with_dead_letters) == sorted(real.queues.values())
+    assert named.get("PauseFailFast", []) == real.mappings
+    for sid, arns in named.items():
+        for arn in arns:
+            assert arn in {*real.own(), executions, *real.mappings} or ":kms:" in arn, f"{sid}: {arn}"
 
 
 def test_the_key_policy_names_the_roles_and_log_groups_by_the_arns_aws_gave(deployments, moto):

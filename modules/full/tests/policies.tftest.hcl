@@ -302,6 +302,41 @@ run "policies_name_only_this_instance" {
   }
 
   assert {
+    condition     = toset([for s in data.aws_iam_policy_document.operator.statement : s.sid]) == toset(["StartAndListExecutions", "StopAndRedriveExecutions", "TakeBackDeadLetters", "MoveDeadLetters", "MoveEncryptedDeadLetters", "PauseFailFast"])
+    error_message = "the statements of data.aws_iam_policy_document.operator: expected [\"StartAndListExecutions\", \"StopAndRedriveExecutions\", \"TakeBackDeadLetters\", \"MoveDeadLetters\", \"MoveEncryptedDeadLetters\", \"PauseFailFast\"], got ${jsonencode([for s in data.aws_iam_policy_document.operator.statement : s.sid])}."
+  }
+
+  assert {
+    condition     = toset(one([for s in data.aws_iam_policy_document.operator.statement : s.resources if s.sid == "StartAndListExecutions"])) == toset(["arn:aws:states:eu-west-1:123456789012:stateMachine:sfngen-test-b"])
+    error_message = "the resources of statement StartAndListExecutions of data.aws_iam_policy_document.operator: expected [\"arn:aws:states:eu-west-1:123456789012:stateMachine:sfngen-test-b\"], got ${jsonencode(one([for s in data.aws_iam_policy_document.operator.statement : s.resources if s.sid == "StartAndListExecutions"]))}."
+  }
+
+  assert {
+    condition     = toset(one([for s in data.aws_iam_policy_document.operator.statement : s.resources if s.sid == "StopAndRedriveExecutions"])) == toset(["arn:aws:states:eu-west-1:123456789012:execution:sfngen-test-b:*"])
+    error_message = "the resources of statement StopAndRedriveExecutions of data.aws_iam_policy_document.operator: expected [\"arn:aws:states:eu-west-1:123456789012:execution:sfngen-test-b:*\"], got ${jsonencode(one([for s in data.aws_iam_policy_document.operator.statement : s.resources if s.sid == "StopAndRedriveExecutions"]))}."
+  }
+
+  assert {
+    condition     = toset(one([for s in data.aws_iam_policy_document.operator.statement : s.resources if s.sid == "TakeBackDeadLetters"])) == toset(["arn:aws:sqs:eu-west-1:123456789012:sfngen-test-b-payments", "arn:aws:sqs:eu-west-1:123456789012:sfngen-test-b-warehouse.fifo"])
+    error_message = "the resources of statement TakeBackDeadLetters of data.aws_iam_policy_document.operator: expected [\"arn:aws:sqs:eu-west-1:123456789012:sfngen-test-b-payments\", \"arn:aws:sqs:eu-west-1:123456789012:sfngen-test-b-warehouse.fifo\"], got ${jsonencode(one([for s in data.aws_iam_policy_document.operator.statement : s.resources if s.sid == "TakeBackDeadLetters"]))}."
+  }
+
+  assert {
+    condition     = toset(one([for s in data.aws_iam_policy_document.operator.statement : s.resources if s.sid == "MoveDeadLetters"])) == toset(["arn:aws:sqs:eu-west-1:123456789012:sfngen-test-b-payments-dlq", "arn:aws:sqs:eu-west-1:123456789012:sfngen-test-b-warehouse-dlq.fifo"])
+    error_message = "the resources of statement MoveDeadLetters of data.aws_iam_policy_document.operator: expected [\"arn:aws:sqs:eu-west-1:123456789012:sfngen-test-b-payments-dlq\", \"arn:aws:sqs:eu-west-1:123456789012:sfngen-test-b-warehouse-dlq.fifo\"], got ${jsonencode(one([for s in data.aws_iam_policy_document.operator.statement : s.resources if s.sid == "MoveDeadLetters"]))}."
+  }
+
+  assert {
+    condition     = toset(one([for s in data.aws_iam_policy_document.operator.statement : s.resources if s.sid == "MoveEncryptedDeadLetters"])) == toset(["arn:aws:kms:eu-west-1:123456789012:key/0b1e55ed-0000-4000-8000-000000000001"])
+    error_message = "the resources of statement MoveEncryptedDeadLetters of data.aws_iam_policy_document.operator: expected [\"arn:aws:kms:eu-west-1:123456789012:key/0b1e55ed-0000-4000-8000-000000000001\"], got ${jsonencode(one([for s in data.aws_iam_policy_document.operator.statement : s.resources if s.sid == "MoveEncryptedDeadLetters"]))}."
+  }
+
+  assert {
+    condition     = toset(one([for c in one([for s in data.aws_iam_policy_document.operator.statement : s.condition if s.sid == "MoveEncryptedDeadLetters"]) : c.values if c.variable == "kms:ViaService"])) == toset(["sqs.eu-west-1.amazonaws.com"])
+    error_message = "condition kms:ViaService of statement MoveEncryptedDeadLetters of data.aws_iam_policy_document.operator: expected [\"sqs.eu-west-1.amazonaws.com\"], got ${jsonencode(one([for c in one([for s in data.aws_iam_policy_document.operator.statement : s.condition if s.sid == "MoveEncryptedDeadLetters"]) : c.values if c.variable == "kms:ViaService"]))}."
+  }
+
+  assert {
     condition     = alltrue([for s in data.aws_iam_policy_document.kms.statement : alltrue([for p in s.principals : p.type != "AWS" || length(setsubtract(p.identifiers, ["arn:aws:iam::123456789012:root", "arn:aws:iam::123456789012:role/sfngen-test-b-state-machine", "arn:aws:iam::123456789012:role/sfngen-test-b-callback", "arn:aws:iam::123456789012:role/sfngen-test-b-dead-letters"])) == 0])])
     error_message = "data.aws_iam_policy_document.kms names an AWS principal beyond the account root and this instance's roles."
   }

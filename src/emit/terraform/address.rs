@@ -190,6 +190,15 @@ pub fn worker_policy_part_document(part: usize) -> Address {
     Address::data("aws_iam_policy_document", format!("worker_part_{part}"))
 }
 
+/// The policy for an operator's role (`operator`), or a part of it when one document would be too large
+/// (`operator_part_N`).
+pub fn operator_policy_document(part: Option<usize>) -> Address {
+    match part {
+        None => Address::data("aws_iam_policy_document", "operator"),
+        Some(part) => Address::data("aws_iam_policy_document", format!("operator_part_{part}")),
+    }
+}
+
 /// The customer managed key the module creates.
 pub fn module_key() -> Address {
     Address::resource("aws_kms_key", "this")

@@ -118,6 +118,11 @@ fn dead_letter_mapping(model: &Model, queue: &Queue, settings: &DeadLetterReader
         .attr("function_name", address::function(reader.id).attr("arn"))
         .attr("batch_size", number(u64::from(settings.batch_size)))
         .blank()
+        .comment(
+            "false pauses fail-fast (the runbook's \"Pause fail-fast\"): dead letters stay in the queue, their tasks wait.",
+        )
+        .attr("enabled", var(input::DEAD_LETTER_MAPPINGS_ENABLED))
+        .blank()
         .block(
             Block::new("scaling_config", Vec::<String>::new())
                 .comment(

@@ -7,8 +7,8 @@ use super::{
 use crate::emit::hcl::{Block, Expr, File, raw, string, strings};
 use crate::limits;
 use crate::model::{
-    AwsName, Condition, Encryption, Feature, FunctionId, ManagedPolicy, Model, Resource, Role, RoleId, Service,
-    Statement, WorkerPolicy,
+    AwsName, Condition, Encryption, Feature, FunctionId, ManagedPolicy, Model, OperatorPolicy, Resource, Role, RoleId,
+    Service, Statement, WorkerPolicy,
 };
 
 /// The file.
@@ -48,7 +48,45 @@ pub(super) fn file(header: &str, model: &Model) -> File {
     for policy in &model.worker_policies {
         file.push_commented(&worker_policy_comment(policy), worker_policy(model, policy));
     }
+    for policy in &model.operator_policies {
+        file.push_commented(&operator_policy_comment(model, policy), operator_policy(model, policy));
+    }
     file
+}
+
+/// Why the operator policy is here, and why part of it may be known only after apply.
+fn operator_policy_comment(model: &Model, policy: &OperatorPolicy) -> String {
+    let what = match policy.part {
+        Some(1) => format!(
+            "What an on-call engineer's role needs for the module README's runbook (output operator_policy_json), on\n\
+             this module's resources only: in parts, since one document would be larger than a managed policy ({}).\n\
+             The module attaches none of them.",
+            limits::IAM_MANAGED_POLICY.figure_text()
+        ),
+        Some(part) => return format!("Part {part} of the operator policy."),
+        None => "What an on-call engineer's role needs for the module README's runbook (output operator_policy_json), on\n\
+                 this module's resources only: the module attaches it to no role; a team attaches it to its on-call role."
+            .to_string(),
+    };
+    let mut lines = vec![what];
+    if !model.dead_letter_readers().is_empty() && policy.part.is_none_or(|p| p == 1) {
+        lines.push(
+            "An event source mapping's ARN ends in the UUID Lambda gives it: PauseFailFast refers to it, so this\n\
+             document is known once the mappings exist (and again after apply while one of them changes)."
+                .to_string(),
+        );
+    }
+    if let Some(key) = document_comment(false, &policy.statements) {
+        lines.push(key);
+    }
+    lines.join("\n")
+}
+
+fn operator_policy(model: &Model, policy: &OperatorPolicy) -> Block {
+    policy.statements.iter().fold(
+        address::operator_policy_document(policy.part).declare(),
+        |document, statement| document.block(published_permission(model, statement)),
+    )
 }
 
 /// A managed policy holding grants on queues that do not fit the role's inline policy, its document and its
@@ -334,11 +372,22 @@ fn only_while(feature: Feature, statement: Block) -> Block {
 }
 
 fn permission(model: &Model, statement: &Statement) -> Block {
+    statement_block(model, statement, true)
+}
+
+/// A statement of a policy the module attaches to no role (the operator's): no poller uses it.
+fn published_permission(model: &Model, statement: &Statement) -> Block {
+    statement_block(model, statement, false)
+}
+
+/// A statement as HCL; `role`: of one of the module's roles, which Lambda's pollers may use.
+fn statement_block(model: &Model, statement: &Statement, role: bool) -> Block {
     let mut block = Block::new("statement", Vec::<String>::new()).attr("sid", string(&statement.sid));
-    if statement
-        .resources
-        .iter()
-        .any(|r| matches!(r, Resource::DeadLetterQueue(_)))
+    if role
+        && statement
+            .resources
+            .iter()
+            .any(|r| matches!(r, Resource::DeadLetterQueue(_)))
     {
         block = block.comment(
             "Lambda's event source mappings poll these queues with this role, not from inside the function:\n\
@@ -389,6 +438,14 @@ fn own_arn(model: &Model, resource: &Resource) -> Option<String> {
         Resource::DeadLetterQueue(key) => regional_arn("sqs", &name_text(dead_letter_name(model, key))),
         Resource::Function(id) => function_arn(model, *id),
         Resource::StateMachine => state_machine_arn(model),
+        Resource::Executions => regional_arn(
+            "states",
+            &format!("execution:{}:*", name_text(&model.state_machine.name)),
+        ),
+        Resource::DeadLetterMapping(key) => regional_arn(
+            "lambda",
+            &format!("event-source-mapping:${{{}.uuid}}", address::dead_letter_mapping(key)),
+        ),
         Resource::LogStreams(id) => format!("{}:*", log_group_arn(&model.function(*id).log_group.name)),
         Resource::ModuleKey | Resource::QueueKey(_) | Resource::StateMachineKey | Resource::Any => return None,
     };

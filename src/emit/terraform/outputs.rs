@@ -25,6 +25,23 @@ fn value(model: &Model, value: OutputValue) -> Expr {
         OutputValue::QueueUrls => by_queue_key(model, false, "url"),
         OutputValue::QueueArns => by_queue_key(model, false, "arn"),
         OutputValue::DeadLetterQueueArns => by_queue_key(model, true, "arn"),
+        OutputValue::DeadLetterQueueUrls => by_queue_key(model, true, "url"),
+        OutputValue::DeadLetterMappingIds => Expr::Object(
+            model
+                .dead_letter_readers()
+                .into_iter()
+                .map(|(q, _)| (q.key.clone().into(), address::dead_letter_mapping(&q.key).attr("uuid")))
+                .collect(),
+        ),
+        OutputValue::OperatorPolicy => match model.operator_policies.as_slice() {
+            [whole] if whole.part.is_none() => address::operator_policy_document(None).attr("json"),
+            parts => Expr::List(
+                parts
+                    .iter()
+                    .map(|p| address::operator_policy_document(p.part).attr("json"))
+                    .collect(),
+            ),
+        },
         OutputValue::FunctionName(id) => address::function(id).attr("function_name"),
         OutputValue::FunctionArn(id) => address::function(id).attr("arn"),
         OutputValue::RoleArn(id) => address::role(id).attr("arn"),

@@ -185,6 +185,9 @@ resource "aws_lambda_event_source_mapping" "requests_dlq" {
   function_name    = aws_lambda_function.dead_letters.arn
   batch_size       = 10
 
+  # false pauses fail-fast (the runbook's "Pause fail-fast"): dead letters stay in the queue, their tasks wait.
+  enabled = var.dead_letter_mappings_enabled
+
   scaling_config {
     # At most this many concurrent invocations from this queue, the least SQS allows: a burst of dead letters
     # must not take the account's concurrency, which workers' callbacks need too (their throttling would bring

@@ -164,6 +164,31 @@ run "policies_name_only_this_instance" {
   }
 
   assert {
+    condition     = toset([for s in data.aws_iam_policy_document.operator.statement : s.sid]) == toset(["StartAndListExecutions", "StopAndRedriveExecutions", "TakeBackDeadLetters", "MoveDeadLetters", "PauseFailFast"])
+    error_message = "the statements of data.aws_iam_policy_document.operator: expected [\"StartAndListExecutions\", \"StopAndRedriveExecutions\", \"TakeBackDeadLetters\", \"MoveDeadLetters\", \"PauseFailFast\"], got ${jsonencode([for s in data.aws_iam_policy_document.operator.statement : s.sid])}."
+  }
+
+  assert {
+    condition     = toset(one([for s in data.aws_iam_policy_document.operator.statement : s.resources if s.sid == "StartAndListExecutions"])) == toset(["arn:aws:states:eu-west-1:123456789012:stateMachine:sfngen-test-b"])
+    error_message = "the resources of statement StartAndListExecutions of data.aws_iam_policy_document.operator: expected [\"arn:aws:states:eu-west-1:123456789012:stateMachine:sfngen-test-b\"], got ${jsonencode(one([for s in data.aws_iam_policy_document.operator.statement : s.resources if s.sid == "StartAndListExecutions"]))}."
+  }
+
+  assert {
+    condition     = toset(one([for s in data.aws_iam_policy_document.operator.statement : s.resources if s.sid == "StopAndRedriveExecutions"])) == toset(["arn:aws:states:eu-west-1:123456789012:execution:sfngen-test-b:*"])
+    error_message = "the resources of statement StopAndRedriveExecutions of data.aws_iam_policy_document.operator: expected [\"arn:aws:states:eu-west-1:123456789012:execution:sfngen-test-b:*\"], got ${jsonencode(one([for s in data.aws_iam_policy_document.operator.statement : s.resources if s.sid == "StopAndRedriveExecutions"]))}."
+  }
+
+  assert {
+    condition     = toset(one([for s in data.aws_iam_policy_document.operator.statement : s.resources if s.sid == "TakeBackDeadLetters"])) == toset(["arn:aws:sqs:eu-west-1:123456789012:sfngen-test-b-requests"])
+    error_message = "the resources of statement TakeBackDeadLetters of data.aws_iam_policy_document.operator: expected [\"arn:aws:sqs:eu-west-1:123456789012:sfngen-test-b-requests\"], got ${jsonencode(one([for s in data.aws_iam_policy_document.operator.statement : s.resources if s.sid == "TakeBackDeadLetters"]))}."
+  }
+
+  assert {
+    condition     = toset(one([for s in data.aws_iam_policy_document.operator.statement : s.resources if s.sid == "MoveDeadLetters"])) == toset(["arn:aws:sqs:eu-west-1:123456789012:sfngen-test-b-requests-dlq"])
+    error_message = "the resources of statement MoveDeadLetters of data.aws_iam_policy_document.operator: expected [\"arn:aws:sqs:eu-west-1:123456789012:sfngen-test-b-requests-dlq\"], got ${jsonencode(one([for s in data.aws_iam_policy_document.operator.statement : s.resources if s.sid == "MoveDeadLetters"]))}."
+  }
+
+  assert {
     condition     = toset([for s in jsondecode(aws_sqs_queue_policy.requests.policy).Statement : s.Resource]) == toset(["arn:aws:sqs:eu-west-1:123456789012:sfngen-test-b-requests"])
     error_message = "the resources of aws_sqs_queue_policy.requests: expected [\"arn:aws:sqs:eu-west-1:123456789012:sfngen-test-b-requests\"], got ${jsonencode([for s in jsondecode(aws_sqs_queue_policy.requests.policy).Statement : s.Resource])}."
   }
