@@ -7,6 +7,7 @@
 //! Every limit is in one table, [`limits`].
 
 pub mod change;
+pub mod deployer;
 pub mod diagnostic;
 pub mod duration;
 pub mod emit;

@@ -48,6 +48,38 @@ struct FunctionRow {
     invoked_by: &'static str,
 }
 
+/// A row of the deployer's permissions: the action, when, and for which of the module's resources.
+#[derive(Serialize)]
+struct DeployerRow {
+    action: &'static str,
+    when: String,
+    why: String,
+}
+
+/// The deployer's permissions for the types the module declares ([`crate::deployer`]).
+fn deployer_rows(declared: &[Declared]) -> Vec<DeployerRow> {
+    crate::deployer::needed(declared.iter().map(|d| d.kind.as_str()))
+        .into_iter()
+        .map(|p| {
+            let kinds: Vec<String> = p
+                .kinds
+                .iter()
+                .filter(|k| declared.iter().any(|d| d.kind == **k))
+                .map(|k| format!("`{k}`"))
+                .collect();
+            let why = match p.not_a_call {
+                Some(note) => format!("{} ({note})", kinds.join(", ")),
+                None => kinds.join(", "),
+            };
+            DeployerRow {
+                action: p.action,
+                when: p.phases.iter().map(|ph| ph.word()).collect::<Vec<_>>().join(", "),
+                why,
+            }
+        })
+        .collect()
+}
+
 #[derive(Serialize)]
 struct LogGroupRow {
     name: String,
@@ -127,7 +159,15 @@ fn context(model: &Model, checkov_skips: &[CheckovSkip], declared: &[Declared], 
             memory => input::CALLBACK_MEMORY_MB,
             timeout => input::CALLBACK_TIMEOUT_SECONDS,
             reserved_concurrency => input::CALLBACK_RESERVED_CONCURRENCY,
+            keep_log_groups => input::KEEP_LOG_GROUPS_ON_DESTROY,
+            state_machine_version => input::STATE_MACHINE_VERSION,
         },
+        alias_name => super::terraform::address::STATE_MACHINE_ALIAS_NAME,
+        starter_uses_key => model.state_machine.encryption.is_some(),
+        versions_quota => limits::STATE_MACHINE_VERSIONS.figure_text(),
+        versions_source => limits::STATE_MACHINE_VERSIONS.source,
+        delete_timeout => super::terraform::DELETE_TIMEOUT,
+        deployer => Value::from(Serde(deployer_rows(declared))),
         logging => match logging.level {
             LogLevel::Off => "off".to_string(),
             level => format!("{} to CloudWatch Logs{}", level.as_str(), if logging.include_execution_data { " with execution data" } else { "" }),

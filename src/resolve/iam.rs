@@ -39,8 +39,8 @@ pub(super) fn module_key(
 }
 
 /// The state machine may send to its queues (and use their keys through SQS), use its own key for its data
-/// and, while logging is on, its log deliveries; deliver its logs while logging is on and its traces while
-/// tracing is on (the module's inputs decide both).
+/// and its log deliveries; deliver its logs (at every log level: see below) and its traces while tracing is on
+/// (the module's `tracing` input decides).
 pub(super) fn state_machine_role(sm: &StateMachine, queues: &[Queue]) -> Role {
     let mut statements = vec![allow(
         "SendToCallbackQueues",
@@ -65,30 +65,31 @@ pub(super) fn state_machine_role(sm: &StateMachine, queues: &[Queue]) -> Role {
                 vec![key.clone()],
             )
         });
+        // At every log level, as the log delivery grants below.
         statements.push(Statement {
             conditions: vec![Condition::LogDelivery],
-            only_while: Some(Feature::ExecutionLogging),
             ..allow("EncryptExecutionLogs", &["kms:GenerateDataKey"], vec![key])
         });
     }
-    // Log delivery is set up through these actions, which AWS lets you grant on `*` only.
-    statements.push(Statement {
-        only_while: Some(Feature::ExecutionLogging),
-        ..allow(
-            "DeliverExecutionLogs",
-            &[
-                "logs:CreateLogDelivery",
-                "logs:DeleteLogDelivery",
-                "logs:DescribeLogGroups",
-                "logs:DescribeResourcePolicies",
-                "logs:GetLogDelivery",
-                "logs:ListLogDeliveries",
-                "logs:PutResourcePolicy",
-                "logs:UpdateLogDelivery",
-            ],
-            vec![Resource::Any],
-        )
-    });
+    // Log delivery is set up through these actions, which AWS lets you grant on `*` only ("IAM policies for
+    // logging to CloudWatch Logs", https://docs.aws.amazon.com/step-functions/latest/dg/cw-logs.html). Granted
+    // at every log level, `OFF` included: turning logging on then changes the state machine alone. Were the
+    // grant added in the same apply, UpdateStateMachine could meet IAM's propagation delay, and the provider
+    // retries AccessDenied on CreateStateMachine only (hashicorp/aws internal/service/sfn/state_machine.go).
+    statements.push(allow(
+        "DeliverExecutionLogs",
+        &[
+            "logs:CreateLogDelivery",
+            "logs:DeleteLogDelivery",
+            "logs:DescribeLogGroups",
+            "logs:DescribeResourcePolicies",
+            "logs:GetLogDelivery",
+            "logs:ListLogDeliveries",
+            "logs:PutResourcePolicy",
+            "logs:UpdateLogDelivery",
+        ],
+        vec![Resource::Any],
+    ));
     statements.push(send_traces());
     Role {
         id: RoleId::StateMachine,
@@ -207,6 +208,19 @@ fn encrypt_answers(sm: &StateMachine, sid: &str) -> Option<Statement> {
         ],
         ..allow(sid, &["kms:Decrypt", "kms:GenerateDataKey"], vec![key])
     })
+}
+
+/// What starts executions needs: StartExecution through the alias only (the state machine's own ARN would start
+/// its latest revision, around the version the alias routes to), and, when the state machine has a customer
+/// managed key, that key through Step Functions for this state machine's data (the execution's input).
+pub(super) fn starter_policy(sm: &StateMachine) -> Vec<Statement> {
+    let mut statements = vec![allow(
+        "StartExecutionsThroughAlias",
+        &["states:StartExecution"],
+        vec![Resource::StateMachineAlias],
+    )];
+    statements.extend(encrypt_answers(sm, "EncryptExecutionInput"));
+    statements
 }
 
 /// A function's log lines, into its own log group only.

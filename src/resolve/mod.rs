@@ -50,6 +50,7 @@ pub fn resolve(spec: &Spec, source_file: &str) -> Result<Model, Vec<Diagnostic>>
             .map(|function| iam::function_role(function, &state_machine, &queues)),
     );
     let worker_policies = iam::worker_policies(&queues);
+    let starter_policy = iam::starter_policy(&state_machine);
     let mut model = Model {
         name,
         source_file: source_file.to_string(),
@@ -62,6 +63,7 @@ pub fn resolve(spec: &Spec, source_file: &str) -> Result<Model, Vec<Diagnostic>>
         module_key,
         roles,
         worker_policies,
+        starter_policy,
         alarms,
     };
     let diags = limits::check(spec, &mut model);
