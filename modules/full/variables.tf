@@ -78,6 +78,24 @@ variable "state_machine_log_retention_days" {
   }
 }
 
+variable "state_machine_version" {
+  description = "ARN of a published version of the state machine for the alias to route every new execution to (a rollback: one of the versions earlier applies published); null routes to the version the last apply published."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.state_machine_version == null ? true : can(regex("^arn:aws[a-z-]*:states:[a-z0-9-]+:[0-9]{12}:stateMachine:[0-9A-Za-z_-]{1,80}:[1-9][0-9]*$", var.state_machine_version))
+    error_message = "The state_machine_version must be the ARN of a published version of this state machine, such as arn:aws:states:us-east-1:123456789012:stateMachine:NAME:3 (the state_machine_version_arn output of an earlier apply), or null."
+  }
+}
+
+variable "keep_log_groups_on_destroy" {
+  description = "Keep the log groups (execution logs and the functions' logs) and their logs in AWS when the module is destroyed (skip_destroy); false deletes them with the module."
+  type        = bool
+  default     = false
+  nullable    = false
+}
+
 variable "callback_memory_mb" {
   description = "The Lambda functions' memory, in MB. Defaults to the spec's callback.memory_mb."
   type        = number

@@ -352,11 +352,13 @@ fn resource_rows(declared: &[Declared]) -> Vec<DocsRow> {
             } else {
                 ("resources", "resource")
             };
-            let page = d.kind.strip_prefix("aws_").unwrap_or(&d.kind);
+            // terraform-docs links a type to its provider's page: `aws_sqs_queue` to hashicorp/aws's
+            // `sqs_queue`, the built-in `terraform_data` to hashicorp/terraform's `data`.
+            let (provider, page) = d.kind.split_once('_').unwrap_or(("aws", &d.kind));
             DocsRow {
                 cells: vec![
                     format!(
-                        "[{}.{}](https://registry.terraform.io/providers/hashicorp/aws/latest/docs/{folder}/{page})",
+                        "[{}.{}](https://registry.terraform.io/providers/hashicorp/{provider}/latest/docs/{folder}/{page})",
                         d.kind, d.name
                     ),
                     mode.to_string(),

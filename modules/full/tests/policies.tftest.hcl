@@ -302,6 +302,31 @@ run "policies_name_only_this_instance" {
   }
 
   assert {
+    condition     = toset([for s in data.aws_iam_policy_document.starter.statement : s.sid]) == toset(["StartExecutionsThroughAlias", "EncryptExecutionInput"])
+    error_message = "the statements of data.aws_iam_policy_document.starter: expected [\"StartExecutionsThroughAlias\", \"EncryptExecutionInput\"], got ${jsonencode([for s in data.aws_iam_policy_document.starter.statement : s.sid])}."
+  }
+
+  assert {
+    condition     = toset(one([for s in data.aws_iam_policy_document.starter.statement : s.resources if s.sid == "StartExecutionsThroughAlias"])) == toset(["arn:aws:states:eu-west-1:123456789012:stateMachine:sfngen-test-b:live"])
+    error_message = "the resources of statement StartExecutionsThroughAlias of data.aws_iam_policy_document.starter: expected [\"arn:aws:states:eu-west-1:123456789012:stateMachine:sfngen-test-b:live\"], got ${jsonencode(one([for s in data.aws_iam_policy_document.starter.statement : s.resources if s.sid == "StartExecutionsThroughAlias"]))}."
+  }
+
+  assert {
+    condition     = toset(one([for s in data.aws_iam_policy_document.starter.statement : s.resources if s.sid == "EncryptExecutionInput"])) == toset(["arn:aws:kms:eu-west-1:123456789012:key/0b1e55ed-0000-4000-8000-000000000001"])
+    error_message = "the resources of statement EncryptExecutionInput of data.aws_iam_policy_document.starter: expected [\"arn:aws:kms:eu-west-1:123456789012:key/0b1e55ed-0000-4000-8000-000000000001\"], got ${jsonencode(one([for s in data.aws_iam_policy_document.starter.statement : s.resources if s.sid == "EncryptExecutionInput"]))}."
+  }
+
+  assert {
+    condition     = toset(one([for c in one([for s in data.aws_iam_policy_document.starter.statement : s.condition if s.sid == "EncryptExecutionInput"]) : c.values if c.variable == "kms:ViaService"])) == toset(["states.eu-west-1.amazonaws.com"])
+    error_message = "condition kms:ViaService of statement EncryptExecutionInput of data.aws_iam_policy_document.starter: expected [\"states.eu-west-1.amazonaws.com\"], got ${jsonencode(one([for c in one([for s in data.aws_iam_policy_document.starter.statement : s.condition if s.sid == "EncryptExecutionInput"]) : c.values if c.variable == "kms:ViaService"]))}."
+  }
+
+  assert {
+    condition     = toset(one([for c in one([for s in data.aws_iam_policy_document.starter.statement : s.condition if s.sid == "EncryptExecutionInput"]) : c.values if c.variable == "kms:EncryptionContext:aws:states:stateMachineArn"])) == toset(["arn:aws:states:eu-west-1:123456789012:stateMachine:sfngen-test-b"])
+    error_message = "condition kms:EncryptionContext:aws:states:stateMachineArn of statement EncryptExecutionInput of data.aws_iam_policy_document.starter: expected [\"arn:aws:states:eu-west-1:123456789012:stateMachine:sfngen-test-b\"], got ${jsonencode(one([for c in one([for s in data.aws_iam_policy_document.starter.statement : s.condition if s.sid == "EncryptExecutionInput"]) : c.values if c.variable == "kms:EncryptionContext:aws:states:stateMachineArn"]))}."
+  }
+
+  assert {
     condition     = alltrue([for s in data.aws_iam_policy_document.kms.statement : alltrue([for p in s.principals : p.type != "AWS" || length(setsubtract(p.identifiers, ["arn:aws:iam::123456789012:root", "arn:aws:iam::123456789012:role/sfngen-test-b-state-machine", "arn:aws:iam::123456789012:role/sfngen-test-b-callback", "arn:aws:iam::123456789012:role/sfngen-test-b-dead-letters"])) == 0])])
     error_message = "data.aws_iam_policy_document.kms names an AWS principal beyond the account root and this instance's roles."
   }

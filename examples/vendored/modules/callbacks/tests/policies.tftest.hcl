@@ -164,6 +164,16 @@ run "policies_name_only_this_instance" {
   }
 
   assert {
+    condition     = toset([for s in data.aws_iam_policy_document.starter.statement : s.sid]) == toset(["StartExecutionsThroughAlias"])
+    error_message = "the statements of data.aws_iam_policy_document.starter: expected [\"StartExecutionsThroughAlias\"], got ${jsonencode([for s in data.aws_iam_policy_document.starter.statement : s.sid])}."
+  }
+
+  assert {
+    condition     = toset(one([for s in data.aws_iam_policy_document.starter.statement : s.resources if s.sid == "StartExecutionsThroughAlias"])) == toset(["arn:aws:states:eu-west-1:123456789012:stateMachine:sfngen-test-b:live"])
+    error_message = "the resources of statement StartExecutionsThroughAlias of data.aws_iam_policy_document.starter: expected [\"arn:aws:states:eu-west-1:123456789012:stateMachine:sfngen-test-b:live\"], got ${jsonencode(one([for s in data.aws_iam_policy_document.starter.statement : s.resources if s.sid == "StartExecutionsThroughAlias"]))}."
+  }
+
+  assert {
     condition     = toset([for s in jsondecode(aws_sqs_queue_policy.requests.policy).Statement : s.Resource]) == toset(["arn:aws:sqs:eu-west-1:123456789012:sfngen-test-b-requests"])
     error_message = "the resources of aws_sqs_queue_policy.requests: expected [\"arn:aws:sqs:eu-west-1:123456789012:sfngen-test-b-requests\"], got ${jsonencode([for s in jsondecode(aws_sqs_queue_policy.requests.policy).Statement : s.Resource])}."
   }
