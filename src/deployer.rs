@@ -122,8 +122,8 @@ pub const PERMISSIONS: &[Permission] = &[
         phases: &[Apply],
         kinds: &["aws_sfn_state_machine", "aws_lambda_function"],
         not_a_call: Some(
-            "no call of its own: Step Functions and Lambda check it when CreateStateMachine, UpdateStateMachine, \
-             CreateFunction or UpdateFunctionConfiguration names the module's role (the emulator enforces no IAM)",
+            "Step Functions and Lambda check it when CreateStateMachine, UpdateStateMachine, CreateFunction or \
+             UpdateFunctionConfiguration names one of the module's roles",
         ),
     },
     call("iam:CreateRole", &[Apply], ROLES),

@@ -68,7 +68,7 @@ fn deployer_rows(declared: &[Declared]) -> Vec<DeployerRow> {
                 .map(|k| format!("`{k}`"))
                 .collect();
             let why = match p.not_a_call {
-                Some(note) => format!("{} ({note})", kinds.join(", ")),
+                Some(note) => format!("{}; not an API call: {note}", kinds.join(", ")),
                 None => kinds.join(", "),
             };
             DeployerRow {

@@ -326,7 +326,7 @@ def sfn_starts_executions_through_aliases():
 def record_calls():
     """Not a gap: with `SFNGEN_MOTO_CALLS=FILE` in its environment, the server writes one JSON line per request to
     FILE (the signing service from the request's SigV4 credential scope, the `X-Amz-Target` header, the query
-    protocol's `Action`, the method and the path), so that a test can tell which AWS API calls a client (the
+    protocol's `Action`, the method, the path and the user agent), so that a test can tell which AWS API calls a client (the
     real provider) made. tests/e2e/test_day_two.py maps them to IAM actions. Off unless the variable is set."""
     path = os.environ.get("SFNGEN_MOTO_CALLS")
     if not path:
@@ -360,6 +360,7 @@ def record_calls():
                 "method": environ.get("REQUEST_METHOD"),
                 "path": path_info,
                 "query": environ.get("QUERY_STRING", ""),
+                "agent": environ.get("HTTP_USER_AGENT", ""),
             }
             with lock:
                 out.write(json.dumps(entry) + "\n")

@@ -118,23 +118,17 @@ def test_init_validate_plan_clean_on_the_6x_schema(module_runs, root, version):
     assert_clean(run, ["init", "validate", "plan"])
     assert run.installed == version, run.report()
     assert run.plan is not None, f"terraform show -json tfplan failed:\n{run.report()}"
-    # Every resource block of every module is in the plan, to be created: once, or, with `count`, as many
-    # times as the inputs' defaults say (only the execution log group has one: while logging is on).
+    # Every resource block of every module is in the plan, to be created, once: no block has `count` (the
+    # execution log group exists at every log level).
     planned = {
         change["address"]: change["change"]["actions"] for change in run.plan.get("resource_changes", [])
         if change.get("mode") == "managed"
     }
     expected = []
     for label, module in run.modules.items():
-        counted = harness.counted(module)
-        assert counted == {("aws_cloudwatch_log_group", "state_machine"): "local.execution_logging ? 1 : 0"}
-        logging = harness.variable_default(module, "log_level") != '"OFF"'
+        assert harness.counted(module) == {}
         for type_name, name in harness.declared(module, "resource"):
-            address = f"module.{label}.{type_name}.{name}"
-            if (type_name, name) not in counted:
-                expected.append(address)
-            elif logging:
-                expected.append(f"{address}[0]")
+            expected.append(f"module.{label}.{type_name}.{name}")
     assert sorted(planned) == sorted(expected), run.report()
     assert set(map(tuple, planned.values())) == {("create",)}, planned
 

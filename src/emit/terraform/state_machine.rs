@@ -63,6 +63,17 @@ fn alias() -> Block {
         )
         .blank()
         .block(
+            Block::new("lifecycle", Vec::<String>::new())
+                .comment(
+                    "Deleting the state machine deletes its aliases: when it is replaced (a new name), the alias is\n\
+                     created again with it rather than updated in place.",
+                )
+                .attr(
+                    "replace_triggered_by",
+                    Expr::List(vec![address::state_machine().attr("arn")]),
+                ),
+        )
+        .block(
             Block::new("routing_configuration", Vec::<String>::new())
                 .attr(
                     "state_machine_version_arn",
