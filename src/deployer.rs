@@ -4,8 +4,8 @@
 //! The module README's table is this list, filtered to the types the module declares. The list is held to what the
 //! real hashicorp/aws provider calls: `tests/e2e/test_day_two.py` records every AWS API call the provider makes
 //! against the emulator through init, plan, apply, a change and destroy of a module with every kind of resource,
-//! and requires each call to be here, and each action here to have been called, unless its [`Permission::not_a_call`]
-//! says why it is listed anyway.
+//! and requires each call to be here, and each action here to have been called, unless its
+//! [`Permission::unrecorded`] says why it is listed anyway.
 
 /// When the deployer needs an action.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -38,9 +38,10 @@ pub struct Permission {
     pub phases: &'static [Phase],
     /// The Terraform types (resources and data sources) whose presence in the module needs it.
     pub kinds: &'static [&'static str],
-    /// Why an action is listed though the provider makes no API call of that name (an authorization AWS checks
-    /// inside another call, or a call the emulator never sees); `None`: the provider calls it.
-    pub not_a_call: Option<&'static str>,
+    /// Why the action is listed though the recorded run (init, plan, apply, a change of the definition, the tags
+    /// and the functions' memory, destroy) does not call it: an authorization AWS checks inside another call, or a
+    /// call the provider makes only on a change that run does not make. `None`: the recorded run calls it.
+    pub unrecorded: Option<&'static str>,
 }
 
 use Phase::{Apply, Destroy, Plan};
@@ -50,11 +51,21 @@ const fn call(action: &'static str, phases: &'static [Phase], kinds: &'static [&
         action,
         phases,
         kinds,
-        not_a_call: None,
+        unrecorded: None,
     }
 }
 
-const QUEUES: &[&str] = &[
+const fn on_change(action: &'static str, kinds: &'static [&'static str], reason: &'static str) -> Permission {
+    Permission {
+        action,
+        phases: &[Apply],
+        kinds,
+        unrecorded: Some(reason),
+    }
+}
+
+const QUEUES: &[&str] = &["aws_sqs_queue"];
+const QUEUE_ATTRIBUTES: &[&str] = &[
     "aws_sqs_queue",
     "aws_sqs_queue_policy",
     "aws_sqs_queue_redrive_allow_policy",
@@ -68,7 +79,7 @@ const MAPPINGS: &[&str] = &["aws_lambda_event_source_mapping"];
 const ROLES: &[&str] = &["aws_iam_role"];
 const ROLE_POLICIES: &[&str] = &["aws_iam_role_policy"];
 const MANAGED_POLICIES: &[&str] = &["aws_iam_policy"];
-const ATTACHMENTS: &[&str] = &["aws_iam_role_policy_attachment", "aws_iam_role"];
+const ATTACHMENTS: &[&str] = &["aws_iam_role_policy_attachment"];
 const KEY: &[&str] = &["aws_kms_key"];
 const KEY_ALIAS: &[&str] = &["aws_kms_alias"];
 const ALARMS: &[&str] = &["aws_cloudwatch_metric_alarm"];
@@ -78,11 +89,11 @@ const ACCOUNT: &[&str] = &["aws_caller_identity"];
 pub const PERMISSIONS: &[Permission] = &[
     call("sts:GetCallerIdentity", &[Plan], ACCOUNT),
     call("sqs:CreateQueue", &[Apply], QUEUES),
-    call("sqs:GetQueueAttributes", &[Plan, Apply, Destroy], QUEUES),
-    call("sqs:GetQueueUrl", &[Plan], QUEUES),
+    call("sqs:GetQueueAttributes", &[Plan, Apply, Destroy], QUEUE_ATTRIBUTES),
     call("sqs:ListQueueTags", &[Plan], QUEUES),
-    call("sqs:SetQueueAttributes", &[Apply, Destroy], QUEUES),
+    call("sqs:SetQueueAttributes", &[Apply, Destroy], QUEUE_ATTRIBUTES),
     call("sqs:TagQueue", &[Apply], QUEUES),
+    on_change("sqs:UntagQueue", QUEUES, "when a tag is removed"),
     call("sqs:DeleteQueue", &[Destroy], QUEUES),
     call("states:ValidateStateMachineDefinition", &[Plan], STATE_MACHINE),
     call("states:CreateStateMachine", &[Apply], STATE_MACHINE),
@@ -91,6 +102,7 @@ pub const PERMISSIONS: &[Permission] = &[
     call("states:ListTagsForResource", &[Plan], STATE_MACHINE),
     call("states:UpdateStateMachine", &[Apply], STATE_MACHINE),
     call("states:TagResource", &[Apply], STATE_MACHINE),
+    on_change("states:UntagResource", STATE_MACHINE, "when a tag is removed"),
     call("states:DeleteStateMachine", &[Destroy], STATE_MACHINE),
     call("states:CreateStateMachineAlias", &[Apply], ALIAS),
     call("states:DescribeStateMachineAlias", &[Plan], ALIAS),
@@ -101,6 +113,17 @@ pub const PERMISSIONS: &[Permission] = &[
     call("logs:ListTagsForResource", &[Plan], LOG_GROUPS),
     call("logs:PutRetentionPolicy", &[Apply], LOG_GROUPS),
     call("logs:TagResource", &[Apply], LOG_GROUPS),
+    on_change("logs:UntagResource", LOG_GROUPS, "when a tag is removed"),
+    on_change(
+        "logs:AssociateKmsKey",
+        LOG_GROUPS,
+        "when [logs] encryption turns to kms",
+    ),
+    on_change(
+        "logs:DisassociateKmsKey",
+        LOG_GROUPS,
+        "when [logs] encryption leaves kms",
+    ),
     call("logs:DeleteLogGroup", &[Destroy], LOG_GROUPS),
     call("logs:PutMetricFilter", &[Apply], METRIC_FILTERS),
     call("logs:DescribeMetricFilters", &[Plan], METRIC_FILTERS),
@@ -109,51 +132,129 @@ pub const PERMISSIONS: &[Permission] = &[
     call("lambda:GetFunction", &[Plan], FUNCTIONS),
     call("lambda:GetFunctionCodeSigningConfig", &[Plan], FUNCTIONS),
     call("lambda:ListVersionsByFunction", &[Plan], FUNCTIONS),
+    call("lambda:ListTags", &[Plan], FUNCTIONS),
     call("lambda:UpdateFunctionConfiguration", &[Apply], FUNCTIONS),
-    call("lambda:UpdateFunctionCode", &[Apply], FUNCTIONS),
+    on_change(
+        "lambda:UpdateFunctionCode",
+        FUNCTIONS,
+        "when the package changes (a new sfngen, callback_lambda_zip)",
+    ),
     call("lambda:PutFunctionConcurrency", &[Apply], FUNCTIONS),
+    on_change(
+        "lambda:DeleteFunctionConcurrency",
+        FUNCTIONS,
+        "when callback_reserved_concurrency turns null",
+    ),
+    call("lambda:TagResource", &[Apply], FUNCTIONS),
+    on_change("lambda:UntagResource", FUNCTIONS, "when a tag is removed"),
     call("lambda:DeleteFunction", &[Destroy], FUNCTIONS),
     call("lambda:CreateEventSourceMapping", &[Apply], MAPPINGS),
     call("lambda:GetEventSourceMapping", &[Plan], MAPPINGS),
-    call("lambda:UpdateEventSourceMapping", &[Apply], MAPPINGS),
+    on_change(
+        "lambda:UpdateEventSourceMapping",
+        MAPPINGS,
+        "when a mapping's settings change",
+    ),
     call("lambda:DeleteEventSourceMapping", &[Destroy], MAPPINGS),
     Permission {
         action: "iam:PassRole",
         phases: &[Apply],
         kinds: &["aws_sfn_state_machine", "aws_lambda_function"],
-        not_a_call: Some(
-            "Step Functions and Lambda check it when CreateStateMachine, UpdateStateMachine, CreateFunction or \
-             UpdateFunctionConfiguration names one of the module's roles",
+        unrecorded: Some(
+            "no API call of its own: Step Functions and Lambda check it when CreateStateMachine, UpdateStateMachine, \
+             CreateFunction or UpdateFunctionConfiguration names one of the module's roles",
         ),
     },
     call("iam:CreateRole", &[Apply], ROLES),
     call("iam:GetRole", &[Plan], ROLES),
     call("iam:ListRolePolicies", &[Plan, Destroy], ROLES),
-    call("iam:ListAttachedRolePolicies", &[Plan, Destroy], ATTACHMENTS),
+    call("iam:ListAttachedRolePolicies", &[Plan, Destroy], ROLES),
     call("iam:TagRole", &[Apply], ROLES),
-    call("iam:UpdateAssumeRolePolicy", &[Apply], ROLES),
+    on_change("iam:UntagRole", ROLES, "when a tag is removed"),
+    on_change(
+        "iam:UpdateAssumeRolePolicy",
+        ROLES,
+        "when a trust policy changes (name)",
+    ),
+    on_change(
+        "iam:PutRolePermissionsBoundary",
+        ROLES,
+        "when permissions_boundary is set",
+    ),
+    on_change(
+        "iam:DeleteRolePermissionsBoundary",
+        ROLES,
+        "when permissions_boundary turns null",
+    ),
     call("iam:ListInstanceProfilesForRole", &[Destroy], ROLES),
     call("iam:DeleteRole", &[Destroy], ROLES),
     call("iam:PutRolePolicy", &[Apply], ROLE_POLICIES),
     call("iam:GetRolePolicy", &[Plan], ROLE_POLICIES),
     call("iam:DeleteRolePolicy", &[Destroy], ROLE_POLICIES),
-    call("iam:CreatePolicy", &[Apply], MANAGED_POLICIES),
-    call("iam:GetPolicy", &[Plan], MANAGED_POLICIES),
-    call("iam:GetPolicyVersion", &[Plan], MANAGED_POLICIES),
-    call("iam:ListPolicyVersions", &[Apply, Destroy], MANAGED_POLICIES),
-    call("iam:CreatePolicyVersion", &[Apply], MANAGED_POLICIES),
-    call("iam:DeletePolicy", &[Destroy], MANAGED_POLICIES),
-    call("iam:AttachRolePolicy", &[Apply], &["aws_iam_role_policy_attachment"]),
-    call("iam:DetachRolePolicy", &[Destroy], &["aws_iam_role_policy_attachment"]),
+    on_change(
+        "iam:CreatePolicy",
+        MANAGED_POLICIES,
+        "only for the managed policies of large specs",
+    ),
+    on_change(
+        "iam:GetPolicy",
+        MANAGED_POLICIES,
+        "only for the managed policies of large specs",
+    ),
+    on_change(
+        "iam:GetPolicyVersion",
+        MANAGED_POLICIES,
+        "only for the managed policies of large specs",
+    ),
+    on_change(
+        "iam:ListPolicyVersions",
+        MANAGED_POLICIES,
+        "only for the managed policies of large specs",
+    ),
+    on_change(
+        "iam:CreatePolicyVersion",
+        MANAGED_POLICIES,
+        "only for the managed policies of large specs",
+    ),
+    on_change(
+        "iam:DeletePolicyVersion",
+        MANAGED_POLICIES,
+        "only for the managed policies of large specs",
+    ),
+    on_change(
+        "iam:TagPolicy",
+        MANAGED_POLICIES,
+        "only for the managed policies of large specs",
+    ),
+    on_change(
+        "iam:DeletePolicy",
+        MANAGED_POLICIES,
+        "only for the managed policies of large specs",
+    ),
+    on_change(
+        "iam:AttachRolePolicy",
+        ATTACHMENTS,
+        "only for the managed policies of large specs",
+    ),
+    on_change(
+        "iam:DetachRolePolicy",
+        ATTACHMENTS,
+        "only for the managed policies of large specs",
+    ),
     call("kms:CreateKey", &[Apply], KEY),
     call("kms:DescribeKey", &[Plan], KEY),
     call("kms:GetKeyPolicy", &[Plan], KEY),
     call("kms:GetKeyRotationStatus", &[Plan], KEY),
     call("kms:ListResourceTags", &[Plan], KEY),
     call("kms:EnableKeyRotation", &[Apply], KEY),
-    call("kms:PutKeyPolicy", &[Apply], KEY),
+    on_change(
+        "kms:PutKeyPolicy",
+        KEY,
+        "when the key policy changes (a queue, role or log group added)",
+    ),
     call("kms:TagResource", &[Apply], KEY),
-    call("kms:UpdateKeyDescription", &[Apply], KEY),
+    on_change("kms:UntagResource", KEY, "when a tag is removed"),
+    on_change("kms:UpdateKeyDescription", KEY, "when what the key encrypts changes"),
     call("kms:ScheduleKeyDeletion", &[Destroy], KEY),
     call("kms:CreateAlias", &[Apply], KEY_ALIAS),
     call("kms:ListAliases", &[Plan], KEY_ALIAS),
@@ -162,6 +263,7 @@ pub const PERMISSIONS: &[Permission] = &[
     call("cloudwatch:DescribeAlarms", &[Plan], ALARMS),
     call("cloudwatch:ListTagsForResource", &[Plan], ALARMS),
     call("cloudwatch:TagResource", &[Apply], ALARMS),
+    on_change("cloudwatch:UntagResource", ALARMS, "when a tag is removed"),
     call("cloudwatch:DeleteAlarms", &[Destroy], ALARMS),
 ];
 

@@ -387,7 +387,16 @@ fn role_permissions_are_scoped_to_arns() {
                 if actions.contains(&"sqs:SendMessage".to_string()) {
                     assert_eq!(document_owner(name), "state_machine");
                 }
-                if actions.iter().any(|a| a.starts_with("states:")) {
+                if name == "starter" {
+                    // Whatever starts executions: through the alias only (the state machine's own ARN would run its
+                    // latest revision, around the alias), with no condition.
+                    if actions.iter().any(|a| a.starts_with("states:")) {
+                        assert_eq!(actions, ["states:StartExecution"], "{label}");
+                        let alias = built_arn(m, "aws_sfn_state_machine", "this").replace("\"", "");
+                        assert_eq!(unquoted(resources.clone()), [format!("{alias}:live")], "{label}");
+                        assert!(written_conditions(statement).is_empty(), "{label}");
+                    }
+                } else if actions.iter().any(|a| a.starts_with("states:")) {
                     // The callback answers tasks; the dead-letter function may only fail them. Each from inside
                     // its own function only.
                     let allowed: &[&str] = match name {
@@ -427,9 +436,14 @@ fn role_permissions_are_scoped_to_arns() {
                 }
                 if actions.iter().any(|a| a.starts_with("kms:")) {
                     // The state machine encrypts what it sends and its executions' data, and the callback's
-                    // answers are encrypted with the state machine's key; everyone else only reads through SQS.
+                    // answers (and a starter's execution input) are encrypted with the state machine's key;
+                    // everyone else only reads through SQS.
                     let sid = attr(statement, "sid");
-                    let answers = ["\"EncryptTaskAnswers\"", "\"EncryptTaskFailures\""];
+                    let answers = [
+                        "\"EncryptTaskAnswers\"",
+                        "\"EncryptTaskFailures\"",
+                        "\"EncryptExecutionInput\"",
+                    ];
                     if document_owner(name) == "state_machine" || sid.as_deref().is_some_and(|s| answers.contains(&s)) {
                         for action in &actions {
                             assert!(
@@ -889,7 +903,12 @@ fn executions_are_encrypted_as_the_spec_says_and_the_block_is_always_written() {
         );
         // Both roles may use the key: the execution role for its data, the callback to answer tasks.
         // A literal ARN is a string in the policy's list, a reference is written as it is.
-        let key_arn = key.unwrap().trim_matches('"').to_string();
+        let key_arn = match key.unwrap().trim_matches('"') {
+            // The policies take the module key's ARN through terraform_data (known at plan time while the key
+            // changes in place).
+            "aws_kms_key.this.arn" => MODULE_KEY_ARN.to_string(),
+            other => other.to_string(),
+        };
         for (role, sid) in [
             ("state_machine", "EncryptExecutionData"),
             ("callback", "EncryptTaskAnswers"),

@@ -41,7 +41,7 @@ variable "callback_lambda_zip" {
 }
 
 variable "log_level" {
-  description = "Execution logging; anything but OFF creates a log group. Defaults to the spec's state_machine.log_level."
+  description = "Execution logging; the log group exists at every level (OFF keeps it, with its logs). Defaults to the spec's state_machine.log_level."
   type        = string
   default     = "ALL"
   nullable    = false

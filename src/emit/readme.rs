@@ -67,8 +67,8 @@ fn deployer_rows(declared: &[Declared]) -> Vec<DeployerRow> {
                 .filter(|k| declared.iter().any(|d| d.kind == **k))
                 .map(|k| format!("`{k}`"))
                 .collect();
-            let why = match p.not_a_call {
-                Some(note) => format!("{}; not an API call: {note}", kinds.join(", ")),
+            let why = match p.unrecorded {
+                Some(note) => format!("{}: {note}", kinds.join(", ")),
                 None => kinds.join(", "),
             };
             DeployerRow {

@@ -71,6 +71,12 @@ resource "aws_sfn_alias" "live" {
   name        = "live"
   description = "Executions start here: the version var.state_machine_version names, else the last one published."
 
+  lifecycle {
+    # Deleting the state machine deletes its aliases: when it is replaced (a new name), the alias is
+    # created again with it rather than updated in place.
+    replace_triggered_by = [aws_sfn_state_machine.this.arn]
+  }
+
   routing_configuration {
     state_machine_version_arn = var.state_machine_version != null ? var.state_machine_version : aws_sfn_state_machine.this.state_machine_version_arn
     weight                    = 100
