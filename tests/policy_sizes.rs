@@ -92,6 +92,14 @@ fn sfngen_documents(model: &Model, parts: &ArnParts) -> BTreeMap<String, (Value,
             ),
         );
     }
+    // What starts executions attaches it as a managed policy.
+    documents.insert(
+        name(address::starter_policy_document()),
+        (
+            iam_json::document(model, &model.starter_policy, parts),
+            &limits::IAM_MANAGED_POLICY,
+        ),
+    );
     if let Some(key) = &model.module_key {
         documents.insert(
             name(address::key_policy_document()),

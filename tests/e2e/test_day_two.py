@@ -266,7 +266,6 @@ def run_through_alias(moto, outputs: dict, steps: int) -> dict:
         function.stop()
 
 
-@pytest.mark.last
 def test_executions_run_through_the_alias_a_new_version_and_a_rollback(stacks, moto):
     pipeline = stacks["daytwo"]
     pipeline.result("keys")
@@ -310,7 +309,11 @@ def test_executions_run_through_the_alias_a_new_version_and_a_rollback(stacks, m
     # Nothing left to plan.
     assert stack.plan_code("empty.tfplan") == 0
 
-    result = pipeline.destroy().result("destroy")
+
+@pytest.mark.last
+def test_the_day_two_stack_destroys_cleanly(stacks):
+    result = stacks["daytwo"].destroy().result("destroy")
+    assert set(result["inventory"]) == {"module.life", "module.upgrade"}
     assert result["state_list"] == []
     assert all(found == [] for found in result["leftovers"].values()), result["leftovers"]
 
@@ -392,7 +395,7 @@ def test_the_deployer_table_lists_every_call_the_provider_makes(tmp_path):
         spec.write_text(text.replace("[[steps]]", '[[steps]]\nname = "Intake"\nqueue = "warehouse"\n\n[[steps]]', 1))
         render(spec, stack.dir / "modules" / "full")
         source, _ = stack.modules["full"]
-        stack.modules["full"] = (source, {"tags": {"CostCentre": "day-two"}, "callback_memory_mb": 256})
+        stack.modules["full"] = (source, {"tags": {"CostCentre": "day-two"}, "callback_memory_mb": 512})
         stack.write_root()
         stack.plan("change.tfplan")
         stack.apply("change.tfplan")
