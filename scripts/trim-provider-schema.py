@@ -27,6 +27,7 @@ RESOURCES = [
     "aws_kms_key",
     "aws_lambda_event_source_mapping",
     "aws_lambda_function",
+    "aws_sfn_alias",
     "aws_sfn_state_machine",
     "aws_sqs_queue",
     "aws_sqs_queue_policy",

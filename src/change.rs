@@ -14,10 +14,10 @@
 //! oracle: `tests/e2e/test_change_report.py` applies modules to the emulator, makes each kind of spec edit and
 //! checks that the stateful resources `terraform plan` replaces or deletes are exactly the ones reported.
 //!
-//! What the record cannot know: the module's inputs as the caller sets them. Names follow the `name` input and
-//! the execution log group the `log_level` input; the record holds them with the spec's values (the inputs'
-//! defaults). A caller that sets `name` (or `log_level`) sees other plans, and the report says so when such a
-//! default is what changed.
+//! What the record cannot know: the module's inputs as the caller sets them. Names follow the `name` input; the
+//! record holds them with the spec's value (the input's default). A caller that sets `name` sees other plans, and
+//! the report says so when that default is what changed. (The execution log group exists at every log level:
+//! `log_level` decides no stateful resource.)
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -26,7 +26,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::emit::terraform::address;
 use crate::generated::GeneratedFile;
-use crate::model::{LogLevel, Model, input};
+use crate::model::{Model, input};
 
 /// The record's name in the output folder (a bookkeeping name: written with the module, never listed in the
 /// manifest, never counted).
@@ -95,8 +95,8 @@ impl Holds {
             }
             // A log group removed from the state stays in AWS: `terraform state rm` keeps it, outside Terraform.
             Holds::Logs => {
-                "export what you need first (CreateExportTask), or keep the group: `terraform state rm` its \
-                 address before the apply"
+                "export what you need first (CreateExportTask), or keep the group: apply keep_log_groups_on_destroy \
+                 = true before this change (the group then stays in AWS, outside Terraform)"
             }
             Holds::Encrypted => {
                 "drain the queues encrypted with it first; within the 30 days `aws kms cancel-key-deletion` brings \
@@ -124,7 +124,8 @@ pub struct Record {
     pub version: u32,
     /// The spec's `name`: the `name` input's default.
     pub name: String,
-    /// The spec's log level: the `log_level` input's default (the execution log group exists unless it is `OFF`).
+    /// The spec's log level: the `log_level` input's default. Kept for the record's format: since the execution
+    /// log group exists at every level, no comparison reads it.
     pub log_level: String,
     /// The stateful resources, by address.
     pub resources: BTreeMap<String, Stateful>,
@@ -184,13 +185,11 @@ impl Record {
             },
         );
         let logging = &model.state_machine.logging;
-        if logging.level != LogLevel::Off {
-            // Counted on the log level (`count = local.execution_logging ? 1 : 0`): its one instance.
-            resources.insert(
-                format!("{}[0]", address::state_machine_log_group()),
-                log_group(logging.log_group.name.with(prefix)),
-            );
-        }
+        // At every log level (no `count`): `log_level = "OFF"` changes only the state machine's logging.
+        resources.insert(
+            address::state_machine_log_group().to_string(),
+            log_group(logging.log_group.name.with(prefix)),
+        );
         for function in &model.functions {
             resources.insert(
                 address::function_log_group(function.id).to_string(),
@@ -225,15 +224,21 @@ impl Record {
         GeneratedFile::text(RECORD, text)
     }
 
-    /// Reads a record's bytes; why not when they are no record this sfngen can read.
+    /// Reads a record's bytes; why not when they are no record this sfngen can read. A record written while the
+    /// execution log group was counted on the log level names it `...state_machine[0]`: read as the address it
+    /// has now, which the module's `moved` block gives it in the state too (not a deletion and a creation).
     pub fn parse(bytes: &[u8]) -> Result<Record, String> {
-        let record: Record =
+        let mut record: Record =
             serde_json::from_slice(bytes).map_err(|e| format!("not a record sfngen can read ({e})"))?;
         if record.version != RECORD_VERSION {
             return Err(format!(
                 "a record of format {}, which this sfngen (format {RECORD_VERSION}) does not read",
                 record.version
             ));
+        }
+        let group = address::state_machine_log_group().to_string();
+        if let Some(counted) = record.resources.remove(&format!("{group}[0]")) {
+            record.resources.insert(group, counted);
         }
         Ok(record)
     }
@@ -339,11 +344,6 @@ pub fn compare(old: &Record, new: &Record) -> Report {
     if old.name != new.name {
         defaults.push((input::NAME, old.name.clone(), new.name.clone()));
     }
-    // The log level decides whether the execution log group exists only between OFF and any other level.
-    let off = LogLevel::Off.as_str();
-    if old.log_level != new.log_level && (old.log_level == off || new.log_level == off) {
-        defaults.push((input::LOG_LEVEL, old.log_level.clone(), new.log_level.clone()));
-    }
     Report { changes, defaults }
 }
 
@@ -377,7 +377,7 @@ mod tests {
             [
                 "aws_cloudwatch_log_group.callback",
                 "aws_cloudwatch_log_group.dead_letters",
-                "aws_cloudwatch_log_group.state_machine[0]",
+                "aws_cloudwatch_log_group.state_machine",
                 "aws_sfn_state_machine.this",
                 "aws_sqs_queue.jobs",
                 "aws_sqs_queue.jobs_dlq",
@@ -450,23 +450,37 @@ mod tests {
     }
 
     #[test]
-    fn execution_logging_off_deletes_the_execution_log_group_and_dropping_kms_deletes_the_key() {
+    fn execution_logging_off_keeps_the_log_group_and_dropping_kms_deletes_the_key() {
         let kms = format!("{BASE}encryption = \"kms\"\n");
         let off = kms.replace("[[steps]]", "[state_machine]\nlog_level = \"OFF\"\n\n[[steps]]");
+        assert!(compare(&record(&kms), &record(&off)).is_empty());
         let report = compare(&record(&kms), &record(&off.replace("encryption = \"kms\"\n", "")));
-        assert_eq!(
-            addresses(&report),
-            [
-                "delete aws_cloudwatch_log_group.state_machine[0]",
-                "delete aws_kms_key.this"
-            ]
-        );
+        assert_eq!(addresses(&report), ["delete aws_kms_key.this"]);
         assert!(
-            report
-                .lines()
-                .last()
-                .unwrap()
-                .contains("log_level input now defaults to \"OFF\"")
+            !report.lines().iter().any(|l| l.contains("log_level")),
+            "{:?}",
+            report.lines()
+        );
+    }
+
+    #[test]
+    fn a_record_of_the_counted_log_group_reads_as_the_address_it_has_now() {
+        let now = record(BASE);
+        let text = String::from_utf8(now.file().contents).unwrap().replace(
+            "\"aws_cloudwatch_log_group.state_machine\"",
+            "\"aws_cloudwatch_log_group.state_machine[0]\"",
+        );
+        assert!(text.contains("state_machine[0]"));
+        let old = Record::parse(text.as_bytes()).unwrap();
+        assert_eq!(old, now);
+        assert!(compare(&old, &now).is_empty());
+        // An old record of a module whose logging was OFF has no execution log group: it appears, nothing goes.
+        let mut without = old.clone();
+        without.resources.remove("aws_cloudwatch_log_group.state_machine");
+        assert!(compare(&without, &now).is_empty());
+        assert_eq!(
+            addresses(&compare(&now, &without)),
+            ["delete aws_cloudwatch_log_group.state_machine"]
         );
     }
 }

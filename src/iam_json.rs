@@ -421,6 +421,12 @@ impl std::fmt::Display for ArnOf<'_> {
                 regional(f, "lambda")?;
                 write!(f, "event-source-mapping:{}", parts.mapping_uuid(key))
             }
+            Resource::StateMachineAlias => {
+                regional(f, "states")?;
+                f.write_str("stateMachine:")?;
+                name(f, &model.state_machine.name)?;
+                write!(f, ":{}", crate::emit::terraform::address::STATE_MACHINE_ALIAS_NAME)
+            }
             Resource::Function(id) => {
                 regional(f, "lambda")?;
                 f.write_str("function:")?;

@@ -8,6 +8,7 @@
 
 pub mod change;
 pub mod dashboard;
+pub mod deployer;
 pub mod diagnostic;
 pub mod duration;
 pub mod emit;

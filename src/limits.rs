@@ -432,6 +432,22 @@ pub const TABLE: &[&Limit] = &[
     &TAG_VALUE,
 ];
 
+/// Step Functions: at most 1,000 published versions per state machine. The module publishes one with every apply
+/// that changes the state machine (`publish = true`), so a module lives with this quota rather than exceeding it
+/// at render time: past it, UpdateStateMachine fails the apply (ServiceQuotaExceededException) until old versions
+/// are deleted (DeleteStateMachineVersion; a version an alias routes to cannot be). The module README says how.
+pub const STATE_MACHINE_VERSIONS: Limit = Limit {
+    id: "states.published_versions",
+    what: "the published versions of a state machine",
+    figure: 1_000,
+    unit: Unit::Items,
+    source: "https://docs.aws.amazon.com/step-functions/latest/apireference/API_PublishStateMachineVersion.html",
+};
+
+/// The limits an applied module reaches over its life, never at render time (so no render checks them, and
+/// `tests/limits.rs` measures none): the module README says, for each, what happens there and what to do.
+pub const LIVED_WITH: &[&Limit] = &[&STATE_MACHINE_VERSIONS];
+
 // ---------------------------------------------------------------------------------------------------------
 // The worst case the module's inputs and AWS allow: what sizes are measured with.
 

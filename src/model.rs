@@ -37,6 +37,9 @@ pub struct Model {
     /// The policy an operator's role needs to run the module README's runbook: one document, or its parts when
     /// one would outgrow a managed policy.
     pub operator_policies: Vec<OperatorPolicy>,
+    /// The policy a team attaches to whatever starts executions (output `starter_policy_json`): start them
+    /// through the alias, and use the state machine's key when it has one.
+    pub starter_policy: Vec<Statement>,
     /// CloudWatch alarms on stuck or failing work, when `[alarms]` is present.
     pub alarms: Option<Alarms>,
     /// The metric filters on the execution log that count executions ending in a Fail state the spec declares
@@ -698,6 +701,8 @@ pub enum Resource {
     /// The event source mapping through which the dead-letter function reads the dead-letter queue of the queue
     /// with this key. Its ARN ends in the UUID Lambda gave it, known once it exists.
     DeadLetterMapping(String),
+    /// The alias through which executions start.
+    StateMachineAlias,
     /// One of the module's Lambda functions.
     Function(FunctionId),
     /// The key this module creates.
@@ -1122,6 +1127,7 @@ impl Model {
             ),
         ];
         inputs.extend(self.state_machine_inputs());
+        inputs.extend(self.day_two_inputs());
         inputs.extend(self.callback_inputs());
         if self.dead_letter_function().is_some() {
             inputs.push(Input::new(
@@ -1189,6 +1195,23 @@ impl Model {
         ]
     }
 
+    /// What a team sets over the module's life: which version the alias routes to (a rollback), whether a
+    /// destroy keeps the log groups.
+    fn day_two_inputs(&self) -> Vec<Input> {
+        vec![
+            Input::new(
+                input::STATE_MACHINE_VERSION,
+                InputKind::OptionalVersionArn,
+                "ARN of a published version of the state machine for the alias to route every new execution to (a rollback: one of the versions earlier applies published); null routes to the version the last apply published.",
+            ),
+            Input::new(
+                input::KEEP_LOG_GROUPS_ON_DESTROY,
+                InputKind::Flag { default: false },
+                "Keep the log groups (execution logs and the functions' logs) and their logs in AWS when the module is destroyed (skip_destroy); false deletes them with the module.",
+            ),
+        ]
+    }
+
     /// The Lambda functions' memory, timeout and log retention, the callback's concurrency.
     fn callback_inputs(&self) -> Vec<Input> {
         let cb = &self.callback;
@@ -1252,8 +1275,18 @@ impl Model {
             })
         };
         add(
+            "state_machine_alias_arn",
+            "ARN of the alias to start executions through (StartExecution's stateMachineArn): it routes to the version var.state_machine_version names, else the last one published.",
+            OutputValue::StateMachineAliasArn,
+        );
+        add(
+            "state_machine_version_arn",
+            "ARN of the version the last apply published (the newest): note it before an apply to be able to roll back to it with state_machine_version.",
+            OutputValue::StateMachineVersionArn,
+        );
+        add(
             "state_machine_arn",
-            "ARN of the state machine: pass it to StartExecution.",
+            "ARN of the state machine (describe it, list its executions); start executions through state_machine_alias_arn.",
             OutputValue::StateMachineArn,
         );
         add(
@@ -1342,7 +1375,7 @@ impl Model {
         }
         add(
             "state_machine_log_group_name",
-            "CloudWatch log group of the state machine's execution logs; null while log_level is OFF.",
+            "CloudWatch log group of the state machine's execution logs (it exists at every log_level).",
             OutputValue::StateMachineLogGroupName,
         );
         if self.alarms.is_some() {
@@ -1374,6 +1407,11 @@ impl Model {
                 "IAM policy (JSON) for an on-call engineer's role: the module README's runbook on this module only (start, list, describe, stop and redrive its executions; read its queues' depths; move dead letters back; pause fail-fast)."
             },
             OutputValue::OperatorPolicy,
+        );
+        add(
+            "starter_policy_json",
+            "IAM policy (JSON) for whatever starts executions: StartExecution through the alias (state_machine_alias_arn) only, and the state machine's key when it has one.",
+            OutputValue::StarterPolicy,
         );
         if self.module_key.is_some() {
             add(
@@ -1725,6 +1763,10 @@ pub mod input {
     pub const STATE_MACHINE_KMS_KEY_ALIAS: &str = "state_machine_kms_key_alias";
     /// Whether the module creates its CloudWatch dashboard.
     pub const DASHBOARD_ENABLED: &str = "dashboard_enabled";
+    /// Whether a destroy leaves the module's log groups (and their logs) in AWS.
+    pub const KEEP_LOG_GROUPS_ON_DESTROY: &str = "keep_log_groups_on_destroy";
+    /// The state machine version the alias routes to; null: the version the last apply published.
+    pub const STATE_MACHINE_VERSION: &str = "state_machine_version";
 }
 
 /// A module input variable.
@@ -1798,6 +1840,8 @@ pub enum InputKind {
     OptionalPolicyArn,
     /// A file path, or none.
     OptionalPath,
+    /// The ARN of a published version of a state machine (`...:stateMachine:NAME:VERSION`), or none.
+    OptionalVersionArn,
     /// A list of alarm action ARNs; empty by default.
     ArnList,
     /// One of a spec key's values.
@@ -1860,6 +1904,12 @@ pub struct Output {
 pub enum OutputValue {
     /// The state machine's ARN.
     StateMachineArn,
+    /// The alias's ARN.
+    StateMachineAliasArn,
+    /// The ARN of the version the last apply published.
+    StateMachineVersionArn,
+    /// The policy for whatever starts executions, as JSON.
+    StarterPolicy,
     /// The state machine's name.
     StateMachineName,
     /// Each queue's URL, by queue key.

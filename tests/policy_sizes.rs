@@ -101,6 +101,14 @@ fn sfngen_documents(model: &Model, parts: &ArnParts) -> BTreeMap<String, (Value,
             ),
         );
     }
+    // What starts executions attaches it as a managed policy.
+    documents.insert(
+        name(address::starter_policy_document()),
+        (
+            iam_json::document(model, &model.starter_policy, parts),
+            &limits::IAM_MANAGED_POLICY,
+        ),
+    );
     if let Some(key) = &model.module_key {
         documents.insert(
             name(address::key_policy_document()),
@@ -175,7 +183,13 @@ fn root_config(model: &Model, files: &[sfngen::emit::GeneratedFile], parts: &Arn
     }
     let mut config = hcl::to_string(&body.build()).unwrap() + &outputs;
     // What the module reads from AWS, as literals.
-    let mut replacements = vec![("aws_kms_key.this.arn".to_string(), "local.module_key_arn".to_string())];
+    let mut replacements = vec![
+        ("aws_kms_key.this.arn".to_string(), "local.module_key_arn".to_string()),
+        (
+            format!("{}.output", address::module_key_arn()),
+            "local.module_key_arn".to_string(),
+        ),
+    ];
     let sm_key = format!("\"{}\"", parts.customer_key_arn(iam_json::STATE_MACHINE_KEY_OWNER));
     replacements.push((
         format!("var.{}", sfngen::model::input::STATE_MACHINE_KMS_KEY_ARN),

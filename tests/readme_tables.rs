@@ -200,12 +200,14 @@ fn the_readme_tables_are_what_the_tf_files_declare() {
                 };
                 let kind = address.split('.').next().unwrap();
                 let folder = if data { "data-sources" } else { "resources" };
+                // The built-in terraform_data is hashicorp/terraform's `data`; every other type is hashicorp/aws's.
+                let (provider, page) = match kind.strip_prefix("aws_") {
+                    Some(page) => ("aws", page),
+                    None => ("terraform", kind.strip_prefix("terraform_").unwrap()),
+                };
                 assert_eq!(
                     link,
-                    format!(
-                        "https://registry.terraform.io/providers/hashicorp/aws/latest/docs/{folder}/{}",
-                        kind.strip_prefix("aws_").unwrap()
-                    ),
+                    format!("https://registry.terraform.io/providers/hashicorp/{provider}/latest/docs/{folder}/{page}"),
                     "{label}"
                 );
                 (data, address.to_string())

@@ -225,7 +225,8 @@ fn logs_go_to_log_groups_with_retention() {
             count += 1;
         }
         assert_eq!(m.all("resource", "aws_cloudwatch_log_group").len(), count, "{label}");
-        // The execution log group exists while logging is on, whatever the spec says: an input decides.
+        // The execution log group exists at every log level (OFF keeps its logs); the input decides only whether
+        // the state machine delivers to it.
         let locals = m.blocks.iter().find(|(k, ..)| k == "locals").map(|(.., b)| b).unwrap();
         assert_eq!(
             attr(locals, "execution_logging").as_deref(),
@@ -233,9 +234,10 @@ fn logs_go_to_log_groups_with_retention() {
             "{label}"
         );
         let group = m.one("resource", "aws_cloudwatch_log_group", "state_machine").unwrap();
+        assert_eq!(attr(group, "count"), None, "{label}");
         assert_eq!(
-            attr(group, "count").as_deref(),
-            Some("local.execution_logging ? 1 : 0"),
+            attr(group, "skip_destroy").as_deref(),
+            Some("var.keep_log_groups_on_destroy"),
             "{label}"
         );
         assert!(
@@ -258,13 +260,13 @@ fn logs_go_to_log_groups_with_retention() {
         );
         assert_eq!(
             attr(logging[0], "log_destination").as_deref(),
-            Some("local.execution_logging ? \"${aws_cloudwatch_log_group.state_machine[0].arn}:*\" : null"),
+            Some("local.execution_logging ? \"${aws_cloudwatch_log_group.state_machine.arn}:*\" : null"),
             "{label}"
         );
         let output = m.one("output", "", "state_machine_log_group_name").unwrap();
         assert_eq!(
             attr(output, "value").as_deref(),
-            Some("one(aws_cloudwatch_log_group.state_machine[*].name)"),
+            Some("aws_cloudwatch_log_group.state_machine.name"),
             "{label}"
         );
         // Each function logs to its own log group.
@@ -277,18 +279,15 @@ fn logs_go_to_log_groups_with_retention() {
                 "{label}"
             );
         }
-        // The role may set up log delivery only while logging is on.
+        // The role may set up log delivery at every level: turning logging on then changes the state machine
+        // alone (the provider retries IAM's propagation on create only).
         let role_policy = m.one("data", "aws_iam_policy_document", "state_machine").unwrap();
         let delivery: Vec<Option<String>> = statements(role_policy)
             .into_iter()
             .filter(|(s, _)| strings(s, "actions").contains(&"logs:CreateLogDelivery".to_string()))
             .map(|(_, for_each)| for_each)
             .collect();
-        assert_eq!(
-            delivery,
-            [Some("local.execution_logging ? [1] : []".to_string())],
-            "{label}"
-        );
+        assert_eq!(delivery, [None], "{label}");
     });
 }
 
@@ -378,18 +377,26 @@ fn role_permissions_are_scoped_to_arns() {
                     for action in &actions {
                         assert!(UNSCOPABLE.contains(&action.as_str()), "{label}: {action} on \"*\"");
                     }
-                    // Granted on "*" only while the feature that needs it is on.
-                    assert!(for_each.is_some(), "{label}: {actions:?} on \"*\" always");
-                } else if attr(statement, "sid").as_deref() == Some("\"EncryptExecutionLogs\"") {
-                    // The key for log deliveries, only while there are logs to deliver.
-                    assert_eq!(for_each.as_deref(), Some(LOGGING_ON), "{label}");
+                    // X-Ray's grant only while tracing is on; log delivery's at every log level (turning logging
+                    // on must change the state machine alone).
+                    let delivery = actions.iter().all(|a| a.starts_with("logs:"));
+                    assert_eq!(for_each.is_some(), !delivery, "{label}: {actions:?}");
                 } else {
                     assert_eq!(for_each, None, "{label}: {actions:?}");
                 }
                 if actions.contains(&"sqs:SendMessage".to_string()) {
                     assert_eq!(document_owner(name), "state_machine");
                 }
-                if actions.iter().any(|a| a.starts_with("states:")) {
+                if name == "starter" {
+                    // Whatever starts executions: through the alias only (the state machine's own ARN would run its
+                    // latest revision, around the alias), with no condition.
+                    if actions.iter().any(|a| a.starts_with("states:")) {
+                        assert_eq!(actions, ["states:StartExecution"], "{label}");
+                        let alias = built_arn(m, "aws_sfn_state_machine", "this").replace("\"", "");
+                        assert_eq!(unquoted(resources.clone()), [format!("{alias}:live")], "{label}");
+                        assert!(written_conditions(statement).is_empty(), "{label}");
+                    }
+                } else if actions.iter().any(|a| a.starts_with("states:")) {
                     // The callback answers tasks; the dead-letter function may only fail them. Each from inside
                     // its own function only.
                     let allowed: &[&str] = match name {
@@ -429,9 +436,14 @@ fn role_permissions_are_scoped_to_arns() {
                 }
                 if actions.iter().any(|a| a.starts_with("kms:")) {
                     // The state machine encrypts what it sends and its executions' data, and the callback's
-                    // answers are encrypted with the state machine's key; everyone else only reads through SQS.
+                    // answers (and a starter's execution input) are encrypted with the state machine's key;
+                    // everyone else only reads through SQS.
                     let sid = attr(statement, "sid");
-                    let answers = ["\"EncryptTaskAnswers\"", "\"EncryptTaskFailures\""];
+                    let answers = [
+                        "\"EncryptTaskAnswers\"",
+                        "\"EncryptTaskFailures\"",
+                        "\"EncryptExecutionInput\"",
+                    ];
                     if document_owner(name) == "state_machine" || sid.as_deref().is_some_and(|s| answers.contains(&s)) {
                         for action in &actions {
                             assert!(
@@ -554,8 +566,9 @@ fn endpoint(service: &str) -> String {
 /// What this state machine's ARN is in a policy it depends on.
 const STATE_MACHINE_ARN: &str =
     "arn:${local.partition}:states:${local.region}:${local.account_id}:stateMachine:${var.name}";
-/// The `for_each` of a statement granted only while execution logging is on.
-const LOGGING_ON: &str = "local.execution_logging ? [1] : []";
+/// The module key's ARN as the policy documents take it: through `terraform_data`, so that a change to the key in
+/// place leaves them known at plan time.
+const MODULE_KEY_ARN: &str = "terraform_data.module_key_arn.output";
 /// The encryption context of the log deliveries of this account and region.
 const LOG_DELIVERIES: &str = "arn:${local.partition}:logs:${local.region}:${local.account_id}:*";
 
@@ -571,8 +584,8 @@ fn role_kms_grants_are_bound_to_a_service_or_to_this_state_machines_data() {
                 if !strings(statement, "actions").iter().any(|a| a.starts_with("kms:")) {
                     continue;
                 }
-                let logs_only = attr(statement, "sid").as_deref() == Some("\"EncryptExecutionLogs\"");
-                assert_eq!(for_each.as_deref(), logs_only.then_some(LOGGING_ON), "{label}");
+                // Every KMS grant at every level: the log deliveries' too.
+                assert_eq!(for_each, None, "{label}");
                 let sid = attr(statement, "sid").unwrap();
                 let found = conditions(statement);
                 let via = |service: &str| ("\"kms:ViaService\"".to_string(), vec![endpoint(service)]);
@@ -624,7 +637,7 @@ fn a_created_key_rotates_and_names_each_role_for_what_its_policy_grants() {
         for role in roles(m) {
             let policy = m.one("data", "aws_iam_policy_document", role).unwrap();
             for (s, for_each) in statements(policy) {
-                if strings(s, "resources").contains(&"aws_kms_key.this.arn".to_string()) {
+                if strings(s, "resources").contains(&MODULE_KEY_ARN.to_string()) {
                     let principal = built_arn(m, "aws_iam_role", role);
                     granted.push((
                         principal,
@@ -694,11 +707,7 @@ fn a_created_key_rotates_and_names_each_role_for_what_its_policy_grants() {
             "{label}: log delivery may decrypt exactly when the key encrypts executions"
         );
         if let Some((delivery, for_each)) = delivery {
-            assert_eq!(
-                for_each.as_deref(),
-                Some(LOGGING_ON),
-                "{label}: only while logging is on"
-            );
+            assert_eq!(for_each.as_deref(), None, "{label}: at every level");
             assert_eq!(strings(delivery, "actions"), ["kms:Decrypt"]);
             assert_eq!(
                 conditions(delivery),
@@ -795,7 +804,7 @@ fn service_endpoints_and_principals_follow_the_partition() {
 fn resource_references(text: &str) -> Vec<String> {
     text.split(|c: char| !(c.is_ascii_alphanumeric() || "_.[]*".contains(c)))
         .map(|token| token.trim_start_matches('['))
-        .filter(|token| token.starts_with("aws_") && token.contains('.'))
+        .filter(|token| (token.starts_with("aws_") || token.starts_with("terraform_")) && token.contains('.'))
         .map(str::to_string)
         .collect()
 }
@@ -804,7 +813,8 @@ fn resource_references(text: &str) -> Vec<String> {
 fn policy_documents_refer_to_no_resource_but_the_modules_key() {
     // Terraform reads a data source that refers to a managed resource again at apply time whenever that
     // resource has a change planned, and the plan shows each policy made from it as "(known after apply)".
-    // Only the module key's ARN, which holds an id AWS chooses, cannot be built from a name.
+    // Only the module key's ARN, which holds an id AWS chooses, cannot be built from a name: it comes through
+    // terraform_data, which a change to the key in place leaves unchanged.
     assert_eq!(
         resource_references("a = [aws_sqs_queue.main.arn, data.aws_kms_alias.k.arn, \"${aws_x.y[0].arn}:*\"]"),
         ["aws_sqs_queue.main.arn", "aws_x.y[0].arn"]
@@ -819,10 +829,7 @@ fn policy_documents_refer_to_no_resource_but_the_modules_key() {
                 if reference.starts_with("aws_lambda_event_source_mapping.") && is_operator(name) {
                     continue;
                 }
-                assert_eq!(
-                    reference, "aws_kms_key.this.arn",
-                    "{label}: {name} refers to {reference}"
-                );
+                assert_eq!(reference, MODULE_KEY_ARN, "{label}: {name} refers to {reference}");
                 key_named += 1;
             }
         }
@@ -902,7 +909,12 @@ fn executions_are_encrypted_as_the_spec_says_and_the_block_is_always_written() {
         );
         // Both roles may use the key: the execution role for its data, the callback to answer tasks.
         // A literal ARN is a string in the policy's list, a reference is written as it is.
-        let key_arn = key.unwrap().trim_matches('"').to_string();
+        let key_arn = match key.unwrap().trim_matches('"') {
+            // The policies take the module key's ARN through terraform_data (known at plan time while the key
+            // changes in place).
+            "aws_kms_key.this.arn" => MODULE_KEY_ARN.to_string(),
+            other => other.to_string(),
+        };
         for (role, sid) in [
             ("state_machine", "EncryptExecutionData"),
             ("callback", "EncryptTaskAnswers"),
@@ -1343,6 +1355,7 @@ fn the_operator_policy_is_the_runbooks_calls_on_this_modules_resources() {
             .collect();
         assert!(!documents.is_empty(), "{label}: no operator policy");
         let state_machine = built_arn(m, "aws_sfn_state_machine", "this");
+        let alias = format!("{}:live\"", state_machine.trim_end_matches('"'));
         let executions = state_machine
             .replace(":stateMachine:", ":execution:")
             .trim_end_matches('"')
@@ -1364,7 +1377,10 @@ fn the_operator_policy_is_the_runbooks_calls_on_this_modules_resources() {
                 );
                 for action in &actions {
                     let allowed: Vec<String> = match action.as_str() {
-                        "states:StartExecution" | "states:ListExecutions" => vec![state_machine.clone()],
+                        // Executions start through the alias only (the state machine's own ARN would
+                        // start its latest revision); they are listed by either.
+                        "states:StartExecution" => vec![alias.clone()],
+                        "states:ListExecutions" => vec![state_machine.clone(), alias.clone()],
                         "states:DescribeExecution"
                         | "states:GetExecutionHistory"
                         | "states:StopExecution"
@@ -1394,15 +1410,19 @@ fn the_operator_policy_is_the_runbooks_calls_on_this_modules_resources() {
                             })
                             .collect(),
                         "kms:Decrypt" | "kms:GenerateDataKey" => {
-                            // Only through SQS: a move task reads and writes encrypted queues.
-                            assert_eq!(
-                                written_conditions(statement),
-                                [(
+                            // Only through SQS (a move task reads and writes encrypted queues), or through Step
+                            // Functions for this state machine's data (its customer managed key).
+                            let conditions = written_conditions(statement);
+                            let via = |service: &str| {
+                                (
                                     "\"StringEquals\"".to_string(),
                                     "\"kms:ViaService\"".to_string(),
-                                    vec!["\"sqs.${local.region}.${local.dns_suffix}\"".to_string()]
-                                )],
-                                "{label}"
+                                    vec![format!("\"{service}.${{local.region}}.${{local.dns_suffix}}\"")],
+                                )
+                            };
+                            assert!(
+                                conditions == [via("sqs")] || conditions.contains(&via("states")),
+                                "{label}: {conditions:?}"
                             );
                             continue;
                         }
@@ -1504,7 +1524,7 @@ fn key_arns(these: &[&SpecQueue]) -> Vec<String> {
         let input = queue.key.replace('-', "_");
         let arn = match queue.encryption.as_str() {
             "sqs" => continue,
-            "kms" => "aws_kms_key.this.arn".to_string(),
+            "kms" => MODULE_KEY_ARN.to_string(),
             alias if alias.starts_with("alias/") => format!("data.aws_kms_alias.{}.target_key_arn", queue.key),
             _ => format!("var.{input}_queue_kms_key_arn"),
         };

@@ -4,6 +4,7 @@ resource "aws_cloudwatch_log_group" "callback" {
   name              = "/aws/lambda/${var.name}-callback"
   retention_in_days = var.callback_log_retention_days
   kms_key_id        = aws_kms_key.this.arn
+  skip_destroy      = var.keep_log_groups_on_destroy
   tags              = local.tags
 }
 
@@ -93,6 +94,7 @@ resource "aws_cloudwatch_log_group" "dead_letters" {
   name              = "/aws/lambda/${var.name}-dead-letters"
   retention_in_days = var.callback_log_retention_days
   kms_key_id        = aws_kms_key.this.arn
+  skip_destroy      = var.keep_log_groups_on_destroy
   tags              = local.tags
 }
 

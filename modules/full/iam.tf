@@ -38,8 +38,12 @@ resource "aws_iam_role" "state_machine" {
 # document that refers to a resource again at apply time whenever that resource changes (a queue's
 # retention, a new step), and the plan would show the policy as "(known after apply)" though nothing in
 # it changes.
-# The module key's ARN holds the id AWS gave the key, which no name tells: it stays a reference, so a plan
-# that changes the key (its policy, its tags) shows this policy as "(known after apply)".
+# The module key's ARN holds the id AWS gave the key, which no name tells: it comes through
+# terraform_data.module_key_arn (kms.tf), which a change to the key in place (its tags, its description)
+# leaves as it is, so that such a plan still shows this policy whole.
+# Log delivery (DeliverExecutionLogs) is granted at every log level, OFF included: turning logging
+# on then updates the state machine alone. Added in the same apply, the grant could reach IAM after
+# UpdateStateMachine checks it, and the provider retries AccessDenied on create only.
 data "aws_iam_policy_document" "state_machine" {
   statement {
     sid     = "SendToCallbackQueues"
@@ -56,7 +60,7 @@ data "aws_iam_policy_document" "state_machine" {
       "kms:Decrypt",
       "kms:GenerateDataKey",
     ]
-    resources = [aws_kms_key.this.arn]
+    resources = [terraform_data.module_key_arn.output]
 
     # Only when SQS uses the key, on the caller's behalf, in this region.
     condition {
@@ -72,7 +76,7 @@ data "aws_iam_policy_document" "state_machine" {
       "kms:Decrypt",
       "kms:GenerateDataKey",
     ]
-    resources = [aws_kms_key.this.arn]
+    resources = [terraform_data.module_key_arn.output]
 
     # Only for this state machine's definition and execution history. No kms:ViaService: AWS warns
     # that on an execution role it can keep executions from starting or make them fail.
@@ -83,44 +87,34 @@ data "aws_iam_policy_document" "state_machine" {
     }
   }
 
-  # Only while execution logging is on (var.log_level is not "OFF").
-  dynamic "statement" {
-    for_each = local.execution_logging ? [1] : []
+  statement {
+    sid       = "EncryptExecutionLogs"
+    actions   = ["kms:GenerateDataKey"]
+    resources = [terraform_data.module_key_arn.output]
 
-    content {
-      sid       = "EncryptExecutionLogs"
-      actions   = ["kms:GenerateDataKey"]
-      resources = [aws_kms_key.this.arn]
-
-      # Only for log deliveries in this account and region, the narrowest context AWS gives vended
-      # logs: the state machine's execution logs among them.
-      condition {
-        test     = "StringEquals"
-        variable = "kms:EncryptionContext:SourceArn"
-        values   = ["arn:${local.partition}:logs:${local.region}:${local.account_id}:*"]
-      }
+    # Only for log deliveries in this account and region, the narrowest context AWS gives vended
+    # logs: the state machine's execution logs among them.
+    condition {
+      test     = "StringEquals"
+      variable = "kms:EncryptionContext:SourceArn"
+      values   = ["arn:${local.partition}:logs:${local.region}:${local.account_id}:*"]
     }
   }
 
-  # Only while execution logging is on (var.log_level is not "OFF").
-  dynamic "statement" {
-    for_each = local.execution_logging ? [1] : []
-
-    content {
-      sid = "DeliverExecutionLogs"
-      # These actions support no resource-level permissions: AWS requires "*".
-      actions = [
-        "logs:CreateLogDelivery",
-        "logs:DeleteLogDelivery",
-        "logs:DescribeLogGroups",
-        "logs:DescribeResourcePolicies",
-        "logs:GetLogDelivery",
-        "logs:ListLogDeliveries",
-        "logs:PutResourcePolicy",
-        "logs:UpdateLogDelivery",
-      ]
-      resources = ["*"]
-    }
+  statement {
+    sid = "DeliverExecutionLogs"
+    # These actions support no resource-level permissions: AWS requires "*".
+    actions = [
+      "logs:CreateLogDelivery",
+      "logs:DeleteLogDelivery",
+      "logs:DescribeLogGroups",
+      "logs:DescribeResourcePolicies",
+      "logs:GetLogDelivery",
+      "logs:ListLogDeliveries",
+      "logs:PutResourcePolicy",
+      "logs:UpdateLogDelivery",
+    ]
+    resources = ["*"]
   }
 
   # Only while tracing is on (var.tracing).
@@ -178,8 +172,9 @@ resource "aws_iam_role" "callback" {
   tags                 = local.tags
 }
 
-# The module key's ARN holds the id AWS gave the key, which no name tells: it stays a reference, so a plan
-# that changes the key (its policy, its tags) shows this policy as "(known after apply)".
+# The module key's ARN holds the id AWS gave the key, which no name tells: it comes through
+# terraform_data.module_key_arn (kms.tf), which a change to the key in place (its tags, its description)
+# leaves as it is, so that such a plan still shows this policy whole.
 data "aws_iam_policy_document" "callback" {
   statement {
     sid = "AnswerCallbackTasks"
@@ -203,7 +198,7 @@ data "aws_iam_policy_document" "callback" {
       "kms:Decrypt",
       "kms:GenerateDataKey",
     ]
-    resources = [aws_kms_key.this.arn]
+    resources = [terraform_data.module_key_arn.output]
 
     # Only when Step Functions uses the key, on the caller's behalf, in this region.
     condition {
@@ -284,8 +279,9 @@ resource "aws_iam_role" "dead_letters" {
   tags                 = local.tags
 }
 
-# The module key's ARN holds the id AWS gave the key, which no name tells: it stays a reference, so a plan
-# that changes the key (its policy, its tags) shows this policy as "(known after apply)".
+# The module key's ARN holds the id AWS gave the key, which no name tells: it comes through
+# terraform_data.module_key_arn (kms.tf), which a change to the key in place (its tags, its description)
+# leaves as it is, so that such a plan still shows this policy whole.
 data "aws_iam_policy_document" "dead_letters" {
   statement {
     sid       = "FailDeadLetteredTasks"
@@ -305,7 +301,7 @@ data "aws_iam_policy_document" "dead_letters" {
       "kms:Decrypt",
       "kms:GenerateDataKey",
     ]
-    resources = [aws_kms_key.this.arn]
+    resources = [terraform_data.module_key_arn.output]
 
     # Only when Step Functions uses the key, on the caller's behalf, in this region.
     condition {
@@ -349,7 +345,7 @@ data "aws_iam_policy_document" "dead_letters" {
   statement {
     sid       = "DecryptDeadLetters"
     actions   = ["kms:Decrypt"]
-    resources = [aws_kms_key.this.arn]
+    resources = [terraform_data.module_key_arn.output]
 
     # Only when SQS uses the key, on the caller's behalf, in this region.
     condition {
@@ -386,8 +382,9 @@ resource "aws_iam_role_policy" "dead_letters" {
 # What a worker's role needs to take tasks from every queue and answer them (output worker_policy_json):
 # the module attaches it to no role; a team attaches it to its worker's. Its queue and function ARNs are
 # built, as in the roles' policies, so that the output is known at plan time.
-# The module key's ARN holds the id AWS gave the key, which no name tells: it stays a reference, so a plan
-# that changes the key (its policy, its tags) shows this policy as "(known after apply)".
+# The module key's ARN holds the id AWS gave the key, which no name tells: it comes through
+# terraform_data.module_key_arn (kms.tf), which a change to the key in place (its tags, its description)
+# leaves as it is, so that such a plan still shows this policy whole.
 data "aws_iam_policy_document" "worker" {
   statement {
     sid = "TakeTasks"
@@ -406,7 +403,7 @@ data "aws_iam_policy_document" "worker" {
   statement {
     sid       = "DecryptTasks"
     actions   = ["kms:Decrypt"]
-    resources = [aws_kms_key.this.arn]
+    resources = [terraform_data.module_key_arn.output]
 
     # Only when SQS uses the key, on the caller's behalf, in this region.
     condition {
@@ -439,7 +436,7 @@ data "aws_iam_policy_document" "worker_payments" {
   statement {
     sid       = "DecryptTasks"
     actions   = ["kms:Decrypt"]
-    resources = [aws_kms_key.this.arn]
+    resources = [terraform_data.module_key_arn.output]
 
     # Only when SQS uses the key, on the caller's behalf, in this region.
     condition {
@@ -480,16 +477,23 @@ data "aws_iam_policy_document" "worker_warehouse" {
 # this module's resources only: the module attaches it to no role; a team attaches it to its on-call role.
 # An event source mapping's ARN ends in the UUID Lambda gives it: PauseFailFast refers to it, so this
 # document is known once the mappings exist (and again after apply while one of them changes).
-# The module key's ARN holds the id AWS gave the key, which no name tells: it stays a reference, so a plan
-# that changes the key (its policy, its tags) shows this policy as "(known after apply)".
+# The module key's ARN holds the id AWS gave the key, which no name tells: it comes through
+# terraform_data.module_key_arn (kms.tf), which a change to the key in place (its tags, its description)
+# leaves as it is, so that such a plan still shows this policy whole.
 data "aws_iam_policy_document" "operator" {
   statement {
-    sid = "StartAndListExecutions"
-    actions = [
-      "states:ListExecutions",
-      "states:StartExecution",
+    sid     = "ListExecutions"
+    actions = ["states:ListExecutions"]
+    resources = [
+      "arn:${local.partition}:states:${local.region}:${local.account_id}:stateMachine:${var.name}",
+      "arn:${local.partition}:states:${local.region}:${local.account_id}:stateMachine:${var.name}:live",
     ]
-    resources = ["arn:${local.partition}:states:${local.region}:${local.account_id}:stateMachine:${var.name}"]
+  }
+
+  statement {
+    sid       = "StartExecutionsThroughAlias"
+    actions   = ["states:StartExecution"]
+    resources = ["arn:${local.partition}:states:${local.region}:${local.account_id}:stateMachine:${var.name}:live"]
   }
 
   statement {
@@ -501,6 +505,29 @@ data "aws_iam_policy_document" "operator" {
       "states:StopExecution",
     ]
     resources = ["arn:${local.partition}:states:${local.region}:${local.account_id}:execution:${var.name}:*"]
+  }
+
+  statement {
+    sid = "ExecutionData"
+    actions = [
+      "kms:Decrypt",
+      "kms:GenerateDataKey",
+    ]
+    resources = [terraform_data.module_key_arn.output]
+
+    # Only when Step Functions uses the key, on the caller's behalf, in this region.
+    condition {
+      test     = "StringEquals"
+      variable = "kms:ViaService"
+      values   = ["states.${local.region}.${local.dns_suffix}"]
+    }
+
+    # Only for this state machine's definition and execution history.
+    condition {
+      test     = "StringEquals"
+      variable = "kms:EncryptionContext:aws:states:stateMachineArn"
+      values   = ["arn:${local.partition}:states:${local.region}:${local.account_id}:stateMachine:${var.name}"]
+    }
   }
 
   statement {
@@ -537,7 +564,7 @@ data "aws_iam_policy_document" "operator" {
       "kms:Decrypt",
       "kms:GenerateDataKey",
     ]
-    resources = [aws_kms_key.this.arn]
+    resources = [terraform_data.module_key_arn.output]
 
     # Only when SQS uses the key, on the caller's behalf, in this region.
     condition {
@@ -557,5 +584,39 @@ data "aws_iam_policy_document" "operator" {
       "arn:${local.partition}:lambda:${local.region}:${local.account_id}:event-source-mapping:${aws_lambda_event_source_mapping.payments_dlq.uuid}",
       "arn:${local.partition}:lambda:${local.region}:${local.account_id}:event-source-mapping:${aws_lambda_event_source_mapping.warehouse_dlq.uuid}",
     ]
+  }
+}
+
+# What starts executions needs (output starter_policy_json; the module attaches it nowhere): StartExecution on
+# the alias only, so that every execution runs the version the alias routes to (the state machine's own ARN
+# would run its latest revision, whatever the alias says).
+data "aws_iam_policy_document" "starter" {
+  statement {
+    sid       = "StartExecutionsThroughAlias"
+    actions   = ["states:StartExecution"]
+    resources = ["arn:${local.partition}:states:${local.region}:${local.account_id}:stateMachine:${var.name}:live"]
+  }
+
+  statement {
+    sid = "EncryptExecutionInput"
+    actions = [
+      "kms:Decrypt",
+      "kms:GenerateDataKey",
+    ]
+    resources = [terraform_data.module_key_arn.output]
+
+    # Only when Step Functions uses the key, on the caller's behalf, in this region.
+    condition {
+      test     = "StringEquals"
+      variable = "kms:ViaService"
+      values   = ["states.${local.region}.${local.dns_suffix}"]
+    }
+
+    # Only for this state machine's definition and execution history.
+    condition {
+      test     = "StringEquals"
+      variable = "kms:EncryptionContext:aws:states:stateMachineArn"
+      values   = ["arn:${local.partition}:states:${local.region}:${local.account_id}:stateMachine:${var.name}"]
+    }
   }
 }

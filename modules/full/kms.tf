@@ -19,6 +19,14 @@ resource "aws_kms_key" "this" {
   ]
 }
 
+# The key's ARN for the policy documents that name it (the roles', the workers'). Terraform reads a document
+# that refers to a resource with a change planned again at apply time, so a change to the key in place (its
+# tags, its description) would show every such policy as "(known after apply)". This copy of the ARN has
+# no change then (the ARN does not change), and the documents read it at plan time.
+resource "terraform_data" "module_key_arn" {
+  input = aws_kms_key.this.arn
+}
+
 resource "aws_kms_alias" "this" {
   name          = "alias/${var.name}"
   target_key_id = aws_kms_key.this.key_id
@@ -85,27 +93,22 @@ data "aws_iam_policy_document" "kms" {
     }
   }
 
-  # Only while execution logging is on (var.log_level is not "OFF").
-  dynamic "statement" {
-    for_each = local.execution_logging ? [1] : []
+  statement {
+    sid       = "EncryptExecutionLogs"
+    actions   = ["kms:GenerateDataKey"]
+    resources = ["*"]
 
-    content {
-      sid       = "EncryptExecutionLogs"
-      actions   = ["kms:GenerateDataKey"]
-      resources = ["*"]
+    principals {
+      type        = "AWS"
+      identifiers = ["arn:${local.partition}:iam::${local.account_id}:role/${var.name}-state-machine"]
+    }
 
-      principals {
-        type        = "AWS"
-        identifiers = ["arn:${local.partition}:iam::${local.account_id}:role/${var.name}-state-machine"]
-      }
-
-      # Only for log deliveries in this account and region, the narrowest context AWS gives vended
-      # logs: the state machine's execution logs among them.
-      condition {
-        test     = "StringEquals"
-        variable = "kms:EncryptionContext:SourceArn"
-        values   = ["arn:${local.partition}:logs:${local.region}:${local.account_id}:*"]
-      }
+    # Only for log deliveries in this account and region, the narrowest context AWS gives vended
+    # logs: the state machine's execution logs among them.
+    condition {
+      test     = "StringEquals"
+      variable = "kms:EncryptionContext:SourceArn"
+      values   = ["arn:${local.partition}:logs:${local.region}:${local.account_id}:*"]
     }
   }
 
@@ -214,29 +217,24 @@ data "aws_iam_policy_document" "kms" {
     }
   }
 
-  # Only while execution logging is on (var.log_level is not "OFF").
-  dynamic "statement" {
-    for_each = local.execution_logging ? [1] : []
+  statement {
+    sid       = "LogDeliveryDecryptsExecutionLogs"
+    actions   = ["kms:Decrypt"]
+    resources = ["*"]
 
-    content {
-      sid       = "LogDeliveryDecryptsExecutionLogs"
-      actions   = ["kms:Decrypt"]
-      resources = ["*"]
+    # Log delivery's service principal: one name, with no DNS suffix, in every partition (AWS's China
+    # Regions documentation uses it as it is).
+    principals {
+      type        = "Service"
+      identifiers = ["delivery.logs.amazonaws.com"]
+    }
 
-      # Log delivery's service principal: one name, with no DNS suffix, in every partition (AWS's China
-      # Regions documentation uses it as it is).
-      principals {
-        type        = "Service"
-        identifiers = ["delivery.logs.amazonaws.com"]
-      }
-
-      # Only for log deliveries in this account and region, the narrowest context AWS gives vended
-      # logs: the state machine's execution logs among them.
-      condition {
-        test     = "StringEquals"
-        variable = "kms:EncryptionContext:SourceArn"
-        values   = ["arn:${local.partition}:logs:${local.region}:${local.account_id}:*"]
-      }
+    # Only for log deliveries in this account and region, the narrowest context AWS gives vended
+    # logs: the state machine's execution logs among them.
+    condition {
+      test     = "StringEquals"
+      variable = "kms:EncryptionContext:SourceArn"
+      values   = ["arn:${local.partition}:logs:${local.region}:${local.account_id}:*"]
     }
   }
 }

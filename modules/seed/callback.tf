@@ -5,6 +5,7 @@ resource "aws_cloudwatch_log_group" "callback" {
   #checkov:skip=CKV_AWS_338: retention is var.callback_log_retention_days, 30 days by default (the spec's log_retention_days).
   name              = "/aws/lambda/${var.name}-callback"
   retention_in_days = var.callback_log_retention_days
+  skip_destroy      = var.keep_log_groups_on_destroy
   tags              = local.tags
 }
 
@@ -96,6 +97,7 @@ resource "aws_cloudwatch_log_group" "dead_letters" {
   #checkov:skip=CKV_AWS_338: retention is var.callback_log_retention_days, 30 days by default (the spec's log_retention_days).
   name              = "/aws/lambda/${var.name}-dead-letters"
   retention_in_days = var.callback_log_retention_days
+  skip_destroy      = var.keep_log_groups_on_destroy
   tags              = local.tags
 }
 

@@ -38,6 +38,9 @@ resource "aws_iam_role" "state_machine" {
 # document that refers to a resource again at apply time whenever that resource changes (a queue's
 # retention, a new step), and the plan would show the policy as "(known after apply)" though nothing in
 # it changes.
+# Log delivery (DeliverExecutionLogs) is granted at every log level, OFF included: turning logging
+# on then updates the state machine alone. Added in the same apply, the grant could reach IAM after
+# UpdateStateMachine checks it, and the provider retries AccessDenied on create only.
 data "aws_iam_policy_document" "state_machine" {
   statement {
     sid       = "SendToCallbackQueues"
@@ -45,25 +48,20 @@ data "aws_iam_policy_document" "state_machine" {
     resources = ["arn:${local.partition}:sqs:${local.region}:${local.account_id}:${var.name}-main"]
   }
 
-  # Only while execution logging is on (var.log_level is not "OFF").
-  dynamic "statement" {
-    for_each = local.execution_logging ? [1] : []
-
-    content {
-      sid = "DeliverExecutionLogs"
-      # These actions support no resource-level permissions: AWS requires "*".
-      actions = [
-        "logs:CreateLogDelivery",
-        "logs:DeleteLogDelivery",
-        "logs:DescribeLogGroups",
-        "logs:DescribeResourcePolicies",
-        "logs:GetLogDelivery",
-        "logs:ListLogDeliveries",
-        "logs:PutResourcePolicy",
-        "logs:UpdateLogDelivery",
-      ]
-      resources = ["*"]
-    }
+  statement {
+    sid = "DeliverExecutionLogs"
+    # These actions support no resource-level permissions: AWS requires "*".
+    actions = [
+      "logs:CreateLogDelivery",
+      "logs:DeleteLogDelivery",
+      "logs:DescribeLogGroups",
+      "logs:DescribeResourcePolicies",
+      "logs:GetLogDelivery",
+      "logs:ListLogDeliveries",
+      "logs:PutResourcePolicy",
+      "logs:UpdateLogDelivery",
+    ]
+    resources = ["*"]
   }
 
   # Only while tracing is on (var.tracing).
@@ -288,12 +286,18 @@ data "aws_iam_policy_document" "worker" {
 # document is known once the mappings exist (and again after apply while one of them changes).
 data "aws_iam_policy_document" "operator" {
   statement {
-    sid = "StartAndListExecutions"
-    actions = [
-      "states:ListExecutions",
-      "states:StartExecution",
+    sid     = "ListExecutions"
+    actions = ["states:ListExecutions"]
+    resources = [
+      "arn:${local.partition}:states:${local.region}:${local.account_id}:stateMachine:${var.name}",
+      "arn:${local.partition}:states:${local.region}:${local.account_id}:stateMachine:${var.name}:live",
     ]
-    resources = ["arn:${local.partition}:states:${local.region}:${local.account_id}:stateMachine:${var.name}"]
+  }
+
+  statement {
+    sid       = "StartExecutionsThroughAlias"
+    actions   = ["states:StartExecution"]
+    resources = ["arn:${local.partition}:states:${local.region}:${local.account_id}:stateMachine:${var.name}:live"]
   }
 
   statement {
@@ -336,5 +340,16 @@ data "aws_iam_policy_document" "operator" {
       "lambda:UpdateEventSourceMapping",
     ]
     resources = ["arn:${local.partition}:lambda:${local.region}:${local.account_id}:event-source-mapping:${aws_lambda_event_source_mapping.main_dlq.uuid}"]
+  }
+}
+
+# What starts executions needs (output starter_policy_json; the module attaches it nowhere): StartExecution on
+# the alias only, so that every execution runs the version the alias routes to (the state machine's own ARN
+# would run its latest revision, whatever the alias says).
+data "aws_iam_policy_document" "starter" {
+  statement {
+    sid       = "StartExecutionsThroughAlias"
+    actions   = ["states:StartExecution"]
+    resources = ["arn:${local.partition}:states:${local.region}:${local.account_id}:stateMachine:${var.name}:live"]
   }
 }

@@ -41,7 +41,7 @@ variable "callback_lambda_zip" {
 }
 
 variable "log_level" {
-  description = "Execution logging; anything but OFF creates a log group. Defaults to the spec's state_machine.log_level."
+  description = "Execution logging; the log group exists at every level (OFF keeps it, with its logs). Defaults to the spec's state_machine.log_level."
   type        = string
   default     = "ERROR"
   nullable    = false
@@ -76,6 +76,24 @@ variable "state_machine_log_retention_days" {
     condition     = contains([1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653], var.state_machine_log_retention_days)
     error_message = "Invalid state_machine_log_retention_days: use one of 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653."
   }
+}
+
+variable "state_machine_version" {
+  description = "ARN of a published version of the state machine for the alias to route every new execution to (a rollback: one of the versions earlier applies published); null routes to the version the last apply published."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.state_machine_version == null ? true : can(regex("^arn:aws[a-z-]*:states:[a-z0-9-]+:[0-9]{12}:stateMachine:[0-9A-Za-z_-]{1,80}:[1-9][0-9]*$", var.state_machine_version))
+    error_message = "The state_machine_version must be the ARN of a published version of this state machine, such as arn:aws:states:us-east-1:123456789012:stateMachine:NAME:3 (the state_machine_version_arn output of an earlier apply), or null."
+  }
+}
+
+variable "keep_log_groups_on_destroy" {
+  description = "Keep the log groups (execution logs and the functions' logs) and their logs in AWS when the module is destroyed (skip_destroy); false deletes them with the module."
+  type        = bool
+  default     = false
+  nullable    = false
 }
 
 variable "callback_memory_mb" {

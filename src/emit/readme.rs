@@ -49,6 +49,38 @@ struct FunctionRow {
     invoked_by: &'static str,
 }
 
+/// A row of the deployer's permissions: the action, when, and for which of the module's resources.
+#[derive(Serialize)]
+struct DeployerRow {
+    action: &'static str,
+    when: String,
+    why: String,
+}
+
+/// The deployer's permissions for the types the module declares ([`crate::deployer`]).
+fn deployer_rows(declared: &[Declared]) -> Vec<DeployerRow> {
+    crate::deployer::needed(declared.iter().map(|d| d.kind.as_str()))
+        .into_iter()
+        .map(|p| {
+            let kinds: Vec<String> = p
+                .kinds
+                .iter()
+                .filter(|k| declared.iter().any(|d| d.kind == **k))
+                .map(|k| format!("`{k}`"))
+                .collect();
+            let why = match p.unrecorded {
+                Some(note) => format!("{}: {note}", kinds.join(", ")),
+                None => kinds.join(", "),
+            };
+            DeployerRow {
+                action: p.action,
+                when: p.phases.iter().map(|ph| ph.word()).collect::<Vec<_>>().join(", "),
+                why,
+            }
+        })
+        .collect()
+}
+
 #[derive(Serialize)]
 struct LogGroupRow {
     name: String,
@@ -129,7 +161,15 @@ fn context(model: &Model, checkov_skips: &[CheckovSkip], declared: &[Declared], 
             timeout => input::CALLBACK_TIMEOUT_SECONDS,
             reserved_concurrency => input::CALLBACK_RESERVED_CONCURRENCY,
             dead_letter_mappings_enabled => input::DEAD_LETTER_MAPPINGS_ENABLED,
+            keep_log_groups => input::KEEP_LOG_GROUPS_ON_DESTROY,
+            state_machine_version => input::STATE_MACHINE_VERSION,
         },
+        alias_name => super::terraform::address::STATE_MACHINE_ALIAS_NAME,
+        starter_uses_key => model.state_machine.encryption.is_some(),
+        versions_quota => limits::STATE_MACHINE_VERSIONS.figure_text(),
+        versions_source => limits::STATE_MACHINE_VERSIONS.source,
+        delete_timeout => super::terraform::DELETE_TIMEOUT,
+        deployer => Value::from(Serde(deployer_rows(declared))),
         logging => match logging.level {
             LogLevel::Off => "off".to_string(),
             level => format!("{} to CloudWatch Logs{}", level.as_str(), if logging.include_execution_data { " with execution data" } else { "" }),
@@ -351,11 +391,13 @@ fn resource_rows(declared: &[Declared]) -> Vec<DocsRow> {
             } else {
                 ("resources", "resource")
             };
-            let page = d.kind.strip_prefix("aws_").unwrap_or(&d.kind);
+            // terraform-docs links a type to its provider's page: `aws_sqs_queue` to hashicorp/aws's
+            // `sqs_queue`, the built-in `terraform_data` to hashicorp/terraform's `data`.
+            let (provider, page) = d.kind.split_once('_').unwrap_or(("aws", &d.kind));
             DocsRow {
                 cells: vec![
                     format!(
-                        "[{}.{}](https://registry.terraform.io/providers/hashicorp/aws/latest/docs/{folder}/{page})",
+                        "[{}.{}](https://registry.terraform.io/providers/hashicorp/{provider}/latest/docs/{folder}/{page})",
                         d.kind, d.name
                     ),
                     mode.to_string(),

@@ -126,6 +126,9 @@ impl<'m> Instance<'m> {
             Resource::DeadLetterMapping(key) => {
                 panic!("bug: the mapping of queue {key:?} has a UUID only Lambda gives; no module test asserts its ARN")
             }
+            Resource::StateMachineAlias => {
+                format!("{}:{}", self.state_machine_arn(), address::STATE_MACHINE_ALIAS_NAME)
+            }
             Resource::Function(id) => self.function_arn(*id),
             Resource::ModuleKey => module_key_arn(),
             Resource::QueueKey(key) => match &self.model.queue(key).encryption {
@@ -500,19 +503,17 @@ fn named_resources(model: &Model) -> Vec<(String, &'static str, &AwsName)> {
             ));
         }
     }
-    if model.state_machine.logging.level != LogLevel::Off {
+    named.push((
+        address::state_machine_log_group().to_string(),
+        "name",
+        &model.state_machine.logging.log_group.name,
+    ));
+    for metric in &model.business_failures {
         named.push((
-            format!("{}[0]", address::state_machine_log_group()),
+            address::log_metric_filter(metric.id).to_string(),
             "name",
-            &model.state_machine.logging.log_group.name,
+            &metric.filter_name,
         ));
-        for metric in &model.business_failures {
-            named.push((
-                format!("{}[0]", address::log_metric_filter(metric.id)),
-                "name",
-                &metric.filter_name,
-            ));
-        }
     }
     for role in &model.roles {
         named.push((address::role(role.id).to_string(), "name", &role.name));
@@ -706,6 +707,12 @@ fn policies(header: &str, model: &Model) -> File {
                 .any(|r| matches!(r, Resource::DeadLetterMapping(_)))
         });
     }
+    run = assert_document(
+        run,
+        &instance,
+        &address::starter_policy_document(),
+        &model.starter_policy,
+    );
     if model.module_key.is_some() {
         let mut principals = vec![format!("arn:{PARTITION}:iam::{ACCOUNT}:root")];
         principals.extend(model.roles.iter().map(|r| instance.role_arn(&r.name)));
@@ -838,6 +845,26 @@ fn refused_values(kind: &InputKind) -> Vec<(Expr, &'static str)> {
                 .collect();
             vec![(strings(&arns), "more ARNs than an alarm takes")]
         }
+        InputKind::OptionalVersionArn => vec![
+            (
+                string(&format!(
+                    "{}:0",
+                    Instance::regional_arn("states", "stateMachine:sfngen-test")
+                )),
+                "version 0",
+            ),
+            (
+                string(&format!(
+                    "{}:live",
+                    Instance::regional_arn("states", "stateMachine:sfngen-test")
+                )),
+                "an alias's ARN",
+            ),
+            (
+                string(&Instance::regional_arn("states", "stateMachine:sfngen-test")),
+                "the state machine's own ARN",
+            ),
+        ],
         InputKind::OptionalPath | InputKind::Flag { .. } => Vec::new(),
     }
 }

@@ -39,8 +39,8 @@ pub(super) fn module_key(
 }
 
 /// The state machine may send to its queues (and use their keys through SQS), use its own key for its data
-/// and, while logging is on, its log deliveries; deliver its logs while logging is on and its traces while
-/// tracing is on (the module's inputs decide both).
+/// and its log deliveries; deliver its logs (at every log level: see below) and its traces while tracing is on
+/// (the module's `tracing` input decides).
 pub(super) fn state_machine_role(sm: &StateMachine, queues: &[Queue]) -> Role {
     let mut statements = vec![allow(
         "SendToCallbackQueues",
@@ -65,30 +65,31 @@ pub(super) fn state_machine_role(sm: &StateMachine, queues: &[Queue]) -> Role {
                 vec![key.clone()],
             )
         });
+        // At every log level, as the log delivery grants below.
         statements.push(Statement {
             conditions: vec![Condition::LogDelivery],
-            only_while: Some(Feature::ExecutionLogging),
             ..allow("EncryptExecutionLogs", &["kms:GenerateDataKey"], vec![key])
         });
     }
-    // Log delivery is set up through these actions, which AWS lets you grant on `*` only.
-    statements.push(Statement {
-        only_while: Some(Feature::ExecutionLogging),
-        ..allow(
-            "DeliverExecutionLogs",
-            &[
-                "logs:CreateLogDelivery",
-                "logs:DeleteLogDelivery",
-                "logs:DescribeLogGroups",
-                "logs:DescribeResourcePolicies",
-                "logs:GetLogDelivery",
-                "logs:ListLogDeliveries",
-                "logs:PutResourcePolicy",
-                "logs:UpdateLogDelivery",
-            ],
-            vec![Resource::Any],
-        )
-    });
+    // Log delivery is set up through these actions, which AWS lets you grant on `*` only ("IAM policies for
+    // logging to CloudWatch Logs", https://docs.aws.amazon.com/step-functions/latest/dg/cw-logs.html). Granted
+    // at every log level, `OFF` included: turning logging on then changes the state machine alone. Were the
+    // grant added in the same apply, UpdateStateMachine could meet IAM's propagation delay, and the provider
+    // retries AccessDenied on CreateStateMachine only (hashicorp/aws internal/service/sfn/state_machine.go).
+    statements.push(allow(
+        "DeliverExecutionLogs",
+        &[
+            "logs:CreateLogDelivery",
+            "logs:DeleteLogDelivery",
+            "logs:DescribeLogGroups",
+            "logs:DescribeResourcePolicies",
+            "logs:GetLogDelivery",
+            "logs:ListLogDeliveries",
+            "logs:PutResourcePolicy",
+            "logs:UpdateLogDelivery",
+        ],
+        vec![Resource::Any],
+    ));
     statements.push(send_traces());
     Role {
         id: RoleId::StateMachine,
@@ -209,6 +210,19 @@ fn encrypt_answers(sm: &StateMachine, sid: &str) -> Option<Statement> {
     })
 }
 
+/// What starts executions needs: StartExecution through the alias only (the state machine's own ARN would start
+/// its latest revision, around the version the alias routes to), and, when the state machine has a customer
+/// managed key, that key through Step Functions for this state machine's data (the execution's input).
+pub(super) fn starter_policy(sm: &StateMachine) -> Vec<Statement> {
+    let mut statements = vec![allow(
+        "StartExecutionsThroughAlias",
+        &["states:StartExecution"],
+        vec![Resource::StateMachineAlias],
+    )];
+    statements.extend(encrypt_answers(sm, "EncryptExecutionInput"));
+    statements
+}
+
 /// A function's log lines, into its own log group only.
 fn write_own_logs(function: FunctionId) -> Statement {
     allow(
@@ -283,13 +297,20 @@ fn worker_statements<'q>(queues: impl IntoIterator<Item = &'q Queue> + Clone) ->
 /// start and list executions of the state machine; describe, read the history of, stop and redrive its
 /// executions; read every queue's depth; move dead letters back to their source queue (a message move task reads
 /// and deletes on the dead-letter queue and sends to the destination with the caller's permissions, through SQS
-/// with the queues' keys); read and pause the dead-letter function's event source mappings.
-pub(super) fn operator_policy(queues: &[Queue]) -> Vec<OperatorPolicy> {
+/// with the queues' keys); read and pause the dead-letter function's event source mappings. Executions start
+/// through the alias only, as the starter's do; with a customer managed key on the state machine, that key
+/// through Step Functions for this state machine's data (inputs to encrypt, histories to read).
+pub(super) fn operator_policy(sm: &StateMachine, queues: &[Queue]) -> Vec<OperatorPolicy> {
     let mut statements = vec![
         allow(
-            "StartAndListExecutions",
-            &["states:ListExecutions", "states:StartExecution"],
-            vec![Resource::StateMachine],
+            "ListExecutions",
+            &["states:ListExecutions"],
+            vec![Resource::StateMachine, Resource::StateMachineAlias],
+        ),
+        allow(
+            "StartExecutionsThroughAlias",
+            &["states:StartExecution"],
+            vec![Resource::StateMachineAlias],
         ),
         allow(
             "StopAndRedriveExecutions",
@@ -302,6 +323,7 @@ pub(super) fn operator_policy(queues: &[Queue]) -> Vec<OperatorPolicy> {
             vec![Resource::Executions],
         ),
     ];
+    statements.extend(encrypt_answers(sm, "ExecutionData"));
     // Each queue's ARN once: the policy grows by a few ARNs a queue, and outgrows a managed policy late.
     let (with_dead_letters, without): (Vec<&Queue>, Vec<&Queue>) = queues.iter().partition(|q| q.dead_letter.is_some());
     if !without.is_empty() {

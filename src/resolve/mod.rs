@@ -50,7 +50,8 @@ pub fn resolve(spec: &Spec, source_file: &str) -> Result<Model, Vec<Diagnostic>>
             .map(|function| iam::function_role(function, &state_machine, &queues)),
     );
     let worker_policies = iam::worker_policies(&queues);
-    let operator_policies = iam::operator_policy(&queues);
+    let operator_policies = iam::operator_policy(&state_machine, &queues);
+    let starter_policy = iam::starter_policy(&state_machine);
     let mut model = Model {
         name,
         source_file: source_file.to_string(),
@@ -64,6 +65,7 @@ pub fn resolve(spec: &Spec, source_file: &str) -> Result<Model, Vec<Diagnostic>>
         roles,
         worker_policies,
         operator_policies,
+        starter_policy,
         alarms,
         business_failures: Vec::new(),
     };

@@ -318,7 +318,7 @@ pub const STATE_MACHINE_TIMEOUT: Key<Duration> = Key {
 /// `state_machine.log_level`.
 pub const LOG_LEVEL: Key<Choice> = Key {
     path: "state_machine.log_level",
-    doc: "Execution logging; anything but OFF creates a log group.",
+    doc: "Execution logging; the log group exists at every level (OFF keeps it, with its logs).",
     rule: Choice {
         values: &[("OFF", ""), ("ALL", ""), ("ERROR", ""), ("FATAL", "")],
         default: "ERROR",

@@ -46,6 +46,19 @@ enum Level {
     Nested,
 }
 
+/// The built-in `terraform_data` resource (Terraform's own `terraform.io/builtin/terraform` provider, in no
+/// hashicorp/aws schema): its block as `terraform providers schema -json` gives it.
+static TERRAFORM_DATA: std::sync::LazyLock<Value> = std::sync::LazyLock::new(|| {
+    serde_json::json!({
+        "attributes": {
+            "id": {"type": "string", "computed": true},
+            "input": {"type": "dynamic", "optional": true},
+            "output": {"type": "dynamic", "computed": true},
+            "triggers_replace": {"type": "dynamic", "optional": true}
+        }
+    })
+});
+
 impl Level {
     fn meta_attributes(self) -> &'static [&'static str] {
         match self {
@@ -96,6 +109,9 @@ impl Schema {
     }
 
     fn block_schema(&self, kind: &str, type_name: &str) -> Option<&Value> {
+        if kind == "resource" && type_name == "terraform_data" {
+            return Some(&TERRAFORM_DATA);
+        }
         let section = if kind == "data" {
             "data_source_schemas"
         } else {
@@ -173,6 +189,9 @@ impl Schema {
                             detail: format!("{type_name} is not a {kind} type of hashicorp/aws {}", self.version),
                         }),
                     }
+                } else if kind == "moved" {
+                    // `from` and `to` are addresses (one of them no longer declared), not expressions.
+                    continue;
                 } else if kind == "provider"
                     && labels.as_slice() == ["aws"]
                     && let Some(schema) = self.provider_block()

@@ -62,7 +62,8 @@ def wait_until(predicate, timeout: float, what: str, interval: float = 0.05):
 class Moto:
     """moto_server (with tests/e2e/moto_shim.py's fixes) on a free loopback port, Step Functions execution on."""
 
-    def __init__(self):
+    def __init__(self, env: dict | None = None):
+        """`env`: variables for the server beside this process's (SFNGEN_MOTO_CALLS: record every request)."""
         self.port = free_port()
         self.endpoint = f"http://127.0.0.1:{self.port}"
         self.log = tempfile.TemporaryFile()
@@ -71,6 +72,7 @@ class Moto:
             stdout=self.log,
             stderr=self.log,
             stdin=subprocess.DEVNULL,
+            env={**os.environ, **(env or {})},
         )
         wait_until(self._answers, 30, "moto_server to answer")
         # Before anything creates a state machine: moto keeps them per interpreter setting.
@@ -176,6 +178,18 @@ def leftovers(moto: Moto, resources: list) -> list:
         return "Policy" in sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["Policy"]).get("Attributes", {})
     mappings = {m["UUID"] for p in lam.get_paginator("list_event_source_mappings").paginate() for m in p["EventSourceMappings"]}
 
+    def alias_left(arn: str) -> bool:
+        machine = arn.rsplit(":", 1)[0]
+        if machine not in machines:
+            return False  # deleting a state machine deletes its aliases
+        listed = sfn.list_state_machine_aliases(stateMachineArn=machine)["stateMachineAliases"]
+        return arn in {a["stateMachineAliasArn"] for a in listed}
+
+    def data_left(output) -> bool:
+        # The raw state keeps a dynamic value with its type: {"value": ..., "type": ...}.
+        arn = output.get("value") if isinstance(output, dict) else output
+        return isinstance(arn, str) and ":key/" in arn and key_left(arn.rsplit("/", 1)[1])
+
     def key_left(key_id: str) -> bool:
         return key_id in keys and kms.describe_key(KeyId=key_id)["KeyMetadata"]["KeyState"] != "PendingDeletion"
 
@@ -184,6 +198,10 @@ def leftovers(moto: Moto, resources: list) -> list:
         "aws_sqs_queue_redrive_allow_policy": lambda v: v["queue_url"].rsplit("/", 1)[1] in queues,
         "aws_sqs_queue_policy": lambda v: policy_left(v["queue_url"]),
         "aws_sfn_state_machine": lambda v: v["arn"] in machines,
+        "aws_sfn_alias": lambda v: alias_left(v["arn"]),
+        # Terraform's own, nothing in AWS: the module's one (module_key_arn) copies the key's ARN, and is counted
+        # as there while that key is.
+        "terraform_data": lambda v: data_left(v.get("output")),
         "aws_lambda_function": lambda v: v["function_name"] in functions,
         "aws_lambda_event_source_mapping": lambda v: v["uuid"] in mappings,
         "aws_iam_role": lambda v: v["name"] in roles,

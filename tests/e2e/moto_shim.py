@@ -22,6 +22,7 @@ API reference documents, and nothing else: everything not listed is moto as rele
 | a spent task token (timed out, or its execution over) answered `InvalidToken` (success, heartbeat) or 200 (failure) | (not the provider: the callback) a late or duplicate callback is taken for a token that never existed |
 | StopExecution leaves an execution waiting on a callback RUNNING | (not the provider: the runbook) "Stop waiting executions" stops nothing until the task times out |
 | no `$$.Execution.RedriveCount` in the context object | (not the provider: the module) every task fails with States.Runtime, its message's `context` names it |
+| StartExecution on an alias's or a version's ARN    | (not the provider: a starter) executions cannot start through the module's alias |
 """
 
 import json
@@ -329,6 +330,89 @@ def sfn_stop_ends_waiting_tasks():
 
     env_class.set_stop = _set_stop
     env_class.set_error = _set_error
+def sfn_starts_executions_through_aliases():
+    """StartExecution with an alias's ARN (`...:stateMachine:NAME:ALIAS`) or a version's (`...:stateMachine:NAME:3`):
+    AWS runs the version the alias routes to (by the routing configuration's weights), or that version, as an
+    execution of the state machine. moto 5.2.5 keeps versions and aliases, but looks an alias's ARN up as a state
+    machine (StateMachineDoesNotExist) and would run a version as a state machine of its own. Here the ARN is
+    resolved to its version, and the execution runs that version's definition as one of the state machine's
+    (its ARN `execution:NAME:EXECUTION`, listed and answered as any other). DescribeExecution's
+    `stateMachineVersionArn` and `stateMachineAliasArn` stay moto's (absent).
+    https://docs.aws.amazon.com/step-functions/latest/apireference/API_StartExecution.html"""
+    import random
+
+    from moto.stepfunctions.parser import models as parser_models
+
+    backend = parser_models.StepFunctionsParserBackend
+    start_execution = backend.start_execution
+
+    def version_of(self, arn: str) -> str:
+        if arn.rsplit(":", 1)[1].isdigit():
+            return arn
+        routes = self.describe_state_machine_alias(arn).routing_configuration
+        weights = [int(route.get("weight", 0)) for route in routes]
+        return random.choices(routes, weights=weights)[0]["stateMachineVersionArn"]
+
+    def _start_execution(self, state_machine_arn, name=None, execution_input=None, trace_header=None):
+        parts = state_machine_arn.split(":")
+        if len(parts) != 8:  # arn:PARTITION:states:REGION:ACCOUNT:stateMachine:NAME, unqualified
+            return start_execution(self, state_machine_arn, name, execution_input, trace_header)
+        machine = self.describe_state_machine(":".join(parts[:7]))
+        version = self.describe_state_machine(version_of(self, state_machine_arn))
+        latest = machine.definition
+        machine.definition = version.definition  # what the execution's snapshot of the machine copies
+        try:
+            return start_execution(self, machine.arn, name, execution_input, trace_header)
+        finally:
+            machine.definition = latest
+
+    backend.start_execution = _start_execution
+
+
+def record_calls():
+    """Not a gap: with `SFNGEN_MOTO_CALLS=FILE` in its environment, the server writes one JSON line per request to
+    FILE (the signing service from the request's SigV4 credential scope, the `X-Amz-Target` header, the query
+    protocol's `Action`, the method, the path and the user agent), so that a test can tell which AWS API calls a client (the
+    real provider) made. tests/e2e/test_day_two.py maps them to IAM actions. Off unless the variable is set."""
+    path = os.environ.get("SFNGEN_MOTO_CALLS")
+    if not path:
+        return
+    import io
+    import re
+    import threading
+    from urllib.parse import parse_qs
+
+    from moto.moto_server.werkzeug_app import DomainDispatcherApplication
+
+    lock = threading.Lock()
+    out = open(path, "a", buffering=1)
+    dispatch = DomainDispatcherApplication.__call__
+
+    def __call__(self, environ, start_response):
+        path_info = environ.get("PATH_INFO", "")
+        if not path_info.startswith("/moto-api"):
+            length = int(environ.get("CONTENT_LENGTH") or 0)
+            body = environ["wsgi.input"].read(length) if length else b""
+            environ["wsgi.input"] = io.BytesIO(body)
+            scope = re.search(r"Credential=[^/]+/[^/]+/[^/]+/([^/]+)/", environ.get("HTTP_AUTHORIZATION", ""))
+            action = None
+            if b"Action=" in body and "x-www-form-urlencoded" in environ.get("CONTENT_TYPE", ""):
+                action = parse_qs(body.decode(errors="replace")).get("Action", [None])[0]
+            action = action or parse_qs(environ.get("QUERY_STRING", "")).get("Action", [None])[0]
+            entry = {
+                "service": scope.group(1) if scope else None,
+                "target": environ.get("HTTP_X_AMZ_TARGET"),
+                "action": action,
+                "method": environ.get("REQUEST_METHOD"),
+                "path": path_info,
+                "query": environ.get("QUERY_STRING", ""),
+                "agent": environ.get("HTTP_USER_AGENT", ""),
+            }
+            with lock:
+                out.write(json.dumps(entry) + "\n")
+        return dispatch(self, environ, start_response)
+
+    DomainDispatcherApplication.__call__ = __call__
 
 
 GAPS = [
@@ -345,12 +429,14 @@ GAPS = [
     sfn_tells_spent_tokens_from_invalid_ones,
     sfn_context_counts_redrives,
     sfn_stop_ends_waiting_tasks,
+    sfn_starts_executions_through_aliases,
 ]
 
 
 def install():
     for fill in GAPS:
         fill()
+    record_calls()
 
 
 if __name__ == "__main__":

@@ -111,6 +111,11 @@ LAMBDA = "aws_lambda_function.callback"
 # The dead-letter function: the base spec's queue has a dead-letter queue whose letters fail their executions.
 DEAD_LETTERS = "aws_lambda_function.dead_letters"
 SM_POLICY = "aws_iam_role_policy.state_machine"
+ALIAS = "aws_sfn_alias.live"
+# A change to the state machine publishes a version (publish = true): its revision and version ARN are known after
+# apply, and the alias follows the new version.
+PUBLISHED = {"revision_id": ..., "state_machine_version_arn": ...}
+ALIAS_FOLLOWS = {ALIAS: {"routing_configuration.0.state_machine_version_arn": ...}}
 CALLBACK_POLICY = "aws_iam_role_policy.callback"
 DEAD_LETTERS_POLICY = "aws_iam_role_policy.dead_letters"
 # The dashboard names every queue: it changes with the queues.
@@ -120,21 +125,24 @@ CASES = [
     Case(
         "log_level",
         ('log_level = "ERROR"', 'log_level = "OFF"'),
+        # The log group stays (with its logs), and the role keeps its log delivery grants at every level: only the
+        # state machine's logging changes.
         {
             SM: {
                 "logging_configuration.0.level": ("ERROR", "OFF"),
-                # Off, the destination goes: no log group is left to write to.
+                # Off, the destination goes: the state machine writes no logs.
                 "logging_configuration.0.log_destination": (..., None),
+                **PUBLISHED,
             },
-            SM_POLICY: {"policy": policy_change(removed={"DeliverExecutionLogs"})},
+            **ALIAS_FOLLOWS,
         },
-        deletes={"aws_cloudwatch_log_group.state_machine[0]"},
     ),
     Case(
         "tracing",
         ("tracing = true", "tracing = false"),
         {
-            SM: {"tracing_configuration.0.enabled": (True, False)},
+            SM: {"tracing_configuration.0.enabled": (True, False), **PUBLISHED},
+            **ALIAS_FOLLOWS,
             LAMBDA: {"tracing_config.0.mode": ("Active", "PassThrough")},
             DEAD_LETTERS: {"tracing_config.0.mode": ("Active", "PassThrough")},
             SM_POLICY: {"policy": policy_change(removed={"SendTraces"})},
@@ -157,7 +165,7 @@ CASES = [
     Case(
         "add_step",
         ('queue = "jobs"\n', 'queue = "jobs"\n\n[[steps]]\nname = "Review"\nqueue = "jobs"\n'),
-        {SM: {"definition": ...}},
+        {SM: {"definition": ..., **PUBLISHED}, **ALIAS_FOLLOWS},
     ),
     Case(
         "add_queue",
@@ -165,7 +173,8 @@ CASES = [
         # The dead-letter function reads the new dead-letter queue: a mapping, and its role's policy names the
         # queue; the callback's policy does not change.
         {
-            SM: {"definition": ...},
+            SM: {"definition": ..., **PUBLISHED},
+            **ALIAS_FOLLOWS,
             SM_POLICY: {"policy": policy_change(grown={"SendToCallbackQueues": "-audit"})},
             DEAD_LETTERS_POLICY: {"policy": policy_change(grown={"ReadDeadLetters": "-audit-dlq"})},
             # The dashboard gets the new queue's widget (known at plan time: names built from var.name).
@@ -344,7 +353,8 @@ def check_emulator(case: Case, seen: dict, outputs: dict):
     states = seen["definition"]["States"]
     if case.key == "log_level":
         assert seen["logging"]["level"] == "OFF"
-        assert "logs:CreateLogDelivery" not in seen["state_machine_policies"]
+        # Granted at every level: turning logging back on changes the state machine alone.
+        assert "logs:CreateLogDelivery" in seen["state_machine_policies"]
     elif case.key == "tracing":
         assert seen["tracing"]["enabled"] is False
         assert seen["function"]["TracingConfig"]["Mode"] == "PassThrough"

@@ -172,7 +172,10 @@ def test_the_operator_policy_names_the_arns_aws_gave(spec, deployments, moto):
     policies = [document(p) for p in (parts if isinstance(parts, list) else [parts])]
     statements = {sid: s for policy in policies for sid, s in by_sid(policy).items()}
     executions = real.state_machine.replace(":stateMachine:", ":execution:") + ":*"
-    assert listed(statements["StartAndListExecutions"]["Resource"]) == [real.state_machine]
+    alias = outputs["state_machine_alias_arn"]
+    assert alias == f"{real.state_machine}:live", alias
+    assert listed(statements["StartExecutionsThroughAlias"]["Resource"]) == [alias]
+    assert sorted(listed(statements["ListExecutions"]["Resource"])) == sorted([real.state_machine, alias])
     assert listed(statements["StopAndRedriveExecutions"]["Resource"]) == [executions]
     with_dead_letters = sorted(real.queues[k] for k in real.dead_letter_queues)
     named = {sid: sorted(listed(s["Resource"])) for sid, s in statements.items()}
@@ -182,7 +185,7 @@ def test_the_operator_policy_names_the_arns_aws_gave(spec, deployments, moto):
     assert named.get("PauseFailFast", []) == real.mappings
     for sid, arns in named.items():
         for arn in arns:
-            assert arn in {*real.own(), executions, *real.mappings} or ":kms:" in arn, f"{sid}: {arn}"
+            assert arn in {*real.own(), alias, executions, *real.mappings} or ":kms:" in arn, f"{sid}: {arn}"
 
 
 def test_the_key_policy_names_the_roles_and_log_groups_by_the_arns_aws_gave(deployments, moto):

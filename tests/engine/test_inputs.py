@@ -108,7 +108,7 @@ def cases() -> list[Case]:
 
     for label, variable, key, group, table in [
         ("sm-retention", "state_machine_log_retention_days", machine["log_retention_days"],
-         "aws_cloudwatch_log_group.state_machine[0]", "state_machine"),
+         "aws_cloudwatch_log_group.state_machine", "state_machine"),
         ("cb-retention", "callback_log_retention_days", callback["log_retention_days"],
          "aws_cloudwatch_log_group.callback", "callback"),
     ]:
@@ -420,8 +420,9 @@ def sids(plan: dict, address: str) -> list[str]:
 
 def test_inputs_turn_logging_and_tracing_off_on_a_spec_that_has_them_on(switched_plan):
     plan = switched_plan
-    addresses = [c["address"] for c in plan["resource_changes"]]
-    assert not [a for a in addresses if a.startswith("module.off.aws_cloudwatch_log_group.state_machine")]
+    # The execution log group exists at every level (OFF keeps its logs); only the state machine's logging is off.
+    group = planned_after(plan, "module.off.aws_cloudwatch_log_group.state_machine")
+    assert group["name"] == "/aws/vendedlogs/states/orders"
     machine = planned_after(plan, "module.off.aws_sfn_state_machine.this")
     assert machine["logging_configuration"] == [
         {"level": "OFF", "log_destination": None, "include_execution_data": False}
@@ -429,9 +430,11 @@ def test_inputs_turn_logging_and_tracing_off_on_a_spec_that_has_them_on(switched
     assert machine["tracing_configuration"] == [{"enabled": False}]
     function = planned_after(plan, "module.off.aws_lambda_function.callback")
     assert function["tracing_config"] == [{"mode": "PassThrough"}]
-    # The full example's executions are encrypted with the module's key: its grant for log deliveries goes too.
+    # The role keeps its log delivery grants (and, as the full example's executions are encrypted with the
+    # module's key, the grant for log deliveries) at every level: turning logging on changes the state machine alone.
     assert sids(plan, "module.off.data.aws_iam_policy_document.state_machine") == [
-        "SendToCallbackQueues", "EncryptQueueMessages", "EncryptExecutionData"
+        "SendToCallbackQueues", "EncryptQueueMessages", "EncryptExecutionData", "EncryptExecutionLogs",
+        "DeliverExecutionLogs"
     ]
     # The callback reads no queue; the full example's dead-letter function reads its dead-letter queues (one
     # KMS-encrypted): static statements, kept. Tracing off drops each function's SendTraces.
@@ -441,13 +444,12 @@ def test_inputs_turn_logging_and_tracing_off_on_a_spec_that_has_them_on(switched
     assert sids(plan, "module.off.data.aws_iam_policy_document.dead_letters") == [
         "FailDeadLetteredTasks", "EncryptTaskFailures", "WriteOwnLogs", "ReadDeadLetters", "DecryptDeadLetters"
     ]
-    assert plan["output_changes"]["off_log_group"]["after"] is None
-    assert plan["output_changes"]["off_log_group"].get("after_unknown") is False
+    assert plan["output_changes"]["off_log_group"]["after"] == "/aws/vendedlogs/states/orders"
 
 
 def test_inputs_turn_logging_and_tracing_on_on_a_spec_that_has_them_off(switched_plan):
     plan = switched_plan
-    group = planned_after(plan, "module.on.aws_cloudwatch_log_group.state_machine[0]")
+    group = planned_after(plan, "module.on.aws_cloudwatch_log_group.state_machine")
     assert group["name"] == "/aws/vendedlogs/states/quiet"
     change = next(c for c in plan["resource_changes"] if c["address"] == "module.on.aws_sfn_state_machine.this")
     logging = change["change"]["after"]["logging_configuration"]

@@ -119,8 +119,8 @@ def test_init_validate_plan_clean_on_the_6x_schema(module_runs, root, version):
     assert run.installed == version, run.report()
     assert run.plan is not None, f"terraform show -json tfplan failed:\n{run.report()}"
     # Every resource block of every module is in the plan, to be created: once, or, with `count`, as many
-    # times as the inputs' defaults say (the execution log group and the business-failure filters on it: while
-    # logging is on; the dashboard: while dashboard_enabled, true by default).
+    # times as the inputs' defaults say (only the dashboard has one: while dashboard_enabled, true by default; the
+    # execution log group and the business-failure filters on it exist at every log level).
     planned = {
         change["address"]: change["change"]["actions"] for change in run.plan.get("resource_changes", [])
         if change.get("mode") == "managed"
@@ -128,21 +128,13 @@ def test_init_validate_plan_clean_on_the_6x_schema(module_runs, root, version):
     expected = []
     for label, module in run.modules.items():
         counted = harness.counted(module)
-        logging = harness.variable_default(module, "log_level") != '"OFF"'
         dashboard = harness.variable_default(module, "dashboard_enabled") == "true"
-        on = {"local.execution_logging ? 1 : 0": logging, "var.dashboard_enabled ? 1 : 0": dashboard}
-        for (type_name, name), count in counted.items():
-            assert (type_name, name, count) in {
-                ("aws_cloudwatch_log_group", "state_machine", "local.execution_logging ? 1 : 0"),
-                ("aws_cloudwatch_dashboard", "this", "var.dashboard_enabled ? 1 : 0"),
-            } or (type_name == "aws_cloudwatch_log_metric_filter" and name.startswith("business_failures")
-                  and count == "local.execution_logging ? 1 : 0"), (type_name, name, count)
-        assert ("aws_cloudwatch_dashboard", "this") in counted
+        assert counted == {("aws_cloudwatch_dashboard", "this"): "var.dashboard_enabled ? 1 : 0"}, counted
         for type_name, name in harness.declared(module, "resource"):
             address = f"module.{label}.{type_name}.{name}"
             if (type_name, name) not in counted:
                 expected.append(address)
-            elif on[counted[(type_name, name)]]:
+            elif dashboard:
                 expected.append(f"{address}[0]")
     assert sorted(planned) == sorted(expected), run.report()
     assert set(map(tuple, planned.values())) == {("create",)}, planned

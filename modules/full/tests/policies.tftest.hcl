@@ -302,18 +302,38 @@ run "policies_name_only_this_instance" {
   }
 
   assert {
-    condition     = toset([for s in data.aws_iam_policy_document.operator.statement : s.sid]) == toset(["StartAndListExecutions", "StopAndRedriveExecutions", "TakeBackDeadLetters", "MoveDeadLetters", "MoveEncryptedDeadLetters", "PauseFailFast"])
-    error_message = "the statements of data.aws_iam_policy_document.operator: expected [\"StartAndListExecutions\", \"StopAndRedriveExecutions\", \"TakeBackDeadLetters\", \"MoveDeadLetters\", \"MoveEncryptedDeadLetters\", \"PauseFailFast\"], got ${jsonencode([for s in data.aws_iam_policy_document.operator.statement : s.sid])}."
+    condition     = toset([for s in data.aws_iam_policy_document.operator.statement : s.sid]) == toset(["ListExecutions", "StartExecutionsThroughAlias", "StopAndRedriveExecutions", "ExecutionData", "TakeBackDeadLetters", "MoveDeadLetters", "MoveEncryptedDeadLetters", "PauseFailFast"])
+    error_message = "the statements of data.aws_iam_policy_document.operator: expected [\"ListExecutions\", \"StartExecutionsThroughAlias\", \"StopAndRedriveExecutions\", \"ExecutionData\", \"TakeBackDeadLetters\", \"MoveDeadLetters\", \"MoveEncryptedDeadLetters\", \"PauseFailFast\"], got ${jsonencode([for s in data.aws_iam_policy_document.operator.statement : s.sid])}."
   }
 
   assert {
-    condition     = toset(one([for s in data.aws_iam_policy_document.operator.statement : s.resources if s.sid == "StartAndListExecutions"])) == toset(["arn:aws:states:eu-west-1:123456789012:stateMachine:sfngen-test-b"])
-    error_message = "the resources of statement StartAndListExecutions of data.aws_iam_policy_document.operator: expected [\"arn:aws:states:eu-west-1:123456789012:stateMachine:sfngen-test-b\"], got ${jsonencode(one([for s in data.aws_iam_policy_document.operator.statement : s.resources if s.sid == "StartAndListExecutions"]))}."
+    condition     = toset(one([for s in data.aws_iam_policy_document.operator.statement : s.resources if s.sid == "ListExecutions"])) == toset(["arn:aws:states:eu-west-1:123456789012:stateMachine:sfngen-test-b", "arn:aws:states:eu-west-1:123456789012:stateMachine:sfngen-test-b:live"])
+    error_message = "the resources of statement ListExecutions of data.aws_iam_policy_document.operator: expected [\"arn:aws:states:eu-west-1:123456789012:stateMachine:sfngen-test-b\", \"arn:aws:states:eu-west-1:123456789012:stateMachine:sfngen-test-b:live\"], got ${jsonencode(one([for s in data.aws_iam_policy_document.operator.statement : s.resources if s.sid == "ListExecutions"]))}."
+  }
+
+  assert {
+    condition     = toset(one([for s in data.aws_iam_policy_document.operator.statement : s.resources if s.sid == "StartExecutionsThroughAlias"])) == toset(["arn:aws:states:eu-west-1:123456789012:stateMachine:sfngen-test-b:live"])
+    error_message = "the resources of statement StartExecutionsThroughAlias of data.aws_iam_policy_document.operator: expected [\"arn:aws:states:eu-west-1:123456789012:stateMachine:sfngen-test-b:live\"], got ${jsonencode(one([for s in data.aws_iam_policy_document.operator.statement : s.resources if s.sid == "StartExecutionsThroughAlias"]))}."
   }
 
   assert {
     condition     = toset(one([for s in data.aws_iam_policy_document.operator.statement : s.resources if s.sid == "StopAndRedriveExecutions"])) == toset(["arn:aws:states:eu-west-1:123456789012:execution:sfngen-test-b:*"])
     error_message = "the resources of statement StopAndRedriveExecutions of data.aws_iam_policy_document.operator: expected [\"arn:aws:states:eu-west-1:123456789012:execution:sfngen-test-b:*\"], got ${jsonencode(one([for s in data.aws_iam_policy_document.operator.statement : s.resources if s.sid == "StopAndRedriveExecutions"]))}."
+  }
+
+  assert {
+    condition     = toset(one([for s in data.aws_iam_policy_document.operator.statement : s.resources if s.sid == "ExecutionData"])) == toset(["arn:aws:kms:eu-west-1:123456789012:key/0b1e55ed-0000-4000-8000-000000000001"])
+    error_message = "the resources of statement ExecutionData of data.aws_iam_policy_document.operator: expected [\"arn:aws:kms:eu-west-1:123456789012:key/0b1e55ed-0000-4000-8000-000000000001\"], got ${jsonencode(one([for s in data.aws_iam_policy_document.operator.statement : s.resources if s.sid == "ExecutionData"]))}."
+  }
+
+  assert {
+    condition     = toset(one([for c in one([for s in data.aws_iam_policy_document.operator.statement : s.condition if s.sid == "ExecutionData"]) : c.values if c.variable == "kms:ViaService"])) == toset(["states.eu-west-1.amazonaws.com"])
+    error_message = "condition kms:ViaService of statement ExecutionData of data.aws_iam_policy_document.operator: expected [\"states.eu-west-1.amazonaws.com\"], got ${jsonencode(one([for c in one([for s in data.aws_iam_policy_document.operator.statement : s.condition if s.sid == "ExecutionData"]) : c.values if c.variable == "kms:ViaService"]))}."
+  }
+
+  assert {
+    condition     = toset(one([for c in one([for s in data.aws_iam_policy_document.operator.statement : s.condition if s.sid == "ExecutionData"]) : c.values if c.variable == "kms:EncryptionContext:aws:states:stateMachineArn"])) == toset(["arn:aws:states:eu-west-1:123456789012:stateMachine:sfngen-test-b"])
+    error_message = "condition kms:EncryptionContext:aws:states:stateMachineArn of statement ExecutionData of data.aws_iam_policy_document.operator: expected [\"arn:aws:states:eu-west-1:123456789012:stateMachine:sfngen-test-b\"], got ${jsonencode(one([for c in one([for s in data.aws_iam_policy_document.operator.statement : s.condition if s.sid == "ExecutionData"]) : c.values if c.variable == "kms:EncryptionContext:aws:states:stateMachineArn"]))}."
   }
 
   assert {
@@ -334,6 +354,31 @@ run "policies_name_only_this_instance" {
   assert {
     condition     = toset(one([for c in one([for s in data.aws_iam_policy_document.operator.statement : s.condition if s.sid == "MoveEncryptedDeadLetters"]) : c.values if c.variable == "kms:ViaService"])) == toset(["sqs.eu-west-1.amazonaws.com"])
     error_message = "condition kms:ViaService of statement MoveEncryptedDeadLetters of data.aws_iam_policy_document.operator: expected [\"sqs.eu-west-1.amazonaws.com\"], got ${jsonencode(one([for c in one([for s in data.aws_iam_policy_document.operator.statement : s.condition if s.sid == "MoveEncryptedDeadLetters"]) : c.values if c.variable == "kms:ViaService"]))}."
+  }
+
+  assert {
+    condition     = toset([for s in data.aws_iam_policy_document.starter.statement : s.sid]) == toset(["StartExecutionsThroughAlias", "EncryptExecutionInput"])
+    error_message = "the statements of data.aws_iam_policy_document.starter: expected [\"StartExecutionsThroughAlias\", \"EncryptExecutionInput\"], got ${jsonencode([for s in data.aws_iam_policy_document.starter.statement : s.sid])}."
+  }
+
+  assert {
+    condition     = toset(one([for s in data.aws_iam_policy_document.starter.statement : s.resources if s.sid == "StartExecutionsThroughAlias"])) == toset(["arn:aws:states:eu-west-1:123456789012:stateMachine:sfngen-test-b:live"])
+    error_message = "the resources of statement StartExecutionsThroughAlias of data.aws_iam_policy_document.starter: expected [\"arn:aws:states:eu-west-1:123456789012:stateMachine:sfngen-test-b:live\"], got ${jsonencode(one([for s in data.aws_iam_policy_document.starter.statement : s.resources if s.sid == "StartExecutionsThroughAlias"]))}."
+  }
+
+  assert {
+    condition     = toset(one([for s in data.aws_iam_policy_document.starter.statement : s.resources if s.sid == "EncryptExecutionInput"])) == toset(["arn:aws:kms:eu-west-1:123456789012:key/0b1e55ed-0000-4000-8000-000000000001"])
+    error_message = "the resources of statement EncryptExecutionInput of data.aws_iam_policy_document.starter: expected [\"arn:aws:kms:eu-west-1:123456789012:key/0b1e55ed-0000-4000-8000-000000000001\"], got ${jsonencode(one([for s in data.aws_iam_policy_document.starter.statement : s.resources if s.sid == "EncryptExecutionInput"]))}."
+  }
+
+  assert {
+    condition     = toset(one([for c in one([for s in data.aws_iam_policy_document.starter.statement : s.condition if s.sid == "EncryptExecutionInput"]) : c.values if c.variable == "kms:ViaService"])) == toset(["states.eu-west-1.amazonaws.com"])
+    error_message = "condition kms:ViaService of statement EncryptExecutionInput of data.aws_iam_policy_document.starter: expected [\"states.eu-west-1.amazonaws.com\"], got ${jsonencode(one([for c in one([for s in data.aws_iam_policy_document.starter.statement : s.condition if s.sid == "EncryptExecutionInput"]) : c.values if c.variable == "kms:ViaService"]))}."
+  }
+
+  assert {
+    condition     = toset(one([for c in one([for s in data.aws_iam_policy_document.starter.statement : s.condition if s.sid == "EncryptExecutionInput"]) : c.values if c.variable == "kms:EncryptionContext:aws:states:stateMachineArn"])) == toset(["arn:aws:states:eu-west-1:123456789012:stateMachine:sfngen-test-b"])
+    error_message = "condition kms:EncryptionContext:aws:states:stateMachineArn of statement EncryptExecutionInput of data.aws_iam_policy_document.starter: expected [\"arn:aws:states:eu-west-1:123456789012:stateMachine:sfngen-test-b\"], got ${jsonencode(one([for c in one([for s in data.aws_iam_policy_document.starter.statement : s.condition if s.sid == "EncryptExecutionInput"]) : c.values if c.variable == "kms:EncryptionContext:aws:states:stateMachineArn"]))}."
   }
 
   assert {

@@ -13,8 +13,9 @@ run "refuses_bad_values_1" {
   # each validation on its own); the plan must fail at exactly these variables.
   # name: upper case; tags: one tag beyond AWS's limit with the module's own; permissions_boundary: not an ARN;
   # log_level: lower case; state_machine_log_retention_days: not one of CloudWatch Logs' values;
-  # callback_memory_mb: below the range; callback_timeout_seconds: below the range; callback_reserved_concurrency:
-  # below the range; callback_log_retention_days: not one of CloudWatch Logs' values
+  # state_machine_version: version 0; callback_memory_mb: below the range; callback_timeout_seconds: below the
+  # range; callback_reserved_concurrency: below the range; callback_log_retention_days: not one of CloudWatch
+  # Logs' values
   command = plan
 
   variables {
@@ -23,6 +24,7 @@ run "refuses_bad_values_1" {
     permissions_boundary             = "boundary"
     log_level                        = "off"
     state_machine_log_retention_days = 2
+    state_machine_version            = "arn:aws:states:eu-west-1:123456789012:stateMachine:sfngen-test:0"
     callback_memory_mb               = 127
     callback_timeout_seconds         = 0
     callback_reserved_concurrency    = 0
@@ -35,6 +37,7 @@ run "refuses_bad_values_1" {
     var.permissions_boundary,
     var.log_level,
     var.state_machine_log_retention_days,
+    var.state_machine_version,
     var.callback_memory_mb,
     var.callback_timeout_seconds,
     var.callback_reserved_concurrency,
@@ -46,8 +49,9 @@ run "refuses_bad_values_2" {
   # Each validated input set to a value its rule refuses (one run can fail several variables: Terraform checks
   # each validation on its own); the plan must fail at exactly these variables.
   # name: a digit first; tags: a module tag's key in another case; permissions_boundary: a role's ARN; log_level:
-  # empty; state_machine_log_retention_days: zero; callback_memory_mb: above the range; callback_timeout_seconds:
-  # above the range; callback_reserved_concurrency: above the range; callback_log_retention_days: zero
+  # empty; state_machine_log_retention_days: zero; state_machine_version: an alias's ARN; callback_memory_mb:
+  # above the range; callback_timeout_seconds: above the range; callback_reserved_concurrency: above the range;
+  # callback_log_retention_days: zero
   command = plan
 
   variables {
@@ -56,6 +60,7 @@ run "refuses_bad_values_2" {
     permissions_boundary             = "arn:aws:iam::123456789012:role/boundary"
     log_level                        = ""
     state_machine_log_retention_days = 0
+    state_machine_version            = "arn:aws:states:eu-west-1:123456789012:stateMachine:sfngen-test:live"
     callback_memory_mb               = 10241
     callback_timeout_seconds         = 901
     callback_reserved_concurrency    = 100001
@@ -68,6 +73,7 @@ run "refuses_bad_values_2" {
     var.permissions_boundary,
     var.log_level,
     var.state_machine_log_retention_days,
+    var.state_machine_version,
     var.callback_memory_mb,
     var.callback_timeout_seconds,
     var.callback_reserved_concurrency,
@@ -79,14 +85,16 @@ run "refuses_bad_values_3" {
   # Each validated input set to a value its rule refuses (one run can fail several variables: Terraform checks
   # each validation on its own); the plan must fail at exactly these variables.
   # name: a trailing -; tags: AWS's own prefix; state_machine_log_retention_days: beyond the longest;
-  # callback_memory_mb: not a whole number; callback_timeout_seconds: not a whole number;
-  # callback_reserved_concurrency: not a whole number; callback_log_retention_days: beyond the longest
+  # state_machine_version: the state machine's own ARN; callback_memory_mb: not a whole number;
+  # callback_timeout_seconds: not a whole number; callback_reserved_concurrency: not a whole number;
+  # callback_log_retention_days: beyond the longest
   command = plan
 
   variables {
     name                             = "sfngen-"
     tags                             = { "aws:owner" = "x" }
     state_machine_log_retention_days = 3654
+    state_machine_version            = "arn:aws:states:eu-west-1:123456789012:stateMachine:sfngen-test"
     callback_memory_mb               = 128.5
     callback_timeout_seconds         = 1.5
     callback_reserved_concurrency    = 1.5
@@ -97,6 +105,7 @@ run "refuses_bad_values_3" {
     var.name,
     var.tags,
     var.state_machine_log_retention_days,
+    var.state_machine_version,
     var.callback_memory_mb,
     var.callback_timeout_seconds,
     var.callback_reserved_concurrency,

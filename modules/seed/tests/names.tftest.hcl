@@ -67,8 +67,8 @@ run "names_follow_the_name_input" {
   }
 
   assert {
-    condition     = aws_cloudwatch_log_group.state_machine[0].name == "/aws/vendedlogs/states/sfngen-test-b"
-    error_message = "aws_cloudwatch_log_group.state_machine[0].name: expected \"/aws/vendedlogs/states/sfngen-test-b\", got ${jsonencode(aws_cloudwatch_log_group.state_machine[0].name)}."
+    condition     = aws_cloudwatch_log_group.state_machine.name == "/aws/vendedlogs/states/sfngen-test-b"
+    error_message = "aws_cloudwatch_log_group.state_machine.name: expected \"/aws/vendedlogs/states/sfngen-test-b\", got ${jsonencode(aws_cloudwatch_log_group.state_machine.name)}."
   }
 
   assert {

@@ -97,6 +97,21 @@ pub fn state_machine() -> Address {
     Address::resource("aws_sfn_state_machine", "this")
 }
 
+/// The alias through which executions start: it routes to a published version of the state machine.
+pub fn state_machine_alias() -> Address {
+    Address::resource("aws_sfn_alias", "live")
+}
+
+/// The alias's name in AWS (the last part of its ARN, after the state machine's).
+pub const STATE_MACHINE_ALIAS_NAME: &str = "live";
+
+/// The module key's ARN, as the policy documents take it: one `terraform_data` that copies the key's ARN, so
+/// that a change to the key in place (its tags, its description) leaves every document naming it known at
+/// plan time.
+pub fn module_key_arn() -> Address {
+    Address::resource("terraform_data", "module_key_arn")
+}
+
 /// The state machine's execution log group.
 pub fn state_machine_log_group() -> Address {
     Address::resource("aws_cloudwatch_log_group", "state_machine")
@@ -182,6 +197,11 @@ pub fn worker_policy_document(queue: Option<&str>) -> Address {
         None => Address::data("aws_iam_policy_document", "worker"),
         Some(key) => Address::data("aws_iam_policy_document", format!("worker_{key}")),
     }
+}
+
+/// The policy document for whatever starts executions (the `starter_policy_json` output).
+pub fn starter_policy_document() -> Address {
+    Address::data("aws_iam_policy_document", "starter")
 }
 
 /// A part of the policy for a worker of every queue, when one document would be too large; `worker_part_N`

@@ -20,7 +20,6 @@ pub(super) fn file(header: &str, model: &Model) -> File {
         file.push(log_group(
             &address::function_log_group(function.id),
             &function.log_group,
-            None,
         ));
         file.push_commented(why_its_own(function), function_block(model, function));
         for metric in &function.log_metrics {

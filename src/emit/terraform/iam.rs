@@ -30,7 +30,14 @@ pub(super) fn file(header: &str, model: &Model) -> File {
             document = with_statement(document, statement.only_while, permission(model, statement));
         }
         let first = role.id == model.roles[0].id;
-        match document_comment(first, &role.statements) {
+        let mut comment = document_comment(first, &role.statements);
+        if role.id == RoleId::StateMachine {
+            let logs = "Log delivery (DeliverExecutionLogs) is granted at every log level, OFF included: turning logging\n\
+                        on then updates the state machine alone. Added in the same apply, the grant could reach IAM after\n\
+                        UpdateStateMachine checks it, and the provider retries AccessDenied on create only.";
+            comment = Some(comment.map_or(logs.to_string(), |c| format!("{c}\n{logs}")));
+        }
+        match comment {
             Some(comment) => file.push_commented(&comment, document),
             None => file.push(document),
         }
@@ -51,6 +58,17 @@ pub(super) fn file(header: &str, model: &Model) -> File {
     for policy in &model.operator_policies {
         file.push_commented(&operator_policy_comment(model, policy), operator_policy(model, policy));
     }
+    file.push_commented(
+        "What starts executions needs (output starter_policy_json; the module attaches it nowhere): StartExecution on\n\
+         the alias only, so that every execution runs the version the alias routes to (the state machine's own ARN\n\
+         would run its latest revision, whatever the alias says).",
+        model
+            .starter_policy
+            .iter()
+            .fold(address::starter_policy_document().declare(), |document, statement| {
+                document.block(permission(model, statement))
+            }),
+    );
     file
 }
 
@@ -148,8 +166,9 @@ fn document_comment(first: bool, statements: &[Statement]) -> Option<String> {
     }
     if statements.iter().any(|s| s.resources.contains(&Resource::ModuleKey)) {
         lines.push(
-            "The module key's ARN holds the id AWS gave the key, which no name tells: it stays a reference, so a plan\n\
-             that changes the key (its policy, its tags) shows this policy as \"(known after apply)\".",
+            "The module key's ARN holds the id AWS gave the key, which no name tells: it comes through\n\
+             terraform_data.module_key_arn (kms.tf), which a change to the key in place (its tags, its description)\n\
+             leaves as it is, so that such a plan still shows this policy whole.",
         );
     }
     (!lines.is_empty()).then(|| lines.join("\n"))
@@ -446,6 +465,7 @@ fn own_arn(model: &Model, resource: &Resource) -> Option<String> {
             "lambda",
             &format!("event-source-mapping:${{{}.uuid}}", address::dead_letter_mapping(key)),
         ),
+        Resource::StateMachineAlias => format!("{}:{}", state_machine_arn(model), address::STATE_MACHINE_ALIAS_NAME),
         Resource::LogStreams(id) => format!("{}:*", log_group_arn(&model.function(*id).log_group.name)),
         Resource::ModuleKey | Resource::QueueKey(_) | Resource::StateMachineKey | Resource::Any => return None,
     };
@@ -458,7 +478,7 @@ fn own_arn(model: &Model, resource: &Resource) -> Option<String> {
 /// time), a key given by ARN is its input.
 fn key_arn(model: &Model, resource: &Resource) -> Expr {
     match resource {
-        Resource::ModuleKey => address::module_key().attr("arn"),
+        Resource::ModuleKey => address::module_key_arn().attr("output"),
         Resource::QueueKey(key) => {
             let queue = model.queue(key);
             match queue.encryption {

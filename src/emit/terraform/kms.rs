@@ -4,7 +4,7 @@
 use super::iam::{condition, log_group_arn, principals, role_arn, with_conditions, with_statement};
 use super::{address, aws_name, iam_arn};
 use crate::emit::hcl::{Block, Expr, File, boolean, number, raw, string, strings};
-use crate::model::{AwsName, Condition, Feature, Model, ModuleKey, Resource, Role};
+use crate::model::{AwsName, Condition, Model, ModuleKey, Resource, Role};
 
 /// The file.
 pub(super) fn file(header: &str, model: &Model, key: &ModuleKey) -> File {
@@ -56,6 +56,15 @@ pub(super) fn file(header: &str, model: &Model, key: &ModuleKey) -> File {
             and_list(&settings)
         )),
         key_block,
+    );
+    file.push_commented(
+        "The key's ARN for the policy documents that name it (the roles', the workers'). Terraform reads a document\n\
+         that refers to a resource with a change planned again at apply time, so a change to the key in place (its\n\
+         tags, its description) would show every such policy as \"(known after apply)\". This copy of the ARN has\n\
+         no change then (the ARN does not change), and the documents read it at plan time.",
+        address::module_key_arn()
+            .declare()
+            .attr("input", address::module_key().attr("arn")),
     );
     file.push(
         address::module_key_alias()
@@ -169,8 +178,9 @@ fn key_policy(model: &Model, key: &ModuleKey) -> Block {
                  Regions documentation uses it as it is).",
             )
             .block(principals("Service", strings(["delivery.logs.amazonaws.com"])));
-        let block = with_conditions(model, block, &[Condition::LogDelivery]);
-        policy = with_statement(policy, Some(Feature::ExecutionLogging), block);
+        // At every log level, as the state machine role's log delivery grants: turning logging on then changes
+        // the state machine alone.
+        policy = policy.block(with_conditions(model, block, &[Condition::LogDelivery]));
     }
     policy
 }

@@ -22,7 +22,7 @@ use address::Address;
 
 pub use callback::VISIBILITY_CHECK;
 pub(crate) use kms::{LOGS_ENCRYPTION_ACTIONS, wrapped};
-pub use state_machine::TOKENS_CHECK;
+pub use state_machine::{DELETE_TIMEOUT, TOKENS_CHECK};
 pub use variables::{default_of, type_of};
 pub use versions::{AWS_PROVIDER_MIN, TERRAFORM_MIN, aws_constraint, terraform_constraint};
 
@@ -192,14 +192,12 @@ fn var(name: &str) -> Expr {
     raw(format!("var.{name}"))
 }
 
-/// A log group the module creates, at `address` (the state machine's or the callback's); `count` when an
-/// input decides whether it exists. Its retention is its input; the checkov skips describe the default.
-fn log_group(address: &Address, group: &LogGroup, count: Option<Expr>) -> Block {
+/// A log group the module creates, at `address` (the state machine's or a function's). Its retention is its
+/// input; the checkov skips describe the default. `skip_destroy` follows the `keep_log_groups_on_destroy` input:
+/// kept, a destroy (or a removed function) leaves the group and its logs in AWS, outside Terraform.
+fn log_group(address: &Address, group: &LogGroup) -> Block {
     let (retention_days, input) = (group.retention_days, group.retention_input);
     let mut block = address.declare();
-    if let Some(count) = count {
-        block = block.attr("count", count).blank();
-    }
     if !group.module_key {
         block = block.checkov_skip(
             "CKV_AWS_158",
@@ -219,5 +217,6 @@ fn log_group(address: &Address, group: &LogGroup, count: Option<Expr>) -> Block 
             "kms_key_id",
             group.module_key.then(|| address::module_key().attr("arn")),
         )
+        .attr("skip_destroy", var(input::KEEP_LOG_GROUPS_ON_DESTROY))
         .attr("tags", raw("local.tags"))
 }

@@ -1,7 +1,7 @@
 //! `outputs.tf`: the module's outputs, as the model lists them, each pointing at its resource's address.
 
 use super::address;
-use crate::emit::hcl::{Block, Expr, File, raw, string};
+use crate::emit::hcl::{Block, Expr, File, string};
 use crate::model::{Model, OutputValue};
 
 /// The file.
@@ -21,6 +21,9 @@ pub(super) fn file(header: &str, model: &Model) -> File {
 fn value(model: &Model, value: OutputValue) -> Expr {
     match value {
         OutputValue::StateMachineArn => address::state_machine().attr("arn"),
+        OutputValue::StateMachineAliasArn => address::state_machine_alias().attr("arn"),
+        OutputValue::StateMachineVersionArn => address::state_machine().attr("state_machine_version_arn"),
+        OutputValue::StarterPolicy => address::starter_policy_document().attr("json"),
         OutputValue::StateMachineName => address::state_machine().attr("name"),
         OutputValue::QueueUrls => by_queue_key(model, false, "url"),
         OutputValue::QueueArns => by_queue_key(model, false, "arn"),
@@ -46,7 +49,7 @@ fn value(model: &Model, value: OutputValue) -> Expr {
         OutputValue::FunctionArn(id) => address::function(id).attr("arn"),
         OutputValue::RoleArn(id) => address::role(id).attr("arn"),
         OutputValue::LogGroupName(id) => address::function_log_group(id).attr("name"),
-        OutputValue::StateMachineLogGroupName => raw(format!("one({}[*].name)", address::state_machine_log_group())),
+        OutputValue::StateMachineLogGroupName => address::state_machine_log_group().attr("name"),
         OutputValue::AlarmArns => Expr::Object(
             model
                 .alarm_list()

@@ -1,26 +1,35 @@
-//! `state_machine.tf`: the Standard state machine (its definition is `templatefile()` of the ASL file) and
-//! its execution log group, which exists while `var.log_level` is not `OFF`.
+//! `state_machine.tf`: the Standard state machine (its definition is `templatefile()` of the ASL file; each
+//! change publishes a version), the alias executions start through, and its execution log group, which exists at
+//! every log level.
 
 use super::{
     address, aws_name, feature_on, log_group, namespace, plan_time_assert, role_permissions, state_machine_key_arn, var,
 };
-use crate::emit::hcl::{Block, Expr, File, number, raw, string};
+use crate::emit::hcl::{Block, Expr, File, boolean, number, raw, string};
 use crate::emit::{ASL_FILE, queue_url_var};
 use crate::model::{CustomerKey, Feature, LogMetric, Model, Namespace, RoleId, input};
 
 /// The `check` that warns when the execution logs would hold task tokens.
 pub const TOKENS_CHECK: &str = "task_tokens_stay_out_of_execution_logs";
 
+/// How long `terraform destroy` (or a replacement) waits for DeleteStateMachine to finish.
+pub const DELETE_TIMEOUT: &str = "15m";
+
 /// The file.
 pub(super) fn file(header: &str, model: &Model) -> File {
     let mut file = File::new(header);
     file.push_commented(
-        "Execution logs, unless var.log_level is \"OFF\". The /aws/vendedlogs/ prefix keeps the log group's resource\npolicy small.",
+        "Execution logs. The group exists at every log level: log_level = \"OFF\" changes only the state machine's\n\
+         logging configuration, and the group keeps its logs and retention. The /aws/vendedlogs/ prefix keeps the log\n\
+         group's resource policy small.",
         log_group(
             &address::state_machine_log_group(),
             &model.state_machine.logging.log_group,
-            Some(raw(format!("{} ? 1 : 0", feature_on(Feature::ExecutionLogging)))),
         ),
+    );
+    file.push_commented(
+        "Earlier renders counted the group on the log level ([0] while on): an applied module moves it, nothing is destroyed.",
+        moved_log_group(),
     );
     file.push(state_machine(model));
     for metric in &model.business_failures {
@@ -33,10 +42,59 @@ pub(super) fn file(header: &str, model: &Model) -> File {
         );
     }
     file.push_commented(
+        "Executions start through this alias (output state_machine_alias_arn), never the state machine's own ARN: it\n\
+         routes every execution to one published version, the last apply's unless var.state_machine_version names\n\
+         another (rolling back is that one input). An execution keeps the version it started on.",
+        alias(),
+    );
+    file.push_commented(
         "sfngen's guard rail, kept for every environment: at level ALL, execution data logs every task's message,\ntask token included, and a token completes or fails its task for whoever reads it.",
         tokens_check(),
     );
     file
+}
+
+/// The execution log group's address before it lost its `count`, moved to the one it has now.
+fn moved_log_group() -> Block {
+    let group = address::state_machine_log_group();
+    Block::new("moved", Vec::<String>::new())
+        .attr("from", raw(format!("{group}[0]")))
+        .attr("to", group.reference())
+}
+
+/// The alias, routing all executions to one version.
+fn alias() -> Block {
+    let version = input::STATE_MACHINE_VERSION;
+    address::state_machine_alias()
+        .declare()
+        .attr("name", string(address::STATE_MACHINE_ALIAS_NAME))
+        .attr(
+            "description",
+            string("Executions start here: the version var.state_machine_version names, else the last one published."),
+        )
+        .blank()
+        .block(
+            Block::new("lifecycle", Vec::<String>::new())
+                .comment(
+                    "Deleting the state machine deletes its aliases: when it is replaced (a new name), the alias is\n\
+                     created again with it rather than updated in place.",
+                )
+                .attr(
+                    "replace_triggered_by",
+                    Expr::List(vec![address::state_machine().attr("arn")]),
+                ),
+        )
+        .block(
+            Block::new("routing_configuration", Vec::<String>::new())
+                .attr(
+                    "state_machine_version_arn",
+                    raw(format!(
+                        "var.{version} != null ? var.{version} : {}.state_machine_version_arn",
+                        address::state_machine()
+                    )),
+                )
+                .attr("weight", number(100)),
+        )
 }
 
 /// A `check` (a warning at plan time, as the render-time guard rail is): task tokens stay out of the
@@ -75,11 +133,27 @@ fn state_machine(model: &Model) -> Block {
             "The workflow lives in {ASL_FILE}, beside this file, so that it reads as plain ASL."
         ))
         .attr("definition", definition(model))
+        .blank()
+        .comment(
+            "Every apply that changes the state machine publishes a version (AWS keeps at most 1,000 per state\n\
+             machine: the module README says how to delete old ones); the alias below routes to it.",
+        )
+        .attr("publish", boolean(true))
         .block(encryption_configuration(model))
         .block(logging_configuration())
         .block(Block::new("tracing_configuration", Vec::<String>::new()).attr("enabled", var(input::TRACING)))
         .blank()
         .attr("tags", raw("local.tags"))
+        .blank()
+        .block(
+            Block::new("timeouts", Vec::<String>::new())
+                .comment(
+                    "DeleteStateMachine ends executions at their next state transition, which an execution waiting on a\n\
+                     callback never makes: a destroy, a rename or a replacement then waits this long and fails. Stop the\n\
+                     running executions first (the module README, \"Deleting or renaming the state machine\").",
+                )
+                .attr("delete", string(DELETE_TIMEOUT)),
+        )
         .blank()
         .comment("Step Functions checks the role's permissions (log delivery, SQS) when the state machine is created.")
         .attr("depends_on", Expr::List(role_permissions(model, RoleId::StateMachine)))
@@ -139,7 +213,7 @@ fn logging_configuration() -> Block {
         .attr(
             "log_destination",
             raw(format!(
-                "{} ? \"${{{}[0].arn}}:*\" : null",
+                "{} ? \"${{{}.arn}}:*\" : null",
                 feature_on(Feature::ExecutionLogging),
                 address::state_machine_log_group()
             )),
@@ -148,25 +222,18 @@ fn logging_configuration() -> Block {
         .attr("level", var(input::LOG_LEVEL))
 }
 
-/// The execution log group as a metric filter on it names it, and the `count` the filter takes from it: in one
-/// place, for whatever decides whether the log group exists (today `var.log_level`, through its `count`).
-fn execution_log_group() -> (Option<Expr>, Expr) {
-    (
-        Some(raw(format!("{} ? 1 : 0", feature_on(Feature::ExecutionLogging)))),
-        raw(format!("{}[0].name", address::state_machine_log_group())),
-    )
+/// The execution log group's name, as a metric filter on it names it. The group exists at every log level, so
+/// the filters do too (no events reach them while var.log_level is "OFF").
+fn execution_log_group() -> Expr {
+    address::state_machine_log_group().attr("name")
 }
 
 /// A metric filter on the execution log counting the executions that ended in one of the declared Fail errors.
 fn business_failure_filter(metric: &LogMetric) -> Block {
-    let (count, log_group_name) = execution_log_group();
-    let mut block = address::log_metric_filter(metric.id).declare();
-    if let Some(count) = count {
-        block = block.attr("count", count).blank();
-    }
+    let block = address::log_metric_filter(metric.id).declare();
     block
         .attr("name", aws_name(&metric.filter_name))
-        .attr("log_group_name", log_group_name)
+        .attr("log_group_name", execution_log_group())
         .attr("pattern", string(&metric.pattern()))
         .block(
             Block::new("metric_transformation", Vec::<String>::new())

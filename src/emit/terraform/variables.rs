@@ -14,6 +14,7 @@ pub fn type_of(kind: &InputKind) -> &'static str {
         InputKind::Name { .. }
         | InputKind::OptionalPolicyArn
         | InputKind::OptionalPath
+        | InputKind::OptionalVersionArn
         | InputKind::Choice { .. }
         | InputKind::KmsKeyArn { .. }
         | InputKind::KmsKeyAlias { .. } => "string",
@@ -32,7 +33,7 @@ pub fn default_of(kind: &InputKind) -> String {
         }
         InputKind::Choice { default, .. } => hcl_string(default),
         InputKind::Tags { .. } => "{}".into(),
-        InputKind::OptionalPolicyArn | InputKind::OptionalPath => "null".into(),
+        InputKind::OptionalPolicyArn | InputKind::OptionalPath | InputKind::OptionalVersionArn => "null".into(),
         InputKind::ArnList => "[]".into(),
         InputKind::Flag { default } => default.to_string(),
         InputKind::RetentionDays { default } => default.to_string(),
@@ -55,7 +56,10 @@ fn null_is_default(kind: &InputKind) -> bool {
         | InputKind::Tags { .. }
         | InputKind::ArnList => true,
         InputKind::WholeNumber { optional, .. } => !optional,
-        InputKind::Name { .. } | InputKind::OptionalPolicyArn | InputKind::OptionalPath => false,
+        InputKind::Name { .. }
+        | InputKind::OptionalPolicyArn
+        | InputKind::OptionalPath
+        | InputKind::OptionalVersionArn => false,
     }
 }
 
@@ -103,6 +107,16 @@ fn validation(name: &str, kind: &InputKind) -> Option<Block> {
             ),
             format!(
                 "The {name} must be an IAM policy ARN, such as arn:aws:iam::123456789012:policy/boundary or arn:aws:iam::aws:policy/PowerUserAccess, or null."
+            ),
+        ),
+        InputKind::OptionalVersionArn => (
+            // `||` does not short-circuit before Terraform 1.12: a null would fail regex().
+            format!(
+                "{variable} == null ? true : {}",
+                matches(VERSION_ARN_PATTERN, &variable)
+            ),
+            format!(
+                "The {name} must be the ARN of a published version of this state machine, such as arn:aws:states:us-east-1:123456789012:stateMachine:NAME:3 (the state_machine_version_arn output of an earlier apply), or null."
             ),
         ),
         InputKind::Choice { values, help, .. } => {
@@ -204,6 +218,11 @@ fn tags_validation(variable: &str, fixed: &[String]) -> (String, String) {
     );
     (condition, message)
 }
+
+/// A state machine version's ARN: the state machine's ARN, `:`, and its version number (from 1). Step Functions'
+/// name rule for the state machine's name (the module's are 1-80 characters of letters, digits, `-` and `_`).
+pub const VERSION_ARN_PATTERN: &str =
+    "^arn:aws[a-z-]*:states:[a-z0-9-]+:[0-9]{12}:stateMachine:[0-9A-Za-z_-]{1,80}:[1-9][0-9]*$";
 
 /// The characters a tag key or value may hold, as an RE2 class body (Terraform's `regex()`): the spec's rule
 /// for `[tags]`.

@@ -67,13 +67,13 @@ run "names_follow_the_name_input" {
   }
 
   assert {
-    condition     = aws_cloudwatch_log_group.state_machine[0].name == "/aws/vendedlogs/states/sfngen-test-b"
-    error_message = "aws_cloudwatch_log_group.state_machine[0].name: expected \"/aws/vendedlogs/states/sfngen-test-b\", got ${jsonencode(aws_cloudwatch_log_group.state_machine[0].name)}."
+    condition     = aws_cloudwatch_log_group.state_machine.name == "/aws/vendedlogs/states/sfngen-test-b"
+    error_message = "aws_cloudwatch_log_group.state_machine.name: expected \"/aws/vendedlogs/states/sfngen-test-b\", got ${jsonencode(aws_cloudwatch_log_group.state_machine.name)}."
   }
 
   assert {
-    condition     = aws_cloudwatch_log_metric_filter.business_failures[0].name == "sfngen-test-b-business-failures"
-    error_message = "aws_cloudwatch_log_metric_filter.business_failures[0].name: expected \"sfngen-test-b-business-failures\", got ${jsonencode(aws_cloudwatch_log_metric_filter.business_failures[0].name)}."
+    condition     = aws_cloudwatch_log_metric_filter.business_failures.name == "sfngen-test-b-business-failures"
+    error_message = "aws_cloudwatch_log_metric_filter.business_failures.name: expected \"sfngen-test-b-business-failures\", got ${jsonencode(aws_cloudwatch_log_metric_filter.business_failures.name)}."
   }
 
   assert {

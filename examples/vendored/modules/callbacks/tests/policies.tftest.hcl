@@ -164,13 +164,18 @@ run "policies_name_only_this_instance" {
   }
 
   assert {
-    condition     = toset([for s in data.aws_iam_policy_document.operator.statement : s.sid]) == toset(["StartAndListExecutions", "StopAndRedriveExecutions", "TakeBackDeadLetters", "MoveDeadLetters", "PauseFailFast"])
-    error_message = "the statements of data.aws_iam_policy_document.operator: expected [\"StartAndListExecutions\", \"StopAndRedriveExecutions\", \"TakeBackDeadLetters\", \"MoveDeadLetters\", \"PauseFailFast\"], got ${jsonencode([for s in data.aws_iam_policy_document.operator.statement : s.sid])}."
+    condition     = toset([for s in data.aws_iam_policy_document.operator.statement : s.sid]) == toset(["ListExecutions", "StartExecutionsThroughAlias", "StopAndRedriveExecutions", "TakeBackDeadLetters", "MoveDeadLetters", "PauseFailFast"])
+    error_message = "the statements of data.aws_iam_policy_document.operator: expected [\"ListExecutions\", \"StartExecutionsThroughAlias\", \"StopAndRedriveExecutions\", \"TakeBackDeadLetters\", \"MoveDeadLetters\", \"PauseFailFast\"], got ${jsonencode([for s in data.aws_iam_policy_document.operator.statement : s.sid])}."
   }
 
   assert {
-    condition     = toset(one([for s in data.aws_iam_policy_document.operator.statement : s.resources if s.sid == "StartAndListExecutions"])) == toset(["arn:aws:states:eu-west-1:123456789012:stateMachine:sfngen-test-b"])
-    error_message = "the resources of statement StartAndListExecutions of data.aws_iam_policy_document.operator: expected [\"arn:aws:states:eu-west-1:123456789012:stateMachine:sfngen-test-b\"], got ${jsonencode(one([for s in data.aws_iam_policy_document.operator.statement : s.resources if s.sid == "StartAndListExecutions"]))}."
+    condition     = toset(one([for s in data.aws_iam_policy_document.operator.statement : s.resources if s.sid == "ListExecutions"])) == toset(["arn:aws:states:eu-west-1:123456789012:stateMachine:sfngen-test-b", "arn:aws:states:eu-west-1:123456789012:stateMachine:sfngen-test-b:live"])
+    error_message = "the resources of statement ListExecutions of data.aws_iam_policy_document.operator: expected [\"arn:aws:states:eu-west-1:123456789012:stateMachine:sfngen-test-b\", \"arn:aws:states:eu-west-1:123456789012:stateMachine:sfngen-test-b:live\"], got ${jsonencode(one([for s in data.aws_iam_policy_document.operator.statement : s.resources if s.sid == "ListExecutions"]))}."
+  }
+
+  assert {
+    condition     = toset(one([for s in data.aws_iam_policy_document.operator.statement : s.resources if s.sid == "StartExecutionsThroughAlias"])) == toset(["arn:aws:states:eu-west-1:123456789012:stateMachine:sfngen-test-b:live"])
+    error_message = "the resources of statement StartExecutionsThroughAlias of data.aws_iam_policy_document.operator: expected [\"arn:aws:states:eu-west-1:123456789012:stateMachine:sfngen-test-b:live\"], got ${jsonencode(one([for s in data.aws_iam_policy_document.operator.statement : s.resources if s.sid == "StartExecutionsThroughAlias"]))}."
   }
 
   assert {
@@ -186,6 +191,16 @@ run "policies_name_only_this_instance" {
   assert {
     condition     = toset(one([for s in data.aws_iam_policy_document.operator.statement : s.resources if s.sid == "MoveDeadLetters"])) == toset(["arn:aws:sqs:eu-west-1:123456789012:sfngen-test-b-requests-dlq"])
     error_message = "the resources of statement MoveDeadLetters of data.aws_iam_policy_document.operator: expected [\"arn:aws:sqs:eu-west-1:123456789012:sfngen-test-b-requests-dlq\"], got ${jsonencode(one([for s in data.aws_iam_policy_document.operator.statement : s.resources if s.sid == "MoveDeadLetters"]))}."
+  }
+
+  assert {
+    condition     = toset([for s in data.aws_iam_policy_document.starter.statement : s.sid]) == toset(["StartExecutionsThroughAlias"])
+    error_message = "the statements of data.aws_iam_policy_document.starter: expected [\"StartExecutionsThroughAlias\"], got ${jsonencode([for s in data.aws_iam_policy_document.starter.statement : s.sid])}."
+  }
+
+  assert {
+    condition     = toset(one([for s in data.aws_iam_policy_document.starter.statement : s.resources if s.sid == "StartExecutionsThroughAlias"])) == toset(["arn:aws:states:eu-west-1:123456789012:stateMachine:sfngen-test-b:live"])
+    error_message = "the resources of statement StartExecutionsThroughAlias of data.aws_iam_policy_document.starter: expected [\"arn:aws:states:eu-west-1:123456789012:stateMachine:sfngen-test-b:live\"], got ${jsonencode(one([for s in data.aws_iam_policy_document.starter.statement : s.resources if s.sid == "StartExecutionsThroughAlias"]))}."
   }
 
   assert {
