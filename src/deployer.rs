@@ -83,6 +83,7 @@ const ATTACHMENTS: &[&str] = &["aws_iam_role_policy_attachment"];
 const KEY: &[&str] = &["aws_kms_key"];
 const KEY_ALIAS: &[&str] = &["aws_kms_alias"];
 const ALARMS: &[&str] = &["aws_cloudwatch_metric_alarm"];
+const DASHBOARD: &[&str] = &["aws_cloudwatch_dashboard"];
 const ACCOUNT: &[&str] = &["aws_caller_identity"];
 
 /// Every action a deployer may need, by the types that need it.
@@ -265,6 +266,9 @@ pub const PERMISSIONS: &[Permission] = &[
     call("cloudwatch:TagResource", &[Apply], ALARMS),
     on_change("cloudwatch:UntagResource", ALARMS, "when a tag is removed"),
     call("cloudwatch:DeleteAlarms", &[Destroy], ALARMS),
+    call("cloudwatch:PutDashboard", &[Apply], DASHBOARD),
+    call("cloudwatch:GetDashboard", &[Plan, Apply], DASHBOARD),
+    call("cloudwatch:DeleteDashboards", &[Destroy], DASHBOARD),
 ];
 
 /// The actions a module declaring these types (resources and data sources, by type) needs, in the list's order.

@@ -78,6 +78,37 @@ fn kept_target(name: &str) -> PathBuf {
     common::root().join("target").join(name)
 }
 
+/// A kept target folder with sfngen's own artifacts removed, so that cargo builds this checkout's sfngen (the
+/// dependencies stay built). A git source's artifacts are fresh to cargo whenever their package id matches, and a
+/// kept folder can hold a build of another commit that cargo would then install without building.
+fn kept_target_without_sfngen(name: &str) -> PathBuf {
+    let target = kept_target(name);
+    for folder in [
+        "release/.fingerprint",
+        "release/deps",
+        "release/build",
+        "release/incremental",
+    ] {
+        let Ok(entries) = std::fs::read_dir(target.join(folder)) else {
+            continue;
+        };
+        for entry in entries.flatten() {
+            let file_name = entry.file_name();
+            let name = file_name.to_string_lossy();
+            if name.starts_with("sfngen-") || name.starts_with("sfngen_") || name.starts_with("libsfngen") {
+                let path = entry.path();
+                let removed = if path.is_dir() {
+                    std::fs::remove_dir_all(&path)
+                } else {
+                    std::fs::remove_file(&path)
+                };
+                removed.unwrap_or_else(|e| panic!("removing {}: {e}", path.display()));
+            }
+        }
+    }
+    target
+}
+
 /// PATH without the folders that hold cargo-lambda or zig: a machine with Rust and nothing else.
 fn path_without_lambda_tools() -> OsString {
     let path = std::env::var_os("PATH").expect("PATH is set");
@@ -164,6 +195,7 @@ fn the_readme_ci_recipe_and_pre_commit_hooks_pass_on_a_clean_checkout() {
     let path = std::env::join_paths(path).unwrap();
     let cache = tempfile::tempdir().unwrap();
     let vendored = repo.join("examples/vendored");
+    let release_target = kept_target_without_sfngen("clean-checkout-release");
     for command in readme_ci_recipe() {
         let command = command.replace("<this repository>", &format!("file://{}", repo.display()));
         run(Command::new("bash")
@@ -171,7 +203,7 @@ fn the_readme_ci_recipe_and_pre_commit_hooks_pass_on_a_clean_checkout() {
             .current_dir(&vendored)
             .env("PATH", &path)
             .env("CARGO_INSTALL_ROOT", &install_root)
-            .env("CARGO_TARGET_DIR", kept_target("clean-checkout-release"))
+            .env("CARGO_TARGET_DIR", &release_target)
             .env("SFNGEN_CACHE", cache.path()));
     }
     let sfngen = install_root.join("bin/sfngen");

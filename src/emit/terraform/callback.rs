@@ -2,12 +2,12 @@
 //! workers invoke, and the dead-letter function with the event source mappings through which it fails the
 //! tasks of dead-lettered messages; each with its log group and the metrics counted from its log lines.
 
-use super::{address, aws_name, feature_on, log_group, namespace, plan_time_assert, role_permissions, var};
+use super::{address, aws_name, feature_on, log_group, log_metric_filter, plan_time_assert, role_permissions, var};
 use crate::duration::format_seconds;
 use crate::emit::hcl::{Block, Expr, File, number, raw, string, strings, template_text};
 use crate::model::{
     DEAD_LETTERED_ERROR, DeadLetterReader, FUNCTION_MODE_VARIABLE, Feature, Function, FunctionId, Invoker, LogMetric,
-    LogMetricId, Model, Namespace, Queue, input,
+    LogMetricId, Model, Queue, input,
 };
 
 /// The `check` that warns when the callback may run longer than a queue hides a received message.
@@ -23,7 +23,7 @@ pub(super) fn file(header: &str, model: &Model) -> File {
         ));
         file.push_commented(why_its_own(function), function_block(model, function));
         for metric in &function.log_metrics {
-            file.push_commented(why_counted(metric.id), log_metric_filter(function, metric));
+            file.push_commented(why_counted(metric.id), function_log_metric_filter(function, metric));
         }
     }
     file.push_commented(
@@ -76,19 +76,8 @@ pub(super) fn why_counted(id: LogMetricId) -> &'static str {
 }
 
 /// A metric filter on a function's log group: one count of the metric per matching log line.
-fn log_metric_filter(function: &Function, metric: &LogMetric) -> Block {
-    address::log_metric_filter(metric.id)
-        .declare()
-        .attr("name", aws_name(&metric.filter_name))
-        .attr("log_group_name", address::function_log_group(function.id).attr("name"))
-        .attr("pattern", string(&metric.pattern()))
-        .block(
-            Block::new("metric_transformation", Vec::<String>::new())
-                .attr("name", string(metric.metric))
-                .attr("namespace", namespace(Namespace::Module))
-                .attr("value", string("1"))
-                .attr("unit", string("Count")),
-        )
+fn function_log_metric_filter(function: &Function, metric: &LogMetric) -> Block {
+    log_metric_filter(metric, address::function_log_group(function.id).attr("name"))
 }
 
 /// A `check` (a warning at plan time, as the render-time guard rail is): the callback's timeout fits each

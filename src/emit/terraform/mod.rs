@@ -17,7 +17,7 @@ mod versions;
 
 use super::hcl::{Block, CheckovSkip, Expr, File, raw, string, template_text};
 use super::{GeneratedFile, generated_header};
-use crate::model::{AwsName, CustomerKey, Feature, LogGroup, Model, Namespace, Queue, RoleId, input};
+use crate::model::{AwsName, CustomerKey, Feature, LogGroup, LogMetric, Model, Namespace, Queue, RoleId, input};
 use address::Address;
 
 pub use callback::VISIBILITY_CHECK;
@@ -190,6 +190,22 @@ fn instance_message(message: &str) -> String {
 /// A module input: `var.NAME`.
 fn var(name: &str) -> Expr {
     raw(format!("var.{name}"))
+}
+
+/// A metric filter on a log group (named by `log_group_name`): one count of the metric per matching log line.
+fn log_metric_filter(metric: &LogMetric, log_group_name: Expr) -> Block {
+    address::log_metric_filter(metric.id)
+        .declare()
+        .attr("name", aws_name(&metric.filter_name))
+        .attr("log_group_name", log_group_name)
+        .attr("pattern", string(&metric.pattern()))
+        .block(
+            Block::new("metric_transformation", Vec::<String>::new())
+                .attr("name", string(metric.metric))
+                .attr("namespace", namespace(Namespace::Module))
+                .attr("value", string("1"))
+                .attr("unit", string("Count")),
+        )
 }
 
 /// A log group the module creates, at `address` (the state machine's or a function's). Its retention is its

@@ -3,11 +3,12 @@
 //! every log level.
 
 use super::{
-    address, aws_name, feature_on, log_group, namespace, plan_time_assert, role_permissions, state_machine_key_arn, var,
+    address, aws_name, feature_on, log_group, log_metric_filter, plan_time_assert, role_permissions,
+    state_machine_key_arn, var,
 };
 use crate::emit::hcl::{Block, Expr, File, boolean, number, raw, string};
 use crate::emit::{ASL_FILE, queue_url_var};
-use crate::model::{CustomerKey, Feature, LogMetric, Model, Namespace, RoleId, input};
+use crate::model::{CustomerKey, Feature, LogMetric, Model, RoleId, input};
 
 /// The `check` that warns when the execution logs would hold task tokens.
 pub const TOKENS_CHECK: &str = "task_tokens_stay_out_of_execution_logs";
@@ -230,16 +231,5 @@ fn execution_log_group() -> Expr {
 
 /// A metric filter on the execution log counting the executions that ended in one of the declared Fail errors.
 fn business_failure_filter(metric: &LogMetric) -> Block {
-    let block = address::log_metric_filter(metric.id).declare();
-    block
-        .attr("name", aws_name(&metric.filter_name))
-        .attr("log_group_name", execution_log_group())
-        .attr("pattern", string(&metric.pattern()))
-        .block(
-            Block::new("metric_transformation", Vec::<String>::new())
-                .attr("name", string(metric.metric))
-                .attr("namespace", namespace(Namespace::Module))
-                .attr("value", string("1"))
-                .attr("unit", string("Count")),
-        )
+    log_metric_filter(metric, execution_log_group())
 }
