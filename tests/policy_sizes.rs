@@ -207,7 +207,7 @@ fn root_config(model: &Model, files: &[sfngen::emit::GeneratedFile], parts: &Arn
         }
         // An event source mapping's ARN ends in its UUID, which Lambda gives it: one per queue, the longest.
         replacements.push((
-            format!("{}.uuid", address::dead_letter_mapping(&queue.key)),
+            format!("{}.output", address::dead_letter_mapping_uuid(&queue.key)),
             format!("\"{}\"", parts.mapping_uuid(&queue.key)),
         ));
         for dead_letter in [false, true] {

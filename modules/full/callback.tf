@@ -209,6 +209,14 @@ resource "aws_lambda_event_source_mapping" "payments_dlq" {
   depends_on = [aws_iam_role_policy.dead_letters]
 }
 
+# The mapping's UUID for the operator's policy, which names the mapping by its ARN. Terraform reads a
+#                  document that refers to a resource with a change planned again at apply time, so a change to the
+#                  mapping in place (its tags, var.dead_letter_mappings_enabled) would show the policy as "(known after
+#                  apply)". This copy of the UUID has no change then, and the document reads it at plan time.
+resource "terraform_data" "payments_dlq_mapping_uuid" {
+  input = aws_lambda_event_source_mapping.payments_dlq.uuid
+}
+
 # A message in the dead-letter queue of "warehouse" was never answered: the dead-letter function fails its task at
 # once (sfngen.DeadLettered, which a step's catch can route) instead of leaving the execution to the step's timeout.
 resource "aws_lambda_event_source_mapping" "warehouse_dlq" {
@@ -234,4 +242,12 @@ resource "aws_lambda_event_source_mapping" "warehouse_dlq" {
   # Lambda checks that the function's role may read the queue when it creates the mapping: the role's policy
   # names the queue by an ARN built from its name, which orders nothing, so the policy comes first here.
   depends_on = [aws_iam_role_policy.dead_letters]
+}
+
+# The mapping's UUID for the operator's policy, which names the mapping by its ARN. Terraform reads a
+#                  document that refers to a resource with a change planned again at apply time, so a change to the
+#                  mapping in place (its tags, var.dead_letter_mappings_enabled) would show the policy as "(known after
+#                  apply)". This copy of the UUID has no change then, and the document reads it at plan time.
+resource "terraform_data" "warehouse_dlq_mapping_uuid" {
+  input = aws_lambda_event_source_mapping.warehouse_dlq.uuid
 }

@@ -581,8 +581,8 @@ data "aws_iam_policy_document" "operator" {
       "lambda:UpdateEventSourceMapping",
     ]
     resources = [
-      "arn:${local.partition}:lambda:${local.region}:${local.account_id}:event-source-mapping:${aws_lambda_event_source_mapping.payments_dlq.uuid}",
-      "arn:${local.partition}:lambda:${local.region}:${local.account_id}:event-source-mapping:${aws_lambda_event_source_mapping.warehouse_dlq.uuid}",
+      "arn:${local.partition}:lambda:${local.region}:${local.account_id}:event-source-mapping:${terraform_data.payments_dlq_mapping_uuid.output}",
+      "arn:${local.partition}:lambda:${local.region}:${local.account_id}:event-source-mapping:${terraform_data.warehouse_dlq_mapping_uuid.output}",
     ]
   }
 }

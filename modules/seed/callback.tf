@@ -206,3 +206,11 @@ resource "aws_lambda_event_source_mapping" "main_dlq" {
   # names the queue by an ARN built from its name, which orders nothing, so the policy comes first here.
   depends_on = [aws_iam_role_policy.dead_letters]
 }
+
+# The mapping's UUID for the operator's policy, which names the mapping by its ARN. Terraform reads a
+#                  document that refers to a resource with a change planned again at apply time, so a change to the
+#                  mapping in place (its tags, var.dead_letter_mappings_enabled) would show the policy as "(known after
+#                  apply)". This copy of the UUID has no change then, and the document reads it at plan time.
+resource "terraform_data" "main_dlq_mapping_uuid" {
+  input = aws_lambda_event_source_mapping.main_dlq.uuid
+}

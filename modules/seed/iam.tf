@@ -339,7 +339,7 @@ data "aws_iam_policy_document" "operator" {
       "lambda:GetEventSourceMapping",
       "lambda:UpdateEventSourceMapping",
     ]
-    resources = ["arn:${local.partition}:lambda:${local.region}:${local.account_id}:event-source-mapping:${aws_lambda_event_source_mapping.main_dlq.uuid}"]
+    resources = ["arn:${local.partition}:lambda:${local.region}:${local.account_id}:event-source-mapping:${terraform_data.main_dlq_mapping_uuid.output}"]
   }
 }
 

@@ -26,14 +26,15 @@ def run_name() -> str:
 
 
 def start_and_receive(deployment, payload, queue_key="main"):
-    """Steps 1-3 of the seed README: start an execution, see it RUNNING, receive {input, token}."""
+    """Steps 1-3 of the seed README: start an execution, see it RUNNING, receive {input, token, context}."""
     name = run_name()
     execution = deployment.start(name, payload)
     assert deployment.status(execution)["status"] == "RUNNING"
     message = deployment.receive(queue_key)
     body = json.loads(message["Body"])
-    assert set(body) == {"input", "token"}
+    assert set(body) == {"input", "token", "context"}
     assert body["input"] == payload
+    assert body["context"]["execution"] == execution, body["context"]
     return execution, name, message, body["token"]
 
 

@@ -78,6 +78,13 @@ pub fn dead_letter_mapping(key: &str) -> Address {
     Address::resource("aws_lambda_event_source_mapping", format!("{key}_dlq"))
 }
 
+/// The UUID of the dead-letter mapping of the queue with this key, as the operator's policy takes it: one
+/// `terraform_data` that copies it, so that a change to the mapping in place (its tags, `enabled`) leaves the
+/// policy known at plan time.
+pub fn dead_letter_mapping_uuid(key: &str) -> Address {
+    Address::resource("terraform_data", format!("{key}_dlq_mapping_uuid"))
+}
+
 /// The resource policy of the queue with this key (`dead_letter`: of its dead-letter queue).
 pub fn queue_policy(key: &str, dead_letter: bool) -> Address {
     Address::resource("aws_sqs_queue_policy", queue_name(key, dead_letter))

@@ -40,6 +40,15 @@ pub(super) fn file(header: &str, model: &Model) -> File {
                 ),
                 dead_letter_mapping(model, queue, settings, reader),
             );
+            file.push_commented(
+                "The mapping's UUID for the operator's policy, which names the mapping by its ARN. Terraform reads a
+                 document that refers to a resource with a change planned again at apply time, so a change to the
+                 mapping in place (its tags, var.dead_letter_mappings_enabled) would show the policy as \"(known after
+                 apply)\". This copy of the UUID has no change then, and the document reads it at plan time.",
+                address::dead_letter_mapping_uuid(&queue.key)
+                    .declare()
+                    .attr("input", address::dead_letter_mapping(&queue.key).attr("uuid")),
+            );
         }
     }
     file

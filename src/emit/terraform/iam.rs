@@ -463,7 +463,10 @@ fn own_arn(model: &Model, resource: &Resource) -> Option<String> {
         ),
         Resource::DeadLetterMapping(key) => regional_arn(
             "lambda",
-            &format!("event-source-mapping:${{{}.uuid}}", address::dead_letter_mapping(key)),
+            &format!(
+                "event-source-mapping:${{{}.output}}",
+                address::dead_letter_mapping_uuid(key)
+            ),
         ),
         Resource::StateMachineAlias => format!("{}:{}", state_machine_arn(model), address::STATE_MACHINE_ALIAS_NAME),
         Resource::LogStreams(id) => format!("{}:*", log_group_arn(&model.function(*id).log_group.name)),
