@@ -187,8 +187,12 @@ def leftovers(moto: Moto, resources: list) -> list:
 
     def data_left(output) -> bool:
         # The raw state keeps a dynamic value with its type: {"value": ..., "type": ...}.
-        arn = output.get("value") if isinstance(output, dict) else output
-        return isinstance(arn, str) and ":key/" in arn and key_left(arn.rsplit("/", 1)[1])
+        value = output.get("value") if isinstance(output, dict) else output
+        if not isinstance(value, str):
+            return False
+        if ":key/" in value:
+            return key_left(value.rsplit("/", 1)[1])
+        return value in mappings  # a dead-letter mapping's UUID (KEY_dlq_mapping_uuid)
 
     def key_left(key_id: str) -> bool:
         return key_id in keys and kms.describe_key(KeyId=key_id)["KeyMetadata"]["KeyState"] != "PendingDeletion"
@@ -199,8 +203,8 @@ def leftovers(moto: Moto, resources: list) -> list:
         "aws_sqs_queue_policy": lambda v: policy_left(v["queue_url"]),
         "aws_sfn_state_machine": lambda v: v["arn"] in machines,
         "aws_sfn_alias": lambda v: alias_left(v["arn"]),
-        # Terraform's own, nothing in AWS: the module's one (module_key_arn) copies the key's ARN, and is counted
-        # as there while that key is.
+        # Terraform's own, nothing in AWS: module_key_arn copies the key's ARN, KEY_dlq_mapping_uuid a dead-letter
+        # mapping's UUID; each is counted as there while what it copies is.
         "terraform_data": lambda v: data_left(v.get("output")),
         "aws_lambda_function": lambda v: v["function_name"] in functions,
         "aws_lambda_event_source_mapping": lambda v: v["uuid"] in mappings,

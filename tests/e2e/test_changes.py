@@ -185,6 +185,7 @@ CASES = [
             "aws_sqs_queue.audit_dlq",
             "aws_sqs_queue_redrive_allow_policy.audit_dlq",
             "aws_lambda_event_source_mapping.audit_dlq",
+            "terraform_data.audit_dlq_mapping_uuid",
             "aws_sqs_queue_policy.audit",
             "aws_sqs_queue_policy.audit_dlq",
         },
