@@ -17,7 +17,10 @@ use serde::ser::{SerializeMap as _, SerializeSeq as _};
 use serde_json::Value;
 
 use super::{ASL_FILE, GeneratedFile, generated_header, queue_url_var};
-use crate::model::{Catch, CatchTarget, MESSAGE_CONTEXT, MESSAGE_CONTEXT_FIELD, MESSAGE_GROUP_ID, Model, Retry, Step};
+use crate::model::{
+    Catch, CatchTarget, FanOut, MESSAGE_CONTEXT, MESSAGE_CONTEXT_FIELD, MESSAGE_GROUP_ID, MESSAGE_ITEM_INDEX, Model, Retry,
+    Step,
+};
 
 /// Renders the ASL file: spec text escaped for `templatefile()`, placeholders in.
 pub fn render(model: &Model) -> GeneratedFile {
@@ -174,8 +177,7 @@ impl<'a> Definition<'a> {
         for (index, step) in model.steps.iter().enumerate() {
             let next = model.steps.get(index + 1).map(|s| s.name.as_str());
             let fifo = model.queue(&step.queue).fifo;
-            let task = task_state(step, fifo, next, values);
-            states.insert(values.text(&step.name), State::Task(Box::new(task)));
+            states.insert(values.text(&step.name), step_state(step, fifo, next, values));
         }
         for step in &model.steps {
             for catch in &step.catch {
@@ -244,7 +246,66 @@ impl<V: Serialize> Serialize for OrderedMap<'_, V> {
 #[serde(untagged)]
 enum State<'a> {
     Task(Box<Task<'a>>),
+    Map(Box<MapState<'a>>),
+    Pass(Pass<'a>),
     Fail(Fail<'a>),
+}
+
+/// A fan-out step: an inline Map over the step's array, whose item processor is the step's callback Task.
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct MapState<'a> {
+    #[serde(rename = "Type")]
+    kind: &'static str,
+    comment: Cow<'a, str>,
+    items_path: Cow<'a, str>,
+    item_selector: ItemSelector,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    max_concurrency: Option<u32>,
+    item_processor: ItemProcessor<'a>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    catch: Vec<Catcher<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    next: Option<Cow<'a, str>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    end: Option<bool>,
+}
+
+/// Each item processor's input: the item and its index ([`FanOut::ITEM_SELECTOR`]).
+struct ItemSelector;
+
+impl Serialize for ItemSelector {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(Some(FanOut::ITEM_SELECTOR.len()))?;
+        for (field, path) in FanOut::ITEM_SELECTOR {
+            map.serialize_entry(&format!("{field}.$"), path)?;
+        }
+        map.end()
+    }
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct ItemProcessor<'a> {
+    processor_config: ProcessorConfig,
+    start_at: Cow<'a, str>,
+    states: OrderedMap<'a, State<'a>>,
+}
+
+#[derive(Serialize)]
+struct ProcessorConfig {
+    #[serde(rename = "Mode")]
+    mode: &'static str,
+}
+
+/// Where a tolerated failure ends its item: the item processor's input with the error at `error`.
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct Pass<'a> {
+    #[serde(rename = "Type")]
+    kind: &'static str,
+    comment: Cow<'a, str>,
+    end: bool,
 }
 
 #[derive(Serialize)]
@@ -286,6 +347,8 @@ struct MessageBody<'a> {
     input_path: Cow<'a, str>,
     fields: &'a [(String, Value)],
     escaped: bool,
+    /// A fan-out step's: `context` holds the item's index too.
+    item_index: bool,
 }
 
 impl Serialize for MessageBody<'_> {
@@ -293,7 +356,12 @@ impl Serialize for MessageBody<'_> {
         let mut map = serializer.serialize_map(Some(3 + self.fields.len()))?;
         map.serialize_entry("input.$", &self.input_path)?;
         map.serialize_entry("token.$", "$$.Task.Token")?;
-        map.serialize_entry(MESSAGE_CONTEXT_FIELD, &Context)?;
+        map.serialize_entry(
+            MESSAGE_CONTEXT_FIELD,
+            &Context {
+                item_index: self.item_index,
+            },
+        )?;
         for (key, value) in self.fields {
             map.serialize_entry(
                 &SpecData::new(key.as_str(), self.escaped),
@@ -304,13 +372,20 @@ impl Serialize for MessageBody<'_> {
     }
 }
 
-/// The message's `context`: each field a path into Step Functions' context object, filled in when the task starts.
-struct Context;
+/// The message's `context`: each field a path into Step Functions' context object, filled in when the task starts;
+/// in a fan-out step's, the item's index too ([`MESSAGE_ITEM_INDEX`]).
+struct Context {
+    item_index: bool,
+}
 
 impl Serialize for Context {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let mut map = serializer.serialize_map(Some(MESSAGE_CONTEXT.len()))?;
+        let mut map = serializer.serialize_map(Some(MESSAGE_CONTEXT.len() + usize::from(self.item_index)))?;
         for (field, path) in MESSAGE_CONTEXT {
+            map.serialize_entry(&format!("{field}.$"), path)?;
+        }
+        if self.item_index {
+            let (field, path) = MESSAGE_ITEM_INDEX;
             map.serialize_entry(&format!("{field}.$"), path)?;
         }
         map.end()
@@ -401,7 +476,100 @@ struct Catcher<'a> {
     next: Cow<'a, str>,
 }
 
-fn task_state<'a>(step: &'a Step, fifo: bool, next: Option<&'a str>, values: &Values) -> Task<'a> {
+/// A step's state: its callback Task, or, for a fan-out step, the Map that runs that Task for each item.
+fn step_state<'a>(step: &'a Step, fifo: bool, next: Option<&'a str>, values: &Values) -> State<'a> {
+    let Some(fan_out) = step.fan_out.as_ref() else {
+        return State::Task(Box::new(task_state(step, fifo, Flow::Step(next), values)));
+    };
+    let task_name = FanOut::task_state(&step.name);
+    let failed_name = FanOut::failed_state(&step.name);
+    let mut states = OrderedMap::default();
+    let flow = Flow::Item {
+        failed: fan_out.tolerate_failures.then(|| values.owned_text(failed_name.clone())),
+    };
+    states.insert(
+        values.owned_text(task_name.clone()),
+        State::Task(Box::new(task_state(step, fifo, flow, values))),
+    );
+    if fan_out.tolerate_failures {
+        let pass = Pass {
+            kind: "Pass",
+            comment: values.owned_text(
+                "A failed item (tolerated_failure_percentage = 100): its place in the result holds its index, the \
+                 item and the error, and the other items go on."
+                    .to_string(),
+            ),
+            end: true,
+        };
+        states.insert(values.owned_text(failed_name), State::Pass(pass));
+    }
+    let tolerance = if fan_out.tolerate_failures {
+        "a failed item leaves its error in its place"
+    } else {
+        "an item that fails fails the Map"
+    };
+    State::Map(Box::new(MapState {
+        kind: "Map",
+        comment: values.owned_text(format!(
+            "Sends one message per item of {} to queue \"{}\" and waits for each item's callback; the result is \
+             the answers, in item order; {tolerance}.",
+            fan_out.items_path, step.queue
+        )),
+        items_path: values.text(&fan_out.items_path),
+        item_selector: ItemSelector,
+        max_concurrency: fan_out.max_concurrency,
+        item_processor: ItemProcessor {
+            processor_config: ProcessorConfig { mode: "INLINE" },
+            start_at: values.owned_text(task_name),
+            states,
+        },
+        catch: step.catch.iter().map(|catch| catcher(catch, values)).collect(),
+        end: next.is_none().then_some(true),
+        next: next.map(|next| values.text(next)),
+    }))
+}
+
+/// Where a callback Task goes on.
+enum Flow<'a> {
+    /// A step's own Task: the next step, or the end; the step's catchers.
+    Step(Option<&'a str>),
+    /// The Task inside a fan-out step's Map: the end of the item; its catcher, when failures are tolerated.
+    Item { failed: Option<Cow<'a, str>> },
+}
+
+/// The item processor's input path for a step's `input_path`: within the item, unless it reads the context object.
+fn item_input_path(input_path: &str) -> String {
+    match input_path.strip_prefix('$') {
+        Some(rest) if !rest.starts_with('$') => format!("$.{}{rest}", FanOut::ITEM_FIELD),
+        _ => input_path.to_string(),
+    }
+}
+
+fn task_state<'a>(step: &'a Step, fifo: bool, flow: Flow<'a>, values: &Values) -> Task<'a> {
+    let (input_path, item_index) = match step.fan_out {
+        Some(_) => (values.owned_text(item_input_path(&step.input_path)), true),
+        None => (values.text(&step.input_path), false),
+    };
+    let (catch, next, end) = match flow {
+        Flow::Step(next) => (
+            step.catch.iter().map(|catch| catcher(catch, values)).collect(),
+            next.map(|next| values.text(next)),
+            next.is_none().then_some(true),
+        ),
+        Flow::Item { failed } => (
+            failed
+                .map(|failed| {
+                    vec![Catcher {
+                        error_equals: vec![Cow::Borrowed(crate::spec::keys::ALL_ERRORS)],
+                        result_path: "$.error",
+                        next: failed,
+                    }]
+                })
+                .unwrap_or_default(),
+            None,
+            Some(true),
+        ),
+    };
     Task {
         kind: "Task",
         comment: values.owned_text(format!("Waits for a callback on queue \"{}\".", step.queue)),
@@ -409,9 +577,10 @@ fn task_state<'a>(step: &'a Step, fifo: bool, next: Option<&'a str>, values: &Va
         parameters: Parameters {
             queue_url: values.queue_url(&step.queue),
             message_body: MessageBody {
-                input_path: values.text(&step.input_path),
+                input_path,
                 fields: &step.message_fields,
                 escaped: values.escaped(),
+                item_index,
             },
             // One message group per execution: messages of one execution stay in order, executions run in parallel.
             // The group id is a hash of the execution's ARN, not its name, which may hold letters SQS refuses there.
@@ -420,9 +589,9 @@ fn task_state<'a>(step: &'a Step, fifo: bool, next: Option<&'a str>, values: &Va
         timeout_seconds: step.timeout_seconds,
         heartbeat_seconds: step.heartbeat_seconds,
         retry: step.retry.iter().map(|retry| retrier(retry, values)).collect(),
-        catch: step.catch.iter().map(|catch| catcher(catch, values)).collect(),
-        end: next.is_none().then_some(true),
-        next: next.map(|next| values.text(next)),
+        catch,
+        end,
+        next,
     }
 }
 

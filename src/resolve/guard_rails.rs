@@ -3,6 +3,7 @@
 
 use crate::diagnostic::Diagnostic;
 use crate::duration::format_seconds;
+use crate::limits;
 use crate::model::{LogLevel, Model, Queue, Step};
 use crate::spec::keys::DAY;
 use crate::spec::{Located, QueueSpec, Spec, StepSpec};
@@ -21,6 +22,9 @@ pub fn guard_rails(spec: &Spec, model: &Model) -> Vec<Diagnostic> {
                 model.state_machine.timeout_seconds,
             ));
         }
+    }
+    for (index, (written, step)) in spec_steps.iter().zip(&model.steps).enumerate() {
+        warnings.extend(unbounded_fan_out(index, written, step));
     }
     for (key, written) in &spec.queues {
         if let Some(queue) = model.find_queue(&key.value) {
@@ -58,6 +62,32 @@ fn tokens_in_logs(spec: &Spec, model: &Model) -> Option<Diagnostic> {
             "set include_execution_data = false (the execution history keeps the data), or log at \"ERROR\"; to keep \
              it, restrict logs:GetLogEvents on the log group and encrypt it ([logs] encryption = \"kms\")",
         ),
+    )
+}
+
+/// A fan-out step without `max_concurrency`: every item's message goes out at once (up to inline mode's 40), a
+/// burst the workers and whatever they call must take whatever the array holds.
+fn unbounded_fan_out(index: usize, written: &StepSpec, step: &Step) -> Option<Diagnostic> {
+    let fan_out = step.fan_out.as_ref()?;
+    if fan_out.max_concurrency.is_some() {
+        return None;
+    }
+    let for_each = written.for_each.as_ref()?;
+    Some(
+        Diagnostic::warning(
+            format!("steps[{index}].for_each"),
+            Some(for_each.span.clone()),
+            format!(
+                "step {:?} fans out without max_concurrency: it sends a message for up to {} items at once, however \
+                 many its array holds",
+                step.name,
+                limits::INLINE_MAP_CONCURRENCY.figure
+            ),
+        )
+        .with_help(format!(
+            "set `max_concurrency` to the items your workers (and what they call) should handle at once, 1 to {}",
+            limits::INLINE_MAP_CONCURRENCY.figure
+        )),
     )
 }
 

@@ -6,6 +6,7 @@
 
 mod alarms;
 mod callback;
+mod fan_out;
 mod guard_rails;
 mod iam;
 mod json_path;
