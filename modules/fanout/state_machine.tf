@@ -72,7 +72,7 @@ resource "aws_sfn_state_machine" "this" {
 resource "aws_cloudwatch_log_metric_filter" "business_failures" {
   name           = "${var.name}-business-failures"
   log_group_name = aws_cloudwatch_log_group.state_machine.name
-  pattern        = "{ ($.type = \"ExecutionFailed\") && ($.details.error = \"PackingFailed\") }"
+  pattern        = "{ ($.type = \"ExecutionFailed\") && ($.details.error = \"OrderRejected\") }"
 
   metric_transformation {
     name      = "BusinessFailures"

@@ -4,9 +4,9 @@ item order. The module goes through the whole Terraform cycle on the emulator in
 plan, apply, a second plan that finds nothing to change, destroy), and a worker played by the test answers every
 item's message through the callback package the emulator stored (harness.CallbackFunction).
 
-examples/fanout: `ApproveLines` over `$.lines`, two at once, failures tolerated (`tolerated_failure_percentage =
-100`); then `PackLines` over the approvals (`$`), five at once, whose failed item fails the step, which its catch
-ends in the Fail state `PackingFailed`."""
+examples/fanout: `ApproveLines` over `$.lines`, two at once, whose rejected line fails the step, which its catch ends
+in the Fail state `OrderRejected`; then `PackLines` over the approvals (`$`), five at once, failures tolerated
+(`tolerated_failure_percentage = 100`)."""
 
 import json
 import time
@@ -84,6 +84,20 @@ def test_the_definition_the_emulator_holds_makes_each_fan_out_step_a_map(fanout)
     assert approve["ItemProcessor"]["ProcessorConfig"] == {"Mode": "INLINE"}
 
 
+def approve(deployment, function, lines) -> None:
+    """Approves ApproveLines's messages as they come, two at once."""
+    waiting = item_messages(deployment, "approvals", 2)
+    answered = set()
+    while waiting:
+        index, body = waiting.popitem()
+        assert body["input"] == lines[index]
+        answer(function, body, {"approved": lines[index]["sku"]})
+        answered.add(index)
+        if len(answered) + len(waiting) < len(lines):
+            waiting.update(item_messages(deployment, "approvals", 1))
+    assert answered == set(range(len(lines)))
+
+
 def test_one_task_per_item_at_most_max_concurrency_at_once_and_the_result_is_the_answers(fanout):
     deployment, function = fanout
     lines = [{"sku": "apple"}, {"sku": "pear"}, {"sku": "plum"}]
@@ -116,36 +130,38 @@ def test_one_task_per_item_at_most_max_concurrency_at_once_and_the_result_is_the
     assert json.loads(done["output"]) == [{"packed": line["sku"], "box": i} for i, line in enumerate(lines)]
 
 
-def test_a_tolerated_failure_keeps_its_error_in_the_result_and_an_untolerated_one_fails_the_step(fanout):
+def test_a_tolerated_failure_keeps_its_error_in_the_result(fanout):
+    """PackLines (tolerated_failure_percentage = 100): a line that cannot be packed does not fail the step; its place
+    in the result holds its index, the item and the error, and the execution succeeds."""
     deployment, function = fanout
     lines = [{"sku": "fig"}, {"sku": "kiwi"}, {"sku": "lime"}]
     execution = deployment.start(f"lines-{uuid.uuid4().hex[:10]}", {"lines": lines})
-    approvals = item_messages(deployment, "approvals", 2)
-    for index, body in approvals.items():
-        if index == 1:
-            answer(function, body, error="LineRejected")
-        else:
-            answer(function, body, {"approved": lines[index]["sku"]})
-    approvals = item_messages(deployment, "approvals", 1)
-    for index, body in approvals.items():
-        if index == 1:
-            answer(function, body, error="LineRejected")
-        else:
-            answer(function, body, {"approved": lines[index]["sku"]})
-    # tolerated_failure_percentage = 100: the rejected line did not fail ApproveLines; its place in the result (the
-    # packing step's input) holds its index, the item and the error.
+    approve(deployment, function, lines)
     packing = item_messages(deployment, "packing", 3)
-    assert packing[0]["input"] == {"approved": "fig"} and packing[2]["input"] == {"approved": "lime"}
-    rejected = packing[1]["input"]
-    assert (rejected["index"], rejected["item"], rejected["error"]["Error"]) == (1, {"sku": "kiwi"}, "LineRejected"), rejected
-    # tolerated_failure_percentage = 0 (PackLines): one item failing fails the step, whose catch ends the execution.
-    answer(function, packing[0], {"packed": "fig"})
     answer(function, packing[1], error="CannotPack")
+    answer(function, packing[0], {"packed": "fig"})
+    answer(function, packing[2], {"packed": "lime"})
     done = deployment.wait_for_end(execution)
-    assert (done["status"], done.get("error")) == ("FAILED", "PackingFailed"), done
-    # The item still waiting was stopped with the Map: its token is spent.
-    kind, reply = function.invoke({"token": packing[2]["token"], "output": {}})
+    assert done["status"] == "SUCCEEDED", done
+    first, failed, last = json.loads(done["output"])
+    assert (first, last) == ({"packed": "fig"}, {"packed": "lime"})
+    assert (failed["index"], failed["item"], failed["error"]["Error"]) == (1, {"approved": "kiwi"}, "CannotPack"), failed
+
+
+def test_an_item_that_fails_fails_the_step_and_its_catch_routes_the_error(fanout):
+    """ApproveLines (tolerated_failure_percentage = 0): a rejected line fails the Map, whose catch (on the Map) ends
+    the execution in its Fail state; the line still waiting is stopped, its token spent."""
+    deployment, function = fanout
+    lines = [{"sku": "date"}, {"sku": "lemon"}, {"sku": "mango"}]
+    execution = deployment.start(f"lines-{uuid.uuid4().hex[:10]}", {"lines": lines})
+    waiting = item_messages(deployment, "approvals", 2)
+    rejected, other = sorted(waiting)
+    answer(function, waiting[rejected], error="LineRejected")
+    done = deployment.wait_for_end(execution)
+    assert (done["status"], done.get("error"), done.get("cause")) == ("FAILED", "OrderRejected", "a line was rejected"), done
+    kind, reply = function.invoke({"token": waiting[other]["token"], "output": {}})
     assert kind == "response" and reply["outcome"] == "token_spent", reply
+    assert nothing_more(deployment, "packing", 1)
 
 
 def test_a_second_plan_finds_nothing_to_change(stacks):
