@@ -18,8 +18,8 @@ use serde_json::Value;
 
 use super::{ASL_FILE, GeneratedFile, generated_header, queue_url_var};
 use crate::model::{
-    Catch, CatchTarget, FanOut, MESSAGE_CONTEXT, MESSAGE_CONTEXT_FIELD, MESSAGE_GROUP_ID, MESSAGE_ITEM_INDEX, Model, Retry,
-    Step,
+    Catch, CatchTarget, FanOut, MESSAGE_CONTEXT, MESSAGE_CONTEXT_FIELD, MESSAGE_GROUP_ID, MESSAGE_ITEM_INDEX, Model,
+    Retry, Step,
 };
 
 /// Renders the ASL file: spec text escaped for `templatefile()`, placeholders in.
@@ -485,7 +485,9 @@ fn step_state<'a>(step: &'a Step, fifo: bool, next: Option<&'a str>, values: &Va
     let failed_name = FanOut::failed_state(&step.name);
     let mut states = OrderedMap::default();
     let flow = Flow::Item {
-        failed: fan_out.tolerate_failures.then(|| values.owned_text(failed_name.clone())),
+        failed: fan_out
+            .tolerate_failures
+            .then(|| values.owned_text(failed_name.clone())),
     };
     states.insert(
         values.owned_text(task_name.clone()),
@@ -625,6 +627,68 @@ fn error_names<'a>(errors: &'a [String], values: &Values) -> Vec<Cow<'a, str>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_fan_out_step_is_a_map_whose_item_processor_is_the_callback_task() {
+        let spec = "name = \"d\"\n[[steps]]\nname = \"A\"\nqueue = \"q\"\nfor_each = \"$.lines\"\nmax_concurrency = 3\n\
+                    input_path = \"$.sku\"\ntimeout = \"1h\"\n[[steps.retry]]\n[[steps.catch]]\nnext = \"B\"\n\
+                    [[steps]]\nname = \"B\"\nqueue = \"q\"\nfor_each = \"$\"\ntolerated_failure_percentage = 100\n[queues.q]\n";
+        let model = crate::load_model(spec, "sfngen.toml").unwrap();
+        let url = |key: &str| format!("https://sqs.example/{key}");
+        let definition = deployed_definition(&model, "aws", &url);
+        let map = &definition["States"]["A"];
+        assert_eq!(map["Type"], "Map");
+        assert_eq!(map["ItemsPath"], "$.lines");
+        assert_eq!(map["MaxConcurrency"], 3);
+        assert_eq!(
+            map["ItemSelector"],
+            serde_json::json!({"index.$": "$$.Map.Item.Index", "item.$": "$$.Map.Item.Value"})
+        );
+        assert_eq!(map["Next"], "B");
+        // The step's catch is the Map's; its timeout and retry are the item task's.
+        assert_eq!(map["Catch"][0]["Next"], "B");
+        assert!(map.get("Retry").is_none() && map.get("TimeoutSeconds").is_none());
+        let processor = &map["ItemProcessor"];
+        assert_eq!(processor["ProcessorConfig"]["Mode"], "INLINE");
+        assert_eq!(processor["StartAt"], "A item");
+        let task = &processor["States"]["A item"];
+        assert_eq!(task["End"], true);
+        assert_eq!(task["TimeoutSeconds"], 3600);
+        assert_eq!(task["Retry"].as_array().map(Vec::len), Some(1));
+        assert!(task.get("Catch").is_none());
+        assert_eq!(task["Parameters"]["QueueUrl"], "https://sqs.example/q");
+        let body = &task["Parameters"]["MessageBody"];
+        assert_eq!(body["input.$"], "$.item.sku");
+        assert_eq!(body["context"]["item_index.$"], "$.index");
+        // Tolerated failures: every error of the item goes to a Pass state, which ends the item.
+        let tolerant = &definition["States"]["B"]["ItemProcessor"]["States"];
+        assert_eq!(tolerant["B item"]["Catch"][0]["ErrorEquals"][0], "States.ALL");
+        assert_eq!(tolerant["B item"]["Catch"][0]["Next"], "B item failed");
+        assert_eq!(tolerant["B item"]["Parameters"]["MessageBody"]["input.$"], "$.item");
+        assert_eq!(tolerant["B item failed"]["Type"], "Pass");
+        assert!(definition["States"]["B"].get("MaxConcurrency").is_none());
+        // A step without for_each is the Task it always was.
+        let plain = crate::load_model(
+            "name = \"d\"\n[[steps]]\nname = \"A\"\nqueue = \"q\"\n[queues.q]\n",
+            "f",
+        )
+        .unwrap();
+        let plain = deployed_definition(&plain, "aws", &url);
+        assert_eq!(plain["States"]["A"]["Type"], "Task");
+        assert!(
+            plain["States"]["A"]["Parameters"]["MessageBody"]["context"]
+                .get("item_index.$")
+                .is_none()
+        );
+    }
+
+    #[test]
+    fn item_input_paths_read_within_the_item() {
+        assert_eq!(item_input_path("$"), "$.item");
+        assert_eq!(item_input_path("$.a.b"), "$.item.a.b");
+        assert_eq!(item_input_path("$['x y']"), "$.item['x y']");
+        assert_eq!(item_input_path("$$.Execution.Input"), "$$.Execution.Input");
+    }
 
     #[test]
     fn the_deployed_length_is_the_deployed_texts() {

@@ -17,9 +17,8 @@ use crate::duration::format_seconds;
 use crate::limits;
 use crate::model::{
     BUSINESS_FAILURES_METRIC, CatchTarget, CustomerKey, DEAD_LETTERED_ERROR, DEAD_LETTERS_UNSETTLED_METRIC, Encryption,
-    FAULTS_EXPRESSION, FanOut, FunctionId, INVALID_TOKENS_METRIC, Invoker, LogLevel, MAX_EVENT_NESTING, MESSAGE_CONTEXT,
-    MESSAGE_ITEM_INDEX, Model,
-    UNMATCHABLE_ERROR_CHARS, input,
+    FAULTS_EXPRESSION, FanOut, FunctionId, INVALID_TOKENS_METRIC, Invoker, LogLevel, MAX_EVENT_NESTING,
+    MESSAGE_CONTEXT, MESSAGE_ITEM_INDEX, Model, UNMATCHABLE_ERROR_CHARS, input,
 };
 
 const TEMPLATE: &str = include_str!("../../templates/module-README.md.j2");

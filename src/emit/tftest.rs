@@ -14,8 +14,8 @@ use super::terraform::address::{self, Address};
 use super::terraform::{TOKENS_CHECK, VISIBILITY_CHECK};
 use super::{GeneratedFile, generated_header};
 use crate::model::{
-    Alarm, AwsName, Condition, CustomerKey, Encryption, FAULTS_EXPRESSION, FanOut, FunctionId, InputKind, LogLevel, Metric,
-    Model, Namespace, Resource, RoleId, Statement, Watched, input,
+    Alarm, AwsName, Condition, CustomerKey, Encryption, FAULTS_EXPRESSION, FanOut, FunctionId, InputKind, LogLevel,
+    Metric, Model, Namespace, Resource, RoleId, Statement, Watched, input,
 };
 use crate::spec::keys::{LOG_RETENTION_DAYS, MAX_KMS_ALIAS_CHARS, MAX_NAME_CHARS};
 
@@ -1083,10 +1083,21 @@ fn fan_out(header: &str, model: &Model) -> File {
             continue;
         };
         let map = format!("{definition}.States[{}]", quoted(&step.name));
-        let task = format!("{map}.ItemProcessor.States[{}]", quoted(&FanOut::task_state(&step.name)));
+        let task = format!(
+            "{map}.ItemProcessor.States[{}]",
+            quoted(&FanOut::task_state(&step.name))
+        );
         run = run
-            .assert_eq(&format!("{map}.Type"), &string("Map"), &format!("{:?}'s state type", step.name))
-            .assert_eq(&format!("{map}.ItemsPath"), &string(&fan_out.items_path), &format!("{:?}'s items", step.name))
+            .assert_eq(
+                &format!("{map}.Type"),
+                &string("Map"),
+                &format!("{:?}'s state type", step.name),
+            )
+            .assert_eq(
+                &format!("{map}.ItemsPath"),
+                &string(&fan_out.items_path),
+                &format!("{:?}'s items", step.name),
+            )
             .assert_eq(
                 &format!("{task}.Parameters.QueueUrl"),
                 &string(&instance.queue_url(&step.queue, false)),

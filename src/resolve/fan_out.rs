@@ -68,7 +68,9 @@ impl Checker {
                     shown(&for_each.value)
                 ),
             )
-            .with_help("write the path of the array in the state input, such as \"$.items\" or \"$.order['line items']\"")
+            .with_help(
+                "write the path of the array in the state input, such as \"$.items\" or \"$.order['line items']\"",
+            )
             .within_text(byte..byte + width),
         );
     }
@@ -86,7 +88,8 @@ impl Checker {
         ];
         for (name, value) in written {
             // 0 is what a step without `for_each` does anyway: an error fails it.
-            if let Some(value) = value.filter(|v| !(name == keys::TOLERATED_FAILURE_PERCENTAGE.name() && v.value == 0)) {
+            if let Some(value) = value.filter(|v| !(name == keys::TOLERATED_FAILURE_PERCENTAGE.name() && v.value == 0))
+            {
                 self.error(
                     &at(path, name),
                     value.span.clone(),

@@ -25,6 +25,8 @@ pub fn guard_rails(spec: &Spec, model: &Model) -> Vec<Diagnostic> {
     }
     for (index, (written, step)) in spec_steps.iter().zip(&model.steps).enumerate() {
         warnings.extend(unbounded_fan_out(index, written, step));
+        let previous = index.checked_sub(1).and_then(|i| model.steps.get(i));
+        warnings.extend(catch_on_an_array(index, written, step, previous));
     }
     for (key, written) in &spec.queues {
         if let Some(queue) = model.find_queue(&key.value) {
@@ -88,6 +90,36 @@ fn unbounded_fan_out(index: usize, written: &StepSpec, step: &Step) -> Option<Di
             "set `max_concurrency` to the items your workers (and what they call) should handle at once, 1 to {}",
             limits::INLINE_MAP_CONCURRENCY.figure
         )),
+    )
+}
+
+/// A catch on a step whose input is an array: the one after a fan-out step (whose result is the array of answers), or
+/// one fanning out over its whole input (`for_each = "$"`). A catcher puts the error at `$.error` of the state input,
+/// which an array has no place for: Step Functions fails the execution with `States.ResultPathMatchFailure` instead
+/// of following the catch (https://docs.aws.amazon.com/step-functions/latest/dg/concepts-error-handling.html).
+fn catch_on_an_array(index: usize, written: &StepSpec, step: &Step, previous: Option<&Step>) -> Option<Diagnostic> {
+    let catch = written.catch.first()?;
+    let why = match (previous, step.fan_out.as_ref()) {
+        (_, Some(fan_out)) if fan_out.items_path == "$" => "its input is the array it fans out over".to_string(),
+        (Some(previous), _) if previous.fan_out.is_some() => {
+            format!("its input is the array of answers of fan-out step {:?}", previous.name)
+        }
+        _ => return None,
+    };
+    Some(
+        Diagnostic::warning(
+            format!("steps[{index}].catch[0]"),
+            Some(catch.span.clone()),
+            format!(
+                "step {:?} catches errors, but {why}: Step Functions cannot put a caught error at $.error of an \
+                 array, and fails the execution with States.ResultPathMatchFailure instead of following the catch",
+                step.name
+            ),
+        )
+        .with_help(
+            "catch on a step whose input is an object (the fan-out step itself, when it reads its array from an \
+             object), or let a failed item's error stay in the result (tolerated_failure_percentage = 100)",
+        ),
     )
 }
 

@@ -11,7 +11,8 @@ use super::names::tag_path;
 use crate::diagnostic::Diagnostic;
 use crate::limits::{self, Limit, thousands, with_unit};
 use crate::model::{
-    CatchTarget, DerivedName, FanOut, MESSAGE_CONTEXT, MESSAGE_CONTEXT_FIELD, MESSAGE_ITEM_INDEX, MODULE_TAG_KEYS, Model, NameOrigin, Step,
+    CatchTarget, DerivedName, FanOut, MESSAGE_CONTEXT, MESSAGE_CONTEXT_FIELD, MESSAGE_ITEM_INDEX, MODULE_TAG_KEYS,
+    Model, NameOrigin, Step,
 };
 use crate::spec::{Span, Spec};
 
@@ -289,7 +290,10 @@ fn state_names(spec: &Spec, model: &Model) -> Vec<Diagnostic> {
     let mut inner = Vec::new();
     for (index, step) in model.steps.iter().enumerate() {
         if step.fan_out.is_some() {
-            let span = steps.get(index).and_then(|s| s.for_each.as_ref()).map(|f| f.span.clone());
+            let span = steps
+                .get(index)
+                .and_then(|s| s.for_each.as_ref())
+                .map(|f| f.span.clone());
             inner.push((index, span.unwrap_or(0..0), fan_out_states(step)));
         }
     }
@@ -321,7 +325,7 @@ fn state_names(spec: &Spec, model: &Model) -> Vec<Diagnostic> {
                         path.clone(),
                         Some(span.clone()),
                         format!("the state this step's Map runs for each item, {state:?}, is also {first}'s"),
-                        )
+                    )
                     .with_help("rename one of the steps: state names are unique across the whole state machine"),
                 );
             }
@@ -808,5 +812,25 @@ mod tests {
             jitter: false,
         });
         assert_eq!(step_events(&step), 2 + 4 * 100);
+    }
+
+    #[test]
+    fn a_fan_out_step_records_its_map_and_every_item() {
+        let mut step = crate::load_model(
+            "name = \"d\"\n[[steps]]\nname = \"A\"\nqueue = \"q\"\nfor_each = \"$.x\"\nmax_items = 10\n\
+             [[steps.retry]]\nattempts = 2\n[queues.q]\n",
+            "sfngen.toml",
+        )
+        .unwrap()
+        .steps
+        .remove(0);
+        // The Map's 4, and per item: the iteration's 2, the task state's 2 and 4 per attempt (3 attempts).
+        assert_eq!(step_events(&step), 4 + 10 * (2 + 2 + 4 * 3));
+        if let Some(fan_out) = step.fan_out.as_mut() {
+            fan_out.tolerate_failures = true;
+            fan_out.max_items = None;
+        }
+        // Tolerated failures add the Pass state's 2; unset max_items, as many items as a state input holds.
+        assert_eq!(step_events(&step), 4 + 131_071 * (2 + 2 + 4 * 3 + 2));
     }
 }

@@ -143,6 +143,8 @@ pub enum TextRule {
     LaterStep,
     /// A JSONPath into the state input.
     JsonPath,
+    /// A reference path into the state input: a JSONPath that selects one node.
+    ReferencePath,
     /// An error name of 1 to 256 characters.
     ErrorName,
     /// `sqs`, `kms`, a KMS key ARN or `alias/...`.
@@ -391,7 +393,7 @@ pub const FOR_EACH: Key<Text> = Key {
     rule: Text {
         required: false,
         default: None,
-        allows: TextRule::JsonPath,
+        allows: TextRule::ReferencePath,
     },
 };
 /// `steps[].max_concurrency`.
@@ -909,6 +911,11 @@ impl TextRule {
             TextRule::JsonPath => {
                 "a path Step Functions reads: `$` (or `$$`, the context object), then any of `.name`, \
                                    `['name']`, `[N]`, `[N,M]`, `[N:M]`, `[*]`, `.*`, `..name`"
+                    .into()
+            }
+            TextRule::ReferencePath => {
+                "a path Step Functions reads to one node: `$` (or `$$`, the context object), then any of `.name`, \
+                 `['name']`, `[N]`"
                     .into()
             }
             TextRule::ErrorName => format!("1..{MAX_ERROR_NAME_CHARS} characters"),
