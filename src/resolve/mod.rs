@@ -19,7 +19,10 @@ mod steps;
 mod values;
 
 pub use guard_rails::guard_rails;
-pub use limits::{EVENTS_PER_ATTEMPT, EVENTS_PER_EXECUTION, EVENTS_PER_STATE, input_rooms, step_events};
+pub use limits::{
+    EVENTS_PER_ATTEMPT, EVENTS_PER_EXECUTION, EVENTS_PER_ITERATION, EVENTS_PER_MAP, EVENTS_PER_STATE, input_rooms,
+    step_events,
+};
 
 use std::collections::BTreeSet;
 
