@@ -513,9 +513,9 @@ fn step_state<'a>(step: &'a Step, fifo: bool, next: Option<&'a str>, values: &Va
     State::Map(Box::new(MapState {
         kind: "Map",
         comment: values.owned_text(format!(
-            "Sends one message per item of {} to queue \"{}\" and waits for each item's callback; the result is \
-             the answers, in item order; {tolerance}.",
-            fan_out.items_path, step.queue
+            "Runs the callback task once per item of {}, one message and one token each; the result is the \
+             answers, in item order; {tolerance}.",
+            fan_out.items_path
         )),
         items_path: values.text(&fan_out.items_path),
         item_selector: ItemSelector,
