@@ -15,6 +15,9 @@ import uuid
 import pytest
 
 from harness import ROOT, CallbackFunction, Deployment, render
+from iam_eval import denied
+from lambda_service import InvokeApi, SerialFunction
+from test_worker import Worker, WorkerRole, authorizations, readme_worker
 from tfstack import lifecycle
 
 SPEC = ROOT / "examples" / "fanout" / "sfngen.toml"
@@ -162,6 +165,38 @@ def test_an_item_that_fails_fails_the_step_and_its_catch_routes_the_error(fanout
     kind, reply = function.invoke({"token": waiting[other]["token"], "output": {}})
     assert kind == "response" and reply["outcome"] == "token_spent", reply
     assert nothing_more(deployment, "packing", 1)
+
+
+def test_the_readmes_worker_loop_keys_each_item_apart_and_drives_the_fan_out_to_succeeded(fanout, stacks, moto):
+    """The module README's worker loop, run unchanged (tests/e2e/test_worker.py's harness), one process per queue with
+    a role holding only that queue's worker policy: its task key includes `item_index`, so the items of one step
+    (same execution, same state) are done apart and each gets its own answer; every call it makes is allowed."""
+    deployment, function = fanout
+    outputs = deployment.outputs
+    code = readme_worker(stacks["fan_out"].stack.dir / "modules" / MODULE)
+    assert '"item_index"' in code
+    invoke_api = InvokeApi(SerialFunction(function), function.configuration)
+    roles, workers, calls, logs = {}, {}, {}, {}
+    lines = [{"sku": "cherry"}, {"sku": "grape"}, {"sku": "melon"}]
+    try:
+        for key, url in deployment.queue_urls.items():
+            roles[key] = WorkerRole(moto, outputs["worker_policy_json_by_queue"][key])
+            workers[key] = Worker(code, url, outputs["callback_function_name"], roles[key], moto, invoke_api)
+        execution = deployment.start(f"worker-{uuid.uuid4().hex[:10]}", {"lines": lines})
+        done = deployment.wait_for_end(execution, timeout=120)
+    finally:
+        for key, worker in workers.items():
+            calls[key], logs[key] = worker.calls(), worker.logs()
+            worker.stop()
+        for role in roles.values():
+            role.delete()
+        invoke_api.stop()
+    assert done["status"] == "SUCCEEDED", (done, logs)
+    # Each item's answer is the README's do_the_work of that item, twice over (two fan-out steps), in item order.
+    assert json.loads(done["output"]) == [{"done": True, "input": {"done": True, "input": line}} for line in lines]
+    for key in workers:
+        needed = authorizations(calls[key], function.configuration["FunctionArn"], {})
+        assert denied(json.loads(outputs["worker_policy_json_by_queue"][key]), needed) == [], key
 
 
 def test_a_second_plan_finds_nothing_to_change(stacks):
