@@ -481,14 +481,39 @@ fn step_state<'a>(step: &'a Step, fifo: bool, next: Option<&'a str>, values: &Va
     let Some(fan_out) = step.fan_out.as_ref() else {
         return State::Task(Box::new(task_state(step, fifo, Flow::Step(next), values)));
     };
+    let tolerance = if fan_out.tolerate_failures {
+        "a failed item leaves its error in its place"
+    } else {
+        "an item that fails fails the Map"
+    };
+    State::Map(Box::new(MapState {
+        kind: "Map",
+        comment: values.owned_text(format!(
+            "Runs the callback task once per item of {}, one message and one token each; the result is the \
+             answers, in item order; {tolerance}.",
+            fan_out.items_path
+        )),
+        items_path: values.text(&fan_out.items_path),
+        item_selector: ItemSelector,
+        max_concurrency: fan_out.max_concurrency,
+        item_processor: item_processor(step, fan_out, fifo, values),
+        catch: step.catch.iter().map(|catch| catcher(catch, values)).collect(),
+        end: next.is_none().then_some(true),
+        next: next.map(|next| values.text(next)),
+    }))
+}
+
+/// What a fan-out step's Map runs for each item: the step's callback Task and, failures tolerated, the Pass state
+/// its catcher goes to.
+fn item_processor<'a>(step: &'a Step, fan_out: &FanOut, fifo: bool, values: &Values) -> ItemProcessor<'a> {
     let task_name = FanOut::task_state(&step.name);
     let failed_name = FanOut::failed_state(&step.name);
-    let mut states = OrderedMap::default();
     let flow = Flow::Item {
         failed: fan_out
             .tolerate_failures
             .then(|| values.owned_text(failed_name.clone())),
     };
+    let mut states = OrderedMap::default();
     states.insert(
         values.owned_text(task_name.clone()),
         State::Task(Box::new(task_state(step, fifo, flow, values))),
@@ -505,30 +530,11 @@ fn step_state<'a>(step: &'a Step, fifo: bool, next: Option<&'a str>, values: &Va
         };
         states.insert(values.owned_text(failed_name), State::Pass(pass));
     }
-    let tolerance = if fan_out.tolerate_failures {
-        "a failed item leaves its error in its place"
-    } else {
-        "an item that fails fails the Map"
-    };
-    State::Map(Box::new(MapState {
-        kind: "Map",
-        comment: values.owned_text(format!(
-            "Runs the callback task once per item of {}, one message and one token each; the result is the \
-             answers, in item order; {tolerance}.",
-            fan_out.items_path
-        )),
-        items_path: values.text(&fan_out.items_path),
-        item_selector: ItemSelector,
-        max_concurrency: fan_out.max_concurrency,
-        item_processor: ItemProcessor {
-            processor_config: ProcessorConfig { mode: "INLINE" },
-            start_at: values.owned_text(task_name),
-            states,
-        },
-        catch: step.catch.iter().map(|catch| catcher(catch, values)).collect(),
-        end: next.is_none().then_some(true),
-        next: next.map(|next| values.text(next)),
-    }))
+    ItemProcessor {
+        processor_config: ProcessorConfig { mode: "INLINE" },
+        start_at: values.owned_text(task_name),
+        states,
+    }
 }
 
 /// Where a callback Task goes on.
