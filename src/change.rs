@@ -403,6 +403,18 @@ mod tests {
     }
 
     #[test]
+    fn a_step_becoming_a_fan_out_map_replaces_nothing() {
+        // Only the definition changes, which Terraform updates in place: no stateful resource is replaced.
+        let fan_out = BASE.replace(
+            "queue = \"jobs\"\n",
+            "queue = \"jobs\"\nfor_each = \"$.items\"\nmax_concurrency = 4\ntolerated_failure_percentage = 100\n",
+        );
+        assert_ne!(fan_out, BASE);
+        assert_eq!(compare(&record(BASE), &record(&fan_out)).changes, []);
+        assert_eq!(compare(&record(&fan_out), &record(BASE)).changes, []);
+    }
+
+    #[test]
     fn turning_a_queue_fifo_replaces_it_and_its_dead_letter_queue() {
         let report = compare(&record(BASE), &record(&format!("{BASE}fifo = true\n")));
         assert_eq!(

@@ -464,6 +464,27 @@ pub const STATE_MACHINE_VERSIONS: Limit = Limit {
     source: "https://docs.aws.amazon.com/step-functions/latest/apireference/API_PublishStateMachineVersion.html",
 };
 
+/// Step Functions quotas: the input or output of a task, state or execution is at most 256 KiB as UTF-8 (the
+/// quota [`TASK_PARAMETERS`] checks a task's parameters against): what bounds the items of a fan-out step's
+/// array when its `max_items` is unset.
+pub const STATE_INPUT: Limit = Limit {
+    id: "states.state_input",
+    what: "a state's input",
+    figure: 262_144,
+    unit: Unit::Bytes,
+    source: "https://docs.aws.amazon.com/step-functions/latest/dg/service-quotas.html",
+};
+
+/// Step Functions: an inline Map state runs at most 40 iterations at once, whatever its `MaxConcurrency`; the
+/// range of `steps[].max_concurrency` (a key's range, checked where the spec is read, so not a row of [`TABLE`]).
+pub const INLINE_MAP_CONCURRENCY: Limit = Limit {
+    id: "states.inline_map_concurrency",
+    what: "the iterations an inline Map state runs at once",
+    figure: 40,
+    unit: Unit::Items,
+    source: "https://docs.aws.amazon.com/step-functions/latest/dg/state-map-inline.html",
+};
+
 /// The limits an applied module reaches over its life, never at render time (so no render checks them, and
 /// `tests/limits.rs` measures none): the module README says, for each, what happens there and what to do.
 pub const LIVED_WITH: &[&Limit] = &[&STATE_MACHINE_VERSIONS];

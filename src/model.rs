@@ -278,6 +278,58 @@ pub struct Step {
     pub retry: Vec<Retry>,
     /// Catchers, in order.
     pub catch: Vec<Catch>,
+    /// `for_each`: the step is an inline Map state over an array of the state input, one callback task (one
+    /// message, one token) per item; `None`: the step is the callback Task itself.
+    pub fan_out: Option<FanOut>,
+}
+
+/// A step that waits on one callback per item of an array: an inline Map state whose item processor is the
+/// step's callback Task. The Map keeps the step's name (so `next`, catch targets and `StartAt` are unchanged)
+/// and its Catch; the Task inside takes the step's timeout, heartbeat and Retry, each per item.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FanOut {
+    /// `ItemsPath`: the JSONPath of the array in the state input.
+    pub items_path: String,
+    /// `MaxConcurrency`: at most this many items wait at once; `None` writes no `MaxConcurrency` (no limit but
+    /// inline mode's own, [`crate::limits::INLINE_MAP_CONCURRENCY`]).
+    pub max_concurrency: Option<u32>,
+    /// The most items the author expects the array to hold: the execution history estimate counts this many.
+    /// Step Functions does not enforce it; `None`: as many as the largest state input can hold.
+    pub max_items: Option<u32>,
+    /// `tolerated_failure_percentage = 100`: an item whose task fails (after its retries) puts
+    /// `{"index", "item", "error"}` in its place of the result instead of failing the Map.
+    pub tolerate_failures: bool,
+}
+
+impl FanOut {
+    /// The field of an item processor's input that holds the item (its `ItemSelector` puts it there).
+    pub const ITEM_FIELD: &'static str = "item";
+    /// The field of an item processor's input that holds the item's index in the array.
+    pub const INDEX_FIELD: &'static str = "index";
+    /// What the item processor's input is made of: each field a path into Step Functions' context object,
+    /// which holds the item and its index only while the Map selects an item
+    /// (https://docs.aws.amazon.com/step-functions/latest/dg/input-output-itemselector.html).
+    pub const ITEM_SELECTOR: [(&'static str, &'static str); 2] = [
+        (Self::INDEX_FIELD, "$$.Map.Item.Index"),
+        (Self::ITEM_FIELD, "$$.Map.Item.Value"),
+    ];
+
+    /// The name of the callback Task inside the Map of step `step`: state names are unique across a whole
+    /// state machine, the Map's item processor included.
+    pub fn task_state(step: &str) -> String {
+        format!("{step}{}", Self::TASK_SUFFIX)
+    }
+
+    /// What [`Self::task_state`] adds to the step's name.
+    pub const TASK_SUFFIX: &'static str = " item";
+
+    /// The name of the Pass state a tolerated failure goes to.
+    pub fn failed_state(step: &str) -> String {
+        format!("{step}{}", Self::FAILED_SUFFIX)
+    }
+
+    /// What [`Self::failed_state`] adds to the step's name.
+    pub const FAILED_SUFFIX: &'static str = " item failed";
 }
 
 impl Step {
@@ -965,6 +1017,11 @@ pub const MESSAGE_CONTEXT: [(&str, &str); 5] = [
     ("retry_count", "$$.State.RetryCount"),
     ("redrive_count", "$$.Execution.RedriveCount"),
 ];
+
+/// What a fan-out step's message `context` holds besides [`MESSAGE_CONTEXT`]: the item's index in the array
+/// (0 first), a path into the item processor's input, where the Map's `ItemSelector` put `$$.Map.Item.Index`
+/// ([`FanOut::ITEM_SELECTOR`]). `execution`, `state` and `item_index` together are a fan-out message's idempotency key.
+pub const MESSAGE_ITEM_INDEX: (&str, &str) = ("item_index", "$.index");
 
 /// The callback Lambda package's file name inside the module.
 pub const LAMBDA_ZIP_FILE: &str = "callback.zip";

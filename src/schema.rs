@@ -170,7 +170,7 @@ fn text_schema(rule: TextRule) -> Value {
             json!({ "type": "string", "pattern": resource_name_pattern() })
         }
         TextRule::StateName => json!({ "type": "string", "pattern": state_name_pattern() }),
-        TextRule::JsonPath => json!({ "type": "string", "pattern": "^\\$" }),
+        TextRule::JsonPath | TextRule::ReferencePath => json!({ "type": "string", "pattern": "^\\$" }),
         TextRule::ErrorName => json!({ "type": "string", "minLength": 1, "maxLength": MAX_ERROR_NAME_CHARS }),
         TextRule::Encryption => key_choice("sqs"),
         TextRule::TopicEncryption => key_choice("sns"),

@@ -61,6 +61,8 @@ struct NearStep {
     retries: Vec<u32>,
     /// Fail catches: `(errors, Fail error)`.
     fails: usize,
+    /// `for_each`, with `max_items` (unset: as many as a state input holds) and failures tolerated.
+    fan_out: Option<(Option<u32>, bool)>,
 }
 
 /// A `name` or queue key: often at its 32 characters.
@@ -220,8 +222,12 @@ fn near() -> impl Strategy<Value = Near> {
                         0..queue_count,
                         0usize..3,
                         prop::bool::weighted(0.1),
+                        prop::option::weighted(0.15, (prop::option::of(1u32..2_000), any::<bool>())),
                     )
-                        .prop_map(|(name, queue, fails, retried)| NearStep {
+                        .prop_map(|(name, queue, fails, retried, fan_out)| NearStep {
+                            // A long name fans out rarely: its item states' names would pass 80 characters (a
+                            // refusal `tests/cli` covers), and would take most cases with them.
+                            fan_out: fan_out.filter(|_| name.chars().count() <= 80 - " item failed".len()),
                             name,
                             queue,
                             other_channel: None,
@@ -316,6 +322,15 @@ fn to_toml(near: &Near) -> String {
         ));
         if let Some(bytes) = step.message_bytes {
             text.push_str(&format!("message = {{ blob = \"{}\" }}\n", "b".repeat(bytes)));
+        }
+        if let Some((max_items, tolerated)) = step.fan_out {
+            text.push_str("for_each = \"$.items\"\nmax_concurrency = 10\n");
+            if let Some(items) = max_items {
+                text.push_str(&format!("max_items = {items}\n"));
+            }
+            if tolerated {
+                text.push_str("tolerated_failure_percentage = 100\n");
+            }
         }
         for attempts in &step.retries {
             text.push_str(&format!(
@@ -715,8 +730,46 @@ fn measure(model: &sfngen::model::Model, warnings: &[sfngen::diagnostic::Diagnos
     assert_eq!(states.len(), model.steps.len() + fails, "a state name is used twice");
     let mut events = sfngen::resolve::EVENTS_PER_EXECUTION;
     let mut history_over = false;
+    let mut names = BTreeSet::new();
     for (name, state) in states {
         m.add(&limits::STATE_NAME, name.clone(), name.chars().count() as u64);
+        assert!(names.insert(name.clone()), "{name}: a state name is used twice");
+        // A fan-out step: its Map's events, and each item's: the iteration's, its Task's (measured below, per item)
+        // and, with failures tolerated, its Pass state's. The items: the spec's max_items, or as many as a state
+        // input holds (`[0,0,...]`: two bytes an item).
+        let (state, per_item) = match state["ItemProcessor"]["States"].as_object() {
+            Some(inner) => {
+                let step = model.steps.iter().find(|s| &s.name == name).unwrap();
+                let fan_out = step.fan_out.as_ref().unwrap();
+                let items = fan_out
+                    .max_items
+                    .map_or((limits::STATE_INPUT.figure - 1) / 2, u64::from);
+                let mut task = None;
+                let mut pass = 0;
+                for (inner_name, inner_state) in inner {
+                    m.add(
+                        &limits::STATE_NAME,
+                        inner_name.clone(),
+                        inner_name.chars().count() as u64,
+                    );
+                    assert!(
+                        names.insert(inner_name.clone()),
+                        "{inner_name}: a state name is used twice"
+                    );
+                    match inner_state["Type"].as_str() {
+                        Some("Task") => task = Some(inner_state),
+                        Some("Pass") => pass += sfngen::resolve::EVENTS_PER_STATE,
+                        other => panic!("{inner_name}: a {other:?} state in a fan-out step"),
+                    }
+                }
+                events += sfngen::resolve::EVENTS_PER_MAP;
+                (
+                    task.unwrap(),
+                    Some((items, sfngen::resolve::EVENTS_PER_ITERATION + pass)),
+                )
+            }
+            None => (state, None),
+        };
         let Some(parameters) = state.get("Parameters") else {
             continue;
         };
@@ -756,7 +809,11 @@ fn measure(model: &sfngen::model::Model, warnings: &[sfngen::diagnostic::Diagnos
             .as_array()
             .map(|r| r.iter().map(|r| r["MaxAttempts"].as_u64().unwrap()).sum::<u64>())
             .unwrap_or(0);
-        events += sfngen::resolve::EVENTS_PER_STATE + sfngen::resolve::EVENTS_PER_ATTEMPT * attempts;
+        let task = sfngen::resolve::EVENTS_PER_STATE + sfngen::resolve::EVENTS_PER_ATTEMPT * attempts;
+        events += match per_item {
+            Some((items, item_own)) => items * (item_own + task),
+            None => task,
+        };
         history_over |= !limits::EXECUTION_HISTORY.allows(events);
     }
     // The history is a warning, not an error: a path that can exceed it is warned about at a step.

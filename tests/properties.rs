@@ -47,6 +47,8 @@ struct GenStep {
     retry_errors: Option<Vec<String>>,
     /// One `[[steps.catch]]` ending in a Fail state, when present.
     fail: Option<GenFail>,
+    /// `for_each = "$.items"`, with `max_concurrency` when present and failures tolerated or not.
+    fan_out: Option<(Option<u32>, bool)>,
 }
 
 /// A `[[steps.catch]]` with `fail = { error, cause }`.
@@ -125,8 +127,9 @@ fn step() -> impl Strategy<Value = GenStep> {
         prop::collection::vec((template_text(), template_text()), 0..3),
         prop::option::of(error_names()),
         prop::option::of(fail),
+        prop::option::weighted(0.3, (prop::option::of(1u32..=40), any::<bool>())),
     )
-        .prop_map(|(queue, timeout, beat, message, retry_errors, fail)| GenStep {
+        .prop_map(|(queue, timeout, beat, message, retry_errors, fail, fan_out)| GenStep {
             name: String::new(),
             queue,
             other_channel: None,
@@ -135,6 +138,7 @@ fn step() -> impl Strategy<Value = GenStep> {
             message: unique_keys(message),
             retry_errors,
             fail,
+            fan_out,
         })
 }
 
@@ -254,6 +258,15 @@ fn step_toml(step: &GenStep, s: &GenSpec) -> String {
     }
     if let Some(h) = step.heartbeat_seconds {
         text.push_str(&format!("heartbeat = \"{h}s\"\n"));
+    }
+    if let Some((concurrency, tolerated)) = step.fan_out {
+        text.push_str("for_each = \"$.items\"\n");
+        if let Some(n) = concurrency {
+            text.push_str(&format!("max_concurrency = {n}\n"));
+        }
+        if tolerated {
+            text.push_str("tolerated_failure_percentage = 100\n");
+        }
     }
     if !step.message.is_empty() {
         let fields: Vec<String> = step
@@ -443,6 +456,15 @@ fn generated_specs_render_valid_deterministic_modules() {
             );
             let fails = s.steps.iter().filter(|step| step.fail.is_some()).count();
             prop_assert_eq!(json["States"].as_object().unwrap().len(), s.steps.len() + fails);
+            // A fan-out step is a Map holding its callback Task (and, failures tolerated, a Pass state).
+            for step in &s.steps {
+                let state = &json["States"][&step.name];
+                let inner = state["ItemProcessor"]["States"]
+                    .as_object()
+                    .map_or(0, |states| states.len());
+                let expected = step.fan_out.map_or(0, |(_, tolerated)| 1 + usize::from(tolerated));
+                prop_assert_eq!(inner, expected, "{}", step.name);
+            }
             definitions.borrow_mut().push(evaluated);
             if definitions.borrow().len() % CONSOLE_SAMPLE_EVERY == 1 {
                 console_samples.borrow_mut().push(source);

@@ -100,7 +100,22 @@ fn the_templatefile_call_evaluates_to_asl_that_validates() {
             "{label}: what templatefile() evaluates to is not the spec's workflow"
         );
         let states = json["States"].as_object().expect("States");
-        for state in states.values().filter(|s| s["Type"] == "Task") {
+        // A fan-out step's callback Task is inside its Map's item processor.
+        let tasks: Vec<&serde_json::Value> = states
+            .values()
+            .flat_map(|s| match s["ItemProcessor"]["States"].as_object() {
+                Some(inner) => inner.values().collect(),
+                None => vec![s],
+            })
+            .filter(|s| s["Type"] == "Task")
+            .collect();
+        let fan_outs = states.values().filter(|s| s["Type"] == "Map").count();
+        assert_eq!(
+            tasks.len(),
+            model.steps.len(),
+            "{label}: one callback Task per step ({fan_outs} of them in a Map)"
+        );
+        for state in tasks {
             assert_eq!(state["Resource"], "arn:aws:states:::sqs:sendMessage.waitForTaskToken");
             assert_eq!(state["Parameters"]["MessageBody"]["token.$"], "$$.Task.Token");
             assert!(

@@ -18,7 +18,8 @@ use serde_json::Value;
 
 use super::{ASL_FILE, GeneratedFile, channel_var, generated_header};
 use crate::model::{
-    Catch, CatchTarget, Channel, MESSAGE_CONTEXT, MESSAGE_CONTEXT_FIELD, MESSAGE_GROUP_ID, Model, Retry, Step,
+    Catch, CatchTarget, Channel, FanOut, MESSAGE_CONTEXT, MESSAGE_CONTEXT_FIELD, MESSAGE_GROUP_ID, MESSAGE_ITEM_INDEX,
+    Model, Retry, Step,
 };
 
 /// Renders the ASL file: spec text escaped for `templatefile()`, placeholders in.
@@ -203,8 +204,7 @@ impl<'a> Definition<'a> {
         let mut states = OrderedMap::default();
         for (index, step) in model.steps.iter().enumerate() {
             let next = model.steps.get(index + 1).map(|s| s.name.as_str());
-            let task = task_state(model, step, next, values);
-            states.insert(values.text(&step.name), State::Task(Box::new(task)));
+            states.insert(values.text(&step.name), step_state(model, step, next, values));
         }
         for step in &model.steps {
             for catch in &step.catch {
@@ -274,7 +274,66 @@ impl<V: Serialize> Serialize for OrderedMap<'_, V> {
 #[serde(untagged)]
 enum State<'a> {
     Task(Box<Task<'a>>),
+    Map(Box<MapState<'a>>),
+    Pass(Pass<'a>),
     Fail(Fail<'a>),
+}
+
+/// A fan-out step: an inline Map over the step's array, whose item processor is the step's callback Task.
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct MapState<'a> {
+    #[serde(rename = "Type")]
+    kind: &'static str,
+    comment: Cow<'a, str>,
+    items_path: Cow<'a, str>,
+    item_selector: ItemSelector,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    max_concurrency: Option<u32>,
+    item_processor: ItemProcessor<'a>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    catch: Vec<Catcher<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    next: Option<Cow<'a, str>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    end: Option<bool>,
+}
+
+/// Each item processor's input: the item and its index ([`FanOut::ITEM_SELECTOR`]).
+struct ItemSelector;
+
+impl Serialize for ItemSelector {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(Some(FanOut::ITEM_SELECTOR.len()))?;
+        for (field, path) in FanOut::ITEM_SELECTOR {
+            map.serialize_entry(&format!("{field}.$"), path)?;
+        }
+        map.end()
+    }
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct ItemProcessor<'a> {
+    processor_config: ProcessorConfig,
+    start_at: Cow<'a, str>,
+    states: OrderedMap<'a, State<'a>>,
+}
+
+#[derive(Serialize)]
+struct ProcessorConfig {
+    #[serde(rename = "Mode")]
+    mode: &'static str,
+}
+
+/// Where a tolerated failure ends its item: the item processor's input with the error at `error`.
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct Pass<'a> {
+    #[serde(rename = "Type")]
+    kind: &'static str,
+    comment: Cow<'a, str>,
+    end: bool,
 }
 
 #[derive(Serialize)]
@@ -345,6 +404,8 @@ struct MessageBody<'a> {
     input_path: Cow<'a, str>,
     fields: &'a [(String, Value)],
     escaped: bool,
+    /// A fan-out step's: `context` holds the item's index too.
+    item_index: bool,
 }
 
 impl Serialize for MessageBody<'_> {
@@ -352,7 +413,12 @@ impl Serialize for MessageBody<'_> {
         let mut map = serializer.serialize_map(Some(3 + self.fields.len()))?;
         map.serialize_entry("input.$", &self.input_path)?;
         map.serialize_entry("token.$", "$$.Task.Token")?;
-        map.serialize_entry(MESSAGE_CONTEXT_FIELD, &Context)?;
+        map.serialize_entry(
+            MESSAGE_CONTEXT_FIELD,
+            &Context {
+                item_index: self.item_index,
+            },
+        )?;
         for (key, value) in self.fields {
             map.serialize_entry(
                 &SpecData::new(key.as_str(), self.escaped),
@@ -363,13 +429,20 @@ impl Serialize for MessageBody<'_> {
     }
 }
 
-/// The message's `context`: each field a path into Step Functions' context object, filled in when the task starts.
-struct Context;
+/// The message's `context`: each field a path into Step Functions' context object, filled in when the task starts;
+/// in a fan-out step's, the item's index too ([`MESSAGE_ITEM_INDEX`]).
+struct Context {
+    item_index: bool,
+}
 
 impl Serialize for Context {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let mut map = serializer.serialize_map(Some(MESSAGE_CONTEXT.len()))?;
+        let mut map = serializer.serialize_map(Some(MESSAGE_CONTEXT.len() + usize::from(self.item_index)))?;
         for (field, path) in MESSAGE_CONTEXT {
+            map.serialize_entry(&format!("{field}.$"), path)?;
+        }
+        if self.item_index {
+            let (field, path) = MESSAGE_ITEM_INDEX;
             map.serialize_entry(&format!("{field}.$"), path)?;
         }
         map.end()
@@ -460,7 +533,108 @@ struct Catcher<'a> {
     next: Cow<'a, str>,
 }
 
-fn task_state<'a>(model: &'a Model, step: &'a Step, next: Option<&'a str>, values: &Values) -> Task<'a> {
+/// A step's state: its callback Task, or, for a fan-out step, the Map that runs that Task for each item.
+fn step_state<'a>(model: &'a Model, step: &'a Step, next: Option<&'a str>, values: &Values) -> State<'a> {
+    let Some(fan_out) = step.fan_out.as_ref() else {
+        return State::Task(Box::new(task_state(model, step, Flow::Step(next), values)));
+    };
+    let tolerance = if fan_out.tolerate_failures {
+        "a failed item leaves its error in its place"
+    } else {
+        "an item that fails fails the Map"
+    };
+    State::Map(Box::new(MapState {
+        kind: "Map",
+        comment: values.owned_text(format!(
+            "Runs the callback task once per item of {}, one message and one token each; the result is the \
+             answers, in item order; {tolerance}.",
+            fan_out.items_path
+        )),
+        items_path: values.text(&fan_out.items_path),
+        item_selector: ItemSelector,
+        max_concurrency: fan_out.max_concurrency,
+        item_processor: item_processor(model, step, fan_out, values),
+        catch: step.catch.iter().map(|catch| catcher(catch, values)).collect(),
+        end: next.is_none().then_some(true),
+        next: next.map(|next| values.text(next)),
+    }))
+}
+
+/// What a fan-out step's Map runs for each item: the step's callback Task and, failures tolerated, the Pass state
+/// its catcher goes to.
+fn item_processor<'a>(model: &'a Model, step: &'a Step, fan_out: &FanOut, values: &Values) -> ItemProcessor<'a> {
+    let task_name = FanOut::task_state(&step.name);
+    let failed_name = FanOut::failed_state(&step.name);
+    let flow = Flow::Item {
+        failed: fan_out
+            .tolerate_failures
+            .then(|| values.owned_text(failed_name.clone())),
+    };
+    let mut states = OrderedMap::default();
+    states.insert(
+        values.owned_text(task_name.clone()),
+        State::Task(Box::new(task_state(model, step, flow, values))),
+    );
+    if fan_out.tolerate_failures {
+        let pass = Pass {
+            kind: "Pass",
+            comment: values.owned_text(
+                "A failed item (tolerated_failure_percentage = 100): its place in the result holds its index, the \
+                 item and the error, and the other items go on."
+                    .to_string(),
+            ),
+            end: true,
+        };
+        states.insert(values.owned_text(failed_name), State::Pass(pass));
+    }
+    ItemProcessor {
+        processor_config: ProcessorConfig { mode: "INLINE" },
+        start_at: values.owned_text(task_name),
+        states,
+    }
+}
+
+/// Where a callback Task goes on.
+enum Flow<'a> {
+    /// A step's own Task: the next step, or the end; the step's catchers.
+    Step(Option<&'a str>),
+    /// The Task inside a fan-out step's Map: the end of the item; its catcher, when failures are tolerated.
+    Item { failed: Option<Cow<'a, str>> },
+}
+
+/// The item processor's input path for a step's `input_path`: within the item, unless it reads the context object.
+fn item_input_path(input_path: &str) -> String {
+    match input_path.strip_prefix('$') {
+        Some(rest) if !rest.starts_with('$') => format!("$.{}{rest}", FanOut::ITEM_FIELD),
+        _ => input_path.to_string(),
+    }
+}
+
+fn task_state<'a>(model: &'a Model, step: &'a Step, flow: Flow<'a>, values: &Values) -> Task<'a> {
+    let (input_path, item_index) = match step.fan_out {
+        Some(_) => (values.owned_text(item_input_path(&step.input_path)), true),
+        None => (values.text(&step.input_path), false),
+    };
+    let (catch, next, end) = match flow {
+        Flow::Step(next) => (
+            step.catch.iter().map(|catch| catcher(catch, values)).collect(),
+            next.map(|next| values.text(next)),
+            next.is_none().then_some(true),
+        ),
+        Flow::Item { failed } => (
+            failed
+                .map(|failed| {
+                    vec![Catcher {
+                        error_equals: vec![Cow::Borrowed(crate::spec::keys::ALL_ERRORS)],
+                        result_path: "$.error",
+                        next: failed,
+                    }]
+                })
+                .unwrap_or_default(),
+            None,
+            Some(true),
+        ),
+    };
     Task {
         kind: "Task",
         comment: values.owned_text(format!(
@@ -469,23 +643,28 @@ fn task_state<'a>(model: &'a Model, step: &'a Step, next: Option<&'a str>, value
             step.channel.key()
         )),
         resource: values.task_resource(&step.channel),
-        parameters: parameters(model, step, values),
+        parameters: parameters(
+            model,
+            step,
+            MessageBody {
+                input_path,
+                fields: &step.message_fields,
+                escaped: values.escaped(),
+                item_index,
+            },
+            values,
+        ),
         timeout_seconds: step.timeout_seconds,
         heartbeat_seconds: step.heartbeat_seconds,
         retry: step.retry.iter().map(|retry| retrier(retry, values)).collect(),
-        catch: step.catch.iter().map(|catch| catcher(catch, values)).collect(),
-        end: next.is_none().then_some(true),
-        next: next.map(|next| values.text(next)),
+        catch,
+        end,
+        next,
     }
 }
 
 /// The parameters of a step's Task on its channel.
-fn parameters<'a>(model: &'a Model, step: &'a Step, values: &Values) -> Parameters<'a> {
-    let message = MessageBody {
-        input_path: values.text(&step.input_path),
-        fields: &step.message_fields,
-        escaped: values.escaped(),
-    };
+fn parameters<'a>(model: &'a Model, step: &'a Step, message: MessageBody<'a>, values: &Values) -> Parameters<'a> {
     let address = values.address(&step.channel);
     // One message group per execution: messages of one execution stay in order, executions run in parallel.
     // The group id is a hash of the execution's ARN, not its name, which may hold letters SQS and SNS refuse there.
@@ -573,6 +752,68 @@ fn error_names<'a>(errors: &'a [String], values: &Values) -> Vec<Cow<'a, str>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_fan_out_step_is_a_map_whose_item_processor_is_the_callback_task() {
+        let spec = "name = \"d\"\n[[steps]]\nname = \"A\"\nqueue = \"q\"\nfor_each = \"$.lines\"\nmax_concurrency = 3\n\
+                    input_path = \"$.sku\"\ntimeout = \"1h\"\n[[steps.retry]]\n[[steps.catch]]\nnext = \"B\"\n\
+                    [[steps]]\nname = \"B\"\nqueue = \"q\"\nfor_each = \"$\"\ntolerated_failure_percentage = 100\n[queues.q]\n";
+        let model = crate::load_model(spec, "sfngen.toml").unwrap();
+        let url = |var: &str| format!("https://sqs.example/{}", var.trim_start_matches("queue_url_"));
+        let definition = deployed_definition(&model, "aws", &url);
+        let map = &definition["States"]["A"];
+        assert_eq!(map["Type"], "Map");
+        assert_eq!(map["ItemsPath"], "$.lines");
+        assert_eq!(map["MaxConcurrency"], 3);
+        assert_eq!(
+            map["ItemSelector"],
+            serde_json::json!({"index.$": "$$.Map.Item.Index", "item.$": "$$.Map.Item.Value"})
+        );
+        assert_eq!(map["Next"], "B");
+        // The step's catch is the Map's; its timeout and retry are the item task's.
+        assert_eq!(map["Catch"][0]["Next"], "B");
+        assert!(map.get("Retry").is_none() && map.get("TimeoutSeconds").is_none());
+        let processor = &map["ItemProcessor"];
+        assert_eq!(processor["ProcessorConfig"]["Mode"], "INLINE");
+        assert_eq!(processor["StartAt"], "A item");
+        let task = &processor["States"]["A item"];
+        assert_eq!(task["End"], true);
+        assert_eq!(task["TimeoutSeconds"], 3600);
+        assert_eq!(task["Retry"].as_array().map(Vec::len), Some(1));
+        assert!(task.get("Catch").is_none());
+        assert_eq!(task["Parameters"]["QueueUrl"], "https://sqs.example/q");
+        let body = &task["Parameters"]["MessageBody"];
+        assert_eq!(body["input.$"], "$.item.sku");
+        assert_eq!(body["context"]["item_index.$"], "$.index");
+        // Tolerated failures: every error of the item goes to a Pass state, which ends the item.
+        let tolerant = &definition["States"]["B"]["ItemProcessor"]["States"];
+        assert_eq!(tolerant["B item"]["Catch"][0]["ErrorEquals"][0], "States.ALL");
+        assert_eq!(tolerant["B item"]["Catch"][0]["Next"], "B item failed");
+        assert_eq!(tolerant["B item"]["Parameters"]["MessageBody"]["input.$"], "$.item");
+        assert_eq!(tolerant["B item failed"]["Type"], "Pass");
+        assert!(definition["States"]["B"].get("MaxConcurrency").is_none());
+        // A step without for_each is the Task it always was.
+        let plain = crate::load_model(
+            "name = \"d\"\n[[steps]]\nname = \"A\"\nqueue = \"q\"\n[queues.q]\n",
+            "f",
+        )
+        .unwrap();
+        let plain = deployed_definition(&plain, "aws", &url);
+        assert_eq!(plain["States"]["A"]["Type"], "Task");
+        assert!(
+            plain["States"]["A"]["Parameters"]["MessageBody"]["context"]
+                .get("item_index.$")
+                .is_none()
+        );
+    }
+
+    #[test]
+    fn item_input_paths_read_within_the_item() {
+        assert_eq!(item_input_path("$"), "$.item");
+        assert_eq!(item_input_path("$.a.b"), "$.item.a.b");
+        assert_eq!(item_input_path("$['x y']"), "$.item['x y']");
+        assert_eq!(item_input_path("$$.Execution.Input"), "$$.Execution.Input");
+    }
 
     #[test]
     fn the_deployed_length_is_the_deployed_texts() {

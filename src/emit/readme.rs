@@ -17,8 +17,8 @@ use crate::duration::format_seconds;
 use crate::limits;
 use crate::model::{
     BUSINESS_FAILURES_METRIC, CatchTarget, CustomerKey, DEAD_LETTERED_ERROR, DEAD_LETTERS_UNSETTLED_METRIC, Encryption,
-    FAULTS_EXPRESSION, FunctionId, INVALID_TOKENS_METRIC, Invoker, LogLevel, MAX_EVENT_NESTING, MESSAGE_CONTEXT, Model,
-    UNMATCHABLE_ERROR_CHARS, input,
+    FAULTS_EXPRESSION, FanOut, FunctionId, INVALID_TOKENS_METRIC, Invoker, LogLevel, MAX_EVENT_NESTING,
+    MESSAGE_CONTEXT, MESSAGE_ITEM_INDEX, Model, UNMATCHABLE_ERROR_CHARS, input,
 };
 
 const TEMPLATE: &str = include_str!("../../templates/module-README.md.j2");
@@ -242,11 +242,41 @@ fn context(model: &Model, checkov_skips: &[CheckovSkip], declared: &[Declared], 
         worker_parts => model.worker_policy_in_parts().then(|| model.worker_policy().len()),
         operator_parts => (model.operator_policies.len() > 1).then_some(model.operator_policies.len()),
         message_context => message_context_rows(),
+        item_index => context! { field => MESSAGE_ITEM_INDEX.0, path => MESSAGE_ITEM_INDEX.1 },
+        fan_outs => fan_out_rows(model),
+        history_quota => limits::EXECUTION_HISTORY.figure_text(),
         any_retry => model.steps.iter().any(|s| !s.retry.is_empty()),
         runbook_queue => model.queues.iter().find(|q| q.dead_letter.is_some()).unwrap_or(&model.queues[0]).key.clone(),
         limits => limit_rows(model, definition),
         skips => Value::from(Serde(checkov_skips)),
     }
+}
+
+/// The fan-out steps, a row each: the step, its array, how many items wait at once, what a failed item does, and
+/// the name of the item task.
+fn fan_out_rows(model: &Model) -> Vec<Value> {
+    model
+        .steps
+        .iter()
+        .filter_map(|step| {
+            let fan_out = step.fan_out.as_ref()?;
+            Some(context! {
+                step => step.name.clone(),
+                items_path => fan_out.items_path.clone(),
+                max_items => fan_out.max_items,
+                max_concurrency => match fan_out.max_concurrency {
+                    Some(n) => n.to_string(),
+                    None => format!("no limit (inline mode runs at most {})", limits::INLINE_MAP_CONCURRENCY.figure),
+                },
+                failure => if fan_out.tolerate_failures {
+                    "tolerated: its error takes its place in the result"
+                } else {
+                    "fails the step (its `catch` applies)"
+                },
+                task => FanOut::task_state(&step.name),
+            })
+        })
+        .collect()
 }
 
 /// The fields of a task message's `context`: each one's name, its path in Step Functions' context object, and
@@ -514,6 +544,12 @@ fn write_workflow_mermaid(out: &mut String, model: &Model) -> std::fmt::Result {
         }
         if let Some(h) = step.heartbeat_seconds {
             write!(out, "<br/>heartbeat {}", format_seconds(h))?;
+        }
+        if let Some(fan_out) = step.fan_out.as_ref() {
+            write!(out, "<br/>for each {}", escape_mermaid(&fan_out.items_path))?;
+            if let Some(n) = fan_out.max_concurrency {
+                write!(out, ", {n} at once")?;
+            }
         }
         out.push_str("\"]");
     }

@@ -14,8 +14,8 @@ use super::terraform::address::{self, Address};
 use super::terraform::{TOKENS_CHECK, VISIBILITY_CHECK};
 use super::{GeneratedFile, generated_header};
 use crate::model::{
-    Alarm, AwsName, Condition, CustomerKey, Encryption, FAULTS_EXPRESSION, FunctionId, InputKind, LogLevel, Metric,
-    Model, Namespace, Resource, RoleId, Statement, Watched, input,
+    Alarm, AwsName, Condition, CustomerKey, Encryption, FAULTS_EXPRESSION, FanOut, FunctionId, InputKind, LogLevel,
+    Metric, Model, Namespace, Resource, RoleId, Statement, Watched, input,
 };
 use crate::spec::keys::{LOG_RETENTION_DAYS, MAX_KMS_ALIAS_CHARS, MAX_NAME_CHARS};
 
@@ -48,6 +48,9 @@ pub fn render(model: &Model) -> Vec<GeneratedFile> {
         files.push((format!("{TESTS_DIR}/alarms.tftest.hcl"), alarms(&header, model)));
     }
     files.push((format!("{TESTS_DIR}/dashboard.tftest.hcl"), dashboard(&header, model)));
+    if model.steps.iter().any(|s| s.fan_out.is_some()) {
+        files.push((format!("{TESTS_DIR}/fan_out.tftest.hcl"), fan_out(&header, model)));
+    }
     files
         .into_iter()
         .map(|(path, file)| GeneratedFile::text(&path, file.render()))
@@ -1055,6 +1058,82 @@ fn checks(header: &str, model: &Model) -> File {
         header,
         "Plan-time checks: sfngen's guard rails warn, in every environment, exactly when their inputs say so.",
         runs,
+    )
+}
+
+// ------------------------------------------------------------------------------------------------ fan-out
+
+/// Each fan-out step, in the definition Terraform hands Step Functions: a Map over its array, as many at once as
+/// the spec says, whose item Task sends to this instance's queue (the template's variables reach inside the Map)
+/// and, with failures tolerated, catches every error into its Pass state.
+fn fan_out(header: &str, model: &Model) -> File {
+    let instance = Instance::new(model, OTHER_NAME);
+    let mut run = Run::new(
+        "fan_out_steps_are_maps_of_callback_tasks",
+        format!("Another instance ({OTHER_NAME:?}): each fan-out step's Map and the callback Task it runs per item."),
+        Command::Apply,
+    )
+    .variable(input::NAME, string(OTHER_NAME));
+    run.overrides.extend(queue_overrides(&instance));
+    run.overrides.extend(alias_overrides(model));
+    run = run.expecting_checks(model);
+    let definition = format!("jsondecode({}.definition)", address::state_machine());
+    for step in &model.steps {
+        let Some(fan_out) = step.fan_out.as_ref() else {
+            continue;
+        };
+        let map = format!("{definition}.States[{}]", quoted(&step.name));
+        let task = format!(
+            "{map}.ItemProcessor.States[{}]",
+            quoted(&FanOut::task_state(&step.name))
+        );
+        run = run
+            .assert_eq(
+                &format!("{map}.Type"),
+                &string("Map"),
+                &format!("{:?}'s state type", step.name),
+            )
+            .assert_eq(
+                &format!("{map}.ItemsPath"),
+                &string(&fan_out.items_path),
+                &format!("{:?}'s items", step.name),
+            );
+        if let Some(queue) = step.queue_key() {
+            run = run
+                .assert_eq(
+                    &format!("{task}.Parameters.QueueUrl"),
+                    &string(&instance.queue_url(queue, false)),
+                    &format!("{:?}'s item queue", step.name),
+                )
+                .assert_eq(
+                    &format!("{task}.Resource"),
+                    &string(&format!("arn:{PARTITION}:states:::sqs:sendMessage.waitForTaskToken")),
+                    &format!("{:?}'s item task", step.name),
+                );
+        }
+        run = match fan_out.max_concurrency {
+            Some(n) => run.assert_eq(
+                &format!("{map}.MaxConcurrency"),
+                &number(u64::from(n)),
+                &format!("{:?}'s concurrency", step.name),
+            ),
+            None => run.assert(
+                format!("!contains(keys({map}), \"MaxConcurrency\")"),
+                format!("\"{}: no MaxConcurrency expected.\"", template_text(&step.name)),
+            ),
+        };
+        if fan_out.tolerate_failures {
+            run = run.assert_eq(
+                &format!("{task}.Catch[0].Next"),
+                &string(&FanOut::failed_state(&step.name)),
+                &format!("{:?}'s tolerated failures", step.name),
+            );
+        }
+    }
+    test_file(
+        header,
+        "Fan-out: every `for_each` step is an inline Map whose item processor is the step's callback Task.",
+        vec![run],
     )
 }
 

@@ -3,6 +3,7 @@
 
 use crate::diagnostic::Diagnostic;
 use crate::duration::format_seconds;
+use crate::limits;
 use crate::model::{LogLevel, Model, Queue, Step};
 use crate::spec::keys::DAY;
 use crate::spec::{Located, QueueSpec, Spec, StepSpec};
@@ -21,6 +22,11 @@ pub fn guard_rails(spec: &Spec, model: &Model) -> Vec<Diagnostic> {
                 model.state_machine.timeout_seconds,
             ));
         }
+    }
+    for (index, (written, step)) in spec_steps.iter().zip(&model.steps).enumerate() {
+        warnings.extend(unbounded_fan_out(index, written, step));
+        let previous = index.checked_sub(1).and_then(|i| model.steps.get(i));
+        warnings.extend(catch_on_an_array(index, written, step, previous));
     }
     for (key, written) in &spec.queues {
         if let Some(queue) = model.find_queue(&key.value) {
@@ -57,6 +63,62 @@ fn tokens_in_logs(spec: &Spec, model: &Model) -> Option<Diagnostic> {
         .with_help(
             "set include_execution_data = false (the execution history keeps the data), or log at \"ERROR\"; to keep \
              it, restrict logs:GetLogEvents on the log group and encrypt it ([logs] encryption = \"kms\")",
+        ),
+    )
+}
+
+/// A fan-out step without `max_concurrency`: every item's message goes out at once (up to inline mode's 40), a
+/// burst the workers and whatever they call must take whatever the array holds.
+fn unbounded_fan_out(index: usize, written: &StepSpec, step: &Step) -> Option<Diagnostic> {
+    let fan_out = step.fan_out.as_ref()?;
+    if fan_out.max_concurrency.is_some() {
+        return None;
+    }
+    let for_each = written.for_each.as_ref()?;
+    Some(
+        Diagnostic::warning(
+            format!("steps[{index}].for_each"),
+            Some(for_each.span.clone()),
+            format!(
+                "step {:?} fans out without max_concurrency: it sends a message for up to {} items at once, however \
+                 many its array holds",
+                step.name,
+                limits::INLINE_MAP_CONCURRENCY.figure
+            ),
+        )
+        .with_help(format!(
+            "set `max_concurrency` to the items your workers (and what they call) should handle at once, 1 to {}",
+            limits::INLINE_MAP_CONCURRENCY.figure
+        )),
+    )
+}
+
+/// A catch on a step whose input is an array: the one after a fan-out step (whose result is the array of answers), or
+/// one fanning out over its whole input (`for_each = "$"`). A catcher puts the error at `$.error` of the state input,
+/// which an array has no place for: Step Functions fails the execution with `States.ResultPathMatchFailure` instead
+/// of following the catch (https://docs.aws.amazon.com/step-functions/latest/dg/concepts-error-handling.html).
+fn catch_on_an_array(index: usize, written: &StepSpec, step: &Step, previous: Option<&Step>) -> Option<Diagnostic> {
+    let catch = written.catch.first()?;
+    let why = match (previous, step.fan_out.as_ref()) {
+        (_, Some(fan_out)) if fan_out.items_path == "$" => "its input is the array it fans out over".to_string(),
+        (Some(previous), _) if previous.fan_out.is_some() => {
+            format!("its input is the array of answers of fan-out step {:?}", previous.name)
+        }
+        _ => return None,
+    };
+    Some(
+        Diagnostic::warning(
+            format!("steps[{index}].catch[0]"),
+            Some(catch.span.clone()),
+            format!(
+                "step {:?} catches errors, but {why}: Step Functions cannot put a caught error at $.error of an \
+                 array, and fails the execution with States.ResultPathMatchFailure instead of following the catch",
+                step.name
+            ),
+        )
+        .with_help(
+            "catch on a step whose input is an object (the fan-out step itself, when it reads its array from an \
+             object), or let a failed item's error stay in the result (tolerated_failure_percentage = 100)",
         ),
     )
 }

@@ -205,6 +205,28 @@ impl Parser<'_> {
 }
 
 /// A character of a dotted name.
+/// For a path [`check`] accepted: where it selects more than one node, which a reference path may not
+/// (<https://states-language.net/spec.html#ref-paths>: no `*`, `..`, `,` or `:` outside a quoted name), and why.
+pub fn not_a_reference_path(text: &str) -> Option<(usize, String)> {
+    let mut quote = None;
+    let bytes = text.as_bytes();
+    for (at, c) in text.char_indices() {
+        match (quote, c) {
+            (Some(q), c) if c == q => quote = None,
+            (Some(_), _) => {}
+            (None, '\'' | '"') => quote = Some(c),
+            (None, '*') => return Some((at, "a wildcard selects several nodes".into())),
+            (None, '.') if bytes.get(at + 1) == Some(&b'.') => {
+                return Some((at, "`..` selects several nodes".into()));
+            }
+            (None, ',') => return Some((at, "a list of indexes selects several nodes".into())),
+            (None, ':') => return Some((at, "a slice selects several nodes".into())),
+            _ => {}
+        }
+    }
+    None
+}
+
 fn is_name_char(c: char) -> bool {
     c.is_alphanumeric() || c == '_' || c == '-'
 }
@@ -276,6 +298,16 @@ mod tests {
             assert_eq!(err.at, at, "{path:?}: {}", err.problem);
             assert!(path.is_char_boundary(err.at), "{path:?}");
         }
+    }
+
+    #[test]
+    fn a_reference_path_selects_one_node() {
+        assert_eq!(not_a_reference_path("$.items"), None);
+        assert_eq!(not_a_reference_path("$['a.b*,c:d'].x[0]"), None);
+        assert_eq!(not_a_reference_path("$.a[*]").map(|p| p.0), Some(4));
+        assert_eq!(not_a_reference_path("$..a").map(|p| p.0), Some(1));
+        assert_eq!(not_a_reference_path("$.a[0,1]").map(|p| p.0), Some(5));
+        assert_eq!(not_a_reference_path("$.a[1:]").map(|p| p.0), Some(5));
     }
 
     #[test]

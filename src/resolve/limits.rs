@@ -11,8 +11,8 @@ use super::names::tag_path;
 use crate::diagnostic::Diagnostic;
 use crate::limits::{self, Limit, thousands, with_unit};
 use crate::model::{
-    BusName, CatchTarget, Channel, DerivedName, MESSAGE_CONTEXT, MESSAGE_CONTEXT_FIELD, MODULE_TAG_KEYS, Model,
-    NameOrigin, Step,
+    BusName, CatchTarget, Channel, DerivedName, FanOut, MESSAGE_CONTEXT, MESSAGE_CONTEXT_FIELD, MESSAGE_ITEM_INDEX,
+    MODULE_TAG_KEYS, Model, NameOrigin, Step,
 };
 use crate::spec::{Span, Spec};
 
@@ -283,6 +283,51 @@ fn state_names(spec: &Spec, model: &Model) -> Vec<Diagnostic> {
         seen.entry(step.name.as_str())
             .or_insert_with(|| format!("steps[{index}]"));
     }
+    let mut inner = Vec::new();
+    for (index, step) in model.steps.iter().enumerate() {
+        if step.fan_out.is_some() {
+            let span = steps
+                .get(index)
+                .and_then(|s| s.for_each.as_ref())
+                .map(|f| f.span.clone());
+            inner.push((index, span.unwrap_or(0..0), fan_out_states(step)));
+        }
+    }
+    for (index, span, states) in &inner {
+        for state in states {
+            let path = format!("steps[{index}].for_each");
+            let count = state.chars().count() as u64;
+            if !limits::STATE_NAME.allows(count) {
+                diags.push(
+                    Diagnostic::error(
+                        path.clone(),
+                        Some(span.clone()),
+                        format!(
+                            "the state this step's Map runs for each item, {state:?}, would be {count} characters; {} \
+                             is at most {}",
+                            limits::STATE_NAME.what,
+                            limits::STATE_NAME.figure_text()
+                        ),
+                    )
+                    .with_help(format!(
+                        "shorten the step's name (source: {})",
+                        limits::STATE_NAME.source
+                    )),
+                );
+            }
+            if let Some(first) = seen.get(state.as_str()) {
+                diags.push(
+                    Diagnostic::error(
+                        path.clone(),
+                        Some(span.clone()),
+                        format!("the state this step's Map runs for each item, {state:?}, is also {first}'s"),
+                    )
+                    .with_help("rename one of the steps: state names are unique across the whole state machine"),
+                );
+            }
+            seen.entry(state.as_str()).or_insert(path);
+        }
+    }
     for (index, step) in model.steps.iter().enumerate() {
         for (i, catch) in step.catch.iter().enumerate() {
             let CatchTarget::Fail { state, .. } = &catch.target else {
@@ -315,6 +360,15 @@ fn state_names(spec: &Spec, model: &Model) -> Vec<Diagnostic> {
         }
     }
     diags
+}
+
+/// The states a fan-out step's Map holds: its callback Task, and the Pass state a tolerated failure goes to.
+fn fan_out_states(step: &Step) -> Vec<String> {
+    let mut states = vec![FanOut::task_state(&step.name)];
+    if step.fan_out.as_ref().is_some_and(|f| f.tolerate_failures) {
+        states.push(FanOut::failed_state(&step.name));
+    }
+    states
 }
 
 fn state_name_error(path: &str, span: Span, state: &str, count: u64) -> Diagnostic {
@@ -554,6 +608,16 @@ fn state_name_bytes(step: &Step) -> u64 {
     (serde_json::Value::String(step.name.clone()).to_string().len() - 2) as u64
 }
 
+/// What a fan-out step's message adds: the item Task's name is the step's and [`FanOut::TASK_SUFFIX`], and
+/// `context` holds `,"item_index":N` ([`MESSAGE_ITEM_INDEX`]) with as many digits as an API integer has.
+fn fan_out_bytes(step: &Step) -> u64 {
+    if step.fan_out.is_none() {
+        return 0;
+    }
+    let field = serde_json::Value::String(MESSAGE_ITEM_INDEX.0.into()).to_string().len();
+    (FanOut::TASK_SUFFIX.len() + 1 + field + 1 + u32::MAX.to_string().len()) as u64
+}
+
 /// What the static fields add to the message body: `,"key":value` each.
 fn fields_bytes(step: &Step) -> u64 {
     step.message_fields
@@ -577,7 +641,7 @@ pub fn task_parameters_without_input(model: &Model) -> Vec<u64> {
             let envelope = *envelopes
                 .entry(&step.channel)
                 .or_insert_with(|| envelope_bytes(model, &step.channel).unwrap_or(0));
-            envelope + state_name_bytes(step) + fields_bytes(step)
+            envelope + state_name_bytes(step) + fields_bytes(step) + fan_out_bytes(step)
         })
         .collect()
 }
@@ -637,10 +701,30 @@ pub const EVENTS_PER_STATE: u64 = 2;
 /// ExecutionStarted and ExecutionSucceeded, ExecutionFailed or ExecutionTimedOut.
 pub const EVENTS_PER_EXECUTION: u64 = 2;
 
-/// The most events a step can add to the history: entering and leaving it, and every attempt its retriers allow.
+/// MapStateEntered, MapStateStarted, MapStateSucceeded (or MapStateFailed) and MapStateExited.
+pub const EVENTS_PER_MAP: u64 = 4;
+/// MapIterationStarted and MapIterationSucceeded, MapIterationFailed or MapIterationAborted: each item's own.
+pub const EVENTS_PER_ITERATION: u64 = 2;
+
+/// The most events a step can add to the history: entering and leaving it, and every attempt its retriers allow;
+/// a fan-out step, its Map's own and, for each of the most items it may hold ([`fan_out_items`]), the iteration's,
+/// the item Task's with every retry, and the Pass state a tolerated failure goes to.
 pub fn step_events(step: &Step) -> u64 {
     let attempts = 1 + step.retry.iter().map(|r| u64::from(r.max_attempts)).sum::<u64>();
-    EVENTS_PER_STATE + EVENTS_PER_ATTEMPT * attempts
+    let task = EVENTS_PER_STATE + EVENTS_PER_ATTEMPT * attempts;
+    let Some(fan_out) = step.fan_out.as_ref() else {
+        return task;
+    };
+    let failed = if fan_out.tolerate_failures { EVENTS_PER_STATE } else { 0 };
+    EVENTS_PER_MAP + fan_out_items(fan_out) * (EVENTS_PER_ITERATION + task + failed)
+}
+
+/// The most items a fan-out step's array holds: its `max_items`, or as many as the largest state input holds
+/// ([`limits::STATE_INPUT`]): `[0,0,…,0]`, two bytes an item and one for the brackets.
+pub fn fan_out_items(fan_out: &FanOut) -> u64 {
+    fan_out
+        .max_items
+        .map_or((limits::STATE_INPUT.figure - 1) / 2, u64::from)
 }
 
 /// A warning at the first step an execution can reach with more events than Step Functions keeps: the path
@@ -667,14 +751,28 @@ fn execution_history(spec: &Spec, model: &Model) -> Option<Diagnostic> {
                     limits::EXECUTION_HISTORY.figure_text()
                 ),
             )
-            .with_help(format!(
-                "lower the retries' attempts, or split the workflow into state machines that start one another \
-                 (source: {})",
-                limits::EXECUTION_HISTORY.source
-            )),
+            .with_help(history_help(index, step)),
         );
     }
     None
+}
+
+/// How to keep an execution's history within its limit, for the step where it goes over.
+fn history_help(index: usize, step: &Step) -> String {
+    let fan_out = match step.fan_out.as_ref() {
+        Some(fan_out) if fan_out.max_items.is_none() => format!(
+            "set steps[{index}].max_items to the most items its array holds (unset, sfngen counts {}, as many as a \
+             state input holds), ",
+            thousands(fan_out_items(fan_out))
+        ),
+        Some(_) => "lower max_items or split the items across executions, ".to_string(),
+        None => String::new(),
+    };
+    format!(
+        "{fan_out}lower the retries' attempts, or split the workflow into state machines that start one another \
+         (source: {})",
+        limits::EXECUTION_HISTORY.source
+    )
 }
 
 #[cfg(test)]
@@ -732,6 +830,7 @@ mod tests {
             message_fields: Vec::new(),
             retry: Vec::new(),
             catch: Vec::new(),
+            fan_out: None,
         };
         assert_eq!(step_events(&step), 6);
         step.retry.push(crate::model::Retry {
@@ -743,5 +842,25 @@ mod tests {
             jitter: false,
         });
         assert_eq!(step_events(&step), 2 + 4 * 100);
+    }
+
+    #[test]
+    fn a_fan_out_step_records_its_map_and_every_item() {
+        let mut step = crate::load_model(
+            "name = \"d\"\n[[steps]]\nname = \"A\"\nqueue = \"q\"\nfor_each = \"$.x\"\nmax_items = 10\n\
+             [[steps.retry]]\nattempts = 2\n[queues.q]\n",
+            "sfngen.toml",
+        )
+        .unwrap()
+        .steps
+        .remove(0);
+        // The Map's 4, and per item: the iteration's 2, the task state's 2 and 4 per attempt (3 attempts).
+        assert_eq!(step_events(&step), 4 + 10 * (2 + 2 + 4 * 3));
+        if let Some(fan_out) = step.fan_out.as_mut() {
+            fan_out.tolerate_failures = true;
+            fan_out.max_items = None;
+        }
+        // Tolerated failures add the Pass state's 2; unset max_items, as many items as a state input holds.
+        assert_eq!(step_events(&step), 4 + 131_071 * (2 + 2 + 4 * 3 + 2));
     }
 }

@@ -7,6 +7,7 @@
 mod alarms;
 mod callback;
 mod channels;
+mod fan_out;
 mod guard_rails;
 mod iam;
 mod json_path;
@@ -20,7 +21,8 @@ mod values;
 
 pub use guard_rails::guard_rails;
 pub use limits::{
-    EVENTS_PER_ATTEMPT, EVENTS_PER_EXECUTION, EVENTS_PER_STATE, input_rooms, step_events, worst_channel_address,
+    EVENTS_PER_ATTEMPT, EVENTS_PER_EXECUTION, EVENTS_PER_ITERATION, EVENTS_PER_MAP, EVENTS_PER_STATE, input_rooms,
+    step_events, worst_channel_address,
 };
 
 use std::collections::BTreeSet;
@@ -170,6 +172,42 @@ mod tests {
     }
 
     const SEED: &str = "name = \"callback-demo\"\n[[steps]]\nname = \"SendToSQS\"\nqueue = \"main\"\n[queues.main]\n";
+
+    #[test]
+    fn fan_out_keys_make_a_fan_out_and_each_mistake_is_one_error_at_its_key() {
+        let spec = SEED.replace(
+            "queue = \"main\"\n",
+            "queue = \"main\"\nfor_each = \"$.lines\"\nmax_concurrency = 4\nmax_items = 9\ntolerated_failure_percentage = 100\n",
+        );
+        let step = resolve_src(&spec).unwrap().steps.remove(0);
+        let expected = crate::model::FanOut {
+            items_path: "$.lines".into(),
+            max_concurrency: Some(4),
+            max_items: Some(9),
+            tolerate_failures: true,
+        };
+        assert_eq!(step.fan_out, Some(expected));
+        assert_eq!(resolve_src(SEED).unwrap().steps[0].fan_out, None);
+        let bad = SEED.replace(
+            "queue = \"main\"\n",
+            "queue = \"main\"\nfor_each = \"$.lines[*]\"\nmax_concurrency = 41\ntolerated_failure_percentage = 50\n",
+        );
+        let paths: Vec<String> = resolve_src(&bad).unwrap_err().into_iter().map(|d| d.path).collect();
+        assert_eq!(
+            paths,
+            [
+                "steps[0].for_each",
+                "steps[0].max_concurrency",
+                "steps[0].tolerated_failure_percentage"
+            ]
+        );
+        let without = SEED.replace(
+            "queue = \"main\"\n",
+            "queue = \"main\"\nmax_items = 3\ntolerated_failure_percentage = 0\n",
+        );
+        let paths: Vec<String> = resolve_src(&without).unwrap_err().into_iter().map(|d| d.path).collect();
+        assert_eq!(paths, ["steps[0].max_items"]);
+    }
 
     #[test]
     fn seed_gets_the_documented_defaults() {

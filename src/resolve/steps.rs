@@ -95,6 +95,7 @@ impl Checker {
             message_fields: self.message_fields(path, step),
             retry: Vec::new(),
             catch: Vec::new(),
+            fan_out: self.fan_out(path, step),
         }
     }
 

@@ -158,6 +158,8 @@ pub enum TextRule {
     LaterStep,
     /// A JSONPath into the state input.
     JsonPath,
+    /// A reference path into the state input: a JSONPath that selects one node.
+    ReferencePath,
     /// An error name of 1 to 256 characters.
     ErrorName,
     /// `sqs`, `kms`, a KMS key ARN or `alias/...`.
@@ -397,6 +399,54 @@ pub const INPUT_PATH: Key<Text> = Key {
         required: false,
         default: Some("$"),
         allows: TextRule::JsonPath,
+    },
+};
+/// `steps[].for_each`.
+pub const FOR_EACH: Key<Text> = Key {
+    path: "steps[].for_each",
+    doc: "JSONPath of an array in the state input: the step becomes an inline Map state with one callback task, one \
+          message and one token per item (the item is the message's `input`, `input_path` applies within it); its \
+          result is the array of answers, in item order.",
+    rule: Text {
+        required: false,
+        default: None,
+        allows: TextRule::ReferencePath,
+    },
+};
+/// `steps[].max_concurrency`.
+pub const MAX_CONCURRENCY: Key<Integer> = Key {
+    path: "steps[].max_concurrency",
+    doc: "With `for_each`: MaxConcurrency, the most items waiting at once (inline mode runs at most 40).",
+    rule: Range {
+        min: 1,
+        max: crate::limits::INLINE_MAP_CONCURRENCY.figure as u32,
+        default: None,
+        help: "use {min} to {max} (an inline Map runs at most {max} items at once), or {unset} for no limit of your own",
+    },
+};
+/// `steps[].max_items`.
+pub const MAX_ITEMS: Key<Integer> = Key {
+    path: "steps[].max_items",
+    doc: "With `for_each`: the most items the array holds, which the execution history estimate counts (not \
+          enforced); unset, as many as a 256 KiB state input holds.",
+    rule: Range {
+        min: 1,
+        max: crate::limits::EXECUTION_HISTORY.figure as u32,
+        default: None,
+        help: "use {min} to {max} (an execution's history holds at most {max} events, and each item adds several), \
+               or {unset}",
+    },
+};
+/// `steps[].tolerated_failure_percentage`.
+pub const TOLERATED_FAILURE_PERCENTAGE: Key<Integer> = Key {
+    path: "steps[].tolerated_failure_percentage",
+    doc: "With `for_each`: 0, an item failing (after its retries) fails the step, as an inline Map does; 100, a \
+          failed item's place in the result holds `{index, item, error}` and the step goes on.",
+    rule: Range {
+        min: 0,
+        max: 100,
+        default: Some(0),
+        help: "use {min} or {max}",
     },
 };
 /// `steps[].retry[].attempts`.
@@ -730,6 +780,10 @@ pub const KEYS: &[Key] = &[
     STEP_TIMEOUT.entry(),
     STEP_HEARTBEAT.entry(),
     INPUT_PATH.entry(),
+    FOR_EACH.entry(),
+    MAX_CONCURRENCY.entry(),
+    MAX_ITEMS.entry(),
+    TOLERATED_FAILURE_PERCENTAGE.entry(),
     key(
         "steps[].message",
         "Static fields added to the message, sent as written; `input` and `token` are sfngen's own, and no key at any \
@@ -977,6 +1031,11 @@ impl TextRule {
             TextRule::JsonPath => {
                 "a path Step Functions reads: `$` (or `$$`, the context object), then any of `.name`, \
                                    `['name']`, `[N]`, `[N,M]`, `[N:M]`, `[*]`, `.*`, `..name`"
+                    .into()
+            }
+            TextRule::ReferencePath => {
+                "a path Step Functions reads to one node: `$` (or `$$`, the context object), then any of `.name`, \
+                 `['name']`, `[N]`"
                     .into()
             }
             TextRule::ErrorName => format!("1..{MAX_ERROR_NAME_CHARS} characters"),

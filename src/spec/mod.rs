@@ -129,6 +129,14 @@ pub struct StepSpec {
     pub heartbeat: Option<Located<String>>,
     /// `input_path`: the JSONPath of the state input that goes into the message as `input`.
     pub input_path: Option<Located<String>>,
+    /// `for_each`: the JSONPath of an array in the state input; the step becomes a Map state over it.
+    pub for_each: Option<Located<String>>,
+    /// `max_concurrency`: the Map's `MaxConcurrency`.
+    pub max_concurrency: Option<Located<i64>>,
+    /// `max_items`: the most items the array holds, for the execution history estimate.
+    pub max_items: Option<Located<i64>>,
+    /// `tolerated_failure_percentage`: 0 or 100.
+    pub tolerated_failure_percentage: Option<Located<i64>>,
     /// `message`: static fields added to the message body, in file order.
     pub message: Vec<(Located<String>, serde_json::Value)>,
     /// Every key written in `message`, at any depth (tables in tables, tables in arrays), in file order.
@@ -450,6 +458,12 @@ fn read_step(r: &mut Reader<'_>, table: &DeTable<'_>, span: Span) -> StepSpec {
             "timeout" => step.timeout = r.string("timeout", value),
             "heartbeat" => step.heartbeat = r.string("heartbeat", value),
             "input_path" => step.input_path = r.string("input_path", value),
+            "for_each" => step.for_each = r.string("for_each", value),
+            "max_concurrency" => step.max_concurrency = r.integer("max_concurrency", value),
+            "max_items" => step.max_items = r.integer("max_items", value),
+            "tolerated_failure_percentage" => {
+                step.tolerated_failure_percentage = r.integer("tolerated_failure_percentage", value)
+            }
             "message" => (step.message, step.message_keys) = read_message(r, value),
             "retry" => step.retry = read_tables(r, "retry", value, read_retry, "[[steps.retry]]").unwrap_or_default(),
             "catch" => step.catch = read_tables(r, "catch", value, read_catch, "[[steps.catch]]").unwrap_or_default(),
