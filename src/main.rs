@@ -119,14 +119,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let Some(model) = load(&spec, deny_warnings)? else {
                 return Ok(ExitCode::from(EXIT_USAGE));
             };
-            eprintln!(
-                "{}: valid ({} step{}, {} queue{})",
-                spec.display(),
-                model.steps.len(),
-                plural(model.steps.len()),
-                model.queues.len(),
-                plural(model.queues.len())
-            );
+            eprintln!("{}: valid ({})", spec.display(), counts(&model));
             if let Some((room, step)) = sfngen::fit::least_room(&model) {
                 eprintln!(
                     "room for a step's input in its task message: at least {} ({step} has the least)",
@@ -502,6 +495,23 @@ fn usage_or_fail(err: anyhow::Error) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::from(EXIT_USAGE));
     }
     Err(err)
+}
+
+/// What a valid spec holds, as `check` says it: `3 steps, 1 queue`, then the topics and buses when there are any.
+fn counts(model: &sfngen::model::Model) -> String {
+    let count = |n: usize, what: &str| format!("{n} {what}{}", plural(n));
+    let mut parts = vec![count(model.steps.len(), "step"), count(model.queues.len(), "queue")];
+    if !model.topics.is_empty() {
+        parts.push(count(model.topics.len(), "topic"));
+    }
+    if !model.buses.is_empty() {
+        parts.push(format!(
+            "{} bus{}",
+            model.buses.len(),
+            if model.buses.len() == 1 { "" } else { "es" }
+        ));
+    }
+    parts.join(", ")
 }
 
 /// Reads and resolves a spec; prints its diagnostics and returns `None` when it is invalid (or has

@@ -995,7 +995,13 @@ pub const MODULE_TAG_KEYS: [&str; 2] = ["ManagedBy", "SfngenPattern"];
 /// an execution ARN is a few hundred.
 pub const MESSAGE_GROUP_ID: &str = "States.Hash($$.Execution.Id, 'SHA-256')";
 
-/// The characters of [`MESSAGE_GROUP_ID`]: 64 hex digits.
+/// A fan-out step's item's `MessageGroupId`: the SHA-256 of the execution's ARN and the item's index (the item
+/// processor's input holds it as `index`). One group per item, not per execution: a FIFO queue hands out one
+/// message of a group at a time, so one group for the execution would run its items one after another whatever
+/// `max_concurrency` says, and the items at the back would wait out their timeouts.
+pub const MESSAGE_GROUP_ID_PER_ITEM: &str = "States.Hash(States.Format('{}/{}', $$.Execution.Id, $.index), 'SHA-256')";
+
+/// The characters of [`MESSAGE_GROUP_ID`] and [`MESSAGE_GROUP_ID_PER_ITEM`]: 64 hex digits.
 pub const MESSAGE_GROUP_ID_CHARS: usize = 64;
 
 /// The fields every task message carries, sfngen's own: a step's static fields may not take these names.

@@ -146,7 +146,7 @@ fn table_schema(path: &str, table: Table) -> Value {
         }),
         Shape::Map(Entries::Json) => json!({
             "type": "object",
-            "propertyNames": { "not": { "anyOf": [{ "enum": ["input", "token"] }, { "pattern": PATH_KEY_PATTERN }] } },
+            "propertyNames": { "not": { "anyOf": [{ "enum": crate::model::MESSAGE_OWN_FIELDS }, { "pattern": PATH_KEY_PATTERN }] } },
             "additionalProperties": { "$ref": format!("#/definitions/{STATIC_VALUE}") },
         }),
         Shape::Map(Entries::Tables { min_entries }) => {

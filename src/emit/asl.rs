@@ -18,8 +18,8 @@ use serde_json::Value;
 
 use super::{ASL_FILE, GeneratedFile, channel_var, generated_header};
 use crate::model::{
-    Catch, CatchTarget, Channel, FanOut, MESSAGE_CONTEXT, MESSAGE_CONTEXT_FIELD, MESSAGE_GROUP_ID, MESSAGE_ITEM_INDEX,
-    Model, Retry, Step,
+    Catch, CatchTarget, Channel, FanOut, MESSAGE_CONTEXT, MESSAGE_CONTEXT_FIELD, MESSAGE_GROUP_ID,
+    MESSAGE_GROUP_ID_PER_ITEM, MESSAGE_ITEM_INDEX, Model, Retry, Step,
 };
 
 /// Renders the ASL file: spec text escaped for `templatefile()`, placeholders in.
@@ -668,7 +668,11 @@ fn parameters<'a>(model: &'a Model, step: &'a Step, message: MessageBody<'a>, va
     let address = values.address(&step.channel);
     // One message group per execution: messages of one execution stay in order, executions run in parallel.
     // The group id is a hash of the execution's ARN, not its name, which may hold letters SQS and SNS refuse there.
-    let group = |fifo: bool| fifo.then_some(MESSAGE_GROUP_ID);
+    let group_id = match step.fan_out {
+        Some(_) => MESSAGE_GROUP_ID_PER_ITEM,
+        None => MESSAGE_GROUP_ID,
+    };
+    let group = |fifo: bool| fifo.then_some(group_id);
     match &step.channel {
         Channel::Queue(key) => Parameters::Queue {
             queue_url: address,

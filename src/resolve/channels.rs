@@ -31,22 +31,25 @@ fn declared<'a>(spec: &'a Spec, map: &str) -> BTreeSet<&'a str> {
     }
 }
 
-/// Which entries of `map` the steps use; `None` while some step names no channel, several, or one that is not
-/// declared: an unused entry is then the echo of a typo or a missing key, reported on the step itself.
+/// Which entries of `map` the steps use; `None` while some step names no channel or several, or names an entry of
+/// this map that is not declared: an unused entry is then likely the one a typo or a missing key meant, reported on
+/// the step itself. A typo in another map's key says nothing about this one.
 pub(super) fn used_entries<'a>(spec: &'a Spec, map: &str) -> Option<BTreeSet<&'a str>> {
     let steps: Vec<&StepSpec> = spec.steps.iter().flat_map(|s| s.value.iter()).collect();
+    let declared_here = declared(spec, map);
     let mut used = BTreeSet::new();
     for step in &steps {
         let [(key, value)] = named(step)[..] else {
             return None;
         };
         let (_, step_map) = CHANNEL_KEYS.iter().find(|(k, _)| *k == key)?;
-        if !declared(spec, step_map).contains(value.value.as_str()) {
+        if *step_map != map {
+            continue;
+        }
+        if !declared_here.contains(value.value.as_str()) {
             return None;
         }
-        if *step_map == map {
-            used.insert(value.value.as_str());
-        }
+        used.insert(value.value.as_str());
     }
     (!steps.is_empty()).then_some(used)
 }
@@ -81,22 +84,19 @@ impl Checker {
                     _ => Channel::Bus(value.value.clone()),
                 }
             }
-            [(first, _), .., (second, value)] => {
+            [.., (last, value)] => {
+                let keys: Vec<String> = named.iter().map(|(k, _)| format!("`{k}`")).collect();
+                let listed = match keys.as_slice() {
+                    [init @ .., tail] => format!("{} and {tail}", init.join(", ")),
+                    [] => String::new(),
+                };
                 self.error(
-                    &format!("{path}.{second}"),
+                    &format!("{path}.{last}"),
                     value.span.clone(),
-                    format!(
-                        "a step sends its task through exactly one channel, and this one has `{first}` and `{second}`"
-                    ),
-                    format!(
-                        "keep one of {}; to send to several places, use several steps (or a topic with several \
-                         subscribers)",
-                        named
-                            .iter()
-                            .map(|(k, _)| format!("`{k}`"))
-                            .collect::<Vec<_>>()
-                            .join(" and ")
-                    ),
+                    format!("a step sends its task through exactly one channel, and this one has {listed}"),
+                    "keep one of them; to send to several places, use several steps (or a topic with several \
+                     subscribers)"
+                        .into(),
                 );
                 Channel::Queue(String::new())
             }
@@ -114,14 +114,27 @@ impl Checker {
             return;
         }
         let near = did_you_mean_prefix(&value.value, declared.iter().copied());
+        // The key may be declared for another channel: `topic = "main"` beside [queues.main].
+        let elsewhere = CHANNEL_KEYS
+            .iter()
+            .find(|(other, other_map)| *other != key && self::declared(spec, other_map).contains(value.value.as_str()))
+            .map(|(other, other_map)| {
+                format!(
+                    "[{other_map}.{}] is declared: write `{other} = {:?}`, or ",
+                    value.value, value.value
+                )
+            })
+            .unwrap_or_default();
+        let define = if super::names::resource_name_problem(&value.value).is_none() {
+            format!("define it as a [{map}.{}] table", value.value)
+        } else {
+            format!("name a [{map}.KEY] table (a key is 1 to 32 of a-z, 0-9 and -, a letter first)")
+        };
         self.error(
             &format!("{path}.{key}"),
             value.span.clone(),
             format!("no {key} named {:?}", value.value),
-            format!(
-                "{near}define it as a [{map}.{}] table, or use an existing {key} key",
-                value.value
-            ),
+            format!("{near}{elsewhere}{define}, or use an existing {key} key"),
         );
     }
 
@@ -255,25 +268,26 @@ impl Checker {
     fn event_source(&mut self, table: &str, source: &Located<String>) {
         let text = source.value.as_str();
         let length = text.chars().count();
-        let problem = if length == 0 || length > keys::MAX_EVENT_SOURCE_CHARS {
-            format!(
-                "an event source is 1 to {} characters, and this one is {length}",
-                keys::MAX_EVENT_SOURCE_CHARS
+        let (problem, help) = if length == 0 || length > keys::MAX_EVENT_SOURCE_CHARS {
+            (
+                format!(
+                    "an event source is 1 to {} characters, and this one is {length}",
+                    keys::MAX_EVENT_SOURCE_CHARS
+                ),
+                "shorten it: a reverse-domain name such as \"com.example.orders\" is the custom",
             )
         } else if text.starts_with("aws.") {
-            format!(
-                "{} starts with `aws.`, which EventBridge keeps for AWS's own events",
-                shown(text)
+            (
+                format!(
+                    "{} starts with `aws.`, which EventBridge keeps for AWS's own events",
+                    shown(text)
+                ),
+                "use your own reverse-domain name, such as \"com.example.orders\"",
             )
         } else {
             return;
         };
-        self.error(
-            &format!("{table}.source"),
-            source.span.clone(),
-            problem,
-            "use your own reverse-domain name, such as \"com.example.orders\"".into(),
-        );
+        self.error(&format!("{table}.source"), source.span.clone(), problem, help.into());
     }
 
     /// `buses.*.detail_type`: 1 to 128 characters.

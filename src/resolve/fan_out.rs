@@ -78,6 +78,10 @@ impl Checker {
     /// `max_concurrency`, `max_items` and `tolerated_failure_percentage` describe a Map: without `for_each`
     /// there is none.
     fn keys_without_for_each(&mut self, path: &str, step: &StepSpec) {
+        // A `for_each` written but misspelt (or of the wrong type) was reported: these keys are what it meant.
+        if self.failed(&at(path, keys::FOR_EACH.name())) {
+            return;
+        }
         let written = [
             (keys::MAX_CONCURRENCY.name(), step.max_concurrency.as_ref()),
             (keys::MAX_ITEMS.name(), step.max_items.as_ref()),

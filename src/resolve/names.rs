@@ -97,7 +97,7 @@ pub(super) fn tag_path(key: &str) -> String {
     }
 }
 
-fn resource_name_problem(name: &str) -> Option<String> {
+pub(super) fn resource_name_problem(name: &str) -> Option<String> {
     let mut chars = name.chars();
     match chars.next() {
         None => return Some("is empty".into()),
