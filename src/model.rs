@@ -626,6 +626,10 @@ pub enum Condition {
     /// `kms:EncryptionContext:SourceArn`: only for log deliveries of this account and region (Step
     /// Functions' execution logs).
     LogDelivery,
+    /// `events:source` and `events:detail-type`: only events with the source and detail type of the bus at this
+    /// position of [`Model::buses`] (PutEvents supplies both keys:
+    /// https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-use-conditions.html).
+    BusEvents(usize),
 }
 
 /// A service that uses a KMS key on a caller's behalf.
@@ -715,6 +719,13 @@ pub enum Resource {
     LogStreams(FunctionId),
     /// `*`: only for actions that AWS does not let you scope to a resource.
     Any,
+    /// The EventBridge bus with this key (a custom bus the module creates, or an existing one).
+    Bus(String),
+    /// The dead-letter queue of the targets of the rule on the bus with this key.
+    BusDeadLetterQueue(String),
+    /// The event source mapping through which the dead-letter function reads the dead-letter queue of the bus
+    /// with this key. Its ARN ends in the UUID Lambda gave it, known once it exists.
+    BusDeadLetterMapping(String),
 }
 
 /// A metric the module counts from a function's JSON log lines: a metric filter on its log group, whose
@@ -1886,6 +1897,8 @@ pub enum InputKind {
         /// The spec's value.
         default: String,
     },
+    /// AWS account IDs (12 digits each); none by default.
+    AccountIds,
 }
 
 /// A module output.
@@ -1942,6 +1955,20 @@ pub enum OutputValue {
     WorkerPolicy,
     /// Each queue's worker policy, as JSON, by queue key.
     WorkerPolicyByQueue,
+    /// Each bus's name, by bus key.
+    BusNames,
+    /// Each bus's ARN, by bus key.
+    BusArns,
+    /// The name of each bus's rule, by bus key.
+    BusRuleNames,
+    /// The ARN of each bus's rule, by bus key.
+    BusRuleArns,
+    /// The ARN of each bus's dead-letter queue, by bus key.
+    BusDeadLetterQueueArns,
+    /// The URL of each bus's dead-letter queue, by bus key.
+    BusDeadLetterQueueUrls,
+    /// The UUID of the dead-letter function's mapping on each bus's dead-letter queue, by bus key.
+    BusDeadLetterMappingIds,
 }
 
 /// One CloudWatch alarm: fires when its metric is above its threshold.
@@ -1998,6 +2025,9 @@ pub enum Watched {
     Function(FunctionId),
     /// A function's log lines, through a metric filter: a metric of the module's own, without dimensions.
     LogLines,
+    /// The rule on the bus with this key (dimension `RuleName`; on a bus other than the default, with
+    /// `EventBusName` too: https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-monitoring.html).
+    BusRule(String),
 }
 
 impl Watched {
@@ -2008,6 +2038,7 @@ impl Watched {
             Watched::StateMachine => Some("StateMachineArn"),
             Watched::Function(_) => Some("FunctionName"),
             Watched::LogLines => None,
+            Watched::BusRule(_) => Some("RuleName"),
         }
     }
 }

@@ -14,7 +14,7 @@ use super::terraform::address::{self, Address};
 use super::terraform::{TOKENS_CHECK, VISIBILITY_CHECK};
 use super::{GeneratedFile, generated_header};
 use crate::model::{
-    Alarm, AwsName, Condition, CustomerKey, Encryption, FAULTS_EXPRESSION, FunctionId, InputKind, LogLevel, Metric,
+    Alarm, AwsName, BusName, Condition, CustomerKey, Encryption, FAULTS_EXPRESSION, FunctionId, InputKind, LogLevel, Metric,
     Model, Namespace, Resource, RoleId, Statement, Watched, input,
 };
 use crate::spec::keys::{LOG_RETENTION_DAYS, MAX_KMS_ALIAS_CHARS, MAX_NAME_CHARS};
@@ -146,21 +146,39 @@ impl<'m> Instance<'m> {
                 &format!("log-group:{}:*", self.named(&self.model.function(*id).log_group.name)),
             ),
             Resource::Any => "*".into(),
+            Resource::Bus(key) => match &self.model.bus(key).bus {
+                BusName::Existing(existing) => Self::regional_arn("events", &format!("event-bus/{existing}")),
+                BusName::Custom(custom) => Self::regional_arn("events", &format!("event-bus/{}", self.named(custom))),
+            },
+            Resource::BusDeadLetterQueue(key) => match &self.model.bus(key).dead_letter {
+                Some(dlq) => Self::regional_arn("sqs", &self.named(&dlq.name)),
+                None => panic!("bug: bus {key:?} has no dead-letter queue, yet a statement names it"),
+            },
+            Resource::BusDeadLetterMapping(key) => {
+                panic!("bug: the mapping of bus {key:?} has a UUID only Lambda gives; no module test asserts its ARN")
+            }
         }
     }
 
-    /// A condition of a statement: its variable and the one value it allows.
-    fn condition(&self, condition: Condition) -> (&'static str, String) {
+    /// A condition of a statement: each variable it tests and the one value it allows there.
+    fn conditions(&self, condition: Condition) -> Vec<(&'static str, String)> {
         match condition {
-            Condition::ViaService(service) => (
+            Condition::ViaService(service) => vec![(
                 "kms:ViaService",
                 format!("{}.{REGION}.{DNS_SUFFIX}", service.endpoint_prefix()),
-            ),
-            Condition::StateMachineData => (
+            )],
+            Condition::StateMachineData => vec![(
                 "kms:EncryptionContext:aws:states:stateMachineArn",
                 self.state_machine_arn(),
-            ),
-            Condition::LogDelivery => ("kms:EncryptionContext:SourceArn", Self::regional_arn("logs", "*")),
+            )],
+            Condition::LogDelivery => vec![("kms:EncryptionContext:SourceArn", Self::regional_arn("logs", "*"))],
+            Condition::BusEvents(index) => {
+                let bus = &self.model.buses[index];
+                vec![
+                    ("events:source", bus.source.clone()),
+                    ("events:detail-type", bus.detail_type.clone()),
+                ]
+            }
         }
     }
 }
@@ -614,7 +632,8 @@ fn assert_document_but(
             &resources,
             &format!("the resources of statement {} of {document}", statement.sid),
         );
-        let mut conditions: Vec<(&str, String)> = statement.conditions.iter().map(|c| instance.condition(*c)).collect();
+        let mut conditions: Vec<(&str, String)> =
+            statement.conditions.iter().flat_map(|c| instance.conditions(*c)).collect();
         if let Some(function) = statement.only_from {
             conditions.push(("lambda:SourceFunctionArn", instance.function_arn(function)));
         }
@@ -704,7 +723,7 @@ fn policies(header: &str, model: &Model) -> File {
             statement
                 .resources
                 .iter()
-                .any(|r| matches!(r, Resource::DeadLetterMapping(_)))
+                .any(|r| matches!(r, Resource::DeadLetterMapping(_) | Resource::BusDeadLetterMapping(_)))
         });
     }
     run = assert_document(

@@ -1,0 +1,228 @@
+//! `buses.tf`: one EventBridge bus per `[buses.*]` (a custom bus the module creates, or an existing one such as
+//! the account's `default`, which it neither creates nor destroys), the rule that matches the module's task events
+//! on it, the dead-letter queue its targets name, and who else may put events on a custom bus.
+//!
+//! The module adds no target to its rules: the caller does (a partner's queue, an API destination, another
+//! account's bus), from the outputs `bus_rule_names` and `bus_dead_letter_queue_arns`. A target receives the event;
+//! its `detail` is the task message, and the worker answers through the callback.
+
+use super::{address, aws_name, regional_arn, var};
+use crate::emit::hcl::{Block, Expr, File, boolean, number, raw, string};
+use crate::model::{Bus, BusDeadLetter, BusName, Model, input};
+
+/// The file; `None` when the spec has no buses.
+pub(super) fn file(header: &str, model: &Model) -> Option<File> {
+    if model.buses.is_empty() {
+        return None;
+    }
+    let mut file = File::new(header);
+    for bus in &model.buses {
+        let steps: Vec<String> = model
+            .steps
+            .iter()
+            .filter(|s| matches!(&s.channel, crate::model::Channel::Bus(key) if *key == bus.key))
+            .map(|s| format!("{:?}", s.name))
+            .collect();
+        let senders = match steps.as_slice() {
+            [one] => format!("step {one} puts its"),
+            many => format!("steps {} put their", many.join(", ")),
+        };
+        if let BusName::Custom(_) = &bus.bus {
+            file.push_commented(
+                &format!("Bus {:?}: {senders} task message here, as the detail of an event.", bus.key),
+                custom_bus(bus),
+            );
+            file.push_commented(
+                &format!(
+                    "Other accounts that may put events on bus {:?} (var.{}): none by default. The module's rule\nmatches this account's events only, so what they put reaches no target of the module's rule.",
+                    bus.key,
+                    bus.publisher_accounts_input()
+                ),
+                bus_policy(bus),
+            );
+        }
+        file.push_commented(
+            &format!(
+                "The rule that matches the task events on {}: their source and detail type, from this account only.\nThe caller adds the targets (output bus_rule_names), each with dead_letter_config = the dead-letter queue below.",
+                match &bus.bus {
+                    BusName::Custom(_) => format!("bus {:?}", bus.key),
+                    BusName::Existing(name) => format!(
+                        "the existing bus {name:?}, which this module neither creates nor destroys"
+                    ),
+                }
+            ),
+            rule(bus),
+        );
+        if let Some(dlq) = &bus.dead_letter {
+            file.push_commented(
+                &format!(
+                    "Dead-letter queue of the targets of bus {:?}'s rule: the events EventBridge could not deliver (after\nthe target's retry policy, or at once for a missing permission). A standard queue: EventBridge takes no other.",
+                    bus.key
+                ),
+                dead_letter_queue(bus, dlq),
+            );
+            file.push_commented(
+                &format!(
+                    "Only bus {:?}'s rule may send to its dead-letter queue, and only over TLS.",
+                    bus.key
+                ),
+                dead_letter_policy(bus),
+            );
+        }
+    }
+    Some(file)
+}
+
+/// The bus's name as HCL: the custom bus's attribute, or the existing bus's name.
+pub(super) fn bus_name(bus: &Bus) -> Expr {
+    match &bus.bus {
+        BusName::Custom(_) => address::bus(&bus.key).attr("name"),
+        BusName::Existing(name) => string(name),
+    }
+}
+
+/// The bus's ARN as HCL: the custom bus's attribute, or an existing bus's ARN built from its name (known at
+/// plan time: the module reads nothing of a bus it does not own).
+pub(super) fn bus_arn(bus: &Bus) -> Expr {
+    match &bus.bus {
+        BusName::Custom(_) => address::bus(&bus.key).attr("arn"),
+        BusName::Existing(name) => raw(format!("\"{}\"", regional_arn("events", &format!("event-bus/{name}")))),
+    }
+}
+
+fn custom_bus(bus: &Bus) -> Block {
+    let BusName::Custom(name) = &bus.bus else {
+        panic!("bug: bus {:?} is not one the module creates", bus.key)
+    };
+    address::bus(&bus.key)
+        .declare()
+        .attr("name", aws_name(name))
+        .attr("tags", raw("local.tags"))
+}
+
+fn bus_policy(bus: &Bus) -> Block {
+    let accounts = format!("var.{}", bus.publisher_accounts_input());
+    let statement = Expr::Object(vec![
+        ("Sid".into(), string("PublisherAccounts")),
+        ("Effect".into(), string("Allow")),
+        (
+            "Principal".into(),
+            Expr::Object(vec![(
+                "AWS".into(),
+                raw(format!(
+                    "[for account in {accounts} : \"arn:${{local.partition}}:iam::${{account}}:root\"]"
+                )),
+            )]),
+        ),
+        ("Action".into(), string("events:PutEvents")),
+        ("Resource".into(), address::bus(&bus.key).attr("arn")),
+    ]);
+    let policy = Expr::Object(vec![
+        ("Version".into(), string("2012-10-17")),
+        ("Statement".into(), Expr::List(vec![statement])),
+    ]);
+    address::bus_policy(&bus.key)
+        .declare()
+        .attr("count", raw(format!("length({accounts}) > 0 ? 1 : 0")))
+        .blank()
+        .attr("event_bus_name", address::bus(&bus.key).attr("name"))
+        .attr("policy", Expr::Call("jsonencode".into(), vec![policy]))
+}
+
+fn rule(bus: &Bus) -> Block {
+    let pattern = Expr::Object(vec![
+        ("source".into(), Expr::List(vec![string(&bus.source)])),
+        ("detail-type".into(), Expr::List(vec![string(&bus.detail_type)])),
+        ("account".into(), Expr::List(vec![raw("local.account_id")])),
+    ]);
+    address::bus_rule(&bus.key)
+        .declare()
+        .attr("name", aws_name(&bus.rule))
+        .attr("event_bus_name", bus_name(bus))
+        .attr(
+            "description",
+            string(&format!(
+                "sfngen: the task events of bus {:?} (source {:?}, detail type {:?}).",
+                bus.key, bus.source, bus.detail_type
+            )),
+        )
+        .attr("event_pattern", Expr::Call("jsonencode".into(), vec![pattern]))
+        .attr("tags", raw("local.tags"))
+}
+
+fn dead_letter_queue(bus: &Bus, dlq: &BusDeadLetter) -> Block {
+    let mut block = address::bus_dead_letter_queue(&bus.key)
+        .declare()
+        .attr("name", aws_name(&dlq.name))
+        .attr("sqs_managed_sse_enabled", boolean(true));
+    if let Some(reader) = &dlq.fail_execution {
+        block = block
+            .comment(
+                "The dead-letter Lambda reads this queue: six times the function's timeout, as AWS recommends for an SQS\nevent source.",
+            )
+            .attr(
+                "visibility_timeout_seconds",
+                raw(format!(
+                    "{} * var.{}",
+                    reader.callback_timeouts,
+                    input::CALLBACK_TIMEOUT_SECONDS
+                )),
+            );
+    }
+    block
+        .comment("The SQS maximum, so that an undelivered event is not lost before someone looks.")
+        .attr("message_retention_seconds", number(dlq.retention_seconds))
+        .blank()
+        .attr("tags", raw("local.tags"))
+}
+
+fn dead_letter_policy(bus: &Bus) -> Block {
+    let queue = address::bus_dead_letter_queue(&bus.key);
+    let deny = Expr::Object(vec![
+        ("Sid".into(), string("DenyInsecureTransport")),
+        ("Effect".into(), string("Deny")),
+        ("Principal".into(), string("*")),
+        ("Action".into(), string("sqs:*")),
+        ("Resource".into(), queue.attr("arn")),
+        (
+            "Condition".into(),
+            Expr::Object(vec![(
+                "Bool".into(),
+                Expr::Object(vec![("aws:SecureTransport".into(), string("false"))]),
+            )]),
+        ),
+    ]);
+    let allow = Expr::Object(vec![
+        ("Sid".into(), string("RuleDeadLetters")),
+        ("Effect".into(), string("Allow")),
+        (
+            "Principal".into(),
+            Expr::Object(vec![("Service".into(), string("events.amazonaws.com"))]),
+        ),
+        ("Action".into(), string("sqs:SendMessage")),
+        ("Resource".into(), queue.attr("arn")),
+        (
+            "Condition".into(),
+            Expr::Object(vec![(
+                "ArnEquals".into(),
+                Expr::Object(vec![(
+                    "aws:SourceArn".into(),
+                    address::bus_rule(&bus.key).attr("arn"),
+                )]),
+            )]),
+        ),
+    ]);
+    let policy = Expr::Object(vec![
+        ("Version".into(), string("2012-10-17")),
+        ("Statement".into(), Expr::List(vec![deny, allow])),
+    ]);
+    address::bus_dead_letter_policy(&bus.key)
+        .declare()
+        .attr("queue_url", queue.attr("id"))
+        .attr("policy", Expr::Call("jsonencode".into(), vec![policy]))
+}
+
+/// The input of a custom bus's publisher accounts, as HCL.
+pub(super) fn publisher_accounts(bus: &Bus) -> Expr {
+    var(&bus.publisher_accounts_input())
+}
