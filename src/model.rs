@@ -399,6 +399,45 @@ pub struct DeadLetterReader {
     pub maximum_concurrency: u32,
 }
 
+/// The dead-letter queue of the targets of a bus's rule (their `DeadLetterConfig`): the events EventBridge could
+/// not deliver. The dead-letter Lambda reads it and fails the task in each event's `detail` at once.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BusDeadLetter {
+    /// AWS queue name, `{name}-{key}-bus-dlq`: a standard queue, the only kind EventBridge sends to.
+    pub name: AwsName,
+    /// `MessageRetentionPeriod`: the maximum, so that an undelivered event is not lost before someone looks.
+    pub retention_seconds: u64,
+    /// How the dead-letter Lambda reads it.
+    pub reader: DeadLetterReader,
+}
+
+impl Bus {
+    /// Whether the module creates the bus (a custom bus), rather than using one that exists.
+    pub fn created(&self) -> bool {
+        matches!(self.bus, BusName::Custom(_))
+    }
+
+    /// The input listing the other accounts that may put events on this custom bus:
+    /// `{key}_bus_publisher_accounts`, with `-` written `_` (bus keys hold no `_`).
+    pub fn publisher_accounts_input(&self) -> String {
+        format!("{}_bus_publisher_accounts", self.key.replace('-', "_"))
+    }
+
+    /// That input, for a bus the module creates: a bus it does not own keeps its owner's policy.
+    fn publisher_accounts_input_of(&self) -> Option<Input> {
+        self.created().then(|| {
+            Input::new(
+                &self.publisher_accounts_input(),
+                InputKind::AccountIds,
+                &format!(
+                    "AWS account IDs that may put events on bus {:?} (its bus policy); none by default. The module's rule matches this account's events only.",
+                    self.key
+                ),
+            )
+        })
+    }
+}
+
 /// The error a dead-lettered task fails with; a step's `catch` can name it.
 pub const DEAD_LETTERED_ERROR: &str = "sfngen.DeadLettered";
 
@@ -1148,6 +1187,7 @@ impl Model {
             ));
         }
         inputs.extend(self.queues.iter().filter_map(Queue::key_input_of));
+        inputs.extend(self.buses.iter().filter_map(Bus::publisher_accounts_input_of));
         inputs.extend(self.state_machine.key_input_of());
         inputs.push(Input::new(
             input::DASHBOARD_ENABLED,
@@ -1430,6 +1470,45 @@ impl Model {
                 "ARN of the module's KMS key (queues and the state machine with encryption = \"kms\", log groups with [logs] encryption = \"kms\"); worker_policy_json lets workers of those queues decrypt with it, callers of that state machine need kms:Decrypt and kms:GenerateDataKey.",
                 OutputValue::ModuleKeyArn,
             );
+        }
+        if !self.buses.is_empty() {
+            add(
+                "bus_names",
+                "Name of each EventBridge bus, by bus key (an existing bus, such as \"default\", by its own name): a rule target's event_bus_name.",
+                OutputValue::BusNames,
+            );
+            add(
+                "bus_arns",
+                "ARN of each EventBridge bus, by bus key.",
+                OutputValue::BusArns,
+            );
+            add(
+                "bus_rule_names",
+                "Name of the rule that matches the module's task events on each bus, by bus key: add your targets to it (aws_cloudwatch_event_target's rule).",
+                OutputValue::BusRuleNames,
+            );
+            add(
+                "bus_rule_arns",
+                "ARN of each bus's rule, by bus key: a target's resource policy lets events.amazonaws.com act with this aws:SourceArn.",
+                OutputValue::BusRuleArns,
+            );
+            if self.buses.iter().any(|b| b.dead_letter.is_some()) {
+                add(
+                    "bus_dead_letter_queue_arns",
+                    "ARN of the dead-letter queue for the targets of each bus's rule, by bus key (buses with dead_letter = false are absent): each target's dead_letter_config.",
+                    OutputValue::BusDeadLetterQueueArns,
+                );
+                add(
+                    "bus_dead_letter_queue_urls",
+                    "URL of each bus's dead-letter queue, by bus key.",
+                    OutputValue::BusDeadLetterQueueUrls,
+                );
+                add(
+                    "bus_dead_letter_mapping_ids",
+                    "UUID of the dead-letter function's event source mapping on each bus's dead-letter queue, by bus key: the runbook pauses fail-fast through these.",
+                    OutputValue::BusDeadLetterMappingIds,
+                );
+            }
         }
         outputs
     }

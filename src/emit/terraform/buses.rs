@@ -6,9 +6,11 @@
 //! account's bus), from the outputs `bus_rule_names` and `bus_dead_letter_queue_arns`. A target receives the event;
 //! its `detail` is the task message, and the worker answers through the callback.
 
-use super::{address, aws_name, regional_arn, var};
-use crate::emit::hcl::{Block, Expr, File, boolean, number, raw, string};
-use crate::model::{Bus, BusDeadLetter, BusName, Model, input};
+use super::{address, aws_name, regional_arn, role_permissions, var};
+use crate::emit::hcl::{Block, Expr, File, boolean, number, raw, string, strings};
+use crate::model::{
+    Bus, BusDeadLetter, BusName, DEAD_LETTERED_ERROR, DeadLetterReader, Function, Model, input,
+};
 
 /// The file; `None` when the spec has no buses.
 pub(super) fn file(header: &str, model: &Model) -> Option<File> {
@@ -68,6 +70,22 @@ pub(super) fn file(header: &str, model: &Model) -> Option<File> {
                 ),
                 dead_letter_policy(bus),
             );
+            if let Some(reader) = model.dead_letter_function() {
+                file.push_commented(
+                    &format!(
+                        "An event in the dead-letter queue of bus {:?} never reached a target: the dead-letter function fails the\n\
+                         task in its detail at once ({DEAD_LETTERED_ERROR}, which a step's catch can route).",
+                        bus.key
+                    ),
+                    dead_letter_mapping(model, bus, &dlq.reader, reader),
+                );
+                file.push_commented(
+                    "The mapping's UUID for the operator's policy (see the queues' mappings in callback.tf).",
+                    address::bus_dead_letter_mapping_uuid(&bus.key)
+                        .declare()
+                        .attr("input", address::bus_dead_letter_mapping(&bus.key).attr("uuid")),
+                );
+            }
         }
     }
     Some(file)
@@ -151,25 +169,21 @@ fn rule(bus: &Bus) -> Block {
 }
 
 fn dead_letter_queue(bus: &Bus, dlq: &BusDeadLetter) -> Block {
-    let mut block = address::bus_dead_letter_queue(&bus.key)
+    address::bus_dead_letter_queue(&bus.key)
         .declare()
         .attr("name", aws_name(&dlq.name))
-        .attr("sqs_managed_sse_enabled", boolean(true));
-    if let Some(reader) = &dlq.fail_execution {
-        block = block
-            .comment(
-                "The dead-letter Lambda reads this queue: six times the function's timeout, as AWS recommends for an SQS\nevent source.",
-            )
-            .attr(
-                "visibility_timeout_seconds",
-                raw(format!(
-                    "{} * var.{}",
-                    reader.callback_timeouts,
-                    input::CALLBACK_TIMEOUT_SECONDS
-                )),
-            );
-    }
-    block
+        .attr("sqs_managed_sse_enabled", boolean(true))
+        .comment(
+            "The dead-letter Lambda reads this queue: six times the function's timeout, as AWS recommends for an SQS\nevent source.",
+        )
+        .attr(
+            "visibility_timeout_seconds",
+            raw(format!(
+                "{} * var.{}",
+                dlq.reader.callback_timeouts,
+                input::CALLBACK_TIMEOUT_SECONDS
+            )),
+        )
         .comment("The SQS maximum, so that an undelivered event is not lost before someone looks.")
         .attr("message_retention_seconds", number(dlq.retention_seconds))
         .blank()
@@ -222,7 +236,28 @@ fn dead_letter_policy(bus: &Bus) -> Block {
         .attr("policy", Expr::Call("jsonencode".into(), vec![policy]))
 }
 
-/// The input of a custom bus's publisher accounts, as HCL.
-pub(super) fn publisher_accounts(bus: &Bus) -> Expr {
-    var(&bus.publisher_accounts_input())
+
+fn dead_letter_mapping(model: &Model, bus: &Bus, settings: &DeadLetterReader, reader: &Function) -> Block {
+    address::bus_dead_letter_mapping(&bus.key)
+        .declare()
+        .attr("event_source_arn", address::bus_dead_letter_queue(&bus.key).attr("arn"))
+        .attr("function_name", address::function(reader.id).attr("arn"))
+        .attr("batch_size", number(u64::from(settings.batch_size)))
+        .blank()
+        .comment("false pauses fail-fast (the runbook's \"Pause fail-fast\"): undelivered events stay in the queue.")
+        .attr("enabled", var(input::DEAD_LETTER_MAPPINGS_ENABLED))
+        .blank()
+        .block(
+            Block::new("scaling_config", Vec::<String>::new())
+                .comment("At most this many concurrent invocations from this queue, the least SQS allows.")
+                .attr("maximum_concurrency", number(u64::from(settings.maximum_concurrency))),
+        )
+        .blank()
+        .comment("The function names the records it could not settle yet; SQS hands out only those again.")
+        .attr("function_response_types", strings(["ReportBatchItemFailures"]))
+        .blank()
+        .attr("tags", raw("local.tags"))
+        .blank()
+        .comment("Lambda checks that the function's role may read the queue when it creates the mapping.")
+        .attr("depends_on", Expr::List(role_permissions(model, reader.role)))
 }
