@@ -1128,6 +1128,7 @@ impl Model {
         for alarm in self.alarm_list() {
             let origin = match &alarm.watches {
                 Watched::Queue(key) | Watched::DeadLetterQueue(key) => NameOrigin::Queue(key.clone()),
+                Watched::BusRule(key) => NameOrigin::Bus(key.clone()),
                 _ => NameOrigin::Module,
             };
             names.push(DerivedName::new("alarm", alarm.name, &limits::ALARM_NAME, origin));
@@ -1592,6 +1593,9 @@ impl Model {
                 watches: Watched::DeadLetterQueue(queue.key.clone()),
             });
         }
+        for bus in &self.buses {
+            alarms.extend(bus_alarms(bus));
+        }
         alarms.extend(
             self.functions
                 .iter()
@@ -1823,6 +1827,63 @@ impl Model {
             self.dead_letter_readers().len()
         )))
     }
+}
+
+/// A bus's alarms, on its rule's metrics (namespace `AWS/Events`, sent only when not zero): targets that failed for
+/// good, throttled deliveries and, with a dead-letter queue, events EventBridge could not put there.
+fn bus_alarms(bus: &Bus) -> Vec<Alarm> {
+    let undelivered = if bus.dead_letter.is_some() {
+        format!(
+            "The event went to the rule's dead-letter queue, and the dead-letter Lambda failed its task ({DEAD_LETTERED_ERROR}). Fix the target (its resource policy, its permissions, its existence), then redrive the executions."
+        )
+    } else {
+        "Its execution waits until the step's timeout (the bus has no dead-letter queue). Fix the target (its resource policy, its permissions, its existence).".to_string()
+    };
+    let alarm = |short: &str, metric: &'static str, description: String, steps: &[&str]| Alarm {
+        key: format!("{}_bus_{}", bus.key, short.replace('-', "_")),
+        name: AwsName::suffixed(format!("-{}-bus-{short}", bus.key)),
+        description: format!("{description}{}", runbook::pointer(steps)),
+        metric: Metric {
+            namespace: Namespace::Aws("AWS/Events"),
+            name: metric,
+            statistic: "Sum",
+        },
+        excluding: None,
+        threshold: 0,
+        watches: Watched::BusRule(bus.key.clone()),
+    };
+    let mut alarms = vec![
+        alarm(
+            "failed-invocations",
+            "FailedInvocations",
+            format!(
+                "A target of the rule on bus {:?} could not be invoked for good (FailedInvocations): a task's event never reached its worker. {undelivered}",
+                bus.key
+            ),
+            &[runbook::REDRIVE_FAILED_EXECUTIONS],
+        ),
+        alarm(
+            "throttled-rules",
+            "ThrottledRules",
+            format!(
+                "EventBridge throttled the rule on bus {:?} (ThrottledRules: the account's invocations quota): its deliveries are delayed and retried, and tasks wait longer for their workers.",
+                bus.key
+            ),
+            &[runbook::STOP_WAITING_EXECUTIONS],
+        ),
+    ];
+    if bus.dead_letter.is_some() {
+        alarms.push(alarm(
+            "dead-letters-lost",
+            "InvocationsFailedToBeSentToDlq",
+            format!(
+                "EventBridge could not put undelivered events of the rule on bus {:?} into its dead-letter queue (InvocationsFailedToBeSentToDlq: the queue's policy or its existence): those events are lost, and their tasks wait until their step's timeout.",
+                bus.key
+            ),
+            &[runbook::STOP_WAITING_EXECUTIONS],
+        ));
+    }
+    alarms
 }
 
 /// The names of the module's inputs that resources read (a queue's key input is [`Queue::key_input`]).
