@@ -438,6 +438,10 @@ impl Bus {
     }
 }
 
+/// The account's default event bus: `buses.*.name = "default"` names it. It always exists; the module neither
+/// creates nor destroys it, and leaves its policy alone.
+pub const DEFAULT_BUS: &str = "default";
+
 /// The error a dead-lettered task fails with; a step's `catch` can name it.
 pub const DEAD_LETTERED_ERROR: &str = "sfngen.DeadLettered";
 
