@@ -884,6 +884,10 @@ fn refused_values(kind: &InputKind) -> Vec<(Expr, &'static str)> {
                 "the state machine's own ARN",
             ),
         ],
+        InputKind::AccountIds => vec![
+            (strings(["12345678901"]), "11 digits"),
+            (strings(["arn:aws:iam::111122223333:root"]), "an ARN, not an account ID"),
+        ],
         InputKind::OptionalPath | InputKind::Flag { .. } => Vec::new(),
     }
 }
