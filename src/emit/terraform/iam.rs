@@ -259,7 +259,7 @@ fn lambda_trust_comment(role: &Role) -> String {
     let reads_queues = role
         .statements
         .iter()
-        .any(|s| s.resources.iter().any(|r| matches!(r, Resource::DeadLetterQueue(_))));
+        .any(|s| s.resources.iter().any(|r| matches!(r, Resource::DeadLetterQueue(_) | Resource::BusDeadLetterQueue(_))));
     let others = if reads_queues {
         "its logs, the dead-letter queues it reads"
     } else {
@@ -433,7 +433,7 @@ fn statement_block(model: &Model, statement: &Statement, role: bool) -> Block {
         && statement
             .resources
             .iter()
-            .any(|r| matches!(r, Resource::DeadLetterQueue(_)))
+            .any(|r| matches!(r, Resource::DeadLetterQueue(_) | Resource::BusDeadLetterQueue(_)))
     {
         block = block.comment(
             "Lambda's event source mappings poll these queues with this role, not from inside the function:\n\
