@@ -115,7 +115,7 @@ def test_the_module_creates_the_custom_bus_and_its_rules_and_leaves_the_default_
         # Only this module's events: its source and detail type (the defaults for "account").
         assert pattern == {
             "source": ["com.example.orders" if key == "partner" else "sfngen.buses-e2e"],
-            "detail-type": ["ApproveOrder" if key == "partner" else "account"],
+            "detail-type": ["ApproveOrder" if key == "partner" else "sfngen task"],
         }, pattern
     assert set(inboxes) == {"partner", "account"}
 
@@ -142,7 +142,7 @@ def test_rule_targets_receive_the_tasks_and_answer_through_the_callback(applied,
     assert execution in event["resources"], event
     answer(function, event, {"approved": True})
     event = receive_event(moto, inboxes["account"])
-    assert (event["source"], event["detail-type"]) == ("sfngen.buses-e2e", "account")
+    assert (event["source"], event["detail-type"]) == ("sfngen.buses-e2e", "sfngen task")
     assert event["detail"]["input"] == {"approved": True}
     assert event["detail"]["context"]["state"] == "AskAccount"
     answer(function, event, {"shipped": True})
