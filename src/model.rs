@@ -347,6 +347,10 @@ pub struct Bus {
     pub source: String,
     /// The events' `DetailType`.
     pub detail_type: String,
+    /// The rule the module creates on the bus, `{name}-{key}`, matching these events from this account.
+    pub rule: AwsName,
+    /// The dead-letter queue the rule's targets name, unless `dead_letter = false`.
+    pub dead_letter: Option<BusDeadLetter>,
 }
 
 /// Which EventBridge bus.

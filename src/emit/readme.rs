@@ -16,7 +16,7 @@ use super::{GeneratedFile, asl, generated_header};
 use crate::duration::format_seconds;
 use crate::limits;
 use crate::model::{
-    BUSINESS_FAILURES_METRIC, CatchTarget, CustomerKey, DEAD_LETTERED_ERROR, DEAD_LETTERS_UNSETTLED_METRIC, Encryption,
+    BUSINESS_FAILURES_METRIC, Bus, BusName, CatchTarget, CustomerKey, DEAD_LETTERED_ERROR, DEAD_LETTERS_UNSETTLED_METRIC, Encryption,
     FAULTS_EXPRESSION, FunctionId, INVALID_TOKENS_METRIC, Invoker, LogLevel, MAX_EVENT_NESTING, MESSAGE_CONTEXT, Model,
     UNMATCHABLE_ERROR_CHARS, input,
 };
@@ -243,10 +243,37 @@ fn context(model: &Model, checkov_skips: &[CheckovSkip], declared: &[Declared], 
         operator_parts => (model.operator_policies.len() > 1).then_some(model.operator_policies.len()),
         message_context => message_context_rows(),
         any_retry => model.steps.iter().any(|s| !s.retry.is_empty()),
-        runbook_queue => model.queues.iter().find(|q| q.dead_letter.is_some()).unwrap_or(&model.queues[0]).key.clone(),
+        runbook_queue => model.queues.iter().find(|q| q.dead_letter.is_some()).or(model.queues.first()).map(|q| q.key.clone()),
         limits => limit_rows(model, definition),
         skips => Value::from(Serde(checkov_skips)),
+        buses => bus_rows(model),
+        bus_dead_letters => model.buses.iter().any(|b| b.dead_letter.is_some()),
+        bus_accounts => model.buses.iter().any(Bus::created),
     }
+}
+
+/// The README's rows for the buses: where each step's events go, the rule that matches them, the dead-letter queue.
+fn bus_rows(model: &Model) -> Vec<Value> {
+    model
+        .buses
+        .iter()
+        .map(|b| {
+            context! {
+                key => b.key.clone(),
+                bus => match &b.bus {
+                    BusName::Custom(name) => name.with(&model.name),
+                    BusName::Existing(name) => name.clone(),
+                },
+                custom => b.created(),
+                accounts_input => b.created().then(|| b.publisher_accounts_input()),
+                rule => b.rule.with(&model.name),
+                source => b.source.clone(),
+                detail_type => b.detail_type.clone(),
+                dlq => b.dead_letter.as_ref().map(|d| d.name.with(&model.name)),
+                dlq_fails_execution => b.dead_letter.is_some(),
+            }
+        })
+        .collect()
 }
 
 /// The fields of a task message's `context`: each one's name, its path in Step Functions' context object, and

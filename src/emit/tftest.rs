@@ -14,7 +14,7 @@ use super::terraform::address::{self, Address};
 use super::terraform::{TOKENS_CHECK, VISIBILITY_CHECK};
 use super::{GeneratedFile, generated_header};
 use crate::model::{
-    Alarm, AwsName, BusName, Condition, CustomerKey, Encryption, FAULTS_EXPRESSION, FunctionId, InputKind, LogLevel, Metric,
+    Alarm, AwsName, BusName, Condition, DEFAULT_BUS, CustomerKey, Encryption, FAULTS_EXPRESSION, FunctionId, InputKind, LogLevel, Metric,
     Model, Namespace, Resource, RoleId, Statement, Watched, input,
 };
 use crate::spec::keys::{LOG_RETENTION_DAYS, MAX_KMS_ALIAS_CHARS, MAX_NAME_CHARS};
@@ -1163,6 +1163,16 @@ fn alarms(header: &str, model: &Model) -> File {
             Watched::StateMachine => Some(instance.state_machine_arn()),
             Watched::Function(id) => Some(instance.named(&model.function(*id).name)),
             Watched::LogLines => None,
+            Watched::BusRule(key) => Some(instance.named(&model.bus(key).rule)),
+        };
+        // A rule on a bus other than the default one: its metrics name the bus too.
+        let bus = match &alarm.watches {
+            Watched::BusRule(key) => match &model.bus(key).bus {
+                BusName::Existing(name) if name == DEFAULT_BUS => None,
+                BusName::Existing(name) => Some(name.clone()),
+                BusName::Custom(name) => Some(instance.named(name)),
+            },
+            _ => None,
         };
         if alarm.excluding.is_some() {
             continue;
@@ -1170,7 +1180,12 @@ fn alarms(header: &str, model: &Model) -> File {
         run = match (alarm.watches.dimension(), dimension) {
             (Some(key), Some(value)) => run.assert_eq(
                 &format!("jsonencode({at}.dimensions)"),
-                &raw(format!("jsonencode({{ {key} = {} }})", inline_text(&string(&value)))),
+                &raw(format!(
+                    "jsonencode({{ {}{key} = {} }})",
+                    bus.map(|b| format!("EventBusName = {}, ", inline_text(&string(&b))))
+                        .unwrap_or_default(),
+                    inline_text(&string(&value))
+                )),
                 &format!("{at}.dimensions"),
             ),
             _ => run.assert_eq(

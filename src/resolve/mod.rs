@@ -26,7 +26,7 @@ pub use limits::{
 use std::collections::BTreeSet;
 
 use crate::diagnostic::{Diagnostic, Severity};
-use crate::model::Model;
+use crate::model::{Model, RoleId};
 use crate::spec::{Span, Spec, keys};
 
 /// Resolves a parsed spec. `source_file` is the spec's file name, used in generated headers.
@@ -41,21 +41,29 @@ pub fn resolve(spec: &Spec, source_file: &str) -> Result<Model, Vec<Diagnostic>>
     let callback = c.callback(spec);
     let queues = c.queues(spec, callback.timeout_seconds);
     let topics = c.topics(spec);
-    let buses = c.buses(spec, &name);
-    let mut functions = callback::functions(&callback, &queues);
+    let buses = c.buses(spec, &name, callback.timeout_seconds);
+    let bus_dead_letters = buses.iter().any(|b| b.dead_letter.is_some());
+    let mut functions = callback::functions(&callback, &queues, bus_dead_letters);
     let steps = c.steps(spec, state_machine.timeout_seconds);
     let alarms = spec.alarms.as_ref().map(|a| c.alarms(a));
     let logs_use_module_key = c.choice(&keys::LOG_ENCRYPTION, "logs", spec.log_encryption.as_ref()) == "kms";
     c.finish()?;
     let module_key = iam::module_key(&queues, logs_use_module_key, &mut state_machine, &mut functions);
     let mut roles = vec![iam::state_machine_role(&state_machine, &queues)];
+    roles[0].statements.extend(iam::put_task_events(&buses));
     roles.extend(
         functions
             .iter()
             .map(|function| iam::function_role(function, &state_machine, &queues)),
     );
+    if let Some(read) = iam::read_bus_dead_letters(&buses)
+        && let Some(role) = roles.iter_mut().find(|r| r.id == RoleId::DeadLetters)
+    {
+        role.statements.push(read);
+    }
     let worker_policies = iam::worker_policies(&queues);
-    let operator_policies = iam::operator_policy(&state_machine, &queues);
+    let mut operator_policies = iam::operator_policy(&state_machine, &queues);
+    operator_policies[0].statements.extend(iam::operate_bus_dead_letters(&buses));
     let starter_policy = iam::starter_policy(&state_machine);
     let mut model = Model {
         name,
