@@ -1216,6 +1216,20 @@ impl Model {
                     NameOrigin::Bus(bus.key.clone()),
                 ));
             }
+            names.push(DerivedName::new(
+                "EventBridge rule",
+                bus.rule.clone(),
+                &limits::EVENT_RULE_NAME,
+                NameOrigin::Bus(bus.key.clone()),
+            ));
+            if let Some(dlq) = &bus.dead_letter {
+                names.push(DerivedName::new(
+                    "dead-letter queue",
+                    dlq.name.clone(),
+                    &limits::SQS_QUEUE_NAME,
+                    NameOrigin::Bus(bus.key.clone()),
+                ));
+            }
         }
         for function in &self.functions {
             names.push(module("Lambda function", &function.name, &limits::LAMBDA_FUNCTION_NAME));

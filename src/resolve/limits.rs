@@ -583,11 +583,55 @@ pub fn task_parameters_without_input(model: &Model) -> Vec<u64> {
 }
 
 /// Room left in each step's message for its input, in step order: the bytes of JSON its selected input may take.
+/// A step on a bus has the least of its task's parameters' room and its PutEvents entry's.
 pub fn input_rooms(model: &Model) -> Vec<u64> {
     task_parameters_without_input(model)
         .into_iter()
-        .map(|taken| limits::TASK_PARAMETERS.figure.saturating_sub(taken))
+        .zip(&model.steps)
+        .map(|(taken, step)| {
+            let parameters = limits::TASK_PARAMETERS.figure.saturating_sub(taken);
+            match event_entry_without_input(model, step) {
+                Some(entry) => parameters.min(limits::EVENT_ENTRY.figure.saturating_sub(entry)),
+                None => parameters,
+            }
+        })
         .collect()
+}
+
+/// What a bus step's event takes of a PutEvents entry before its input, counted as EventBridge counts an entry
+/// ([`limits::EVENT_ENTRY`]): its source and detail type, the detail (the message: envelope, context, the longest
+/// token, the state's name, the static fields) and the longest ARNs of the state machine and of an execution, which
+/// Step Functions adds to the entry's `Resources`. `None` for a step on another channel, or a bus the model lacks.
+pub fn event_entry_without_input(model: &Model, step: &Step) -> Option<u64> {
+    let Channel::Bus(key) = &step.channel else {
+        return None;
+    };
+    let bus = model.find_bus(key)?;
+    let mut detail = serde_json::Map::new();
+    detail.insert("input".into(), serde_json::Value::Null);
+    detail.insert("token".into(), serde_json::Value::String(String::new()));
+    detail.insert(MESSAGE_CONTEXT_FIELD.into(), worst_context(model));
+    // The input takes the place of `null`; the token is ASCII, measured empty.
+    let detail = serde_json::Value::Object(detail).to_string().len() as u64 - "null".len() as u64
+        + limits::MAX_TASK_TOKEN_CHARS
+        + state_name_bytes(step)
+        + fields_bytes(step);
+    let machine = model.state_machine.name.with(&limits::worst_name());
+    let arn = |resource: String| {
+        format!(
+            "arn:{}:states:{}:{}:{resource}",
+            limits::WORST_PARTITION,
+            limits::WORST_REGION,
+            limits::WORST_ACCOUNT
+        )
+        .len() as u64
+    };
+    let resources = arn(format!("stateMachine:{machine}"))
+        + arn(format!(
+            "execution:{machine}:{}",
+            "e".repeat(limits::MAX_EXECUTION_NAME_CHARS)
+        ));
+    Some(bus.source.len() as u64 + bus.detail_type.len() as u64 + detail + resources)
 }
 
 /// Each task's parameters, with no input at all, within Step Functions' quota: otherwise every execution fails
@@ -622,6 +666,46 @@ fn task_parameters(spec: &Spec, model: &Model) -> Vec<Diagnostic> {
                 "keep large data out of the message: put it where the worker can fetch it (S3, a table) and send \
                  its key (source: {})",
                 limits::TASK_PARAMETERS.source
+            )),
+        );
+    }
+    diags.extend(event_entries(model, steps));
+    diags
+}
+
+/// Each bus step's PutEvents entry, with no input at all, within EventBridge's quota: otherwise PutEvents fails the
+/// entry and every execution fails at that step (`EventBridge.FailedEntry`).
+fn event_entries(model: &Model, steps: &[crate::spec::StepSpec]) -> Vec<Diagnostic> {
+    let mut diags = Vec::new();
+    for (index, (step, written)) in model.steps.iter().zip(steps).enumerate() {
+        let Some(fixed) = event_entry_without_input(model, step) else {
+            continue;
+        };
+        if limits::EVENT_ENTRY.allows(fixed + 2) {
+            continue;
+        }
+        let span = written
+            .message
+            .first()
+            .map(|(key, _)| key.span.clone())
+            .unwrap_or(written.span.clone());
+        diags.push(
+            Diagnostic::error(
+                format!("steps[{index}].message"),
+                Some(span),
+                format!(
+                    "the static message fields make this step's event {} bytes before any input (its source, detail \
+                     type and detail with the longest task token and context, and the state machine's and the \
+                     execution's ARNs that Step Functions adds); {} is at most {}",
+                    thousands(fixed),
+                    limits::EVENT_ENTRY.what,
+                    limits::EVENT_ENTRY.figure_text()
+                ),
+            )
+            .with_help(format!(
+                "keep large data out of the message: put it where the worker can fetch it (S3, a table) and send \
+                 its key (source: {})",
+                limits::EVENT_ENTRY.source
             )),
         );
     }
