@@ -42,11 +42,17 @@ pub(super) fn module_key(
 /// and its log deliveries; deliver its logs (at every log level: see below) and its traces while tracing is on
 /// (the module's `tracing` input decides).
 pub(super) fn state_machine_role(sm: &StateMachine, queues: &[Queue]) -> Role {
-    let mut statements = vec![allow(
-        "SendToCallbackQueues",
-        &["sqs:SendMessage"],
-        queues.iter().map(|q| Resource::Queue(q.key.clone())).collect(),
-    )];
+    // IAM refuses a statement without resources: a module whose steps use no queue grants none.
+    let mut statements: Vec<Statement> = (!queues.is_empty())
+        .then(|| {
+            allow(
+                "SendToCallbackQueues",
+                &["sqs:SendMessage"],
+                queues.iter().map(|q| Resource::Queue(q.key.clone())).collect(),
+            )
+        })
+        .into_iter()
+        .collect();
     let keys = queue_keys(queues);
     if !keys.is_empty() {
         statements.push(Statement {
@@ -270,20 +276,28 @@ pub(super) fn worker_policies(queues: &[Queue]) -> Vec<WorkerPolicy> {
 }
 
 fn worker_statements<'q>(queues: impl IntoIterator<Item = &'q Queue> + Clone) -> Vec<Statement> {
-    let mut statements = vec![allow(
-        "TakeTasks",
-        &[
-            "sqs:ChangeMessageVisibility",
-            "sqs:DeleteMessage",
-            "sqs:GetQueueAttributes",
-            "sqs:ReceiveMessage",
-        ],
-        queues
-            .clone()
-            .into_iter()
-            .map(|q| Resource::Queue(q.key.clone()))
-            .collect(),
-    )];
+    let taken: Vec<Resource> = queues
+        .clone()
+        .into_iter()
+        .map(|q| Resource::Queue(q.key.clone()))
+        .collect();
+    // A worker of a topic's subscription or a bus rule's target takes its task from there, not from a queue of the
+    // module's: without queues, the policy only lets it answer.
+    let mut statements: Vec<Statement> = (!taken.is_empty())
+        .then(|| {
+            allow(
+                "TakeTasks",
+                &[
+                    "sqs:ChangeMessageVisibility",
+                    "sqs:DeleteMessage",
+                    "sqs:GetQueueAttributes",
+                    "sqs:ReceiveMessage",
+                ],
+                taken,
+            )
+        })
+        .into_iter()
+        .collect();
     statements.extend(decrypt_through_sqs("DecryptTasks", queues));
     statements.push(allow(
         "AnswerTasks",
