@@ -16,7 +16,7 @@ use super::{GeneratedFile, asl, generated_header};
 use crate::duration::format_seconds;
 use crate::limits;
 use crate::model::{
-    BUSINESS_FAILURES_METRIC, Bus, BusName, CatchTarget, CustomerKey, DEAD_LETTERED_ERROR, DEAD_LETTERS_UNSETTLED_METRIC, Encryption,
+    BUSINESS_FAILURES_METRIC, Bus, BusName, CatchTarget, Channel, CustomerKey, DEAD_LETTERED_ERROR, DEAD_LETTERS_UNSETTLED_METRIC, Encryption,
     FAULTS_EXPRESSION, FunctionId, INVALID_TOKENS_METRIC, Invoker, LogLevel, MAX_EVENT_NESTING, MESSAGE_CONTEXT, Model,
     UNMATCHABLE_ERROR_CHARS, input,
 };
@@ -187,7 +187,7 @@ fn context(model: &Model, checkov_skips: &[CheckovSkip], declared: &[Declared], 
         any_dlq => model.queues.iter().any(|q| q.dead_letter.is_some()),
         dead_letter_readers => model.dead_letter_readers().into_iter().map(|(q, _)| q.key.clone()).collect::<Vec<_>>(),
         dead_lettered_error => DEAD_LETTERED_ERROR,
-        dead_letter_concurrency => model.dead_letter_readers().first().map(|(_, r)| r.maximum_concurrency),
+        dead_letter_concurrency => model.dead_letter_readers().first().map(|(_, r)| r.maximum_concurrency).or(model.buses.iter().find_map(|b| Some(b.dead_letter.as_ref()?.reader.maximum_concurrency))),
         unsettled_metric => DEAD_LETTERS_UNSETTLED_METRIC,
         unsettled_alarm => model.alarm_list().into_iter().find(|a| a.metric.name == DEAD_LETTERS_UNSETTLED_METRIC).map(|a| a.name.with(&model.name)),
         dead_letters_encrypted => model.dead_letter_readers().iter().any(|(q, _)| q.encryption != Encryption::ServiceManaged),
@@ -247,8 +247,30 @@ fn context(model: &Model, checkov_skips: &[CheckovSkip], declared: &[Declared], 
         limits => limit_rows(model, definition),
         skips => Value::from(Serde(checkov_skips)),
         buses => bus_rows(model),
+        channels_text => channels_text(model),
         bus_dead_letters => model.buses.iter().any(|b| b.dead_letter.is_some()),
         bus_accounts => model.buses.iter().any(Bus::created),
+    }
+}
+
+/// Where the steps put their task, for the README's first sentence: `on an SQS queue`, `on an EventBridge bus (an
+/// event's detail)`, or the channels the steps use together.
+fn channels_text(model: &Model) -> String {
+    let mut kinds: Vec<&str> = Vec::new();
+    for step in &model.steps {
+        let text = match step.channel {
+            Channel::Queue(_) => "on an SQS queue",
+            Channel::Topic(_) => "on an SNS topic",
+            Channel::Bus(_) => "on an EventBridge bus (as an event's detail)",
+        };
+        if !kinds.contains(&text) {
+            kinds.push(text);
+        }
+    }
+    match kinds.as_slice() {
+        [one] => (*one).to_string(),
+        [first @ .., last] => format!("{}, or {last}", first.join(", ")),
+        [] => String::new(),
     }
 }
 
@@ -312,7 +334,9 @@ fn function_rows(model: &Model) -> Vec<FunctionRow> {
                     let per_queue = model
                         .dead_letter_readers()
                         .first()
-                        .map_or(0, |(_, reader)| reader.maximum_concurrency);
+                        .map(|(_, reader)| reader.maximum_concurrency)
+                        .or(model.buses.iter().find_map(|b| Some(b.dead_letter.as_ref()?.reader.maximum_concurrency)))
+                        .unwrap_or(0);
                     (
                         format!("unreserved; at most {per_queue} concurrent invocations per dead-letter queue"),
                         "its SQS event source mappings only",

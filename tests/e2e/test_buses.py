@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from harness import CallbackFunction, Deployment, render, wait_until
+from harness import ACCOUNT, CallbackFunction, Deployment, render, wait_until
 from lambda_service import SerialFunction, SqsPoller
 from tfstack import quick
 
@@ -112,10 +112,11 @@ def test_the_module_creates_the_custom_bus_and_its_rules_and_leaves_the_default_
         rule = events.describe_rule(Name=outputs["bus_rule_names"][key], EventBusName=bus)
         assert rule["Arn"] == outputs["bus_rule_arns"][key]
         pattern = json.loads(rule["EventPattern"])
-        # Only this module's events: its source and detail type (the defaults for "account").
+        # Only this module's events: its source and detail type (the defaults for "account"), from this account.
         assert pattern == {
             "source": ["com.example.orders" if key == "partner" else "sfngen.buses-e2e"],
             "detail-type": ["ApproveOrder" if key == "partner" else "sfngen task"],
+            "account": [ACCOUNT],
         }, pattern
     assert set(inboxes) == {"partner", "account"}
 
