@@ -1955,10 +1955,24 @@ impl Model {
             .iter()
             .map(|(q, _)| format!("{:?}", q.key))
             .collect();
-        let queues = match queues.as_slice() {
-            [one] => format!("queue {one}"),
-            [first @ .., last] => format!("queues {} and {last}", first.join(", ")),
-            [] => return None,
+        let buses: Vec<String> = self
+            .buses
+            .iter()
+            .filter(|b| b.dead_letter.is_some())
+            .map(|b| format!("bus {:?}", b.key))
+            .collect();
+        let queues = match (queues.as_slice(), buses.as_slice()) {
+            ([one], []) => format!("queue {one}"),
+            ([first @ .., last], []) => format!("queues {} and {last}", first.join(", ")),
+            ([], []) => return None,
+            _ => {
+                let all: Vec<String> = queues.iter().map(|q| format!("queue {q}")).chain(buses).collect();
+                match all.as_slice() {
+                    [one] => one.clone(),
+                    [first @ .., last] => format!("{} and {last}", first.join(", ")),
+                    [] => return None,
+                }
+            }
         };
         let (failed, unusable) = (UNSETTLED_DEAD_LETTER_OUTCOMES.1[0], UNSETTLED_DEAD_LETTER_OUTCOMES.1[1]);
         let describe = |queues: &str| {
@@ -1974,10 +1988,18 @@ impl Model {
         if limits::ALARM_DESCRIPTION.allows(description.chars().count() as u64) {
             return Some(description);
         }
-        Some(describe(&format!(
-            "the {} queues whose dead letters fail their executions",
-            self.dead_letter_readers().len()
-        )))
+        let bus_readers = self.buses.iter().filter(|b| b.dead_letter.is_some()).count();
+        Some(describe(&if bus_readers == 0 {
+            format!(
+                "the {} queues whose dead letters fail their executions",
+                self.dead_letter_readers().len()
+            )
+        } else {
+            format!(
+                "the {} queues and buses whose dead letters fail their executions",
+                self.dead_letter_readers().len() + bus_readers
+            )
+        }))
     }
 }
 
