@@ -5,7 +5,7 @@
 # has none until a line matches).
 resource "aws_cloudwatch_metric_alarm" "account_bus_failed_invocations" {
   alarm_name          = "${var.name}-account-bus-failed-invocations"
-  alarm_description   = "A target of the rule on bus \"account\" could not be invoked for good (FailedInvocations): a task's event never reached its worker. The event went to the rule's dead-letter queue, and the dead-letter Lambda failed its task (sfngen.DeadLettered). Fix the target (its resource policy, its permissions, its existence), then redrive the executions. What to do: module README, Runbook: Redrive failed executions."
+  alarm_description   = "A target of the rule on bus \"account\" could not be invoked for good (FailedInvocations): a task's event never reached its worker. Its execution waits until the step's timeout (the bus has no dead-letter queue). Fix the target (its resource policy, its permissions, its existence). What to do: module README, Runbook: Redrive failed executions."
   namespace           = "AWS/Events"
   metric_name         = "FailedInvocations"
   statistic           = "Sum"
@@ -29,27 +29,6 @@ resource "aws_cloudwatch_metric_alarm" "account_bus_throttled_rules" {
   alarm_description   = "EventBridge throttled the rule on bus \"account\" (ThrottledRules: the account's invocations quota): its deliveries are delayed and retried, and tasks wait longer for their workers. What to do: module README, Runbook: Stop waiting executions."
   namespace           = "AWS/Events"
   metric_name         = "ThrottledRules"
-  statistic           = "Sum"
-  period              = 300
-  evaluation_periods  = 1
-  comparison_operator = "GreaterThanThreshold"
-  threshold           = 0
-  treat_missing_data  = "notBreaching"
-
-  dimensions = {
-    RuleName = aws_cloudwatch_event_rule.account.name
-  }
-
-  alarm_actions = var.alarm_actions
-  ok_actions    = var.alarm_actions
-  tags          = local.tags
-}
-
-resource "aws_cloudwatch_metric_alarm" "account_bus_dead_letters_lost" {
-  alarm_name          = "${var.name}-account-bus-dead-letters-lost"
-  alarm_description   = "EventBridge could not put undelivered events of the rule on bus \"account\" into its dead-letter queue (InvocationsFailedToBeSentToDlq: the queue's policy or its existence): those events are lost, and their tasks wait until their step's timeout. What to do: module README, Runbook: Stop waiting executions."
-  namespace           = "AWS/Events"
-  metric_name         = "InvocationsFailedToBeSentToDlq"
   statistic           = "Sum"
   period              = 300
   evaluation_periods  = 1
@@ -137,6 +116,23 @@ resource "aws_cloudwatch_metric_alarm" "invalid_tokens" {
   alarm_description   = "Workers answered with task tokens Step Functions never issued (the callback's log lines with \"outcome\": \"invalid_token\"): a worker changes or cuts short the token it passes on, so its tasks wait until their timeout. Fix the worker. What to do: module README, Runbook: Stop waiting executions; then module README, Runbook: Redrive failed executions."
   namespace           = "sfngen/${var.name}"
   metric_name         = "InvalidTokens"
+  statistic           = "Sum"
+  period              = 300
+  evaluation_periods  = 1
+  comparison_operator = "GreaterThanThreshold"
+  threshold           = 0
+  treat_missing_data  = "notBreaching"
+
+  alarm_actions = var.alarm_actions
+  ok_actions    = var.alarm_actions
+  tags          = local.tags
+}
+
+resource "aws_cloudwatch_metric_alarm" "dead_letters_unsettled" {
+  alarm_name          = "${var.name}-dead-letters-unsettled"
+  alarm_description   = "The dead-letter Lambda read dead letters of bus \"partners\" and could not settle them (its log lines with \"event\": \"dead_letter\" say which): outcome \"failed\", it could not fail the task (throttling, an outage, a denied call), so the execution waits and the message comes back after the dead-letter queue's visibility timeout; outcome \"unusable\", the message was not a task message (or Step Functions refused the failure) and was dropped. What to do: module README, Runbook: Pause fail-fast; then module README, Runbook: Move dead letters back."
+  namespace           = "sfngen/${var.name}"
+  metric_name         = "DeadLettersUnsettled"
   statistic           = "Sum"
   period              = 300
   evaluation_periods  = 1

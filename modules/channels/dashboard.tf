@@ -130,8 +130,6 @@ resource "aws_cloudwatch_dashboard" "this" {
             ["AWS/Events", "Invocations", "RuleName", "${var.name}-account", { label = "target invocations", stat = "Sum" }],
             ["AWS/Events", "FailedInvocations", "RuleName", "${var.name}-account", { label = "failed for good", stat = "Sum" }],
             ["AWS/Events", "ThrottledRules", "RuleName", "${var.name}-account", { label = "throttled", stat = "Sum" }],
-            ["AWS/Events", "InvocationsSentToDlq", "RuleName", "${var.name}-account", { label = "dead-lettered", stat = "Sum" }],
-            ["AWS/Events", "InvocationsFailedToBeSentToDlq", "RuleName", "${var.name}-account", { label = "lost", stat = "Sum" }],
           ]
         }
         x      = 12

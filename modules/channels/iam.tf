@@ -280,10 +280,7 @@ data "aws_iam_policy_document" "dead_letters" {
       "sqs:GetQueueAttributes",
       "sqs:ReceiveMessage",
     ]
-    resources = [
-      "arn:${local.partition}:sqs:${local.region}:${local.account_id}:${var.name}-account-bus-dlq",
-      "arn:${local.partition}:sqs:${local.region}:${local.account_id}:${var.name}-partners-bus-dlq",
-    ]
+    resources = ["arn:${local.partition}:sqs:${local.region}:${local.account_id}:${var.name}-partners-bus-dlq"]
   }
 }
 
@@ -340,10 +337,7 @@ data "aws_iam_policy_document" "operator" {
       "sqs:GetQueueAttributes",
       "sqs:ReceiveMessage",
     ]
-    resources = [
-      "arn:${local.partition}:sqs:${local.region}:${local.account_id}:${var.name}-account-bus-dlq",
-      "arn:${local.partition}:sqs:${local.region}:${local.account_id}:${var.name}-partners-bus-dlq",
-    ]
+    resources = ["arn:${local.partition}:sqs:${local.region}:${local.account_id}:${var.name}-partners-bus-dlq"]
   }
 
   statement {
@@ -352,10 +346,7 @@ data "aws_iam_policy_document" "operator" {
       "lambda:GetEventSourceMapping",
       "lambda:UpdateEventSourceMapping",
     ]
-    resources = [
-      "arn:${local.partition}:lambda:${local.region}:${local.account_id}:event-source-mapping:${terraform_data.account_bus_dlq_mapping_uuid.output}",
-      "arn:${local.partition}:lambda:${local.region}:${local.account_id}:event-source-mapping:${terraform_data.partners_bus_dlq_mapping_uuid.output}",
-    ]
+    resources = ["arn:${local.partition}:lambda:${local.region}:${local.account_id}:event-source-mapping:${terraform_data.partners_bus_dlq_mapping_uuid.output}"]
   }
 }
 

@@ -100,11 +100,11 @@ output "alarm_arns" {
   value = {
     account_bus_failed_invocations  = aws_cloudwatch_metric_alarm.account_bus_failed_invocations.arn
     account_bus_throttled_rules     = aws_cloudwatch_metric_alarm.account_bus_throttled_rules.arn
-    account_bus_dead_letters_lost   = aws_cloudwatch_metric_alarm.account_bus_dead_letters_lost.arn
     partners_bus_failed_invocations = aws_cloudwatch_metric_alarm.partners_bus_failed_invocations.arn
     partners_bus_throttled_rules    = aws_cloudwatch_metric_alarm.partners_bus_throttled_rules.arn
     partners_bus_dead_letters_lost  = aws_cloudwatch_metric_alarm.partners_bus_dead_letters_lost.arn
     invalid_tokens                  = aws_cloudwatch_metric_alarm.invalid_tokens.arn
+    dead_letters_unsettled          = aws_cloudwatch_metric_alarm.dead_letters_unsettled.arn
     executions_failed               = aws_cloudwatch_metric_alarm.executions_failed.arn
     executions_timedout             = aws_cloudwatch_metric_alarm.executions_timedout.arn
     executions_aborted              = aws_cloudwatch_metric_alarm.executions_aborted.arn
@@ -170,7 +170,6 @@ output "bus_rule_arns" {
 output "bus_dead_letter_queue_arns" {
   description = "ARN of the dead-letter queue for the targets of each bus's rule, by bus key (buses with dead_letter = false are absent): each target's dead_letter_config."
   value = {
-    account  = aws_sqs_queue.account_bus_dlq.arn
     partners = aws_sqs_queue.partners_bus_dlq.arn
   }
 }
@@ -178,7 +177,6 @@ output "bus_dead_letter_queue_arns" {
 output "bus_dead_letter_queue_urls" {
   description = "URL of each bus's dead-letter queue, by bus key."
   value = {
-    account  = aws_sqs_queue.account_bus_dlq.url
     partners = aws_sqs_queue.partners_bus_dlq.url
   }
 }
@@ -186,7 +184,6 @@ output "bus_dead_letter_queue_urls" {
 output "bus_dead_letter_mapping_ids" {
   description = "UUID of the dead-letter function's event source mapping on each bus's dead-letter queue, by bus key: the runbook pauses fail-fast through these."
   value = {
-    account  = aws_lambda_event_source_mapping.account_bus_dlq.uuid
     partners = aws_lambda_event_source_mapping.partners_bus_dlq.uuid
   }
 }

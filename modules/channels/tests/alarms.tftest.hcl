@@ -26,8 +26,8 @@ run "alarms_watch_this_instance" {
   }
 
   assert {
-    condition     = toset(keys(output.alarm_arns)) == toset(["account_bus_failed_invocations", "account_bus_throttled_rules", "account_bus_dead_letters_lost", "partners_bus_failed_invocations", "partners_bus_throttled_rules", "partners_bus_dead_letters_lost", "invalid_tokens", "executions_failed", "executions_timedout", "executions_aborted", "callback_errors", "callback_throttles", "dead_letters_errors", "dead_letters_throttles"])
-    error_message = "the alarm_arns output's keys: expected [\"account_bus_failed_invocations\", \"account_bus_throttled_rules\", \"account_bus_dead_letters_lost\", \"partners_bus_failed_invocations\", \"partners_bus_throttled_rules\", \"partners_bus_dead_letters_lost\", \"invalid_tokens\", \"executions_failed\", \"executions_timedout\", \"executions_aborted\", \"callback_errors\", \"callback_throttles\", \"dead_letters_errors\", \"dead_letters_throttles\"], got ${jsonencode(keys(output.alarm_arns))}."
+    condition     = toset(keys(output.alarm_arns)) == toset(["account_bus_failed_invocations", "account_bus_throttled_rules", "partners_bus_failed_invocations", "partners_bus_throttled_rules", "partners_bus_dead_letters_lost", "invalid_tokens", "dead_letters_unsettled", "executions_failed", "executions_timedout", "executions_aborted", "callback_errors", "callback_throttles", "dead_letters_errors", "dead_letters_throttles"])
+    error_message = "the alarm_arns output's keys: expected [\"account_bus_failed_invocations\", \"account_bus_throttled_rules\", \"partners_bus_failed_invocations\", \"partners_bus_throttled_rules\", \"partners_bus_dead_letters_lost\", \"invalid_tokens\", \"dead_letters_unsettled\", \"executions_failed\", \"executions_timedout\", \"executions_aborted\", \"callback_errors\", \"callback_throttles\", \"dead_letters_errors\", \"dead_letters_throttles\"], got ${jsonencode(keys(output.alarm_arns))}."
   }
 
   assert {
@@ -128,56 +128,6 @@ run "alarms_watch_this_instance" {
   assert {
     condition     = jsonencode(aws_cloudwatch_metric_alarm.account_bus_throttled_rules.dimensions) == jsonencode({ RuleName = "sfngen-test-b-account" })
     error_message = "aws_cloudwatch_metric_alarm.account_bus_throttled_rules.dimensions: expected jsonencode({ RuleName = \"sfngen-test-b-account\" }), got ${jsonencode(jsonencode(aws_cloudwatch_metric_alarm.account_bus_throttled_rules.dimensions))}."
-  }
-
-  assert {
-    condition     = aws_cloudwatch_metric_alarm.account_bus_dead_letters_lost.alarm_name == "sfngen-test-b-account-bus-dead-letters-lost"
-    error_message = "aws_cloudwatch_metric_alarm.account_bus_dead_letters_lost.alarm_name: expected \"sfngen-test-b-account-bus-dead-letters-lost\", got ${jsonencode(aws_cloudwatch_metric_alarm.account_bus_dead_letters_lost.alarm_name)}."
-  }
-
-  assert {
-    condition     = aws_cloudwatch_metric_alarm.account_bus_dead_letters_lost.namespace == "AWS/Events"
-    error_message = "aws_cloudwatch_metric_alarm.account_bus_dead_letters_lost.namespace: expected \"AWS/Events\", got ${jsonencode(aws_cloudwatch_metric_alarm.account_bus_dead_letters_lost.namespace)}."
-  }
-
-  assert {
-    condition     = aws_cloudwatch_metric_alarm.account_bus_dead_letters_lost.metric_name == "InvocationsFailedToBeSentToDlq"
-    error_message = "aws_cloudwatch_metric_alarm.account_bus_dead_letters_lost.metric_name: expected \"InvocationsFailedToBeSentToDlq\", got ${jsonencode(aws_cloudwatch_metric_alarm.account_bus_dead_letters_lost.metric_name)}."
-  }
-
-  assert {
-    condition     = aws_cloudwatch_metric_alarm.account_bus_dead_letters_lost.statistic == "Sum"
-    error_message = "aws_cloudwatch_metric_alarm.account_bus_dead_letters_lost.statistic: expected \"Sum\", got ${jsonencode(aws_cloudwatch_metric_alarm.account_bus_dead_letters_lost.statistic)}."
-  }
-
-  assert {
-    condition     = aws_cloudwatch_metric_alarm.account_bus_dead_letters_lost.period == 300
-    error_message = "aws_cloudwatch_metric_alarm.account_bus_dead_letters_lost.period: expected 300, got ${jsonencode(aws_cloudwatch_metric_alarm.account_bus_dead_letters_lost.period)}."
-  }
-
-  assert {
-    condition     = aws_cloudwatch_metric_alarm.account_bus_dead_letters_lost.threshold == 0
-    error_message = "aws_cloudwatch_metric_alarm.account_bus_dead_letters_lost.threshold: expected 0, got ${jsonencode(aws_cloudwatch_metric_alarm.account_bus_dead_letters_lost.threshold)}."
-  }
-
-  assert {
-    condition     = aws_cloudwatch_metric_alarm.account_bus_dead_letters_lost.evaluation_periods == 1
-    error_message = "aws_cloudwatch_metric_alarm.account_bus_dead_letters_lost.evaluation_periods: expected 1, got ${jsonencode(aws_cloudwatch_metric_alarm.account_bus_dead_letters_lost.evaluation_periods)}."
-  }
-
-  assert {
-    condition     = toset(aws_cloudwatch_metric_alarm.account_bus_dead_letters_lost.alarm_actions) == toset(["arn:aws:sns:eu-west-1:123456789012:sfngen-test-alerts"])
-    error_message = "aws_cloudwatch_metric_alarm.account_bus_dead_letters_lost.alarm_actions: expected [\"arn:aws:sns:eu-west-1:123456789012:sfngen-test-alerts\"], got ${jsonencode(aws_cloudwatch_metric_alarm.account_bus_dead_letters_lost.alarm_actions)}."
-  }
-
-  assert {
-    condition     = toset(aws_cloudwatch_metric_alarm.account_bus_dead_letters_lost.ok_actions) == toset(["arn:aws:sns:eu-west-1:123456789012:sfngen-test-alerts"])
-    error_message = "aws_cloudwatch_metric_alarm.account_bus_dead_letters_lost.ok_actions: expected [\"arn:aws:sns:eu-west-1:123456789012:sfngen-test-alerts\"], got ${jsonencode(aws_cloudwatch_metric_alarm.account_bus_dead_letters_lost.ok_actions)}."
-  }
-
-  assert {
-    condition     = jsonencode(aws_cloudwatch_metric_alarm.account_bus_dead_letters_lost.dimensions) == jsonencode({ RuleName = "sfngen-test-b-account" })
-    error_message = "aws_cloudwatch_metric_alarm.account_bus_dead_letters_lost.dimensions: expected jsonencode({ RuleName = \"sfngen-test-b-account\" }), got ${jsonencode(jsonencode(aws_cloudwatch_metric_alarm.account_bus_dead_letters_lost.dimensions))}."
   }
 
   assert {
@@ -378,6 +328,56 @@ run "alarms_watch_this_instance" {
   assert {
     condition     = try(length(aws_cloudwatch_metric_alarm.invalid_tokens.dimensions), 0) == 0
     error_message = "aws_cloudwatch_metric_alarm.invalid_tokens.dimensions (a metric of the module's own has none): expected 0, got ${jsonencode(try(length(aws_cloudwatch_metric_alarm.invalid_tokens.dimensions), 0))}."
+  }
+
+  assert {
+    condition     = aws_cloudwatch_metric_alarm.dead_letters_unsettled.alarm_name == "sfngen-test-b-dead-letters-unsettled"
+    error_message = "aws_cloudwatch_metric_alarm.dead_letters_unsettled.alarm_name: expected \"sfngen-test-b-dead-letters-unsettled\", got ${jsonencode(aws_cloudwatch_metric_alarm.dead_letters_unsettled.alarm_name)}."
+  }
+
+  assert {
+    condition     = aws_cloudwatch_metric_alarm.dead_letters_unsettled.namespace == "sfngen/sfngen-test-b"
+    error_message = "aws_cloudwatch_metric_alarm.dead_letters_unsettled.namespace: expected \"sfngen/sfngen-test-b\", got ${jsonencode(aws_cloudwatch_metric_alarm.dead_letters_unsettled.namespace)}."
+  }
+
+  assert {
+    condition     = aws_cloudwatch_metric_alarm.dead_letters_unsettled.metric_name == "DeadLettersUnsettled"
+    error_message = "aws_cloudwatch_metric_alarm.dead_letters_unsettled.metric_name: expected \"DeadLettersUnsettled\", got ${jsonencode(aws_cloudwatch_metric_alarm.dead_letters_unsettled.metric_name)}."
+  }
+
+  assert {
+    condition     = aws_cloudwatch_metric_alarm.dead_letters_unsettled.statistic == "Sum"
+    error_message = "aws_cloudwatch_metric_alarm.dead_letters_unsettled.statistic: expected \"Sum\", got ${jsonencode(aws_cloudwatch_metric_alarm.dead_letters_unsettled.statistic)}."
+  }
+
+  assert {
+    condition     = aws_cloudwatch_metric_alarm.dead_letters_unsettled.period == 300
+    error_message = "aws_cloudwatch_metric_alarm.dead_letters_unsettled.period: expected 300, got ${jsonencode(aws_cloudwatch_metric_alarm.dead_letters_unsettled.period)}."
+  }
+
+  assert {
+    condition     = aws_cloudwatch_metric_alarm.dead_letters_unsettled.threshold == 0
+    error_message = "aws_cloudwatch_metric_alarm.dead_letters_unsettled.threshold: expected 0, got ${jsonencode(aws_cloudwatch_metric_alarm.dead_letters_unsettled.threshold)}."
+  }
+
+  assert {
+    condition     = aws_cloudwatch_metric_alarm.dead_letters_unsettled.evaluation_periods == 1
+    error_message = "aws_cloudwatch_metric_alarm.dead_letters_unsettled.evaluation_periods: expected 1, got ${jsonencode(aws_cloudwatch_metric_alarm.dead_letters_unsettled.evaluation_periods)}."
+  }
+
+  assert {
+    condition     = toset(aws_cloudwatch_metric_alarm.dead_letters_unsettled.alarm_actions) == toset(["arn:aws:sns:eu-west-1:123456789012:sfngen-test-alerts"])
+    error_message = "aws_cloudwatch_metric_alarm.dead_letters_unsettled.alarm_actions: expected [\"arn:aws:sns:eu-west-1:123456789012:sfngen-test-alerts\"], got ${jsonencode(aws_cloudwatch_metric_alarm.dead_letters_unsettled.alarm_actions)}."
+  }
+
+  assert {
+    condition     = toset(aws_cloudwatch_metric_alarm.dead_letters_unsettled.ok_actions) == toset(["arn:aws:sns:eu-west-1:123456789012:sfngen-test-alerts"])
+    error_message = "aws_cloudwatch_metric_alarm.dead_letters_unsettled.ok_actions: expected [\"arn:aws:sns:eu-west-1:123456789012:sfngen-test-alerts\"], got ${jsonencode(aws_cloudwatch_metric_alarm.dead_letters_unsettled.ok_actions)}."
+  }
+
+  assert {
+    condition     = try(length(aws_cloudwatch_metric_alarm.dead_letters_unsettled.dimensions), 0) == 0
+    error_message = "aws_cloudwatch_metric_alarm.dead_letters_unsettled.dimensions (a metric of the module's own has none): expected 0, got ${jsonencode(try(length(aws_cloudwatch_metric_alarm.dead_letters_unsettled.dimensions), 0))}."
   }
 
   assert {

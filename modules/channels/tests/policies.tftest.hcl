@@ -141,8 +141,8 @@ run "policies_name_only_this_instance" {
   }
 
   assert {
-    condition     = toset(one([for s in data.aws_iam_policy_document.dead_letters.statement : s.resources if s.sid == "ReadBusDeadLetters"])) == toset(["arn:aws:sqs:eu-west-1:123456789012:sfngen-test-b-account-bus-dlq", "arn:aws:sqs:eu-west-1:123456789012:sfngen-test-b-partners-bus-dlq"])
-    error_message = "the resources of statement ReadBusDeadLetters of data.aws_iam_policy_document.dead_letters: expected [\"arn:aws:sqs:eu-west-1:123456789012:sfngen-test-b-account-bus-dlq\", \"arn:aws:sqs:eu-west-1:123456789012:sfngen-test-b-partners-bus-dlq\"], got ${jsonencode(one([for s in data.aws_iam_policy_document.dead_letters.statement : s.resources if s.sid == "ReadBusDeadLetters"]))}."
+    condition     = toset(one([for s in data.aws_iam_policy_document.dead_letters.statement : s.resources if s.sid == "ReadBusDeadLetters"])) == toset(["arn:aws:sqs:eu-west-1:123456789012:sfngen-test-b-partners-bus-dlq"])
+    error_message = "the resources of statement ReadBusDeadLetters of data.aws_iam_policy_document.dead_letters: expected [\"arn:aws:sqs:eu-west-1:123456789012:sfngen-test-b-partners-bus-dlq\"], got ${jsonencode(one([for s in data.aws_iam_policy_document.dead_letters.statement : s.resources if s.sid == "ReadBusDeadLetters"]))}."
   }
 
   assert {
@@ -186,8 +186,8 @@ run "policies_name_only_this_instance" {
   }
 
   assert {
-    condition     = toset(one([for s in data.aws_iam_policy_document.operator.statement : s.resources if s.sid == "InspectBusDeadLetters"])) == toset(["arn:aws:sqs:eu-west-1:123456789012:sfngen-test-b-account-bus-dlq", "arn:aws:sqs:eu-west-1:123456789012:sfngen-test-b-partners-bus-dlq"])
-    error_message = "the resources of statement InspectBusDeadLetters of data.aws_iam_policy_document.operator: expected [\"arn:aws:sqs:eu-west-1:123456789012:sfngen-test-b-account-bus-dlq\", \"arn:aws:sqs:eu-west-1:123456789012:sfngen-test-b-partners-bus-dlq\"], got ${jsonencode(one([for s in data.aws_iam_policy_document.operator.statement : s.resources if s.sid == "InspectBusDeadLetters"]))}."
+    condition     = toset(one([for s in data.aws_iam_policy_document.operator.statement : s.resources if s.sid == "InspectBusDeadLetters"])) == toset(["arn:aws:sqs:eu-west-1:123456789012:sfngen-test-b-partners-bus-dlq"])
+    error_message = "the resources of statement InspectBusDeadLetters of data.aws_iam_policy_document.operator: expected [\"arn:aws:sqs:eu-west-1:123456789012:sfngen-test-b-partners-bus-dlq\"], got ${jsonencode(one([for s in data.aws_iam_policy_document.operator.statement : s.resources if s.sid == "InspectBusDeadLetters"]))}."
   }
 
   assert {
