@@ -33,6 +33,8 @@ const MODULE_KEY_ID: &str = "0b1e55ed-0000-4000-8000-000000000001";
 /// The `name` input of the runs that prove names and policies follow it: not any spec's name (none holds
 /// `sfngen-test-b` as a prefix of itself), and valid.
 const OTHER_NAME: &str = "sfngen-test-b";
+/// Another account, which the policies run lets put events on the module's custom buses.
+const PUBLISHER_ACCOUNT: &str = "111122223333";
 
 /// Every test file of the module, and the mocks they share.
 pub fn render(model: &Model) -> Vec<GeneratedFile> {
@@ -666,6 +668,17 @@ fn policies(header: &str, model: &Model) -> File {
     .variable(input::LOG_LEVEL, string(LogLevel::Error.as_str()))
     .variable(input::TRACING, boolean(true))
     .variable("permissions_boundary", string(&boundary));
+    // A custom bus's policy exists while other accounts may put events on it: one, so that the run holds it.
+    for bus in model.buses.iter().filter(|b| b.created()) {
+        let policy = address::bus_policy(&bus.key);
+        run = run
+            .variable(&bus.publisher_accounts_input(), strings([PUBLISHER_ACCOUNT]))
+            .assert_set(
+                &format!("jsondecode({policy}[0].policy).Statement[0].Principal.AWS"),
+                &[format!("arn:{PARTITION}:iam::{PUBLISHER_ACCOUNT}:root")],
+                &format!("the accounts {policy} lets put events"),
+            );
+    }
     run.overrides.extend(queue_overrides(&instance));
     run.overrides.extend(alias_overrides(model));
     run = run.expecting_checks(model);

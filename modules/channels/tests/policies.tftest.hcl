@@ -14,10 +14,16 @@ run "policies_name_only_this_instance" {
   command = apply
 
   variables {
-    name                 = "sfngen-test-b"
-    log_level            = "ERROR"
-    tracing              = true
-    permissions_boundary = "arn:aws:iam::123456789012:policy/sfngen-test-boundary"
+    name                            = "sfngen-test-b"
+    log_level                       = "ERROR"
+    tracing                         = true
+    permissions_boundary            = "arn:aws:iam::123456789012:policy/sfngen-test-boundary"
+    partners_bus_publisher_accounts = ["111122223333"]
+  }
+
+  assert {
+    condition     = toset(jsondecode(aws_cloudwatch_event_bus_policy.partners[0].policy).Statement[0].Principal.AWS) == toset(["arn:aws:iam::111122223333:root"])
+    error_message = "the accounts aws_cloudwatch_event_bus_policy.partners lets put events: expected [\"arn:aws:iam::111122223333:root\"], got ${jsonencode(jsondecode(aws_cloudwatch_event_bus_policy.partners[0].policy).Statement[0].Principal.AWS)}."
   }
 
   assert {
