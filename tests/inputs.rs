@@ -157,7 +157,11 @@ fn expected_inputs(spec: &toml::Table) -> Vec<Expected> {
         },
     ];
     // A spec whose steps use topics or buses only has no [queues].
-    let queues = spec.get("queues").and_then(|q| q.as_table()).cloned().unwrap_or_default();
+    let queues = spec
+        .get("queues")
+        .and_then(|q| q.as_table())
+        .cloned()
+        .unwrap_or_default();
     for (key, queue) in &queues {
         let encryption = queue.get("encryption").and_then(|e| e.as_str()).unwrap_or("sqs");
         let kind = match encryption {

@@ -58,14 +58,16 @@ fn bus() -> impl Strategy<Value = NearBus> {
         any::<bool>(),
         prop_oneof![3 => Just(None), 1 => (259_000usize..262_200).prop_map(Some)],
     )
-        .prop_map(|(key, default, source_chars, detail_type_chars, dead_letter, message_bytes)| NearBus {
-            key,
-            default,
-            source_chars,
-            detail_type_chars,
-            dead_letter,
-            message_bytes,
-        })
+        .prop_map(
+            |(key, default, source_chars, detail_type_chars, dead_letter, message_bytes)| NearBus {
+                key,
+                default,
+                source_chars,
+                detail_type_chars,
+                dead_letter,
+                message_bytes,
+            },
+        )
 }
 
 #[derive(Debug, Clone)]
@@ -168,37 +170,46 @@ fn near() -> impl Strategy<Value = Near> {
         "[A-Za-zé]{72}",
         (extreme, prop::option::weighted(0.3, bus())),
     )
-        .prop_flat_map(|(name, mut queues, steps, tags, alarms, collide, shared, (extreme, bus))| {
-            // Sometimes a key that takes another queue's dead-letter name.
-            if collide {
-                let twin = NearQueue {
-                    key: format!("{}-dlq", &queues[0].key[..queues[0].key.len().min(28)]),
-                    ..queues[0].clone()
+        .prop_flat_map(
+            |(name, mut queues, steps, tags, alarms, collide, shared, (extreme, bus))| {
+                // Sometimes a key that takes another queue's dead-letter name.
+                if collide {
+                    let twin = NearQueue {
+                        key: format!("{}-dlq", &queues[0].key[..queues[0].key.len().min(28)]),
+                        ..queues[0].clone()
+                    };
+                    queues.push(twin);
+                }
+                let mut seen = BTreeSet::new();
+                queues.retain(|q| seen.insert(q.key.clone()));
+                let queue_count = queues.len();
+                let step = move |index: usize| {
+                    (
+                        step_name(index, shared.clone()),
+                        0..queue_count,
+                        0usize..3,
+                        prop::bool::weighted(0.1),
+                    )
+                        .prop_map(|(name, queue, fails, retried)| NearStep {
+                            name,
+                            queue,
+                            message_bytes: None,
+                            retries: if retried { vec![3] } else { vec![] },
+                            fails,
+                        })
                 };
-                queues.push(twin);
-            }
-            let mut seen = BTreeSet::new();
-            queues.retain(|q| seen.insert(q.key.clone()));
-            let queue_count = queues.len();
-            let step = move |index: usize| {
+                // Every queue is used by a step.
+                let steps: Vec<_> = (0..steps.max(queue_count)).map(step).collect();
                 (
-                    step_name(index, shared.clone()),
-                    0..queue_count,
-                    0usize..3,
-                    prop::bool::weighted(0.1),
+                    Just(name),
+                    Just(queues),
+                    steps,
+                    Just(tags),
+                    Just(alarms),
+                    Just((extreme, bus)),
                 )
-                    .prop_map(|(name, queue, fails, retried)| NearStep {
-                        name,
-                        queue,
-                        message_bytes: None,
-                        retries: if retried { vec![3] } else { vec![] },
-                        fails,
-                    })
-            };
-            // Every queue is used by a step.
-            let steps: Vec<_> = (0..steps.max(queue_count)).map(step).collect();
-            (Just(name), Just(queues), steps, Just(tags), Just(alarms), Just((extreme, bus)))
-        })
+            },
+        )
         .prop_map(
             |(name, queues, mut steps, tags, alarms, ((message_bytes, fails, retries), bus))| {
                 // Every queue is used by a step: the first steps take them in turn.
@@ -274,7 +285,10 @@ fn to_toml(near: &Near) -> String {
         text.push('\n');
     }
     if let Some(bus) = &near.bus {
-        text.push_str(&format!("[[steps]]\nname = \"OnTheBus\"\nbus = \"{}\"\ntimeout = \"1h\"\n", bus.key));
+        text.push_str(&format!(
+            "[[steps]]\nname = \"OnTheBus\"\nbus = \"{}\"\ntimeout = \"1h\"\n",
+            bus.key
+        ));
         if let Some(bytes) = bus.message_bytes {
             text.push_str(&format!("message = {{ blob = \"{}\" }}\n", "b".repeat(bytes)));
         }
@@ -702,7 +716,11 @@ fn measure(model: &sfngen::model::Model, warnings: &[sfngen::diagnostic::Diagnos
                 + detail_bytes
                 + arn(&format!("stateMachine:{machine}")).len() as u64
                 + execution.len() as u64;
-            m.add(&limits::EVENT_ENTRY, format!("{name}'s event with input {{}}"), entry_bytes);
+            m.add(
+                &limits::EVENT_ENTRY,
+                format!("{name}'s event with input {{}}"),
+                entry_bytes,
+            );
             continue;
         }
         let body = evaluated["MessageBody"].as_object_mut().unwrap();

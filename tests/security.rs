@@ -1739,7 +1739,11 @@ fn dead_letters_fail_their_tasks_through_a_function_of_their_own() {
         );
         // The dead-letter function exists exactly when a queue's (or a bus's) dead letters fail their executions.
         let reader = m.one("resource", "aws_lambda_function", "dead_letters");
-        assert_eq!(reader.is_some(), !readers.is_empty() || !bus_readers.is_empty(), "{label}");
+        assert_eq!(
+            reader.is_some(),
+            !readers.is_empty() || !bus_readers.is_empty(),
+            "{label}"
+        );
         let callback_role = written_statements(m.one("data", "aws_iam_policy_document", "callback").unwrap());
         assert!(
             callback_role
@@ -1914,10 +1918,19 @@ fn dead_letter_readers_leave_the_callbacks_concurrency_to_workers() {
         );
         for bus in bus_readers {
             let mapping = m
-                .one("resource", "aws_lambda_event_source_mapping", &format!("{}_bus_dlq", bus.key))
+                .one(
+                    "resource",
+                    "aws_lambda_event_source_mapping",
+                    &format!("{}_bus_dlq", bus.key),
+                )
                 .unwrap_or_else(|| panic!("{label}: no mapping from the dead-letter queue of bus {}", bus.key));
             let scaling = inner(mapping, "scaling_config");
-            assert_eq!(attr(scaling[0], "maximum_concurrency").as_deref(), Some("2"), "{label}: {}", bus.key);
+            assert_eq!(
+                attr(scaling[0], "maximum_concurrency").as_deref(),
+                Some("2"),
+                "{label}: {}",
+                bus.key
+            );
             assert_eq!(
                 attr(mapping, "function_name").as_deref(),
                 Some("aws_lambda_function.dead_letters.arn"),

@@ -16,9 +16,9 @@ use super::{GeneratedFile, asl, generated_header};
 use crate::duration::format_seconds;
 use crate::limits;
 use crate::model::{
-    BUSINESS_FAILURES_METRIC, Bus, BusName, CatchTarget, Channel, CustomerKey, DEAD_LETTERED_ERROR, DEAD_LETTERS_UNSETTLED_METRIC, Encryption,
-    FAULTS_EXPRESSION, FunctionId, INVALID_TOKENS_METRIC, Invoker, LogLevel, MAX_EVENT_NESTING, MESSAGE_CONTEXT, Model,
-    UNMATCHABLE_ERROR_CHARS, input,
+    BUSINESS_FAILURES_METRIC, Bus, BusName, CatchTarget, Channel, CustomerKey, DEAD_LETTERED_ERROR,
+    DEAD_LETTERS_UNSETTLED_METRIC, Encryption, FAULTS_EXPRESSION, FunctionId, INVALID_TOKENS_METRIC, Invoker, LogLevel,
+    MAX_EVENT_NESTING, MESSAGE_CONTEXT, Model, UNMATCHABLE_ERROR_CHARS, input,
 };
 
 const TEMPLATE: &str = include_str!("../../templates/module-README.md.j2");
@@ -335,7 +335,10 @@ fn function_rows(model: &Model) -> Vec<FunctionRow> {
                         .dead_letter_readers()
                         .first()
                         .map(|(_, reader)| reader.maximum_concurrency)
-                        .or(model.buses.iter().find_map(|b| Some(b.dead_letter.as_ref()?.reader.maximum_concurrency)))
+                        .or(model
+                            .buses
+                            .iter()
+                            .find_map(|b| Some(b.dead_letter.as_ref()?.reader.maximum_concurrency)))
                         .unwrap_or(0);
                     (
                         format!("unreserved; at most {per_queue} concurrent invocations per dead-letter queue"),

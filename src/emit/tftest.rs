@@ -14,8 +14,8 @@ use super::terraform::address::{self, Address};
 use super::terraform::{TOKENS_CHECK, VISIBILITY_CHECK};
 use super::{GeneratedFile, generated_header};
 use crate::model::{
-    Alarm, AwsName, BusName, Condition, DEFAULT_BUS, CustomerKey, Encryption, FAULTS_EXPRESSION, FunctionId, InputKind, LogLevel, Metric,
-    Model, Namespace, Resource, RoleId, Statement, Watched, input,
+    Alarm, AwsName, BusName, Condition, CustomerKey, DEFAULT_BUS, Encryption, FAULTS_EXPRESSION, FunctionId, InputKind,
+    LogLevel, Metric, Model, Namespace, Resource, RoleId, Statement, Watched, input,
 };
 use crate::spec::keys::{LOG_RETENTION_DAYS, MAX_KMS_ALIAS_CHARS, MAX_NAME_CHARS};
 
@@ -634,8 +634,11 @@ fn assert_document_but(
             &resources,
             &format!("the resources of statement {} of {document}", statement.sid),
         );
-        let mut conditions: Vec<(&str, String)> =
-            statement.conditions.iter().flat_map(|c| instance.conditions(*c)).collect();
+        let mut conditions: Vec<(&str, String)> = statement
+            .conditions
+            .iter()
+            .flat_map(|c| instance.conditions(*c))
+            .collect();
         if let Some(function) = statement.only_from {
             conditions.push(("lambda:SourceFunctionArn", instance.function_arn(function)));
         }

@@ -4,9 +4,9 @@
 use std::collections::BTreeSet;
 
 use super::Checker;
+use super::queues::dead_letter_reader;
 use super::values::{did_you_mean_prefix, flag};
 use crate::diagnostic::shown;
-use super::queues::dead_letter_reader;
 use crate::model::{AwsName, Bus, BusDeadLetter, BusName, Channel, CustomerKey, Encryption, Topic};
 use crate::spec::{BusSpec, Located, Spec, StepSpec, TopicSpec, keys};
 

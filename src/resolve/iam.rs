@@ -454,12 +454,16 @@ pub(super) fn operate_bus_dead_letters(buses: &[Bus]) -> Vec<Statement> {
         allow(
             "InspectBusDeadLetters",
             &["sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ReceiveMessage"],
-            with.iter().map(|b| Resource::BusDeadLetterQueue(b.key.clone())).collect(),
+            with.iter()
+                .map(|b| Resource::BusDeadLetterQueue(b.key.clone()))
+                .collect(),
         ),
         allow(
             "PauseBusFailFast",
             &["lambda:GetEventSourceMapping", "lambda:UpdateEventSourceMapping"],
-            with.iter().map(|b| Resource::BusDeadLetterMapping(b.key.clone())).collect(),
+            with.iter()
+                .map(|b| Resource::BusDeadLetterMapping(b.key.clone()))
+                .collect(),
         ),
     ]
 }

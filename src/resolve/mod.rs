@@ -63,7 +63,9 @@ pub fn resolve(spec: &Spec, source_file: &str) -> Result<Model, Vec<Diagnostic>>
     }
     let worker_policies = iam::worker_policies(&queues);
     let mut operator_policies = iam::operator_policy(&state_machine, &queues);
-    operator_policies[0].statements.extend(iam::operate_bus_dead_letters(&buses));
+    operator_policies[0]
+        .statements
+        .extend(iam::operate_bus_dead_letters(&buses));
     let starter_policy = iam::starter_policy(&state_machine);
     let mut model = Model {
         name,

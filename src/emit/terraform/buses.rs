@@ -8,9 +8,7 @@
 
 use super::{address, aws_name, regional_arn, role_permissions, var};
 use crate::emit::hcl::{Block, Expr, File, boolean, number, raw, string, strings};
-use crate::model::{
-    Bus, BusDeadLetter, BusName, DEAD_LETTERED_ERROR, DeadLetterReader, Function, Model, input,
-};
+use crate::model::{Bus, BusDeadLetter, BusName, DEAD_LETTERED_ERROR, DeadLetterReader, Function, Model, input};
 
 /// The file; `None` when the spec has no buses.
 pub(super) fn file(header: &str, model: &Model) -> Option<File> {
@@ -31,7 +29,10 @@ pub(super) fn file(header: &str, model: &Model) -> Option<File> {
         };
         if let BusName::Custom(_) = &bus.bus {
             file.push_commented(
-                &format!("Bus {:?}: {senders} task message here, as the detail of an event.", bus.key),
+                &format!(
+                    "Bus {:?}: {senders} task message here, as the detail of an event.",
+                    bus.key
+                ),
                 custom_bus(bus),
             );
             file.push_commented(
@@ -219,10 +220,7 @@ fn dead_letter_policy(bus: &Bus) -> Block {
             "Condition".into(),
             Expr::Object(vec![(
                 "ArnEquals".into(),
-                Expr::Object(vec![(
-                    "aws:SourceArn".into(),
-                    address::bus_rule(&bus.key).attr("arn"),
-                )]),
+                Expr::Object(vec![("aws:SourceArn".into(), address::bus_rule(&bus.key).attr("arn"))]),
             )]),
         ),
     ]);
@@ -235,7 +233,6 @@ fn dead_letter_policy(bus: &Bus) -> Block {
         .attr("queue_url", queue.attr("id"))
         .attr("policy", Expr::Call("jsonencode".into(), vec![policy]))
 }
-
 
 fn dead_letter_mapping(model: &Model, bus: &Bus, settings: &DeadLetterReader, reader: &Function) -> Block {
     address::bus_dead_letter_mapping(&bus.key)

@@ -7,8 +7,8 @@ use super::{
 use crate::emit::hcl::{Block, Expr, File, raw, string, strings, template_text};
 use crate::limits;
 use crate::model::{
-    AwsName, BusName, Condition, Encryption, Feature, FunctionId, ManagedPolicy, Model, OperatorPolicy, Resource, Role, RoleId,
-    Service, Statement, WorkerPolicy,
+    AwsName, BusName, Condition, Encryption, Feature, FunctionId, ManagedPolicy, Model, OperatorPolicy, Resource, Role,
+    RoleId, Service, Statement, WorkerPolicy,
 };
 
 /// The file.
@@ -256,10 +256,11 @@ fn trust_policy(model: &Model, role: &Role) -> Block {
 /// Why a Lambda role's trust policy names no function: what `lambda:SourceFunctionArn` limits, and what it
 /// cannot.
 fn lambda_trust_comment(role: &Role) -> String {
-    let reads_queues = role
-        .statements
-        .iter()
-        .any(|s| s.resources.iter().any(|r| matches!(r, Resource::DeadLetterQueue(_) | Resource::BusDeadLetterQueue(_))));
+    let reads_queues = role.statements.iter().any(|s| {
+        s.resources
+            .iter()
+            .any(|r| matches!(r, Resource::DeadLetterQueue(_) | Resource::BusDeadLetterQueue(_)))
+    });
     let others = if reads_queues {
         "its logs, the dead-letter queues it reads"
     } else {

@@ -170,12 +170,12 @@ fn definition(model: &Model) -> Expr {
             .map(|q| (queue_url_var(&q.key).into(), address::queue(&q.key).attr("url"))),
     );
     // Each bus's ARN (EventBusName takes a name or an ARN): a custom bus's attribute, an existing bus's built ARN.
-    template_vars.extend(
-        model
-            .buses
-            .iter()
-            .map(|b| (channel_var(&Channel::Bus(b.key.clone())).into(), super::buses::bus_arn(b))),
-    );
+    template_vars.extend(model.buses.iter().map(|b| {
+        (
+            channel_var(&Channel::Bus(b.key.clone())).into(),
+            super::buses::bus_arn(b),
+        )
+    }));
     Expr::Call(
         "templatefile".into(),
         vec![
