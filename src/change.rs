@@ -466,6 +466,56 @@ mod tests {
         assert!(lines[6].starts_with("note: the module's name input now defaults to \"other\" (was \"demo\")"));
     }
 
+    const BUSES: &str = "name = \"demo\"\n\n[[steps]]\nname = \"Ask\"\nbus = \"partners\"\n\n[[steps]]\nname = \"Tell\"\nbus = \"account\"\n\n[buses.partners]\n\n[buses.account]\nname = \"default\"\n";
+
+    #[test]
+    fn a_custom_bus_is_stateful_and_the_default_bus_never_is() {
+        let found = record(BUSES);
+        let buses: Vec<&str> = found
+            .resources
+            .keys()
+            .map(String::as_str)
+            .filter(|a| a.contains("event_bus") || a.contains("_bus_dlq"))
+            .collect();
+        assert_eq!(
+            buses,
+            [
+                "aws_cloudwatch_event_bus.partners",
+                "aws_sqs_queue.account_bus_dlq",
+                "aws_sqs_queue.partners_bus_dlq",
+            ]
+        );
+        assert_eq!(
+            found.resources["aws_cloudwatch_event_bus.partners"].replaced_when["name"],
+            "demo-partners"
+        );
+        // A renamed key deletes the custom bus (and its dead-letter queue), never the default bus.
+        let renamed = BUSES
+            .replace("partners", "vendors")
+            .replace("\"account\"", "\"ledger\"")
+            .replace(".account", ".ledger");
+        let report = compare(&found, &record(&renamed));
+        assert_eq!(
+            addresses(&report),
+            [
+                "delete aws_cloudwatch_event_bus.partners",
+                "delete aws_sqs_queue.account_bus_dlq",
+                "delete aws_sqs_queue.partners_bus_dlq",
+            ]
+        );
+        assert!(
+            report.lines()[0].contains("loses the task events it is still delivering"),
+            "{:?}",
+            report.lines()
+        );
+        // A custom bus switched to the default bus: the custom one goes; the default one was never the module's.
+        let to_default = BUSES.replace("[buses.partners]\n", "[buses.partners]\nname = \"default\"\n");
+        assert_eq!(
+            addresses(&compare(&found, &record(&to_default))),
+            ["delete aws_cloudwatch_event_bus.partners"]
+        );
+    }
+
     #[test]
     fn in_place_changes_report_nothing() {
         let base = record(BASE);

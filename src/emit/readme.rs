@@ -638,6 +638,26 @@ pub fn architecture_mermaid(model: &Model) -> String {
             ));
         }
     }
+    for (index, bus) in model.buses.iter().enumerate() {
+        let name = match &bus.bus {
+            BusName::Custom(name) => name.with(&model.name),
+            BusName::Existing(name) => name.clone(),
+        };
+        lines.push(format!(
+            "  sfn -- \"PutEvents {{detail: input, token}}\" --> b{index}([\"EventBridge bus<br/>{name}\"])"
+        ));
+        lines.push(format!(
+            "  b{index} -- \"rule {}\" --> t{index}[[\"Your targets\"]]",
+            bus.rule.with(&model.name)
+        ));
+        lines.push(format!("  t{index} --> worker([Your worker])"));
+        if let Some(dlq) = &bus.dead_letter {
+            lines.push(format!(
+                "  b{index} -. undelivered .-> bd{index}[(\"DLQ<br/>{}\")]",
+                dlq.name.with(&model.name)
+            ));
+        }
+    }
     lines.push(format!(
         "  worker -- \"Invoke {{token, status}}\" --> fn[\"Lambda<br/>{}\"]",
         model.function(FunctionId::Callback).name.with(&model.name)
@@ -651,6 +671,11 @@ pub fn architecture_mermaid(model: &Model) -> String {
         for (index, queue) in model.queues.iter().enumerate() {
             if queue.dead_letter_reader().is_some() {
                 lines.push(format!("  d{index} -- \"event source: fail the task\" --> dl"));
+            }
+        }
+        for (index, bus) in model.buses.iter().enumerate() {
+            if bus.dead_letter.is_some() {
+                lines.push(format!("  bd{index} -- \"event source: fail the task\" --> dl"));
             }
         }
     }

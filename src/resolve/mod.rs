@@ -182,6 +182,61 @@ mod tests {
     const SEED: &str = "name = \"callback-demo\"\n[[steps]]\nname = \"SendToSQS\"\nqueue = \"main\"\n[queues.main]\n";
 
     #[test]
+    fn a_bus_gets_its_rule_dead_letters_and_grants() {
+        let m = resolve_src(
+            "name = \"demo\"\n[[steps]]\nname = \"Ask\"\nbus = \"partners\"\n[[steps]]\nname = \"Tell\"\nbus = \"account\"\n\
+             [buses.partners]\nsource = \"com.example\"\n[buses.account]\nname = \"default\"\ndead_letter = false\n",
+        )
+        .unwrap();
+        let (account, partners) = (&m.buses[0], &m.buses[1]);
+        assert_eq!(partners.rule.with(&m.name), "demo-partners");
+        assert_eq!(
+            partners.dead_letter.as_ref().map(|d| d.name.with(&m.name)),
+            Some("demo-partners-bus-dlq".to_string())
+        );
+        assert!(account.dead_letter.is_none() && !account.created() && partners.created());
+        // The state machine puts each bus's own events on that bus only, and sends to no queue.
+        let sm = m.role(RoleId::StateMachine);
+        let put: Vec<(&str, &[Resource], &[Condition])> = sm
+            .statements
+            .iter()
+            .filter(|s| s.actions == ["events:PutEvents"])
+            .map(|s| (s.sid.as_str(), s.resources.as_slice(), s.conditions.as_slice()))
+            .collect();
+        assert_eq!(
+            put,
+            [
+                (
+                    "PutTaskEventsAccount",
+                    [Resource::Bus("account".into())].as_slice(),
+                    [Condition::BusEvents(0)].as_slice()
+                ),
+                (
+                    "PutTaskEventsPartners",
+                    [Resource::Bus("partners".into())].as_slice(),
+                    [Condition::BusEvents(1)].as_slice()
+                ),
+            ]
+        );
+        assert!(
+            sm.statements
+                .iter()
+                .all(|s| !s.actions.iter().any(|a| a.starts_with("sqs:")))
+        );
+        // The dead-letter function reads the one bus dead-letter queue; workers may only answer.
+        let reader = m.role(RoleId::DeadLetters);
+        let read = reader
+            .statements
+            .iter()
+            .find(|s| s.sid == "ReadBusDeadLetters")
+            .unwrap();
+        assert_eq!(read.resources, [Resource::BusDeadLetterQueue("partners".into())]);
+        assert!(m.worker_policy()[0].statements.iter().all(|s| s.sid == "AnswerTasks"));
+        let alarms: Vec<String> = m.alarm_list().into_iter().map(|a| a.key).collect();
+        assert!(alarms.is_empty(), "no [alarms]: {alarms:?}");
+    }
+
+    #[test]
     fn seed_gets_the_documented_defaults() {
         let m = resolve_src(SEED).unwrap();
         assert_eq!(m.state_machine.timeout_seconds, 3600);
