@@ -8,7 +8,9 @@
 
 use super::{address, aws_name, regional_arn, role_permissions, var};
 use crate::emit::hcl::{Block, Expr, File, boolean, number, raw, string, strings};
-use crate::model::{Bus, BusDeadLetter, BusName, DEAD_LETTERED_ERROR, DeadLetterReader, Function, Model, input};
+use crate::model::{
+    Bus, BusDeadLetter, BusName, Channel, DEAD_LETTERED_ERROR, DeadLetterReader, Function, Model, input,
+};
 
 /// The file; `None` when the spec has no buses.
 pub(super) fn file(header: &str, model: &Model) -> Option<File> {
@@ -17,79 +19,95 @@ pub(super) fn file(header: &str, model: &Model) -> Option<File> {
     }
     let mut file = File::new(header);
     for bus in &model.buses {
-        let steps: Vec<String> = model
-            .steps
-            .iter()
-            .filter(|s| matches!(&s.channel, crate::model::Channel::Bus(key) if *key == bus.key))
-            .map(|s| format!("{:?}", s.name))
-            .collect();
-        let senders = match steps.as_slice() {
-            [one] => format!("step {one} puts its"),
-            many => format!("steps {} put their", many.join(", ")),
-        };
         if let BusName::Custom(_) = &bus.bus {
-            file.push_commented(
-                &format!(
-                    "Bus {:?}: {senders} task message here, as the detail of an event.",
-                    bus.key
-                ),
-                custom_bus(bus),
-            );
-            file.push_commented(
-                &format!(
-                    "Other accounts that may put events on bus {:?} (var.{}): none by default. The module's rule\nmatches this account's events only, so what they put reaches no target of the module's rule.",
-                    bus.key,
-                    bus.publisher_accounts_input()
-                ),
-                bus_policy(bus),
-            );
+            push_custom_bus(&mut file, model, bus);
         }
+        let targets = if bus.dead_letter.is_some() {
+            ", each with dead_letter_config = the dead-letter queue below"
+        } else {
+            " (dead_letter = false: no dead-letter queue)"
+        };
         file.push_commented(
             &format!(
-                "The rule that matches the task events on {}: their source and detail type, from this account only.\nThe caller adds the targets (output bus_rule_names), each with dead_letter_config = the dead-letter queue below.",
+                "The rule that matches the task events on {}: their source and detail type, from this account\nonly. The caller adds the targets (output bus_rule_names){targets}.",
                 match &bus.bus {
                     BusName::Custom(_) => format!("bus {:?}", bus.key),
-                    BusName::Existing(name) => format!(
-                        "the existing bus {name:?}, which this module neither creates nor destroys"
-                    ),
+                    BusName::Existing(name) => {
+                        format!("the existing bus {name:?}, which this module neither creates nor destroys")
+                    }
                 }
             ),
             rule(bus),
         );
         if let Some(dlq) = &bus.dead_letter {
-            file.push_commented(
-                &format!(
-                    "Dead-letter queue of the targets of bus {:?}'s rule: the events EventBridge could not deliver (after\nthe target's retry policy, or at once for a missing permission). A standard queue: EventBridge takes no other.",
-                    bus.key
-                ),
-                dead_letter_queue(bus, dlq),
-            );
-            file.push_commented(
-                &format!(
-                    "Only bus {:?}'s rule may send to its dead-letter queue, and only over TLS.",
-                    bus.key
-                ),
-                dead_letter_policy(bus),
-            );
-            if let Some(reader) = model.dead_letter_function() {
-                file.push_commented(
-                    &format!(
-                        "An event in the dead-letter queue of bus {:?} never reached a target: the dead-letter function fails the\n\
-                         task in its detail at once ({DEAD_LETTERED_ERROR}, which a step's catch can route).",
-                        bus.key
-                    ),
-                    dead_letter_mapping(model, bus, &dlq.reader, reader),
-                );
-                file.push_commented(
-                    "The mapping's UUID for the operator's policy (see the queues' mappings in callback.tf).",
-                    address::bus_dead_letter_mapping_uuid(&bus.key)
-                        .declare()
-                        .attr("input", address::bus_dead_letter_mapping(&bus.key).attr("uuid")),
-                );
-            }
+            push_dead_letters(&mut file, model, bus, dlq);
         }
     }
     Some(file)
+}
+
+/// A custom bus and its policy for other accounts.
+fn push_custom_bus(file: &mut File, model: &Model, bus: &Bus) {
+    let steps: Vec<String> = model
+        .steps
+        .iter()
+        .filter(|s| matches!(&s.channel, Channel::Bus(key) if *key == bus.key))
+        .map(|s| format!("{:?}", s.name))
+        .collect();
+    let senders = match steps.as_slice() {
+        [one] => format!("step {one} puts its"),
+        many => format!("steps {} put their", many.join(", ")),
+    };
+    file.push_commented(
+        &format!(
+            "Bus {:?}: {senders} task message here, as the detail of an event.",
+            bus.key
+        ),
+        custom_bus(bus),
+    );
+    file.push_commented(
+        &format!(
+            "Other accounts that may put events on bus {:?} (var.{}): none by default. The\nmodule's rule matches this account's events only, so what they put reaches no target of it.",
+            bus.key,
+            bus.publisher_accounts_input()
+        ),
+        bus_policy(bus),
+    );
+}
+
+/// The dead-letter queue of a bus rule's targets, its policy, and the dead-letter function's mapping on it.
+fn push_dead_letters(file: &mut File, model: &Model, bus: &Bus, dlq: &BusDeadLetter) {
+    file.push_commented(
+        &format!(
+            "Dead-letter queue of the targets of bus {:?}'s rule: the events EventBridge could not deliver (after\nthe target's retry policy, or at once for a missing permission). A standard queue: EventBridge takes no other.",
+            bus.key
+        ),
+        dead_letter_queue(bus, dlq),
+    );
+    file.push_commented(
+        &format!(
+            "Only bus {:?}'s rule may send to its dead-letter queue, and only over TLS.",
+            bus.key
+        ),
+        dead_letter_policy(bus),
+    );
+    let Some(reader) = model.dead_letter_function() else {
+        return;
+    };
+    file.push_commented(
+        &format!(
+            "An event in the dead-letter queue of bus {:?} never reached a target: the dead-letter function fails the\n\
+             task in its detail at once ({DEAD_LETTERED_ERROR}, which a step's catch can route).",
+            bus.key
+        ),
+        dead_letter_mapping(model, bus, &dlq.reader, reader),
+    );
+    file.push_commented(
+        "The mapping's UUID for the operator's policy (see the queues' mappings in callback.tf).",
+        address::bus_dead_letter_mapping_uuid(&bus.key)
+            .declare()
+            .attr("input", address::bus_dead_letter_mapping(&bus.key).attr("uuid")),
+    );
 }
 
 /// The bus's name as HCL: the custom bus's attribute, or the existing bus's name.
