@@ -669,15 +669,24 @@ fn task_parameters(spec: &Spec, model: &Model) -> Vec<Diagnostic> {
             )),
         );
     }
-    diags.extend(event_entries(model, steps));
+    // One message per mistake: a step whose parameters are already too large is not reported twice.
+    let reported: Vec<usize> = diags
+        .iter()
+        .filter_map(|d| d.path.strip_prefix("steps[")?.split(']').next()?.parse().ok())
+        .collect();
+    diags.extend(event_entries(model, steps, &reported));
     diags
 }
 
 /// Each bus step's PutEvents entry, with no input at all, within EventBridge's quota: otherwise PutEvents fails the
 /// entry and every execution fails at that step (`EventBridge.FailedEntry`).
-fn event_entries(model: &Model, steps: &[crate::spec::StepSpec]) -> Vec<Diagnostic> {
+/// `reported`: the steps whose task parameters are already reported as too large.
+fn event_entries(model: &Model, steps: &[crate::spec::StepSpec], reported: &[usize]) -> Vec<Diagnostic> {
     let mut diags = Vec::new();
     for (index, (step, written)) in model.steps.iter().zip(steps).enumerate() {
+        if reported.contains(&index) {
+            continue;
+        }
         let Some(fixed) = event_entry_without_input(model, step) else {
             continue;
         };
@@ -764,6 +773,34 @@ fn execution_history(spec: &Spec, model: &Model) -> Option<Diagnostic> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_bus_steps_event_entry_is_its_own_limit_reported_once() {
+        let spec = |blob: usize| {
+            format!(
+                "name = \"d\"\n[[steps]]\nname = \"A\"\nbus = \"b\"\nmessage = {{ blob = \"{}\" }}\n[buses.b]\nsource = \"com.example\"\n",
+                "b".repeat(blob)
+            )
+        };
+        let model = crate::load_model(&spec(1), "sfngen.toml").unwrap();
+        let entry = event_entry_without_input(&model, &model.steps[0]).unwrap();
+        let parameters = task_parameters_without_input(&model)[0];
+        // With a custom bus, the entry (with the state machine's and the execution's ARNs) is the larger.
+        assert!(entry > parameters, "{entry} <= {parameters}");
+        assert_eq!(
+            input_rooms(&model)[0],
+            limits::EVENT_ENTRY.figure - entry,
+            "the room is the entry's"
+        );
+        // Past the entry's limit only: one error, the entry's.
+        let past_entry = (limits::EVENT_ENTRY.figure - entry) as usize;
+        let diags = crate::load_model(&spec(past_entry), "sfngen.toml").unwrap_err();
+        assert_eq!(diags.len(), 1, "{diags:?}");
+        assert!(diags[0].message.contains("a PutEvents entry"), "{}", diags[0].message);
+        // Past both: one error still.
+        let past_both = (limits::TASK_PARAMETERS.figure - parameters) as usize + 1;
+        assert_eq!(crate::load_model(&spec(past_both), "sfngen.toml").unwrap_err().len(), 1);
+    }
 
     #[test]
     fn a_tasks_parameters_are_measured_as_serialized() {
