@@ -20,6 +20,7 @@ from pathlib import Path
 import pytest
 
 from harness import ACCOUNT, CallbackFunction, Deployment, render, wait_until
+from iam_eval import Call, decide
 from lambda_service import SerialFunction, SqsPoller
 from tfstack import quick
 
@@ -191,6 +192,31 @@ def test_an_event_eventbridge_could_not_deliver_fails_its_task_at_once(applied, 
         ), line
     finally:
         reader.stop()
+
+
+def test_the_state_machine_may_put_only_each_buss_own_events_on_it(applied, moto):
+    """The role's policy as the emulator stores it, held against PutEvents calls as IAM authorizes them (the
+    emulator enforces no IAM: tests/e2e/iam_eval.py): each bus's own source and detail type on that bus only."""
+    deployment, _, _ = applied
+    outputs = deployment.outputs
+    iam = moto.client("iam")
+    role = outputs["state_machine_role_arn"].rsplit("/", 1)[1]
+    [name] = iam.list_role_policies(RoleName=role)["PolicyNames"]
+    policy = iam.get_role_policy(RoleName=role, PolicyName=name)["PolicyDocument"]
+    policy = json.loads(policy) if isinstance(policy, str) else policy
+    own = {"partner": ("com.example.orders", "ApproveOrder"), "account": ("sfngen.buses-e2e", "sfngen task")}
+
+    def put(bus: str, source: str, detail_type: str) -> Call:
+        return Call("events:PutEvents", bus, (("events:source", source), ("events:detail-type", detail_type)))
+
+    for key, (source, detail_type) in own.items():
+        arn = outputs["bus_arns"][key]
+        assert decide(policy, put(arn, source, detail_type)).allowed, key
+        other = own["account" if key == "partner" else "partner"]
+        assert not decide(policy, put(arn, *other)).allowed, f"{key}: another bus's events"
+        assert not decide(policy, put(arn, "com.example.other", detail_type)).allowed, f"{key}: another source"
+    elsewhere = outputs["bus_arns"]["partner"].replace("buses-e2e-partner", "someone-elses-bus")
+    assert not decide(policy, put(elsewhere, *own["partner"])).allowed
 
 
 def test_a_second_plan_finds_nothing_to_change(stacks, applied):
