@@ -16,6 +16,10 @@ import sys
 
 RESOURCES = [
     "aws_cloudwatch_dashboard",
+    "aws_cloudwatch_event_bus",
+    "aws_cloudwatch_event_bus_policy",
+    "aws_cloudwatch_event_rule",
+    "aws_cloudwatch_event_target",
     "aws_cloudwatch_log_group",
     "aws_cloudwatch_log_metric_filter",
     "aws_cloudwatch_metric_alarm",

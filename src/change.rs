@@ -26,7 +26,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::emit::terraform::address;
 use crate::generated::GeneratedFile;
-use crate::model::{Model, input};
+use crate::model::{BusName, Model, input};
 
 /// The record's name in the output folder (a bookkeeping name: written with the module, never listed in the
 /// manifest, never counted).
@@ -49,6 +49,8 @@ pub enum Holds {
     Logs,
     /// The module's KMS key: whatever it encrypts.
     Encrypted,
+    /// A custom EventBridge bus: the events it is delivering, each holding a waiting task's token.
+    Events,
 }
 
 impl Holds {
@@ -74,6 +76,13 @@ impl Holds {
             Holds::Encrypted => {
                 "what it encrypts: 30 days after the apply AWS deletes the key, and no message, execution data or \
                  log encrypted with it can be read again"
+            }
+            // DeleteEventBus: the bus goes with its rules; events still being delivered or retried (a target's
+            // retry policy keeps one up to 24 hours by default) are not delivered.
+            // https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-rule-dlq.html
+            Holds::Events => {
+                "the task events it is still delivering or retrying, and every rule and target on it: those tasks' \
+                 workers never get them, and their executions wait until their step times out"
             }
         }
     }
@@ -101,6 +110,10 @@ impl Holds {
             Holds::Encrypted => {
                 "drain the queues encrypted with it first; within the 30 days `aws kms cancel-key-deletion` brings \
                  it back"
+            }
+            Holds::Events => {
+                "stop sending first: start no executions that reach its steps, let the running ones finish, then \
+                 apply, and add your targets to the new bus's rule (outputs bus_names, bus_rule_names)"
             }
         }
     }
@@ -168,6 +181,25 @@ impl Record {
                 resources.insert(
                     address::dead_letter_queue(&q.key).to_string(),
                     queue(Holds::DeadLetters, dlq.name.with(prefix), q.fifo),
+                );
+            }
+        }
+        for bus in &model.buses {
+            // `name` and `event_source_name` are ForceNew (hashicorp/aws internal/service/events/bus.go); the module
+            // sets `name`. An existing bus (the account's `default`) is not the module's: never replaced nor deleted.
+            if let BusName::Custom(name) = &bus.bus {
+                resources.insert(
+                    address::bus(&bus.key).to_string(),
+                    Stateful {
+                        holds: Holds::Events,
+                        replaced_when: attributes([("name", name.with(prefix))]),
+                    },
+                );
+            }
+            if let Some(dlq) = &bus.dead_letter {
+                resources.insert(
+                    address::bus_dead_letter_queue(&bus.key).to_string(),
+                    queue(Holds::DeadLetters, dlq.name.with(prefix), false),
                 );
             }
         }
@@ -444,6 +476,56 @@ mod tests {
         assert_eq!(report.changes.len(), 6);
         let lines = report.lines();
         assert!(lines[6].starts_with("note: the module's name input now defaults to \"other\" (was \"demo\")"));
+    }
+
+    const BUSES: &str = "name = \"demo\"\n\n[[steps]]\nname = \"Ask\"\nbus = \"partners\"\n\n[[steps]]\nname = \"Tell\"\nbus = \"account\"\n\n[buses.partners]\n\n[buses.account]\nname = \"default\"\n";
+
+    #[test]
+    fn a_custom_bus_is_stateful_and_the_default_bus_never_is() {
+        let found = record(BUSES);
+        let buses: Vec<&str> = found
+            .resources
+            .keys()
+            .map(String::as_str)
+            .filter(|a| a.contains("event_bus") || a.contains("_bus_dlq"))
+            .collect();
+        assert_eq!(
+            buses,
+            [
+                "aws_cloudwatch_event_bus.partners",
+                "aws_sqs_queue.account_bus_dlq",
+                "aws_sqs_queue.partners_bus_dlq",
+            ]
+        );
+        assert_eq!(
+            found.resources["aws_cloudwatch_event_bus.partners"].replaced_when["name"],
+            "demo-partners"
+        );
+        // A renamed key deletes the custom bus (and its dead-letter queue), never the default bus.
+        let renamed = BUSES
+            .replace("partners", "vendors")
+            .replace("\"account\"", "\"ledger\"")
+            .replace(".account", ".ledger");
+        let report = compare(&found, &record(&renamed));
+        assert_eq!(
+            addresses(&report),
+            [
+                "delete aws_cloudwatch_event_bus.partners",
+                "delete aws_sqs_queue.account_bus_dlq",
+                "delete aws_sqs_queue.partners_bus_dlq",
+            ]
+        );
+        assert!(
+            report.lines()[0].contains("loses the task events it is still delivering"),
+            "{:?}",
+            report.lines()
+        );
+        // A custom bus switched to the default bus: the custom one goes; the default one was never the module's.
+        let to_default = BUSES.replace("[buses.partners]\n", "[buses.partners]\nname = \"default\"\n");
+        assert_eq!(
+            addresses(&compare(&found, &record(&to_default))),
+            ["delete aws_cloudwatch_event_bus.partners"]
+        );
     }
 
     #[test]

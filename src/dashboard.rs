@@ -10,7 +10,9 @@
 
 use serde_json::{Value, json};
 
-use crate::model::{BUSINESS_FAILURES_METRIC, FAULTS_EXPRESSION, FunctionId, LogMetric, Model, Queue};
+use crate::model::{
+    BUSINESS_FAILURES_METRIC, Bus, BusName, DEFAULT_BUS, FAULTS_EXPRESSION, FunctionId, LogMetric, Model, Queue,
+};
 
 /// Where the module runs, as the dashboard needs it: every resource name and ARN is built from these.
 #[derive(Debug, Clone, Copy)]
@@ -105,12 +107,19 @@ pub fn body(model: &Model, at: &Placement) -> Value {
             graph.metrics(&format!("Queue {}", queue.key), queue_metrics(queue, at), alarm),
         ));
     }
+    for bus in &model.buses {
+        widgets.push(grid.place(
+            12,
+            WIDGET_HEIGHT,
+            graph.metrics(&format!("Bus {}", bus.key), bus_metrics(bus, at), None),
+        ));
+    }
     json!({ "widgets": widgets })
 }
 
 /// The number of widgets [`body`] lays out, without building it.
 pub fn widget_count(model: &Model) -> usize {
-    6 + usize::from(!model.business_failures.is_empty()) + model.queues.len()
+    6 + usize::from(!model.business_failures.is_empty()) + model.queues.len() + model.buses.len()
 }
 
 /// Places widgets left to right, starting a new row when one does not fit.
@@ -289,6 +298,40 @@ fn queue_metrics(queue: &Queue, at: &Placement) -> Vec<Value> {
         let dlq = dlq.name.with(at.name);
         metrics.push(json!(["AWS/SQS", "ApproximateNumberOfMessagesVisible", "QueueName", dlq, { "label": "dead letters", "stat": "Maximum" }]));
         metrics.push(json!(["AWS/SQS", "ApproximateNumberOfMessagesNotVisible", "QueueName", dlq, { "label": "dead letters in flight", "stat": "Maximum" }]));
+    }
+    metrics
+}
+
+/// A bus's rule: events it matched, target invocations, those that failed for good or were throttled, and its dead
+/// letters (sent to the dead-letter queue, and lost). The rule's metrics name the bus too, unless it is the default
+/// bus (https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-monitoring.html).
+fn bus_metrics(bus: &Bus, at: &Placement) -> Vec<Value> {
+    let rule = bus.rule.with(at.name);
+    let dimensions: Vec<Value> = match &bus.bus {
+        BusName::Existing(name) if name == DEFAULT_BUS => vec![json!("RuleName"), json!(rule)],
+        BusName::Existing(name) => vec![json!("EventBusName"), json!(name), json!("RuleName"), json!(rule)],
+        BusName::Custom(name) => vec![
+            json!("EventBusName"),
+            json!(name.with(at.name)),
+            json!("RuleName"),
+            json!(rule),
+        ],
+    };
+    let metric = |name: &str, label: &str| {
+        let mut row = vec![json!("AWS/Events"), json!(name)];
+        row.extend(dimensions.iter().cloned());
+        row.push(json!({ "label": label, "stat": "Sum" }));
+        Value::Array(row)
+    };
+    let mut metrics = vec![
+        metric("MatchedEvents", "task events"),
+        metric("Invocations", "target invocations"),
+        metric("FailedInvocations", "failed for good"),
+        metric("ThrottledRules", "throttled"),
+    ];
+    if bus.dead_letter.is_some() {
+        metrics.push(metric("InvocationsSentToDlq", "dead-lettered"));
+        metrics.push(metric("InvocationsFailedToBeSentToDlq", "lost"));
     }
     metrics
 }

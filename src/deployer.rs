@@ -85,6 +85,11 @@ const KEY_ALIAS: &[&str] = &["aws_kms_alias"];
 const ALARMS: &[&str] = &["aws_cloudwatch_metric_alarm"];
 const DASHBOARD: &[&str] = &["aws_cloudwatch_dashboard"];
 const ACCOUNT: &[&str] = &["aws_caller_identity"];
+const EVENT_BUSES: &[&str] = &["aws_cloudwatch_event_bus"];
+const EVENT_BUS_READS: &[&str] = &["aws_cloudwatch_event_bus", "aws_cloudwatch_event_bus_policy"];
+const EVENT_BUS_POLICIES: &[&str] = &["aws_cloudwatch_event_bus_policy"];
+const EVENT_RULES: &[&str] = &["aws_cloudwatch_event_rule"];
+const EVENT_TAGGED: &[&str] = &["aws_cloudwatch_event_bus", "aws_cloudwatch_event_rule"];
 
 /// Every action a deployer may need, by the types that need it.
 pub const PERMISSIONS: &[Permission] = &[
@@ -269,6 +274,17 @@ pub const PERMISSIONS: &[Permission] = &[
     call("cloudwatch:PutDashboard", &[Apply], DASHBOARD),
     call("cloudwatch:GetDashboard", &[Plan, Apply], DASHBOARD),
     call("cloudwatch:DeleteDashboards", &[Destroy], DASHBOARD),
+    call("events:CreateEventBus", &[Apply], EVENT_BUSES),
+    call("events:DescribeEventBus", &[Plan, Apply, Destroy], EVENT_BUS_READS),
+    call("events:ListTagsForResource", &[Plan], EVENT_TAGGED),
+    on_change("events:TagResource", EVENT_TAGGED, "when a tag is added or changed"),
+    on_change("events:UntagResource", EVENT_TAGGED, "when a tag is removed"),
+    call("events:DeleteEventBus", &[Destroy], EVENT_BUSES),
+    call("events:PutPermission", &[Apply], EVENT_BUS_POLICIES),
+    call("events:RemovePermission", &[Destroy], EVENT_BUS_POLICIES),
+    call("events:PutRule", &[Apply], EVENT_RULES),
+    call("events:DescribeRule", &[Plan, Apply], EVENT_RULES),
+    call("events:DeleteRule", &[Destroy], EVENT_RULES),
 ];
 
 /// The actions a module declaring these types (resources and data sources, by type) needs, in the list's order.

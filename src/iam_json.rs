@@ -11,7 +11,8 @@ use serde_json::{Map, Value, json};
 
 use crate::limits;
 use crate::model::{
-    AwsName, Condition, FunctionId, Model, ModuleKey, Queue, Resource, Role, Service, Statement, module_namespace,
+    AwsName, BusName, Condition, FunctionId, Model, ModuleKey, Queue, Resource, Role, Service, Statement,
+    module_namespace,
 };
 
 /// The owner [`ArnParts::customer_key_arn`] names for the state machine's own key (queue keys hold no `_`).
@@ -442,6 +443,26 @@ impl std::fmt::Display for ArnOf<'_> {
                 f.write_str(":*")
             }
             Resource::Any => f.write_str("*"),
+            Resource::Bus(key) => {
+                regional(f, "events")?;
+                f.write_str("event-bus/")?;
+                match &model.bus(key).bus {
+                    BusName::Existing(existing) => f.write_str(existing),
+                    BusName::Custom(custom) => name(f, custom),
+                }
+            }
+            Resource::BusDeadLetterQueue(key) => {
+                let dlq = match &model.bus(key).dead_letter {
+                    Some(dlq) => &dlq.name,
+                    None => panic!("bug: bus {key:?} has no dead-letter queue, yet a policy names it"),
+                };
+                regional(f, "sqs")?;
+                name(f, dlq)
+            }
+            Resource::BusDeadLetterMapping(key) => {
+                regional(f, "lambda")?;
+                write!(f, "event-source-mapping:{}", parts.mapping_uuid(&format!("bus {key}")))
+            }
         }
     }
 }
@@ -507,7 +528,20 @@ fn conditions_of(
                 "kms:EncryptionContext:SourceArn",
                 vec![parts.regional_arn("logs", "*")],
             ),
+            Condition::BusEvents(index) => (
+                "StringEquals",
+                "events:source",
+                vec![model.buses[*index].source.clone()],
+            ),
         })
+        .chain(conditions.iter().filter_map(|condition| match condition {
+            Condition::BusEvents(index) => Some((
+                "StringEquals",
+                "events:detail-type",
+                vec![model.buses[*index].detail_type.clone()],
+            )),
+            _ => None,
+        }))
         .collect()
 }
 

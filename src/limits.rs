@@ -253,6 +253,26 @@ pub const TASK_PARAMETERS: Limit = Limit {
     source: "https://docs.aws.amazon.com/step-functions/latest/dg/service-quotas.html",
 };
 
+/// PutRule `Name`: 1 to 64 of `[.\-_A-Za-z0-9]`.
+pub const EVENT_RULE_NAME: Limit = Limit {
+    id: "events.rule_name",
+    what: "an EventBridge rule name",
+    figure: 64,
+    unit: Unit::Characters,
+    source: "https://docs.aws.amazon.com/eventbridge/latest/APIReference/API_PutRule.html",
+};
+
+/// EventBridge quotas: a PutEvents entry is at most 256 KB, counted as the EventBridge User Guide's "Calculating
+/// PutEvents event entry size" does: the bytes of `Source`, `DetailType`, `Detail` and each of `Resources` (Step
+/// Functions adds the state machine's and the execution's ARNs there), and 14 for a `Time` (none here).
+pub const EVENT_ENTRY: Limit = Limit {
+    id: "events.put_events_entry",
+    what: "a PutEvents entry (source, detail type, detail and resources)",
+    figure: 262_144,
+    unit: Unit::Bytes,
+    source: "https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-putevent-size.html",
+};
+
 /// Step Functions quotas: a Standard execution's history holds at most 25,000 events; an execution that
 /// reaches it fails.
 pub const EXECUTION_HISTORY: Limit = Limit {
@@ -450,6 +470,8 @@ pub const TABLE: &[&Limit] = &[
     &TAGS_PER_RESOURCE,
     &TAG_KEY,
     &TAG_VALUE,
+    &EVENT_RULE_NAME,
+    &EVENT_ENTRY,
 ];
 
 /// Step Functions: at most 1,000 published versions per state machine. The module publishes one with every apply

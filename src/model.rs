@@ -399,6 +399,10 @@ pub struct Bus {
     pub source: String,
     /// The events' `DetailType`.
     pub detail_type: String,
+    /// The rule the module creates on the bus, `{name}-{key}`, matching these events from this account.
+    pub rule: AwsName,
+    /// The dead-letter queue the rule's targets name, unless `dead_letter = false`.
+    pub dead_letter: Option<BusDeadLetter>,
 }
 
 /// Which EventBridge bus.
@@ -538,6 +542,49 @@ pub struct DeadLetterReader {
     /// letters must not take the account's concurrency, which workers' synchronous callbacks need too.
     pub maximum_concurrency: u32,
 }
+
+/// The dead-letter queue of the targets of a bus's rule (their `DeadLetterConfig`): the events EventBridge could
+/// not deliver. The dead-letter Lambda reads it and fails the task in each event's `detail` at once.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BusDeadLetter {
+    /// AWS queue name, `{name}-{key}-bus-dlq`: a standard queue, the only kind EventBridge sends to.
+    pub name: AwsName,
+    /// `MessageRetentionPeriod`: the maximum, so that an undelivered event is not lost before someone looks.
+    pub retention_seconds: u64,
+    /// How the dead-letter Lambda reads it.
+    pub reader: DeadLetterReader,
+}
+
+impl Bus {
+    /// Whether the module creates the bus (a custom bus), rather than using one that exists.
+    pub fn created(&self) -> bool {
+        matches!(self.bus, BusName::Custom(_))
+    }
+
+    /// The input listing the other accounts that may put events on this custom bus:
+    /// `{key}_bus_publisher_accounts`, with `-` written `_` (bus keys hold no `_`).
+    pub fn publisher_accounts_input(&self) -> String {
+        format!("{}_bus_publisher_accounts", self.key.replace('-', "_"))
+    }
+
+    /// That input, for a bus the module creates: a bus it does not own keeps its owner's policy.
+    fn publisher_accounts_input_of(&self) -> Option<Input> {
+        self.created().then(|| {
+            Input::new(
+                &self.publisher_accounts_input(),
+                InputKind::AccountIds,
+                &format!(
+                    "AWS account IDs that may put events on bus {:?} (its bus policy); none by default. The module's rule matches this account's events only.",
+                    self.key
+                ),
+            )
+        })
+    }
+}
+
+/// The account's default event bus: `buses.*.name = "default"` names it. It always exists; the module neither
+/// creates nor destroys it, and leaves its policy alone.
+pub const DEFAULT_BUS: &str = "default";
 
 /// The error a dead-lettered task fails with; a step's `catch` can name it.
 pub const DEAD_LETTERED_ERROR: &str = "sfngen.DeadLettered";
@@ -766,6 +813,10 @@ pub enum Condition {
     /// `kms:EncryptionContext:SourceArn`: only for log deliveries of this account and region (Step
     /// Functions' execution logs).
     LogDelivery,
+    /// `events:source` and `events:detail-type`: only events with the source and detail type of the bus at this
+    /// position of [`Model::buses`] (PutEvents supplies both keys:
+    /// https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-use-conditions.html).
+    BusEvents(usize),
 }
 
 /// A service that uses a KMS key on a caller's behalf.
@@ -855,6 +906,13 @@ pub enum Resource {
     LogStreams(FunctionId),
     /// `*`: only for actions that AWS does not let you scope to a resource.
     Any,
+    /// The EventBridge bus with this key (a custom bus the module creates, or an existing one).
+    Bus(String),
+    /// The dead-letter queue of the targets of the rule on the bus with this key.
+    BusDeadLetterQueue(String),
+    /// The event source mapping through which the dead-letter function reads the dead-letter queue of the bus
+    /// with this key. Its ARN ends in the UUID Lambda gave it, known once it exists.
+    BusDeadLetterMapping(String),
 }
 
 /// A metric the module counts from a function's JSON log lines: a metric filter on its log group, whose
@@ -1221,6 +1279,20 @@ impl Model {
                     NameOrigin::Bus(bus.key.clone()),
                 ));
             }
+            names.push(DerivedName::new(
+                "EventBridge rule",
+                bus.rule.clone(),
+                &limits::EVENT_RULE_NAME,
+                NameOrigin::Bus(bus.key.clone()),
+            ));
+            if let Some(dlq) = &bus.dead_letter {
+                names.push(DerivedName::new(
+                    "dead-letter queue",
+                    dlq.name.clone(),
+                    &limits::SQS_QUEUE_NAME,
+                    NameOrigin::Bus(bus.key.clone()),
+                ));
+            }
         }
         for function in &self.functions {
             names.push(module("Lambda function", &function.name, &limits::LAMBDA_FUNCTION_NAME));
@@ -1271,6 +1343,7 @@ impl Model {
         for alarm in self.alarm_list() {
             let origin = match &alarm.watches {
                 Watched::Queue(key) | Watched::DeadLetterQueue(key) => NameOrigin::Queue(key.clone()),
+                Watched::BusRule(key) => NameOrigin::Bus(key.clone()),
                 _ => NameOrigin::Module,
             };
             names.push(DerivedName::new("alarm", alarm.name, &limits::ALARM_NAME, origin));
@@ -1330,6 +1403,7 @@ impl Model {
             ));
         }
         inputs.extend(self.queues.iter().filter_map(Queue::key_input_of));
+        inputs.extend(self.buses.iter().filter_map(Bus::publisher_accounts_input_of));
         inputs.extend(self.state_machine.key_input_of());
         inputs.push(Input::new(
             input::DASHBOARD_ENABLED,
@@ -1613,6 +1687,45 @@ impl Model {
                 OutputValue::ModuleKeyArn,
             );
         }
+        if !self.buses.is_empty() {
+            add(
+                "bus_names",
+                "Name of each EventBridge bus, by bus key (an existing bus, such as \"default\", by its own name): a rule target's event_bus_name.",
+                OutputValue::BusNames,
+            );
+            add(
+                "bus_arns",
+                "ARN of each EventBridge bus, by bus key.",
+                OutputValue::BusArns,
+            );
+            add(
+                "bus_rule_names",
+                "Name of the rule that matches the module's task events on each bus, by bus key: add your targets to it (aws_cloudwatch_event_target's rule).",
+                OutputValue::BusRuleNames,
+            );
+            add(
+                "bus_rule_arns",
+                "ARN of each bus's rule, by bus key: a target's resource policy lets events.amazonaws.com act with this aws:SourceArn.",
+                OutputValue::BusRuleArns,
+            );
+            if self.buses.iter().any(|b| b.dead_letter.is_some()) {
+                add(
+                    "bus_dead_letter_queue_arns",
+                    "ARN of the dead-letter queue for the targets of each bus's rule, by bus key (buses with dead_letter = false are absent): each target's dead_letter_config.",
+                    OutputValue::BusDeadLetterQueueArns,
+                );
+                add(
+                    "bus_dead_letter_queue_urls",
+                    "URL of each bus's dead-letter queue, by bus key.",
+                    OutputValue::BusDeadLetterQueueUrls,
+                );
+                add(
+                    "bus_dead_letter_mapping_ids",
+                    "UUID of the dead-letter function's event source mapping on each bus's dead-letter queue, by bus key: the runbook pauses fail-fast through these.",
+                    OutputValue::BusDeadLetterMappingIds,
+                );
+            }
+        }
         outputs
     }
 
@@ -1694,6 +1807,9 @@ impl Model {
                 threshold: 0,
                 watches: Watched::DeadLetterQueue(queue.key.clone()),
             });
+        }
+        for bus in &self.buses {
+            alarms.extend(bus_alarms(bus));
         }
         alarms.extend(
             self.functions
@@ -1902,10 +2018,24 @@ impl Model {
             .iter()
             .map(|(q, _)| format!("{:?}", q.key))
             .collect();
-        let queues = match queues.as_slice() {
-            [one] => format!("queue {one}"),
-            [first @ .., last] => format!("queues {} and {last}", first.join(", ")),
-            [] => return None,
+        let buses: Vec<String> = self
+            .buses
+            .iter()
+            .filter(|b| b.dead_letter.is_some())
+            .map(|b| format!("bus {:?}", b.key))
+            .collect();
+        let queues = match (queues.as_slice(), buses.as_slice()) {
+            ([one], []) => format!("queue {one}"),
+            ([first @ .., last], []) => format!("queues {} and {last}", first.join(", ")),
+            ([], []) => return None,
+            _ => {
+                let all: Vec<String> = queues.iter().map(|q| format!("queue {q}")).chain(buses).collect();
+                match all.as_slice() {
+                    [one] => one.clone(),
+                    [first @ .., last] => format!("{} and {last}", first.join(", ")),
+                    [] => return None,
+                }
+            }
         };
         let (failed, unusable) = (UNSETTLED_DEAD_LETTER_OUTCOMES.1[0], UNSETTLED_DEAD_LETTER_OUTCOMES.1[1]);
         let describe = |queues: &str| {
@@ -1921,11 +2051,76 @@ impl Model {
         if limits::ALARM_DESCRIPTION.allows(description.chars().count() as u64) {
             return Some(description);
         }
-        Some(describe(&format!(
-            "the {} queues whose dead letters fail their executions",
-            self.dead_letter_readers().len()
-        )))
+        let bus_readers = self.buses.iter().filter(|b| b.dead_letter.is_some()).count();
+        Some(describe(&if bus_readers == 0 {
+            format!(
+                "the {} queues whose dead letters fail their executions",
+                self.dead_letter_readers().len()
+            )
+        } else {
+            format!(
+                "the {} queues and buses whose dead letters fail their executions",
+                self.dead_letter_readers().len() + bus_readers
+            )
+        }))
     }
+}
+
+/// A bus's alarms, on its rule's metrics (namespace `AWS/Events`, sent only when not zero): targets that failed for
+/// good, throttled deliveries and, with a dead-letter queue, events EventBridge could not put there.
+fn bus_alarms(bus: &Bus) -> Vec<Alarm> {
+    let undelivered = if bus.dead_letter.is_some() {
+        format!(
+            "The event went to the rule's dead-letter queue, and the dead-letter Lambda failed its task ({DEAD_LETTERED_ERROR}). Fix the target (its resource policy, its permissions, its existence), then redrive the executions."
+        )
+    } else {
+        "Its execution waits until the step's timeout (the bus has no dead-letter queue). Fix the target (its resource policy, its permissions, its existence).".to_string()
+    };
+    let alarm = |short: &str, metric: &'static str, description: String, steps: &[&str]| Alarm {
+        key: format!("{}_bus_{}", bus.key, short.replace('-', "_")),
+        name: AwsName::suffixed(format!("-{}-bus-{short}", bus.key)),
+        description: format!("{description}{}", runbook::pointer(steps)),
+        metric: Metric {
+            namespace: Namespace::Aws("AWS/Events"),
+            name: metric,
+            statistic: "Sum",
+        },
+        excluding: None,
+        threshold: 0,
+        watches: Watched::BusRule(bus.key.clone()),
+    };
+    let mut alarms = vec![
+        alarm(
+            "failed-invocations",
+            "FailedInvocations",
+            format!(
+                "A target of the rule on bus {:?} could not be invoked for good (FailedInvocations): a task's event never reached its worker. {undelivered}",
+                bus.key
+            ),
+            &[runbook::REDRIVE_FAILED_EXECUTIONS],
+        ),
+        alarm(
+            "throttled-rules",
+            "ThrottledRules",
+            format!(
+                "EventBridge throttled the rule on bus {:?} (ThrottledRules: the account's invocations quota): its deliveries are delayed and retried, and tasks wait longer for their workers.",
+                bus.key
+            ),
+            &[runbook::STOP_WAITING_EXECUTIONS],
+        ),
+    ];
+    if bus.dead_letter.is_some() {
+        alarms.push(alarm(
+            "dead-letters-lost",
+            "InvocationsFailedToBeSentToDlq",
+            format!(
+                "EventBridge could not put undelivered events of the rule on bus {:?} into its dead-letter queue (InvocationsFailedToBeSentToDlq: the queue's policy or its existence): those events are lost, and their tasks wait until their step's timeout.",
+                bus.key
+            ),
+            &[runbook::STOP_WAITING_EXECUTIONS],
+        ));
+    }
+    alarms
 }
 
 /// The names of the module's inputs that resources read (a queue's key input is [`Queue::key_input`]).
@@ -2079,6 +2274,8 @@ pub enum InputKind {
         /// The spec's value.
         default: String,
     },
+    /// AWS account IDs (12 digits each); none by default.
+    AccountIds,
 }
 
 /// A module output.
@@ -2135,6 +2332,20 @@ pub enum OutputValue {
     WorkerPolicy,
     /// Each queue's worker policy, as JSON, by queue key.
     WorkerPolicyByQueue,
+    /// Each bus's name, by bus key.
+    BusNames,
+    /// Each bus's ARN, by bus key.
+    BusArns,
+    /// The name of each bus's rule, by bus key.
+    BusRuleNames,
+    /// The ARN of each bus's rule, by bus key.
+    BusRuleArns,
+    /// The ARN of each bus's dead-letter queue, by bus key.
+    BusDeadLetterQueueArns,
+    /// The URL of each bus's dead-letter queue, by bus key.
+    BusDeadLetterQueueUrls,
+    /// The UUID of the dead-letter function's mapping on each bus's dead-letter queue, by bus key.
+    BusDeadLetterMappingIds,
 }
 
 /// One CloudWatch alarm: fires when its metric is above its threshold.
@@ -2191,6 +2402,9 @@ pub enum Watched {
     Function(FunctionId),
     /// A function's log lines, through a metric filter: a metric of the module's own, without dimensions.
     LogLines,
+    /// The rule on the bus with this key (dimension `RuleName`; on a bus other than the default, with
+    /// `EventBusName` too: https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-monitoring.html).
+    BusRule(String),
 }
 
 impl Watched {
@@ -2201,6 +2415,7 @@ impl Watched {
             Watched::StateMachine => Some("StateMachineArn"),
             Watched::Function(_) => Some("FunctionName"),
             Watched::LogLines => None,
+            Watched::BusRule(_) => Some("RuleName"),
         }
     }
 }

@@ -38,6 +38,43 @@ struct Near {
     tags: Vec<(String, String)>,
     /// `(period in minutes, evaluation_periods)`, when `[alarms]` is present.
     alarms: Option<(u64, u32)>,
+    /// A last step on an EventBridge bus, when present.
+    bus: Option<NearBus>,
+}
+
+/// An EventBridge bus and the step that puts its task there: names near the rule's 64 characters, a source and a
+/// detail type at their longest, and a static field near a PutEvents entry's 256 KB.
+#[derive(Debug, Clone)]
+struct NearBus {
+    key: String,
+    /// `name = "default"`: the account's default bus; else a bus the module creates.
+    default: bool,
+    source_chars: usize,
+    detail_type_chars: usize,
+    dead_letter: bool,
+    /// Bytes of one static message field, when present.
+    message_bytes: Option<usize>,
+}
+
+fn bus() -> impl Strategy<Value = NearBus> {
+    (
+        resource_name(),
+        any::<bool>(),
+        prop::sample::select(vec![1usize, 40, 256]),
+        prop::sample::select(vec![1usize, 30, 128]),
+        any::<bool>(),
+        prop_oneof![3 => Just(None), 1 => (259_000usize..262_200).prop_map(Some)],
+    )
+        .prop_map(
+            |(key, default, source_chars, detail_type_chars, dead_letter, message_bytes)| NearBus {
+                key,
+                default,
+                source_chars,
+                detail_type_chars,
+                dead_letter,
+                message_bytes,
+            },
+        )
 }
 
 #[derive(Debug, Clone)]
@@ -200,11 +237,11 @@ fn near() -> impl Strategy<Value = Near> {
         alarms,
         prop::bool::weighted(0.15),
         "[A-Za-zé]{72}",
-        extreme,
+        (extreme, prop::option::weighted(0.3, bus())),
         topics_and_buses(),
     )
         .prop_flat_map(
-            |(name, mut queues, steps, tags, alarms, collide, shared, extreme, (topics, buses))| {
+            |(name, mut queues, steps, tags, alarms, collide, shared, (extreme, bus), (topics, buses))| {
                 // Sometimes a key that takes another queue's dead-letter name.
                 if collide {
                     let twin = NearQueue {
@@ -246,12 +283,16 @@ fn near() -> impl Strategy<Value = Near> {
                     steps,
                     Just(tags),
                     Just(alarms),
-                    Just(extreme),
+                    Just((extreme, bus)),
                 )
             },
         )
         .prop_map(
-            |(name, queues, (topics, buses), mut steps, tags, alarms, (message_bytes, fails, retries))| {
+            |(name, queues, (topics, mut buses), mut steps, tags, alarms, ((message_bytes, fails, retries), bus))| {
+                // The last step's bus is a table of its own.
+                if let Some(bus) = &bus {
+                    buses.retain(|(key, _, _)| *key != bus.key);
+                }
                 // Every queue, topic and bus is used by a step: the first steps take them in turn.
                 let others: Vec<(&'static str, usize)> = (0..topics.len())
                     .map(|i| ("topic", i))
@@ -283,6 +324,7 @@ fn near() -> impl Strategy<Value = Near> {
                     steps,
                     tags,
                     alarms,
+                    bus,
                 }
             },
         )
@@ -344,6 +386,16 @@ fn to_toml(near: &Near) -> String {
         }
         text.push('\n');
     }
+    if let Some(bus) = &near.bus {
+        text.push_str(&format!(
+            "[[steps]]\nname = \"OnTheBus\"\nbus = \"{}\"\ntimeout = \"1h\"\n",
+            bus.key
+        ));
+        if let Some(bytes) = bus.message_bytes {
+            text.push_str(&format!("message = {{ blob = \"{}\" }}\n", "b".repeat(bytes)));
+        }
+        text.push('\n');
+    }
     for queue in &near.queues {
         text.push_str(&format!(
             "[queues.{}]\nfifo = {}\nencryption = \"{}\"\n{}\n",
@@ -364,6 +416,16 @@ fn to_toml(near: &Near) -> String {
             text.push_str(&format!("source = {}\n", toml_string(source)));
         }
         text.push('\n');
+    }
+    if let Some(bus) = &near.bus {
+        text.push_str(&format!(
+            "[buses.{}]\n{}source = \"{}\"\ndetail_type = \"{}\"\ndead_letter = {}\n",
+            bus.key,
+            if bus.default { "name = \"default\"\n" } else { "" },
+            "s".repeat(bus.source_chars),
+            "d".repeat(bus.detail_type_chars),
+            bus.dead_letter
+        ));
     }
     text
 }
@@ -410,6 +472,7 @@ fn name_attribute(resource_type: &str) -> Option<(&'static str, &'static Limit)>
         "aws_cloudwatch_metric_alarm" => ("alarm_name", &limits::ALARM_NAME),
         "aws_kms_alias" => ("name", &limits::KMS_ALIAS_NAME),
         "aws_sfn_state_machine" => ("name", &limits::STATE_MACHINE_NAME),
+        "aws_cloudwatch_event_rule" => ("name", &limits::EVENT_RULE_NAME),
         _ => return None,
     })
 }
@@ -614,8 +677,8 @@ fn measure(model: &sfngen::model::Model, warnings: &[sfngen::diagnostic::Diagnos
     );
     assert_eq!(
         template_vars.len(),
-        model.queues.len() + 1,
-        "one URL a queue, and the partition"
+        model.queues.len() + model.buses.len() + 1,
+        "one URL a queue, one ARN a bus, and the partition"
     );
 
     // The alarms' evaluation range.
@@ -775,6 +838,55 @@ fn measure(model: &sfngen::model::Model, warnings: &[sfngen::diagnostic::Diagnos
         };
         // The task's parameters as Step Functions evaluates them, with no input and the longest token.
         let mut evaluated = parameters.as_object().unwrap().clone();
+        if let Some(entries) = evaluated.get_mut("Entries") {
+            // A bus's event: its detail is the message. EventBridge counts the entry's source, detail type, detail
+            // and resources, where Step Functions adds the state machine's and the execution's ARNs.
+            let entry = entries[0].as_object_mut().unwrap();
+            let detail = entry["Detail"].as_object_mut().unwrap();
+            detail.remove("input.$");
+            detail.remove("token.$");
+            detail.insert("input".into(), Value::Null);
+            detail.insert(
+                "token".into(),
+                Value::String("t".repeat(limits::MAX_TASK_TOKEN_CHARS as usize)),
+            );
+            let context = detail[sfngen::model::MESSAGE_CONTEXT_FIELD].as_object_mut().unwrap();
+            let machine = model.state_machine.name.with(&worst);
+            let arn = |resource: &str| {
+                format!(
+                    "arn:{}:states:{}:{}:{resource}",
+                    limits::WORST_PARTITION,
+                    limits::WORST_REGION,
+                    limits::WORST_ACCOUNT
+                )
+            };
+            let execution = arn(&format!(
+                "execution:{machine}:{}",
+                "e".repeat(limits::MAX_EXECUTION_NAME_CHARS)
+            ));
+            // The context as Step Functions fills it at its longest (the counts as the largest numbers).
+            for (field, value) in context.clone() {
+                let filled = match value.as_str() {
+                    Some("$$.Execution.Id") => Value::String(execution.clone()),
+                    Some("$$.State.Name") => Value::String(name.clone()),
+                    Some("$$.State.EnteredTime") => Value::String("0".repeat(limits::CONTEXT_TIME_CHARS)),
+                    _ => Value::from(u64::from(u32::MAX)),
+                };
+                context.remove(&field);
+                context.insert(field.trim_end_matches(".$").to_string(), filled);
+            }
+            let detail_bytes = Value::Object(detail.clone()).to_string().len() as u64 - 4 + 2;
+            let entry_bytes = entry["Source"].as_str().unwrap().len() as u64
+                + entry["DetailType"].as_str().unwrap().len() as u64
+                + detail_bytes
+                + arn(&format!("stateMachine:{machine}")).len() as u64
+                + execution.len() as u64;
+            m.add(
+                &limits::EVENT_ENTRY,
+                format!("{name}'s event with input {{}}"),
+                entry_bytes,
+            );
+        }
         // The message: an SQS body, an SNS message, an event's detail.
         let body = if evaluated.contains_key("MessageBody") {
             evaluated["MessageBody"].as_object_mut().unwrap()

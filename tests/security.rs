@@ -357,9 +357,12 @@ fn role_permissions_are_scoped_to_arns() {
             .collect();
         let send = owned_statements(m, "state_machine")
             .into_iter()
-            .find(|s| s.1.contains(&"sqs:SendMessage".to_string()))
-            .unwrap_or_else(|| panic!("{label}: the state machine sends to no queue"));
-        assert_eq!(send.2, queues, "{label}");
+            .find(|s| s.1.contains(&"sqs:SendMessage".to_string()));
+        match send {
+            Some(send) => assert_eq!(send.2, queues, "{label}"),
+            // IAM refuses a statement without resources: a module whose steps use no queue grants none.
+            None => assert!(queues.is_empty(), "{label}: the state machine sends to no queue"),
+        }
         for (name, document) in m.all("data", "aws_iam_policy_document") {
             // Trust policies and the key policy are checked below, the operator's policy on its own.
             if name.ends_with("_assume") || name == "kms" || is_operator(name) {
@@ -964,16 +967,24 @@ fn alarms_watch_dead_letters_executions_and_the_functions_when_asked() {
         let dead_letters = m
             .all("resource", "aws_sqs_queue")
             .iter()
-            .filter(|(n, _)| n.ends_with("_dlq"))
+            .filter(|(n, _)| n.ends_with("_dlq") && !n.ends_with("_bus_dlq"))
             .count();
         let model = sfngen::load_model(&std::fs::read_to_string(&spec).unwrap(), "sfngen.toml").unwrap();
         // A dead-letter queue the dead-letter function reads is watched through its log lines, by one alarm for
-        // them all; then the executions (3), each function's errors and throttles, and tokens Step Functions
-        // never issued.
+        // them all (a bus's too); each bus's rule by two (failed and throttled deliveries), and one more for the
+        // events it could not dead-letter when it has a dead-letter queue; then the executions (3), each
+        // function's errors and throttles, and tokens Step Functions never issued.
         let read = model.dead_letter_readers().len();
+        let bus_read = model.buses.iter().filter(|b| b.dead_letter.is_some()).count();
         assert_eq!(
             alarms.len(),
-            model.queues.len() + dead_letters - read + usize::from(read > 0) + 3 + 2 * functions(&m).len() + 1,
+            model.queues.len() + dead_letters - read
+                + usize::from(read + bus_read > 0)
+                + 2 * model.buses.len()
+                + bus_read
+                + 3
+                + 2 * functions(&m).len()
+                + 1,
             "{label}"
         );
         for function in functions(&m) {
@@ -1126,10 +1137,11 @@ fn dead_letter_retention_comments_say_what_sqs_does_for_the_queue_type() {
     for spec in common::all_specs() {
         let label = common::spec_label(&spec);
         let m = Module::of(&spec);
+        // A bus's dead-letter queue holds events EventBridge could not deliver, not redriven messages: its own case.
         for (name, queue) in m
             .all("resource", "aws_sqs_queue")
             .into_iter()
-            .filter(|(n, _)| n.ends_with("_dlq"))
+            .filter(|(n, _)| n.ends_with("_dlq") && !n.ends_with("_bus_dlq"))
         {
             let text = block_text(&m.text, "aws_sqs_queue", name).expect("the block's text");
             // SQS: a standard queue's message keeps its first enqueue time when dead-lettered; a FIFO queue's
@@ -1175,19 +1187,28 @@ fn every_queue_refuses_requests_not_made_over_tls() {
                 panic!("{label}: {name}'s policy is not jsonencode(...)");
             };
             assert_eq!(call.name.name.as_str(), "jsonencode", "{label}");
+            let mut statements = vec![serde_json::json!({
+                "Sid": "DenyInsecureTransport",
+                "Effect": "Deny",
+                "Principal": "*",
+                "Action": "sqs:*",
+                "Resource": format!("aws_sqs_queue.{name}.arn"),
+                "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+            })];
+            // A bus's dead-letter queue: EventBridge may send to it for that bus's rule only.
+            if let Some(bus) = name.strip_suffix("_bus_dlq") {
+                statements.push(serde_json::json!({
+                    "Sid": "RuleDeadLetters",
+                    "Effect": "Allow",
+                    "Principal": {"Service": "events.amazonaws.com"},
+                    "Action": "sqs:SendMessage",
+                    "Resource": format!("aws_sqs_queue.{name}.arn"),
+                    "Condition": {"ArnEquals": {"aws:SourceArn": format!("aws_cloudwatch_event_rule.{bus}.arn")}},
+                }));
+            }
             assert_eq!(
                 json_of(&call.args[0]),
-                serde_json::json!({
-                    "Version": "2012-10-17",
-                    "Statement": [{
-                        "Sid": "DenyInsecureTransport",
-                        "Effect": "Deny",
-                        "Principal": "*",
-                        "Action": "sqs:*",
-                        "Resource": format!("aws_sqs_queue.{name}.arn"),
-                        "Condition": {"Bool": {"aws:SecureTransport": "false"}},
-                    }],
-                }),
+                serde_json::json!({"Version": "2012-10-17", "Statement": statements}),
                 "{label}: {name}"
             );
         }
@@ -1490,9 +1511,12 @@ struct SpecQueue {
 
 fn spec_queues(spec: &std::path::Path) -> Vec<SpecQueue> {
     let table: toml::Table = toml::from_str(&std::fs::read_to_string(spec).unwrap()).unwrap();
-    let mut queues: Vec<SpecQueue> = table["queues"]
-        .as_table()
-        .unwrap()
+    // A spec whose steps use topics or buses only has no [queues].
+    let empty = toml::Table::new();
+    let mut queues: Vec<SpecQueue> = table
+        .get("queues")
+        .and_then(toml::Value::as_table)
+        .unwrap_or(&empty)
         .iter()
         .map(|(key, queue)| {
             let dead_letter = queue.get("dead_letter");
@@ -1536,19 +1560,40 @@ fn key_arns(these: &[&SpecQueue]) -> Vec<String> {
     arns
 }
 
-/// Exactly what a worker of these queues needs, statement by statement.
+/// The keys of a spec's buses whose rule's targets have a dead-letter queue (`dead_letter` is on by default), read
+/// with the toml crate.
+fn spec_bus_dead_letters(spec: &std::path::Path) -> Vec<String> {
+    let table: toml::Table = toml::from_str(&std::fs::read_to_string(spec).unwrap()).unwrap();
+    table
+        .get("buses")
+        .and_then(toml::Value::as_table)
+        .map(|buses| {
+            buses
+                .iter()
+                .filter(|(_, bus)| bus.get("dead_letter").and_then(toml::Value::as_bool) != Some(false))
+                .map(|(key, _)| key.clone())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Exactly what a worker of these queues needs, statement by statement (without queues, only to answer: its
+/// tasks come through a topic's subscription or a bus rule's target).
 fn worker_statements(m: &Module, these: &[&SpecQueue]) -> Vec<Statement> {
-    let mut expected = vec![(
-        "TakeTasks".to_string(),
-        vec![
-            "sqs:ChangeMessageVisibility".to_string(),
-            "sqs:DeleteMessage".into(),
-            "sqs:GetQueueAttributes".into(),
-            "sqs:ReceiveMessage".into(),
-        ],
-        these.iter().map(|q| built_arn(m, "aws_sqs_queue", &q.key)).collect(),
-        Vec::new(),
-    )];
+    let mut expected: Vec<Statement> = Vec::new();
+    if !these.is_empty() {
+        expected.push((
+            "TakeTasks".to_string(),
+            vec![
+                "sqs:ChangeMessageVisibility".to_string(),
+                "sqs:DeleteMessage".into(),
+                "sqs:GetQueueAttributes".into(),
+                "sqs:ReceiveMessage".into(),
+            ],
+            these.iter().map(|q| built_arn(m, "aws_sqs_queue", &q.key)).collect(),
+            Vec::new(),
+        ));
+    }
     let keys = key_arns(these);
     if !keys.is_empty() {
         expected.push(("DecryptTasks".into(), vec!["kms:Decrypt".into()], keys, vec![via_sqs()]));
@@ -1609,7 +1654,9 @@ fn worker_policies_grant_exactly_what_a_worker_needs() {
             }
         } else {
             assert!(per_queue.is_empty(), "{label}: one queue's policy is the whole one");
-            by_queue.push((queues[0].key.clone(), "data.aws_iam_policy_document.worker.json".into()));
+            if let Some(queue) = queues.first() {
+                by_queue.push((queue.key.clone(), "data.aws_iam_policy_document.worker.json".into()));
+            }
         }
         let output = |name: &str| {
             m.one("output", "", name)
@@ -1683,15 +1730,20 @@ fn dead_letters_fail_their_tasks_through_a_function_of_their_own() {
             .iter()
             .filter(|q| q.dead_letter && !q.read_for_dead_letters)
             .count();
+        let bus_readers = spec_bus_dead_letters(&spec);
         let mappings = m.all("resource", "aws_lambda_event_source_mapping");
         assert_eq!(
             mappings.len(),
-            readers.len(),
-            "{label}: one mapping per dead-letter queue read"
+            readers.len() + bus_readers.len(),
+            "{label}: one mapping per dead-letter queue read (a bus's too)"
         );
-        // The dead-letter function exists exactly when a queue's dead letters fail their executions.
+        // The dead-letter function exists exactly when a queue's (or a bus's) dead letters fail their executions.
         let reader = m.one("resource", "aws_lambda_function", "dead_letters");
-        assert_eq!(reader.is_some(), !readers.is_empty(), "{label}");
+        assert_eq!(
+            reader.is_some(),
+            !readers.is_empty() || !bus_readers.is_empty(),
+            "{label}"
+        );
         let callback_role = written_statements(m.one("data", "aws_iam_policy_document", "callback").unwrap());
         assert!(
             callback_role
@@ -1755,7 +1807,7 @@ fn dead_letters_fail_their_tasks_through_a_function_of_their_own() {
                 "{label}: {dlq} must follow the callback's timeout"
             );
         }
-        if readers.is_empty() {
+        if readers.is_empty() && bus_readers.is_empty() {
             assert!(
                 m.one("data", "aws_iam_policy_document", "dead_letters").is_none(),
                 "{label}"
@@ -1764,6 +1816,28 @@ fn dead_letters_fail_their_tasks_through_a_function_of_their_own() {
         }
         let role: Vec<Statement> = owned_statements(&m, "dead_letters");
         let find = |sid: &str| role.iter().find(|s| s.0 == sid).cloned();
+        // The buses' dead-letter queues (SSE-SQS: no key), read by the mapping's poller as the queues' are.
+        assert_eq!(
+            find("ReadBusDeadLetters"),
+            (!bus_readers.is_empty()).then(|| (
+                "ReadBusDeadLetters".to_string(),
+                vec![
+                    "sqs:DeleteMessage".to_string(),
+                    "sqs:GetQueueAttributes".into(),
+                    "sqs:ReceiveMessage".into()
+                ],
+                bus_readers
+                    .iter()
+                    .map(|key| built_arn(&m, "aws_sqs_queue", &format!("{key}_bus_dlq")))
+                    .collect(),
+                Vec::new(),
+            )),
+            "{label}"
+        );
+        if readers.is_empty() {
+            assert_eq!(find("ReadDeadLetters"), None, "{label}");
+            continue;
+        }
         // Least privilege: fail tasks, its logs, its queues and their keys, the state machine's key, traces.
         let sids: Vec<&str> = role.iter().map(|s| s.0.as_str()).collect();
         let allowed = [
@@ -1772,6 +1846,7 @@ fn dead_letters_fail_their_tasks_through_a_function_of_their_own() {
             "WriteOwnLogs",
             "ReadDeadLetters",
             "DecryptDeadLetters",
+            "ReadBusDeadLetters",
             "SendTraces",
         ];
         assert!(sids.iter().all(|s| allowed.contains(s)), "{label}: {sids:?}");
@@ -1835,11 +1910,34 @@ fn dead_letter_readers_leave_the_callbacks_concurrency_to_workers() {
         let m = Module::of(&spec);
         let model = sfngen::load_model(&std::fs::read_to_string(&spec).unwrap(), "sfngen.toml").unwrap();
         let readers = model.dead_letter_readers();
+        let bus_readers: Vec<&sfngen::model::Bus> = model.buses.iter().filter(|b| b.dead_letter.is_some()).collect();
         assert_eq!(
             m.all("resource", "aws_lambda_event_source_mapping").len(),
-            readers.len(),
+            readers.len() + bus_readers.len(),
             "{label}"
         );
+        for bus in bus_readers {
+            let mapping = m
+                .one(
+                    "resource",
+                    "aws_lambda_event_source_mapping",
+                    &format!("{}_bus_dlq", bus.key),
+                )
+                .unwrap_or_else(|| panic!("{label}: no mapping from the dead-letter queue of bus {}", bus.key));
+            let scaling = inner(mapping, "scaling_config");
+            assert_eq!(
+                attr(scaling[0], "maximum_concurrency").as_deref(),
+                Some("2"),
+                "{label}: {}",
+                bus.key
+            );
+            assert_eq!(
+                attr(mapping, "function_name").as_deref(),
+                Some("aws_lambda_function.dead_letters.arn"),
+                "{label}: {}",
+                bus.key
+            );
+        }
         for (queue, reader) in readers {
             let mapping = m
                 .one(
@@ -2008,7 +2106,7 @@ fn dead_letters_the_dead_letter_function_could_not_settle_are_counted_and_alarme
         let label = common::spec_label(&spec);
         let m = Module::of(&spec);
         let queues = spec_queues(&spec);
-        let reads = queues.iter().any(|q| q.read_for_dead_letters);
+        let reads = queues.iter().any(|q| q.read_for_dead_letters) || !spec_bus_dead_letters(&spec).is_empty();
         let filter = m.one("resource", "aws_cloudwatch_log_metric_filter", "dead_letters_unsettled");
         let alarm = m.one("resource", "aws_cloudwatch_metric_alarm", "dead_letters_unsettled");
         let has_alarms = !m.all("resource", "aws_cloudwatch_metric_alarm").is_empty();

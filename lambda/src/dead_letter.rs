@@ -3,6 +3,10 @@
 //! wait until the step's timeout; the function fails the task at once with `sfngen.DeadLettered` instead,
 //! so that the execution fails within seconds and a step's `catch` can route the error.
 //!
+//! A record's body is a task message `{"input": ..., "token": ..., ...}` (a queue's dead-letter queue), or
+//! an EventBridge event whose `detail` is one (the dead-letter queue of a bus rule's targets: EventBridge
+//! puts there the event it could not deliver, see [`EVENT_FIELDS`]).
+//!
 //! Each record ends one of four ways:
 //! - `dead_lettered`: SendTaskFailure went through;
 //! - `token_spent`: the execution already moved on (timed out, or answered late): nothing to do;
@@ -35,6 +39,27 @@ pub const MAX_MESSAGE_ID_CHARS: usize = 128;
 pub const MAX_QUEUE_NAME_CHARS: usize = 80;
 /// Records of a standard queue answered at once.
 pub const CONCURRENCY: usize = 10;
+/// The top-level fields an EventBridge event may have: its metadata, `detail` (the task message the step put
+/// in `Detail`) and `replay-name` on a replayed event
+/// (https://docs.aws.amazon.com/eventbridge/latest/ref/overiew-event-structure.html). A body with any other
+/// field is not an event EventBridge dead-lettered.
+pub const EVENT_FIELDS: [&str; 10] = [
+    "version",
+    "id",
+    "detail-type",
+    "source",
+    "account",
+    "time",
+    "region",
+    "resources",
+    "detail",
+    "replay-name",
+];
+/// EventBridge event IDs are UUIDs; anything much longer is not one.
+pub const MAX_EVENT_ID_CHARS: usize = 128;
+/// The longest `ERROR_CODE` message attribute kept for the cause (EventBridge's codes are a few words, such
+/// as `SQS_PERMISSION_DENIED`); a longer one is left out.
+pub const MAX_ERROR_CODE_CHARS: usize = 64;
 
 /// A batch of dead letters.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -54,6 +79,17 @@ pub struct Record {
     pub receive_count: Option<u64>,
     /// The task token, or why the body is not a task message.
     pub task: Result<String, String>,
+    /// When the body is an EventBridge event: its `id` and the `ERROR_CODE` EventBridge gave the message.
+    pub event: Option<Undelivered>,
+}
+
+/// An EventBridge event that a bus rule could not deliver to one of its targets.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Undelivered {
+    /// The event's `id`.
+    pub id: String,
+    /// The message attribute `ERROR_CODE` (why delivery failed), when it is a short string.
+    pub error_code: Option<String>,
 }
 
 impl Record {
@@ -64,6 +100,17 @@ impl Record {
 
     /// The cause SendTaskFailure carries: which queue, which message, how often it was received.
     pub fn cause(&self) -> String {
+        if let Some(event) = &self.event {
+            let code = match &event.error_code {
+                Some(code) => format!(" ({code})"),
+                None => String::new(),
+            };
+            return format!(
+                "the event {} holding the task message reached the dead-letter queue {}: EventBridge could not \
+                 deliver it to a target of the bus's rule{code}",
+                event.id, self.queue
+            );
+        }
         let count = match self.receive_count {
             Some(n) => format!(", ApproximateReceiveCount {n}"),
             None => String::new(),
@@ -142,11 +189,22 @@ fn record(value: &Raw<'_>) -> Result<Record, Invalid> {
         }
         None => return invalid("\"eventSource\" must be \"aws:sqs\""),
     }
+    let (task, event) = match task(fields.get("body")) {
+        Ok((token, event_id)) => (
+            Ok(token),
+            event_id.map(|id| Undelivered {
+                id,
+                error_code: error_code(&fields),
+            }),
+        ),
+        Err(reason) => (Err(reason), None),
+    };
     Ok(Record {
         message_id: message_id(&fields)?,
         queue: queue_name(&fields)?,
         receive_count: receive_count(&fields),
-        task: task(fields.get("body")),
+        task,
+        event,
     })
 }
 
@@ -197,9 +255,23 @@ fn receive_count(fields: &Members<'_>) -> Option<u64> {
     count.parse().ok()
 }
 
+/// `messageAttributes.ERROR_CODE.stringValue`, which EventBridge sets on what it dead-letters; informational,
+/// so anything else (or a long value) is unknown.
+fn error_code(fields: &Members<'_>) -> Option<String> {
+    let code = fields
+        .get("messageAttributes")?
+        .members()?
+        .get("ERROR_CODE")?
+        .members()?
+        .get("stringValue")?
+        .string()?;
+    let printable = code.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+    (printable && !code.is_empty() && code.chars().count() <= MAX_ERROR_CODE_CHARS).then_some(code)
+}
+
 /// The token of a task message `{"input": ..., "token": ...}` (plus any static fields), read as strictly as
-/// a worker's event.
-fn task(body: Option<&Raw<'_>>) -> Result<String, String> {
+/// a worker's event, or of the task message in an EventBridge event's `detail` (then with the event's id).
+fn task(body: Option<&Raw<'_>>) -> Result<(String, Option<String>), String> {
     let text = match body {
         Some(raw) if raw.kind == Kind::String => raw.string().unwrap_or_default(),
         Some(raw) => return Err(format!("the body is {}, not a string", raw.kind.described())),
@@ -218,7 +290,50 @@ fn task(body: Option<&Raw<'_>>) -> Result<String, String> {
             message.kind.described()
         ));
     };
-    request::token(&fields).map_err(|Invalid(reason)| format!("the body is not a task message: {reason}"))
+    if !fields.contains_key("token") && fields.contains_key("detail-type") {
+        return event_task(&fields);
+    }
+    request::token(&fields)
+        .map(|token| (token, None))
+        .map_err(|Invalid(reason)| format!("the body is not a task message: {reason}"))
+}
+
+/// The token of the task message in an EventBridge event's `detail`, and the event's `id`: the body must be
+/// an event (only [`EVENT_FIELDS`], with `id`, `source`, `detail-type` and an object `detail`).
+fn event_task(fields: &Members<'_>) -> Result<(String, Option<String>), String> {
+    let not_event = |reason: String| format!("the body is not an EventBridge event holding a task message: {reason}");
+    if let Some(unknown) = fields.keys().find(|k| !EVENT_FIELDS.contains(&k.as_str())) {
+        return Err(not_event(format!("unknown field {}", request::quoted(unknown, 40))));
+    }
+    for required in ["source", "detail-type"] {
+        match fields.get(required) {
+            Some(raw) if raw.string().is_some_and(|s| !s.is_empty()) => {}
+            _ => return Err(not_event(format!("\"{required}\" must be a non-empty string"))),
+        }
+    }
+    let id = match fields.get("id").and_then(Raw::string) {
+        Some(id) if !id.is_empty() && id.chars().count() <= MAX_EVENT_ID_CHARS => id,
+        _ => {
+            return Err(not_event(format!(
+                "\"id\" must be a string of 1 to {MAX_EVENT_ID_CHARS} characters"
+            )));
+        }
+    };
+    let detail = match fields.get("detail") {
+        Some(raw) => match raw.members() {
+            Some(detail) => detail,
+            None => {
+                return Err(not_event(format!(
+                    "\"detail\" is {}, not an object",
+                    raw.kind.described()
+                )));
+            }
+        },
+        None => return Err(not_event("it has no \"detail\"".into())),
+    };
+    request::token(&detail)
+        .map(|token| (token, Some(id)))
+        .map_err(|Invalid(reason)| not_event(format!("its detail: {reason}")))
 }
 
 /// How one record ended.
@@ -301,6 +416,9 @@ async fn settle(client: &Client, record: Record, request_id: &str) -> Settled {
         "queue": record.queue,
         "receive_count": record.receive_count,
     });
+    if let Some(event) = &record.event {
+        fields = log::with(fields, json!({"event_id": event.id, "error_code": event.error_code}));
+    }
     let token = match &record.task {
         Ok(token) => token,
         Err(reason) => {
@@ -415,6 +533,7 @@ mod tests {
                 queue: "demo-main-dlq".into(),
                 receive_count: Some(6),
                 task: Ok("AAAA".into()),
+                event: None,
             }
         );
         assert_eq!(
@@ -631,8 +750,115 @@ mod tests {
             queue: "q".repeat(MAX_QUEUE_NAME_CHARS),
             receive_count: Some(u64::MAX),
             task: Ok("t".into()),
+            event: None,
         };
         assert!(longest.cause().chars().count() <= request::MAX_CAUSE_CHARS);
+        let longest_event = Record {
+            event: Some(Undelivered {
+                id: "e".repeat(MAX_EVENT_ID_CHARS),
+                error_code: Some("C".repeat(MAX_ERROR_CODE_CHARS)),
+            }),
+            ..longest
+        };
+        assert!(longest_event.cause().chars().count() <= request::MAX_CAUSE_CHARS);
         assert!(ERROR.chars().count() <= request::MAX_ERROR_CHARS);
+    }
+
+    /// What EventBridge puts in a bus target's dead-letter queue: the event (as moto 5.2.5 and the EventBridge
+    /// User Guide show it), the task message in `detail`, and why in the message attributes.
+    fn bus_event(detail: Value) -> Value {
+        json!({
+            "version": "0",
+            "id": "7bf73129-1428-4cd3-a780-95db273d1602",
+            "detail-type": "approve",
+            "source": "sfngen.demo",
+            "account": "123456789012",
+            "time": "2026-12-03T09:37:27Z",
+            "region": "us-east-1",
+            "resources": ["arn:aws:states:us-east-1:123456789012:execution:demo:e1"],
+            "detail": detail
+        })
+    }
+
+    fn bus_record(body: &Value, error_code: Option<Value>) -> Value {
+        let mut r = sqs_record(json!(body.to_string()));
+        r["eventSourceARN"] = json!("arn:aws:sqs:us-east-1:123456789012:demo-partner-bus-dlq");
+        if let Some(code) = error_code {
+            r["messageAttributes"] = json!({
+                "ERROR_CODE": {"stringValue": code, "dataType": "String", "stringListValues": [], "binaryListValues": []},
+                "RULE_ARN": {"stringValue": "arn:aws:events:us-east-1:123456789012:rule/demo-partner/demo-partner", "dataType": "String"}
+            });
+        }
+        r
+    }
+
+    #[test]
+    fn a_dead_lettered_event_fails_the_task_in_its_detail() {
+        let event = bus_event(json!({"input": {"order": 1}, "token": "AAAA", "context": {"state": "Approve"}}));
+        let r = one(bus_record(&event, Some(json!("SQS_PERMISSION_DENIED")))).unwrap();
+        assert_eq!(r.task, Ok("AAAA".into()));
+        assert_eq!(
+            r.event,
+            Some(Undelivered {
+                id: "7bf73129-1428-4cd3-a780-95db273d1602".into(),
+                error_code: Some("SQS_PERMISSION_DENIED".into()),
+            })
+        );
+        assert_eq!(
+            r.cause(),
+            "the event 7bf73129-1428-4cd3-a780-95db273d1602 holding the task message reached the dead-letter queue \
+             demo-partner-bus-dlq: EventBridge could not deliver it to a target of the bus's rule (SQS_PERMISSION_DENIED)"
+        );
+        // moto's events carry no `account`; the error code is informational.
+        let mut without_account = event.clone();
+        without_account.as_object_mut().unwrap().remove("account");
+        let r = one(bus_record(&without_account, None)).unwrap();
+        assert_eq!(r.task, Ok("AAAA".into()));
+        assert_eq!(r.event.unwrap().error_code, None);
+        for odd in [
+            json!(7),
+            json!(""),
+            json!("a b"),
+            json!("C".repeat(MAX_ERROR_CODE_CHARS + 1)),
+        ] {
+            let r = one(bus_record(&event, Some(odd.clone()))).unwrap();
+            assert_eq!(r.event.unwrap().error_code, None, "{odd}");
+        }
+    }
+
+    #[test]
+    fn an_event_body_is_read_strictly() {
+        let problem = |event: Value| one(bus_record(&event, None)).unwrap().task.unwrap_err();
+        let task = json!({"input": {}, "token": "t"});
+        let mut unknown = bus_event(task.clone());
+        unknown["extra"] = json!(1);
+        assert!(problem(unknown).contains("unknown field \"extra\""));
+        for field in ["source", "detail-type"] {
+            let mut e = bus_event(task.clone());
+            e[field] = json!("");
+            assert!(
+                problem(e).contains(&format!("\"{field}\" must be a non-empty string")),
+                "{field}"
+            );
+        }
+        let mut no_source = bus_event(task.clone());
+        no_source.as_object_mut().unwrap().remove("source");
+        assert!(problem(no_source).contains("\"source\" must be"));
+        let mut long_id = bus_event(task.clone());
+        long_id["id"] = json!("e".repeat(MAX_EVENT_ID_CHARS + 1));
+        assert!(problem(long_id).contains("\"id\" must be a string of 1 to 128"));
+        let mut at_max = bus_event(task.clone());
+        at_max["id"] = json!("e".repeat(MAX_EVENT_ID_CHARS));
+        assert_eq!(one(bus_record(&at_max, None)).unwrap().task, Ok("t".into()));
+        assert!(problem(bus_event(json!("{\"token\": \"t\"}"))).contains("\"detail\" is a string, not an object"));
+        assert!(problem(bus_event(json!({"input": {}}))).contains("its detail: the event has no \"token\""));
+        let mut no_detail = bus_event(task);
+        no_detail.as_object_mut().unwrap().remove("detail");
+        assert!(problem(no_detail).contains("it has no \"detail\""));
+        // A task message is read as one even when a static field is called `detail-type`.
+        assert_eq!(
+            body(r#"{"input": {}, "token": "t", "detail-type": "x"}"#),
+            Ok("t".into())
+        );
     }
 }

@@ -16,9 +16,9 @@ use super::{GeneratedFile, asl, generated_header};
 use crate::duration::format_seconds;
 use crate::limits;
 use crate::model::{
-    BUSINESS_FAILURES_METRIC, CatchTarget, CustomerKey, DEAD_LETTERED_ERROR, DEAD_LETTERS_UNSETTLED_METRIC, Encryption,
-    FAULTS_EXPRESSION, FanOut, FunctionId, INVALID_TOKENS_METRIC, Invoker, LogLevel, MAX_EVENT_NESTING,
-    MESSAGE_CONTEXT, MESSAGE_ITEM_INDEX, Model, UNMATCHABLE_ERROR_CHARS, input,
+    BUSINESS_FAILURES_METRIC, Bus, BusName, CatchTarget, Channel, CustomerKey, DEAD_LETTERED_ERROR,
+    DEAD_LETTERS_UNSETTLED_METRIC, Encryption, FAULTS_EXPRESSION, FanOut, FunctionId, INVALID_TOKENS_METRIC, Invoker,
+    LogLevel, MAX_EVENT_NESTING, MESSAGE_CONTEXT, MESSAGE_ITEM_INDEX, Model, UNMATCHABLE_ERROR_CHARS, input,
 };
 
 const TEMPLATE: &str = include_str!("../../templates/module-README.md.j2");
@@ -187,7 +187,7 @@ fn context(model: &Model, checkov_skips: &[CheckovSkip], declared: &[Declared], 
         any_dlq => model.queues.iter().any(|q| q.dead_letter.is_some()),
         dead_letter_readers => model.dead_letter_readers().into_iter().map(|(q, _)| q.key.clone()).collect::<Vec<_>>(),
         dead_lettered_error => DEAD_LETTERED_ERROR,
-        dead_letter_concurrency => model.dead_letter_readers().first().map(|(_, r)| r.maximum_concurrency),
+        dead_letter_concurrency => model.dead_letter_readers().first().map(|(_, r)| r.maximum_concurrency).or(model.buses.iter().find_map(|b| Some(b.dead_letter.as_ref()?.reader.maximum_concurrency))),
         unsettled_metric => DEAD_LETTERS_UNSETTLED_METRIC,
         unsettled_alarm => model.alarm_list().into_iter().find(|a| a.metric.name == DEAD_LETTERS_UNSETTLED_METRIC).map(|a| a.name.with(&model.name)),
         dead_letters_encrypted => model.dead_letter_readers().iter().any(|(q, _)| q.encryption != Encryption::ServiceManaged),
@@ -246,9 +246,13 @@ fn context(model: &Model, checkov_skips: &[CheckovSkip], declared: &[Declared], 
         fan_outs => fan_out_rows(model),
         history_quota => limits::EXECUTION_HISTORY.figure_text(),
         any_retry => model.steps.iter().any(|s| !s.retry.is_empty()),
-        runbook_queue => model.queues.iter().find(|q| q.dead_letter.is_some()).unwrap_or(&model.queues[0]).key.clone(),
+        runbook_queue => model.queues.iter().find(|q| q.dead_letter.is_some()).or(model.queues.first()).map(|q| q.key.clone()),
         limits => limit_rows(model, definition),
         skips => Value::from(Serde(checkov_skips)),
+        buses => bus_rows(model),
+        channels_text => channels_text(model),
+        bus_dead_letters => model.buses.iter().any(|b| b.dead_letter.is_some()),
+        bus_accounts => model.buses.iter().any(Bus::created),
     }
 }
 
@@ -275,6 +279,51 @@ fn fan_out_rows(model: &Model) -> Vec<Value> {
                 },
                 task => FanOut::task_state(&step.name),
             })
+        })
+        .collect()
+}
+
+/// Where the steps put their task, for the README's first sentence: `on an SQS queue`, `on an EventBridge bus (an
+/// event's detail)`, or the channels the steps use together.
+fn channels_text(model: &Model) -> String {
+    let mut kinds: Vec<&str> = Vec::new();
+    for step in &model.steps {
+        let text = match step.channel {
+            Channel::Queue(_) => "on an SQS queue",
+            Channel::Topic(_) => "on an SNS topic",
+            Channel::Bus(_) => "on an EventBridge bus (as an event's detail)",
+        };
+        if !kinds.contains(&text) {
+            kinds.push(text);
+        }
+    }
+    match kinds.as_slice() {
+        [one] => (*one).to_string(),
+        [first @ .., last] => format!("{}, or {last}", first.join(", ")),
+        [] => String::new(),
+    }
+}
+
+/// The README's rows for the buses: where each step's events go, the rule that matches them, the dead-letter queue.
+fn bus_rows(model: &Model) -> Vec<Value> {
+    model
+        .buses
+        .iter()
+        .map(|b| {
+            context! {
+                key => b.key.clone(),
+                bus => match &b.bus {
+                    BusName::Custom(name) => name.with(&model.name),
+                    BusName::Existing(name) => name.clone(),
+                },
+                custom => b.created(),
+                accounts_input => b.created().then(|| b.publisher_accounts_input()),
+                rule => b.rule.with(&model.name),
+                source => b.source.clone(),
+                detail_type => b.detail_type.clone(),
+                dlq => b.dead_letter.as_ref().map(|d| d.name.with(&model.name)),
+                dlq_fails_execution => b.dead_letter.is_some(),
+            }
         })
         .collect()
 }
@@ -315,7 +364,12 @@ fn function_rows(model: &Model) -> Vec<FunctionRow> {
                     let per_queue = model
                         .dead_letter_readers()
                         .first()
-                        .map_or(0, |(_, reader)| reader.maximum_concurrency);
+                        .map(|(_, reader)| reader.maximum_concurrency)
+                        .or(model
+                            .buses
+                            .iter()
+                            .find_map(|b| Some(b.dead_letter.as_ref()?.reader.maximum_concurrency)))
+                        .unwrap_or(0);
                     (
                         format!("unreserved; at most {per_queue} concurrent invocations per dead-letter queue"),
                         "its SQS event source mappings only",
@@ -620,6 +674,26 @@ pub fn architecture_mermaid(model: &Model) -> String {
             ));
         }
     }
+    for (index, bus) in model.buses.iter().enumerate() {
+        let name = match &bus.bus {
+            BusName::Custom(name) => name.with(&model.name),
+            BusName::Existing(name) => name.clone(),
+        };
+        lines.push(format!(
+            "  sfn -- \"PutEvents {{detail: input, token}}\" --> b{index}([\"EventBridge bus<br/>{name}\"])"
+        ));
+        lines.push(format!(
+            "  b{index} -- \"rule {}\" --> t{index}[[\"Your targets\"]]",
+            bus.rule.with(&model.name)
+        ));
+        lines.push(format!("  t{index} --> worker([Your worker])"));
+        if let Some(dlq) = &bus.dead_letter {
+            lines.push(format!(
+                "  b{index} -. undelivered .-> bd{index}[(\"DLQ<br/>{}\")]",
+                dlq.name.with(&model.name)
+            ));
+        }
+    }
     lines.push(format!(
         "  worker -- \"Invoke {{token, status}}\" --> fn[\"Lambda<br/>{}\"]",
         model.function(FunctionId::Callback).name.with(&model.name)
@@ -633,6 +707,11 @@ pub fn architecture_mermaid(model: &Model) -> String {
         for (index, queue) in model.queues.iter().enumerate() {
             if queue.dead_letter_reader().is_some() {
                 lines.push(format!("  d{index} -- \"event source: fail the task\" --> dl"));
+            }
+        }
+        for (index, bus) in model.buses.iter().enumerate() {
+            if bus.dead_letter.is_some() {
+                lines.push(format!("  bd{index} -- \"event source: fail the task\" --> dl"));
             }
         }
     }

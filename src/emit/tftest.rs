@@ -14,8 +14,8 @@ use super::terraform::address::{self, Address};
 use super::terraform::{TOKENS_CHECK, VISIBILITY_CHECK};
 use super::{GeneratedFile, generated_header};
 use crate::model::{
-    Alarm, AwsName, Condition, CustomerKey, Encryption, FAULTS_EXPRESSION, FanOut, FunctionId, InputKind, LogLevel,
-    Metric, Model, Namespace, Resource, RoleId, Statement, Watched, input,
+    Alarm, AwsName, BusName, Condition, CustomerKey, DEFAULT_BUS, Encryption, FAULTS_EXPRESSION, FanOut, FunctionId,
+    InputKind, LogLevel, Metric, Model, Namespace, Resource, RoleId, Statement, Watched, input,
 };
 use crate::spec::keys::{LOG_RETENTION_DAYS, MAX_KMS_ALIAS_CHARS, MAX_NAME_CHARS};
 
@@ -33,6 +33,8 @@ const MODULE_KEY_ID: &str = "0b1e55ed-0000-4000-8000-000000000001";
 /// The `name` input of the runs that prove names and policies follow it: not any spec's name (none holds
 /// `sfngen-test-b` as a prefix of itself), and valid.
 const OTHER_NAME: &str = "sfngen-test-b";
+/// Another account, which the policies run lets put events on the module's custom buses.
+const PUBLISHER_ACCOUNT: &str = "111122223333";
 
 /// Every test file of the module, and the mocks they share.
 pub fn render(model: &Model) -> Vec<GeneratedFile> {
@@ -149,21 +151,39 @@ impl<'m> Instance<'m> {
                 &format!("log-group:{}:*", self.named(&self.model.function(*id).log_group.name)),
             ),
             Resource::Any => "*".into(),
+            Resource::Bus(key) => match &self.model.bus(key).bus {
+                BusName::Existing(existing) => Self::regional_arn("events", &format!("event-bus/{existing}")),
+                BusName::Custom(custom) => Self::regional_arn("events", &format!("event-bus/{}", self.named(custom))),
+            },
+            Resource::BusDeadLetterQueue(key) => match &self.model.bus(key).dead_letter {
+                Some(dlq) => Self::regional_arn("sqs", &self.named(&dlq.name)),
+                None => panic!("bug: bus {key:?} has no dead-letter queue, yet a statement names it"),
+            },
+            Resource::BusDeadLetterMapping(key) => {
+                panic!("bug: the mapping of bus {key:?} has a UUID only Lambda gives; no module test asserts its ARN")
+            }
         }
     }
 
-    /// A condition of a statement: its variable and the one value it allows.
-    fn condition(&self, condition: Condition) -> (&'static str, String) {
+    /// A condition of a statement: each variable it tests and the one value it allows there.
+    fn conditions(&self, condition: Condition) -> Vec<(&'static str, String)> {
         match condition {
-            Condition::ViaService(service) => (
+            Condition::ViaService(service) => vec![(
                 "kms:ViaService",
                 format!("{}.{REGION}.{DNS_SUFFIX}", service.endpoint_prefix()),
-            ),
-            Condition::StateMachineData => (
+            )],
+            Condition::StateMachineData => vec![(
                 "kms:EncryptionContext:aws:states:stateMachineArn",
                 self.state_machine_arn(),
-            ),
-            Condition::LogDelivery => ("kms:EncryptionContext:SourceArn", Self::regional_arn("logs", "*")),
+            )],
+            Condition::LogDelivery => vec![("kms:EncryptionContext:SourceArn", Self::regional_arn("logs", "*"))],
+            Condition::BusEvents(index) => {
+                let bus = &self.model.buses[index];
+                vec![
+                    ("events:source", bus.source.clone()),
+                    ("events:detail-type", bus.detail_type.clone()),
+                ]
+            }
         }
     }
 }
@@ -617,7 +637,11 @@ fn assert_document_but(
             &resources,
             &format!("the resources of statement {} of {document}", statement.sid),
         );
-        let mut conditions: Vec<(&str, String)> = statement.conditions.iter().map(|c| instance.condition(*c)).collect();
+        let mut conditions: Vec<(&str, String)> = statement
+            .conditions
+            .iter()
+            .flat_map(|c| instance.conditions(*c))
+            .collect();
         if let Some(function) = statement.only_from {
             conditions.push(("lambda:SourceFunctionArn", instance.function_arn(function)));
         }
@@ -650,6 +674,17 @@ fn policies(header: &str, model: &Model) -> File {
     .variable(input::LOG_LEVEL, string(LogLevel::Error.as_str()))
     .variable(input::TRACING, boolean(true))
     .variable("permissions_boundary", string(&boundary));
+    // A custom bus's policy exists while other accounts may put events on it: one, so that the run holds it.
+    for bus in model.buses.iter().filter(|b| b.created()) {
+        let policy = address::bus_policy(&bus.key);
+        run = run
+            .variable(&bus.publisher_accounts_input(), strings([PUBLISHER_ACCOUNT]))
+            .assert_set(
+                &format!("jsondecode({policy}[0].policy).Statement[0].Principal.AWS"),
+                &[format!("arn:{PARTITION}:iam::{PUBLISHER_ACCOUNT}:root")],
+                &format!("the accounts {policy} lets put events"),
+            );
+    }
     run.overrides.extend(queue_overrides(&instance));
     run.overrides.extend(alias_overrides(model));
     run = run.expecting_checks(model);
@@ -707,7 +742,7 @@ fn policies(header: &str, model: &Model) -> File {
             statement
                 .resources
                 .iter()
-                .any(|r| matches!(r, Resource::DeadLetterMapping(_)))
+                .any(|r| matches!(r, Resource::DeadLetterMapping(_) | Resource::BusDeadLetterMapping(_)))
         });
     }
     run = assert_document(
@@ -867,6 +902,10 @@ fn refused_values(kind: &InputKind) -> Vec<(Expr, &'static str)> {
                 string(&Instance::regional_arn("states", "stateMachine:sfngen-test")),
                 "the state machine's own ARN",
             ),
+        ],
+        InputKind::AccountIds => vec![
+            (strings(["12345678901"]), "11 digits"),
+            (strings(["arn:aws:iam::111122223333:root"]), "an ARN, not an account ID"),
         ],
         InputKind::OptionalPath | InputKind::Flag { .. } => Vec::new(),
     }
@@ -1219,6 +1258,16 @@ fn alarms(header: &str, model: &Model) -> File {
             Watched::StateMachine => Some(instance.state_machine_arn()),
             Watched::Function(id) => Some(instance.named(&model.function(*id).name)),
             Watched::LogLines => None,
+            Watched::BusRule(key) => Some(instance.named(&model.bus(key).rule)),
+        };
+        // A rule on a bus other than the default one: its metrics name the bus too.
+        let bus = match &alarm.watches {
+            Watched::BusRule(key) => match &model.bus(key).bus {
+                BusName::Existing(name) if name == DEFAULT_BUS => None,
+                BusName::Existing(name) => Some(name.clone()),
+                BusName::Custom(name) => Some(instance.named(name)),
+            },
+            _ => None,
         };
         if alarm.excluding.is_some() {
             continue;
@@ -1226,7 +1275,12 @@ fn alarms(header: &str, model: &Model) -> File {
         run = match (alarm.watches.dimension(), dimension) {
             (Some(key), Some(value)) => run.assert_eq(
                 &format!("jsonencode({at}.dimensions)"),
-                &raw(format!("jsonencode({{ {key} = {} }})", inline_text(&string(&value)))),
+                &raw(format!(
+                    "jsonencode({{ {}{key} = {} }})",
+                    bus.map(|b| format!("EventBusName = {}, ", inline_text(&string(&b))))
+                        .unwrap_or_default(),
+                    inline_text(&string(&value))
+                )),
                 &format!("{at}.dimensions"),
             ),
             _ => run.assert_eq(

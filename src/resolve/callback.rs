@@ -40,7 +40,8 @@ impl Checker {
 /// their executions, the dead-letter function, which only the event source mappings invoke. Two functions
 /// because nothing in an event a worker sends is unforgeable: what only AWS may trigger needs an entry point
 /// (and a role) no worker can reach.
-pub(super) fn functions(callback: &Callback, queues: &[Queue]) -> Vec<Function> {
+/// `bus_dead_letters`: some bus has a dead-letter queue, which the dead-letter function reads too.
+pub(super) fn functions(callback: &Callback, queues: &[Queue], bus_dead_letters: bool) -> Vec<Function> {
     let mut functions = vec![function(
         FunctionId::Callback,
         "-callback",
@@ -61,7 +62,7 @@ pub(super) fn functions(callback: &Callback, queues: &[Queue]) -> Vec<Function> 
             ),
         ],
     )];
-    if queues.iter().any(|q| q.dead_letter_reader().is_some()) {
+    if queues.iter().any(|q| q.dead_letter_reader().is_some()) || bus_dead_letters {
         functions.push(function(
             FunctionId::DeadLetters,
             "-dead-letters",

@@ -4,9 +4,10 @@
 use std::collections::BTreeSet;
 
 use super::Checker;
+use super::queues::dead_letter_reader;
 use super::values::{did_you_mean_prefix, flag};
 use crate::diagnostic::shown;
-use crate::model::{AwsName, Bus, BusName, Channel, CustomerKey, Encryption, Topic};
+use crate::model::{AwsName, Bus, BusDeadLetter, BusName, Channel, CustomerKey, Encryption, Topic};
 use crate::spec::{BusSpec, Located, Spec, StepSpec, TopicSpec, keys};
 
 /// The spec keys that name a step's channel, each with the map its tables are in.
@@ -196,7 +197,8 @@ impl Checker {
     }
 
     /// The buses, sorted by key. `name` is the spec's `name` (the default event source's).
-    pub(super) fn buses(&mut self, spec: &Spec, name: &str) -> Vec<Bus> {
+    /// `callback_timeout_seconds` sets how long a dead-letter queue the dead-letter function reads hides a batch.
+    pub(super) fn buses(&mut self, spec: &Spec, name: &str, callback_timeout_seconds: u64) -> Vec<Bus> {
         let used = used_entries(spec, "buses");
         let mut buses: Vec<Bus> = spec
             .buses
@@ -205,14 +207,14 @@ impl Checker {
                 if used.as_ref().is_some_and(|u| !u.contains(key.value.as_str())) {
                     self.unused_entry("buses", key);
                 }
-                self.bus(key, b, name)
+                self.bus(key, b, name, callback_timeout_seconds)
             })
             .collect();
         buses.sort_by(|a, b| a.key.cmp(&b.key));
         buses
     }
 
-    fn bus(&mut self, key: &Located<String>, b: &BusSpec, name: &str) -> Bus {
+    fn bus(&mut self, key: &Located<String>, b: &BusSpec, name: &str, callback_timeout_seconds: u64) -> Bus {
         let table = format!("buses.{}", key.value);
         self.resource_name(&table, Some(key));
         let bus = match b.name.as_ref() {
@@ -236,11 +238,18 @@ impl Checker {
             }
             None => keys::BUS_DETAIL_TYPE.rule.default.unwrap_or_default().to_string(),
         };
+        let dead_letter = b.dead_letter.as_ref().is_none_or(|on| on.value).then(|| BusDeadLetter {
+            name: AwsName::suffixed(format!("-{}-bus-dlq", key.value)),
+            retention_seconds: keys::QUEUE_RETENTION.rule.max,
+            reader: dead_letter_reader(callback_timeout_seconds),
+        });
         Bus {
             key: key.value.clone(),
             bus,
             source,
             detail_type,
+            rule: AwsName::suffixed(format!("-{}", key.value)),
+            dead_letter,
         }
     }
 

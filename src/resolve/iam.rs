@@ -5,7 +5,7 @@
 use crate::iam_json::{self, ArnParts};
 use crate::limits::{self, Limit};
 use crate::model::{
-    AwsName, Condition, CustomerKey, Encryption, Feature, Function, FunctionId, ManagedPolicy, Model, ModuleKey,
+    AwsName, Bus, Condition, CustomerKey, Encryption, Feature, Function, FunctionId, ManagedPolicy, Model, ModuleKey,
     OperatorPolicy, Queue, Resource, Role, RoleId, Service, StateMachine, Statement, ViaService, WorkerPolicy,
 };
 
@@ -42,11 +42,17 @@ pub(super) fn module_key(
 /// and its log deliveries; deliver its logs (at every log level: see below) and its traces while tracing is on
 /// (the module's `tracing` input decides).
 pub(super) fn state_machine_role(sm: &StateMachine, queues: &[Queue]) -> Role {
-    let mut statements = vec![allow(
-        "SendToCallbackQueues",
-        &["sqs:SendMessage"],
-        queues.iter().map(|q| Resource::Queue(q.key.clone())).collect(),
-    )];
+    // IAM refuses a statement without resources: a module whose steps use no queue grants none.
+    let mut statements: Vec<Statement> = (!queues.is_empty())
+        .then(|| {
+            allow(
+                "SendToCallbackQueues",
+                &["sqs:SendMessage"],
+                queues.iter().map(|q| Resource::Queue(q.key.clone())).collect(),
+            )
+        })
+        .into_iter()
+        .collect();
     let keys = queue_keys(queues);
     if !keys.is_empty() {
         statements.push(Statement {
@@ -270,20 +276,28 @@ pub(super) fn worker_policies(queues: &[Queue]) -> Vec<WorkerPolicy> {
 }
 
 fn worker_statements<'q>(queues: impl IntoIterator<Item = &'q Queue> + Clone) -> Vec<Statement> {
-    let mut statements = vec![allow(
-        "TakeTasks",
-        &[
-            "sqs:ChangeMessageVisibility",
-            "sqs:DeleteMessage",
-            "sqs:GetQueueAttributes",
-            "sqs:ReceiveMessage",
-        ],
-        queues
-            .clone()
-            .into_iter()
-            .map(|q| Resource::Queue(q.key.clone()))
-            .collect(),
-    )];
+    let taken: Vec<Resource> = queues
+        .clone()
+        .into_iter()
+        .map(|q| Resource::Queue(q.key.clone()))
+        .collect();
+    // A worker of a topic's subscription or a bus rule's target takes its task from there, not from a queue of the
+    // module's: without queues, the policy only lets it answer.
+    let mut statements: Vec<Statement> = (!taken.is_empty())
+        .then(|| {
+            allow(
+                "TakeTasks",
+                &[
+                    "sqs:ChangeMessageVisibility",
+                    "sqs:DeleteMessage",
+                    "sqs:GetQueueAttributes",
+                    "sqs:ReceiveMessage",
+                ],
+                taken,
+            )
+        })
+        .into_iter()
+        .collect();
     statements.extend(decrypt_through_sqs("DecryptTasks", queues));
     statements.push(allow(
         "AnswerTasks",
@@ -394,6 +408,79 @@ fn decrypt_through_sqs<'q>(sid: &str, queues: impl IntoIterator<Item = &'q Queue
     })
 }
 
+/// The state machine may put events on its buses, each bus's task events only: `events:PutEvents` on the bus's ARN
+/// with `events:source` and `events:detail-type` held to the bus's values, so that it cannot pose as another source.
+/// One statement per bus, each with its own conditions.
+pub(super) fn put_task_events(buses: &[Bus]) -> Vec<Statement> {
+    buses
+        .iter()
+        .enumerate()
+        .map(|(index, bus)| Statement {
+            conditions: vec![Condition::BusEvents(index)],
+            ..allow(
+                &format!("PutTaskEvents{}", sid_part(&bus.key)),
+                &["events:PutEvents"],
+                vec![Resource::Bus(bus.key.clone())],
+            )
+        })
+        .collect()
+}
+
+/// The buses' dead-letter queues the dead-letter function reads (an event source mapping each), encrypted with SSE-SQS:
+/// no key to grant. Lambda's poller uses the role from outside the function, as for the queues' dead-letter queues.
+pub(super) fn read_bus_dead_letters(buses: &[Bus]) -> Option<Statement> {
+    let read: Vec<Resource> = buses
+        .iter()
+        .filter(|b| b.dead_letter.is_some())
+        .map(|b| Resource::BusDeadLetterQueue(b.key.clone()))
+        .collect();
+    (!read.is_empty()).then(|| {
+        allow(
+            "ReadBusDeadLetters",
+            &["sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ReceiveMessage"],
+            read,
+        )
+    })
+}
+
+/// What the operator's runbook does with the buses' dead letters: pause fail-fast on their mappings, inspect (and
+/// delete) the events in their dead-letter queues.
+pub(super) fn operate_bus_dead_letters(buses: &[Bus]) -> Vec<Statement> {
+    let with: Vec<&Bus> = buses.iter().filter(|b| b.dead_letter.is_some()).collect();
+    if with.is_empty() {
+        return Vec::new();
+    }
+    vec![
+        allow(
+            "InspectBusDeadLetters",
+            &["sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ReceiveMessage"],
+            with.iter()
+                .map(|b| Resource::BusDeadLetterQueue(b.key.clone()))
+                .collect(),
+        ),
+        allow(
+            "PauseBusFailFast",
+            &["lambda:GetEventSourceMapping", "lambda:UpdateEventSourceMapping"],
+            with.iter()
+                .map(|b| Resource::BusDeadLetterMapping(b.key.clone()))
+                .collect(),
+        ),
+    ]
+}
+
+/// A key as part of a statement id (IAM takes letters and digits there): `order-approvals` → `OrderApprovals`.
+fn sid_part(key: &str) -> String {
+    key.split('-')
+        .map(|part| {
+            let mut chars = part.chars();
+            chars
+                .next()
+                .map(|first| first.to_ascii_uppercase().to_string() + chars.as_str())
+                .unwrap_or_default()
+        })
+        .collect()
+}
+
 /// An `Allow` statement usable from anywhere the role's credentials go.
 fn allow(sid: &str, actions: &[&str], resources: Vec<Resource>) -> Statement {
     Statement {
@@ -421,7 +508,13 @@ fn names_queues(statement: &Statement) -> bool {
     statement.resources.iter().any(|r| {
         matches!(
             r,
-            Resource::Queue(_) | Resource::DeadLetterQueue(_) | Resource::QueueKey(_) | Resource::DeadLetterMapping(_)
+            Resource::Queue(_)
+                | Resource::DeadLetterQueue(_)
+                | Resource::QueueKey(_)
+                | Resource::DeadLetterMapping(_)
+                | Resource::Bus(_)
+                | Resource::BusDeadLetterQueue(_)
+                | Resource::BusDeadLetterMapping(_)
         )
     })
 }

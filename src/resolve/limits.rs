@@ -647,11 +647,55 @@ pub fn task_parameters_without_input(model: &Model) -> Vec<u64> {
 }
 
 /// Room left in each step's message for its input, in step order: the bytes of JSON its selected input may take.
+/// A step on a bus has the least of its task's parameters' room and its PutEvents entry's.
 pub fn input_rooms(model: &Model) -> Vec<u64> {
     task_parameters_without_input(model)
         .into_iter()
-        .map(|taken| limits::TASK_PARAMETERS.figure.saturating_sub(taken))
+        .zip(&model.steps)
+        .map(|(taken, step)| {
+            let parameters = limits::TASK_PARAMETERS.figure.saturating_sub(taken);
+            match event_entry_without_input(model, step) {
+                Some(entry) => parameters.min(limits::EVENT_ENTRY.figure.saturating_sub(entry)),
+                None => parameters,
+            }
+        })
         .collect()
+}
+
+/// What a bus step's event takes of a PutEvents entry before its input, counted as EventBridge counts an entry
+/// ([`limits::EVENT_ENTRY`]): its source and detail type, the detail (the message: envelope, context, the longest
+/// token, the state's name, the static fields) and the longest ARNs of the state machine and of an execution, which
+/// Step Functions adds to the entry's `Resources`. `None` for a step on another channel, or a bus the model lacks.
+pub fn event_entry_without_input(model: &Model, step: &Step) -> Option<u64> {
+    let Channel::Bus(key) = &step.channel else {
+        return None;
+    };
+    let bus = model.find_bus(key)?;
+    let mut detail = serde_json::Map::new();
+    detail.insert("input".into(), serde_json::Value::Null);
+    detail.insert("token".into(), serde_json::Value::String(String::new()));
+    detail.insert(MESSAGE_CONTEXT_FIELD.into(), worst_context(model));
+    // The input takes the place of `null`; the token is ASCII, measured empty.
+    let detail = serde_json::Value::Object(detail).to_string().len() as u64 - "null".len() as u64
+        + limits::MAX_TASK_TOKEN_CHARS
+        + state_name_bytes(step)
+        + fields_bytes(step);
+    let machine = model.state_machine.name.with(&limits::worst_name());
+    let arn = |resource: String| {
+        format!(
+            "arn:{}:states:{}:{}:{resource}",
+            limits::WORST_PARTITION,
+            limits::WORST_REGION,
+            limits::WORST_ACCOUNT
+        )
+        .len() as u64
+    };
+    let resources = arn(format!("stateMachine:{machine}"))
+        + arn(format!(
+            "execution:{machine}:{}",
+            "e".repeat(limits::MAX_EXECUTION_NAME_CHARS)
+        ));
+    Some(bus.source.len() as u64 + bus.detail_type.len() as u64 + detail + resources)
 }
 
 /// Each task's parameters, with no input at all, within Step Functions' quota: otherwise every execution fails
@@ -686,6 +730,55 @@ fn task_parameters(spec: &Spec, model: &Model) -> Vec<Diagnostic> {
                 "keep large data out of the message: put it where the worker can fetch it (S3, a table) and send \
                  its key (source: {})",
                 limits::TASK_PARAMETERS.source
+            )),
+        );
+    }
+    // One message per mistake: a step whose parameters are already too large is not reported twice.
+    let reported: Vec<usize> = diags
+        .iter()
+        .filter_map(|d| d.path.strip_prefix("steps[")?.split(']').next()?.parse().ok())
+        .collect();
+    diags.extend(event_entries(model, steps, &reported));
+    diags
+}
+
+/// Each bus step's PutEvents entry, with no input at all, within EventBridge's quota: otherwise PutEvents fails the
+/// entry and every execution fails at that step (`EventBridge.FailedEntry`).
+/// `reported`: the steps whose task parameters are already reported as too large.
+fn event_entries(model: &Model, steps: &[crate::spec::StepSpec], reported: &[usize]) -> Vec<Diagnostic> {
+    let mut diags = Vec::new();
+    for (index, (step, written)) in model.steps.iter().zip(steps).enumerate() {
+        if reported.contains(&index) {
+            continue;
+        }
+        let Some(fixed) = event_entry_without_input(model, step) else {
+            continue;
+        };
+        if limits::EVENT_ENTRY.allows(fixed + 2) {
+            continue;
+        }
+        let span = written
+            .message
+            .first()
+            .map(|(key, _)| key.span.clone())
+            .unwrap_or(written.span.clone());
+        diags.push(
+            Diagnostic::error(
+                format!("steps[{index}].message"),
+                Some(span),
+                format!(
+                    "the static message fields make this step's event {} bytes before any input (its source, detail \
+                     type and detail with the longest task token and context, and the state machine's and the \
+                     execution's ARNs that Step Functions adds); {} is at most {}",
+                    thousands(fixed),
+                    limits::EVENT_ENTRY.what,
+                    limits::EVENT_ENTRY.figure_text()
+                ),
+            )
+            .with_help(format!(
+                "keep large data out of the message: put it where the worker can fetch it (S3, a table) and send \
+                 its key (source: {})",
+                limits::EVENT_ENTRY.source
             )),
         );
     }
@@ -778,6 +871,34 @@ fn history_help(index: usize, step: &Step) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_bus_steps_event_entry_is_its_own_limit_reported_once() {
+        let spec = |blob: usize| {
+            format!(
+                "name = \"d\"\n[[steps]]\nname = \"A\"\nbus = \"b\"\nmessage = {{ blob = \"{}\" }}\n[buses.b]\nsource = \"com.example\"\n",
+                "b".repeat(blob)
+            )
+        };
+        let model = crate::load_model(&spec(1), "sfngen.toml").unwrap();
+        let entry = event_entry_without_input(&model, &model.steps[0]).unwrap();
+        let parameters = task_parameters_without_input(&model)[0];
+        // With a custom bus, the entry (with the state machine's and the execution's ARNs) is the larger.
+        assert!(entry > parameters, "{entry} <= {parameters}");
+        assert_eq!(
+            input_rooms(&model)[0],
+            limits::EVENT_ENTRY.figure - entry,
+            "the room is the entry's"
+        );
+        // Past the entry's limit only: one error, the entry's.
+        let past_entry = (limits::EVENT_ENTRY.figure - entry) as usize;
+        let diags = crate::load_model(&spec(past_entry), "sfngen.toml").unwrap_err();
+        assert_eq!(diags.len(), 1, "{diags:?}");
+        assert!(diags[0].message.contains("a PutEvents entry"), "{}", diags[0].message);
+        // Past both: one error still.
+        let past_both = (limits::TASK_PARAMETERS.figure - parameters) as usize + 1;
+        assert_eq!(crate::load_model(&spec(past_both), "sfngen.toml").unwrap_err().len(), 1);
+    }
 
     #[test]
     fn a_tasks_parameters_are_measured_as_serialized() {

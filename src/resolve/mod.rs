@@ -28,7 +28,7 @@ pub use limits::{
 use std::collections::BTreeSet;
 
 use crate::diagnostic::{Diagnostic, Severity};
-use crate::model::Model;
+use crate::model::{Model, RoleId};
 use crate::spec::{Span, Spec, keys};
 
 /// Resolves a parsed spec. `source_file` is the spec's file name, used in generated headers.
@@ -43,21 +43,31 @@ pub fn resolve(spec: &Spec, source_file: &str) -> Result<Model, Vec<Diagnostic>>
     let callback = c.callback(spec);
     let queues = c.queues(spec, callback.timeout_seconds);
     let topics = c.topics(spec);
-    let buses = c.buses(spec, &name);
-    let mut functions = callback::functions(&callback, &queues);
+    let buses = c.buses(spec, &name, callback.timeout_seconds);
+    let bus_dead_letters = buses.iter().any(|b| b.dead_letter.is_some());
+    let mut functions = callback::functions(&callback, &queues, bus_dead_letters);
     let steps = c.steps(spec, state_machine.timeout_seconds);
     let alarms = spec.alarms.as_ref().map(|a| c.alarms(a));
     let logs_use_module_key = c.choice(&keys::LOG_ENCRYPTION, "logs", spec.log_encryption.as_ref()) == "kms";
     c.finish()?;
     let module_key = iam::module_key(&queues, logs_use_module_key, &mut state_machine, &mut functions);
     let mut roles = vec![iam::state_machine_role(&state_machine, &queues)];
+    roles[0].statements.extend(iam::put_task_events(&buses));
     roles.extend(
         functions
             .iter()
             .map(|function| iam::function_role(function, &state_machine, &queues)),
     );
+    if let Some(read) = iam::read_bus_dead_letters(&buses)
+        && let Some(role) = roles.iter_mut().find(|r| r.id == RoleId::DeadLetters)
+    {
+        role.statements.push(read);
+    }
     let worker_policies = iam::worker_policies(&queues);
-    let operator_policies = iam::operator_policy(&state_machine, &queues);
+    let mut operator_policies = iam::operator_policy(&state_machine, &queues);
+    operator_policies[0]
+        .statements
+        .extend(iam::operate_bus_dead_letters(&buses));
     let starter_policy = iam::starter_policy(&state_machine);
     let mut model = Model {
         name,
@@ -207,6 +217,61 @@ mod tests {
         );
         let paths: Vec<String> = resolve_src(&without).unwrap_err().into_iter().map(|d| d.path).collect();
         assert_eq!(paths, ["steps[0].max_items"]);
+    }
+
+    #[test]
+    fn a_bus_gets_its_rule_dead_letters_and_grants() {
+        let m = resolve_src(
+            "name = \"demo\"\n[[steps]]\nname = \"Ask\"\nbus = \"partners\"\n[[steps]]\nname = \"Tell\"\nbus = \"account\"\n\
+             [buses.partners]\nsource = \"com.example\"\n[buses.account]\nname = \"default\"\ndead_letter = false\n",
+        )
+        .unwrap();
+        let (account, partners) = (&m.buses[0], &m.buses[1]);
+        assert_eq!(partners.rule.with(&m.name), "demo-partners");
+        assert_eq!(
+            partners.dead_letter.as_ref().map(|d| d.name.with(&m.name)),
+            Some("demo-partners-bus-dlq".to_string())
+        );
+        assert!(account.dead_letter.is_none() && !account.created() && partners.created());
+        // The state machine puts each bus's own events on that bus only, and sends to no queue.
+        let sm = m.role(RoleId::StateMachine);
+        let put: Vec<(&str, &[Resource], &[Condition])> = sm
+            .statements
+            .iter()
+            .filter(|s| s.actions == ["events:PutEvents"])
+            .map(|s| (s.sid.as_str(), s.resources.as_slice(), s.conditions.as_slice()))
+            .collect();
+        assert_eq!(
+            put,
+            [
+                (
+                    "PutTaskEventsAccount",
+                    [Resource::Bus("account".into())].as_slice(),
+                    [Condition::BusEvents(0)].as_slice()
+                ),
+                (
+                    "PutTaskEventsPartners",
+                    [Resource::Bus("partners".into())].as_slice(),
+                    [Condition::BusEvents(1)].as_slice()
+                ),
+            ]
+        );
+        assert!(
+            sm.statements
+                .iter()
+                .all(|s| !s.actions.iter().any(|a| a.starts_with("sqs:")))
+        );
+        // The dead-letter function reads the one bus dead-letter queue; workers may only answer.
+        let reader = m.role(RoleId::DeadLetters);
+        let read = reader
+            .statements
+            .iter()
+            .find(|s| s.sid == "ReadBusDeadLetters")
+            .unwrap();
+        assert_eq!(read.resources, [Resource::BusDeadLetterQueue("partners".into())]);
+        assert!(m.worker_policy()[0].statements.iter().all(|s| s.sid == "AnswerTasks"));
+        let alarms: Vec<String> = m.alarm_list().into_iter().map(|a| a.key).collect();
+        assert!(alarms.is_empty(), "no [alarms]: {alarms:?}");
     }
 
     #[test]

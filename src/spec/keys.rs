@@ -914,6 +914,12 @@ pub const KEYS: &[Key] = &[
     BUS_SOURCE.entry(),
     BUS_DETAIL_TYPE.entry(),
     key(
+        "buses.*.dead_letter",
+        "A dead-letter queue for the targets of the bus's rule (their dead_letter_config): the dead-letter Lambda fails \
+         the task of each event EventBridge could not deliver at once. false: none.",
+        Rule::Flag(true),
+    ),
+    key(
         "callback",
         "The Lambda functions: the callback, which answers with the task token, and the dead-letter Lambda.",
         TABLE,

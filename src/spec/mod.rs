@@ -232,6 +232,8 @@ pub struct BusSpec {
     pub source: Option<Located<String>>,
     /// `detail_type`: the events' DetailType.
     pub detail_type: Option<Located<String>>,
+    /// `dead_letter`: a dead-letter queue for the rule's targets (default true).
+    pub dead_letter: Option<Located<bool>>,
 }
 
 /// `dead_letter` as written.
@@ -628,6 +630,7 @@ fn read_bus(r: &mut Reader<'_>, table: &DeTable<'_>) -> BusSpec {
             "name" => bus.name = r.string("name", value),
             "source" => bus.source = r.string("source", value),
             "detail_type" => bus.detail_type = r.string("detail_type", value),
+            "dead_letter" => bus.dead_letter = r.boolean("dead_letter", value),
             _ => r.unknown(key),
         }
     }

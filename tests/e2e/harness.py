@@ -171,6 +171,19 @@ def leftovers(moto: Moto, resources: list) -> list:
     metric_filters = {
         f["filterName"] for p in logs.get_paginator("describe_metric_filters").paginate() for f in p["metricFilters"]
     }
+    events = moto.client("events")
+    buses = {b["Name"]: b for b in events.list_event_buses()["EventBuses"]}
+
+    def rule_left(v) -> bool:
+        bus = v.get("event_bus_name") or "default"
+        return bus in buses and v["name"] in {r["Name"] for r in events.list_rules(EventBusName=bus)["Rules"]}
+
+    def target_left(v) -> bool:
+        bus = v.get("event_bus_name") or "default"
+        if bus not in buses or v["rule"] not in {r["Name"] for r in events.list_rules(EventBusName=bus)["Rules"]}:
+            return False
+        targets = events.list_targets_by_rule(Rule=v["rule"], EventBusName=bus)["Targets"]
+        return v["target_id"] in {t["Id"] for t in targets}
 
     def policy_left(url: str) -> bool:
         if url.rsplit("/", 1)[1] not in queues:
@@ -216,6 +229,12 @@ def leftovers(moto: Moto, resources: list) -> list:
         "aws_cloudwatch_dashboard": lambda v: v["dashboard_name"] in dashboards,
         "aws_kms_alias": lambda v: v["name"] in aliases,
         "aws_kms_key": lambda v: key_left(v["key_id"]),
+        # EventBridge: a custom bus, its policy, a rule on it (or on the account's default bus), a target a
+        # test's root adds to a module's rule.
+        "aws_cloudwatch_event_bus": lambda v: v["name"] in buses,
+        "aws_cloudwatch_event_bus_policy": lambda v: "Policy" in buses.get(v["event_bus_name"], {}),
+        "aws_cloudwatch_event_rule": rule_left,
+        "aws_cloudwatch_event_target": target_left,
     }
     found = []
     for kind, values in resources:

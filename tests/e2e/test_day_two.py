@@ -383,9 +383,14 @@ def test_the_deployer_table_lists_every_call_the_provider_makes(tmp_path):
     full = ROOT / "examples" / "full" / "sfngen.toml"
     spec = tmp_path / "full.toml"
     spec.write_text(full.read_text())
+    # The channels example beside it: its buses (a custom one, with a bus policy, and the default one), rules and
+    # their dead-letter queues.
+    channels = tmp_path / "channels.toml"
+    channels.write_text((ROOT / "examples" / "channels" / "sfngen.toml").read_text())
 
     def prepare_full(stack):
         stack.add_module("full", spec, render)
+        stack.add_module("channels", channels, render, partners_bus_publisher_accounts=["111122223333"])
         stack.write_root()
 
     def change(stack):
@@ -406,19 +411,19 @@ def test_the_deployer_table_lists_every_call_the_provider_makes(tmp_path):
         pipeline.result("change")
         result = pipeline.result("destroy")
         assert result["state_list"] == [] and all(not found for found in result["leftovers"].values())
-        module = pipeline.stack.dir / "modules" / "full"
-        readme = (module / "README.md").read_text()
+        readmes = [(pipeline.stack.dir / "modules" / key / "README.md").read_text() for key in ("full", "channels")]
     finally:
         recorder.stop()
     # The provider's requests only (its user agent names it), not the harness's checks for leftovers.
     calls = [json.loads(line) for line in calls_file.read_text().splitlines()]
     called = {iam_action(c) for c in calls if "terraform-provider-aws" in (c.get("agent") or "")} - {None}
     assert called, "no request of the provider was recorded"
-    table = deployer_table(readme)
-    assert table, "no deployer table in the module README"
+    table = {action: row for readme in readmes for action, row in deployer_table(readme).items()}
+    assert table, "no deployer table in the module READMEs"
     assert called - set(table) == set(), "calls the table does not list"
     # Every action listed was called, or says why it is listed anyway.
     uncalled = {action: why for action, (_, why) in table.items() if action not in called}
     # A row's reason is what follows its types (`aws_sqs_queue`: when a tag is removed).
     assert {a for a, why in uncalled.items() if not re.sub(r"`[^`]+`|[,:\s]", "", why)} == set(), uncalled
     assert "states:ValidateStateMachineDefinition" in called
+    assert {"events:CreateEventBus", "events:PutPermission", "events:PutRule", "events:DeleteEventBus"} <= called

@@ -24,6 +24,8 @@ EXAMPLES = {
     "full": harness.REPO / "modules" / "full",
     "vendored": harness.REPO / "examples" / "vendored" / "modules" / "callbacks",
     "fanout": harness.REPO / "modules" / "fanout",
+    # Steps on EventBridge buses (a custom bus, the default bus) and an SNS topic.
+    "channels": harness.REPO / "modules" / "channels",
 }
 # The run whose state holds every resource: execution logging and tracing on (tests/policies.tftest.hcl).
 EVERY_RESOURCE_RUN = "policies_name_only_this_instance"

@@ -86,6 +86,42 @@ pub fn dead_letter_mapping_uuid(key: &str) -> Address {
 }
 
 /// The resource policy of the queue with this key (`dead_letter`: of its dead-letter queue).
+/// The custom EventBridge bus of the bus with this key.
+pub fn bus(key: &str) -> Address {
+    Address::resource("aws_cloudwatch_event_bus", key)
+}
+
+/// The policy of the custom bus with this key: the other accounts that may put events on it.
+pub fn bus_policy(key: &str) -> Address {
+    Address::resource("aws_cloudwatch_event_bus_policy", key)
+}
+
+/// The rule on the bus with this key that matches the module's task events.
+pub fn bus_rule(key: &str) -> Address {
+    Address::resource("aws_cloudwatch_event_rule", key)
+}
+
+/// The dead-letter queue of the targets of the rule on the bus with this key (queue keys hold no `_`, so it
+/// cannot be a queue's).
+pub fn bus_dead_letter_queue(key: &str) -> Address {
+    Address::resource("aws_sqs_queue", format!("{key}_bus_dlq"))
+}
+
+/// The policy of that dead-letter queue: only the bus's rule may send, only over TLS.
+pub fn bus_dead_letter_policy(key: &str) -> Address {
+    Address::resource("aws_sqs_queue_policy", format!("{key}_bus_dlq"))
+}
+
+/// The dead-letter function's event source mapping on the dead-letter queue of the bus with this key.
+pub fn bus_dead_letter_mapping(key: &str) -> Address {
+    Address::resource("aws_lambda_event_source_mapping", format!("{key}_bus_dlq"))
+}
+
+/// The copy of that mapping's UUID (see [`dead_letter_mapping_uuid`]).
+pub fn bus_dead_letter_mapping_uuid(key: &str) -> Address {
+    Address::resource("terraform_data", format!("{key}_bus_dlq_mapping_uuid"))
+}
+
 pub fn queue_policy(key: &str, dead_letter: bool) -> Address {
     Address::resource("aws_sqs_queue_policy", queue_name(key, dead_letter))
 }

@@ -2,7 +2,7 @@
 
 use super::{address, aws_name, namespace};
 use crate::emit::hcl::{Block, Expr, File, number, raw, string};
-use crate::model::{Alarm, Alarms, FAULTS_EXPRESSION, Metric, Model, Watched};
+use crate::model::{Alarm, Alarms, BusName, DEFAULT_BUS, FAULTS_EXPRESSION, Metric, Model, Watched};
 
 /// The file.
 pub(super) fn file(header: &str, model: &Model, settings: &Alarms) -> File {
@@ -10,19 +10,19 @@ pub(super) fn file(header: &str, model: &Model, settings: &Alarms) -> File {
     let alarms = model.alarm_list();
     file.push_group(
         "Any one event is worth a look: each alarm fires above zero (a queue's oldest message, above half the\nshortest time its steps wait, in seconds) and treats no data as healthy (a metric counted from log lines\nhas none until a line matches).",
-        alarms.iter().map(|alarm| alarm_block(alarm, settings)),
+        alarms.iter().map(|alarm| alarm_block(model, alarm, settings)),
     );
     file
 }
 
 /// One alarm: above zero over `settings`' periods, notifying `var.alarm_actions` when it fires and recovers.
-fn alarm_block(alarm: &Alarm, settings: &Alarms) -> Block {
+fn alarm_block(model: &Model, alarm: &Alarm, settings: &Alarms) -> Block {
     let block = address::alarm(&alarm.key)
         .declare()
         .attr("alarm_name", aws_name(&alarm.name))
         .attr("alarm_description", string(&alarm.description));
     let block = match &alarm.excluding {
-        None => single_metric(block, alarm, settings),
+        None => single_metric(model, block, alarm, settings),
         Some(excluding) => metric_math(block, alarm, excluding, settings),
     };
     block
@@ -32,7 +32,7 @@ fn alarm_block(alarm: &Alarm, settings: &Alarms) -> Block {
 }
 
 /// An alarm on one metric.
-fn single_metric(block: Block, alarm: &Alarm, settings: &Alarms) -> Block {
+fn single_metric(model: &Model, block: Block, alarm: &Alarm, settings: &Alarms) -> Block {
     let block = block
         .attr("namespace", namespace(alarm.metric.namespace))
         .attr("metric_name", string(alarm.metric.name))
@@ -44,10 +44,25 @@ fn single_metric(block: Block, alarm: &Alarm, settings: &Alarms) -> Block {
         .attr("treat_missing_data", string("notBreaching"))
         .blank();
     match (alarm.watches.dimension(), dimension_value(alarm)) {
-        (Some(dimension), Some(value)) => block
-            .attr("dimensions", Expr::Object(vec![(dimension.into(), value)]))
-            .blank(),
+        (Some(dimension), Some(value)) => {
+            let mut dimensions = vec![(dimension.into(), value)];
+            dimensions.extend(bus_dimension(model, &alarm.watches));
+            block.attr("dimensions", Expr::Object(dimensions)).blank()
+        }
         _ => block,
+    }
+}
+
+/// A rule's metrics name its bus too, unless it is the default bus (only `RuleName` there:
+/// https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-monitoring.html).
+fn bus_dimension(model: &Model, watched: &Watched) -> Option<(std::borrow::Cow<'static, str>, Expr)> {
+    let Watched::BusRule(key) = watched else {
+        return None;
+    };
+    let bus = model.bus(key);
+    match &bus.bus {
+        BusName::Existing(name) if name == DEFAULT_BUS => None,
+        _ => Some(("EventBusName".into(), super::buses::bus_name(bus))),
     }
 }
 
@@ -97,5 +112,6 @@ fn dimension_value(alarm: &Alarm) -> Option<Expr> {
         Watched::StateMachine => address::state_machine().attr("arn"),
         Watched::Function(id) => address::function(*id).attr("function_name"),
         Watched::LogLines => return None,
+        Watched::BusRule(key) => address::bus_rule(key).attr("name"),
     })
 }

@@ -4,11 +4,11 @@
 use super::{
     address, aws_name, feature_on, iam_arn, name_text, queue_key_input, regional_arn, state_machine_key_arn, var,
 };
-use crate::emit::hcl::{Block, Expr, File, raw, string, strings};
+use crate::emit::hcl::{Block, Expr, File, raw, string, strings, template_text};
 use crate::limits;
 use crate::model::{
-    AwsName, Condition, Encryption, Feature, FunctionId, ManagedPolicy, Model, OperatorPolicy, Resource, Role, RoleId,
-    Service, Statement, WorkerPolicy,
+    AwsName, BusName, Condition, Encryption, Feature, FunctionId, ManagedPolicy, Model, OperatorPolicy, Resource, Role,
+    RoleId, Service, Statement, WorkerPolicy,
 };
 
 /// The file.
@@ -256,10 +256,11 @@ fn trust_policy(model: &Model, role: &Role) -> Block {
 /// Why a Lambda role's trust policy names no function: what `lambda:SourceFunctionArn` limits, and what it
 /// cannot.
 fn lambda_trust_comment(role: &Role) -> String {
-    let reads_queues = role
-        .statements
-        .iter()
-        .any(|s| s.resources.iter().any(|r| matches!(r, Resource::DeadLetterQueue(_))));
+    let reads_queues = role.statements.iter().any(|s| {
+        s.resources
+            .iter()
+            .any(|r| matches!(r, Resource::DeadLetterQueue(_) | Resource::BusDeadLetterQueue(_)))
+    });
     let others = if reads_queues {
         "its logs, the dead-letter queues it reads"
     } else {
@@ -340,13 +341,40 @@ pub(super) fn with_conditions(model: &Model, mut block: Block, conditions: &[Con
                 "kms:EncryptionContext:SourceArn",
                 format!("[\"{}\"]", regional_arn("logs", "*")),
             ),
+            Condition::BusEvents(index) => {
+                let bus = &model.buses[*index];
+                block = block
+                    .blank()
+                    .comment(&format!(
+                        "Only the task events of bus {:?}: their source and detail type, which its rule matches.",
+                        bus.key
+                    ))
+                    .block(condition("StringEquals", "events:source", strings([&bus.source])));
+                (
+                    String::new(),
+                    "events:detail-type",
+                    format!("[{}]", quoted_value(&bus.detail_type)),
+                )
+            }
         };
-        block = block
-            .blank()
-            .comment(&comment)
-            .block(condition("StringEquals", variable, raw(values)));
+        block = if comment.is_empty() {
+            block.block(condition("StringEquals", variable, raw(values)))
+        } else {
+            block
+                .blank()
+                .comment(&comment)
+                .block(condition("StringEquals", variable, raw(values)))
+        };
     }
     block
+}
+
+/// A spec text as a quoted HCL string.
+fn quoted_value(text: &str) -> String {
+    match string(text) {
+        Expr::Raw(quoted) => quoted,
+        other => unreachable!("string() is a one-line literal, not {other:?}"),
+    }
 }
 
 /// `document` with `statement` added: as it is, or only while `feature` is on (a `dynamic` statement).
@@ -406,7 +434,7 @@ fn statement_block(model: &Model, statement: &Statement, role: bool) -> Block {
         && statement
             .resources
             .iter()
-            .any(|r| matches!(r, Resource::DeadLetterQueue(_)))
+            .any(|r| matches!(r, Resource::DeadLetterQueue(_) | Resource::BusDeadLetterQueue(_)))
     {
         block = block.comment(
             "Lambda's event source mappings poll these queues with this role, not from inside the function:\n\
@@ -470,6 +498,21 @@ fn own_arn(model: &Model, resource: &Resource) -> Option<String> {
         ),
         Resource::StateMachineAlias => format!("{}:{}", state_machine_arn(model), address::STATE_MACHINE_ALIAS_NAME),
         Resource::LogStreams(id) => format!("{}:*", log_group_arn(&model.function(*id).log_group.name)),
+        Resource::Bus(key) => match &model.bus(key).bus {
+            BusName::Existing(existing) => regional_arn("events", &format!("event-bus/{}", template_text(existing))),
+            BusName::Custom(custom) => regional_arn("events", &format!("event-bus/{}", name_text(custom))),
+        },
+        Resource::BusDeadLetterQueue(key) => match &model.bus(key).dead_letter {
+            Some(dlq) => regional_arn("sqs", &name_text(&dlq.name)),
+            None => panic!("bug: bus {key:?} has no dead-letter queue, yet a policy names it"),
+        },
+        Resource::BusDeadLetterMapping(key) => regional_arn(
+            "lambda",
+            &format!(
+                "event-source-mapping:${{{}.output}}",
+                address::bus_dead_letter_mapping_uuid(key)
+            ),
+        ),
         Resource::ModuleKey | Resource::QueueKey(_) | Resource::StateMachineKey | Resource::Any => return None,
     };
     Some(arn)

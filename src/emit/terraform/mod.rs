@@ -4,6 +4,7 @@
 
 pub mod address;
 mod alarms;
+mod buses;
 mod callback;
 mod dashboard;
 mod iam;
@@ -74,6 +75,9 @@ pub fn render(model: &Model) -> Rendered {
         ("callback.tf", callback::file(&header, model)),
         ("iam.tf", iam::file(&header, model)),
     ];
+    if let Some(buses) = buses::file(&header, model) {
+        files.push(("buses.tf", buses));
+    }
     if let Some(key) = &model.module_key {
         files.push(("kms.tf", kms::file(&header, model, key)));
     }

@@ -2,7 +2,7 @@
 
 use super::address;
 use crate::emit::hcl::{Block, Expr, File, string};
-use crate::model::{Model, OutputValue};
+use crate::model::{Bus, Model, OutputValue};
 
 /// The file.
 pub(super) fn file(header: &str, model: &Model) -> File {
@@ -71,6 +71,25 @@ fn value(model: &Model, value: OutputValue) -> Expr {
                     .collect(),
             ),
         },
+        OutputValue::BusNames => by_bus_key(model, |b| Some(super::buses::bus_name(b))),
+        OutputValue::BusArns => by_bus_key(model, |b| Some(super::buses::bus_arn(b))),
+        OutputValue::BusRuleNames => by_bus_key(model, |b| Some(address::bus_rule(&b.key).attr("name"))),
+        OutputValue::BusRuleArns => by_bus_key(model, |b| Some(address::bus_rule(&b.key).attr("arn"))),
+        OutputValue::BusDeadLetterQueueArns => by_bus_key(model, |b| {
+            b.dead_letter
+                .as_ref()
+                .map(|_| address::bus_dead_letter_queue(&b.key).attr("arn"))
+        }),
+        OutputValue::BusDeadLetterQueueUrls => by_bus_key(model, |b| {
+            b.dead_letter
+                .as_ref()
+                .map(|_| address::bus_dead_letter_queue(&b.key).attr("url"))
+        }),
+        OutputValue::BusDeadLetterMappingIds => by_bus_key(model, |b| {
+            b.dead_letter
+                .as_ref()
+                .map(|_| address::bus_dead_letter_mapping(&b.key).attr("uuid"))
+        }),
         OutputValue::WorkerPolicyByQueue => Expr::Object(
             model
                 .queues
@@ -99,6 +118,17 @@ fn by_queue_key(model: &Model, dead_letter: bool, attribute: &str) -> Expr {
                 (true, Some(_)) => Some((q.key.clone().into(), address::dead_letter_queue(&q.key).attr(attribute))),
                 (true, None) => None,
             })
+            .collect(),
+    )
+}
+
+/// An object of one value for each bus (that has one), by bus key.
+fn by_bus_key(model: &Model, value: impl Fn(&Bus) -> Option<Expr>) -> Expr {
+    Expr::Object(
+        model
+            .buses
+            .iter()
+            .filter_map(|b| Some((b.key.clone().into(), value(b)?)))
             .collect(),
     )
 }

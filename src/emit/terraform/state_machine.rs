@@ -7,8 +7,8 @@ use super::{
     state_machine_key_arn, var,
 };
 use crate::emit::hcl::{Block, Expr, File, boolean, number, raw, string};
-use crate::emit::{ASL_FILE, queue_url_var};
-use crate::model::{CustomerKey, Feature, LogMetric, Model, RoleId, input};
+use crate::emit::{ASL_FILE, channel_var, queue_url_var};
+use crate::model::{Channel, CustomerKey, Feature, LogMetric, Model, RoleId, input};
 
 /// The `check` that warns when the execution logs would hold task tokens.
 pub const TOKENS_CHECK: &str = "task_tokens_stay_out_of_execution_logs";
@@ -169,6 +169,13 @@ fn definition(model: &Model) -> Expr {
             .iter()
             .map(|q| (queue_url_var(&q.key).into(), address::queue(&q.key).attr("url"))),
     );
+    // Each bus's ARN (EventBusName takes a name or an ARN): a custom bus's attribute, an existing bus's built ARN.
+    template_vars.extend(model.buses.iter().map(|b| {
+        (
+            channel_var(&Channel::Bus(b.key.clone())).into(),
+            super::buses::bus_arn(b),
+        )
+    }));
     Expr::Call(
         "templatefile".into(),
         vec![

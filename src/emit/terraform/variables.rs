@@ -19,7 +19,7 @@ pub fn type_of(kind: &InputKind) -> &'static str {
         | InputKind::KmsKeyArn { .. }
         | InputKind::KmsKeyAlias { .. } => "string",
         InputKind::Tags { .. } => "map(string)",
-        InputKind::ArnList => "list(string)",
+        InputKind::ArnList | InputKind::AccountIds => "list(string)",
         InputKind::Flag { .. } => "bool",
         InputKind::RetentionDays { .. } | InputKind::WholeNumber { .. } => "number",
     }
@@ -34,7 +34,7 @@ pub fn default_of(kind: &InputKind) -> String {
         InputKind::Choice { default, .. } => hcl_string(default),
         InputKind::Tags { .. } => "{}".into(),
         InputKind::OptionalPolicyArn | InputKind::OptionalPath | InputKind::OptionalVersionArn => "null".into(),
-        InputKind::ArnList => "[]".into(),
+        InputKind::ArnList | InputKind::AccountIds => "[]".into(),
         InputKind::Flag { default } => default.to_string(),
         InputKind::RetentionDays { default } => default.to_string(),
         InputKind::WholeNumber { default, .. } => default.map_or("null".into(), |n| n.to_string()),
@@ -54,7 +54,8 @@ fn null_is_default(kind: &InputKind) -> bool {
         | InputKind::KmsKeyArn { .. }
         | InputKind::KmsKeyAlias { .. }
         | InputKind::Tags { .. }
-        | InputKind::ArnList => true,
+        | InputKind::ArnList
+        | InputKind::AccountIds => true,
         InputKind::WholeNumber { optional, .. } => !optional,
         InputKind::Name { .. }
         | InputKind::OptionalPolicyArn
@@ -171,6 +172,10 @@ fn validation(name: &str, kind: &InputKind) -> Option<Block> {
                 limits::ALARM_ACTIONS.figure,
                 limits::ALARM_ACTIONS.figure
             ),
+        ),
+        InputKind::AccountIds => (
+            format!("alltrue([for account in {variable} : can(regex(\"^[0-9]{{12}}$\", account))])"),
+            format!("The {name} must be AWS account IDs, 12 digits each, such as 111122223333."),
         ),
         InputKind::OptionalPath | InputKind::Flag { .. } => return None,
     };
