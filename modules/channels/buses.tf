@@ -10,6 +10,12 @@ resource "aws_cloudwatch_event_rule" "account" {
     source      = ["sfngen.channels"]
     detail-type = ["QuoteAccepted"]
     account     = [local.account_id]
+    resources = [
+      aws_sfn_state_machine.this.arn,
+      {
+        prefix = "${aws_sfn_state_machine.this.arn}:"
+      },
+    ]
   })
   tags = local.tags
 }
@@ -52,6 +58,12 @@ resource "aws_cloudwatch_event_rule" "partners" {
     source      = ["com.example.quotes"]
     detail-type = ["QuoteRequested"]
     account     = [local.account_id]
+    resources = [
+      aws_sfn_state_machine.this.arn,
+      {
+        prefix = "${aws_sfn_state_machine.this.arn}:"
+      },
+    ]
   })
   tags = local.tags
 }

@@ -113,13 +113,44 @@ def test_the_module_creates_the_custom_bus_and_its_rules_and_leaves_the_default_
         rule = events.describe_rule(Name=outputs["bus_rule_names"][key], EventBusName=bus)
         assert rule["Arn"] == outputs["bus_rule_arns"][key]
         pattern = json.loads(rule["EventPattern"])
-        # Only this module's events: its source and detail type (the defaults for "account"), from this account.
+        # Only this module's events: its source and detail type (the defaults for "account"), from this account,
+        # put by this instance's state machine (Step Functions adds its ARN, qualified when started through an alias).
+        machine = outputs["state_machine_arn"]
         assert pattern == {
             "source": ["com.example.orders" if key == "partner" else "sfngen.buses-e2e"],
             "detail-type": ["ApproveOrder" if key == "partner" else "sfngen task"],
             "account": [ACCOUNT],
+            "resources": [machine, {"prefix": f"{machine}:"}],
         }, pattern
     assert set(inboxes) == {"partner", "account"}
+
+
+def test_another_instance_s_events_do_not_reach_this_instance_s_targets(applied, moto):
+    """Two instances of one spec put events with the same source and detail type: on a shared bus (the default one
+    here) each rule takes only its own state machine's, by the ARN Step Functions adds to the event's resources. An
+    event as another instance's execution puts it is matched by no rule of this module; one as this instance's
+    (through its alias) is."""
+    deployment, inboxes, _ = applied
+    machine = deployment.outputs["state_machine_arn"]
+    other = machine.replace(":stateMachine:buses-e2e", ":stateMachine:buses-e2e-eu")
+    events = moto.client("events")
+
+    def put(resources):
+        entry = {
+            "Source": "sfngen.buses-e2e",
+            "DetailType": "sfngen task",
+            "Detail": json.dumps({"input": {}, "token": "t", "context": {}}),
+            "EventBusName": "default",
+            "Resources": resources,
+        }
+        assert events.put_events(Entries=[entry])["FailedEntryCount"] == 0
+
+    put([other, other.replace(":stateMachine:", ":execution:") + ":e1"])
+    sqs = moto.client("sqs")
+    got = sqs.receive_message(QueueUrl=inboxes["account"], MaxNumberOfMessages=1, WaitTimeSeconds=2)
+    assert not got.get("Messages"), got
+    put([f"{machine}:live", machine.replace(":stateMachine:", ":execution:") + ":live:e2"])
+    assert receive_event(moto, inboxes["account"])["resources"][0] == f"{machine}:live"
 
 
 def answer(function, event: dict, output: dict):
