@@ -62,19 +62,28 @@ pub fn check(spec: &Spec, model: &Model) -> Vec<Diagnostic> {
 
 /// The definition after `templatefile()`, in bytes of UTF-8 (never fewer than the characters AWS counts).
 fn definition(model: &Model) -> Measurement {
-    let worst_name = limits::worst_name();
-    let urls: HashMap<&str, String> = model
-        .queues
-        .iter()
-        .map(|q| (q.key.as_str(), limits::worst_queue_url(&q.name.with(&worst_name))))
-        .collect();
-    let url = |key: &str| urls.get(key).cloned().unwrap_or_default();
+    let values = worst_channel_values(model);
+    let value = |var: &str| values.get(var).cloned().unwrap_or_default();
     Measurement {
         subject: "the state machine definition".into(),
-        value: asl::deployed_len(model, limits::WORST_PARTITION, &url),
+        value: asl::deployed_len(model, limits::WORST_PARTITION, &value),
         limit: &limits::DEFINITION,
         origin: Origin::Steps,
     }
+}
+
+/// Each channel's `templatefile()` variable, by name, with its longest value.
+fn worst_channel_values(model: &Model) -> HashMap<String, String> {
+    model
+        .steps
+        .iter()
+        .map(|step| {
+            (
+                crate::emit::channel_var(&step.channel),
+                crate::resolve::worst_channel_address(model, &step.channel),
+            )
+        })
+        .collect()
 }
 
 /// Every policy document, as AWS receives it with these parts.
@@ -219,19 +228,9 @@ pub fn summary(model: &Model, definition_bytes: u64) -> Vec<Measurement> {
 }
 
 /// The value each `templatefile()` variable of the ASL file takes with the longest values: the partition, and
-/// each queue's URL. Unknown variables have none.
+/// each channel's address (a queue's URL, a topic's or a bus's ARN). Unknown variables have none.
 pub fn worst_template_value(model: &Model) -> impl Fn(&str) -> Option<String> + '_ {
-    let worst_name = limits::worst_name();
-    let urls: HashMap<String, String> = model
-        .queues
-        .iter()
-        .map(|q| {
-            (
-                crate::emit::queue_url_var(&q.key),
-                limits::worst_queue_url(&q.name.with(&worst_name)),
-            )
-        })
-        .collect();
+    let urls = worst_channel_values(model);
     move |name: &str| match name {
         "partition" => Some(limits::WORST_PARTITION.to_string()),
         other => urls.get(other).cloned(),
@@ -245,14 +244,9 @@ fn located(spec: &Spec, origin: &Origin) -> (String, Span) {
             "steps".into(),
             spec.steps.as_ref().map(|s| s.span.clone()).unwrap_or(0..0),
         ),
-        Origin::Name(NameOrigin::Queue(key)) => (
-            format!("queues.{key}"),
-            spec.queues
-                .iter()
-                .find(|(k, _)| &k.value == key)
-                .map(|(k, _)| k.span.clone())
-                .unwrap_or(0..0),
-        ),
+        Origin::Name(NameOrigin::Queue(key)) => (format!("queues.{key}"), spec.entry_span("queues", key)),
+        Origin::Name(NameOrigin::Topic(key)) => (format!("topics.{key}"), spec.entry_span("topics", key)),
+        Origin::Name(NameOrigin::Bus(key)) => (format!("buses.{key}"), spec.entry_span("buses", key)),
         Origin::Name(NameOrigin::Queues) => (
             "queues".into(),
             spec.queues.first().map(|(k, _)| k.span.clone()).unwrap_or(0..0),
@@ -273,6 +267,7 @@ fn violation(spec: &Spec, measured: &Measurement) -> Diagnostic {
                           steps repeat (names, error names, static message fields)"
         }
         Origin::Name(NameOrigin::Queues | NameOrigin::Queue(_)) => "split the queues between two specs",
+        Origin::Name(NameOrigin::Topic(_) | NameOrigin::Bus(_)) => "split the steps between two specs",
         Origin::Name(NameOrigin::Module) => "this is a bug in sfngen: please report it with the spec",
     };
     Diagnostic::error(

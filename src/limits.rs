@@ -122,6 +122,24 @@ pub const SQS_QUEUE_NAME: Limit = Limit {
     source: "https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_CreateQueue.html",
 };
 
+/// CreateTopic `Name`: 1 to 256 ASCII letters, digits, `_` and `-`, `.fifo` included for a FIFO topic.
+pub const SNS_TOPIC_NAME: Limit = Limit {
+    id: "sns.topic_name",
+    what: "an SNS topic name",
+    figure: 256,
+    unit: Unit::Characters,
+    source: "https://docs.aws.amazon.com/sns/latest/api/API_CreateTopic.html",
+};
+
+/// CreateEventBus `Name`: 1 to 256 of `[/.\-_A-Za-z0-9]` (no `/` in a custom bus's name), not `default`.
+pub const EVENT_BUS_NAME: Limit = Limit {
+    id: "events.event_bus_name",
+    what: "an EventBridge event bus name",
+    figure: 256,
+    unit: Unit::Characters,
+    source: "https://docs.aws.amazon.com/eventbridge/latest/APIReference/API_CreateEventBus.html",
+};
+
 /// CreateFunction `FunctionName`: a name alone is at most 64 characters.
 pub const LAMBDA_FUNCTION_NAME: Limit = Limit {
     id: "lambda.function_name",
@@ -401,6 +419,8 @@ pub const TABLE: &[&Limit] = &[
     &STATE_MACHINE_NAME,
     &STATE_NAME,
     &SQS_QUEUE_NAME,
+    &SNS_TOPIC_NAME,
+    &EVENT_BUS_NAME,
     &LAMBDA_FUNCTION_NAME,
     &IAM_ROLE_NAME,
     &IAM_POLICY_NAME,
@@ -496,6 +516,16 @@ pub fn worst_name() -> String {
 /// (https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-queue-message-identifiers.html).
 pub fn worst_queue_url(queue_name: &str) -> String {
     format!("https://{WORST_REGION}.queue.{WORST_DNS_SUFFIX}/{WORST_ACCOUNT}/{queue_name}")
+}
+
+/// The longest ARN of the SNS topic named `topic_name`.
+pub fn worst_topic_arn(topic_name: &str) -> String {
+    format!("arn:{WORST_PARTITION}:sns:{WORST_REGION}:{WORST_ACCOUNT}:{topic_name}")
+}
+
+/// The longest ARN of the event bus named `bus_name`.
+pub fn worst_bus_arn(bus_name: &str) -> String {
+    format!("arn:{WORST_PARTITION}:events:{WORST_REGION}:{WORST_ACCOUNT}:event-bus/{bus_name}")
 }
 
 /// The longest ARN of a KMS key.

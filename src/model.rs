@@ -22,6 +22,10 @@ pub struct Model {
     pub steps: Vec<Step>,
     /// The queues, sorted by key.
     pub queues: Vec<Queue>,
+    /// The SNS topics, sorted by key.
+    pub topics: Vec<Topic>,
+    /// The EventBridge buses, sorted by key.
+    pub buses: Vec<Bus>,
     /// The `[callback]` settings, which every Lambda function of the module runs with.
     pub callback: Callback,
     /// The Lambda functions: the callback, which workers invoke, then (when any queue's dead letters fail their
@@ -116,6 +120,10 @@ pub enum NameOrigin {
     Module,
     /// The queue with this key.
     Queue(String),
+    /// The SNS topic with this key.
+    Topic(String),
+    /// The EventBridge bus with this key.
+    Bus(String),
     /// The queues together (their grants outgrow one policy).
     Queues,
 }
@@ -256,8 +264,8 @@ pub struct LogGroup {
 pub struct Step {
     /// The ASL state name.
     pub name: String,
-    /// Key of the queue it sends to.
-    pub queue: String,
+    /// Where it sends its task.
+    pub channel: Channel,
     /// The Task's `TimeoutSeconds`.
     pub timeout_seconds: Option<u64>,
     /// The Task's `HeartbeatSeconds`.
@@ -270,6 +278,85 @@ pub struct Step {
     pub retry: Vec<Retry>,
     /// Catchers, in order.
     pub catch: Vec<Catch>,
+}
+
+impl Step {
+    /// The key of the queue it sends to; `None` when it sends through a topic or a bus.
+    pub fn queue_key(&self) -> Option<&str> {
+        match &self.channel {
+            Channel::Queue(key) => Some(key),
+            Channel::Topic(_) | Channel::Bus(_) => None,
+        }
+    }
+}
+
+/// Where a step sends its task (the input, the task token and the context): exactly one channel, by the key
+/// of its table. Each emitter matches on it once.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Channel {
+    /// An SQS queue (`queue = "KEY"`): `sqs:sendMessage.waitForTaskToken`, the message is the body.
+    Queue(String),
+    /// An SNS topic (`topic = "KEY"`): `sns:publish.waitForTaskToken`, the message is the notification's.
+    Topic(String),
+    /// An EventBridge bus (`bus = "KEY"`): `events:putEvents.waitForTaskToken`, the message is the event's
+    /// `detail`.
+    Bus(String),
+}
+
+impl Channel {
+    /// The key of its table.
+    pub fn key(&self) -> &str {
+        match self {
+            Channel::Queue(key) | Channel::Topic(key) | Channel::Bus(key) => key,
+        }
+    }
+
+    /// The spec key a step names it with, which is also its kind as a message says it: `queue`, `topic`,
+    /// `bus`.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Channel::Queue(_) => "queue",
+            Channel::Topic(_) => "topic",
+            Channel::Bus(_) => "bus",
+        }
+    }
+}
+
+/// One SNS topic a step publishes its task to; subscribers (declared, or added by the caller from the
+/// module's outputs) receive the message and answer through the callback.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Topic {
+    /// Key in the spec; also the Terraform resource name.
+    pub key: String,
+    /// AWS topic name, `{name}-{key}` (with `.fifo` when FIFO).
+    pub name: AwsName,
+    /// FIFO topic: one message group per execution, content-based deduplication.
+    pub fifo: bool,
+    /// Server-side encryption: [`Encryption::ServiceManaged`] is SNS's AWS managed key, `alias/aws/sns`.
+    pub encryption: Encryption,
+}
+
+/// One EventBridge bus a step puts its task on, as an event whose `detail` is the message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Bus {
+    /// Key in the spec; also the Terraform resource name.
+    pub key: String,
+    /// Which bus.
+    pub bus: BusName,
+    /// The events' `Source`.
+    pub source: String,
+    /// The events' `DetailType`.
+    pub detail_type: String,
+}
+
+/// Which EventBridge bus.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BusName {
+    /// A bus that exists: `default` (the account's default bus) or one made elsewhere. The module neither
+    /// creates nor destroys it.
+    Existing(String),
+    /// A custom bus the module creates, `{name}-{key}`.
+    Custom(AwsName),
 }
 
 /// One ASL retrier.
@@ -338,8 +425,9 @@ pub struct Queue {
 /// How a queue is encrypted at rest.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Encryption {
-    /// SSE-SQS: keys owned by SQS.
-    SqsManaged,
+    /// The service's own: SSE-SQS (keys owned by SQS) for a queue; SNS's AWS managed key (`alias/aws/sns`) for
+    /// a topic.
+    ServiceManaged,
     /// The customer managed key this module creates.
     ModuleKey,
     /// A key given by ARN: the default of the queue's key input ([`Queue::key_input`]).
@@ -364,7 +452,7 @@ impl Queue {
         let kind = match self.encryption {
             Encryption::KeyArn(_) => "arn",
             Encryption::KeyAlias(_) => "alias",
-            Encryption::SqsManaged | Encryption::ModuleKey => return None,
+            Encryption::ServiceManaged | Encryption::ModuleKey => return None,
         };
         Some(format!("{}_queue_kms_key_{kind}", self.key.replace('-', "_")))
     }
@@ -898,6 +986,28 @@ impl Model {
         Some(&self.queues[at])
     }
 
+    /// The topic with this key. Resolve lets no step name a missing topic, so a miss is a bug.
+    pub fn topic(&self, key: &str) -> &Topic {
+        self.find_topic(key)
+            .unwrap_or_else(|| panic!("bug: the model has no topic {key:?}, yet something names it"))
+    }
+
+    /// The topic with this key, if there is one.
+    pub fn find_topic(&self, key: &str) -> Option<&Topic> {
+        self.topics.iter().find(|t| t.key == key)
+    }
+
+    /// The bus with this key. Resolve lets no step name a missing bus, so a miss is a bug.
+    pub fn bus(&self, key: &str) -> &Bus {
+        self.find_bus(key)
+            .unwrap_or_else(|| panic!("bug: the model has no bus {key:?}, yet something names it"))
+    }
+
+    /// The bus with this key, if there is one.
+    pub fn find_bus(&self, key: &str) -> Option<&Bus> {
+        self.buses.iter().find(|b| b.key == key)
+    }
+
     /// The step the execution starts at. Resolve requires at least one step, so none is a bug.
     pub fn first_step(&self) -> &Step {
         self.steps
@@ -915,7 +1025,7 @@ impl Model {
 
     /// The steps that send to the queue with this key, in execution order.
     pub fn steps_on(&self, queue_key: &str) -> Vec<&Step> {
-        self.steps.iter().filter(|s| s.queue == queue_key).collect()
+        self.steps.iter().filter(|s| s.queue_key() == Some(queue_key)).collect()
     }
 
     /// The steps that send to each queue, by queue key, in execution order: in one pass, where
@@ -923,7 +1033,9 @@ impl Model {
     pub fn steps_by_queue(&self) -> HashMap<&str, Vec<&Step>> {
         let mut by_queue: HashMap<&str, Vec<&Step>> = HashMap::new();
         for step in &self.steps {
-            by_queue.entry(step.queue.as_str()).or_default().push(step);
+            if let Some(key) = step.queue_key() {
+                by_queue.entry(key).or_default().push(step);
+            }
         }
         by_queue
     }
@@ -1026,6 +1138,24 @@ impl Model {
                     dlq.name.clone(),
                     &limits::SQS_QUEUE_NAME,
                     origin,
+                ));
+            }
+        }
+        for topic in &self.topics {
+            names.push(DerivedName::new(
+                "SNS topic",
+                topic.name.clone(),
+                &limits::SNS_TOPIC_NAME,
+                NameOrigin::Topic(topic.key.clone()),
+            ));
+        }
+        for bus in &self.buses {
+            if let BusName::Custom(name) = &bus.bus {
+                names.push(DerivedName::new(
+                    "event bus",
+                    name.clone(),
+                    &limits::EVENT_BUS_NAME,
+                    NameOrigin::Bus(bus.key.clone()),
                 ));
             }
         }
@@ -1803,7 +1933,7 @@ impl Queue {
         let (kind, what) = match &self.encryption {
             Encryption::KeyArn(arn) => (InputKind::KmsKeyArn { default: arn.clone() }, "ARN"),
             Encryption::KeyAlias(alias) => (InputKind::KmsKeyAlias { default: alias.clone() }, "Alias"),
-            Encryption::SqsManaged | Encryption::ModuleKey => return None,
+            Encryption::ServiceManaged | Encryption::ModuleKey => return None,
         };
         let description = format!(
             "{what} of the KMS key that encrypts queue {:?}{}: set it per account.",

@@ -8,8 +8,8 @@ use serde_json::{Map, Value, json};
 
 use crate::spec::keys::{
     self, ALL_ERRORS, Entries, FORBIDDEN_STATE_NAME_CHARS, KMS_ALIAS_PATTERN, KMS_KEY_ARN_PATTERN, Key,
-    LOG_RETENTION_DAYS, MAX_ERROR_NAME_CHARS, MAX_KMS_ALIAS_CHARS, MAX_STATE_NAME_CHARS, Range, Rule, Shape, Table,
-    TextRule, Written, resource_name_pattern,
+    LOG_RETENTION_DAYS, MAX_DETAIL_TYPE_CHARS, MAX_ERROR_NAME_CHARS, MAX_EVENT_SOURCE_CHARS, MAX_KMS_ALIAS_CHARS,
+    MAX_STATE_NAME_CHARS, Range, Rule, Shape, Table, TextRule, Written, resource_name_pattern,
 };
 
 const DURATION_PATTERN: &str = "^[0-9]+[smhd]$";
@@ -166,11 +166,19 @@ fn table_schema(path: &str, table: Table) -> Value {
 
 fn text_schema(rule: TextRule) -> Value {
     match rule {
-        TextRule::ResourceName | TextRule::QueueKey => json!({ "type": "string", "pattern": resource_name_pattern() }),
+        TextRule::ResourceName | TextRule::QueueKey | TextRule::TopicKey | TextRule::BusKey => {
+            json!({ "type": "string", "pattern": resource_name_pattern() })
+        }
         TextRule::StateName => json!({ "type": "string", "pattern": state_name_pattern() }),
         TextRule::JsonPath => json!({ "type": "string", "pattern": "^\\$" }),
         TextRule::ErrorName => json!({ "type": "string", "minLength": 1, "maxLength": MAX_ERROR_NAME_CHARS }),
         TextRule::Encryption => key_choice("sqs"),
+        TextRule::TopicEncryption => key_choice("sns"),
+        TextRule::BusName => json!({ "type": "string", "pattern": "^[A-Za-z0-9._-]{1,256}$" }),
+        TextRule::DetailType => json!({ "type": "string", "minLength": 1, "maxLength": MAX_DETAIL_TYPE_CHARS }),
+        TextRule::EventSource => {
+            json!({ "type": "string", "minLength": 1, "maxLength": MAX_EVENT_SOURCE_CHARS, "not": { "pattern": "^aws\\." } })
+        }
         TextRule::ExecutionEncryption => key_choice("aws"),
         TextRule::LaterStep | TextRule::Any => json!({ "type": "string" }),
     }

@@ -27,7 +27,19 @@ next = "Second"
 name = "Second"
 queue = "main"
 
+[[steps]]
+name = "Third"
+topic = "notices"
+
+[[steps]]
+name = "Fourth"
+bus = "events"
+
 [queues.main]
+
+[topics.notices]
+
+[buses.events]
 
 [alarms]
 "#;

@@ -1009,7 +1009,7 @@ fn alarms_watch_dead_letters_executions_and_the_functions_when_asked() {
             let shortest = model
                 .steps
                 .iter()
-                .filter(|s| s.queue == queue.key)
+                .filter(|s| s.queue_key() == Some(queue.key.as_str()))
                 .map(|s| s.timeout_seconds.unwrap_or(model.state_machine.timeout_seconds))
                 .min()
                 .unwrap();

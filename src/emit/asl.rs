@@ -1,7 +1,7 @@
 //! The state machine definition (Amazon States Language), as a standalone `*.asl.json` file.
 //!
-//! Values only known at apply time are `templatefile()` placeholders: `${partition}` and one
-//! `${queue_url_KEY}` per queue. Everything else is literal, so a reviewer reads the real workflow.
+//! Values only known at apply time are `templatefile()` placeholders: `${partition}` and one variable per
+//! channel ([`channel_var`]: `${queue_url_KEY}`, `${topic_arn_KEY}`, `${bus_arn_KEY}`). Everything else is literal, so a reviewer reads the real workflow.
 //! Because `templatefile()` reads this file, every text that comes from the spec is escaped for it
 //! (`${` → `$${`, `%{` → `%%{`) and reaches AWS verbatim.
 //!
@@ -16,8 +16,10 @@ use serde::Serialize;
 use serde::ser::{SerializeMap as _, SerializeSeq as _};
 use serde_json::Value;
 
-use super::{ASL_FILE, GeneratedFile, generated_header, queue_url_var};
-use crate::model::{Catch, CatchTarget, MESSAGE_CONTEXT, MESSAGE_CONTEXT_FIELD, MESSAGE_GROUP_ID, Model, Retry, Step};
+use super::{ASL_FILE, GeneratedFile, channel_var, generated_header};
+use crate::model::{
+    Catch, CatchTarget, Channel, MESSAGE_CONTEXT, MESSAGE_CONTEXT_FIELD, MESSAGE_GROUP_ID, Model, Retry, Step,
+};
 
 /// Renders the ASL file: spec text escaped for `templatefile()`, placeholders in.
 pub fn render(model: &Model) -> GeneratedFile {
@@ -27,17 +29,30 @@ pub fn render(model: &Model) -> GeneratedFile {
     GeneratedFile::text(ASL_FILE, text)
 }
 
-/// The definition AWS receives once `templatefile()` has run with these values: every spec text verbatim.
+/// The definition AWS receives once `templatefile()` has run with these values (`channel_value` gives each
+/// channel's variable, by its name: [`channel_var`]): every spec text verbatim.
 /// Tests compare what Terraform evaluates and what the emulator stores against it.
-pub fn deployed_definition(model: &Model, partition: &str, queue_url: &dyn Fn(&str) -> String) -> Value {
-    let definition = Definition::of(model, &Values::Deployed { partition, queue_url });
+pub fn deployed_definition(model: &Model, partition: &str, channel_value: &dyn Fn(&str) -> String) -> Value {
+    let definition = Definition::of(
+        model,
+        &Values::Deployed {
+            partition,
+            channel_value,
+        },
+    );
     serde_json::to_value(definition).expect("bug: the ASL definition failed to convert to JSON")
 }
 
 /// The definition's text once `templatefile()` has run with these values, byte for byte: the file's layout with
 /// every placeholder filled and every escape undone.
-pub fn deployed_text(model: &Model, partition: &str, queue_url: &dyn Fn(&str) -> String) -> String {
-    let definition = Definition::of(model, &Values::Deployed { partition, queue_url });
+pub fn deployed_text(model: &Model, partition: &str, channel_value: &dyn Fn(&str) -> String) -> String {
+    let definition = Definition::of(
+        model,
+        &Values::Deployed {
+            partition,
+            channel_value,
+        },
+    );
     let mut text = serde_json::to_string_pretty(&definition).expect("bug: the ASL definition failed to serialise");
     text.push('\n');
     text
@@ -45,7 +60,7 @@ pub fn deployed_text(model: &Model, partition: &str, queue_url: &dyn Fn(&str) ->
 
 /// The length in bytes of [`deployed_text`], counted as it is written rather than kept: the fit stage measures
 /// the definition with the longest values on every render.
-pub fn deployed_len(model: &Model, partition: &str, queue_url: &dyn Fn(&str) -> String) -> u64 {
+pub fn deployed_len(model: &Model, partition: &str, channel_value: &dyn Fn(&str) -> String) -> u64 {
     struct Count(u64);
     impl std::io::Write for Count {
         fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
@@ -56,7 +71,13 @@ pub fn deployed_len(model: &Model, partition: &str, queue_url: &dyn Fn(&str) -> 
             Ok(())
         }
     }
-    let definition = Definition::of(model, &Values::Deployed { partition, queue_url });
+    let definition = Definition::of(
+        model,
+        &Values::Deployed {
+            partition,
+            channel_value,
+        },
+    );
     let mut count = Count(0);
     serde_json::to_writer_pretty(&mut count, &definition).expect("bug: the ASL definition failed to serialise");
     count.0 + 1
@@ -116,7 +137,8 @@ enum Values<'v> {
     /// What AWS receives: these values, spec text verbatim.
     Deployed {
         partition: &'v str,
-        queue_url: &'v dyn Fn(&str) -> String,
+        /// A channel's value by its variable's name.
+        channel_value: &'v dyn Fn(&str) -> String,
     },
 }
 
@@ -143,18 +165,26 @@ impl Values<'_> {
         matches!(self, Values::Placeholders)
     }
 
-    fn task_resource(&self) -> String {
+    /// The `.waitForTaskToken` integration of a channel.
+    fn task_resource(&self, channel: &Channel) -> String {
         let partition = match self {
             Values::Placeholders => "${partition}",
             Values::Deployed { partition, .. } => *partition,
         };
-        format!("arn:{partition}:states:::sqs:sendMessage.waitForTaskToken")
+        let integration = match channel {
+            Channel::Queue(_) => "sqs:sendMessage",
+            Channel::Topic(_) => "sns:publish",
+            Channel::Bus(_) => "events:putEvents",
+        };
+        format!("arn:{partition}:states:::{integration}.waitForTaskToken")
     }
 
-    fn queue_url(&self, queue: &str) -> String {
+    /// Where a channel's messages go: a queue's URL, a topic's ARN, a bus's ARN.
+    fn address(&self, channel: &Channel) -> String {
+        let var = channel_var(channel);
         match self {
-            Values::Placeholders => format!("${{{}}}", queue_url_var(queue)),
-            Values::Deployed { queue_url, .. } => queue_url(queue),
+            Values::Placeholders => format!("${{{var}}}"),
+            Values::Deployed { channel_value, .. } => channel_value(&var),
         }
     }
 }
@@ -173,8 +203,7 @@ impl<'a> Definition<'a> {
         let mut states = OrderedMap::default();
         for (index, step) in model.steps.iter().enumerate() {
             let next = model.steps.get(index + 1).map(|s| s.name.as_str());
-            let fifo = model.queue(&step.queue).fifo;
-            let task = task_state(step, fifo, next, values);
+            let task = task_state(model, step, next, values);
             states.insert(values.text(&step.name), State::Task(Box::new(task)));
         }
         for step in &model.steps {
@@ -192,9 +221,10 @@ impl<'a> Definition<'a> {
         }
         Definition {
             comment: values.owned_text(format!(
-                "{} The {} callback workflow: each Task sends its input and a task token to SQS and waits for SendTaskSuccess/SendTaskFailure.",
+                "{} The {} callback workflow: each Task sends its input and a task token to {} and waits for SendTaskSuccess/SendTaskFailure.",
                 generated_header(model),
-                model.name
+                model.name,
+                services(model)
             )),
             start_at: values.text(&model.first_step().name),
             timeout_seconds: model.state_machine.timeout_seconds,
@@ -269,14 +299,43 @@ struct Task<'a> {
     end: Option<bool>,
 }
 
+/// A Task's parameters: one shape per channel, each carrying the same message.
 #[derive(Serialize)]
-struct Parameters<'a> {
-    #[serde(rename = "QueueUrl")]
-    queue_url: String,
-    #[serde(rename = "MessageBody")]
-    message_body: MessageBody<'a>,
-    #[serde(rename = "MessageGroupId.$", skip_serializing_if = "Option::is_none")]
-    message_group_id: Option<&'static str>,
+#[serde(untagged)]
+enum Parameters<'a> {
+    /// `sqs:sendMessage`.
+    Queue {
+        #[serde(rename = "QueueUrl")]
+        queue_url: String,
+        #[serde(rename = "MessageBody")]
+        message_body: MessageBody<'a>,
+        #[serde(rename = "MessageGroupId.$", skip_serializing_if = "Option::is_none")]
+        message_group_id: Option<&'static str>,
+    },
+    /// `sns:publish`.
+    Topic {
+        #[serde(rename = "TopicArn")]
+        topic_arn: String,
+        #[serde(rename = "Message")]
+        message: MessageBody<'a>,
+        #[serde(rename = "MessageGroupId.$", skip_serializing_if = "Option::is_none")]
+        message_group_id: Option<&'static str>,
+    },
+    /// `events:putEvents`: one entry.
+    Bus {
+        #[serde(rename = "Entries")]
+        entries: [Entry<'a>; 1],
+    },
+}
+
+/// The event a bus step puts: the message is its `Detail`.
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct Entry<'a> {
+    event_bus_name: String,
+    source: Cow<'a, str>,
+    detail_type: Cow<'a, str>,
+    detail: MessageBody<'a>,
 }
 
 /// The message: the state input (or the part `input_path` selects), the task token, the context a worker
@@ -401,28 +460,86 @@ struct Catcher<'a> {
     next: Cow<'a, str>,
 }
 
-fn task_state<'a>(step: &'a Step, fifo: bool, next: Option<&'a str>, values: &Values) -> Task<'a> {
+fn task_state<'a>(model: &'a Model, step: &'a Step, next: Option<&'a str>, values: &Values) -> Task<'a> {
     Task {
         kind: "Task",
-        comment: values.owned_text(format!("Waits for a callback on queue \"{}\".", step.queue)),
-        resource: values.task_resource(),
-        parameters: Parameters {
-            queue_url: values.queue_url(&step.queue),
-            message_body: MessageBody {
-                input_path: values.text(&step.input_path),
-                fields: &step.message_fields,
-                escaped: values.escaped(),
-            },
-            // One message group per execution: messages of one execution stay in order, executions run in parallel.
-            // The group id is a hash of the execution's ARN, not its name, which may hold letters SQS refuses there.
-            message_group_id: fifo.then_some(MESSAGE_GROUP_ID),
-        },
+        comment: values.owned_text(format!(
+            "Waits for a callback on {} \"{}\".",
+            step.channel.kind(),
+            step.channel.key()
+        )),
+        resource: values.task_resource(&step.channel),
+        parameters: parameters(model, step, values),
         timeout_seconds: step.timeout_seconds,
         heartbeat_seconds: step.heartbeat_seconds,
         retry: step.retry.iter().map(|retry| retrier(retry, values)).collect(),
         catch: step.catch.iter().map(|catch| catcher(catch, values)).collect(),
         end: next.is_none().then_some(true),
         next: next.map(|next| values.text(next)),
+    }
+}
+
+/// The parameters of a step's Task on its channel.
+fn parameters<'a>(model: &'a Model, step: &'a Step, values: &Values) -> Parameters<'a> {
+    let message = MessageBody {
+        input_path: values.text(&step.input_path),
+        fields: &step.message_fields,
+        escaped: values.escaped(),
+    };
+    let address = values.address(&step.channel);
+    // One message group per execution: messages of one execution stay in order, executions run in parallel.
+    // The group id is a hash of the execution's ARN, not its name, which may hold letters SQS and SNS refuse there.
+    let group = |fifo: bool| fifo.then_some(MESSAGE_GROUP_ID);
+    match &step.channel {
+        Channel::Queue(key) => Parameters::Queue {
+            queue_url: address,
+            message_body: message,
+            message_group_id: group(model.queue(key).fifo),
+        },
+        Channel::Topic(key) => Parameters::Topic {
+            topic_arn: address,
+            message,
+            message_group_id: group(model.topic(key).fifo),
+        },
+        Channel::Bus(key) => {
+            let bus = model.bus(key);
+            Parameters::Bus {
+                entries: [Entry {
+                    event_bus_name: address,
+                    source: values.text(&bus.source),
+                    detail_type: values.text(&bus.detail_type),
+                    detail: message,
+                }],
+            }
+        }
+    }
+}
+
+/// The services the steps send through, as the definition's comment names them: `SQS`, `SQS and SNS`...
+fn services(model: &Model) -> String {
+    let mut names: Vec<&str> = Vec::new();
+    for (present, name) in [
+        (
+            model.steps.iter().any(|s| matches!(s.channel, Channel::Queue(_))),
+            "SQS",
+        ),
+        (
+            model.steps.iter().any(|s| matches!(s.channel, Channel::Topic(_))),
+            "SNS",
+        ),
+        (
+            model.steps.iter().any(|s| matches!(s.channel, Channel::Bus(_))),
+            "EventBridge",
+        ),
+    ] {
+        if present {
+            names.push(name);
+        }
+    }
+    match names.as_slice() {
+        [one] => (*one).to_string(),
+        [init @ .., last] => format!("{} or {last}", init.join(", ")),
+        [] => String::new(),
     }
 }
 
@@ -462,14 +579,14 @@ mod tests {
         let spec = "name = \"d\"\n[[steps]]\nname = \"Café\"\nqueue = \"q\"\nmessage = { note = \"%{ y } ${x}\" }\n\
                     [[steps.catch]]\nerrors = [\"E\"]\nfail = { error = \"X\", cause = \"日本\" }\n[queues.q]\nfifo = true\n";
         let model = crate::load_model(spec, "sfngen.toml").unwrap();
-        let url = |key: &str| format!("https://sqs.example/{key}");
+        let url = |var: &str| format!("https://sqs.example/{}", var.trim_start_matches("queue_url_"));
         let text = deployed_text(&model, "aws-us-gov", &url);
         assert_eq!(deployed_len(&model, "aws-us-gov", &url), text.len() as u64);
         // And measured on the file, as templatefile() fills it.
         let file = String::from_utf8(render(&model).contents).unwrap();
         let value = |name: &str| match name {
             "partition" => Some("aws-us-gov".to_string()),
-            "queue_url_q" => Some(url("q")),
+            "queue_url_q" => Some(url("queue_url_q")),
             _ => None,
         };
         assert_eq!(deployed_len_of_file(&file, &value), text.len() as u64);

@@ -7,7 +7,7 @@ pub mod terraform;
 pub mod tftest;
 
 pub use crate::generated::GeneratedFile;
-use crate::model::Model;
+use crate::model::{Channel, Model};
 
 /// The state machine definition's file name inside the module.
 pub const ASL_FILE: &str = "state-machine.asl.json";
@@ -17,6 +17,16 @@ pub use crate::model::LAMBDA_ZIP_FILE;
 /// The `templatefile()` variable holding a queue's URL. Queue keys hold no `_`, so this is unique.
 pub fn queue_url_var(queue_key: &str) -> String {
     format!("queue_url_{}", queue_key.replace('-', "_"))
+}
+
+/// The `templatefile()` variable holding where a channel's messages go: a queue's URL (`queue_url_KEY`), a
+/// topic's ARN (`topic_arn_KEY`), a bus's ARN (`bus_arn_KEY`). Keys hold no `_`, so each is unique.
+pub fn channel_var(channel: &Channel) -> String {
+    match channel {
+        Channel::Queue(key) => queue_url_var(key),
+        Channel::Topic(key) => format!("topic_arn_{}", key.replace('-', "_")),
+        Channel::Bus(key) => format!("bus_arn_{}", key.replace('-', "_")),
+    }
 }
 
 /// The first line of every generated text file (without comment syntax).

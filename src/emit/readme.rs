@@ -121,6 +121,12 @@ pub fn render(
 }
 
 fn context(model: &Model, checkov_skips: &[CheckovSkip], declared: &[Declared], definition: &GeneratedFile) -> Value {
+    // The worker guide's examples read the first step that sends to a queue.
+    let first_queue = model
+        .steps
+        .iter()
+        .find_map(|s| s.queue_key())
+        .and_then(|key| model.find_queue(key));
     let queues: Vec<QueueRow> = model
         .queues
         .iter()
@@ -147,7 +153,7 @@ fn context(model: &Model, checkov_skips: &[CheckovSkip], declared: &[Declared], 
             input: group.retention_input,
         })
         .collect::<Vec<_>>();
-    let any_kms = model.queues.iter().any(|q| q.encryption != Encryption::SqsManaged);
+    let any_kms = model.queues.iter().any(|q| q.encryption != Encryption::ServiceManaged);
     context! {
         header => generated_header(model),
         name => model.name.clone(),
@@ -176,7 +182,7 @@ fn context(model: &Model, checkov_skips: &[CheckovSkip], declared: &[Declared], 
         },
         tracing => model.state_machine.tracing,
         queues => Value::from(Serde(queues)),
-        first_queue => model.first_step().queue.clone(),
+        first_queue => first_queue.map(|q| q.key.clone()),
         any_fifo => model.queues.iter().any(|q| q.fifo),
         any_dlq => model.queues.iter().any(|q| q.dead_letter.is_some()),
         dead_letter_readers => model.dead_letter_readers().into_iter().map(|(q, _)| q.key.clone()).collect::<Vec<_>>(),
@@ -184,10 +190,10 @@ fn context(model: &Model, checkov_skips: &[CheckovSkip], declared: &[Declared], 
         dead_letter_concurrency => model.dead_letter_readers().first().map(|(_, r)| r.maximum_concurrency),
         unsettled_metric => DEAD_LETTERS_UNSETTLED_METRIC,
         unsettled_alarm => model.alarm_list().into_iter().find(|a| a.metric.name == DEAD_LETTERS_UNSETTLED_METRIC).map(|a| a.name.with(&model.name)),
-        dead_letters_encrypted => model.dead_letter_readers().iter().any(|(q, _)| q.encryption != Encryption::SqsManaged),
+        dead_letters_encrypted => model.dead_letter_readers().iter().any(|(q, _)| q.encryption != Encryption::ServiceManaged),
         any_heartbeat => model.steps.iter().any(|s| s.heartbeat_seconds.is_some()),
         heartbeat_steps => model.steps.iter().filter_map(|s| Some(context! { name => s.name.clone(), heartbeat => format_seconds(s.heartbeat_seconds?) })).collect::<Vec<_>>(),
-        first_queue_visibility_seconds => model.queue(&model.first_step().queue).visibility_timeout_seconds,
+        first_queue_visibility_seconds => first_queue.map(|q| q.visibility_timeout_seconds),
         any_kms => any_kms,
         encryption_summary => encryption_summary(model),
         execution_encryption => execution_encryption(model),
@@ -438,7 +444,7 @@ fn output_rows(model: &Model) -> Vec<DocsRow> {
 
 fn encryption_label(encryption: &Encryption) -> &'static str {
     match encryption {
-        Encryption::SqsManaged => "SSE-SQS",
+        Encryption::ServiceManaged => "SSE-SQS",
         Encryption::ModuleKey => "SSE-KMS (module key)",
         Encryption::KeyArn(_) | Encryption::KeyAlias(_) => "SSE-KMS (your key)",
     }
@@ -498,9 +504,10 @@ fn write_workflow_mermaid(out: &mut String, model: &Model) -> std::fmt::Result {
         }
         write!(
             out,
-            " --> s{index}[\"{}<br/>queue: {}",
+            " --> s{index}[\"{}<br/>{}: {}",
             escape_mermaid(&step.name),
-            step.queue
+            step.channel.kind(),
+            step.channel.key()
         )?;
         if let Some(t) = step.timeout_seconds {
             write!(out, "<br/>timeout {}", format_seconds(t))?;

@@ -12,7 +12,7 @@ pub fn guard_rails(spec: &Spec, model: &Model) -> Vec<Diagnostic> {
     let mut warnings = Vec::new();
     let spec_steps = spec.steps.as_ref().map(|s| s.value.as_slice()).unwrap_or_default();
     for (index, (written, step)) in spec_steps.iter().zip(&model.steps).enumerate() {
-        if let Some(queue) = model.find_queue(&step.queue) {
+        if let Some(queue) = step.queue_key().and_then(|key| model.find_queue(key)) {
             warnings.extend(step_timeout(
                 index,
                 written,

@@ -105,7 +105,7 @@ fn queue_keys<'q>(queues: impl IntoIterator<Item = &'q Queue>) -> Vec<Resource> 
     let mut keys: Vec<Resource> = Vec::new();
     for queue in queues {
         let key = match &queue.encryption {
-            Encryption::SqsManaged => continue,
+            Encryption::ServiceManaged => continue,
             Encryption::ModuleKey => Resource::ModuleKey,
             Encryption::KeyArn(_) | Encryption::KeyAlias(_) => Resource::QueueKey(queue.key.clone()),
         };

@@ -11,7 +11,8 @@ use super::names::tag_path;
 use crate::diagnostic::Diagnostic;
 use crate::limits::{self, Limit, thousands, with_unit};
 use crate::model::{
-    CatchTarget, DerivedName, MESSAGE_CONTEXT, MESSAGE_CONTEXT_FIELD, MODULE_TAG_KEYS, Model, NameOrigin, Step,
+    BusName, CatchTarget, Channel, DerivedName, MESSAGE_CONTEXT, MESSAGE_CONTEXT_FIELD, MODULE_TAG_KEYS, Model,
+    NameOrigin, Step,
 };
 use crate::spec::{Span, Spec};
 
@@ -189,15 +190,9 @@ fn operator_policy_in_parts(spec: &Spec, parts: usize) -> Diagnostic {
 /// The span of what made a derived name, and the key path a message names.
 fn origin_at(spec: &Spec, origin: &NameOrigin) -> (String, Span) {
     match origin {
-        NameOrigin::Queue(key) => {
-            let span = spec
-                .queues
-                .iter()
-                .find(|(k, _)| &k.value == key)
-                .map(|(k, _)| k.span.clone())
-                .unwrap_or(0..0);
-            (format!("queues.{key}"), span)
-        }
+        NameOrigin::Queue(key) => (format!("queues.{key}"), spec.entry_span("queues", key)),
+        NameOrigin::Topic(key) => (format!("topics.{key}"), spec.entry_span("topics", key)),
+        NameOrigin::Bus(key) => (format!("buses.{key}"), spec.entry_span("buses", key)),
         NameOrigin::Queues => ("queues".into(), queues_span(spec)),
         NameOrigin::Module => (
             "name".into(),
@@ -210,6 +205,8 @@ fn origin_at(spec: &Spec, origin: &NameOrigin) -> (String, Span) {
 fn origin_text(origin: &NameOrigin) -> String {
     match origin {
         NameOrigin::Queue(key) => format!("queue {key:?}"),
+        NameOrigin::Topic(key) => format!("topic {key:?}"),
+        NameOrigin::Bus(key) => format!("bus {key:?}"),
         NameOrigin::Queues => "the queues".into(),
         NameOrigin::Module => "the module".into(),
     }
@@ -466,27 +463,64 @@ fn alarm_descriptions(spec: &Spec, model: &Model) -> Vec<Diagnostic> {
 /// What a task's parameters take on `queue` before the input and the static fields: the longest queue URL, the
 /// message group id, the envelope with its `context` (the longest values Step Functions fills in, the state's name
 /// aside: [`state_name_bytes`]) and the longest task token.
-fn envelope_bytes(model: &Model, queue: &crate::model::Queue) -> u64 {
+/// `None` when the channel is not in the model (the spec has errors, reported already).
+fn envelope_bytes(model: &Model, channel: &Channel) -> Option<u64> {
     let mut body = serde_json::Map::new();
     body.insert("input".into(), serde_json::Value::Null);
     // The token is ASCII with nothing to escape (base64 and separators): measured empty, its length added below.
     body.insert("token".into(), serde_json::Value::String(String::new()));
     body.insert(MESSAGE_CONTEXT_FIELD.into(), worst_context(model));
-    let mut parameters = serde_json::Map::new();
-    parameters.insert(
-        "QueueUrl".into(),
-        serde_json::Value::String(limits::worst_queue_url(&queue.name.with(&limits::worst_name()))),
-    );
-    parameters.insert("MessageBody".into(), serde_json::Value::Object(body));
-    if queue.fifo {
-        parameters.insert(
-            "MessageGroupId".into(),
-            serde_json::Value::String("0".repeat(crate::model::MESSAGE_GROUP_ID_CHARS)),
-        );
-    }
-    let text = serde_json::Value::Object(parameters).to_string();
+    let message = serde_json::Value::Object(body);
+    let address = serde_json::Value::String(find_worst_channel_address(model, channel)?);
+    let group = || serde_json::Value::String("0".repeat(crate::model::MESSAGE_GROUP_ID_CHARS));
+    let parameters = match channel {
+        Channel::Queue(key) => {
+            let mut parameters = serde_json::json!({ "QueueUrl": address, "MessageBody": message });
+            if model.find_queue(key)?.fifo {
+                parameters["MessageGroupId"] = group();
+            }
+            parameters
+        }
+        Channel::Topic(key) => {
+            let mut parameters = serde_json::json!({ "TopicArn": address, "Message": message });
+            if model.find_topic(key)?.fifo {
+                parameters["MessageGroupId"] = group();
+            }
+            parameters
+        }
+        Channel::Bus(key) => {
+            let bus = model.find_bus(key)?;
+            serde_json::json!({ "Entries": [{
+                "EventBusName": address,
+                "Source": bus.source,
+                "DetailType": bus.detail_type,
+                "Detail": message,
+            }] })
+        }
+    };
+    let text = parameters.to_string();
     // The input takes the place of `null`.
-    text.len() as u64 - "null".len() as u64 + limits::MAX_TASK_TOKEN_CHARS
+    Some(text.len() as u64 - "null".len() as u64 + limits::MAX_TASK_TOKEN_CHARS)
+}
+
+/// Where a channel's messages go, with the longest names and ARNs the module's inputs and AWS allow: a queue's
+/// URL, a topic's ARN, a bus's ARN. Resolve lets no step name a missing channel, so a miss is a bug.
+pub fn worst_channel_address(model: &Model, channel: &Channel) -> String {
+    find_worst_channel_address(model, channel)
+        .unwrap_or_else(|| panic!("bug: the model has no {} {:?}", channel.kind(), channel.key()))
+}
+
+/// [`worst_channel_address`]; `None` when the channel is not in the model.
+fn find_worst_channel_address(model: &Model, channel: &Channel) -> Option<String> {
+    let worst_name = limits::worst_name();
+    Some(match channel {
+        Channel::Queue(key) => limits::worst_queue_url(&model.find_queue(key)?.name.with(&worst_name)),
+        Channel::Topic(key) => limits::worst_topic_arn(&model.find_topic(key)?.name.with(&worst_name)),
+        Channel::Bus(key) => match &model.find_bus(key)?.bus {
+            BusName::Existing(name) => limits::worst_bus_arn(name),
+            BusName::Custom(name) => limits::worst_bus_arn(&name.with(&worst_name)),
+        },
+    })
 }
 
 /// The message's `context` with the longest values Step Functions can fill in, the state's name empty: the
@@ -531,19 +565,19 @@ fn fields_bytes(step: &Step) -> u64 {
         .sum()
 }
 
-/// What each step's message takes of its task's parameters before its input, in step order: the longest queue URL,
+/// What each step's message takes of its task's parameters before its input, in step order: the longest address
+/// (queue URL, topic or bus ARN),
 /// the message group id, the envelope and its context, the longest task token and the step's static fields.
 pub fn task_parameters_without_input(model: &Model) -> Vec<u64> {
-    let envelopes: HashMap<&str, u64> = model
-        .queues
-        .iter()
-        .map(|q| (q.key.as_str(), envelope_bytes(model, q)))
-        .collect();
+    let mut envelopes: HashMap<&Channel, u64> = HashMap::new();
     model
         .steps
         .iter()
         .map(|step| {
-            envelopes.get(step.queue.as_str()).copied().unwrap_or(0) + state_name_bytes(step) + fields_bytes(step)
+            let envelope = *envelopes
+                .entry(&step.channel)
+                .or_insert_with(|| envelope_bytes(model, &step.channel).unwrap_or(0));
+            envelope + state_name_bytes(step) + fields_bytes(step)
         })
         .collect()
 }
@@ -691,7 +725,7 @@ mod tests {
     fn a_step_records_its_state_and_every_attempt() {
         let mut step = Step {
             name: "A".into(),
-            queue: "q".into(),
+            channel: crate::model::Channel::Queue("q".into()),
             timeout_seconds: None,
             heartbeat_seconds: None,
             input_path: "$".into(),

@@ -6,6 +6,7 @@
 
 mod alarms;
 mod callback;
+mod channels;
 mod guard_rails;
 mod iam;
 mod json_path;
@@ -18,7 +19,9 @@ mod steps;
 mod values;
 
 pub use guard_rails::guard_rails;
-pub use limits::{EVENTS_PER_ATTEMPT, EVENTS_PER_EXECUTION, EVENTS_PER_STATE, input_rooms, step_events};
+pub use limits::{
+    EVENTS_PER_ATTEMPT, EVENTS_PER_EXECUTION, EVENTS_PER_STATE, input_rooms, step_events, worst_channel_address,
+};
 
 use std::collections::BTreeSet;
 
@@ -37,8 +40,10 @@ pub fn resolve(spec: &Spec, source_file: &str) -> Result<Model, Vec<Diagnostic>>
     let mut state_machine = c.state_machine(spec);
     let callback = c.callback(spec);
     let queues = c.queues(spec, callback.timeout_seconds);
+    let topics = c.topics(spec);
+    let buses = c.buses(spec, &name);
     let mut functions = callback::functions(&callback, &queues);
-    let steps = c.steps(spec, &queues, state_machine.timeout_seconds);
+    let steps = c.steps(spec, state_machine.timeout_seconds);
     let alarms = spec.alarms.as_ref().map(|a| c.alarms(a));
     let logs_use_module_key = c.choice(&keys::LOG_ENCRYPTION, "logs", spec.log_encryption.as_ref()) == "kms";
     c.finish()?;
@@ -59,6 +64,8 @@ pub fn resolve(spec: &Spec, source_file: &str) -> Result<Model, Vec<Diagnostic>>
         state_machine,
         steps,
         queues,
+        topics,
+        buses,
         callback,
         functions,
         module_key,
@@ -175,7 +182,7 @@ mod tests {
         assert!(!m.state_machine.tracing);
         let q = &m.queues[0];
         assert_eq!((q.visibility_timeout_seconds, q.retention_seconds), (300, 345_600));
-        assert_eq!(q.encryption, Encryption::SqsManaged);
+        assert_eq!(q.encryption, Encryption::ServiceManaged);
         assert_eq!(q.dead_letter.as_ref().unwrap().max_receives, 5);
         assert_eq!(q.name.with(&m.name), "callback-demo-main");
         assert_eq!(m.callback.memory_mb, 128);

@@ -1,35 +1,22 @@
 //! `[queues.*]`: names, timeouts, encryption and dead-letter queues; every queue used by a step.
 
-use std::collections::BTreeSet;
-
 use super::Checker;
 use super::values::flag;
 use crate::diagnostic::shown;
 use crate::model::{AwsName, CustomerKey, DeadLetter, DeadLetterReader, Encryption, Queue};
 use crate::spec::keys::{Key, Text};
-use crate::spec::{DeadLetterSpec, Located, QueueSpec, Spec, StepSpec, keys};
+use crate::spec::{DeadLetterSpec, Located, QueueSpec, Spec, keys};
 
 impl Checker {
     /// The queues, sorted by key.
     /// `callback_timeout_seconds` sets how long a dead-letter queue the callback reads hides a batch.
     pub(super) fn queues(&mut self, spec: &Spec, callback_timeout_seconds: u64) -> Vec<Queue> {
-        let steps: Vec<&StepSpec> = spec.steps.iter().flat_map(|s| s.value.iter()).collect();
-        let used: BTreeSet<&str> = steps
-            .iter()
-            .filter_map(|s| s.queue.as_ref().map(|q| q.value.as_str()))
-            .collect();
-        let defined: BTreeSet<&str> = spec.queues.iter().map(|(key, _)| key.value.as_str()).collect();
-        // An unused queue is only worth reporting once every step names a queue that exists:
-        // otherwise it is the echo of a typo or a missing key, reported on the step itself.
-        let steps_resolve = !steps.is_empty()
-            && steps
-                .iter()
-                .all(|s| s.queue.as_ref().is_some_and(|q| defined.contains(q.value.as_str())));
+        let used = super::channels::used_entries(spec, "queues");
         let mut queues: Vec<Queue> = spec
             .queues
             .iter()
             .map(|(key, q)| {
-                let used = !steps_resolve || used.contains(key.value.as_str());
+                let used = used.as_ref().is_none_or(|u| u.contains(key.value.as_str()));
                 self.queue(key, q, used, callback_timeout_seconds)
             })
             .collect();
@@ -41,7 +28,7 @@ impl Checker {
         let table = format!("queues.{}", key.value);
         self.resource_name(&table, Some(key));
         if !used {
-            self.unused_queue(&table, key);
+            self.unused_entry("queues", key);
         }
         let fifo = flag(q.fifo.as_ref());
         let suffix = if fifo { ".fifo" } else { "" };
@@ -72,21 +59,9 @@ impl Checker {
         }
     }
 
-    fn unused_queue(&mut self, table: &str, key: &Located<String>) {
-        self.error(
-            table,
-            key.span.clone(),
-            format!("queue `{}` is not used by any step", key.value),
-            format!(
-                "set `queue = \"{}\"` on a [[steps]] table, or delete [queues.{}]",
-                key.value, key.value
-            ),
-        );
-    }
-
     fn queue_encryption(&mut self, table: &str, value: Option<&Located<String>>) -> Encryption {
         match self.encryption(&keys::QUEUE_ENCRYPTION, "SSE-SQS", table, value) {
-            None => Encryption::SqsManaged,
+            None => Encryption::ServiceManaged,
             Some(CustomerKey::Module) => Encryption::ModuleKey,
             Some(CustomerKey::Arn(arn)) => Encryption::KeyArn(arn),
             Some(CustomerKey::Alias(alias)) => Encryption::KeyAlias(alias),

@@ -3,17 +3,16 @@
 
 use std::collections::BTreeMap;
 
-use super::values::did_you_mean_prefix;
 use super::{Checker, json_path};
 use crate::diagnostic::{Diagnostic, shown};
 use crate::duration::format_seconds;
-use crate::model::{CatchTarget, MESSAGE_OWN_FIELDS, Queue, Step};
+use crate::model::{CatchTarget, MESSAGE_OWN_FIELDS, Step};
 use crate::spec::{Located, MessageKey, Spec, StepSpec, keys};
 
 impl Checker {
     /// The steps, in order; every step name unique.
     /// `execution_timeout` is `[state_machine] timeout`'s, when it was read.
-    pub(super) fn steps(&mut self, spec: &Spec, queues: &[Queue], execution_timeout: u64) -> Vec<Step> {
+    pub(super) fn steps(&mut self, spec: &Spec, execution_timeout: u64) -> Vec<Step> {
         let execution_timeout = (!self.failed(keys::STATE_MACHINE_TIMEOUT.path)).then_some(execution_timeout);
         let Some(steps) = spec.steps.as_ref() else {
             if self.failed("steps") {
@@ -21,7 +20,7 @@ impl Checker {
             }
             self.diags.push(
                 Diagnostic::error("steps", Some(0..0), "missing required key `steps`")
-                    .with_help("add at least one [[steps]] table with `name` and `queue`"),
+                    .with_help("add at least one [[steps]] table with `name` and `queue` (or `topic`, or `bus`)"),
             );
             return Vec::new();
         };
@@ -44,7 +43,7 @@ impl Checker {
             // A step that is not a table was reported by the reader; it reads as an empty one whose keys
             // are all rejected, so it adds no error.
             let path = format!("steps[{index}]");
-            let mut resolved = self.step(&path, step, queues, execution_timeout);
+            let mut resolved = self.step(spec, &path, step, execution_timeout);
             resolved.retry = self.retriers(&path, step);
             resolved.catch = self.catchers(&path, step, (&resolved.name, index), &names[index + 1..]);
             if let Some(name) = step.name.as_ref()
@@ -58,7 +57,7 @@ impl Checker {
         out
     }
 
-    fn step(&mut self, path: &str, step: &StepSpec, queues: &[Queue], execution_timeout: Option<u64>) -> Step {
+    fn step(&mut self, spec: &Spec, path: &str, step: &StepSpec, execution_timeout: Option<u64>) -> Step {
         let name = match step.name.as_ref() {
             Some(name) => {
                 self.state_name(path, name);
@@ -69,16 +68,7 @@ impl Checker {
                 String::new()
             }
         };
-        let queue = match step.queue.as_ref() {
-            Some(queue) => {
-                self.known_queue(path, queue, queues);
-                queue.value.clone()
-            }
-            None => {
-                self.missing(path, "queue", step.span.clone(), "queue = \"main\"");
-                String::new()
-            }
-        };
+        let channel = self.channel(spec, path, step);
         let timeout_seconds = step
             .timeout
             .as_ref()
@@ -98,7 +88,7 @@ impl Checker {
         }
         Step {
             name,
-            queue,
+            channel,
             timeout_seconds,
             heartbeat_seconds,
             input_path: self.input_path(path, step.input_path.as_ref()),
@@ -106,26 +96,6 @@ impl Checker {
             retry: Vec::new(),
             catch: Vec::new(),
         }
-    }
-
-    /// A step's `queue` is the key of a `[queues.*]` table (unless that table was written but could not be
-    /// read). `queues` are sorted by key.
-    fn known_queue(&mut self, path: &str, queue: &Located<String>, queues: &[Queue]) {
-        if queues.binary_search_by(|known| known.key.cmp(&queue.value)).is_ok()
-            || self.failed(&format!("queues.{}", queue.value))
-        {
-            return;
-        }
-        let near = did_you_mean_prefix(&queue.value, queues.iter().map(|k| k.key.as_str()));
-        self.error(
-            &format!("{path}.queue"),
-            queue.span.clone(),
-            format!("no queue named {:?}", queue.value),
-            format!(
-                "{near}define it as a [queues.{}] table, or use an existing queue key",
-                queue.value
-            ),
-        );
     }
 
     /// A heartbeat is shorter than the step's timeout, and than the execution's (each when it was read).

@@ -38,6 +38,11 @@ pub const KMS_ALIAS_PATTERN: &str = "^alias/[A-Za-z0-9/_-]+$";
 pub const KMS_ALIAS_FORM: &str = "alias/NAME";
 /// A KMS key alias: at most this many characters, `alias/` included.
 pub const MAX_KMS_ALIAS_CHARS: usize = 256;
+/// An event's `Source`: at most this many characters, and not `aws.` first (PutEventsRequestEntry,
+/// <https://docs.aws.amazon.com/eventbridge/latest/APIReference/API_PutEventsRequestEntry.html>).
+pub const MAX_EVENT_SOURCE_CHARS: usize = 256;
+/// An event's `DetailType`: at most this many characters (the same page).
+pub const MAX_DETAIL_TYPE_CHARS: usize = 128;
 /// CloudWatch Logs' allowed `retentionInDays` values.
 pub const LOG_RETENTION_DAYS: &[u32] = &[
     1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
@@ -139,6 +144,16 @@ pub enum TextRule {
     StateName,
     /// The key of a `[queues.*]` table.
     QueueKey,
+    /// The key of a `[topics.*]` table.
+    TopicKey,
+    /// The key of a `[buses.*]` table.
+    BusKey,
+    /// `default` (the account's default bus) or the name of an existing bus.
+    BusName,
+    /// An event's `Source`: not starting with `aws.`.
+    EventSource,
+    /// An event's `DetailType`.
+    DetailType,
     /// The name of a later step.
     LaterStep,
     /// A JSONPath into the state input.
@@ -147,6 +162,8 @@ pub enum TextRule {
     ErrorName,
     /// `sqs`, `kms`, a KMS key ARN or `alias/...`.
     Encryption,
+    /// `sns`, `kms`, a KMS key ARN or `alias/...`.
+    TopicEncryption,
     /// `aws`, `kms`, a KMS key ARN or `alias/...`.
     ExecutionEncryption,
     /// Any text.
@@ -462,6 +479,47 @@ pub const QUEUE_ENCRYPTION: Key<Text> = Key {
         allows: TextRule::Encryption,
     },
 };
+/// `topics.*.encryption`.
+pub const TOPIC_ENCRYPTION: Key<Text> = Key {
+    path: "topics.*.encryption",
+    doc: "Encryption at rest; a key ARN or alias is used as given, and the state machine's role may use it.",
+    rule: Text {
+        required: false,
+        default: Some("sns"),
+        allows: TextRule::TopicEncryption,
+    },
+};
+/// `buses.*.name`.
+pub const BUS_NAME: Key<Text> = Key {
+    path: "buses.*.name",
+    doc: "`default`: the account's default bus; another name: an existing bus. Left out: a bus the module creates, \
+          `{name}-{key}`.",
+    rule: Text {
+        required: false,
+        default: None,
+        allows: TextRule::BusName,
+    },
+};
+/// `buses.*.source`.
+pub const BUS_SOURCE: Key<Text> = Key {
+    path: "buses.*.source",
+    doc: "The events' Source. Left out: `sfngen.{name}`.",
+    rule: Text {
+        required: false,
+        default: None,
+        allows: TextRule::EventSource,
+    },
+};
+/// `buses.*.detail_type`.
+pub const BUS_DETAIL_TYPE: Key<Text> = Key {
+    path: "buses.*.detail_type",
+    doc: "The events' DetailType.",
+    rule: Text {
+        required: false,
+        default: Some("sfngen task"),
+        allows: TextRule::DetailType,
+    },
+};
 /// `queues.*.dead_letter.max_receives`.
 pub const MAX_RECEIVES: Key<Integer> = Key {
     path: "queues.*.dead_letter.max_receives",
@@ -627,7 +685,7 @@ pub const KEYS: &[Key] = &[
         Rule::Table(Table {
             shape: Shape::Tables {
                 min_items: 1,
-                exactly_one_of: &[],
+                exactly_one_of: &["queue", "topic", "bus"],
             },
             required: true,
         }),
@@ -643,11 +701,30 @@ pub const KEYS: &[Key] = &[
     ),
     key(
         "steps[].queue",
-        "The queue it sends to. Several steps may share a queue.",
+        "The SQS queue it sends its task to (one of `queue`, `topic`, `bus`). Several steps may share a queue.",
         Rule::Text(Text {
-            required: true,
+            required: false,
             default: None,
             allows: TextRule::QueueKey,
+        }),
+    ),
+    key(
+        "steps[].topic",
+        "The SNS topic it publishes its task to (one of `queue`, `topic`, `bus`).",
+        Rule::Text(Text {
+            required: false,
+            default: None,
+            allows: TextRule::TopicKey,
+        }),
+    ),
+    key(
+        "steps[].bus",
+        "The EventBridge bus it puts its task on, as an event whose `detail` is the message (one of `queue`, \
+         `topic`, `bus`).",
+        Rule::Text(Text {
+            required: false,
+            default: None,
+            allows: TextRule::BusKey,
         }),
     ),
     STEP_TIMEOUT.entry(),
@@ -724,7 +801,7 @@ pub const KEYS: &[Key] = &[
         "One table per queue, keyed like `name`; every queue must be used by a step.",
         Rule::Table(Table {
             shape: Shape::Map(Entries::Tables { min_entries: 1 }),
-            required: true,
+            required: false,
         }),
     ),
     key("queues.*", "A queue, and its dead-letter queue.", TABLE),
@@ -747,6 +824,41 @@ pub const KEYS: &[Key] = &[
     ),
     MAX_RECEIVES.entry(),
     FAIL_EXECUTION.entry(),
+    key(
+        "topics",
+        "One table per SNS topic, keyed like `name`; every topic must be used by a step.",
+        Rule::Table(Table {
+            shape: Shape::Map(Entries::Tables { min_entries: 1 }),
+            required: false,
+        }),
+    ),
+    key(
+        "topics.*",
+        "An SNS topic; its subscribers answer through the callback.",
+        TABLE,
+    ),
+    key(
+        "topics.*.fifo",
+        "A FIFO topic: `.fifo` names, one message group per execution, content-based deduplication.",
+        Rule::Flag(false),
+    ),
+    TOPIC_ENCRYPTION.entry(),
+    key(
+        "buses",
+        "One table per EventBridge bus, keyed like `name`; every bus must be used by a step.",
+        Rule::Table(Table {
+            shape: Shape::Map(Entries::Tables { min_entries: 1 }),
+            required: false,
+        }),
+    ),
+    key(
+        "buses.*",
+        "An EventBridge bus; the targets of its rules answer through the callback.",
+        TABLE,
+    ),
+    BUS_NAME.entry(),
+    BUS_SOURCE.entry(),
+    BUS_DETAIL_TYPE.entry(),
     key(
         "callback",
         "The Lambda functions: the callback, which answers with the task token, and the dead-letter Lambda.",
@@ -853,6 +965,14 @@ impl TextRule {
                  ``{FORBIDDEN_STATE_NAME_CHARS}``"
             ),
             TextRule::QueueKey => "a key of `[queues]`".into(),
+            TextRule::TopicKey => "a key of `[topics]`".into(),
+            TextRule::BusKey => "a key of `[buses]`".into(),
+            TextRule::BusName => format!(
+                "`default` (the account's default bus) or an existing bus's name: 1..{} of `A-Z a-z 0-9 . _ -`",
+                crate::limits::EVENT_BUS_NAME.figure
+            ),
+            TextRule::EventSource => format!("1..{MAX_EVENT_SOURCE_CHARS} characters, not starting with `aws.`"),
+            TextRule::DetailType => format!("1..{MAX_DETAIL_TYPE_CHARS} characters"),
             TextRule::LaterStep => "a later step's `name`".into(),
             TextRule::JsonPath => {
                 "a path Step Functions reads: `$` (or `$$`, the context object), then any of `.name`, \
@@ -861,6 +981,9 @@ impl TextRule {
             }
             TextRule::ErrorName => format!("1..{MAX_ERROR_NAME_CHARS} characters"),
             TextRule::Encryption => "`sqs` (SSE-SQS), `kms` (the module's key), a KMS key ARN, or `alias/...`".into(),
+            TextRule::TopicEncryption => {
+                "`sns` (SNS's AWS managed key), `kms` (the module's key), a KMS key ARN, or `alias/...`".into()
+            }
             TextRule::ExecutionEncryption => {
                 "`aws` (an AWS-owned key), `kms` (the module's key), a KMS key ARN, or `alias/...`".into()
             }

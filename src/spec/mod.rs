@@ -29,6 +29,23 @@ pub struct Located<T> {
     pub span: Span,
 }
 
+impl Spec {
+    /// Where the key of the entry `key` of the map `map` (`queues`, `topics`, `buses`) is written; `0..0`
+    /// when it is not.
+    pub fn entry_span(&self, map: &str, key: &str) -> Span {
+        let entries: Vec<&Located<String>> = match map {
+            "queues" => self.queues.iter().map(|(k, _)| k).collect(),
+            "topics" => self.topics.iter().map(|(k, _)| k).collect(),
+            "buses" => self.buses.iter().map(|(k, _)| k).collect(),
+            _ => Vec::new(),
+        };
+        entries
+            .into_iter()
+            .find(|k| k.value == key)
+            .map_or(0..0, |k| k.span.clone())
+    }
+}
+
 impl<T> Located<T> {
     fn new(value: T, span: Span) -> Self {
         Located { value, span }
@@ -48,6 +65,10 @@ pub struct Spec {
     pub steps: Option<Located<Vec<StepSpec>>>,
     /// `[queues.*]`, in file order.
     pub queues: Vec<(Located<String>, QueueSpec)>,
+    /// `[topics.*]`, in file order.
+    pub topics: Vec<(Located<String>, TopicSpec)>,
+    /// `[buses.*]`, in file order.
+    pub buses: Vec<(Located<String>, BusSpec)>,
     /// `[callback]`.
     pub callback: CallbackSpec,
     /// `[alarms]`: present turns the CloudWatch alarms on.
@@ -98,6 +119,10 @@ pub struct StepSpec {
     pub name: Option<Located<String>>,
     /// `queue`: a key of `[queues]`.
     pub queue: Option<Located<String>>,
+    /// `topic`: a key of `[topics]`.
+    pub topic: Option<Located<String>>,
+    /// `bus`: a key of `[buses]`.
+    pub bus: Option<Located<String>>,
     /// `timeout`, a duration.
     pub timeout: Option<Located<String>>,
     /// `heartbeat`, a duration.
@@ -179,6 +204,26 @@ pub struct QueueSpec {
     pub encryption: Option<Located<String>>,
     /// `dead_letter`: `false`, `true` or `{ max_receives = N, fail_execution = BOOL }`.
     pub dead_letter: Option<Located<DeadLetterSpec>>,
+}
+
+/// One `[topics.KEY]` table.
+#[derive(Debug, Clone, Default)]
+pub struct TopicSpec {
+    /// `fifo`.
+    pub fifo: Option<Located<bool>>,
+    /// `encryption`: `sns`, `kms`, a key ARN or an alias.
+    pub encryption: Option<Located<String>>,
+}
+
+/// One `[buses.KEY]` table.
+#[derive(Debug, Clone, Default)]
+pub struct BusSpec {
+    /// `name`: `"default"` for the account's default bus; left out, a custom bus the module creates.
+    pub name: Option<Located<String>>,
+    /// `source`: the events' Source.
+    pub source: Option<Located<String>>,
+    /// `detail_type`: the events' DetailType.
+    pub detail_type: Option<Located<String>>,
 }
 
 /// `dead_letter` as written.
@@ -317,7 +362,9 @@ fn read_spec(root: &DeTable<'_>, found: &mut Found) -> Spec {
                 }
             }
             "steps" => spec.steps = read_steps(&mut r, value),
-            "queues" => spec.queues = read_queues(&mut r, value),
+            "queues" => spec.queues = read_entries(&mut r, "queues", value, read_queue),
+            "topics" => spec.topics = read_entries(&mut r, "topics", value, read_topic),
+            "buses" => spec.buses = read_entries(&mut r, "buses", value, read_bus),
             "callback" => {
                 if let Some(table) = r.table("callback", value) {
                     spec.callback = read_callback(&mut r.nested("callback"), table);
@@ -398,6 +445,8 @@ fn read_step(r: &mut Reader<'_>, table: &DeTable<'_>, span: Span) -> StepSpec {
         match key.get_ref().as_ref() {
             "name" => step.name = r.string("name", value),
             "queue" => step.queue = r.string("queue", value),
+            "topic" => step.topic = r.string("topic", value),
+            "bus" => step.bus = r.string("bus", value),
             "timeout" => step.timeout = r.string("timeout", value),
             "heartbeat" => step.heartbeat = r.string("heartbeat", value),
             "input_path" => step.input_path = r.string("input_path", value),
@@ -521,22 +570,54 @@ fn read_fail(r: &mut Reader<'_>, table: &DeTable<'_>) -> FailSpec {
     fail
 }
 
-fn read_queues(r: &mut Reader<'_>, value: &Spanned<DeValue<'_>>) -> Vec<(Located<String>, QueueSpec)> {
-    let Some(table) = r.table("queues", value) else {
+/// A map of tables keyed by resource name (`[queues.KEY]`, `[topics.KEY]`, `[buses.KEY]`), each read by
+/// `read`, in file order; an entry that is not a table is reported and left out.
+fn read_entries<T>(
+    r: &mut Reader<'_>,
+    map: &str,
+    value: &Spanned<DeValue<'_>>,
+    read: fn(&mut Reader<'_>, &DeTable<'_>) -> T,
+) -> Vec<(Located<String>, T)> {
+    let Some(table) = r.table(map, value) else {
         return Vec::new();
     };
-    let mut queues_reader = r.nested("queues");
-    let mut queues = Vec::new();
+    let mut map_reader = r.nested(map);
+    let mut entries = Vec::new();
     for (key, value) in table.iter() {
         let name = key.get_ref().to_string();
-        let mut qr = queues_reader.entry(&name);
-        let Some(queue_table) = qr.table_here(value) else {
+        let mut er = map_reader.entry(&name);
+        let Some(entry_table) = er.table_here(value) else {
             continue;
         };
-        let queue = read_queue(&mut qr, queue_table);
-        queues.push((Located::new(name, key.span()), queue));
+        let entry = read(&mut er, entry_table);
+        entries.push((Located::new(name, key.span()), entry));
     }
-    queues
+    entries
+}
+
+fn read_topic(r: &mut Reader<'_>, table: &DeTable<'_>) -> TopicSpec {
+    let mut topic = TopicSpec::default();
+    for (key, value) in r.known(table) {
+        match key.get_ref().as_ref() {
+            "fifo" => topic.fifo = r.boolean("fifo", value),
+            "encryption" => topic.encryption = r.string("encryption", value),
+            _ => r.unknown(key),
+        }
+    }
+    topic
+}
+
+fn read_bus(r: &mut Reader<'_>, table: &DeTable<'_>) -> BusSpec {
+    let mut bus = BusSpec::default();
+    for (key, value) in r.known(table) {
+        match key.get_ref().as_ref() {
+            "name" => bus.name = r.string("name", value),
+            "source" => bus.source = r.string("source", value),
+            "detail_type" => bus.detail_type = r.string("detail_type", value),
+            _ => r.unknown(key),
+        }
+    }
+    bus
 }
 
 fn read_queue(r: &mut Reader<'_>, table: &DeTable<'_>) -> QueueSpec {

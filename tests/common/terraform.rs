@@ -15,7 +15,9 @@ pub fn queue_url(var_suffix: &str) -> String {
 
 /// The definition AWS would receive, with the values [`evaluate_definition`] uses.
 pub fn deployed_definition(model: &sfngen::model::Model) -> serde_json::Value {
-    sfngen::emit::asl::deployed_definition(model, "aws", &|queue| queue_url(&queue.replace('-', "_")))
+    sfngen::emit::asl::deployed_definition(model, "aws", &|var| {
+        queue_url(var.strip_prefix("queue_url_").unwrap_or(var))
+    })
 }
 
 /// The module's `definition = templatefile(...)` expression, exactly as rendered.

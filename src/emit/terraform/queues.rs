@@ -201,7 +201,7 @@ fn tls_only(key: &str, dead_letter: bool) -> Block {
 /// comes from its key input.
 fn encrypted(block: Block, queue: &Queue) -> Block {
     match &queue.encryption {
-        Encryption::SqsManaged => block.attr("sqs_managed_sse_enabled", boolean(true)),
+        Encryption::ServiceManaged => block.attr("sqs_managed_sse_enabled", boolean(true)),
         Encryption::ModuleKey => block
             .attr("kms_master_key_id", address::module_key().attr("arn"))
             .attr("kms_data_key_reuse_period_seconds", number(300)),
