@@ -326,6 +326,21 @@ pub fn key_policy(model: &Model, key: &ModuleKey, parts: &ArnParts) -> Value {
             "Condition": condition_object(&[("ArnEquals", "kms:EncryptionContext:aws:logs:arn", groups)]),
         }));
     }
+    let dead_letters = key.topics_with_dead_letters(model);
+    if !dead_letters.is_empty() {
+        let topics: Vec<String> = dead_letters
+            .iter()
+            .map(|t| parts.regional_arn("sns", &parts.name_of(&t.name)))
+            .collect();
+        statements.push(json!({
+            "Sid": "SnsEncryptsTopicDeadLetters",
+            "Effect": "Allow",
+            "Action": crate::emit::terraform::SNS_DEAD_LETTER_ACTIONS,
+            "Resource": "*",
+            "Principal": { "Service": "sns.amazonaws.com" },
+            "Condition": condition_object(&[("ArnEquals", "aws:SourceArn", topics)]),
+        }));
+    }
     if key.state_machine {
         statements.push(json!({
             "Sid": "LogDeliveryDecryptsExecutionLogs",
@@ -432,6 +447,19 @@ impl std::fmt::Display for ArnOf<'_> {
                 f.write_str("function:")?;
                 name(f, &model.function(*id).name)
             }
+            Resource::Topic(key) => {
+                regional(f, "sns")?;
+                name(f, &model.topic(key).name)
+            }
+            Resource::TopicDeadLetterQueue(key) => {
+                let dlq = match &model.topic(key).dead_letter {
+                    Some(dlq) => &dlq.name,
+                    None => panic!("bug: topic {key:?} has no dead-letter queue, yet a policy names it"),
+                };
+                regional(f, "sqs")?;
+                name(f, dlq)
+            }
+            Resource::TopicKey(key) => f.write_str(&parts.customer_key_arn(&format!("topic:{key}"))),
             Resource::ModuleKey => f.write_str(&parts.module_key_arn),
             Resource::QueueKey(key) => f.write_str(&parts.customer_key_arn(key)),
             Resource::StateMachineKey => f.write_str(&parts.customer_key_arn(STATE_MACHINE_KEY_OWNER)),

@@ -243,7 +243,7 @@ fn context(model: &Model, checkov_skips: &[CheckovSkip], declared: &[Declared], 
         operator_parts => (model.operator_policies.len() > 1).then_some(model.operator_policies.len()),
         message_context => message_context_rows(),
         any_retry => model.steps.iter().any(|s| !s.retry.is_empty()),
-        runbook_queue => model.queues.iter().find(|q| q.dead_letter.is_some()).unwrap_or(&model.queues[0]).key.clone(),
+        runbook_queue => model.queues.iter().find(|q| q.dead_letter.is_some()).or(model.queues.first()).map(|q| q.key.clone()),
         limits => limit_rows(model, definition),
         skips => Value::from(Serde(checkov_skips)),
     }

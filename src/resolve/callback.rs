@@ -40,7 +40,7 @@ impl Checker {
 /// their executions, the dead-letter function, which only the event source mappings invoke. Two functions
 /// because nothing in an event a worker sends is unforgeable: what only AWS may trigger needs an entry point
 /// (and a role) no worker can reach.
-pub(super) fn functions(callback: &Callback, queues: &[Queue]) -> Vec<Function> {
+pub(super) fn functions(callback: &Callback, queues: &[Queue], topic_dead_letters: bool) -> Vec<Function> {
     let mut functions = vec![function(
         FunctionId::Callback,
         "-callback",
@@ -61,7 +61,7 @@ pub(super) fn functions(callback: &Callback, queues: &[Queue]) -> Vec<Function> 
             ),
         ],
     )];
-    if queues.iter().any(|q| q.dead_letter_reader().is_some()) {
+    if topic_dead_letters || queues.iter().any(|q| q.dead_letter_reader().is_some()) {
         functions.push(function(
             FunctionId::DeadLetters,
             "-dead-letters",

@@ -6,7 +6,7 @@ use crate::iam_json::{self, ArnParts};
 use crate::limits::{self, Limit};
 use crate::model::{
     AwsName, Condition, CustomerKey, Encryption, Feature, Function, FunctionId, ManagedPolicy, Model, ModuleKey,
-    OperatorPolicy, Queue, Resource, Role, RoleId, Service, StateMachine, Statement, ViaService, WorkerPolicy,
+    OperatorPolicy, Queue, Resource, Role, RoleId, Service, StateMachine, Statement, Topic, ViaService, WorkerPolicy,
 };
 
 /// The customer managed key, when a queue, the state machine or `[logs] encryption = "kms"` asks for it;
@@ -14,6 +14,7 @@ use crate::model::{
 /// may turn it on).
 pub(super) fn module_key(
     queues: &[Queue],
+    topics: &[Topic],
     logs_use_key: bool,
     state_machine: &mut StateMachine,
     functions: &mut [Function],
@@ -30,9 +31,15 @@ pub(super) fn module_key(
     }
     let queues_use_key = queues.iter().any(|q| q.encryption == Encryption::ModuleKey);
     let state_machine_uses_key = state_machine.encryption == Some(CustomerKey::Module);
-    (queues_use_key || state_machine_uses_key || !log_groups.is_empty()).then(|| ModuleKey {
+    let topics: Vec<String> = topics
+        .iter()
+        .filter(|t| t.encryption == Encryption::ModuleKey)
+        .map(|t| t.key.clone())
+        .collect();
+    (queues_use_key || state_machine_uses_key || !log_groups.is_empty() || !topics.is_empty()).then(|| ModuleKey {
         alias: AwsName::around("alias/", ""),
         queues: queues_use_key,
+        topics,
         state_machine: state_machine_uses_key,
         log_groups,
     })
@@ -270,7 +277,22 @@ pub(super) fn worker_policies(queues: &[Queue]) -> Vec<WorkerPolicy> {
 }
 
 fn worker_statements<'q>(queues: impl IntoIterator<Item = &'q Queue> + Clone) -> Vec<Statement> {
-    let mut statements = vec![allow(
+    let mut statements = Vec::new();
+    let taken: Vec<Resource> = queues
+        .clone()
+        .into_iter()
+        .map(|q| Resource::Queue(q.key.clone()))
+        .collect();
+    // A module whose steps all publish to topics or buses has no queue to take tasks from: its workers only answer.
+    if taken.is_empty() {
+        statements.push(allow(
+            "AnswerTasks",
+            &["lambda:InvokeFunction"],
+            vec![Resource::Function(FunctionId::Callback)],
+        ));
+        return statements;
+    }
+    statements.push(allow(
         "TakeTasks",
         &[
             "sqs:ChangeMessageVisibility",
@@ -278,12 +300,8 @@ fn worker_statements<'q>(queues: impl IntoIterator<Item = &'q Queue> + Clone) ->
             "sqs:GetQueueAttributes",
             "sqs:ReceiveMessage",
         ],
-        queues
-            .clone()
-            .into_iter()
-            .map(|q| Resource::Queue(q.key.clone()))
-            .collect(),
-    )];
+        taken,
+    ));
     statements.extend(decrypt_through_sqs("DecryptTasks", queues));
     statements.push(allow(
         "AnswerTasks",
@@ -421,7 +439,13 @@ fn names_queues(statement: &Statement) -> bool {
     statement.resources.iter().any(|r| {
         matches!(
             r,
-            Resource::Queue(_) | Resource::DeadLetterQueue(_) | Resource::QueueKey(_) | Resource::DeadLetterMapping(_)
+            Resource::Queue(_)
+                | Resource::DeadLetterQueue(_)
+                | Resource::QueueKey(_)
+                | Resource::DeadLetterMapping(_)
+                | Resource::Topic(_)
+                | Resource::TopicDeadLetterQueue(_)
+                | Resource::TopicKey(_)
         )
     })
 }

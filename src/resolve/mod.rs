@@ -16,6 +16,7 @@ mod queues;
 mod retry_catch;
 mod state_machine;
 mod steps;
+mod topics;
 mod values;
 
 pub use guard_rails::guard_rails;
@@ -40,20 +41,22 @@ pub fn resolve(spec: &Spec, source_file: &str) -> Result<Model, Vec<Diagnostic>>
     let mut state_machine = c.state_machine(spec);
     let callback = c.callback(spec);
     let queues = c.queues(spec, callback.timeout_seconds);
-    let topics = c.topics(spec);
+    let topics = c.topics(spec, callback.timeout_seconds);
     let buses = c.buses(spec, &name);
-    let mut functions = callback::functions(&callback, &queues);
+    let topic_dead_letters = topics.iter().any(|t| t.dead_letter.is_some());
+    let mut functions = callback::functions(&callback, &queues, topic_dead_letters);
     let steps = c.steps(spec, state_machine.timeout_seconds);
     let alarms = spec.alarms.as_ref().map(|a| c.alarms(a));
     let logs_use_module_key = c.choice(&keys::LOG_ENCRYPTION, "logs", spec.log_encryption.as_ref()) == "kms";
     c.finish()?;
-    let module_key = iam::module_key(&queues, logs_use_module_key, &mut state_machine, &mut functions);
+    let module_key = iam::module_key(&queues, &topics, logs_use_module_key, &mut state_machine, &mut functions);
     let mut roles = vec![iam::state_machine_role(&state_machine, &queues)];
     roles.extend(
         functions
             .iter()
             .map(|function| iam::function_role(function, &state_machine, &queues)),
     );
+    topics::grant(&mut roles, &topics);
     let worker_policies = iam::worker_policies(&queues);
     let operator_policies = iam::operator_policy(&state_machine, &queues);
     let starter_policy = iam::starter_policy(&state_machine);

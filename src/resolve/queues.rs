@@ -134,7 +134,7 @@ const DEAD_LETTER_MAXIMUM_CONCURRENCY: u32 = 2;
 
 /// How the callback reads a dead-letter queue. The callback's timeout is at most 15 minutes (the spec's and
 /// its input's rule), so six of them fit SQS's 12 hours.
-fn dead_letter_reader(callback_timeout_seconds: u64) -> DeadLetterReader {
+pub(super) fn dead_letter_reader(callback_timeout_seconds: u64) -> DeadLetterReader {
     const _: () =
         assert!(DEAD_LETTER_CALLBACK_TIMEOUTS * keys::CALLBACK_TIMEOUT.rule.max <= keys::VISIBILITY_TIMEOUT.rule.max);
     DeadLetterReader {

@@ -97,5 +97,6 @@ fn dimension_value(alarm: &Alarm) -> Option<Expr> {
         Watched::StateMachine => address::state_machine().attr("arn"),
         Watched::Function(id) => address::function(*id).attr("function_name"),
         Watched::LogLines => return None,
+        Watched::Topic(key) => address::topic(key).attr("name"),
     })
 }

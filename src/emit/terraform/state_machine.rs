@@ -7,8 +7,8 @@ use super::{
     state_machine_key_arn, var,
 };
 use crate::emit::hcl::{Block, Expr, File, boolean, number, raw, string};
-use crate::emit::{ASL_FILE, queue_url_var};
-use crate::model::{CustomerKey, Feature, LogMetric, Model, RoleId, input};
+use crate::emit::{ASL_FILE, channel_var, queue_url_var};
+use crate::model::{Channel, CustomerKey, Feature, LogMetric, Model, RoleId, input};
 
 /// The `check` that warns when the execution logs would hold task tokens.
 pub const TOKENS_CHECK: &str = "task_tokens_stay_out_of_execution_logs";
@@ -160,7 +160,7 @@ fn state_machine(model: &Model) -> Block {
         .attr("depends_on", Expr::List(role_permissions(model, RoleId::StateMachine)))
 }
 
-/// `templatefile()` of the ASL file, with the partition and each queue's URL.
+/// `templatefile()` of the ASL file, with the partition, each queue's URL and each topic's ARN.
 fn definition(model: &Model) -> Expr {
     let mut template_vars = vec![("partition".into(), raw("local.partition"))];
     template_vars.extend(
@@ -169,6 +169,12 @@ fn definition(model: &Model) -> Expr {
             .iter()
             .map(|q| (queue_url_var(&q.key).into(), address::queue(&q.key).attr("url"))),
     );
+    template_vars.extend(model.topics.iter().map(|t| {
+        (
+            channel_var(&Channel::Topic(t.key.clone())).into(),
+            address::topic(&t.key).attr("arn"),
+        )
+    }));
     Expr::Call(
         "templatefile".into(),
         vec![
