@@ -16,7 +16,7 @@ use super::{GeneratedFile, asl, generated_header};
 use crate::duration::format_seconds;
 use crate::limits;
 use crate::model::{
-    BUSINESS_FAILURES_METRIC, CatchTarget, CustomerKey, DEAD_LETTERED_ERROR, DEAD_LETTERS_UNSETTLED_METRIC, Encryption,
+    BUSINESS_FAILURES_METRIC, CatchTarget, Channel, CustomerKey, DEAD_LETTERED_ERROR, DEAD_LETTERS_UNSETTLED_METRIC, Encryption,
     FAULTS_EXPRESSION, FunctionId, INVALID_TOKENS_METRIC, Invoker, LogLevel, MAX_EVENT_NESTING, MESSAGE_CONTEXT, Model,
     UNMATCHABLE_ERROR_CHARS, input,
 };
@@ -37,6 +37,64 @@ struct QueueRow {
     key_input: Option<String>,
     /// The dead-letter Lambda reads its dead-letter queue and fails each message's task.
     dlq_fails_execution: bool,
+}
+
+/// An SNS topic, as the README lists it.
+#[derive(Serialize)]
+struct TopicRow {
+    key: String,
+    name: String,
+    /// The steps that publish to it.
+    steps: Vec<String>,
+    encryption: &'static str,
+    key_input: Option<String>,
+    fifo: bool,
+    subscriptions: Vec<SubscriptionRow>,
+    dlq_name: Option<String>,
+}
+
+/// A subscription a topic declares.
+#[derive(Serialize)]
+struct SubscriptionRow {
+    protocol: &'static str,
+    endpoint: String,
+    /// Raw message delivery: the subscriber gets the task message itself.
+    raw: bool,
+}
+
+/// The topics, for the README.
+fn topic_rows(model: &Model) -> Vec<TopicRow> {
+    model
+        .topics
+        .iter()
+        .map(|t| TopicRow {
+            key: t.key.clone(),
+            name: t.name.with(&model.name),
+            steps: model
+                .steps
+                .iter()
+                .filter(|s| s.channel == Channel::Topic(t.key.clone()))
+                .map(|s| s.name.clone())
+                .collect(),
+            encryption: match t.encryption {
+                Encryption::ServiceManaged => "SSE with SNS's AWS managed key (`alias/aws/sns`)",
+                Encryption::ModuleKey => "SSE-KMS (module key)",
+                Encryption::KeyArn(_) | Encryption::KeyAlias(_) => "SSE-KMS (your key)",
+            },
+            key_input: t.key_input(),
+            fifo: t.fifo,
+            subscriptions: t
+                .subscriptions
+                .iter()
+                .map(|s| SubscriptionRow {
+                    protocol: s.protocol.as_str(),
+                    endpoint: s.endpoint.clone(),
+                    raw: s.protocol.raw_delivery(),
+                })
+                .collect(),
+            dlq_name: t.dead_letter.as_ref().map(|d| d.name.with(&model.name)),
+        })
+        .collect()
 }
 
 #[derive(Serialize)]
@@ -182,6 +240,8 @@ fn context(model: &Model, checkov_skips: &[CheckovSkip], declared: &[Declared], 
         },
         tracing => model.state_machine.tracing,
         queues => Value::from(Serde(queues)),
+        topics => Value::from(Serde(topic_rows(model))),
+        any_fifo_topic => model.topics.iter().any(|t| t.fifo),
         first_queue => first_queue.map(|q| q.key.clone()),
         any_fifo => model.queues.iter().any(|q| q.fifo),
         any_dlq => model.queues.iter().any(|q| q.dead_letter.is_some()),

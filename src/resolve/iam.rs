@@ -49,11 +49,15 @@ pub(super) fn module_key(
 /// and its log deliveries; deliver its logs (at every log level: see below) and its traces while tracing is on
 /// (the module's `tracing` input decides).
 pub(super) fn state_machine_role(sm: &StateMachine, queues: &[Queue]) -> Role {
-    let mut statements = vec![allow(
-        "SendToCallbackQueues",
-        &["sqs:SendMessage"],
-        queues.iter().map(|q| Resource::Queue(q.key.clone())).collect(),
-    )];
+    let mut statements = Vec::new();
+    // None when every step publishes to a topic or a bus: IAM refuses a statement without resources.
+    if !queues.is_empty() {
+        statements.push(allow(
+            "SendToCallbackQueues",
+            &["sqs:SendMessage"],
+            queues.iter().map(|q| Resource::Queue(q.key.clone())).collect(),
+        ));
+    }
     let keys = queue_keys(queues);
     if !keys.is_empty() {
         statements.push(Statement {

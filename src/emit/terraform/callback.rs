@@ -27,10 +27,14 @@ pub(super) fn file(header: &str, model: &Model) -> File {
             file.push_commented(why_counted(metric.id), function_log_metric_filter(function, metric));
         }
     }
-    file.push_commented(
-        "sfngen's guard rail, kept for every environment: a queue that hides a received message for less time than\nthe callback may run can hand it to a second worker while the first one's callback still runs.",
-        visibility_check(model),
-    );
+    // A module whose steps all publish to topics or buses has no queue to check (Terraform refuses a check
+    // without an assert).
+    if !model.queues.is_empty() {
+        file.push_commented(
+            "sfngen's guard rail, kept for every environment: a queue that hides a received message for less time than\nthe callback may run can hand it to a second worker while the first one's callback still runs.",
+            visibility_check(model),
+        );
+    }
     if let Some(reader) = model.dead_letter_function() {
         for (queue, settings) in model.dead_letter_readers() {
             file.push_commented(
