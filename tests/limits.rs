@@ -1,5 +1,6 @@
 //! The limits table, the way it will be judged: generated specs near every limit (names and keys at their longest
-//! and colliding, thousands of steps, a hundred-odd queues, step names that share 72 characters, a hundred Fail
+//! and colliding, thousands of steps, a hundred-odd queues, dozens of topics, buses with the longest event source,
+//! step names that share 72 characters, a hundred Fail
 //! catches on a step, retries at their most, tags by the fifty with keys differing in case, static fields near
 //! 256 KiB, alarms near their evaluation range). Whenever `sfngen check` says a spec is valid, every value the
 //! rendered module derives is measured here, from the rendered files themselves (names from the `.tf` text with
@@ -21,12 +22,18 @@ use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
 use serde_json::Value;
 use sfngen::iam_json::{self, ArnParts};
 use sfngen::limits::{self, Limit};
+use sfngen::model::{BusName, Channel};
 
 /// A generated spec near the limits.
 #[derive(Debug, Clone)]
 struct Near {
     name: String,
     queues: Vec<NearQueue>,
+    /// SNS topics: `(key, fifo, encryption)`.
+    topics: Vec<(String, bool, &'static str)>,
+    /// EventBridge buses: `(key, name, source)`, the name `default` or left out, the source at its longest or
+    /// left out.
+    buses: Vec<(String, Option<&'static str>, Option<String>)>,
     steps: Vec<NearStep>,
     tags: Vec<(String, String)>,
     /// `(period in minutes, evaluation_periods)`, when `[alarms]` is present.
@@ -46,6 +53,8 @@ struct NearStep {
     name: String,
     /// Index into [`Near::queues`].
     queue: usize,
+    /// Sends through this topic or bus (`topic`/`bus`, index into [`Near::topics`]/[`Near::buses`]) instead.
+    other_channel: Option<(&'static str, usize)>,
     /// Bytes of one static message field, when present.
     message_bytes: Option<usize>,
     /// `MaxAttempts` of each retrier.
@@ -101,6 +110,64 @@ fn queue() -> impl Strategy<Value = NearQueue> {
         })
 }
 
+/// A topic: `(key, fifo, encryption)`.
+fn near_topic() -> impl Strategy<Value = (String, bool, &'static str)> {
+    (
+        resource_name(),
+        any::<bool>(),
+        prop::sample::select(vec![
+            "sns",
+            "kms",
+            "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab",
+            "alias/shared",
+        ]),
+    )
+}
+
+/// A bus: `(key, name, source)`.
+fn near_bus() -> impl Strategy<Value = (String, Option<&'static str>, Option<String>)> {
+    (
+        resource_name(),
+        prop::option::of(Just("default")),
+        prop::option::of(prop_oneof![
+            Just("s".repeat(keys_max_source())),
+            "[a-z]{1,10}\\.[a-z]{1,10}"
+        ]),
+    )
+}
+
+/// Topics and buses beside the queues: mostly none, sometimes a few, now and then dozens of topics.
+#[allow(clippy::type_complexity)]
+fn topics_and_buses() -> impl Strategy<
+    Value = (
+        Vec<(String, bool, &'static str)>,
+        Vec<(String, Option<&'static str>, Option<String>)>,
+    ),
+> {
+    (
+        prop_oneof![3 => Just(0usize), 1 => 1usize..4, 1 => 20usize..40],
+        prop_oneof![3 => Just(0usize), 1 => 1usize..4],
+    )
+        .prop_flat_map(move |(topics, buses)| {
+            (
+                prop::collection::vec(near_topic(), topics),
+                prop::collection::vec(near_bus(), buses),
+            )
+        })
+        .prop_map(|(mut topics, mut buses)| {
+            let mut seen = BTreeSet::new();
+            topics.retain(|t| seen.insert(t.0.clone()));
+            let mut seen = BTreeSet::new();
+            buses.retain(|b| seen.insert(b.0.clone()));
+            (topics, buses)
+        })
+}
+
+/// The longest event source EventBridge takes.
+fn keys_max_source() -> usize {
+    sfngen::spec::keys::MAX_EVENT_SOURCE_CHARS
+}
+
 /// One step's settings; the spec picks the step (if any) that is near a limit.
 fn near() -> impl Strategy<Value = Near> {
     let queue_count = prop_oneof![6 => 1usize..4, 2 => 20usize..60, 1 => 100usize..140];
@@ -132,44 +199,63 @@ fn near() -> impl Strategy<Value = Near> {
         prop::bool::weighted(0.15),
         "[A-Za-zé]{72}",
         extreme,
+        topics_and_buses(),
     )
-        .prop_flat_map(|(name, mut queues, steps, tags, alarms, collide, shared, extreme)| {
-            // Sometimes a key that takes another queue's dead-letter name.
-            if collide {
-                let twin = NearQueue {
-                    key: format!("{}-dlq", &queues[0].key[..queues[0].key.len().min(28)]),
-                    ..queues[0].clone()
+        .prop_flat_map(
+            |(name, mut queues, steps, tags, alarms, collide, shared, extreme, (topics, buses))| {
+                // Sometimes a key that takes another queue's dead-letter name.
+                if collide {
+                    let twin = NearQueue {
+                        key: format!("{}-dlq", &queues[0].key[..queues[0].key.len().min(28)]),
+                        ..queues[0].clone()
+                    };
+                    queues.push(twin);
+                }
+                let mut seen = BTreeSet::new();
+                queues.retain(|q| seen.insert(q.key.clone()));
+                let queue_count = queues.len();
+                let step = move |index: usize| {
+                    (
+                        step_name(index, shared.clone()),
+                        0..queue_count,
+                        0usize..3,
+                        prop::bool::weighted(0.1),
+                    )
+                        .prop_map(|(name, queue, fails, retried)| NearStep {
+                            name,
+                            queue,
+                            other_channel: None,
+                            message_bytes: None,
+                            retries: if retried { vec![3] } else { vec![] },
+                            fails,
+                        })
                 };
-                queues.push(twin);
-            }
-            let mut seen = BTreeSet::new();
-            queues.retain(|q| seen.insert(q.key.clone()));
-            let queue_count = queues.len();
-            let step = move |index: usize| {
+                // Every queue, topic and bus is used by a step.
+                let channels = queue_count + topics.len() + buses.len();
+                let steps: Vec<_> = (0..steps.max(channels)).map(step).collect();
                 (
-                    step_name(index, shared.clone()),
-                    0..queue_count,
-                    0usize..3,
-                    prop::bool::weighted(0.1),
+                    Just(name),
+                    Just(queues),
+                    Just((topics, buses)),
+                    steps,
+                    Just(tags),
+                    Just(alarms),
+                    Just(extreme),
                 )
-                    .prop_map(|(name, queue, fails, retried)| NearStep {
-                        name,
-                        queue,
-                        message_bytes: None,
-                        retries: if retried { vec![3] } else { vec![] },
-                        fails,
-                    })
-            };
-            // Every queue is used by a step.
-            let steps: Vec<_> = (0..steps.max(queue_count)).map(step).collect();
-            (Just(name), Just(queues), steps, Just(tags), Just(alarms), Just(extreme))
-        })
+            },
+        )
         .prop_map(
-            |(name, queues, mut steps, tags, alarms, (message_bytes, fails, retries))| {
-                // Every queue is used by a step: the first steps take them in turn.
+            |(name, queues, (topics, buses), mut steps, tags, alarms, (message_bytes, fails, retries))| {
+                // Every queue, topic and bus is used by a step: the first steps take them in turn.
+                let others: Vec<(&'static str, usize)> = (0..topics.len())
+                    .map(|i| ("topic", i))
+                    .chain((0..buses.len()).map(|i| ("bus", i)))
+                    .collect();
                 for (index, step) in steps.iter_mut().enumerate() {
                     if index < queues.len() {
                         step.queue = index;
+                    } else if let Some(other) = others.get(index - queues.len()) {
+                        step.other_channel = Some(*other);
                     }
                 }
                 let last = steps.len() - 1;
@@ -186,6 +272,8 @@ fn near() -> impl Strategy<Value = Near> {
                 Near {
                     name,
                     queues,
+                    topics,
+                    buses,
                     steps,
                     tags,
                     alarms,
@@ -217,10 +305,14 @@ fn to_toml(near: &Near) -> String {
         ));
     }
     for step in &near.steps {
+        let channel = match step.other_channel {
+            None => format!("queue = \"{}\"", near.queues[step.queue].key),
+            Some(("topic", index)) => format!("topic = \"{}\"", near.topics[index].0),
+            Some((_, index)) => format!("bus = \"{}\"", near.buses[index].0),
+        };
         text.push_str(&format!(
-            "[[steps]]\nname = {}\nqueue = \"{}\"\ntimeout = \"1h\"\n",
+            "[[steps]]\nname = {}\n{channel}\ntimeout = \"1h\"\n",
             toml_string(&step.name),
-            near.queues[step.queue].key
         ));
         if let Some(bytes) = step.message_bytes {
             text.push_str(&format!("message = {{ blob = \"{}\" }}\n", "b".repeat(bytes)));
@@ -242,6 +334,21 @@ fn to_toml(near: &Near) -> String {
             "[queues.{}]\nfifo = {}\nencryption = \"{}\"\n{}\n",
             queue.key, queue.fifo, queue.encryption, queue.dead_letter
         ));
+    }
+    for (key, fifo, encryption) in &near.topics {
+        text.push_str(&format!(
+            "[topics.{key}]\nfifo = {fifo}\nencryption = \"{encryption}\"\n\n"
+        ));
+    }
+    for (key, name, source) in &near.buses {
+        text.push_str(&format!("[buses.{key}]\n"));
+        if let Some(name) = name {
+            text.push_str(&format!("name = \"{name}\"\n"));
+        }
+        if let Some(source) = source {
+            text.push_str(&format!("source = {}\n", toml_string(source)));
+        }
+        text.push('\n');
     }
     text
 }
@@ -278,6 +385,8 @@ impl Measured {
 fn name_attribute(resource_type: &str) -> Option<(&'static str, &'static Limit)> {
     Some(match resource_type {
         "aws_sqs_queue" => ("name", &limits::SQS_QUEUE_NAME),
+        "aws_sns_topic" => ("name", &limits::SNS_TOPIC_NAME),
+        "aws_cloudwatch_event_bus" => ("name", &limits::EVENT_BUS_NAME),
         "aws_iam_role" => ("name", &limits::IAM_ROLE_NAME),
         "aws_iam_role_policy" | "aws_iam_policy" => ("name", &limits::IAM_POLICY_NAME),
         "aws_lambda_function" => ("function_name", &limits::LAMBDA_FUNCTION_NAME),
@@ -573,13 +682,29 @@ fn measure(model: &sfngen::model::Model, warnings: &[sfngen::diagnostic::Diagnos
         "sfngen".len().max(worst.len()) as u64,
     );
 
-    // The definition after templatefile(), with the longest queue URLs.
+    // The definition after templatefile(), with the longest queue URLs, topic and bus ARNs.
     let asl = text(sfngen::emit::ASL_FILE);
     let mut vars = HashMap::from([("partition".to_string(), limits::WORST_PARTITION.to_string())]);
     for queue in &model.queues {
         vars.insert(
             sfngen::emit::queue_url_var(&queue.key),
             limits::worst_queue_url(&queue.name.with(&worst)),
+        );
+    }
+    for topic in &model.topics {
+        vars.insert(
+            sfngen::emit::channel_var(&Channel::Topic(topic.key.clone())),
+            limits::worst_topic_arn(&topic.name.with(&worst)),
+        );
+    }
+    for bus in &model.buses {
+        let name = match &bus.bus {
+            BusName::Existing(name) => name.clone(),
+            BusName::Custom(name) => name.with(&worst),
+        };
+        vars.insert(
+            sfngen::emit::channel_var(&Channel::Bus(bus.key.clone())),
+            limits::worst_bus_arn(&name),
         );
     }
     let definition = templatefile(&asl, &vars);
@@ -597,7 +722,14 @@ fn measure(model: &sfngen::model::Model, warnings: &[sfngen::diagnostic::Diagnos
         };
         // The task's parameters as Step Functions evaluates them, with no input and the longest token.
         let mut evaluated = parameters.as_object().unwrap().clone();
-        let body = evaluated["MessageBody"].as_object_mut().unwrap();
+        // The message: an SQS body, an SNS message, an event's detail.
+        let body = if evaluated.contains_key("MessageBody") {
+            evaluated["MessageBody"].as_object_mut().unwrap()
+        } else if evaluated.contains_key("Message") {
+            evaluated["Message"].as_object_mut().unwrap()
+        } else {
+            evaluated["Entries"][0]["Detail"].as_object_mut().unwrap()
+        };
         body.remove("input.$");
         body.remove("token.$");
         body.insert("input".into(), Value::Null);
@@ -610,7 +742,7 @@ fn measure(model: &sfngen::model::Model, warnings: &[sfngen::diagnostic::Diagnos
                 group, "States.Hash($$.Execution.Id, 'SHA-256')",
                 "a group id sfngen cannot bound"
             );
-            // SHA-256 in hex: 64 of [0-9a-f], characters SQS takes.
+            // SHA-256 in hex: 64 of [0-9a-f], characters SQS and SNS take.
             m.add(&limits::SQS_MESSAGE_GROUP_ID, format!("{name}: SHA-256 in hex"), 64);
             evaluated.insert("MessageGroupId".into(), Value::String("0".repeat(64)));
         }

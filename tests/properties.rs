@@ -11,6 +11,7 @@ use std::collections::BTreeMap;
 
 use proptest::prelude::*;
 use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
+use sfngen::model::Channel;
 
 /// A generated spec, written to TOML in a chosen table order.
 #[derive(Debug, Clone)]
@@ -18,6 +19,10 @@ struct GenSpec {
     name: String,
     steps: Vec<GenStep>,
     queues: Vec<GenQueue>,
+    /// `[topics.KEY]`: `(key, fifo)`.
+    topics: GenTopics,
+    /// `[buses.KEY]`: `(key, source, detail_type)`, texts that look like template syntax.
+    buses: GenBuses,
     tags: Vec<GenTag>,
     log_level: &'static str,
     tracing: bool,
@@ -31,6 +36,9 @@ struct GenStep {
     name: String,
     /// Index into [`GenSpec::queues`].
     queue: usize,
+    /// Sends through this topic or bus (`topic`/`bus`, an index into [`GenSpec::topics`]/[`GenSpec::buses`])
+    /// instead of its queue.
+    other_channel: Option<(&'static str, usize)>,
     timeout_seconds: Option<u64>,
     heartbeat_seconds: Option<u64>,
     /// `message = { KEY = VALUE }`, keys unique.
@@ -58,6 +66,11 @@ struct GenQueue {
     /// `dead_letter = { max_receives = N }`; `None`: `dead_letter = false`.
     max_receives: Option<u32>,
 }
+
+/// `[topics.*]`: `(key, fifo)` each.
+type GenTopics = Vec<(String, bool)>;
+/// `[buses.*]`: `(key, source, detail_type)` each.
+type GenBuses = Vec<(String, String, String)>;
 
 /// One `[tags]` entry.
 #[derive(Debug, Clone)]
@@ -116,6 +129,7 @@ fn step() -> impl Strategy<Value = GenStep> {
         .prop_map(|(queue, timeout, beat, message, retry_errors, fail)| GenStep {
             name: String::new(),
             queue,
+            other_channel: None,
             timeout_seconds: timeout,
             heartbeat_seconds: timeout.filter(|_| beat).map(|t| t / 2),
             message: unique_keys(message),
@@ -143,16 +157,24 @@ fn spec() -> impl Strategy<Value = GenSpec> {
         any::<bool>(),
         prop::sample::select(vec!["arm64", "x86_64"]),
         prop::collection::vec(queue_options(), 4),
+        other_channels(),
     )
         .prop_map(
-            |(name, keys, steps, tags, log_level, tracing, alarms, architecture, queue_options)| {
+            |(name, keys, steps, tags, log_level, tracing, alarms, architecture, queue_options, (topics, buses))| {
                 let keys: Vec<String> = keys.into_iter().collect();
+                let others: Vec<(&'static str, usize)> = (0..topics.len())
+                    .map(|i| ("topic", i))
+                    .chain((0..buses.len()).map(|i| ("bus", i)))
+                    .collect();
+                // The last steps take the topics and buses in turn, the others a queue.
+                let first_other = steps.len().saturating_sub(others.len());
                 let steps = steps
                     .into_iter()
                     .enumerate()
                     .map(|(i, step)| GenStep {
                         name: format!("Step {i}"),
                         queue: step.queue % keys.len(),
+                        other_channel: i.checked_sub(first_other).and_then(|o| others.get(o).copied()),
                         ..step
                     })
                     .collect();
@@ -171,6 +193,8 @@ fn spec() -> impl Strategy<Value = GenSpec> {
                     name,
                     steps,
                     queues,
+                    topics,
+                    buses,
                     tags: tags.into_iter().map(|(key, value)| GenTag { key, value }).collect(),
                     log_level,
                     tracing,
@@ -179,8 +203,27 @@ fn spec() -> impl Strategy<Value = GenSpec> {
                 }
             },
         )
-        .prop_filter("every queue is used", |s| {
-            (0..s.queues.len()).all(|q| s.steps.iter().any(|step| step.queue == q))
+        .prop_filter("every queue, topic and bus is used", |s| {
+            let on_queue = |step: &&GenStep| step.other_channel.is_none();
+            (0..s.queues.len()).all(|q| s.steps.iter().filter(on_queue).any(|step| step.queue == q))
+                && s.topics.len() + s.buses.len() <= s.steps.len()
+        })
+}
+
+/// Topics and buses beside the queues: none in half the specs; a bus's source and detail type are texts that look
+/// like template syntax (the ASL writes them as they are).
+fn other_channels() -> impl Strategy<Value = (GenTopics, GenBuses)> {
+    let source = template_text().prop_map(|t| format!("com.example.{t}"));
+    let detail_type = template_text().prop_map(|t| format!("Task {t}"));
+    (
+        prop::collection::btree_map(name(), any::<bool>(), 0..3),
+        prop::collection::btree_map(name(), (source, detail_type), 0..3),
+    )
+        .prop_map(|(topics, buses)| {
+            (
+                topics.into_iter().collect(),
+                buses.into_iter().map(|(key, (s, d))| (key, s, d)).collect(),
+            )
         })
 }
 
@@ -199,11 +242,13 @@ fn toml_strings(texts: &[String]) -> String {
     format!("[{}]", items.join(", "))
 }
 
-fn step_toml(step: &GenStep, queues: &[GenQueue]) -> String {
-    let mut text = format!(
-        "[[steps]]\nname = \"{}\"\nqueue = \"{}\"\n",
-        step.name, queues[step.queue].key
-    );
+fn step_toml(step: &GenStep, s: &GenSpec) -> String {
+    let channel = match step.other_channel {
+        None => format!("queue = \"{}\"", s.queues[step.queue].key),
+        Some(("topic", index)) => format!("topic = \"{}\"", s.topics[index].0),
+        Some((_, index)) => format!("bus = \"{}\"", s.buses[index].0),
+    };
+    let mut text = format!("[[steps]]\nname = \"{}\"\n{channel}\n", step.name);
     if let Some(t) = step.timeout_seconds {
         text.push_str(&format!("timeout = \"{t}s\"\n"));
     }
@@ -270,10 +315,22 @@ fn to_toml(s: &GenSpec, reverse: bool) -> String {
         sections.push("[alarms]\nperiod = \"1m\"\n".into());
     }
     let mut queues: Vec<String> = s.queues.iter().map(queue_toml).collect();
+    queues.extend(
+        s.topics
+            .iter()
+            .map(|(key, fifo)| format!("[topics.{key}]\nfifo = {fifo}\n")),
+    );
+    queues.extend(s.buses.iter().map(|(key, source, detail_type)| {
+        format!(
+            "[buses.{key}]\nsource = {}\ndetail_type = {}\n",
+            toml_string(source),
+            toml_string(detail_type)
+        )
+    }));
     if reverse {
         queues.reverse();
     }
-    let steps: String = s.steps.iter().map(|step| step_toml(step, &s.queues)).collect();
+    let steps: String = s.steps.iter().map(|step| step_toml(step, s)).collect();
     // Top-level keys must precede tables; the order of the tables themselves is free.
     let (head, mut tables) = (sections.remove(0), sections);
     tables.extend(queues);
@@ -319,10 +376,14 @@ fn templatefile(text: &str, vars: &BTreeMap<String, String>) -> Result<String, S
 /// The variables the module passes to `templatefile()`, with the values `terraform console` gets.
 fn template_vars(s: &GenSpec) -> BTreeMap<String, String> {
     let mut vars = BTreeMap::from([("partition".to_string(), "aws".to_string())]);
-    for queue in &s.queues {
-        let var = sfngen::emit::queue_url_var(&queue.key);
-        let url = common::terraform::queue_url(&var["queue_url_".len()..]);
-        vars.insert(var, url);
+    let channels = s.queues.iter().map(|q| Channel::Queue(q.key.clone()));
+    let channels = channels
+        .chain(s.topics.iter().map(|(key, _)| Channel::Topic(key.clone())))
+        .chain(s.buses.iter().map(|(key, _, _)| Channel::Bus(key.clone())));
+    for channel in channels {
+        let var = sfngen::emit::channel_var(&channel);
+        let value = common::terraform::channel_value(&var).expect("a channel's variable");
+        vars.insert(var, value);
     }
     vars
 }

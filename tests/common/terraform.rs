@@ -13,10 +13,24 @@ pub fn queue_url(var_suffix: &str) -> String {
     format!("{QUEUE_URL_PREFIX}{var_suffix}")
 }
 
+/// The value a channel's `templatefile()` variable gets in [`evaluate_definition`], from the variable's name: a
+/// queue's URL (`queue_url_KEY`), a topic's ARN (`topic_arn_KEY`), a bus's ARN (`bus_arn_KEY`). `None` for any
+/// other variable.
+pub fn channel_value(var: &str) -> Option<String> {
+    if let Some(suffix) = var.strip_prefix("queue_url_") {
+        Some(queue_url(suffix))
+    } else if let Some(suffix) = var.strip_prefix("topic_arn_") {
+        Some(format!("arn:aws:sns:us-east-1:123456789012:{suffix}"))
+    } else {
+        var.strip_prefix("bus_arn_")
+            .map(|suffix| format!("arn:aws:events:us-east-1:123456789012:event-bus/{suffix}"))
+    }
+}
+
 /// The definition AWS would receive, with the values [`evaluate_definition`] uses.
 pub fn deployed_definition(model: &sfngen::model::Model) -> serde_json::Value {
     sfngen::emit::asl::deployed_definition(model, "aws", &|var| {
-        queue_url(var.strip_prefix("queue_url_").unwrap_or(var))
+        channel_value(var).unwrap_or_else(|| panic!("{var} is no channel's variable"))
     })
 }
 
@@ -54,8 +68,7 @@ fn with_concrete_values(call: Expression) -> Expression {
         let key = key.to_string();
         *value = Expression::String(match key.as_str() {
             "partition" => "aws".into(),
-            queue if queue.starts_with("queue_url_") => queue_url(&queue["queue_url_".len()..]),
-            other => panic!("unexpected template variable {other}"),
+            other => channel_value(other).unwrap_or_else(|| panic!("unexpected template variable {other}")),
         });
     }
     Expression::FuncCall(call)
