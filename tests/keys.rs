@@ -38,6 +38,7 @@ bus = "events"
 [queues.main]
 
 [topics.notices]
+subscriptions = [{ endpoint = "arn:aws:sqs:us-east-1:123456789012:notices" }]
 
 [buses.events]
 

@@ -409,7 +409,11 @@ fn mocks(header: &str, model: &Model) -> File {
         ],
     ));
     if !model.topics.is_empty() {
-        file.push(defaults("mock_resource", "aws_sns_topic", vec![("arn", arn("sns", "mocked"))]));
+        file.push(defaults(
+            "mock_resource",
+            "aws_sns_topic",
+            vec![("arn", arn("sns", "mocked"))],
+        ));
     }
     file.push(defaults(
         "mock_resource",
@@ -473,7 +477,12 @@ fn alias_overrides(model: &Model) -> Vec<Block> {
     if matches!(model.state_machine.encryption, Some(CustomerKey::Alias(_))) {
         lookups.push(address::state_machine_key_alias_lookup());
     }
-    lookups.extend(model.alias_topics().iter().map(|t| address::topic_key_alias_lookup(&t.key)));
+    lookups.extend(
+        model
+            .alias_topics()
+            .iter()
+            .map(|t| address::topic_key_alias_lookup(&t.key)),
+    );
     lookups
         .iter()
         .map(|lookup| {
@@ -501,7 +510,11 @@ fn named_resources(model: &Model) -> Vec<(String, &'static str, &AwsName)> {
     for topic in &model.topics {
         named.push((address::topic(&topic.key).to_string(), "name", &topic.name));
         if let Some(dlq) = &topic.dead_letter {
-            named.push((address::topic_dead_letter_queue(&topic.key).to_string(), "name", &dlq.name));
+            named.push((
+                address::topic_dead_letter_queue(&topic.key).to_string(),
+                "name",
+                &dlq.name,
+            ));
         }
     }
     for function in &model.functions {

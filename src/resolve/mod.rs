@@ -49,7 +49,13 @@ pub fn resolve(spec: &Spec, source_file: &str) -> Result<Model, Vec<Diagnostic>>
     let alarms = spec.alarms.as_ref().map(|a| c.alarms(a));
     let logs_use_module_key = c.choice(&keys::LOG_ENCRYPTION, "logs", spec.log_encryption.as_ref()) == "kms";
     c.finish()?;
-    let module_key = iam::module_key(&queues, &topics, logs_use_module_key, &mut state_machine, &mut functions);
+    let module_key = iam::module_key(
+        &queues,
+        &topics,
+        logs_use_module_key,
+        &mut state_machine,
+        &mut functions,
+    );
     let mut roles = vec![iam::state_machine_role(&state_machine, &queues)];
     roles.extend(
         functions

@@ -76,14 +76,23 @@ impl Checker {
     fn subscription(&mut self, path: &str, fifo: bool, spec: &SubscriptionSpec) -> Option<Subscription> {
         let protocol = self.protocol(path, spec.protocol.as_ref())?;
         let Some(endpoint) = spec.endpoint.as_ref() else {
-            self.missing(path, "endpoint", spec.span.clone(), &format!("endpoint = \"{}\"", protocol.example()));
+            self.missing(
+                path,
+                "endpoint",
+                spec.span.clone(),
+                &format!("endpoint = \"{}\"", protocol.example()),
+            );
             return None;
         };
         if let Some(problem) = endpoint_problem(protocol, &endpoint.value) {
             self.error(
                 &format!("{path}.endpoint"),
                 endpoint.span.clone(),
-                format!("{} is not {}: it {problem}", shown(&endpoint.value), protocol.endpoint_form()),
+                format!(
+                    "{} is not {}: it {problem}",
+                    shown(&endpoint.value),
+                    protocol.endpoint_form()
+                ),
                 format!("write {}, such as {:?}", protocol.endpoint_form(), protocol.example()),
             );
             return None;
@@ -92,7 +101,10 @@ impl Checker {
             self.error(
                 &format!("{path}.protocol"),
                 spec.protocol.as_ref().map_or(spec.span.clone(), |p| p.span.clone()),
-                format!("a FIFO topic delivers to SQS queues only, not with {:?}", protocol.as_str()),
+                format!(
+                    "a FIFO topic delivers to SQS queues only, not with {:?}",
+                    protocol.as_str()
+                ),
                 "subscribe an SQS queue (its worker can hand the task on), or make the topic standard (fifo = false)"
                     .into(),
             );
@@ -102,7 +114,10 @@ impl Checker {
             self.error(
                 &format!("{path}.endpoint"),
                 endpoint.span.clone(),
-                format!("{} is a FIFO queue, and SNS subscribes FIFO queues to FIFO topics only", shown(&endpoint.value)),
+                format!(
+                    "{} is a FIFO queue, and SNS subscribes FIFO queues to FIFO topics only",
+                    shown(&endpoint.value)
+                ),
                 "make the topic FIFO (fifo = true), or subscribe a standard queue".into(),
             );
             return None;
@@ -196,8 +211,11 @@ fn endpoint_problem(protocol: Protocol, endpoint: &str) -> Option<String> {
                     && n.len() <= MAX_FUNCTION_NAME_CHARS
                     && n.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
             });
-            let qualifier_ok = qualifier
-                .is_none_or(|q| !q.is_empty() && q.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '$'));
+            let qualifier_ok = qualifier.is_none_or(|q| {
+                !q.is_empty()
+                    && q.chars()
+                        .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '$')
+            });
             (kind == Some("function") && name_ok && qualifier_ok && parts.next().is_none())
                 .then_some(())
                 .ok_or_else(|| "names no Lambda function (function:NAME, or function:NAME:ALIAS)".to_string())
@@ -224,9 +242,15 @@ fn arn_problem(arn: &str, service: &str, resource: impl Fn(&str) -> Result<(), S
         return Some(format!("is no ARN (arn:PARTITION:{service}:REGION:ACCOUNT:...)"));
     };
     if *prefix != "arn" || !partition.starts_with("aws") || *named != service {
-        return Some(format!("is no {service} ARN (arn:PARTITION:{service}:REGION:ACCOUNT:...)"));
+        return Some(format!(
+            "is no {service} ARN (arn:PARTITION:{service}:REGION:ACCOUNT:...)"
+        ));
     }
-    if region.is_empty() || !region.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-') {
+    if region.is_empty()
+        || !region
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+    {
         return Some(format!("names no region ({region:?})"));
     }
     if account.len() != 12 || !account.bytes().all(|b| b.is_ascii_digit()) {
@@ -281,7 +305,9 @@ fn read_dead_letters(topics: &[Topic]) -> Vec<Statement> {
     let mut statements = vec![allow(
         "ReadTopicDeadLetters",
         &["sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ReceiveMessage"],
-        read.iter().map(|t| Resource::TopicDeadLetterQueue(t.key.clone())).collect(),
+        read.iter()
+            .map(|t| Resource::TopicDeadLetterQueue(t.key.clone()))
+            .collect(),
     )];
     let keys = topic_keys(read.iter().copied());
     if !keys.is_empty() {
@@ -335,18 +361,52 @@ mod tests {
         };
         ok(Protocol::Sqs, "arn:aws:sqs:us-east-1:123456789012:jobs");
         ok(Protocol::Sqs, "arn:aws-cn:sqs:cn-north-1:123456789012:jobs.fifo");
-        ok(Protocol::Sqs, &format!("arn:aws:sqs:us-east-1:123456789012:{}", "q".repeat(80)));
-        bad(Protocol::Sqs, &format!("arn:aws:sqs:us-east-1:123456789012:{}", "q".repeat(81)), "names no SQS queue");
-        bad(Protocol::Sqs, "arn:aws:sqs:us-east-1:123456789012:", "names no SQS queue");
-        bad(Protocol::Sqs, "arn:aws:sns:us-east-1:123456789012:jobs", "is no sqs ARN");
+        ok(
+            Protocol::Sqs,
+            &format!("arn:aws:sqs:us-east-1:123456789012:{}", "q".repeat(80)),
+        );
+        bad(
+            Protocol::Sqs,
+            &format!("arn:aws:sqs:us-east-1:123456789012:{}", "q".repeat(81)),
+            "names no SQS queue",
+        );
+        bad(
+            Protocol::Sqs,
+            "arn:aws:sqs:us-east-1:123456789012:",
+            "names no SQS queue",
+        );
+        bad(
+            Protocol::Sqs,
+            "arn:aws:sns:us-east-1:123456789012:jobs",
+            "is no sqs ARN",
+        );
         bad(Protocol::Sqs, "arn:aws:sqs:us-east-1:12345:jobs", "names no account");
-        bad(Protocol::Sqs, "https://sqs.us-east-1.amazonaws.com/123456789012/jobs", "is no ARN");
+        bad(
+            Protocol::Sqs,
+            "https://sqs.us-east-1.amazonaws.com/123456789012/jobs",
+            "is no ARN",
+        );
         ok(Protocol::Lambda, "arn:aws:lambda:us-east-1:123456789012:function:work");
-        ok(Protocol::Lambda, "arn:aws:lambda:us-east-1:123456789012:function:work:live");
-        bad(Protocol::Lambda, "arn:aws:lambda:us-east-1:123456789012:layer:work", "names no Lambda function");
-        bad(Protocol::Lambda, "arn:aws:lambda:us-east-1:123456789012:function:a:b:c", "names no Lambda function");
+        ok(
+            Protocol::Lambda,
+            "arn:aws:lambda:us-east-1:123456789012:function:work:live",
+        );
+        bad(
+            Protocol::Lambda,
+            "arn:aws:lambda:us-east-1:123456789012:layer:work",
+            "names no Lambda function",
+        );
+        bad(
+            Protocol::Lambda,
+            "arn:aws:lambda:us-east-1:123456789012:function:a:b:c",
+            "names no Lambda function",
+        );
         ok(Protocol::Https, "https://partner.example.com/tasks");
-        bad(Protocol::Https, "http://partner.example.com/tasks", "does not start with https://");
+        bad(
+            Protocol::Https,
+            "http://partner.example.com/tasks",
+            "does not start with https://",
+        );
         bad(Protocol::Https, "https://", "names no host");
         ok(Protocol::Http, "http://10.0.0.1:8080/tasks");
         ok(Protocol::Email, "ops@example.com");

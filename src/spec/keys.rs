@@ -502,7 +502,10 @@ pub const SUBSCRIPTION_PROTOCOL: Key<Choice> = Key {
             ("https", "an HTTPS endpoint, which confirms the subscription"),
             ("http", "an HTTP endpoint, which confirms the subscription"),
             ("email", "an email address, confirmed by its owner"),
-            ("email-json", "an email address (the notification as JSON), confirmed by its owner"),
+            (
+                "email-json",
+                "an email address (the notification as JSON), confirmed by its owner",
+            ),
         ],
         default: "sqs",
         noun: "subscription protocol",

@@ -77,7 +77,10 @@ pub fn render(model: &Model) -> Rendered {
     ];
     if !model.topics.is_empty() {
         // Beside queues.tf: the other channel of tasks.
-        let at = files.iter().position(|(path, _)| *path == "queues.tf").map_or(files.len(), |i| i + 1);
+        let at = files
+            .iter()
+            .position(|(path, _)| *path == "queues.tf")
+            .map_or(files.len(), |i| i + 1);
         files.insert(at, ("topics.tf", topics::file(&header, model)));
     }
     if let Some(key) = &model.module_key {

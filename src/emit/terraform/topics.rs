@@ -40,7 +40,10 @@ pub(super) fn file(header: &str, model: &Model) -> File {
             topic_policy(topic),
         );
         for subscription in &topic.subscriptions {
-            file.push_commented(&subscription_comment(subscription), subscription_block(topic, subscription));
+            file.push_commented(
+                &subscription_comment(subscription),
+                subscription_block(topic, subscription),
+            );
         }
         if let Some(dlq) = &topic.dead_letter {
             file.push_commented(
@@ -234,16 +237,19 @@ fn subscription_block(topic: &Topic, subscription: &Subscription) -> Block {
         block = block.attr("raw_message_delivery", boolean(true));
     }
     if topic.dead_letter.is_some() {
-        block = block.blank().comment("What SNS cannot deliver goes to the topic's dead-letter queue.").attr(
-            "redrive_policy",
-            Expr::Call(
-                "jsonencode".into(),
-                vec![Expr::Object(vec![(
-                    "deadLetterTargetArn".into(),
-                    address::topic_dead_letter_queue(&topic.key).attr("arn"),
-                )])],
-            ),
-        );
+        block = block
+            .blank()
+            .comment("What SNS cannot deliver goes to the topic's dead-letter queue.")
+            .attr(
+                "redrive_policy",
+                Expr::Call(
+                    "jsonencode".into(),
+                    vec![Expr::Object(vec![(
+                        "deadLetterTargetArn".into(),
+                        address::topic_dead_letter_queue(&topic.key).attr("arn"),
+                    )])],
+                ),
+            );
     }
     block
 }
@@ -281,7 +287,9 @@ fn dead_letter_queue(topic: &Topic, dlq: &TopicDeadLetter) -> Block {
             .attr("kms_master_key_id", address::module_key().attr("arn"))
             .attr("kms_data_key_reuse_period_seconds", number(300)),
         Encryption::KeyArn(_) | Encryption::KeyAlias(_) => block
-            .comment("The topic's key: its key policy must let sns.amazonaws.com use it (kms:GenerateDataKey, kms:Decrypt).")
+            .comment(
+                "The topic's key: its key policy must let sns.amazonaws.com use it (kms:GenerateDataKey, kms:Decrypt).",
+            )
             .attr("kms_master_key_id", var(&topic_key_input(topic)))
             .attr("kms_data_key_reuse_period_seconds", number(300)),
     };
