@@ -427,3 +427,151 @@ mod tests {
         }
     }
 }
+
+#[cfg(test)]
+mod spec_tests {
+    use crate::diagnostic::Diagnostic;
+    use crate::model::{Condition, Encryption, FunctionId, Model, Protocol, Resource, RoleId, ViaService};
+    use crate::spec::parse;
+
+    fn resolve(topic: &str) -> Result<Model, Vec<Diagnostic>> {
+        let src = format!("name = \"demo\"\n[[steps]]\nname = \"Ask\"\ntopic = \"asks\"\n[topics.asks]\n{topic}\n");
+        let (spec, diags) = parse(&src);
+        assert!(diags.is_empty(), "{diags:?}");
+        super::super::resolve(&spec, "sfngen.toml")
+    }
+
+    /// The one error of a topic table: its path and message.
+    fn error(topic: &str) -> (String, String) {
+        let diags = resolve(topic).expect_err(topic);
+        assert_eq!(diags.len(), 1, "{diags:#?}");
+        (diags[0].path.clone(), diags[0].message.clone())
+    }
+
+    const QUEUE: &str = "arn:aws:sqs:us-east-1:123456789012:asks";
+
+    #[test]
+    fn declared_subscriptions_and_the_dead_letter_queue_by_default() {
+        let m = resolve(&format!(
+            "subscriptions = [{{ endpoint = \"{QUEUE}\" }}, {{ protocol = \"email\", endpoint = \"ops@example.com\" }}]"
+        ))
+        .unwrap();
+        let topic = &m.topics[0];
+        let protocols: Vec<(Protocol, bool)> = topic
+            .subscriptions
+            .iter()
+            .map(|s| (s.protocol, s.protocol.raw_delivery()))
+            .collect();
+        assert_eq!(protocols, [(Protocol::Sqs, true), (Protocol::Email, false)]);
+        let dlq = topic.dead_letter.as_ref().unwrap();
+        assert_eq!(dlq.name.with(&m.name), "demo-asks-dlq");
+        assert_eq!(dlq.reader.visibility_timeout_seconds, 60);
+        // The dead-letter function reads it, though no queue has dead letters.
+        assert!(m.queues.is_empty());
+        assert!(m.dead_letter_function().is_some());
+        let read = m
+            .role(RoleId::DeadLetters)
+            .statements
+            .iter()
+            .find(|s| s.sid == "ReadTopicDeadLetters");
+        assert_eq!(read.unwrap().resources, [Resource::TopicDeadLetterQueue("asks".into())]);
+    }
+
+    #[test]
+    fn a_fifo_topic_has_a_fifo_dead_letter_queue_and_no_dead_letter_means_none() {
+        let m = resolve("fifo = true").unwrap();
+        assert_eq!(
+            m.topics[0].dead_letter.as_ref().unwrap().name.with("d"),
+            "d-asks-dlq.fifo"
+        );
+        let m = resolve("dead_letter = false").unwrap();
+        assert!(m.topics[0].dead_letter.is_none());
+        assert!(m.dead_letter_function().is_none(), "nothing to read");
+        assert_eq!(
+            m.functions.iter().map(|f| f.id).collect::<Vec<_>>(),
+            [FunctionId::Callback]
+        );
+    }
+
+    #[test]
+    fn the_state_machine_publishes_to_its_topics_with_their_keys_through_sns() {
+        let m = resolve("").unwrap();
+        let role = m.role(RoleId::StateMachine);
+        let publish = role.statements.iter().find(|s| s.sid == "PublishToTopics").unwrap();
+        assert_eq!(
+            (publish.actions.as_slice(), publish.resources.as_slice()),
+            (&["sns:Publish".to_string()][..], &[Resource::Topic("asks".into())][..])
+        );
+        // SNS's AWS managed key needs no grant; no queue statement without queues.
+        assert!(
+            role.statements
+                .iter()
+                .all(|s| s.sid != "EncryptTopicMessages" && s.sid != "SendToCallbackQueues")
+        );
+        let m = resolve("encryption = \"kms\"").unwrap();
+        assert_eq!(m.topics[0].encryption, Encryption::ModuleKey);
+        let encrypt = m
+            .role(RoleId::StateMachine)
+            .statements
+            .iter()
+            .find(|s| s.sid == "EncryptTopicMessages")
+            .unwrap();
+        assert_eq!(encrypt.resources, [Resource::ModuleKey]);
+        assert_eq!(encrypt.conditions, [Condition::ViaService(ViaService::Sns)]);
+        let key = m.module_key.as_ref().unwrap();
+        assert_eq!(key.topics, ["asks"]);
+        assert_eq!(key.topics_with_dead_letters(&m).len(), 1);
+        let m = resolve("encryption = \"alias/shared\"").unwrap();
+        assert_eq!(m.topics[0].key_input().as_deref(), Some("asks_topic_kms_key_alias"));
+        let encrypt = m
+            .role(RoleId::StateMachine)
+            .statements
+            .iter()
+            .find(|s| s.sid == "EncryptTopicMessages")
+            .unwrap();
+        assert_eq!(encrypt.resources, [Resource::TopicKey("asks".into())]);
+        assert!(m.module_key.is_none());
+    }
+
+    #[test]
+    fn each_subscription_mistake_is_one_error_at_its_key() {
+        let at = "topics.asks.subscriptions[0]";
+        let (path, message) = error("subscriptions = [{ protocol = \"sms\", endpoint = \"+15555550100\" }]");
+        assert_eq!(path, format!("{at}.protocol"));
+        assert!(message.contains("cannot take part in a callback"), "{message}");
+        let (path, message) = error(&format!(
+            "subscriptions = [{{ protocol = \"sqss\", endpoint = \"{QUEUE}\" }}]"
+        ));
+        assert_eq!(path, format!("{at}.protocol"));
+        assert!(message.contains("unknown subscription protocol \"sqss\""), "{message}");
+        let (path, _) = error("subscriptions = [{ protocol = \"sqs\" }]");
+        assert_eq!(path, format!("{at}.endpoint"));
+        let (path, message) =
+            error("subscriptions = [{ protocol = \"lambda\", endpoint = \"https://x.example.com\" }]");
+        assert_eq!(path, format!("{at}.endpoint"));
+        assert!(message.contains("is not a Lambda function ARN"), "{message}");
+        let (path, message) = error(&format!(
+            "fifo = true\nsubscriptions = [{{ protocol = \"https\", endpoint = \"https://x.example.com\" }}]"
+        ));
+        assert_eq!(path, format!("{at}.protocol"));
+        assert!(
+            message.contains("a FIFO topic delivers to SQS queues only"),
+            "{message}"
+        );
+        let (path, message) = error(&format!("subscriptions = [{{ endpoint = \"{QUEUE}.fifo\" }}]"));
+        assert_eq!(path, format!("{at}.endpoint"));
+        assert!(message.contains("FIFO topics only"), "{message}");
+        let (path, message) = error(&format!(
+            "subscriptions = [{{ endpoint = \"{QUEUE}\" }}, {{ endpoint = \"{QUEUE}\" }}]"
+        ));
+        assert_eq!(path, "topics.asks.subscriptions[1].endpoint");
+        assert!(message.contains("declared twice"), "{message}");
+        // A FIFO topic delivers to a standard queue as well as a FIFO one.
+        assert!(
+            resolve(&format!(
+                "fifo = true\nsubscriptions = [{{ endpoint = \"{QUEUE}\" }}, {{ endpoint = \"{QUEUE}.fifo\" }}]"
+            ))
+            .is_ok()
+        );
+    }
+}
