@@ -85,6 +85,9 @@ const KEY_ALIAS: &[&str] = &["aws_kms_alias"];
 const ALARMS: &[&str] = &["aws_cloudwatch_metric_alarm"];
 const DASHBOARD: &[&str] = &["aws_cloudwatch_dashboard"];
 const ACCOUNT: &[&str] = &["aws_caller_identity"];
+const TOPICS: &[&str] = &["aws_sns_topic"];
+const TOPIC_ATTRIBUTES: &[&str] = &["aws_sns_topic", "aws_sns_topic_policy"];
+const SUBSCRIPTIONS: &[&str] = &["aws_sns_topic_subscription"];
 
 /// Every action a deployer may need, by the types that need it.
 pub const PERMISSIONS: &[Permission] = &[
@@ -269,6 +272,26 @@ pub const PERMISSIONS: &[Permission] = &[
     call("cloudwatch:PutDashboard", &[Apply], DASHBOARD),
     call("cloudwatch:GetDashboard", &[Plan, Apply], DASHBOARD),
     call("cloudwatch:DeleteDashboards", &[Destroy], DASHBOARD),
+    call("sns:CreateTopic", &[Apply], TOPICS),
+    call("sns:GetTopicAttributes", &[Plan, Apply, Destroy], TOPIC_ATTRIBUTES),
+    call("sns:SetTopicAttributes", &[Apply, Destroy], TOPIC_ATTRIBUTES),
+    call("sns:ListTagsForResource", &[Plan], TOPICS),
+    Permission {
+        action: "sns:TagResource",
+        phases: &[Apply],
+        kinds: TOPICS,
+        unrecorded: Some("no call of its own on create: SNS checks it when CreateTopic carries tags; a tags change calls it"),
+    },
+    on_change("sns:UntagResource", TOPICS, "when a tag is removed"),
+    call("sns:DeleteTopic", &[Destroy], TOPICS),
+    call("sns:Subscribe", &[Apply], SUBSCRIPTIONS),
+    call("sns:GetSubscriptionAttributes", &[Plan, Apply, Destroy], SUBSCRIPTIONS),
+    on_change(
+        "sns:SetSubscriptionAttributes",
+        SUBSCRIPTIONS,
+        "when a subscription's raw delivery or redrive policy changes",
+    ),
+    call("sns:Unsubscribe", &[Destroy], SUBSCRIPTIONS),
 ];
 
 /// The actions a module declaring these types (resources and data sources, by type) needs, in the list's order.
