@@ -160,6 +160,27 @@ resource "aws_cloudwatch_dashboard" "this" {
         width  = 12
         height = 6
       },
+      {
+        type = "metric"
+        properties = {
+          title   = "Topic reviews"
+          view    = "timeSeries"
+          stacked = false
+          region  = "${local.region}"
+          period  = 300
+          metrics = [
+            ["AWS/SNS", "NumberOfMessagesPublished", "TopicName", "${var.name}-reviews", { label = "published", stat = "Sum" }],
+            ["AWS/SNS", "NumberOfNotificationsDelivered", "TopicName", "${var.name}-reviews", { label = "delivered", stat = "Sum" }],
+            ["AWS/SNS", "NumberOfNotificationsFailed", "TopicName", "${var.name}-reviews", { label = "failed deliveries", stat = "Sum" }],
+            ["AWS/SNS", "NumberOfNotificationsRedrivenToDlq", "TopicName", "${var.name}-reviews", { label = "dead-lettered", stat = "Sum" }],
+            ["AWS/SNS", "NumberOfNotificationsFailedToRedriveToDlq", "TopicName", "${var.name}-reviews", { label = "lost (dead-lettering failed)", stat = "Sum" }],
+          ]
+        }
+        x      = 12
+        y      = 21
+        width  = 12
+        height = 6
+      },
     ]
   })
 }

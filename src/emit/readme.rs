@@ -644,6 +644,19 @@ pub fn architecture_mermaid(model: &Model) -> String {
             ));
         }
     }
+    for (index, topic) in model.topics.iter().enumerate() {
+        lines.push(format!(
+            "  sfn -- \"Publish {{input, token}}\" --> t{index}>\"SNS<br/>{}\"]",
+            topic.name.with(&model.name)
+        ));
+        lines.push(format!("  t{index} -- subscriptions --> worker([Your worker])"));
+        if let Some(dlq) = &topic.dead_letter {
+            lines.push(format!(
+                "  t{index} -. undeliverable .-> td{index}[(\"DLQ<br/>{}\")]",
+                dlq.name.with(&model.name)
+            ));
+        }
+    }
     lines.push(format!(
         "  worker -- \"Invoke {{token, status}}\" --> fn[\"Lambda<br/>{}\"]",
         model.function(FunctionId::Callback).name.with(&model.name)
@@ -657,6 +670,11 @@ pub fn architecture_mermaid(model: &Model) -> String {
         for (index, queue) in model.queues.iter().enumerate() {
             if queue.dead_letter_reader().is_some() {
                 lines.push(format!("  d{index} -- \"event source: fail the task\" --> dl"));
+            }
+        }
+        for (index, topic) in model.topics.iter().enumerate() {
+            if topic.dead_letter.is_some() {
+                lines.push(format!("  td{index} -- \"event source: fail the task\" --> dl"));
             }
         }
     }

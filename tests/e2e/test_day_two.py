@@ -383,9 +383,12 @@ def test_the_deployer_table_lists_every_call_the_provider_makes(tmp_path):
     full = ROOT / "examples" / "full" / "sfngen.toml"
     spec = tmp_path / "full.toml"
     spec.write_text(full.read_text())
+    # Beside it, the channels example: an SNS topic, its subscriptions and its dead-letter queue.
+    channels = ROOT / "examples" / "channels" / "sfngen.toml"
 
     def prepare_full(stack):
         stack.add_module("full", spec, render)
+        stack.add_module("channels", channels, render)
         stack.write_root()
 
     def change(stack):
@@ -396,6 +399,8 @@ def test_the_deployer_table_lists_every_call_the_provider_makes(tmp_path):
         render(spec, stack.dir / "modules" / "full")
         source, _ = stack.modules["full"]
         stack.modules["full"] = (source, {"tags": {"CostCentre": "day-two"}, "callback_memory_mb": 512})
+        source, _ = stack.modules["channels"]
+        stack.modules["channels"] = (source, {"tags": {"CostCentre": "day-two"}})
         stack.write_root()
         stack.plan("change.tfplan")
         stack.apply("change.tfplan")
@@ -406,16 +411,16 @@ def test_the_deployer_table_lists_every_call_the_provider_makes(tmp_path):
         pipeline.result("change")
         result = pipeline.result("destroy")
         assert result["state_list"] == [] and all(not found for found in result["leftovers"].values())
-        module = pipeline.stack.dir / "modules" / "full"
-        readme = (module / "README.md").read_text()
+        readmes = [(pipeline.stack.dir / "modules" / m / "README.md").read_text() for m in ("full", "channels")]
     finally:
         recorder.stop()
     # The provider's requests only (its user agent names it), not the harness's checks for leftovers.
     calls = [json.loads(line) for line in calls_file.read_text().splitlines()]
     called = {iam_action(c) for c in calls if "terraform-provider-aws" in (c.get("agent") or "")} - {None}
     assert called, "no request of the provider was recorded"
-    table = deployer_table(readme)
-    assert table, "no deployer table in the module README"
+    tables = [deployer_table(readme) for readme in readmes]
+    assert all(tables), "no deployer table in a module README"
+    table = {action: row for each in tables for action, row in each.items()}
     assert called - set(table) == set(), "calls the table does not list"
     # Every action listed was called, or says why it is listed anyway.
     uncalled = {action: why for action, (_, why) in table.items() if action not in called}
