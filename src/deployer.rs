@@ -276,16 +276,13 @@ pub const PERMISSIONS: &[Permission] = &[
     call("sns:GetTopicAttributes", &[Plan, Apply, Destroy], TOPIC_ATTRIBUTES),
     call("sns:SetTopicAttributes", &[Apply, Destroy], TOPIC_ATTRIBUTES),
     call("sns:ListTagsForResource", &[Plan], TOPICS),
-    Permission {
-        action: "sns:TagResource",
-        phases: &[Apply],
-        kinds: TOPICS,
-        unrecorded: Some("no call of its own on create: SNS checks it when CreateTopic carries tags; a tags change calls it"),
-    },
+    // Also checked inside CreateTopic when it carries tags.
+    call("sns:TagResource", &[Apply], TOPICS),
     on_change("sns:UntagResource", TOPICS, "when a tag is removed"),
     call("sns:DeleteTopic", &[Destroy], TOPICS),
     call("sns:Subscribe", &[Apply], SUBSCRIPTIONS),
     call("sns:GetSubscriptionAttributes", &[Plan, Apply, Destroy], SUBSCRIPTIONS),
+    call("sns:ListSubscriptionsByTopic", &[Plan, Apply], SUBSCRIPTIONS),
     on_change(
         "sns:SetSubscriptionAttributes",
         SUBSCRIPTIONS,

@@ -23,6 +23,7 @@ EXAMPLES = {
     "seed": harness.REPO / "modules" / "seed",
     "full": harness.REPO / "modules" / "full",
     "vendored": harness.REPO / "examples" / "vendored" / "modules" / "callbacks",
+    "channels": harness.REPO / "modules" / "channels",
 }
 # The run whose state holds every resource: execution logging and tracing on (tests/policies.tftest.hcl).
 EVERY_RESOURCE_RUN = "policies_name_only_this_instance"
