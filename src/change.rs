@@ -194,10 +194,7 @@ impl Record {
             }
         }
         for t in &model.topics {
-            resources.insert(
-                address::topic(&t.key).to_string(),
-                topic(t.name.with(prefix), t.fifo),
-            );
+            resources.insert(address::topic(&t.key).to_string(), topic(t.name.with(prefix), t.fifo));
             if let Some(dlq) = &t.dead_letter {
                 // A queue: `fifo_queue` follows the topic's.
                 resources.insert(
@@ -467,9 +464,17 @@ mod tests {
             "{line}"
         );
         assert!(line.contains("SNS.NotFoundException"), "{line}");
-        assert!(line.contains("apply again every root that subscribes to it from topic_arns"), "{line}");
+        assert!(
+            line.contains("apply again every root that subscribes to it from topic_arns"),
+            "{line}"
+        );
         // Its encryption changes in place (SetTopicAttributes): nothing to report.
-        assert!(compare(&record(topic), &record(&format!("{topic}encryption = \"kms\"\n"))).lines().iter().all(|l| !l.contains("aws_sns_topic")));
+        assert!(
+            compare(&record(topic), &record(&format!("{topic}encryption = \"kms\"\n")))
+                .lines()
+                .iter()
+                .all(|l| !l.contains("aws_sns_topic"))
+        );
     }
 
     #[test]

@@ -288,7 +288,8 @@ fn function_label(id: FunctionId) -> &'static str {
 /// its dead-letter queue.
 fn topic_metrics(topic: &Topic, at: &Placement) -> Vec<Value> {
     let name = topic.name.with(at.name);
-    let sum = |metric: &str, label: &str| json!(["AWS/SNS", metric, "TopicName", name, { "label": label, "stat": "Sum" }]);
+    let sum =
+        |metric: &str, label: &str| json!(["AWS/SNS", metric, "TopicName", name, { "label": label, "stat": "Sum" }]);
     let mut metrics = vec![
         sum("NumberOfMessagesPublished", "published"),
         sum("NumberOfNotificationsDelivered", "delivered"),
@@ -296,7 +297,10 @@ fn topic_metrics(topic: &Topic, at: &Placement) -> Vec<Value> {
     ];
     if topic.dead_letter.is_some() {
         metrics.push(sum("NumberOfNotificationsRedrivenToDlq", "dead-lettered"));
-        metrics.push(sum("NumberOfNotificationsFailedToRedriveToDlq", "lost (dead-lettering failed)"));
+        metrics.push(sum(
+            "NumberOfNotificationsFailedToRedriveToDlq",
+            "lost (dead-lettering failed)",
+        ));
     }
     metrics
 }

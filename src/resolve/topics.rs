@@ -550,9 +550,8 @@ mod spec_tests {
             error("subscriptions = [{ protocol = \"lambda\", endpoint = \"https://x.example.com\" }]");
         assert_eq!(path, format!("{at}.endpoint"));
         assert!(message.contains("is not a Lambda function ARN"), "{message}");
-        let (path, message) = error(&format!(
-            "fifo = true\nsubscriptions = [{{ protocol = \"https\", endpoint = \"https://x.example.com\" }}]"
-        ));
+        let (path, message) =
+            error("fifo = true\nsubscriptions = [{ protocol = \"https\", endpoint = \"https://x.example.com\" }]");
         assert_eq!(path, format!("{at}.protocol"));
         assert!(
             message.contains("a FIFO topic delivers to SQS queues only"),
