@@ -599,8 +599,8 @@ fn measure(model: &sfngen::model::Model, warnings: &[sfngen::diagnostic::Diagnos
     );
     assert_eq!(
         template_vars.len(),
-        model.queues.len() + 1,
-        "one URL a queue, and the partition"
+        model.queues.len() + model.topics.len() + 1,
+        "one URL a queue, one ARN a topic, and the partition"
     );
 
     // The alarms' evaluation range.
