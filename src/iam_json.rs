@@ -11,7 +11,8 @@ use serde_json::{Map, Value, json};
 
 use crate::limits;
 use crate::model::{
-    AwsName, Condition, FunctionId, Model, ModuleKey, Queue, Resource, Role, Service, Statement, module_namespace,
+    AwsName, Condition, FunctionId, Model, ModuleKey, Queue, Resource, Role, Service, Statement, Topic,
+    module_namespace,
 };
 
 /// The owner [`ArnParts::customer_key_arn`] names for the state machine's own key (queue keys hold no `_`).
@@ -352,6 +353,40 @@ pub fn key_policy(model: &Model, key: &ModuleKey, parts: &ArnParts) -> Value {
         }));
     }
     json!({ "Version": "2012-10-17", "Statement": statements })
+}
+
+/// A topic's dead-letter queue's resource policy: SNS may send to it for this topic only; requests not made over TLS
+/// are denied. The topic must have one.
+pub fn topic_dead_letter_queue_policy(topic: &Topic, parts: &ArnParts) -> Value {
+    let dlq = match &topic.dead_letter {
+        Some(dlq) => parts.regional_arn("sqs", &parts.name_of(&dlq.name)),
+        None => panic!(
+            "bug: topic {:?} has no dead-letter queue, yet its policy is asked for",
+            topic.key
+        ),
+    };
+    let topic_arn = parts.regional_arn("sns", &parts.name_of(&topic.name));
+    json!({
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "TopicDeadLetters",
+                "Effect": "Allow",
+                "Principal": { "Service": "sns.amazonaws.com" },
+                "Action": "sqs:SendMessage",
+                "Resource": dlq,
+                "Condition": { "ArnEquals": { "aws:SourceArn": topic_arn } },
+            },
+            {
+                "Sid": "DenyInsecureTransport",
+                "Effect": "Deny",
+                "Principal": "*",
+                "Action": "sqs:*",
+                "Resource": dlq,
+                "Condition": { "Bool": { "aws:SecureTransport": "false" } },
+            },
+        ],
+    })
 }
 
 /// A queue's resource policy (`dead_letter`: its dead-letter queue's): requests not made over TLS are denied.
