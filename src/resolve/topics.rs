@@ -7,6 +7,7 @@ use std::collections::BTreeSet;
 use super::Checker;
 use super::values::did_you_mean_prefix;
 use crate::diagnostic::shown;
+use crate::limits;
 use crate::model::{
     AwsName, Condition, Encryption, Protocol, Resource, Role, RoleId, Statement, Subscription, Topic, TopicDeadLetter,
     ViaService,
@@ -49,6 +50,20 @@ impl Checker {
     ) -> Vec<Subscription> {
         let mut seen = BTreeSet::new();
         let mut subscriptions = Vec::new();
+        let limit = &limits::SNS_FIFO_TOPIC_SUBSCRIPTIONS;
+        if let Some(past) = value.filter(|v| fifo && !limit.allows(v.len() as u64)) {
+            self.error(
+                &format!("{table}.subscriptions"),
+                past[0].span.start..past[past.len() - 1].span.end,
+                format!(
+                    "{} subscriptions: a FIFO topic takes at most {} ({})",
+                    past.len(),
+                    limit.figure_text(),
+                    limit.source
+                ),
+                "subscribe fewer queues, or fan out through a standard topic (fifo = false)".into(),
+            );
+        }
         for (index, spec) in value.unwrap_or_default().iter().enumerate() {
             let path = format!("{table}.subscriptions[{index}]");
             let Some(subscription) = self.subscription(&path, fifo, spec) else {
