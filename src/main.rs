@@ -119,8 +119,12 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let Some(model) = load(&spec, deny_warnings)? else {
                 return Ok(ExitCode::from(EXIT_USAGE));
             };
+            let topics = match model.topics.len() {
+                0 => String::new(),
+                n => format!(", {n} topic{}", plural(n)),
+            };
             eprintln!(
-                "{}: valid ({} step{}, {} queue{})",
+                "{}: valid ({} step{}, {} queue{}{topics})",
                 spec.display(),
                 model.steps.len(),
                 plural(model.steps.len()),
