@@ -2093,10 +2093,21 @@ impl Model {
             .iter()
             .map(|(q, _)| format!("{:?}", q.key))
             .collect();
-        let queues = match queues.as_slice() {
-            [one] => format!("queue {one}"),
-            [first @ .., last] => format!("queues {} and {last}", first.join(", ")),
-            [] => return None,
+        let topics: Vec<String> = self
+            .topic_dead_letter_readers()
+            .iter()
+            .map(|(t, _)| format!("{:?}", t.key))
+            .collect();
+        let listed = |kind: &str, keys: &[String]| match keys {
+            [one] => format!("{kind} {one}"),
+            [first @ .., last] => format!("{kind}s {} and {last}", first.join(", ")),
+            [] => String::new(),
+        };
+        let queues = match (listed("queue", &queues), listed("topic", &topics)) {
+            (q, t) if q.is_empty() && t.is_empty() => return None,
+            (q, t) if t.is_empty() => q,
+            (q, t) if q.is_empty() => t,
+            (q, t) => format!("{q} and {t}"),
         };
         let (failed, unusable) = (UNSETTLED_DEAD_LETTER_OUTCOMES.1[0], UNSETTLED_DEAD_LETTER_OUTCOMES.1[1]);
         let describe = |queues: &str| {
@@ -2113,8 +2124,8 @@ impl Model {
             return Some(description);
         }
         Some(describe(&format!(
-            "the {} queues whose dead letters fail their executions",
-            self.dead_letter_readers().len()
+            "the {} queues and topics whose dead letters fail their executions",
+            self.dead_letter_readers().len() + self.topic_dead_letter_readers().len()
         )))
     }
 }

@@ -85,7 +85,7 @@ resource "aws_cloudwatch_metric_alarm" "invalid_tokens" {
 
 resource "aws_cloudwatch_metric_alarm" "dead_letters_unsettled" {
   alarm_name          = "${var.name}-dead-letters-unsettled"
-  alarm_description   = "The dead-letter Lambda read dead letters of queue \"assessments\" and could not settle them (its log lines with \"event\": \"dead_letter\" say which): outcome \"failed\", it could not fail the task (throttling, an outage, a denied call), so the execution waits and the message comes back after the dead-letter queue's visibility timeout; outcome \"unusable\", the message was not a task message (or Step Functions refused the failure) and was dropped. What to do: module README, Runbook: Pause fail-fast; then module README, Runbook: Move dead letters back."
+  alarm_description   = "The dead-letter Lambda read dead letters of queue \"assessments\" and topic \"reviews\" and could not settle them (its log lines with \"event\": \"dead_letter\" say which): outcome \"failed\", it could not fail the task (throttling, an outage, a denied call), so the execution waits and the message comes back after the dead-letter queue's visibility timeout; outcome \"unusable\", the message was not a task message (or Step Functions refused the failure) and was dropped. What to do: module README, Runbook: Pause fail-fast; then module README, Runbook: Move dead letters back."
   namespace           = "sfngen/${var.name}"
   metric_name         = "DeadLettersUnsettled"
   statistic           = "Sum"
