@@ -422,7 +422,7 @@ impl Protocol {
 /// A topic's dead-letter queue: what SNS could not deliver to a declared subscription.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TopicDeadLetter {
-    /// AWS queue name, `{name}-{key}-dlq` (`.fifo` for a FIFO topic's).
+    /// AWS queue name, `{name}-{key}-topic-dlq` (`.fifo` for a FIFO topic's): apart from a queue's of the same key.
     pub name: AwsName,
     /// `MessageRetentionPeriod`: the maximum.
     pub retention_seconds: u64,

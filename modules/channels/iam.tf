@@ -286,7 +286,7 @@ data "aws_iam_policy_document" "dead_letters" {
       "sqs:GetQueueAttributes",
       "sqs:ReceiveMessage",
     ]
-    resources = ["arn:${local.partition}:sqs:${local.region}:${local.account_id}:${var.name}-reviews-dlq"]
+    resources = ["arn:${local.partition}:sqs:${local.region}:${local.account_id}:${var.name}-reviews-topic-dlq"]
   }
 
   statement {

@@ -77,7 +77,7 @@ resource "aws_sns_topic_subscription" "reviews_email_json_fd58f18d" {
 
 # Dead-letter queue of topic "reviews": what SNS could not deliver to a subscription above.
 resource "aws_sqs_queue" "reviews_topic_dlq" {
-  name = "${var.name}-reviews-dlq"
+  name = "${var.name}-reviews-topic-dlq"
   # The dead-letter Lambda reads this queue: six times the function's timeout (the callback's), as for a
   # queue's dead-letter queue (1m by default).
   visibility_timeout_seconds = 6 * var.callback_timeout_seconds

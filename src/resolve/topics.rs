@@ -172,7 +172,7 @@ impl Checker {
     }
 
     /// `[topics.KEY] dead_letter` (on when left out): an SQS queue every declared subscription's redrive policy
-    /// names, named like a queue's, FIFO with a FIFO topic (SNS requires it), read by the dead-letter function,
+    /// names, `{name}-{key}-topic-dlq` (a queue of the same key keeps `{name}-{key}-dlq`), FIFO with a FIFO topic (SNS requires it), read by the dead-letter function,
     /// which fails each message's task at once.
     pub(super) fn topic_dead_letter(
         &mut self,
@@ -186,7 +186,7 @@ impl Checker {
         }
         let suffix = if fifo { ".fifo" } else { "" };
         Some(TopicDeadLetter {
-            name: AwsName::suffixed(format!("-{key}-dlq{suffix}")),
+            name: AwsName::suffixed(format!("-{key}-topic-dlq{suffix}")),
             // The longest SQS allows, as a queue's dead-letter queue keeps them: a dead letter the function could
             // not settle waits there for someone to look.
             retention_seconds: keys::QUEUE_RETENTION.rule.max,
@@ -479,7 +479,7 @@ mod spec_tests {
             .collect();
         assert_eq!(protocols, [(Protocol::Sqs, true), (Protocol::Email, false)]);
         let dlq = topic.dead_letter.as_ref().unwrap();
-        assert_eq!(dlq.name.with(&m.name), "demo-asks-dlq");
+        assert_eq!(dlq.name.with(&m.name), "demo-asks-topic-dlq");
         assert_eq!(dlq.reader.visibility_timeout_seconds, 60);
         // The dead-letter function reads it, though no queue has dead letters.
         assert!(m.queues.is_empty());
@@ -497,7 +497,7 @@ mod spec_tests {
         let m = resolve("fifo = true").unwrap();
         assert_eq!(
             m.topics[0].dead_letter.as_ref().unwrap().name.with("d"),
-            "d-asks-dlq.fifo"
+            "d-asks-topic-dlq.fifo"
         );
         let m = resolve("dead_letter = false").unwrap();
         assert!(m.topics[0].dead_letter.is_none());

@@ -204,7 +204,7 @@ def test_a_notification_sns_could_not_deliver_fails_its_task_at_once(moto, deplo
         # The function read SNS's envelope, failed the task, and logged it (moto drops SendTaskFailure's cause).
         lines = [json.loads(line) for line in reader.logs().splitlines() if line.startswith("{")]
         settled = [(line["outcome"], line["queue"]) for line in lines if line.get("event") == "dead_letter"]
-        assert settled == [("dead_lettered", "e2e-topics-alerts-dlq")], reader.logs()
+        assert settled == [("dead_lettered", "e2e-topics-alerts-topic-dlq")], reader.logs()
         assert json.loads(task)["token"] not in reader.logs()
         # The poller's calls (made with the function's role) are what the role allows.
         assert {call.action for call in poller.calls} >= {"sqs:ReceiveMessage", "sqs:DeleteMessage"}, poller.calls

@@ -37,8 +37,8 @@ run "names_follow_the_name_input" {
   }
 
   assert {
-    condition     = aws_sqs_queue.reviews_topic_dlq.name == "sfngen-test-b-reviews-dlq"
-    error_message = "aws_sqs_queue.reviews_topic_dlq.name: expected \"sfngen-test-b-reviews-dlq\", got ${jsonencode(aws_sqs_queue.reviews_topic_dlq.name)}."
+    condition     = aws_sqs_queue.reviews_topic_dlq.name == "sfngen-test-b-reviews-topic-dlq"
+    error_message = "aws_sqs_queue.reviews_topic_dlq.name: expected \"sfngen-test-b-reviews-topic-dlq\", got ${jsonencode(aws_sqs_queue.reviews_topic_dlq.name)}."
   }
 
   assert {

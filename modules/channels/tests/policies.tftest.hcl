@@ -154,8 +154,8 @@ run "policies_name_only_this_instance" {
   }
 
   assert {
-    condition     = toset(one([for s in data.aws_iam_policy_document.dead_letters.statement : s.resources if s.sid == "ReadTopicDeadLetters"])) == toset(["arn:aws:sqs:eu-west-1:123456789012:sfngen-test-b-reviews-dlq"])
-    error_message = "the resources of statement ReadTopicDeadLetters of data.aws_iam_policy_document.dead_letters: expected [\"arn:aws:sqs:eu-west-1:123456789012:sfngen-test-b-reviews-dlq\"], got ${jsonencode(one([for s in data.aws_iam_policy_document.dead_letters.statement : s.resources if s.sid == "ReadTopicDeadLetters"]))}."
+    condition     = toset(one([for s in data.aws_iam_policy_document.dead_letters.statement : s.resources if s.sid == "ReadTopicDeadLetters"])) == toset(["arn:aws:sqs:eu-west-1:123456789012:sfngen-test-b-reviews-topic-dlq"])
+    error_message = "the resources of statement ReadTopicDeadLetters of data.aws_iam_policy_document.dead_letters: expected [\"arn:aws:sqs:eu-west-1:123456789012:sfngen-test-b-reviews-topic-dlq\"], got ${jsonencode(one([for s in data.aws_iam_policy_document.dead_letters.statement : s.resources if s.sid == "ReadTopicDeadLetters"]))}."
   }
 
   assert {
