@@ -51,6 +51,8 @@ pub enum Holds {
     Encrypted,
     /// A custom EventBridge bus: the events it is delivering, each holding a waiting task's token.
     Events,
+    /// An SNS topic: its subscriptions, and the publishes of the steps on it.
+    Subscriptions,
 }
 
 impl Holds {
@@ -70,6 +72,13 @@ impl Holds {
             // https://docs.aws.amazon.com/step-functions/latest/apireference/API_DeleteStateMachine.html
             Holds::Executions => "its running executions, terminated at their next state transition, and their history",
             Holds::Logs => "its logs",
+            // DeleteTopic deletes the topic's subscriptions; a Publish to it meanwhile fails (NotFound), and Step
+            // Functions fails the task with SNS.NotFoundException.
+            // https://docs.aws.amazon.com/sns/latest/api/API_DeleteTopic.html
+            Holds::Subscriptions => {
+                "its subscriptions (the module creates its declared ones again; those added from topic_arns outside it are \
+                 gone until their own apply), and a step that publishes while it is replaced fails with SNS.NotFoundException"
+            }
             // ScheduleKeyDeletion: after the waiting period (the module sets 30 days) "AWS KMS deletes the KMS
             // key ... and all AWS KMS data associated with it", and data encrypted under it is unrecoverable.
             // https://docs.aws.amazon.com/kms/latest/APIReference/API_ScheduleKeyDeletion.html
@@ -115,6 +124,10 @@ impl Holds {
                 "stop sending first: start no executions that reach its steps, let the running ones finish, then \
                  apply, and add your targets to the new bus's rule (outputs bus_names, bus_rule_names)"
             }
+            Holds::Subscriptions => {
+                "start no executions that reach its steps while you apply, then apply again every root that subscribes \
+                 to it from topic_arns (its ARN changes)"
+            }
         }
     }
 }
@@ -154,6 +167,15 @@ fn queue(holds: Holds, name: String, fifo: bool) -> Stateful {
     Stateful {
         holds,
         replaced_when: attributes([("name", name), ("fifo_queue", fifo.to_string())]),
+    }
+}
+
+/// A topic: `name`, `name_prefix` and `fifo_topic` are ForceNew (hashicorp/aws internal/service/sns/topic.go,
+/// `topicSchema`); the module sets `name` and, for a FIFO topic, `fifo_topic`.
+fn topic(name: String, fifo: bool) -> Stateful {
+    Stateful {
+        holds: Holds::Subscriptions,
+        replaced_when: attributes([("name", name), ("fifo_topic", fifo.to_string())]),
     }
 }
 
@@ -200,6 +222,16 @@ impl Record {
                 resources.insert(
                     address::bus_dead_letter_queue(&bus.key).to_string(),
                     queue(Holds::DeadLetters, dlq.name.with(prefix), false),
+                );
+            }
+        }
+        for t in &model.topics {
+            resources.insert(address::topic(&t.key).to_string(), topic(t.name.with(prefix), t.fifo));
+            if let Some(dlq) = &t.dead_letter {
+                // A queue: `fifo_queue` follows the topic's.
+                resources.insert(
+                    address::topic_dead_letter_queue(&t.key).to_string(),
+                    queue(Holds::DeadLetters, dlq.name.with(prefix), t.fifo),
                 );
             }
         }
@@ -458,6 +490,35 @@ mod tests {
             "replaces aws_sqs_queue.jobs (fifo_queue false -> true, name demo-jobs -> demo-jobs.fifo): loses its messages"
         ), "{line}");
         assert!(line.contains("safe way: drain it first"), "{line}");
+    }
+
+    #[test]
+    fn turning_a_topic_fifo_replaces_it_and_its_dead_letter_queue_and_says_what_goes() {
+        let topic = "name = \"demo\"\n\n[[steps]]\nname = \"Ask\"\ntopic = \"asks\"\n\n[topics.asks]\n";
+        let report = compare(&record(topic), &record(&format!("{topic}fifo = true\n")));
+        assert_eq!(
+            addresses(&report),
+            ["replace aws_sns_topic.asks", "replace aws_sqs_queue.asks_topic_dlq"]
+        );
+        let line = &report.lines()[0];
+        assert!(
+            line.starts_with(
+                "replaces aws_sns_topic.asks (fifo_topic false -> true, name demo-asks -> demo-asks.fifo): loses its subscriptions"
+            ),
+            "{line}"
+        );
+        assert!(line.contains("SNS.NotFoundException"), "{line}");
+        assert!(
+            line.contains("apply again every root that subscribes to it from topic_arns"),
+            "{line}"
+        );
+        // Its encryption changes in place (SetTopicAttributes): nothing to report.
+        assert!(
+            compare(&record(topic), &record(&format!("{topic}encryption = \"kms\"\n")))
+                .lines()
+                .iter()
+                .all(|l| !l.contains("aws_sns_topic"))
+        );
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! The module's CloudWatch dashboard, as the JSON CloudWatch takes (PutDashboard's `DashboardBody`, laid out on
 //! its 24-column grid): executions, how they failed (faults apart from the business outcomes the spec declares),
-//! the Lambda functions, and one widget per queue with its waiting tasks, its oldest message and its dead letters.
+//! the Lambda functions, one widget per queue with its waiting tasks, its oldest message and its dead letters, and one
+//! per SNS topic with its deliveries and dead letters.
 //!
 //! Nothing here knows HCL: the body names every resource by the name the module gives it, built from the
 //! [`Placement`] it is given. The Terraform emitter passes references (`${var.name}`, `${local.region}`) and
@@ -11,7 +12,7 @@
 use serde_json::{Value, json};
 
 use crate::model::{
-    BUSINESS_FAILURES_METRIC, Bus, BusName, DEFAULT_BUS, FAULTS_EXPRESSION, FunctionId, LogMetric, Model, Queue,
+    BUSINESS_FAILURES_METRIC, Bus, BusName, DEFAULT_BUS, FAULTS_EXPRESSION, FunctionId, LogMetric, Model, Queue, Topic,
 };
 
 /// Where the module runs, as the dashboard needs it: every resource name and ARN is built from these.
@@ -114,12 +115,19 @@ pub fn body(model: &Model, at: &Placement) -> Value {
             graph.metrics(&format!("Bus {}", bus.key), bus_metrics(bus, at), None),
         ));
     }
+    for topic in &model.topics {
+        widgets.push(grid.place(
+            12,
+            WIDGET_HEIGHT,
+            graph.metrics(&format!("Topic {}", topic.key), topic_metrics(topic, at), None),
+        ));
+    }
     json!({ "widgets": widgets })
 }
 
 /// The number of widgets [`body`] lays out, without building it.
 pub fn widget_count(model: &Model) -> usize {
-    6 + usize::from(!model.business_failures.is_empty()) + model.queues.len() + model.buses.len()
+    6 + usize::from(!model.business_failures.is_empty()) + model.queues.len() + model.topics.len() + model.buses.len()
 }
 
 /// Places widgets left to right, starting a new row when one does not fit.
@@ -283,6 +291,27 @@ fn function_label(id: FunctionId) -> &'static str {
         FunctionId::Callback => "callback",
         FunctionId::DeadLetters => "dead-letter",
     }
+}
+
+/// A topic's tasks: published, delivered to subscribers, failed deliveries, and what went to (or failed to reach)
+/// its dead-letter queue.
+fn topic_metrics(topic: &Topic, at: &Placement) -> Vec<Value> {
+    let name = topic.name.with(at.name);
+    let sum =
+        |metric: &str, label: &str| json!(["AWS/SNS", metric, "TopicName", name, { "label": label, "stat": "Sum" }]);
+    let mut metrics = vec![
+        sum("NumberOfMessagesPublished", "published"),
+        sum("NumberOfNotificationsDelivered", "delivered"),
+        sum("NumberOfNotificationsFailed", "failed deliveries"),
+    ];
+    if topic.dead_letter.is_some() {
+        metrics.push(sum("NumberOfNotificationsRedrivenToDlq", "dead-lettered"));
+        metrics.push(sum(
+            "NumberOfNotificationsFailedToRedriveToDlq",
+            "lost (dead-lettering failed)",
+        ));
+    }
+    metrics
 }
 
 /// A queue's tasks: waiting (visible), being worked on (in flight), the oldest message's age (right axis), and

@@ -90,6 +90,9 @@ const EVENT_BUS_READS: &[&str] = &["aws_cloudwatch_event_bus", "aws_cloudwatch_e
 const EVENT_BUS_POLICIES: &[&str] = &["aws_cloudwatch_event_bus_policy"];
 const EVENT_RULES: &[&str] = &["aws_cloudwatch_event_rule"];
 const EVENT_TAGGED: &[&str] = &["aws_cloudwatch_event_bus", "aws_cloudwatch_event_rule"];
+const TOPICS: &[&str] = &["aws_sns_topic"];
+const TOPIC_ATTRIBUTES: &[&str] = &["aws_sns_topic", "aws_sns_topic_policy"];
+const SUBSCRIPTIONS: &[&str] = &["aws_sns_topic_subscription"];
 
 /// Every action a deployer may need, by the types that need it.
 pub const PERMISSIONS: &[Permission] = &[
@@ -285,6 +288,23 @@ pub const PERMISSIONS: &[Permission] = &[
     call("events:PutRule", &[Apply], EVENT_RULES),
     call("events:DescribeRule", &[Plan, Apply], EVENT_RULES),
     call("events:DeleteRule", &[Destroy], EVENT_RULES),
+    call("sns:CreateTopic", &[Apply], TOPICS),
+    call("sns:GetTopicAttributes", &[Plan, Apply, Destroy], TOPIC_ATTRIBUTES),
+    call("sns:SetTopicAttributes", &[Apply, Destroy], TOPIC_ATTRIBUTES),
+    call("sns:ListTagsForResource", &[Plan], TOPICS),
+    // Also checked inside CreateTopic when it carries tags.
+    call("sns:TagResource", &[Apply], TOPICS),
+    on_change("sns:UntagResource", TOPICS, "when a tag is removed"),
+    call("sns:DeleteTopic", &[Destroy], TOPICS),
+    call("sns:Subscribe", &[Apply], SUBSCRIPTIONS),
+    call("sns:GetSubscriptionAttributes", &[Plan, Apply, Destroy], SUBSCRIPTIONS),
+    call("sns:ListSubscriptionsByTopic", &[Plan, Apply], SUBSCRIPTIONS),
+    on_change(
+        "sns:SetSubscriptionAttributes",
+        SUBSCRIPTIONS,
+        "when a subscription's raw delivery or redrive policy changes",
+    ),
+    call("sns:Unsubscribe", &[Destroy], SUBSCRIPTIONS),
 ];
 
 /// The actions a module declaring these types (resources and data sources, by type) needs, in the list's order.

@@ -11,7 +11,7 @@ use serde_json::{Map, Value, json};
 
 use crate::limits;
 use crate::model::{
-    AwsName, BusName, Condition, FunctionId, Model, ModuleKey, Queue, Resource, Role, Service, Statement,
+    AwsName, BusName, Condition, FunctionId, Model, ModuleKey, Queue, Resource, Role, Service, Statement, Topic,
     module_namespace,
 };
 
@@ -327,6 +327,21 @@ pub fn key_policy(model: &Model, key: &ModuleKey, parts: &ArnParts) -> Value {
             "Condition": condition_object(&[("ArnEquals", "kms:EncryptionContext:aws:logs:arn", groups)]),
         }));
     }
+    let dead_letters = key.topics_with_dead_letters(model);
+    if !dead_letters.is_empty() {
+        let topics: Vec<String> = dead_letters
+            .iter()
+            .map(|t| parts.regional_arn("sns", &parts.name_of(&t.name)))
+            .collect();
+        statements.push(json!({
+            "Sid": "SnsEncryptsTopicDeadLetters",
+            "Effect": "Allow",
+            "Action": crate::emit::terraform::SNS_DEAD_LETTER_ACTIONS,
+            "Resource": "*",
+            "Principal": { "Service": "sns.amazonaws.com" },
+            "Condition": condition_object(&[("ArnEquals", "aws:SourceArn", topics)]),
+        }));
+    }
     if key.state_machine {
         statements.push(json!({
             "Sid": "LogDeliveryDecryptsExecutionLogs",
@@ -338,6 +353,40 @@ pub fn key_policy(model: &Model, key: &ModuleKey, parts: &ArnParts) -> Value {
         }));
     }
     json!({ "Version": "2012-10-17", "Statement": statements })
+}
+
+/// A topic's dead-letter queue's resource policy: SNS may send to it for this topic only; requests not made over TLS
+/// are denied. The topic must have one.
+pub fn topic_dead_letter_queue_policy(topic: &Topic, parts: &ArnParts) -> Value {
+    let dlq = match &topic.dead_letter {
+        Some(dlq) => parts.regional_arn("sqs", &parts.name_of(&dlq.name)),
+        None => panic!(
+            "bug: topic {:?} has no dead-letter queue, yet its policy is asked for",
+            topic.key
+        ),
+    };
+    let topic_arn = parts.regional_arn("sns", &parts.name_of(&topic.name));
+    json!({
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "TopicDeadLetters",
+                "Effect": "Allow",
+                "Principal": { "Service": "sns.amazonaws.com" },
+                "Action": "sqs:SendMessage",
+                "Resource": dlq,
+                "Condition": { "ArnEquals": { "aws:SourceArn": topic_arn } },
+            },
+            {
+                "Sid": "DenyInsecureTransport",
+                "Effect": "Deny",
+                "Principal": "*",
+                "Action": "sqs:*",
+                "Resource": dlq,
+                "Condition": { "Bool": { "aws:SecureTransport": "false" } },
+            },
+        ],
+    })
 }
 
 /// A queue's resource policy (`dead_letter`: its dead-letter queue's): requests not made over TLS are denied.
@@ -433,6 +482,19 @@ impl std::fmt::Display for ArnOf<'_> {
                 f.write_str("function:")?;
                 name(f, &model.function(*id).name)
             }
+            Resource::Topic(key) => {
+                regional(f, "sns")?;
+                name(f, &model.topic(key).name)
+            }
+            Resource::TopicDeadLetterQueue(key) => {
+                let dlq = match &model.topic(key).dead_letter {
+                    Some(dlq) => &dlq.name,
+                    None => panic!("bug: topic {key:?} has no dead-letter queue, yet a policy names it"),
+                };
+                regional(f, "sqs")?;
+                name(f, dlq)
+            }
+            Resource::TopicKey(key) => f.write_str(&parts.customer_key_arn(&format!("topic:{key}"))),
             Resource::ModuleKey => f.write_str(&parts.module_key_arn),
             Resource::QueueKey(key) => f.write_str(&parts.customer_key_arn(key)),
             Resource::StateMachineKey => f.write_str(&parts.customer_key_arn(STATE_MACHINE_KEY_OWNER)),

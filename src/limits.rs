@@ -131,6 +131,16 @@ pub const SNS_TOPIC_NAME: Limit = Limit {
     source: "https://docs.aws.amazon.com/sns/latest/api/API_CreateTopic.html",
 };
 
+/// SNS quotas: a FIFO topic takes up to 100 subscriptions (a standard one 12.5 million, which no spec reaches). The module
+/// creates the declared ones; callers' own subscriptions count too, which the module README says.
+pub const SNS_FIFO_TOPIC_SUBSCRIPTIONS: Limit = Limit {
+    id: "sns.fifo_topic_subscriptions",
+    what: "the subscriptions of an SNS FIFO topic",
+    figure: 100,
+    unit: Unit::Items,
+    source: "https://docs.aws.amazon.com/general/latest/gr/sns.html",
+};
+
 /// CreateEventBus `Name`: 1 to 256 of `[/.\-_A-Za-z0-9]` (no `/` in a custom bus's name), not `default`.
 pub const EVENT_BUS_NAME: Limit = Limit {
     id: "events.event_bus_name",
@@ -440,6 +450,7 @@ pub const TABLE: &[&Limit] = &[
     &STATE_NAME,
     &SQS_QUEUE_NAME,
     &SNS_TOPIC_NAME,
+    &SNS_FIFO_TOPIC_SUBSCRIPTIONS,
     &EVENT_BUS_NAME,
     &LAMBDA_FUNCTION_NAME,
     &IAM_ROLE_NAME,

@@ -386,6 +386,138 @@ pub struct Topic {
     pub fifo: bool,
     /// Server-side encryption: [`Encryption::ServiceManaged`] is SNS's AWS managed key, `alias/aws/sns`.
     pub encryption: Encryption,
+    /// The subscriptions the spec declares; callers may add more from the module's outputs (`topic_arns`).
+    pub subscriptions: Vec<Subscription>,
+    /// The SQS queue every declared subscription's redrive policy names, unless turned off.
+    pub dead_letter: Option<TopicDeadLetter>,
+}
+
+/// A subscription a topic declares: SNS delivers each task message to its endpoint.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Subscription {
+    /// How SNS delivers.
+    pub protocol: Protocol,
+    /// Where, in the protocol's form: a queue's or a function's ARN, a URL, an email address.
+    pub endpoint: String,
+}
+
+/// An SNS subscription protocol that can carry a task message to someone who answers it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Protocol {
+    /// An SQS queue, by ARN: a worker receives the task message from it.
+    Sqs,
+    /// A Lambda function, by ARN: SNS invokes it with the notification.
+    Lambda,
+    /// An HTTPS endpoint, which confirms the subscription first.
+    Https,
+    /// An HTTP endpoint, which confirms the subscription first.
+    Http,
+    /// An email address (the message as text), confirmed by its owner.
+    Email,
+    /// An email address (the notification as JSON), confirmed by its owner.
+    EmailJson,
+}
+
+impl Protocol {
+    /// Every protocol, in the order messages list them.
+    pub const ALL: [Protocol; 6] = [
+        Protocol::Sqs,
+        Protocol::Lambda,
+        Protocol::Https,
+        Protocol::Http,
+        Protocol::Email,
+        Protocol::EmailJson,
+    ];
+
+    /// As SNS and the spec write it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Protocol::Sqs => "sqs",
+            Protocol::Lambda => "lambda",
+            Protocol::Https => "https",
+            Protocol::Http => "http",
+            Protocol::Email => "email",
+            Protocol::EmailJson => "email-json",
+        }
+    }
+
+    /// Whether the subscription delivers the message as published (raw message delivery): SNS offers it for
+    /// SQS, HTTP/S and Firehose endpoints; the module turns it on wherever it can, so that a subscriber gets
+    /// the task message itself, not SNS's envelope of it.
+    pub fn raw_delivery(self) -> bool {
+        matches!(self, Protocol::Sqs | Protocol::Https | Protocol::Http)
+    }
+
+    /// The form of its endpoint, as a message says it.
+    pub fn endpoint_form(self) -> &'static str {
+        match self {
+            Protocol::Sqs => "an SQS queue ARN (arn:PARTITION:sqs:REGION:ACCOUNT:NAME)",
+            Protocol::Lambda => "a Lambda function ARN (arn:PARTITION:lambda:REGION:ACCOUNT:function:NAME)",
+            Protocol::Https => "an https:// URL",
+            Protocol::Http => "an http:// URL",
+            Protocol::Email | Protocol::EmailJson => "an email address",
+        }
+    }
+
+    /// An endpoint of its form, for messages.
+    pub fn example(self) -> &'static str {
+        match self {
+            Protocol::Sqs => "arn:aws:sqs:us-east-1:123456789012:approvals",
+            Protocol::Lambda => "arn:aws:lambda:us-east-1:123456789012:function:approve",
+            Protocol::Https => "https://partner.example.com/tasks",
+            Protocol::Http => "http://partner.example.com/tasks",
+            Protocol::Email | Protocol::EmailJson => "ops@example.com",
+        }
+    }
+}
+
+/// A topic's dead-letter queue: what SNS could not deliver to a declared subscription.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TopicDeadLetter {
+    /// AWS queue name, `{name}-{key}-topic-dlq` (`.fifo` for a FIFO topic's): apart from a queue's of the same key.
+    pub name: AwsName,
+    /// `MessageRetentionPeriod`: the maximum.
+    pub retention_seconds: u64,
+    /// How the dead-letter Lambda reads it, failing each message's task at once.
+    pub reader: DeadLetterReader,
+}
+
+impl Topic {
+    /// The module input that holds the key this topic names by ARN or alias: `{key}_topic_kms_key_arn` or
+    /// `{key}_topic_kms_key_alias`, with `-` written `_`. `None` for SNS's own key and the module's.
+    pub fn key_input(&self) -> Option<String> {
+        let kind = match self.encryption {
+            Encryption::KeyArn(_) => "arn",
+            Encryption::KeyAlias(_) => "alias",
+            Encryption::ServiceManaged | Encryption::ModuleKey => return None,
+        };
+        Some(format!("{}_topic_kms_key_{kind}", self.key.replace('-', "_")))
+    }
+
+    /// The input holding the key this topic names by ARN or alias, whose validation keeps that kind.
+    fn key_input_of(&self) -> Option<Input> {
+        let name = self.key_input()?;
+        let (kind, what) = match &self.encryption {
+            Encryption::KeyArn(arn) => (InputKind::KmsKeyArn { default: arn.clone() }, "ARN"),
+            Encryption::KeyAlias(alias) => (InputKind::KmsKeyAlias { default: alias.clone() }, "Alias"),
+            Encryption::ServiceManaged | Encryption::ModuleKey => return None,
+        };
+        let description = format!(
+            "{what} of the KMS key that encrypts topic {:?}{}: set it per account.",
+            self.key,
+            if self.dead_letter.is_some() {
+                " and its dead-letter queue (its key policy must let sns.amazonaws.com use it)"
+            } else {
+                ""
+            }
+        );
+        Some(Input::from_key(
+            &name,
+            kind,
+            &description,
+            &format!("topics.{}.encryption", self.key),
+        ))
+    }
 }
 
 /// One EventBridge bus a step puts its task on, as an event whose `detail` is the message.
@@ -597,11 +729,25 @@ pub struct ModuleKey {
     pub alias: AwsName,
     /// Whether queues are encrypted with it.
     pub queues: bool,
+    /// The topics encrypted with it, by key: SNS may use it for their dead-letter queues (encrypted with the key too).
+    pub topics: Vec<String>,
     /// Whether the state machine's definition and execution history are encrypted with it; CloudWatch Logs'
     /// log delivery may then decrypt the execution logs, while execution logging is on.
     pub state_machine: bool,
     /// Log groups CloudWatch Logs may encrypt with the key.
     pub log_groups: Vec<AwsName>,
+}
+
+impl ModuleKey {
+    /// The topics encrypted with the key that have a dead-letter queue (encrypted with it too): SNS encrypts what it
+    /// dead-letters for them, so the key policy lets SNS use the key for those topics.
+    pub fn topics_with_dead_letters<'m>(&self, model: &'m Model) -> Vec<&'m Topic> {
+        model
+            .topics
+            .iter()
+            .filter(|t| self.topics.contains(&t.key) && t.dead_letter.is_some())
+            .collect()
+    }
 }
 
 /// Lambda CPU architecture.
@@ -826,6 +972,8 @@ pub enum ViaService {
     Sqs,
     /// AWS Step Functions (encrypted executions).
     StepFunctions,
+    /// Amazon SNS (encrypted topics).
+    Sns,
 }
 
 impl ViaService {
@@ -834,6 +982,7 @@ impl ViaService {
         match self {
             ViaService::Sqs => "sqs",
             ViaService::StepFunctions => "states",
+            ViaService::Sns => "sns",
         }
     }
 
@@ -842,6 +991,7 @@ impl ViaService {
         match self {
             ViaService::Sqs => "SQS",
             ViaService::StepFunctions => "Step Functions",
+            ViaService::Sns => "SNS",
         }
     }
 }
@@ -902,6 +1052,12 @@ pub enum Resource {
     QueueKey(String),
     /// The key the state machine names by ARN or alias (its key input).
     StateMachineKey,
+    /// The SNS topic with this key.
+    Topic(String),
+    /// The dead-letter queue of the topic with this key.
+    TopicDeadLetterQueue(String),
+    /// The key the topic with this key names by ARN or alias (its key input).
+    TopicKey(String),
     /// The log streams of a function's log group.
     LogStreams(FunctionId),
     /// `*`: only for actions that AWS does not let you scope to a resource.
@@ -1191,6 +1347,22 @@ impl Model {
             .collect()
     }
 
+    /// The topics whose dead-letter queue the dead-letter Lambda reads, failing their tasks at once.
+    pub fn topic_dead_letter_readers(&self) -> Vec<(&Topic, &DeadLetterReader)> {
+        self.topics
+            .iter()
+            .filter_map(|t| Some((t, &t.dead_letter.as_ref()?.reader)))
+            .collect()
+    }
+
+    /// The topics encrypted with a key given by alias, in topic order: each has its own key input and lookup.
+    pub fn alias_topics(&self) -> Vec<&Topic> {
+        self.topics
+            .iter()
+            .filter(|t| matches!(t.encryption, Encryption::KeyAlias(_)))
+            .collect()
+    }
+
     /// The function with this id. Only functions the model has are asked for, so none is a bug.
     pub fn function(&self, id: FunctionId) -> &Function {
         self.functions
@@ -1269,6 +1441,14 @@ impl Model {
                 &limits::SNS_TOPIC_NAME,
                 NameOrigin::Topic(topic.key.clone()),
             ));
+            if let Some(dlq) = &topic.dead_letter {
+                names.push(DerivedName::new(
+                    "dead-letter queue",
+                    dlq.name.clone(),
+                    &limits::SQS_QUEUE_NAME,
+                    NameOrigin::Topic(topic.key.clone()),
+                ));
+            }
         }
         for bus in &self.buses {
             if let BusName::Custom(name) = &bus.bus {
@@ -1344,6 +1524,7 @@ impl Model {
             let origin = match &alarm.watches {
                 Watched::Queue(key) | Watched::DeadLetterQueue(key) => NameOrigin::Queue(key.clone()),
                 Watched::BusRule(key) => NameOrigin::Bus(key.clone()),
+                Watched::Topic(key) => NameOrigin::Topic(key.clone()),
                 _ => NameOrigin::Module,
             };
             names.push(DerivedName::new("alarm", alarm.name, &limits::ALARM_NAME, origin));
@@ -1404,6 +1585,7 @@ impl Model {
         }
         inputs.extend(self.queues.iter().filter_map(Queue::key_input_of));
         inputs.extend(self.buses.iter().filter_map(Bus::publisher_accounts_input_of));
+        inputs.extend(self.topics.iter().filter_map(Topic::key_input_of));
         inputs.extend(self.state_machine.key_input_of());
         inputs.push(Input::new(
             input::DASHBOARD_ENABLED,
@@ -1680,6 +1862,30 @@ impl Model {
             "IAM policy (JSON) for whatever starts executions: StartExecution through the alias (state_machine_alias_arn) only, and the state machine's key when it has one.",
             OutputValue::StarterPolicy,
         );
+        if !self.topics.is_empty() {
+            add(
+                "topic_arns",
+                "ARN of each SNS topic, by topic key: subscribe more receivers to it (aws_sns_topic_subscription), and give their owners it for their queue's or function's policy (aws:SourceArn).",
+                OutputValue::TopicArns,
+            );
+            add(
+                "topic_names",
+                "Name of each SNS topic, by topic key (the TopicName of its CloudWatch metrics).",
+                OutputValue::TopicNames,
+            );
+        }
+        if self.topics.iter().any(|t| t.dead_letter.is_some()) {
+            add(
+                "topic_dead_letter_queue_arns",
+                "ARN of each topic's dead-letter queue, by topic key (topics with dead_letter = false are absent): a subscription added from topic_arns names it in its redrive_policy.",
+                OutputValue::TopicDeadLetterQueueArns,
+            );
+            add(
+                "topic_dead_letter_queue_urls",
+                "URL of each topic's dead-letter queue, by topic key (topics with dead_letter = false are absent).",
+                OutputValue::TopicDeadLetterQueueUrls,
+            );
+        }
         if self.module_key.is_some() {
             add(
                 "kms_key_arn",
@@ -1811,6 +2017,9 @@ impl Model {
         for bus in &self.buses {
             alarms.extend(bus_alarms(bus));
         }
+        for topic in &self.topics {
+            alarms.extend(self.topic_alarms(topic));
+        }
         alarms.extend(
             self.functions
                 .iter()
@@ -1820,6 +2029,51 @@ impl Model {
         alarms.extend(self.execution_alarms());
         for function in &self.functions {
             alarms.extend(self.function_alarms(function));
+        }
+        alarms
+    }
+
+    /// A topic's alarms: deliveries SNS gave up on (`NumberOfNotificationsFailed`), and with a dead-letter
+    /// queue, dead letters SNS could not put there (`NumberOfNotificationsFailedToRedriveToDlq`): lost, their
+    /// tasks wait until their step times out.
+    fn topic_alarms(&self, topic: &Topic) -> Vec<Alarm> {
+        let sum = |name| Metric {
+            namespace: Namespace::Aws("AWS/SNS"),
+            name,
+            statistic: "Sum",
+        };
+        let then = if topic.dead_letter.is_some() {
+            "each went to the topic's dead-letter queue, whose task the dead-letter function fails"
+        } else {
+            "each is lost (dead_letter = false), its task waits until its step times out"
+        };
+        let mut alarms = vec![Alarm {
+            key: format!("{}_notifications_failed", topic.key),
+            name: AwsName::suffixed(format!("-{}-notifications-failed", topic.key)),
+            description: format!(
+                "SNS could not deliver task messages of topic {:?} to a subscriber: {then}. Check the subscriber (its endpoint, its policy letting SNS deliver, its key).{}",
+                topic.key,
+                runbook::pointer(&[runbook::REDRIVE_FAILED_EXECUTIONS])
+            ),
+            metric: sum("NumberOfNotificationsFailed"),
+            excluding: None,
+            threshold: 0,
+            watches: Watched::Topic(topic.key.clone()),
+        }];
+        if topic.dead_letter.is_some() {
+            alarms.push(Alarm {
+                key: format!("{}_dead_letters_lost", topic.key),
+                name: AwsName::suffixed(format!("-{}-dead-letters-lost", topic.key)),
+                description: format!(
+                    "SNS could not put undeliverable task messages of topic {:?} into its dead-letter queue (the queue's policy or key refuses SNS): they are lost, and their tasks wait until their step times out.{}",
+                    topic.key,
+                    runbook::pointer(&[runbook::STOP_WAITING_EXECUTIONS])
+                ),
+                metric: sum("NumberOfNotificationsFailedToRedriveToDlq"),
+                excluding: None,
+                threshold: 0,
+                watches: Watched::Topic(topic.key.clone()),
+            });
         }
         alarms
     }
@@ -2018,24 +2272,34 @@ impl Model {
             .iter()
             .map(|(q, _)| format!("{:?}", q.key))
             .collect();
+        let topics: Vec<String> = self
+            .topic_dead_letter_readers()
+            .iter()
+            .map(|(t, _)| format!("{:?}", t.key))
+            .collect();
         let buses: Vec<String> = self
             .buses
             .iter()
             .filter(|b| b.dead_letter.is_some())
-            .map(|b| format!("bus {:?}", b.key))
+            .map(|b| format!("{:?}", b.key))
             .collect();
-        let queues = match (queues.as_slice(), buses.as_slice()) {
-            ([one], []) => format!("queue {one}"),
-            ([first @ .., last], []) => format!("queues {} and {last}", first.join(", ")),
-            ([], []) => return None,
-            _ => {
-                let all: Vec<String> = queues.iter().map(|q| format!("queue {q}")).chain(buses).collect();
-                match all.as_slice() {
-                    [one] => one.clone(),
-                    [first @ .., last] => format!("{} and {last}", first.join(", ")),
-                    [] => return None,
-                }
-            }
+        let listed = |kind: &str, plural: &str, keys: &[String]| match keys {
+            [one] => format!("{kind} {one}"),
+            [first @ .., last] => format!("{plural} {} and {last}", first.join(", ")),
+            [] => String::new(),
+        };
+        let kinds: Vec<String> = [
+            listed("queue", "queues", &queues),
+            listed("topic", "topics", &topics),
+            listed("bus", "buses", &buses),
+        ]
+        .into_iter()
+        .filter(|text| !text.is_empty())
+        .collect();
+        let queues = match kinds.as_slice() {
+            [] => return None,
+            [one] => one.clone(),
+            [first @ .., last] => format!("{} and {last}", first.join(", ")),
         };
         let (failed, unusable) = (UNSETTLED_DEAD_LETTER_OUTCOMES.1[0], UNSETTLED_DEAD_LETTER_OUTCOMES.1[1]);
         let describe = |queues: &str| {
@@ -2051,16 +2315,17 @@ impl Model {
         if limits::ALARM_DESCRIPTION.allows(description.chars().count() as u64) {
             return Some(description);
         }
-        let bus_readers = self.buses.iter().filter(|b| b.dead_letter.is_some()).count();
-        Some(describe(&if bus_readers == 0 {
+        let channel_readers =
+            self.topic_dead_letter_readers().len() + self.buses.iter().filter(|b| b.dead_letter.is_some()).count();
+        Some(describe(&if channel_readers == 0 {
             format!(
                 "the {} queues whose dead letters fail their executions",
                 self.dead_letter_readers().len()
             )
         } else {
             format!(
-                "the {} queues and buses whose dead letters fail their executions",
-                self.dead_letter_readers().len() + bus_readers
+                "the {} queues, topics and buses whose dead letters fail their executions",
+                self.dead_letter_readers().len() + channel_readers
             )
         }))
     }
@@ -2330,6 +2595,14 @@ pub enum OutputValue {
     ModuleKeyArn,
     /// The worker policy for every queue, as JSON.
     WorkerPolicy,
+    /// Each topic's ARN, by topic key.
+    TopicArns,
+    /// Each topic's name, by topic key.
+    TopicNames,
+    /// Each topic's dead-letter queue's ARN, by topic key.
+    TopicDeadLetterQueueArns,
+    /// Each topic's dead-letter queue's URL, by topic key.
+    TopicDeadLetterQueueUrls,
     /// Each queue's worker policy, as JSON, by queue key.
     WorkerPolicyByQueue,
     /// Each bus's name, by bus key.
@@ -2405,6 +2678,8 @@ pub enum Watched {
     /// The rule on the bus with this key (dimension `RuleName`; on a bus other than the default, with
     /// `EventBusName` too: https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-monitoring.html).
     BusRule(String),
+    /// The SNS topic with this key.
+    Topic(String),
 }
 
 impl Watched {
@@ -2416,6 +2691,7 @@ impl Watched {
             Watched::Function(_) => Some("FunctionName"),
             Watched::LogLines => None,
             Watched::BusRule(_) => Some("RuleName"),
+            Watched::Topic(_) => Some("TopicName"),
         }
     }
 }

@@ -176,6 +176,22 @@ fn expected_inputs(spec: &toml::Table) -> Vec<Expected> {
             read_by: None,
         });
     }
+    let empty = toml::Table::new();
+    // A topic's key given by ARN or alias: its own input, which the topic's kms_master_key_id reads.
+    for (key, topic) in spec.get("topics").and_then(|t| t.as_table()).unwrap_or(&empty) {
+        let encryption = topic.get("encryption").and_then(|e| e.as_str()).unwrap_or("sns");
+        let kind = match encryption {
+            "sns" | "kms" => continue,
+            alias if alias.starts_with("alias/") => "alias",
+            _ => "arn",
+        };
+        inputs.push(Expected {
+            name: format!("{}_topic_kms_key_{kind}", key.replace('-', "_")),
+            ty: "string",
+            default: format!("{encryption:?}"),
+            read_by: None,
+        });
+    }
     inputs
 }
 
@@ -238,6 +254,23 @@ fn every_per_environment_setting_is_an_input_defaulting_to_the_spec() {
             if name.contains("_queue_kms_key_") {
                 external_keys += 1;
                 assert_key_input_is_read(&label, &m, &spec, name);
+            }
+            if let Some((topic, _)) = name.split_once("_topic_kms_key_") {
+                // The topic and its dead-letter queue are encrypted with it.
+                let reference = format!("var.{name}");
+                let key = topic.replace('_', "-");
+                assert_eq!(
+                    attr(m.resource("aws_sns_topic", &key), "kms_master_key_id").as_deref(),
+                    Some(reference.as_str()),
+                    "{label}: {name}"
+                );
+                if let Some(dlq) = m.block("resource", &["aws_sqs_queue", &format!("{key}_topic_dlq")]) {
+                    assert_eq!(
+                        attr(dlq, "kms_master_key_id").as_deref(),
+                        Some(reference.as_str()),
+                        "{label}: {name}"
+                    );
+                }
             }
         }
     }

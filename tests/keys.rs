@@ -29,7 +29,7 @@ queue = "main"
 
 [[steps]]
 name = "Third"
-topic = "notices"
+topic = "main"
 
 [[steps]]
 name = "Fourth"
@@ -37,7 +37,8 @@ bus = "events"
 
 [queues.main]
 
-[topics.notices]
+[topics.main]
+subscriptions = [{ endpoint = "arn:aws:sqs:us-east-1:123456789012:main" }]
 
 [buses.events]
 

@@ -638,6 +638,21 @@ fn measure(model: &sfngen::model::Model, warnings: &[sfngen::diagnostic::Diagnos
         m.add(&limits::METRIC_FILTERS_PER_LOG_GROUP, group.clone(), *count);
     }
     m.add(&limits::DASHBOARD_WIDGETS, "the dashboard", widgets);
+
+    // The subscriptions the module creates on each FIFO topic, counted in topics.tf.
+    let subscribed = attributes(&text("topics.tf"));
+    for topic in model.topics.iter().filter(|t| t.fifo) {
+        let arn = format!("aws_sns_topic.{}.arn", topic.key);
+        let count = subscribed
+            .iter()
+            .filter(|(kind, _, key, value)| kind == "aws_sns_topic_subscription" && key == "topic_arn" && *value == arn)
+            .count();
+        m.add(
+            &limits::SNS_FIFO_TOPIC_SUBSCRIPTIONS,
+            format!("topic {}", topic.key),
+            count as u64,
+        );
+    }
     for role in &model.roles {
         let role_address = format!("{}.name", sfngen::emit::terraform::address::role(role.id));
         m.add(
@@ -677,8 +692,8 @@ fn measure(model: &sfngen::model::Model, warnings: &[sfngen::diagnostic::Diagnos
     );
     assert_eq!(
         template_vars.len(),
-        model.queues.len() + model.buses.len() + 1,
-        "one URL a queue, one ARN a bus, and the partition"
+        model.queues.len() + model.topics.len() + model.buses.len() + 1,
+        "one URL a queue, one ARN a topic or a bus, and the partition"
     );
 
     // The alarms' evaluation range.
@@ -1113,6 +1128,19 @@ fn adversarial_specs() -> Vec<(&'static str, String, i32)> {
         ));
     }
     cases.push(("too-many-queues-for-one-role", spec, 2));
+
+    // A FIFO topic with 101 declared subscriptions: one past SNS's 100.
+    let mut spec = String::from(
+        "name = \"fanout\"\n\n[[steps]]\nname = \"Ask\"\ntopic = \"asks\"\n\n[topics.asks]\nfifo = true\n",
+    );
+    spec.push_str("subscriptions = [\n");
+    for i in 0..101 {
+        spec.push_str(&format!(
+            "  {{ endpoint = \"arn:aws:sqs:us-east-1:123456789012:worker-{i:03}.fifo\" }},\n"
+        ));
+    }
+    spec.push_str("]\n");
+    cases.push(("fifo-topic-subscriptions", spec, 2));
 
     // 60 queues: valid, and the worker policy for every queue comes in parts.
     let mut spec = String::from("name = \"many-queues\"\n\n");

@@ -18,7 +18,8 @@ use sfngen::limits;
 use sfngen::model::Model;
 
 /// The spec: 100 queues, keys at their 32 characters; every encryption, FIFO every third, dead letters off every
-/// fifth and left unread every fifth after that.
+/// fifth and left unread every fifth after that. Beside them, 8 SNS topics with 32-character keys: every encryption,
+/// FIFO every other, a dead-letter queue on all but the last (the module key's policy then lets SNS use it for those).
 fn near_limit_spec() -> String {
     let mut spec = String::from(
         "name = \"policy-sizes\"\n\n[state_machine]\nencryption = \"kms\"\nlog_level = \"ALL\"\ntracing = true\n\n\
@@ -27,6 +28,23 @@ fn near_limit_spec() -> String {
     let keys: Vec<String> = (0..100).map(|i| format!("q{i:02}-{}", "k".repeat(28))).collect();
     for (i, key) in keys.iter().enumerate() {
         spec.push_str(&format!("[[steps]]\nname = \"Step{i}\"\nqueue = \"{key}\"\n\n"));
+    }
+    let topics: Vec<String> = (0..8).map(|i| format!("t{i:02}-{}", "k".repeat(28))).collect();
+    for (i, key) in topics.iter().enumerate() {
+        spec.push_str(&format!("[[steps]]\nname = \"Publish{i}\"\ntopic = \"{key}\"\n\n"));
+    }
+    for (i, key) in topics.iter().enumerate() {
+        let encryption = match i % 4 {
+            0 => "sns",
+            1 => "kms",
+            2 => "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab",
+            _ => "alias/shared-key",
+        };
+        spec.push_str(&format!(
+            "[topics.{key}]\nencryption = \"{encryption}\"\nfifo = {}\ndead_letter = {}\n\n",
+            i % 2 == 0,
+            i != topics.len() - 1
+        ));
     }
     for (i, key) in keys.iter().enumerate() {
         let encryption = match i % 4 {
@@ -115,6 +133,18 @@ fn sfngen_documents(model: &Model, parts: &ArnParts) -> BTreeMap<String, (Value,
             (iam_json::key_policy(model, key, parts), &limits::KMS_KEY_POLICY),
         );
     }
+    for topic in &model.topics {
+        if topic.dead_letter.is_some() {
+            let label = address::topic_dead_letter_queue_policy(&topic.key).to_string();
+            documents.insert(
+                format!("queue_policy__{}", label.trim_start_matches("aws_sqs_queue_policy.")),
+                (
+                    iam_json::topic_dead_letter_queue_policy(topic, parts),
+                    &limits::SQS_QUEUE_POLICY,
+                ),
+            );
+        }
+    }
     for queue in &model.queues {
         for dead_letter in [false, true] {
             if dead_letter && queue.dead_letter.is_none() {
@@ -165,9 +195,15 @@ fn root_config(model: &Model, files: &[sfngen::emit::GeneratedFile], parts: &Arn
             body = body.add_block(block);
         }
     }
-    for block in blocks_of(&text("queues.tf"), |b| {
-        b.identifier() == "resource" && b.labels()[0].as_str() == "aws_sqs_queue_policy"
-    }) {
+    let queue_policies = |file: &str| {
+        blocks_of(&text(file), |b| {
+            b.identifier() == "resource" && b.labels()[0].as_str() == "aws_sqs_queue_policy"
+        })
+    };
+    for block in queue_policies("queues.tf")
+        .into_iter()
+        .chain(queue_policies("topics.tf"))
+    {
         let label = block.labels()[1].as_str().to_string();
         let policy = block
             .body()
@@ -225,6 +261,32 @@ fn root_config(model: &Model, files: &[sfngen::emit::GeneratedFile], parts: &Arn
                     parts.account,
                     parts.name_of(name)
                 ),
+            ));
+        }
+    }
+    for topic in &model.topics {
+        if let Some(input) = topic.key_input() {
+            let key = format!("\"{}\"", parts.customer_key_arn(&format!("topic:{}", topic.key)));
+            replacements.push((format!("var.{input}"), key.clone()));
+            replacements.push((
+                format!("{}.target_key_arn", address::topic_key_alias_lookup(&topic.key)),
+                key,
+            ));
+        }
+        let arn = |service: &str, name: &sfngen::model::AwsName| {
+            format!(
+                "\"arn:{}:{service}:{}:{}:{}\"",
+                parts.partition,
+                parts.region,
+                parts.account,
+                parts.name_of(name)
+            )
+        };
+        replacements.push((format!("{}.arn", address::topic(&topic.key)), arn("sns", &topic.name)));
+        if let Some(dlq) = &topic.dead_letter {
+            replacements.push((
+                format!("{}.arn", address::topic_dead_letter_queue(&topic.key)),
+                arn("sqs", &dlq.name),
             ));
         }
     }

@@ -121,6 +121,7 @@ fn built_arn(m: &Module, ty: &str, name: &str) -> String {
     };
     match ty {
         "aws_sqs_queue" => arn("sqs", created),
+        "aws_sns_topic" => arn("sns", created),
         "aws_sfn_state_machine" => arn("states", format!("stateMachine:{created}")),
         "aws_lambda_function" => arn("lambda", format!("function:{created}")),
         "aws_cloudwatch_log_group" => arn("logs", format!("log-group:{created}")),
@@ -360,9 +361,22 @@ fn role_permissions_are_scoped_to_arns() {
             .find(|s| s.1.contains(&"sqs:SendMessage".to_string()));
         match send {
             Some(send) => assert_eq!(send.2, queues, "{label}"),
-            // IAM refuses a statement without resources: a module whose steps use no queue grants none.
             None => assert!(queues.is_empty(), "{label}: the state machine sends to no queue"),
         }
+        // Exactly the topics, for sns:Publish.
+        let topics: Vec<String> = m
+            .all("resource", "aws_sns_topic")
+            .into_iter()
+            .map(|(n, _)| built_arn(m, "aws_sns_topic", n))
+            .collect();
+        let publish = owned_statements(m, "state_machine")
+            .into_iter()
+            .find(|s| s.1.contains(&"sns:Publish".to_string()));
+        assert_eq!(
+            publish.map(|p| p.2).unwrap_or_default(),
+            topics,
+            "{label}: publishes to its topics only"
+        );
         for (name, document) in m.all("data", "aws_iam_policy_document") {
             // Trust policies and the key policy are checked below, the operator's policy on its own.
             if name.ends_with("_assume") || name == "kms" || is_operator(name) {
@@ -500,9 +514,13 @@ fn trust_policies_carry_confused_deputy_conditions() {
 #[test]
 fn arns_are_built_from_the_partition_never_a_literal() {
     for_each_module(|label, m| {
-        // Not even a key ARN the spec gives: it is the default of a queue's key input, in variables.tf.
-        if let Some(index) = m.text.find("arn:aws") {
-            panic!("{label}: literal ARN at {}", &m.text[index..index + 40]);
+        // Not even a key ARN the spec gives: it is the default of a queue's key input, in variables.tf. A declared
+        // subscription's endpoint is another's resource (a partner's queue or function), written as the spec gives it.
+        for (index, _) in m.text.match_indices("arn:aws") {
+            let line_start = m.text[..index].rfind('\n').map_or(0, |i| i + 1);
+            if !m.text[line_start..index].trim_start().starts_with("endpoint ") {
+                panic!("{label}: literal ARN at {}", &m.text[index..index + 40]);
+            }
         }
         assert!(
             m.text
@@ -610,6 +628,8 @@ fn role_kms_grants_are_bound_to_a_service_or_to_this_state_machines_data() {
                     ("callback", "\"EncryptTaskAnswers\"") => vec![via("states"), data],
                     ("dead_letters", "\"EncryptTaskFailures\"") => vec![via("states"), data],
                     ("dead_letters", "\"DecryptDeadLetters\"") => vec![via("sqs")],
+                    ("state_machine", "\"EncryptTopicMessages\"") => vec![via("sns")],
+                    ("dead_letters", "\"DecryptTopicDeadLetters\"") => vec![via("sqs")],
                     other => panic!("{label}: a KMS grant this test does not know: {other:?}"),
                 };
                 expected.sort();
@@ -618,7 +638,7 @@ fn role_kms_grants_are_bound_to_a_service_or_to_this_state_machines_data() {
             }
         }
     });
-    assert_eq!(seen.len(), 6, "expected specs with every kind of KMS grant: {seen:?}");
+    assert_eq!(seen.len(), 8, "expected specs with every kind of KMS grant: {seen:?}");
 }
 
 #[test]
@@ -685,10 +705,23 @@ fn a_created_key_rotates_and_names_each_role_for_what_its_policy_grants() {
             }
         }
         assert_eq!(strings(key, "depends_on"), roles_named, "{label}");
+        // A topic's dead-letter queue takes its topic's key: the topic grant covers it.
         let queues_use_it = m
             .all("resource", "aws_sqs_queue")
             .iter()
+            .filter(|(n, _)| !n.ends_with("_topic_dlq"))
             .any(|(_, q)| attr(q, "kms_master_key_id").as_deref() == Some("aws_kms_key.this.arn"));
+        let topics_use_it = m
+            .all("resource", "aws_sns_topic")
+            .iter()
+            .any(|(_, t)| attr(t, "kms_master_key_id").as_deref() == Some("aws_kms_key.this.arn"));
+        assert_eq!(
+            granted
+                .iter()
+                .any(|g| g.1.as_deref() == Some("\"EncryptTopicMessages\"")),
+            topics_use_it,
+            "{label}: the topic grant exactly when a topic uses the key"
+        );
         for_queues += usize::from(queues_use_it);
         assert_eq!(
             granted
@@ -768,6 +801,7 @@ fn service_endpoints_and_principals_follow_the_partition() {
             "states.amazonaws.com",
             "lambda.amazonaws.com",
             "delivery.logs.amazonaws.com",
+            "sns.amazonaws.com",
         ];
         let mut names = Vec::new();
         for (_, document) in m.all("data", "aws_iam_policy_document") {
@@ -967,24 +1001,32 @@ fn alarms_watch_dead_letters_executions_and_the_functions_when_asked() {
         let dead_letters = m
             .all("resource", "aws_sqs_queue")
             .iter()
-            .filter(|(n, _)| n.ends_with("_dlq") && !n.ends_with("_bus_dlq"))
+            .filter(|(n, _)| n.ends_with("_dlq") && !n.ends_with("_bus_dlq") && !n.ends_with("_topic_dlq"))
             .count();
         let model = sfngen::load_model(&std::fs::read_to_string(&spec).unwrap(), "sfngen.toml").unwrap();
         // A dead-letter queue the dead-letter function reads is watched through its log lines, by one alarm for
-        // them all (a bus's too); each bus's rule by two (failed and throttled deliveries), and one more for the
-        // events it could not dead-letter when it has a dead-letter queue; then the executions (3), each
-        // function's errors and throttles, and tokens Step Functions never issued.
+        // them all (a topic's and a bus's too); each bus's rule by two (failed and throttled deliveries), and one
+        // more for the events it could not dead-letter when it has a dead-letter queue; then the executions (3),
+        // each function's errors and throttles, tokens Step Functions never issued, and each topic's failed
+        // deliveries (and dead letters SNS could not keep).
         let read = model.dead_letter_readers().len();
         let bus_read = model.buses.iter().filter(|b| b.dead_letter.is_some()).count();
+        let any_read = read + bus_read + model.topic_dead_letter_readers().len() > 0;
+        let topic_alarms: usize = model
+            .topics
+            .iter()
+            .map(|t| 1 + usize::from(t.dead_letter.is_some()))
+            .sum();
         assert_eq!(
             alarms.len(),
             model.queues.len() + dead_letters - read
-                + usize::from(read + bus_read > 0)
+                + usize::from(any_read)
                 + 2 * model.buses.len()
                 + bus_read
                 + 3
                 + 2 * functions(&m).len()
-                + 1,
+                + 1
+                + topic_alarms,
             "{label}"
         );
         for function in functions(&m) {
@@ -1137,11 +1179,12 @@ fn dead_letter_retention_comments_say_what_sqs_does_for_the_queue_type() {
     for spec in common::all_specs() {
         let label = common::spec_label(&spec);
         let m = Module::of(&spec);
-        // A bus's dead-letter queue holds events EventBridge could not deliver, not redriven messages: its own case.
+        // A bus's dead-letter queue holds events EventBridge could not deliver, and a topic's what SNS could not:
+        // not redriven messages, their own cases.
         for (name, queue) in m
             .all("resource", "aws_sqs_queue")
             .into_iter()
-            .filter(|(n, _)| n.ends_with("_dlq") && !n.ends_with("_bus_dlq"))
+            .filter(|(n, _)| n.ends_with("_dlq") && !n.ends_with("_bus_dlq") && !n.ends_with("_topic_dlq"))
         {
             let text = block_text(&m.text, "aws_sqs_queue", name).expect("the block's text");
             // SQS: a standard queue's message keeps its first enqueue time when dead-lettered; a FIFO queue's
@@ -1205,6 +1248,23 @@ fn every_queue_refuses_requests_not_made_over_tls() {
                     "Resource": format!("aws_sqs_queue.{name}.arn"),
                     "Condition": {"ArnEquals": {"aws:SourceArn": format!("aws_cloudwatch_event_rule.{bus}.arn")}},
                 }));
+            }
+            // A topic's dead-letter queue also lets SNS send to it, for that topic only.
+            if let Some(topic) = name.strip_suffix("_topic_dlq") {
+                let sns = serde_json::json!({
+                    "Sid": "TopicDeadLetters",
+                    "Effect": "Allow",
+                    "Principal": { "Service": "sns.amazonaws.com" },
+                    "Action": "sqs:SendMessage",
+                    "Resource": format!("aws_sqs_queue.{name}.arn"),
+                    "Condition": { "ArnEquals": { "aws:SourceArn": format!("aws_sns_topic.{topic}.arn") } },
+                });
+                assert_eq!(
+                    json_of(&call.args[0]),
+                    serde_json::json!({ "Version": "2012-10-17", "Statement": [sns, statements[0].clone()] }),
+                    "{label}: {name}"
+                );
+                continue;
             }
             assert_eq!(
                 json_of(&call.args[0]),
@@ -1541,6 +1601,23 @@ fn spec_queues(spec: &std::path::Path) -> Vec<SpecQueue> {
     queues
 }
 
+/// The keys of the topics a spec declares with a dead-letter queue (`dead_letter` is on unless `false`): the
+/// dead-letter function reads each, through a mapping of its own.
+fn spec_topic_dead_letters(spec: &std::path::Path) -> Vec<String> {
+    let table: toml::Table = toml::from_str(&std::fs::read_to_string(spec).unwrap()).unwrap();
+    let empty = toml::Table::new();
+    let mut keys: Vec<String> = table
+        .get("topics")
+        .and_then(toml::Value::as_table)
+        .unwrap_or(&empty)
+        .iter()
+        .filter(|(_, t)| t.get("dead_letter").and_then(toml::Value::as_bool) != Some(false))
+        .map(|(k, _)| k.clone())
+        .collect();
+    keys.sort();
+    keys
+}
+
 /// The KMS key ARN a policy names for these queues, each once, in queue order: the module's key, or the
 /// queue's own key input (an ARN as given, an alias through its own lookup).
 fn key_arns(these: &[&SpecQueue]) -> Vec<String> {
@@ -1654,6 +1731,7 @@ fn worker_policies_grant_exactly_what_a_worker_needs() {
             }
         } else {
             assert!(per_queue.is_empty(), "{label}: one queue's policy is the whole one");
+            // Without a queue, worker_policy_json_by_queue is empty.
             if let Some(queue) = queues.first() {
                 by_queue.push((queue.key.clone(), "data.aws_iam_policy_document.worker.json".into()));
             }
@@ -1731,17 +1809,34 @@ fn dead_letters_fail_their_tasks_through_a_function_of_their_own() {
             .filter(|q| q.dead_letter && !q.read_for_dead_letters)
             .count();
         let bus_readers = spec_bus_dead_letters(&spec);
+        let topic_readers = spec_topic_dead_letters(&spec);
         let mappings = m.all("resource", "aws_lambda_event_source_mapping");
         assert_eq!(
             mappings.len(),
-            readers.len() + bus_readers.len(),
-            "{label}: one mapping per dead-letter queue read (a bus's too)"
+            readers.len() + bus_readers.len() + topic_readers.len(),
+            "{label}: one mapping per dead-letter queue read (a bus's and a topic's too)"
         );
-        // The dead-letter function exists exactly when a queue's (or a bus's) dead letters fail their executions.
+        for key in &topic_readers {
+            let dlq = format!("{key}_topic_dlq");
+            let mapping = m
+                .one("resource", "aws_lambda_event_source_mapping", &dlq)
+                .unwrap_or_else(|| panic!("{label}: no mapping from {dlq}"));
+            assert_eq!(
+                attr(mapping, "event_source_arn"),
+                Some(format!("aws_sqs_queue.{dlq}.arn")),
+                "{label}"
+            );
+            assert_eq!(
+                attr(mapping, "function_name").as_deref(),
+                Some("aws_lambda_function.dead_letters.arn")
+            );
+        }
+        // The dead-letter function exists exactly when a queue's (or a topic's, or a bus's) dead letters fail their
+        // executions.
         let reader = m.one("resource", "aws_lambda_function", "dead_letters");
         assert_eq!(
             reader.is_some(),
-            !readers.is_empty() || !bus_readers.is_empty(),
+            !readers.is_empty() || !bus_readers.is_empty() || !topic_readers.is_empty(),
             "{label}"
         );
         let callback_role = written_statements(m.one("data", "aws_iam_policy_document", "callback").unwrap());
@@ -1807,7 +1902,7 @@ fn dead_letters_fail_their_tasks_through_a_function_of_their_own() {
                 "{label}: {dlq} must follow the callback's timeout"
             );
         }
-        if readers.is_empty() && bus_readers.is_empty() {
+        if readers.is_empty() && bus_readers.is_empty() && topic_readers.is_empty() {
             assert!(
                 m.one("data", "aws_iam_policy_document", "dead_letters").is_none(),
                 "{label}"
@@ -1847,9 +1942,24 @@ fn dead_letters_fail_their_tasks_through_a_function_of_their_own() {
             "ReadDeadLetters",
             "DecryptDeadLetters",
             "ReadBusDeadLetters",
+            "ReadTopicDeadLetters",
+            "DecryptTopicDeadLetters",
             "SendTraces",
         ];
         assert!(sids.iter().all(|s| allowed.contains(s)), "{label}: {sids:?}");
+        // The topics' dead-letter queues it reads, exactly.
+        let topic_dlqs: Vec<String> = topic_readers
+            .iter()
+            .map(|k| built_arn(&m, "aws_sqs_queue", &format!("{k}_topic_dlq")))
+            .collect();
+        assert_eq!(
+            find("ReadTopicDeadLetters").map(|s| s.2).unwrap_or_default(),
+            topic_dlqs,
+            "{label}"
+        );
+        if readers.is_empty() {
+            continue;
+        }
         assert_eq!(
             find("FailDeadLetteredTasks").map(|s| (s.1, s.2)),
             Some((
@@ -1913,7 +2023,7 @@ fn dead_letter_readers_leave_the_callbacks_concurrency_to_workers() {
         let bus_readers: Vec<&sfngen::model::Bus> = model.buses.iter().filter(|b| b.dead_letter.is_some()).collect();
         assert_eq!(
             m.all("resource", "aws_lambda_event_source_mapping").len(),
-            readers.len() + bus_readers.len(),
+            readers.len() + bus_readers.len() + model.topic_dead_letter_readers().len(),
             "{label}"
         );
         for bus in bus_readers {
@@ -2106,7 +2216,9 @@ fn dead_letters_the_dead_letter_function_could_not_settle_are_counted_and_alarme
         let label = common::spec_label(&spec);
         let m = Module::of(&spec);
         let queues = spec_queues(&spec);
-        let reads = queues.iter().any(|q| q.read_for_dead_letters) || !spec_bus_dead_letters(&spec).is_empty();
+        let reads = queues.iter().any(|q| q.read_for_dead_letters)
+            || !spec_bus_dead_letters(&spec).is_empty()
+            || !spec_topic_dead_letters(&spec).is_empty();
         let filter = m.one("resource", "aws_cloudwatch_log_metric_filter", "dead_letters_unsettled");
         let alarm = m.one("resource", "aws_cloudwatch_metric_alarm", "dead_letters_unsettled");
         let has_alarms = !m.all("resource", "aws_cloudwatch_metric_alarm").is_empty();

@@ -6,6 +6,10 @@
 //! A record's body is a task message `{"input": ..., "token": ..., ...}` (a queue's dead-letter queue), or
 //! an EventBridge event whose `detail` is one (the dead-letter queue of a bus rule's targets: EventBridge
 //! puts there the event it could not deliver, see [`EVENT_FIELDS`]).
+//! A topic's dead-letter queue holds what SNS could not deliver to a subscriber: the task message itself
+//! when the subscription delivers raw messages, or else SNS's notification envelope
+//! (`{"Type": "Notification", "TopicArn": ..., "Message": "<the task message>", ...}`), whose `Message` is
+//! read as strictly as a body.
 //!
 //! Each record ends one of four ways:
 //! - `dead_lettered`: SendTaskFailure went through;
@@ -39,6 +43,10 @@ pub const MAX_MESSAGE_ID_CHARS: usize = 128;
 pub const MAX_QUEUE_NAME_CHARS: usize = 80;
 /// Records of a standard queue answered at once.
 pub const CONCURRENCY: usize = 10;
+/// An SNS topic ARN: `arn:PARTITION:sns:REGION:ACCOUNT:` and a name of at most 256 characters.
+pub const MAX_TOPIC_ARN_CHARS: usize = 350;
+/// The `Type` of the notification envelope SNS wraps a message in (no raw message delivery).
+pub const NOTIFICATION_TYPE: &str = "Notification";
 /// The top-level fields an EventBridge event may have: its metadata, `detail` (the task message the step put
 /// in `Detail`) and `replay-name` on a replayed event
 /// (https://docs.aws.amazon.com/eventbridge/latest/ref/overiew-event-structure.html). A body with any other
@@ -79,6 +87,9 @@ pub struct Record {
     pub receive_count: Option<u64>,
     /// The task token, or why the body is not a task message.
     pub task: Result<String, String>,
+    /// The topic whose notification envelope held the task message (`TopicArn`); `None` for a bare task
+    /// message.
+    pub topic: Option<String>,
     /// When the body is an EventBridge event: its `id` and the `ERROR_CODE` EventBridge gave the message.
     pub event: Option<Undelivered>,
 }
@@ -115,11 +126,18 @@ impl Record {
             Some(n) => format!(", ApproximateReceiveCount {n}"),
             None => String::new(),
         };
-        format!(
-            "the task message {} reached the dead-letter queue {}{count}: no worker answered it before its \
-             queue's maxReceiveCount ran out",
-            self.message_id, self.queue
-        )
+        match &self.topic {
+            Some(topic) => format!(
+                "the task message {} reached the dead-letter queue {}{count}: SNS could not deliver it from \
+                 topic {topic} to a subscriber",
+                self.message_id, self.queue
+            ),
+            None => format!(
+                "the task message {} reached the dead-letter queue {}{count}: no worker answered it before its \
+                 queue's maxReceiveCount ran out, or SNS could not deliver it to a subscriber",
+                self.message_id, self.queue
+            ),
+        }
     }
 }
 
@@ -189,21 +207,20 @@ fn record(value: &Raw<'_>) -> Result<Record, Invalid> {
         }
         None => return invalid("\"eventSource\" must be \"aws:sqs\""),
     }
-    let (task, event) = match task(fields.get("body")) {
-        Ok((token, event_id)) => (
-            Ok(token),
-            event_id.map(|id| Undelivered {
-                id,
-                error_code: error_code(&fields),
-            }),
-        ),
-        Err(reason) => (Err(reason), None),
+    let (task, topic, event_id) = match body(fields.get("body")) {
+        Ok(read) => read,
+        Err(reason) => (Err(reason), None, None),
     };
+    let event = event_id.map(|id| Undelivered {
+        id,
+        error_code: error_code(&fields),
+    });
     Ok(Record {
         message_id: message_id(&fields)?,
         queue: queue_name(&fields)?,
         receive_count: receive_count(&fields),
         task,
+        topic,
         event,
     })
 }
@@ -255,6 +272,74 @@ fn receive_count(fields: &Members<'_>) -> Option<u64> {
     count.parse().ok()
 }
 
+/// The body's task token (or why it is not a task message) and, for SNS's notification envelope, its topic,
+/// or, for an EventBridge event, its id: `Err` when the body is no JSON object at all.
+fn body(body: Option<&Raw<'_>>) -> Result<Read, String> {
+    let text = match body {
+        Some(raw) if raw.kind == Kind::String => raw.string().unwrap_or_default(),
+        Some(raw) => return Err(format!("the body is {}, not a string", raw.kind.described())),
+        None => return Err("the record has no body".into()),
+    };
+    let message = object(&text, "the body")?;
+    let fields = message.members().unwrap_or_default();
+    if let Some((inner, topic)) = envelope(&fields) {
+        return Ok((task(&inner, "the notification's Message"), Some(topic), None));
+    }
+    if !fields.contains_key("token") && fields.contains_key("detail-type") {
+        return Ok(match event_task(&fields) {
+            Ok((token, id)) => (Ok(token), None, id),
+            Err(reason) => (Err(reason), None, None),
+        });
+    }
+    Ok((task(&text, "the body"), None, None))
+}
+
+/// What [`body`] reads: the task token (or why there is none), the topic of SNS's envelope, the id of an
+/// EventBridge event.
+type Read = (Result<String, String>, Option<String>, Option<String>);
+
+/// `text` read strictly as a JSON object; `what` names it in the reason it is not one.
+fn object<'t>(text: &'t str, what: &str) -> Result<Raw<'t>, String> {
+    let message = json::read(text).map_err(|problem| match problem {
+        json::Problem::NotJson { .. } => format!("{what} is not JSON, so not a task message"),
+        other => format!(
+            "{what} is not a task message: {}",
+            other.to_string().replacen("the event", "it", 1)
+        ),
+    })?;
+    if message.members().is_none() {
+        return Err(format!(
+            "{what} is {}, not a task message {{\"input\": ..., \"token\": ...}}",
+            message.kind.described()
+        ));
+    }
+    Ok(message)
+}
+
+/// The task message SNS's notification envelope holds (its `Message`), and the envelope's `TopicArn`: `None`
+/// when the fields are not an envelope (a task message has a `token`; an envelope has `Type` "Notification",
+/// a string `Message` and the topic's ARN).
+fn envelope(fields: &Members<'_>) -> Option<(String, String)> {
+    if fields.contains_key("token") {
+        return None;
+    }
+    let kind = fields.get("Type")?.string()?;
+    let message = fields.get("Message")?.string()?;
+    let topic = fields.get("TopicArn")?.string()?;
+    let is_topic = topic.starts_with("arn:")
+        && topic.split(':').nth(2) == Some("sns")
+        && topic.chars().count() <= MAX_TOPIC_ARN_CHARS;
+    (kind == NOTIFICATION_TYPE && is_topic).then_some((message, topic))
+}
+
+/// The token of a task message `{"input": ..., "token": ...}` (plus any static fields), read as strictly as
+/// a worker's event; `what` names the text in the reason it is not one.
+fn task(text: &str, what: &str) -> Result<String, String> {
+    let message = object(text, what)?;
+    let fields = message.members().unwrap_or_default();
+    request::token(&fields).map_err(|Invalid(reason)| format!("{what} is not a task message: {reason}"))
+}
+
 /// `messageAttributes.ERROR_CODE.stringValue`, which EventBridge sets on what it dead-letters; informational,
 /// so anything else (or a long value) is unknown.
 fn error_code(fields: &Members<'_>) -> Option<String> {
@@ -267,35 +352,6 @@ fn error_code(fields: &Members<'_>) -> Option<String> {
         .string()?;
     let printable = code.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
     (printable && !code.is_empty() && code.chars().count() <= MAX_ERROR_CODE_CHARS).then_some(code)
-}
-
-/// The token of a task message `{"input": ..., "token": ...}` (plus any static fields), read as strictly as
-/// a worker's event, or of the task message in an EventBridge event's `detail` (then with the event's id).
-fn task(body: Option<&Raw<'_>>) -> Result<(String, Option<String>), String> {
-    let text = match body {
-        Some(raw) if raw.kind == Kind::String => raw.string().unwrap_or_default(),
-        Some(raw) => return Err(format!("the body is {}, not a string", raw.kind.described())),
-        None => return Err("the record has no body".into()),
-    };
-    let message = json::read(&text).map_err(|problem| match problem {
-        json::Problem::NotJson { .. } => "the body is not JSON, so not a task message".to_string(),
-        other => format!(
-            "the body is not a task message: {}",
-            other.to_string().replacen("the event", "it", 1)
-        ),
-    })?;
-    let Some(fields) = message.members() else {
-        return Err(format!(
-            "the body is {}, not a task message {{\"input\": ..., \"token\": ...}}",
-            message.kind.described()
-        ));
-    };
-    if !fields.contains_key("token") && fields.contains_key("detail-type") {
-        return event_task(&fields);
-    }
-    request::token(&fields)
-        .map(|token| (token, None))
-        .map_err(|Invalid(reason)| format!("the body is not a task message: {reason}"))
 }
 
 /// The token of the task message in an EventBridge event's `detail`, and the event's `id`: the body must be
@@ -533,13 +589,15 @@ mod tests {
                 queue: "demo-main-dlq".into(),
                 receive_count: Some(6),
                 task: Ok("AAAA".into()),
+                topic: None,
                 event: None,
             }
         );
         assert_eq!(
             r.cause(),
             "the task message 059f36b4-87a3-44ab-83d2-661975830a7d reached the dead-letter queue demo-main-dlq, \
-             ApproximateReceiveCount 6: no worker answered it before its queue's maxReceiveCount ran out"
+             ApproximateReceiveCount 6: no worker answered it before its queue's maxReceiveCount ran out, or SNS \
+             could not deliver it to a subscriber"
         );
         assert!(!r.fifo());
     }
@@ -733,6 +791,66 @@ mod tests {
         assert!(one(without("body")).unwrap().task.unwrap_err().contains("no body"));
     }
 
+    /// What SNS puts into a subscription's dead-letter queue without raw message delivery: its notification
+    /// envelope, whose Message is the task message as the state machine published it.
+    fn envelope(message: &str) -> String {
+        json!({
+            "Type": "Notification",
+            "MessageId": "b3c6a0f2-1d55-5a4c-9f0e-1b3e2b9e8c11",
+            "TopicArn": "arn:aws:sns:us-east-1:123456789012:demo-alerts",
+            "Message": message,
+            "Timestamp": "2026-12-03T10:00:00.000Z",
+            "SignatureVersion": "1",
+            "Signature": "EXAMPLE",
+            "SigningCertURL": "https://sns.us-east-1.amazonaws.com/SimpleNotificationService.pem",
+            "UnsubscribeURL": "https://sns.us-east-1.amazonaws.com/?Action=Unsubscribe"
+        })
+        .to_string()
+    }
+
+    #[test]
+    fn a_topics_dead_letter_is_the_task_message_or_snss_envelope_of_it() {
+        // Raw message delivery: the task message itself.
+        let raw = one(sqs_record(json!(r#"{"input": {}, "token": "AAAA"}"#))).unwrap();
+        assert_eq!((raw.task, raw.topic), (Ok("AAAA".into()), None));
+        // The envelope: the token of its Message, and the topic for the cause.
+        let wrapped = one(sqs_record(json!(envelope(
+            r#"{"input": {"n": 1}, "token": "BBBB", "context": {}}"#
+        ))))
+        .unwrap();
+        assert_eq!(wrapped.task, Ok("BBBB".into()));
+        assert_eq!(
+            wrapped.topic.as_deref(),
+            Some("arn:aws:sns:us-east-1:123456789012:demo-alerts")
+        );
+        assert!(
+            wrapped.cause().ends_with(
+                "SNS could not deliver it from topic arn:aws:sns:us-east-1:123456789012:demo-alerts to a subscriber"
+            ),
+            "{}",
+            wrapped.cause()
+        );
+        // The envelope's Message is read as strictly as a body.
+        let inner = |message: &str| one(sqs_record(json!(envelope(message)))).unwrap().task.unwrap_err();
+        assert!(inner("not json").contains("the notification's Message is not JSON"));
+        assert!(inner(r#"{"input": {}}"#).contains("the notification's Message is not a task message"));
+        assert!(inner(r#"{"token": "a", "token": "b"}"#).contains("gives the key \"token\" twice"));
+        // Not an envelope: another Type, no TopicArn, a TopicArn that is no topic's.
+        let not = |body: Value| one(sqs_record(json!(body.to_string()))).unwrap();
+        for fake in [
+            json!({"Type": "SubscriptionConfirmation", "TopicArn": "arn:aws:sns:r:1:t", "Message": "{\"token\": \"t\"}"}),
+            json!({"Type": "Notification", "Message": "{\"token\": \"t\"}"}),
+            json!({"Type": "Notification", "TopicArn": "arn:aws:sqs:r:1:q", "Message": "{\"token\": \"t\"}"}),
+        ] {
+            let r = not(fake.clone());
+            assert!(r.task.unwrap_err().contains("has no \"token\""), "{fake}");
+            assert_eq!(r.topic, None);
+        }
+        // A task message that also carries envelope-like fields is a task message.
+        let both = not(json!({"token": "t", "Type": "Notification", "TopicArn": "arn:aws:sns:r:1:t", "Message": "{}"}));
+        assert_eq!((both.task, both.topic), (Ok("t".into()), None));
+    }
+
     #[test]
     fn fifo_dead_letter_queues_are_answered_in_order() {
         let r = one(with(
@@ -750,15 +868,22 @@ mod tests {
             queue: "q".repeat(MAX_QUEUE_NAME_CHARS),
             receive_count: Some(u64::MAX),
             task: Ok("t".into()),
+            topic: None,
             event: None,
         };
         assert!(longest.cause().chars().count() <= request::MAX_CAUSE_CHARS);
+        let topic = format!("arn:aws:sns:r:1:{}", "t".repeat(MAX_TOPIC_ARN_CHARS - 16));
+        let from_topic = Record {
+            topic: Some(topic),
+            ..longest
+        };
+        assert!(from_topic.cause().chars().count() <= request::MAX_CAUSE_CHARS);
         let longest_event = Record {
             event: Some(Undelivered {
                 id: "e".repeat(MAX_EVENT_ID_CHARS),
                 error_code: Some("C".repeat(MAX_ERROR_CODE_CHARS)),
             }),
-            ..longest
+            ..from_topic
         };
         assert!(longest_event.cause().chars().count() <= request::MAX_CAUSE_CHARS);
         assert!(ERROR.chars().count() <= request::MAX_ERROR_CHARS);

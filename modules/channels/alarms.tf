@@ -3,6 +3,27 @@
 # Any one event is worth a look: each alarm fires above zero (a queue's oldest message, above half the
 # shortest time its steps wait, in seconds) and treats no data as healthy (a metric counted from log lines
 # has none until a line matches).
+resource "aws_cloudwatch_metric_alarm" "assessments_oldest_message" {
+  alarm_name          = "${var.name}-assessments-oldest-message"
+  alarm_description   = "A message has waited in queue \"assessments\" longer than 30m, half the shortest time its steps wait (1h): no worker has taken its task, which times out at the latest when that time is up. Check that its workers run and keep up. What to do: module README, Runbook: Stop waiting executions."
+  namespace           = "AWS/SQS"
+  metric_name         = "ApproximateAgeOfOldestMessage"
+  statistic           = "Maximum"
+  period              = 300
+  evaluation_periods  = 1
+  comparison_operator = "GreaterThanThreshold"
+  threshold           = 1800
+  treat_missing_data  = "notBreaching"
+
+  dimensions = {
+    QueueName = aws_sqs_queue.assessments.name
+  }
+
+  alarm_actions = var.alarm_actions
+  ok_actions    = var.alarm_actions
+  tags          = local.tags
+}
+
 resource "aws_cloudwatch_metric_alarm" "account_bus_failed_invocations" {
   alarm_name          = "${var.name}-account-bus-failed-invocations"
   alarm_description   = "A target of the rule on bus \"account\" could not be invoked for good (FailedInvocations): a task's event never reached its worker. Its execution waits until the step's timeout (the bus has no dead-letter queue). Fix the target (its resource policy, its permissions, its existence). What to do: module README, Runbook: Redrive failed executions."
@@ -111,6 +132,48 @@ resource "aws_cloudwatch_metric_alarm" "partners_bus_dead_letters_lost" {
   tags          = local.tags
 }
 
+resource "aws_cloudwatch_metric_alarm" "reviews_notifications_failed" {
+  alarm_name          = "${var.name}-reviews-notifications-failed"
+  alarm_description   = "SNS could not deliver task messages of topic \"reviews\" to a subscriber: each went to the topic's dead-letter queue, whose task the dead-letter function fails. Check the subscriber (its endpoint, its policy letting SNS deliver, its key). What to do: module README, Runbook: Redrive failed executions."
+  namespace           = "AWS/SNS"
+  metric_name         = "NumberOfNotificationsFailed"
+  statistic           = "Sum"
+  period              = 300
+  evaluation_periods  = 1
+  comparison_operator = "GreaterThanThreshold"
+  threshold           = 0
+  treat_missing_data  = "notBreaching"
+
+  dimensions = {
+    TopicName = aws_sns_topic.reviews.name
+  }
+
+  alarm_actions = var.alarm_actions
+  ok_actions    = var.alarm_actions
+  tags          = local.tags
+}
+
+resource "aws_cloudwatch_metric_alarm" "reviews_dead_letters_lost" {
+  alarm_name          = "${var.name}-reviews-dead-letters-lost"
+  alarm_description   = "SNS could not put undeliverable task messages of topic \"reviews\" into its dead-letter queue (the queue's policy or key refuses SNS): they are lost, and their tasks wait until their step times out. What to do: module README, Runbook: Stop waiting executions."
+  namespace           = "AWS/SNS"
+  metric_name         = "NumberOfNotificationsFailedToRedriveToDlq"
+  statistic           = "Sum"
+  period              = 300
+  evaluation_periods  = 1
+  comparison_operator = "GreaterThanThreshold"
+  threshold           = 0
+  treat_missing_data  = "notBreaching"
+
+  dimensions = {
+    TopicName = aws_sns_topic.reviews.name
+  }
+
+  alarm_actions = var.alarm_actions
+  ok_actions    = var.alarm_actions
+  tags          = local.tags
+}
+
 resource "aws_cloudwatch_metric_alarm" "invalid_tokens" {
   alarm_name          = "${var.name}-invalid-tokens"
   alarm_description   = "Workers answered with task tokens Step Functions never issued (the callback's log lines with \"outcome\": \"invalid_token\"): a worker changes or cuts short the token it passes on, so its tasks wait until their timeout. Fix the worker. What to do: module README, Runbook: Stop waiting executions; then module README, Runbook: Redrive failed executions."
@@ -130,7 +193,7 @@ resource "aws_cloudwatch_metric_alarm" "invalid_tokens" {
 
 resource "aws_cloudwatch_metric_alarm" "dead_letters_unsettled" {
   alarm_name          = "${var.name}-dead-letters-unsettled"
-  alarm_description   = "The dead-letter Lambda read dead letters of bus \"partners\" and could not settle them (its log lines with \"event\": \"dead_letter\" say which): outcome \"failed\", it could not fail the task (throttling, an outage, a denied call), so the execution waits and the message comes back after the dead-letter queue's visibility timeout; outcome \"unusable\", the message was not a task message (or Step Functions refused the failure) and was dropped. What to do: module README, Runbook: Pause fail-fast; then module README, Runbook: Move dead letters back."
+  alarm_description   = "The dead-letter Lambda read dead letters of queue \"assessments\", topic \"reviews\" and bus \"partners\" and could not settle them (its log lines with \"event\": \"dead_letter\" say which): outcome \"failed\", it could not fail the task (throttling, an outage, a denied call), so the execution waits and the message comes back after the dead-letter queue's visibility timeout; outcome \"unusable\", the message was not a task message (or Step Functions refused the failure) and was dropped. What to do: module README, Runbook: Pause fail-fast; then module README, Runbook: Move dead letters back."
   namespace           = "sfngen/${var.name}"
   metric_name         = "DeadLettersUnsettled"
   statistic           = "Sum"
@@ -147,18 +210,43 @@ resource "aws_cloudwatch_metric_alarm" "dead_letters_unsettled" {
 
 resource "aws_cloudwatch_metric_alarm" "executions_failed" {
   alarm_name          = "${var.name}-failed"
-  alarm_description   = "Executions of the channels state machine failed (the spec ends none in a Fail state: every failure is a fault). Find the error in the execution's history, fix its cause, then redrive them. What to do: module README, Runbook: Redrive failed executions."
-  namespace           = "AWS/States"
-  metric_name         = "ExecutionsFailed"
-  statistic           = "Sum"
-  period              = 300
+  alarm_description   = "Executions of the claims state machine failed with a fault: ExecutionsFailed minus BusinessFailures, the executions the spec ends in a Fail state (a catch's fail: \"PartnerUnreachable\"), counted from the execution log's ExecutionFailed events. While log_level is OFF there is no execution log: every failure then counts as a fault. Find the error in the execution's history, fix its cause, then redrive them. What to do: module README, Runbook: Redrive failed executions."
   evaluation_periods  = 1
   comparison_operator = "GreaterThanThreshold"
   threshold           = 0
   treat_missing_data  = "notBreaching"
 
-  dimensions = {
-    StateMachineArn = aws_sfn_state_machine.this.arn
+  # Faults only: the failed executions minus those the spec ends in a Fail state (counted from the execution log).
+  metric_query {
+    id          = "faults"
+    expression  = "failed - FILL(business, 0)"
+    label       = "failed executions that are faults"
+    return_data = true
+  }
+
+  metric_query {
+    id = "failed"
+
+    metric {
+      namespace   = "AWS/States"
+      metric_name = "ExecutionsFailed"
+      stat        = "Sum"
+      period      = 300
+      dimensions = {
+        StateMachineArn = aws_sfn_state_machine.this.arn
+      }
+    }
+  }
+
+  metric_query {
+    id = "business"
+
+    metric {
+      namespace   = "sfngen/${var.name}"
+      metric_name = "BusinessFailures"
+      stat        = "Sum"
+      period      = 300
+    }
   }
 
   alarm_actions = var.alarm_actions
@@ -168,7 +256,7 @@ resource "aws_cloudwatch_metric_alarm" "executions_failed" {
 
 resource "aws_cloudwatch_metric_alarm" "executions_timedout" {
   alarm_name          = "${var.name}-timed-out"
-  alarm_description   = "Executions of the channels state machine timed out (state_machine.timeout): their tasks waited too long; once the workers keep up, redrive them. What to do: module README, Runbook: Redrive failed executions."
+  alarm_description   = "Executions of the claims state machine timed out (state_machine.timeout): their tasks waited too long; once the workers keep up, redrive them. What to do: module README, Runbook: Redrive failed executions."
   namespace           = "AWS/States"
   metric_name         = "ExecutionsTimedOut"
   statistic           = "Sum"
@@ -189,7 +277,7 @@ resource "aws_cloudwatch_metric_alarm" "executions_timedout" {
 
 resource "aws_cloudwatch_metric_alarm" "executions_aborted" {
   alarm_name          = "${var.name}-aborted"
-  alarm_description   = "Executions of the channels state machine were aborted (StopExecution, or a deleted state machine). If that was not meant, redrive them. What to do: module README, Runbook: Redrive failed executions."
+  alarm_description   = "Executions of the claims state machine were aborted (StopExecution, or a deleted state machine). If that was not meant, redrive them. What to do: module README, Runbook: Redrive failed executions."
   namespace           = "AWS/States"
   metric_name         = "ExecutionsAborted"
   statistic           = "Sum"

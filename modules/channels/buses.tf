@@ -5,9 +5,9 @@
 resource "aws_cloudwatch_event_rule" "account" {
   name           = "${var.name}-account"
   event_bus_name = "default"
-  description    = "sfngen: the task events of bus \"account\" (source \"sfngen.channels\", detail type \"QuoteAccepted\")."
+  description    = "sfngen: the task events of bus \"account\" (source \"sfngen.claims\", detail type \"QuoteAccepted\")."
   event_pattern = jsonencode({
-    source      = ["sfngen.channels"]
+    source      = ["sfngen.claims"]
     detail-type = ["QuoteAccepted"]
     account     = [local.account_id]
     resources = [

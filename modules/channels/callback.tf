@@ -18,7 +18,7 @@ resource "aws_lambda_function" "callback" {
   #checkov:skip=CKV_AWS_173: its one variable, SFNGEN_MODE, names the function's mode: no secret; Lambda encrypts it at rest with an AWS managed key.
   #checkov:skip=CKV_AWS_115: concurrency is unreserved by default: var.callback_reserved_concurrency is null, as the spec leaves it.
   function_name                  = "${var.name}-callback"
-  description                    = "Answers channels task tokens with SendTaskSuccess, SendTaskFailure or SendTaskHeartbeat."
+  description                    = "Answers claims task tokens with SendTaskSuccess, SendTaskFailure or SendTaskHeartbeat."
   role                           = aws_iam_role.callback.arn
   runtime                        = "provided.al2023"
   handler                        = "bootstrap"
@@ -111,7 +111,7 @@ resource "aws_lambda_function" "dead_letters" {
   #checkov:skip=CKV_AWS_173: its one variable, SFNGEN_MODE, names the function's mode: no secret; Lambda encrypts it at rest with an AWS managed key.
   #checkov:skip=CKV_AWS_115: unreserved by design: its event source mappings cap its concurrent invocations (scaling_config), and it takes none of the callback's.
   function_name    = "${var.name}-dead-letters"
-  description      = "Fails the channels tasks of dead-lettered messages with sfngen.DeadLettered; only its SQS event source mappings invoke it."
+  description      = "Fails the claims tasks of dead-lettered messages with sfngen.DeadLettered; only its SQS event source mappings invoke it."
   role             = aws_iam_role.dead_letters.arn
   runtime          = "provided.al2023"
   handler          = "bootstrap"
@@ -169,4 +169,48 @@ resource "aws_cloudwatch_log_metric_filter" "dead_letters_unsettled" {
     value     = "1"
     unit      = "Count"
   }
+}
+
+# sfngen's guard rail, kept for every environment: a queue that hides a received message for less time than
+# the callback may run can hand it to a second worker while the first one's callback still runs.
+check "callback_timeout_fits_queue_visibility" {
+  assert {
+    condition     = var.callback_timeout_seconds <= 120
+    error_message = "${var.name}: Queue \"assessments\" hides a received message for 2m (its visibility timeout), less than callback_timeout_seconds: the message can reappear while its callback still runs."
+  }
+}
+
+# A message in the dead-letter queue of "assessments" was never answered: the dead-letter function fails its task at
+# once (sfngen.DeadLettered, which a step's catch can route) instead of leaving the execution to the step's timeout.
+resource "aws_lambda_event_source_mapping" "assessments_dlq" {
+  event_source_arn = aws_sqs_queue.assessments_dlq.arn
+  function_name    = aws_lambda_function.dead_letters.arn
+  batch_size       = 10
+
+  # false pauses fail-fast (the runbook's "Pause fail-fast"): dead letters stay in the queue, their tasks wait.
+  enabled = var.dead_letter_mappings_enabled
+
+  scaling_config {
+    # At most this many concurrent invocations from this queue, the least SQS allows: a burst of dead letters
+    # must not take the account's concurrency, which workers' callbacks need too (their throttling would bring
+    # more redeliveries, and more dead letters).
+    maximum_concurrency = 2
+  }
+
+  # The function names the records it could not settle yet; SQS hands out only those again.
+  function_response_types = ["ReportBatchItemFailures"]
+
+  tags = local.tags
+
+  # Lambda checks that the function's role may read the queue when it creates the mapping: the role's policy
+  # names the queue by an ARN built from its name, which orders nothing, so the policy comes first here.
+  depends_on = [aws_iam_role_policy.dead_letters]
+}
+
+# The mapping's UUID for the operator's policy, which names the mapping by its ARN. Terraform reads a
+#                  document that refers to a resource with a change planned again at apply time, so a change to the
+#                  mapping in place (its tags, var.dead_letter_mappings_enabled) would show the policy as "(known after
+#                  apply)". This copy of the UUID has no change then, and the document reads it at plan time.
+resource "terraform_data" "assessments_dlq_mapping_uuid" {
+  input = aws_lambda_event_source_mapping.assessments_dlq.uuid
 }

@@ -63,6 +63,25 @@ resource "aws_cloudwatch_dashboard" "this" {
       {
         type = "metric"
         properties = {
+          title   = "Failed executions: faults and business outcomes"
+          view    = "timeSeries"
+          stacked = false
+          region  = "${local.region}"
+          period  = 300
+          metrics = [
+            ["AWS/States", "ExecutionsFailed", "StateMachineArn", "arn:${local.partition}:states:${local.region}:${local.account_id}:stateMachine:${var.name}", { id = "failed", stat = "Sum", visible = false }],
+            ["sfngen/${var.name}", "BusinessFailures", { id = "business", stat = "Sum", label = "business outcomes (a catch's Fail state)" }],
+            [{ id = "faults", expression = "failed - FILL(business, 0)", label = "faults (failed, not declared)" }],
+          ]
+        }
+        x      = 0
+        y      = 9
+        width  = 12
+        height = 6
+      },
+      {
+        type = "metric"
+        properties = {
           title   = "Callback outcomes (from the functions' log lines)"
           view    = "timeSeries"
           stacked = false
@@ -74,7 +93,7 @@ resource "aws_cloudwatch_dashboard" "this" {
             ["sfngen/${var.name}", "DeadLettersUnsettled", { label = "DeadLettersUnsettled", stat = "Sum" }],
           ]
         }
-        x      = 0
+        x      = 12
         y      = 9
         width  = 12
         height = 6
@@ -94,8 +113,8 @@ resource "aws_cloudwatch_dashboard" "this" {
             ["AWS/Lambda", "Throttles", "FunctionName", "${var.name}-dead-letters", { label = "dead-letter throttles", stat = "Sum" }],
           ]
         }
-        x      = 12
-        y      = 9
+        x      = 0
+        y      = 15
         width  = 12
         height = 6
       },
@@ -112,8 +131,32 @@ resource "aws_cloudwatch_dashboard" "this" {
             ["AWS/Lambda", "Duration", "FunctionName", "${var.name}-dead-letters", { label = "dead-letter duration", stat = "Maximum" }],
           ]
         }
-        x      = 0
+        x      = 12
         y      = 15
+        width  = 12
+        height = 6
+      },
+      {
+        type = "metric"
+        properties = {
+          title   = "Queue assessments"
+          view    = "timeSeries"
+          stacked = false
+          region  = "${local.region}"
+          period  = 300
+          metrics = [
+            ["AWS/SQS", "ApproximateNumberOfMessagesVisible", "QueueName", "${var.name}-assessments", { label = "waiting", stat = "Maximum" }],
+            ["AWS/SQS", "ApproximateNumberOfMessagesNotVisible", "QueueName", "${var.name}-assessments", { label = "in flight", stat = "Maximum" }],
+            ["AWS/SQS", "ApproximateAgeOfOldestMessage", "QueueName", "${var.name}-assessments", { label = "oldest message (s)", stat = "Maximum", yAxis = "right" }],
+            ["AWS/SQS", "ApproximateNumberOfMessagesVisible", "QueueName", "${var.name}-assessments-dlq", { label = "dead letters", stat = "Maximum" }],
+            ["AWS/SQS", "ApproximateNumberOfMessagesNotVisible", "QueueName", "${var.name}-assessments-dlq", { label = "dead letters in flight", stat = "Maximum" }],
+          ]
+          annotations = {
+            horizontal = [{ label = "oldest-message alarm (s)", value = 1800, yAxis = "right" }]
+          }
+        }
+        x      = 0
+        y      = 21
         width  = 12
         height = 6
       },
@@ -133,7 +176,7 @@ resource "aws_cloudwatch_dashboard" "this" {
           ]
         }
         x      = 12
-        y      = 15
+        y      = 21
         width  = 12
         height = 6
       },
@@ -155,7 +198,28 @@ resource "aws_cloudwatch_dashboard" "this" {
           ]
         }
         x      = 0
-        y      = 21
+        y      = 27
+        width  = 12
+        height = 6
+      },
+      {
+        type = "metric"
+        properties = {
+          title   = "Topic reviews"
+          view    = "timeSeries"
+          stacked = false
+          region  = "${local.region}"
+          period  = 300
+          metrics = [
+            ["AWS/SNS", "NumberOfMessagesPublished", "TopicName", "${var.name}-reviews", { label = "published", stat = "Sum" }],
+            ["AWS/SNS", "NumberOfNotificationsDelivered", "TopicName", "${var.name}-reviews", { label = "delivered", stat = "Sum" }],
+            ["AWS/SNS", "NumberOfNotificationsFailed", "TopicName", "${var.name}-reviews", { label = "failed deliveries", stat = "Sum" }],
+            ["AWS/SNS", "NumberOfNotificationsRedrivenToDlq", "TopicName", "${var.name}-reviews", { label = "dead-lettered", stat = "Sum" }],
+            ["AWS/SNS", "NumberOfNotificationsFailedToRedriveToDlq", "TopicName", "${var.name}-reviews", { label = "lost (dead-lettering failed)", stat = "Sum" }],
+          ]
+        }
+        x      = 12
+        y      = 27
         width  = 12
         height = 6
       },

@@ -28,7 +28,7 @@ data "aws_iam_policy_document" "state_machine_assume" {
 
 resource "aws_iam_role" "state_machine" {
   name                 = "${var.name}-state-machine"
-  description          = "Runs the channels state machine: sends callback tasks to its queues."
+  description          = "Runs the claims state machine: sends callback tasks to its queues."
   assume_role_policy   = data.aws_iam_policy_document.state_machine_assume.json
   permissions_boundary = var.permissions_boundary
   tags                 = local.tags
@@ -38,10 +38,19 @@ resource "aws_iam_role" "state_machine" {
 # document that refers to a resource again at apply time whenever that resource changes (a queue's
 # retention, a new step), and the plan would show the policy as "(known after apply)" though nothing in
 # it changes.
+# The module key's ARN holds the id AWS gave the key, which no name tells: it comes through
+# terraform_data.module_key_arn (kms.tf), which a change to the key in place (its tags, its description)
+# leaves as it is, so that such a plan still shows this policy whole.
 # Log delivery (DeliverExecutionLogs) is granted at every log level, OFF included: turning logging
 # on then updates the state machine alone. Added in the same apply, the grant could reach IAM after
 # UpdateStateMachine checks it, and the provider retries AccessDenied on create only.
 data "aws_iam_policy_document" "state_machine" {
+  statement {
+    sid       = "SendToCallbackQueues"
+    actions   = ["sqs:SendMessage"]
+    resources = ["arn:${local.partition}:sqs:${local.region}:${local.account_id}:${var.name}-assessments"]
+  }
+
   statement {
     sid = "DeliverExecutionLogs"
     # These actions support no resource-level permissions: AWS requires "*".
@@ -84,7 +93,7 @@ data "aws_iam_policy_document" "state_machine" {
     condition {
       test     = "StringEquals"
       variable = "events:source"
-      values   = ["sfngen.channels"]
+      values   = ["sfngen.claims"]
     }
 
     condition {
@@ -110,6 +119,28 @@ data "aws_iam_policy_document" "state_machine" {
       test     = "StringEquals"
       variable = "events:detail-type"
       values   = ["QuoteRequested"]
+    }
+  }
+
+  statement {
+    sid       = "PublishToTopics"
+    actions   = ["sns:Publish"]
+    resources = ["arn:${local.partition}:sns:${local.region}:${local.account_id}:${var.name}-reviews"]
+  }
+
+  statement {
+    sid = "EncryptTopicMessages"
+    actions = [
+      "kms:Decrypt",
+      "kms:GenerateDataKey",
+    ]
+    resources = [terraform_data.module_key_arn.output]
+
+    # Only when SNS uses the key, on the caller's behalf, in this region.
+    condition {
+      test     = "StringEquals"
+      variable = "kms:ViaService"
+      values   = ["sns.${local.region}.${local.dns_suffix}"]
     }
   }
 }
@@ -145,7 +176,7 @@ data "aws_iam_policy_document" "callback_assume" {
 
 resource "aws_iam_role" "callback" {
   name                 = "${var.name}-callback"
-  description          = "Runs the channels callback Lambda: answers task tokens."
+  description          = "Runs the claims callback Lambda: answers task tokens."
   assume_role_policy   = data.aws_iam_policy_document.callback_assume.json
   permissions_boundary = var.permissions_boundary
   tags                 = local.tags
@@ -226,12 +257,15 @@ data "aws_iam_policy_document" "dead_letters_assume" {
 
 resource "aws_iam_role" "dead_letters" {
   name                 = "${var.name}-dead-letters"
-  description          = "Runs the channels dead-letter Lambda: fails the tasks of dead-lettered messages."
+  description          = "Runs the claims dead-letter Lambda: fails the tasks of dead-lettered messages."
   assume_role_policy   = data.aws_iam_policy_document.dead_letters_assume.json
   permissions_boundary = var.permissions_boundary
   tags                 = local.tags
 }
 
+# The module key's ARN holds the id AWS gave the key, which no name tells: it comes through
+# terraform_data.module_key_arn (kms.tf), which a change to the key in place (its tags, its description)
+# leaves as it is, so that such a plan still shows this policy whole.
 data "aws_iam_policy_document" "dead_letters" {
   statement {
     sid       = "FailDeadLetteredTasks"
@@ -252,6 +286,18 @@ data "aws_iam_policy_document" "dead_letters" {
       "logs:PutLogEvents",
     ]
     resources = ["arn:${local.partition}:logs:${local.region}:${local.account_id}:log-group:/aws/lambda/${var.name}-dead-letters:*"]
+  }
+
+  statement {
+    sid = "ReadDeadLetters"
+    # Lambda's event source mappings poll these queues with this role, not from inside the function:
+    # lambda:SourceFunctionArn does not apply.
+    actions = [
+      "sqs:DeleteMessage",
+      "sqs:GetQueueAttributes",
+      "sqs:ReceiveMessage",
+    ]
+    resources = ["arn:${local.partition}:sqs:${local.region}:${local.account_id}:${var.name}-assessments-dlq"]
   }
 
   # Only while tracing is on (var.tracing).
@@ -282,6 +328,29 @@ data "aws_iam_policy_document" "dead_letters" {
     ]
     resources = ["arn:${local.partition}:sqs:${local.region}:${local.account_id}:${var.name}-partners-bus-dlq"]
   }
+
+  statement {
+    sid = "ReadTopicDeadLetters"
+    actions = [
+      "sqs:DeleteMessage",
+      "sqs:GetQueueAttributes",
+      "sqs:ReceiveMessage",
+    ]
+    resources = ["arn:${local.partition}:sqs:${local.region}:${local.account_id}:${var.name}-reviews-topic-dlq"]
+  }
+
+  statement {
+    sid       = "DecryptTopicDeadLetters"
+    actions   = ["kms:Decrypt"]
+    resources = [terraform_data.module_key_arn.output]
+
+    # Only when SQS uses the key, on the caller's behalf, in this region.
+    condition {
+      test     = "StringEquals"
+      variable = "kms:ViaService"
+      values   = ["sqs.${local.region}.${local.dns_suffix}"]
+    }
+  }
 }
 
 resource "aws_iam_role_policy" "dead_letters" {
@@ -295,6 +364,17 @@ resource "aws_iam_role_policy" "dead_letters" {
 # built, as in the roles' policies, so that the output is known at plan time.
 data "aws_iam_policy_document" "worker" {
   statement {
+    sid = "TakeTasks"
+    actions = [
+      "sqs:ChangeMessageVisibility",
+      "sqs:DeleteMessage",
+      "sqs:GetQueueAttributes",
+      "sqs:ReceiveMessage",
+    ]
+    resources = ["arn:${local.partition}:sqs:${local.region}:${local.account_id}:${var.name}-assessments"]
+  }
+
+  statement {
     sid       = "AnswerTasks"
     actions   = ["lambda:InvokeFunction"]
     resources = ["arn:${local.partition}:lambda:${local.region}:${local.account_id}:function:${var.name}-callback"]
@@ -303,6 +383,8 @@ data "aws_iam_policy_document" "worker" {
 
 # What an on-call engineer's role needs for the module README's runbook (output operator_policy_json), on
 # this module's resources only: the module attaches it to no role; a team attaches it to its on-call role.
+# An event source mapping's ARN ends in the UUID Lambda gives it: PauseFailFast refers to it, so this
+# document is known once the mappings exist (and again after apply while one of them changes).
 data "aws_iam_policy_document" "operator" {
   statement {
     sid     = "ListExecutions"
@@ -328,6 +410,37 @@ data "aws_iam_policy_document" "operator" {
       "states:StopExecution",
     ]
     resources = ["arn:${local.partition}:states:${local.region}:${local.account_id}:execution:${var.name}:*"]
+  }
+
+  statement {
+    sid = "TakeBackDeadLetters"
+    actions = [
+      "sqs:GetQueueAttributes",
+      "sqs:SendMessage",
+    ]
+    resources = ["arn:${local.partition}:sqs:${local.region}:${local.account_id}:${var.name}-assessments"]
+  }
+
+  statement {
+    sid = "MoveDeadLetters"
+    actions = [
+      "sqs:CancelMessageMoveTask",
+      "sqs:DeleteMessage",
+      "sqs:GetQueueAttributes",
+      "sqs:ListMessageMoveTasks",
+      "sqs:ReceiveMessage",
+      "sqs:StartMessageMoveTask",
+    ]
+    resources = ["arn:${local.partition}:sqs:${local.region}:${local.account_id}:${var.name}-assessments-dlq"]
+  }
+
+  statement {
+    sid = "PauseFailFast"
+    actions = [
+      "lambda:GetEventSourceMapping",
+      "lambda:UpdateEventSourceMapping",
+    ]
+    resources = ["arn:${local.partition}:lambda:${local.region}:${local.account_id}:event-source-mapping:${terraform_data.assessments_dlq_mapping_uuid.output}"]
   }
 
   statement {

@@ -8,10 +8,12 @@ locals {
   }, var.tags)
 
   # ARN parts, from data sources that depend on no resource: policies build the ARNs of the module's own
-  # resources from their names, so that they are known at plan time.
+  # resources from their names, so that they are known at plan time. And the partition's DNS suffix for
+  # service endpoints and principals.
   partition  = data.aws_partition.current.partition
   region     = data.aws_service.states.region
   account_id = data.aws_caller_identity.current.account_id
+  dns_suffix = data.aws_partition.current.dns_suffix
 
   # Execution logging is on unless var.log_level is "OFF": it decides the state machine's log group and
   # its role's log-delivery statement.

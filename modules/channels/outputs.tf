@@ -22,22 +22,30 @@ output "state_machine_name" {
 
 output "queue_urls" {
   description = "URL of each callback queue, by queue key: workers receive task messages from these."
-  value       = {}
+  value = {
+    assessments = aws_sqs_queue.assessments.url
+  }
 }
 
 output "queue_arns" {
   description = "ARN of each callback queue, by queue key."
-  value       = {}
+  value = {
+    assessments = aws_sqs_queue.assessments.arn
+  }
 }
 
 output "dead_letter_queue_arns" {
   description = "ARN of each dead-letter queue, by the key of the queue it serves (queues with dead_letter = false are absent)."
-  value       = {}
+  value = {
+    assessments = aws_sqs_queue.assessments_dlq.arn
+  }
 }
 
 output "dead_letter_queue_urls" {
   description = "URL of each dead-letter queue, by the key of the queue it serves (queues with dead_letter = false are absent): the runbook reads and moves dead letters through these."
-  value       = {}
+  value = {
+    assessments = aws_sqs_queue.assessments_dlq.url
+  }
 }
 
 output "callback_function_name" {
@@ -62,7 +70,9 @@ output "dead_letters_function_arn" {
 
 output "dead_letter_mapping_ids" {
   description = "UUID of the dead-letter function's event source mapping on each dead-letter queue, by the key of the queue it serves: the runbook pauses fail-fast through these."
-  value       = {}
+  value = {
+    assessments = aws_lambda_event_source_mapping.assessments_dlq.uuid
+  }
 }
 
 output "state_machine_role_arn" {
@@ -98,11 +108,14 @@ output "state_machine_log_group_name" {
 output "alarm_arns" {
   description = "ARN of each CloudWatch alarm, by its key in this module (its Terraform resource name, such as executions_failed), not its AWS name."
   value = {
+    assessments_oldest_message      = aws_cloudwatch_metric_alarm.assessments_oldest_message.arn
     account_bus_failed_invocations  = aws_cloudwatch_metric_alarm.account_bus_failed_invocations.arn
     account_bus_throttled_rules     = aws_cloudwatch_metric_alarm.account_bus_throttled_rules.arn
     partners_bus_failed_invocations = aws_cloudwatch_metric_alarm.partners_bus_failed_invocations.arn
     partners_bus_throttled_rules    = aws_cloudwatch_metric_alarm.partners_bus_throttled_rules.arn
     partners_bus_dead_letters_lost  = aws_cloudwatch_metric_alarm.partners_bus_dead_letters_lost.arn
+    reviews_notifications_failed    = aws_cloudwatch_metric_alarm.reviews_notifications_failed.arn
+    reviews_dead_letters_lost       = aws_cloudwatch_metric_alarm.reviews_dead_letters_lost.arn
     invalid_tokens                  = aws_cloudwatch_metric_alarm.invalid_tokens.arn
     dead_letters_unsettled          = aws_cloudwatch_metric_alarm.dead_letters_unsettled.arn
     executions_failed               = aws_cloudwatch_metric_alarm.executions_failed.arn
@@ -122,7 +135,9 @@ output "worker_policy_json" {
 
 output "worker_policy_json_by_queue" {
   description = "The same policy for a worker of one queue, by queue key."
-  value       = {}
+  value = {
+    assessments = data.aws_iam_policy_document.worker.json
+  }
 }
 
 output "operator_policy_json" {
@@ -133,6 +148,39 @@ output "operator_policy_json" {
 output "starter_policy_json" {
   description = "IAM policy (JSON) for whatever starts executions: StartExecution through the alias (state_machine_alias_arn) only, and the state machine's key when it has one."
   value       = data.aws_iam_policy_document.starter.json
+}
+
+output "topic_arns" {
+  description = "ARN of each SNS topic, by topic key: subscribe more receivers to it (aws_sns_topic_subscription), and give their owners it for their queue's or function's policy (aws:SourceArn)."
+  value = {
+    reviews = aws_sns_topic.reviews.arn
+  }
+}
+
+output "topic_names" {
+  description = "Name of each SNS topic, by topic key (the TopicName of its CloudWatch metrics)."
+  value = {
+    reviews = aws_sns_topic.reviews.name
+  }
+}
+
+output "topic_dead_letter_queue_arns" {
+  description = "ARN of each topic's dead-letter queue, by topic key (topics with dead_letter = false are absent): a subscription added from topic_arns names it in its redrive_policy."
+  value = {
+    reviews = aws_sqs_queue.reviews_topic_dlq.arn
+  }
+}
+
+output "topic_dead_letter_queue_urls" {
+  description = "URL of each topic's dead-letter queue, by topic key (topics with dead_letter = false are absent)."
+  value = {
+    reviews = aws_sqs_queue.reviews_topic_dlq.url
+  }
+}
+
+output "kms_key_arn" {
+  description = "ARN of the module's KMS key (queues and the state machine with encryption = \"kms\", log groups with [logs] encryption = \"kms\"); worker_policy_json lets workers of those queues decrypt with it, callers of that state machine need kms:Decrypt and kms:GenerateDataKey."
+  value       = aws_kms_key.this.arn
 }
 
 output "bus_names" {

@@ -27,9 +27,11 @@ resource "aws_sfn_state_machine" "this" {
 
   # The workflow lives in state-machine.asl.json, beside this file, so that it reads as plain ASL.
   definition = templatefile("${path.module}/state-machine.asl.json", {
-    partition        = local.partition
-    bus_arn_account  = "arn:${local.partition}:events:${local.region}:${local.account_id}:event-bus/default"
-    bus_arn_partners = aws_cloudwatch_event_bus.partners.arn
+    partition             = local.partition
+    queue_url_assessments = aws_sqs_queue.assessments.url
+    bus_arn_account       = "arn:${local.partition}:events:${local.region}:${local.account_id}:event-bus/default"
+    bus_arn_partners      = aws_cloudwatch_event_bus.partners.arn
+    topic_arn_reviews     = aws_sns_topic.reviews.arn
   })
 
   # Every apply that changes the state machine publishes a version (AWS keeps at most 1,000 per state
@@ -63,6 +65,23 @@ resource "aws_sfn_state_machine" "this" {
 
   # Step Functions checks the role's permissions (log delivery, SQS) when the state machine is created.
   depends_on = [aws_iam_role_policy.state_machine]
+}
+
+# Executions that end in a Fail state the spec declares (a catch's fail) are business outcomes, not faults:
+# counted here from the execution log's ExecutionFailed events, so that the executions_failed alarm and the
+# dashboard can take them out of ExecutionsFailed. No log events while var.log_level is "OFF": then every
+# failure counts as a fault.
+resource "aws_cloudwatch_log_metric_filter" "business_failures" {
+  name           = "${var.name}-business-failures"
+  log_group_name = aws_cloudwatch_log_group.state_machine.name
+  pattern        = "{ ($.type = \"ExecutionFailed\") && ($.details.error = \"PartnerUnreachable\") }"
+
+  metric_transformation {
+    name      = "BusinessFailures"
+    namespace = "sfngen/${var.name}"
+    value     = "1"
+    unit      = "Count"
+  }
 }
 
 # Executions start through this alias (output state_machine_alias_arn), never the state machine's own ARN: it

@@ -39,6 +39,64 @@ struct QueueRow {
     dlq_fails_execution: bool,
 }
 
+/// An SNS topic, as the README lists it.
+#[derive(Serialize)]
+struct TopicRow {
+    key: String,
+    name: String,
+    /// The steps that publish to it.
+    steps: Vec<String>,
+    encryption: &'static str,
+    key_input: Option<String>,
+    fifo: bool,
+    subscriptions: Vec<SubscriptionRow>,
+    dlq_name: Option<String>,
+}
+
+/// A subscription a topic declares.
+#[derive(Serialize)]
+struct SubscriptionRow {
+    protocol: &'static str,
+    endpoint: String,
+    /// Raw message delivery: the subscriber gets the task message itself.
+    raw: bool,
+}
+
+/// The topics, for the README.
+fn topic_rows(model: &Model) -> Vec<TopicRow> {
+    model
+        .topics
+        .iter()
+        .map(|t| TopicRow {
+            key: t.key.clone(),
+            name: t.name.with(&model.name),
+            steps: model
+                .steps
+                .iter()
+                .filter(|s| s.channel == Channel::Topic(t.key.clone()))
+                .map(|s| s.name.clone())
+                .collect(),
+            encryption: match t.encryption {
+                Encryption::ServiceManaged => "SSE with SNS's AWS managed key (`alias/aws/sns`)",
+                Encryption::ModuleKey => "SSE-KMS (module key)",
+                Encryption::KeyArn(_) | Encryption::KeyAlias(_) => "SSE-KMS (your key)",
+            },
+            key_input: t.key_input(),
+            fifo: t.fifo,
+            subscriptions: t
+                .subscriptions
+                .iter()
+                .map(|s| SubscriptionRow {
+                    protocol: s.protocol.as_str(),
+                    endpoint: s.endpoint.clone(),
+                    raw: s.protocol.raw_delivery(),
+                })
+                .collect(),
+            dlq_name: t.dead_letter.as_ref().map(|d| d.name.with(&model.name)),
+        })
+        .collect()
+}
+
 #[derive(Serialize)]
 struct FunctionRow {
     name: String,
@@ -182,12 +240,14 @@ fn context(model: &Model, checkov_skips: &[CheckovSkip], declared: &[Declared], 
         },
         tracing => model.state_machine.tracing,
         queues => Value::from(Serde(queues)),
+        topics => Value::from(Serde(topic_rows(model))),
+        any_fifo_topic => model.topics.iter().any(|t| t.fifo),
         first_queue => first_queue.map(|q| q.key.clone()),
         any_fifo => model.queues.iter().any(|q| q.fifo),
         any_dlq => model.queues.iter().any(|q| q.dead_letter.is_some()),
         dead_letter_readers => model.dead_letter_readers().into_iter().map(|(q, _)| q.key.clone()).collect::<Vec<_>>(),
         dead_lettered_error => DEAD_LETTERED_ERROR,
-        dead_letter_concurrency => model.dead_letter_readers().first().map(|(_, r)| r.maximum_concurrency).or(model.buses.iter().find_map(|b| Some(b.dead_letter.as_ref()?.reader.maximum_concurrency))),
+        dead_letter_concurrency => model.dead_letter_readers().first().map(|(_, r)| r.maximum_concurrency).or(model.topic_dead_letter_readers().first().map(|(_, r)| r.maximum_concurrency)).or(model.buses.iter().find_map(|b| Some(b.dead_letter.as_ref()?.reader.maximum_concurrency))),
         unsettled_metric => DEAD_LETTERS_UNSETTLED_METRIC,
         unsettled_alarm => model.alarm_list().into_iter().find(|a| a.metric.name == DEAD_LETTERS_UNSETTLED_METRIC).map(|a| a.name.with(&model.name)),
         dead_letters_encrypted => model.dead_letter_readers().iter().any(|(q, _)| q.encryption != Encryption::ServiceManaged),
@@ -683,13 +743,26 @@ pub fn architecture_mermaid(model: &Model) -> String {
             "  sfn -- \"PutEvents {{detail: input, token}}\" --> b{index}([\"EventBridge bus<br/>{name}\"])"
         ));
         lines.push(format!(
-            "  b{index} -- \"rule {}\" --> t{index}[[\"Your targets\"]]",
+            "  b{index} -- \"rule {}\" --> bt{index}[[\"Your targets\"]]",
             bus.rule.with(&model.name)
         ));
-        lines.push(format!("  t{index} --> worker([Your worker])"));
+        lines.push(format!("  bt{index} --> worker([Your worker])"));
         if let Some(dlq) = &bus.dead_letter {
             lines.push(format!(
                 "  b{index} -. undelivered .-> bd{index}[(\"DLQ<br/>{}\")]",
+                dlq.name.with(&model.name)
+            ));
+        }
+    }
+    for (index, topic) in model.topics.iter().enumerate() {
+        lines.push(format!(
+            "  sfn -- \"Publish {{input, token}}\" --> t{index}>\"SNS<br/>{}\"]",
+            topic.name.with(&model.name)
+        ));
+        lines.push(format!("  t{index} -- subscriptions --> worker([Your worker])"));
+        if let Some(dlq) = &topic.dead_letter {
+            lines.push(format!(
+                "  t{index} -. undeliverable .-> td{index}[(\"DLQ<br/>{}\")]",
                 dlq.name.with(&model.name)
             ));
         }
@@ -712,6 +785,11 @@ pub fn architecture_mermaid(model: &Model) -> String {
         for (index, bus) in model.buses.iter().enumerate() {
             if bus.dead_letter.is_some() {
                 lines.push(format!("  bd{index} -- \"event source: fail the task\" --> dl"));
+            }
+        }
+        for (index, topic) in model.topics.iter().enumerate() {
+            if topic.dead_letter.is_some() {
+                lines.push(format!("  td{index} -- \"event source: fail the task\" --> dl"));
             }
         }
     }

@@ -40,7 +40,7 @@ const PUBLISHER_ACCOUNT: &str = "111122223333";
 pub fn render(model: &Model) -> Vec<GeneratedFile> {
     let header = generated_header(model);
     let mut files = vec![
-        (format!("{TESTS_DIR}/mocks/aws.tfmock.hcl"), mocks(&header)),
+        (format!("{TESTS_DIR}/mocks/aws.tfmock.hcl"), mocks(&header, model)),
         (format!("{TESTS_DIR}/names.tftest.hcl"), names(&header, model)),
         (format!("{TESTS_DIR}/policies.tftest.hcl"), policies(&header, model)),
         (format!("{TESTS_DIR}/inputs.tftest.hcl"), inputs(&header, model)),
@@ -140,6 +140,16 @@ impl<'m> Instance<'m> {
                 Encryption::KeyArn(arn) => arn.clone(),
                 Encryption::KeyAlias(_) => alias_target_arn(&address::key_alias_lookup(key)),
                 other => panic!("bug: queue {key:?} is encrypted with {other:?}, yet a statement names its key"),
+            },
+            Resource::Topic(key) => Self::regional_arn("sns", &self.named(&self.model.topic(key).name)),
+            Resource::TopicDeadLetterQueue(key) => match &self.model.topic(key).dead_letter {
+                Some(dlq) => Self::regional_arn("sqs", &self.named(&dlq.name)),
+                None => panic!("bug: topic {key:?} has no dead-letter queue, yet a statement names it"),
+            },
+            Resource::TopicKey(key) => match &self.model.topic(key).encryption {
+                Encryption::KeyArn(arn) => arn.clone(),
+                Encryption::KeyAlias(_) => alias_target_arn(&address::topic_key_alias_lookup(key)),
+                other => panic!("bug: topic {key:?} is encrypted with {other:?}, yet a statement names its key"),
             },
             Resource::StateMachineKey => match &self.model.state_machine.encryption {
                 Some(CustomerKey::Arn(arn)) => arn.clone(),
@@ -351,7 +361,7 @@ fn test_file(header: &str, about: &str, runs: Vec<Run>) -> File {
 
 /// The mocked provider's answers: the data sources the module reads, and resources whose computed
 /// attributes other resources take as ARNs (the provider checks them).
-fn mocks(header: &str) -> File {
+fn mocks(header: &str, model: &Model) -> File {
     let mut file = File::new(header);
     let defaults = |kind: &str, kind_name: &str, values: Vec<(&'static str, Expr)>| {
         Block::new(kind.to_string(), [kind_name]).attr(
@@ -421,6 +431,13 @@ fn mocks(header: &str) -> File {
             ),
         ],
     ));
+    if !model.topics.is_empty() {
+        file.push(defaults(
+            "mock_resource",
+            "aws_sns_topic",
+            vec![("arn", arn("sns", "mocked"))],
+        ));
+    }
     file.push(defaults(
         "mock_resource",
         "aws_cloudwatch_log_group",
@@ -483,6 +500,12 @@ fn alias_overrides(model: &Model) -> Vec<Block> {
     if matches!(model.state_machine.encryption, Some(CustomerKey::Alias(_))) {
         lookups.push(address::state_machine_key_alias_lookup());
     }
+    lookups.extend(
+        model
+            .alias_topics()
+            .iter()
+            .map(|t| address::topic_key_alias_lookup(&t.key)),
+    );
     lookups
         .iter()
         .map(|lookup| {
@@ -505,6 +528,16 @@ fn named_resources(model: &Model) -> Vec<(String, &'static str, &AwsName)> {
         named.push((address::queue(&queue.key).to_string(), "name", &queue.name));
         if let Some(dlq) = &queue.dead_letter {
             named.push((address::dead_letter_queue(&queue.key).to_string(), "name", &dlq.name));
+        }
+    }
+    for topic in &model.topics {
+        named.push((address::topic(&topic.key).to_string(), "name", &topic.name));
+        if let Some(dlq) = &topic.dead_letter {
+            named.push((
+                address::topic_dead_letter_queue(&topic.key).to_string(),
+                "name",
+                &dlq.name,
+            ));
         }
     }
     for function in &model.functions {
@@ -1258,6 +1291,7 @@ fn alarms(header: &str, model: &Model) -> File {
             Watched::StateMachine => Some(instance.state_machine_arn()),
             Watched::Function(id) => Some(instance.named(&model.function(*id).name)),
             Watched::LogLines => None,
+            Watched::Topic(key) => Some(instance.named(&model.topic(key).name)),
             Watched::BusRule(key) => Some(instance.named(&model.bus(key).rule)),
         };
         // A rule on a bus other than the default one: its metrics name the bus too.

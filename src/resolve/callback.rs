@@ -40,8 +40,8 @@ impl Checker {
 /// their executions, the dead-letter function, which only the event source mappings invoke. Two functions
 /// because nothing in an event a worker sends is unforgeable: what only AWS may trigger needs an entry point
 /// (and a role) no worker can reach.
-/// `bus_dead_letters`: some bus has a dead-letter queue, which the dead-letter function reads too.
-pub(super) fn functions(callback: &Callback, queues: &[Queue], bus_dead_letters: bool) -> Vec<Function> {
+/// `channel_dead_letters`: some topic or bus has a dead-letter queue, which the dead-letter function reads too.
+pub(super) fn functions(callback: &Callback, queues: &[Queue], channel_dead_letters: bool) -> Vec<Function> {
     let mut functions = vec![function(
         FunctionId::Callback,
         "-callback",
@@ -62,7 +62,7 @@ pub(super) fn functions(callback: &Callback, queues: &[Queue], bus_dead_letters:
             ),
         ],
     )];
-    if queues.iter().any(|q| q.dead_letter_reader().is_some()) || bus_dead_letters {
+    if channel_dead_letters || queues.iter().any(|q| q.dead_letter_reader().is_some()) {
         functions.push(function(
             FunctionId::DeadLetters,
             "-dead-letters",

@@ -155,8 +155,9 @@ impl Checker {
         );
     }
 
-    /// The topics, sorted by key.
-    pub(super) fn topics(&mut self, spec: &Spec) -> Vec<Topic> {
+    /// The topics, sorted by key. `callback_timeout_seconds` sets how long a topic's dead-letter queue hides a
+    /// batch the dead-letter function reads.
+    pub(super) fn topics(&mut self, spec: &Spec, callback_timeout_seconds: u64) -> Vec<Topic> {
         let used = used_entries(spec, "topics");
         let mut topics: Vec<Topic> = spec
             .topics
@@ -165,14 +166,14 @@ impl Checker {
                 if used.as_ref().is_some_and(|u| !u.contains(key.value.as_str())) {
                     self.unused_entry("topics", key);
                 }
-                self.topic(key, t)
+                self.topic(key, t, callback_timeout_seconds)
             })
             .collect();
         topics.sort_by(|a, b| a.key.cmp(&b.key));
         topics
     }
 
-    fn topic(&mut self, key: &Located<String>, t: &TopicSpec) -> Topic {
+    fn topic(&mut self, key: &Located<String>, t: &TopicSpec, callback_timeout_seconds: u64) -> Topic {
         let table = format!("topics.{}", key.value);
         self.resource_name(&table, Some(key));
         let fifo = flag(t.fifo.as_ref());
@@ -193,6 +194,8 @@ impl Checker {
             name: AwsName::suffixed(format!("-{}{suffix}", key.value)),
             fifo,
             encryption,
+            subscriptions: self.subscriptions(&table, fifo, t.subscriptions.as_deref()),
+            dead_letter: self.topic_dead_letter(&key.value, fifo, t.dead_letter.as_ref(), callback_timeout_seconds),
         }
     }
 

@@ -6,7 +6,7 @@ use crate::iam_json::{self, ArnParts};
 use crate::limits::{self, Limit};
 use crate::model::{
     AwsName, Bus, Condition, CustomerKey, Encryption, Feature, Function, FunctionId, ManagedPolicy, Model, ModuleKey,
-    OperatorPolicy, Queue, Resource, Role, RoleId, Service, StateMachine, Statement, ViaService, WorkerPolicy,
+    OperatorPolicy, Queue, Resource, Role, RoleId, Service, StateMachine, Statement, Topic, ViaService, WorkerPolicy,
 };
 
 /// The customer managed key, when a queue, the state machine or `[logs] encryption = "kms"` asks for it;
@@ -14,6 +14,7 @@ use crate::model::{
 /// may turn it on).
 pub(super) fn module_key(
     queues: &[Queue],
+    topics: &[Topic],
     logs_use_key: bool,
     state_machine: &mut StateMachine,
     functions: &mut [Function],
@@ -30,9 +31,15 @@ pub(super) fn module_key(
     }
     let queues_use_key = queues.iter().any(|q| q.encryption == Encryption::ModuleKey);
     let state_machine_uses_key = state_machine.encryption == Some(CustomerKey::Module);
-    (queues_use_key || state_machine_uses_key || !log_groups.is_empty()).then(|| ModuleKey {
+    let topics: Vec<String> = topics
+        .iter()
+        .filter(|t| t.encryption == Encryption::ModuleKey)
+        .map(|t| t.key.clone())
+        .collect();
+    (queues_use_key || state_machine_uses_key || !log_groups.is_empty() || !topics.is_empty()).then(|| ModuleKey {
         alias: AwsName::around("alias/", ""),
         queues: queues_use_key,
+        topics,
         state_machine: state_machine_uses_key,
         log_groups,
     })
@@ -515,6 +522,9 @@ fn names_queues(statement: &Statement) -> bool {
                 | Resource::Bus(_)
                 | Resource::BusDeadLetterQueue(_)
                 | Resource::BusDeadLetterMapping(_)
+                | Resource::Topic(_)
+                | Resource::TopicDeadLetterQueue(_)
+                | Resource::TopicKey(_)
         )
     })
 }

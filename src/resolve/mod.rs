@@ -17,6 +17,7 @@ mod queues;
 mod retry_catch;
 mod state_machine;
 mod steps;
+mod topics;
 mod values;
 
 pub use guard_rails::guard_rails;
@@ -42,15 +43,22 @@ pub fn resolve(spec: &Spec, source_file: &str) -> Result<Model, Vec<Diagnostic>>
     let mut state_machine = c.state_machine(spec);
     let callback = c.callback(spec);
     let queues = c.queues(spec, callback.timeout_seconds);
-    let topics = c.topics(spec);
+    let topics = c.topics(spec, callback.timeout_seconds);
     let buses = c.buses(spec, &name, callback.timeout_seconds);
-    let bus_dead_letters = buses.iter().any(|b| b.dead_letter.is_some());
-    let mut functions = callback::functions(&callback, &queues, bus_dead_letters);
+    let channel_dead_letters =
+        topics.iter().any(|t| t.dead_letter.is_some()) || buses.iter().any(|b| b.dead_letter.is_some());
+    let mut functions = callback::functions(&callback, &queues, channel_dead_letters);
     let steps = c.steps(spec, state_machine.timeout_seconds);
     let alarms = spec.alarms.as_ref().map(|a| c.alarms(a));
     let logs_use_module_key = c.choice(&keys::LOG_ENCRYPTION, "logs", spec.log_encryption.as_ref()) == "kms";
     c.finish()?;
-    let module_key = iam::module_key(&queues, logs_use_module_key, &mut state_machine, &mut functions);
+    let module_key = iam::module_key(
+        &queues,
+        &topics,
+        logs_use_module_key,
+        &mut state_machine,
+        &mut functions,
+    );
     let mut roles = vec![iam::state_machine_role(&state_machine, &queues)];
     roles[0].statements.extend(iam::put_task_events(&buses));
     roles.extend(
@@ -63,6 +71,7 @@ pub fn resolve(spec: &Spec, source_file: &str) -> Result<Model, Vec<Diagnostic>>
     {
         role.statements.push(read);
     }
+    topics::grant(&mut roles, &topics);
     let worker_policies = iam::worker_policies(&queues);
     let mut operator_policies = iam::operator_policy(&state_machine, &queues);
     operator_policies[0]

@@ -539,6 +539,36 @@ pub const TOPIC_ENCRYPTION: Key<Text> = Key {
         allows: TextRule::TopicEncryption,
     },
 };
+/// `topics.*.subscriptions[].protocol`: the protocols that can carry a task message to someone who answers it
+/// (`sms`, `application` and `firehose` cannot: resolve says why).
+pub const SUBSCRIPTION_PROTOCOL: Key<Choice> = Key {
+    path: "topics.*.subscriptions[].protocol",
+    doc: "How SNS delivers: `sqs`, `lambda` and `http`/`https` get the task message itself (raw delivery where SNS \
+          offers it), `email`/`email-json` a confirmed address.",
+    rule: Choice {
+        values: &[
+            ("sqs", "an SQS queue, by ARN"),
+            ("lambda", "a Lambda function, by ARN"),
+            ("https", "an HTTPS endpoint, which confirms the subscription"),
+            ("http", "an HTTP endpoint, which confirms the subscription"),
+            ("email", "an email address, confirmed by its owner"),
+            (
+                "email-json",
+                "an email address (the notification as JSON), confirmed by its owner",
+            ),
+        ],
+        default: "sqs",
+        noun: "subscription protocol",
+        note: "",
+    },
+};
+/// `topics.*.dead_letter`.
+pub const TOPIC_DEAD_LETTER: Key<bool> = Key {
+    path: "topics.*.dead_letter",
+    doc: "An SQS dead-letter queue every declared subscription's redrive policy names; the dead-letter Lambda reads it \
+          and fails each message's task at once with `sfngen.DeadLettered`. `false`: none.",
+    rule: true,
+};
 /// `buses.*.name`.
 pub const BUS_NAME: Key<Text> = Key {
     path: "buses.*.name",
@@ -897,6 +927,22 @@ pub const KEYS: &[Key] = &[
         Rule::Flag(false),
     ),
     TOPIC_ENCRYPTION.entry(),
+    key(
+        "topics.*.subscriptions",
+        "Subscriptions the module creates, `[{ protocol, endpoint }]`; callers may add more from the `topic_arns` output.",
+        TABLES,
+    ),
+    SUBSCRIPTION_PROTOCOL.entry(),
+    key(
+        "topics.*.subscriptions[].endpoint",
+        "Where SNS delivers, in the protocol's form: a queue's or function's ARN, a URL, an email address.",
+        Rule::Text(Text {
+            required: true,
+            default: None,
+            allows: TextRule::Any,
+        }),
+    ),
+    TOPIC_DEAD_LETTER.entry(),
     key(
         "buses",
         "One table per EventBridge bus, keyed like `name`; every bus must be used by a step.",

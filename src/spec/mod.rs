@@ -221,6 +221,21 @@ pub struct TopicSpec {
     pub fifo: Option<Located<bool>>,
     /// `encryption`: `sns`, `kms`, a key ARN or an alias.
     pub encryption: Option<Located<String>>,
+    /// `subscriptions = [{ protocol, endpoint }]`, in order.
+    pub subscriptions: Option<Vec<SubscriptionSpec>>,
+    /// `dead_letter`: `false` turns the topic's dead-letter queue off.
+    pub dead_letter: Option<Located<bool>>,
+}
+
+/// One subscription of `[topics.KEY] subscriptions`.
+#[derive(Debug, Clone, Default)]
+pub struct SubscriptionSpec {
+    /// Where the table is.
+    pub span: Span,
+    /// `protocol`: how SNS delivers (`sqs` when left out).
+    pub protocol: Option<Located<String>>,
+    /// `endpoint`: where, in the protocol's form.
+    pub endpoint: Option<Located<String>>,
 }
 
 /// One `[buses.KEY]` table.
@@ -617,10 +632,35 @@ fn read_topic(r: &mut Reader<'_>, table: &DeTable<'_>) -> TopicSpec {
         match key.get_ref().as_ref() {
             "fifo" => topic.fifo = r.boolean("fifo", value),
             "encryption" => topic.encryption = r.string("encryption", value),
+            "subscriptions" => {
+                topic.subscriptions = read_tables(
+                    r,
+                    "subscriptions",
+                    value,
+                    read_subscription,
+                    "subscriptions = [{ protocol = \"sqs\", endpoint = \"arn:...\" }]",
+                )
+            }
+            "dead_letter" => topic.dead_letter = r.boolean("dead_letter", value),
             _ => r.unknown(key),
         }
     }
     topic
+}
+
+fn read_subscription(r: &mut Reader<'_>, table: &DeTable<'_>, span: Span) -> SubscriptionSpec {
+    let mut subscription = SubscriptionSpec {
+        span,
+        ..SubscriptionSpec::default()
+    };
+    for (key, value) in r.known(table) {
+        match key.get_ref().as_ref() {
+            "protocol" => subscription.protocol = r.string("protocol", value),
+            "endpoint" => subscription.endpoint = r.string("endpoint", value),
+            _ => r.unknown(key),
+        }
+    }
+    subscription
 }
 
 fn read_bus(r: &mut Reader<'_>, table: &DeTable<'_>) -> BusSpec {

@@ -19,8 +19,13 @@ EXAMPLES = ROOT / "examples"
 
 
 def main_specs() -> list:
-    """The "main" stack: the seed and full examples and every end-to-end spec, in one root and one apply."""
-    return [EXAMPLES / "seed" / "sfngen.toml", EXAMPLES / "full" / "sfngen.toml", *sorted(SPECS.glob("*.toml"))]
+    """The "main" stack: the seed, full and channels examples and every end-to-end spec, in one root and one apply."""
+    return [
+        EXAMPLES / "seed" / "sfngen.toml",
+        EXAMPLES / "full" / "sfngen.toml",
+        EXAMPLES / "channels" / "sfngen.toml",
+        *sorted(SPECS.glob("*.toml")),
+    ]
 
 
 def prepare_main(stack):

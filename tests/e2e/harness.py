@@ -168,6 +168,11 @@ def leftovers(moto: Moto, resources: list) -> list:
     dashboards = {d["DashboardName"] for d in cloudwatch.list_dashboards()["DashboardEntries"]}
     aliases = {a["AliasName"] for p in kms.get_paginator("list_aliases").paginate() for a in p["Aliases"]}
     keys = {k["KeyId"] for p in kms.get_paginator("list_keys").paginate() for k in p["Keys"]}
+    sns = moto.client("sns")
+    topics = {t["TopicArn"] for p in sns.get_paginator("list_topics").paginate() for t in p["Topics"]}
+    subscriptions = {
+        s["SubscriptionArn"] for p in sns.get_paginator("list_subscriptions").paginate() for s in p["Subscriptions"]
+    }
     metric_filters = {
         f["filterName"] for p in logs.get_paginator("describe_metric_filters").paginate() for f in p["metricFilters"]
     }
@@ -235,6 +240,10 @@ def leftovers(moto: Moto, resources: list) -> list:
         "aws_cloudwatch_event_bus_policy": lambda v: "Policy" in buses.get(v["event_bus_name"], {}),
         "aws_cloudwatch_event_rule": rule_left,
         "aws_cloudwatch_event_target": target_left,
+        "aws_sns_topic": lambda v: v["arn"] in topics,
+        # A topic's policy goes with the topic: it is left while the topic is.
+        "aws_sns_topic_policy": lambda v: v["arn"] in topics,
+        "aws_sns_topic_subscription": lambda v: v["arn"] in subscriptions,
     }
     found = []
     for kind, values in resources:

@@ -383,8 +383,8 @@ def test_the_deployer_table_lists_every_call_the_provider_makes(tmp_path):
     full = ROOT / "examples" / "full" / "sfngen.toml"
     spec = tmp_path / "full.toml"
     spec.write_text(full.read_text())
-    # The channels example beside it: its buses (a custom one, with a bus policy, and the default one), rules and
-    # their dead-letter queues.
+    # The channels example beside it: a queue, an SNS topic (its subscriptions and dead-letter queue), buses (a
+    # custom one, with a bus policy, and the default one), rules and their dead-letter queues.
     channels = tmp_path / "channels.toml"
     channels.write_text((ROOT / "examples" / "channels" / "sfngen.toml").read_text())
 
@@ -401,6 +401,8 @@ def test_the_deployer_table_lists_every_call_the_provider_makes(tmp_path):
         render(spec, stack.dir / "modules" / "full")
         source, _ = stack.modules["full"]
         stack.modules["full"] = (source, {"tags": {"CostCentre": "day-two"}, "callback_memory_mb": 512})
+        source, _ = stack.modules["channels"]
+        stack.modules["channels"] = (source, {"tags": {"CostCentre": "day-two"}})
         stack.write_root()
         stack.plan("change.tfplan")
         stack.apply("change.tfplan")
@@ -418,8 +420,9 @@ def test_the_deployer_table_lists_every_call_the_provider_makes(tmp_path):
     calls = [json.loads(line) for line in calls_file.read_text().splitlines()]
     called = {iam_action(c) for c in calls if "terraform-provider-aws" in (c.get("agent") or "")} - {None}
     assert called, "no request of the provider was recorded"
-    table = {action: row for readme in readmes for action, row in deployer_table(readme).items()}
-    assert table, "no deployer table in the module READMEs"
+    tables = [deployer_table(readme) for readme in readmes]
+    assert all(tables), "no deployer table in a module README"
+    table = {action: row for each in tables for action, row in each.items()}
     assert called - set(table) == set(), "calls the table does not list"
     # Every action listed was called, or says why it is listed anyway.
     uncalled = {action: why for action, (_, why) in table.items() if action not in called}

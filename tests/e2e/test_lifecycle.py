@@ -2,8 +2,8 @@
 real hashicorp/aws provider: init, validate with no diagnostics, plan, apply, a second plan that finds
 nothing to change, destroy, and then nothing left in the state or in the emulator.
 
-examples/seed and examples/full are called as modules from the main stack's root (with the end-to-end
-specs); examples/vendored is a root of its own that calls ./modules/callbacks."""
+examples/seed, examples/full and examples/channels are called as modules from the main stack's root (with the
+end-to-end specs); examples/vendored is a root of its own that calls ./modules/callbacks."""
 
 import pytest
 
@@ -11,6 +11,7 @@ EXAMPLES = {
     # example: (stack, module address)
     "seed": ("main", "module.seed"),
     "full": ("main", "module.full"),
+    "channels": ("main", "module.channels"),
     "vendored": ("vendored", "module.callbacks"),
 }
 
@@ -24,6 +25,9 @@ EXPECTED_TYPES = {
 }
 EXPECTED_TYPES["full"] = EXPECTED_TYPES["seed"] | {"aws_kms_key", "aws_kms_alias", "aws_cloudwatch_metric_alarm"}
 EXPECTED_TYPES["vendored"] = EXPECTED_TYPES["seed"] | {"aws_cloudwatch_metric_alarm"}
+EXPECTED_TYPES["channels"] = EXPECTED_TYPES["seed"] | {
+    "aws_sns_topic", "aws_sns_topic_policy", "aws_sns_topic_subscription", "aws_kms_key", "aws_cloudwatch_metric_alarm",
+}
 
 
 def module_changes(plan: dict, address: str) -> list:

@@ -20,6 +20,7 @@ pytestmark = pytest.mark.stack("main")
 SPECS = [
     ROOT / "examples" / "seed" / "sfngen.toml",
     ROOT / "examples" / "full" / "sfngen.toml",
+    ROOT / "examples" / "channels" / "sfngen.toml",
     *sorted((Path(__file__).resolve().parent / "specs").glob("*.toml")),
 ]
 
@@ -52,6 +53,15 @@ class Real:
             key: queue_arn(sqs.get_queue_url(QueueName=arn.rsplit(":", 1)[1])["QueueUrl"])
             for key, arn in outputs["dead_letter_queue_arns"].items()
         }
+        # The SNS topics and their dead-letter queues, when the module has topics.
+        sns = moto.client("sns")
+        self.topics = {
+            key: sns.get_topic_attributes(TopicArn=arn)["Attributes"]["TopicArn"]
+            for key, arn in outputs.get("topic_arns", {}).items()
+        }
+        self.topic_dead_letter_queues = {
+            key: queue_arn(url) for key, url in outputs.get("topic_dead_letter_queue_urls", {}).items()
+        }
         self.state_machine = sfn.describe_state_machine(stateMachineArn=outputs["state_machine_arn"])["stateMachineArn"]
         # The callback, and the dead-letter function when the module has one (each with its own role and logs).
         self.function_keys = [k for k in ("callback", "dead_letters") if f"{k}_function_name" in outputs]
@@ -79,11 +89,13 @@ class Real:
             )
             for key, arn in self.functions.items()
         }
-        # The dead-letter function's event source mappings, by their ARNs.
+        # The dead-letter function's event source mappings on the queues' dead-letter queues, by their ARNs (the
+        # runbook's "Pause fail-fast" names these; a topic's is paused through dead_letter_mappings_enabled).
         self.mappings = sorted(
             m["EventSourceMappingArn"]
             for arn in self.functions.values()
             for m in lam.list_event_source_mappings(FunctionName=arn)["EventSourceMappings"]
+            if m["EventSourceArn"] not in self.topic_dead_letter_queues.values()
         )
         self.iam = iam
 
@@ -101,6 +113,8 @@ class Real:
             self.state_machine,
             *self.functions.values(),
             *self.log_streams.values(),
+            *self.topics.values(),
+            *self.topic_dead_letter_queues.values(),
         }
 
 
@@ -124,6 +138,9 @@ def test_the_arns_the_policies_build_are_the_arns_aws_gave(spec, deployments, mo
     machine = real.role_policy("state_machine")
     only_own_or_keys(machine, real, "the state machine's role")
     assert sorted(listed(by_sid(machine)["SendToCallbackQueues"]["Resource"])) == queues
+    # The state machine publishes to the module's topics, and to nothing else through SNS.
+    publish = by_sid(machine).get("PublishToTopics")
+    assert (sorted(listed(publish["Resource"])) if publish else []) == sorted(real.topics.values())
 
     callback = real.role_policy("callback")
     only_own_or_keys(callback, real, "the callback's role")
@@ -141,9 +158,16 @@ def test_the_arns_the_policies_build_are_the_arns_aws_gave(spec, deployments, mo
         assert (listed(fail["Action"]), listed(fail["Resource"])) == (["states:SendTaskFailure"], [real.state_machine])
         assert fail["Condition"]["ArnEquals"]["lambda:SourceFunctionArn"] == real.functions["dead_letters"]
         assert listed(by_sid(dead_letters)["WriteOwnLogs"]["Resource"]) == [real.log_streams["dead_letters"]]
-        # The dead-letter queues it reads are exactly those its event source mappings read from.
-        assert sorted(listed(by_sid(dead_letters)["ReadDeadLetters"]["Resource"])) == real.mapped["dead_letters"]
-        assert real.mapped["dead_letters"] and set(real.mapped["dead_letters"]) <= set(real.dead_letter_queues.values())
+        # The dead-letter queues it reads (the queues' and the topics') are exactly those its event source mappings
+        # read from.
+        statements = by_sid(dead_letters)
+        read = [arn for sid in ("ReadDeadLetters", "ReadTopicDeadLetters") if sid in statements
+                for arn in listed(statements[sid]["Resource"])]
+        assert sorted(read) == real.mapped["dead_letters"]
+        assert real.mapped["dead_letters"] and set(real.mapped["dead_letters"]) <= {
+            *real.dead_letter_queues.values(), *real.topic_dead_letter_queues.values()
+        }
+
 
     trust = document(real.roles["state_machine"]["AssumeRolePolicyDocument"])
     assert trust["Statement"][0]["Condition"]["ArnEquals"]["aws:SourceArn"] == real.state_machine

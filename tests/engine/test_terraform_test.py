@@ -24,7 +24,7 @@ EXAMPLES = {
     "full": harness.REPO / "modules" / "full",
     "vendored": harness.REPO / "examples" / "vendored" / "modules" / "callbacks",
     "fanout": harness.REPO / "modules" / "fanout",
-    # Steps on EventBridge buses (a custom bus, the default bus) and an SNS topic.
+    # Steps on every channel: a queue, an SNS topic, EventBridge buses (a custom bus, the default bus).
     "channels": harness.REPO / "modules" / "channels",
 }
 # The run whose state holds every resource: execution logging and tracing on (tests/policies.tftest.hcl).

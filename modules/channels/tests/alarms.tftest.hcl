@@ -26,8 +26,58 @@ run "alarms_watch_this_instance" {
   }
 
   assert {
-    condition     = toset(keys(output.alarm_arns)) == toset(["account_bus_failed_invocations", "account_bus_throttled_rules", "partners_bus_failed_invocations", "partners_bus_throttled_rules", "partners_bus_dead_letters_lost", "invalid_tokens", "dead_letters_unsettled", "executions_failed", "executions_timedout", "executions_aborted", "callback_errors", "callback_throttles", "dead_letters_errors", "dead_letters_throttles"])
-    error_message = "the alarm_arns output's keys: expected [\"account_bus_failed_invocations\", \"account_bus_throttled_rules\", \"partners_bus_failed_invocations\", \"partners_bus_throttled_rules\", \"partners_bus_dead_letters_lost\", \"invalid_tokens\", \"dead_letters_unsettled\", \"executions_failed\", \"executions_timedout\", \"executions_aborted\", \"callback_errors\", \"callback_throttles\", \"dead_letters_errors\", \"dead_letters_throttles\"], got ${jsonencode(keys(output.alarm_arns))}."
+    condition     = toset(keys(output.alarm_arns)) == toset(["assessments_oldest_message", "account_bus_failed_invocations", "account_bus_throttled_rules", "partners_bus_failed_invocations", "partners_bus_throttled_rules", "partners_bus_dead_letters_lost", "reviews_notifications_failed", "reviews_dead_letters_lost", "invalid_tokens", "dead_letters_unsettled", "executions_failed", "executions_timedout", "executions_aborted", "callback_errors", "callback_throttles", "dead_letters_errors", "dead_letters_throttles"])
+    error_message = "the alarm_arns output's keys: expected [\"assessments_oldest_message\", \"account_bus_failed_invocations\", \"account_bus_throttled_rules\", \"partners_bus_failed_invocations\", \"partners_bus_throttled_rules\", \"partners_bus_dead_letters_lost\", \"reviews_notifications_failed\", \"reviews_dead_letters_lost\", \"invalid_tokens\", \"dead_letters_unsettled\", \"executions_failed\", \"executions_timedout\", \"executions_aborted\", \"callback_errors\", \"callback_throttles\", \"dead_letters_errors\", \"dead_letters_throttles\"], got ${jsonencode(keys(output.alarm_arns))}."
+  }
+
+  assert {
+    condition     = aws_cloudwatch_metric_alarm.assessments_oldest_message.alarm_name == "sfngen-test-b-assessments-oldest-message"
+    error_message = "aws_cloudwatch_metric_alarm.assessments_oldest_message.alarm_name: expected \"sfngen-test-b-assessments-oldest-message\", got ${jsonencode(aws_cloudwatch_metric_alarm.assessments_oldest_message.alarm_name)}."
+  }
+
+  assert {
+    condition     = aws_cloudwatch_metric_alarm.assessments_oldest_message.namespace == "AWS/SQS"
+    error_message = "aws_cloudwatch_metric_alarm.assessments_oldest_message.namespace: expected \"AWS/SQS\", got ${jsonencode(aws_cloudwatch_metric_alarm.assessments_oldest_message.namespace)}."
+  }
+
+  assert {
+    condition     = aws_cloudwatch_metric_alarm.assessments_oldest_message.metric_name == "ApproximateAgeOfOldestMessage"
+    error_message = "aws_cloudwatch_metric_alarm.assessments_oldest_message.metric_name: expected \"ApproximateAgeOfOldestMessage\", got ${jsonencode(aws_cloudwatch_metric_alarm.assessments_oldest_message.metric_name)}."
+  }
+
+  assert {
+    condition     = aws_cloudwatch_metric_alarm.assessments_oldest_message.statistic == "Maximum"
+    error_message = "aws_cloudwatch_metric_alarm.assessments_oldest_message.statistic: expected \"Maximum\", got ${jsonencode(aws_cloudwatch_metric_alarm.assessments_oldest_message.statistic)}."
+  }
+
+  assert {
+    condition     = aws_cloudwatch_metric_alarm.assessments_oldest_message.period == 300
+    error_message = "aws_cloudwatch_metric_alarm.assessments_oldest_message.period: expected 300, got ${jsonencode(aws_cloudwatch_metric_alarm.assessments_oldest_message.period)}."
+  }
+
+  assert {
+    condition     = aws_cloudwatch_metric_alarm.assessments_oldest_message.threshold == 1800
+    error_message = "aws_cloudwatch_metric_alarm.assessments_oldest_message.threshold: expected 1800, got ${jsonencode(aws_cloudwatch_metric_alarm.assessments_oldest_message.threshold)}."
+  }
+
+  assert {
+    condition     = aws_cloudwatch_metric_alarm.assessments_oldest_message.evaluation_periods == 1
+    error_message = "aws_cloudwatch_metric_alarm.assessments_oldest_message.evaluation_periods: expected 1, got ${jsonencode(aws_cloudwatch_metric_alarm.assessments_oldest_message.evaluation_periods)}."
+  }
+
+  assert {
+    condition     = toset(aws_cloudwatch_metric_alarm.assessments_oldest_message.alarm_actions) == toset(["arn:aws:sns:eu-west-1:123456789012:sfngen-test-alerts"])
+    error_message = "aws_cloudwatch_metric_alarm.assessments_oldest_message.alarm_actions: expected [\"arn:aws:sns:eu-west-1:123456789012:sfngen-test-alerts\"], got ${jsonencode(aws_cloudwatch_metric_alarm.assessments_oldest_message.alarm_actions)}."
+  }
+
+  assert {
+    condition     = toset(aws_cloudwatch_metric_alarm.assessments_oldest_message.ok_actions) == toset(["arn:aws:sns:eu-west-1:123456789012:sfngen-test-alerts"])
+    error_message = "aws_cloudwatch_metric_alarm.assessments_oldest_message.ok_actions: expected [\"arn:aws:sns:eu-west-1:123456789012:sfngen-test-alerts\"], got ${jsonencode(aws_cloudwatch_metric_alarm.assessments_oldest_message.ok_actions)}."
+  }
+
+  assert {
+    condition     = jsonencode(aws_cloudwatch_metric_alarm.assessments_oldest_message.dimensions) == jsonencode({ QueueName = "sfngen-test-b-assessments" })
+    error_message = "aws_cloudwatch_metric_alarm.assessments_oldest_message.dimensions: expected jsonencode({ QueueName = \"sfngen-test-b-assessments\" }), got ${jsonencode(jsonencode(aws_cloudwatch_metric_alarm.assessments_oldest_message.dimensions))}."
   }
 
   assert {
@@ -281,6 +331,106 @@ run "alarms_watch_this_instance" {
   }
 
   assert {
+    condition     = aws_cloudwatch_metric_alarm.reviews_notifications_failed.alarm_name == "sfngen-test-b-reviews-notifications-failed"
+    error_message = "aws_cloudwatch_metric_alarm.reviews_notifications_failed.alarm_name: expected \"sfngen-test-b-reviews-notifications-failed\", got ${jsonencode(aws_cloudwatch_metric_alarm.reviews_notifications_failed.alarm_name)}."
+  }
+
+  assert {
+    condition     = aws_cloudwatch_metric_alarm.reviews_notifications_failed.namespace == "AWS/SNS"
+    error_message = "aws_cloudwatch_metric_alarm.reviews_notifications_failed.namespace: expected \"AWS/SNS\", got ${jsonencode(aws_cloudwatch_metric_alarm.reviews_notifications_failed.namespace)}."
+  }
+
+  assert {
+    condition     = aws_cloudwatch_metric_alarm.reviews_notifications_failed.metric_name == "NumberOfNotificationsFailed"
+    error_message = "aws_cloudwatch_metric_alarm.reviews_notifications_failed.metric_name: expected \"NumberOfNotificationsFailed\", got ${jsonencode(aws_cloudwatch_metric_alarm.reviews_notifications_failed.metric_name)}."
+  }
+
+  assert {
+    condition     = aws_cloudwatch_metric_alarm.reviews_notifications_failed.statistic == "Sum"
+    error_message = "aws_cloudwatch_metric_alarm.reviews_notifications_failed.statistic: expected \"Sum\", got ${jsonencode(aws_cloudwatch_metric_alarm.reviews_notifications_failed.statistic)}."
+  }
+
+  assert {
+    condition     = aws_cloudwatch_metric_alarm.reviews_notifications_failed.period == 300
+    error_message = "aws_cloudwatch_metric_alarm.reviews_notifications_failed.period: expected 300, got ${jsonencode(aws_cloudwatch_metric_alarm.reviews_notifications_failed.period)}."
+  }
+
+  assert {
+    condition     = aws_cloudwatch_metric_alarm.reviews_notifications_failed.threshold == 0
+    error_message = "aws_cloudwatch_metric_alarm.reviews_notifications_failed.threshold: expected 0, got ${jsonencode(aws_cloudwatch_metric_alarm.reviews_notifications_failed.threshold)}."
+  }
+
+  assert {
+    condition     = aws_cloudwatch_metric_alarm.reviews_notifications_failed.evaluation_periods == 1
+    error_message = "aws_cloudwatch_metric_alarm.reviews_notifications_failed.evaluation_periods: expected 1, got ${jsonencode(aws_cloudwatch_metric_alarm.reviews_notifications_failed.evaluation_periods)}."
+  }
+
+  assert {
+    condition     = toset(aws_cloudwatch_metric_alarm.reviews_notifications_failed.alarm_actions) == toset(["arn:aws:sns:eu-west-1:123456789012:sfngen-test-alerts"])
+    error_message = "aws_cloudwatch_metric_alarm.reviews_notifications_failed.alarm_actions: expected [\"arn:aws:sns:eu-west-1:123456789012:sfngen-test-alerts\"], got ${jsonencode(aws_cloudwatch_metric_alarm.reviews_notifications_failed.alarm_actions)}."
+  }
+
+  assert {
+    condition     = toset(aws_cloudwatch_metric_alarm.reviews_notifications_failed.ok_actions) == toset(["arn:aws:sns:eu-west-1:123456789012:sfngen-test-alerts"])
+    error_message = "aws_cloudwatch_metric_alarm.reviews_notifications_failed.ok_actions: expected [\"arn:aws:sns:eu-west-1:123456789012:sfngen-test-alerts\"], got ${jsonencode(aws_cloudwatch_metric_alarm.reviews_notifications_failed.ok_actions)}."
+  }
+
+  assert {
+    condition     = jsonencode(aws_cloudwatch_metric_alarm.reviews_notifications_failed.dimensions) == jsonencode({ TopicName = "sfngen-test-b-reviews" })
+    error_message = "aws_cloudwatch_metric_alarm.reviews_notifications_failed.dimensions: expected jsonencode({ TopicName = \"sfngen-test-b-reviews\" }), got ${jsonencode(jsonencode(aws_cloudwatch_metric_alarm.reviews_notifications_failed.dimensions))}."
+  }
+
+  assert {
+    condition     = aws_cloudwatch_metric_alarm.reviews_dead_letters_lost.alarm_name == "sfngen-test-b-reviews-dead-letters-lost"
+    error_message = "aws_cloudwatch_metric_alarm.reviews_dead_letters_lost.alarm_name: expected \"sfngen-test-b-reviews-dead-letters-lost\", got ${jsonencode(aws_cloudwatch_metric_alarm.reviews_dead_letters_lost.alarm_name)}."
+  }
+
+  assert {
+    condition     = aws_cloudwatch_metric_alarm.reviews_dead_letters_lost.namespace == "AWS/SNS"
+    error_message = "aws_cloudwatch_metric_alarm.reviews_dead_letters_lost.namespace: expected \"AWS/SNS\", got ${jsonencode(aws_cloudwatch_metric_alarm.reviews_dead_letters_lost.namespace)}."
+  }
+
+  assert {
+    condition     = aws_cloudwatch_metric_alarm.reviews_dead_letters_lost.metric_name == "NumberOfNotificationsFailedToRedriveToDlq"
+    error_message = "aws_cloudwatch_metric_alarm.reviews_dead_letters_lost.metric_name: expected \"NumberOfNotificationsFailedToRedriveToDlq\", got ${jsonencode(aws_cloudwatch_metric_alarm.reviews_dead_letters_lost.metric_name)}."
+  }
+
+  assert {
+    condition     = aws_cloudwatch_metric_alarm.reviews_dead_letters_lost.statistic == "Sum"
+    error_message = "aws_cloudwatch_metric_alarm.reviews_dead_letters_lost.statistic: expected \"Sum\", got ${jsonencode(aws_cloudwatch_metric_alarm.reviews_dead_letters_lost.statistic)}."
+  }
+
+  assert {
+    condition     = aws_cloudwatch_metric_alarm.reviews_dead_letters_lost.period == 300
+    error_message = "aws_cloudwatch_metric_alarm.reviews_dead_letters_lost.period: expected 300, got ${jsonencode(aws_cloudwatch_metric_alarm.reviews_dead_letters_lost.period)}."
+  }
+
+  assert {
+    condition     = aws_cloudwatch_metric_alarm.reviews_dead_letters_lost.threshold == 0
+    error_message = "aws_cloudwatch_metric_alarm.reviews_dead_letters_lost.threshold: expected 0, got ${jsonencode(aws_cloudwatch_metric_alarm.reviews_dead_letters_lost.threshold)}."
+  }
+
+  assert {
+    condition     = aws_cloudwatch_metric_alarm.reviews_dead_letters_lost.evaluation_periods == 1
+    error_message = "aws_cloudwatch_metric_alarm.reviews_dead_letters_lost.evaluation_periods: expected 1, got ${jsonencode(aws_cloudwatch_metric_alarm.reviews_dead_letters_lost.evaluation_periods)}."
+  }
+
+  assert {
+    condition     = toset(aws_cloudwatch_metric_alarm.reviews_dead_letters_lost.alarm_actions) == toset(["arn:aws:sns:eu-west-1:123456789012:sfngen-test-alerts"])
+    error_message = "aws_cloudwatch_metric_alarm.reviews_dead_letters_lost.alarm_actions: expected [\"arn:aws:sns:eu-west-1:123456789012:sfngen-test-alerts\"], got ${jsonencode(aws_cloudwatch_metric_alarm.reviews_dead_letters_lost.alarm_actions)}."
+  }
+
+  assert {
+    condition     = toset(aws_cloudwatch_metric_alarm.reviews_dead_letters_lost.ok_actions) == toset(["arn:aws:sns:eu-west-1:123456789012:sfngen-test-alerts"])
+    error_message = "aws_cloudwatch_metric_alarm.reviews_dead_letters_lost.ok_actions: expected [\"arn:aws:sns:eu-west-1:123456789012:sfngen-test-alerts\"], got ${jsonencode(aws_cloudwatch_metric_alarm.reviews_dead_letters_lost.ok_actions)}."
+  }
+
+  assert {
+    condition     = jsonencode(aws_cloudwatch_metric_alarm.reviews_dead_letters_lost.dimensions) == jsonencode({ TopicName = "sfngen-test-b-reviews" })
+    error_message = "aws_cloudwatch_metric_alarm.reviews_dead_letters_lost.dimensions: expected jsonencode({ TopicName = \"sfngen-test-b-reviews\" }), got ${jsonencode(jsonencode(aws_cloudwatch_metric_alarm.reviews_dead_letters_lost.dimensions))}."
+  }
+
+  assert {
     condition     = aws_cloudwatch_metric_alarm.invalid_tokens.alarm_name == "sfngen-test-b-invalid-tokens"
     error_message = "aws_cloudwatch_metric_alarm.invalid_tokens.alarm_name: expected \"sfngen-test-b-invalid-tokens\", got ${jsonencode(aws_cloudwatch_metric_alarm.invalid_tokens.alarm_name)}."
   }
@@ -386,23 +536,38 @@ run "alarms_watch_this_instance" {
   }
 
   assert {
-    condition     = aws_cloudwatch_metric_alarm.executions_failed.namespace == "AWS/States"
-    error_message = "aws_cloudwatch_metric_alarm.executions_failed.namespace: expected \"AWS/States\", got ${jsonencode(aws_cloudwatch_metric_alarm.executions_failed.namespace)}."
+    condition     = toset([for q in aws_cloudwatch_metric_alarm.executions_failed.metric_query : q.id]) == toset(["faults", "failed", "business"])
+    error_message = "aws_cloudwatch_metric_alarm.executions_failed's metric queries: expected [\"faults\", \"failed\", \"business\"], got ${jsonencode([for q in aws_cloudwatch_metric_alarm.executions_failed.metric_query : q.id])}."
   }
 
   assert {
-    condition     = aws_cloudwatch_metric_alarm.executions_failed.metric_name == "ExecutionsFailed"
-    error_message = "aws_cloudwatch_metric_alarm.executions_failed.metric_name: expected \"ExecutionsFailed\", got ${jsonencode(aws_cloudwatch_metric_alarm.executions_failed.metric_name)}."
+    condition     = one([for q in aws_cloudwatch_metric_alarm.executions_failed.metric_query : q.expression if q.id == "faults"]) == "failed - FILL(business, 0)"
+    error_message = "aws_cloudwatch_metric_alarm.executions_failed's expression: expected \"failed - FILL(business, 0)\", got ${jsonencode(one([for q in aws_cloudwatch_metric_alarm.executions_failed.metric_query : q.expression if q.id == "faults"]))}."
   }
 
   assert {
-    condition     = aws_cloudwatch_metric_alarm.executions_failed.statistic == "Sum"
-    error_message = "aws_cloudwatch_metric_alarm.executions_failed.statistic: expected \"Sum\", got ${jsonencode(aws_cloudwatch_metric_alarm.executions_failed.statistic)}."
+    condition     = one(flatten([for q in aws_cloudwatch_metric_alarm.executions_failed.metric_query : [for m in q.metric : m.metric_name] if q.id == "failed"])) == "ExecutionsFailed"
+    error_message = "aws_cloudwatch_metric_alarm.executions_failed's failed metric: expected \"ExecutionsFailed\", got ${jsonencode(one(flatten([for q in aws_cloudwatch_metric_alarm.executions_failed.metric_query : [for m in q.metric : m.metric_name] if q.id == "failed"])))}."
   }
 
   assert {
-    condition     = aws_cloudwatch_metric_alarm.executions_failed.period == 300
-    error_message = "aws_cloudwatch_metric_alarm.executions_failed.period: expected 300, got ${jsonencode(aws_cloudwatch_metric_alarm.executions_failed.period)}."
+    condition     = one(flatten([for q in aws_cloudwatch_metric_alarm.executions_failed.metric_query : [for m in q.metric : m.namespace] if q.id == "failed"])) == "AWS/States"
+    error_message = "aws_cloudwatch_metric_alarm.executions_failed's failed namespace: expected \"AWS/States\", got ${jsonencode(one(flatten([for q in aws_cloudwatch_metric_alarm.executions_failed.metric_query : [for m in q.metric : m.namespace] if q.id == "failed"])))}."
+  }
+
+  assert {
+    condition     = one(flatten([for q in aws_cloudwatch_metric_alarm.executions_failed.metric_query : [for m in q.metric : m.metric_name] if q.id == "business"])) == "BusinessFailures"
+    error_message = "aws_cloudwatch_metric_alarm.executions_failed's business metric: expected \"BusinessFailures\", got ${jsonencode(one(flatten([for q in aws_cloudwatch_metric_alarm.executions_failed.metric_query : [for m in q.metric : m.metric_name] if q.id == "business"])))}."
+  }
+
+  assert {
+    condition     = one(flatten([for q in aws_cloudwatch_metric_alarm.executions_failed.metric_query : [for m in q.metric : m.namespace] if q.id == "business"])) == "sfngen/sfngen-test-b"
+    error_message = "aws_cloudwatch_metric_alarm.executions_failed's business namespace: expected \"sfngen/sfngen-test-b\", got ${jsonencode(one(flatten([for q in aws_cloudwatch_metric_alarm.executions_failed.metric_query : [for m in q.metric : m.namespace] if q.id == "business"])))}."
+  }
+
+  assert {
+    condition     = one(flatten([for q in aws_cloudwatch_metric_alarm.executions_failed.metric_query : [for m in q.metric : m.period] if q.id == "failed"])) == 300
+    error_message = "aws_cloudwatch_metric_alarm.executions_failed's period: expected 300, got ${jsonencode(one(flatten([for q in aws_cloudwatch_metric_alarm.executions_failed.metric_query : [for m in q.metric : m.period] if q.id == "failed"])))}."
   }
 
   assert {
@@ -423,11 +588,6 @@ run "alarms_watch_this_instance" {
   assert {
     condition     = toset(aws_cloudwatch_metric_alarm.executions_failed.ok_actions) == toset(["arn:aws:sns:eu-west-1:123456789012:sfngen-test-alerts"])
     error_message = "aws_cloudwatch_metric_alarm.executions_failed.ok_actions: expected [\"arn:aws:sns:eu-west-1:123456789012:sfngen-test-alerts\"], got ${jsonencode(aws_cloudwatch_metric_alarm.executions_failed.ok_actions)}."
-  }
-
-  assert {
-    condition     = jsonencode(aws_cloudwatch_metric_alarm.executions_failed.dimensions) == jsonencode({ StateMachineArn = "arn:aws:states:eu-west-1:123456789012:stateMachine:sfngen-test-b" })
-    error_message = "aws_cloudwatch_metric_alarm.executions_failed.dimensions: expected jsonencode({ StateMachineArn = \"arn:aws:states:eu-west-1:123456789012:stateMachine:sfngen-test-b\" }), got ${jsonencode(jsonencode(aws_cloudwatch_metric_alarm.executions_failed.dimensions))}."
   }
 
   assert {

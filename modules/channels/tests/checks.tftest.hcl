@@ -29,3 +29,23 @@ run "quiet_when_execution_data_stays_out_of_the_logs" {
     include_execution_data = false
   }
 }
+
+run "warns_when_the_callback_outlasts_a_queues_visibility" {
+  # A callback timeout one second beyond queue "assessments"'s visibility timeout (120 s).
+  command = plan
+
+  variables {
+    callback_timeout_seconds = 121
+  }
+
+  expect_failures = [check.callback_timeout_fits_queue_visibility]
+}
+
+run "quiet_when_the_callback_fits_every_queues_visibility" {
+  # A callback timeout of 120 s, within every queue's visibility timeout where one allows it.
+  command = plan
+
+  variables {
+    callback_timeout_seconds = 120
+  }
+}

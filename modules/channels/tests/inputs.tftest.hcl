@@ -178,4 +178,6 @@ run "accepts_the_most_each_input_allows" {
     callback_reserved_concurrency    = 100000
     callback_log_retention_days      = 3653
   }
+
+  expect_failures = [check.callback_timeout_fits_queue_visibility]
 }

@@ -9,7 +9,7 @@ mock_provider "aws" {
 }
 
 run "names_follow_the_name_input" {
-  # Another instance of the module: every AWS name starts from var.name ("sfngen-test-b"), not the spec's "channels".
+  # Another instance of the module: every AWS name starts from var.name ("sfngen-test-b"), not the spec's "claims".
   command = plan
 
   variables {
@@ -19,6 +19,26 @@ run "names_follow_the_name_input" {
   assert {
     condition     = aws_sfn_state_machine.this.name == "sfngen-test-b"
     error_message = "aws_sfn_state_machine.this.name: expected \"sfngen-test-b\", got ${jsonencode(aws_sfn_state_machine.this.name)}."
+  }
+
+  assert {
+    condition     = aws_sqs_queue.assessments.name == "sfngen-test-b-assessments"
+    error_message = "aws_sqs_queue.assessments.name: expected \"sfngen-test-b-assessments\", got ${jsonencode(aws_sqs_queue.assessments.name)}."
+  }
+
+  assert {
+    condition     = aws_sqs_queue.assessments_dlq.name == "sfngen-test-b-assessments-dlq"
+    error_message = "aws_sqs_queue.assessments_dlq.name: expected \"sfngen-test-b-assessments-dlq\", got ${jsonencode(aws_sqs_queue.assessments_dlq.name)}."
+  }
+
+  assert {
+    condition     = aws_sns_topic.reviews.name == "sfngen-test-b-reviews"
+    error_message = "aws_sns_topic.reviews.name: expected \"sfngen-test-b-reviews\", got ${jsonencode(aws_sns_topic.reviews.name)}."
+  }
+
+  assert {
+    condition     = aws_sqs_queue.reviews_topic_dlq.name == "sfngen-test-b-reviews-topic-dlq"
+    error_message = "aws_sqs_queue.reviews_topic_dlq.name: expected \"sfngen-test-b-reviews-topic-dlq\", got ${jsonencode(aws_sqs_queue.reviews_topic_dlq.name)}."
   }
 
   assert {
@@ -62,6 +82,11 @@ run "names_follow_the_name_input" {
   }
 
   assert {
+    condition     = aws_cloudwatch_log_metric_filter.business_failures.name == "sfngen-test-b-business-failures"
+    error_message = "aws_cloudwatch_log_metric_filter.business_failures.name: expected \"sfngen-test-b-business-failures\", got ${jsonencode(aws_cloudwatch_log_metric_filter.business_failures.name)}."
+  }
+
+  assert {
     condition     = aws_iam_role.state_machine.name == "sfngen-test-b-state-machine"
     error_message = "aws_iam_role.state_machine.name: expected \"sfngen-test-b-state-machine\", got ${jsonencode(aws_iam_role.state_machine.name)}."
   }
@@ -92,6 +117,11 @@ run "names_follow_the_name_input" {
   }
 
   assert {
+    condition     = aws_kms_alias.this.name == "alias/sfngen-test-b"
+    error_message = "aws_kms_alias.this.name: expected \"alias/sfngen-test-b\", got ${jsonencode(aws_kms_alias.this.name)}."
+  }
+
+  assert {
     condition     = output.state_machine_name == "sfngen-test-b"
     error_message = "the state_machine_name output: expected \"sfngen-test-b\", got ${jsonencode(output.state_machine_name)}."
   }
@@ -103,11 +133,11 @@ run "names_follow_the_name_input" {
 }
 
 run "names_default_to_the_spec" {
-  # The module as rendered: every AWS name starts from the spec's name, "channels".
+  # The module as rendered: every AWS name starts from the spec's name, "claims".
   command = plan
 
   assert {
-    condition     = aws_sfn_state_machine.this.name == "channels"
-    error_message = "the state machine's name: expected \"channels\", got ${jsonencode(aws_sfn_state_machine.this.name)}."
+    condition     = aws_sfn_state_machine.this.name == "claims"
+    error_message = "the state machine's name: expected \"claims\", got ${jsonencode(aws_sfn_state_machine.this.name)}."
   }
 }

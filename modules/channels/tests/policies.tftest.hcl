@@ -21,14 +21,37 @@ run "policies_name_only_this_instance" {
     partners_bus_publisher_accounts = ["111122223333"]
   }
 
+  override_resource {
+    target = aws_sqs_queue.assessments
+    values = {
+      arn = "arn:aws:sqs:eu-west-1:123456789012:sfngen-test-b-assessments"
+      url = "https://sqs.eu-west-1.amazonaws.com/123456789012/sfngen-test-b-assessments"
+      id  = "https://sqs.eu-west-1.amazonaws.com/123456789012/sfngen-test-b-assessments"
+    }
+  }
+
+  override_resource {
+    target = aws_sqs_queue.assessments_dlq
+    values = {
+      arn = "arn:aws:sqs:eu-west-1:123456789012:sfngen-test-b-assessments-dlq"
+      url = "https://sqs.eu-west-1.amazonaws.com/123456789012/sfngen-test-b-assessments-dlq"
+      id  = "https://sqs.eu-west-1.amazonaws.com/123456789012/sfngen-test-b-assessments-dlq"
+    }
+  }
+
   assert {
     condition     = toset(jsondecode(aws_cloudwatch_event_bus_policy.partners[0].policy).Statement[0].Principal.AWS) == toset(["arn:aws:iam::111122223333:root"])
     error_message = "the accounts aws_cloudwatch_event_bus_policy.partners lets put events: expected [\"arn:aws:iam::111122223333:root\"], got ${jsonencode(jsondecode(aws_cloudwatch_event_bus_policy.partners[0].policy).Statement[0].Principal.AWS)}."
   }
 
   assert {
-    condition     = toset([for s in data.aws_iam_policy_document.state_machine.statement : s.sid]) == toset(["DeliverExecutionLogs", "SendTraces", "PutTaskEventsAccount", "PutTaskEventsPartners"])
-    error_message = "the statements of data.aws_iam_policy_document.state_machine: expected [\"DeliverExecutionLogs\", \"SendTraces\", \"PutTaskEventsAccount\", \"PutTaskEventsPartners\"], got ${jsonencode([for s in data.aws_iam_policy_document.state_machine.statement : s.sid])}."
+    condition     = toset([for s in data.aws_iam_policy_document.state_machine.statement : s.sid]) == toset(["SendToCallbackQueues", "DeliverExecutionLogs", "SendTraces", "PutTaskEventsAccount", "PutTaskEventsPartners", "PublishToTopics", "EncryptTopicMessages"])
+    error_message = "the statements of data.aws_iam_policy_document.state_machine: expected [\"SendToCallbackQueues\", \"DeliverExecutionLogs\", \"SendTraces\", \"PutTaskEventsAccount\", \"PutTaskEventsPartners\", \"PublishToTopics\", \"EncryptTopicMessages\"], got ${jsonencode([for s in data.aws_iam_policy_document.state_machine.statement : s.sid])}."
+  }
+
+  assert {
+    condition     = toset(one([for s in data.aws_iam_policy_document.state_machine.statement : s.resources if s.sid == "SendToCallbackQueues"])) == toset(["arn:aws:sqs:eu-west-1:123456789012:sfngen-test-b-assessments"])
+    error_message = "the resources of statement SendToCallbackQueues of data.aws_iam_policy_document.state_machine: expected [\"arn:aws:sqs:eu-west-1:123456789012:sfngen-test-b-assessments\"], got ${jsonencode(one([for s in data.aws_iam_policy_document.state_machine.statement : s.resources if s.sid == "SendToCallbackQueues"]))}."
   }
 
   assert {
@@ -47,8 +70,8 @@ run "policies_name_only_this_instance" {
   }
 
   assert {
-    condition     = toset(one([for c in one([for s in data.aws_iam_policy_document.state_machine.statement : s.condition if s.sid == "PutTaskEventsAccount"]) : c.values if c.variable == "events:source"])) == toset(["sfngen.channels"])
-    error_message = "condition events:source of statement PutTaskEventsAccount of data.aws_iam_policy_document.state_machine: expected [\"sfngen.channels\"], got ${jsonencode(one([for c in one([for s in data.aws_iam_policy_document.state_machine.statement : s.condition if s.sid == "PutTaskEventsAccount"]) : c.values if c.variable == "events:source"]))}."
+    condition     = toset(one([for c in one([for s in data.aws_iam_policy_document.state_machine.statement : s.condition if s.sid == "PutTaskEventsAccount"]) : c.values if c.variable == "events:source"])) == toset(["sfngen.claims"])
+    error_message = "condition events:source of statement PutTaskEventsAccount of data.aws_iam_policy_document.state_machine: expected [\"sfngen.claims\"], got ${jsonencode(one([for c in one([for s in data.aws_iam_policy_document.state_machine.statement : s.condition if s.sid == "PutTaskEventsAccount"]) : c.values if c.variable == "events:source"]))}."
   }
 
   assert {
@@ -69,6 +92,21 @@ run "policies_name_only_this_instance" {
   assert {
     condition     = toset(one([for c in one([for s in data.aws_iam_policy_document.state_machine.statement : s.condition if s.sid == "PutTaskEventsPartners"]) : c.values if c.variable == "events:detail-type"])) == toset(["QuoteRequested"])
     error_message = "condition events:detail-type of statement PutTaskEventsPartners of data.aws_iam_policy_document.state_machine: expected [\"QuoteRequested\"], got ${jsonencode(one([for c in one([for s in data.aws_iam_policy_document.state_machine.statement : s.condition if s.sid == "PutTaskEventsPartners"]) : c.values if c.variable == "events:detail-type"]))}."
+  }
+
+  assert {
+    condition     = toset(one([for s in data.aws_iam_policy_document.state_machine.statement : s.resources if s.sid == "PublishToTopics"])) == toset(["arn:aws:sns:eu-west-1:123456789012:sfngen-test-b-reviews"])
+    error_message = "the resources of statement PublishToTopics of data.aws_iam_policy_document.state_machine: expected [\"arn:aws:sns:eu-west-1:123456789012:sfngen-test-b-reviews\"], got ${jsonencode(one([for s in data.aws_iam_policy_document.state_machine.statement : s.resources if s.sid == "PublishToTopics"]))}."
+  }
+
+  assert {
+    condition     = toset(one([for s in data.aws_iam_policy_document.state_machine.statement : s.resources if s.sid == "EncryptTopicMessages"])) == toset(["arn:aws:kms:eu-west-1:123456789012:key/0b1e55ed-0000-4000-8000-000000000001"])
+    error_message = "the resources of statement EncryptTopicMessages of data.aws_iam_policy_document.state_machine: expected [\"arn:aws:kms:eu-west-1:123456789012:key/0b1e55ed-0000-4000-8000-000000000001\"], got ${jsonencode(one([for s in data.aws_iam_policy_document.state_machine.statement : s.resources if s.sid == "EncryptTopicMessages"]))}."
+  }
+
+  assert {
+    condition     = toset(one([for c in one([for s in data.aws_iam_policy_document.state_machine.statement : s.condition if s.sid == "EncryptTopicMessages"]) : c.values if c.variable == "kms:ViaService"])) == toset(["sns.eu-west-1.amazonaws.com"])
+    error_message = "condition kms:ViaService of statement EncryptTopicMessages of data.aws_iam_policy_document.state_machine: expected [\"sns.eu-west-1.amazonaws.com\"], got ${jsonencode(one([for c in one([for s in data.aws_iam_policy_document.state_machine.statement : s.condition if s.sid == "EncryptTopicMessages"]) : c.values if c.variable == "kms:ViaService"]))}."
   }
 
   assert {
@@ -122,8 +160,8 @@ run "policies_name_only_this_instance" {
   }
 
   assert {
-    condition     = toset([for s in data.aws_iam_policy_document.dead_letters.statement : s.sid]) == toset(["FailDeadLetteredTasks", "WriteOwnLogs", "SendTraces", "ReadBusDeadLetters"])
-    error_message = "the statements of data.aws_iam_policy_document.dead_letters: expected [\"FailDeadLetteredTasks\", \"WriteOwnLogs\", \"SendTraces\", \"ReadBusDeadLetters\"], got ${jsonencode([for s in data.aws_iam_policy_document.dead_letters.statement : s.sid])}."
+    condition     = toset([for s in data.aws_iam_policy_document.dead_letters.statement : s.sid]) == toset(["FailDeadLetteredTasks", "WriteOwnLogs", "ReadDeadLetters", "SendTraces", "ReadBusDeadLetters", "ReadTopicDeadLetters", "DecryptTopicDeadLetters"])
+    error_message = "the statements of data.aws_iam_policy_document.dead_letters: expected [\"FailDeadLetteredTasks\", \"WriteOwnLogs\", \"ReadDeadLetters\", \"SendTraces\", \"ReadBusDeadLetters\", \"ReadTopicDeadLetters\", \"DecryptTopicDeadLetters\"], got ${jsonencode([for s in data.aws_iam_policy_document.dead_letters.statement : s.sid])}."
   }
 
   assert {
@@ -142,6 +180,11 @@ run "policies_name_only_this_instance" {
   }
 
   assert {
+    condition     = toset(one([for s in data.aws_iam_policy_document.dead_letters.statement : s.resources if s.sid == "ReadDeadLetters"])) == toset(["arn:aws:sqs:eu-west-1:123456789012:sfngen-test-b-assessments-dlq"])
+    error_message = "the resources of statement ReadDeadLetters of data.aws_iam_policy_document.dead_letters: expected [\"arn:aws:sqs:eu-west-1:123456789012:sfngen-test-b-assessments-dlq\"], got ${jsonencode(one([for s in data.aws_iam_policy_document.dead_letters.statement : s.resources if s.sid == "ReadDeadLetters"]))}."
+  }
+
+  assert {
     condition     = toset(one([for s in data.aws_iam_policy_document.dead_letters.statement : s.resources if s.sid == "SendTraces"])) == toset(["*"])
     error_message = "the resources of statement SendTraces of data.aws_iam_policy_document.dead_letters: expected [\"*\"], got ${jsonencode(one([for s in data.aws_iam_policy_document.dead_letters.statement : s.resources if s.sid == "SendTraces"]))}."
   }
@@ -149,6 +192,21 @@ run "policies_name_only_this_instance" {
   assert {
     condition     = toset(one([for s in data.aws_iam_policy_document.dead_letters.statement : s.resources if s.sid == "ReadBusDeadLetters"])) == toset(["arn:aws:sqs:eu-west-1:123456789012:sfngen-test-b-partners-bus-dlq"])
     error_message = "the resources of statement ReadBusDeadLetters of data.aws_iam_policy_document.dead_letters: expected [\"arn:aws:sqs:eu-west-1:123456789012:sfngen-test-b-partners-bus-dlq\"], got ${jsonencode(one([for s in data.aws_iam_policy_document.dead_letters.statement : s.resources if s.sid == "ReadBusDeadLetters"]))}."
+  }
+
+  assert {
+    condition     = toset(one([for s in data.aws_iam_policy_document.dead_letters.statement : s.resources if s.sid == "ReadTopicDeadLetters"])) == toset(["arn:aws:sqs:eu-west-1:123456789012:sfngen-test-b-reviews-topic-dlq"])
+    error_message = "the resources of statement ReadTopicDeadLetters of data.aws_iam_policy_document.dead_letters: expected [\"arn:aws:sqs:eu-west-1:123456789012:sfngen-test-b-reviews-topic-dlq\"], got ${jsonencode(one([for s in data.aws_iam_policy_document.dead_letters.statement : s.resources if s.sid == "ReadTopicDeadLetters"]))}."
+  }
+
+  assert {
+    condition     = toset(one([for s in data.aws_iam_policy_document.dead_letters.statement : s.resources if s.sid == "DecryptTopicDeadLetters"])) == toset(["arn:aws:kms:eu-west-1:123456789012:key/0b1e55ed-0000-4000-8000-000000000001"])
+    error_message = "the resources of statement DecryptTopicDeadLetters of data.aws_iam_policy_document.dead_letters: expected [\"arn:aws:kms:eu-west-1:123456789012:key/0b1e55ed-0000-4000-8000-000000000001\"], got ${jsonencode(one([for s in data.aws_iam_policy_document.dead_letters.statement : s.resources if s.sid == "DecryptTopicDeadLetters"]))}."
+  }
+
+  assert {
+    condition     = toset(one([for c in one([for s in data.aws_iam_policy_document.dead_letters.statement : s.condition if s.sid == "DecryptTopicDeadLetters"]) : c.values if c.variable == "kms:ViaService"])) == toset(["sqs.eu-west-1.amazonaws.com"])
+    error_message = "condition kms:ViaService of statement DecryptTopicDeadLetters of data.aws_iam_policy_document.dead_letters: expected [\"sqs.eu-west-1.amazonaws.com\"], got ${jsonencode(one([for c in one([for s in data.aws_iam_policy_document.dead_letters.statement : s.condition if s.sid == "DecryptTopicDeadLetters"]) : c.values if c.variable == "kms:ViaService"]))}."
   }
 
   assert {
@@ -162,8 +220,13 @@ run "policies_name_only_this_instance" {
   }
 
   assert {
-    condition     = toset([for s in data.aws_iam_policy_document.worker.statement : s.sid]) == toset(["AnswerTasks"])
-    error_message = "the statements of data.aws_iam_policy_document.worker: expected [\"AnswerTasks\"], got ${jsonencode([for s in data.aws_iam_policy_document.worker.statement : s.sid])}."
+    condition     = toset([for s in data.aws_iam_policy_document.worker.statement : s.sid]) == toset(["TakeTasks", "AnswerTasks"])
+    error_message = "the statements of data.aws_iam_policy_document.worker: expected [\"TakeTasks\", \"AnswerTasks\"], got ${jsonencode([for s in data.aws_iam_policy_document.worker.statement : s.sid])}."
+  }
+
+  assert {
+    condition     = toset(one([for s in data.aws_iam_policy_document.worker.statement : s.resources if s.sid == "TakeTasks"])) == toset(["arn:aws:sqs:eu-west-1:123456789012:sfngen-test-b-assessments"])
+    error_message = "the resources of statement TakeTasks of data.aws_iam_policy_document.worker: expected [\"arn:aws:sqs:eu-west-1:123456789012:sfngen-test-b-assessments\"], got ${jsonencode(one([for s in data.aws_iam_policy_document.worker.statement : s.resources if s.sid == "TakeTasks"]))}."
   }
 
   assert {
@@ -172,8 +235,8 @@ run "policies_name_only_this_instance" {
   }
 
   assert {
-    condition     = toset([for s in data.aws_iam_policy_document.operator.statement : s.sid]) == toset(["ListExecutions", "StartExecutionsThroughAlias", "StopAndRedriveExecutions", "InspectBusDeadLetters", "PauseBusFailFast"])
-    error_message = "the statements of data.aws_iam_policy_document.operator: expected [\"ListExecutions\", \"StartExecutionsThroughAlias\", \"StopAndRedriveExecutions\", \"InspectBusDeadLetters\", \"PauseBusFailFast\"], got ${jsonencode([for s in data.aws_iam_policy_document.operator.statement : s.sid])}."
+    condition     = toset([for s in data.aws_iam_policy_document.operator.statement : s.sid]) == toset(["ListExecutions", "StartExecutionsThroughAlias", "StopAndRedriveExecutions", "TakeBackDeadLetters", "MoveDeadLetters", "PauseFailFast", "InspectBusDeadLetters", "PauseBusFailFast"])
+    error_message = "the statements of data.aws_iam_policy_document.operator: expected [\"ListExecutions\", \"StartExecutionsThroughAlias\", \"StopAndRedriveExecutions\", \"TakeBackDeadLetters\", \"MoveDeadLetters\", \"PauseFailFast\", \"InspectBusDeadLetters\", \"PauseBusFailFast\"], got ${jsonencode([for s in data.aws_iam_policy_document.operator.statement : s.sid])}."
   }
 
   assert {
@@ -192,6 +255,16 @@ run "policies_name_only_this_instance" {
   }
 
   assert {
+    condition     = toset(one([for s in data.aws_iam_policy_document.operator.statement : s.resources if s.sid == "TakeBackDeadLetters"])) == toset(["arn:aws:sqs:eu-west-1:123456789012:sfngen-test-b-assessments"])
+    error_message = "the resources of statement TakeBackDeadLetters of data.aws_iam_policy_document.operator: expected [\"arn:aws:sqs:eu-west-1:123456789012:sfngen-test-b-assessments\"], got ${jsonencode(one([for s in data.aws_iam_policy_document.operator.statement : s.resources if s.sid == "TakeBackDeadLetters"]))}."
+  }
+
+  assert {
+    condition     = toset(one([for s in data.aws_iam_policy_document.operator.statement : s.resources if s.sid == "MoveDeadLetters"])) == toset(["arn:aws:sqs:eu-west-1:123456789012:sfngen-test-b-assessments-dlq"])
+    error_message = "the resources of statement MoveDeadLetters of data.aws_iam_policy_document.operator: expected [\"arn:aws:sqs:eu-west-1:123456789012:sfngen-test-b-assessments-dlq\"], got ${jsonencode(one([for s in data.aws_iam_policy_document.operator.statement : s.resources if s.sid == "MoveDeadLetters"]))}."
+  }
+
+  assert {
     condition     = toset(one([for s in data.aws_iam_policy_document.operator.statement : s.resources if s.sid == "InspectBusDeadLetters"])) == toset(["arn:aws:sqs:eu-west-1:123456789012:sfngen-test-b-partners-bus-dlq"])
     error_message = "the resources of statement InspectBusDeadLetters of data.aws_iam_policy_document.operator: expected [\"arn:aws:sqs:eu-west-1:123456789012:sfngen-test-b-partners-bus-dlq\"], got ${jsonencode(one([for s in data.aws_iam_policy_document.operator.statement : s.resources if s.sid == "InspectBusDeadLetters"]))}."
   }
@@ -204,5 +277,35 @@ run "policies_name_only_this_instance" {
   assert {
     condition     = toset(one([for s in data.aws_iam_policy_document.starter.statement : s.resources if s.sid == "StartExecutionsThroughAlias"])) == toset(["arn:aws:states:eu-west-1:123456789012:stateMachine:sfngen-test-b:live"])
     error_message = "the resources of statement StartExecutionsThroughAlias of data.aws_iam_policy_document.starter: expected [\"arn:aws:states:eu-west-1:123456789012:stateMachine:sfngen-test-b:live\"], got ${jsonencode(one([for s in data.aws_iam_policy_document.starter.statement : s.resources if s.sid == "StartExecutionsThroughAlias"]))}."
+  }
+
+  assert {
+    condition     = alltrue([for s in data.aws_iam_policy_document.kms.statement : alltrue([for p in s.principals : p.type != "AWS" || length(setsubtract(p.identifiers, ["arn:aws:iam::123456789012:root", "arn:aws:iam::123456789012:role/sfngen-test-b-state-machine", "arn:aws:iam::123456789012:role/sfngen-test-b-callback", "arn:aws:iam::123456789012:role/sfngen-test-b-dead-letters"])) == 0])])
+    error_message = "data.aws_iam_policy_document.kms names an AWS principal beyond the account root and this instance's roles."
+  }
+
+  assert {
+    condition     = toset([for s in jsondecode(aws_sqs_queue_policy.assessments.policy).Statement : s.Resource]) == toset(["arn:aws:sqs:eu-west-1:123456789012:sfngen-test-b-assessments"])
+    error_message = "the resources of aws_sqs_queue_policy.assessments: expected [\"arn:aws:sqs:eu-west-1:123456789012:sfngen-test-b-assessments\"], got ${jsonencode([for s in jsondecode(aws_sqs_queue_policy.assessments.policy).Statement : s.Resource])}."
+  }
+
+  assert {
+    condition     = toset([for s in jsondecode(aws_sqs_queue_policy.assessments_dlq.policy).Statement : s.Resource]) == toset(["arn:aws:sqs:eu-west-1:123456789012:sfngen-test-b-assessments-dlq"])
+    error_message = "the resources of aws_sqs_queue_policy.assessments_dlq: expected [\"arn:aws:sqs:eu-west-1:123456789012:sfngen-test-b-assessments-dlq\"], got ${jsonencode([for s in jsondecode(aws_sqs_queue_policy.assessments_dlq.policy).Statement : s.Resource])}."
+  }
+
+  assert {
+    condition     = toset(jsondecode(aws_sqs_queue_redrive_allow_policy.assessments_dlq.redrive_allow_policy).sourceQueueArns) == toset(["arn:aws:sqs:eu-west-1:123456789012:sfngen-test-b-assessments"])
+    error_message = "the queues aws_sqs_queue_redrive_allow_policy.assessments_dlq lets redrive: expected [\"arn:aws:sqs:eu-west-1:123456789012:sfngen-test-b-assessments\"], got ${jsonencode(jsondecode(aws_sqs_queue_redrive_allow_policy.assessments_dlq.redrive_allow_policy).sourceQueueArns)}."
+  }
+
+  assert {
+    condition     = jsondecode(aws_sqs_queue.assessments.redrive_policy).deadLetterTargetArn == "arn:aws:sqs:eu-west-1:123456789012:sfngen-test-b-assessments-dlq"
+    error_message = "the dead-letter queue of aws_sqs_queue.assessments: expected \"arn:aws:sqs:eu-west-1:123456789012:sfngen-test-b-assessments-dlq\", got ${jsonencode(jsondecode(aws_sqs_queue.assessments.redrive_policy).deadLetterTargetArn)}."
+  }
+
+  assert {
+    condition     = aws_lambda_event_source_mapping.assessments_dlq.event_source_arn == "arn:aws:sqs:eu-west-1:123456789012:sfngen-test-b-assessments-dlq"
+    error_message = "the queue aws_lambda_event_source_mapping.assessments_dlq reads: expected \"arn:aws:sqs:eu-west-1:123456789012:sfngen-test-b-assessments-dlq\", got ${jsonencode(aws_lambda_event_source_mapping.assessments_dlq.event_source_arn)}."
   }
 }

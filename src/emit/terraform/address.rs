@@ -135,6 +135,51 @@ fn queue_name(key: &str, dead_letter: bool) -> String {
     }
 }
 
+/// The SNS topic with this key.
+pub fn topic(key: &str) -> Address {
+    Address::resource("aws_sns_topic", key)
+}
+
+/// The policy of the SNS topic with this key.
+pub fn topic_policy(key: &str) -> Address {
+    Address::resource("aws_sns_topic_policy", key)
+}
+
+/// A subscription the spec declares on the topic with this key: named by its protocol and a hash of its protocol
+/// and endpoint (`alerts_sqs_1a2b3c4d`), so that adding, removing or reordering subscriptions leaves the others'
+/// addresses alone (an index would move them, and Terraform would replace them: an email subscriber would have to
+/// confirm again).
+pub fn topic_subscription(key: &str, protocol: &str, endpoint: &str) -> Address {
+    use sha2::{Digest, Sha256};
+    let digest = Sha256::digest(format!("{protocol} {endpoint}").as_bytes());
+    let hash: String = digest.iter().take(4).map(|b| format!("{b:02x}")).collect();
+    Address::resource(
+        "aws_sns_topic_subscription",
+        format!("{key}_{}_{hash}", protocol.replace('-', "_")),
+    )
+}
+
+/// The dead-letter queue of the topic with this key (keys hold no `_`: no queue has this address).
+pub fn topic_dead_letter_queue(key: &str) -> Address {
+    Address::resource("aws_sqs_queue", format!("{key}_topic_dlq"))
+}
+
+/// The resource policy of the dead-letter queue of the topic with this key.
+pub fn topic_dead_letter_queue_policy(key: &str) -> Address {
+    Address::resource("aws_sqs_queue_policy", format!("{key}_topic_dlq"))
+}
+
+/// The event source mapping through which the dead-letter Lambda reads the dead-letter queue of the topic with
+/// this key.
+pub fn topic_dead_letter_mapping(key: &str) -> Address {
+    Address::resource("aws_lambda_event_source_mapping", format!("{key}_topic_dlq"))
+}
+
+/// The lookup of the key the topic with this key names by alias.
+pub fn topic_key_alias_lookup(key: &str) -> Address {
+    Address::data("aws_kms_alias", format!("{key}_topic"))
+}
+
 /// The state machine.
 pub fn state_machine() -> Address {
     Address::resource("aws_sfn_state_machine", "this")

@@ -113,5 +113,6 @@ fn dimension_value(alarm: &Alarm) -> Option<Expr> {
         Watched::Function(id) => address::function(*id).attr("function_name"),
         Watched::LogLines => return None,
         Watched::BusRule(key) => address::bus_rule(key).attr("name"),
+        Watched::Topic(key) => address::topic(key).attr("name"),
     })
 }

@@ -2,12 +2,13 @@
 //! workers invoke, and the dead-letter function with the event source mappings through which it fails the
 //! tasks of dead-lettered messages; each with its log group and the metrics counted from its log lines.
 
+use super::address::Address;
 use super::{address, aws_name, feature_on, log_group, log_metric_filter, plan_time_assert, role_permissions, var};
 use crate::duration::format_seconds;
 use crate::emit::hcl::{Block, Expr, File, number, raw, string, strings, template_text};
 use crate::model::{
     DEAD_LETTERED_ERROR, DeadLetterReader, FUNCTION_MODE_VARIABLE, Feature, Function, FunctionId, Invoker, LogMetric,
-    LogMetricId, Model, Queue, input,
+    LogMetricId, Model, input,
 };
 
 /// The `check` that warns when the callback may run longer than a queue hides a received message.
@@ -26,7 +27,8 @@ pub(super) fn file(header: &str, model: &Model) -> File {
             file.push_commented(why_counted(metric.id), function_log_metric_filter(function, metric));
         }
     }
-    // Terraform refuses a check without an assert: a module whose steps use no queue has none.
+    // A module whose steps all publish to topics or buses has no queue to check (Terraform refuses a check
+    // without an assert).
     if !model.queues.is_empty() {
         file.push_commented(
             "sfngen's guard rail, kept for every environment: a queue that hides a received message for less time than\nthe callback may run can hand it to a second worker while the first one's callback still runs.",
@@ -41,7 +43,13 @@ pub(super) fn file(header: &str, model: &Model) -> File {
                      once ({DEAD_LETTERED_ERROR}, which a step's catch can route) instead of leaving the execution to the step's timeout.",
                     queue.key
                 ),
-                dead_letter_mapping(model, queue, settings, reader),
+                dead_letter_mapping(
+                    model,
+                    address::dead_letter_mapping(&queue.key),
+                    address::dead_letter_queue(&queue.key).attr("arn"),
+                    settings,
+                    reader,
+                ),
             );
             file.push_commented(
                 "The mapping's UUID for the operator's policy, which names the mapping by its ARN. Terraform reads a
@@ -111,10 +119,18 @@ fn visibility_check(model: &Model) -> Block {
     check
 }
 
-fn dead_letter_mapping(model: &Model, queue: &Queue, settings: &DeadLetterReader, reader: &Function) -> Block {
-    address::dead_letter_mapping(&queue.key)
+/// The event source mapping at `mapping` through which the dead-letter function (`reader`) reads the dead-letter
+/// queue whose ARN is `source` (a queue's, or a topic's).
+pub(super) fn dead_letter_mapping(
+    model: &Model,
+    mapping: Address,
+    source: Expr,
+    settings: &DeadLetterReader,
+    reader: &Function,
+) -> Block {
+    mapping
         .declare()
-        .attr("event_source_arn", address::dead_letter_queue(&queue.key).attr("arn"))
+        .attr("event_source_arn", source)
         .attr("function_name", address::function(reader.id).attr("arn"))
         .attr("batch_size", number(u64::from(settings.batch_size)))
         .blank()

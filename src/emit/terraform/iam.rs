@@ -306,6 +306,14 @@ fn dead_letter_name<'m>(model: &'m Model, key: &str) -> &'m AwsName {
     }
 }
 
+/// The topic's dead-letter queue's AWS name. Only topics with one are asked, so none is a bug.
+fn topic_dead_letter_name<'m>(model: &'m Model, key: &str) -> &'m AwsName {
+    match &model.topic(key).dead_letter {
+        Some(dead_letter) => &dead_letter.name,
+        None => panic!("bug: topic {key:?} has no dead-letter queue, yet a policy names it"),
+    }
+}
+
 /// A statement's conditions, each with a comment saying what it allows, written into `block`.
 pub(super) fn with_conditions(model: &Model, mut block: Block, conditions: &[Condition]) -> Block {
     let via_service = conditions.iter().any(|c| matches!(c, Condition::ViaService(_)));
@@ -513,7 +521,13 @@ fn own_arn(model: &Model, resource: &Resource) -> Option<String> {
                 address::bus_dead_letter_mapping_uuid(key)
             ),
         ),
-        Resource::ModuleKey | Resource::QueueKey(_) | Resource::StateMachineKey | Resource::Any => return None,
+        Resource::Topic(key) => regional_arn("sns", &name_text(&model.topic(key).name)),
+        Resource::TopicDeadLetterQueue(key) => regional_arn("sqs", &name_text(topic_dead_letter_name(model, key))),
+        Resource::ModuleKey
+        | Resource::QueueKey(_)
+        | Resource::TopicKey(_)
+        | Resource::StateMachineKey
+        | Resource::Any => return None,
     };
     Some(arn)
 }
@@ -530,6 +544,13 @@ fn key_arn(model: &Model, resource: &Resource) -> Expr {
             match queue.encryption {
                 Encryption::KeyAlias(_) => address::key_alias_lookup(key).attr("target_key_arn"),
                 _ => var(&queue_key_input(queue)),
+            }
+        }
+        Resource::TopicKey(key) => {
+            let topic = model.topic(key);
+            match topic.encryption {
+                Encryption::KeyAlias(_) => address::topic_key_alias_lookup(key).attr("target_key_arn"),
+                _ => var(&super::topics::topic_key_input(topic)),
             }
         }
         Resource::StateMachineKey => state_machine_key_arn(model),

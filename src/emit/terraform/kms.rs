@@ -2,9 +2,9 @@
 //! service only what it needs.
 
 use super::iam::{condition, log_group_arn, principals, role_arn, with_conditions, with_statement};
-use super::{address, aws_name, iam_arn};
+use super::{address, aws_name, iam_arn, name_text, regional_arn};
 use crate::emit::hcl::{Block, Expr, File, boolean, number, raw, string, strings};
-use crate::model::{AwsName, Condition, Model, ModuleKey, Resource, Role};
+use crate::model::{AwsName, Condition, Model, ModuleKey, Resource, Role, Topic};
 
 /// The file.
 pub(super) fn file(header: &str, model: &Model, key: &ModuleKey) -> File {
@@ -166,6 +166,10 @@ fn key_policy(model: &Model, key: &ModuleKey) -> Block {
     if !key.log_groups.is_empty() {
         policy = policy.block(log_groups_statement(&key.log_groups));
     }
+    let dead_letters = key.topics_with_dead_letters(model);
+    if !dead_letters.is_empty() {
+        policy = policy.block(topic_dead_letters_statement(&dead_letters));
+    }
     if key.state_machine {
         // Step Functions delivers the execution logs encrypted with the key: CloudWatch Logs decrypts them.
         let block = Block::new("statement", Vec::<String>::new())
@@ -183,6 +187,29 @@ fn key_policy(model: &Model, key: &ModuleKey) -> Block {
         policy = policy.block(with_conditions(model, block, &[Condition::LogDelivery]));
     }
     policy
+}
+
+/// What SNS needs of a key to put a message into an SQS queue encrypted with it (the SQS developer guide's key
+/// policy for AWS services that send to encrypted queues).
+pub(crate) const SNS_DEAD_LETTER_ACTIONS: [&str; 2] = ["kms:Decrypt", "kms:GenerateDataKey"];
+
+/// SNS may use the key to put what it could not deliver into these topics' dead-letter queues, for these topics
+/// only.
+fn topic_dead_letters_statement(topics: &[&Topic]) -> Block {
+    let arns = topics
+        .iter()
+        .map(|t| raw(format!("\"{}\"", regional_arn("sns", &name_text(&t.name)))))
+        .collect();
+    Block::new("statement", Vec::<String>::new())
+        .attr("sid", string("SnsEncryptsTopicDeadLetters"))
+        .attr("actions", strings(SNS_DEAD_LETTER_ACTIONS))
+        .attr("resources", strings(["*"]))
+        .blank()
+        .comment("SNS's service principal: one name in every partition.")
+        .block(principals("Service", strings(["sns.amazonaws.com"])))
+        .blank()
+        .comment("Only for what these topics dead-letter.")
+        .block(condition("ArnEquals", "aws:SourceArn", Expr::List(arns)))
 }
 
 /// CloudWatch Logs may use the key for this module's log groups only.

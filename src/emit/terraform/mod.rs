@@ -13,6 +13,7 @@ mod main;
 mod outputs;
 mod queues;
 mod state_machine;
+mod topics;
 mod variables;
 mod versions;
 
@@ -22,7 +23,7 @@ use crate::model::{AwsName, CustomerKey, Feature, LogGroup, LogMetric, Model, Na
 use address::Address;
 
 pub use callback::VISIBILITY_CHECK;
-pub(crate) use kms::{LOGS_ENCRYPTION_ACTIONS, wrapped};
+pub(crate) use kms::{LOGS_ENCRYPTION_ACTIONS, SNS_DEAD_LETTER_ACTIONS, wrapped};
 pub use state_machine::{DELETE_TIMEOUT, TOKENS_CHECK};
 pub use variables::{default_of, type_of};
 pub use versions::{AWS_PROVIDER_MIN, TERRAFORM_MIN, aws_constraint, terraform_constraint};
@@ -77,6 +78,14 @@ pub fn render(model: &Model) -> Rendered {
     ];
     if let Some(buses) = buses::file(&header, model) {
         files.push(("buses.tf", buses));
+    }
+    if !model.topics.is_empty() {
+        // Beside queues.tf: the other channel of tasks.
+        let at = files
+            .iter()
+            .position(|(path, _)| *path == "queues.tf")
+            .map_or(files.len(), |i| i + 1);
+        files.insert(at, ("topics.tf", topics::file(&header, model)));
     }
     if let Some(key) = &model.module_key {
         files.push(("kms.tf", kms::file(&header, model, key)));

@@ -2,7 +2,7 @@
 
 use super::address;
 use crate::emit::hcl::{Block, Expr, File, string};
-use crate::model::{Bus, Model, OutputValue};
+use crate::model::{Bus, Model, OutputValue, Topic};
 
 /// The file.
 pub(super) fn file(header: &str, model: &Model) -> File {
@@ -61,6 +61,16 @@ fn value(model: &Model, value: OutputValue) -> Expr {
                 .collect(),
         ),
         OutputValue::ModuleKeyArn => address::module_key().attr("arn"),
+        OutputValue::TopicArns => by_topic_key(model, |t| Some(address::topic(&t.key).attr("arn"))),
+        OutputValue::TopicNames => by_topic_key(model, |t| Some(address::topic(&t.key).attr("name"))),
+        OutputValue::TopicDeadLetterQueueArns => by_topic_key(model, |t| {
+            t.dead_letter.as_ref()?;
+            Some(address::topic_dead_letter_queue(&t.key).attr("arn"))
+        }),
+        OutputValue::TopicDeadLetterQueueUrls => by_topic_key(model, |t| {
+            t.dead_letter.as_ref()?;
+            Some(address::topic_dead_letter_queue(&t.key).attr("url"))
+        }),
         OutputValue::WorkerPolicy => match model.worker_policy().as_slice() {
             [whole] if whole.part.is_none() => address::worker_policy_document(None).attr("json"),
             parts => Expr::List(
@@ -105,6 +115,17 @@ fn value(model: &Model, value: OutputValue) -> Expr {
                 .collect(),
         ),
     }
+}
+
+/// An object of what `value` gives of each topic (the topics it gives nothing of left out), by topic key.
+fn by_topic_key(model: &Model, value: impl Fn(&Topic) -> Option<Expr>) -> Expr {
+    Expr::Object(
+        model
+            .topics
+            .iter()
+            .filter_map(|t| Some((t.key.clone().into(), value(t)?)))
+            .collect(),
+    )
 }
 
 /// An object of one attribute of each queue (or of each dead-letter queue), by queue key.

@@ -160,7 +160,7 @@ fn state_machine(model: &Model) -> Block {
         .attr("depends_on", Expr::List(role_permissions(model, RoleId::StateMachine)))
 }
 
-/// `templatefile()` of the ASL file, with the partition and each queue's URL.
+/// `templatefile()` of the ASL file, with the partition, each queue's URL and each topic's ARN.
 fn definition(model: &Model) -> Expr {
     let mut template_vars = vec![("partition".into(), raw("local.partition"))];
     template_vars.extend(
@@ -174,6 +174,12 @@ fn definition(model: &Model) -> Expr {
         (
             channel_var(&Channel::Bus(b.key.clone())).into(),
             super::buses::bus_arn(b),
+        )
+    }));
+    template_vars.extend(model.topics.iter().map(|t| {
+        (
+            channel_var(&Channel::Topic(t.key.clone())).into(),
+            address::topic(&t.key).attr("arn"),
         )
     }));
     Expr::Call(

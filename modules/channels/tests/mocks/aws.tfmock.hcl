@@ -59,6 +59,12 @@ mock_resource "aws_sqs_queue" {
   }
 }
 
+mock_resource "aws_sns_topic" {
+  defaults = {
+    arn = "arn:aws:sns:eu-west-1:123456789012:mocked"
+  }
+}
+
 mock_resource "aws_cloudwatch_log_group" {
   defaults = {
     arn = "arn:aws:logs:eu-west-1:123456789012:log-group:mocked"
