@@ -249,3 +249,54 @@ fn log_group(address: &Address, group: &LogGroup) -> Block {
         .attr("skip_destroy", var(input::KEEP_LOG_GROUPS_ON_DESTROY))
         .attr("tags", raw("local.tags"))
 }
+
+/// The statement that denies `action` on `resource` to every request not made over TLS.
+pub(super) fn deny_insecure_transport(action: &str, resource: Expr) -> Expr {
+    Expr::Object(vec![
+        ("Sid".into(), string("DenyInsecureTransport")),
+        ("Effect".into(), string("Deny")),
+        ("Principal".into(), string("*")),
+        ("Action".into(), string(action)),
+        ("Resource".into(), resource),
+        (
+            "Condition".into(),
+            Expr::Object(vec![(
+                "Bool".into(),
+                Expr::Object(vec![("aws:SecureTransport".into(), string("false"))]),
+            )]),
+        ),
+    ])
+}
+
+/// `jsonencode({Version, Statement})`.
+pub(super) fn policy(statements: Vec<Expr>) -> Expr {
+    Expr::Call(
+        "jsonencode".into(),
+        vec![Expr::Object(vec![
+            ("Version".into(), string("2012-10-17")),
+            ("Statement".into(), Expr::List(statements)),
+        ])],
+    )
+}
+
+/// A statement letting an AWS service (`service`, its principal) send to the queue `queue_arn` on behalf of the
+/// resource `source_arn` only (a dead-letter queue's writer: SNS for its topic, EventBridge for its rule).
+pub(super) fn service_may_send(sid: &str, service: &str, queue_arn: Expr, source_arn: Expr) -> Expr {
+    Expr::Object(vec![
+        ("Sid".into(), string(sid)),
+        ("Effect".into(), string("Allow")),
+        (
+            "Principal".into(),
+            Expr::Object(vec![("Service".into(), string(service))]),
+        ),
+        ("Action".into(), string("sqs:SendMessage")),
+        ("Resource".into(), queue_arn),
+        (
+            "Condition".into(),
+            Expr::Object(vec![(
+                "ArnEquals".into(),
+                Expr::Object(vec![("aws:SourceArn".into(), source_arn)]),
+            )]),
+        ),
+    ])
+}
