@@ -71,22 +71,22 @@ pub fn render(model: &Model) -> Rendered {
         ("variables.tf", variables::file(&header, model)),
         ("outputs.tf", outputs::file(&header, model)),
         ("main.tf", main::file(&header, model)),
-        ("queues.tf", queues::file(&header, model)),
-        ("state_machine.tf", state_machine::file(&header, model)),
-        ("callback.tf", callback::file(&header, model)),
-        ("iam.tf", iam::file(&header, model)),
     ];
+    // A file per kind of channel the steps use, and none for a kind they do not (an empty file reads as a mistake).
+    if !model.queues.is_empty() {
+        files.push(("queues.tf", queues::file(&header, model)));
+    }
+    if !model.topics.is_empty() {
+        files.push(("topics.tf", topics::file(&header, model)));
+    }
     if let Some(buses) = buses::file(&header, model) {
         files.push(("buses.tf", buses));
     }
-    if !model.topics.is_empty() {
-        // Beside queues.tf: the other channel of tasks.
-        let at = files
-            .iter()
-            .position(|(path, _)| *path == "queues.tf")
-            .map_or(files.len(), |i| i + 1);
-        files.insert(at, ("topics.tf", topics::file(&header, model)));
-    }
+    files.extend([
+        ("state_machine.tf", state_machine::file(&header, model)),
+        ("callback.tf", callback::file(&header, model)),
+        ("iam.tf", iam::file(&header, model)),
+    ]);
     if let Some(key) = &model.module_key {
         files.push(("kms.tf", kms::file(&header, model, key)));
     }
