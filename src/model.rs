@@ -496,27 +496,17 @@ impl Topic {
 
     /// The input holding the key this topic names by ARN or alias, whose validation keeps that kind.
     fn key_input_of(&self) -> Option<Input> {
-        let name = self.key_input()?;
-        let (kind, what) = match &self.encryption {
-            Encryption::KeyArn(arn) => (InputKind::KmsKeyArn { default: arn.clone() }, "ARN"),
-            Encryption::KeyAlias(alias) => (InputKind::KmsKeyAlias { default: alias.clone() }, "Alias"),
-            Encryption::ServiceManaged | Encryption::ModuleKey => return None,
+        let also = if self.dead_letter.is_some() {
+            " and its dead-letter queue (its key policy must let sns.amazonaws.com use it)"
+        } else {
+            ""
         };
-        let description = format!(
-            "{what} of the KMS key that encrypts topic {:?}{}: set it per account.",
-            self.key,
-            if self.dead_letter.is_some() {
-                " and its dead-letter queue (its key policy must let sns.amazonaws.com use it)"
-            } else {
-                ""
-            }
-        );
-        Some(Input::from_key(
-            &name,
-            kind,
-            &description,
+        channel_key_input(
+            &self.key_input()?,
+            &self.encryption,
+            &format!("topic {:?}{also}", self.key),
             &format!("topics.{}.encryption", self.key),
-        ))
+        )
     }
 }
 
@@ -2452,28 +2442,35 @@ impl Queue {
     /// The input holding the key this queue names by ARN or alias, whose validation keeps that kind: the
     /// module is rendered for one (an alias is looked up, an ARN is used as it is).
     fn key_input_of(&self) -> Option<Input> {
-        let name = self.key_input()?;
-        let (kind, what) = match &self.encryption {
-            Encryption::KeyArn(arn) => (InputKind::KmsKeyArn { default: arn.clone() }, "ARN"),
-            Encryption::KeyAlias(alias) => (InputKind::KmsKeyAlias { default: alias.clone() }, "Alias"),
-            Encryption::ServiceManaged | Encryption::ModuleKey => return None,
+        let also = if self.dead_letter.is_some() {
+            " and its dead-letter queue"
+        } else {
+            ""
         };
-        let description = format!(
-            "{what} of the KMS key that encrypts queue {:?}{}: set it per account.",
-            self.key,
-            if self.dead_letter.is_some() {
-                " and its dead-letter queue"
-            } else {
-                ""
-            }
-        );
-        Some(Input::from_key(
-            &name,
-            kind,
-            &description,
+        channel_key_input(
+            &self.key_input()?,
+            &self.encryption,
+            &format!("queue {:?}{also}", self.key),
             &format!("queues.{}.encryption", self.key),
-        ))
+        )
     }
+}
+
+/// The input `name` holding the key a queue or topic names by ARN or alias (`encryption`), whose validation keeps
+/// that kind; `encrypts` says what the key encrypts, `path` is the spec key it defaults from. `None` for the
+/// service's own encryption and the module's key.
+fn channel_key_input(name: &str, encryption: &Encryption, encrypts: &str, path: &str) -> Option<Input> {
+    let (kind, what) = match encryption {
+        Encryption::KeyArn(arn) => (InputKind::KmsKeyArn { default: arn.clone() }, "ARN"),
+        Encryption::KeyAlias(alias) => (InputKind::KmsKeyAlias { default: alias.clone() }, "Alias"),
+        Encryption::ServiceManaged | Encryption::ModuleKey => return None,
+    };
+    Some(Input::from_key(
+        name,
+        kind,
+        &format!("{what} of the KMS key that encrypts {encrypts}: set it per account."),
+        path,
+    ))
 }
 
 /// What a module input holds.

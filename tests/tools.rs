@@ -115,14 +115,32 @@ fn the_templatefile_call_evaluates_to_asl_that_validates() {
             model.steps.len(),
             "{label}: one callback Task per step ({fan_outs} of them in a Map)"
         );
+        // Each Task on its channel's integration, carrying the token in its message (an SQS body, an SNS message,
+        // an event's detail), addressed to a queue URL, a topic ARN or a bus ARN.
         for state in tasks {
-            assert_eq!(state["Resource"], "arn:aws:states:::sqs:sendMessage.waitForTaskToken");
-            assert_eq!(state["Parameters"]["MessageBody"]["token.$"], "$$.Task.Token");
+            let parameters = &state["Parameters"];
+            let (integration, message, address, prefix) = match state["Resource"].as_str() {
+                Some("arn:aws:states:::sqs:sendMessage.waitForTaskToken") => (
+                    "sqs",
+                    &parameters["MessageBody"],
+                    &parameters["QueueUrl"],
+                    "https://sqs.",
+                ),
+                Some("arn:aws:states:::sns:publish.waitForTaskToken") => {
+                    ("sns", &parameters["Message"], &parameters["TopicArn"], "arn:aws:sns:")
+                }
+                Some("arn:aws:states:::events:putEvents.waitForTaskToken") => (
+                    "events",
+                    &parameters["Entries"][0]["Detail"],
+                    &parameters["Entries"][0]["EventBusName"],
+                    "arn:aws:events:",
+                ),
+                other => panic!("{label}: a Task on no channel sfngen knows: {other:?}"),
+            };
+            assert_eq!(message["token.$"], "$$.Task.Token", "{label}: {integration}");
             assert!(
-                state["Parameters"]["QueueUrl"]
-                    .as_str()
-                    .unwrap()
-                    .starts_with("https://sqs.")
+                address.as_str().is_some_and(|a| a.starts_with(prefix)),
+                "{label}: {integration} addressed to {address}"
             );
         }
         let file = dir.path().join("evaluated.asl.json");

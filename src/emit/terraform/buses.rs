@@ -6,7 +6,9 @@
 //! account's bus), from the outputs `bus_rule_names` and `bus_dead_letter_queue_arns`. A target receives the event;
 //! its `detail` is the task message, and the worker answers through the callback.
 
-use super::{address, aws_name, regional_arn, role_permissions, var};
+use super::{
+    address, aws_name, deny_insecure_transport, policy, regional_arn, role_permissions, service_may_send, var,
+};
 use crate::emit::hcl::{Block, Expr, File, boolean, number, raw, string, strings};
 use crate::model::{
     Bus, BusDeadLetter, BusName, Channel, DEAD_LETTERED_ERROR, DeadLetterReader, Function, Model, input,
@@ -225,45 +227,17 @@ fn dead_letter_queue(bus: &Bus, dlq: &BusDeadLetter) -> Block {
 
 fn dead_letter_policy(bus: &Bus) -> Block {
     let queue = address::bus_dead_letter_queue(&bus.key);
-    let deny = Expr::Object(vec![
-        ("Sid".into(), string("DenyInsecureTransport")),
-        ("Effect".into(), string("Deny")),
-        ("Principal".into(), string("*")),
-        ("Action".into(), string("sqs:*")),
-        ("Resource".into(), queue.attr("arn")),
-        (
-            "Condition".into(),
-            Expr::Object(vec![(
-                "Bool".into(),
-                Expr::Object(vec![("aws:SecureTransport".into(), string("false"))]),
-            )]),
-        ),
-    ]);
-    let allow = Expr::Object(vec![
-        ("Sid".into(), string("RuleDeadLetters")),
-        ("Effect".into(), string("Allow")),
-        (
-            "Principal".into(),
-            Expr::Object(vec![("Service".into(), string("events.amazonaws.com"))]),
-        ),
-        ("Action".into(), string("sqs:SendMessage")),
-        ("Resource".into(), queue.attr("arn")),
-        (
-            "Condition".into(),
-            Expr::Object(vec![(
-                "ArnEquals".into(),
-                Expr::Object(vec![("aws:SourceArn".into(), address::bus_rule(&bus.key).attr("arn"))]),
-            )]),
-        ),
-    ]);
-    let policy = Expr::Object(vec![
-        ("Version".into(), string("2012-10-17")),
-        ("Statement".into(), Expr::List(vec![deny, allow])),
-    ]);
+    let deny = deny_insecure_transport("sqs:*", queue.attr("arn"));
+    let allow = service_may_send(
+        "RuleDeadLetters",
+        "events.amazonaws.com",
+        queue.attr("arn"),
+        address::bus_rule(&bus.key).attr("arn"),
+    );
     address::bus_dead_letter_policy(&bus.key)
         .declare()
         .attr("queue_url", queue.attr("id"))
-        .attr("policy", Expr::Call("jsonencode".into(), vec![policy]))
+        .attr("policy", policy(vec![deny, allow]))
 }
 
 fn dead_letter_mapping(model: &Model, bus: &Bus, settings: &DeadLetterReader, reader: &Function) -> Block {

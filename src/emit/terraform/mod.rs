@@ -71,22 +71,22 @@ pub fn render(model: &Model) -> Rendered {
         ("variables.tf", variables::file(&header, model)),
         ("outputs.tf", outputs::file(&header, model)),
         ("main.tf", main::file(&header, model)),
-        ("queues.tf", queues::file(&header, model)),
-        ("state_machine.tf", state_machine::file(&header, model)),
-        ("callback.tf", callback::file(&header, model)),
-        ("iam.tf", iam::file(&header, model)),
     ];
+    // A file per kind of channel the steps use, and none for a kind they do not (an empty file reads as a mistake).
+    if !model.queues.is_empty() {
+        files.push(("queues.tf", queues::file(&header, model)));
+    }
+    if !model.topics.is_empty() {
+        files.push(("topics.tf", topics::file(&header, model)));
+    }
     if let Some(buses) = buses::file(&header, model) {
         files.push(("buses.tf", buses));
     }
-    if !model.topics.is_empty() {
-        // Beside queues.tf: the other channel of tasks.
-        let at = files
-            .iter()
-            .position(|(path, _)| *path == "queues.tf")
-            .map_or(files.len(), |i| i + 1);
-        files.insert(at, ("topics.tf", topics::file(&header, model)));
-    }
+    files.extend([
+        ("state_machine.tf", state_machine::file(&header, model)),
+        ("callback.tf", callback::file(&header, model)),
+        ("iam.tf", iam::file(&header, model)),
+    ]);
     if let Some(key) = &model.module_key {
         files.push(("kms.tf", kms::file(&header, model, key)));
     }
@@ -248,4 +248,55 @@ fn log_group(address: &Address, group: &LogGroup) -> Block {
         )
         .attr("skip_destroy", var(input::KEEP_LOG_GROUPS_ON_DESTROY))
         .attr("tags", raw("local.tags"))
+}
+
+/// The statement that denies `action` on `resource` to every request not made over TLS.
+pub(super) fn deny_insecure_transport(action: &str, resource: Expr) -> Expr {
+    Expr::Object(vec![
+        ("Sid".into(), string("DenyInsecureTransport")),
+        ("Effect".into(), string("Deny")),
+        ("Principal".into(), string("*")),
+        ("Action".into(), string(action)),
+        ("Resource".into(), resource),
+        (
+            "Condition".into(),
+            Expr::Object(vec![(
+                "Bool".into(),
+                Expr::Object(vec![("aws:SecureTransport".into(), string("false"))]),
+            )]),
+        ),
+    ])
+}
+
+/// `jsonencode({Version, Statement})`.
+pub(super) fn policy(statements: Vec<Expr>) -> Expr {
+    Expr::Call(
+        "jsonencode".into(),
+        vec![Expr::Object(vec![
+            ("Version".into(), string("2012-10-17")),
+            ("Statement".into(), Expr::List(statements)),
+        ])],
+    )
+}
+
+/// A statement letting an AWS service (`service`, its principal) send to the queue `queue_arn` on behalf of the
+/// resource `source_arn` only (a dead-letter queue's writer: SNS for its topic, EventBridge for its rule).
+pub(super) fn service_may_send(sid: &str, service: &str, queue_arn: Expr, source_arn: Expr) -> Expr {
+    Expr::Object(vec![
+        ("Sid".into(), string(sid)),
+        ("Effect".into(), string("Allow")),
+        (
+            "Principal".into(),
+            Expr::Object(vec![("Service".into(), string(service))]),
+        ),
+        ("Action".into(), string("sqs:SendMessage")),
+        ("Resource".into(), queue_arn),
+        (
+            "Condition".into(),
+            Expr::Object(vec![(
+                "ArnEquals".into(),
+                Expr::Object(vec![("aws:SourceArn".into(), source_arn)]),
+            )]),
+        ),
+    ])
 }

@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 
-use super::{address, aws_name, queue_key_input, var};
+use super::{address, aws_name, deny_insecure_transport, policy, queue_key_input, var};
 use crate::duration::format_seconds;
 use crate::emit::hcl::{Block, Expr, File, boolean, number, raw, string};
 use crate::model::{DeadLetter, Encryption, Model, Queue, Step, input};
@@ -173,28 +173,11 @@ fn tls_only(key: &str, dead_letter: bool) -> Block {
     } else {
         address::queue(key)
     };
-    let statement = Expr::Object(vec![
-        ("Sid".into(), string("DenyInsecureTransport")),
-        ("Effect".into(), string("Deny")),
-        ("Principal".into(), string("*")),
-        ("Action".into(), string("sqs:*")),
-        ("Resource".into(), queue.attr("arn")),
-        (
-            "Condition".into(),
-            Expr::Object(vec![(
-                "Bool".into(),
-                Expr::Object(vec![("aws:SecureTransport".into(), string("false"))]),
-            )]),
-        ),
-    ]);
-    let policy = Expr::Object(vec![
-        ("Version".into(), string("2012-10-17")),
-        ("Statement".into(), Expr::List(vec![statement])),
-    ]);
+    let statement = deny_insecure_transport("sqs:*", queue.attr("arn"));
     address::queue_policy(key, dead_letter)
         .declare()
         .attr("queue_url", queue.attr("id"))
-        .attr("policy", Expr::Call("jsonencode".into(), vec![policy]))
+        .attr("policy", policy(vec![statement]))
 }
 
 /// The queue's encryption (a dead-letter queue takes its source queue's): a key it names by ARN or alias

@@ -4,7 +4,7 @@
 //! the dead-letter function fails the task of each message there.
 
 use super::callback::dead_letter_mapping;
-use super::{address, aws_name, iam_arn, var};
+use super::{address, aws_name, deny_insecure_transport, iam_arn, policy, service_may_send, var};
 use crate::duration::format_seconds;
 use crate::emit::hcl::{Block, Expr, File, boolean, number, raw, string, strings};
 use crate::model::{Channel, Encryption, Model, Subscription, Topic, TopicDeadLetter, input};
@@ -180,35 +180,6 @@ fn topic_policy(topic: &Topic) -> Block {
         .attr("policy", policy(vec![account, tls]))
 }
 
-/// The statement that denies `action` on `resource` to every request not made over TLS.
-fn deny_insecure_transport(action: &str, resource: Expr) -> Expr {
-    Expr::Object(vec![
-        ("Sid".into(), string("DenyInsecureTransport")),
-        ("Effect".into(), string("Deny")),
-        ("Principal".into(), string("*")),
-        ("Action".into(), string(action)),
-        ("Resource".into(), resource),
-        (
-            "Condition".into(),
-            Expr::Object(vec![(
-                "Bool".into(),
-                Expr::Object(vec![("aws:SecureTransport".into(), string("false"))]),
-            )]),
-        ),
-    ])
-}
-
-/// `jsonencode({Version, Statement})`.
-fn policy(statements: Vec<Expr>) -> Expr {
-    Expr::Call(
-        "jsonencode".into(),
-        vec![Expr::Object(vec![
-            ("Version".into(), string("2012-10-17")),
-            ("Statement".into(), Expr::List(statements)),
-        ])],
-    )
-}
-
 fn subscription_comment(subscription: &Subscription) -> String {
     let gets = if subscription.protocol.raw_delivery() {
         "the task message as the state machine published it (raw message delivery)"
@@ -306,23 +277,12 @@ fn dead_letter_queue(topic: &Topic, dlq: &TopicDeadLetter) -> Block {
 /// The dead-letter queue's policy: SNS may send to it for this topic only, and nothing but TLS gets in.
 fn dead_letter_queue_policy(topic: &Topic) -> Block {
     let queue = address::topic_dead_letter_queue(&topic.key);
-    let sns = Expr::Object(vec![
-        ("Sid".into(), string("TopicDeadLetters")),
-        ("Effect".into(), string("Allow")),
-        (
-            "Principal".into(),
-            Expr::Object(vec![("Service".into(), string("sns.amazonaws.com"))]),
-        ),
-        ("Action".into(), string("sqs:SendMessage")),
-        ("Resource".into(), queue.attr("arn")),
-        (
-            "Condition".into(),
-            Expr::Object(vec![(
-                "ArnEquals".into(),
-                Expr::Object(vec![("aws:SourceArn".into(), address::topic(&topic.key).attr("arn"))]),
-            )]),
-        ),
-    ]);
+    let sns = service_may_send(
+        "TopicDeadLetters",
+        "sns.amazonaws.com",
+        queue.attr("arn"),
+        address::topic(&topic.key).attr("arn"),
+    );
     let tls = deny_insecure_transport("sqs:*", queue.attr("arn"));
     address::topic_dead_letter_queue_policy(&topic.key)
         .declare()
