@@ -122,6 +122,8 @@ def module_call(label: str, module: pathlib.Path) -> str:
         "alarm_actions": '["arn:aws:sns:us-east-1:123456789012:alarms"]',
     }
     lines += [f"  {name} = {value}" for name, value in inputs.items() if name in variables]
+    # Another account may put events on each bus the module creates, as a partner's would: the bus policy is planned.
+    lines += [f'  {name} = ["111122223333"]' for name in sorted(variables) if name.endswith("_bus_publisher_accounts")]
     lines.append("}")
     return "\n".join(lines) + "\n"
 

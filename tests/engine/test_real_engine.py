@@ -119,8 +119,9 @@ def test_init_validate_plan_clean_on_the_6x_schema(module_runs, root, version):
     assert run.installed == version, run.report()
     assert run.plan is not None, f"terraform show -json tfplan failed:\n{run.report()}"
     # Every resource block of every module is in the plan, to be created: once, or, with `count`, as many
-    # times as the inputs' defaults say (only the dashboard has one: while dashboard_enabled, true by default; the
-    # execution log group and the business-failure filters on it exist at every log level).
+    # times as the inputs say (the dashboard while dashboard_enabled, true by default; a custom bus's policy while
+    # its publisher accounts are set, as the root sets them; the execution log group and the business-failure
+    # filters on it exist at every log level).
     planned = {
         change["address"]: change["change"]["actions"] for change in run.plan.get("resource_changes", [])
         if change.get("mode") == "managed"
@@ -129,12 +130,17 @@ def test_init_validate_plan_clean_on_the_6x_schema(module_runs, root, version):
     for label, module in run.modules.items():
         counted = harness.counted(module)
         dashboard = harness.variable_default(module, "dashboard_enabled") == "true"
-        assert counted == {("aws_cloudwatch_dashboard", "this"): "var.dashboard_enabled ? 1 : 0"}, counted
+        bus_policies = {
+            (type_name, name): f"length(var.{name.replace('-', '_')}_bus_publisher_accounts) > 0 ? 1 : 0"
+            for type_name, name in counted
+            if type_name == "aws_cloudwatch_event_bus_policy"
+        }
+        assert counted == {("aws_cloudwatch_dashboard", "this"): "var.dashboard_enabled ? 1 : 0"} | bus_policies, counted
         for type_name, name in harness.declared(module, "resource"):
             address = f"module.{label}.{type_name}.{name}"
             if (type_name, name) not in counted:
                 expected.append(address)
-            elif dashboard:
+            elif dashboard or (type_name, name) in bus_policies:
                 expected.append(f"{address}[0]")
     assert sorted(planned) == sorted(expected), run.report()
     assert set(map(tuple, planned.values())) == {("create",)}, planned
