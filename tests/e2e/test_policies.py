@@ -62,6 +62,15 @@ class Real:
         self.topic_dead_letter_queues = {
             key: queue_arn(url) for key, url in outputs.get("topic_dead_letter_queue_urls", {}).items()
         }
+        # The EventBridge buses (the default one too: the state machine puts events on it) and the dead-letter queues
+        # of their rules' targets, when the module has buses.
+        events = moto.client("events")
+        self.buses = {
+            key: events.describe_event_bus(Name=name)["Arn"] for key, name in outputs.get("bus_names", {}).items()
+        }
+        self.bus_dead_letter_queues = {
+            key: queue_arn(url) for key, url in outputs.get("bus_dead_letter_queue_urls", {}).items()
+        }
         self.state_machine = sfn.describe_state_machine(stateMachineArn=outputs["state_machine_arn"])["stateMachineArn"]
         # The callback, and the dead-letter function when the module has one (each with its own role and logs).
         self.function_keys = [k for k in ("callback", "dead_letters") if f"{k}_function_name" in outputs]
@@ -90,12 +99,17 @@ class Real:
             for key, arn in self.functions.items()
         }
         # The dead-letter function's event source mappings on the queues' dead-letter queues, by their ARNs (the
-        # runbook's "Pause fail-fast" names these; a topic's is paused through dead_letter_mappings_enabled).
-        self.mappings = sorted(
-            m["EventSourceMappingArn"]
+        # runbook's "Pause fail-fast" names these; a topic's is paused through dead_letter_mappings_enabled), and on
+        # the buses' (PauseBusFailFast).
+        every = [
+            m
             for arn in self.functions.values()
             for m in lam.list_event_source_mappings(FunctionName=arn)["EventSourceMappings"]
-            if m["EventSourceArn"] not in self.topic_dead_letter_queues.values()
+        ]
+        others = {*self.topic_dead_letter_queues.values(), *self.bus_dead_letter_queues.values()}
+        self.mappings = sorted(m["EventSourceMappingArn"] for m in every if m["EventSourceArn"] not in others)
+        self.bus_mappings = sorted(
+            m["EventSourceMappingArn"] for m in every if m["EventSourceArn"] in self.bus_dead_letter_queues.values()
         )
         self.iam = iam
 
@@ -115,6 +129,8 @@ class Real:
             *self.log_streams.values(),
             *self.topics.values(),
             *self.topic_dead_letter_queues.values(),
+            *self.buses.values(),
+            *self.bus_dead_letter_queues.values(),
         }
 
 
@@ -207,9 +223,12 @@ def test_the_operator_policy_names_the_arns_aws_gave(spec, deployments, moto):
     assert named.get("MoveDeadLetters", []) == sorted(real.dead_letter_queues.values())
     assert sorted(named.get("ReadQueueDepths", []) + with_dead_letters) == sorted(real.queues.values())
     assert named.get("PauseFailFast", []) == real.mappings
+    assert named.get("PauseBusFailFast", []) == real.bus_mappings
     for sid, arns in named.items():
         for arn in arns:
-            assert arn in {*real.own(), alias, executions, *real.mappings} or ":kms:" in arn, f"{sid}: {arn}"
+            assert arn in {*real.own(), alias, executions, *real.mappings, *real.bus_mappings} or ":kms:" in arn, (
+                f"{sid}: {arn}"
+            )
 
 
 def test_the_key_policy_names_the_roles_and_log_groups_by_the_arns_aws_gave(deployments, moto):
