@@ -494,6 +494,14 @@ impl std::fmt::Display for ArnOf<'_> {
                 regional(f, "sqs")?;
                 name(f, dlq)
             }
+            Resource::TopicDeadLetterMapping(key) => {
+                regional(f, "lambda")?;
+                write!(
+                    f,
+                    "event-source-mapping:{}",
+                    parts.mapping_uuid(&format!("topic {key}"))
+                )
+            }
             Resource::TopicKey(key) => f.write_str(&parts.customer_key_arn(&format!("topic:{key}"))),
             Resource::ModuleKey => f.write_str(&parts.module_key_arn),
             Resource::QueueKey(key) => f.write_str(&parts.customer_key_arn(key)),

@@ -1048,6 +1048,9 @@ pub enum Resource {
     TopicDeadLetterQueue(String),
     /// The key the topic with this key names by ARN or alias (its key input).
     TopicKey(String),
+    /// The event source mapping through which the dead-letter function reads the dead-letter queue of the topic
+    /// with this key. Its ARN ends in the UUID Lambda gave it, known once it exists.
+    TopicDeadLetterMapping(String),
     /// The log streams of a function's log group.
     LogStreams(FunctionId),
     /// `*`: only for actions that AWS does not let you scope to a resource.
@@ -1875,6 +1878,11 @@ impl Model {
                 "URL of each topic's dead-letter queue, by topic key (topics with dead_letter = false are absent).",
                 OutputValue::TopicDeadLetterQueueUrls,
             );
+            add(
+                "topic_dead_letter_mapping_ids",
+                "UUID of the dead-letter function's event source mapping on each topic's dead-letter queue, by topic key: the runbook pauses fail-fast through these.",
+                OutputValue::TopicDeadLetterMappingIds,
+            );
         }
         if self.module_key.is_some() {
             add(
@@ -2600,6 +2608,8 @@ pub enum OutputValue {
     TopicDeadLetterQueueArns,
     /// Each topic's dead-letter queue's URL, by topic key.
     TopicDeadLetterQueueUrls,
+    /// The UUID of the dead-letter function's mapping on each topic's dead-letter queue, by topic key.
+    TopicDeadLetterMappingIds,
     /// Each queue's worker policy, as JSON, by queue key.
     WorkerPolicyByQueue,
     /// Each bus's name, by bus key.

@@ -385,6 +385,9 @@ data "aws_iam_policy_document" "worker" {
 # this module's resources only: the module attaches it to no role; a team attaches it to its on-call role.
 # An event source mapping's ARN ends in the UUID Lambda gives it: PauseFailFast refers to it, so this
 # document is known once the mappings exist (and again after apply while one of them changes).
+# The module key's ARN holds the id AWS gave the key, which no name tells: it comes through
+# terraform_data.module_key_arn (kms.tf), which a change to the key in place (its tags, its description)
+# leaves as it is, so that such a plan still shows this policy whole.
 data "aws_iam_policy_document" "operator" {
   statement {
     sid     = "ListExecutions"
@@ -460,6 +463,38 @@ data "aws_iam_policy_document" "operator" {
       "lambda:UpdateEventSourceMapping",
     ]
     resources = ["arn:${local.partition}:lambda:${local.region}:${local.account_id}:event-source-mapping:${terraform_data.partners_bus_dlq_mapping_uuid.output}"]
+  }
+
+  statement {
+    sid = "InspectTopicDeadLetters"
+    actions = [
+      "sqs:DeleteMessage",
+      "sqs:GetQueueAttributes",
+      "sqs:ReceiveMessage",
+    ]
+    resources = ["arn:${local.partition}:sqs:${local.region}:${local.account_id}:${var.name}-reviews-topic-dlq"]
+  }
+
+  statement {
+    sid       = "DecryptTopicDeadLetters"
+    actions   = ["kms:Decrypt"]
+    resources = [terraform_data.module_key_arn.output]
+
+    # Only when SQS uses the key, on the caller's behalf, in this region.
+    condition {
+      test     = "StringEquals"
+      variable = "kms:ViaService"
+      values   = ["sqs.${local.region}.${local.dns_suffix}"]
+    }
+  }
+
+  statement {
+    sid = "PauseTopicFailFast"
+    actions = [
+      "lambda:GetEventSourceMapping",
+      "lambda:UpdateEventSourceMapping",
+    ]
+    resources = ["arn:${local.partition}:lambda:${local.region}:${local.account_id}:event-source-mapping:${terraform_data.reviews_topic_dlq_mapping_uuid.output}"]
   }
 }
 

@@ -178,6 +178,13 @@ output "topic_dead_letter_queue_urls" {
   }
 }
 
+output "topic_dead_letter_mapping_ids" {
+  description = "UUID of the dead-letter function's event source mapping on each topic's dead-letter queue, by topic key: the runbook pauses fail-fast through these."
+  value = {
+    reviews = aws_lambda_event_source_mapping.reviews_topic_dlq.uuid
+  }
+}
+
 output "kms_key_arn" {
   description = "ARN of the module's KMS key (queues and the state machine with encryption = \"kms\", log groups with [logs] encryption = \"kms\"); worker_policy_json lets workers of those queues decrypt with it, callers of that state machine need kms:Decrypt and kms:GenerateDataKey."
   value       = aws_kms_key.this.arn

@@ -312,6 +312,7 @@ fn context(model: &Model, checkov_skips: &[CheckovSkip], declared: &[Declared], 
         buses => bus_rows(model),
         channels_text => channels_text(model),
         bus_dead_letters => model.buses.iter().any(|b| b.dead_letter.is_some()),
+        topic_dead_letters => model.topics.iter().any(|t| t.dead_letter.is_some()),
         bus_accounts => model.buses.iter().any(Bus::created),
     }
 }

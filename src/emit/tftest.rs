@@ -172,6 +172,9 @@ impl<'m> Instance<'m> {
             Resource::BusDeadLetterMapping(key) => {
                 panic!("bug: the mapping of bus {key:?} has a UUID only Lambda gives; no module test asserts its ARN")
             }
+            Resource::TopicDeadLetterMapping(key) => {
+                panic!("bug: the mapping of topic {key:?} has a UUID only Lambda gives; no module test asserts its ARN")
+            }
         }
     }
 
@@ -772,10 +775,14 @@ fn policies(header: &str, model: &Model) -> File {
     for policy in &model.operator_policies {
         let document = address::operator_policy_document(policy.part);
         run = assert_document_but(run, &instance, &document, &policy.statements, |statement| {
-            statement
-                .resources
-                .iter()
-                .any(|r| matches!(r, Resource::DeadLetterMapping(_) | Resource::BusDeadLetterMapping(_)))
+            statement.resources.iter().any(|r| {
+                matches!(
+                    r,
+                    Resource::DeadLetterMapping(_)
+                        | Resource::BusDeadLetterMapping(_)
+                        | Resource::TopicDeadLetterMapping(_)
+                )
+            })
         });
     }
     run = assert_document(

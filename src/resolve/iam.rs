@@ -524,6 +524,7 @@ fn names_queues(statement: &Statement) -> bool {
                 | Resource::BusDeadLetterMapping(_)
                 | Resource::Topic(_)
                 | Resource::TopicDeadLetterQueue(_)
+                | Resource::TopicDeadLetterMapping(_)
                 | Resource::TopicKey(_)
         )
     })

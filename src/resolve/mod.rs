@@ -77,6 +77,9 @@ pub fn resolve(spec: &Spec, source_file: &str) -> Result<Model, Vec<Diagnostic>>
     operator_policies[0]
         .statements
         .extend(iam::operate_bus_dead_letters(&buses));
+    operator_policies[0]
+        .statements
+        .extend(topics::operate_dead_letters(&topics));
     let starter_policy = iam::starter_policy(&state_machine);
     let mut model = Model {
         name,

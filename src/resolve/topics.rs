@@ -334,6 +334,38 @@ fn read_dead_letters(topics: &[Topic]) -> Vec<Statement> {
     statements
 }
 
+/// What the operator's runbook does with the topics' dead letters: inspect (and delete) the messages in their
+/// dead-letter queues, decrypting them through SQS where a topic's key encrypts them, and pause fail-fast on the
+/// dead-letter function's mappings, as for the queues' and the buses' dead letters.
+pub(super) fn operate_dead_letters(topics: &[Topic]) -> Vec<Statement> {
+    let with: Vec<&Topic> = topics.iter().filter(|t| t.dead_letter.is_some()).collect();
+    if with.is_empty() {
+        return Vec::new();
+    }
+    let mut statements = vec![allow(
+        "InspectTopicDeadLetters",
+        &["sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ReceiveMessage"],
+        with.iter()
+            .map(|t| Resource::TopicDeadLetterQueue(t.key.clone()))
+            .collect(),
+    )];
+    let keys = topic_keys(with.iter().copied());
+    if !keys.is_empty() {
+        statements.push(Statement {
+            conditions: vec![Condition::ViaService(ViaService::Sqs)],
+            ..allow("DecryptTopicDeadLetters", &["kms:Decrypt"], keys)
+        });
+    }
+    statements.push(allow(
+        "PauseTopicFailFast",
+        &["lambda:GetEventSourceMapping", "lambda:UpdateEventSourceMapping"],
+        with.iter()
+            .map(|t| Resource::TopicDeadLetterMapping(t.key.clone()))
+            .collect(),
+    ));
+    statements
+}
+
 /// The customer managed keys of these topics, in topic order: the module's key once, and each topic's own key
 /// input.
 fn topic_keys<'t>(topics: impl IntoIterator<Item = &'t Topic>) -> Vec<Resource> {

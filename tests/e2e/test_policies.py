@@ -99,8 +99,8 @@ class Real:
             for key, arn in self.functions.items()
         }
         # The dead-letter function's event source mappings on the queues' dead-letter queues, by their ARNs (the
-        # runbook's "Pause fail-fast" names these; a topic's is paused through dead_letter_mappings_enabled), and on
-        # the buses' (PauseBusFailFast).
+        # runbook's "Pause fail-fast" names these), on the topics' (PauseTopicFailFast) and on the buses'
+        # (PauseBusFailFast).
         every = [
             m
             for arn in self.functions.values()
@@ -110,6 +110,9 @@ class Real:
         self.mappings = sorted(m["EventSourceMappingArn"] for m in every if m["EventSourceArn"] not in others)
         self.bus_mappings = sorted(
             m["EventSourceMappingArn"] for m in every if m["EventSourceArn"] in self.bus_dead_letter_queues.values()
+        )
+        self.topic_mappings = sorted(
+            m["EventSourceMappingArn"] for m in every if m["EventSourceArn"] in self.topic_dead_letter_queues.values()
         )
         self.iam = iam
 
@@ -224,9 +227,12 @@ def test_the_operator_policy_names_the_arns_aws_gave(spec, deployments, moto):
     assert sorted(named.get("ReadQueueDepths", []) + with_dead_letters) == sorted(real.queues.values())
     assert named.get("PauseFailFast", []) == real.mappings
     assert named.get("PauseBusFailFast", []) == real.bus_mappings
+    assert named.get("PauseTopicFailFast", []) == real.topic_mappings
+    assert named.get("InspectTopicDeadLetters", []) == sorted(real.topic_dead_letter_queues.values())
+    mappings = {*real.mappings, *real.bus_mappings, *real.topic_mappings}
     for sid, arns in named.items():
         for arn in arns:
-            assert arn in {*real.own(), alias, executions, *real.mappings, *real.bus_mappings} or ":kms:" in arn, (
+            assert arn in {*real.own(), alias, executions, *mappings} or ":kms:" in arn, (
                 f"{sid}: {arn}"
             )
 

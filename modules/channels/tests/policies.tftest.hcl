@@ -235,8 +235,8 @@ run "policies_name_only_this_instance" {
   }
 
   assert {
-    condition     = toset([for s in data.aws_iam_policy_document.operator.statement : s.sid]) == toset(["ListExecutions", "StartExecutionsThroughAlias", "StopAndRedriveExecutions", "TakeBackDeadLetters", "MoveDeadLetters", "PauseFailFast", "InspectBusDeadLetters", "PauseBusFailFast"])
-    error_message = "the statements of data.aws_iam_policy_document.operator: expected [\"ListExecutions\", \"StartExecutionsThroughAlias\", \"StopAndRedriveExecutions\", \"TakeBackDeadLetters\", \"MoveDeadLetters\", \"PauseFailFast\", \"InspectBusDeadLetters\", \"PauseBusFailFast\"], got ${jsonencode([for s in data.aws_iam_policy_document.operator.statement : s.sid])}."
+    condition     = toset([for s in data.aws_iam_policy_document.operator.statement : s.sid]) == toset(["ListExecutions", "StartExecutionsThroughAlias", "StopAndRedriveExecutions", "TakeBackDeadLetters", "MoveDeadLetters", "PauseFailFast", "InspectBusDeadLetters", "PauseBusFailFast", "InspectTopicDeadLetters", "DecryptTopicDeadLetters", "PauseTopicFailFast"])
+    error_message = "the statements of data.aws_iam_policy_document.operator: expected [\"ListExecutions\", \"StartExecutionsThroughAlias\", \"StopAndRedriveExecutions\", \"TakeBackDeadLetters\", \"MoveDeadLetters\", \"PauseFailFast\", \"InspectBusDeadLetters\", \"PauseBusFailFast\", \"InspectTopicDeadLetters\", \"DecryptTopicDeadLetters\", \"PauseTopicFailFast\"], got ${jsonencode([for s in data.aws_iam_policy_document.operator.statement : s.sid])}."
   }
 
   assert {
@@ -267,6 +267,21 @@ run "policies_name_only_this_instance" {
   assert {
     condition     = toset(one([for s in data.aws_iam_policy_document.operator.statement : s.resources if s.sid == "InspectBusDeadLetters"])) == toset(["arn:aws:sqs:eu-west-1:123456789012:sfngen-test-b-partners-bus-dlq"])
     error_message = "the resources of statement InspectBusDeadLetters of data.aws_iam_policy_document.operator: expected [\"arn:aws:sqs:eu-west-1:123456789012:sfngen-test-b-partners-bus-dlq\"], got ${jsonencode(one([for s in data.aws_iam_policy_document.operator.statement : s.resources if s.sid == "InspectBusDeadLetters"]))}."
+  }
+
+  assert {
+    condition     = toset(one([for s in data.aws_iam_policy_document.operator.statement : s.resources if s.sid == "InspectTopicDeadLetters"])) == toset(["arn:aws:sqs:eu-west-1:123456789012:sfngen-test-b-reviews-topic-dlq"])
+    error_message = "the resources of statement InspectTopicDeadLetters of data.aws_iam_policy_document.operator: expected [\"arn:aws:sqs:eu-west-1:123456789012:sfngen-test-b-reviews-topic-dlq\"], got ${jsonencode(one([for s in data.aws_iam_policy_document.operator.statement : s.resources if s.sid == "InspectTopicDeadLetters"]))}."
+  }
+
+  assert {
+    condition     = toset(one([for s in data.aws_iam_policy_document.operator.statement : s.resources if s.sid == "DecryptTopicDeadLetters"])) == toset(["arn:aws:kms:eu-west-1:123456789012:key/0b1e55ed-0000-4000-8000-000000000001"])
+    error_message = "the resources of statement DecryptTopicDeadLetters of data.aws_iam_policy_document.operator: expected [\"arn:aws:kms:eu-west-1:123456789012:key/0b1e55ed-0000-4000-8000-000000000001\"], got ${jsonencode(one([for s in data.aws_iam_policy_document.operator.statement : s.resources if s.sid == "DecryptTopicDeadLetters"]))}."
+  }
+
+  assert {
+    condition     = toset(one([for c in one([for s in data.aws_iam_policy_document.operator.statement : s.condition if s.sid == "DecryptTopicDeadLetters"]) : c.values if c.variable == "kms:ViaService"])) == toset(["sqs.eu-west-1.amazonaws.com"])
+    error_message = "condition kms:ViaService of statement DecryptTopicDeadLetters of data.aws_iam_policy_document.operator: expected [\"sqs.eu-west-1.amazonaws.com\"], got ${jsonencode(one([for c in one([for s in data.aws_iam_policy_document.operator.statement : s.condition if s.sid == "DecryptTopicDeadLetters"]) : c.values if c.variable == "kms:ViaService"]))}."
   }
 
   assert {

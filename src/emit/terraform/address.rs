@@ -112,6 +112,12 @@ pub fn bus_dead_letter_policy(key: &str) -> Address {
     Address::resource("aws_sqs_queue_policy", format!("{key}_bus_dlq"))
 }
 
+/// The copy of the UUID of the dead-letter function's mapping on the topic's dead-letter queue (see
+/// [`dead_letter_mapping_uuid`]).
+pub fn topic_dead_letter_mapping_uuid(key: &str) -> Address {
+    Address::resource("terraform_data", format!("{key}_topic_dlq_mapping_uuid"))
+}
+
 /// The dead-letter function's event source mapping on the dead-letter queue of the bus with this key.
 pub fn bus_dead_letter_mapping(key: &str) -> Address {
     Address::resource("aws_lambda_event_source_mapping", format!("{key}_bus_dlq"))

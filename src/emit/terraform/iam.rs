@@ -523,6 +523,13 @@ fn own_arn(model: &Model, resource: &Resource) -> Option<String> {
         ),
         Resource::Topic(key) => regional_arn("sns", &name_text(&model.topic(key).name)),
         Resource::TopicDeadLetterQueue(key) => regional_arn("sqs", &name_text(topic_dead_letter_name(model, key))),
+        Resource::TopicDeadLetterMapping(key) => regional_arn(
+            "lambda",
+            &format!(
+                "event-source-mapping:${{{}.output}}",
+                address::topic_dead_letter_mapping_uuid(key)
+            ),
+        ),
         Resource::ModuleKey
         | Resource::QueueKey(_)
         | Resource::TopicKey(_)

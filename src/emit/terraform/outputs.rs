@@ -71,6 +71,10 @@ fn value(model: &Model, value: OutputValue) -> Expr {
             t.dead_letter.as_ref()?;
             Some(address::topic_dead_letter_queue(&t.key).attr("url"))
         }),
+        OutputValue::TopicDeadLetterMappingIds => by_topic_key(model, |t| {
+            t.dead_letter.as_ref()?;
+            Some(address::topic_dead_letter_mapping(&t.key).attr("uuid"))
+        }),
         OutputValue::WorkerPolicy => match model.worker_policy().as_slice() {
             [whole] if whole.part.is_none() => address::worker_policy_document(None).attr("json"),
             parts => Expr::List(

@@ -75,6 +75,12 @@ pub(super) fn file(header: &str, model: &Model) -> File {
                         reader,
                     ),
                 );
+                file.push_commented(
+                    "The mapping's UUID for the operator's policy (see the queues' mappings in callback.tf).",
+                    address::topic_dead_letter_mapping_uuid(&topic.key)
+                        .declare()
+                        .attr("input", address::topic_dead_letter_mapping(&topic.key).attr("uuid")),
+                );
             }
         }
     }
