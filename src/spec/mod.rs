@@ -612,6 +612,15 @@ fn read_entries<T>(
     let Some(table) = r.table(map, value) else {
         return Vec::new();
     };
+    if table.is_empty() {
+        // The key table (and so the schema and the README) says at least one table: an empty `[queues]` is most
+        // likely a `[queues.KEY]` whose key went missing.
+        r.report(
+            Diagnostic::error(r.join(map), Some(value.span()), format!("`[{map}]` declares no entry"))
+                .with_help(format!("declare one as `[{map}.KEY]`, or remove `[{map}]`")),
+        );
+        return Vec::new();
+    }
     let mut map_reader = r.nested(map);
     let mut entries = Vec::new();
     for (key, value) in table.iter() {
@@ -1275,6 +1284,19 @@ log_retention_days = 7
             message("[queues.a]\n[queues.a]\n").1,
             "invalid TOML: duplicate key `a`: [queues.a] defines a table that is already defined"
         );
+    }
+
+    #[test]
+    fn an_empty_map_of_channels_is_an_error_at_its_key_as_the_schema_says() {
+        for map in ["queues", "topics", "buses"] {
+            let (_, diags) = parse(&format!("[{map}]\n"));
+            let paths: Vec<&str> = diags.iter().map(|d| d.path.as_str()).collect();
+            assert_eq!(paths, [map], "{diags:?}");
+            assert_eq!(diags[0].message, format!("`[{map}]` declares no entry"));
+            assert!(diags[0].span.is_some());
+        }
+        let (_, diags) = parse("[queues.a]\n");
+        assert!(diags.is_empty(), "{diags:?}");
     }
 
     #[test]
