@@ -177,14 +177,15 @@ def test_the_arns_the_policies_build_are_the_arns_aws_gave(spec, deployments, mo
         assert (listed(fail["Action"]), listed(fail["Resource"])) == (["states:SendTaskFailure"], [real.state_machine])
         assert fail["Condition"]["ArnEquals"]["lambda:SourceFunctionArn"] == real.functions["dead_letters"]
         assert listed(by_sid(dead_letters)["WriteOwnLogs"]["Resource"]) == [real.log_streams["dead_letters"]]
-        # The dead-letter queues it reads (the queues' and the topics') are exactly those its event source mappings
-        # read from.
+        # The dead-letter queues it reads (the queues', the topics' and the buses') are exactly those its event source
+        # mappings read from.
         statements = by_sid(dead_letters)
-        read = [arn for sid in ("ReadDeadLetters", "ReadTopicDeadLetters") if sid in statements
+        read = [arn for sid in ("ReadDeadLetters", "ReadTopicDeadLetters", "ReadBusDeadLetters") if sid in statements
                 for arn in listed(statements[sid]["Resource"])]
         assert sorted(read) == real.mapped["dead_letters"]
         assert real.mapped["dead_letters"] and set(real.mapped["dead_letters"]) <= {
-            *real.dead_letter_queues.values(), *real.topic_dead_letter_queues.values()
+            *real.dead_letter_queues.values(), *real.topic_dead_letter_queues.values(),
+            *real.bus_dead_letter_queues.values(),
         }
 
 
