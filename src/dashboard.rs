@@ -290,6 +290,9 @@ fn function_label(id: FunctionId) -> &'static str {
     match id {
         FunctionId::Callback => "callback",
         FunctionId::DeadLetters => "dead-letter",
+        FunctionId::Endpoint => "endpoint",
+        FunctionId::ApprovalNotify => "approval notify",
+        FunctionId::ApprovalPage => "approval page",
     }
 }
 

@@ -16,10 +16,10 @@ use serde::Serialize;
 use serde::ser::{SerializeMap as _, SerializeSeq as _};
 use serde_json::Value;
 
-use super::{ASL_FILE, GeneratedFile, channel_var, generated_header};
+use super::{APPROVALS_QUEUE_URL_VAR, ASL_FILE, GeneratedFile, channel_var, generated_header};
 use crate::model::{
-    Catch, CatchTarget, Channel, FanOut, MESSAGE_CONTEXT, MESSAGE_CONTEXT_FIELD, MESSAGE_GROUP_ID,
-    MESSAGE_GROUP_ID_PER_ITEM, MESSAGE_ITEM_INDEX, Model, Retry, Step,
+    APPROVAL_FIELD, ApprovalRequest, Catch, CatchTarget, Channel, FanOut, MESSAGE_CONTEXT, MESSAGE_CONTEXT_FIELD,
+    MESSAGE_GROUP_ID, MESSAGE_GROUP_ID_PER_ITEM, MESSAGE_ITEM_INDEX, Model, Retry, Step,
 };
 
 /// Renders the ASL file: spec text escaped for `templatefile()`, placeholders in.
@@ -182,10 +182,14 @@ impl Values<'_> {
 
     /// Where a channel's messages go: a queue's URL, a topic's ARN, a bus's ARN.
     fn address(&self, channel: &Channel) -> String {
-        let var = channel_var(channel);
+        self.variable(&channel_var(channel))
+    }
+
+    /// A `templatefile()` variable's value, or its placeholder.
+    fn variable(&self, var: &str) -> String {
         match self {
             Values::Placeholders => format!("${{{var}}}"),
-            Values::Deployed { channel_value, .. } => channel_value(&var),
+            Values::Deployed { channel_value, .. } => channel_value(var),
         }
     }
 }
@@ -406,11 +410,37 @@ struct MessageBody<'a> {
     escaped: bool,
     /// A fan-out step's: `context` holds the item's index too.
     item_index: bool,
+    /// An approval step's: how the notifier sends the notification, and to where.
+    approval: Option<Approval<'a>>,
+}
+
+/// An approval step's `approval` object ([`ApprovalRequest`]), with the channel's address.
+struct Approval<'a> {
+    request: ApprovalRequest<'a>,
+    target: String,
+    escaped: bool,
+}
+
+impl Serialize for Approval<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let request = &self.request;
+        let mut map = serializer.serialize_map(None)?;
+        map.serialize_entry("channel", request.channel)?;
+        map.serialize_entry("target", &self.target)?;
+        map.serialize_entry("fifo", &request.fifo)?;
+        map.serialize_entry("timeout_seconds", &request.timeout_seconds)?;
+        if let Some((source, detail_type)) = request.event {
+            map.serialize_entry("source", &SpecData::new(source, self.escaped))?;
+            map.serialize_entry("detail_type", &SpecData::new(detail_type, self.escaped))?;
+        }
+        map.end()
+    }
 }
 
 impl Serialize for MessageBody<'_> {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let mut map = serializer.serialize_map(Some(3 + self.fields.len()))?;
+        let own = 3 + usize::from(self.approval.is_some());
+        let mut map = serializer.serialize_map(Some(own + self.fields.len()))?;
         map.serialize_entry("input.$", &self.input_path)?;
         map.serialize_entry("token.$", "$$.Task.Token")?;
         map.serialize_entry(
@@ -424,6 +454,9 @@ impl Serialize for MessageBody<'_> {
                 &SpecData::new(key.as_str(), self.escaped),
                 &SpecData::new(value, self.escaped),
             )?;
+        }
+        if let Some(approval) = &self.approval {
+            map.serialize_entry(APPROVAL_FIELD, approval)?;
         }
         map.end()
     }
@@ -635,25 +668,50 @@ fn task_state<'a>(model: &'a Model, step: &'a Step, flow: Flow<'a>, values: &Val
             Some(true),
         ),
     };
-    Task {
-        kind: "Task",
-        comment: values.owned_text(format!(
+    let approval = step.approval.then(|| Approval {
+        request: model.approval_request(step),
+        target: values.address(&step.channel),
+        escaped: values.escaped(),
+    });
+    let comment = match step.approval {
+        true => format!(
+            "Waits for a person's decision: the approvals queue keeps the token inside AWS, and {} \"{}\" carries a link.",
+            step.channel.kind(),
+            step.channel.key()
+        ),
+        false => format!(
             "Waits for a callback on {} \"{}\".",
             step.channel.kind(),
             step.channel.key()
-        )),
-        resource: values.task_resource(&step.channel),
-        parameters: parameters(
-            model,
-            step,
-            MessageBody {
-                input_path,
-                fields: &step.message_fields,
-                escaped: values.escaped(),
-                item_index,
-            },
-            values,
         ),
+    };
+    let message = MessageBody {
+        input_path,
+        fields: &step.message_fields,
+        escaped: values.escaped(),
+        item_index,
+        approval,
+    };
+    let (resource, parameters) = match step.approval {
+        // The approvals queue: a standard queue, so no message group.
+        true => (
+            values.task_resource(&Channel::Queue(String::new())),
+            Parameters::Queue {
+                queue_url: values.variable(APPROVALS_QUEUE_URL_VAR),
+                message_body: message,
+                message_group_id: None,
+            },
+        ),
+        false => (
+            values.task_resource(&step.channel),
+            parameters(model, step, message, values),
+        ),
+    };
+    Task {
+        kind: "Task",
+        comment: values.owned_text(comment),
+        resource,
+        parameters,
         timeout_seconds: step.timeout_seconds,
         heartbeat_seconds: step.heartbeat_seconds,
         retry: step.retry.iter().map(|retry| retrier(retry, values)).collect(),

@@ -18,7 +18,7 @@ use crate::limits;
 use crate::model::{
     BUSINESS_FAILURES_METRIC, Bus, BusName, CatchTarget, Channel, CustomerKey, DEAD_LETTERED_ERROR,
     DEAD_LETTERS_UNSETTLED_METRIC, Encryption, FAULTS_EXPRESSION, FanOut, FunctionId, INVALID_TOKENS_METRIC, Invoker,
-    LogLevel, MAX_EVENT_NESTING, MESSAGE_CONTEXT, MESSAGE_ITEM_INDEX, Model, UNMATCHABLE_ERROR_CHARS, input,
+    LogLevel, MAX_EVENT_NESTING, MESSAGE_CONTEXT, MESSAGE_ITEM_INDEX, Model, UNMATCHABLE_ERROR_CHARS, UrlAuth, input,
 };
 
 const TEMPLATE: &str = include_str!("../../templates/module-README.md.j2");
@@ -435,6 +435,30 @@ fn function_rows(model: &Model) -> Vec<FunctionRow> {
                         "its SQS event source mappings only",
                     )
                 }
+                Invoker::FunctionUrl(auth) => (
+                    match (function.reserved_concurrency_input(), &model.endpoint, &model.approvals) {
+                        (Some(input), Some(endpoint), _) if function.id == FunctionId::Endpoint => {
+                            format!("reserved concurrency {} (`{input}`)", endpoint.reserved_concurrency)
+                        }
+                        (Some(input), _, Some(approvals)) => {
+                            format!(
+                                "reserved concurrency {} (`{input}`)",
+                                approvals.page_reserved_concurrency
+                            )
+                        }
+                        _ => "unreserved".to_string(),
+                    },
+                    match auth {
+                        UrlAuth::Iam => "its function URL, SigV4-signed (`AWS_IAM`: `endpoint_invoke_policy_json`)",
+                        UrlAuth::None => {
+                            "its function URL (`NONE`: the function checks each request's signature or MAC)"
+                        }
+                    },
+                ),
+                Invoker::ApprovalsMapping => (
+                    "unreserved; at most 2 concurrent invocations (the approvals queue's mapping)".to_string(),
+                    "the approvals queue's SQS event source mapping only",
+                ),
             };
             FunctionRow {
                 name: function.name.with(&model.name),

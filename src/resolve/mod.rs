@@ -5,6 +5,7 @@
 //! a user fixes a spec in one pass.
 
 mod alarms;
+mod approvals;
 mod callback;
 mod channels;
 mod fan_out;
@@ -20,6 +21,7 @@ mod steps;
 mod topics;
 mod values;
 
+pub use approvals::{is_secret_arn, log as approval_log};
 pub use guard_rails::guard_rails;
 pub use limits::{
     EVENTS_PER_ATTEMPT, EVENTS_PER_EXECUTION, EVENTS_PER_ITERATION, EVENTS_PER_MAP, EVENTS_PER_STATE, input_rooms,
@@ -45,10 +47,14 @@ pub fn resolve(spec: &Spec, source_file: &str) -> Result<Model, Vec<Diagnostic>>
     let queues = c.queues(spec, callback.timeout_seconds);
     let topics = c.topics(spec, callback.timeout_seconds);
     let buses = c.buses(spec, &name, callback.timeout_seconds);
-    let channel_dead_letters =
-        topics.iter().any(|t| t.dead_letter.is_some()) || buses.iter().any(|b| b.dead_letter.is_some());
-    let mut functions = callback::functions(&callback, &queues, channel_dead_letters);
+    let endpoint = c.endpoint(spec);
     let steps = c.steps(spec, state_machine.timeout_seconds);
+    let approvals = approvals::approvals(&steps, &callback, queues::dead_letter_reader(callback.timeout_seconds));
+    let channel_dead_letters = topics.iter().any(|t| t.dead_letter.is_some())
+        || buses.iter().any(|b| b.dead_letter.is_some())
+        || approvals.is_some();
+    let mut functions = callback::functions(&callback, &queues, channel_dead_letters);
+    functions.extend(approvals::functions(endpoint.as_ref(), approvals.as_ref(), &callback));
     let alarms = spec.alarms.as_ref().map(|a| c.alarms(a));
     let logs_use_module_key = c.choice(&keys::LOG_ENCRYPTION, "logs", spec.log_encryption.as_ref()) == "kms";
     c.finish()?;
@@ -59,19 +65,13 @@ pub fn resolve(spec: &Spec, source_file: &str) -> Result<Model, Vec<Diagnostic>>
         &mut state_machine,
         &mut functions,
     );
-    let mut roles = vec![iam::state_machine_role(&state_machine, &queues)];
-    roles[0].statements.extend(iam::put_task_events(&buses));
-    roles.extend(
-        functions
-            .iter()
-            .map(|function| iam::function_role(function, &state_machine, &queues)),
+    let roles = roles(
+        &steps,
+        &state_machine,
+        (&queues, &topics, &buses),
+        &functions,
+        (endpoint.as_ref(), approvals.as_ref()),
     );
-    if let Some(read) = iam::read_bus_dead_letters(&buses)
-        && let Some(role) = roles.iter_mut().find(|r| r.id == RoleId::DeadLetters)
-    {
-        role.statements.push(read);
-    }
-    topics::grant(&mut roles, &topics);
     let worker_policies = iam::worker_policies(&queues);
     let mut operator_policies = iam::operator_policy(&state_machine, &queues);
     operator_policies[0]
@@ -88,6 +88,8 @@ pub fn resolve(spec: &Spec, source_file: &str) -> Result<Model, Vec<Diagnostic>>
         topics,
         buses,
         callback,
+        endpoint,
+        approvals,
         functions,
         module_key,
         roles,
@@ -104,6 +106,64 @@ pub fn resolve(spec: &Spec, source_file: &str) -> Result<Model, Vec<Diagnostic>>
         c.finish()?;
     }
     Ok(model)
+}
+
+/// The module's roles: the state machine's (which sends each task on its channel, or to the approvals queue for an
+/// approval step: never on a channel only approval steps notify through), and one per function.
+fn roles(
+    steps: &[crate::model::Step],
+    state_machine: &crate::model::StateMachine,
+    (queues, topics, buses): (&[crate::model::Queue], &[crate::model::Topic], &[crate::model::Bus]),
+    functions: &[crate::model::Function],
+    (endpoint, approvals): (Option<&crate::model::Endpoint>, Option<&crate::model::Approvals>),
+) -> Vec<crate::model::Role> {
+    use crate::model::{Channel, FunctionId};
+    let sent_queues: Vec<crate::model::Queue> = queues
+        .iter()
+        .filter(|q| approvals::tasks_sent_to(steps, &Channel::Queue(q.key.clone())))
+        .cloned()
+        .collect();
+    let sent_topics: Vec<crate::model::Topic> = topics
+        .iter()
+        .filter(|t| approvals::tasks_sent_to(steps, &Channel::Topic(t.key.clone())))
+        .cloned()
+        .collect();
+    let mut roles = vec![iam::state_machine_role(
+        state_machine,
+        &sent_queues,
+        approvals.is_some(),
+    )];
+    roles[0].statements.extend(iam::put_task_events(buses, |bus| {
+        approvals::tasks_sent_to(steps, &Channel::Bus(bus.key.clone()))
+    }));
+    for function in functions {
+        roles.push(match function.id {
+            FunctionId::Endpoint => approvals::endpoint_role(
+                state_machine,
+                endpoint.expect("bug: an endpoint function without an endpoint"),
+            ),
+            FunctionId::ApprovalNotify => approvals::notify_role(steps, queues, topics, buses),
+            FunctionId::ApprovalPage => approvals::page_role(state_machine),
+            FunctionId::Callback | FunctionId::DeadLetters => iam::function_role(function, state_machine, queues),
+        });
+    }
+    if let Some(read) = iam::read_bus_dead_letters(buses)
+        && let Some(role) = roles.iter_mut().find(|r| r.id == RoleId::DeadLetters)
+    {
+        role.statements.push(read);
+    }
+    if approvals.is_some()
+        && let Some(role) = roles.iter_mut().find(|r| r.id == RoleId::DeadLetters)
+    {
+        role.statements.push(iam::read_approval_dead_letters());
+    }
+    // The state machine publishes to the topics its tasks go to; the dead-letter function reads every topic's
+    // dead-letter queue.
+    let mut state_machine_only: Vec<crate::model::Role> = vec![roles.remove(0)];
+    topics::grant(&mut state_machine_only, &sent_topics);
+    topics::grant(&mut roles, topics);
+    state_machine_only.extend(roles);
+    state_machine_only
 }
 
 /// Collects diagnostics while resolving; every method returns a usable value even on error, so that
