@@ -1830,6 +1830,34 @@ impl Model {
         inputs.extend(self.state_machine_inputs());
         inputs.extend(self.day_two_inputs());
         inputs.extend(self.callback_inputs());
+        if let Some(endpoint) = &self.endpoint {
+            let key = keys::ENDPOINT_RESERVED_CONCURRENCY;
+            inputs.push(Input::from_key(
+                input::ENDPOINT_RESERVED_CONCURRENCY,
+                InputKind::WholeNumber {
+                    min: u64::from(key.rule.min),
+                    max: u64::from(key.rule.max),
+                    help: key.rule.help(),
+                    default: Some(u64::from(endpoint.reserved_concurrency)),
+                    optional: false,
+                },
+                "The callback endpoint's reserved concurrency: its URL answers 429 beyond it.",
+                key.path,
+            ));
+        }
+        if let Some(approvals) = &self.approvals {
+            inputs.push(Input::new(
+                input::APPROVAL_PAGE_RESERVED_CONCURRENCY,
+                InputKind::WholeNumber {
+                    min: 1,
+                    max: 1_000,
+                    help: "use a number from 1 to 1000".into(),
+                    default: Some(u64::from(approvals.page_reserved_concurrency)),
+                    optional: false,
+                },
+                "The approval page's reserved concurrency: its public URL answers 429 beyond it.",
+            ));
+        }
         if self.dead_letter_function().is_some() {
             inputs.push(Input::new(
                 input::DEAD_LETTER_MAPPINGS_ENABLED,
@@ -2185,6 +2213,52 @@ impl Model {
                     OutputValue::BusDeadLetterMappingIds,
                 );
             }
+        }
+        if let Some(endpoint) = &self.endpoint {
+            add(
+                "callback_endpoint_url",
+                "HTTPS URL of the callback endpoint: POST the callback's JSON event ({\"token\", \"status\", ...}) to it, signed as the module README says.",
+                OutputValue::FunctionUrl(FunctionId::Endpoint),
+            );
+            add(
+                "endpoint_function_name",
+                "Name of the callback endpoint's Lambda function.",
+                OutputValue::FunctionName(FunctionId::Endpoint),
+            );
+            match &endpoint.auth {
+                EndpointAuth::Iam => add(
+                    "endpoint_invoke_policy_json",
+                    "The policy a caller's role needs to POST to the endpoint (lambda:InvokeFunctionUrl, and lambda:InvokeFunction through the URL only, on the endpoint function, AWS_IAM): attached nowhere.",
+                    OutputValue::EndpointInvokePolicy,
+                ),
+                EndpointAuth::Hmac { .. } => add(
+                    "endpoint_secret_arn",
+                    "ARN of the Secrets Manager secret holding the endpoint's HMAC key: put a value of at least 32 bytes in it (the module README says how).",
+                    OutputValue::EndpointSecretArn,
+                ),
+            }
+        }
+        if self.approvals.is_some() {
+            add(
+                "approval_page_url",
+                "HTTPS URL of the approval page, which every approval link points at (with its id, expiry and MAC).",
+                OutputValue::FunctionUrl(FunctionId::ApprovalPage),
+            );
+            add(
+                "approval_table_name",
+                "Name of the DynamoDB table of approvals: each waiting request's token under its link's id, and each decision (who, when, comment).",
+                OutputValue::ApprovalTableName,
+            );
+            add(
+                "approvals_queue_url",
+                "URL of the approvals queue, where approval steps hand their tokens to the notifier.",
+                OutputValue::ApprovalsQueueUrl,
+            );
+            add(
+                "approvals_dead_letter_queue_url",
+                "URL of the approvals queue's dead-letter queue: requests the notifier could not handle.",
+                OutputValue::ApprovalsDeadLetterQueueUrl,
+            );
         }
         outputs
     }
@@ -2934,6 +3008,18 @@ pub enum OutputValue {
     BusDeadLetterQueueUrls,
     /// The UUID of the dead-letter function's mapping on each bus's dead-letter queue, by bus key.
     BusDeadLetterMappingIds,
+    /// A function's URL.
+    FunctionUrl(FunctionId),
+    /// The policy a caller needs to invoke the AWS_IAM endpoint.
+    EndpointInvokePolicy,
+    /// The endpoint's HMAC secret's ARN.
+    EndpointSecretArn,
+    /// The approvals table's name.
+    ApprovalTableName,
+    /// The approvals queue's URL.
+    ApprovalsQueueUrl,
+    /// The approvals dead-letter queue's URL.
+    ApprovalsDeadLetterQueueUrl,
 }
 
 /// One CloudWatch alarm: fires when its metric is above its threshold.

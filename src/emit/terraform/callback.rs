@@ -7,8 +7,8 @@ use super::{address, aws_name, feature_on, log_group, log_metric_filter, plan_ti
 use crate::duration::format_seconds;
 use crate::emit::hcl::{Block, Expr, File, number, raw, string, strings, template_text};
 use crate::model::{
-    DEAD_LETTERED_ERROR, DeadLetterReader, FUNCTION_MODE_VARIABLE, Feature, Function, FunctionId, Invoker, LogMetric,
-    LogMetricId, Model, input,
+    DEAD_LETTERED_ERROR, DeadLetterReader, EnvValue, FUNCTION_MODE_VARIABLE, Feature, Function, FunctionId, Invoker,
+    LogMetric, LogMetricId, Model, input,
 };
 
 /// The `check` that warns when the callback may run longer than a queue hides a received message.
@@ -206,7 +206,7 @@ fn function_block(model: &Model, function: &Function) -> Block {
                 "its one variable, {FUNCTION_MODE_VARIABLE}, names the function's mode: no secret; Lambda encrypts it at rest with an AWS managed key."
             ),
         );
-    if !function.takes_reserved_concurrency() {
+    if function.reserved_concurrency_input().is_none() {
         block = block.checkov_skip(
             "CKV_AWS_115",
             "unreserved by design: its event source mappings cap its concurrent invocations (scaling_config), and it takes none of the callback's.",
@@ -226,11 +226,8 @@ fn function_block(model: &Model, function: &Function) -> Block {
         .attr("architectures", strings([cb.architecture.as_str()]))
         .attr("memory_size", var(input::CALLBACK_MEMORY_MB))
         .attr("timeout", var(input::CALLBACK_TIMEOUT_SECONDS));
-    if function.takes_reserved_concurrency() {
-        block = block.attr(
-            "reserved_concurrent_executions",
-            var(input::CALLBACK_RESERVED_CONCURRENCY),
-        );
+    if let Some(reserved) = function.reserved_concurrency_input() {
+        block = block.attr("reserved_concurrent_executions", var(reserved));
     }
     block
         .attr("filename", raw("local.callback_lambda_zip"))
@@ -239,10 +236,7 @@ fn function_block(model: &Model, function: &Function) -> Block {
         .block(
             Block::new("environment", Vec::<String>::new())
                 .comment("The package runs as this function: its mode is the module's to set, never an event's.")
-                .attr(
-                    "variables",
-                    Expr::Object(vec![(FUNCTION_MODE_VARIABLE.into(), string(function.mode))]),
-                ),
+                .attr("variables", environment(model, function)),
         )
         .block(
             Block::new("logging_config", Vec::<String>::new())
@@ -263,6 +257,24 @@ fn function_block(model: &Model, function: &Function) -> Block {
                     .collect(),
             ),
         )
+}
+
+/// The function's environment: its mode, then what its mode reads (names and ARNs of the module's resources, never a
+/// secret's value).
+fn environment(model: &Model, function: &Function) -> Expr {
+    let mut variables: Vec<(std::borrow::Cow<str>, Expr)> =
+        vec![(FUNCTION_MODE_VARIABLE.into(), string(function.mode))];
+    variables.extend(function.environment.iter().map(|(name, value)| {
+        let value = match value {
+            EnvValue::Text(text) => string(text),
+            EnvValue::EndpointSecretArn => super::endpoint::secret_arn_of(model),
+            EnvValue::ApprovalTable => address::approvals_table().attr("name"),
+            EnvValue::ApprovalKey => address::approval_key().attr("arn"),
+            EnvValue::ApprovalPageUrl => address::function_url(FunctionId::ApprovalPage).attr("function_url"),
+        };
+        ((*name).into(), value)
+    }));
+    Expr::Object(variables)
 }
 
 /// Why an asynchronous invocation's dead-letter queue (`dead_letter_config`) would never be used.
