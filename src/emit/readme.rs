@@ -16,9 +16,10 @@ use super::{GeneratedFile, asl, generated_header};
 use crate::duration::format_seconds;
 use crate::limits;
 use crate::model::{
-    BUSINESS_FAILURES_METRIC, Bus, BusName, CatchTarget, Channel, CustomerKey, DEAD_LETTERED_ERROR,
-    DEAD_LETTERS_UNSETTLED_METRIC, Encryption, FAULTS_EXPRESSION, FanOut, FunctionId, INVALID_TOKENS_METRIC, Invoker,
-    LogLevel, MAX_EVENT_NESTING, MESSAGE_CONTEXT, MESSAGE_ITEM_INDEX, Model, UNMATCHABLE_ERROR_CHARS, UrlAuth, input,
+    APPROVAL_REJECTED_ERROR, APPROVAL_TTL_ATTRIBUTE, BUSINESS_FAILURES_METRIC, Bus, BusName, CatchTarget, Channel,
+    CustomerKey, DEAD_LETTERED_ERROR, DEAD_LETTERS_UNSETTLED_METRIC, Encryption, EndpointAuth, EndpointSecret,
+    FAULTS_EXPRESSION, FanOut, FunctionId, INVALID_TOKENS_METRIC, Invoker, LogLevel, MAX_EVENT_NESTING,
+    MESSAGE_CONTEXT, MESSAGE_ITEM_INDEX, Model, UNMATCHABLE_ERROR_CHARS, UrlAuth, input,
 };
 
 const TEMPLATE: &str = include_str!("../../templates/module-README.md.j2");
@@ -313,7 +314,70 @@ fn context(model: &Model, checkov_skips: &[CheckovSkip], declared: &[Declared], 
         channels_text => channels_text(model),
         bus_dead_letters => model.buses.iter().any(|b| b.dead_letter.is_some()),
         bus_accounts => model.buses.iter().any(Bus::created),
+        endpoint => endpoint_context(model),
+        approvals => approvals_context(model),
     }
+}
+
+/// The callback endpoint, for its section: how it authenticates, its secret, window and throttle.
+fn endpoint_context(model: &Model) -> Option<Value> {
+    let endpoint = model.endpoint.as_ref()?;
+    let (secret_created, secret, window) = match &endpoint.auth {
+        EndpointAuth::Iam => (false, None, None),
+        EndpointAuth::Hmac {
+            secret,
+            replay_window_seconds,
+        } => match secret {
+            EndpointSecret::Created(name) => (
+                true,
+                Some(name.with(&model.name)),
+                Some(format_seconds(*replay_window_seconds)),
+            ),
+            EndpointSecret::Given(arn) => (false, Some(arn.clone()), Some(format_seconds(*replay_window_seconds))),
+        },
+    };
+    Some(context! {
+        auth => endpoint.auth.as_str(),
+        url_auth => endpoint.auth.url_auth().as_str(),
+        function => model.function(FunctionId::Endpoint).name.with(&model.name),
+        secret_created => secret_created,
+        secret => secret,
+        window => window,
+        reserved => endpoint.reserved_concurrency,
+        reserved_input => input::ENDPOINT_RESERVED_CONCURRENCY,
+    })
+}
+
+/// The approvals, for their section: each approval step and its channel, the table, queue, key and functions.
+fn approvals_context(model: &Model) -> Option<Value> {
+    let approvals = model.approvals.as_ref()?;
+    let steps: Vec<Value> = model
+        .steps
+        .iter()
+        .filter(|s| s.approval)
+        .map(|s| {
+            context! {
+                name => s.name.clone(),
+                channel => format!("{} `{}`", s.channel.kind(), s.channel.key()),
+                timeout => s.timeout_seconds.map(format_seconds),
+                per_item => s.fan_out.is_some(),
+            }
+        })
+        .collect();
+    Some(context! {
+        steps => steps,
+        table => approvals.table.with(&model.name),
+        queue => approvals.queue.with(&model.name),
+        dead_letter => approvals.dead_letter.with(&model.name),
+        key_alias => approvals.key_alias.with(&model.name),
+        notify => model.function(FunctionId::ApprovalNotify).name.with(&model.name),
+        page => model.function(FunctionId::ApprovalPage).name.with(&model.name),
+        max_receives => approvals.max_receives,
+        rejected_error => APPROVAL_REJECTED_ERROR,
+        ttl => APPROVAL_TTL_ATTRIBUTE,
+        page_reserved => approvals.page_reserved_concurrency,
+        page_reserved_input => input::APPROVAL_PAGE_RESERVED_CONCURRENCY,
+    })
 }
 
 /// The fan-out steps, a row each: the step, its array, how many items wait at once, what a failed item does, and
