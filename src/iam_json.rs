@@ -559,7 +559,7 @@ impl std::fmt::Display for ArnOf<'_> {
                     regional(f, "secretsmanager")?;
                     f.write_str("secret:")?;
                     name(f, secret)?;
-                    f.write_str("-AbCdEf")
+                    f.write_str("-??????")
                 }
                 _ => panic!("bug: a policy names the endpoint's secret, yet the endpoint is no HMAC endpoint"),
             },

@@ -1845,6 +1845,22 @@ impl Model {
                 key.path,
             ));
         }
+        if let Some(Endpoint {
+            auth:
+                EndpointAuth::Hmac {
+                    secret: EndpointSecret::Given(arn),
+                    ..
+                },
+            ..
+        }) = &self.endpoint
+        {
+            inputs.push(Input::from_key(
+                input::ENDPOINT_SECRET_ARN,
+                InputKind::SecretArn { default: arn.clone() },
+                "ARN of the Secrets Manager secret holding the endpoint's HMAC key: set it per account.",
+                keys::ENDPOINT_SECRET.path,
+            ));
+        }
         if let Some(approvals) = &self.approvals {
             inputs.push(Input::new(
                 input::APPROVAL_PAGE_RESERVED_CONCURRENCY,
@@ -2802,6 +2818,8 @@ pub mod input {
     pub const ENDPOINT_RESERVED_CONCURRENCY: &str = "endpoint_reserved_concurrency";
     /// The approval page's reserved concurrency.
     pub const APPROVAL_PAGE_RESERVED_CONCURRENCY: &str = "approval_page_reserved_concurrency";
+    /// The endpoint's HMAC secret, given by ARN in the spec.
+    pub const ENDPOINT_SECRET_ARN: &str = "endpoint_secret_arn";
 }
 
 /// A module input variable.
@@ -2930,6 +2948,11 @@ pub enum InputKind {
     },
     /// AWS account IDs (12 digits each); none by default.
     AccountIds,
+    /// A Secrets Manager secret ARN ([`keys::SECRET_ARN_PATTERN`]).
+    SecretArn {
+        /// The spec's value.
+        default: String,
+    },
 }
 
 /// A module output.

@@ -11,11 +11,19 @@ use hcl::{Block, Body, Expression};
 struct Module {
     blocks: Vec<(String, String, String, Block)>,
     text: String,
+    /// The state machine definition, with its `templatefile()` placeholders.
+    asl: String,
 }
 
 impl Module {
     fn of(spec: &std::path::Path) -> Module {
-        let files = common::tf_files(&common::render(spec));
+        let rendered = common::render(spec);
+        let asl = rendered
+            .iter()
+            .find(|f| f.path.ends_with(".asl.json"))
+            .map(|f| String::from_utf8(f.contents.clone()).unwrap())
+            .expect("a definition");
+        let files = common::tf_files(&rendered);
         let mut blocks = Vec::new();
         let mut text = String::new();
         for (file, source) in &files {
@@ -34,7 +42,7 @@ impl Module {
                 blocks.push((block.identifier().to_string(), ty, name, block.clone()));
             }
         }
-        Module { blocks, text }
+        Module { blocks, text, asl }
     }
 
     fn all(&self, kind: &str, ty: &str) -> Vec<(&str, &Block)> {
@@ -150,6 +158,30 @@ fn functions(m: &Module) -> Vec<&str> {
 /// The module's roles by Terraform name: the state machine's, then one per function.
 fn roles(m: &Module) -> Vec<&str> {
     std::iter::once("state_machine").chain(functions(m)).collect()
+}
+
+/// The built ARNs of the resources of type `ty` whose `attribute` the definition names under `field` (`QueueUrl`, an
+/// approval's `target`...): through the `templatefile()` variable the module passes it in.
+fn in_definition(m: &Module, ty: &str, attribute: &str, field: &str) -> Vec<String> {
+    m.all("resource", ty)
+        .into_iter()
+        .filter(|(n, _)| {
+            let value = format!("= {ty}.{n}.{attribute}");
+            m.text.lines().filter(|l| l.trim_end().ends_with(&value)).any(|line| {
+                let var = line.split('=').next().unwrap_or_default().trim();
+                m.asl.contains(&format!("\"{field}\": \"${{{var}}}\""))
+            })
+        })
+        .map(|(n, _)| built_arn(m, ty, n))
+        .collect()
+}
+
+/// Whether the spec has an approval step.
+fn has_approvals(spec: &std::path::Path) -> bool {
+    sfngen::load_model(&std::fs::read_to_string(spec).unwrap(), "sfngen.toml")
+        .unwrap()
+        .approvals
+        .is_some()
 }
 
 fn for_each_module(mut check: impl FnMut(&str, &Module)) {
@@ -349,26 +381,23 @@ const UNSCOPABLE: &[&str] = &[
 #[test]
 fn role_permissions_are_scoped_to_arns() {
     for_each_module(|label, m| {
-        // Exactly the callback queues, never a dead-letter queue, over the state machine's policies together.
-        let queues: Vec<String> = m
-            .all("resource", "aws_sqs_queue")
-            .into_iter()
-            .filter(|(n, _)| !n.ends_with("_dlq"))
-            .map(|(n, _)| built_arn(m, "aws_sqs_queue", n))
-            .collect();
+        // Exactly the queues the definition's Tasks send to (a queue only approval steps notify through is the
+        // notifier's; the approvals queue is the approval steps'), never a dead-letter queue, over the state
+        // machine's policies together.
+        let mut queues = in_definition(m, "aws_sqs_queue", "url", "QueueUrl");
+        queues.sort();
         let send = owned_statements(m, "state_machine")
             .into_iter()
             .find(|s| s.1.contains(&"sqs:SendMessage".to_string()));
         match send {
-            Some(send) => assert_eq!(send.2, queues, "{label}"),
+            Some(mut send) => {
+                send.2.sort();
+                assert_eq!(send.2, queues, "{label}")
+            }
             None => assert!(queues.is_empty(), "{label}: the state machine sends to no queue"),
         }
-        // Exactly the topics, for sns:Publish.
-        let topics: Vec<String> = m
-            .all("resource", "aws_sns_topic")
-            .into_iter()
-            .map(|(n, _)| built_arn(m, "aws_sns_topic", n))
-            .collect();
+        // Exactly the topics the definition's Tasks publish to, for sns:Publish.
+        let topics = in_definition(m, "aws_sns_topic", "arn", "TopicArn");
         let publish = owned_statements(m, "state_machine")
             .into_iter()
             .find(|s| s.1.contains(&"sns:Publish".to_string()));
@@ -402,7 +431,21 @@ fn role_permissions_are_scoped_to_arns() {
                     assert_eq!(for_each, None, "{label}: {actions:?}");
                 }
                 if actions.contains(&"sqs:SendMessage".to_string()) {
-                    assert_eq!(document_owner(name), "state_machine");
+                    match document_owner(name) {
+                        "state_machine" => {}
+                        // The notifier sends notifications to the queues approval steps notify through, exactly.
+                        "approval_notify" => {
+                            let mut notified = in_definition(m, "aws_sqs_queue", "url", "target");
+                            notified.sort();
+                            let mut sent = resources.clone();
+                            sent.sort();
+                            assert_eq!(
+                                sent, notified,
+                                "{label}: the notifier sends to the approval queues only"
+                            );
+                        }
+                        other => panic!("{label}: {other} sends to a queue"),
+                    }
                 }
                 if name == "starter" {
                     // Whatever starts executions: through the alias only (the state machine's own ARN would run its
@@ -423,6 +466,13 @@ fn role_permissions_are_scoped_to_arns() {
                             "states:SendTaskSuccess",
                         ],
                         "dead_letters" => &["states:SendTaskFailure"],
+                        "endpoint" => &[
+                            "states:SendTaskFailure",
+                            "states:SendTaskHeartbeat",
+                            "states:SendTaskSuccess",
+                        ],
+                        // A decision succeeds or fails the task; nobody heartbeats an approval.
+                        "approval_page" => &["states:SendTaskFailure", "states:SendTaskSuccess"],
                         other => panic!("{label}: {other} may call Step Functions"),
                     };
                     assert_eq!(actions, allowed, "{label}: {name}");
@@ -438,7 +488,16 @@ fn role_permissions_are_scoped_to_arns() {
                     );
                 }
                 let worker = name == "worker" || name.starts_with("worker_");
-                if actions.iter().any(|a| a.starts_with("sqs:")) && name != "state_machine" && !worker {
+                let sends = actions == ["sqs:SendMessage"];
+                if name == "approval_notify" && actions.iter().any(|a| a.starts_with("sqs:")) && !sends {
+                    // The notifier reads the approvals queue, and nothing else.
+                    assert_eq!(
+                        unquoted(resources.clone()),
+                        unquoted(vec![built_arn(m, "aws_sqs_queue", "_approvals")]),
+                        "{label}: {actions:?}"
+                    );
+                } else if actions.iter().any(|a| a.starts_with("sqs:")) && name != "state_machine" && !worker && !sends
+                {
                     // Only the dead-letter function reads queues: its dead-letter queues.
                     assert_eq!(name, "dead_letters", "{label}: {actions:?}");
                     assert!(
@@ -460,8 +519,17 @@ fn role_permissions_are_scoped_to_arns() {
                         "\"EncryptTaskAnswers\"",
                         "\"EncryptTaskFailures\"",
                         "\"EncryptExecutionInput\"",
+                        "\"EncryptEndpointAnswers\"",
+                        "\"EncryptApprovalAnswers\"",
+                        "\"EncryptQueueNotifications\"",
+                        "\"EncryptTopicNotifications\"",
                     ];
-                    if document_owner(name) == "state_machine" || sid.as_deref().is_some_and(|s| answers.contains(&s)) {
+                    let links = ["\"SignLinks\"", "\"VerifyLinks\""];
+                    if sid.as_deref().is_some_and(|s| links.contains(&s)) {
+                        // Checked with the other KMS grants: one MAC action each, on the link key only.
+                    } else if document_owner(name) == "state_machine"
+                        || sid.as_deref().is_some_and(|s| answers.contains(&s))
+                    {
                         for action in &actions {
                             assert!(
                                 ["kms:Decrypt", "kms:GenerateDataKey"].contains(&action.as_str()),
@@ -598,7 +666,16 @@ fn role_kms_grants_are_bound_to_a_service_or_to_this_state_machines_data() {
     let mut seen = std::collections::BTreeSet::new();
     for_each_module(|label, m| {
         for (name, document) in m.all("data", "aws_iam_policy_document") {
-            if !["state_machine", "callback", "dead_letters"].contains(&name) {
+            if ![
+                "state_machine",
+                "callback",
+                "dead_letters",
+                "endpoint",
+                "approval_notify",
+                "approval_page",
+            ]
+            .contains(&name)
+            {
                 continue;
             }
             for (statement, for_each) in statements(document) {
@@ -630,6 +707,32 @@ fn role_kms_grants_are_bound_to_a_service_or_to_this_state_machines_data() {
                     ("dead_letters", "\"DecryptDeadLetters\"") => vec![via("sqs")],
                     ("state_machine", "\"EncryptTopicMessages\"") => vec![via("sns")],
                     ("dead_letters", "\"DecryptTopicDeadLetters\"") => vec![via("sqs")],
+                    ("endpoint", "\"EncryptEndpointAnswers\"") => vec![via("states"), data],
+                    ("approval_page", "\"EncryptApprovalAnswers\"") => vec![via("states"), data],
+                    ("approval_notify", "\"EncryptQueueNotifications\"") => vec![via("sqs")],
+                    ("approval_notify", "\"EncryptTopicNotifications\"") => vec![via("sns")],
+                    // The link key is the approvals' alone, used from inside each function: the notifier only
+                    // signs, the page only verifies.
+                    ("approval_notify" | "approval_page", "\"SignLinks\"" | "\"VerifyLinks\"") => {
+                        assert_eq!(
+                            strings(statement, "actions"),
+                            [if name == "approval_notify" {
+                                "kms:GenerateMac"
+                            } else {
+                                "kms:VerifyMac"
+                            }],
+                            "{label}: {name}"
+                        );
+                        assert_eq!(
+                            strings(statement, "resources"),
+                            ["terraform_data.approval_key_arn.output"],
+                            "{label}: {name}"
+                        );
+                        vec![(
+                            "\"lambda:SourceFunctionArn\"".to_string(),
+                            vec![built_arn(m, "aws_lambda_function", name).trim_matches('"').to_string()],
+                        )]
+                    }
                     other => panic!("{label}: a KMS grant this test does not know: {other:?}"),
                 };
                 expected.sort();
@@ -638,7 +741,7 @@ fn role_kms_grants_are_bound_to_a_service_or_to_this_state_machines_data() {
             }
         }
     });
-    assert_eq!(seen.len(), 8, "expected specs with every kind of KMS grant: {seen:?}");
+    assert_eq!(seen.len(), 14, "expected specs with every kind of KMS grant: {seen:?}");
 }
 
 #[test]
@@ -716,17 +819,21 @@ fn a_created_key_rotates_and_names_each_role_for_what_its_policy_grants() {
             .iter()
             .any(|(_, t)| attr(t, "kms_master_key_id").as_deref() == Some("aws_kms_key.this.arn"));
         assert_eq!(
-            granted
-                .iter()
-                .any(|g| g.1.as_deref() == Some("\"EncryptTopicMessages\"")),
+            granted.iter().any(|g| matches!(
+                g.1.as_deref(),
+                Some("\"EncryptTopicMessages\"" | "\"EncryptTopicNotifications\"")
+            )),
             topics_use_it,
             "{label}: the topic grant exactly when a topic uses the key"
         );
         for_queues += usize::from(queues_use_it);
+        // The state machine's grant when its tasks go to such a queue, the notifier's when approval steps notify
+        // through it.
         assert_eq!(
-            granted
-                .iter()
-                .any(|g| g.1.as_deref() == Some("\"EncryptQueueMessages\"")),
+            granted.iter().any(|g| matches!(
+                g.1.as_deref(),
+                Some("\"EncryptQueueMessages\"" | "\"EncryptQueueNotifications\"")
+            )),
             queues_use_it,
             "{label}: the queue grant exactly when a queue uses the key"
         );
@@ -867,6 +974,15 @@ fn policy_documents_refer_to_no_resource_but_the_modules_key() {
                 if reference.starts_with("terraform_data.") && reference != MODULE_KEY_ARN && is_operator(name) {
                     continue;
                 }
+                // The approval links' HMAC key holds an id AWS chooses too: its own terraform_data copy, named by
+                // the two approval roles only.
+                if reference == "terraform_data.approval_key_arn.output" {
+                    assert!(
+                        ["approval_notify", "approval_page"].contains(&name),
+                        "{label}: {name} names the approval key"
+                    );
+                    continue;
+                }
                 assert_eq!(reference, MODULE_KEY_ARN, "{label}: {name} refers to {reference}");
                 key_named += 1;
             }
@@ -1001,7 +1117,9 @@ fn alarms_watch_dead_letters_executions_and_the_functions_when_asked() {
         let dead_letters = m
             .all("resource", "aws_sqs_queue")
             .iter()
-            .filter(|(n, _)| n.ends_with("_dlq") && !n.ends_with("_bus_dlq") && !n.ends_with("_topic_dlq"))
+            .filter(|(n, _)| {
+                n.ends_with("_dlq") && !n.ends_with("_bus_dlq") && !n.ends_with("_topic_dlq") && *n != "_approvals_dlq"
+            })
             .count();
         let model = sfngen::load_model(&std::fs::read_to_string(&spec).unwrap(), "sfngen.toml").unwrap();
         // A dead-letter queue the dead-letter function reads is watched through its log lines, by one alarm for
@@ -1011,7 +1129,10 @@ fn alarms_watch_dead_letters_executions_and_the_functions_when_asked() {
         // deliveries (and dead letters SNS could not keep).
         let read = model.dead_letter_readers().len();
         let bus_read = model.buses.iter().filter(|b| b.dead_letter.is_some()).count();
-        let any_read = read + bus_read + model.topic_dead_letter_readers().len() > 0;
+        let any_read = read + bus_read + model.topic_dead_letter_readers().len() > 0 || model.approvals.is_some();
+        // The endpoint's refused requests (1); the approvals' failed notifications and decisions, expired and
+        // invalid links (4).
+        let answers_from_outside = usize::from(model.endpoint.is_some()) + 4 * usize::from(model.approvals.is_some());
         let topic_alarms: usize = model
             .topics
             .iter()
@@ -1026,7 +1147,8 @@ fn alarms_watch_dead_letters_executions_and_the_functions_when_asked() {
                 + 3
                 + 2 * functions(&m).len()
                 + 1
-                + topic_alarms,
+                + topic_alarms
+                + answers_from_outside,
             "{label}"
         );
         for function in functions(&m) {
@@ -1810,12 +1932,35 @@ fn dead_letters_fail_their_tasks_through_a_function_of_their_own() {
             .count();
         let bus_readers = spec_bus_dead_letters(&spec);
         let topic_readers = spec_topic_dead_letters(&spec);
+        let approvals = has_approvals(&spec);
         let mappings = m.all("resource", "aws_lambda_event_source_mapping");
         assert_eq!(
             mappings.len(),
-            readers.len() + bus_readers.len() + topic_readers.len(),
-            "{label}: one mapping per dead-letter queue read (a bus's and a topic's too)"
+            readers.len() + bus_readers.len() + topic_readers.len() + 2 * usize::from(approvals),
+            "{label}: one mapping per dead-letter queue read (a bus's, a topic's and the approvals' too), and the \
+             approvals queue's to the notifier"
         );
+        if approvals {
+            for (mapping, queue, function) in [
+                ("_approvals", "_approvals", "approval_notify"),
+                ("_approvals_dlq", "_approvals_dlq", "dead_letters"),
+            ] {
+                let block = m
+                    .one("resource", "aws_lambda_event_source_mapping", mapping)
+                    .unwrap_or_else(|| panic!("{label}: no mapping {mapping}"));
+                assert_eq!(
+                    attr(block, "event_source_arn"),
+                    Some(format!("aws_sqs_queue.{queue}.arn")),
+                    "{label}"
+                );
+                assert_eq!(
+                    attr(block, "function_name"),
+                    Some(format!("aws_lambda_function.{function}.arn")),
+                    "{label}"
+                );
+                assert_eq!(strings(block, "function_response_types"), ["ReportBatchItemFailures"]);
+            }
+        }
         for key in &topic_readers {
             let dlq = format!("{key}_topic_dlq");
             let mapping = m
@@ -1836,7 +1981,7 @@ fn dead_letters_fail_their_tasks_through_a_function_of_their_own() {
         let reader = m.one("resource", "aws_lambda_function", "dead_letters");
         assert_eq!(
             reader.is_some(),
-            !readers.is_empty() || !bus_readers.is_empty() || !topic_readers.is_empty(),
+            !readers.is_empty() || !bus_readers.is_empty() || !topic_readers.is_empty() || approvals,
             "{label}"
         );
         let callback_role = written_statements(m.one("data", "aws_iam_policy_document", "callback").unwrap());
@@ -1902,7 +2047,7 @@ fn dead_letters_fail_their_tasks_through_a_function_of_their_own() {
                 "{label}: {dlq} must follow the callback's timeout"
             );
         }
-        if readers.is_empty() && bus_readers.is_empty() && topic_readers.is_empty() {
+        if readers.is_empty() && bus_readers.is_empty() && topic_readers.is_empty() && !approvals {
             assert!(
                 m.one("data", "aws_iam_policy_document", "dead_letters").is_none(),
                 "{label}"
@@ -1944,6 +2089,7 @@ fn dead_letters_fail_their_tasks_through_a_function_of_their_own() {
             "ReadBusDeadLetters",
             "ReadTopicDeadLetters",
             "DecryptTopicDeadLetters",
+            "ReadApprovalDeadLetters",
             "SendTraces",
         ];
         assert!(sids.iter().all(|s| allowed.contains(s)), "{label}: {sids:?}");
@@ -2023,9 +2169,26 @@ fn dead_letter_readers_leave_the_callbacks_concurrency_to_workers() {
         let bus_readers: Vec<&sfngen::model::Bus> = model.buses.iter().filter(|b| b.dead_letter.is_some()).collect();
         assert_eq!(
             m.all("resource", "aws_lambda_event_source_mapping").len(),
-            readers.len() + bus_readers.len() + model.topic_dead_letter_readers().len(),
+            readers.len()
+                + bus_readers.len()
+                + model.topic_dead_letter_readers().len()
+                + 2 * usize::from(model.approvals.is_some()),
             "{label}"
         );
+        // The approvals queue's and its dead-letter queue's mappings, at SQS's least concurrency too.
+        for name in ["_approvals", "_approvals_dlq"]
+            .into_iter()
+            .filter(|_| model.approvals.is_some())
+        {
+            let mapping = m
+                .one("resource", "aws_lambda_event_source_mapping", name)
+                .unwrap_or_else(|| panic!("{label}: no mapping {name}"));
+            assert_eq!(
+                attr(inner(mapping, "scaling_config")[0], "maximum_concurrency").as_deref(),
+                Some("2"),
+                "{label}: {name}"
+            );
+        }
         for bus in bus_readers {
             let mapping = m
                 .one(

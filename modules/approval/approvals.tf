@@ -167,6 +167,13 @@ resource "aws_kms_key" "approval_links" {
   ]
 }
 
+# The key's ARN for the roles' policy documents: Terraform reads a document that refers to a resource with a
+# change planned again at apply time, so a change to the key in place (its tags) would show those policies as
+# "(known after apply)". This copy has no change then (an ARN does not change).
+resource "terraform_data" "approval_key_arn" {
+  input = aws_kms_key.approval_links.arn
+}
+
 resource "aws_kms_alias" "approval_links" {
   name          = "alias/${var.name}-approval-links"
   target_key_id = aws_kms_key.approval_links.key_id

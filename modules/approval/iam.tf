@@ -43,15 +43,12 @@ resource "aws_iam_role" "state_machine" {
 # UpdateStateMachine checks it, and the provider retries AccessDenied on create only.
 data "aws_iam_policy_document" "state_machine" {
   statement {
-    sid       = "SendToCallbackQueues"
-    actions   = ["sqs:SendMessage"]
-    resources = ["arn:${local.partition}:sqs:${local.region}:${local.account_id}:${var.name}-shipping"]
-  }
-
-  statement {
-    sid       = "SendApprovalRequests"
-    actions   = ["sqs:SendMessage"]
-    resources = ["arn:${local.partition}:sqs:${local.region}:${local.account_id}:${var.name}-approvals"]
+    sid     = "SendToCallbackQueues"
+    actions = ["sqs:SendMessage"]
+    resources = [
+      "arn:${local.partition}:sqs:${local.region}:${local.account_id}:${var.name}-shipping",
+      "arn:${local.partition}:sqs:${local.region}:${local.account_id}:${var.name}-approvals",
+    ]
   }
 
   statement {
@@ -335,7 +332,7 @@ data "aws_iam_policy_document" "endpoint" {
   statement {
     sid       = "ReadSigningSecret"
     actions   = ["secretsmanager:GetSecretValue"]
-    resources = [aws_secretsmanager_secret.endpoint_hmac.arn]
+    resources = ["arn:${local.partition}:secretsmanager:${local.region}:${local.account_id}:secret:${var.name}-endpoint-hmac-??????"]
 
     condition {
       test     = "ArnEquals"
@@ -435,7 +432,7 @@ data "aws_iam_policy_document" "approval_notify" {
   statement {
     sid       = "SignLinks"
     actions   = ["kms:GenerateMac"]
-    resources = [aws_kms_key.approval_links.arn]
+    resources = [terraform_data.approval_key_arn.output]
 
     condition {
       test     = "ArnEquals"
@@ -539,7 +536,7 @@ data "aws_iam_policy_document" "approval_page" {
   statement {
     sid       = "VerifyLinks"
     actions   = ["kms:VerifyMac"]
-    resources = [aws_kms_key.approval_links.arn]
+    resources = [terraform_data.approval_key_arn.output]
 
     condition {
       test     = "ArnEquals"

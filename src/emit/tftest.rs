@@ -180,7 +180,11 @@ impl<'m> Instance<'m> {
                     secret: crate::model::EndpointSecret::Given(arn),
                     ..
                 }) => arn.clone(),
-                _ => MOCKED_SECRET_ARN.to_string(),
+                Some(crate::model::EndpointAuth::Hmac {
+                    secret: crate::model::EndpointSecret::Created(name),
+                    ..
+                }) => Self::regional_arn("secretsmanager", &format!("secret:{}-??????", self.named(name))),
+                _ => panic!("bug: a statement names the endpoint's secret, yet the endpoint is no HMAC endpoint"),
             },
             Resource::Bus(key) => match &self.model.bus(key).bus {
                 BusName::Existing(existing) => Self::regional_arn("events", &format!("event-bus/{existing}")),
@@ -220,9 +224,6 @@ impl<'m> Instance<'m> {
 }
 
 /// The mocked ARN of the module's own key.
-/// The ARN of every secret the mocked provider creates (`mocks`).
-const MOCKED_SECRET_ARN: &str = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:mocked-AbCdEf";
-
 fn module_key_arn() -> String {
     Instance::regional_arn("kms", &format!("key/{MODULE_KEY_ID}"))
 }
@@ -932,6 +933,13 @@ fn refused_values(kind: &InputKind) -> Vec<(Expr, &'static str)> {
                 "too long",
             ),
             (string(&module_key_arn()), "a key ARN"),
+        ],
+        InputKind::SecretArn { .. } => vec![
+            (string("sfngen-test"), "a secret's name"),
+            (
+                string(&Instance::regional_arn("kms", "key/sfngen-test")),
+                "another service's ARN",
+            ),
         ],
         InputKind::Tags { fixed } => refused_tags(fixed),
         InputKind::ArnList => {

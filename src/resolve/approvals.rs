@@ -343,7 +343,7 @@ pub(super) fn endpoint_role(sm: &StateMachine, endpoint: &Endpoint) -> Role {
             vec![Resource::StateMachine],
         )
     }];
-    statements.extend(encrypt_answers(sm, "EncryptTaskAnswers"));
+    statements.extend(encrypt_answers(sm, "EncryptEndpointAnswers"));
     if matches!(endpoint.auth, EndpointAuth::Hmac { .. }) {
         statements.push(Statement {
             only_from: Some(FunctionId::Endpoint),
@@ -415,11 +415,23 @@ pub(super) fn notify_role(steps: &[Step], queues: &[Queue], topics: &[Topic], bu
         .cloned()
         .collect();
     if !notified_topics.is_empty() {
-        statements.extend(super::topics::publish(&notified_topics).into_iter().map(|s| Statement {
-            sid: s.sid.replace("PublishToTopics", "NotifyThroughTopics"),
-            only_from: Some(FunctionId::ApprovalNotify),
-            ..s
-        }));
+        // The publish from inside the function only; its key's use through SNS (kms:ViaService), as the state
+        // machine's.
+        statements.extend(
+            super::topics::publish(&notified_topics)
+                .into_iter()
+                .map(|s| match s.sid.as_str() {
+                    "PublishToTopics" => Statement {
+                        sid: "NotifyThroughTopics".into(),
+                        only_from: Some(FunctionId::ApprovalNotify),
+                        ..s
+                    },
+                    _ => Statement {
+                        sid: "EncryptTopicNotifications".into(),
+                        ..s
+                    },
+                }),
+        );
     }
     for (index, bus) in buses.iter().enumerate() {
         if channels.contains(&&Channel::Bus(bus.key.clone())) {

@@ -50,24 +50,15 @@ pub(super) fn module_key(
 /// (the module's `tracing` input decides).
 /// `approvals`: some step is an approval step, whose Task sends to the approvals queue.
 pub(super) fn state_machine_role(sm: &StateMachine, queues: &[Queue], approvals: bool) -> Role {
-    // IAM refuses a statement without resources: a module whose steps use no queue grants none.
-    let mut statements: Vec<Statement> = (!queues.is_empty())
-        .then(|| {
-            allow(
-                "SendToCallbackQueues",
-                &["sqs:SendMessage"],
-                queues.iter().map(|q| Resource::Queue(q.key.clone())).collect(),
-            )
-        })
-        .into_iter()
-        .collect();
+    // IAM refuses a statement without resources: a module whose steps use no queue grants none. The approvals queue
+    // is SSE-SQS: no key to grant.
+    let mut sent: Vec<Resource> = queues.iter().map(|q| Resource::Queue(q.key.clone())).collect();
     if approvals {
-        // SSE-SQS: no key to grant.
-        statements.push(allow(
-            "SendApprovalRequests",
-            &["sqs:SendMessage"],
-            vec![Resource::ApprovalsQueue],
-        ));
+        sent.push(Resource::ApprovalsQueue);
+    }
+    let mut statements: Vec<Statement> = Vec::new();
+    if !sent.is_empty() {
+        statements.push(allow("SendToCallbackQueues", &["sqs:SendMessage"], sent));
     }
     let keys = queue_keys(queues);
     if !keys.is_empty() {

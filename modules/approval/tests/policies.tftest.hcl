@@ -39,18 +39,13 @@ run "policies_name_only_this_instance" {
   }
 
   assert {
-    condition     = toset([for s in data.aws_iam_policy_document.state_machine.statement : s.sid]) == toset(["SendToCallbackQueues", "SendApprovalRequests", "DeliverExecutionLogs", "SendTraces"])
-    error_message = "the statements of data.aws_iam_policy_document.state_machine: expected [\"SendToCallbackQueues\", \"SendApprovalRequests\", \"DeliverExecutionLogs\", \"SendTraces\"], got ${jsonencode([for s in data.aws_iam_policy_document.state_machine.statement : s.sid])}."
+    condition     = toset([for s in data.aws_iam_policy_document.state_machine.statement : s.sid]) == toset(["SendToCallbackQueues", "DeliverExecutionLogs", "SendTraces"])
+    error_message = "the statements of data.aws_iam_policy_document.state_machine: expected [\"SendToCallbackQueues\", \"DeliverExecutionLogs\", \"SendTraces\"], got ${jsonencode([for s in data.aws_iam_policy_document.state_machine.statement : s.sid])}."
   }
 
   assert {
-    condition     = toset(one([for s in data.aws_iam_policy_document.state_machine.statement : s.resources if s.sid == "SendToCallbackQueues"])) == toset(["arn:aws:sqs:eu-west-1:123456789012:sfngen-test-b-shipping"])
-    error_message = "the resources of statement SendToCallbackQueues of data.aws_iam_policy_document.state_machine: expected [\"arn:aws:sqs:eu-west-1:123456789012:sfngen-test-b-shipping\"], got ${jsonencode(one([for s in data.aws_iam_policy_document.state_machine.statement : s.resources if s.sid == "SendToCallbackQueues"]))}."
-  }
-
-  assert {
-    condition     = toset(one([for s in data.aws_iam_policy_document.state_machine.statement : s.resources if s.sid == "SendApprovalRequests"])) == toset(["arn:aws:sqs:eu-west-1:123456789012:sfngen-test-b-approvals"])
-    error_message = "the resources of statement SendApprovalRequests of data.aws_iam_policy_document.state_machine: expected [\"arn:aws:sqs:eu-west-1:123456789012:sfngen-test-b-approvals\"], got ${jsonencode(one([for s in data.aws_iam_policy_document.state_machine.statement : s.resources if s.sid == "SendApprovalRequests"]))}."
+    condition     = toset(one([for s in data.aws_iam_policy_document.state_machine.statement : s.resources if s.sid == "SendToCallbackQueues"])) == toset(["arn:aws:sqs:eu-west-1:123456789012:sfngen-test-b-shipping", "arn:aws:sqs:eu-west-1:123456789012:sfngen-test-b-approvals"])
+    error_message = "the resources of statement SendToCallbackQueues of data.aws_iam_policy_document.state_machine: expected [\"arn:aws:sqs:eu-west-1:123456789012:sfngen-test-b-shipping\", \"arn:aws:sqs:eu-west-1:123456789012:sfngen-test-b-approvals\"], got ${jsonencode(one([for s in data.aws_iam_policy_document.state_machine.statement : s.resources if s.sid == "SendToCallbackQueues"]))}."
   }
 
   assert {
@@ -179,8 +174,8 @@ run "policies_name_only_this_instance" {
   }
 
   assert {
-    condition     = toset(one([for s in data.aws_iam_policy_document.endpoint.statement : s.resources if s.sid == "ReadSigningSecret"])) == toset(["arn:aws:secretsmanager:eu-west-1:123456789012:secret:mocked-AbCdEf"])
-    error_message = "the resources of statement ReadSigningSecret of data.aws_iam_policy_document.endpoint: expected [\"arn:aws:secretsmanager:eu-west-1:123456789012:secret:mocked-AbCdEf\"], got ${jsonencode(one([for s in data.aws_iam_policy_document.endpoint.statement : s.resources if s.sid == "ReadSigningSecret"]))}."
+    condition     = toset(one([for s in data.aws_iam_policy_document.endpoint.statement : s.resources if s.sid == "ReadSigningSecret"])) == toset(["arn:aws:secretsmanager:eu-west-1:123456789012:secret:sfngen-test-b-endpoint-hmac-??????"])
+    error_message = "the resources of statement ReadSigningSecret of data.aws_iam_policy_document.endpoint: expected [\"arn:aws:secretsmanager:eu-west-1:123456789012:secret:sfngen-test-b-endpoint-hmac-??????\"], got ${jsonencode(one([for s in data.aws_iam_policy_document.endpoint.statement : s.resources if s.sid == "ReadSigningSecret"]))}."
   }
 
   assert {

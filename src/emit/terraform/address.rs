@@ -322,6 +322,11 @@ pub fn approval_key() -> Address {
     Address::resource("aws_kms_key", "approval_links")
 }
 
+/// A copy of the approval key's ARN for the policy documents that name it (as [`module_key_arn`]'s).
+pub fn approval_key_arn() -> Address {
+    Address::resource("terraform_data", "approval_key_arn")
+}
+
 /// The approval key's alias.
 pub fn approval_key_alias() -> Address {
     Address::resource("aws_kms_alias", "approval_links")

@@ -48,6 +48,14 @@ pub(super) fn file(header: &str, model: &Model) -> Option<File> {
          decide, so nothing in a link can be changed without the page refusing it.",
         key(model),
     );
+    file.push_commented(
+        "The key's ARN for the roles' policy documents: Terraform reads a document that refers to a resource with a\n\
+         change planned again at apply time, so a change to the key in place (its tags) would show those policies as\n\
+         \"(known after apply)\". This copy has no change then (an ARN does not change).",
+        address::approval_key_arn()
+            .declare()
+            .attr("input", address::approval_key().attr("arn")),
+    );
     file.push(
         address::approval_key_alias()
             .declare()

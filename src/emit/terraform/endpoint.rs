@@ -63,13 +63,13 @@ fn url_comment(endpoint: &Endpoint) -> &'static str {
 }
 
 /// The ARN of the endpoint's HMAC secret, as HCL: the created secret's (Secrets Manager adds six random characters to
-/// its name), or the one the spec gives.
+/// its name), or the `endpoint_secret_arn` input (the spec's ARN by default).
 pub(super) fn secret_arn_of(model: &Model) -> Expr {
     match model.endpoint.as_ref().map(|e| &e.auth) {
         Some(EndpointAuth::Hmac {
-            secret: EndpointSecret::Given(arn),
+            secret: EndpointSecret::Given(_),
             ..
-        }) => string(arn),
+        }) => super::var(crate::model::input::ENDPOINT_SECRET_ARN),
         _ => address::endpoint_secret().attr("arn"),
     }
 }

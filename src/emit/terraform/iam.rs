@@ -535,9 +535,14 @@ fn own_arn(model: &Model, resource: &Resource) -> Option<String> {
         Resource::ApprovalsQueue => regional_arn("sqs", &name_text(&approvals(model).queue)),
         Resource::ApprovalsDeadLetterQueue => regional_arn("sqs", &name_text(&approvals(model).dead_letter)),
         Resource::ApprovalTable => regional_arn("dynamodb", &format!("table/{}", name_text(&approvals(model).table))),
+        // Secrets Manager ends a secret's ARN with a hyphen and six random characters: `-??????` matches exactly those
+        // (https://docs.aws.amazon.com/secretsmanager/latest/userguide/auth-and-access_examples.html), so the ARN is
+        // built, known at plan time, and matches no other secret whose name starts the same.
         Resource::EndpointSecret => match endpoint_secret(model) {
-            EndpointSecret::Given(arn) => template_text(arn),
-            EndpointSecret::Created(_) => return None,
+            EndpointSecret::Created(name) => {
+                regional_arn("secretsmanager", &format!("secret:{}-??????", name_text(name)))
+            }
+            EndpointSecret::Given(_) => return None,
         },
         Resource::ApprovalKey
         | Resource::ModuleKey
@@ -587,8 +592,8 @@ fn key_arn(model: &Model, resource: &Resource) -> Expr {
             }
         }
         Resource::StateMachineKey => state_machine_key_arn(model),
-        Resource::ApprovalKey => address::approval_key().attr("arn"),
-        Resource::EndpointSecret => address::endpoint_secret().attr("arn"),
+        Resource::ApprovalKey => address::approval_key_arn().attr("output"),
+        Resource::EndpointSecret => var(crate::model::input::ENDPOINT_SECRET_ARN),
         Resource::Any => string("*"),
         own => panic!("bug: {own:?} is the module's own resource: its ARN is built from its name"),
     }
