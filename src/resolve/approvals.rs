@@ -36,7 +36,11 @@ impl Checker {
             table,
             cb.endpoint_reserved_concurrency.as_ref(),
         );
-        let secret = cb.endpoint_secret.as_ref().map(|s| self.secret_arn(s));
+        // Checked as an ARN only where it applies (elsewhere the one error is that it does not).
+        let secret = match mode {
+            Some("hmac") => cb.endpoint_secret.as_ref().map(|s| self.secret_arn(s)),
+            _ => None,
+        };
         let hmac_only = |c: &mut Checker, name: &str, span: Option<&crate::spec::Span>| {
             if let Some(span) = span {
                 c.error(

@@ -239,8 +239,8 @@ fn at(table: &str, key: &str) -> String {
 mod tests {
     use super::*;
     use crate::model::{
-        Architecture, Condition, Encryption, FunctionId, Invoker, LogLevel, LogMetricId, Namespace, Resource, RoleId,
-        ViaService, Watched, WorkerPolicy,
+        Architecture, AwsName, Condition, Encryption, FunctionId, Invoker, LogLevel, LogMetricId, Namespace, Resource,
+        RoleId, ViaService, Watched, WorkerPolicy,
     };
     use crate::spec::parse;
 
@@ -251,6 +251,192 @@ mod tests {
     }
 
     const SEED: &str = "name = \"callback-demo\"\n[[steps]]\nname = \"SendToSQS\"\nqueue = \"main\"\n[queues.main]\n";
+
+    /// The errors of `src`, as `(path, message)`.
+    fn errors_of(src: &str) -> Vec<(String, String)> {
+        resolve_src(src)
+            .err()
+            .unwrap_or_default()
+            .into_iter()
+            .map(|d| (d.path, d.message))
+            .collect()
+    }
+
+    #[test]
+    fn an_approval_step_needs_a_timeout_and_no_heartbeat_each_mistake_one_error_at_its_key() {
+        let approval = SEED.replace("queue = \"main\"\n", "queue = \"main\"\napproval = true\n");
+        let errors = errors_of(&approval);
+        assert_eq!(errors.len(), 1, "{errors:?}");
+        assert_eq!(errors[0].0, "steps[0].approval");
+        assert!(errors[0].1.contains("needs a `timeout`"), "{errors:?}");
+        let diags = resolve_src(&approval).unwrap_err();
+        assert!(
+            diags[0]
+                .help
+                .as_deref()
+                .is_some_and(|h| h.contains("add steps[0].timeout, e.g. \"3d\""))
+        );
+        let beating = approval.replace(
+            "approval = true\n",
+            "approval = true\ntimeout = \"1d\"\nheartbeat = \"30m\"\n",
+        );
+        let errors = errors_of(&beating);
+        assert_eq!(errors.len(), 1, "{errors:?}");
+        assert_eq!(errors[0].0, "steps[0].approval");
+        assert!(errors[0].1.contains("cannot have a `heartbeat`"), "{errors:?}");
+        // An unreadable timeout was reported at its own key: not again at the approval.
+        let unreadable = approval.replace("approval = true\n", "approval = true\ntimeout = \"1h30m\"\n");
+        let errors = errors_of(&unreadable);
+        assert_eq!(
+            errors.iter().map(|e| e.0.as_str()).collect::<Vec<_>>(),
+            ["steps[0].timeout"]
+        );
+        // The approval object is sfngen's own in an approval step's message, and only there.
+        let field = "message = { approval = \"x\" }\n";
+        let errors = errors_of(&approval.replace(
+            "approval = true\n",
+            &format!("approval = true\ntimeout = \"1d\"\n{field}"),
+        ));
+        assert_eq!(
+            errors.iter().map(|e| e.0.as_str()).collect::<Vec<_>>(),
+            ["steps[0].message.approval"]
+        );
+        assert!(resolve_src(&SEED.replace("queue = \"main\"\n", &format!("queue = \"main\"\n{field}"))).is_ok());
+    }
+
+    #[test]
+    fn an_approval_step_hands_its_token_to_the_approvals_and_its_channel_to_the_notifier() {
+        let spec = "name = \"d\"\n[[steps]]\nname = \"Ask\"\ntopic = \"people\"\napproval = true\ntimeout = \"2d\"\n\
+                    [[steps]]\nname = \"Work\"\nqueue = \"jobs\"\n[topics.people]\n[queues.jobs]\n";
+        let model = resolve_src(spec).unwrap();
+        assert!(model.steps[0].approval && !model.steps[1].approval);
+        let approvals = model.approvals.as_ref().expect("approvals");
+        assert_eq!(approvals.table.with("d"), "d-approvals");
+        assert_eq!(approvals.queue.with("d"), "d-approvals");
+        assert_eq!(approvals.dead_letter.with("d"), "d-approvals-dlq");
+        assert_eq!(approvals.key_alias.with("d"), "alias/d-approval-links");
+        let ids: Vec<FunctionId> = model.functions.iter().map(|f| f.id).collect();
+        assert_eq!(
+            ids,
+            [
+                FunctionId::Callback,
+                FunctionId::DeadLetters,
+                FunctionId::ApprovalNotify,
+                FunctionId::ApprovalPage
+            ]
+        );
+        // The state machine sends to the approvals queue and the work queue; it publishes to no topic (the notifier
+        // does, for the approval step).
+        let machine = model.role(RoleId::StateMachine);
+        let send = machine
+            .statements
+            .iter()
+            .find(|s| s.sid == "SendToCallbackQueues")
+            .unwrap();
+        assert_eq!(
+            send.resources,
+            [Resource::Queue("jobs".into()), Resource::ApprovalsQueue]
+        );
+        assert!(
+            machine
+                .statements
+                .iter()
+                .all(|s| !s.actions.contains(&"sns:Publish".to_string()))
+        );
+        let notify = model.role(RoleId::ApprovalNotify);
+        let publish = notify
+            .statements
+            .iter()
+            .find(|s| s.sid == "NotifyThroughTopics")
+            .unwrap();
+        assert_eq!(publish.resources, [Resource::Topic("people".into())]);
+        assert_eq!(publish.only_from, Some(FunctionId::ApprovalNotify));
+        let page = model.role(RoleId::ApprovalPage);
+        let answer = page.statements.iter().find(|s| s.sid == "AnswerApprovalTasks").unwrap();
+        assert_eq!(answer.actions, ["states:SendTaskFailure", "states:SendTaskSuccess"]);
+        // The dead-letter function reads the approvals' dead-letter queue.
+        let dead_letters = model.role(RoleId::DeadLetters);
+        assert!(
+            dead_letters
+                .statements
+                .iter()
+                .any(|s| s.resources == [Resource::ApprovalsDeadLetterQueue])
+        );
+        // A queue keyed like the approvals queue would take its name: refused, naming both.
+        let clash = spec.replace("jobs", "approvals");
+        let errors = errors_of(&clash);
+        assert!(errors.iter().any(|e| e.1.contains("d-approvals")), "{errors:?}");
+    }
+
+    #[test]
+    fn endpoint_keys_apply_to_their_mode_each_mistake_one_error_at_its_key() {
+        let with = |callback: &str| format!("{SEED}[callback]\n{callback}");
+        let iam = resolve_src(&with("endpoint = \"iam\"\n")).unwrap();
+        let endpoint = iam.endpoint.as_ref().unwrap();
+        assert_eq!(endpoint.auth, crate::model::EndpointAuth::Iam);
+        assert_eq!(endpoint.reserved_concurrency, 10);
+        let hmac = resolve_src(&with("endpoint = \"hmac\"\nendpoint_replay_window = \"2m\"\n")).unwrap();
+        assert_eq!(
+            hmac.endpoint.unwrap().auth,
+            crate::model::EndpointAuth::Hmac {
+                secret: crate::model::EndpointSecret::Created(AwsName::suffixed("-endpoint-hmac")),
+                replay_window_seconds: 120,
+            }
+        );
+        let arn = "arn:aws-cn:secretsmanager:cn-north-1:123456789012:secret:hooks-AbCdEf";
+        let given = resolve_src(&with(&format!("endpoint = \"hmac\"\nendpoint_secret = \"{arn}\"\n"))).unwrap();
+        assert!(matches!(
+            given.endpoint.unwrap().auth,
+            crate::model::EndpointAuth::Hmac { secret: crate::model::EndpointSecret::Given(ref a), .. } if a == arn
+        ));
+        for (callback, path, says) in [
+            (
+                "endpoint = \"sigv4\"\n",
+                "callback.endpoint",
+                "unknown endpoint authentication",
+            ),
+            (
+                "endpoint = \"iam\"\nendpoint_secret = \"x\"\n",
+                "callback.endpoint_secret",
+                "HMAC endpoint only",
+            ),
+            (
+                "endpoint = \"iam\"\nendpoint_replay_window = \"1m\"\n",
+                "callback.endpoint_replay_window",
+                "HMAC endpoint only",
+            ),
+            (
+                "endpoint_reserved_concurrency = 3\n",
+                "callback.endpoint_reserved_concurrency",
+                "an endpoint only",
+            ),
+            (
+                "endpoint = \"hmac\"\nendpoint_secret = \"arn:aws:kms:eu-west-1:123456789012:key/x\"\n",
+                "callback.endpoint_secret",
+                "not a Secrets Manager secret ARN",
+            ),
+            (
+                "endpoint = \"hmac\"\nendpoint_replay_window = \"16m\"\n",
+                "callback.endpoint_replay_window",
+                "out of range",
+            ),
+            (
+                "endpoint = \"iam\"\nendpoint_reserved_concurrency = 1001\n",
+                "callback.endpoint_reserved_concurrency",
+                "out of range",
+            ),
+        ] {
+            let errors = errors_of(&with(callback));
+            assert_eq!(errors.len(), 1, "{callback}: {errors:?}");
+            assert_eq!(errors[0].0, path, "{callback}");
+            assert!(errors[0].1.contains(says), "{callback}: {errors:?}");
+        }
+        // A mode that could not be read says nothing more about the keys that follow it.
+        assert_eq!(
+            errors_of(&with("endpoint = \"sigv4\"\nendpoint_replay_window = \"1m\"\n")).len(),
+            1
+        );
+    }
 
     #[test]
     fn fan_out_keys_make_a_fan_out_and_each_mistake_is_one_error_at_its_key() {
