@@ -18,7 +18,7 @@ variable "callback_lambda_zip" {
   default     = null
 }
 
-module "approvals" {
+module "purchases" {
   source = "../../modules/approval"
 
   callback_lambda_zip = var.callback_lambda_zip
@@ -26,20 +26,20 @@ module "approvals" {
 
 output "state_machine_alias_arn" {
   description = "Start executions here, with {\"order\": ..., \"lines\": [...]}."
-  value       = module.approvals.state_machine_alias_arn
+  value       = module.purchases.state_machine_alias_arn
 }
 
 output "approval_page_url" {
   description = "Every approval link points at this page."
-  value       = module.approvals.approval_page_url
+  value       = module.purchases.approval_page_url
 }
 
 output "callback_endpoint_url" {
   description = "Workers POST HMAC-signed answers for the Ship step here."
-  value       = module.approvals.callback_endpoint_url
+  value       = module.purchases.callback_endpoint_url
 }
 
 output "endpoint_secret_arn" {
   description = "Put the endpoint's signing key (at least 32 bytes) in this secret."
-  value       = module.approvals.endpoint_secret_arn
+  value       = module.purchases.endpoint_secret_arn
 }

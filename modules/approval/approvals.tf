@@ -118,7 +118,7 @@ resource "aws_dynamodb_table" "approvals" {
 # decide, so nothing in a link can be changed without the page refusing it.
 resource "aws_kms_key" "approval_links" {
   #checkov:skip=CKV_AWS_7: an HMAC key (HMAC_256): KMS rotates symmetric encryption keys only, not HMAC keys.
-  description              = "Signs the approvals approval links (HMAC)."
+  description              = "Signs the purchases approval links (HMAC)."
   customer_master_key_spec = "HMAC_256"
   key_usage                = "GENERATE_VERIFY_MAC"
   deletion_window_in_days  = 30

@@ -18,7 +18,7 @@ resource "aws_lambda_function" "callback" {
   #checkov:skip=CKV_AWS_173: its one variable, SFNGEN_MODE, names the function's mode: no secret; Lambda encrypts it at rest with an AWS managed key.
   #checkov:skip=CKV_AWS_115: concurrency is unreserved by default: var.callback_reserved_concurrency is null, as the spec leaves it.
   function_name                  = "${var.name}-callback"
-  description                    = "Answers approvals task tokens with SendTaskSuccess, SendTaskFailure or SendTaskHeartbeat."
+  description                    = "Answers purchases task tokens with SendTaskSuccess, SendTaskFailure or SendTaskHeartbeat."
   role                           = aws_iam_role.callback.arn
   runtime                        = "provided.al2023"
   handler                        = "bootstrap"
@@ -111,7 +111,7 @@ resource "aws_lambda_function" "dead_letters" {
   #checkov:skip=CKV_AWS_173: its one variable, SFNGEN_MODE, names the function's mode: no secret; Lambda encrypts it at rest with an AWS managed key.
   #checkov:skip=CKV_AWS_115: unreserved by design: its event source mappings cap its concurrent invocations (scaling_config), and it takes none of the callback's.
   function_name    = "${var.name}-dead-letters"
-  description      = "Fails the approvals tasks of dead-lettered messages with sfngen.DeadLettered; only its SQS event source mappings invoke it."
+  description      = "Fails the purchases tasks of dead-lettered messages with sfngen.DeadLettered; only its SQS event source mappings invoke it."
   role             = aws_iam_role.dead_letters.arn
   runtime          = "provided.al2023"
   handler          = "bootstrap"
@@ -189,7 +189,7 @@ resource "aws_lambda_function" "endpoint" {
   #checkov:skip=CKV_AWS_173: its one variable, SFNGEN_MODE, names the function's mode: no secret; Lambda encrypts it at rest with an AWS managed key.
   #checkov:skip=CKV_AWS_115: concurrency is unreserved by default: var.callback_reserved_concurrency is null, as the spec leaves it.
   function_name                  = "${var.name}-endpoint"
-  description                    = "Answers approvals task tokens sent over HTTPS to its function URL (the callback's JSON event)."
+  description                    = "Answers purchases task tokens sent over HTTPS to its function URL (the callback's JSON event)."
   role                           = aws_iam_role.endpoint.arn
   runtime                        = "provided.al2023"
   handler                        = "bootstrap"
@@ -296,7 +296,7 @@ resource "aws_lambda_function" "approval_notify" {
   #checkov:skip=CKV_AWS_173: its one variable, SFNGEN_MODE, names the function's mode: no secret; Lambda encrypts it at rest with an AWS managed key.
   #checkov:skip=CKV_AWS_115: unreserved by design: its event source mappings cap its concurrent invocations (scaling_config), and it takes none of the callback's.
   function_name    = "${var.name}-approval-notify"
-  description      = "Keeps approvals approval tokens in DynamoDB and sends each approval link."
+  description      = "Keeps purchases approval tokens in DynamoDB and sends each approval link."
   role             = aws_iam_role.approval_notify.arn
   runtime          = "provided.al2023"
   handler          = "bootstrap"
@@ -375,7 +375,7 @@ resource "aws_lambda_function" "approval_page" {
   #checkov:skip=CKV_AWS_173: its one variable, SFNGEN_MODE, names the function's mode: no secret; Lambda encrypts it at rest with an AWS managed key.
   #checkov:skip=CKV_AWS_115: concurrency is unreserved by default: var.callback_reserved_concurrency is null, as the spec leaves it.
   function_name                  = "${var.name}-approval-page"
-  description                    = "Shows approvals approval requests and records one decision each."
+  description                    = "Shows purchases approval requests and records one decision each."
   role                           = aws_iam_role.approval_page.arn
   runtime                        = "provided.al2023"
   handler                        = "bootstrap"

@@ -16,7 +16,7 @@ resource "aws_secretsmanager_secret" "endpoint_hmac" {
   #checkov:skip=CKV2_AWS_57: a webhook's shared signing key: the sender holds the same value, so it is rotated by putting a new one (the endpoint also accepts AWSPREVIOUS), not by a rotation Lambda.
   #checkov:skip=CKV_AWS_149: encrypted with Secrets Manager's AWS managed key (aws/secretsmanager); only the endpoint's role may read it.
   name                    = "${var.name}-endpoint-hmac"
-  description             = "HMAC-SHA256 signing key of the approvals callback endpoint (at least 32 bytes)."
+  description             = "HMAC-SHA256 signing key of the purchases callback endpoint (at least 32 bytes)."
   recovery_window_in_days = 30
   tags                    = local.tags
 }

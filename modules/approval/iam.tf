@@ -28,7 +28,7 @@ data "aws_iam_policy_document" "state_machine_assume" {
 
 resource "aws_iam_role" "state_machine" {
   name                 = "${var.name}-state-machine"
-  description          = "Runs the approvals state machine: sends callback tasks to its queues."
+  description          = "Runs the purchases state machine: sends callback tasks to its queues."
   assume_role_policy   = data.aws_iam_policy_document.state_machine_assume.json
   permissions_boundary = var.permissions_boundary
   tags                 = local.tags
@@ -116,7 +116,7 @@ data "aws_iam_policy_document" "callback_assume" {
 
 resource "aws_iam_role" "callback" {
   name                 = "${var.name}-callback"
-  description          = "Runs the approvals callback Lambda: answers task tokens."
+  description          = "Runs the purchases callback Lambda: answers task tokens."
   assume_role_policy   = data.aws_iam_policy_document.callback_assume.json
   permissions_boundary = var.permissions_boundary
   tags                 = local.tags
@@ -197,7 +197,7 @@ data "aws_iam_policy_document" "dead_letters_assume" {
 
 resource "aws_iam_role" "dead_letters" {
   name                 = "${var.name}-dead-letters"
-  description          = "Runs the approvals dead-letter Lambda: fails the tasks of dead-lettered messages."
+  description          = "Runs the purchases dead-letter Lambda: fails the tasks of dead-lettered messages."
   assume_role_policy   = data.aws_iam_policy_document.dead_letters_assume.json
   permissions_boundary = var.permissions_boundary
   tags                 = local.tags
@@ -306,7 +306,7 @@ data "aws_iam_policy_document" "endpoint_assume" {
 
 resource "aws_iam_role" "endpoint" {
   name                 = "${var.name}-endpoint"
-  description          = "Runs the approvals callback endpoint: answers task tokens."
+  description          = "Runs the purchases callback endpoint: answers task tokens."
   assume_role_policy   = data.aws_iam_policy_document.endpoint_assume.json
   permissions_boundary = var.permissions_boundary
   tags                 = local.tags
@@ -399,7 +399,7 @@ data "aws_iam_policy_document" "approval_notify_assume" {
 
 resource "aws_iam_role" "approval_notify" {
   name                 = "${var.name}-approval-notify"
-  description          = "Runs the approvals approval notifier: keeps tokens, signs and sends links."
+  description          = "Runs the purchases approval notifier: keeps tokens, signs and sends links."
   assume_role_policy   = data.aws_iam_policy_document.approval_notify_assume.json
   permissions_boundary = var.permissions_boundary
   tags                 = local.tags
@@ -511,7 +511,7 @@ data "aws_iam_policy_document" "approval_page_assume" {
 
 resource "aws_iam_role" "approval_page" {
   name                 = "${var.name}-approval-page"
-  description          = "Runs the approvals approval page: records decisions, answers tasks."
+  description          = "Runs the purchases approval page: records decisions, answers tasks."
   assume_role_policy   = data.aws_iam_policy_document.approval_page_assume.json
   permissions_boundary = var.permissions_boundary
   tags                 = local.tags

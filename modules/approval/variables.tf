@@ -3,7 +3,7 @@
 variable "name" {
   description = "Prefix of every AWS name this module creates: set it per environment (or region) to instantiate the module more than once in an account."
   type        = string
-  default     = "approvals"
+  default     = "purchases"
 
   validation {
     condition     = can(regex("^[a-z]([a-z0-9-]{0,30}[a-z0-9])?$", var.name))

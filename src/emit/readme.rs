@@ -741,6 +741,9 @@ fn write_workflow_mermaid(out: &mut String, model: &Model) -> std::fmt::Result {
             step.channel.kind(),
             step.channel.key()
         )?;
+        if step.approval {
+            out.push_str("<br/>approval");
+        }
         if let Some(t) = step.timeout_seconds {
             write!(out, "<br/>timeout {}", format_seconds(t))?;
         }
@@ -809,11 +812,13 @@ pub fn architecture_mermaid(model: &Model) -> String {
             + "\"]",
     ];
     for (index, queue) in model.queues.iter().enumerate() {
+        let channel = Channel::Queue(queue.key.clone());
+        let node = format!("q{index}[(\"SQS<br/>{}\")]", queue.name.with(&model.name));
+        lines.extend(channel_edges(model, &channel, &node, "SendMessage {input, token}"));
         lines.push(format!(
-            "  sfn -- \"SendMessage {{input, token}}\" --> q{index}[(\"SQS<br/>{}\")]",
-            queue.name.with(&model.name)
+            "  q{index} -- ReceiveMessage --> {}",
+            reader_of(model, &channel)
         ));
-        lines.push(format!("  q{index} -- ReceiveMessage --> worker([Your worker])"));
         if let Some(dlq) = &queue.dead_letter {
             lines.push(format!(
                 "  q{index} -. \"after {} receives\" .-> d{index}[(\"DLQ<br/>{}\")]",
@@ -827,14 +832,19 @@ pub fn architecture_mermaid(model: &Model) -> String {
             BusName::Custom(name) => name.with(&model.name),
             BusName::Existing(name) => name.clone(),
         };
-        lines.push(format!(
-            "  sfn -- \"PutEvents {{detail: input, token}}\" --> b{index}([\"EventBridge bus<br/>{name}\"])"
+        let channel = Channel::Bus(bus.key.clone());
+        let node = format!("b{index}([\"EventBridge bus<br/>{name}\"])");
+        lines.extend(channel_edges(
+            model,
+            &channel,
+            &node,
+            "PutEvents {detail: input, token}",
         ));
         lines.push(format!(
             "  b{index} -- \"rule {}\" --> bt{index}[[\"Your targets\"]]",
             bus.rule.with(&model.name)
         ));
-        lines.push(format!("  bt{index} --> worker([Your worker])"));
+        lines.push(format!("  bt{index} --> {}", reader_of(model, &channel)));
         if let Some(dlq) = &bus.dead_letter {
             lines.push(format!(
                 "  b{index} -. undelivered .-> bd{index}[(\"DLQ<br/>{}\")]",
@@ -843,11 +853,13 @@ pub fn architecture_mermaid(model: &Model) -> String {
         }
     }
     for (index, topic) in model.topics.iter().enumerate() {
+        let channel = Channel::Topic(topic.key.clone());
+        let node = format!("t{index}>\"SNS<br/>{}\"]", topic.name.with(&model.name));
+        lines.extend(channel_edges(model, &channel, &node, "Publish {input, token}"));
         lines.push(format!(
-            "  sfn -- \"Publish {{input, token}}\" --> t{index}>\"SNS<br/>{}\"]",
-            topic.name.with(&model.name)
+            "  t{index} -- subscriptions --> {}",
+            reader_of(model, &channel)
         ));
-        lines.push(format!("  t{index} -- subscriptions --> worker([Your worker])"));
         if let Some(dlq) = &topic.dead_letter {
             lines.push(format!(
                 "  t{index} -. undeliverable .-> td{index}[(\"DLQ<br/>{}\")]",
@@ -855,11 +867,17 @@ pub fn architecture_mermaid(model: &Model) -> String {
             ));
         }
     }
+    // The worker node is declared where a channel hands it tasks; a module of approval steps alone declares it here.
+    let worker = match model.steps.iter().any(|s| !s.approval) {
+        true => "worker",
+        false => "worker([Your worker])",
+    };
     lines.push(format!(
-        "  worker -- \"Invoke {{token, status}}\" --> fn[\"Lambda<br/>{}\"]",
+        "  {worker} -- \"Invoke {{token, status}}\" --> fn[\"Lambda<br/>{}\"]",
         model.function(FunctionId::Callback).name.with(&model.name)
     ));
     lines.push("  fn -- \"SendTaskSuccess / Failure / Heartbeat\" --> sfn".to_string());
+    lines.extend(answers_from_outside(model));
     if let Some(reader) = model.dead_letter_function() {
         lines.push(format!(
             "  dl[\"Lambda<br/>{}\"] -- SendTaskFailure --> sfn",
@@ -880,8 +898,82 @@ pub fn architecture_mermaid(model: &Model) -> String {
                 lines.push(format!("  td{index} -- \"event source: fail the task\" --> dl"));
             }
         }
+        if model.approvals.is_some() {
+            lines.push("  ad -- \"event source: fail the task\" --> dl".to_string());
+        }
     }
     lines.join("\n")
+}
+
+/// The edges into a channel's `node` (its first mention declares it): the state machine's, with `message`, when a
+/// step sends its task there; the notifier's, with the link, when an approval step notifies through it.
+fn channel_edges(model: &Model, channel: &Channel, node: &str, message: &str) -> Vec<String> {
+    let tasks = model.steps.iter().any(|s| !s.approval && &s.channel == channel);
+    let approvals = model.steps.iter().any(|s| s.approval && &s.channel == channel);
+    let id = node.split(['[', '(', '>']).next().unwrap_or(node);
+    let mut edges = Vec::new();
+    if tasks {
+        edges.push(format!("  sfn -- \"{message}\" --> {node}"));
+    }
+    if approvals {
+        let target = if tasks { id } else { node };
+        edges.push(format!("  nt -- \"a link: id, expiry, MAC\" --> {target}"));
+    }
+    edges
+}
+
+/// Who reads a channel: workers, people (the approvals' links), or both.
+fn reader_of(model: &Model, channel: &Channel) -> &'static str {
+    let tasks = model.steps.iter().any(|s| !s.approval && &s.channel == channel);
+    match tasks {
+        true => "worker([Your worker])",
+        false => "person([A person])",
+    }
+}
+
+/// The approvals' and the endpoint's nodes: the approvals queue, the notifier, the table, the page; the endpoint.
+fn answers_from_outside(model: &Model) -> Vec<String> {
+    let mut lines = Vec::new();
+    if let Some(approvals) = &model.approvals {
+        let named = |id: FunctionId| model.function(id).name.with(&model.name);
+        lines.extend([
+            format!(
+                "  sfn -- \"SendMessage {{input, token, approval}}\" --> aq[(\"SQS<br/>{}\")]",
+                approvals.queue.with(&model.name)
+            ),
+            format!(
+                "  aq -. \"after {} receives\" .-> ad[(\"DLQ<br/>{}\")]",
+                approvals.max_receives,
+                approvals.dead_letter.with(&model.name)
+            ),
+            format!(
+                "  aq -- \"event source\" --> nt[\"Lambda<br/>{}\"]",
+                named(FunctionId::ApprovalNotify)
+            ),
+            format!(
+                "  nt -- \"PutItem {{id, token, expires_at}}\" --> tbl[(\"DynamoDB<br/>{}\")]",
+                approvals.table.with(&model.name)
+            ),
+            format!(
+                "  person([A person]) -- \"GET shows, POST decides\" --> pg[\"Lambda URL<br/>{}\"]",
+                named(FunctionId::ApprovalPage)
+            ),
+            "  pg -- \"UpdateItem once: takes the token\" --> tbl".to_string(),
+            "  pg -- \"SendTaskSuccess / Failure\" --> sfn".to_string(),
+        ]);
+    }
+    if let Some(endpoint) = &model.endpoint {
+        lines.push(format!(
+            "  sender([A sender outside AWS]) -- \"POST {{token, status}}, {}\" --> ep[\"Lambda URL<br/>{}\"]",
+            match endpoint.auth {
+                EndpointAuth::Iam => "SigV4",
+                EndpointAuth::Hmac { .. } => "HMAC-signed",
+            },
+            model.function(FunctionId::Endpoint).name.with(&model.name)
+        ));
+        lines.push("  ep -- \"SendTaskSuccess / Failure / Heartbeat\" --> sfn".to_string());
+    }
+    lines
 }
 
 /// A mermaid node id for the Fail state of a step's catch: its step's and catch's positions, so that Fail

@@ -9,7 +9,7 @@ mock_provider "aws" {
 }
 
 run "names_follow_the_name_input" {
-  # Another instance of the module: every AWS name starts from var.name ("sfngen-test-b"), not the spec's "approvals".
+  # Another instance of the module: every AWS name starts from var.name ("sfngen-test-b"), not the spec's "purchases".
   command = plan
 
   variables {
@@ -223,11 +223,11 @@ run "names_follow_the_name_input" {
 }
 
 run "names_default_to_the_spec" {
-  # The module as rendered: every AWS name starts from the spec's name, "approvals".
+  # The module as rendered: every AWS name starts from the spec's name, "purchases".
   command = plan
 
   assert {
-    condition     = aws_sfn_state_machine.this.name == "approvals"
-    error_message = "the state machine's name: expected \"approvals\", got ${jsonencode(aws_sfn_state_machine.this.name)}."
+    condition     = aws_sfn_state_machine.this.name == "purchases"
+    error_message = "the state machine's name: expected \"purchases\", got ${jsonencode(aws_sfn_state_machine.this.name)}."
   }
 }
