@@ -923,6 +923,10 @@ impl Model {
 /// notification (the contract between the state machine and the package).
 pub const APPROVAL_FIELD: &str = "approval";
 
+/// Where an approval step puts its decision in the state (`ResultPath`): a gate must not eat what it gates, so the state
+/// input flows on with the decision beside it (a fan-out approval's: the array of decisions, in item order).
+pub const APPROVAL_RESULT_PATH: &str = "$.approval";
+
 /// The error an approval page's Reject fails the task with.
 pub const APPROVAL_REJECTED_ERROR: &str = "sfngen.ApprovalRejected";
 

@@ -18,8 +18,8 @@ use serde_json::Value;
 
 use super::{APPROVALS_QUEUE_URL_VAR, ASL_FILE, GeneratedFile, channel_var, generated_header};
 use crate::model::{
-    APPROVAL_FIELD, ApprovalRequest, Catch, CatchTarget, Channel, FanOut, MESSAGE_CONTEXT, MESSAGE_CONTEXT_FIELD,
-    MESSAGE_GROUP_ID, MESSAGE_GROUP_ID_PER_ITEM, MESSAGE_ITEM_INDEX, Model, Retry, Step,
+    APPROVAL_FIELD, APPROVAL_RESULT_PATH, ApprovalRequest, Catch, CatchTarget, Channel, FanOut, MESSAGE_CONTEXT,
+    MESSAGE_CONTEXT_FIELD, MESSAGE_GROUP_ID, MESSAGE_GROUP_ID_PER_ITEM, MESSAGE_ITEM_INDEX, Model, Retry, Step,
 };
 
 /// Renders the ASL file: spec text escaped for `templatefile()`, placeholders in.
@@ -295,6 +295,8 @@ struct MapState<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     max_concurrency: Option<u32>,
     item_processor: ItemProcessor<'a>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    result_path: Option<&'static str>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     catch: Vec<Catcher<'a>>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -352,6 +354,8 @@ struct Task<'a> {
     timeout_seconds: Option<u64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     heartbeat_seconds: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    result_path: Option<&'static str>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     retry: Vec<Retrier<'a>>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -587,6 +591,7 @@ fn step_state<'a>(model: &'a Model, step: &'a Step, next: Option<&'a str>, value
         item_selector: ItemSelector,
         max_concurrency: fan_out.max_concurrency,
         item_processor: item_processor(model, step, fan_out, values),
+        result_path: step.approval.then_some(APPROVAL_RESULT_PATH),
         catch: step.catch.iter().map(|catch| catcher(catch, values)).collect(),
         end: next.is_none().then_some(true),
         next: next.map(|next| values.text(next)),
@@ -648,6 +653,8 @@ fn task_state<'a>(model: &'a Model, step: &'a Step, flow: Flow<'a>, values: &Val
         Some(_) => (values.owned_text(item_input_path(&step.input_path)), true),
         None => (values.text(&step.input_path), false),
     };
+    // A fan-out approval's Map keeps the state: each item's Task answers with its decision alone.
+    let result_path = (step.approval && matches!(flow, Flow::Step(_))).then_some(APPROVAL_RESULT_PATH);
     let (catch, next, end) = match flow {
         Flow::Step(next) => (
             step.catch.iter().map(|catch| catcher(catch, values)).collect(),
@@ -714,6 +721,7 @@ fn task_state<'a>(model: &'a Model, step: &'a Step, flow: Flow<'a>, values: &Val
         parameters,
         timeout_seconds: step.timeout_seconds,
         heartbeat_seconds: step.heartbeat_seconds,
+        result_path,
         retry: step.retry.iter().map(|retry| retrier(retry, values)).collect(),
         catch,
         end,
@@ -867,6 +875,44 @@ mod tests {
                 .get("item_index.$")
                 .is_none()
         );
+    }
+
+    #[test]
+    fn an_approval_task_hands_its_token_to_the_approvals_queue_and_keeps_the_state() {
+        let spec = "name = \"d\"\n[[steps]]\nname = \"Ask\"\nbus = \"b\"\napproval = true\ntimeout = \"2d\"\n\
+                    [[steps]]\nname = \"Lines\"\ntopic = \"t\"\napproval = true\nfor_each = \"$.lines\"\ntimeout = \"1h\"\n\
+                    [[steps]]\nname = \"Work\"\nqueue = \"q\"\n[queues.q]\n[topics.t]\nfifo = true\n[buses.b]\nsource = \"s.x\"\n";
+        let model = crate::load_model(spec, "sfngen.toml").unwrap();
+        let value = |var: &str| format!("<{var}>");
+        let definition = deployed_definition(&model, "aws", &value);
+        let ask = &definition["States"]["Ask"];
+        assert_eq!(ask["Resource"], "arn:aws:states:::sqs:sendMessage.waitForTaskToken");
+        assert_eq!(ask["Parameters"]["QueueUrl"], "<approvals_queue_url>");
+        assert!(ask["Parameters"].get("MessageGroupId.$").is_none());
+        assert_eq!(ask["ResultPath"], "$.approval");
+        assert_eq!(ask["TimeoutSeconds"], 172_800);
+        let body = &ask["Parameters"]["MessageBody"];
+        assert_eq!(body["token.$"], "$$.Task.Token");
+        assert_eq!(
+            body["approval"],
+            serde_json::json!({"channel": "bus", "target": "<bus_arn_b>", "fifo": false, "timeout_seconds": 172_800,
+                               "source": "s.x", "detail_type": "sfngen task"})
+        );
+        // A fan-out approval: one approval per item; the Map keeps the state, each item's Task answers alone.
+        let lines = &definition["States"]["Lines"];
+        assert_eq!(lines["ResultPath"], "$.approval");
+        let item = &lines["ItemProcessor"]["States"]["Lines item"];
+        assert!(item.get("ResultPath").is_none());
+        assert_eq!(item["Parameters"]["QueueUrl"], "<approvals_queue_url>");
+        assert_eq!(
+            item["Parameters"]["MessageBody"]["approval"],
+            serde_json::json!({"channel": "topic", "target": "<topic_arn_t>", "fifo": true, "timeout_seconds": 3_600})
+        );
+        assert_eq!(item["Parameters"]["MessageBody"]["context"]["item_index.$"], "$.index");
+        // A step that is no approval sends to its own channel, its result its answer.
+        let work = &definition["States"]["Work"];
+        assert_eq!(work["Parameters"]["QueueUrl"], "<queue_url_q>");
+        assert!(work.get("ResultPath").is_none() && work["Parameters"]["MessageBody"].get("approval").is_none());
     }
 
     #[test]

@@ -773,6 +773,39 @@ mod tests {
     }
 
     #[test]
+    fn an_approval_whose_input_is_an_array_is_a_warning_at_its_key() {
+        let warned = |steps: &str| {
+            let src = format!("name = \"d\"\n[state_machine]\ntimeout = \"3d\"\n{steps}[queues.q]\n");
+            let (spec, diags) = parse(&src);
+            assert!(diags.is_empty(), "{diags:?}");
+            let model = resolve(&spec, "sfngen.toml").unwrap();
+            guard_rails(&spec, &model)
+                .into_iter()
+                .filter(|d| d.path.ends_with(".approval"))
+                .map(|d| (d.path, d.message))
+                .collect::<Vec<_>>()
+        };
+        let fan_out = "[[steps]]\nname = \"A\"\nqueue = \"q\"\nfor_each = \"$.xs\"\nmax_concurrency = 2\n";
+        let approval = "[[steps]]\nname = \"B\"\nqueue = \"q\"\napproval = true\ntimeout = \"1d\"\n";
+        let found = warned(&format!("{fan_out}{approval}"));
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert_eq!(found[0].0, "steps[1].approval");
+        assert!(
+            found[0].1.contains("array of answers of fan-out step \"A\""),
+            "{found:?}"
+        );
+        let over_all = "[[steps]]\nname = \"C\"\nqueue = \"q\"\napproval = true\ntimeout = \"1d\"\nfor_each = \"$\"\nmax_concurrency = 2\n";
+        assert_eq!(warned(over_all).len(), 1);
+        // After a fan-out approval (which keeps its object input), or first: nothing to warn of.
+        let approved_lines = fan_out.replace(
+            "max_concurrency = 2\n",
+            "max_concurrency = 2\napproval = true\ntimeout = \"1d\"\n",
+        );
+        assert_eq!(warned(&format!("{approved_lines}{approval}")), []);
+        assert_eq!(warned(approval), []);
+    }
+
+    #[test]
     fn reserved_concurrency_is_the_workers_alone_so_it_warns_of_no_dead_letter_pollers() {
         // Before the dead-letter function had its own, its pollers could take the whole reserved concurrency
         // of the callback; now they cannot touch it, at any value.
