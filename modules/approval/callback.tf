@@ -187,7 +187,6 @@ resource "aws_lambda_function" "endpoint" {
   #checkov:skip=CKV_AWS_117: calls only the Step Functions API; attaching a VPC is a deployment choice.
   #checkov:skip=CKV_AWS_272: code signing needs a signing profile outside this module.
   #checkov:skip=CKV_AWS_173: its one variable, SFNGEN_MODE, names the function's mode: no secret; Lambda encrypts it at rest with an AWS managed key.
-  #checkov:skip=CKV_AWS_115: concurrency is unreserved by default: var.callback_reserved_concurrency is null, as the spec leaves it.
   function_name                  = "${var.name}-endpoint"
   description                    = "Answers purchases task tokens sent over HTTPS to its function URL (the callback's JSON event)."
   role                           = aws_iam_role.endpoint.arn
@@ -373,7 +372,6 @@ resource "aws_lambda_function" "approval_page" {
   #checkov:skip=CKV_AWS_117: calls only the Step Functions API; attaching a VPC is a deployment choice.
   #checkov:skip=CKV_AWS_272: code signing needs a signing profile outside this module.
   #checkov:skip=CKV_AWS_173: its one variable, SFNGEN_MODE, names the function's mode: no secret; Lambda encrypts it at rest with an AWS managed key.
-  #checkov:skip=CKV_AWS_115: concurrency is unreserved by default: var.callback_reserved_concurrency is null, as the spec leaves it.
   function_name                  = "${var.name}-approval-page"
   description                    = "Shows purchases approval requests and records one decision each."
   role                           = aws_iam_role.approval_page.arn

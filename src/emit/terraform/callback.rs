@@ -211,7 +211,7 @@ fn function_block(model: &Model, function: &Function) -> Block {
             "CKV_AWS_115",
             "unreserved by design: its event source mappings cap its concurrent invocations (scaling_config), and it takes none of the callback's.",
         );
-    } else if cb.reserved_concurrency.is_none() {
+    } else if function.id == FunctionId::Callback && cb.reserved_concurrency.is_none() {
         block = block.checkov_skip(
             "CKV_AWS_115",
             "concurrency is unreserved by default: var.callback_reserved_concurrency is null, as the spec leaves it.",
