@@ -134,6 +134,7 @@ fn built_arn(m: &Module, ty: &str, name: &str) -> String {
         "aws_lambda_function" => arn("lambda", format!("function:{created}")),
         "aws_cloudwatch_log_group" => arn("logs", format!("log-group:{created}")),
         "aws_iam_role" => format!("\"arn:${{local.partition}}:iam::${{local.account_id}}:role/{created}\""),
+        "aws_dynamodb_table" => arn("dynamodb", format!("table/{created}")),
         other => panic!("no ARN is built for {other}"),
     }
 }
@@ -2610,4 +2611,139 @@ fn the_log_pattern_matcher_can_fail() {
         r#"{ ($.event = "y") || ($.outcome = "failed") }"#,
         &line
     ));
+}
+
+#[test]
+fn the_approval_and_endpoint_roles_hold_exactly_their_grants() {
+    let (mut approvals, mut endpoints) = (0, 0);
+    for_each_module(|label, m| {
+        let from = |function: &str| {
+            vec![(
+                "\"ArnEquals\"".to_string(),
+                "\"lambda:SourceFunctionArn\"".to_string(),
+                vec![built_arn(m, "aws_lambda_function", function)],
+            )]
+        };
+        if m.one("resource", "aws_dynamodb_table", "approvals").is_some() {
+            approvals += 1;
+            let table = vec![built_arn(m, "aws_dynamodb_table", "approvals")];
+            let notify = owned_statements(m, "approval_notify");
+            let sids: Vec<&str> = notify.iter().map(|s| s.0.as_str()).collect();
+            for sid in &sids {
+                assert!(
+                    [
+                        "ReadApprovalRequests",
+                        "KeepTokens",
+                        "SignLinks",
+                        "NotifyThroughQueues",
+                        "EncryptQueueNotifications",
+                        "NotifyThroughTopics",
+                        "EncryptTopicNotifications",
+                        "WriteOwnLogs",
+                        "SendTraces",
+                    ]
+                    .contains(sid)
+                        || sid.starts_with("NotifyThroughBus"),
+                    "{label}: the notifier holds {sid}"
+                );
+            }
+            // It keeps tokens (PutItem, nothing else on the table), from inside the function only; it never
+            // answers a task.
+            let keep = notify.iter().find(|s| s.0 == "KeepTokens").expect("KeepTokens");
+            assert_eq!(
+                (&keep.1, &keep.2, &keep.3),
+                (&vec!["dynamodb:PutItem".to_string()], &table, &from("approval_notify"))
+            );
+            assert!(
+                notify.iter().all(|s| s.1.iter().all(|a| !a.starts_with("states:"))),
+                "{label}"
+            );
+            let page = owned_statements(m, "approval_page");
+            let sids: Vec<&str> = page.iter().map(|s| s.0.as_str()).collect();
+            for sid in &sids {
+                assert!(
+                    [
+                        "DecideRequests",
+                        "VerifyLinks",
+                        "AnswerApprovalTasks",
+                        "EncryptApprovalAnswers",
+                        "WriteOwnLogs",
+                        "SendTraces"
+                    ]
+                    .contains(sid),
+                    "{label}: the page holds {sid}"
+                );
+            }
+            // It reads and decides (GetItem, UpdateItem: no PutItem, DeleteItem, Scan or Query), verifies links, and
+            // succeeds or fails tasks (no heartbeat), each from inside the function only.
+            let decide = page.iter().find(|s| s.0 == "DecideRequests").expect("DecideRequests");
+            assert_eq!(
+                (&decide.1, &decide.2, &decide.3),
+                (
+                    &vec!["dynamodb:GetItem".to_string(), "dynamodb:UpdateItem".into()],
+                    &table,
+                    &from("approval_page")
+                )
+            );
+            let answer = page
+                .iter()
+                .find(|s| s.0 == "AnswerApprovalTasks")
+                .expect("AnswerApprovalTasks");
+            assert_eq!(
+                answer.1,
+                ["states:SendTaskFailure", "states:SendTaskSuccess"],
+                "{label}"
+            );
+            assert_eq!(answer.3, from("approval_page"), "{label}");
+            // No other role touches the table or the link key.
+            for (name, document) in m.all("data", "aws_iam_policy_document") {
+                if ["approval_notify", "approval_page"].contains(&document_owner(name)) {
+                    continue;
+                }
+                let text = hcl::format::to_string(document).unwrap();
+                assert!(
+                    !text.contains("dynamodb:") && !text.contains("approval_key_arn"),
+                    "{label}: {name} names the approvals table or link key"
+                );
+            }
+        } else {
+            assert!(m.one("resource", "aws_kms_key", "approval_links").is_none(), "{label}");
+        }
+        if m.one("resource", "aws_lambda_function", "endpoint").is_some() {
+            endpoints += 1;
+            let endpoint = owned_statements(m, "endpoint");
+            let answer = endpoint
+                .iter()
+                .find(|s| s.0 == "AnswerCallbackTasks")
+                .expect("AnswerCallbackTasks");
+            assert_eq!(answer.2, [built_arn(m, "aws_sfn_state_machine", "this")], "{label}");
+            assert_eq!(answer.3, from("endpoint"), "{label}");
+            let secret = endpoint.iter().find(|s| s.0 == "ReadSigningSecret");
+            let url = m
+                .one("resource", "aws_lambda_function_url", "endpoint")
+                .expect("the endpoint's URL");
+            match attr(url, "authorization_type").as_deref() {
+                Some("\"AWS_IAM\"") => assert!(secret.is_none(), "{label}: a SigV4 endpoint reads no secret"),
+                Some("\"NONE\"") => {
+                    let secret = secret.expect("an HMAC endpoint reads its secret");
+                    assert_eq!(secret.1, ["secretsmanager:GetSecretValue"], "{label}");
+                    let expected = match m.one("resource", "aws_secretsmanager_secret", "endpoint_hmac") {
+                        // The created secret's ARN, built: Secrets Manager's six random characters as `??????`.
+                        Some(_) => format!(
+                            "\"arn:${{local.partition}}:secretsmanager:${{local.region}}:${{local.account_id}}:secret:{}-??????\"",
+                            created_name(m, "aws_secretsmanager_secret", "endpoint_hmac")
+                        ),
+                        None => "var.endpoint_secret_arn".to_string(),
+                    };
+                    assert_eq!(secret.2, [expected], "{label}");
+                    assert_eq!(secret.3, from("endpoint"), "{label}");
+                }
+                other => panic!("{label}: the endpoint's URL is {other:?}"),
+            }
+        }
+    });
+    assert!(
+        approvals >= 3 && endpoints >= 3,
+        "expected specs with approvals and endpoints"
+    );
 }
