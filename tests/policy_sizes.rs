@@ -35,7 +35,10 @@ fn near_limit_spec() -> String {
     }
     // Approvals notified through an encrypted queue and a topic under the module's key: the notifier's grants on
     // them, the table and the link key; the page's; the HMAC endpoint's secret, created.
-    for (i, channel) in [format!("queue = \"{}\"", keys[1]), format!("topic = \"{}\"", topics[1])].iter().enumerate() {
+    for (i, channel) in [format!("queue = \"{}\"", keys[1]), format!("topic = \"{}\"", topics[1])]
+        .iter()
+        .enumerate()
+    {
         spec.push_str(&format!(
             "[[steps]]\nname = \"Approve{i}\"\n{channel}\napproval = true\ntimeout = \"1d\"\n\n"
         ));

@@ -315,9 +315,21 @@ fn context(model: &Model, checkov_skips: &[CheckovSkip], declared: &[Declared], 
         bus_dead_letters => model.buses.iter().any(|b| b.dead_letter.is_some()),
         bus_accounts => model.buses.iter().any(Bus::created),
         endpoint => endpoint_context(model),
+        none_url_note => NONE_URL_NOTE,
         approvals => approvals_context(model),
     }
 }
+
+/// What a public (`NONE`) function URL needs on AWS besides what the module creates, for the README: `FUNCTION` is
+/// replaced with the function's name.
+const NONE_URL_NOTE: &str = "**On AWS, since October 2025**, a new function URL needs `lambda:InvokeFunction` in the \
+function's policy besides `lambda:InvokeFunctionUrl` ([Lambda: control access to function \
+URLs](https://docs.aws.amazon.com/lambda/latest/dg/urls-auth.html)). hashicorp/aws adds the latter with a `NONE` URL; \
+the former needs `aws_lambda_permission`'s `invoked_via_function_url`, which the provider versions this module admits \
+from 5.100.0 do not all have, so the module does not write it: add it once after the first apply (it stays with the \
+function; Terraform neither sees nor removes it):\n\n```bash\naws lambda add-permission --function-name FUNCTION \
+--statement-id FunctionURLAllowInvokeAction \\\n  --action lambda:InvokeFunction --principal '*' \
+--invoked-via-function-url\n```";
 
 /// The callback endpoint, for its section: how it authenticates, its secret, window and throttle.
 fn endpoint_context(model: &Model) -> Option<Value> {
