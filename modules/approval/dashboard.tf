@@ -91,8 +91,6 @@ resource "aws_cloudwatch_dashboard" "this" {
             ["sfngen/${var.name}", "SpentTokens", { label = "SpentTokens", stat = "Sum" }],
             ["sfngen/${var.name}", "InvalidTokens", { label = "InvalidTokens", stat = "Sum" }],
             ["sfngen/${var.name}", "DeadLettersUnsettled", { label = "DeadLettersUnsettled", stat = "Sum" }],
-            ["sfngen/${var.name}", "SpentTokens", { label = "SpentTokens", stat = "Sum" }],
-            ["sfngen/${var.name}", "InvalidTokens", { label = "InvalidTokens", stat = "Sum" }],
             ["sfngen/${var.name}", "EndpointUnauthorized", { label = "EndpointUnauthorized", stat = "Sum" }],
             ["sfngen/${var.name}", "ApprovalNotificationsFailed", { label = "ApprovalNotificationsFailed", stat = "Sum" }],
             ["sfngen/${var.name}", "ApprovalDecisionsFailed", { label = "ApprovalDecisionsFailed", stat = "Sum" }],
@@ -176,6 +174,27 @@ resource "aws_cloudwatch_dashboard" "this" {
       {
         type = "metric"
         properties = {
+          title   = "Approvals queue"
+          view    = "timeSeries"
+          stacked = false
+          region  = "${local.region}"
+          period  = 300
+          metrics = [
+            ["AWS/SQS", "ApproximateNumberOfMessagesVisible", "QueueName", "${var.name}-approvals", { label = "waiting for the notifier", stat = "Maximum" }],
+            ["AWS/SQS", "ApproximateNumberOfMessagesNotVisible", "QueueName", "${var.name}-approvals", { label = "in flight", stat = "Maximum" }],
+            ["AWS/SQS", "ApproximateAgeOfOldestMessage", "QueueName", "${var.name}-approvals", { label = "oldest request (s)", stat = "Maximum", yAxis = "right" }],
+            ["AWS/SQS", "ApproximateNumberOfMessagesVisible", "QueueName", "${var.name}-approvals-dlq", { label = "dead letters", stat = "Maximum" }],
+            ["AWS/SQS", "ApproximateNumberOfMessagesNotVisible", "QueueName", "${var.name}-approvals-dlq", { label = "dead letters in flight", stat = "Maximum" }],
+          ]
+        }
+        x      = 12
+        y      = 21
+        width  = 12
+        height = 6
+      },
+      {
+        type = "metric"
+        properties = {
           title   = "Topic managers"
           view    = "timeSeries"
           stacked = false
@@ -189,8 +208,8 @@ resource "aws_cloudwatch_dashboard" "this" {
             ["AWS/SNS", "NumberOfNotificationsFailedToRedriveToDlq", "TopicName", "${var.name}-managers", { label = "lost (dead-lettering failed)", stat = "Sum" }],
           ]
         }
-        x      = 12
-        y      = 21
+        x      = 0
+        y      = 27
         width  = 12
         height = 6
       },
