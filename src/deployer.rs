@@ -82,6 +82,7 @@ const fn not_in_recorded_run(
 
 /// Why the endpoint's and the approvals' rows are listed without a recorded call.
 const FUNCTION_URL_SOURCE: &str = "a function URL (endpoint, approval page): hashicorp/aws internal/service/lambda/function_url.go; the recorded run's module has none";
+const PERMISSION_SOURCE: &str = "a public function URL's lambda:InvokeFunction statement: hashicorp/aws internal/service/lambda/permission.go; the recorded run's module has none";
 const TABLE_SOURCE: &str =
     "the approvals table: hashicorp/aws internal/service/dynamodb/table.go; the recorded run's module has none";
 const SECRET_SOURCE: &str = "the endpoint's HMAC secret: hashicorp/aws internal/service/secretsmanager/secret.go; the recorded run's module has none";
@@ -117,6 +118,7 @@ const TOPIC_ATTRIBUTES: &[&str] = &["aws_sns_topic", "aws_sns_topic_policy"];
 const SUBSCRIPTIONS: &[&str] = &["aws_sns_topic_subscription"];
 const FUNCTION_URLS: &[&str] = &["aws_lambda_function_url"];
 const TABLES: &[&str] = &["aws_dynamodb_table"];
+const PERMISSIONS_OF_FUNCTIONS: &[&str] = &["aws_lambda_permission"];
 const SECRETS: &[&str] = &["aws_secretsmanager_secret"];
 
 /// Every action a deployer may need, by the types that need it.
@@ -356,6 +358,24 @@ pub const PERMISSIONS: &[Permission] = &[
     ),
     // A NONE URL: the provider adds the FunctionURLAllowPublicAccess statement to the function's policy.
     not_in_recorded_run("lambda:AddPermission", &[Apply], FUNCTION_URLS, FUNCTION_URL_SOURCE),
+    not_in_recorded_run(
+        "lambda:AddPermission",
+        &[Apply],
+        PERMISSIONS_OF_FUNCTIONS,
+        PERMISSION_SOURCE,
+    ),
+    not_in_recorded_run(
+        "lambda:GetPolicy",
+        &[Plan, Apply],
+        PERMISSIONS_OF_FUNCTIONS,
+        PERMISSION_SOURCE,
+    ),
+    not_in_recorded_run(
+        "lambda:RemovePermission",
+        &[Destroy],
+        PERMISSIONS_OF_FUNCTIONS,
+        PERMISSION_SOURCE,
+    ),
     not_in_recorded_run("dynamodb:CreateTable", &[Apply], TABLES, TABLE_SOURCE),
     not_in_recorded_run("dynamodb:DescribeTable", &[Plan, Apply, Destroy], TABLES, TABLE_SOURCE),
     not_in_recorded_run("dynamodb:DescribeContinuousBackups", &[Plan], TABLES, TABLE_SOURCE),

@@ -236,3 +236,16 @@ resource "aws_lambda_function_url" "approval_page" {
   authorization_type = "NONE"
   invoke_mode        = "BUFFERED"
 }
+
+# Since October 2025 a function URL needs lambda:InvokeFunction besides lambda:InvokeFunctionUrl (which the
+# provider adds for a NONE URL as FunctionURLAllowPublicAccess): without this, every request gets 403
+# (https://docs.aws.amazon.com/lambda/latest/dg/urls-auth.html). Later hashicorp/aws 6.x releases can hold
+# it to URL calls (invoked_via_function_url = true); this module admits 5.100.0, which cannot, so anyone may
+# also invoke the function directly. That reaches nothing the URL does not: the function checks the same
+# MAC or signature on every event before it reads or changes anything, and its reserved concurrency bounds it.
+resource "aws_lambda_permission" "approval_page_url" {
+  statement_id  = "FunctionURLAllowInvokeAction"
+  action        = "lambda:InvokeFunction"
+  function_name = aws_lambda_function.approval_page.function_name
+  principal     = "*"
+}

@@ -10,6 +10,19 @@ resource "aws_lambda_function_url" "endpoint" {
   invoke_mode        = "BUFFERED"
 }
 
+# Since October 2025 a function URL needs lambda:InvokeFunction besides lambda:InvokeFunctionUrl (which the
+# provider adds for a NONE URL as FunctionURLAllowPublicAccess): without this, every request gets 403
+# (https://docs.aws.amazon.com/lambda/latest/dg/urls-auth.html). Later hashicorp/aws 6.x releases can hold
+# it to URL calls (invoked_via_function_url = true); this module admits 5.100.0, which cannot, so anyone may
+# also invoke the function directly. That reaches nothing the URL does not: the function checks the same
+# MAC or signature on every event before it reads or changes anything, and its reserved concurrency bounds it.
+resource "aws_lambda_permission" "endpoint_url" {
+  statement_id  = "FunctionURLAllowInvokeAction"
+  action        = "lambda:InvokeFunction"
+  function_name = aws_lambda_function.endpoint.function_name
+  principal     = "*"
+}
+
 # The endpoint's signing key, without a value: put one (at least 32 bytes, the module README says how). Until
 # then the endpoint refuses every request (503): it fails closed. Terraform never sees the value.
 resource "aws_secretsmanager_secret" "endpoint_hmac" {

@@ -376,6 +376,11 @@ pub fn function_url(id: FunctionId) -> Address {
     Address::resource("aws_lambda_function_url", id.key())
 }
 
+/// The permission that lets a public (`NONE`) function URL invoke its function.
+pub fn function_url_invoke_permission(id: FunctionId) -> Address {
+    Address::resource("aws_lambda_permission", format!("{}_url", id.key()))
+}
+
 /// The endpoint's HMAC secret, when the module creates it.
 pub fn endpoint_secret() -> Address {
     Address::resource("aws_secretsmanager_secret", "endpoint_hmac")

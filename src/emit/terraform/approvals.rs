@@ -83,13 +83,41 @@ pub(super) fn file(header: &str, model: &Model) -> Option<File> {
             ),
         );
     }
-    file.push_commented(
+    push_function_url(
+        &mut file,
         "The approval page's URL, which every link points at. NONE: a person opening a link has no AWS credentials;\n\
          the link's KMS MAC is the authorization, checked by the function before it reads anything. GET shows the\n\
          request and changes nothing; POST decides it once. The page's reserved concurrency throttles it.",
-        function_url(FunctionId::ApprovalPage, UrlAuth::None),
+        FunctionId::ApprovalPage,
+        UrlAuth::None,
     );
     Some(file)
+}
+
+/// A function's URL with `auth`, and, for a public (`NONE`) one, the permission without which it answers 403.
+pub(super) fn push_function_url(file: &mut File, comment: &str, id: FunctionId, auth: UrlAuth) {
+    file.push_commented(comment, function_url(id, auth));
+    if auth == UrlAuth::None {
+        file.push_commented(
+            "Since October 2025 a function URL needs lambda:InvokeFunction besides lambda:InvokeFunctionUrl (which the\n\
+             provider adds for a NONE URL as FunctionURLAllowPublicAccess): without this, every request gets 403\n\
+             (https://docs.aws.amazon.com/lambda/latest/dg/urls-auth.html). Later hashicorp/aws 6.x releases can hold\n\
+             it to URL calls (invoked_via_function_url = true); this module admits 5.100.0, which cannot, so anyone may\n\
+             also invoke the function directly. That reaches nothing the URL does not: the function checks the same\n\
+             MAC or signature on every event before it reads or changes anything, and its reserved concurrency bounds it.",
+            function_url_invoke_permission(id),
+        );
+    }
+}
+
+/// `lambda:InvokeFunction` for everyone on the function behind a public URL.
+fn function_url_invoke_permission(id: FunctionId) -> Block {
+    address::function_url_invoke_permission(id)
+        .declare()
+        .attr("statement_id", string("FunctionURLAllowInvokeAction"))
+        .attr("action", string("lambda:InvokeFunction"))
+        .attr("function_name", address::function(id).attr("function_name"))
+        .attr("principal", string("*"))
 }
 
 fn queue(approvals: &Approvals) -> Block {

@@ -1,7 +1,7 @@
 //! `endpoint.tf`, with `[callback] endpoint`: the callback endpoint's function URL and, for an HMAC endpoint without
 //! `endpoint_secret`, the secret the module creates for its signing key.
 
-use super::approvals::function_url;
+use super::approvals::push_function_url;
 use super::{address, aws_name};
 use crate::emit::hcl::{Expr, File, number, raw, string};
 use crate::model::{Endpoint, EndpointAuth, EndpointSecret, FunctionId, Model};
@@ -10,9 +10,11 @@ use crate::model::{Endpoint, EndpointAuth, EndpointSecret, FunctionId, Model};
 pub(super) fn file(header: &str, model: &Model) -> Option<File> {
     let endpoint = model.endpoint.as_ref()?;
     let mut file = File::new(header);
-    file.push_commented(
+    push_function_url(
+        &mut file,
         url_comment(endpoint),
-        function_url(FunctionId::Endpoint, endpoint.auth.url_auth()),
+        FunctionId::Endpoint,
+        endpoint.auth.url_auth(),
     );
     if let EndpointAuth::Hmac {
         secret: EndpointSecret::Created(name),
