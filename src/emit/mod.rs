@@ -29,6 +29,10 @@ pub fn channel_var(channel: &Channel) -> String {
     }
 }
 
+/// The `templatefile()` variable holding the approvals queue's URL, where approval steps send their tasks (queue
+/// keys hold no `_`: no queue's variable is named so).
+pub const APPROVALS_QUEUE_URL_VAR: &str = "approvals_queue_url";
+
 /// The first line of every generated text file (without comment syntax).
 pub fn generated_header(model: &Model) -> String {
     format!(
