@@ -490,6 +490,17 @@ def sign_sigv4(credentials: dict, method: str, url: str, body: bytes = b"", head
     return dict(request.headers.items())
 
 
+def url_calls(function_arn: str) -> list:
+    """What IAM authorizes for a caller of an AWS_IAM function URL: lambda:InvokeFunctionUrl (condition key
+    lambda:FunctionUrlAuthType) and lambda:InvokeFunction (lambda:InvokedViaFunctionUrl true): "you must have
+    lambda:InvokeFunctionUrl and lambda:InvokeFunction permissions",
+    https://docs.aws.amazon.com/lambda/latest/dg/urls-auth.html"""
+    return [
+        Call("lambda:InvokeFunctionUrl", function_arn, (("lambda:FunctionUrlAuthType", "AWS_IAM"),)),
+        Call("lambda:InvokeFunction", function_arn, (("lambda:InvokedViaFunctionUrl", "true"),)),
+    ]
+
+
 class FunctionUrl:
     """A Lambda function URL in front of a running function: an HTTPS server on 127.0.0.1 (a free port) with a
     certificate for the URL's host name, so that a client reaches the URL the emulator gave
@@ -504,8 +515,8 @@ class FunctionUrl:
     against the keys a test registered with `trust(credentials)`: credentials the emulator issued
     (sts:AssumeRole); moto answers GetCallerIdentity with those credentials and that identity becomes
     `requestContext.authorizer.iam` (userArn, accountId, callerId, userId, accessKey). An optional `allowed`
-    (a callable taking an iam_eval `Call`) also authorizes lambda:InvokeFunctionUrl with the condition key
-    lambda:FunctionUrlAuthType = AWS_IAM, as IAM does for the caller; refused → 403.
+    (a callable taking an iam_eval `Call` and the caller's identity) also authorizes the caller's `url_calls` (lambda:InvokeFunctionUrl and
+    lambda:InvokeFunction through the URL), as IAM does; refused → 403.
 
     `exchanges`: every request as served: {"method", "target", "headers", "body", "event" (None when refused
     before the function), "kind", "result", "status", "response_headers", "response_body", "refused"}."""
@@ -577,9 +588,9 @@ class FunctionUrl:
         entry = verify_sigv4(method, target, headers, body, self.keys, time.time())
         identity = entry["identity"]
         if self.allowed is not None:
-            call = Call("lambda:InvokeFunctionUrl", self.function_arn, (("lambda:FunctionUrlAuthType", "AWS_IAM"),))
-            if not self.allowed(call):
-                raise SigV4Refused(f"not allowed: {call.describe()}")
+            for call in url_calls(self.function_arn):
+                if not self.allowed(call, identity):
+                    raise SigV4Refused(f"not allowed: {call.describe()}")
         return {
             "iam": {
                 "accessKey": entry["AccessKeyId"],
