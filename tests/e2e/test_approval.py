@@ -15,8 +15,9 @@ What is checked: the notification holds a link (id, expiry, MAC) and never the t
 input (escaped), with the headers that keep it out of caches, frames and referrers, and no script; GET alone changes
 nothing (the item stays pending with its token, the execution RUNNING); Approve with a comment → the execution
 SUCCEEDS with the decision as its output and the item records who and when, its token removed; the same link again →
-"already decided"; a changed MAC, id or expiry → refused; malformed → 400; an expired link → "expired"; Reject → the
-execution FAILS with sfngen.ApprovalRejected. The token is in no page, no URL and no log line of the functions.
+"already decided"; a changed MAC, id or expiry → refused; malformed → 400; an expired link → "expired", and so is a
+decision reaching a task that is over; Reject → the execution FAILS with sfngen.ApprovalRejected (and an input holding
+markup is shown as text). The token is in no page, no URL and no log line of the functions.
 Screenshots of the confirmation, approved and expired pages are taken (SFNGEN_E2E_SCREENSHOTS=DIR keeps them there;
 templates/approval/ holds the committed ones). Then an empty re-plan and a clean destroy."""
 
@@ -70,8 +71,10 @@ PAGE_HEADERS = {
     "frame-ancestors 'none'",
     "x-content-type-options": "nosniff",
 }
-# The input carries markup: the page must show it as text.
-INPUT = {"order": 1042, "customer": "ACME <script>alert('x')</script>", "total": "1 250,00 EUR"}
+# What the approver sees on the page (and in the module README's screenshots).
+INPUT = {"order": 1042, "customer": "ACME Corp", "lines": 3, "total": "1250.00 EUR"}
+# An input carrying markup: the page must show it as text.
+HOSTILE = {"order": 1043, "customer": "ACME <script>alert('x')</script><img src=x onerror=alert(1)>"}
 LINK = re.compile(r"https://[^\s]+")
 
 
@@ -272,7 +275,7 @@ def test_approve_in_the_browser_and_the_execution_moves_on(approvals, moto, scre
     # or the input.
     subject, message, link = email(moto)
     assert subject == "Approval requested: ManagerApproval"
-    assert request["token"] not in subject + message and "ACME" not in message
+    assert request["token"] not in subject + message and "ACME Corp" not in message
     assert link.startswith(approvals.outputs["approval_page_url"] + "?id=")
     parts = link_parts(link)
     assert set(parts) == {"id", "exp", "mac"} and re.fullmatch(r"[A-Za-z0-9_-]{22}", parts["id"]), parts
@@ -290,8 +293,8 @@ def test_approve_in_the_browser_and_the_execution_moves_on(approvals, moto, scre
     assert_page_headers(response)
     assert approvals.outcome() == "page"
     html = approvals.browser.html()
-    assert "ManagerApproval" in html and execution.rsplit(":", 1)[1] in html
-    assert "&lt;script&gt;" in html and approvals.browser.evaluate("document.scripts.length") == 0
+    assert "ManagerApproval" in html and execution.rsplit(":", 1)[1] in html and "ACME Corp" in html
+    assert approvals.browser.evaluate("document.scripts.length") == 0
     assert approvals.browser.evaluate("!!document.querySelector('#approve') && !!document.querySelector('#reject')")
     approvals.browser.screenshot(screenshots / "approval-confirmation.png")
     assert_png(screenshots / "approval-confirmation.png")
@@ -374,10 +377,14 @@ def test_tampered_and_malformed_links_are_refused_and_change_nothing(approvals, 
 
 
 def test_reject_fails_the_execution_with_approval_rejected(approvals, moto):
-    execution = approvals.start({"order": 8})
+    execution = approvals.start(HOSTILE)
     approvals.notify_once()
     link = email(moto)[2]
     assert approvals.open(link)["status"] == 200
+    # The input's markup is text on the page: no element came of it, and the page has no script at all.
+    html = approvals.browser.html()
+    assert "&lt;script&gt;alert('x')&lt;/script&gt;&lt;img" in html, html
+    assert approvals.browser.evaluate("document.scripts.length + document.images.length") == 0
     approvals.browser.fill("#comment", "Out of budget.")
     response = approvals.browser.click("#reject")
     assert (response["status"], approvals.outcome()) == (200, "rejected"), approvals.browser.html()
@@ -391,6 +398,51 @@ def test_reject_fails_the_execution_with_approval_rejected(approvals, moto):
     response = approvals.open(link)
     assert (response["status"], approvals.outcome()) == (409, "decided")
     assert "rejected" in approvals.browser.text("#outcome").lower()
+
+
+def test_a_decision_after_the_task_is_over_gets_the_expired_page(approvals, moto):
+    """The execution stopped while the link was open: Approve takes the token from the item, Step Functions
+    refuses it (the task is over), and the page says the request expired; the execution stays stopped."""
+    execution = approvals.start({"order": 9})
+    approvals.notify_once()
+    link = email(moto)[2]
+    assert approvals.open(link)["status"] == 200
+    moto.client("stepfunctions").stop_execution(executionArn=execution, error="e2e.Stopped")
+    assert approvals.wait_for_end(execution)["status"] == "ABORTED"
+    response = approvals.browser.click("#approve")
+    assert (response["status"], approvals.outcome()) == (410, "expired"), approvals.browser.html()
+    assert approvals.status(execution)["status"] == "ABORTED"
+
+
+def test_a_request_the_notifier_never_handled_fails_its_task_at_once(approvals, moto):
+    """A request the notifier failed on every receive goes to the approvals dead-letter queue (its redrive
+    policy); the dead-letter function's mapping on that queue fails the task with sfngen.DeadLettered, so the
+    execution does not wait out the step's hour. The emulator runs no redrive here (no mapping invokes the
+    notifier), so the request is moved by the test, as SQS moves it."""
+    outputs = approvals.outputs
+    reader = CallbackFunction.deployed(moto, outputs["dead_letters_function_name"])
+    try:
+        execution = approvals.start({"order": 10})
+        request = receive(moto, outputs["approvals_queue_url"])["Body"]
+        SEEN["tokens"].append(json.loads(request)["token"])
+        moto.client("sqs").send_message(QueueUrl=outputs["approvals_dead_letter_queue_url"], MessageBody=request)
+        dlq_arn = moto.client("sqs").get_queue_attributes(
+            QueueUrl=outputs["approvals_dead_letter_queue_url"], AttributeNames=["QueueArn"]
+        )["Attributes"]["QueueArn"]
+        mappings = moto.client("lambda").list_event_source_mappings(
+            FunctionName=reader.configuration["FunctionArn"]
+        )["EventSourceMappings"]
+        [mapping] = [m for m in mappings if m["EventSourceArn"] == dlq_arn]
+        role = moto.client("sts").assume_role(RoleArn=reader.configuration["Role"], RoleSessionName="poller")
+        poller = SqsPoller(moto, SerialFunction(reader), mapping["UUID"], role["Credentials"]).start()
+        try:
+            done = approvals.wait_for_end(execution)
+        finally:
+            poller.stop()
+        assert (done["status"], done.get("error")) == ("FAILED", "sfngen.DeadLettered"), (done, reader.logs())
+        assert json.loads(request)["token"] not in reader.logs()
+    finally:
+        reader.stop()
 
 
 def test_an_expired_link_shows_the_expired_page(short, moto, screenshots):
