@@ -18,7 +18,8 @@ SUCCEEDS with the decision as its output and the item records who and when, its 
 "already decided"; a changed MAC, id or expiry → refused; malformed → 400; an expired link → "expired", and so is a
 decision reaching a task that is over; Reject → the execution FAILS with sfngen.ApprovalRejected (and an input holding
 markup is shown as text). The token is in no page, no URL and no log line of the functions.
-Screenshots of the confirmation, approved and expired pages are taken (SFNGEN_E2E_SCREENSHOTS=DIR keeps them there;
+Screenshots of the confirmation, approved, refused (tampered) and expired pages are taken (approval-page.png,
+approval-approved.png, approval-refused.png, approval-expired.png; SFNGEN_E2E_SCREENSHOTS=DIR keeps them there,
 templates/approval/ holds the committed ones). Then an empty re-plan and a clean destroy."""
 
 import datetime
@@ -296,8 +297,8 @@ def test_approve_in_the_browser_and_the_execution_moves_on(approvals, moto, scre
     assert "ManagerApproval" in html and execution.rsplit(":", 1)[1] in html and "ACME Corp" in html
     assert approvals.browser.evaluate("document.scripts.length") == 0
     assert approvals.browser.evaluate("!!document.querySelector('#approve') && !!document.querySelector('#reject')")
-    approvals.browser.screenshot(screenshots / "approval-confirmation.png")
-    assert_png(screenshots / "approval-confirmation.png")
+    approvals.browser.screenshot(screenshots / "approval-page.png")
+    assert_png(screenshots / "approval-page.png")
 
     # GET alone changes nothing: the item is as it was (token and all), the execution still waits. A second GET
     # (a mail scanner following the link) neither.
@@ -342,7 +343,7 @@ def test_approve_in_the_browser_and_the_execution_moves_on(approvals, moto, scre
     assert approvals.status(execution)["output"] == done["output"]
 
 
-def test_tampered_and_malformed_links_are_refused_and_change_nothing(approvals, moto):
+def test_tampered_and_malformed_links_are_refused_and_change_nothing(approvals, moto, screenshots):
     execution = approvals.start({"order": 7})
     approvals.notify_once()
     link = email(moto)[2]
@@ -358,6 +359,9 @@ def test_tampered_and_malformed_links_are_refused_and_change_nothing(approvals, 
         response = approvals.open(tampered)
         assert (response["status"], approvals.outcome()) == (403, "invalid"), (what, approvals.browser.html())
         assert_page_headers(response)
+        if what == "mac":
+            approvals.browser.screenshot(screenshots / "approval-refused.png")
+            assert_png(screenshots / "approval-refused.png")
         # A POST with the tampered link decides nothing either.
         status = approvals.url.request(
             "POST", "/?" + urlsplit(tampered).query, b"decision=approve&comment=",
