@@ -515,15 +515,16 @@ class FunctionUrl:
     against the keys a test registered with `trust(credentials)`: credentials the emulator issued
     (sts:AssumeRole); moto answers GetCallerIdentity with those credentials and that identity becomes
     `requestContext.authorizer.iam` (userArn, accountId, callerId, userId, accessKey). An optional `allowed`
-    (a callable taking an iam_eval `Call` and the caller's identity) also authorizes the caller's `url_calls` (lambda:InvokeFunctionUrl and
-    lambda:InvokeFunction through the URL), as IAM does; refused → 403.
+    (a callable taking an iam_eval `Call` and the caller's identity) also authorizes the caller's `url_calls`
+    (lambda:InvokeFunctionUrl and lambda:InvokeFunction through the URL), as IAM does; refused → 403.
 
     `exchanges`: every request as served: {"method", "target", "headers", "body", "event" (None when refused
     before the function), "kind", "result", "status", "response_headers", "response_body", "refused"}."""
 
     def __init__(self, function, url_config: dict, moto=None, allowed=None):
         self.function = function
-        self.url = url_config["FunctionUrl"] if url_config["FunctionUrl"].endswith("/") else url_config["FunctionUrl"] + "/"
+        given = url_config["FunctionUrl"]
+        self.url = given if given.endswith("/") else given + "/"
         self.auth_type = url_config["AuthType"]
         self.function_arn = url_config["FunctionArn"]
         self.host = urlsplit(self.url).hostname
@@ -619,8 +620,8 @@ class FunctionUrl:
                     break
                 left -= len(chunk)
             handler.close_connection = True
-            return self._write(handler, record, 413, [("content-type", "application/json")],
-                               b'{"Message":"Request must be smaller than 6291456 bytes for the InvokeFunction operation"}')
+            message = b'{"Message":"Request must be smaller than 6291456 bytes for the InvokeFunction operation"}'
+            return self._write(handler, record, 413, [("content-type", "application/json")], message)
         body = handler.rfile.read(length) if length else b""
         record["body"] = body
         headers = {name.lower(): value for name, value in handler.headers.items()}

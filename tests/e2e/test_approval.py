@@ -15,8 +15,8 @@ What is checked: the notification holds a link (id, expiry, MAC) and never the t
 input (escaped), with the headers that keep it out of caches, frames and referrers, and no script; GET alone changes
 nothing (the item stays pending with its token, the execution RUNNING); Approve with a comment → the execution
 SUCCEEDS with the decision as its output and the item records who and when, its token removed; the same link again →
-"already decided"; a changed MAC, id or expiry → refused; malformed → 400; an expired link → "expired", and so is a
-decision reaching a task that is over; Reject → the execution FAILS with sfngen.ApprovalRejected (and an input holding
+"already decided"; a changed MAC, id or expiry → refused; malformed → 400; an expired link → "expired", and so is
+a decision reaching a task that is over; Reject → the execution FAILS with sfngen.ApprovalRejected (and an input holding
 markup is shown as text). The token is in no page, no URL and no log line of the functions.
 Screenshots of the confirmation, approved, refused (tampered) and expired pages are taken (approval-page.png,
 approval-approved.png, approval-refused.png, approval-expired.png; SFNGEN_E2E_SCREENSHOTS=DIR keeps them there,

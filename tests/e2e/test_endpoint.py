@@ -10,8 +10,8 @@ through the URL) against the caller role's policies (tests/e2e/iam_eval.py), as 
 
 hmac: no secret value yet → 503 for a well-signed request (fails closed), a value under 32 bytes too; then a signed
 request answers the task (200) and the execution SUCCEEDS with its output; a wrong signature, a stale timestamp or
-none → 401; a body over the largest valid callback event → 413; GET → 405; another path → 404; an invalid event → 400
-with the callback's typed error; the spent token replayed → 410; the secret's previous version is still accepted
+none → 401; a body over the largest valid callback event → 413; GET → 405; another path → 404; an invalid event
+→ 400 with the callback's typed error; the spent token replayed → 410; the secret's previous version is still accepted
 after a rotation. iam: a SigV4 request from a role holding the module's `endpoint_invoke_policy_json` answers the task
 and the function logs the caller; unsigned, or from a role without that policy → 403 before the function; an event
 without `requestContext.authorizer.iam` (not through an AWS_IAM URL) → 403 from the function. No log line holds the
@@ -153,23 +153,28 @@ def test_hmac_signed_requests_answer_the_task_and_everything_else_is_refused(mot
     assert (response[0], error_of(response)) == (503, "SecretUnavailable"), response
     manager.put_secret_value(SecretId=secret_arn, SecretString=key)
 
-    # Refused before anything is answered.
+    # Refused before anything is answered. Each signature is made when its request is sent (a slow machine must not
+    # age one into the window), a minute past the 5-minute replay window either way for the stale ones.
+    other_key = secrets.token_hex(32)
     refused = {
-        "wrong key": (401, "POST", "/", body, {**JSON, "x-sfngen-signature": signature(secrets.token_hex(32), body)}),
-        "body changed": (401, "POST", "/", body.replace(b"partner", b"mallory"),
-                         {**JSON, "x-sfngen-signature": signature(key, body)}),
-        "stale": (401, "POST", "/", body, {**JSON, "x-sfngen-signature": signature(key, body, int(time.time()) - 301)}),
-        "from the future": (401, "POST", "/", body,
-                            {**JSON, "x-sfngen-signature": signature(key, body, int(time.time()) + 301)}),
-        "unsigned": (401, "POST", "/", body, JSON),
-        "malformed": (401, "POST", "/", body, {**JSON, "x-sfngen-signature": "v1=zz"}),
-        "oversized": (413, "POST", "/", b"{" + b" " * OVERSIZED + b"}", JSON),
-        "GET": (405, "GET", "/", b"", {}),
-        "PUT": (405, "PUT", "/", body, {**JSON, "x-sfngen-signature": signature(key, body)}),
-        "other path": (404, "POST", "/answer", body, {**JSON, "x-sfngen-signature": signature(key, body)}),
+        "wrong key": (401, "POST", "/", lambda: body,
+                      lambda: {**JSON, "x-sfngen-signature": signature(other_key, body)}),
+        "body changed": (401, "POST", "/", lambda: body.replace(b"partner", b"mallory"),
+                         lambda: {**JSON, "x-sfngen-signature": signature(key, body)}),
+        "stale": (401, "POST", "/", lambda: body,
+                  lambda: {**JSON, "x-sfngen-signature": signature(key, body, int(time.time()) - 360)}),
+        "from the future": (401, "POST", "/", lambda: body,
+                            lambda: {**JSON, "x-sfngen-signature": signature(key, body, int(time.time()) + 360)}),
+        "unsigned": (401, "POST", "/", lambda: body, lambda: JSON),
+        "malformed": (401, "POST", "/", lambda: body, lambda: {**JSON, "x-sfngen-signature": "v1=zz"}),
+        "oversized": (413, "POST", "/", lambda: b"{" + b" " * OVERSIZED + b"}", lambda: JSON),
+        "GET": (405, "GET", "/", lambda: b"", dict),
+        "PUT": (405, "PUT", "/", lambda: body, lambda: {**JSON, "x-sfngen-signature": signature(key, body)}),
+        "other path": (404, "POST", "/answer", lambda: body,
+                       lambda: {**JSON, "x-sfngen-signature": signature(key, body)}),
     }
     for what, (status, method, target, data, headers) in refused.items():
-        response = url.request(method, target, data, headers)
+        response = url.request(method, target, data(), headers())
         assert response[0] == status, (what, response)
         assert set(json.loads(response[2])) == {"error", "message"}, (what, response)
     assert endpoint.status(execution)["status"] == "RUNNING"
