@@ -680,3 +680,89 @@ class FunctionUrl:
         self.server.shutdown()
         self.server.server_close()
         self.tls["folder"].cleanup()
+
+
+# ---------------------------------------------------------------------------------------------------------
+# What a function asks of AWS
+
+# The JSON-protocol target prefixes (X-Amz-Target) of the services the functions call, and their IAM prefixes.
+TARGETS = {
+    "DynamoDB_20120810": "dynamodb",
+    "TrentService": "kms",
+    "AWSStepFunctions": "states",
+    "AmazonSQS": "sqs",
+    "secretsmanager": "secretsmanager",
+    "AWSEvents": "events",
+}
+
+
+class AwsCalls:
+    """A loopback proxy in front of the emulator for one function (its AWS_ENDPOINT_URL): every request is passed
+    on as it came and recorded, so that a test can hold the function's calls against its role's policy (the
+    emulator enforces no IAM). `calls(state_machine_arn)` turns the requests into iam_eval `Call`s: the action,
+    the resource the request names (table, key, topic, queue, secret; the state machine for SendTask*, whose
+    token names none), and lambda:SourceFunctionArn, the condition key AWS adds to a function role's calls."""
+
+    def __init__(self, moto_endpoint: str):
+        target = urlsplit(moto_endpoint)
+        self.requests = []  # (method, path, headers {lower-case: value}, body bytes)
+        recorder = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args):
+                pass
+
+            def _pass(self):
+                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                headers = {k: v for k, v in self.headers.items() if k.lower() not in ("connection",)}
+                recorder.requests.append((self.command, self.path, {k.lower(): v for k, v in headers.items()}, body))
+                upstream = http.client.HTTPConnection(target.hostname, target.port, timeout=60)
+                try:
+                    upstream.request(self.command, self.path, body=body or None, headers=headers)
+                    response = upstream.getresponse()
+                    data = response.read()
+                    self.send_response(response.status)
+                    for name, value in response.getheaders():
+                        if name.lower() not in ("content-length", "connection", "transfer-encoding"):
+                            self.send_header(name, value)
+                finally:
+                    upstream.close()
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            do_GET = do_POST = do_PUT = do_DELETE = do_HEAD = do_PATCH = _pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.endpoint = f"http://127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def calls(self, function_arn: str, state_machine_arn: str) -> list:
+        found = []
+        for method, path, headers, body in self.requests:
+            context = (("lambda:SourceFunctionArn", function_arn),)
+            if "x-amz-target" in headers:
+                prefix, operation = headers["x-amz-target"].split(".", 1)
+                service = TARGETS[prefix]
+                params = json.loads(body or b"{}")
+            else:
+                params = {k: v for k, v in parse_qsl(body.decode())}
+                service, operation = "sns", params.get("Action", f"{method} {path}")
+            resource = {
+                "dynamodb": lambda: f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/{params['TableName']}",
+                "kms": lambda: params["KeyId"],
+                "states": lambda: state_machine_arn,
+                "sqs": lambda: queue_arn_of(params["QueueUrl"]),
+                "secretsmanager": lambda: params["SecretId"],
+                "events": lambda: ",".join(sorted({e.get("EventBusName", "default") for e in params["Entries"]})),
+                "sns": lambda: params.get("TopicArn", ""),
+            }[service]()
+            found.append(Call(action_of(service, operation), resource, context))
+        return found
+
+    def stop(self):
+        self.server.shutdown()
+        self.server.server_close()

@@ -17,7 +17,8 @@ nothing (the item stays pending with its token, the execution RUNNING); Approve 
 SUCCEEDS with the decision as its output and the item records who and when, its token removed; the same link again →
 "already decided"; a changed MAC, id or expiry → refused; malformed → 400; an expired link → "expired", and so is
 a decision reaching a task that is over; Reject → the execution FAILS with sfngen.ApprovalRejected (and an input holding
-markup is shown as text). The token is in no page, no URL and no log line of the functions.
+markup is shown as text). The token is in no page, no URL and no log line of the functions; every AWS call the two
+functions made is one their roles allow.
 Screenshots of the confirmation, approved, refused (tampered) and expired pages are taken (approval-page.png,
 approval-approved.png, approval-refused.png, approval-expired.png; SFNGEN_E2E_SCREENSHOTS=DIR keeps them there,
 templates/approval/ holds the committed ones). Then an empty re-plan and a clean destroy."""
@@ -37,7 +38,8 @@ import pytest
 
 from browser import Chromium
 from harness import CallbackFunction, module_key, render, wait_until
-from lambda_service import FunctionUrl, SerialFunction, SqsPoller
+from iam_eval import decide
+from lambda_service import AwsCalls, FunctionUrl, SerialFunction, SqsPoller
 from tfstack import lifecycle
 
 HERE = Path(__file__).resolve().parent
@@ -117,9 +119,12 @@ class Approvals:
         self.dynamodb = moto.client("dynamodb")
         self.started = []
         try:
-            self.notify = CallbackFunction.deployed(moto, f"{name}-approval-notify")
+            # Each function reaches the emulator through a recorder of its calls (moto enforces no IAM).
+            self.notify_calls, self.page_calls = AwsCalls(moto.endpoint), AwsCalls(moto.endpoint)
+            self.started += [self.notify_calls, self.page_calls]
+            self.notify = CallbackFunction.deployed(moto, f"{name}-approval-notify", self.notify_calls.endpoint)
             self.started.append(self.notify)
-            self.page = CallbackFunction.deployed(moto, f"{name}-approval-page")
+            self.page = CallbackFunction.deployed(moto, f"{name}-approval-page", self.page_calls.endpoint)
             self.started.append(self.page)
             mappings = moto.client("lambda").list_event_source_mappings(
                 FunctionName=self.notify.configuration["FunctionArn"]
@@ -478,6 +483,28 @@ def test_an_expired_link_shows_the_expired_page(short, moto, screenshots):
     )[0]
     assert status == 410
     assert short.item(notice["id"])["status"] == {"S": "pending"}
+
+
+def test_every_call_of_the_notifier_and_the_page_is_one_their_roles_allow(approvals, moto):
+    """What the two functions asked of AWS in the tests above (recorded on their way to the emulator), held against
+    their roles' policies as applied (tests/e2e/iam_eval.py): each call allowed, and each role used for what it is
+    for (the notifier keeps tokens, signs and publishes; the page reads, decides, verifies and answers)."""
+    iam = moto.client("iam")
+    machine = approvals.outputs["state_machine_arn"]
+    for function, recorder, needed in (
+        (approvals.notify, approvals.notify_calls, {"dynamodb:PutItem", "kms:GenerateMac", "sns:Publish"}),
+        (approvals.page, approvals.page_calls,
+         {"dynamodb:GetItem", "dynamodb:UpdateItem", "kms:VerifyMac", "states:SendTaskSuccess",
+          "states:SendTaskFailure"}),
+    ):
+        role = function.configuration["Role"].rsplit("/", 1)[1]
+        policies = [iam.get_role_policy(RoleName=role, PolicyName=name)["PolicyDocument"]
+                    for name in iam.list_role_policies(RoleName=role)["PolicyNames"]]
+        policies = [json.loads(p) if isinstance(p, str) else p for p in policies]
+        calls = recorder.calls(function.configuration["FunctionArn"], machine)
+        assert {call.action for call in calls} >= needed, sorted({call.action for call in calls})
+        refused = sorted({call.describe() for call in calls if not any(decide(p, call).allowed for p in policies)})
+        assert refused == [], refused
 
 
 def test_the_token_is_in_no_page_no_url_and_no_log_line(approvals, short):

@@ -15,7 +15,8 @@ none → 401; a body over the largest valid callback event → 413; GET → 405;
 after a rotation. iam: a SigV4 request from a role holding the module's `endpoint_invoke_policy_json` answers the task
 and the function logs the caller; unsigned, or from a role without that policy → 403 before the function; an event
 without `requestContext.authorizer.iam` (not through an AWS_IAM URL) → 403 from the function. No log line holds the
-token, a signature or the secret. Then an empty re-plan and a clean destroy."""
+token, a signature or the secret; every AWS call the function made is one its role allows (recorded on its way to the
+emulator, held against the applied policy). Then an empty re-plan and a clean destroy."""
 
 import hashlib
 import hmac
@@ -29,7 +30,7 @@ import pytest
 
 from harness import CallbackFunction, module_key, render, wait_until
 from iam_eval import decide
-from lambda_service import FunctionUrl, SerialFunction, url_event
+from lambda_service import AwsCalls, FunctionUrl, SerialFunction, url_event
 from tfstack import lifecycle
 
 HERE = Path(__file__).resolve().parent
@@ -61,19 +62,35 @@ class Endpoint:
     def __init__(self, moto, outputs: dict, allowed=None):
         self.moto = moto
         self.outputs = outputs
-        self.function = CallbackFunction.deployed(moto, outputs["endpoint_function_name"])
+        # The function reaches the emulator through a recorder of its calls (moto enforces no IAM).
+        self.calls = AwsCalls(moto.endpoint)
+        self.function = CallbackFunction.deployed(moto, outputs["endpoint_function_name"], self.calls.endpoint)
         try:
             self.url = FunctionUrl.deployed(
                 moto, SerialFunction(self.function), outputs["endpoint_function_name"], allowed
             )
         except BaseException:
             self.function.stop()
+            self.calls.stop()
             raise
         assert self.url.url == outputs["callback_endpoint_url"], (self.url.url, outputs["callback_endpoint_url"])
 
     def stop(self):
         self.url.stop()
         self.function.stop()
+        self.calls.stop()
+
+    def refused_calls(self) -> tuple:
+        """(the IAM actions of the function's AWS calls so far, those its role's policies do not allow)."""
+        iam = self.moto.client("iam")
+        config = self.function.configuration
+        role = config["Role"].rsplit("/", 1)[1]
+        policies = [iam.get_role_policy(RoleName=role, PolicyName=name)["PolicyDocument"]
+                    for name in iam.list_role_policies(RoleName=role)["PolicyNames"]]
+        policies = [json.loads(p) if isinstance(p, str) else p for p in policies]
+        calls = self.calls.calls(config["FunctionArn"], self.outputs["state_machine_arn"])
+        refused = sorted({c.describe() for c in calls if not any(decide(p, c).allowed for p in policies)})
+        return {call.action for call in calls}, refused
 
     def task(self, payload: dict) -> tuple:
         """Starts an execution; (execution ARN, the token its Task sent to the jobs queue)."""
@@ -193,6 +210,10 @@ def test_hmac_signed_requests_answer_the_task_and_everything_else_is_refused(mot
     response = url.request("POST", "/", body, {**JSON, "x-sfngen-signature": signature(key, body)})
     assert response[0] == 410, response
 
+    # What the function asked of AWS is what its role allows: the secret's versions, the task's answer.
+    actions, refused = endpoint.refused_calls()
+    assert actions >= {"secretsmanager:GetSecretValue", "states:SendTaskSuccess"} and refused == [], (actions, refused)
+
     lines = [line for line in endpoint.log_lines() if line.get("event") == "endpoint"]
     assert {line.get("auth") for line in lines} == {"hmac"}, lines
     assert any(line.get("http_status") == 503 for line in lines), lines
@@ -270,6 +291,8 @@ def test_iam_a_sigv4_request_from_an_allowed_role_answers_the_task(moto, applied
     assert response[0] == 200, response
     done = endpoint.wait_for_end(execution)
     assert (done["status"], json.loads(done["output"])) == ("SUCCEEDED", {"signed": "sigv4"}), done
+    actions, refused = endpoint.refused_calls()
+    assert "states:SendTaskSuccess" in actions and refused == [], (actions, refused)
     answered = [line for line in endpoint.log_lines() if line.get("event") == "endpoint" and line.get("auth") == "iam"]
     assert identity["Arn"] in {line.get("caller") for line in answered}, answered
     assert token not in endpoint.function.logs() and allowed["SecretAccessKey"] not in endpoint.function.logs()
