@@ -635,10 +635,11 @@ class CallbackFunction:
         architecture = config["Architectures"][0]
         override = os.environ.get("SFNGEN_E2E_BOOTSTRAP")
         if override:
-            # Test-only: run a bootstrap built on this machine (x86_64, `cargo build` in lambda/) in place of the
-            # package the emulator stored, with everything else as deployed (environment, role, log settings).
-            # For trying a Lambda change before scripts/refresh-packages.sh ships it; never set by scripts/test.sh.
-            package, architecture = override_package(Path(override)), "x86_64"
+            # Test-only: run another build of the functions in place of the package the emulator stored, with
+            # everything else as deployed (environment, role, log settings): a bootstrap built on this machine
+            # (`cargo build` in lambda/) or a package zip (packages/callback-arm64.zip, run under qemu-user). For
+            # trying a Lambda change before it ships in the sfngen binary; never set by scripts/test.sh.
+            package, architecture = override_package(Path(override))
         function._start(package, architecture, env, api, endpoint or moto.endpoint)
         return function
 
@@ -677,13 +678,25 @@ class CallbackFunction:
         self.dir.cleanup()
 
 
-def override_package(bootstrap: Path) -> bytes:
-    """A deployment package (zip) holding `bootstrap`: SFNGEN_E2E_BOOTSTRAP's binary, run in place of the stored one."""
-    assert bootstrap.is_file(), f"SFNGEN_E2E_BOOTSTRAP={bootstrap} is not a file"
-    data = io.BytesIO()
-    with zipfile.ZipFile(data, "w") as z:
-        z.writestr("bootstrap", bootstrap.read_bytes())
-    return data.getvalue()
+def override_package(path: Path) -> tuple:
+    """(deployment package, architecture) of SFNGEN_E2E_BOOTSTRAP: a zip holding `bootstrap` as it is, or a bare
+    bootstrap binary zipped; the architecture from the binary's ELF header (e_machine: 0x3E x86_64, 0xB7 arm64)."""
+    assert path.is_file(), f"SFNGEN_E2E_BOOTSTRAP={path} is not a file"
+    if zipfile.is_zipfile(path):
+        package = path.read_bytes()
+        with zipfile.ZipFile(io.BytesIO(package)) as z:
+            binary = z.read("bootstrap")
+    else:
+        binary = path.read_bytes()
+        data = io.BytesIO()
+        with zipfile.ZipFile(data, "w") as z:
+            z.writestr("bootstrap", binary)
+        package = data.getvalue()
+    assert binary[:4] == b"\x7fELF", f"SFNGEN_E2E_BOOTSTRAP={path}: the bootstrap is no ELF binary"
+    machine = int.from_bytes(binary[18:20], "little")
+    architectures = {0x3E: "x86_64", 0xB7: "arm64"}
+    assert machine in architectures, f"SFNGEN_E2E_BOOTSTRAP={path}: ELF machine {machine:#x}"
+    return package, architectures[machine]
 
 
 def token_id(token: str) -> str:
