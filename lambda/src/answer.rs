@@ -192,7 +192,8 @@ pub async fn send(client: &Client, token: &str, answer: &Answer) -> Result<(), R
     result.map_err(|(code, detail)| classify(code, log::scrub(&detail, token)))
 }
 
-fn describe<E: ProvideErrorMetadata + std::error::Error + 'static, R: std::fmt::Debug>(
+/// An SDK error's code (when the service gave one) and message, for any AWS SDK crate's operation.
+pub fn describe<E: ProvideErrorMetadata + std::error::Error + 'static, R: std::fmt::Debug>(
     err: SdkError<E, R>,
 ) -> (Option<String>, String) {
     match &err {

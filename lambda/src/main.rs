@@ -16,9 +16,13 @@ mod answer;
 mod client;
 mod dead_letter;
 mod endpoint;
+mod html;
 mod http;
 mod json;
+mod link;
 mod log;
+mod notify;
+mod page;
 mod request;
 
 use std::task::{Context as TaskContext, Poll};
@@ -44,6 +48,10 @@ enum Mode {
     DeadLetters,
     /// Answers workers' callbacks sent to its function URL ([`endpoint`]).
     Endpoint,
+    /// Keeps approval tokens and sends the links ([`notify`]).
+    ApprovalNotify,
+    /// Shows approval pages and decides ([`page`]).
+    ApprovalPage,
 }
 
 impl Mode {
@@ -53,6 +61,8 @@ impl Mode {
             None | Some("callback") => Ok(Mode::Callback),
             Some("dead_letters") => Ok(Mode::DeadLetters),
             Some("endpoint") => Ok(Mode::Endpoint),
+            Some("approval_notify") => Ok(Mode::ApprovalNotify),
+            Some("approval_page") => Ok(Mode::ApprovalPage),
             Some(other) => Err(format!(
                 "{MODE_VARIABLE} is {}: it must be \"callback\", \"dead_letters\", \"endpoint\", \
                  \"approval_notify\" or \"approval_page\"",
@@ -67,6 +77,8 @@ impl Mode {
             Mode::Callback => "callback",
             Mode::DeadLetters => "dead_letter",
             Mode::Endpoint => "endpoint",
+            Mode::ApprovalNotify => "approval_notify",
+            Mode::ApprovalPage => "approval",
         }
     }
 }
@@ -77,6 +89,10 @@ enum App {
     Answers(Mode, aws_sdk_sfn::Client),
     /// `endpoint`.
     Endpoint(endpoint::Endpoint),
+    /// `approval_notify`.
+    Notify(Box<notify::Notifier>),
+    /// `approval_page`.
+    Page(Box<page::ApprovalPage>),
 }
 
 impl App {
@@ -93,6 +109,20 @@ impl App {
                 };
                 App::Endpoint(endpoint::Endpoint::new(client::build(&plan).await, secrets, auth))
             }
+            Mode::ApprovalNotify => App::Notify(Box::new(notify::Notifier {
+                settings: notify::Settings::from_env(&var)?,
+                dynamodb: client::dynamodb(&plan).await,
+                kms: client::kms(&plan).await,
+                sns: client::sns(&plan).await,
+                sqs: client::sqs(&plan).await,
+                eventbridge: client::eventbridge(&plan).await,
+            })),
+            Mode::ApprovalPage => App::Page(Box::new(page::ApprovalPage {
+                settings: page::Settings::from_env(&var)?,
+                dynamodb: client::dynamodb(&plan).await,
+                kms: client::kms(&plan).await,
+                sfn: client::build(&plan).await,
+            })),
         })
     }
 }
@@ -215,7 +245,7 @@ fn route(mode: Mode, payload: Payload) -> Result<Work, Invalid> {
                  worker answers a task through the module's callback function)"
             ))
         }),
-        Mode::Callback | Mode::Endpoint => match &fields {
+        Mode::Callback | Mode::Endpoint | Mode::ApprovalNotify | Mode::ApprovalPage => match &fields {
             Some(fields) if fields.contains_key("Records") => Err(Invalid(
                 "this function answers workers' callbacks, and an SQS batch (\"Records\") is not one: the module's \
                  dead-letter function, which only its event source mappings invoke, fails the tasks of dead letters"
@@ -238,6 +268,20 @@ async fn handle(app: &App, event: LambdaEvent<Payload>) -> Result<Value, Refused
                 .handle(&text, &request_id)
                 .await
                 .map_err(|invalid| reject(Mode::Endpoint.event(), &request_id, invalid));
+        }
+        App::Notify(notifier) => {
+            let text = text(Mode::ApprovalNotify, event.payload, &request_id)?;
+            return notifier
+                .handle(&text, &request_id)
+                .await
+                .map_err(|invalid| reject(Mode::ApprovalNotify.event(), &request_id, invalid));
+        }
+        App::Page(page) => {
+            let text = text(Mode::ApprovalPage, event.payload, &request_id)?;
+            return page
+                .handle(&text, &request_id)
+                .await
+                .map_err(|invalid| reject(Mode::ApprovalPage.event(), &request_id, invalid));
         }
     };
     match route(mode, event.payload).map_err(|invalid| reject(mode.event(), &request_id, invalid))? {
@@ -330,6 +374,8 @@ mod tests {
         assert_eq!(Mode::from_env(Some("callback")), Ok(Mode::Callback));
         assert_eq!(Mode::from_env(Some("dead_letters")), Ok(Mode::DeadLetters));
         assert_eq!(Mode::from_env(Some("endpoint")), Ok(Mode::Endpoint));
+        assert_eq!(Mode::from_env(Some("approval_notify")), Ok(Mode::ApprovalNotify));
+        assert_eq!(Mode::from_env(Some("approval_page")), Ok(Mode::ApprovalPage));
         for wrong in ["", "Callback", "dead-letters", "dead_letters "] {
             let problem = Mode::from_env(Some(wrong)).unwrap_err();
             assert!(problem.starts_with("SFNGEN_MODE is \""), "{problem}");
