@@ -477,7 +477,7 @@ fn check(request: &http::Request, window: Option<u64>, now: i64) -> Step {
                     "Forbidden",
                     "the request did not come through the function URL's AWS_IAM auth (no requestContext.authorizer.iam)",
                 ),
-                json!({"outcome": "forbidden"}),
+                json!({"outcome": "unauthorized", "reason": "no IAM caller"}),
             );
         }
         None => {}
@@ -485,7 +485,7 @@ fn check(request: &http::Request, window: Option<u64>, now: i64) -> Step {
             let unsigned = |reason: &str| {
                 Step::Respond(
                     Response::error(401, "InvalidSignature", reason),
-                    json!({"outcome": "invalid_signature", "reason": reason}),
+                    json!({"outcome": "unauthorized", "reason": reason}),
                 )
             };
             let Some(header) = request.header(SIGNATURE_HEADER) else {
@@ -524,7 +524,7 @@ fn signed(request: &http::Request, secrets: &Secrets, event: request::Request) -
     let Some(Ok(signature)) = signature else {
         return Step::Respond(
             Response::error(401, "InvalidSignature", "the request has no valid signature header"),
-            json!({"outcome": "invalid_signature"}),
+            json!({"outcome": "unauthorized"}),
         );
     };
     let mut keys: Vec<&[u8]> = vec![&secrets.current];
@@ -537,7 +537,7 @@ fn signed(request: &http::Request, secrets: &Secrets, event: request::Request) -
         let reason = "no v1 signature matches the body under the endpoint's secret";
         Step::Respond(
             Response::error(401, "InvalidSignature", reason),
-            json!({"outcome": "invalid_signature", "reason": reason}),
+            json!({"outcome": "unauthorized", "reason": reason}),
         )
     }
 }
@@ -793,7 +793,16 @@ mod tests {
     #[test]
     fn iam_without_the_authorizer_is_403() {
         let r = request("POST", "/", json!({}), BODY);
-        assert_eq!(status(&check(&r, None, NOW)), 403);
+        let Step::Respond(response, fields) = check(&r, None, NOW) else {
+            panic!()
+        };
+        assert_eq!(response.status, 403);
+        // The outcome the module's EndpointUnauthorized metric filter counts, as for a bad signature.
+        assert_eq!(fields["outcome"], "unauthorized");
+        let Step::Respond(_, fields) = hmac_step(None, BODY, &secrets(None)) else {
+            panic!()
+        };
+        assert_eq!(fields["outcome"], "unauthorized");
     }
 
     #[test]

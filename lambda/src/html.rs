@@ -1,6 +1,6 @@
 //! The approval pages: plain HTML, no script, every value from data escaped, the same security headers on
 //! every one. Tests find their parts by id: `#outcome` (with `data-outcome`: page, approved, rejected,
-//! expired, invalid, decided, malformed or error), `#approve`, `#reject`, `#comment`.
+//! expired, invalid, decided, malformed or failed), `#approve`, `#reject`, `#comment`.
 //!
 //! A page never holds the token, the MAC or the link: the confirmation form has no `action`, so the browser
 //! posts it to the page's own URL (<https://html.spec.whatwg.org/multipage/form-control-infrastructure.html#form-submission-algorithm>:
@@ -105,7 +105,7 @@ impl Page {
             Page::Expired => "expired",
             Page::Invalid => "invalid",
             Page::Malformed(_) => "malformed",
-            Page::Error(_) => "error",
+            Page::Error(_) => "failed",
         }
     }
 
@@ -289,7 +289,7 @@ mod tests {
             (Page::Expired, "expired"),
             (Page::Invalid, "invalid"),
             (Page::Malformed("<x>".into()), "malformed"),
-            (Page::Error("<y>".into()), "error"),
+            (Page::Error("<y>".into()), "failed"),
         ];
         for (page, outcome) in pages {
             let response = page.response(200);

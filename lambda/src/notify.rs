@@ -480,7 +480,7 @@ impl Notifier {
                 log::emit(
                     "ERROR",
                     "the message is not an approval message",
-                    log::with(base, json!({"outcome": "invalid_message", "reason": reason})),
+                    log::with(base, json!({"outcome": "unusable", "reason": reason})),
                 );
                 return false;
             }
@@ -513,7 +513,7 @@ impl Notifier {
                     "sent the approval notification",
                     log::with(
                         fields,
-                        json!({"outcome": "notified", "expires_at": link::rfc3339(expires_at)}),
+                        json!({"outcome": "sent", "expires_at": link::rfc3339(expires_at)}),
                     ),
                 );
                 true

@@ -312,10 +312,22 @@ fn fault(reason: &str) -> Answered {
 }
 
 impl ApprovalPage {
-    /// Answers one request with a page. `Err` only for an event that is no function URL request at all.
+    /// Answers one request with a page and logs it. `Err` only for an event that is no function URL request at
+    /// all.
     pub async fn handle(&self, event: &str, request_id: &str) -> Result<Value, Invalid> {
-        let now = link::unix_now();
-        let (answer, mut fields) = match http::parse(event, MAX_FORM_BYTES) {
+        let (response, level, line) = self.page(event, request_id, link::unix_now()).await?;
+        log::emit(level, "answered an approval page request", line);
+        Ok(response.to_value())
+    }
+
+    /// The response to a request, its log level and its log line.
+    async fn page(
+        &self,
+        event: &str,
+        request_id: &str,
+        now: i64,
+    ) -> Result<(http::Response, &'static str, Value), Invalid> {
+        let (answer, fields) = match http::parse(event, MAX_FORM_BYTES) {
             Err(NotRequest::Shape(reason)) => {
                 return Err(Invalid(format!(
                     "{reason}: this function answers browsers through its function URL"
@@ -331,7 +343,7 @@ impl ApprovalPage {
             ),
             Ok(request) => self.respond(&request, now).await,
         };
-        fields = log::with(
+        let line = log::with(
             json!({"event": "approval", "request_id": request_id}),
             log::with(
                 fields,
@@ -343,8 +355,7 @@ impl ApprovalPage {
             s if s >= 500 => "ERROR",
             _ => "WARN",
         };
-        log::emit(level, "answered an approval page request", fields);
-        Ok(answer.page.response(answer.status).to_value())
+        Ok((answer.page.response(answer.status), level, line))
     }
 
     /// The page for a request, and the log line's fields (`id`, `decision`, `detail`: never the token or MAC).
@@ -791,5 +802,58 @@ mod tests {
         for (name, value) in html::HEADERS {
             assert!(response.headers.contains(&(name.to_string(), value.to_string())));
         }
+    }
+
+    fn offline() -> ApprovalPage {
+        use aws_config::{BehaviorVersion, Region};
+        let region = Region::new("us-east-1");
+        ApprovalPage {
+            dynamodb: aws_sdk_dynamodb::Client::from_conf(
+                aws_sdk_dynamodb::Config::builder()
+                    .behavior_version(BehaviorVersion::latest())
+                    .region(region.clone())
+                    .build(),
+            ),
+            kms: aws_sdk_kms::Client::from_conf(
+                aws_sdk_kms::Config::builder()
+                    .behavior_version(BehaviorVersion::latest())
+                    .region(region.clone())
+                    .build(),
+            ),
+            sfn: aws_sdk_sfn::Client::from_conf(
+                aws_sdk_sfn::Config::builder()
+                    .behavior_version(BehaviorVersion::latest())
+                    .region(region)
+                    .build(),
+            ),
+            settings: Settings {
+                table: "d-approvals".into(),
+                key_id: "arn:aws:kms:us-east-1:123456789012:key/k".into(),
+            },
+        }
+    }
+
+    #[tokio::test]
+    async fn refused_requests_are_answered_and_logged_without_the_mac() {
+        let page = offline();
+        let mac = link::encode(&[7; 32]);
+        for (method, query, status, outcome) in [
+            ("GET", query(NOW), 410, "expired"),
+            ("POST", query(NOW - 100), 410, "expired"),
+            ("GET", format!("id={ID}&mac={mac}"), 400, "malformed"),
+            ("DELETE", query(NOW + 60), 405, "malformed"),
+        ] {
+            let e = event(method, "/", &query, json!({}), Some("decision=approve"), false);
+            let (response, level, line) = page.page(&e, "r", NOW).await.unwrap();
+            assert_eq!(response.status, status, "{method} {query}");
+            assert_eq!(level, "WARN");
+            assert_eq!(line["event"], "approval");
+            assert_eq!(line["outcome"], outcome);
+            assert_eq!(line["http_status"], status);
+            let text = format!("{line} {}", response.body);
+            assert!(!text.contains(&mac), "{text}");
+            assert!(response.body.contains(&format!("data-outcome=\"{outcome}\"")));
+        }
+        assert!(page.page(r#"{"Records": []}"#, "r", NOW).await.is_err());
     }
 }
