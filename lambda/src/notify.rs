@@ -319,6 +319,27 @@ pub fn execution_name(execution: &str) -> &str {
     execution.rsplit(':').next().unwrap_or(execution)
 }
 
+/// The ARN of the state machine that runs an execution, from the execution's ARN
+/// (`arn:PARTITION:states:REGION:ACCOUNT:execution:MACHINE:NAME` → `arn:PARTITION:states:REGION:ACCOUNT:stateMachine:MACHINE`,
+/// <https://docs.aws.amazon.com/service-authorization/latest/reference/list_awsstepfunctions.html#awsstepfunctions-resources-for-iam-policies>).
+/// A bus notification carries it in `resources`, as Step Functions' own events do: the module's rule on a bus that
+/// other instances share matches it. `None` for anything else.
+pub fn state_machine_arn(execution: &str) -> Option<String> {
+    let parts: Vec<&str> = execution.split(':').collect();
+    match parts.as_slice() {
+        ["arn", partition, "states", region, account, "execution", machine, name]
+            if [partition, region, account, machine, name]
+                .iter()
+                .all(|p| !p.is_empty()) =>
+        {
+            Some(format!(
+                "arn:{partition}:states:{region}:{account}:stateMachine:{machine}"
+            ))
+        }
+        _ => None,
+    }
+}
+
 /// What a notification tells, without the token or the input.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Notice {
@@ -633,11 +654,19 @@ impl Notifier {
                 if detail.len() + source.len() + detail_type.len() > MAX_EVENT_ENTRY_BYTES {
                     return Err(too_big("events:PutEvents", MAX_EVENT_ENTRY_BYTES));
                 }
+                let Some(machine) = state_machine_arn(&notice.execution) else {
+                    return Err(Failure {
+                        step: "events:PutEvents",
+                        detail: "context.execution is not an execution's ARN: the event could name no state machine"
+                            .into(),
+                    });
+                };
                 let entry = aws_sdk_eventbridge::types::PutEventsRequestEntry::builder()
                     .event_bus_name(&approval.target)
                     .source(source)
                     .detail_type(detail_type)
                     .detail(detail)
+                    .resources(machine)
                     .build();
                 let out = self
                     .eventbridge
@@ -834,6 +863,28 @@ mod tests {
         assert_eq!(subject.chars().count(), MAX_SUBJECT_CHARS);
         assert!(subject.starts_with("Approval requested: R?"), "{subject}");
         assert!(subject.chars().all(|c| c.is_ascii_graphic() || c == ' '));
+    }
+
+    #[test]
+    fn a_bus_notification_names_the_state_machine_of_its_execution() {
+        assert_eq!(
+            state_machine_arn(EXECUTION).as_deref(),
+            Some("arn:aws:states:us-east-1:123456789012:stateMachine:d-main")
+        );
+        assert_eq!(
+            state_machine_arn("arn:aws-us-gov:states:us-gov-west-1:123456789012:execution:m:e").as_deref(),
+            Some("arn:aws-us-gov:states:us-gov-west-1:123456789012:stateMachine:m")
+        );
+        for not_one in [
+            "",
+            "order-42",
+            "arn:aws:states:us-east-1:123456789012:stateMachine:d-main",
+            "arn:aws:states:us-east-1:123456789012:execution:d-main",
+            "arn:aws:states:us-east-1:123456789012:execution::e",
+            "arn:aws:states:us-east-1:123456789012:execution:m:e:x",
+        ] {
+            assert_eq!(state_machine_arn(not_one), None, "{not_one}");
+        }
     }
 
     #[test]
