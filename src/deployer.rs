@@ -82,7 +82,7 @@ const fn not_in_recorded_run(
 
 /// Why the endpoint's and the approvals' rows are listed without a recorded call.
 const FUNCTION_URL_SOURCE: &str = "a function URL (endpoint, approval page): hashicorp/aws internal/service/lambda/function_url.go; the recorded run's module has none";
-const PERMISSION_SOURCE: &str = "a public function URL's lambda:InvokeFunction statement: hashicorp/aws internal/service/lambda/permission.go; the recorded run's module has none";
+const PERMISSION_SOURCE: &str = "a public function URL's statements (FunctionURLAllowPublicAccess, which the provider adds with the URL; FunctionURLAllowInvokeAction, the module's aws_lambda_permission): hashicorp/aws internal/service/lambda/function_url.go and permission.go; the recorded run's module has none";
 const TABLE_SOURCE: &str =
     "the approvals table: hashicorp/aws internal/service/dynamodb/table.go; the recorded run's module has none";
 const SECRET_SOURCE: &str = "the endpoint's HMAC secret: hashicorp/aws internal/service/secretsmanager/secret.go; the recorded run's module has none";
@@ -119,6 +119,7 @@ const SUBSCRIPTIONS: &[&str] = &["aws_sns_topic_subscription"];
 const FUNCTION_URLS: &[&str] = &["aws_lambda_function_url"];
 const TABLES: &[&str] = &["aws_dynamodb_table"];
 const PERMISSIONS_OF_FUNCTIONS: &[&str] = &["aws_lambda_permission"];
+const PUBLIC_URLS: &[&str] = &["aws_lambda_function_url", "aws_lambda_permission"];
 const SECRETS: &[&str] = &["aws_secretsmanager_secret"];
 
 /// Every action a deployer may need, by the types that need it.
@@ -356,14 +357,9 @@ pub const PERMISSIONS: &[Permission] = &[
         FUNCTION_URLS,
         FUNCTION_URL_SOURCE,
     ),
-    // A NONE URL: the provider adds the FunctionURLAllowPublicAccess statement to the function's policy.
-    not_in_recorded_run("lambda:AddPermission", &[Apply], FUNCTION_URLS, FUNCTION_URL_SOURCE),
-    not_in_recorded_run(
-        "lambda:AddPermission",
-        &[Apply],
-        PERMISSIONS_OF_FUNCTIONS,
-        PERMISSION_SOURCE,
-    ),
+    // A NONE URL: the provider adds the FunctionURLAllowPublicAccess statement to the function's policy, and the
+    // module its FunctionURLAllowInvokeAction statement.
+    not_in_recorded_run("lambda:AddPermission", &[Apply], PUBLIC_URLS, PERMISSION_SOURCE),
     not_in_recorded_run(
         "lambda:GetPolicy",
         &[Plan, Apply],

@@ -676,6 +676,25 @@ data "aws_iam_policy_document" "operator" {
     ]
     resources = ["arn:${local.partition}:lambda:${local.region}:${local.account_id}:event-source-mapping:${terraform_data.shipping_dlq_mapping_uuid.output}"]
   }
+
+  statement {
+    sid = "InspectTopicDeadLetters"
+    actions = [
+      "sqs:DeleteMessage",
+      "sqs:GetQueueAttributes",
+      "sqs:ReceiveMessage",
+    ]
+    resources = ["arn:${local.partition}:sqs:${local.region}:${local.account_id}:${var.name}-managers-topic-dlq"]
+  }
+
+  statement {
+    sid = "PauseTopicFailFast"
+    actions = [
+      "lambda:GetEventSourceMapping",
+      "lambda:UpdateEventSourceMapping",
+    ]
+    resources = ["arn:${local.partition}:lambda:${local.region}:${local.account_id}:event-source-mapping:${terraform_data.managers_topic_dlq_mapping_uuid.output}"]
+  }
 }
 
 # What starts executions needs (output starter_policy_json; the module attaches it nowhere): StartExecution on

@@ -155,6 +155,13 @@ output "topic_dead_letter_queue_urls" {
   }
 }
 
+output "topic_dead_letter_mapping_ids" {
+  description = "UUID of the dead-letter function's event source mapping on each topic's dead-letter queue, by topic key: the runbook pauses fail-fast through these."
+  value = {
+    managers = aws_lambda_event_source_mapping.managers_topic_dlq.uuid
+  }
+}
+
 output "callback_endpoint_url" {
   description = "HTTPS URL of the callback endpoint: POST the callback's JSON event ({\"token\", \"status\", ...}) to it, signed as the module README says."
   value       = aws_lambda_function_url.endpoint.function_url

@@ -139,3 +139,8 @@ resource "aws_lambda_event_source_mapping" "managers_topic_dlq" {
   # names the queue by an ARN built from its name, which orders nothing, so the policy comes first here.
   depends_on = [aws_iam_role_policy.dead_letters]
 }
+
+# The mapping's UUID for the operator's policy (see the queues' mappings in callback.tf).
+resource "terraform_data" "managers_topic_dlq_mapping_uuid" {
+  input = aws_lambda_event_source_mapping.managers_topic_dlq.uuid
+}

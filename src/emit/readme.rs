@@ -323,14 +323,14 @@ fn context(model: &Model, checkov_skips: &[CheckovSkip], declared: &[Declared], 
 
 /// What a public (`NONE`) function URL needs on AWS besides what the module creates, for the README: `FUNCTION` is
 /// replaced with the function's name.
-const NONE_URL_NOTE: &str = "**On AWS, since October 2025**, a new function URL needs `lambda:InvokeFunction` in the \
+const NONE_URL_NOTE: &str = "**On AWS, since October 2025**, a function URL needs `lambda:InvokeFunction` in the \
 function's policy besides `lambda:InvokeFunctionUrl` ([Lambda: control access to function \
 URLs](https://docs.aws.amazon.com/lambda/latest/dg/urls-auth.html)). hashicorp/aws adds the latter with a `NONE` URL; \
-the former needs `aws_lambda_permission`'s `invoked_via_function_url`, which the provider versions this module admits \
-from 5.100.0 do not all have, so the module does not write it: add it once after the first apply (it stays with the \
-function; Terraform neither sees nor removes it):\n\n```bash\naws lambda add-permission --function-name FUNCTION \
---statement-id FunctionURLAllowInvokeAction \\\n  --action lambda:InvokeFunction --principal '*' \
---invoked-via-function-url\n```";
+the module writes the former (`aws_lambda_permission`, statement `FunctionURLAllowInvokeAction` on FUNCTION). Later \
+6.x releases of the provider can hold that statement to calls through the URL (`invoked_via_function_url`); the \
+module admits 5.100.0, which cannot, so anyone may also invoke FUNCTION directly. That reaches nothing the URL does \
+not: the function checks the same MAC or signature on every event before it reads or changes anything, and its \
+reserved concurrency bounds it.";
 
 /// The callback endpoint, for its section: how it authenticates, its secret, window and throttle.
 fn endpoint_context(model: &Model) -> Option<Value> {

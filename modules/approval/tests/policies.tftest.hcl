@@ -334,8 +334,8 @@ run "policies_name_only_this_instance" {
   }
 
   assert {
-    condition     = toset([for s in data.aws_iam_policy_document.operator.statement : s.sid]) == toset(["ListExecutions", "StartExecutionsThroughAlias", "StopAndRedriveExecutions", "TakeBackDeadLetters", "MoveDeadLetters", "PauseFailFast"])
-    error_message = "the statements of data.aws_iam_policy_document.operator: expected [\"ListExecutions\", \"StartExecutionsThroughAlias\", \"StopAndRedriveExecutions\", \"TakeBackDeadLetters\", \"MoveDeadLetters\", \"PauseFailFast\"], got ${jsonencode([for s in data.aws_iam_policy_document.operator.statement : s.sid])}."
+    condition     = toset([for s in data.aws_iam_policy_document.operator.statement : s.sid]) == toset(["ListExecutions", "StartExecutionsThroughAlias", "StopAndRedriveExecutions", "TakeBackDeadLetters", "MoveDeadLetters", "PauseFailFast", "InspectTopicDeadLetters", "PauseTopicFailFast"])
+    error_message = "the statements of data.aws_iam_policy_document.operator: expected [\"ListExecutions\", \"StartExecutionsThroughAlias\", \"StopAndRedriveExecutions\", \"TakeBackDeadLetters\", \"MoveDeadLetters\", \"PauseFailFast\", \"InspectTopicDeadLetters\", \"PauseTopicFailFast\"], got ${jsonencode([for s in data.aws_iam_policy_document.operator.statement : s.sid])}."
   }
 
   assert {
@@ -361,6 +361,11 @@ run "policies_name_only_this_instance" {
   assert {
     condition     = toset(one([for s in data.aws_iam_policy_document.operator.statement : s.resources if s.sid == "MoveDeadLetters"])) == toset(["arn:aws:sqs:eu-west-1:123456789012:sfngen-test-b-shipping-dlq"])
     error_message = "the resources of statement MoveDeadLetters of data.aws_iam_policy_document.operator: expected [\"arn:aws:sqs:eu-west-1:123456789012:sfngen-test-b-shipping-dlq\"], got ${jsonencode(one([for s in data.aws_iam_policy_document.operator.statement : s.resources if s.sid == "MoveDeadLetters"]))}."
+  }
+
+  assert {
+    condition     = toset(one([for s in data.aws_iam_policy_document.operator.statement : s.resources if s.sid == "InspectTopicDeadLetters"])) == toset(["arn:aws:sqs:eu-west-1:123456789012:sfngen-test-b-managers-topic-dlq"])
+    error_message = "the resources of statement InspectTopicDeadLetters of data.aws_iam_policy_document.operator: expected [\"arn:aws:sqs:eu-west-1:123456789012:sfngen-test-b-managers-topic-dlq\"], got ${jsonencode(one([for s in data.aws_iam_policy_document.operator.statement : s.resources if s.sid == "InspectTopicDeadLetters"]))}."
   }
 
   assert {
