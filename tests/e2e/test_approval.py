@@ -11,14 +11,14 @@ source mapping by an SqsPoller into the `approval_notify` function, the page fun
 on loopback; Chromium resolves the URL's host there and trusts that one certificate). Each function is the package
 the emulator stored, run with its configuration and its role's credentials.
 
-What is checked: the notification holds a link (id, expiry, MAC) and never the token; the page shows the step and the
-input (escaped), with the headers that keep it out of caches, frames and referrers, and no script; GET alone changes
-nothing (the item stays pending with its token, the execution RUNNING); Approve with a comment → the execution
-SUCCEEDS with the decision as its output and the item records who and when, its token removed; the same link again →
-"already decided"; a changed MAC, id or expiry → refused; malformed → 400; an expired link → "expired", and so is
-a decision reaching a task that is over; Reject → the execution FAILS with sfngen.ApprovalRejected (and an input holding
-markup is shown as text). The token is in no page, no URL and no log line of the functions; every AWS call the two
-functions made is one their roles allow.
+What is checked: the notification holds a link (id, expiry, MAC) and never the token; the page shows the step and
+the input (escaped), with the headers that keep it out of caches, frames and referrers, and no script; GET alone
+changes nothing (the item stays pending with its token, the execution RUNNING); Approve with a comment → the
+execution SUCCEEDS with its input and the decision under "approval" as its output and the item records who and when,
+its token removed; the same link again → "already decided"; a changed MAC, id or expiry → refused; malformed → 400;
+an expired link → "expired", and so is a decision reaching a task that is over; Reject → the execution FAILS with
+sfngen.ApprovalRejected (and an input holding markup is shown as text). The token is in no page, no URL and no log
+line of the functions; every AWS call the two functions made is one their roles allow.
 Screenshots of the confirmation, approved, refused (tampered) and expired pages are taken (approval-page.png,
 approval-approved.png, approval-refused.png, approval-expired.png; SFNGEN_E2E_SCREENSHOTS=DIR keeps them there,
 templates/approval/ holds the committed ones). Then an empty re-plan and a clean destroy."""
@@ -325,11 +325,15 @@ def test_approve_in_the_browser_and_the_execution_moves_on(approvals, moto, scre
 
     done = approvals.wait_for_end(execution)
     assert done["status"] == "SUCCEEDED", done
+    # The step keeps its input and adds the decision under "approval" (its ResultPath).
     output = json.loads(done["output"])
+    decision = output.pop("approval")
+    assert output == INPUT, output
     user_agent = approvals.browser.evaluate("navigator.userAgent")
-    assert output["approved"] is True and output["approval_id"] == parts["id"] and output["comment"] == comment
-    assert output["decided_by"] == {"source_ip": "127.0.0.1", "user_agent": user_agent}, output
-    assert datetime.datetime.fromisoformat(output["decided_at"].replace("Z", "+00:00")).tzinfo is not None
+    assert decision["approved"] is True and decision["approval_id"] == parts["id"], decision
+    assert decision["comment"] == comment, decision
+    assert decision["decided_by"] == {"source_ip": "127.0.0.1", "user_agent": user_agent}, decision
+    assert datetime.datetime.fromisoformat(decision["decided_at"].replace("Z", "+00:00")).tzinfo is not None
 
     # The item records the decision; the token went with the write that decided.
     decided = approvals.item(parts["id"])
