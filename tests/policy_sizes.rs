@@ -302,6 +302,11 @@ fn root_config(model: &Model, files: &[sfngen::emit::GeneratedFile], parts: &Arn
                 format!("{}.arn", address::topic_dead_letter_queue(&topic.key)),
                 arn("sqs", &dlq.name),
             ));
+            // As for the queues' mappings: the UUID Lambda gives the mapping on the topic's dead-letter queue.
+            replacements.push((
+                format!("{}.output", address::topic_dead_letter_mapping_uuid(&topic.key)),
+                format!("\"{}\"", parts.mapping_uuid(&format!("topic {}", topic.key))),
+            ));
         }
     }
     // Longest first, so that no reference is replaced inside a longer one.
