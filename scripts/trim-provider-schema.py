@@ -33,6 +33,7 @@ RESOURCES = [
     "aws_lambda_event_source_mapping",
     "aws_lambda_function",
     "aws_lambda_function_url",
+    "aws_lambda_permission",
     "aws_sfn_alias",
     "aws_secretsmanager_secret",
     "aws_sfn_state_machine",
