@@ -160,4 +160,27 @@ if [ "$ONLY" = all ] && { ! command -v qemu-aarch64-static >/dev/null 2>&1 || [ 
     $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq qemu-user-static libc6-arm64-cross >/dev/null
   fi
 fi
+# Headless Chromium for the approval pages (tests/e2e/browser.py drives it over the DevTools protocol through a pipe:
+# nothing else to install). Debian's own package, at the version the suite is verified with when the archive still
+# has it; Debian's security archive keeps only the newest build of a release, so on a machine that only has a newer
+# one that one is installed and said. fonts-dejavu-core: the text in the screenshots.
+CHROMIUM=156.0.8078.114-1~deb12u1
+if [ "$ONLY" = all ] && ! command -v chromium >/dev/null 2>&1; then
+  if command -v apt-get >/dev/null 2>&1; then
+    SUDO=""
+    [ "$(id -u)" = 0 ] || SUDO=sudo
+    $SUDO apt-get update -qq
+    if apt-cache madison chromium | grep -q "| $CHROMIUM |"; then
+      want="chromium=$CHROMIUM"
+    else
+      want=chromium
+      log "chromium $CHROMIUM is no longer in the archive: installing $(apt-cache policy chromium | sed -n 's/ *Candidate: //p')"
+    fi
+    log "installing $want"
+    $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$want" fonts-dejavu-core >/dev/null
+  fi
+fi
+if [ "$ONLY" = all ] && command -v chromium >/dev/null 2>&1; then
+  log "$(chromium --version 2>/dev/null | head -n1)"
+fi
 log "tools ready in $TOOLS"

@@ -53,6 +53,14 @@ pub enum Holds {
     Events,
     /// An SNS topic: its subscriptions, and the publishes of the steps on it.
     Subscriptions,
+    /// The approvals queue: approval requests not yet notified, each holding a waiting task's token.
+    ApprovalRequests,
+    /// The approvals table: the tokens of executions waiting for a person, under their links' ids.
+    Approvals,
+    /// The HMAC key that signs approval links: every link in flight.
+    LinkKey,
+    /// The endpoint's signing secret: the key its senders sign with.
+    SigningKey,
 }
 
 impl Holds {
@@ -93,6 +101,24 @@ impl Holds {
                 "the task events it is still delivering or retrying, and every rule and target on it: those tasks' \
                  workers never get them, and their executions wait until their step times out"
             }
+            Holds::ApprovalRequests => {
+                "the approval requests not yet notified, each the only copy of a waiting task's token: nobody gets a \
+                 link, and those executions wait until their step times out"
+            }
+            // DeleteTable deletes the items; point-in-time recovery restores into a new table only.
+            // https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_DeleteTable.html
+            Holds::Approvals => {
+                "every waiting approval (the task tokens, under their links' ids) and the record of past decisions: \
+                 every link in flight stops working, and those executions wait until their step times out"
+            }
+            Holds::LinkKey => {
+                "the key every link in flight is signed with: 30 days after the apply AWS deletes it, and from the \
+                 replacement on no link sent before verifies (the page refuses it as not valid)"
+            }
+            Holds::SigningKey => {
+                "the signing key its senders use (a new secret starts without a value): the endpoint refuses every \
+                 request until a new key is put and every sender has it"
+            }
         }
     }
 
@@ -127,6 +153,18 @@ impl Holds {
             Holds::Subscriptions => {
                 "start no executions that reach its steps while you apply, then apply again every root that subscribes \
                  to it from topic_arns (its ARN changes)"
+            }
+            Holds::ApprovalRequests => {
+                "start no executions that reach an approval step, let the notifier empty the queue (its \
+                 ApproximateNumberOfMessages at 0), then apply"
+            }
+            Holds::Approvals | Holds::LinkKey => {
+                "let every waiting approval be decided or expire first (start no executions that reach an approval \
+                 step; the table's items with status pending are the ones waiting), then apply"
+            }
+            Holds::SigningKey => {
+                "apply, put the key in the new secret (aws secretsmanager put-secret-value) and give it to every \
+                 sender; answers sent meanwhile are refused, and senders retry"
             }
         }
     }
@@ -186,6 +224,62 @@ fn log_group(name: String) -> Stateful {
     Stateful {
         holds: Holds::Logs,
         replaced_when: attributes([("name", name)]),
+    }
+}
+
+/// The approvals' and the endpoint's stateful resources: the approvals queue and its dead-letter queue, the table, the
+/// link key, the endpoint's signing secret (when the module creates it).
+fn approvals(model: &Model, resources: &mut BTreeMap<String, Stateful>) {
+    let prefix = model.name.as_str();
+    if let Some(approvals) = &model.approvals {
+        resources.insert(
+            address::approvals_queue().to_string(),
+            queue(Holds::ApprovalRequests, approvals.queue.with(prefix), false),
+        );
+        resources.insert(
+            address::approvals_dead_letter_queue().to_string(),
+            queue(Holds::DeadLetters, approvals.dead_letter.with(prefix), false),
+        );
+        // `name` and `hash_key` are ForceNew (hashicorp/aws internal/service/dynamodb/table.go); the module sets both.
+        resources.insert(
+            address::approvals_table().to_string(),
+            Stateful {
+                holds: Holds::Approvals,
+                replaced_when: attributes([
+                    ("name", approvals.table.with(prefix)),
+                    ("hash_key", crate::model::APPROVAL_HASH_KEY.to_string()),
+                ]),
+            },
+        );
+        // ForceNew: customer_master_key_spec and key_usage (internal/service/kms/key.go), both fixed by the module.
+        resources.insert(
+            address::approval_key().to_string(),
+            Stateful {
+                holds: Holds::LinkKey,
+                replaced_when: attributes([
+                    ("customer_master_key_spec", "HMAC_256".to_string()),
+                    ("key_usage", "GENERATE_VERIFY_MAC".to_string()),
+                ]),
+            },
+        );
+    }
+    if let Some(crate::model::Endpoint {
+        auth:
+            crate::model::EndpointAuth::Hmac {
+                secret: crate::model::EndpointSecret::Created(name),
+                ..
+            },
+        ..
+    }) = &model.endpoint
+    {
+        // `name` and `name_prefix` are ForceNew (internal/service/secretsmanager/secret.go); the module sets `name`.
+        resources.insert(
+            address::endpoint_secret().to_string(),
+            Stateful {
+                holds: Holds::SigningKey,
+                replaced_when: attributes([("name", name.with(prefix))]),
+            },
+        );
     }
 }
 
@@ -273,6 +367,7 @@ impl Record {
                 },
             );
         }
+        approvals(model, &mut resources);
         Record {
             version: RECORD_VERSION,
             name: model.name.clone(),
@@ -451,6 +546,58 @@ mod tests {
         assert_eq!(
             found.resources["aws_sqs_queue.jobs"].replaced_when["fifo_queue"],
             "false"
+        );
+    }
+
+    #[test]
+    fn approvals_and_the_endpoint_secret_are_data_holding_and_a_step_turning_approval_replaces_nothing() {
+        let approval = BASE.replace(
+            "queue = \"jobs\"\n",
+            "queue = \"jobs\"\napproval = true\ntimeout = \"1d\"\n",
+        );
+        assert_ne!(approval, BASE);
+        let with = format!("{approval}\n[callback]\nendpoint = \"hmac\"\n");
+        let found = record(&with);
+        for (address, holds) in [
+            ("aws_sqs_queue._approvals", Holds::ApprovalRequests),
+            ("aws_sqs_queue._approvals_dlq", Holds::DeadLetters),
+            ("aws_dynamodb_table.approvals", Holds::Approvals),
+            ("aws_kms_key.approval_links", Holds::LinkKey),
+            ("aws_secretsmanager_secret.endpoint_hmac", Holds::SigningKey),
+        ] {
+            assert_eq!(found.resources[address].holds, holds, "{address}");
+        }
+        assert_eq!(
+            found.resources["aws_dynamodb_table.approvals"].replaced_when["name"],
+            "demo-approvals"
+        );
+        // The last approval step going deletes the approvals' resources, each line saying what goes.
+        let report = compare(&found, &record(BASE));
+        assert_eq!(
+            addresses(&report),
+            [
+                "delete aws_cloudwatch_log_group.approval_notify",
+                "delete aws_cloudwatch_log_group.approval_page",
+                "delete aws_cloudwatch_log_group.endpoint",
+                "delete aws_dynamodb_table.approvals",
+                "delete aws_kms_key.approval_links",
+                "delete aws_secretsmanager_secret.endpoint_hmac",
+                "delete aws_sqs_queue._approvals",
+                "delete aws_sqs_queue._approvals_dlq",
+            ]
+        );
+        assert!(
+            report
+                .lines()
+                .iter()
+                .any(|l| l.contains("every link in flight stops working")),
+            "{:#?}",
+            report.lines()
+        );
+        // A second approval step, or a renamed one, replaces nothing.
+        assert_eq!(
+            compare(&found, &record(&with.replace("name = \"Work\"", "name = \"Check\""))).changes,
+            []
         );
     }
 

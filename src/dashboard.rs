@@ -12,7 +12,8 @@
 use serde_json::{Value, json};
 
 use crate::model::{
-    BUSINESS_FAILURES_METRIC, Bus, BusName, DEFAULT_BUS, FAULTS_EXPRESSION, FunctionId, LogMetric, Model, Queue, Topic,
+    Approvals, BUSINESS_FAILURES_METRIC, Bus, BusName, DEFAULT_BUS, FAULTS_EXPRESSION, FunctionId, LogMetric, Model,
+    Queue, Topic,
 };
 
 /// Where the module runs, as the dashboard needs it: every resource name and ARN is built from these.
@@ -108,6 +109,13 @@ pub fn body(model: &Model, at: &Placement) -> Value {
             graph.metrics(&format!("Queue {}", queue.key), queue_metrics(queue, at), alarm),
         ));
     }
+    if let Some(approvals) = &model.approvals {
+        widgets.push(grid.place(
+            12,
+            WIDGET_HEIGHT,
+            graph.metrics("Approvals queue", approvals_metrics(approvals, at), None),
+        ));
+    }
     for bus in &model.buses {
         widgets.push(grid.place(
             12,
@@ -127,7 +135,11 @@ pub fn body(model: &Model, at: &Placement) -> Value {
 
 /// The number of widgets [`body`] lays out, without building it.
 pub fn widget_count(model: &Model) -> usize {
-    6 + usize::from(!model.business_failures.is_empty()) + model.queues.len() + model.topics.len() + model.buses.len()
+    6 + usize::from(!model.business_failures.is_empty())
+        + model.queues.len()
+        + usize::from(model.approvals.is_some())
+        + model.topics.len()
+        + model.buses.len()
 }
 
 /// Places widgets left to right, starting a new row when one does not fit.
@@ -260,7 +272,13 @@ fn failures(_model: &Model, at: &Placement) -> Vec<Value> {
 
 /// The metrics the module counts from the functions' log lines.
 fn outcomes(model: &Model, at: &Placement) -> Vec<Value> {
-    let metrics: Vec<&LogMetric> = model.functions.iter().flat_map(|f| &f.log_metrics).collect();
+    // Each metric once: the endpoint's spent and invalid tokens count into the callback's metrics.
+    let mut metrics: Vec<&LogMetric> = Vec::new();
+    for metric in model.functions.iter().flat_map(|f| &f.log_metrics) {
+        if !metrics.iter().any(|m| m.metric == metric.metric) {
+            metrics.push(metric);
+        }
+    }
     metrics
         .into_iter()
         .map(|m| module_metric(at, m.metric, json!({ "label": m.metric, "stat": "Sum" })))
@@ -290,6 +308,9 @@ fn function_label(id: FunctionId) -> &'static str {
     match id {
         FunctionId::Callback => "callback",
         FunctionId::DeadLetters => "dead-letter",
+        FunctionId::Endpoint => "endpoint",
+        FunctionId::ApprovalNotify => "approval notify",
+        FunctionId::ApprovalPage => "approval page",
     }
 }
 
@@ -329,6 +350,20 @@ fn queue_metrics(queue: &Queue, at: &Placement) -> Vec<Value> {
         metrics.push(json!(["AWS/SQS", "ApproximateNumberOfMessagesNotVisible", "QueueName", dlq, { "label": "dead letters in flight", "stat": "Maximum" }]));
     }
     metrics
+}
+
+/// The approvals queue: requests waiting for the notifier, in flight, the oldest one's age, and the ones it could not
+/// handle (its dead-letter queue, which the dead-letter function reads).
+fn approvals_metrics(approvals: &Approvals, at: &Placement) -> Vec<Value> {
+    let name = approvals.queue.with(at.name);
+    let dlq = approvals.dead_letter.with(at.name);
+    vec![
+        json!(["AWS/SQS", "ApproximateNumberOfMessagesVisible", "QueueName", name, { "label": "waiting for the notifier", "stat": "Maximum" }]),
+        json!(["AWS/SQS", "ApproximateNumberOfMessagesNotVisible", "QueueName", name, { "label": "in flight", "stat": "Maximum" }]),
+        json!(["AWS/SQS", "ApproximateAgeOfOldestMessage", "QueueName", name, { "label": "oldest request (s)", "stat": "Maximum", "yAxis": "right" }]),
+        json!(["AWS/SQS", "ApproximateNumberOfMessagesVisible", "QueueName", dlq, { "label": "dead letters", "stat": "Maximum" }]),
+        json!(["AWS/SQS", "ApproximateNumberOfMessagesNotVisible", "QueueName", dlq, { "label": "dead letters in flight", "stat": "Maximum" }]),
+    ]
 }
 
 /// A bus's rule: events it matched, target invocations, those that failed for good or were throttled, and its dead

@@ -64,6 +64,29 @@ const fn on_change(action: &'static str, kinds: &'static [&'static str], reason:
     }
 }
 
+/// An action of a type the recorded run's module (examples/full) does not declare: the endpoint's and the approvals'
+/// resources. Listed from the provider's code for that type, as its reason says.
+const fn not_in_recorded_run(
+    action: &'static str,
+    phases: &'static [Phase],
+    kinds: &'static [&'static str],
+    reason: &'static str,
+) -> Permission {
+    Permission {
+        action,
+        phases,
+        kinds,
+        unrecorded: Some(reason),
+    }
+}
+
+/// Why the endpoint's and the approvals' rows are listed without a recorded call.
+const FUNCTION_URL_SOURCE: &str = "a function URL (endpoint, approval page): hashicorp/aws internal/service/lambda/function_url.go; the recorded run's module has none";
+const PERMISSION_SOURCE: &str = "a public function URL's statements (FunctionURLAllowPublicAccess, which the provider adds with the URL; FunctionURLAllowInvokeAction, the module's aws_lambda_permission): hashicorp/aws internal/service/lambda/function_url.go and permission.go; the recorded run's module has none";
+const TABLE_SOURCE: &str =
+    "the approvals table: hashicorp/aws internal/service/dynamodb/table.go; the recorded run's module has none";
+const SECRET_SOURCE: &str = "the endpoint's HMAC secret: hashicorp/aws internal/service/secretsmanager/secret.go; the recorded run's module has none";
+
 const QUEUES: &[&str] = &["aws_sqs_queue"];
 const QUEUE_ATTRIBUTES: &[&str] = &[
     "aws_sqs_queue",
@@ -93,6 +116,11 @@ const EVENT_TAGGED: &[&str] = &["aws_cloudwatch_event_bus", "aws_cloudwatch_even
 const TOPICS: &[&str] = &["aws_sns_topic"];
 const TOPIC_ATTRIBUTES: &[&str] = &["aws_sns_topic", "aws_sns_topic_policy"];
 const SUBSCRIPTIONS: &[&str] = &["aws_sns_topic_subscription"];
+const FUNCTION_URLS: &[&str] = &["aws_lambda_function_url"];
+const TABLES: &[&str] = &["aws_dynamodb_table"];
+const PERMISSIONS_OF_FUNCTIONS: &[&str] = &["aws_lambda_permission"];
+const PUBLIC_URLS: &[&str] = &["aws_lambda_function_url", "aws_lambda_permission"];
+const SECRETS: &[&str] = &["aws_secretsmanager_secret"];
 
 /// Every action a deployer may need, by the types that need it.
 pub const PERMISSIONS: &[Permission] = &[
@@ -305,6 +333,68 @@ pub const PERMISSIONS: &[Permission] = &[
         "when a subscription's raw delivery or redrive policy changes",
     ),
     call("sns:Unsubscribe", &[Destroy], SUBSCRIPTIONS),
+    not_in_recorded_run(
+        "lambda:CreateFunctionUrlConfig",
+        &[Apply],
+        FUNCTION_URLS,
+        FUNCTION_URL_SOURCE,
+    ),
+    not_in_recorded_run(
+        "lambda:GetFunctionUrlConfig",
+        &[Plan],
+        FUNCTION_URLS,
+        FUNCTION_URL_SOURCE,
+    ),
+    not_in_recorded_run(
+        "lambda:UpdateFunctionUrlConfig",
+        &[Apply],
+        FUNCTION_URLS,
+        FUNCTION_URL_SOURCE,
+    ),
+    not_in_recorded_run(
+        "lambda:DeleteFunctionUrlConfig",
+        &[Destroy],
+        FUNCTION_URLS,
+        FUNCTION_URL_SOURCE,
+    ),
+    // A NONE URL: the provider adds the FunctionURLAllowPublicAccess statement to the function's policy, and the
+    // module its FunctionURLAllowInvokeAction statement.
+    not_in_recorded_run("lambda:AddPermission", &[Apply], PUBLIC_URLS, PERMISSION_SOURCE),
+    not_in_recorded_run(
+        "lambda:GetPolicy",
+        &[Plan, Apply],
+        PERMISSIONS_OF_FUNCTIONS,
+        PERMISSION_SOURCE,
+    ),
+    not_in_recorded_run(
+        "lambda:RemovePermission",
+        &[Destroy],
+        PERMISSIONS_OF_FUNCTIONS,
+        PERMISSION_SOURCE,
+    ),
+    not_in_recorded_run("dynamodb:CreateTable", &[Apply], TABLES, TABLE_SOURCE),
+    not_in_recorded_run("dynamodb:DescribeTable", &[Plan, Apply, Destroy], TABLES, TABLE_SOURCE),
+    not_in_recorded_run("dynamodb:DescribeContinuousBackups", &[Plan], TABLES, TABLE_SOURCE),
+    not_in_recorded_run("dynamodb:DescribeTimeToLive", &[Plan], TABLES, TABLE_SOURCE),
+    not_in_recorded_run("dynamodb:ListTagsOfResource", &[Plan], TABLES, TABLE_SOURCE),
+    not_in_recorded_run("dynamodb:UpdateContinuousBackups", &[Apply], TABLES, TABLE_SOURCE),
+    not_in_recorded_run("dynamodb:UpdateTimeToLive", &[Apply], TABLES, TABLE_SOURCE),
+    not_in_recorded_run("dynamodb:UpdateTable", &[Apply], TABLES, TABLE_SOURCE),
+    not_in_recorded_run("dynamodb:TagResource", &[Apply], TABLES, TABLE_SOURCE),
+    not_in_recorded_run("dynamodb:UntagResource", &[Apply], TABLES, TABLE_SOURCE),
+    not_in_recorded_run("dynamodb:DeleteTable", &[Destroy], TABLES, TABLE_SOURCE),
+    not_in_recorded_run("secretsmanager:CreateSecret", &[Apply], SECRETS, SECRET_SOURCE),
+    not_in_recorded_run(
+        "secretsmanager:DescribeSecret",
+        &[Plan, Apply, Destroy],
+        SECRETS,
+        SECRET_SOURCE,
+    ),
+    not_in_recorded_run("secretsmanager:GetResourcePolicy", &[Plan], SECRETS, SECRET_SOURCE),
+    not_in_recorded_run("secretsmanager:UpdateSecret", &[Apply], SECRETS, SECRET_SOURCE),
+    not_in_recorded_run("secretsmanager:TagResource", &[Apply], SECRETS, SECRET_SOURCE),
+    not_in_recorded_run("secretsmanager:UntagResource", &[Apply], SECRETS, SECRET_SOURCE),
+    not_in_recorded_run("secretsmanager:DeleteSecret", &[Destroy], SECRETS, SECRET_SOURCE),
 ];
 
 /// The actions a module declaring these types (resources and data sources, by type) needs, in the list's order.

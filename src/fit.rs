@@ -74,7 +74,7 @@ fn definition(model: &Model) -> Measurement {
 
 /// Each channel's `templatefile()` variable, by name, with its longest value.
 fn worst_channel_values(model: &Model) -> HashMap<String, String> {
-    model
+    let mut values: HashMap<String, String> = model
         .steps
         .iter()
         .map(|step| {
@@ -83,7 +83,14 @@ fn worst_channel_values(model: &Model) -> HashMap<String, String> {
                 crate::resolve::worst_channel_address(model, &step.channel),
             )
         })
-        .collect()
+        .collect();
+    if let Some(approvals) = &model.approvals {
+        values.insert(
+            crate::emit::APPROVALS_QUEUE_URL_VAR.to_string(),
+            limits::worst_queue_url(&approvals.queue.with(&limits::worst_name())),
+        );
+    }
+    values
 }
 
 /// Every policy document, as AWS receives it with these parts.

@@ -533,6 +533,44 @@ impl std::fmt::Display for ArnOf<'_> {
                 regional(f, "lambda")?;
                 write!(f, "event-source-mapping:{}", parts.mapping_uuid(&format!("bus {key}")))
             }
+            Resource::ApprovalsQueue | Resource::ApprovalsDeadLetterQueue | Resource::ApprovalTable => {
+                let Some(approvals) = model.approvals.as_ref() else {
+                    panic!("bug: a policy names the approvals, yet no step is an approval step")
+                };
+                match self.resource {
+                    Resource::ApprovalsQueue => {
+                        regional(f, "sqs")?;
+                        name(f, &approvals.queue)
+                    }
+                    Resource::ApprovalsDeadLetterQueue => {
+                        regional(f, "sqs")?;
+                        name(f, &approvals.dead_letter)
+                    }
+                    _ => {
+                        regional(f, "dynamodb")?;
+                        f.write_str("table/")?;
+                        name(f, &approvals.table)
+                    }
+                }
+            }
+            Resource::ApprovalKey => f.write_str(&parts.customer_key_arn("approval links")),
+            Resource::EndpointSecret => match model.endpoint.as_ref().map(|e| &e.auth) {
+                Some(crate::model::EndpointAuth::Hmac {
+                    secret: crate::model::EndpointSecret::Given(arn),
+                    ..
+                }) => f.write_str(arn),
+                // Secrets Manager adds a hyphen and six characters to the name.
+                Some(crate::model::EndpointAuth::Hmac {
+                    secret: crate::model::EndpointSecret::Created(secret),
+                    ..
+                }) => {
+                    regional(f, "secretsmanager")?;
+                    f.write_str("secret:")?;
+                    name(f, secret)?;
+                    f.write_str("-??????")
+                }
+                _ => panic!("bug: a policy names the endpoint's secret, yet the endpoint is no HMAC endpoint"),
+            },
         }
     }
 }

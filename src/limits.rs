@@ -232,6 +232,24 @@ pub const KMS_ALIAS_NAME: Limit = Limit {
     source: "https://docs.aws.amazon.com/kms/latest/APIReference/API_CreateAlias.html",
 };
 
+/// CreateTable `TableName`: 3–255 characters of `a-z A-Z 0-9 _ - .`.
+pub const DYNAMODB_TABLE_NAME: Limit = Limit {
+    id: "dynamodb.table_name",
+    what: "a DynamoDB table name",
+    figure: 255,
+    unit: Unit::Characters,
+    source: "https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/HowItWorks.NamingRulesDataTypes.html",
+};
+
+/// CreateSecret `Name`: 1–512 characters of ASCII letters, digits and `/_+=.@-`.
+pub const SECRET_NAME: Limit = Limit {
+    id: "secretsmanager.secret_name",
+    what: "a Secrets Manager secret name",
+    figure: 512,
+    unit: Unit::Characters,
+    source: "https://docs.aws.amazon.com/secretsmanager/latest/apireference/API_CreateSecret.html",
+};
+
 /// SendMessage `MessageGroupId`: up to 128 alphanumeric and punctuation characters.
 pub const SQS_MESSAGE_GROUP_ID: Limit = Limit {
     id: "sqs.message_group_id",
@@ -461,6 +479,8 @@ pub const TABLE: &[&Limit] = &[
     &ALARM_NAME,
     &METRIC_NAMESPACE,
     &KMS_ALIAS_NAME,
+    &DYNAMODB_TABLE_NAME,
+    &SECRET_NAME,
     &SQS_MESSAGE_GROUP_ID,
     &DEFINITION,
     &TASK_PARAMETERS,

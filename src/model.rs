@@ -28,6 +28,10 @@ pub struct Model {
     pub buses: Vec<Bus>,
     /// The `[callback]` settings, which every Lambda function of the module runs with.
     pub callback: Callback,
+    /// The HTTPS callback endpoint (`[callback] endpoint`), when the spec asks for one.
+    pub endpoint: Option<Endpoint>,
+    /// The approval machinery (queue, table, link key, two functions), when a step has `approval = true`.
+    pub approvals: Option<Approvals>,
     /// The Lambda functions: the callback, which workers invoke, then (when any queue's dead letters fail their
     /// executions) the dead-letter function, which only the module's event source mappings invoke.
     pub functions: Vec<Function>,
@@ -281,6 +285,9 @@ pub struct Step {
     /// `for_each`: the step is an inline Map state over an array of the state input, one callback task (one
     /// message, one token) per item; `None`: the step is the callback Task itself.
     pub fan_out: Option<FanOut>,
+    /// `approval = true`: the Task hands the token to the approvals queue ([`Approvals`]) and the step's channel
+    /// carries the notification holding the link, not the token.
+    pub approval: bool,
 }
 
 /// A step that waits on one callback per item of an array: an inline Map state whose item processor is the
@@ -777,6 +784,158 @@ pub struct Callback {
     pub log_retention_days: u32,
 }
 
+/// The HTTPS callback endpoint: a Lambda function URL in front of the callback's own request parsing and answers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Endpoint {
+    /// How a request proves who sent it.
+    pub auth: EndpointAuth,
+    /// The function's reserved concurrency: the URL's throttle (the default of `endpoint_reserved_concurrency`).
+    pub reserved_concurrency: u32,
+}
+
+/// How the endpoint authenticates a request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum EndpointAuth {
+    /// SigV4: Lambda checks the caller's AWS signature and IAM policy before the function runs (`AWS_IAM`).
+    Iam,
+    /// A webhook signature the function checks (`NONE` at the URL: the signature is the authorization).
+    Hmac {
+        /// Where the shared secret is.
+        secret: EndpointSecret,
+        /// How far a signature's timestamp may be from the function's clock, in seconds.
+        replay_window_seconds: u64,
+    },
+}
+
+impl EndpointAuth {
+    /// The function URL's `authorization_type`.
+    pub fn url_auth(&self) -> UrlAuth {
+        match self {
+            EndpointAuth::Iam => UrlAuth::Iam,
+            EndpointAuth::Hmac { .. } => UrlAuth::None,
+        }
+    }
+
+    /// The spec's word for it, which the function reads (`SFNGEN_ENDPOINT_AUTH`).
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            EndpointAuth::Iam => "iam",
+            EndpointAuth::Hmac { .. } => "hmac",
+        }
+    }
+}
+
+/// The Secrets Manager secret holding the endpoint's HMAC key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum EndpointSecret {
+    /// One the module creates, without a value (`{name}-endpoint-hmac`): the endpoint refuses every request until a
+    /// team puts one.
+    Created(AwsName),
+    /// An existing secret, by ARN.
+    Given(String),
+}
+
+/// A function URL's authorization type.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UrlAuth {
+    /// `AWS_IAM`: SigV4, checked by Lambda against the caller's IAM policy.
+    Iam,
+    /// `NONE`: anyone may reach the function, which authorizes each request itself (a signature, a MAC).
+    None,
+}
+
+impl UrlAuth {
+    /// The value `authorization_type` takes.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            UrlAuth::Iam => "AWS_IAM",
+            UrlAuth::None => "NONE",
+        }
+    }
+}
+
+/// What approval steps share: the queue their Tasks hand tokens to, its dead-letter queue, the table that keeps each
+/// token under an opaque id until a person decides, and the HMAC key that signs the links.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Approvals {
+    /// The approvals queue, `{name}-approvals` (standard: the notify function needs no order).
+    pub queue: AwsName,
+    /// Its dead-letter queue, `{name}-approvals-dlq`, which the dead-letter function reads (a notification that could
+    /// not be sent fails its task at once).
+    pub dead_letter: AwsName,
+    /// Receives of a message before it is dead-lettered.
+    pub max_receives: u32,
+    /// How long the approvals queue hides a message the notify function received: six times its timeout, as
+    /// Lambda advises for an event source (<https://docs.aws.amazon.com/lambda/latest/dg/services-sqs-configure.html>).
+    pub visibility_timeout_seconds: u64,
+    /// The queue's and its dead-letter queue's retention.
+    pub retention_seconds: u64,
+    /// The DynamoDB table, `{name}-approvals`.
+    pub table: AwsName,
+    /// The HMAC KMS key's alias, `alias/{name}-approval-links`.
+    pub key_alias: AwsName,
+    /// How the dead-letter function reads the approvals dead-letter queue.
+    pub reader: DeadLetterReader,
+    /// The approval page's reserved concurrency, the default of `approval_page_reserved_concurrency`: the public
+    /// URL's throttle.
+    pub page_reserved_concurrency: u32,
+}
+
+/// What an approval step's message tells the notifier (its `approval` object, with the channel's address, only known
+/// at apply time, beside it): how to send the notification, and when the link expires.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ApprovalRequest<'m> {
+    /// The channel's kind: `queue`, `topic` or `bus`.
+    pub channel: &'static str,
+    /// A FIFO queue or topic (the notifier sends a group id and a deduplication id).
+    pub fifo: bool,
+    /// The step's timeout: the link expires with the task.
+    pub timeout_seconds: u64,
+    /// A bus's event source and detail type.
+    pub event: Option<(&'m str, &'m str)>,
+}
+
+impl Model {
+    /// The `approval` object of an approval step's message. Resolve gives every approval step a timeout; none is a
+    /// bug.
+    pub fn approval_request(&self, step: &Step) -> ApprovalRequest<'_> {
+        let timeout_seconds = step
+            .timeout_seconds
+            .unwrap_or_else(|| panic!("bug: approval step {:?} has no timeout", step.name));
+        let (fifo, event) = match &step.channel {
+            Channel::Queue(key) => (self.queue(key).fifo, None),
+            Channel::Topic(key) => (self.topic(key).fifo, None),
+            Channel::Bus(key) => {
+                let bus = self.bus(key);
+                (false, Some((bus.source.as_str(), bus.detail_type.as_str())))
+            }
+        };
+        ApprovalRequest {
+            channel: step.channel.kind(),
+            fifo,
+            timeout_seconds,
+            event,
+        }
+    }
+}
+
+/// The members of the `approval` object in an approval step's message, which the notify function reads to send the
+/// notification (the contract between the state machine and the package).
+pub const APPROVAL_FIELD: &str = "approval";
+
+/// Where an approval step puts its decision in the state (`ResultPath`): a gate must not eat what it gates, so the state
+/// input flows on with the decision beside it (a fan-out approval's: the array of decisions, in item order).
+pub const APPROVAL_RESULT_PATH: &str = "$.approval";
+
+/// The error an approval page's Reject fails the task with.
+pub const APPROVAL_REJECTED_ERROR: &str = "sfngen.ApprovalRejected";
+
+/// The TTL attribute of the approvals table: unix seconds at which the link, and the item, expire.
+pub const APPROVAL_TTL_ATTRIBUTE: &str = "expires_at";
+
+/// The hash key of the approvals table: the opaque id a link carries.
+pub const APPROVAL_HASH_KEY: &str = "id";
+
 /// Which Lambda function.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum FunctionId {
@@ -785,6 +944,12 @@ pub enum FunctionId {
     /// The dead-letter function: the module's SQS event source mappings invoke it with dead letters, whose
     /// tasks it fails.
     DeadLetters,
+    /// The HTTPS callback endpoint, behind its function URL.
+    Endpoint,
+    /// The approval notifier: reads the approvals queue, keeps each token in the table, sends the link.
+    ApprovalNotify,
+    /// The approval page, behind its public function URL: shows a request, takes one decision.
+    ApprovalPage,
 }
 
 impl FunctionId {
@@ -794,6 +959,9 @@ impl FunctionId {
         match self {
             FunctionId::Callback => "callback",
             FunctionId::DeadLetters => "dead_letters",
+            FunctionId::Endpoint => "endpoint",
+            FunctionId::ApprovalNotify => "approval_notify",
+            FunctionId::ApprovalPage => "approval_page",
         }
     }
 
@@ -802,6 +970,9 @@ impl FunctionId {
         match self {
             FunctionId::Callback => "the callback Lambda",
             FunctionId::DeadLetters => "the dead-letter Lambda",
+            FunctionId::Endpoint => "the callback endpoint",
+            FunctionId::ApprovalNotify => "the approval notifier",
+            FunctionId::ApprovalPage => "the approval page",
         }
     }
 }
@@ -815,6 +986,10 @@ pub enum Invoker {
     /// The module's SQS event source mappings from dead-letter queues, with the function's role; nothing
     /// grants a worker `lambda:InvokeFunction` on it.
     DeadLetterMappings,
+    /// Requests to its function URL, authorized as the URL says.
+    FunctionUrl(UrlAuth),
+    /// The SQS event source mapping from the approvals queue.
+    ApprovalsMapping,
 }
 
 /// The environment variable through which the module tells the package which function it runs as (the
@@ -843,6 +1018,23 @@ pub struct Function {
     pub log_group: LogGroup,
     /// The metrics counted from its log lines.
     pub log_metrics: Vec<LogMetric>,
+    /// Its environment besides [`FUNCTION_MODE_VARIABLE`], in order.
+    pub environment: Vec<(&'static str, EnvValue)>,
+}
+
+/// The value of a function's environment variable: a text, or what a resource of the module gives.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum EnvValue {
+    /// This text.
+    Text(String),
+    /// The endpoint secret's ARN (created or given).
+    EndpointSecretArn,
+    /// The approvals table's name.
+    ApprovalTable,
+    /// The ARN of the HMAC key that signs approval links.
+    ApprovalKey,
+    /// The approval page's function URL.
+    ApprovalPageUrl,
 }
 
 impl Function {
@@ -851,6 +1043,17 @@ impl Function {
     /// shares the callback's concurrency, so a burst of dead letters cannot throttle workers' callbacks.
     pub fn takes_reserved_concurrency(&self) -> bool {
         self.invoker == Invoker::Workers
+    }
+
+    /// The input holding its reserved concurrency, when it has one: the callback's (null: unreserved), the
+    /// endpoint's and the approval page's (a public URL is throttled).
+    pub fn reserved_concurrency_input(&self) -> Option<&'static str> {
+        match self.id {
+            FunctionId::Callback => Some(input::CALLBACK_RESERVED_CONCURRENCY),
+            FunctionId::Endpoint => Some(input::ENDPOINT_RESERVED_CONCURRENCY),
+            FunctionId::ApprovalPage => Some(input::APPROVAL_PAGE_RESERVED_CONCURRENCY),
+            FunctionId::DeadLetters | FunctionId::ApprovalNotify => None,
+        }
     }
 }
 
@@ -863,6 +1066,12 @@ pub enum RoleId {
     Callback,
     /// The dead-letter Lambda's execution role.
     DeadLetters,
+    /// The callback endpoint's execution role.
+    Endpoint,
+    /// The approval notifier's execution role.
+    ApprovalNotify,
+    /// The approval page's execution role.
+    ApprovalPage,
 }
 
 /// An IAM role, its inline policy and, when that would outgrow IAM's limit, the managed policies it is split into.
@@ -1062,6 +1271,16 @@ pub enum Resource {
     /// The event source mapping through which the dead-letter function reads the dead-letter queue of the bus
     /// with this key. Its ARN ends in the UUID Lambda gave it, known once it exists.
     BusDeadLetterMapping(String),
+    /// The approvals queue.
+    ApprovalsQueue,
+    /// The approvals queue's dead-letter queue.
+    ApprovalsDeadLetterQueue,
+    /// The approvals table.
+    ApprovalTable,
+    /// The HMAC key that signs approval links.
+    ApprovalKey,
+    /// The endpoint's HMAC secret.
+    EndpointSecret,
 }
 
 /// A metric the module counts from a function's JSON log lines: a metric filter on its log group, whose
@@ -1112,6 +1331,20 @@ pub enum LogMetricId {
     InvalidTokens,
     /// Dead letters the dead-letter function could not settle ([`DEAD_LETTERS_UNSETTLED_METRIC`]).
     DeadLettersUnsettled,
+    /// Late and duplicate answers through the endpoint ([`SPENT_TOKENS_METRIC`], from its own log group).
+    EndpointSpentTokens,
+    /// Tokens Step Functions never issued, through the endpoint ([`INVALID_TOKENS_METRIC`]).
+    EndpointInvalidTokens,
+    /// Requests the endpoint refused for their signature or caller ([`ENDPOINT_UNAUTHORIZED_METRIC`]).
+    EndpointUnauthorized,
+    /// Approval notifications that could not be sent ([`APPROVAL_NOTIFICATIONS_FAILED_METRIC`]).
+    ApprovalNotificationsFailed,
+    /// Decisions that failed for a fault ([`APPROVAL_DECISIONS_FAILED_METRIC`]).
+    ApprovalDecisionsFailed,
+    /// Links opened after they expired ([`APPROVALS_EXPIRED_METRIC`]).
+    ApprovalsExpired,
+    /// Links whose MAC does not verify ([`APPROVAL_LINKS_INVALID_METRIC`]).
+    ApprovalLinksInvalid,
     /// Executions that ended in a Fail state the spec declares ([`BUSINESS_FAILURES_METRIC`]), counted from the
     /// execution log: this part of the declared errors, from 1.
     BusinessFailures {
@@ -1119,6 +1352,19 @@ pub enum LogMetricId {
         part: usize,
     },
 }
+
+/// The metric that counts requests the endpoint refused for their signature or caller (401, 403), from its log
+/// lines: a sender with a wrong secret or clock, or someone probing the URL.
+pub const ENDPOINT_UNAUTHORIZED_METRIC: &str = "EndpointUnauthorized";
+/// The metric that counts approval notifications the notifier could not send (the message comes back; after its
+/// receives, the dead-letter function fails the task).
+pub const APPROVAL_NOTIFICATIONS_FAILED_METRIC: &str = "ApprovalNotificationsFailed";
+/// The metric that counts decisions the page could not record or answer for a fault (not a refused link).
+pub const APPROVAL_DECISIONS_FAILED_METRIC: &str = "ApprovalDecisionsFailed";
+/// The metric that counts approval links opened after they expired.
+pub const APPROVALS_EXPIRED_METRIC: &str = "ApprovalsExpired";
+/// The metric that counts approval links whose MAC does not verify: changed by hand, or forged.
+pub const APPROVAL_LINKS_INVALID_METRIC: &str = "ApprovalLinksInvalid";
 
 /// The metric that counts late and duplicate callbacks (a spent task token), from the callback's log lines: a
 /// result, not a Lambda error, so that the `Errors` alarm means a real fault. Its namespace is
@@ -1513,6 +1759,28 @@ impl Model {
         if let Some(key) = &self.module_key {
             names.push(module("KMS alias", &key.alias, &limits::KMS_ALIAS_NAME));
         }
+        if let Some(approvals) = &self.approvals {
+            // Beside the queues' names: a queue keyed `approvals` would take the approvals queue's name.
+            names.push(module("SQS queue", &approvals.queue, &limits::SQS_QUEUE_NAME));
+            names.push(module(
+                "dead-letter queue",
+                &approvals.dead_letter,
+                &limits::SQS_QUEUE_NAME,
+            ));
+            names.push(module("DynamoDB table", &approvals.table, &limits::DYNAMODB_TABLE_NAME));
+            names.push(module("KMS alias", &approvals.key_alias, &limits::KMS_ALIAS_NAME));
+        }
+        if let Some(Endpoint {
+            auth:
+                EndpointAuth::Hmac {
+                    secret: EndpointSecret::Created(secret),
+                    ..
+                },
+            ..
+        }) = &self.endpoint
+        {
+            names.push(module("Secrets Manager secret", secret, &limits::SECRET_NAME));
+        }
         for alarm in self.alarm_list() {
             let origin = match &alarm.watches {
                 Watched::Queue(key) | Watched::DeadLetterQueue(key) => NameOrigin::Queue(key.clone()),
@@ -1569,6 +1837,50 @@ impl Model {
         inputs.extend(self.state_machine_inputs());
         inputs.extend(self.day_two_inputs());
         inputs.extend(self.callback_inputs());
+        if let Some(endpoint) = &self.endpoint {
+            let key = keys::ENDPOINT_RESERVED_CONCURRENCY;
+            inputs.push(Input::from_key(
+                input::ENDPOINT_RESERVED_CONCURRENCY,
+                InputKind::WholeNumber {
+                    min: u64::from(key.rule.min),
+                    max: u64::from(key.rule.max),
+                    help: key.rule.help(),
+                    default: Some(u64::from(endpoint.reserved_concurrency)),
+                    optional: false,
+                },
+                "The callback endpoint's reserved concurrency: its URL answers 429 beyond it.",
+                key.path,
+            ));
+        }
+        if let Some(Endpoint {
+            auth:
+                EndpointAuth::Hmac {
+                    secret: EndpointSecret::Given(arn),
+                    ..
+                },
+            ..
+        }) = &self.endpoint
+        {
+            inputs.push(Input::from_key(
+                input::ENDPOINT_SECRET_ARN,
+                InputKind::SecretArn { default: arn.clone() },
+                "ARN of the Secrets Manager secret holding the endpoint's HMAC key: set it per account.",
+                keys::ENDPOINT_SECRET.path,
+            ));
+        }
+        if let Some(approvals) = &self.approvals {
+            inputs.push(Input::new(
+                input::APPROVAL_PAGE_RESERVED_CONCURRENCY,
+                InputKind::WholeNumber {
+                    min: 1,
+                    max: 1_000,
+                    help: "use a number from 1 to 1000".into(),
+                    default: Some(u64::from(approvals.page_reserved_concurrency)),
+                    optional: false,
+                },
+                "The approval page's reserved concurrency: its public URL answers 429 beyond it.",
+            ));
+        }
         if self.dead_letter_function().is_some() {
             inputs.push(Input::new(
                 input::DEAD_LETTER_MAPPINGS_ENABLED,
@@ -1930,6 +2242,52 @@ impl Model {
                 );
             }
         }
+        if let Some(endpoint) = &self.endpoint {
+            add(
+                "callback_endpoint_url",
+                "HTTPS URL of the callback endpoint: POST the callback's JSON event ({\"token\", \"status\", ...}) to it, signed as the module README says.",
+                OutputValue::FunctionUrl(FunctionId::Endpoint),
+            );
+            add(
+                "endpoint_function_name",
+                "Name of the callback endpoint's Lambda function.",
+                OutputValue::FunctionName(FunctionId::Endpoint),
+            );
+            match &endpoint.auth {
+                EndpointAuth::Iam => add(
+                    "endpoint_invoke_policy_json",
+                    "The policy a caller's role needs to POST to the endpoint (lambda:InvokeFunctionUrl, and lambda:InvokeFunction through the URL only, on the endpoint function, AWS_IAM): attached nowhere.",
+                    OutputValue::EndpointInvokePolicy,
+                ),
+                EndpointAuth::Hmac { .. } => add(
+                    "endpoint_secret_arn",
+                    "ARN of the Secrets Manager secret holding the endpoint's HMAC key: put a value of at least 32 bytes in it (the module README says how).",
+                    OutputValue::EndpointSecretArn,
+                ),
+            }
+        }
+        if self.approvals.is_some() {
+            add(
+                "approval_page_url",
+                "HTTPS URL of the approval page, which every approval link points at (with its id, expiry and MAC).",
+                OutputValue::FunctionUrl(FunctionId::ApprovalPage),
+            );
+            add(
+                "approval_table_name",
+                "Name of the DynamoDB table of approvals: each waiting request's token under its link's id, and each decision (who, when, comment).",
+                OutputValue::ApprovalTableName,
+            );
+            add(
+                "approvals_queue_url",
+                "URL of the approvals queue, where approval steps hand their tokens to the notifier.",
+                OutputValue::ApprovalsQueueUrl,
+            );
+            add(
+                "approvals_dead_letter_queue_url",
+                "URL of the approvals queue's dead-letter queue: requests the notifier could not handle.",
+                OutputValue::ApprovalsDeadLetterQueueUrl,
+            );
+        }
         outputs
     }
 
@@ -2200,6 +2558,18 @@ impl Model {
                 "dead-lettered tasks may wait until their step's timeout",
                 vec![runbook::PAUSE_FAIL_FAST, runbook::MOVE_DEAD_LETTERS_BACK],
             ),
+            Invoker::FunctionUrl(_) if function.id == FunctionId::Endpoint => (
+                "answers sent to the endpoint may not reach Step Functions (throttles: above endpoint_reserved_concurrency, the URL answers 429 and senders retry)",
+                vec![runbook::STOP_WAITING_EXECUTIONS],
+            ),
+            Invoker::FunctionUrl(_) => (
+                "people's decisions may not reach Step Functions (throttles: above approval_page_reserved_concurrency, the page answers 429)",
+                vec![runbook::STOP_WAITING_EXECUTIONS],
+            ),
+            Invoker::ApprovalsMapping => (
+                "approval notifications may not be sent; after their receives, their tasks fail through the approvals dead-letter queue",
+                vec![runbook::REDRIVE_FAILED_EXECUTIONS],
+            ),
         };
         let title = function.id.title();
         [("Errors", "errors"), ("Throttles", "throttles")]
@@ -2230,7 +2600,45 @@ impl Model {
     /// ([`DEAD_LETTERS_UNSETTLED_METRIC`]). A spent token is a late or duplicate answer: counted, not alarmed.
     fn log_metric_alarm(&self, metric: &LogMetric) -> Option<Alarm> {
         let (key, name, description) = match metric.id {
-            LogMetricId::SpentTokens | LogMetricId::BusinessFailures { .. } => return None,
+            // The endpoint's token metrics are the callback's (one metric, two filters): their alarms are the callback's.
+            LogMetricId::SpentTokens
+            | LogMetricId::BusinessFailures { .. }
+            | LogMetricId::EndpointSpentTokens
+            | LogMetricId::EndpointInvalidTokens => return None,
+            LogMetricId::EndpointUnauthorized => (
+                "endpoint_unauthorized",
+                "-endpoint-unauthorized",
+                format!(
+                    "The callback endpoint refused requests for their signature or caller (its log lines with \"outcome\": \"{}\"): a sender with a wrong secret, a clock off by more than the replay window, a caller without lambda:InvokeFunctionUrl, or someone probing the URL. The log lines name the caller and the reason, never the secret.",
+                    crate::resolve::approval_log::UNAUTHORIZED
+                ),
+            ),
+            LogMetricId::ApprovalNotificationsFailed => (
+                "approval_notifications_failed",
+                "-approval-notifications-failed",
+                format!(
+                    "The approval notifier could not send a notification (\"outcome\": \"failed\" or \"unusable\" in its log lines): the request comes back from the approvals queue and, after its receives, its task fails with {DEAD_LETTERED_ERROR}. Check the channel (its policy, key, subscriptions) named in the log line.{}",
+                    runbook::pointer(&[runbook::REDRIVE_FAILED_EXECUTIONS])
+                ),
+            ),
+            LogMetricId::ApprovalDecisionsFailed => (
+                "approval_decisions_failed",
+                "-approval-decisions-failed",
+                format!(
+                    "A person's approval or rejection failed for a fault (DynamoDB, KMS or Step Functions; \"outcome\": \"failed\" in the approval page's log lines): the page said so, the request stays pending and its link works until it expires. Check the log line's error.{}",
+                    runbook::pointer(&[runbook::STOP_WAITING_EXECUTIONS])
+                ),
+            ),
+            LogMetricId::ApprovalsExpired => (
+                "approvals_expired",
+                "-approvals-expired",
+                "Someone opened an approval link after it expired (\"outcome\": \"expired\" in the approval page's log lines): the task had timed out (States.Timeout) before anyone decided. Give the step a longer timeout, or notify people sooner.".to_string(),
+            ),
+            LogMetricId::ApprovalLinksInvalid => (
+                "approval_links_invalid",
+                "-approval-links-invalid",
+                "An approval link's MAC did not verify (\"outcome\": \"invalid\" in the approval page's log lines): the link was changed by hand or forged. Nothing was decided; the log line names the source address.".to_string(),
+            ),
             LogMetricId::InvalidTokens => (
                 "invalid_tokens",
                 "-invalid-tokens",
@@ -2418,6 +2826,12 @@ pub mod input {
     pub const KEEP_LOG_GROUPS_ON_DESTROY: &str = "keep_log_groups_on_destroy";
     /// The state machine version the alias routes to; null: the version the last apply published.
     pub const STATE_MACHINE_VERSION: &str = "state_machine_version";
+    /// The callback endpoint's reserved concurrency.
+    pub const ENDPOINT_RESERVED_CONCURRENCY: &str = "endpoint_reserved_concurrency";
+    /// The approval page's reserved concurrency.
+    pub const APPROVAL_PAGE_RESERVED_CONCURRENCY: &str = "approval_page_reserved_concurrency";
+    /// The endpoint's HMAC secret, given by ARN in the spec.
+    pub const ENDPOINT_SECRET_ARN: &str = "endpoint_secret_arn";
 }
 
 /// A module input variable.
@@ -2546,6 +2960,11 @@ pub enum InputKind {
     },
     /// AWS account IDs (12 digits each); none by default.
     AccountIds,
+    /// A Secrets Manager secret ARN ([`keys::SECRET_ARN_PATTERN`]).
+    SecretArn {
+        /// The spec's value.
+        default: String,
+    },
 }
 
 /// A module output.
@@ -2626,6 +3045,18 @@ pub enum OutputValue {
     BusDeadLetterQueueUrls,
     /// The UUID of the dead-letter function's mapping on each bus's dead-letter queue, by bus key.
     BusDeadLetterMappingIds,
+    /// A function's URL.
+    FunctionUrl(FunctionId),
+    /// The policy a caller needs to invoke the AWS_IAM endpoint.
+    EndpointInvokePolicy,
+    /// The endpoint's HMAC secret's ARN.
+    EndpointSecretArn,
+    /// The approvals table's name.
+    ApprovalTableName,
+    /// The approvals queue's URL.
+    ApprovalsQueueUrl,
+    /// The approvals dead-letter queue's URL.
+    ApprovalsDeadLetterQueueUrl,
 }
 
 /// One CloudWatch alarm: fires when its metric is above its threshold.

@@ -180,6 +180,10 @@ fn text_schema(rule: TextRule) -> Value {
             json!({ "type": "string", "minLength": 1, "maxLength": MAX_EVENT_SOURCE_CHARS, "not": { "pattern": "^aws\\." } })
         }
         TextRule::ExecutionEncryption => key_choice("aws"),
+        TextRule::EndpointAuth => {
+            json!({ "type": "string", "enum": keys::ENDPOINT_AUTHS.iter().map(|(value, _)| *value).collect::<Vec<_>>() })
+        }
+        TextRule::SecretArn => json!({ "type": "string", "pattern": keys::SECRET_ARN_PATTERN }),
         TextRule::LaterStep | TextRule::Any => json!({ "type": "string" }),
     }
 }

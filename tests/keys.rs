@@ -10,7 +10,7 @@ use std::collections::BTreeSet;
 use sfngen::spec::keys::{self, Key, Rule, Shape};
 use toml::{Table, Value};
 
-/// The smallest spec, with a retrier, a catcher and `[alarms]` so that their keys have a place.
+/// The smallest spec, with a retrier, a catcher, `[alarms]` and an HMAC endpoint so that their keys have a place.
 const SMALLEST: &str = r#"
 name = "callback-demo"
 
@@ -43,6 +43,9 @@ subscriptions = [{ endpoint = "arn:aws:sqs:us-east-1:123456789012:main" }]
 [buses.events]
 
 [alarms]
+
+[callback]
+endpoint = "hmac"
 "#;
 
 fn smallest() -> Table {

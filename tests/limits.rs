@@ -40,6 +40,9 @@ struct Near {
     alarms: Option<(u64, u32)>,
     /// A last step on an EventBridge bus, when present.
     bus: Option<NearBus>,
+    /// Approvals (every other step an approval step) and an endpoint, when present: `true` for an HMAC endpoint
+    /// (whose secret the module creates), `false` for SigV4.
+    answers: Option<bool>,
 }
 
 /// An EventBridge bus and the step that puts its task there: names near the rule's 64 characters, a source and a
@@ -238,10 +241,10 @@ fn near() -> impl Strategy<Value = Near> {
         prop::bool::weighted(0.15),
         "[A-Za-zé]{72}",
         (extreme, prop::option::weighted(0.3, bus())),
-        topics_and_buses(),
+        (topics_and_buses(), prop::option::weighted(0.2, any::<bool>())),
     )
         .prop_flat_map(
-            |(name, mut queues, steps, tags, alarms, collide, shared, (extreme, bus), (topics, buses))| {
+            |(name, mut queues, steps, tags, alarms, collide, shared, (extreme, bus), ((topics, buses), answers))| {
                 // Sometimes a key that takes another queue's dead-letter name.
                 if collide {
                     let twin = NearQueue {
@@ -283,12 +286,20 @@ fn near() -> impl Strategy<Value = Near> {
                     steps,
                     Just(tags),
                     Just(alarms),
-                    Just((extreme, bus)),
+                    Just((extreme, bus, answers)),
                 )
             },
         )
         .prop_map(
-            |(name, queues, (topics, mut buses), mut steps, tags, alarms, ((message_bytes, fails, retries), bus))| {
+            |(
+                name,
+                queues,
+                (topics, mut buses),
+                mut steps,
+                tags,
+                alarms,
+                ((message_bytes, fails, retries), bus, answers),
+            )| {
                 // The last step's bus is a table of its own.
                 if let Some(bus) = &bus {
                     buses.retain(|(key, _, _)| *key != bus.key);
@@ -325,6 +336,7 @@ fn near() -> impl Strategy<Value = Near> {
                     tags,
                     alarms,
                     bus,
+                    answers,
                 }
             },
         )
@@ -352,7 +364,13 @@ fn to_toml(near: &Near) -> String {
             "[alarms]\nperiod = \"{period}m\"\nevaluation_periods = {periods}\n\n"
         ));
     }
-    for step in &near.steps {
+    if let Some(hmac) = near.answers {
+        text.push_str(&format!(
+            "[callback]\nendpoint = \"{}\"\n\n",
+            if hmac { "hmac" } else { "iam" }
+        ));
+    }
+    for (index, step) in near.steps.iter().enumerate() {
         let channel = match step.other_channel {
             None => format!("queue = \"{}\"", near.queues[step.queue].key),
             Some(("topic", index)) => format!("topic = \"{}\"", near.topics[index].0),
@@ -362,6 +380,9 @@ fn to_toml(near: &Near) -> String {
             "[[steps]]\nname = {}\n{channel}\ntimeout = \"1h\"\n",
             toml_string(&step.name),
         ));
+        if near.answers.is_some() && index % 2 == 0 {
+            text.push_str("approval = true\n");
+        }
         if let Some(bytes) = step.message_bytes {
             text.push_str(&format!("message = {{ blob = \"{}\" }}\n", "b".repeat(bytes)));
         }
@@ -473,6 +494,8 @@ fn name_attribute(resource_type: &str) -> Option<(&'static str, &'static Limit)>
         "aws_kms_alias" => ("name", &limits::KMS_ALIAS_NAME),
         "aws_sfn_state_machine" => ("name", &limits::STATE_MACHINE_NAME),
         "aws_cloudwatch_event_rule" => ("name", &limits::EVENT_RULE_NAME),
+        "aws_dynamodb_table" => ("name", &limits::DYNAMODB_TABLE_NAME),
+        "aws_secretsmanager_secret" => ("name", &limits::SECRET_NAME),
         _ => return None,
     })
 }
@@ -692,8 +715,8 @@ fn measure(model: &sfngen::model::Model, warnings: &[sfngen::diagnostic::Diagnos
     );
     assert_eq!(
         template_vars.len(),
-        model.queues.len() + model.topics.len() + model.buses.len() + 1,
-        "one URL a queue, one ARN a topic or a bus, and the partition"
+        model.queues.len() + model.topics.len() + model.buses.len() + 1 + usize::from(model.approvals.is_some()),
+        "one URL a queue, one ARN a topic or a bus, the partition and the approvals queue's URL"
     );
 
     // The alarms' evaluation range.
@@ -798,6 +821,12 @@ fn measure(model: &sfngen::model::Model, warnings: &[sfngen::diagnostic::Diagnos
         vars.insert(
             sfngen::emit::channel_var(&Channel::Bus(bus.key.clone())),
             limits::worst_bus_arn(&name),
+        );
+    }
+    if let Some(approvals) = &model.approvals {
+        vars.insert(
+            sfngen::emit::APPROVALS_QUEUE_URL_VAR.to_string(),
+            limits::worst_queue_url(&approvals.queue.with(&worst)),
         );
     }
     let definition = templatefile(&asl, &vars);

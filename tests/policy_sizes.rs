@@ -23,7 +23,7 @@ use sfngen::model::Model;
 fn near_limit_spec() -> String {
     let mut spec = String::from(
         "name = \"policy-sizes\"\n\n[state_machine]\nencryption = \"kms\"\nlog_level = \"ALL\"\ntracing = true\n\n\
-         [logs]\nencryption = \"kms\"\n\n[alarms]\n\n",
+         [logs]\nencryption = \"kms\"\n\n[alarms]\n\n[callback]\nendpoint = \"hmac\"\n\n",
     );
     let keys: Vec<String> = (0..100).map(|i| format!("q{i:02}-{}", "k".repeat(28))).collect();
     for (i, key) in keys.iter().enumerate() {
@@ -32,6 +32,16 @@ fn near_limit_spec() -> String {
     let topics: Vec<String> = (0..8).map(|i| format!("t{i:02}-{}", "k".repeat(28))).collect();
     for (i, key) in topics.iter().enumerate() {
         spec.push_str(&format!("[[steps]]\nname = \"Publish{i}\"\ntopic = \"{key}\"\n\n"));
+    }
+    // Approvals notified through an encrypted queue and a topic under the module's key: the notifier's grants on
+    // them, the table and the link key; the page's; the HMAC endpoint's secret, created.
+    for (i, channel) in [format!("queue = \"{}\"", keys[1]), format!("topic = \"{}\"", topics[1])]
+        .iter()
+        .enumerate()
+    {
+        spec.push_str(&format!(
+            "[[steps]]\nname = \"Approve{i}\"\n{channel}\napproval = true\ntimeout = \"1d\"\n\n"
+        ));
     }
     for (i, key) in topics.iter().enumerate() {
         let encryption = match i % 4 {
@@ -225,6 +235,10 @@ fn root_config(model: &Model, files: &[sfngen::emit::GeneratedFile], parts: &Arn
             format!("{}.output", address::module_key_arn()),
             "local.module_key_arn".to_string(),
         ),
+        (
+            format!("{}.output", address::approval_key_arn()),
+            format!("\"{}\"", parts.customer_key_arn("approval links")),
+        ),
     ];
     let sm_key = format!("\"{}\"", parts.customer_key_arn(iam_json::STATE_MACHINE_KEY_OWNER));
     replacements.push((
@@ -387,7 +401,10 @@ fn every_policy_document_is_what_terraform_renders_and_fits_its_limit() {
     // The roles whose grants grow with the queues need managed policies; the callback's names no queue (the
     // dead-letter function reads the dead-letter queues) and stays inline whatever the spec.
     for role in &model.roles {
-        let names_queues = role.id != sfngen::model::RoleId::Callback;
+        // The endpoint, the notifier and the page name the approvals' few resources (and the approval channels), not
+        // every queue: their grants stay inline too.
+        use sfngen::model::RoleId;
+        let names_queues = matches!(role.id, RoleId::StateMachine | RoleId::DeadLetters);
         assert_eq!(
             !role.managed_policies.is_empty(),
             names_queues,

@@ -11,11 +11,19 @@ use hcl::{Block, Body, Expression};
 struct Module {
     blocks: Vec<(String, String, String, Block)>,
     text: String,
+    /// The state machine definition, with its `templatefile()` placeholders.
+    asl: String,
 }
 
 impl Module {
     fn of(spec: &std::path::Path) -> Module {
-        let files = common::tf_files(&common::render(spec));
+        let rendered = common::render(spec);
+        let asl = rendered
+            .iter()
+            .find(|f| f.path.ends_with(".asl.json"))
+            .map(|f| String::from_utf8(f.contents.clone()).unwrap())
+            .expect("a definition");
+        let files = common::tf_files(&rendered);
         let mut blocks = Vec::new();
         let mut text = String::new();
         for (file, source) in &files {
@@ -34,7 +42,7 @@ impl Module {
                 blocks.push((block.identifier().to_string(), ty, name, block.clone()));
             }
         }
-        Module { blocks, text }
+        Module { blocks, text, asl }
     }
 
     fn all(&self, kind: &str, ty: &str) -> Vec<(&str, &Block)> {
@@ -126,6 +134,7 @@ fn built_arn(m: &Module, ty: &str, name: &str) -> String {
         "aws_lambda_function" => arn("lambda", format!("function:{created}")),
         "aws_cloudwatch_log_group" => arn("logs", format!("log-group:{created}")),
         "aws_iam_role" => format!("\"arn:${{local.partition}}:iam::${{local.account_id}}:role/{created}\""),
+        "aws_dynamodb_table" => arn("dynamodb", format!("table/{created}")),
         other => panic!("no ARN is built for {other}"),
     }
 }
@@ -150,6 +159,30 @@ fn functions(m: &Module) -> Vec<&str> {
 /// The module's roles by Terraform name: the state machine's, then one per function.
 fn roles(m: &Module) -> Vec<&str> {
     std::iter::once("state_machine").chain(functions(m)).collect()
+}
+
+/// The built ARNs of the resources of type `ty` whose `attribute` the definition names under `field` (`QueueUrl`, an
+/// approval's `target`...): through the `templatefile()` variable the module passes it in.
+fn in_definition(m: &Module, ty: &str, attribute: &str, field: &str) -> Vec<String> {
+    m.all("resource", ty)
+        .into_iter()
+        .filter(|(n, _)| {
+            let value = format!("= {ty}.{n}.{attribute}");
+            m.text.lines().filter(|l| l.trim_end().ends_with(&value)).any(|line| {
+                let var = line.split('=').next().unwrap_or_default().trim();
+                m.asl.contains(&format!("\"{field}\": \"${{{var}}}\""))
+            })
+        })
+        .map(|(n, _)| built_arn(m, ty, n))
+        .collect()
+}
+
+/// Whether the spec has an approval step.
+fn has_approvals(spec: &std::path::Path) -> bool {
+    sfngen::load_model(&std::fs::read_to_string(spec).unwrap(), "sfngen.toml")
+        .unwrap()
+        .approvals
+        .is_some()
 }
 
 fn for_each_module(mut check: impl FnMut(&str, &Module)) {
@@ -349,26 +382,23 @@ const UNSCOPABLE: &[&str] = &[
 #[test]
 fn role_permissions_are_scoped_to_arns() {
     for_each_module(|label, m| {
-        // Exactly the callback queues, never a dead-letter queue, over the state machine's policies together.
-        let queues: Vec<String> = m
-            .all("resource", "aws_sqs_queue")
-            .into_iter()
-            .filter(|(n, _)| !n.ends_with("_dlq"))
-            .map(|(n, _)| built_arn(m, "aws_sqs_queue", n))
-            .collect();
+        // Exactly the queues the definition's Tasks send to (a queue only approval steps notify through is the
+        // notifier's; the approvals queue is the approval steps'), never a dead-letter queue, over the state
+        // machine's policies together.
+        let mut queues = in_definition(m, "aws_sqs_queue", "url", "QueueUrl");
+        queues.sort();
         let send = owned_statements(m, "state_machine")
             .into_iter()
             .find(|s| s.1.contains(&"sqs:SendMessage".to_string()));
         match send {
-            Some(send) => assert_eq!(send.2, queues, "{label}"),
+            Some(mut send) => {
+                send.2.sort();
+                assert_eq!(send.2, queues, "{label}")
+            }
             None => assert!(queues.is_empty(), "{label}: the state machine sends to no queue"),
         }
-        // Exactly the topics, for sns:Publish.
-        let topics: Vec<String> = m
-            .all("resource", "aws_sns_topic")
-            .into_iter()
-            .map(|(n, _)| built_arn(m, "aws_sns_topic", n))
-            .collect();
+        // Exactly the topics the definition's Tasks publish to, for sns:Publish.
+        let topics = in_definition(m, "aws_sns_topic", "arn", "TopicArn");
         let publish = owned_statements(m, "state_machine")
             .into_iter()
             .find(|s| s.1.contains(&"sns:Publish".to_string()));
@@ -402,7 +432,21 @@ fn role_permissions_are_scoped_to_arns() {
                     assert_eq!(for_each, None, "{label}: {actions:?}");
                 }
                 if actions.contains(&"sqs:SendMessage".to_string()) {
-                    assert_eq!(document_owner(name), "state_machine");
+                    match document_owner(name) {
+                        "state_machine" => {}
+                        // The notifier sends notifications to the queues approval steps notify through, exactly.
+                        "approval_notify" => {
+                            let mut notified = in_definition(m, "aws_sqs_queue", "url", "target");
+                            notified.sort();
+                            let mut sent = resources.clone();
+                            sent.sort();
+                            assert_eq!(
+                                sent, notified,
+                                "{label}: the notifier sends to the approval queues only"
+                            );
+                        }
+                        other => panic!("{label}: {other} sends to a queue"),
+                    }
                 }
                 if name == "starter" {
                     // Whatever starts executions: through the alias only (the state machine's own ARN would run its
@@ -423,6 +467,13 @@ fn role_permissions_are_scoped_to_arns() {
                             "states:SendTaskSuccess",
                         ],
                         "dead_letters" => &["states:SendTaskFailure"],
+                        "endpoint" => &[
+                            "states:SendTaskFailure",
+                            "states:SendTaskHeartbeat",
+                            "states:SendTaskSuccess",
+                        ],
+                        // A decision succeeds or fails the task; nobody heartbeats an approval.
+                        "approval_page" => &["states:SendTaskFailure", "states:SendTaskSuccess"],
                         other => panic!("{label}: {other} may call Step Functions"),
                     };
                     assert_eq!(actions, allowed, "{label}: {name}");
@@ -438,7 +489,16 @@ fn role_permissions_are_scoped_to_arns() {
                     );
                 }
                 let worker = name == "worker" || name.starts_with("worker_");
-                if actions.iter().any(|a| a.starts_with("sqs:")) && name != "state_machine" && !worker {
+                let sends = actions == ["sqs:SendMessage"];
+                if name == "approval_notify" && actions.iter().any(|a| a.starts_with("sqs:")) && !sends {
+                    // The notifier reads the approvals queue, and nothing else.
+                    assert_eq!(
+                        unquoted(resources.clone()),
+                        unquoted(vec![built_arn(m, "aws_sqs_queue", "_approvals")]),
+                        "{label}: {actions:?}"
+                    );
+                } else if actions.iter().any(|a| a.starts_with("sqs:")) && name != "state_machine" && !worker && !sends
+                {
                     // Only the dead-letter function reads queues: its dead-letter queues.
                     assert_eq!(name, "dead_letters", "{label}: {actions:?}");
                     assert!(
@@ -460,8 +520,17 @@ fn role_permissions_are_scoped_to_arns() {
                         "\"EncryptTaskAnswers\"",
                         "\"EncryptTaskFailures\"",
                         "\"EncryptExecutionInput\"",
+                        "\"EncryptEndpointAnswers\"",
+                        "\"EncryptApprovalAnswers\"",
+                        "\"EncryptQueueNotifications\"",
+                        "\"EncryptTopicNotifications\"",
                     ];
-                    if document_owner(name) == "state_machine" || sid.as_deref().is_some_and(|s| answers.contains(&s)) {
+                    let links = ["\"SignLinks\"", "\"VerifyLinks\""];
+                    if sid.as_deref().is_some_and(|s| links.contains(&s)) {
+                        // Checked with the other KMS grants: one MAC action each, on the link key only.
+                    } else if document_owner(name) == "state_machine"
+                        || sid.as_deref().is_some_and(|s| answers.contains(&s))
+                    {
                         for action in &actions {
                             assert!(
                                 ["kms:Decrypt", "kms:GenerateDataKey"].contains(&action.as_str()),
@@ -598,7 +667,16 @@ fn role_kms_grants_are_bound_to_a_service_or_to_this_state_machines_data() {
     let mut seen = std::collections::BTreeSet::new();
     for_each_module(|label, m| {
         for (name, document) in m.all("data", "aws_iam_policy_document") {
-            if !["state_machine", "callback", "dead_letters"].contains(&name) {
+            if ![
+                "state_machine",
+                "callback",
+                "dead_letters",
+                "endpoint",
+                "approval_notify",
+                "approval_page",
+            ]
+            .contains(&name)
+            {
                 continue;
             }
             for (statement, for_each) in statements(document) {
@@ -630,6 +708,32 @@ fn role_kms_grants_are_bound_to_a_service_or_to_this_state_machines_data() {
                     ("dead_letters", "\"DecryptDeadLetters\"") => vec![via("sqs")],
                     ("state_machine", "\"EncryptTopicMessages\"") => vec![via("sns")],
                     ("dead_letters", "\"DecryptTopicDeadLetters\"") => vec![via("sqs")],
+                    ("endpoint", "\"EncryptEndpointAnswers\"") => vec![via("states"), data],
+                    ("approval_page", "\"EncryptApprovalAnswers\"") => vec![via("states"), data],
+                    ("approval_notify", "\"EncryptQueueNotifications\"") => vec![via("sqs")],
+                    ("approval_notify", "\"EncryptTopicNotifications\"") => vec![via("sns")],
+                    // The link key is the approvals' alone, used from inside each function: the notifier only
+                    // signs, the page only verifies.
+                    ("approval_notify" | "approval_page", "\"SignLinks\"" | "\"VerifyLinks\"") => {
+                        assert_eq!(
+                            strings(statement, "actions"),
+                            [if name == "approval_notify" {
+                                "kms:GenerateMac"
+                            } else {
+                                "kms:VerifyMac"
+                            }],
+                            "{label}: {name}"
+                        );
+                        assert_eq!(
+                            strings(statement, "resources"),
+                            ["terraform_data.approval_key_arn.output"],
+                            "{label}: {name}"
+                        );
+                        vec![(
+                            "\"lambda:SourceFunctionArn\"".to_string(),
+                            vec![built_arn(m, "aws_lambda_function", name).trim_matches('"').to_string()],
+                        )]
+                    }
                     other => panic!("{label}: a KMS grant this test does not know: {other:?}"),
                 };
                 expected.sort();
@@ -638,7 +742,7 @@ fn role_kms_grants_are_bound_to_a_service_or_to_this_state_machines_data() {
             }
         }
     });
-    assert_eq!(seen.len(), 8, "expected specs with every kind of KMS grant: {seen:?}");
+    assert_eq!(seen.len(), 14, "expected specs with every kind of KMS grant: {seen:?}");
 }
 
 #[test]
@@ -716,17 +820,21 @@ fn a_created_key_rotates_and_names_each_role_for_what_its_policy_grants() {
             .iter()
             .any(|(_, t)| attr(t, "kms_master_key_id").as_deref() == Some("aws_kms_key.this.arn"));
         assert_eq!(
-            granted
-                .iter()
-                .any(|g| g.1.as_deref() == Some("\"EncryptTopicMessages\"")),
+            granted.iter().any(|g| matches!(
+                g.1.as_deref(),
+                Some("\"EncryptTopicMessages\"" | "\"EncryptTopicNotifications\"")
+            )),
             topics_use_it,
             "{label}: the topic grant exactly when a topic uses the key"
         );
         for_queues += usize::from(queues_use_it);
+        // The state machine's grant when its tasks go to such a queue, the notifier's when approval steps notify
+        // through it.
         assert_eq!(
-            granted
-                .iter()
-                .any(|g| g.1.as_deref() == Some("\"EncryptQueueMessages\"")),
+            granted.iter().any(|g| matches!(
+                g.1.as_deref(),
+                Some("\"EncryptQueueMessages\"" | "\"EncryptQueueNotifications\"")
+            )),
             queues_use_it,
             "{label}: the queue grant exactly when a queue uses the key"
         );
@@ -867,6 +975,15 @@ fn policy_documents_refer_to_no_resource_but_the_modules_key() {
                 if reference.starts_with("terraform_data.") && reference != MODULE_KEY_ARN && is_operator(name) {
                     continue;
                 }
+                // The approval links' HMAC key holds an id AWS chooses too: its own terraform_data copy, named by
+                // the two approval roles only.
+                if reference == "terraform_data.approval_key_arn.output" {
+                    assert!(
+                        ["approval_notify", "approval_page"].contains(&name),
+                        "{label}: {name} names the approval key"
+                    );
+                    continue;
+                }
                 assert_eq!(reference, MODULE_KEY_ARN, "{label}: {name} refers to {reference}");
                 key_named += 1;
             }
@@ -1001,7 +1118,9 @@ fn alarms_watch_dead_letters_executions_and_the_functions_when_asked() {
         let dead_letters = m
             .all("resource", "aws_sqs_queue")
             .iter()
-            .filter(|(n, _)| n.ends_with("_dlq") && !n.ends_with("_bus_dlq") && !n.ends_with("_topic_dlq"))
+            .filter(|(n, _)| {
+                n.ends_with("_dlq") && !n.ends_with("_bus_dlq") && !n.ends_with("_topic_dlq") && *n != "_approvals_dlq"
+            })
             .count();
         let model = sfngen::load_model(&std::fs::read_to_string(&spec).unwrap(), "sfngen.toml").unwrap();
         // A dead-letter queue the dead-letter function reads is watched through its log lines, by one alarm for
@@ -1011,7 +1130,10 @@ fn alarms_watch_dead_letters_executions_and_the_functions_when_asked() {
         // deliveries (and dead letters SNS could not keep).
         let read = model.dead_letter_readers().len();
         let bus_read = model.buses.iter().filter(|b| b.dead_letter.is_some()).count();
-        let any_read = read + bus_read + model.topic_dead_letter_readers().len() > 0;
+        let any_read = read + bus_read + model.topic_dead_letter_readers().len() > 0 || model.approvals.is_some();
+        // The endpoint's refused requests (1); the approvals' failed notifications and decisions, expired and
+        // invalid links (4).
+        let answers_from_outside = usize::from(model.endpoint.is_some()) + 4 * usize::from(model.approvals.is_some());
         let topic_alarms: usize = model
             .topics
             .iter()
@@ -1026,7 +1148,8 @@ fn alarms_watch_dead_letters_executions_and_the_functions_when_asked() {
                 + 3
                 + 2 * functions(&m).len()
                 + 1
-                + topic_alarms,
+                + topic_alarms
+                + answers_from_outside,
             "{label}"
         );
         for function in functions(&m) {
@@ -1810,12 +1933,35 @@ fn dead_letters_fail_their_tasks_through_a_function_of_their_own() {
             .count();
         let bus_readers = spec_bus_dead_letters(&spec);
         let topic_readers = spec_topic_dead_letters(&spec);
+        let approvals = has_approvals(&spec);
         let mappings = m.all("resource", "aws_lambda_event_source_mapping");
         assert_eq!(
             mappings.len(),
-            readers.len() + bus_readers.len() + topic_readers.len(),
-            "{label}: one mapping per dead-letter queue read (a bus's and a topic's too)"
+            readers.len() + bus_readers.len() + topic_readers.len() + 2 * usize::from(approvals),
+            "{label}: one mapping per dead-letter queue read (a bus's, a topic's and the approvals' too), and the \
+             approvals queue's to the notifier"
         );
+        if approvals {
+            for (mapping, queue, function) in [
+                ("_approvals", "_approvals", "approval_notify"),
+                ("_approvals_dlq", "_approvals_dlq", "dead_letters"),
+            ] {
+                let block = m
+                    .one("resource", "aws_lambda_event_source_mapping", mapping)
+                    .unwrap_or_else(|| panic!("{label}: no mapping {mapping}"));
+                assert_eq!(
+                    attr(block, "event_source_arn"),
+                    Some(format!("aws_sqs_queue.{queue}.arn")),
+                    "{label}"
+                );
+                assert_eq!(
+                    attr(block, "function_name"),
+                    Some(format!("aws_lambda_function.{function}.arn")),
+                    "{label}"
+                );
+                assert_eq!(strings(block, "function_response_types"), ["ReportBatchItemFailures"]);
+            }
+        }
         for key in &topic_readers {
             let dlq = format!("{key}_topic_dlq");
             let mapping = m
@@ -1836,7 +1982,7 @@ fn dead_letters_fail_their_tasks_through_a_function_of_their_own() {
         let reader = m.one("resource", "aws_lambda_function", "dead_letters");
         assert_eq!(
             reader.is_some(),
-            !readers.is_empty() || !bus_readers.is_empty() || !topic_readers.is_empty(),
+            !readers.is_empty() || !bus_readers.is_empty() || !topic_readers.is_empty() || approvals,
             "{label}"
         );
         let callback_role = written_statements(m.one("data", "aws_iam_policy_document", "callback").unwrap());
@@ -1902,7 +2048,7 @@ fn dead_letters_fail_their_tasks_through_a_function_of_their_own() {
                 "{label}: {dlq} must follow the callback's timeout"
             );
         }
-        if readers.is_empty() && bus_readers.is_empty() && topic_readers.is_empty() {
+        if readers.is_empty() && bus_readers.is_empty() && topic_readers.is_empty() && !approvals {
             assert!(
                 m.one("data", "aws_iam_policy_document", "dead_letters").is_none(),
                 "{label}"
@@ -1944,6 +2090,7 @@ fn dead_letters_fail_their_tasks_through_a_function_of_their_own() {
             "ReadBusDeadLetters",
             "ReadTopicDeadLetters",
             "DecryptTopicDeadLetters",
+            "ReadApprovalDeadLetters",
             "SendTraces",
         ];
         assert!(sids.iter().all(|s| allowed.contains(s)), "{label}: {sids:?}");
@@ -2023,9 +2170,26 @@ fn dead_letter_readers_leave_the_callbacks_concurrency_to_workers() {
         let bus_readers: Vec<&sfngen::model::Bus> = model.buses.iter().filter(|b| b.dead_letter.is_some()).collect();
         assert_eq!(
             m.all("resource", "aws_lambda_event_source_mapping").len(),
-            readers.len() + bus_readers.len() + model.topic_dead_letter_readers().len(),
+            readers.len()
+                + bus_readers.len()
+                + model.topic_dead_letter_readers().len()
+                + 2 * usize::from(model.approvals.is_some()),
             "{label}"
         );
+        // The approvals queue's and its dead-letter queue's mappings, at SQS's least concurrency too.
+        for name in ["_approvals", "_approvals_dlq"]
+            .into_iter()
+            .filter(|_| model.approvals.is_some())
+        {
+            let mapping = m
+                .one("resource", "aws_lambda_event_source_mapping", name)
+                .unwrap_or_else(|| panic!("{label}: no mapping {name}"));
+            assert_eq!(
+                attr(inner(mapping, "scaling_config")[0], "maximum_concurrency").as_deref(),
+                Some("2"),
+                "{label}: {name}"
+            );
+        }
         for bus in bus_readers {
             let mapping = m
                 .one(
@@ -2181,9 +2345,16 @@ fn lambda_log_outcomes() -> Vec<(String, String)> {
     outcomes.extend(settled.iter().map(|o| ("dead_letter".to_string(), o.to_string())));
     let callback = between("main.rs", &main, "async fn callback(", "#[tokio::main");
     assert!(callback.contains("\"event\": \"callback\""));
+    assert!(
+        callback.contains("answer::settle("),
+        "the callback logs its outcome through answer::settle"
+    );
+    // The callback's answer and its log line, shared with the endpoint: answer.rs's `settle`.
+    let answer = read("lambda/src/answer.rs");
+    let settle_answer = between("answer.rs", &answer, "pub async fn settle(", "\n}\n");
     // `"outcome": "x"` in a json! literal, and `=> ("x", ` where a fault picks the outcome.
-    let mut answered = quoted_after(&callback, "\"outcome\": \"");
-    answered.extend(quoted_after(&callback, "=> (\""));
+    let mut answered = quoted_after(&settle_answer, "\"outcome\": \"");
+    answered.extend(quoted_after(&settle_answer, "=> (\""));
     answered.sort();
     answered.dedup();
     assert_eq!(
@@ -2195,12 +2366,19 @@ fn lambda_log_outcomes() -> Vec<(String, String)> {
     // An invalid event is logged with the event of the function's mode.
     let modes = between("main.rs", &main, "fn event(self)", "}\n}");
     let events = quoted_after(&modes, "=> \"");
-    assert_eq!(events, ["callback", "dead_letter"], "{modes}");
+    assert_eq!(
+        events,
+        ["callback", "dead_letter", "endpoint", "approval_notify", "approval"],
+        "{modes}"
+    );
     assert!(
         main.contains("reject(mode.event(), "),
         "invalid events are logged with the mode's event"
     );
-    for event in events {
+    // The callback's and the dead-letter function's, which the filters these tests hold count; the endpoint's and
+    // the approval functions' outcomes are counted by their own filters (tests/e2e/test_endpoint.py and
+    // test_approval.py read the lines those functions write).
+    for event in ["callback", "dead_letter"] {
         outcomes.push((event.to_string(), "invalid_event".to_string()));
     }
     outcomes
@@ -2393,7 +2571,12 @@ fn the_dead_letter_function_is_out_of_workers_reach() {
                 );
             }
         }
-        assert!(m.all("resource", "aws_lambda_permission").is_empty(), "{label}");
+        // The only function permissions a module writes are a public function URL's (approval page, HMAC
+        // endpoint): none names the dead-letter function.
+        for permission in m.all("resource", "aws_lambda_permission") {
+            let function = attr(permission.1, "function_name").unwrap_or_default();
+            assert!(!function.contains("dead_letters"), "{label}: {function}");
+        }
     });
     assert!(seen >= 3);
 }
@@ -2447,4 +2630,139 @@ fn the_log_pattern_matcher_can_fail() {
         r#"{ ($.event = "y") || ($.outcome = "failed") }"#,
         &line
     ));
+}
+
+#[test]
+fn the_approval_and_endpoint_roles_hold_exactly_their_grants() {
+    let (mut approvals, mut endpoints) = (0, 0);
+    for_each_module(|label, m| {
+        let from = |function: &str| {
+            vec![(
+                "\"ArnEquals\"".to_string(),
+                "\"lambda:SourceFunctionArn\"".to_string(),
+                vec![built_arn(m, "aws_lambda_function", function)],
+            )]
+        };
+        if m.one("resource", "aws_dynamodb_table", "approvals").is_some() {
+            approvals += 1;
+            let table = vec![built_arn(m, "aws_dynamodb_table", "approvals")];
+            let notify = owned_statements(m, "approval_notify");
+            let sids: Vec<&str> = notify.iter().map(|s| s.0.as_str()).collect();
+            for sid in &sids {
+                assert!(
+                    [
+                        "ReadApprovalRequests",
+                        "KeepTokens",
+                        "SignLinks",
+                        "NotifyThroughQueues",
+                        "EncryptQueueNotifications",
+                        "NotifyThroughTopics",
+                        "EncryptTopicNotifications",
+                        "WriteOwnLogs",
+                        "SendTraces",
+                    ]
+                    .contains(sid)
+                        || sid.starts_with("NotifyThroughBus"),
+                    "{label}: the notifier holds {sid}"
+                );
+            }
+            // It keeps tokens (PutItem, nothing else on the table), from inside the function only; it never
+            // answers a task.
+            let keep = notify.iter().find(|s| s.0 == "KeepTokens").expect("KeepTokens");
+            assert_eq!(
+                (&keep.1, &keep.2, &keep.3),
+                (&vec!["dynamodb:PutItem".to_string()], &table, &from("approval_notify"))
+            );
+            assert!(
+                notify.iter().all(|s| s.1.iter().all(|a| !a.starts_with("states:"))),
+                "{label}"
+            );
+            let page = owned_statements(m, "approval_page");
+            let sids: Vec<&str> = page.iter().map(|s| s.0.as_str()).collect();
+            for sid in &sids {
+                assert!(
+                    [
+                        "DecideRequests",
+                        "VerifyLinks",
+                        "AnswerApprovalTasks",
+                        "EncryptApprovalAnswers",
+                        "WriteOwnLogs",
+                        "SendTraces"
+                    ]
+                    .contains(sid),
+                    "{label}: the page holds {sid}"
+                );
+            }
+            // It reads and decides (GetItem, UpdateItem: no PutItem, DeleteItem, Scan or Query), verifies links, and
+            // succeeds or fails tasks (no heartbeat), each from inside the function only.
+            let decide = page.iter().find(|s| s.0 == "DecideRequests").expect("DecideRequests");
+            assert_eq!(
+                (&decide.1, &decide.2, &decide.3),
+                (
+                    &vec!["dynamodb:GetItem".to_string(), "dynamodb:UpdateItem".into()],
+                    &table,
+                    &from("approval_page")
+                )
+            );
+            let answer = page
+                .iter()
+                .find(|s| s.0 == "AnswerApprovalTasks")
+                .expect("AnswerApprovalTasks");
+            assert_eq!(
+                answer.1,
+                ["states:SendTaskFailure", "states:SendTaskSuccess"],
+                "{label}"
+            );
+            assert_eq!(answer.3, from("approval_page"), "{label}");
+            // No other role touches the table or the link key.
+            for (name, document) in m.all("data", "aws_iam_policy_document") {
+                if ["approval_notify", "approval_page"].contains(&document_owner(name)) {
+                    continue;
+                }
+                let text = hcl::format::to_string(document).unwrap();
+                assert!(
+                    !text.contains("dynamodb:") && !text.contains("approval_key_arn"),
+                    "{label}: {name} names the approvals table or link key"
+                );
+            }
+        } else {
+            assert!(m.one("resource", "aws_kms_key", "approval_links").is_none(), "{label}");
+        }
+        if m.one("resource", "aws_lambda_function", "endpoint").is_some() {
+            endpoints += 1;
+            let endpoint = owned_statements(m, "endpoint");
+            let answer = endpoint
+                .iter()
+                .find(|s| s.0 == "AnswerCallbackTasks")
+                .expect("AnswerCallbackTasks");
+            assert_eq!(answer.2, [built_arn(m, "aws_sfn_state_machine", "this")], "{label}");
+            assert_eq!(answer.3, from("endpoint"), "{label}");
+            let secret = endpoint.iter().find(|s| s.0 == "ReadSigningSecret");
+            let url = m
+                .one("resource", "aws_lambda_function_url", "endpoint")
+                .expect("the endpoint's URL");
+            match attr(url, "authorization_type").as_deref() {
+                Some("\"AWS_IAM\"") => assert!(secret.is_none(), "{label}: a SigV4 endpoint reads no secret"),
+                Some("\"NONE\"") => {
+                    let secret = secret.expect("an HMAC endpoint reads its secret");
+                    assert_eq!(secret.1, ["secretsmanager:GetSecretValue"], "{label}");
+                    let expected = match m.one("resource", "aws_secretsmanager_secret", "endpoint_hmac") {
+                        // The created secret's ARN, built: Secrets Manager's six random characters as `??????`.
+                        Some(_) => format!(
+                            "\"arn:${{local.partition}}:secretsmanager:${{local.region}}:${{local.account_id}}:secret:{}-??????\"",
+                            created_name(m, "aws_secretsmanager_secret", "endpoint_hmac")
+                        ),
+                        None => "var.endpoint_secret_arn".to_string(),
+                    };
+                    assert_eq!(secret.2, [expected], "{label}");
+                    assert_eq!(secret.3, from("endpoint"), "{label}");
+                }
+                other => panic!("{label}: the endpoint's URL is {other:?}"),
+            }
+        }
+    });
+    assert!(
+        approvals >= 3 && endpoints >= 3,
+        "expected specs with approvals and endpoints"
+    );
 }

@@ -3,8 +3,10 @@
 use aws_sdk_sfn::Client;
 use aws_sdk_sfn::error::{ProvideErrorMetadata, SdkError};
 
+use serde_json::{Value, json};
+
 use crate::log;
-use crate::request::Answer;
+use crate::request::{Answer, Request};
 
 /// Why an answer did not reach Step Functions.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -24,6 +26,8 @@ pub enum Refusal {
 /// An answer that failed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Failed {
+    /// The service's error code, when it gave one (`None`: no answer at all, a network failure).
+    pub code: Option<String>,
     /// `error_type` of the Lambda error response: the service's error code, or `Retryable` (throttling,
     /// 5xx, network) after the SDK's own retries.
     pub kind: String,
@@ -52,6 +56,82 @@ impl Failed {
     /// Whether calling again with the same answer can succeed without anyone fixing anything.
     pub fn retryable(&self) -> bool {
         self.fault == Fault::Transient
+    }
+
+    /// Whether Step Functions throttled the call (after the SDK's retries).
+    pub fn throttled(&self) -> bool {
+        self.code
+            .as_deref()
+            .is_some_and(|c| c.contains("Throttl") || c == "TooManyRequestsException")
+    }
+}
+
+/// How a worker's answer ended, once logged.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Settled {
+    /// Step Functions took it.
+    Answered,
+    /// The token is spent (the task timed out or was answered before): nothing changed.
+    Spent {
+        /// The service's error code.
+        code: String,
+        /// What happened, for the caller.
+        message: String,
+    },
+    /// It failed: see [`Failed::fault`].
+    Failed(Failed),
+}
+
+/// Sends a worker's answer and writes its log line: `fields` (the function's `event`, `request_id`, ...) plus
+/// `token_id`, `status` and the outcome (`answered`, `token_spent`, `invalid_token` or `failed`). The token
+/// itself is in no line.
+pub async fn settle(client: &Client, request: &Request, fields: Value) -> Settled {
+    let status = request.answer.status();
+    let fields = log::with(
+        fields,
+        json!({"token_id": log::token_id(&request.token), "status": status}),
+    );
+    match send(client, &request.token, &request.answer).await {
+        Ok(()) => {
+            log::emit(
+                "INFO",
+                "answered the task",
+                log::with(fields, json!({"outcome": "answered"})),
+            );
+            Settled::Answered
+        }
+        Err(Refusal::TokenSpent { code, detail }) => {
+            let message = format!(
+                "{code}: the task is already over (timed out, or answered before), so this {status} changed \
+                 nothing; do not retry ({detail})"
+            );
+            log::emit(
+                "WARN",
+                "the task token is spent: a late or duplicate callback",
+                log::with(fields, json!({"outcome": "token_spent", "code": code})),
+            );
+            Settled::Spent { code, message }
+        }
+        Err(Refusal::Failed(failed)) => {
+            let (outcome, message) = match failed.fault {
+                Fault::Token => ("invalid_token", "the task token is not one Step Functions issued"),
+                _ => ("failed", "could not answer the task"),
+            };
+            log::emit(
+                "ERROR",
+                message,
+                log::with(
+                    fields,
+                    json!({
+                        "outcome": outcome,
+                        "error_type": failed.kind,
+                        "retryable": failed.retryable(),
+                        "detail": failed.message,
+                    }),
+                ),
+            );
+            Settled::Failed(failed)
+        }
     }
 }
 
@@ -112,7 +192,8 @@ pub async fn send(client: &Client, token: &str, answer: &Answer) -> Result<(), R
     result.map_err(|(code, detail)| classify(code, log::scrub(&detail, token)))
 }
 
-fn describe<E: ProvideErrorMetadata + std::error::Error + 'static, R: std::fmt::Debug>(
+/// An SDK error's code (when the service gave one) and message, for any AWS SDK crate's operation.
+pub fn describe<E: ProvideErrorMetadata + std::error::Error + 'static, R: std::fmt::Debug>(
     err: SdkError<E, R>,
 ) -> (Option<String>, String) {
     match &err {
@@ -140,8 +221,10 @@ fn source_chain(err: &dyn std::error::Error) -> String {
 /// Sorts an error by its code: a spent token, a token that is not one, a wrong request, a missing
 /// permission, or (any other code, or none: throttling, 5xx, network) something that may pass later.
 pub fn classify(code: Option<String>, detail: String) -> Refusal {
+    let given = code.clone();
     let failed = |kind: &str, fault, message| {
         Refusal::Failed(Failed {
+            code: given.clone(),
             kind: kind.to_string(),
             fault,
             message,
@@ -218,6 +301,7 @@ mod tests {
             (f.kind.as_str(), f.fault, f.retryable()),
             ("InvalidToken", Fault::Token, false)
         );
+        assert_eq!(f.code.as_deref(), Some("InvalidToken"));
         assert!(f.message.contains("do not retry with this one"), "{}", f.message);
     }
 
@@ -256,6 +340,8 @@ mod tests {
                 ("Retryable", Fault::Transient, true)
             );
             assert!(f.message.contains("retry later"));
+            assert_eq!(f.code.as_deref(), code);
+            assert_eq!(f.throttled(), code.is_some_and(|c| c.contains("Throttling")));
         }
     }
 }

@@ -1,4 +1,5 @@
-//! The Step Functions client, configured from the Lambda environment.
+//! The AWS clients (Step Functions, and the services of the endpoint and approval modes), configured from the
+//! Lambda environment.
 //!
 //! Lambda gives every function its region and its role's credentials as environment variables
 //! (`AWS_REGION`, `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`, `AWS_SESSION_TOKEN`). When they are there,
@@ -14,7 +15,6 @@ use aws_config::environment::EnvironmentVariableCredentialsProvider;
 use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, Region};
-use aws_sdk_sfn::Client;
 use aws_sdk_sfn::config::SharedHttpClient;
 use aws_smithy_http_client::tls::{self, TlsContext, TrustStore};
 
@@ -25,14 +25,61 @@ pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
 /// Time allowed for one attempt (connect, send, answer).
 pub const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(3);
 
-/// What the environment says about building the client.
+/// An AWS service the package calls; each has its own endpoint override in the environment
+/// (`AWS_ENDPOINT_URL_<SERVICE>`, the SDKs' service-specific endpoint variables:
+/// <https://docs.aws.amazon.com/sdkref/latest/guide/feature-ss-endpoints.html>).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Service {
+    /// Step Functions.
+    Sfn,
+    /// DynamoDB.
+    DynamoDb,
+    /// KMS.
+    Kms,
+    /// SNS.
+    Sns,
+    /// SQS.
+    Sqs,
+    /// EventBridge.
+    EventBridge,
+    /// Secrets Manager.
+    SecretsManager,
+}
+
+impl Service {
+    /// Every service, in a fixed order.
+    pub const ALL: [Service; 7] = [
+        Service::Sfn,
+        Service::DynamoDb,
+        Service::Kms,
+        Service::Sns,
+        Service::Sqs,
+        Service::EventBridge,
+        Service::SecretsManager,
+    ];
+
+    /// The service-specific endpoint variable's name.
+    pub fn endpoint_variable(self) -> &'static str {
+        match self {
+            Service::Sfn => "AWS_ENDPOINT_URL_SFN",
+            Service::DynamoDb => "AWS_ENDPOINT_URL_DYNAMODB",
+            Service::Kms => "AWS_ENDPOINT_URL_KMS",
+            Service::Sns => "AWS_ENDPOINT_URL_SNS",
+            Service::Sqs => "AWS_ENDPOINT_URL_SQS",
+            Service::EventBridge => "AWS_ENDPOINT_URL_EVENTBRIDGE",
+            Service::SecretsManager => "AWS_ENDPOINT_URL_SECRETS_MANAGER",
+        }
+    }
+}
+
+/// What the environment says about building the clients.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Plan {
     /// `Some(region)` when the region and the keys are in the environment (always, on Lambda).
     pub region: Option<String>,
-    /// The endpoint override: `AWS_ENDPOINT_URL_SFN`, else `AWS_ENDPOINT_URL`, unless
+    /// The endpoint overrides by service: `AWS_ENDPOINT_URL_<SERVICE>`, else `AWS_ENDPOINT_URL`, unless
     /// `AWS_IGNORE_CONFIGURED_ENDPOINT_URLS` is true.
-    pub endpoint: Option<String>,
+    pub endpoints: Vec<(Service, String)>,
     /// `AWS_USE_FIPS_ENDPOINT`.
     pub use_fips: bool,
     /// `AWS_USE_DUALSTACK_ENDPOINT`.
@@ -45,22 +92,37 @@ impl Plan {
         let set = |name: &str| var(name).filter(|v| !v.is_empty());
         let flag = |name: &str| set(name).is_some_and(|v| v.eq_ignore_ascii_case("true"));
         let keys = set("AWS_ACCESS_KEY_ID").is_some() && set("AWS_SECRET_ACCESS_KEY").is_some();
-        let endpoint = if flag("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS") {
-            None
+        let endpoints = if flag("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS") {
+            Vec::new()
         } else {
-            set("AWS_ENDPOINT_URL_SFN").or_else(|| set("AWS_ENDPOINT_URL"))
+            Service::ALL
+                .iter()
+                .filter_map(|&s| {
+                    set(s.endpoint_variable())
+                        .or_else(|| set("AWS_ENDPOINT_URL"))
+                        .map(|url| (s, url))
+                })
+                .collect()
         };
         Plan {
             region: set("AWS_REGION").filter(|_| keys),
-            endpoint,
+            endpoints,
             use_fips: flag("AWS_USE_FIPS_ENDPOINT"),
             use_dual_stack: flag("AWS_USE_DUALSTACK_ENDPOINT"),
         }
     }
 
-    /// Whether every call goes over plain HTTP, so that no TLS trust anchor is ever needed.
-    pub fn plaintext(&self) -> bool {
-        self.endpoint.as_deref().is_some_and(|url| {
+    /// The endpoint override of a service, if any.
+    pub fn endpoint(&self, service: Service) -> Option<&str> {
+        self.endpoints
+            .iter()
+            .find(|(s, _)| *s == service)
+            .map(|(_, url)| url.as_str())
+    }
+
+    /// Whether every call to the service goes over plain HTTP, so that no TLS trust anchor is ever needed.
+    pub fn plaintext(&self, service: Service) -> bool {
+        self.endpoint(service).is_some_and(|url| {
             url.get(..7)
                 .is_some_and(|scheme| scheme.eq_ignore_ascii_case("http://"))
         })
@@ -93,25 +155,64 @@ fn plaintext_http_client() -> SharedHttpClient {
         .build_https()
 }
 
-/// Builds the client the function answers with.
-pub async fn build(plan: &Plan) -> Client {
-    let mut config = match &plan.region {
-        Some(region) => aws_sdk_sfn::Config::builder()
-            .behavior_version(BehaviorVersion::latest())
-            .region(Region::new(region.clone()))
-            .credentials_provider(EnvironmentVariableCredentialsProvider::new())
-            .use_fips(plan.use_fips)
-            .use_dual_stack(plan.use_dual_stack),
-        None => aws_sdk_sfn::config::Builder::from(&aws_config::defaults(BehaviorVersion::latest()).load().await),
-    };
-    config = config.retry_config(retries()).timeout_config(timeouts());
-    if let Some(url) = &plan.endpoint {
-        config = config.endpoint_url(url);
-    }
-    if plan.plaintext() {
-        config = config.http_client(plaintext_http_client());
-    }
-    Client::from_conf(config.build())
+/// Builds a client of one SDK crate the same way for every service: the region and keys of the environment
+/// (or the default chain), bounded retries and timeouts, the service's endpoint override.
+macro_rules! client {
+    ($krate:ident, $plan:expr, $service:expr) => {{
+        let plan: &Plan = $plan;
+        let mut config = match &plan.region {
+            Some(region) => $krate::Config::builder()
+                .behavior_version(BehaviorVersion::latest())
+                .region(Region::new(region.clone()))
+                .credentials_provider(EnvironmentVariableCredentialsProvider::new())
+                .use_fips(plan.use_fips)
+                .use_dual_stack(plan.use_dual_stack),
+            None => $krate::config::Builder::from(&aws_config::defaults(BehaviorVersion::latest()).load().await),
+        };
+        config = config.retry_config(retries()).timeout_config(timeouts());
+        if let Some(url) = plan.endpoint($service) {
+            config = config.endpoint_url(url);
+        }
+        if plan.plaintext($service) {
+            config = config.http_client(plaintext_http_client());
+        }
+        $krate::Client::from_conf(config.build())
+    }};
+}
+
+/// The Step Functions client the function answers with.
+pub async fn build(plan: &Plan) -> aws_sdk_sfn::Client {
+    client!(aws_sdk_sfn, plan, Service::Sfn)
+}
+
+/// The DynamoDB client (the approvals table).
+pub async fn dynamodb(plan: &Plan) -> aws_sdk_dynamodb::Client {
+    client!(aws_sdk_dynamodb, plan, Service::DynamoDb)
+}
+
+/// The KMS client (approval links' MACs).
+pub async fn kms(plan: &Plan) -> aws_sdk_kms::Client {
+    client!(aws_sdk_kms, plan, Service::Kms)
+}
+
+/// The SNS client (approval notifications to a topic).
+pub async fn sns(plan: &Plan) -> aws_sdk_sns::Client {
+    client!(aws_sdk_sns, plan, Service::Sns)
+}
+
+/// The SQS client (approval notifications to a queue).
+pub async fn sqs(plan: &Plan) -> aws_sdk_sqs::Client {
+    client!(aws_sdk_sqs, plan, Service::Sqs)
+}
+
+/// The EventBridge client (approval notifications to a bus).
+pub async fn eventbridge(plan: &Plan) -> aws_sdk_eventbridge::Client {
+    client!(aws_sdk_eventbridge, plan, Service::EventBridge)
+}
+
+/// The Secrets Manager client (the endpoint's HMAC secret).
+pub async fn secrets_manager(plan: &Plan) -> aws_sdk_secretsmanager::Client {
+    client!(aws_sdk_secretsmanager, plan, Service::SecretsManager)
 }
 
 #[cfg(test)]
@@ -132,7 +233,7 @@ mod tests {
     fn lambdas_environment_is_enough() {
         let p = plan(LAMBDA);
         assert_eq!(p.region.as_deref(), Some("eu-west-1"));
-        assert_eq!((p.endpoint, p.use_fips, p.use_dual_stack), (None, false, false));
+        assert_eq!((p.endpoints, p.use_fips, p.use_dual_stack), (vec![], false, false));
     }
 
     #[test]
@@ -152,11 +253,21 @@ mod tests {
     fn the_service_endpoint_wins_and_can_be_ignored() {
         let mut vars = LAMBDA.to_vec();
         vars.push(("AWS_ENDPOINT_URL", "http://127.0.0.1:5000"));
-        assert_eq!(plan(&vars).endpoint.as_deref(), Some("http://127.0.0.1:5000"));
+        assert_eq!(plan(&vars).endpoint(Service::Sfn), Some("http://127.0.0.1:5000"));
         vars.push(("AWS_ENDPOINT_URL_SFN", "https://sfn.example"));
-        assert_eq!(plan(&vars).endpoint.as_deref(), Some("https://sfn.example"));
+        assert_eq!(plan(&vars).endpoint(Service::Sfn), Some("https://sfn.example"));
+        // Each service its own: the others keep the shared one.
+        assert_eq!(plan(&vars).endpoint(Service::DynamoDb), Some("http://127.0.0.1:5000"));
+        vars.push(("AWS_ENDPOINT_URL_SECRETS_MANAGER", "https://sm.example"));
+        assert_eq!(
+            plan(&vars).endpoint(Service::SecretsManager),
+            Some("https://sm.example")
+        );
+        assert!(plan(&vars).plaintext(Service::Kms));
+        assert!(!plan(&vars).plaintext(Service::SecretsManager));
         vars.push(("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS", "TRUE"));
-        assert_eq!(plan(&vars).endpoint, None);
+        assert_eq!(plan(&vars).endpoint(Service::Sfn), None);
+        assert_eq!(plan(&vars).endpoints, vec![]);
     }
 
     #[test]
@@ -164,13 +275,13 @@ mod tests {
         let with = |url: &str| {
             let mut vars = LAMBDA.to_vec();
             vars.push(("AWS_ENDPOINT_URL", url));
-            plan(&vars).plaintext()
+            plan(&vars).plaintext(Service::Sfn)
         };
         assert!(with("http://127.0.0.1:5000"));
         assert!(with("HTTP://localhost"));
         assert!(!with("https://states.eu-west-1.amazonaws.com"));
         assert!(!with("http:/"));
-        assert!(!plan(LAMBDA).plaintext());
+        assert!(!plan(LAMBDA).plaintext(Service::Sfn));
     }
 
     #[test]

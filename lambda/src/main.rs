@@ -15,8 +15,14 @@
 mod answer;
 mod client;
 mod dead_letter;
+mod endpoint;
+mod html;
+mod http;
 mod json;
+mod link;
 mod log;
+mod notify;
+mod page;
 mod request;
 
 use std::task::{Context as TaskContext, Poll};
@@ -26,10 +32,11 @@ use lambda_runtime::{Diagnostic, LambdaEvent, LambdaInvocation, Runtime, service
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
-use crate::answer::{Failed, Fault, Refusal};
+use crate::answer::{Failed, Settled};
 use crate::request::Invalid;
 
-/// The environment variable holding the function's mode: `callback` (also when unset) or `dead_letters`.
+/// The environment variable holding the function's mode: `callback` (also when unset), `dead_letters`,
+/// `endpoint`, `approval_notify` or `approval_page`.
 pub const MODE_VARIABLE: &str = "SFNGEN_MODE";
 
 /// What this function does, from its environment.
@@ -39,6 +46,12 @@ enum Mode {
     Callback,
     /// Fails the tasks of dead letters, from SQS batches.
     DeadLetters,
+    /// Answers workers' callbacks sent to its function URL ([`endpoint`]).
+    Endpoint,
+    /// Keeps approval tokens and sends the links ([`notify`]).
+    ApprovalNotify,
+    /// Shows approval pages and decides ([`page`]).
+    ApprovalPage,
 }
 
 impl Mode {
@@ -47,8 +60,12 @@ impl Mode {
         match value {
             None | Some("callback") => Ok(Mode::Callback),
             Some("dead_letters") => Ok(Mode::DeadLetters),
+            Some("endpoint") => Ok(Mode::Endpoint),
+            Some("approval_notify") => Ok(Mode::ApprovalNotify),
+            Some("approval_page") => Ok(Mode::ApprovalPage),
             Some(other) => Err(format!(
-                "{MODE_VARIABLE} is {}: it must be \"callback\" or \"dead_letters\"",
+                "{MODE_VARIABLE} is {}: it must be \"callback\", \"dead_letters\", \"endpoint\", \
+                 \"approval_notify\" or \"approval_page\"",
                 request::quoted(other, 40)
             )),
         }
@@ -59,7 +76,54 @@ impl Mode {
         match self {
             Mode::Callback => "callback",
             Mode::DeadLetters => "dead_letter",
+            Mode::Endpoint => "endpoint",
+            Mode::ApprovalNotify => "approval_notify",
+            Mode::ApprovalPage => "approval",
         }
+    }
+}
+
+/// The function, set up for its mode: its clients and settings.
+enum App {
+    /// `callback` and `dead_letters`: Step Functions only.
+    Answers(Mode, aws_sdk_sfn::Client),
+    /// `endpoint`.
+    Endpoint(endpoint::Endpoint),
+    /// `approval_notify`.
+    Notify(Box<notify::Notifier>),
+    /// `approval_page`.
+    Page(Box<page::ApprovalPage>),
+}
+
+impl App {
+    /// Sets the function up for its mode from the environment; `Err` says what is missing.
+    async fn new(mode: Mode, var: impl Fn(&str) -> Option<String>) -> Result<App, String> {
+        let plan = client::Plan::from_env(&var);
+        Ok(match mode {
+            Mode::Callback | Mode::DeadLetters => App::Answers(mode, client::build(&plan).await),
+            Mode::Endpoint => {
+                let auth = endpoint::Auth::from_env(&var)?;
+                let secrets = match auth {
+                    endpoint::Auth::Hmac { .. } => Some(client::secrets_manager(&plan).await),
+                    endpoint::Auth::Iam => None,
+                };
+                App::Endpoint(endpoint::Endpoint::new(client::build(&plan).await, secrets, auth))
+            }
+            Mode::ApprovalNotify => App::Notify(Box::new(notify::Notifier {
+                settings: notify::Settings::from_env(&var)?,
+                dynamodb: client::dynamodb(&plan).await,
+                kms: client::kms(&plan).await,
+                sns: client::sns(&plan).await,
+                sqs: client::sqs(&plan).await,
+                eventbridge: client::eventbridge(&plan).await,
+            })),
+            Mode::ApprovalPage => App::Page(Box::new(page::ApprovalPage {
+                settings: page::Settings::from_env(&var)?,
+                dynamodb: client::dynamodb(&plan).await,
+                kms: client::kms(&plan).await,
+                sfn: client::build(&plan).await,
+            })),
+        })
     }
 }
 
@@ -181,7 +245,7 @@ fn route(mode: Mode, payload: Payload) -> Result<Work, Invalid> {
                  worker answers a task through the module's callback function)"
             ))
         }),
-        Mode::Callback => match &fields {
+        Mode::Callback | Mode::Endpoint | Mode::ApprovalNotify | Mode::ApprovalPage => match &fields {
             Some(fields) if fields.contains_key("Records") => Err(Invalid(
                 "this function answers workers' callbacks, and an SQS batch (\"Records\") is not one: the module's \
                  dead-letter function, which only its event source mappings invoke, fails the tasks of dead letters"
@@ -194,13 +258,51 @@ fn route(mode: Mode, payload: Payload) -> Result<Work, Invalid> {
     }
 }
 
-async fn handle(client: &aws_sdk_sfn::Client, mode: Mode, event: LambdaEvent<Payload>) -> Result<Value, Refused> {
+async fn handle(app: &App, event: LambdaEvent<Payload>) -> Result<Value, Refused> {
     let request_id = event.context.request_id;
+    let (mode, client) = match app {
+        App::Answers(mode, client) => (*mode, client),
+        App::Endpoint(endpoint) => {
+            let text = text(Mode::Endpoint, event.payload, &request_id)?;
+            return endpoint
+                .handle(&text, &request_id)
+                .await
+                .map_err(|invalid| reject(Mode::Endpoint.event(), &request_id, invalid));
+        }
+        App::Notify(notifier) => {
+            let text = text(Mode::ApprovalNotify, event.payload, &request_id)?;
+            return notifier
+                .handle(&text, &request_id)
+                .await
+                .map_err(|invalid| reject(Mode::ApprovalNotify.event(), &request_id, invalid));
+        }
+        App::Page(page) => {
+            let text = text(Mode::ApprovalPage, event.payload, &request_id)?;
+            return page
+                .handle(&text, &request_id)
+                .await
+                .map_err(|invalid| reject(Mode::ApprovalPage.event(), &request_id, invalid));
+        }
+    };
     match route(mode, event.payload).map_err(|invalid| reject(mode.event(), &request_id, invalid))? {
         Work::Answer(request) => callback(client, request, &request_id).await,
         Work::FailDeadLetters(batch) => dead_letter::answer(client, batch, &request_id)
             .await
             .map_err(Refused::from),
+    }
+}
+
+/// The event's text, for the modes that read it themselves.
+fn text(mode: Mode, payload: Payload, request_id: &str) -> Result<String, Refused> {
+    match payload {
+        Payload::Text(text) => Ok(text),
+        Payload::NotUtf8 { valid_up_to } => Err(reject(
+            mode.event(),
+            request_id,
+            Invalid(format!(
+                "the event is not JSON: its bytes stop being UTF-8 text at byte {valid_up_to}"
+            )),
+        )),
     }
 }
 
@@ -223,55 +325,18 @@ fn reject(event: &str, request_id: &str, invalid: Invalid) -> Refused {
 async fn callback(client: &aws_sdk_sfn::Client, request: request::Request, request_id: &str) -> Result<Value, Refused> {
     let token_id = log::token_id(&request.token);
     let status = request.answer.status();
-    let fields = json!({"event": "callback", "request_id": request_id, "token_id": token_id, "status": status});
-    match answer::send(client, &request.token, &request.answer).await {
-        Ok(()) => {
-            log::emit(
-                "INFO",
-                "answered the task",
-                log::with(fields, json!({"outcome": "answered"})),
-            );
-            Ok(json!({"answered": status, "outcome": "answered", "token_id": token_id}))
-        }
-        Err(Refusal::TokenSpent { code, detail }) => {
-            let message = format!(
-                "{code}: the task is already over (timed out, or answered before), so this {status} changed \
-                 nothing; do not retry ({detail})"
-            );
-            log::emit(
-                "WARN",
-                "the task token is spent: a late or duplicate callback",
-                log::with(fields, json!({"outcome": "token_spent", "code": code})),
-            );
-            Ok(json!({
-                "answered": false,
-                "outcome": "token_spent",
-                "status": status,
-                "code": code,
-                "token_id": token_id,
-                "message": message,
-            }))
-        }
-        Err(Refusal::Failed(failed)) => {
-            let (outcome, message) = match failed.fault {
-                Fault::Token => ("invalid_token", "the task token is not one Step Functions issued"),
-                _ => ("failed", "could not answer the task"),
-            };
-            log::emit(
-                "ERROR",
-                message,
-                log::with(
-                    fields,
-                    json!({
-                        "outcome": outcome,
-                        "error_type": failed.kind,
-                        "retryable": failed.retryable(),
-                        "detail": failed.message,
-                    }),
-                ),
-            );
-            Err(failed.into())
-        }
+    let fields = json!({"event": "callback", "request_id": request_id});
+    match answer::settle(client, &request, fields).await {
+        Settled::Answered => Ok(json!({"answered": status, "outcome": "answered", "token_id": token_id})),
+        Settled::Spent { code, message } => Ok(json!({
+            "answered": false,
+            "outcome": "token_spent",
+            "status": status,
+            "code": code,
+            "token_id": token_id,
+            "message": message,
+        })),
+        Settled::Failed(failed) => Err(failed.into()),
     }
 }
 
@@ -285,10 +350,15 @@ async fn main() -> Result<(), lambda_runtime::Error> {
             std::process::exit(1);
         }
     };
-    let plan = client::Plan::from_env(|name| std::env::var(name).ok());
-    let client = client::build(&plan).await;
-    let client = &client;
-    Runtime::new(service_fn(move |event| handle(client, mode, event)))
+    let app = match App::new(mode, |name| std::env::var(name).ok()).await {
+        Ok(app) => app,
+        Err(problem) => {
+            log::emit("ERROR", "cannot start", json!({"event": "init", "reason": problem}));
+            std::process::exit(1);
+        }
+    };
+    let app = &app;
+    Runtime::new(service_fn(move |event| handle(app, event)))
         .layer(RawPayload)
         .run()
         .await
@@ -303,6 +373,9 @@ mod tests {
         assert_eq!(Mode::from_env(None), Ok(Mode::Callback));
         assert_eq!(Mode::from_env(Some("callback")), Ok(Mode::Callback));
         assert_eq!(Mode::from_env(Some("dead_letters")), Ok(Mode::DeadLetters));
+        assert_eq!(Mode::from_env(Some("endpoint")), Ok(Mode::Endpoint));
+        assert_eq!(Mode::from_env(Some("approval_notify")), Ok(Mode::ApprovalNotify));
+        assert_eq!(Mode::from_env(Some("approval_page")), Ok(Mode::ApprovalPage));
         for wrong in ["", "Callback", "dead-letters", "dead_letters "] {
             let problem = Mode::from_env(Some(wrong)).unwrap_err();
             assert!(problem.starts_with("SFNGEN_MODE is \""), "{problem}");

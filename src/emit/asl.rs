@@ -16,10 +16,10 @@ use serde::Serialize;
 use serde::ser::{SerializeMap as _, SerializeSeq as _};
 use serde_json::Value;
 
-use super::{ASL_FILE, GeneratedFile, channel_var, generated_header};
+use super::{APPROVALS_QUEUE_URL_VAR, ASL_FILE, GeneratedFile, channel_var, generated_header};
 use crate::model::{
-    Catch, CatchTarget, Channel, FanOut, MESSAGE_CONTEXT, MESSAGE_CONTEXT_FIELD, MESSAGE_GROUP_ID,
-    MESSAGE_GROUP_ID_PER_ITEM, MESSAGE_ITEM_INDEX, Model, Retry, Step,
+    APPROVAL_FIELD, APPROVAL_RESULT_PATH, ApprovalRequest, Catch, CatchTarget, Channel, FanOut, MESSAGE_CONTEXT,
+    MESSAGE_CONTEXT_FIELD, MESSAGE_GROUP_ID, MESSAGE_GROUP_ID_PER_ITEM, MESSAGE_ITEM_INDEX, Model, Retry, Step,
 };
 
 /// Renders the ASL file: spec text escaped for `templatefile()`, placeholders in.
@@ -182,10 +182,14 @@ impl Values<'_> {
 
     /// Where a channel's messages go: a queue's URL, a topic's ARN, a bus's ARN.
     fn address(&self, channel: &Channel) -> String {
-        let var = channel_var(channel);
+        self.variable(&channel_var(channel))
+    }
+
+    /// A `templatefile()` variable's value, or its placeholder.
+    fn variable(&self, var: &str) -> String {
         match self {
             Values::Placeholders => format!("${{{var}}}"),
-            Values::Deployed { channel_value, .. } => channel_value(&var),
+            Values::Deployed { channel_value, .. } => channel_value(var),
         }
     }
 }
@@ -291,6 +295,8 @@ struct MapState<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     max_concurrency: Option<u32>,
     item_processor: ItemProcessor<'a>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    result_path: Option<&'static str>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     catch: Vec<Catcher<'a>>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -348,6 +354,8 @@ struct Task<'a> {
     timeout_seconds: Option<u64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     heartbeat_seconds: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    result_path: Option<&'static str>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     retry: Vec<Retrier<'a>>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -406,11 +414,37 @@ struct MessageBody<'a> {
     escaped: bool,
     /// A fan-out step's: `context` holds the item's index too.
     item_index: bool,
+    /// An approval step's: how the notifier sends the notification, and to where.
+    approval: Option<Approval<'a>>,
+}
+
+/// An approval step's `approval` object ([`ApprovalRequest`]), with the channel's address.
+struct Approval<'a> {
+    request: ApprovalRequest<'a>,
+    target: String,
+    escaped: bool,
+}
+
+impl Serialize for Approval<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let request = &self.request;
+        let mut map = serializer.serialize_map(None)?;
+        map.serialize_entry("channel", request.channel)?;
+        map.serialize_entry("target", &self.target)?;
+        map.serialize_entry("fifo", &request.fifo)?;
+        map.serialize_entry("timeout_seconds", &request.timeout_seconds)?;
+        if let Some((source, detail_type)) = request.event {
+            map.serialize_entry("source", &SpecData::new(source, self.escaped))?;
+            map.serialize_entry("detail_type", &SpecData::new(detail_type, self.escaped))?;
+        }
+        map.end()
+    }
 }
 
 impl Serialize for MessageBody<'_> {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let mut map = serializer.serialize_map(Some(3 + self.fields.len()))?;
+        let own = 3 + usize::from(self.approval.is_some());
+        let mut map = serializer.serialize_map(Some(own + self.fields.len()))?;
         map.serialize_entry("input.$", &self.input_path)?;
         map.serialize_entry("token.$", "$$.Task.Token")?;
         map.serialize_entry(
@@ -424,6 +458,9 @@ impl Serialize for MessageBody<'_> {
                 &SpecData::new(key.as_str(), self.escaped),
                 &SpecData::new(value, self.escaped),
             )?;
+        }
+        if let Some(approval) = &self.approval {
+            map.serialize_entry(APPROVAL_FIELD, approval)?;
         }
         map.end()
     }
@@ -554,6 +591,7 @@ fn step_state<'a>(model: &'a Model, step: &'a Step, next: Option<&'a str>, value
         item_selector: ItemSelector,
         max_concurrency: fan_out.max_concurrency,
         item_processor: item_processor(model, step, fan_out, values),
+        result_path: step.approval.then_some(APPROVAL_RESULT_PATH),
         catch: step.catch.iter().map(|catch| catcher(catch, values)).collect(),
         end: next.is_none().then_some(true),
         next: next.map(|next| values.text(next)),
@@ -615,6 +653,8 @@ fn task_state<'a>(model: &'a Model, step: &'a Step, flow: Flow<'a>, values: &Val
         Some(_) => (values.owned_text(item_input_path(&step.input_path)), true),
         None => (values.text(&step.input_path), false),
     };
+    // A fan-out approval's Map keeps the state: each item's Task answers with its decision alone.
+    let result_path = (step.approval && matches!(flow, Flow::Step(_))).then_some(APPROVAL_RESULT_PATH);
     let (catch, next, end) = match flow {
         Flow::Step(next) => (
             step.catch.iter().map(|catch| catcher(catch, values)).collect(),
@@ -635,27 +675,53 @@ fn task_state<'a>(model: &'a Model, step: &'a Step, flow: Flow<'a>, values: &Val
             Some(true),
         ),
     };
-    Task {
-        kind: "Task",
-        comment: values.owned_text(format!(
+    let approval = step.approval.then(|| Approval {
+        request: model.approval_request(step),
+        target: values.address(&step.channel),
+        escaped: values.escaped(),
+    });
+    let comment = match step.approval {
+        true => format!(
+            "Waits for a person's decision: the approvals queue keeps the token inside AWS, and {} \"{}\" carries a link.",
+            step.channel.kind(),
+            step.channel.key()
+        ),
+        false => format!(
             "Waits for a callback on {} \"{}\".",
             step.channel.kind(),
             step.channel.key()
-        )),
-        resource: values.task_resource(&step.channel),
-        parameters: parameters(
-            model,
-            step,
-            MessageBody {
-                input_path,
-                fields: &step.message_fields,
-                escaped: values.escaped(),
-                item_index,
-            },
-            values,
         ),
+    };
+    let message = MessageBody {
+        input_path,
+        fields: &step.message_fields,
+        escaped: values.escaped(),
+        item_index,
+        approval,
+    };
+    let (resource, parameters) = match step.approval {
+        // The approvals queue: a standard queue, so no message group.
+        true => (
+            values.task_resource(&Channel::Queue(String::new())),
+            Parameters::Queue {
+                queue_url: values.variable(APPROVALS_QUEUE_URL_VAR),
+                message_body: message,
+                message_group_id: None,
+            },
+        ),
+        false => (
+            values.task_resource(&step.channel),
+            parameters(model, step, message, values),
+        ),
+    };
+    Task {
+        kind: "Task",
+        comment: values.owned_text(comment),
+        resource,
+        parameters,
         timeout_seconds: step.timeout_seconds,
         heartbeat_seconds: step.heartbeat_seconds,
+        result_path,
         retry: step.retry.iter().map(|retry| retrier(retry, values)).collect(),
         catch,
         end,
@@ -809,6 +875,44 @@ mod tests {
                 .get("item_index.$")
                 .is_none()
         );
+    }
+
+    #[test]
+    fn an_approval_task_hands_its_token_to_the_approvals_queue_and_keeps_the_state() {
+        let spec = "name = \"d\"\n[[steps]]\nname = \"Ask\"\nbus = \"b\"\napproval = true\ntimeout = \"2d\"\n\
+                    [[steps]]\nname = \"Lines\"\ntopic = \"t\"\napproval = true\nfor_each = \"$.lines\"\ntimeout = \"1h\"\n\
+                    [[steps]]\nname = \"Work\"\nqueue = \"q\"\n[queues.q]\n[topics.t]\nfifo = true\n[buses.b]\nsource = \"s.x\"\n";
+        let model = crate::load_model(spec, "sfngen.toml").unwrap();
+        let value = |var: &str| format!("<{var}>");
+        let definition = deployed_definition(&model, "aws", &value);
+        let ask = &definition["States"]["Ask"];
+        assert_eq!(ask["Resource"], "arn:aws:states:::sqs:sendMessage.waitForTaskToken");
+        assert_eq!(ask["Parameters"]["QueueUrl"], "<approvals_queue_url>");
+        assert!(ask["Parameters"].get("MessageGroupId.$").is_none());
+        assert_eq!(ask["ResultPath"], "$.approval");
+        assert_eq!(ask["TimeoutSeconds"], 172_800);
+        let body = &ask["Parameters"]["MessageBody"];
+        assert_eq!(body["token.$"], "$$.Task.Token");
+        assert_eq!(
+            body["approval"],
+            serde_json::json!({"channel": "bus", "target": "<bus_arn_b>", "fifo": false, "timeout_seconds": 172_800,
+                               "source": "s.x", "detail_type": "sfngen task"})
+        );
+        // A fan-out approval: one approval per item; the Map keeps the state, each item's Task answers alone.
+        let lines = &definition["States"]["Lines"];
+        assert_eq!(lines["ResultPath"], "$.approval");
+        let item = &lines["ItemProcessor"]["States"]["Lines item"];
+        assert!(item.get("ResultPath").is_none());
+        assert_eq!(item["Parameters"]["QueueUrl"], "<approvals_queue_url>");
+        assert_eq!(
+            item["Parameters"]["MessageBody"]["approval"],
+            serde_json::json!({"channel": "topic", "target": "<topic_arn_t>", "fifo": true, "timeout_seconds": 3_600})
+        );
+        assert_eq!(item["Parameters"]["MessageBody"]["context"]["item_index.$"], "$.index");
+        // A step that is no approval sends to its own channel, its result its answer.
+        let work = &definition["States"]["Work"];
+        assert_eq!(work["Parameters"]["QueueUrl"], "<queue_url_q>");
+        assert!(work.get("ResultPath").is_none() && work["Parameters"]["MessageBody"].get("approval").is_none());
     }
 
     #[test]

@@ -29,6 +29,10 @@ pub fn channel_var(channel: &Channel) -> String {
     }
 }
 
+/// The `templatefile()` variable holding the approvals queue's URL, where approval steps send their tasks (queue
+/// keys hold no `_`: no queue's variable is named so).
+pub const APPROVALS_QUEUE_URL_VAR: &str = "approvals_queue_url";
+
 /// The first line of every generated text file (without comment syntax).
 pub fn generated_header(model: &Model) -> String {
     format!(
@@ -47,6 +51,38 @@ pub fn render_all(model: &Model) -> Vec<GeneratedFile> {
     files.push(definition);
     files.push(readme);
     files.extend(tftest::render(model));
+    if model.approvals.is_some() {
+        files.extend(approval_screenshots());
+    }
     files.sort_by(|a, b| a.path.cmp(&b.path));
     files
+}
+
+/// The approval page as a person sees it, for the module README's "Approvals" section: PNG screenshots that the
+/// end-to-end test (tests/e2e/test_approval.py) takes in headless Chromium and commits to `templates/approval/`.
+pub const APPROVAL_SCREENSHOTS: [(&str, &[u8]); 4] = [
+    (
+        "docs/approval-page.png",
+        include_bytes!("../../templates/approval/approval-page.png"),
+    ),
+    (
+        "docs/approval-approved.png",
+        include_bytes!("../../templates/approval/approval-approved.png"),
+    ),
+    (
+        "docs/approval-refused.png",
+        include_bytes!("../../templates/approval/approval-refused.png"),
+    ),
+    (
+        "docs/approval-expired.png",
+        include_bytes!("../../templates/approval/approval-expired.png"),
+    ),
+];
+
+/// The screenshots as module files.
+fn approval_screenshots() -> impl Iterator<Item = GeneratedFile> {
+    APPROVAL_SCREENSHOTS.iter().map(|(path, bytes)| GeneratedFile {
+        path: (*path).to_string(),
+        contents: bytes.to_vec(),
+    })
 }

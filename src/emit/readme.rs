@@ -16,9 +16,10 @@ use super::{GeneratedFile, asl, generated_header};
 use crate::duration::format_seconds;
 use crate::limits;
 use crate::model::{
-    BUSINESS_FAILURES_METRIC, Bus, BusName, CatchTarget, Channel, CustomerKey, DEAD_LETTERED_ERROR,
-    DEAD_LETTERS_UNSETTLED_METRIC, Encryption, FAULTS_EXPRESSION, FanOut, FunctionId, INVALID_TOKENS_METRIC, Invoker,
-    LogLevel, MAX_EVENT_NESTING, MESSAGE_CONTEXT, MESSAGE_ITEM_INDEX, Model, UNMATCHABLE_ERROR_CHARS, input,
+    APPROVAL_REJECTED_ERROR, APPROVAL_TTL_ATTRIBUTE, BUSINESS_FAILURES_METRIC, Bus, BusName, CatchTarget, Channel,
+    CustomerKey, DEAD_LETTERED_ERROR, DEAD_LETTERS_UNSETTLED_METRIC, Encryption, EndpointAuth, EndpointSecret,
+    FAULTS_EXPRESSION, FanOut, FunctionId, INVALID_TOKENS_METRIC, Invoker, LogLevel, MAX_EVENT_NESTING,
+    MESSAGE_CONTEXT, MESSAGE_ITEM_INDEX, Model, UNMATCHABLE_ERROR_CHARS, UrlAuth, input,
 };
 
 const TEMPLATE: &str = include_str!("../../templates/module-README.md.j2");
@@ -314,7 +315,82 @@ fn context(model: &Model, checkov_skips: &[CheckovSkip], declared: &[Declared], 
         bus_dead_letters => model.buses.iter().any(|b| b.dead_letter.is_some()),
         topic_dead_letters => model.topics.iter().any(|t| t.dead_letter.is_some()),
         bus_accounts => model.buses.iter().any(Bus::created),
+        endpoint => endpoint_context(model),
+        none_url_note => NONE_URL_NOTE,
+        approvals => approvals_context(model),
     }
+}
+
+/// What a public (`NONE`) function URL needs on AWS besides what the module creates, for the README: `FUNCTION` is
+/// replaced with the function's name.
+const NONE_URL_NOTE: &str = "**On AWS, since October 2025**, a function URL needs `lambda:InvokeFunction` in the \
+function's policy besides `lambda:InvokeFunctionUrl` ([Lambda: control access to function \
+URLs](https://docs.aws.amazon.com/lambda/latest/dg/urls-auth.html)). hashicorp/aws adds the latter with a `NONE` URL; \
+the module writes the former (`aws_lambda_permission`, statement `FunctionURLAllowInvokeAction` on FUNCTION). Later \
+6.x releases of the provider can hold that statement to calls through the URL (`invoked_via_function_url`); the \
+module admits 5.100.0, which cannot, so anyone may also invoke FUNCTION directly. That reaches nothing the URL does \
+not: the function checks the same MAC or signature on every event before it reads or changes anything, and its \
+reserved concurrency bounds it.";
+
+/// The callback endpoint, for its section: how it authenticates, its secret, window and throttle.
+fn endpoint_context(model: &Model) -> Option<Value> {
+    let endpoint = model.endpoint.as_ref()?;
+    let (secret_created, secret, window) = match &endpoint.auth {
+        EndpointAuth::Iam => (false, None, None),
+        EndpointAuth::Hmac {
+            secret,
+            replay_window_seconds,
+        } => match secret {
+            EndpointSecret::Created(name) => (
+                true,
+                Some(name.with(&model.name)),
+                Some(format_seconds(*replay_window_seconds)),
+            ),
+            EndpointSecret::Given(arn) => (false, Some(arn.clone()), Some(format_seconds(*replay_window_seconds))),
+        },
+    };
+    Some(context! {
+        auth => endpoint.auth.as_str(),
+        url_auth => endpoint.auth.url_auth().as_str(),
+        function => model.function(FunctionId::Endpoint).name.with(&model.name),
+        secret_created => secret_created,
+        secret => secret,
+        window => window,
+        reserved => endpoint.reserved_concurrency,
+        reserved_input => input::ENDPOINT_RESERVED_CONCURRENCY,
+    })
+}
+
+/// The approvals, for their section: each approval step and its channel, the table, queue, key and functions.
+fn approvals_context(model: &Model) -> Option<Value> {
+    let approvals = model.approvals.as_ref()?;
+    let steps: Vec<Value> = model
+        .steps
+        .iter()
+        .filter(|s| s.approval)
+        .map(|s| {
+            context! {
+                name => s.name.clone(),
+                channel => format!("{} `{}`", s.channel.kind(), s.channel.key()),
+                timeout => s.timeout_seconds.map(format_seconds),
+                per_item => s.fan_out.is_some(),
+            }
+        })
+        .collect();
+    Some(context! {
+        steps => steps,
+        table => approvals.table.with(&model.name),
+        queue => approvals.queue.with(&model.name),
+        dead_letter => approvals.dead_letter.with(&model.name),
+        key_alias => approvals.key_alias.with(&model.name),
+        notify => model.function(FunctionId::ApprovalNotify).name.with(&model.name),
+        page => model.function(FunctionId::ApprovalPage).name.with(&model.name),
+        max_receives => approvals.max_receives,
+        rejected_error => APPROVAL_REJECTED_ERROR,
+        ttl => APPROVAL_TTL_ATTRIBUTE,
+        page_reserved => approvals.page_reserved_concurrency,
+        page_reserved_input => input::APPROVAL_PAGE_RESERVED_CONCURRENCY,
+    })
 }
 
 /// The fan-out steps, a row each: the step, its array, how many items wait at once, what a failed item does, and
@@ -436,6 +512,30 @@ fn function_rows(model: &Model) -> Vec<FunctionRow> {
                         "its SQS event source mappings only",
                     )
                 }
+                Invoker::FunctionUrl(auth) => (
+                    match (function.reserved_concurrency_input(), &model.endpoint, &model.approvals) {
+                        (Some(input), Some(endpoint), _) if function.id == FunctionId::Endpoint => {
+                            format!("reserved concurrency {} (`{input}`)", endpoint.reserved_concurrency)
+                        }
+                        (Some(input), _, Some(approvals)) => {
+                            format!(
+                                "reserved concurrency {} (`{input}`)",
+                                approvals.page_reserved_concurrency
+                            )
+                        }
+                        _ => "unreserved".to_string(),
+                    },
+                    match auth {
+                        UrlAuth::Iam => "its function URL, SigV4-signed (`AWS_IAM`: `endpoint_invoke_policy_json`)",
+                        UrlAuth::None => {
+                            "its function URL (`NONE`: the function checks each request's signature or MAC)"
+                        }
+                    },
+                ),
+                Invoker::ApprovalsMapping => (
+                    "unreserved; at most 2 concurrent invocations (the approvals queue's mapping)".to_string(),
+                    "the approvals queue's SQS event source mapping only",
+                ),
             };
             FunctionRow {
                 name: function.name.with(&model.name),
@@ -654,6 +754,9 @@ fn write_workflow_mermaid(out: &mut String, model: &Model) -> std::fmt::Result {
             step.channel.kind(),
             step.channel.key()
         )?;
+        if step.approval {
+            out.push_str("<br/>approval");
+        }
         if let Some(t) = step.timeout_seconds {
             write!(out, "<br/>timeout {}", format_seconds(t))?;
         }
@@ -722,11 +825,13 @@ pub fn architecture_mermaid(model: &Model) -> String {
             + "\"]",
     ];
     for (index, queue) in model.queues.iter().enumerate() {
+        let channel = Channel::Queue(queue.key.clone());
+        let node = format!("q{index}[(\"SQS<br/>{}\")]", queue.name.with(&model.name));
+        lines.extend(channel_edges(model, &channel, &node, "SendMessage {input, token}"));
         lines.push(format!(
-            "  sfn -- \"SendMessage {{input, token}}\" --> q{index}[(\"SQS<br/>{}\")]",
-            queue.name.with(&model.name)
+            "  q{index} -- ReceiveMessage --> {}",
+            reader_of(model, &channel)
         ));
-        lines.push(format!("  q{index} -- ReceiveMessage --> worker([Your worker])"));
         if let Some(dlq) = &queue.dead_letter {
             lines.push(format!(
                 "  q{index} -. \"after {} receives\" .-> d{index}[(\"DLQ<br/>{}\")]",
@@ -740,14 +845,19 @@ pub fn architecture_mermaid(model: &Model) -> String {
             BusName::Custom(name) => name.with(&model.name),
             BusName::Existing(name) => name.clone(),
         };
-        lines.push(format!(
-            "  sfn -- \"PutEvents {{detail: input, token}}\" --> b{index}([\"EventBridge bus<br/>{name}\"])"
+        let channel = Channel::Bus(bus.key.clone());
+        let node = format!("b{index}([\"EventBridge bus<br/>{name}\"])");
+        lines.extend(channel_edges(
+            model,
+            &channel,
+            &node,
+            "PutEvents {detail: input, token}",
         ));
         lines.push(format!(
             "  b{index} -- \"rule {}\" --> bt{index}[[\"Your targets\"]]",
             bus.rule.with(&model.name)
         ));
-        lines.push(format!("  bt{index} --> worker([Your worker])"));
+        lines.push(format!("  bt{index} --> {}", reader_of(model, &channel)));
         if let Some(dlq) = &bus.dead_letter {
             lines.push(format!(
                 "  b{index} -. undelivered .-> bd{index}[(\"DLQ<br/>{}\")]",
@@ -756,11 +866,13 @@ pub fn architecture_mermaid(model: &Model) -> String {
         }
     }
     for (index, topic) in model.topics.iter().enumerate() {
+        let channel = Channel::Topic(topic.key.clone());
+        let node = format!("t{index}>\"SNS<br/>{}\"]", topic.name.with(&model.name));
+        lines.extend(channel_edges(model, &channel, &node, "Publish {input, token}"));
         lines.push(format!(
-            "  sfn -- \"Publish {{input, token}}\" --> t{index}>\"SNS<br/>{}\"]",
-            topic.name.with(&model.name)
+            "  t{index} -- subscriptions --> {}",
+            reader_of(model, &channel)
         ));
-        lines.push(format!("  t{index} -- subscriptions --> worker([Your worker])"));
         if let Some(dlq) = &topic.dead_letter {
             lines.push(format!(
                 "  t{index} -. undeliverable .-> td{index}[(\"DLQ<br/>{}\")]",
@@ -768,11 +880,17 @@ pub fn architecture_mermaid(model: &Model) -> String {
             ));
         }
     }
+    // The worker node is declared where a channel hands it tasks; a module of approval steps alone declares it here.
+    let worker = match model.steps.iter().any(|s| !s.approval) {
+        true => "worker",
+        false => "worker([Your worker])",
+    };
     lines.push(format!(
-        "  worker -- \"Invoke {{token, status}}\" --> fn[\"Lambda<br/>{}\"]",
+        "  {worker} -- \"Invoke {{token, status}}\" --> fn[\"Lambda<br/>{}\"]",
         model.function(FunctionId::Callback).name.with(&model.name)
     ));
     lines.push("  fn -- \"SendTaskSuccess / Failure / Heartbeat\" --> sfn".to_string());
+    lines.extend(answers_from_outside(model));
     if let Some(reader) = model.dead_letter_function() {
         lines.push(format!(
             "  dl[\"Lambda<br/>{}\"] -- SendTaskFailure --> sfn",
@@ -793,8 +911,82 @@ pub fn architecture_mermaid(model: &Model) -> String {
                 lines.push(format!("  td{index} -- \"event source: fail the task\" --> dl"));
             }
         }
+        if model.approvals.is_some() {
+            lines.push("  ad -- \"event source: fail the task\" --> dl".to_string());
+        }
     }
     lines.join("\n")
+}
+
+/// The edges into a channel's `node` (its first mention declares it): the state machine's, with `message`, when a
+/// step sends its task there; the notifier's, with the link, when an approval step notifies through it.
+fn channel_edges(model: &Model, channel: &Channel, node: &str, message: &str) -> Vec<String> {
+    let tasks = model.steps.iter().any(|s| !s.approval && &s.channel == channel);
+    let approvals = model.steps.iter().any(|s| s.approval && &s.channel == channel);
+    let id = node.split(['[', '(', '>']).next().unwrap_or(node);
+    let mut edges = Vec::new();
+    if tasks {
+        edges.push(format!("  sfn -- \"{message}\" --> {node}"));
+    }
+    if approvals {
+        let target = if tasks { id } else { node };
+        edges.push(format!("  nt -- \"a link: id, expiry, MAC\" --> {target}"));
+    }
+    edges
+}
+
+/// Who reads a channel: workers, people (the approvals' links), or both.
+fn reader_of(model: &Model, channel: &Channel) -> &'static str {
+    let tasks = model.steps.iter().any(|s| !s.approval && &s.channel == channel);
+    match tasks {
+        true => "worker([Your worker])",
+        false => "person([A person])",
+    }
+}
+
+/// The approvals' and the endpoint's nodes: the approvals queue, the notifier, the table, the page; the endpoint.
+fn answers_from_outside(model: &Model) -> Vec<String> {
+    let mut lines = Vec::new();
+    if let Some(approvals) = &model.approvals {
+        let named = |id: FunctionId| model.function(id).name.with(&model.name);
+        lines.extend([
+            format!(
+                "  sfn -- \"SendMessage {{input, token, approval}}\" --> aq[(\"SQS<br/>{}\")]",
+                approvals.queue.with(&model.name)
+            ),
+            format!(
+                "  aq -. \"after {} receives\" .-> ad[(\"DLQ<br/>{}\")]",
+                approvals.max_receives,
+                approvals.dead_letter.with(&model.name)
+            ),
+            format!(
+                "  aq -- \"event source\" --> nt[\"Lambda<br/>{}\"]",
+                named(FunctionId::ApprovalNotify)
+            ),
+            format!(
+                "  nt -- \"PutItem {{id, token, expires_at}}\" --> tbl[(\"DynamoDB<br/>{}\")]",
+                approvals.table.with(&model.name)
+            ),
+            format!(
+                "  person([A person]) -- \"GET shows, POST decides\" --> pg[\"Lambda URL<br/>{}\"]",
+                named(FunctionId::ApprovalPage)
+            ),
+            "  pg -- \"UpdateItem once: takes the token\" --> tbl".to_string(),
+            "  pg -- \"SendTaskSuccess / Failure\" --> sfn".to_string(),
+        ]);
+    }
+    if let Some(endpoint) = &model.endpoint {
+        lines.push(format!(
+            "  sender([A sender outside AWS]) -- \"POST {{token, status}}, {}\" --> ep[\"Lambda URL<br/>{}\"]",
+            match endpoint.auth {
+                EndpointAuth::Iam => "SigV4",
+                EndpointAuth::Hmac { .. } => "HMAC-signed",
+            },
+            model.function(FunctionId::Endpoint).name.with(&model.name)
+        ));
+        lines.push("  ep -- \"SendTaskSuccess / Failure / Heartbeat\" --> sfn".to_string());
+    }
+    lines
 }
 
 /// A mermaid node id for the Fail state of a step's catch: its step's and catch's positions, so that Fail

@@ -107,6 +107,13 @@ impl<'m> Instance<'m> {
         )
     }
 
+    fn approvals(&self) -> &'m crate::model::Approvals {
+        self.model
+            .approvals
+            .as_ref()
+            .unwrap_or_else(|| panic!("bug: a statement names the approvals, yet no step is an approval step"))
+    }
+
     fn function_arn(&self, id: FunctionId) -> String {
         Self::regional_arn(
             "lambda",
@@ -161,6 +168,24 @@ impl<'m> Instance<'m> {
                 &format!("log-group:{}:*", self.named(&self.model.function(*id).log_group.name)),
             ),
             Resource::Any => "*".into(),
+            Resource::ApprovalsQueue => Self::regional_arn("sqs", &self.named(&self.approvals().queue)),
+            Resource::ApprovalsDeadLetterQueue => Self::regional_arn("sqs", &self.named(&self.approvals().dead_letter)),
+            Resource::ApprovalTable => {
+                Self::regional_arn("dynamodb", &format!("table/{}", self.named(&self.approvals().table)))
+            }
+            // Every aws_kms_key of the mocked provider has the same ARN.
+            Resource::ApprovalKey => module_key_arn(),
+            Resource::EndpointSecret => match self.model.endpoint.as_ref().map(|e| &e.auth) {
+                Some(crate::model::EndpointAuth::Hmac {
+                    secret: crate::model::EndpointSecret::Given(arn),
+                    ..
+                }) => arn.clone(),
+                Some(crate::model::EndpointAuth::Hmac {
+                    secret: crate::model::EndpointSecret::Created(name),
+                    ..
+                }) => Self::regional_arn("secretsmanager", &format!("secret:{}-??????", self.named(name))),
+                _ => panic!("bug: a statement names the endpoint's secret, yet the endpoint is no HMAC endpoint"),
+            },
             Resource::Bus(key) => match &self.model.bus(key).bus {
                 BusName::Existing(existing) => Self::regional_arn("events", &format!("event-bus/{existing}")),
                 BusName::Custom(custom) => Self::regional_arn("events", &format!("event-bus/{}", self.named(custom))),
@@ -915,6 +940,13 @@ fn refused_values(kind: &InputKind) -> Vec<(Expr, &'static str)> {
                 "too long",
             ),
             (string(&module_key_arn()), "a key ARN"),
+        ],
+        InputKind::SecretArn { .. } => vec![
+            (string("sfngen-test"), "a secret's name"),
+            (
+                string(&Instance::regional_arn("kms", "key/sfngen-test")),
+                "another service's ARN",
+            ),
         ],
         InputKind::Tags { fixed } => refused_tags(fixed),
         InputKind::ArnList => {

@@ -47,20 +47,7 @@ pub(super) fn functions(callback: &Callback, queues: &[Queue], channel_dead_lett
         "-callback",
         Invoker::Workers,
         callback,
-        vec![
-            log_metric(
-                LogMetricId::SpentTokens,
-                "-spent-tokens",
-                SPENT_TOKENS_METRIC,
-                SPENT_TOKEN_LOG,
-            ),
-            log_metric(
-                LogMetricId::InvalidTokens,
-                "-invalid-tokens",
-                INVALID_TOKENS_METRIC,
-                INVALID_TOKEN_LOG,
-            ),
-        ],
+        token_metrics(""),
     )];
     if channel_dead_letters || queues.iter().any(|q| q.dead_letter_reader().is_some()) {
         functions.push(function(
@@ -74,9 +61,32 @@ pub(super) fn functions(callback: &Callback, queues: &[Queue], channel_dead_lett
     functions
 }
 
+/// The spent-token and invalid-token metrics of a function that answers tasks with a worker's token (the callback's
+/// filters `{name}-spent-tokens`..., the endpoint's `{name}-endpoint-spent-tokens`...).
+pub(super) fn token_metrics(prefix: &str) -> Vec<LogMetric> {
+    let (spent, invalid) = match prefix {
+        "" => (LogMetricId::SpentTokens, LogMetricId::InvalidTokens),
+        _ => (LogMetricId::EndpointSpentTokens, LogMetricId::EndpointInvalidTokens),
+    };
+    vec![
+        log_metric(
+            spent,
+            &format!("{prefix}-spent-tokens"),
+            SPENT_TOKENS_METRIC,
+            SPENT_TOKEN_LOG,
+        ),
+        log_metric(
+            invalid,
+            &format!("{prefix}-invalid-tokens"),
+            INVALID_TOKENS_METRIC,
+            INVALID_TOKEN_LOG,
+        ),
+    ]
+}
+
 /// A function named `{name}{suffix}`, logging to `/aws/lambda/{name}{suffix}`, running as `id`'s mode with
 /// its own role.
-fn function(
+pub(super) fn function(
     id: FunctionId,
     suffix: &str,
     invoker: Invoker,
@@ -86,6 +96,9 @@ fn function(
     let (mode, role) = match id {
         FunctionId::Callback => ("callback", RoleId::Callback),
         FunctionId::DeadLetters => ("dead_letters", RoleId::DeadLetters),
+        FunctionId::Endpoint => ("endpoint", RoleId::Endpoint),
+        FunctionId::ApprovalNotify => ("approval_notify", RoleId::ApprovalNotify),
+        FunctionId::ApprovalPage => ("approval_page", RoleId::ApprovalPage),
     };
     Function {
         id,
@@ -100,6 +113,7 @@ fn function(
             module_key: false,
         },
         log_metrics,
+        environment: Vec::new(),
     }
 }
 

@@ -27,6 +27,7 @@ pub fn guard_rails(spec: &Spec, model: &Model) -> Vec<Diagnostic> {
         warnings.extend(unbounded_fan_out(index, written, step));
         let previous = index.checked_sub(1).and_then(|i| model.steps.get(i));
         warnings.extend(catch_on_an_array(index, written, step, previous));
+        warnings.extend(approval_on_an_array(index, written, step, previous));
     }
     for (key, written) in &spec.queues {
         if let Some(queue) = model.find_queue(&key.value) {
@@ -101,7 +102,7 @@ fn catch_on_an_array(index: usize, written: &StepSpec, step: &Step, previous: Op
     let catch = written.catch.first()?;
     let why = match (previous, step.fan_out.as_ref()) {
         (_, Some(fan_out)) if fan_out.items_path == "$" => "its input is the array it fans out over".to_string(),
-        (Some(previous), _) if previous.fan_out.is_some() => {
+        (Some(previous), _) if previous.fan_out.is_some() && !previous.approval => {
             format!("its input is the array of answers of fan-out step {:?}", previous.name)
         }
         _ => return None,
@@ -119,6 +120,39 @@ fn catch_on_an_array(index: usize, written: &StepSpec, step: &Step, previous: Op
         .with_help(
             "catch on a step whose input is an object (the fan-out step itself, when it reads its array from an \
              object), or let a failed item's error stay in the result (tolerated_failure_percentage = 100)",
+        ),
+    )
+}
+
+/// An approval step whose input is an array (after a fan-out step that is no approval, or fanning out over `$`): its
+/// decision goes to `$.approval` of the state input ([`crate::model::APPROVAL_RESULT_PATH`]), which an array has no
+/// place for, so Step Functions fails the execution with `States.ResultPathMatchFailure` when the person decides.
+fn approval_on_an_array(index: usize, written: &StepSpec, step: &Step, previous: Option<&Step>) -> Option<Diagnostic> {
+    if !step.approval {
+        return None;
+    }
+    let approval = written.approval.as_ref()?;
+    let why = match (previous, step.fan_out.as_ref()) {
+        (_, Some(fan_out)) if fan_out.items_path == "$" => "its input is the array it fans out over".to_string(),
+        (Some(previous), _) if previous.fan_out.is_some() && !previous.approval => {
+            format!("its input is the array of answers of fan-out step {:?}", previous.name)
+        }
+        _ => return None,
+    };
+    Some(
+        Diagnostic::warning(
+            format!("steps[{index}].approval"),
+            Some(approval.span.clone()),
+            format!(
+                "approval step {:?} keeps its input and puts the decision at $.approval, but {why}: Step Functions \
+                 cannot add a field to an array, and fails the execution with States.ResultPathMatchFailure when \
+                 the person decides",
+                step.name
+            ),
+        )
+        .with_help(
+            "approve before the fan-out step, or fan out over an array of an object (for_each = \"$.lines\") so that \
+             the approval's input is that object",
         ),
     )
 }

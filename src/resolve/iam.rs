@@ -48,18 +48,18 @@ pub(super) fn module_key(
 /// The state machine may send to its queues (and use their keys through SQS), use its own key for its data
 /// and its log deliveries; deliver its logs (at every log level: see below) and its traces while tracing is on
 /// (the module's `tracing` input decides).
-pub(super) fn state_machine_role(sm: &StateMachine, queues: &[Queue]) -> Role {
-    // IAM refuses a statement without resources: a module whose steps use no queue grants none.
-    let mut statements: Vec<Statement> = (!queues.is_empty())
-        .then(|| {
-            allow(
-                "SendToCallbackQueues",
-                &["sqs:SendMessage"],
-                queues.iter().map(|q| Resource::Queue(q.key.clone())).collect(),
-            )
-        })
-        .into_iter()
-        .collect();
+/// `approvals`: some step is an approval step, whose Task sends to the approvals queue.
+pub(super) fn state_machine_role(sm: &StateMachine, queues: &[Queue], approvals: bool) -> Role {
+    // IAM refuses a statement without resources: a module whose steps use no queue grants none. The approvals queue
+    // is SSE-SQS: no key to grant.
+    let mut sent: Vec<Resource> = queues.iter().map(|q| Resource::Queue(q.key.clone())).collect();
+    if approvals {
+        sent.push(Resource::ApprovalsQueue);
+    }
+    let mut statements: Vec<Statement> = Vec::new();
+    if !sent.is_empty() {
+        statements.push(allow("SendToCallbackQueues", &["sqs:SendMessage"], sent));
+    }
     let keys = queue_keys(queues);
     if !keys.is_empty() {
         statements.push(Statement {
@@ -114,7 +114,7 @@ pub(super) fn state_machine_role(sm: &StateMachine, queues: &[Queue]) -> Role {
 }
 
 /// The KMS keys of the queues, in queue order: the module's key once, and each queue's own key input.
-fn queue_keys<'q>(queues: impl IntoIterator<Item = &'q Queue>) -> Vec<Resource> {
+pub(super) fn queue_keys<'q>(queues: impl IntoIterator<Item = &'q Queue>) -> Vec<Resource> {
     let mut keys: Vec<Resource> = Vec::new();
     for queue in queues {
         let key = match &queue.encryption {
@@ -130,7 +130,7 @@ fn queue_keys<'q>(queues: impl IntoIterator<Item = &'q Queue>) -> Vec<Resource> 
 }
 
 /// X-Ray's actions, which AWS lets you grant on `*` only, while tracing is on.
-fn send_traces() -> Statement {
+pub(super) fn send_traces() -> Statement {
     Statement {
         only_while: Some(Feature::Tracing),
         ..allow(
@@ -151,6 +151,9 @@ pub(super) fn function_role(function: &Function, sm: &StateMachine, queues: &[Qu
     match function.id {
         FunctionId::Callback => callback_role(sm),
         FunctionId::DeadLetters => dead_letters_role(sm, queues),
+        FunctionId::Endpoint | FunctionId::ApprovalNotify | FunctionId::ApprovalPage => {
+            panic!("bug: {} has its role from resolve::approvals", function.id.title())
+        }
     }
 }
 
@@ -212,7 +215,7 @@ fn dead_letters_role(sm: &StateMachine, queues: &[Queue]) -> Role {
 
 /// Step Functions encrypts a task's answer with the state machine's key, on the caller's behalf: the key's use
 /// through Step Functions, for this state machine's data, when it has a customer managed key.
-fn encrypt_answers(sm: &StateMachine, sid: &str) -> Option<Statement> {
+pub(super) fn encrypt_answers(sm: &StateMachine, sid: &str) -> Option<Statement> {
     let key = sm.key_resource()?;
     Some(Statement {
         conditions: vec![
@@ -237,7 +240,7 @@ pub(super) fn starter_policy(sm: &StateMachine) -> Vec<Statement> {
 }
 
 /// A function's log lines, into its own log group only.
-fn write_own_logs(function: FunctionId) -> Statement {
+pub(super) fn write_own_logs(function: FunctionId) -> Statement {
     allow(
         "WriteOwnLogs",
         &["logs:CreateLogStream", "logs:PutLogEvents"],
@@ -418,10 +421,12 @@ fn decrypt_through_sqs<'q>(sid: &str, queues: impl IntoIterator<Item = &'q Queue
 /// The state machine may put events on its buses, each bus's task events only: `events:PutEvents` on the bus's ARN
 /// with `events:source` and `events:detail-type` held to the bus's values, so that it cannot pose as another source.
 /// One statement per bus, each with its own conditions.
-pub(super) fn put_task_events(buses: &[Bus]) -> Vec<Statement> {
+/// `sends`: whether a task goes to that bus (a bus only approval steps notify through is the notifier's to use).
+pub(super) fn put_task_events(buses: &[Bus], sends: impl Fn(&Bus) -> bool) -> Vec<Statement> {
     buses
         .iter()
         .enumerate()
+        .filter(|(_, bus)| sends(bus))
         .map(|(index, bus)| Statement {
             conditions: vec![Condition::BusEvents(index)],
             ..allow(
@@ -450,6 +455,16 @@ pub(super) fn read_bus_dead_letters(buses: &[Bus]) -> Option<Statement> {
     })
 }
 
+/// The approvals dead-letter queue, which the dead-letter function reads (SSE-SQS: no key to grant): a notification
+/// that could not be sent fails its task at once.
+pub(super) fn read_approval_dead_letters() -> Statement {
+    allow(
+        "ReadApprovalDeadLetters",
+        &["sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ReceiveMessage"],
+        vec![Resource::ApprovalsDeadLetterQueue],
+    )
+}
+
 /// What the operator's runbook does with the buses' dead letters: pause fail-fast on their mappings, inspect (and
 /// delete) the events in their dead-letter queues.
 pub(super) fn operate_bus_dead_letters(buses: &[Bus]) -> Vec<Statement> {
@@ -476,7 +491,7 @@ pub(super) fn operate_bus_dead_letters(buses: &[Bus]) -> Vec<Statement> {
 }
 
 /// A key as part of a statement id (IAM takes letters and digits there): `order-approvals` → `OrderApprovals`.
-fn sid_part(key: &str) -> String {
+pub(super) fn sid_part(key: &str) -> String {
     key.split('-')
         .map(|part| {
             let mut chars = part.chars();
@@ -489,7 +504,7 @@ fn sid_part(key: &str) -> String {
 }
 
 /// An `Allow` statement usable from anywhere the role's credentials go.
-fn allow(sid: &str, actions: &[&str], resources: Vec<Resource>) -> Statement {
+pub(super) fn allow(sid: &str, actions: &[&str], resources: Vec<Resource>) -> Statement {
     Statement {
         sid: sid.into(),
         actions: actions.iter().map(|a| a.to_string()).collect(),

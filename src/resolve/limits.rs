@@ -557,6 +557,33 @@ fn envelope_bytes(model: &Model, channel: &Channel) -> Option<u64> {
     Some(text.len() as u64 - "null".len() as u64 + limits::MAX_TASK_TOKEN_CHARS)
 }
 
+/// What an approval step's task parameters take before its input: the approvals queue's longest URL, the envelope
+/// with its context and the `approval` object (with the channel's longest address), the longest task token.
+/// `None` when the channel is not in the model (the spec has errors, reported already).
+fn approval_envelope_bytes(model: &Model, step: &Step) -> Option<u64> {
+    let approvals = model.approvals.as_ref()?;
+    let request = model.approval_request(step);
+    let mut approval = serde_json::json!({
+        "channel": request.channel,
+        "target": find_worst_channel_address(model, &step.channel)?,
+        "fifo": request.fifo,
+        "timeout_seconds": request.timeout_seconds,
+    });
+    if let Some((source, detail_type)) = request.event {
+        approval["source"] = serde_json::Value::String(source.to_string());
+        approval["detail_type"] = serde_json::Value::String(detail_type.to_string());
+    }
+    let message = serde_json::json!({
+        "input": null,
+        "token": "",
+        MESSAGE_CONTEXT_FIELD: worst_context(model),
+        crate::model::APPROVAL_FIELD: approval,
+    });
+    let address = limits::worst_queue_url(&approvals.queue.with(&limits::worst_name()));
+    let text = serde_json::json!({ "QueueUrl": address, "MessageBody": message }).to_string();
+    Some(text.len() as u64 - "null".len() as u64 + limits::MAX_TASK_TOKEN_CHARS)
+}
+
 /// Where a channel's messages go, with the longest names and ARNs the module's inputs and AWS allow: a queue's
 /// URL, a topic's ARN, a bus's ARN. Resolve lets no step name a missing channel, so a miss is a bug.
 pub fn worst_channel_address(model: &Model, channel: &Channel) -> String {
@@ -638,9 +665,12 @@ pub fn task_parameters_without_input(model: &Model) -> Vec<u64> {
         .steps
         .iter()
         .map(|step| {
-            let envelope = *envelopes
-                .entry(&step.channel)
-                .or_insert_with(|| envelope_bytes(model, &step.channel).unwrap_or(0));
+            let envelope = match step.approval {
+                true => approval_envelope_bytes(model, step).unwrap_or(0),
+                false => *envelopes
+                    .entry(&step.channel)
+                    .or_insert_with(|| envelope_bytes(model, &step.channel).unwrap_or(0)),
+            };
             envelope + state_name_bytes(step) + fields_bytes(step) + fan_out_bytes(step)
         })
         .collect()
@@ -667,9 +697,13 @@ pub fn input_rooms(model: &Model) -> Vec<u64> {
 /// token, the state's name, the static fields) and the longest ARNs of the state machine and of an execution, which
 /// Step Functions adds to the entry's `Resources`. `None` for a step on another channel, or a bus the model lacks.
 pub fn event_entry_without_input(model: &Model, step: &Step) -> Option<u64> {
+    // An approval step's task goes to the approvals queue; its bus carries a small notification, no input.
     let Channel::Bus(key) = &step.channel else {
         return None;
     };
+    if step.approval {
+        return None;
+    }
     let bus = model.find_bus(key)?;
     let mut detail = serde_json::Map::new();
     detail.insert("input".into(), serde_json::Value::Null);
@@ -952,6 +986,7 @@ mod tests {
             retry: Vec::new(),
             catch: Vec::new(),
             fan_out: None,
+            approval: false,
         };
         assert_eq!(step_events(&step), 6);
         step.retry.push(crate::model::Retry {

@@ -5,6 +5,7 @@
 //! a user fixes a spec in one pass.
 
 mod alarms;
+mod approvals;
 mod callback;
 mod channels;
 mod fan_out;
@@ -20,6 +21,7 @@ mod steps;
 mod topics;
 mod values;
 
+pub use approvals::{is_secret_arn, log as approval_log};
 pub use guard_rails::guard_rails;
 pub use limits::{
     EVENTS_PER_ATTEMPT, EVENTS_PER_EXECUTION, EVENTS_PER_ITERATION, EVENTS_PER_MAP, EVENTS_PER_STATE, input_rooms,
@@ -45,10 +47,14 @@ pub fn resolve(spec: &Spec, source_file: &str) -> Result<Model, Vec<Diagnostic>>
     let queues = c.queues(spec, callback.timeout_seconds);
     let topics = c.topics(spec, callback.timeout_seconds);
     let buses = c.buses(spec, &name, callback.timeout_seconds);
-    let channel_dead_letters =
-        topics.iter().any(|t| t.dead_letter.is_some()) || buses.iter().any(|b| b.dead_letter.is_some());
-    let mut functions = callback::functions(&callback, &queues, channel_dead_letters);
+    let endpoint = c.endpoint(spec);
     let steps = c.steps(spec, state_machine.timeout_seconds);
+    let approvals = approvals::approvals(&steps, &callback, queues::dead_letter_reader(callback.timeout_seconds));
+    let channel_dead_letters = topics.iter().any(|t| t.dead_letter.is_some())
+        || buses.iter().any(|b| b.dead_letter.is_some())
+        || approvals.is_some();
+    let mut functions = callback::functions(&callback, &queues, channel_dead_letters);
+    functions.extend(approvals::functions(endpoint.as_ref(), approvals.as_ref(), &callback));
     let alarms = spec.alarms.as_ref().map(|a| c.alarms(a));
     let logs_use_module_key = c.choice(&keys::LOG_ENCRYPTION, "logs", spec.log_encryption.as_ref()) == "kms";
     c.finish()?;
@@ -59,19 +65,13 @@ pub fn resolve(spec: &Spec, source_file: &str) -> Result<Model, Vec<Diagnostic>>
         &mut state_machine,
         &mut functions,
     );
-    let mut roles = vec![iam::state_machine_role(&state_machine, &queues)];
-    roles[0].statements.extend(iam::put_task_events(&buses));
-    roles.extend(
-        functions
-            .iter()
-            .map(|function| iam::function_role(function, &state_machine, &queues)),
+    let roles = roles(
+        &steps,
+        &state_machine,
+        (&queues, &topics, &buses),
+        &functions,
+        (endpoint.as_ref(), approvals.as_ref()),
     );
-    if let Some(read) = iam::read_bus_dead_letters(&buses)
-        && let Some(role) = roles.iter_mut().find(|r| r.id == RoleId::DeadLetters)
-    {
-        role.statements.push(read);
-    }
-    topics::grant(&mut roles, &topics);
     let worker_policies = iam::worker_policies(&queues);
     let mut operator_policies = iam::operator_policy(&state_machine, &queues);
     operator_policies[0]
@@ -91,6 +91,8 @@ pub fn resolve(spec: &Spec, source_file: &str) -> Result<Model, Vec<Diagnostic>>
         topics,
         buses,
         callback,
+        endpoint,
+        approvals,
         functions,
         module_key,
         roles,
@@ -107,6 +109,64 @@ pub fn resolve(spec: &Spec, source_file: &str) -> Result<Model, Vec<Diagnostic>>
         c.finish()?;
     }
     Ok(model)
+}
+
+/// The module's roles: the state machine's (which sends each task on its channel, or to the approvals queue for an
+/// approval step: never on a channel only approval steps notify through), and one per function.
+fn roles(
+    steps: &[crate::model::Step],
+    state_machine: &crate::model::StateMachine,
+    (queues, topics, buses): (&[crate::model::Queue], &[crate::model::Topic], &[crate::model::Bus]),
+    functions: &[crate::model::Function],
+    (endpoint, approvals): (Option<&crate::model::Endpoint>, Option<&crate::model::Approvals>),
+) -> Vec<crate::model::Role> {
+    use crate::model::{Channel, FunctionId};
+    let sent_queues: Vec<crate::model::Queue> = queues
+        .iter()
+        .filter(|q| approvals::tasks_sent_to(steps, &Channel::Queue(q.key.clone())))
+        .cloned()
+        .collect();
+    let sent_topics: Vec<crate::model::Topic> = topics
+        .iter()
+        .filter(|t| approvals::tasks_sent_to(steps, &Channel::Topic(t.key.clone())))
+        .cloned()
+        .collect();
+    let mut roles = vec![iam::state_machine_role(
+        state_machine,
+        &sent_queues,
+        approvals.is_some(),
+    )];
+    roles[0].statements.extend(iam::put_task_events(buses, |bus| {
+        approvals::tasks_sent_to(steps, &Channel::Bus(bus.key.clone()))
+    }));
+    for function in functions {
+        roles.push(match function.id {
+            FunctionId::Endpoint => approvals::endpoint_role(
+                state_machine,
+                endpoint.expect("bug: an endpoint function without an endpoint"),
+            ),
+            FunctionId::ApprovalNotify => approvals::notify_role(steps, queues, topics, buses),
+            FunctionId::ApprovalPage => approvals::page_role(state_machine),
+            FunctionId::Callback | FunctionId::DeadLetters => iam::function_role(function, state_machine, queues),
+        });
+    }
+    if let Some(read) = iam::read_bus_dead_letters(buses)
+        && let Some(role) = roles.iter_mut().find(|r| r.id == RoleId::DeadLetters)
+    {
+        role.statements.push(read);
+    }
+    if approvals.is_some()
+        && let Some(role) = roles.iter_mut().find(|r| r.id == RoleId::DeadLetters)
+    {
+        role.statements.push(iam::read_approval_dead_letters());
+    }
+    // The state machine publishes to the topics its tasks go to; the dead-letter function reads every topic's
+    // dead-letter queue.
+    let mut state_machine_only: Vec<crate::model::Role> = vec![roles.remove(0)];
+    topics::grant(&mut state_machine_only, &sent_topics);
+    topics::grant(&mut roles, topics);
+    state_machine_only.extend(roles);
+    state_machine_only
 }
 
 /// Collects diagnostics while resolving; every method returns a usable value even on error, so that
@@ -182,8 +242,8 @@ fn at(table: &str, key: &str) -> String {
 mod tests {
     use super::*;
     use crate::model::{
-        Architecture, Condition, Encryption, FunctionId, Invoker, LogLevel, LogMetricId, Namespace, Resource, RoleId,
-        ViaService, Watched, WorkerPolicy,
+        Architecture, AwsName, Condition, Encryption, FunctionId, Invoker, LogLevel, LogMetricId, Namespace, Resource,
+        RoleId, ViaService, Watched, WorkerPolicy,
     };
     use crate::spec::parse;
 
@@ -194,6 +254,192 @@ mod tests {
     }
 
     const SEED: &str = "name = \"callback-demo\"\n[[steps]]\nname = \"SendToSQS\"\nqueue = \"main\"\n[queues.main]\n";
+
+    /// The errors of `src`, as `(path, message)`.
+    fn errors_of(src: &str) -> Vec<(String, String)> {
+        resolve_src(src)
+            .err()
+            .unwrap_or_default()
+            .into_iter()
+            .map(|d| (d.path, d.message))
+            .collect()
+    }
+
+    #[test]
+    fn an_approval_step_needs_a_timeout_and_no_heartbeat_each_mistake_one_error_at_its_key() {
+        let approval = SEED.replace("queue = \"main\"\n", "queue = \"main\"\napproval = true\n");
+        let errors = errors_of(&approval);
+        assert_eq!(errors.len(), 1, "{errors:?}");
+        assert_eq!(errors[0].0, "steps[0].approval");
+        assert!(errors[0].1.contains("needs a `timeout`"), "{errors:?}");
+        let diags = resolve_src(&approval).unwrap_err();
+        assert!(
+            diags[0]
+                .help
+                .as_deref()
+                .is_some_and(|h| h.contains("add steps[0].timeout, e.g. \"3d\""))
+        );
+        let beating = approval.replace(
+            "approval = true\n",
+            "approval = true\ntimeout = \"1d\"\nheartbeat = \"30m\"\n",
+        );
+        let errors = errors_of(&beating);
+        assert_eq!(errors.len(), 1, "{errors:?}");
+        assert_eq!(errors[0].0, "steps[0].approval");
+        assert!(errors[0].1.contains("cannot have a `heartbeat`"), "{errors:?}");
+        // An unreadable timeout was reported at its own key: not again at the approval.
+        let unreadable = approval.replace("approval = true\n", "approval = true\ntimeout = \"1h30m\"\n");
+        let errors = errors_of(&unreadable);
+        assert_eq!(
+            errors.iter().map(|e| e.0.as_str()).collect::<Vec<_>>(),
+            ["steps[0].timeout"]
+        );
+        // The approval object is sfngen's own in an approval step's message, and only there.
+        let field = "message = { approval = \"x\" }\n";
+        let errors = errors_of(&approval.replace(
+            "approval = true\n",
+            &format!("approval = true\ntimeout = \"1d\"\n{field}"),
+        ));
+        assert_eq!(
+            errors.iter().map(|e| e.0.as_str()).collect::<Vec<_>>(),
+            ["steps[0].message.approval"]
+        );
+        assert!(resolve_src(&SEED.replace("queue = \"main\"\n", &format!("queue = \"main\"\n{field}"))).is_ok());
+    }
+
+    #[test]
+    fn an_approval_step_hands_its_token_to_the_approvals_and_its_channel_to_the_notifier() {
+        let spec = "name = \"d\"\n[[steps]]\nname = \"Ask\"\ntopic = \"people\"\napproval = true\ntimeout = \"2d\"\n\
+                    [[steps]]\nname = \"Work\"\nqueue = \"jobs\"\n[topics.people]\n[queues.jobs]\n";
+        let model = resolve_src(spec).unwrap();
+        assert!(model.steps[0].approval && !model.steps[1].approval);
+        let approvals = model.approvals.as_ref().expect("approvals");
+        assert_eq!(approvals.table.with("d"), "d-approvals");
+        assert_eq!(approvals.queue.with("d"), "d-approvals");
+        assert_eq!(approvals.dead_letter.with("d"), "d-approvals-dlq");
+        assert_eq!(approvals.key_alias.with("d"), "alias/d-approval-links");
+        let ids: Vec<FunctionId> = model.functions.iter().map(|f| f.id).collect();
+        assert_eq!(
+            ids,
+            [
+                FunctionId::Callback,
+                FunctionId::DeadLetters,
+                FunctionId::ApprovalNotify,
+                FunctionId::ApprovalPage
+            ]
+        );
+        // The state machine sends to the approvals queue and the work queue; it publishes to no topic (the notifier
+        // does, for the approval step).
+        let machine = model.role(RoleId::StateMachine);
+        let send = machine
+            .statements
+            .iter()
+            .find(|s| s.sid == "SendToCallbackQueues")
+            .unwrap();
+        assert_eq!(
+            send.resources,
+            [Resource::Queue("jobs".into()), Resource::ApprovalsQueue]
+        );
+        assert!(
+            machine
+                .statements
+                .iter()
+                .all(|s| !s.actions.contains(&"sns:Publish".to_string()))
+        );
+        let notify = model.role(RoleId::ApprovalNotify);
+        let publish = notify
+            .statements
+            .iter()
+            .find(|s| s.sid == "NotifyThroughTopics")
+            .unwrap();
+        assert_eq!(publish.resources, [Resource::Topic("people".into())]);
+        assert_eq!(publish.only_from, Some(FunctionId::ApprovalNotify));
+        let page = model.role(RoleId::ApprovalPage);
+        let answer = page.statements.iter().find(|s| s.sid == "AnswerApprovalTasks").unwrap();
+        assert_eq!(answer.actions, ["states:SendTaskFailure", "states:SendTaskSuccess"]);
+        // The dead-letter function reads the approvals' dead-letter queue.
+        let dead_letters = model.role(RoleId::DeadLetters);
+        assert!(
+            dead_letters
+                .statements
+                .iter()
+                .any(|s| s.resources == [Resource::ApprovalsDeadLetterQueue])
+        );
+        // A queue keyed like the approvals queue would take its name: refused, naming both.
+        let clash = spec.replace("jobs", "approvals");
+        let errors = errors_of(&clash);
+        assert!(errors.iter().any(|e| e.1.contains("d-approvals")), "{errors:?}");
+    }
+
+    #[test]
+    fn endpoint_keys_apply_to_their_mode_each_mistake_one_error_at_its_key() {
+        let with = |callback: &str| format!("{SEED}[callback]\n{callback}");
+        let iam = resolve_src(&with("endpoint = \"iam\"\n")).unwrap();
+        let endpoint = iam.endpoint.as_ref().unwrap();
+        assert_eq!(endpoint.auth, crate::model::EndpointAuth::Iam);
+        assert_eq!(endpoint.reserved_concurrency, 10);
+        let hmac = resolve_src(&with("endpoint = \"hmac\"\nendpoint_replay_window = \"2m\"\n")).unwrap();
+        assert_eq!(
+            hmac.endpoint.unwrap().auth,
+            crate::model::EndpointAuth::Hmac {
+                secret: crate::model::EndpointSecret::Created(AwsName::suffixed("-endpoint-hmac")),
+                replay_window_seconds: 120,
+            }
+        );
+        let arn = "arn:aws-cn:secretsmanager:cn-north-1:123456789012:secret:hooks-AbCdEf";
+        let given = resolve_src(&with(&format!("endpoint = \"hmac\"\nendpoint_secret = \"{arn}\"\n"))).unwrap();
+        assert!(matches!(
+            given.endpoint.unwrap().auth,
+            crate::model::EndpointAuth::Hmac { secret: crate::model::EndpointSecret::Given(ref a), .. } if a == arn
+        ));
+        for (callback, path, says) in [
+            (
+                "endpoint = \"sigv4\"\n",
+                "callback.endpoint",
+                "unknown endpoint authentication",
+            ),
+            (
+                "endpoint = \"iam\"\nendpoint_secret = \"x\"\n",
+                "callback.endpoint_secret",
+                "HMAC endpoint only",
+            ),
+            (
+                "endpoint = \"iam\"\nendpoint_replay_window = \"1m\"\n",
+                "callback.endpoint_replay_window",
+                "HMAC endpoint only",
+            ),
+            (
+                "endpoint_reserved_concurrency = 3\n",
+                "callback.endpoint_reserved_concurrency",
+                "an endpoint only",
+            ),
+            (
+                "endpoint = \"hmac\"\nendpoint_secret = \"arn:aws:kms:eu-west-1:123456789012:key/x\"\n",
+                "callback.endpoint_secret",
+                "not a Secrets Manager secret ARN",
+            ),
+            (
+                "endpoint = \"hmac\"\nendpoint_replay_window = \"16m\"\n",
+                "callback.endpoint_replay_window",
+                "out of range",
+            ),
+            (
+                "endpoint = \"iam\"\nendpoint_reserved_concurrency = 1001\n",
+                "callback.endpoint_reserved_concurrency",
+                "out of range",
+            ),
+        ] {
+            let errors = errors_of(&with(callback));
+            assert_eq!(errors.len(), 1, "{callback}: {errors:?}");
+            assert_eq!(errors[0].0, path, "{callback}");
+            assert!(errors[0].1.contains(says), "{callback}: {errors:?}");
+        }
+        // A mode that could not be read says nothing more about the keys that follow it.
+        assert_eq!(
+            errors_of(&with("endpoint = \"sigv4\"\nendpoint_replay_window = \"1m\"\n")).len(),
+            1
+        );
+    }
 
     #[test]
     fn fan_out_keys_make_a_fan_out_and_each_mistake_is_one_error_at_its_key() {
@@ -527,6 +773,39 @@ mod tests {
         ] {
             assert_eq!(warned(quiet), [], "{quiet}");
         }
+    }
+
+    #[test]
+    fn an_approval_whose_input_is_an_array_is_a_warning_at_its_key() {
+        let warned = |steps: &str| {
+            let src = format!("name = \"d\"\n[state_machine]\ntimeout = \"3d\"\n{steps}[queues.q]\n");
+            let (spec, diags) = parse(&src);
+            assert!(diags.is_empty(), "{diags:?}");
+            let model = resolve(&spec, "sfngen.toml").unwrap();
+            guard_rails(&spec, &model)
+                .into_iter()
+                .filter(|d| d.path.ends_with(".approval"))
+                .map(|d| (d.path, d.message))
+                .collect::<Vec<_>>()
+        };
+        let fan_out = "[[steps]]\nname = \"A\"\nqueue = \"q\"\nfor_each = \"$.xs\"\nmax_concurrency = 2\n";
+        let approval = "[[steps]]\nname = \"B\"\nqueue = \"q\"\napproval = true\ntimeout = \"1d\"\n";
+        let found = warned(&format!("{fan_out}{approval}"));
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert_eq!(found[0].0, "steps[1].approval");
+        assert!(
+            found[0].1.contains("array of answers of fan-out step \"A\""),
+            "{found:?}"
+        );
+        let over_all = "[[steps]]\nname = \"C\"\nqueue = \"q\"\napproval = true\ntimeout = \"1d\"\nfor_each = \"$\"\nmax_concurrency = 2\n";
+        assert_eq!(warned(over_all).len(), 1);
+        // After a fan-out approval (which keeps its object input), or first: nothing to warn of.
+        let approved_lines = fan_out.replace(
+            "max_concurrency = 2\n",
+            "max_concurrency = 2\napproval = true\ntimeout = \"1d\"\n",
+        );
+        assert_eq!(warned(&format!("{approved_lines}{approval}")), []);
+        assert_eq!(warned(approval), []);
     }
 
     #[test]

@@ -96,6 +96,7 @@ impl Checker {
             retry: Vec::new(),
             catch: Vec::new(),
             fan_out: self.fan_out(path, step),
+            approval: self.approval(path, step),
         }
     }
 
@@ -183,6 +184,19 @@ impl Checker {
                         .into(),
                 );
             }
+        }
+        if step.approval.as_ref().is_some_and(|a| a.value)
+            && let Some((key, _)) = step
+                .message
+                .iter()
+                .find(|(k, _)| k.value == crate::model::APPROVAL_FIELD)
+        {
+            self.error(
+                &format!("{path}.message.{}", key.value),
+                key.span.clone(),
+                "`approval` is sfngen's own field in an approval step's message".into(),
+                "the notifier reads how to send the link from it; name this field otherwise".into(),
+            );
         }
         for key in step.message_keys.iter().filter(|k| k.key.value.ends_with(".$")) {
             self.path_key(key);

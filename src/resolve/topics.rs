@@ -285,7 +285,7 @@ pub(super) fn grant(roles: &mut [Role], topics: &[Topic]) {
         match role.id {
             RoleId::StateMachine => role.statements.extend(publish(topics)),
             RoleId::DeadLetters => role.statements.extend(read_dead_letters(topics)),
-            RoleId::Callback => {}
+            RoleId::Callback | RoleId::Endpoint | RoleId::ApprovalNotify | RoleId::ApprovalPage => {}
         }
     }
 }
@@ -294,7 +294,7 @@ pub(super) fn grant(roles: &mut [Role], topics: &[Topic]) {
 /// the encrypted ones through SNS: a publisher to an encrypted topic needs `kms:GenerateDataKey` and
 /// `kms:Decrypt` on its key. SNS's AWS managed key (`alias/aws/sns`) needs no grant: its key policy lets every
 /// principal of the account use it through SNS.
-fn publish(topics: &[Topic]) -> Vec<Statement> {
+pub(super) fn publish(topics: &[Topic]) -> Vec<Statement> {
     let mut statements = vec![allow(
         "PublishToTopics",
         &["sns:Publish"],

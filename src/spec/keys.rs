@@ -43,6 +43,19 @@ pub const MAX_KMS_ALIAS_CHARS: usize = 256;
 pub const MAX_EVENT_SOURCE_CHARS: usize = 256;
 /// An event's `DetailType`: at most this many characters (the same page).
 pub const MAX_DETAIL_TYPE_CHARS: usize = 128;
+/// A Secrets Manager secret ARN, in any partition (`aws`, `aws-cn`, `aws-us-gov`, `aws-iso`...): the regular
+/// expression RE2, Terraform's `regex()` and JSON Schema share.
+pub const SECRET_ARN_PATTERN: &str = "^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:[0-9]{12}:secret:[A-Za-z0-9/_+=.@-]+$";
+/// A Secrets Manager secret ARN's form, as messages show it.
+pub const SECRET_ARN_FORM: &str = "arn:aws:secretsmanager:REGION:ACCOUNT:secret:NAME-AbCdEf";
+/// The values of `callback.endpoint`, each with what it means.
+pub const ENDPOINT_AUTHS: [(&str, &str); 2] = [
+    ("iam", "SigV4: callers sign with their AWS credentials (AWS_IAM)"),
+    (
+        "hmac",
+        "an HMAC-SHA256 signature over a timestamp and the body, with a shared secret (NONE: the function checks it)",
+    ),
+];
 /// CloudWatch Logs' allowed `retentionInDays` values.
 pub const LOG_RETENTION_DAYS: &[u32] = &[
     1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
@@ -168,6 +181,10 @@ pub enum TextRule {
     TopicEncryption,
     /// `aws`, `kms`, a KMS key ARN or `alias/...`.
     ExecutionEncryption,
+    /// How the HTTPS callback endpoint authenticates a request: `iam` or `hmac`.
+    EndpointAuth,
+    /// A Secrets Manager secret's ARN ([`SECRET_ARN_PATTERN`]).
+    SecretArn,
     /// Any text.
     Any,
 }
@@ -665,6 +682,59 @@ pub const RESERVED_CONCURRENCY: Key<Integer> = Key {
                unreserved (0 would stop every callback)",
     },
 };
+/// `callback.endpoint`.
+pub const ENDPOINT: Key<Text> = Key {
+    path: "callback.endpoint",
+    doc: "An HTTPS callback endpoint (a Lambda function URL) taking the callback's JSON event: `iam` (SigV4, the \
+          default to choose) or `hmac` (a signed webhook: secret in Secrets Manager, timestamp within a replay \
+          window). Unset: no endpoint.",
+    rule: Text {
+        required: false,
+        default: None,
+        allows: TextRule::EndpointAuth,
+    },
+};
+/// `callback.endpoint_secret`.
+pub const ENDPOINT_SECRET: Key<Text> = Key {
+    path: "callback.endpoint_secret",
+    doc: "With `endpoint = \"hmac\"`: the Secrets Manager secret holding the HMAC key (at least 32 bytes). Unset: the \
+          module creates `{name}-endpoint-hmac` without a value, and the endpoint refuses every request until you put one.",
+    rule: Text {
+        required: false,
+        default: None,
+        allows: TextRule::SecretArn,
+    },
+};
+/// `callback.endpoint_replay_window`.
+pub const ENDPOINT_REPLAY_WINDOW: Key<Duration> = Key {
+    path: "callback.endpoint_replay_window",
+    doc: "With `endpoint = \"hmac\"`: how far a signature's timestamp may be from the function's clock.",
+    rule: Range {
+        min: 1,
+        max: 15 * 60,
+        default: Some(300),
+        help: DURATION_HELP,
+    },
+};
+/// `callback.endpoint_reserved_concurrency`.
+pub const ENDPOINT_RESERVED_CONCURRENCY: Key<Integer> = Key {
+    path: "callback.endpoint_reserved_concurrency",
+    doc: "With `endpoint`: the endpoint function's reserved concurrency, which throttles the URL (429) beyond it.",
+    rule: Range {
+        min: 1,
+        max: 1_000,
+        default: Some(10),
+        help: "use a number from {min} to {max}",
+    },
+};
+/// `steps[].approval`.
+pub const APPROVAL: Key<bool> = Key {
+    path: "steps[].approval",
+    doc: "A human approval: the step's channel carries a notification with a link to a confirmation page (Approve, \
+          Reject); the task token stays in the module's DynamoDB table, inside AWS. Needs a `timeout` (the link's \
+          expiry) and no `heartbeat`.",
+    rule: false,
+};
 /// `callback.log_retention_days`.
 pub const CALLBACK_LOG_RETENTION: Key<Retention> = Key {
     path: "callback.log_retention_days",
@@ -814,6 +884,7 @@ pub const KEYS: &[Key] = &[
     MAX_CONCURRENCY.entry(),
     MAX_ITEMS.entry(),
     TOLERATED_FAILURE_PERCENTAGE.entry(),
+    APPROVAL.entry(),
     key(
         "steps[].message",
         "Static fields added to the message, sent as written; `input` and `token` are sfngen's own, and no key at any \
@@ -975,6 +1046,10 @@ pub const KEYS: &[Key] = &[
     ARCHITECTURE.entry(),
     RESERVED_CONCURRENCY.entry(),
     CALLBACK_LOG_RETENTION.entry(),
+    ENDPOINT.entry(),
+    ENDPOINT_SECRET.entry(),
+    ENDPOINT_REPLAY_WINDOW.entry(),
+    ENDPOINT_RESERVED_CONCURRENCY.entry(),
     key(
         "alarms",
         "CloudWatch alarms (present: on), notifying `var.alarm_actions`.",
@@ -1098,6 +1173,12 @@ impl TextRule {
             TextRule::ExecutionEncryption => {
                 "`aws` (an AWS-owned key), `kms` (the module's key), a KMS key ARN, or `alias/...`".into()
             }
+            TextRule::EndpointAuth => ENDPOINT_AUTHS
+                .iter()
+                .map(|(value, meaning)| format!("`{value}` ({meaning})"))
+                .collect::<Vec<_>>()
+                .join(", "),
+            TextRule::SecretArn => format!("a Secrets Manager secret's ARN, `{SECRET_ARN_FORM}`"),
             TextRule::Any => "any text".into(),
         }
     }

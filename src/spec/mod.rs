@@ -137,6 +137,8 @@ pub struct StepSpec {
     pub max_items: Option<Located<i64>>,
     /// `tolerated_failure_percentage`: 0 or 100.
     pub tolerated_failure_percentage: Option<Located<i64>>,
+    /// `approval`: a human approval through a link, the token kept inside AWS.
+    pub approval: Option<Located<bool>>,
     /// `message`: static fields added to the message body, in file order.
     pub message: Vec<(Located<String>, serde_json::Value)>,
     /// Every key written in `message`, at any depth (tables in tables, tables in arrays), in file order.
@@ -278,6 +280,14 @@ pub struct CallbackSpec {
     pub reserved_concurrency: Option<Located<i64>>,
     /// `log_retention_days`.
     pub log_retention_days: Option<Located<i64>>,
+    /// `endpoint`: `iam` or `hmac`.
+    pub endpoint: Option<Located<String>>,
+    /// `endpoint_secret`: a Secrets Manager secret ARN.
+    pub endpoint_secret: Option<Located<String>>,
+    /// `endpoint_replay_window`, a duration.
+    pub endpoint_replay_window: Option<Located<String>>,
+    /// `endpoint_reserved_concurrency`.
+    pub endpoint_reserved_concurrency: Option<Located<i64>>,
 }
 
 /// Parses the text of a spec. Always returns a (possibly partial) spec and every problem found.
@@ -481,6 +491,7 @@ fn read_step(r: &mut Reader<'_>, table: &DeTable<'_>, span: Span) -> StepSpec {
             "tolerated_failure_percentage" => {
                 step.tolerated_failure_percentage = r.integer("tolerated_failure_percentage", value)
             }
+            "approval" => step.approval = r.boolean("approval", value),
             "message" => (step.message, step.message_keys) = read_message(r, value),
             "retry" => step.retry = read_tables(r, "retry", value, read_retry, "[[steps.retry]]").unwrap_or_default(),
             "catch" => step.catch = read_tables(r, "catch", value, read_catch, "[[steps.catch]]").unwrap_or_default(),
@@ -750,6 +761,12 @@ fn read_callback(r: &mut Reader<'_>, table: &DeTable<'_>) -> CallbackSpec {
             "architecture" => cb.architecture = r.string("architecture", value),
             "reserved_concurrency" => cb.reserved_concurrency = r.integer("reserved_concurrency", value),
             "log_retention_days" => cb.log_retention_days = r.integer("log_retention_days", value),
+            "endpoint" => cb.endpoint = r.string("endpoint", value),
+            "endpoint_secret" => cb.endpoint_secret = r.string("endpoint_secret", value),
+            "endpoint_replay_window" => cb.endpoint_replay_window = r.string("endpoint_replay_window", value),
+            "endpoint_reserved_concurrency" => {
+                cb.endpoint_reserved_concurrency = r.integer("endpoint_reserved_concurrency", value)
+            }
             _ => r.unknown(key),
         }
     }

@@ -17,7 +17,9 @@ pub fn queue_url(var_suffix: &str) -> String {
 /// queue's URL (`queue_url_KEY`), a topic's ARN (`topic_arn_KEY`), a bus's ARN (`bus_arn_KEY`). `None` for any
 /// other variable.
 pub fn channel_value(var: &str) -> Option<String> {
-    if let Some(suffix) = var.strip_prefix("queue_url_") {
+    if var == sfngen::emit::APPROVALS_QUEUE_URL_VAR {
+        Some(queue_url("approvals"))
+    } else if let Some(suffix) = var.strip_prefix("queue_url_") {
         Some(queue_url(suffix))
     } else if let Some(suffix) = var.strip_prefix("topic_arn_") {
         Some(format!("arn:aws:sns:us-east-1:123456789012:{suffix}"))

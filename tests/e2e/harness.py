@@ -215,7 +215,39 @@ def leftovers(moto: Moto, resources: list) -> list:
     def key_left(key_id: str) -> bool:
         return key_id in keys and kms.describe_key(KeyId=key_id)["KeyMetadata"]["KeyState"] != "PendingDeletion"
 
+    dynamodb, secrets = moto.client("dynamodb"), moto.client("secretsmanager")
+    tables = set(n for p in dynamodb.get_paginator("list_tables").paginate() for n in p["TableNames"])
+
+    def url_left(v) -> bool:
+        if v["function_name"] not in functions:
+            return False  # deleting a function deletes its URL
+        try:
+            lam.get_function_url_config(FunctionName=v["function_name"])
+            return True
+        except lam.exceptions.ResourceNotFoundException:
+            return False
+
+    def permission_left(v) -> bool:
+        if v["function_name"] not in functions:
+            return False
+        try:
+            policy = json.loads(lam.get_policy(FunctionName=v["function_name"])["Policy"])
+        except lam.exceptions.ResourceNotFoundException:
+            return False
+        return v["statement_id"] in {statement.get("Sid") for statement in policy.get("Statement", [])}
+
+    def secret_left(arn: str) -> bool:
+        # A secret cannot vanish at once either (a recovery window): it must be scheduled for deletion.
+        try:
+            return "DeletedDate" not in secrets.describe_secret(SecretId=arn)
+        except secrets.exceptions.ResourceNotFoundException:
+            return False
+
     still = {
+        "aws_dynamodb_table": lambda v: v["name"] in tables,
+        "aws_lambda_function_url": url_left,
+        "aws_lambda_permission": permission_left,
+        "aws_secretsmanager_secret": lambda v: secret_left(v["arn"]),
         "aws_sqs_queue": lambda v: v["url"].rsplit("/", 1)[1] in queues,
         "aws_sqs_queue_redrive_allow_policy": lambda v: v["queue_url"].rsplit("/", 1)[1] in queues,
         "aws_sqs_queue_policy": lambda v: policy_left(v["queue_url"]),
@@ -600,7 +632,15 @@ class CallbackFunction:
         function = cls.__new__(cls)
         function.configuration = config
         api = RuntimeApi(config["FunctionArn"], config["Timeout"])
-        function._start(package, config["Architectures"][0], env, api, endpoint or moto.endpoint)
+        architecture = config["Architectures"][0]
+        override = os.environ.get("SFNGEN_E2E_BOOTSTRAP")
+        if override:
+            # Test-only: run another build of the functions in place of the package the emulator stored, with
+            # everything else as deployed (environment, role, log settings): a bootstrap built on this machine
+            # (`cargo build` in lambda/) or a package zip (packages/callback-arm64.zip, run under qemu-user). For
+            # trying a Lambda change before it ships in the sfngen binary; never set by scripts/test.sh.
+            package, architecture = override_package(Path(override))
+        function._start(package, architecture, env, api, endpoint or moto.endpoint)
         return function
 
     def _start(self, package: bytes, architecture: str, env: dict, api: RuntimeApi, endpoint: str):
@@ -636,6 +676,27 @@ class CallbackFunction:
         stop_process(self.process)
         self.api.stop()
         self.dir.cleanup()
+
+
+def override_package(path: Path) -> tuple:
+    """(deployment package, architecture) of SFNGEN_E2E_BOOTSTRAP: a zip holding `bootstrap` as it is, or a bare
+    bootstrap binary zipped; the architecture from the binary's ELF header (e_machine: 0x3E x86_64, 0xB7 arm64)."""
+    assert path.is_file(), f"SFNGEN_E2E_BOOTSTRAP={path} is not a file"
+    if zipfile.is_zipfile(path):
+        package = path.read_bytes()
+        with zipfile.ZipFile(io.BytesIO(package)) as z:
+            binary = z.read("bootstrap")
+    else:
+        binary = path.read_bytes()
+        data = io.BytesIO()
+        with zipfile.ZipFile(data, "w") as z:
+            z.writestr("bootstrap", binary)
+        package = data.getvalue()
+    assert binary[:4] == b"\x7fELF", f"SFNGEN_E2E_BOOTSTRAP={path}: the bootstrap is no ELF binary"
+    machine = int.from_bytes(binary[18:20], "little")
+    architectures = {0x3E: "x86_64", 0xB7: "arm64"}
+    assert machine in architectures, f"SFNGEN_E2E_BOOTSTRAP={path}: ELF machine {machine:#x}"
+    return package, architectures[machine]
 
 
 def token_id(token: str) -> str:

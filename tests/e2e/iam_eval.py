@@ -4,16 +4,17 @@ document allows it.
 
 It covers what the module's policies use and refuses the rest rather than guess: `Allow` statements with
 `Action` and `Resource` (a string or a list; `*` and `?` wildcards, actions case-insensitive, resources
-case-sensitive, as IAM matches them) and the condition operators StringEquals, StringLike, ArnEquals and
-ArnLike (every key of a block must be in the context and match one of its values). A `Deny`, `NotAction`,
-`NotResource`, `NotPrincipal` or any other operator raises `Unsupported`. With Allow statements only, a call
+case-sensitive, as IAM matches them) and the condition operators StringEquals, StringLike, ArnEquals,
+ArnLike and Bool (every key of a block must be in the context and match one of its values). A `Deny`, `NotAction`,
+`NotResource`, `NotPrincipal` or any other operator raises `Unsupported`. Bool compares "true"/"false" as IAM does
+(case-insensitively). With Allow statements only, a call
 is allowed exactly when one statement matches it: the implicit deny covers everything else.
 """
 
 import re
 from dataclasses import dataclass, field
 
-OPERATORS = {"StringEquals", "StringLike", "ArnEquals", "ArnLike"}
+OPERATORS = {"StringEquals", "StringLike", "ArnEquals", "ArnLike", "Bool"}
 
 
 class Unsupported(Exception):
@@ -72,6 +73,8 @@ def _condition_holds(operator: str, key: str, values, context: dict) -> bool:
     have = context[key]
     if operator in ("StringEquals", "ArnEquals"):
         return have in _listed(values)
+    if operator == "Bool":
+        return str(have).lower() in [str(v).lower() for v in _listed(values)]
     return any(_glob(v, have, ignore_case=False) for v in _listed(values))
 
 

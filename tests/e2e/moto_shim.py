@@ -23,6 +23,7 @@ API reference documents, and nothing else: everything not listed is moto as rele
 | StopExecution leaves an execution waiting on a callback RUNNING | (not the provider: the runbook) "Stop waiting executions" stops nothing until the task times out |
 | no `$$.Execution.RedriveCount` in the context object | (not the provider: the module) every task fails with States.Runtime, its message's `context` names it |
 | StartExecution on an alias's or a version's ARN    | (not the provider: a starter) executions cannot start through the module's alias |
+| a function URL without its trailing `/`            | (not the provider: a function) links built on `aws_lambda_function_url.function_url` differ from AWS's |
 """
 
 import json
@@ -369,6 +370,23 @@ def sfn_starts_executions_through_aliases():
     backend.start_execution = _start_execution
 
 
+def lambda_function_urls_end_with_a_slash():
+    """CreateFunctionUrlConfig/GetFunctionUrlConfig `FunctionUrl`: AWS returns the URL with its path,
+    `https://URL_ID.lambda-url.REGION.on.aws/` (the AWS CLI reference's example for create-function-url-config);
+    moto 5.2.5 leaves the `/` out, so what a module builds on aws_lambda_function_url.function_url (a link
+    `${url}?id=...`) is not the string AWS would give it.
+    https://docs.aws.amazon.com/cli/latest/reference/lambda/create-function-url-config.html"""
+    config = lambda_models.FunctionUrlConfig
+    init = config.__init__
+
+    def __init__(self, function, config):
+        init(self, function=function, config=config)
+        if not self.url.endswith("/"):
+            self.url += "/"
+
+    config.__init__ = __init__
+
+
 def record_calls():
     """Not a gap: with `SFNGEN_MOTO_CALLS=FILE` in its environment, the server writes one JSON line per request to
     FILE (the signing service from the request's SigV4 credential scope, the `X-Amz-Target` header, the query
@@ -430,6 +448,7 @@ GAPS = [
     sfn_context_counts_redrives,
     sfn_stop_ends_waiting_tasks,
     sfn_starts_executions_through_aliases,
+    lambda_function_urls_end_with_a_slash,
 ]
 
 

@@ -28,7 +28,9 @@ from pathlib import Path
 MIN_TERRAFORM = (1, 5, 7)
 PROVIDER = "registry.terraform.io/hashicorp/aws"
 # Every AWS service the modules (and the provider's data sources) call.
-SERVICES = ("cloudwatch", "events", "iam", "kms", "lambda", "logs", "sfn", "sns", "sqs", "sts")
+SERVICES = (
+    "cloudwatch", "dynamodb", "events", "iam", "kms", "lambda", "logs", "secretsmanager", "sfn", "sns", "sqs", "sts",
+)
 # The provider spends most of an apply in fixed waits (SQS attribute propagation: 3 identical reads 7 s
 # apart per queue); with many modules in one root, Terraform's default of 10 concurrent operations
 # queues those waits behind each other.

@@ -222,6 +222,13 @@ pub fn log_metric_filter(id: LogMetricId) -> Address {
         LogMetricId::SpentTokens => "spent_tokens".to_string(),
         LogMetricId::InvalidTokens => "invalid_tokens".to_string(),
         LogMetricId::DeadLettersUnsettled => "dead_letters_unsettled".to_string(),
+        LogMetricId::EndpointSpentTokens => "endpoint_spent_tokens".to_string(),
+        LogMetricId::EndpointInvalidTokens => "endpoint_invalid_tokens".to_string(),
+        LogMetricId::EndpointUnauthorized => "endpoint_unauthorized".to_string(),
+        LogMetricId::ApprovalNotificationsFailed => "approval_notifications_failed".to_string(),
+        LogMetricId::ApprovalDecisionsFailed => "approval_decisions_failed".to_string(),
+        LogMetricId::ApprovalsExpired => "approvals_expired".to_string(),
+        LogMetricId::ApprovalLinksInvalid => "approval_links_invalid".to_string(),
         LogMetricId::BusinessFailures { part: 1 } => "business_failures".to_string(),
         LogMetricId::BusinessFailures { part } => format!("business_failures_{part}"),
     };
@@ -245,6 +252,9 @@ fn role_name(id: RoleId) -> &'static str {
         RoleId::StateMachine => "state_machine",
         RoleId::Callback => "callback",
         RoleId::DeadLetters => "dead_letters",
+        RoleId::Endpoint => "endpoint",
+        RoleId::ApprovalNotify => "approval_notify",
+        RoleId::ApprovalPage => "approval_page",
     }
 }
 
@@ -311,6 +321,75 @@ pub fn operator_policy_document(part: Option<usize>) -> Address {
         None => Address::data("aws_iam_policy_document", "operator"),
         Some(part) => Address::data("aws_iam_policy_document", format!("operator_part_{part}")),
     }
+}
+
+/// The HMAC key that signs approval links.
+pub fn approval_key() -> Address {
+    Address::resource("aws_kms_key", "approval_links")
+}
+
+/// A copy of the approval key's ARN for the policy documents that name it (as [`module_key_arn`]'s).
+pub fn approval_key_arn() -> Address {
+    Address::resource("terraform_data", "approval_key_arn")
+}
+
+/// The approval key's alias.
+pub fn approval_key_alias() -> Address {
+    Address::resource("aws_kms_alias", "approval_links")
+}
+
+/// The approvals queue. Its resources' names start with `_`, which no queue key does (`approvals` may be one, whose
+/// queue is `aws_sqs_queue.approvals` and dead-letter queue `aws_sqs_queue.approvals_dlq`).
+pub fn approvals_queue() -> Address {
+    Address::resource("aws_sqs_queue", "_approvals")
+}
+
+/// The approvals queue's dead-letter queue.
+pub fn approvals_dead_letter_queue() -> Address {
+    Address::resource("aws_sqs_queue", "_approvals_dlq")
+}
+
+/// The approvals queue's policy, and its dead-letter queue's.
+pub fn approvals_queue_policy(dead_letter: bool) -> Address {
+    Address::resource(
+        "aws_sqs_queue_policy",
+        if dead_letter { "_approvals_dlq" } else { "_approvals" },
+    )
+}
+
+/// The approvals dead-letter queue's redrive allow policy.
+pub fn approvals_redrive_allow_policy() -> Address {
+    Address::resource("aws_sqs_queue_redrive_allow_policy", "_approvals_dlq")
+}
+
+/// The approvals table.
+pub fn approvals_table() -> Address {
+    Address::resource("aws_dynamodb_table", "approvals")
+}
+
+/// The mapping from the approvals queue to the notifier.
+pub fn approvals_mapping() -> Address {
+    Address::resource("aws_lambda_event_source_mapping", "_approvals")
+}
+
+/// The mapping from the approvals dead-letter queue to the dead-letter function.
+pub fn approvals_dead_letter_mapping() -> Address {
+    Address::resource("aws_lambda_event_source_mapping", "_approvals_dlq")
+}
+
+/// A function's URL.
+pub fn function_url(id: FunctionId) -> Address {
+    Address::resource("aws_lambda_function_url", id.key())
+}
+
+/// The permission that lets a public (`NONE`) function URL invoke its function.
+pub fn function_url_invoke_permission(id: FunctionId) -> Address {
+    Address::resource("aws_lambda_permission", format!("{}_url", id.key()))
+}
+
+/// The endpoint's HMAC secret, when the module creates it.
+pub fn endpoint_secret() -> Address {
+    Address::resource("aws_secretsmanager_secret", "endpoint_hmac")
 }
 
 /// The customer managed key the module creates.

@@ -7,8 +7,8 @@ use super::{address, aws_name, feature_on, log_group, log_metric_filter, plan_ti
 use crate::duration::format_seconds;
 use crate::emit::hcl::{Block, Expr, File, number, raw, string, strings, template_text};
 use crate::model::{
-    DEAD_LETTERED_ERROR, DeadLetterReader, FUNCTION_MODE_VARIABLE, Feature, Function, FunctionId, Invoker, LogMetric,
-    LogMetricId, Model, input,
+    DEAD_LETTERED_ERROR, DeadLetterReader, EnvValue, FUNCTION_MODE_VARIABLE, Feature, Function, FunctionId, Invoker,
+    LogMetric, LogMetricId, Model, input,
 };
 
 /// The `check` that warns when the callback may run longer than a queue hides a received message.
@@ -74,6 +74,15 @@ fn why_its_own(function: &Function) -> &'static str {
         Invoker::DeadLetterMappings => {
             "The dead-letter function, the same package in another mode: only the event source mappings below invoke it,\nand it has its own role (SendTaskFailure, the dead-letter queues), so that no worker can fail a task as\ndead-lettered. Anything in a worker's event can be forged; which function runs, and in which mode, cannot."
         }
+        Invoker::FunctionUrl(_) if function.id == FunctionId::Endpoint => {
+            "The callback endpoint: the same package behind a function URL (endpoint.tf), taking the callback's own JSON\nevent over HTTPS from outside AWS. Its own role: it answers tasks and reads its signing secret, nothing else."
+        }
+        Invoker::FunctionUrl(_) => {
+            "The approval page: the same package behind a public function URL (approvals.tf). A link's KMS MAC is its\nauthorization; GET shows a request and changes nothing, POST decides it once. It reads the table, verifies\nMACs and answers tasks, nothing else."
+        }
+        Invoker::ApprovalsMapping => {
+            "The approval notifier: only the approvals queue's event source mapping invokes it. It keeps each token in the\napprovals table under an opaque id, signs the link with the HMAC key and sends the link on the step's channel."
+        }
     }
 }
 
@@ -89,6 +98,20 @@ pub(super) fn why_counted(id: LogMetricId) -> &'static str {
         LogMetricId::BusinessFailures { .. } => {
             "Executions that ended in a Fail state the spec declares: a business outcome, not a fault."
         }
+        LogMetricId::EndpointSpentTokens | LogMetricId::EndpointInvalidTokens => {
+            "The endpoint answers with the callback's code: its spent and invalid tokens count into the callback's metrics."
+        }
+        LogMetricId::EndpointUnauthorized => {
+            "Requests the endpoint refused for their signature or caller (401, 403): a wrong secret or clock, or a probe."
+        }
+        LogMetricId::ApprovalNotificationsFailed => {
+            "Notifications the notifier could not send: the request comes back, and after its receives fails its task."
+        }
+        LogMetricId::ApprovalDecisionsFailed => {
+            "Decisions that failed for a fault (DynamoDB, KMS, Step Functions): the person saw an error page."
+        }
+        LogMetricId::ApprovalsExpired => "Approval links opened after they expired: nobody decided in time.",
+        LogMetricId::ApprovalLinksInvalid => "Approval links whose MAC does not verify: changed by hand, or forged.",
         LogMetricId::DeadLettersUnsettled => {
             "A dead letter the dead-letter function could not settle: \"failed\" (it could not fail the task: the message\ncomes back after the dead-letter queue's visibility timeout) or \"unusable\" (not a task message: dropped). The\nmapping keeps the dead-letter queue's messages in flight, so its visible messages stay near zero however often\nthis happens."
         }
@@ -183,12 +206,12 @@ fn function_block(model: &Model, function: &Function) -> Block {
                 "its one variable, {FUNCTION_MODE_VARIABLE}, names the function's mode: no secret; Lambda encrypts it at rest with an AWS managed key."
             ),
         );
-    if !function.takes_reserved_concurrency() {
+    if function.reserved_concurrency_input().is_none() {
         block = block.checkov_skip(
             "CKV_AWS_115",
             "unreserved by design: its event source mappings cap its concurrent invocations (scaling_config), and it takes none of the callback's.",
         );
-    } else if cb.reserved_concurrency.is_none() {
+    } else if function.id == FunctionId::Callback && cb.reserved_concurrency.is_none() {
         block = block.checkov_skip(
             "CKV_AWS_115",
             "concurrency is unreserved by default: var.callback_reserved_concurrency is null, as the spec leaves it.",
@@ -203,11 +226,8 @@ fn function_block(model: &Model, function: &Function) -> Block {
         .attr("architectures", strings([cb.architecture.as_str()]))
         .attr("memory_size", var(input::CALLBACK_MEMORY_MB))
         .attr("timeout", var(input::CALLBACK_TIMEOUT_SECONDS));
-    if function.takes_reserved_concurrency() {
-        block = block.attr(
-            "reserved_concurrent_executions",
-            var(input::CALLBACK_RESERVED_CONCURRENCY),
-        );
+    if let Some(reserved) = function.reserved_concurrency_input() {
+        block = block.attr("reserved_concurrent_executions", var(reserved));
     }
     block
         .attr("filename", raw("local.callback_lambda_zip"))
@@ -216,10 +236,7 @@ fn function_block(model: &Model, function: &Function) -> Block {
         .block(
             Block::new("environment", Vec::<String>::new())
                 .comment("The package runs as this function: its mode is the module's to set, never an event's.")
-                .attr(
-                    "variables",
-                    Expr::Object(vec![(FUNCTION_MODE_VARIABLE.into(), string(function.mode))]),
-                ),
+                .attr("variables", environment(model, function)),
         )
         .block(
             Block::new("logging_config", Vec::<String>::new())
@@ -242,6 +259,24 @@ fn function_block(model: &Model, function: &Function) -> Block {
         )
 }
 
+/// The function's environment: its mode, then what its mode reads (names and ARNs of the module's resources, never a
+/// secret's value).
+fn environment(model: &Model, function: &Function) -> Expr {
+    let mut variables: Vec<(std::borrow::Cow<str>, Expr)> =
+        vec![(FUNCTION_MODE_VARIABLE.into(), string(function.mode))];
+    variables.extend(function.environment.iter().map(|(name, value)| {
+        let value = match value {
+            EnvValue::Text(text) => string(text),
+            EnvValue::EndpointSecretArn => super::endpoint::secret_arn_of(model),
+            EnvValue::ApprovalTable => address::approvals_table().attr("name"),
+            EnvValue::ApprovalKey => address::approval_key().attr("arn"),
+            EnvValue::ApprovalPageUrl => address::function_url(FunctionId::ApprovalPage).attr("function_url"),
+        };
+        ((*name).into(), value)
+    }));
+    Expr::Object(variables)
+}
+
 /// Why an asynchronous invocation's dead-letter queue (`dead_letter_config`) would never be used.
 fn async_dead_letter_queue_skip(function: &Function) -> &'static str {
     match function.invoker {
@@ -250,6 +285,12 @@ fn async_dead_letter_queue_skip(function: &Function) -> &'static str {
         }
         Invoker::DeadLetterMappings => {
             "invoked synchronously by its SQS event source mappings; a record it could not settle goes back to its queue, an async DLQ would never fire."
+        }
+        Invoker::FunctionUrl(_) => {
+            "invoked synchronously through its function URL, which answers the caller; an async DLQ would never fire."
+        }
+        Invoker::ApprovalsMapping => {
+            "invoked synchronously by the approvals queue's event source mapping; a failed record goes back to the queue, then to its dead-letter queue."
         }
     }
 }
@@ -264,6 +305,15 @@ fn description(model: &Model, function: &Function) -> String {
             "Fails the {} tasks of dead-lettered messages with {DEAD_LETTERED_ERROR}; only its SQS event source mappings invoke it.",
             model.name
         ),
+        FunctionId::Endpoint => format!(
+            "Answers {} task tokens sent over HTTPS to its function URL (the callback's JSON event).",
+            model.name
+        ),
+        FunctionId::ApprovalNotify => format!(
+            "Keeps {} approval tokens in DynamoDB and sends each approval link.",
+            model.name
+        ),
+        FunctionId::ApprovalPage => format!("Shows {} approval requests and records one decision each.", model.name),
     }
 }
 

@@ -7,8 +7,8 @@ use super::{
 use crate::emit::hcl::{Block, Expr, File, raw, string, strings, template_text};
 use crate::limits;
 use crate::model::{
-    AwsName, BusName, Condition, Encryption, Feature, FunctionId, ManagedPolicy, Model, OperatorPolicy, Resource, Role,
-    RoleId, Service, Statement, WorkerPolicy,
+    AwsName, BusName, Condition, Encryption, EndpointSecret, Feature, FunctionId, ManagedPolicy, Model, OperatorPolicy,
+    Resource, Role, RoleId, Service, Statement, WorkerPolicy,
 };
 
 /// The file.
@@ -217,6 +217,15 @@ fn role_description(model: &Model, role: &Role) -> String {
         RoleId::Callback => format!("Runs the {} callback Lambda: answers task tokens.", model.name),
         RoleId::DeadLetters => format!(
             "Runs the {} dead-letter Lambda: fails the tasks of dead-lettered messages.",
+            model.name
+        ),
+        RoleId::Endpoint => format!("Runs the {} callback endpoint: answers task tokens.", model.name),
+        RoleId::ApprovalNotify => format!(
+            "Runs the {} approval notifier: keeps tokens, signs and sends links.",
+            model.name
+        ),
+        RoleId::ApprovalPage => format!(
+            "Runs the {} approval page: records decisions, answers tasks.",
             model.name
         ),
     }
@@ -530,13 +539,42 @@ fn own_arn(model: &Model, resource: &Resource) -> Option<String> {
                 address::topic_dead_letter_mapping_uuid(key)
             ),
         ),
-        Resource::ModuleKey
+        Resource::ApprovalsQueue => regional_arn("sqs", &name_text(&approvals(model).queue)),
+        Resource::ApprovalsDeadLetterQueue => regional_arn("sqs", &name_text(&approvals(model).dead_letter)),
+        Resource::ApprovalTable => regional_arn("dynamodb", &format!("table/{}", name_text(&approvals(model).table))),
+        // Secrets Manager ends a secret's ARN with a hyphen and six random characters: `-??????` matches exactly those
+        // (https://docs.aws.amazon.com/secretsmanager/latest/userguide/auth-and-access_examples.html), so the ARN is
+        // built, known at plan time, and matches no other secret whose name starts the same.
+        Resource::EndpointSecret => match endpoint_secret(model) {
+            EndpointSecret::Created(name) => {
+                regional_arn("secretsmanager", &format!("secret:{}-??????", name_text(name)))
+            }
+            EndpointSecret::Given(_) => return None,
+        },
+        Resource::ApprovalKey
+        | Resource::ModuleKey
         | Resource::QueueKey(_)
         | Resource::TopicKey(_)
         | Resource::StateMachineKey
         | Resource::Any => return None,
     };
     Some(arn)
+}
+
+/// The model's approvals: a statement names them only when it has them.
+fn approvals(model: &Model) -> &crate::model::Approvals {
+    model
+        .approvals
+        .as_ref()
+        .unwrap_or_else(|| panic!("bug: a policy names the approvals, yet no step is an approval step"))
+}
+
+/// The endpoint's HMAC secret: a statement names it only when there is one.
+fn endpoint_secret(model: &Model) -> &EndpointSecret {
+    match model.endpoint.as_ref().map(|e| &e.auth) {
+        Some(crate::model::EndpointAuth::Hmac { secret, .. }) => secret,
+        _ => panic!("bug: a policy names the endpoint's secret, yet the endpoint is no HMAC endpoint"),
+    }
 }
 
 /// A KMS key's ARN, or `*`. A key's ARN holds the id AWS gave the key, which no name tells, so none is built:
@@ -561,6 +599,8 @@ fn key_arn(model: &Model, resource: &Resource) -> Expr {
             }
         }
         Resource::StateMachineKey => state_machine_key_arn(model),
+        Resource::ApprovalKey => address::approval_key_arn().attr("output"),
+        Resource::EndpointSecret => var(crate::model::input::ENDPOINT_SECRET_ARN),
         Resource::Any => string("*"),
         own => panic!("bug: {own:?} is the module's own resource: its ARN is built from its name"),
     }

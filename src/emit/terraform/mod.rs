@@ -4,9 +4,11 @@
 
 pub mod address;
 mod alarms;
+mod approvals;
 mod buses;
 mod callback;
 mod dashboard;
+mod endpoint;
 mod iam;
 mod kms;
 mod main;
@@ -85,8 +87,14 @@ pub fn render(model: &Model) -> Rendered {
     files.extend([
         ("state_machine.tf", state_machine::file(&header, model)),
         ("callback.tf", callback::file(&header, model)),
-        ("iam.tf", iam::file(&header, model)),
     ]);
+    if let Some(endpoint) = endpoint::file(&header, model) {
+        files.push(("endpoint.tf", endpoint));
+    }
+    if let Some(approvals) = approvals::file(&header, model) {
+        files.push(("approvals.tf", approvals));
+    }
+    files.push(("iam.tf", iam::file(&header, model)));
     if let Some(key) = &model.module_key {
         files.push(("kms.tf", kms::file(&header, model, key)));
     }

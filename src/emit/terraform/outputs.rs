@@ -2,7 +2,7 @@
 
 use super::address;
 use crate::emit::hcl::{Block, Expr, File, string};
-use crate::model::{Bus, Model, OutputValue, Topic};
+use crate::model::{Bus, FunctionId, Model, OutputValue, Topic};
 
 /// The file.
 pub(super) fn file(header: &str, model: &Model) -> File {
@@ -86,6 +86,12 @@ fn value(model: &Model, value: OutputValue) -> Expr {
             ),
         },
         OutputValue::BusNames => by_bus_key(model, |b| Some(super::buses::bus_name(b))),
+        OutputValue::FunctionUrl(id) => address::function_url(id).attr("function_url"),
+        OutputValue::EndpointInvokePolicy => endpoint_invoke_policy(),
+        OutputValue::EndpointSecretArn => super::endpoint::secret_arn_of(model),
+        OutputValue::ApprovalTableName => address::approvals_table().attr("name"),
+        OutputValue::ApprovalsQueueUrl => address::approvals_queue().attr("url"),
+        OutputValue::ApprovalsDeadLetterQueueUrl => address::approvals_dead_letter_queue().attr("url"),
         OutputValue::BusArns => by_bus_key(model, |b| Some(super::buses::bus_arn(b))),
         OutputValue::BusRuleNames => by_bus_key(model, |b| Some(address::bus_rule(&b.key).attr("name"))),
         OutputValue::BusRuleArns => by_bus_key(model, |b| Some(address::bus_rule(&b.key).attr("arn"))),
@@ -156,4 +162,39 @@ fn by_bus_key(model: &Model, value: impl Fn(&Bus) -> Option<Expr>) -> Expr {
             .filter_map(|b| Some((b.key.clone().into(), value(b)?)))
             .collect(),
     )
+}
+
+/// What a caller's role needs to POST to an AWS_IAM endpoint: `lambda:InvokeFunctionUrl` with
+/// `lambda:FunctionUrlAuthType` AWS_IAM and, as AWS requires of function URLs created since October 2025,
+/// `lambda:InvokeFunction` only through a function URL (`lambda:InvokedViaFunctionUrl`:
+/// <https://docs.aws.amazon.com/lambda/latest/dg/urls-auth.html>), both on the endpoint function alone.
+fn endpoint_invoke_policy() -> Expr {
+    let function = address::function(FunctionId::Endpoint).attr("arn");
+    let statement = |sid: &str, action: &str, condition: (&'static str, &'static str, &str)| {
+        Expr::Object(vec![
+            ("Sid".into(), string(sid)),
+            ("Effect".into(), string("Allow")),
+            ("Action".into(), string(action)),
+            ("Resource".into(), function.clone()),
+            (
+                "Condition".into(),
+                Expr::Object(vec![(
+                    condition.0.into(),
+                    Expr::Object(vec![(condition.1.into(), string(condition.2))]),
+                )]),
+            ),
+        ])
+    };
+    super::policy(vec![
+        statement(
+            "InvokeEndpointUrl",
+            "lambda:InvokeFunctionUrl",
+            ("StringEquals", "lambda:FunctionUrlAuthType", "AWS_IAM"),
+        ),
+        statement(
+            "InvokeEndpointThroughUrl",
+            "lambda:InvokeFunction",
+            ("Bool", "lambda:InvokedViaFunctionUrl", "true"),
+        ),
+    ])
 }

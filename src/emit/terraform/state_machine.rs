@@ -182,6 +182,12 @@ fn definition(model: &Model) -> Expr {
             address::topic(&t.key).attr("arn"),
         )
     }));
+    if model.approvals.is_some() {
+        template_vars.push((
+            crate::emit::APPROVALS_QUEUE_URL_VAR.into(),
+            address::approvals_queue().attr("url"),
+        ));
+    }
     Expr::Call(
         "templatefile".into(),
         vec![

@@ -17,7 +17,8 @@ pub fn type_of(kind: &InputKind) -> &'static str {
         | InputKind::OptionalVersionArn
         | InputKind::Choice { .. }
         | InputKind::KmsKeyArn { .. }
-        | InputKind::KmsKeyAlias { .. } => "string",
+        | InputKind::KmsKeyAlias { .. }
+        | InputKind::SecretArn { .. } => "string",
         InputKind::Tags { .. } => "map(string)",
         InputKind::ArnList | InputKind::AccountIds => "list(string)",
         InputKind::Flag { .. } => "bool",
@@ -28,9 +29,10 @@ pub fn type_of(kind: &InputKind) -> &'static str {
 /// The default of an input, as HCL.
 pub fn default_of(kind: &InputKind) -> String {
     match kind {
-        InputKind::Name { default } | InputKind::KmsKeyArn { default } | InputKind::KmsKeyAlias { default } => {
-            hcl_string(default)
-        }
+        InputKind::Name { default }
+        | InputKind::KmsKeyArn { default }
+        | InputKind::KmsKeyAlias { default }
+        | InputKind::SecretArn { default } => hcl_string(default),
         InputKind::Choice { default, .. } => hcl_string(default),
         InputKind::Tags { .. } => "{}".into(),
         InputKind::OptionalPolicyArn | InputKind::OptionalPath | InputKind::OptionalVersionArn => "null".into(),
@@ -53,6 +55,7 @@ fn null_is_default(kind: &InputKind) -> bool {
         | InputKind::RetentionDays { .. }
         | InputKind::KmsKeyArn { .. }
         | InputKind::KmsKeyAlias { .. }
+        | InputKind::SecretArn { .. }
         | InputKind::Tags { .. }
         | InputKind::ArnList
         | InputKind::AccountIds => true,
@@ -162,6 +165,13 @@ fn validation(name: &str, kind: &InputKind) -> Option<Block> {
             ),
             format!(
                 "Invalid {name}: use a KMS key alias such as {KMS_ALIAS_FORM}, at most {MAX_KMS_ALIAS_CHARS} characters. The spec names this queue's key by alias; to use a key ARN, set one there and render again."
+            ),
+        ),
+        InputKind::SecretArn { .. } => (
+            matches(crate::spec::keys::SECRET_ARN_PATTERN, &variable),
+            format!(
+                "Invalid {name}: use a Secrets Manager secret ARN such as {}.",
+                crate::spec::keys::SECRET_ARN_FORM
             ),
         ),
         InputKind::Tags { fixed } => tags_validation(&variable, fixed),
